@@ -1,0 +1,96 @@
+import type { ZodType } from 'zod';
+
+/** Options of a durable publish. */
+export interface PublishOptions {
+  /** JetStream dedup id (`Nats-Msg-Id`): a second publish with the same id inside the stream's window is dropped. */
+  msgId?: string;
+  /** Extra headers (trace context rides here). Never secrets. */
+  headers?: Record<string, string>;
+}
+
+export interface PublishResult {
+  /** True when the server dropped the message as a duplicate of `msgId`. */
+  duplicate: boolean;
+}
+
+/** One delivery of a durable message to a consumer. */
+export interface Delivery<T> {
+  readonly subject: string;
+  /** The payload, already validated against the consumer's schema. */
+  readonly data: T;
+  /** 1 on the first delivery, 2 on the first redelivery, ... */
+  readonly deliveryCount: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Tells the server the handler is still busy (resets the ack wait), for long fills. */
+  working(): void;
+}
+
+/** What a handler throws to say its failure is permanent: the message is dead-lettered at once, not retried. */
+export class PermanentFailure extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentFailure';
+  }
+}
+
+export interface ConsumeSpec<T> {
+  /** Stream name without namespace (from `Streams` in contracts). */
+  stream: string;
+  /** Durable consumer name without namespace; replicas sharing it compete for messages. */
+  consumer: string;
+  /** Subject filter without namespace. */
+  subject: string;
+  /** Runtime schema: a message failing it is poison and goes to the dead-letter subject. */
+  schema: ZodType<T>;
+  /** Deliveries before a message is dead-lettered. Default 8. */
+  maxDeliver?: number;
+  /** Milliseconds the server waits for an ack (or `working()`) before redelivering. Default 30000. */
+  ackWaitMs?: number;
+  /** Messages handled at once by this process. Default 4. */
+  concurrency?: number;
+  /** Base of the exponential nak delay in ms (delay = base * 2^(deliveryCount-1), capped at 60 s). Default 500. */
+  backoffBaseMs?: number;
+}
+
+/**
+ * Handles one message. Resolve → ack. Throw `PermanentFailure` → dead letter
+ * + term. Throw anything else → nak with exponential backoff, dead letter
+ * once `maxDeliver` is reached.
+ */
+export type MessageHandler<T> = (delivery: Delivery<T>) => Promise<void>;
+
+export interface Subscription {
+  /** Stops taking new messages and waits for the ones in progress. */
+  stop(): Promise<void>;
+}
+
+export interface RequestOptions<T> {
+  /** Milliseconds before the request fails with CATALOG_UNAVAILABLE-like `BusTimeoutError`. Default 2000. */
+  timeoutMs?: number;
+  /** Schema of the reply's `data`. */
+  schema: ZodType<T>;
+  headers?: Record<string, string>;
+}
+
+/** Handler of a request/reply subject. Throw an error with a `code` to reply `{ ok: false, error }`. */
+export type RequestHandler<Req, Res> = (request: Req, headers: Readonly<Record<string, string>>) => Promise<Res>;
+
+/**
+ * The message bus: durable events (JetStream in distributed mode, in-process
+ * in embedded mode) and request/reply. All subject, stream and consumer names
+ * given here are un-namespaced; the adapter adds its namespace.
+ */
+export interface EventBus {
+  /** Declares the streams (idempotent). Call once at start-up before publishing or consuming. */
+  ensureStreams(streams: ReadonlyArray<{ name: string; subjects: readonly string[] }>): Promise<void>;
+  /** Durable publish; resolves once the server stored it. Throws `BusUnavailableError` when the bus cannot take it. */
+  publish(subject: string, payload: unknown, options?: PublishOptions): Promise<PublishResult>;
+  /** Starts a durable competing consumer. */
+  consume<T>(spec: ConsumeSpec<T>, handler: MessageHandler<T>): Promise<Subscription>;
+  /** Request/reply. The reply envelope `{ok,data}|{ok:false,error}` is unwrapped: an error reply is thrown as an `AppError` with its code. */
+  request<T>(subject: string, payload: unknown, options: RequestOptions<T>): Promise<T>;
+  /** Answers requests on `subject`; replicas share the load (queue group = subject). Payloads failing `schema` get a VALIDATION_FAILED reply. */
+  serve<Req, Res>(subject: string, schema: ZodType<Req>, handler: RequestHandler<Req, Res>): Promise<Subscription>;
+  /** Drains and closes. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { ConfigInvalidError } from './errors.ts';
+
+/**
+ * Settings shared by several services, as environment variables. Each
+ * service's `config.ts` composes the pieces it needs, parses `process.env`
+ * once at start-up with `parseEnv` and passes the frozen result down.
+ */
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const LogEnv = {
+  /** pino level. */
+  VREG_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+export const NatsEnv = {
+  /** Comma-separated NATS server URLs. */
+  VREG_NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** Prefix for every subject, stream, consumer and KV bucket, so several vreg installs (or tests) share one NATS. Empty for none. */
+  VREG_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{0,32}$/, 'letters, digits, _ and - only, at most 32').default(''),
+  /** Replicas for streams and KV buckets (3 in a NATS cluster). */
+  VREG_NATS_REPLICAS: intFrom(1, 5).default(1),
+};
+
+export const MongoEnv = {
+  /** MongoDB connection string (any MongoDB-wire server: MongoDB, FerretDB). */
+  VREG_MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').default('mongodb://127.0.0.1:27017/'),
+  /** Database name. */
+  VREG_MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only').default('vreg'),
+};
+
+export const S3Env = {
+  /** S3 endpoint for S3-compatible servers (MinIO, moto); unset for AWS. */
+  VREG_S3_ENDPOINT: z.url().optional(),
+  VREG_S3_REGION: z.string().min(1).default('us-east-1'),
+  VREG_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name'),
+  VREG_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  VREG_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Path-style addressing, needed by most S3-compatible servers. */
+  VREG_S3_FORCE_PATH_STYLE: bool.default(true),
+  /** Multipart part size in MiB: the memory bound of one upload. */
+  VREG_S3_PART_SIZE_MIB: intFrom(5, 512).default(8),
+};
+
+export const SecretsEnv = {
+  /** 32-byte key, base64 or 64 hex chars: seals upstream passwords at rest. */
+  VREG_SECRET_KEY: z.string().refine((v) => /^[a-f0-9]{64}$/i.test(v) || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes as 64 hex chars or base64'),
+};
+
+export const UpstreamEnv = {
+  VREG_UPSTREAM_CONNECT_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  VREG_UPSTREAM_HEADERS_TIMEOUT_MS: intFrom(100, 600_000).default(30_000),
+  VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS: intFrom(100, 3_600_000).default(60_000),
+};
+
+export const HttpEnv = {
+  /** host:port the HTTP server listens on. */
+  VREG_LISTEN: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:5000'),
+};
+
+/** Splits a validated `host:port`. */
+export function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i), port: Number(listen.slice(i + 1)) };
+}
+
+/** Reads a 32-byte key given as 64 hex chars or base64. */
+export function decodeKey(value: string): Buffer {
+  return /^[a-f0-9]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+}
+
+/**
+ * Validates `env` against `shape` and reports every problem at once as a
+ * ConfigInvalidError (one line per variable). The result is frozen.
+ */
+export function parseEnv<S extends z.ZodRawShape>(shape: S, env: Record<string, string | undefined>): Readonly<z.infer<z.ZodObject<S>>> {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const result = z.object(shape).safeParse(input);
+  if (!result.success) {
+    throw new ConfigInvalidError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return Object.freeze(result.data);
+}

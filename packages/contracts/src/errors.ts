@@ -1,0 +1,101 @@
+/**
+ * Error codes shared by every service. Domain code throws `AppError`
+ * subclasses; the gateway maps `code` to an OCI error code and status in one
+ * table, the admin API likewise. Every code is listed in docs/errors.md.
+ */
+export const ErrorCodes = {
+  nameInvalid: 'NAME_INVALID',
+  nameUnknown: 'NAME_UNKNOWN',
+  manifestUnknown: 'MANIFEST_UNKNOWN',
+  manifestInvalid: 'MANIFEST_INVALID',
+  blobUnknown: 'BLOB_UNKNOWN',
+  digestInvalid: 'DIGEST_INVALID',
+  unsupported: 'UNSUPPORTED',
+  unauthorized: 'UNAUTHORIZED',
+  denied: 'DENIED',
+  tooManyRequests: 'TOOMANYREQUESTS',
+  rangeInvalid: 'RANGE_INVALID',
+  upstreamUnavailable: 'UPSTREAM_UNAVAILABLE',
+  upstreamAuthFailed: 'UPSTREAM_AUTH_FAILED',
+  upstreamRateLimited: 'UPSTREAM_RATE_LIMITED',
+  blobDigestMismatch: 'BLOB_DIGEST_MISMATCH',
+  blobStoreUnavailable: 'BLOB_STORE_UNAVAILABLE',
+  catalogUnavailable: 'CATALOG_UNAVAILABLE',
+  validationFailed: 'VALIDATION_FAILED',
+  notFound: 'NOT_FOUND',
+  conflict: 'CONFLICT',
+  configInvalid: 'CONFIG_INVALID',
+  internal: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The one error type of vreg: check by `code`, never by class or message. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** Extra machine-readable context (never secrets). Becomes `detail` in the OCI body. */
+  readonly detail: unknown;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; detail?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.detail = options?.detail;
+  }
+}
+
+export class NameInvalidError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.nameInvalid, message, { detail }); }
+}
+export class NameUnknownError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.nameUnknown, message, { detail }); }
+}
+export class ManifestUnknownError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.manifestUnknown, message, { detail }); }
+}
+export class BlobUnknownError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.blobUnknown, message, { detail }); }
+}
+export class DigestInvalidError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.digestInvalid, message, { detail }); }
+}
+export class UnsupportedError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.unsupported, message, { detail }); }
+}
+export class RangeInvalidError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.rangeInvalid, message, { detail }); }
+}
+export class UpstreamUnavailableError extends AppError {
+  constructor(message: string, options?: { cause?: unknown; detail?: unknown }) { super(ErrorCodes.upstreamUnavailable, message, options); }
+}
+export class TooManyRequestsError extends AppError {
+  /** Seconds the client should wait, from the upstream's Retry-After when known. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, retryAfterSeconds?: number, cause?: unknown) {
+    super(ErrorCodes.tooManyRequests, message, { cause, detail: retryAfterSeconds === undefined ? undefined : { retryAfterSeconds } });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+export class CatalogUnavailableError extends AppError {
+  constructor(message: string, cause?: unknown) { super(ErrorCodes.catalogUnavailable, message, { cause }); }
+}
+export class ValidationError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.validationFailed, message, { detail }); }
+}
+export class NotFoundError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.notFound, message, { detail }); }
+}
+export class ConflictError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.conflict, message, { detail }); }
+}
+export class ConfigInvalidError extends AppError {
+  /** One line per problem, all of them at once. */
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(ErrorCodes.configInvalid, `invalid configuration:\n  - ${problems.join('\n  - ')}`, { detail: { problems } });
+    this.problems = problems;
+  }
+}
+
+/** True when `err` carries one of our codes (also for errors from other packages that follow the same shape). */
+export function hasCode(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}

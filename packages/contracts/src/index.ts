@@ -1,0 +1,6 @@
+export * from './subjects.ts';
+export * from './media-types.ts';
+export * from './errors.ts';
+export * from './events.ts';
+export * from './messages.ts';
+export * from './config.ts';

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { DigestSchema } from './events.ts';
+
+/**
+ * Request/reply messages between the gateway (or fetcher) and the catalog.
+ * Every reply is an envelope: `{ ok: true, data }` or `{ ok: false, error }`.
+ */
+export const ReplyErrorSchema = z.object({ code: z.string(), message: z.string() });
+export type ReplyError = z.infer<typeof ReplyErrorSchema>;
+export type Reply<T> = { ok: true; data: T } | { ok: false; error: ReplyError };
+
+export const RegistryResolveRequestSchema = z.object({ registryId: z.string().min(1).max(64) });
+export type RegistryResolveRequest = z.infer<typeof RegistryResolveRequestSchema>;
+
+/** An upstream as the data plane needs it. The password stays encrypted (`SecretBox` from @vreg/secrets). */
+export const UpstreamViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  url: z.string(),
+  /** Position in the registry's ordered list, 0 first. */
+  position: z.number().int().nonnegative(),
+  username: z.string().optional(),
+  /** AES-256-GCM sealed password; only holders of the secrets key can open it. */
+  passwordSealed: z.string().optional(),
+  /** Hours a tag manifest is served without revalidation; 0 = never revalidate. */
+  cacheValidityHours: z.number().nonnegative(),
+});
+export type UpstreamView = z.infer<typeof UpstreamViewSchema>;
+
+export const RegistryViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  upstreams: z.array(UpstreamViewSchema),
+});
+export type RegistryView = z.infer<typeof RegistryViewSchema>;
+
+export const EntryLookupRequestSchema = z.object({
+  registryId: z.string().min(1).max(64),
+  /** `<image>/manifests/<ref>` or `<image>/blobs/<digest>`. */
+  relativePath: z.string().min(1).max(600),
+});
+export type EntryLookupRequest = z.infer<typeof EntryLookupRequestSchema>;
+
+/** A cache entry as the data plane sees it. */
+export const CacheEntryViewSchema = z.object({
+  upstreamId: z.string(),
+  relativePath: z.string(),
+  digest: DigestSchema,
+  contentType: z.string(),
+  size: z.number().int().nonnegative(),
+  upstreamEtag: z.string().optional(),
+  /** ISO-8601. */
+  upstreamCheckedAt: z.string(),
+});
+export type CacheEntryView = z.infer<typeof CacheEntryViewSchema>;
+
+/** The first entry for the path among the registry's upstreams, in upstream order; absent on a miss. */
+export const EntryLookupReplySchema = z.object({ entry: CacheEntryViewSchema.optional() });
+export type EntryLookupReply = z.infer<typeof EntryLookupReplySchema>;

@@ -1,0 +1,36 @@
+/**
+ * NATS subjects and JetStream streams. Every service names subjects through
+ * these constants only, so a rename is one edit.
+ */
+export const Subjects = {
+  /** A client missed the cache: make sure this object ends up stored. JetStream, deduplicated by `Nats-Msg-Id`. */
+  fetchRequested: 'vreg.fetch.requested',
+  /** An object is durably stored and verified: the catalog upserts its cache entry. JetStream. */
+  objectStored: 'vreg.object.stored',
+  /** Cache hits, batched by the gateway: download counts and last download time. JetStream. */
+  entryServed: 'vreg.entry.served',
+  /** Dead letters: `vreg.dead.<original subject>`. JetStream. */
+  deadLetterPrefix: 'vreg.dead',
+  /** Request/reply: a registry and its ordered upstreams. Core NATS. */
+  registryResolve: 'vreg.catalog.registry.resolve',
+  /** Request/reply: the cache entry for a relative path in a registry. Core NATS. */
+  entryLookup: 'vreg.catalog.entry.lookup',
+} as const;
+export type Subject = (typeof Subjects)[keyof typeof Subjects];
+
+/** JetStream streams and the subjects each one captures. */
+export const Streams = {
+  fetch: { name: 'VREG_FETCH', subjects: [Subjects.fetchRequested] },
+  objects: { name: 'VREG_OBJECTS', subjects: [Subjects.objectStored] },
+  served: { name: 'VREG_SERVED', subjects: [Subjects.entryServed] },
+  dead: { name: 'VREG_DEAD', subjects: [`${Subjects.deadLetterPrefix}.>`] },
+} as const;
+export type StreamName = (typeof Streams)[keyof typeof Streams]['name'];
+
+/** Durable consumer names: one per job, shared by all replicas of that job (competing consumers). */
+export const Consumers = {
+  fetcher: 'fetcher',
+  catalogObjects: 'catalog-objects',
+  catalogServed: 'catalog-served',
+} as const;
+export type ConsumerName = (typeof Consumers)[keyof typeof Consumers];

@@ -1,0 +1,34 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths pino blanks in every log line: credentials never reach the logs,
+ * whatever object a caller passes.
+ */
+export const redactPaths: readonly string[] = [
+  'password',
+  '*.password',
+  'passwordSealed',
+  '*.passwordSealed',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'secretAccessKey',
+  '*.secretAccessKey',
+];
+
+/** The root logger of a process; components take `logger.child({ component })`. */
+export function createLogger(options: { level: string; name: string; destination?: pino.DestinationStream }): Logger {
+  const opts: LoggerOptions = {
+    name: options.name,
+    level: options.level,
+    redact: { paths: [...redactPaths], censor: '[redacted]' },
+  };
+  return options.destination ? pino(opts, options.destination) : pino(opts);
+}
