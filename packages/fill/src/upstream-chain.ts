@@ -1,0 +1,43 @@
+import { AppError, ErrorCodes, TooManyRequestsError, UpstreamUnavailableError, hasCode, type UpstreamView } from '@vreg/contracts';
+
+/** Why one upstream could not serve an object. */
+export interface UpstreamFailure {
+  upstreamId: string;
+  code: string;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * Tries the registry's upstreams in their order: the first that has the
+ * object wins. A 404 (attempt resolves undefined), a connection error, a
+ * timeout, a 5xx, a 429 or wrong bytes all move on to the next upstream.
+ * When none has it the error says why: all answered 404 → `notFound()`;
+ * otherwise rate limiting (with the shortest Retry-After) or unavailability.
+ */
+export async function firstUpstreamWith<T>(
+  upstreams: readonly UpstreamView[],
+  attempt: (upstream: UpstreamView) => Promise<T | undefined>,
+  notFound: () => AppError,
+  onFailure?: (upstream: UpstreamView, err: unknown) => void,
+): Promise<{ upstream: UpstreamView; value: T }> {
+  const failures: UpstreamFailure[] = [];
+  for (const upstream of upstreams) {
+    try {
+      const value = await attempt(upstream);
+      if (value !== undefined) return { upstream, value };
+    } catch (err) {
+      onFailure?.(upstream, err);
+      const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : ErrorCodes.upstreamUnavailable;
+      const retryAfterSeconds = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
+      failures.push({ upstreamId: upstream.id, code, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
+      if (hasCode(err, 'ABORTED')) throw err;
+    }
+  }
+  if (failures.length === 0) throw notFound();
+  const limited = failures.filter((f) => f.code === ErrorCodes.upstreamRateLimited || f.code === ErrorCodes.tooManyRequests);
+  if (limited.length > 0) {
+    const waits = limited.map((f) => f.retryAfterSeconds).filter((s): s is number => s !== undefined);
+    throw new TooManyRequestsError('upstream rate limit reached and no upstream could serve the object', waits.length ? Math.min(...waits) : undefined);
+  }
+  throw new UpstreamUnavailableError('no upstream could serve the object', { detail: { upstreams: failures.map((f) => ({ id: f.upstreamId, code: f.code })) } });
+}
