@@ -1,0 +1,122 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** What is known about a stored blob without reading it. */
+export interface BlobStat {
+  /** Size of the blob in bytes. */
+  size: number;
+}
+
+/** An open read of a stored blob (or of a range of it). */
+export interface BlobRead {
+  /**
+   * The bytes, streamed. The caller must consume or `destroy()` it: an
+   * abandoned body may hold a file handle or a connection until GC.
+   */
+  body: Readable;
+  /** Length in bytes of `body` (the range's length for a range read). */
+  size: number;
+}
+
+/** A byte range like HTTP's `Range: bytes=start-end`. */
+export interface ByteRange {
+  /** Offset of the first byte, 0-based. */
+  start: number;
+  /** Offset of the last byte, inclusive; clamped to the blob's last byte; absent = to the end. */
+  end?: number;
+}
+
+/**
+ * One write of a blob whose digest is known in advance. Bytes go to
+ * `stream`; nothing is visible under the digest until `commit()` has checked
+ * that they hash to it. Typical use:
+ *
+ * ```ts
+ * const writer = await store.beginWrite(digest, { expectedSize, signal });
+ * try {
+ *   await pipeline(source, writer.stream);
+ *   await writer.commit();
+ * } catch (err) {
+ *   await writer.abort(err);
+ *   throw err;
+ * }
+ * ```
+ */
+export interface BlobWriter {
+  /**
+   * Writable that receives the bytes in order; honours backpressure (a
+   * write's callback fires once the backend has taken the chunk). Errors
+   * with a `BlobDigestMismatchError` as soon as more than `expectedSize`
+   * bytes arrive, and with a `BlobStoreUnavailableError` when the backend fails.
+   */
+  readonly stream: Writable;
+  /** Bytes accepted so far. */
+  readonly bytesWritten: number;
+  /**
+   * Makes the object visible under its digest. Ends `stream` if the caller
+   * has not, then verifies that the bytes written hash to the digest and
+   * (if given) have `expectedSize`. Calling it again returns the same result.
+   * If the object already exists, succeeds (content addressed: identical bytes).
+   * @throws BlobDigestMismatchError on mismatch, after discarding everything.
+   * @throws BlobStoreUnavailableError when the backend fails; nothing is visible.
+   * @throws the abort reason when the write was aborted (or its signal fired).
+   */
+  commit(): Promise<void>;
+  /**
+   * Discards everything written; nothing becomes visible. Destroys `stream`
+   * and cancels backend requests in flight. Safe to call twice, after a
+   * failure, or after `commit()` (then a no-op). Never rejects: cleanup is
+   * best effort (leftovers are temp files / incomplete multipart uploads
+   * that the adapters' sweeps and bucket lifecycle rules remove).
+   * @param reason why; becomes the rejection of a pending or later `commit()`.
+   */
+  abort(reason?: unknown): Promise<void>;
+}
+
+/**
+ * Content-addressed storage for blobs and manifests, keyed by digest
+ * (`sha256:<hex>` or `sha512:<hex>`). Every method validates its digest
+ * first and throws `InvalidDigestError` for anything else.
+ */
+export interface BlobStore {
+  /**
+   * Size of a stored blob.
+   * @returns `undefined` when no blob is stored under `digest`.
+   * @throws InvalidDigestError, BlobStoreUnavailableError
+   */
+  stat(digest: string, signal?: AbortSignal): Promise<BlobStat | undefined>;
+
+  /**
+   * Opens a blob (or a range of it) for reading; `size` is the length of the
+   * returned body.
+   * @returns `undefined` when no blob is stored under `digest`.
+   * @throws BlobRangeInvalidError when `range` is not inside the blob.
+   * @throws InvalidDigestError, BlobStoreUnavailableError
+   */
+  get(digest: string, opts?: { range?: ByteRange; signal?: AbortSignal }): Promise<BlobRead | undefined>;
+
+  /**
+   * Starts a write of an object whose digest is known in advance. The
+   * writer hashes the bytes as they pass, so a commit can never make visible
+   * bytes that do not hash to `digest`. Aborting `signal` aborts the write.
+   * @param opts.expectedSize size in bytes when known (e.g. from a manifest
+   *   descriptor): checked at commit, and the write fails as soon as it is exceeded.
+   * @throws InvalidDigestError, BlobStoreUnavailableError
+   */
+  beginWrite(digest: string, opts?: { expectedSize?: number; signal?: AbortSignal }): Promise<BlobWriter>;
+
+  /**
+   * Removes a blob. Absent is fine. Reads already open may still complete.
+   * @throws InvalidDigestError, BlobStoreUnavailableError
+   */
+  delete(digest: string): Promise<void>;
+
+  /**
+   * A presigned GET URL valid for `expiresInSeconds`, for redirecting clients
+   * straight to the backend. Absent when the backend cannot presign; resolves
+   * `undefined` when it cannot for this blob.
+   */
+  presignGet?(digest: string, expiresInSeconds: number): Promise<string | undefined>;
+
+  /** Releases connections and handles. The store is unusable afterwards. */
+  close?(): Promise<void>;
+}
