@@ -1,0 +1,116 @@
+import { constants } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { BlobStoreUnavailableError } from '../errors.ts';
+import type { BlobSink } from '../verifying-blob-writer.ts';
+
+/**
+ * The file-system end of one blob write: bytes go to a temp file, which
+ * commit fsyncs and renames onto the final path. rename(2) is atomic, so a
+ * reader sees either no file or the whole verified file, never a prefix.
+ */
+export class FsBlobSink implements BlobSink {
+  readonly #handle: FileHandle;
+  readonly #tmpPath: string;
+  readonly #finalPath: string;
+  #closed = false;
+
+  private constructor(handle: FileHandle, tmpPath: string, finalPath: string) {
+    this.#handle = handle;
+    this.#tmpPath = tmpPath;
+    this.#finalPath = finalPath;
+  }
+
+  /**
+   * Creates the temp file (exclusively: a name collision fails rather than
+   * sharing a file) for a write that will end at `finalPath`.
+   * @throws BlobStoreUnavailableError when the file cannot be created.
+   */
+  static async create(tmpPath: string, finalPath: string): Promise<FsBlobSink> {
+    try {
+      await mkdir(dirname(tmpPath), { recursive: true });
+      return new FsBlobSink(await open(tmpPath, 'wx', 0o644), tmpPath, finalPath);
+    } catch (err) {
+      throw new BlobStoreUnavailableError(`cannot create temp file for blob write`, err);
+    }
+  }
+
+  /** Appends a chunk to the temp file. @throws BlobStoreUnavailableError (e.g. ENOSPC) */
+  async write(chunk: Buffer): Promise<void> {
+    try {
+      let offset = 0;
+      // write(2) may take fewer bytes than offered; loop until all are on disk.
+      while (offset < chunk.length) {
+        const { bytesWritten } = await this.#handle.write(chunk, offset, chunk.length - offset);
+        offset += bytesWritten;
+      }
+    } catch (err) {
+      throw new BlobStoreUnavailableError(`cannot write blob temp file`, err);
+    }
+  }
+
+  /**
+   * Flushes the temp file to disk and renames it onto the final path. When
+   * the blob already exists (a concurrent writer won), the temp file is
+   * simply removed: same digest, same bytes.
+   * @throws BlobStoreUnavailableError
+   */
+  async commit(): Promise<void> {
+    try {
+      await this.#handle.sync();
+      await this.#close();
+      const dir = dirname(this.#finalPath);
+      await mkdir(dir, { recursive: true });
+      if (await exists(this.#finalPath)) {
+        await unlink(this.#tmpPath);
+        return;
+      }
+      await rename(this.#tmpPath, this.#finalPath);
+      // Persist the directory entry too, or a crash could forget the rename.
+      await syncDirectory(dir);
+    } catch (err) {
+      throw new BlobStoreUnavailableError(`cannot commit blob file ${this.#finalPath}`, err);
+    }
+  }
+
+  /** Closes and removes the temp file; ignores what is already gone. */
+  async abort(): Promise<void> {
+    await this.#close().catch(() => undefined);
+    await unlink(this.#tmpPath).catch(() => undefined);
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#handle.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+// Best effort: some file systems refuse fsync on a directory (EINVAL, EISDIR).
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    await handle.sync();
+  } catch {
+    // The rename itself succeeded; durability of the entry is all we lose.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** The `code` of a Node system error (`ENOENT`, ...), if any. */
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

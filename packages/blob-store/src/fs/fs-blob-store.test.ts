@@ -1,0 +1,98 @@
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { blobKey } from '../blob-key.ts';
+import { describeBlobStore } from '../testing/describe-blob-store.ts';
+import { readBlob, testBlob, writeBlob } from '../testing/blob-fixtures.ts';
+import { FsBlobStore } from './fs-blob-store.ts';
+
+async function makeRoot(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'vreg-fs-blob-store-'));
+}
+
+describeBlobStore('FsBlobStore', async () => {
+  const root = await makeRoot();
+  const store = new FsBlobStore({ root });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('FsBlobStore on disk', () => {
+  let root: string;
+  let store: FsBlobStore;
+
+  beforeEach(async () => {
+    root = await makeRoot();
+    store = new FsBlobStore({ root });
+  });
+  afterEach(async () => {
+    await store.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('stores a blob at blobs/<algorithm>/<2 hex>/<hex> under its root', async () => {
+    const blob = testBlob('laid out');
+    await writeBlob(store, blob);
+    const hex = blob.digest.slice('sha256:'.length);
+    expect(blobKey(blob.digest)).toBe(`blobs/sha256/${hex.slice(0, 2)}/${hex}`);
+    expect(await readdir(join(root, 'blobs', 'sha256', hex.slice(0, 2)))).toEqual([hex]);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('writes into tmp/ and leaves blobs/ untouched until commit', async () => {
+    const blob = testBlob('staged');
+    const writer = await store.beginWrite(blob.digest);
+    await pipeline(Readable.from([blob.bytes]), writer.stream);
+    expect(await readdir(join(root, 'tmp'))).toHaveLength(1);
+    await expect(readdir(join(root, 'blobs'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await writer.commit();
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('removes the temp file on abort and on a digest mismatch', async () => {
+    const blob = testBlob('discarded');
+    const aborted = await store.beginWrite(blob.digest);
+    aborted.stream.write(blob.bytes);
+    await aborted.abort();
+    await expect(writeBlob(store, { digest: blob.digest, bytes: Buffer.from('forged') })).rejects.toMatchObject({
+      code: 'BLOB_DIGEST_MISMATCH',
+    });
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('removes temp files older than an hour at start and keeps fresh ones', async () => {
+    const tmp = join(root, 'tmp');
+    await mkdir(tmp, { recursive: true });
+    await writeFile(join(tmp, 'stale'), 'left by a crash');
+    await writeFile(join(tmp, 'fresh'), 'a write in progress elsewhere');
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(join(tmp, 'stale'), twoHoursAgo, twoHoursAgo);
+    const restarted = new FsBlobStore({ root });
+    await restarted.close();
+    expect(await readdir(tmp)).toEqual(['fresh']);
+  });
+
+  it('never reads or writes outside its root for a hostile digest', async () => {
+    const outside = join(root, '..', `vreg-outside-${process.pid}`);
+    await expect(store.beginWrite(`sha256:../../${outside}`)).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+    await expect(store.get('sha256:../../../../etc/passwd')).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+    await expect(store.delete('sha256:..')).rejects.toMatchObject({ code: 'DIGEST_INVALID' });
+    expect(await readdir(root)).not.toContain('blobs');
+  });
+
+  it('reads a blob written by another instance on the same root', async () => {
+    const blob = testBlob('shared on disk');
+    await writeBlob(store, blob);
+    const other = new FsBlobStore({ root });
+    expect(await readBlob(other, blob.digest, { start: 7 })).toEqual(Buffer.from('on disk'));
+    await other.close();
+  });
+});
