@@ -1,0 +1,157 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * One upstream registry as the caller knows it: where it lives and, for a
+ * private one, the credentials to pull with.
+ */
+export interface UpstreamTarget {
+  /**
+   * Base URL of the upstream registry, e.g. `https://registry-1.docker.io` or
+   * `http://127.0.0.1:5001`. May include a path prefix
+   * (`https://host/prefix` → `https://host/prefix/v2/...`). A trailing slash
+   * and any user-info part are ignored.
+   */
+  url: string;
+  /** User name for Basic auth to the registry or its token realm; omit for anonymous pulls. */
+  username?: string;
+  /**
+   * Plaintext password or access token, already decrypted by the caller.
+   * Never logged and never put in an error message.
+   */
+  password?: string;
+}
+
+/** An inclusive byte range, as in `Range: bytes=start-end`. */
+export interface ByteRange {
+  /** First byte offset, counted from 0. */
+  start: number;
+  /** Last byte offset, inclusive; omit to read to the end of the blob. */
+  end?: number;
+}
+
+/** Options of a manifest request (GET or HEAD). */
+export interface ManifestRequestOptions {
+  /** Aborting it rejects the pending request, or destroys the returned body with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * Media types to send in `Accept`, most wanted first. Defaults to
+   * `DEFAULT_MANIFEST_ACCEPT` (OCI index and manifest, Docker list and
+   * schema 2, schema 1 last).
+   */
+  accept?: string[];
+}
+
+/** Options of a blob GET. */
+export interface BlobRequestOptions {
+  /** Aborting it rejects the pending request, or destroys the returned body with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * Ask only for these bytes. An upstream that honours it answers 206; one
+   * that ignores ranges answers 200 with the whole blob, so check `status`.
+   */
+  range?: ByteRange;
+}
+
+/** Options of a blob HEAD. */
+export interface HeadRequestOptions {
+  /** Aborting it rejects the pending request. */
+  signal?: AbortSignal;
+}
+
+/** Metadata of an object an upstream has, as its response headers tell. */
+export interface UpstreamHead {
+  /** `Content-Type` exactly as the upstream sent it (for a manifest: its media type). */
+  contentType?: string;
+  /** `Content-Length` in bytes, when sent and a valid integer. */
+  contentLength?: number;
+  /** `Docker-Content-Digest`, e.g. `sha256:…`; unverified, the caller hashes the bytes. */
+  dockerContentDigest?: string;
+  /** `ETag` as sent (quotes included). */
+  etag?: string;
+  /**
+   * All response headers, names lower-cased, repeated ones joined by `, `,
+   * `set-cookie` left out. Carries e.g. Docker Hub's `ratelimit-limit` and
+   * `ratelimit-remaining`.
+   */
+  headers: Record<string, string>;
+}
+
+/** An object body an upstream is sending, not yet read. */
+export interface UpstreamResponse extends UpstreamHead {
+  /** 200, or 206 for a ranged blob request the upstream honoured. */
+  status: number;
+  /**
+   * The bytes, streamed with backpressure and never buffered whole. The
+   * caller must consume or destroy it, or the connection stays busy. It
+   * errors with `UpstreamUnavailableError` when the upstream stalls
+   * longer than the body idle timeout or the connection breaks, and with the
+   * signal's reason when the caller aborts.
+   */
+  body: Readable;
+}
+
+/**
+ * Pulls manifests and blobs from an upstream OCI registry (Distribution
+ * API v2), handling its auth challenges and redirects.
+ *
+ * Every method resolves to `undefined` when the upstream answers 404 and
+ * otherwise throws:
+ * - `UpstreamAuthError` (`UPSTREAM_AUTH_FAILED`) on 401/403 after
+ *   authenticating, or when credentials are needed and missing;
+ * - `UpstreamRateLimitedError` (`UPSTREAM_RATE_LIMITED`) on 429;
+ * - `UpstreamUnavailableError` (`UPSTREAM_UNAVAILABLE`) on 5xx, any other
+ *   unexpected status, connection failures and timeouts;
+ * - the signal's reason when the caller aborts;
+ * - `TypeError` when `image`, `reference`, `digest` or the target URL is
+ *   malformed (a caller bug, never sent upstream).
+ */
+export interface UpstreamRegistry {
+  /**
+   * GET `<url>/v2/<image>/manifests/<reference>`.
+   * @param image repository name, e.g. `library/alpine`
+   * @param reference a tag or a digest
+   * @returns the manifest stream, or `undefined` when the upstream has no such manifest
+   */
+  getManifest(
+    target: UpstreamTarget,
+    image: string,
+    reference: string,
+    opts?: ManifestRequestOptions,
+  ): Promise<UpstreamResponse | undefined>;
+
+  /**
+   * HEAD `<url>/v2/<image>/manifests/<reference>`: the digest, media type and
+   * size without the body (Docker Hub does not count HEADs against its pull
+   * rate limit).
+   * @returns the headers, or `undefined` when the upstream has no such manifest
+   */
+  headManifest(
+    target: UpstreamTarget,
+    image: string,
+    reference: string,
+    opts?: ManifestRequestOptions,
+  ): Promise<UpstreamHead | undefined>;
+
+  /**
+   * GET `<url>/v2/<image>/blobs/<digest>`, following redirects to a CDN.
+   * @param digest e.g. `sha256:…`
+   * @returns the blob stream, or `undefined` when the upstream has no such blob
+   */
+  getBlob(
+    target: UpstreamTarget,
+    image: string,
+    digest: string,
+    opts?: BlobRequestOptions,
+  ): Promise<UpstreamResponse | undefined>;
+
+  /**
+   * HEAD `<url>/v2/<image>/blobs/<digest>`.
+   * @returns the headers, or `undefined` when the upstream has no such blob
+   */
+  headBlob(
+    target: UpstreamTarget,
+    image: string,
+    digest: string,
+    opts?: HeadRequestOptions,
+  ): Promise<UpstreamHead | undefined>;
+}
