@@ -5,3 +5,4 @@ export * from './stored-publisher.ts';
 export * from './manifest-fill.ts';
 export * from './blob-fill.ts';
 export * from './existing-blob.ts';
+export * from './lease-keys.ts';

@@ -1,0 +1,89 @@
+import {
+  EntryLookupReplySchema,
+  ErrorCodes,
+  RegistryViewSchema,
+  Subjects,
+  hasCode,
+  type CacheEntryView,
+  type RegistryView,
+} from '@vreg/contracts';
+import type { EventBus } from '@vreg/bus';
+import type { Logger } from '@vreg/logging';
+import { isDigest } from '@vreg/oci';
+import { LruCache } from '../../domain/lru-cache.ts';
+import type { CatalogClient } from '../../ports/catalog-client.ts';
+
+export interface BusCatalogClientOptions {
+  /** Milliseconds a registry's upstream list is reused before asking again. */
+  registryTtlMs: number;
+  /** Milliseconds a tag lookup is reused (tags move; digests never do). */
+  tagTtlMs: number;
+  /** Request timeout, ms. */
+  timeoutMs: number;
+  /** Entries kept in process. */
+  maxEntries: number;
+}
+
+/**
+ * Asks the catalog over request/reply and keeps answers in process:
+ * digest-addressed entries forever (they are immutable), tags and registries
+ * briefly. When the catalog cannot answer, the last answer is used, so hits
+ * keep being served while NATS or the catalog is down.
+ */
+export class BusCatalogClient implements CatalogClient {
+  readonly #bus: EventBus;
+  readonly #log: Logger;
+  readonly #options: BusCatalogClientOptions;
+  readonly #registries: LruCache<string, RegistryView>;
+  readonly #entries: LruCache<string, CacheEntryView>;
+
+  constructor(bus: EventBus, logger: Logger, options: BusCatalogClientOptions) {
+    this.#bus = bus;
+    this.#log = logger;
+    this.#options = options;
+    this.#registries = new LruCache(Math.max(100, Math.floor(options.maxEntries / 100)));
+    this.#entries = new LruCache(options.maxEntries);
+  }
+
+  async resolveRegistry(registryId: string): Promise<RegistryView> {
+    const cached = this.#registries.get(registryId);
+    if (cached?.fresh) return cached.value;
+    try {
+      const view = await this.#bus.request(Subjects.registryResolve, { registryId }, { schema: RegistryViewSchema, timeoutMs: this.#options.timeoutMs });
+      this.#registries.set(registryId, view, this.#options.registryTtlMs);
+      return view;
+    } catch (err) {
+      if (cached && hasCode(err, ErrorCodes.catalogUnavailable)) {
+        this.#log.warn({ registryId }, 'catalog unavailable: using the cached registry');
+        return cached.value;
+      }
+      if (hasCode(err, ErrorCodes.nameUnknown)) this.#registries.delete(registryId);
+      throw err;
+    }
+  }
+
+  async lookupEntry(registryId: string, relativePath: string): Promise<CacheEntryView | undefined> {
+    const key = `${registryId}/${relativePath}`;
+    const cached = this.#entries.get(key);
+    if (cached?.fresh) return cached.value;
+    try {
+      const reply = await this.#bus.request(Subjects.entryLookup, { registryId, relativePath }, { schema: EntryLookupReplySchema, timeoutMs: this.#options.timeoutMs });
+      if (reply.entry) this.#remember(key, relativePath, reply.entry);
+      else if (cached) return cached.value; // the catalog has not consumed our own object.stored yet
+      return reply.entry;
+    } catch (err) {
+      if (!hasCode(err, ErrorCodes.catalogUnavailable)) throw err;
+      this.#log.warn({ registryId, cached: cached !== undefined }, 'catalog unavailable: entry lookup answered from the local cache');
+      return cached?.value;
+    }
+  }
+
+  remember(registryId: string, entry: CacheEntryView): void {
+    this.#remember(`${registryId}/${entry.relativePath}`, entry.relativePath, entry);
+  }
+
+  #remember(key: string, relativePath: string, entry: CacheEntryView): void {
+    const reference = relativePath.slice(relativePath.lastIndexOf('/') + 1);
+    this.#entries.set(key, entry, isDigest(reference) ? Infinity : this.#options.tagTtlMs);
+  }
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { EventBus } from '@vreg/bus';
+import type { BlobStore } from '@vreg/blob-store';
+import type { FillLease } from '@vreg/fill-lease';
+import type { FillDeps } from '@vreg/fill';
+import type { Logger } from '@vreg/logging';
+import type { SecretBox } from '@vreg/secrets';
+import type { UpstreamRegistry } from '@vreg/upstream-client';
+import { BusCatalogClient } from './adapters/bus/bus-catalog-client.ts';
+import type { GatewayPullConfig } from './config.ts';
+import { v2Routes } from './http/v2-routes.ts';
+import { BlobService } from './pull/blob-service.ts';
+import { FetchRequester } from './pull/fetch-requester.ts';
+import { ManifestService } from './pull/manifest-service.ts';
+import { ServedBatcher } from './pull/served-batcher.ts';
+
+export interface GatewayDeps {
+  bus: EventBus;
+  store: BlobStore;
+  leases: FillLease;
+  upstreams: UpstreamRegistry;
+  secrets: SecretBox;
+  logger: Logger;
+}
+
+export interface GatewayApp {
+  /** The pull API; register with `{ prefix: '/v2' }`. */
+  routes: FastifyPluginAsync;
+  /** Publishes pending download counts. */
+  stop(): Promise<void>;
+}
+
+/** The gateway's composition root: the same in embedded and distributed mode, only `deps` differ. */
+export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayApp {
+  const logger = deps.logger.child({ component: 'gateway' });
+  const fill: FillDeps = { store: deps.store, upstreams: deps.upstreams, bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES };
+  const catalog = new BusCatalogClient(deps.bus, logger, {
+    registryTtlMs: config.VREG_REGISTRY_CACHE_MS,
+    tagTtlMs: config.VREG_TAG_CACHE_MS,
+    timeoutMs: config.VREG_CATALOG_TIMEOUT_MS,
+    maxEntries: config.VREG_CATALOG_CACHE_ENTRIES,
+  });
+  const served = new ServedBatcher(deps.bus, logger, { flushIntervalMs: config.VREG_SERVED_FLUSH_MS, maxKeys: 10_000 });
+  const fetches = new FetchRequester(deps.bus, logger);
+  const holderId = `gateway-${randomUUID()}`;
+  const manifests = new ManifestService({
+    fill,
+    catalog,
+    store: deps.store,
+    upstreams: deps.upstreams,
+    fetches,
+    served,
+    logger,
+    fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,
+    leases: deps.leases,
+    holderId,
+    leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
+  });
+  const blobs = new BlobService({
+    fill,
+    catalog,
+    store: deps.store,
+    leases: deps.leases,
+    fetches,
+    served,
+    logger,
+    holderId,
+    leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
+    fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,
+    clientBufferBytes: config.VREG_CLIENT_BUFFER_BYTES,
+  });
+  const routes: FastifyPluginAsync = async (app) => {
+    await app.register(v2Routes, { catalog, manifests, blobs });
+  };
+  return { routes, stop: () => served.stop() };
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { HttpEnv, LogEnv, NatsEnv, S3Env, SecretsEnv, UpstreamEnv, parseEnv } from '@vreg/contracts';
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Pull-path settings, the same in embedded and distributed mode. Units in the names. */
+export const GatewayPullEnv = {
+  ...UpstreamEnv,
+  /** Largest manifest accepted from an upstream. */
+  VREG_MANIFEST_MAX_BYTES: intFrom(1024, 64 << 20).default(4 << 20),
+  /** Fill lease TTL; renewed at a third of it while a fill runs. */
+  VREG_FILL_LEASE_TTL_MS: intFrom(1000, 600_000).default(30_000),
+  /** A fill's own deadline, independent of the client. */
+  VREG_FILL_TIMEOUT_MS: intFrom(1000, 24 * 3_600_000).default(3_600_000),
+  /** Buffer per client stream on a miss: the memory bound of one client. */
+  VREG_CLIENT_BUFFER_BYTES: intFrom(16 * 1024, 64 << 20).default(1 << 20),
+  /** How often download counts are published. */
+  VREG_SERVED_FLUSH_MS: intFrom(100, 600_000).default(5_000),
+  VREG_CATALOG_TIMEOUT_MS: intFrom(100, 60_000).default(2_000),
+  /** Cache entries remembered in process (digest entries forever, tags briefly). */
+  VREG_CATALOG_CACHE_ENTRIES: intFrom(100, 10_000_000).default(100_000),
+  VREG_TAG_CACHE_MS: intFrom(0, 600_000).default(1_000),
+  VREG_REGISTRY_CACHE_MS: intFrom(0, 600_000).default(5_000),
+};
+
+export type GatewayPullConfig = Readonly<z.infer<z.ZodObject<typeof GatewayPullEnv>>>;
+
+/** The distributed gateway process: pull settings plus NATS, S3 and its listen address. */
+export const GatewayEnv = { ...LogEnv, ...NatsEnv, ...S3Env, ...SecretsEnv, ...HttpEnv, ...GatewayPullEnv };
+export type GatewayConfig = Readonly<z.infer<z.ZodObject<typeof GatewayEnv>>>;
+
+/** Validates every setting at once; throws CONFIG_INVALID listing each problem. */
+export function loadGatewayConfig(env: Record<string, string | undefined>): GatewayConfig {
+  return parseEnv(GatewayEnv, env);
+}
+
+export function loadGatewayPullConfig(env: Record<string, string | undefined>): GatewayPullConfig {
+  return parseEnv(GatewayPullEnv, env);
+}

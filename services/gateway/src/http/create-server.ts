@@ -1,0 +1,22 @@
+import fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from '@vreg/logging';
+
+/**
+ * The HTTP server settings every vreg front door shares: long-lived streams
+ * (no request timeout, a blob may take minutes), bounded URLs, headers and
+ * bodies (pulls carry none), and 503 while closing.
+ */
+export function createServer(logger: Logger): FastifyInstance {
+  return fastify({
+    loggerInstance: logger,
+    disableRequestLogging: false,
+    bodyLimit: 1 << 20,
+    maxParamLength: 256,
+    return503OnClosing: true,
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+    http: { maxHeaderSize: 16 * 1024 },
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
+  }) as unknown as FastifyInstance;
+}

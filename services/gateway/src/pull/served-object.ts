@@ -1,0 +1,24 @@
+import type { Readable } from 'node:stream';
+
+/** How a pull was answered, for headers, logs and metrics. */
+export const CacheResults = {
+  hit: 'hit',
+  miss: 'miss',
+  /** Served from the cache after the upstream failed to revalidate a tag. */
+  stale: 'stale',
+  /** Streamed from upstream without storing: another filler holds the lease. */
+  passThrough: 'pass-through',
+} as const;
+export type CacheResult = (typeof CacheResults)[keyof typeof CacheResults];
+
+/** A manifest or blob ready to be written to the client. */
+export interface ServedObject {
+  digest: string;
+  /** Exactly as the upstream sent it. */
+  contentType: string;
+  /** Bytes; undefined only when an upstream sent no Content-Length. */
+  size: number | undefined;
+  /** The bytes (GET); absent for HEAD. */
+  body?: Readable | Buffer;
+  cache: CacheResult;
+}
