@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { Consumers, FetchRequestedSchema, Streams, Subjects } from '@vreg/contracts';
+import type { EventBus, Subscription } from '@vreg/bus';
+import type { BlobStore } from '@vreg/blob-store';
+import type { FillLease } from '@vreg/fill-lease';
+import type { Logger } from '@vreg/logging';
+import type { SecretBox } from '@vreg/secrets';
+import type { UpstreamRegistry } from '@vreg/upstream-client';
+import { BusCatalogLookup } from './adapters/bus/bus-catalog-lookup.ts';
+import type { FetcherFillConfig } from './config.ts';
+import { fetchRequestedHandler } from './consumers/fetch-requested-consumer.ts';
+
+export interface FetcherDeps {
+  bus: EventBus;
+  store: BlobStore;
+  leases: FillLease;
+  upstreams: UpstreamRegistry;
+  secrets: SecretBox;
+  logger: Logger;
+}
+
+export interface FetcherApp {
+  /** Starts consuming `fetch.requested`. */
+  start(): Promise<void>;
+  /** Stops taking requests and waits for the fills in progress. */
+  stop(): Promise<void>;
+}
+
+/** The fetcher's composition root: the same in embedded and distributed mode. */
+export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherApp {
+  const logger = deps.logger.child({ component: 'fetcher' });
+  const handler = fetchRequestedHandler({
+    fill: { store: deps.store, upstreams: deps.upstreams, bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES },
+    catalog: new BusCatalogLookup(deps.bus, config.VREG_CATALOG_TIMEOUT_MS),
+    leases: deps.leases,
+    holderId: `fetcher-${randomUUID()}`,
+    leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
+    fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,
+  });
+  let subscription: Subscription | undefined;
+  return {
+    async start() {
+      subscription = await deps.bus.consume(
+        {
+          stream: Streams.fetch.name,
+          consumer: Consumers.fetcher,
+          subject: Subjects.fetchRequested,
+          schema: FetchRequestedSchema,
+          maxDeliver: config.VREG_FETCHER_MAX_DELIVER,
+          concurrency: config.VREG_FETCHER_CONCURRENCY,
+          // A fill renews with working(); the wait only matters if the fetcher dies.
+          ackWaitMs: Math.max(30_000, config.VREG_FILL_LEASE_TTL_MS),
+        },
+        handler,
+      );
+    },
+    async stop() {
+      await subscription?.stop();
+    },
+  };
+}

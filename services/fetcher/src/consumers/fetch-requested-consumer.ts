@@ -1,0 +1,70 @@
+import { ErrorCodes, relativePathOf, hasCode, type FetchRequested } from '@vreg/contracts';
+import { PermanentFailure, type Delivery } from '@vreg/bus';
+import type { FillLease } from '@vreg/fill-lease';
+import { blobLeaseKey, fillManifest, manifestLeaseKey, recordExistingBlob, startBlobFill, type FillDeps } from '@vreg/fill';
+import type { CatalogLookup } from '../ports/catalog-lookup.ts';
+
+export interface FetchRequestedHandlerDeps {
+  fill: FillDeps;
+  catalog: CatalogLookup;
+  leases: FillLease;
+  holderId: string;
+  leaseTtlMs: number;
+  fillTimeoutMs: number;
+}
+
+/** Thrown while another process holds the fill lease: the message is retried later (nak with backoff). */
+export class FillInProgressError extends Error {
+  readonly code = 'FILL_IN_PROGRESS';
+}
+
+/** Upstream answers that no retry will change: the object does not exist anywhere. */
+const GONE = new Set<string>([ErrorCodes.manifestUnknown, ErrorCodes.blobUnknown, ErrorCodes.nameUnknown]);
+
+/**
+ * Makes sure a requested object ends up stored and recorded. Usually the
+ * gateway's own fill did it and this only checks; when that fill was
+ * abandoned (client gone, gateway killed, wrong bytes), this fills it.
+ */
+export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (delivery: Delivery<FetchRequested>) => Promise<void> {
+  const log = deps.fill.logger;
+  return async (delivery) => {
+    const { registryId, object } = delivery.data;
+    const relativePath = relativePathOf(object);
+    try {
+      const registry = await deps.catalog.resolveRegistry(registryId);
+      if (await deps.catalog.lookupEntry(registryId, relativePath)) return;
+      const key = object.kind === 'blob' ? blobLeaseKey(object.reference) : manifestLeaseKey(registryId, object.image, object.reference);
+      const lease = await deps.leases.acquire(key, deps.leaseTtlMs, deps.holderId);
+      if (!lease) throw new FillInProgressError(`another filler holds ${key}`);
+      const renew = setInterval(() => {
+        delivery.working();
+        void lease.renew();
+      }, Math.max(250, Math.floor(deps.leaseTtlMs / 3)));
+      try {
+        const signal = AbortSignal.timeout(deps.fillTimeoutMs);
+        if (object.kind === 'manifest') {
+          await fillManifest(deps.fill, registry, object.image, object.reference, signal);
+        } else {
+          const stored = await deps.fill.store.stat(object.reference);
+          if (stored) await recordExistingBlob(deps.fill, registry, object.image, object.reference, stored.size, signal);
+          else await (await startBlobFill(deps.fill, registry, object.image, object.reference, { store: true, withClient: false, signal })).done;
+        }
+        log.info({ registryId, relativePath, deliveryCount: delivery.deliveryCount }, 'fetcher filled an object');
+      } finally {
+        clearInterval(renew);
+        await lease.release();
+      }
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code !== undefined && GONE.has(code)) {
+        // Nothing to store: the registry is gone or no upstream has the object.
+        log.info({ registryId, relativePath, code }, 'fetch request dropped');
+        return;
+      }
+      if (hasCode(err, ErrorCodes.digestInvalid) || hasCode(err, ErrorCodes.nameInvalid)) throw new PermanentFailure((err as Error).message, { cause: err });
+      log.warn({ registryId, relativePath, code, deliveryCount: delivery.deliveryCount }, 'fetch will be retried');
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,55 @@
+import { createServer } from 'node:http';
+import { NatsEventBus } from '@vreg/bus';
+import { S3BlobStore } from '@vreg/blob-store';
+import { Streams, decodeKey, splitListen } from '@vreg/contracts';
+import { NatsKvFillLease } from '@vreg/fill-lease';
+import { createLogger } from '@vreg/logging';
+import { SecretBox } from '@vreg/secrets';
+import { HttpUpstreamRegistry } from '@vreg/upstream-client';
+import { buildApp } from './app.ts';
+import { loadFetcherConfig } from './config.ts';
+
+// Distributed mode: one fetcher process. Signals, health and start only.
+const config = loadFetcherConfig(process.env);
+const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-fetcher' });
+const bus = await NatsEventBus.connect({ servers: config.VREG_NATS_URL.split(','), namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, logger });
+await bus.ensureStreams(Object.values(Streams));
+const leases = await NatsKvFillLease.create(bus.connection, { namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, ttlMs: config.VREG_FILL_LEASE_TTL_MS });
+const store = new S3BlobStore({
+  region: config.VREG_S3_REGION,
+  bucket: config.VREG_S3_BUCKET,
+  forcePathStyle: config.VREG_S3_FORCE_PATH_STYLE,
+  partSizeBytes: config.VREG_S3_PART_SIZE_MIB << 20,
+  ...(config.VREG_S3_ENDPOINT ? { endpoint: config.VREG_S3_ENDPOINT } : {}),
+  ...(config.VREG_S3_ACCESS_KEY_ID ? { accessKeyId: config.VREG_S3_ACCESS_KEY_ID } : {}),
+  ...(config.VREG_S3_SECRET_ACCESS_KEY ? { secretAccessKey: config.VREG_S3_SECRET_ACCESS_KEY } : {}),
+});
+const upstreams = new HttpUpstreamRegistry({
+  connectTimeoutMs: config.VREG_UPSTREAM_CONNECT_TIMEOUT_MS,
+  headersTimeoutMs: config.VREG_UPSTREAM_HEADERS_TIMEOUT_MS,
+  bodyIdleTimeoutMs: config.VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS,
+});
+const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY)), logger });
+await app.start();
+
+// Liveness for orchestrators; the fetcher has no other HTTP surface.
+const health = createServer((req, res) => {
+  res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' }).end(req.url === '/healthz' ? '{"status":"ok"}' : '{}');
+});
+health.listen(splitListen(config.VREG_LISTEN).port, splitListen(config.VREG_LISTEN).host);
+logger.info({ listen: config.VREG_LISTEN }, 'fetcher started');
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    void (async () => {
+      health.close();
+      await app.stop();
+      await bus.close();
+      process.exit(0);
+    })();
+  });
+}
