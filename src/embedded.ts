@@ -1,0 +1,77 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { MemoryEventBus } from '@vreg/bus';
+import { FsBlobStore } from '@vreg/blob-store';
+import { Streams, decodeKey, splitListen } from '@vreg/contracts';
+import { MemoryFillLease } from '@vreg/fill-lease';
+import type { Logger } from '@vreg/logging';
+import { SecretBox } from '@vreg/secrets';
+import { HttpUpstreamRegistry } from '@vreg/upstream-client';
+import { buildApp as buildCatalog, SqliteCatalogStore } from '@vreg/catalog';
+import { buildApp as buildFetcher } from '@vreg/fetcher';
+import { buildApp as buildGateway, createServer } from '@vreg/gateway';
+import type { EmbeddedConfig } from './embedded-config.ts';
+import { newAdminToken, newSecretKey, readOrCreateKeyFile } from './local-keys.ts';
+
+export interface EmbeddedVreg {
+  /** `http://host:port` the server listens on. */
+  url: string;
+  server: FastifyInstance;
+  adminToken: string;
+  /** True when this start generated the admin token (show it once). */
+  adminTokenGenerated: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Embedded mode: gateway, fetcher and catalog in one process, wired through
+ * an in-process bus, blobs on disk and the catalog in SQLite, all under
+ * `VREG_DATA_DIR`. Nothing to install. The same service code as the
+ * distributed mode; only the adapters differ.
+ */
+export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Promise<EmbeddedVreg> {
+  const dataDir = resolve(config.VREG_DATA_DIR);
+  await mkdir(dataDir, { recursive: true });
+  const admin = config.VREG_ADMIN_TOKEN ? { value: config.VREG_ADMIN_TOKEN, created: false } : await readOrCreateKeyFile(dataDir, 'admin-token', newAdminToken);
+  const secretKey = config.VREG_SECRET_KEY ? { value: config.VREG_SECRET_KEY } : await readOrCreateKeyFile(dataDir, 'secret.key', newSecretKey);
+  const secrets = new SecretBox(decodeKey(secretKey.value));
+
+  const bus = new MemoryEventBus({ logger });
+  await bus.ensureStreams(Object.values(Streams));
+  const leases = new MemoryFillLease();
+  const store = new FsBlobStore({ root: dataDir });
+  const catalogStore = await SqliteCatalogStore.open(join(dataDir, 'catalog.db'));
+  const upstreams = new HttpUpstreamRegistry({
+    connectTimeoutMs: config.VREG_UPSTREAM_CONNECT_TIMEOUT_MS,
+    headersTimeoutMs: config.VREG_UPSTREAM_HEADERS_TIMEOUT_MS,
+    bodyIdleTimeoutMs: config.VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS,
+  });
+
+  const catalog = buildCatalog({ VREG_ADMIN_TOKEN: admin.value }, { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value });
+  const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger });
+  const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger });
+  await catalog.start();
+  await fetcher.start();
+
+  const server = createServer(logger);
+  server.get('/healthz', async () => ({ status: 'ok' }));
+  await server.register(gateway.routes, { prefix: '/v2' });
+  await server.register(catalog.adminApi, { prefix: '/api/v1' });
+  const address = await server.listen(splitListen(config.VREG_LISTEN));
+
+  return {
+    url: address,
+    server,
+    adminToken: admin.value,
+    adminTokenGenerated: admin.created,
+    async stop() {
+      await server.close();
+      await gateway.stop();
+      await fetcher.stop();
+      await catalog.stop();
+      await bus.close();
+      await catalogStore.close();
+    },
+  };
+}

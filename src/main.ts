@@ -1,0 +1,22 @@
+import { createLogger } from '@vreg/logging';
+import { loadEmbeddedConfig } from './embedded-config.ts';
+import { startEmbedded } from './embedded.ts';
+
+// `npm start`: vreg in embedded mode. Signals and listen only.
+const config = loadEmbeddedConfig(process.env);
+const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg' });
+const vreg = await startEmbedded(config, logger);
+if (vreg.adminTokenGenerated) {
+  // Shown once, on the terminal only: it is the key to the admin API. It is kept in the data dir (mode 0600).
+  process.stderr.write(`\nvreg admin token (shown once; stored in ${config.VREG_DATA_DIR}/admin-token): ${vreg.adminToken}\n\n`);
+}
+process.stderr.write(`vreg listening on ${vreg.url}  (pull: ${vreg.url.replace(/^https?:\/\//, '')}/virtual_registries/containers/<id>/<image>:<tag>, admin: ${vreg.url}/api/v1)\n`);
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void vreg.stop().then(() => process.exit(0));
+  });
+}
