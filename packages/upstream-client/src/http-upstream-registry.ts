@@ -1,0 +1,181 @@
+import { Agent } from 'undici';
+import { DEFAULT_MANIFEST_ACCEPT } from './media-types.ts';
+import { describeUrl, discardBody, errorForStatus, HttpSender } from './http-sender.ts';
+import type { SentResponse, UpstreamLogger } from './http-sender.ts';
+import { guardBody } from './guard-body.ts';
+import { UpstreamAuthenticator } from './upstream-authenticator.ts';
+import type { AuthScope } from './upstream-authenticator.ts';
+import { toUpstreamHead } from './upstream-head.ts';
+import { buildObjectUrl, parseBaseUrl, pullScope } from './upstream-url.ts';
+import type { ObjectKind } from './upstream-url.ts';
+import type {
+  BlobRequestOptions,
+  ByteRange,
+  HeadRequestOptions,
+  ManifestRequestOptions,
+  UpstreamHead,
+  UpstreamRegistry,
+  UpstreamResponse,
+  UpstreamTarget,
+} from './upstream-registry.ts';
+
+/** Tuning of an {@link HttpUpstreamRegistry}; every field has a default. */
+export interface HttpUpstreamRegistryOptions {
+  /** TCP + TLS connect timeout in ms. Default 10 000. */
+  connectTimeoutMs?: number;
+  /** Time to the response headers (first byte) in ms. Default 30 000. */
+  headersTimeoutMs?: number;
+  /**
+   * Longest silence of the upstream while the caller is reading a body, in
+   * ms; past it the body errors. Time the caller spends not reading
+   * (backpressure) does not count. Default 60 000.
+   */
+  bodyIdleTimeoutMs?: number;
+  /** `User-Agent` header. Default `vreg/0.1`. */
+  userAgent?: string;
+  /** Redirects followed per request. Default 5. */
+  maxRedirects?: number;
+  /** Concurrent connections per origin; default unlimited, so a big blob never queues the next request behind it. */
+  connectionsPerOrigin?: number;
+  /** Idle keep-alive sockets are closed after this many ms. Default 30 000. */
+  keepAliveTimeoutMs?: number;
+  /** Bound of the bearer-token cache (and of the Basic-origin memory). Default 1000. */
+  maxCachedTokens?: number;
+  /** pino-like logger (`debug`, `warn`); it never receives secrets. */
+  logger?: UpstreamLogger;
+}
+
+/**
+ * {@link UpstreamRegistry} over HTTP with undici: one keep-alive agent for
+ * all upstreams, bearer and Basic auth with a per-instance token cache,
+ * hand-followed redirects that never carry credentials to another origin,
+ * and streamed bodies. Call {@link close} on shutdown.
+ */
+export class HttpUpstreamRegistry implements UpstreamRegistry {
+  readonly #agent: Agent;
+  readonly #sender: HttpSender;
+  readonly #auth: UpstreamAuthenticator;
+  readonly #logger: UpstreamLogger | undefined;
+
+  /** @throws RangeError when a timeout or limit is not a positive integer */
+  constructor(options: HttpUpstreamRegistryOptions = {}) {
+    const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 10_000);
+    const headersTimeoutMs = positive('headersTimeoutMs', options.headersTimeoutMs, 30_000);
+    const bodyIdleTimeoutMs = positive('bodyIdleTimeoutMs', options.bodyIdleTimeoutMs, 60_000);
+    const maxRedirects = nonNegative('maxRedirects', options.maxRedirects, 5);
+    this.#logger = options.logger;
+    this.#agent = new Agent({
+      connect: { timeout: connectTimeoutMs },
+      connections: options.connectionsPerOrigin === undefined ? null : positive('connectionsPerOrigin', options.connectionsPerOrigin, 1),
+      keepAliveTimeout: positive('keepAliveTimeoutMs', options.keepAliveTimeoutMs, 30_000),
+      headersTimeout: headersTimeoutMs,
+      bodyTimeout: bodyIdleTimeoutMs,
+    });
+    this.#sender = new HttpSender(this.#agent, {
+      headersTimeoutMs,
+      bodyIdleTimeoutMs,
+      maxRedirects,
+      userAgent: options.userAgent ?? 'vreg/0.1',
+      logger: options.logger,
+    });
+    this.#auth = new UpstreamAuthenticator(this.#sender, positive('maxCachedTokens', options.maxCachedTokens, 1000), options.logger);
+  }
+
+  /** {@inheritDoc UpstreamRegistry.getManifest} */
+  async getManifest(target: UpstreamTarget, image: string, reference: string, opts: ManifestRequestOptions = {}): Promise<UpstreamResponse | undefined> {
+    const res = await this.#fetch('GET', target, image, 'manifests', reference, manifestHeaders(opts), opts.signal);
+    return res === undefined ? undefined : toResponse(res, opts.signal);
+  }
+
+  /** {@inheritDoc UpstreamRegistry.headManifest} */
+  async headManifest(target: UpstreamTarget, image: string, reference: string, opts: ManifestRequestOptions = {}): Promise<UpstreamHead | undefined> {
+    const res = await this.#fetch('HEAD', target, image, 'manifests', reference, manifestHeaders(opts), opts.signal);
+    return res === undefined ? undefined : toHead(res);
+  }
+
+  /** {@inheritDoc UpstreamRegistry.getBlob} */
+  async getBlob(target: UpstreamTarget, image: string, digest: string, opts: BlobRequestOptions = {}): Promise<UpstreamResponse | undefined> {
+    const headers: Record<string, string> = opts.range === undefined ? {} : { range: rangeHeader(opts.range) };
+    const res = await this.#fetch('GET', target, image, 'blobs', digest, headers, opts.signal);
+    return res === undefined ? undefined : toResponse(res, opts.signal);
+  }
+
+  /** {@inheritDoc UpstreamRegistry.headBlob} */
+  async headBlob(target: UpstreamTarget, image: string, digest: string, opts: HeadRequestOptions = {}): Promise<UpstreamHead | undefined> {
+    const res = await this.#fetch('HEAD', target, image, 'blobs', digest, {}, opts.signal);
+    return res === undefined ? undefined : toHead(res);
+  }
+
+  /** Closes the connection pool once in-flight requests finish. */
+  close(): Promise<void> {
+    return this.#agent.close();
+  }
+
+  /**
+   * Sends the request, answering at most one auth challenge, and returns
+   * the 200/206 response (body unread) or `undefined` on 404.
+   */
+  async #fetch(
+    method: 'GET' | 'HEAD',
+    target: UpstreamTarget,
+    image: string,
+    kind: ObjectKind,
+    reference: string,
+    extraHeaders: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<SentResponse | undefined> {
+    const baseUrl = parseBaseUrl(target.url);
+    const url = buildObjectUrl(baseUrl, image, kind, reference);
+    const auth: AuthScope = { target, baseUrl, scope: pullScope(image) };
+    let authorization = this.#auth.cachedAuthorization(auth);
+    for (let challenged = false; ; challenged = true) {
+      const headers = authorization === undefined ? extraHeaders : { ...extraHeaders, authorization };
+      const res = await this.#sender.send({ method, url, headers, signal });
+      if (res.statusCode === 200 || res.statusCode === 206) return res;
+      await discardBody(res.body);
+      this.#logger?.debug({ upstream: baseUrl.origin, url: describeUrl(res.url), method, status: res.statusCode }, 'upstream answered');
+      if (res.statusCode === 404) return undefined;
+      // Only the upstream itself may challenge us: a 401 from a CDN we were
+      // redirected to must not make us send credentials anywhere.
+      if (res.statusCode === 401 && !challenged && res.url.origin === url.origin) {
+        authorization = await this.#auth.answerChallenge(auth, res.headers['www-authenticate'], authorization, signal);
+        continue;
+      }
+      throw errorForStatus(res);
+    }
+  }
+}
+
+function manifestHeaders(opts: ManifestRequestOptions): Record<string, string> {
+  const accept = opts.accept !== undefined && opts.accept.length > 0 ? opts.accept : DEFAULT_MANIFEST_ACCEPT;
+  return { accept: accept.join(', ') };
+}
+
+function rangeHeader(range: ByteRange): string {
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || start < 0 || (end !== undefined && (!Number.isSafeInteger(end) || end < start))) {
+    throw new RangeError(`invalid byte range ${start}-${end ?? ''}`);
+  }
+  return `bytes=${start}-${end ?? ''}`;
+}
+
+function toResponse(res: SentResponse, signal: AbortSignal | undefined): UpstreamResponse {
+  return { ...toUpstreamHead(res.headers), status: res.statusCode, body: guardBody(res.body, describeUrl(res.url), signal) };
+}
+
+function toHead(res: SentResponse): UpstreamHead {
+  void discardBody(res.body); // a HEAD has none; dumping returns the socket at once
+  return toUpstreamHead(res.headers);
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${v}`);
+  return v;
+}

@@ -1,0 +1,25 @@
+export type {
+  BlobRequestOptions,
+  ByteRange,
+  HeadRequestOptions,
+  ManifestRequestOptions,
+  UpstreamHead,
+  UpstreamRegistry,
+  UpstreamResponse,
+  UpstreamTarget,
+} from './upstream-registry.ts';
+export { HttpUpstreamRegistry } from './http-upstream-registry.ts';
+export type { HttpUpstreamRegistryOptions } from './http-upstream-registry.ts';
+export type { UpstreamLogger } from './http-sender.ts';
+export { DEFAULT_MANIFEST_ACCEPT, ManifestMediaType } from './media-types.ts';
+export {
+  isUpstreamError,
+  UpstreamAuthError,
+  UpstreamError,
+  UpstreamErrorCode,
+  UpstreamRateLimitedError,
+  UpstreamUnavailableError,
+} from './errors.ts';
+export type { UpstreamErrorOptions } from './errors.ts';
+export { parseWwwAuthenticate } from './parse-www-authenticate.ts';
+export type { AuthChallenge } from './parse-www-authenticate.ts';
