@@ -1,0 +1,37 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@vreg/logging';
+import { loadEmbeddedConfig } from '../../src/embedded-config.ts';
+import { startEmbedded } from '../../src/embedded.ts';
+import { AdminClient } from './admin-client.ts';
+import type { VregUnderTest } from './pull-scenarios.ts';
+
+/** Digests under `<dataDir>/blobs/<alg>/<2 hex>/<hex>`. */
+export async function digestsOnDisk(dataDir: string): Promise<string[]> {
+  const out: string[] = [];
+  const root = join(dataDir, 'blobs');
+  for (const alg of await readdir(root).catch(() => [] as string[])) {
+    for (const prefix of await readdir(join(root, alg))) {
+      for (const hex of await readdir(join(root, alg, prefix))) out.push(`${alg}:${hex}`);
+    }
+  }
+  return out;
+}
+
+/** vreg in embedded mode, in this process, on a free port with a fresh data directory. */
+export async function startEmbeddedUnderTest(extraEnv: Record<string, string> = {}): Promise<VregUnderTest & { dataDir: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'vreg-embedded-'));
+  const config = loadEmbeddedConfig({ VREG_LISTEN: '127.0.0.1:0', VREG_DATA_DIR: dataDir, VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn', ...extraEnv });
+  const vreg = await startEmbedded(config, createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-test' }));
+  return {
+    dataDir,
+    gatewayUrl: vreg.url,
+    admin: new AdminClient(vreg.url, vreg.adminToken),
+    storedDigests: () => digestsOnDisk(dataDir),
+    async stop() {
+      await vreg.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
