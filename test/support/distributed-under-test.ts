@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { AdminClient } from './admin-client.ts';
+import type { VregUnderTest } from './pull-scenarios.ts';
+import { testEnv } from './test-env.ts';
+import { waitFor } from './wait.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** A service process started the way `npm run start:<service>` starts it. */
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+}
+
+export async function startService(name: 'gateway' | 'fetcher' | 'catalog', env: Record<string, string>): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, `services/${name}/src/main.ts`)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, VREG_LISTEN: `127.0.0.1:${port}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (c: Buffer): void => {
+    output = (output + c.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${name} to answer /healthz (output: ${output.slice(-2000)})`, async () => {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output.slice(-3000)}`);
+    const res = await fetch(`${url}/healthz`).catch(() => undefined);
+    return res?.ok ? true : undefined;
+  }, 60_000, 200);
+  return { name, url, child, output: () => output };
+}
+
+export async function stopService(service: ServiceProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (service.child.exitCode !== null || service.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => service.child.once('exit', () => r()));
+  service.child.kill(signal);
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * vreg in distributed mode: catalog, fetcher and gateway as separate
+ * processes on the real NATS, MongoDB-wire (FerretDB) and S3 (moto) servers
+ * of the test environment, each run in its own namespace, database and bucket.
+ */
+export async function startDistributedUnderTest(): Promise<VregUnderTest & { services: ServiceProcess[]; env: Record<string, string> }> {
+  const t = testEnv();
+  const id = randomBytes(4).toString('hex');
+  const bucket = `vreg-${id}`;
+  const s3 = new S3Client({ endpoint: t.s3.endpoint, region: t.s3.region, forcePathStyle: true, credentials: { accessKeyId: t.s3.accessKeyId, secretAccessKey: t.s3.secretAccessKey } });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const adminToken = `admin-${randomBytes(16).toString('hex')}`;
+  const env: Record<string, string> = {
+    VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn',
+    VREG_NATS_URL: t.natsUrl,
+    VREG_NAMESPACE: `t${id}`,
+    VREG_SECRET_KEY: randomBytes(32).toString('hex'),
+    VREG_MONGO_URL: t.mongoUrl,
+    VREG_MONGO_DB: `vreg_${id}`,
+    VREG_ADMIN_TOKEN: adminToken,
+    VREG_S3_ENDPOINT: t.s3.endpoint,
+    VREG_S3_REGION: t.s3.region,
+    VREG_S3_BUCKET: bucket,
+    VREG_S3_ACCESS_KEY_ID: t.s3.accessKeyId,
+    VREG_S3_SECRET_ACCESS_KEY: t.s3.secretAccessKey,
+    VREG_S3_FORCE_PATH_STYLE: 'true',
+  };
+  const services: ServiceProcess[] = [];
+  try {
+    services.push(await startService('catalog', env));
+    services.push(await startService('fetcher', env));
+    services.push(await startService('gateway', env));
+  } catch (err) {
+    for (const s of services) await stopService(s);
+    throw err;
+  }
+  const [catalog, , gateway] = services as [ServiceProcess, ServiceProcess, ServiceProcess];
+  return {
+    services,
+    env,
+    gatewayUrl: gateway.url,
+    admin: new AdminClient(catalog.url, adminToken),
+    async storedDigests() {
+      const out: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'blobs/', ContinuationToken: token }));
+        for (const o of page.Contents ?? []) {
+          const m = o.Key?.match(/^blobs\/(sha256|sha512)\/[a-f0-9]{2}\/([a-f0-9]+)$/);
+          if (m) out.push(`${m[1]}:${m[2]}`);
+        }
+        token = page.NextContinuationToken;
+      } while (token);
+      return out;
+    },
+    async stop() {
+      for (const s of [...services].reverse()) await stopService(s);
+      s3.destroy();
+    },
+  };
+}
