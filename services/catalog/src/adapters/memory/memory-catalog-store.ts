@@ -1,0 +1,204 @@
+import { ConflictError } from '@vreg/contracts';
+import type { CacheEntry, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
+import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import type { NewRegistry, Registry, RegistryPatch } from '../../domain/registry.ts';
+import type { NewUpstream, Upstream, UpstreamPatch } from '../../domain/upstream.ts';
+import { planUpstreamOrder, sortByPosition } from '../../domain/upstream-order.ts';
+import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
+import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { RegistryRepository } from '../../ports/registry-repository.ts';
+import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
+
+/** Drops keys whose value is undefined, so patched objects keep the "absent, not undefined" shape. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+class MemoryRegistryRepository implements RegistryRepository {
+  readonly #rows = new Map<string, Registry>();
+  #lastId = 0;
+
+  async create(input: NewRegistry): Promise<Registry> {
+    this.#assertNameFree(input.name);
+    const now = new Date();
+    const registry = compact<Registry>({ id: String(++this.#lastId), name: input.name, description: input.description, createdAt: now, updatedAt: now });
+    this.#rows.set(registry.id, registry);
+    return registry;
+  }
+
+  async get(id: string): Promise<Registry | undefined> {
+    return this.#rows.get(id);
+  }
+
+  async list(page: PageRequest): Promise<Page<Registry>> {
+    const all = [...this.#rows.values()].sort((a, b) => Number(a.id) - Number(b.id));
+    const start = pageOffset(page);
+    return { items: all.slice(start, start + page.perPage), total: all.length };
+  }
+
+  async update(id: string, patch: RegistryPatch): Promise<Registry | undefined> {
+    const current = this.#rows.get(id);
+    if (current === undefined) return undefined;
+    if (patch.name !== undefined && patch.name !== current.name) this.#assertNameFree(patch.name);
+    const description = patch.description === null ? undefined : (patch.description ?? current.description);
+    const next = compact<Registry>({ ...current, name: patch.name ?? current.name, description, updatedAt: new Date() });
+    this.#rows.set(id, next);
+    return next;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.#rows.delete(id);
+  }
+
+  #assertNameFree(name: string): void {
+    for (const r of this.#rows.values()) {
+      if (r.name === name) throw new ConflictError('a registry with this name already exists', { field: 'name' });
+    }
+  }
+}
+
+class MemoryUpstreamRepository implements UpstreamRepository {
+  readonly #rows = new Map<string, Upstream>();
+  #lastId = 0;
+
+  async create(input: NewUpstream): Promise<Upstream> {
+    const now = new Date();
+    const siblings = await this.listByRegistry(input.registryId);
+    const upstream = compact<Upstream>({
+      id: String(++this.#lastId),
+      registryId: input.registryId,
+      name: input.name,
+      url: input.url,
+      username: input.username,
+      passwordSealed: input.passwordSealed,
+      cacheValidityHours: input.cacheValidityHours,
+      position: siblings.length,
+      createdAt: now,
+      updatedAt: now,
+    });
+    this.#rows.set(upstream.id, upstream);
+    if (input.position !== undefined) this.#reorder(upstream.registryId, { id: upstream.id, to: input.position });
+    return this.#rows.get(upstream.id) as Upstream;
+  }
+
+  async get(id: string): Promise<Upstream | undefined> {
+    return this.#rows.get(id);
+  }
+
+  async listByRegistry(registryId: string): Promise<Upstream[]> {
+    return sortByPosition([...this.#rows.values()].filter((u) => u.registryId === registryId));
+  }
+
+  async update(id: string, patch: UpstreamPatch): Promise<Upstream | undefined> {
+    const current = this.#rows.get(id);
+    if (current === undefined) return undefined;
+    const next = compact<Upstream>({
+      ...current,
+      name: patch.name ?? current.name,
+      url: patch.url ?? current.url,
+      username: patch.username === null ? undefined : (patch.username ?? current.username),
+      passwordSealed: patch.passwordSealed === null ? undefined : (patch.passwordSealed ?? current.passwordSealed),
+      cacheValidityHours: patch.cacheValidityHours ?? current.cacheValidityHours,
+      updatedAt: new Date(),
+    });
+    this.#rows.set(id, next);
+    if (patch.position !== undefined) this.#reorder(current.registryId, { id, to: patch.position });
+    return this.#rows.get(id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const current = this.#rows.get(id);
+    if (current === undefined) return false;
+    this.#rows.delete(id);
+    this.#reorder(current.registryId);
+    return true;
+  }
+
+  #reorder(registryId: string, move?: { id: string; to: number }): void {
+    const siblings = [...this.#rows.values()].filter((u) => u.registryId === registryId);
+    for (const change of planUpstreamOrder(siblings, move)) {
+      const row = this.#rows.get(change.id);
+      if (row !== undefined) this.#rows.set(change.id, { ...row, position: change.position });
+    }
+  }
+}
+
+class MemoryCacheEntryRepository implements CacheEntryRepository {
+  readonly #rows = new Map<string, CacheEntry>();
+
+  async upsert(entry: CacheEntryWrite): Promise<UpsertOutcome> {
+    const key = keyOf(entry.upstreamId, entry.relativePath);
+    const current = this.#rows.get(key);
+    if (current !== undefined && current.upstreamCheckedAt.getTime() >= entry.upstreamCheckedAt.getTime()) return 'ignored';
+    const now = new Date();
+    this.#rows.set(key, compact<CacheEntry>({
+      upstreamId: entry.upstreamId,
+      registryId: entry.registryId,
+      relativePath: entry.relativePath,
+      digest: entry.digest,
+      contentType: entry.contentType,
+      size: entry.size,
+      upstreamEtag: entry.upstreamEtag,
+      upstreamCheckedAt: new Date(entry.upstreamCheckedAt),
+      downloadsCount: current?.downloadsCount ?? 0,
+      downloadedAt: current?.downloadedAt,
+      status: 'default',
+      createdAt: current?.createdAt ?? now,
+      updatedAt: now,
+    }));
+    return current === undefined ? 'inserted' : 'updated';
+  }
+
+  async findFirst(upstreamIdsInOrder: readonly string[], relativePath: string): Promise<CacheEntry | undefined> {
+    for (const upstreamId of upstreamIdsInOrder) {
+      const entry = this.#rows.get(keyOf(upstreamId, relativePath));
+      if (entry?.status === 'default') return entry;
+    }
+    return undefined;
+  }
+
+  async listByUpstream(upstreamId: string, page: PageRequest): Promise<Page<CacheEntry>> {
+    const all = [...this.#rows.values()]
+      .filter((e) => e.upstreamId === upstreamId)
+      .sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+    const start = pageOffset(page);
+    return { items: all.slice(start, start + page.perPage), total: all.length };
+  }
+
+  async recordDownloads(upstreamId: string, relativePath: string, count: number, downloadedAt: Date): Promise<boolean> {
+    const key = keyOf(upstreamId, relativePath);
+    const current = this.#rows.get(key);
+    if (current === undefined) return false;
+    const latest = current.downloadedAt === undefined || current.downloadedAt < downloadedAt ? new Date(downloadedAt) : current.downloadedAt;
+    this.#rows.set(key, { ...current, downloadsCount: current.downloadsCount + count, downloadedAt: latest });
+    return true;
+  }
+
+  async countByUpstream(upstreamId: string): Promise<number> {
+    return [...this.#rows.values()].filter((e) => e.upstreamId === upstreamId).length;
+  }
+
+  async deleteByUpstream(upstreamId: string): Promise<number> {
+    let deleted = 0;
+    for (const [key, entry] of this.#rows) {
+      if (entry.upstreamId === upstreamId) {
+        this.#rows.delete(key);
+        deleted += 1;
+      }
+    }
+    return deleted;
+  }
+}
+
+function keyOf(upstreamId: string, relativePath: string): string {
+  return `${upstreamId}\u0000${relativePath}`;
+}
+
+/** The catalog in process memory, for unit tests: same contract as the SQLite and MongoDB stores. */
+export class MemoryCatalogStore implements CatalogStore {
+  readonly registries: RegistryRepository = new MemoryRegistryRepository();
+  readonly upstreams: UpstreamRepository = new MemoryUpstreamRepository();
+  readonly cacheEntries: CacheEntryRepository = new MemoryCacheEntryRepository();
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,140 @@
+import { ValidationError } from '@vreg/contracts';
+import type Database from 'better-sqlite3';
+import type { CacheEntry, CacheEntryStatus, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
+import { parseNumericId } from '../../domain/numeric-id.ts';
+import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
+import { fromSqlTime, toSqlTime } from './sqlite-schema.ts';
+
+interface CacheEntryRow {
+  upstream_id: number;
+  registry_id: number;
+  relative_path: string;
+  digest: string;
+  content_type: string;
+  size: number;
+  upstream_etag: string | null;
+  upstream_checked_at: string;
+  downloads_count: number;
+  downloaded_at: string | null;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function toCacheEntry(row: CacheEntryRow): CacheEntry {
+  return {
+    upstreamId: String(row.upstream_id),
+    registryId: String(row.registry_id),
+    relativePath: row.relative_path,
+    digest: row.digest,
+    contentType: row.content_type,
+    size: row.size,
+    ...(row.upstream_etag === null ? {} : { upstreamEtag: row.upstream_etag }),
+    upstreamCheckedAt: fromSqlTime(row.upstream_checked_at),
+    downloadsCount: row.downloads_count,
+    ...(row.downloaded_at === null ? {} : { downloadedAt: fromSqlTime(row.downloaded_at) }),
+    status: row.status as CacheEntryStatus,
+    createdAt: fromSqlTime(row.created_at),
+    updatedAt: fromSqlTime(row.updated_at),
+  };
+}
+
+function requireId(id: string, what: string): number {
+  const n = parseNumericId(id);
+  if (n === undefined) throw new ValidationError(`not a ${what} id`, { [what + 'Id']: id });
+  return n;
+}
+
+/** Cache entries in the `cache_entries` table, keyed by (upstream_id, relative_path). */
+export class SqliteCacheEntryRepository implements CacheEntryRepository {
+  readonly #db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  async upsert(entry: CacheEntryWrite): Promise<UpsertOutcome> {
+    const upstreamId = requireId(entry.upstreamId, 'upstream');
+    const registryId = requireId(entry.registryId, 'registry');
+    const now = toSqlTime(new Date());
+    const facts = [entry.digest, entry.contentType, entry.size, entry.upstreamEtag ?? null, toSqlTime(entry.upstreamCheckedAt)] as const;
+    // One transaction: read the stored checked-at, then insert or replace.
+    // SQLite serializes writers, so the comparison and the write are atomic.
+    return this.#db.transaction((): UpsertOutcome => {
+      const current = this.#db
+        .prepare<[number, string], { upstream_checked_at: string }>('SELECT upstream_checked_at FROM cache_entries WHERE upstream_id = ? AND relative_path = ?')
+        .get(upstreamId, entry.relativePath);
+      if (current === undefined) {
+        this.#db
+          .prepare(
+            `INSERT INTO cache_entries (upstream_id, registry_id, relative_path, digest, content_type, size, upstream_etag, upstream_checked_at,
+               downloads_count, status, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'default', ?, ?)`,
+          )
+          .run(upstreamId, registryId, entry.relativePath, ...facts, now, now);
+        return 'inserted';
+      }
+      if (fromSqlTime(current.upstream_checked_at).getTime() >= entry.upstreamCheckedAt.getTime()) return 'ignored';
+      this.#db
+        .prepare(
+          `UPDATE cache_entries SET digest = ?, content_type = ?, size = ?, upstream_etag = ?, upstream_checked_at = ?,
+             registry_id = ?, status = 'default', updated_at = ?
+           WHERE upstream_id = ? AND relative_path = ?`,
+        )
+        .run(...facts, registryId, now, upstreamId, entry.relativePath);
+      return 'updated';
+    })();
+  }
+
+  async findFirst(upstreamIdsInOrder: readonly string[], relativePath: string): Promise<CacheEntry | undefined> {
+    const ids = upstreamIdsInOrder.map(parseNumericId).filter((n): n is number => n !== undefined);
+    if (ids.length === 0) return undefined;
+    const rows = this.#db
+      .prepare<unknown[], CacheEntryRow>(
+        `SELECT * FROM cache_entries WHERE relative_path = ? AND status = 'default' AND upstream_id IN (${ids.map(() => '?').join(', ')})`,
+      )
+      .all(relativePath, ...ids);
+    for (const id of ids) {
+      const row = rows.find((r) => r.upstream_id === id);
+      if (row !== undefined) return toCacheEntry(row);
+    }
+    return undefined;
+  }
+
+  async listByUpstream(upstreamId: string, page: PageRequest): Promise<Page<CacheEntry>> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return { items: [], total: 0 };
+    const rows = this.#db
+      .prepare<[number, number, number], CacheEntryRow>('SELECT * FROM cache_entries WHERE upstream_id = ? ORDER BY relative_path LIMIT ? OFFSET ?')
+      .all(n, page.perPage, pageOffset(page));
+    return { items: rows.map(toCacheEntry), total: await this.countByUpstream(upstreamId) };
+  }
+
+  async recordDownloads(upstreamId: string, relativePath: string, count: number, downloadedAt: Date): Promise<boolean> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return false;
+    const at = toSqlTime(downloadedAt);
+    const result = this.#db
+      .prepare(
+        `UPDATE cache_entries SET downloads_count = downloads_count + ?,
+           downloaded_at = CASE WHEN downloaded_at IS NULL OR downloaded_at < ? THEN ? ELSE downloaded_at END
+         WHERE upstream_id = ? AND relative_path = ?`,
+      )
+      .run(count, at, at, n, relativePath);
+    return result.changes > 0;
+  }
+
+  async countByUpstream(upstreamId: string): Promise<number> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return 0;
+    const row = this.#db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM cache_entries WHERE upstream_id = ?').get(n);
+    return row?.n ?? 0;
+  }
+
+  async deleteByUpstream(upstreamId: string): Promise<number> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return 0;
+    return this.#db.prepare('DELETE FROM cache_entries WHERE upstream_id = ?').run(n).changes;
+  }
+}

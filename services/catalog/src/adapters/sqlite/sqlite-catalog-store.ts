@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
+import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { RegistryRepository } from '../../ports/registry-repository.ts';
+import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
+import { SqliteCacheEntryRepository } from './sqlite-cache-entry-repository.ts';
+import { SqliteRegistryRepository } from './sqlite-registry-repository.ts';
+import { migrateCatalogSchema } from './sqlite-schema.ts';
+import { SqliteUpstreamRepository } from './sqlite-upstream-repository.ts';
+
+/** Where the embedded catalog lives. */
+export interface SqliteCatalogStoreOptions {
+  /** Directory for the database file; created when missing. */
+  dataDir: string;
+  /** File name inside `dataDir`. Default `catalog.sqlite`. */
+  fileName?: string;
+}
+
+/**
+ * The catalog of the embedded mode: one SQLite file (better-sqlite3) in WAL
+ * mode, so readers never wait for the writer. Same contract as the MongoDB
+ * store; one process owns the file.
+ */
+export class SqliteCatalogStore implements CatalogStore {
+  readonly registries: RegistryRepository;
+  readonly upstreams: UpstreamRepository;
+  readonly cacheEntries: CacheEntryRepository;
+  /** Absolute or relative path of the database file. */
+  readonly path: string;
+  readonly #db: Database.Database;
+
+  private constructor(db: Database.Database, path: string) {
+    this.#db = db;
+    this.path = path;
+    this.registries = new SqliteRegistryRepository(db);
+    this.upstreams = new SqliteUpstreamRepository(db);
+    this.cacheEntries = new SqliteCacheEntryRepository(db);
+  }
+
+  /** Opens (creating when missing) the database file and migrates it to the current schema. */
+  static open(options: SqliteCatalogStoreOptions): SqliteCatalogStore {
+    mkdirSync(options.dataDir, { recursive: true });
+    const path = join(options.dataDir, options.fileName ?? 'catalog.sqlite');
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      // WAL + NORMAL: durable across process crashes, at worst the last
+      // transactions lost on power loss; entries are re-derivable from events.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      migrateCatalogSchema(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteCatalogStore(db, path);
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,96 @@
+import { ConflictError } from '@vreg/contracts';
+import type Database from 'better-sqlite3';
+import { parseNumericId } from '../../domain/numeric-id.ts';
+import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import type { NewRegistry, Registry, RegistryPatch } from '../../domain/registry.ts';
+import type { RegistryRepository } from '../../ports/registry-repository.ts';
+import { fromSqlTime, isUniqueViolation, toSqlTime } from './sqlite-schema.ts';
+
+interface RegistryRow {
+  id: number;
+  name: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toRegistry(row: RegistryRow): Registry {
+  return {
+    id: String(row.id),
+    name: row.name,
+    ...(row.description === null ? {} : { description: row.description }),
+    createdAt: fromSqlTime(row.created_at),
+    updatedAt: fromSqlTime(row.updated_at),
+  };
+}
+
+function nameTaken(): ConflictError {
+  return new ConflictError('a registry with this name already exists', { field: 'name' });
+}
+
+/** Registries in the `registries` table; ids from AUTOINCREMENT, never reused. */
+export class SqliteRegistryRepository implements RegistryRepository {
+  readonly #db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  async create(input: NewRegistry): Promise<Registry> {
+    const now = toSqlTime(new Date());
+    try {
+      const row = this.#db
+        .prepare<[string, string | null, string, string], RegistryRow>(
+          'INSERT INTO registries (name, description, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING *',
+        )
+        .get(input.name, input.description ?? null, now, now);
+      return toRegistry(row as RegistryRow);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw nameTaken();
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<Registry | undefined> {
+    const n = parseNumericId(id);
+    if (n === undefined) return undefined;
+    const row = this.#db.prepare<[number], RegistryRow>('SELECT * FROM registries WHERE id = ?').get(n);
+    return row === undefined ? undefined : toRegistry(row);
+  }
+
+  async list(page: PageRequest): Promise<Page<Registry>> {
+    const rows = this.#db
+      .prepare<[number, number], RegistryRow>('SELECT * FROM registries ORDER BY id LIMIT ? OFFSET ?')
+      .all(page.perPage, pageOffset(page));
+    const { total } = this.#db.prepare<[], { total: number }>('SELECT count(*) AS total FROM registries').get() as { total: number };
+    return { items: rows.map(toRegistry), total };
+  }
+
+  async update(id: string, patch: RegistryPatch): Promise<Registry | undefined> {
+    const n = parseNumericId(id);
+    if (n === undefined) return undefined;
+    // COALESCE keeps a column the patch does not mention; a separate flag
+    // tells "remove the description" (null) apart from "leave it" (absent).
+    try {
+      const row = this.#db
+        .prepare<[string | null, number, string | null, string, number], RegistryRow>(
+          `UPDATE registries SET
+             name = COALESCE(?, name),
+             description = CASE WHEN ? THEN NULL ELSE COALESCE(?, description) END,
+             updated_at = ?
+           WHERE id = ? RETURNING *`,
+        )
+        .get(patch.name ?? null, patch.description === null ? 1 : 0, patch.description ?? null, toSqlTime(new Date()), n);
+      return row === undefined ? undefined : toRegistry(row);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw nameTaken();
+      throw err;
+    }
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const n = parseNumericId(id);
+    if (n === undefined) return false;
+    return this.#db.prepare('DELETE FROM registries WHERE id = ?').run(n).changes > 0;
+  }
+}

@@ -1,0 +1,79 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema migrations of the embedded catalog, applied in order and recorded
+ * in `PRAGMA user_version`. Column names are the MongoDB document field
+ * names (GitLab's), so both stores read the same way.
+ *
+ * There are no foreign keys on purpose: the MongoDB store has none either,
+ * and the cascade lives in one place (`CatalogAdmin`) so both stores behave
+ * alike under the same contract suite.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE registries (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    name        TEXT NOT NULL UNIQUE,
+    description TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  CREATE TABLE upstreams (
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+    registry_id          INTEGER NOT NULL,
+    name                 TEXT NOT NULL,
+    url                  TEXT NOT NULL,
+    username             TEXT,
+    password_sealed      TEXT,
+    cache_validity_hours INTEGER NOT NULL DEFAULT 24,
+    position             INTEGER NOT NULL,
+    created_at           TEXT NOT NULL,
+    updated_at           TEXT NOT NULL
+  );
+  CREATE INDEX upstreams_registry_position ON upstreams (registry_id, position);
+  CREATE TABLE cache_entries (
+    upstream_id         INTEGER NOT NULL,
+    registry_id         INTEGER NOT NULL,
+    relative_path       TEXT NOT NULL,
+    digest              TEXT NOT NULL,
+    content_type        TEXT NOT NULL,
+    size                INTEGER NOT NULL,
+    upstream_etag       TEXT,
+    upstream_checked_at TEXT NOT NULL,
+    downloads_count     INTEGER NOT NULL DEFAULT 0,
+    downloaded_at       TEXT,
+    status              TEXT NOT NULL DEFAULT 'default',
+    created_at          TEXT NOT NULL,
+    updated_at          TEXT NOT NULL,
+    PRIMARY KEY (upstream_id, relative_path)
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** Brings the database to the latest schema version, each step in its own transaction. */
+export function migrateCatalogSchema(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`catalog database schema version ${current} is newer than this vreg (${MIGRATIONS.length}); upgrade vreg`);
+  }
+  MIGRATIONS.slice(current).forEach((sql, i) => {
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${current + i + 1}`);
+    })();
+  });
+}
+
+/** Timestamps are ISO-8601 UTC strings of one fixed width, so SQL compares them correctly as text. */
+export function toSqlTime(date: Date): string {
+  return date.toISOString();
+}
+
+export function fromSqlTime(value: string): Date {
+  return new Date(value);
+}
+
+/** True for better-sqlite3's unique-constraint error. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

@@ -1,0 +1,33 @@
+/** Longest registry name, in characters. */
+export const REGISTRY_NAME_MAX = 255;
+/** Longest registry description, in characters. */
+export const REGISTRY_DESCRIPTION_MAX = 1024;
+
+/**
+ * A virtual registry: a name clients never type (they use `id`) and an
+ * ordered list of upstreams, kept apart in `Upstream`.
+ */
+export interface Registry {
+  /** Small positive integer as a string ("1", "2"): clients pull `/virtual_registries/containers/<id>/...`. */
+  readonly id: string;
+  /** Unique among registries, 1–255 characters. */
+  readonly name: string;
+  readonly description?: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** What a caller gives to create a registry; the repository assigns id and timestamps. */
+export interface NewRegistry {
+  name: string;
+  description?: string;
+}
+
+/**
+ * Changes to a registry. An absent field stays as it is; `description: null`
+ * removes the description (JSON merge patch semantics, RFC 7396).
+ */
+export interface RegistryPatch {
+  name?: string;
+  description?: string | null;
+}

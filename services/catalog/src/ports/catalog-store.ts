@@ -1,0 +1,16 @@
+import type { CacheEntryRepository } from './cache-entry-repository.ts';
+import type { RegistryRepository } from './registry-repository.ts';
+import type { UpstreamRepository } from './upstream-repository.ts';
+
+/**
+ * The catalog database: the three repositories over one connection
+ * (MongoDB, SQLite or memory). Writes across repositories are not atomic;
+ * callers order them so that a crash leaves nothing visible half-done.
+ */
+export interface CatalogStore {
+  readonly registries: RegistryRepository;
+  readonly upstreams: UpstreamRepository;
+  readonly cacheEntries: CacheEntryRepository;
+  /** Releases the connection or file handle. The store is unusable afterwards. */
+  close(): Promise<void>;
+}
