@@ -1,3 +1,8 @@
+/**
+ * @vreg/upstream-client: pulls manifests and blobs from upstream OCI
+ * registries. Depend on the `UpstreamRegistry` port; construct
+ * `HttpUpstreamRegistry` once per process (it owns a connection pool).
+ */
 export type {
   BlobRequestOptions,
   ByteRange,

@@ -64,6 +64,15 @@ describe('bearer challenge', () => {
     expect(registry.requests.map((r) => r.headers.authorization)).toEqual([undefined, `Bearer ${TOKEN}`, `Bearer ${TOKEN}`]);
   });
 
+  it('shares one token request between concurrent challenged requests', async () => {
+    playBearer((_req, res) => void res.writeHead(200).end());
+    auth.handle((_req, res) => void setTimeout(() => sendJson(res, 200, { token: TOKEN }), 50));
+    const t = { url: registry.url };
+    const heads = await Promise.all([1, 2, 3].map((i) => client.headBlob(t, 'team/app', `sha256:${String(i).repeat(64)}`)));
+    expect(heads.every((h) => h !== undefined)).toBe(true);
+    expect(auth.requests).toHaveLength(1);
+  });
+
   it('sends Basic credentials to the realm and accepts access_token', async () => {
     registry.handle((req, res) => {
       if (req.headers.authorization === 'Bearer oauth-style') return void res.writeHead(200).end();
