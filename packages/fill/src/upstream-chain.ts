@@ -1,4 +1,4 @@
-import { AppError, ErrorCodes, TooManyRequestsError, UpstreamUnavailableError, hasCode, type UpstreamView } from '@vreg/contracts';
+import { AppError, ErrorCodes, TooManyRequestsError, UpstreamUnavailableError, type UpstreamView } from '@vreg/contracts';
 
 /** Why one upstream could not serve an object. */
 export interface UpstreamFailure {
@@ -11,7 +11,8 @@ export interface UpstreamFailure {
  * Tries the registry's upstreams in their order: the first that has the
  * object wins. A 404 (attempt resolves undefined), a connection error, a
  * timeout, a 5xx, a 429 or wrong bytes all move on to the next upstream.
- * When none has it the error says why: all answered 404 → `notFound()`;
+ * When none has it the error says why: all answered 404 (or refused our
+ * credentials, as Docker Hub does for unknown names) → `notFound()`;
  * otherwise rate limiting (with the shortest Retry-After) or unavailability.
  */
 export async function firstUpstreamWith<T>(
@@ -30,10 +31,13 @@ export async function firstUpstreamWith<T>(
       const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : ErrorCodes.upstreamUnavailable;
       const retryAfterSeconds = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
       failures.push({ upstreamId: upstream.id, code, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
-      if (hasCode(err, 'ABORTED')) throw err;
+      // Our own deadline or cancellation ends the whole chain, not just this upstream.
+      const name = (err as { name?: unknown }).name;
+      if (name === 'AbortError' || name === 'TimeoutError') throw err;
     }
   }
-  if (failures.length === 0) throw notFound();
+  // Docker Hub answers 401 insufficient_scope, not 404, for a repository that does not exist.
+  if (failures.every((f) => f.code === ErrorCodes.upstreamAuthFailed)) throw notFound();
   const limited = failures.filter((f) => f.code === ErrorCodes.upstreamRateLimited || f.code === ErrorCodes.tooManyRequests);
   if (limited.length > 0) {
     const waits = limited.map((f) => f.retryAfterSeconds).filter((s): s is number => s !== undefined);
