@@ -1,0 +1,109 @@
+import { ValidationError } from '@vreg/contracts';
+import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
+import type { CacheEntry, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
+import { parseNumericId } from '../../domain/numeric-id.ts';
+import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
+import { Collections, isDuplicateKey, toCacheEntry, type CacheEntryDocument } from './mongo-documents.ts';
+
+const NO_ID = { projection: { _id: 0 } } as const;
+
+function requireId(id: string, what: 'upstream' | 'registry'): number {
+  const n = parseNumericId(id);
+  if (n === undefined) throw new ValidationError(`not a ${what} id`, { [`${what}Id`]: id });
+  return n;
+}
+
+/**
+ * Cache entries in `cache_entries`, unique on (upstream_id, relative_path).
+ * Every write is a single-document operation guarded by its filter, so it
+ * stays idempotent without transactions (FerretDB has none).
+ */
+export class MongoCacheEntryRepository implements CacheEntryRepository {
+  readonly #entries: Collection<CacheEntryDocument>;
+
+  constructor(db: Db) {
+    this.#entries = db.collection<CacheEntryDocument>(Collections.cacheEntries);
+  }
+
+  async upsert(entry: CacheEntryWrite): Promise<UpsertOutcome> {
+    const key = { upstream_id: requireId(entry.upstreamId, 'upstream'), relative_path: entry.relativePath };
+    const now = new Date();
+    const update: UpdateFilter<CacheEntryDocument> = {
+      $set: {
+        registry_id: requireId(entry.registryId, 'registry'),
+        digest: entry.digest,
+        content_type: entry.contentType,
+        size: entry.size,
+        upstream_checked_at: entry.upstreamCheckedAt,
+        status: 'default',
+        updated_at: now,
+        ...(entry.upstreamEtag === undefined ? {} : { upstream_etag: entry.upstreamEtag }),
+      },
+      $setOnInsert: { downloads_count: 0, created_at: now },
+      ...(entry.upstreamEtag === undefined ? { $unset: { upstream_etag: '' as const } } : {}),
+    };
+    // Matches only an older entry. If the entry exists and is as new or
+    // newer, the upsert's insert collides with the unique index (E11000):
+    // that is the "ignored" case, and replaying an event lands there.
+    const olderThanThis: Filter<CacheEntryDocument> = { ...key, upstream_checked_at: { $lt: entry.upstreamCheckedAt } };
+    try {
+      const result = await this.#entries.updateOne(olderThanThis, update, { upsert: true });
+      return result.upsertedCount > 0 ? 'inserted' : 'updated';
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    // The collision may also come from a concurrent insert of an older
+    // version between our filter and our insert: try once more without
+    // inserting, so the newer facts still win.
+    const { $setOnInsert: _ignored, ...replace } = update;
+    const retry = await this.#entries.updateOne(olderThanThis, replace);
+    return retry.matchedCount > 0 ? 'updated' : 'ignored';
+  }
+
+  async findFirst(upstreamIdsInOrder: readonly string[], relativePath: string): Promise<CacheEntry | undefined> {
+    const ids = upstreamIdsInOrder.map(parseNumericId).filter((n): n is number => n !== undefined);
+    if (ids.length === 0) return undefined;
+    const docs = await this.#entries.find({ upstream_id: { $in: ids }, relative_path: relativePath, status: 'default' }, NO_ID).toArray();
+    for (const id of ids) {
+      const doc = docs.find((d) => d.upstream_id === id);
+      if (doc !== undefined) return toCacheEntry(doc);
+    }
+    return undefined;
+  }
+
+  async listByUpstream(upstreamId: string, page: PageRequest): Promise<Page<CacheEntry>> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return { items: [], total: 0 };
+    const [docs, total] = await Promise.all([
+      this.#entries.find({ upstream_id: n }, NO_ID).sort({ relative_path: 1 }).skip(pageOffset(page)).limit(page.perPage).toArray(),
+      this.#entries.countDocuments({ upstream_id: n }),
+    ]);
+    return { items: docs.map(toCacheEntry), total };
+  }
+
+  async recordDownloads(upstreamId: string, relativePath: string, count: number, downloadedAt: Date): Promise<boolean> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return false;
+    // FerretDB applies `$inc` as read-modify-write: two concurrent updates of
+    // one document can lose a count. The entry.served consumer therefore
+    // runs with concurrency 1 (see EntryServedConsumer).
+    const result = await this.#entries.updateOne(
+      { upstream_id: n, relative_path: relativePath },
+      { $inc: { downloads_count: count }, $max: { downloaded_at: downloadedAt } },
+    );
+    return result.matchedCount > 0;
+  }
+
+  async countByUpstream(upstreamId: string): Promise<number> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return 0;
+    return this.#entries.countDocuments({ upstream_id: n });
+  }
+
+  async deleteByUpstream(upstreamId: string): Promise<number> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return 0;
+    return (await this.#entries.deleteMany({ upstream_id: n })).deletedCount;
+  }
+}

@@ -1,0 +1,75 @@
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeCatalogStore } from '../testing/describe-catalog-store.ts';
+import { startMongoTestServer, uniqueDbName, type MongoTestServer } from '../testing/mongo-test-server.ts';
+import { MongoCatalogStore } from './mongo-catalog-store.ts';
+
+let server: MongoTestServer;
+const dbNames: string[] = [];
+
+async function open(): Promise<MongoCatalogStore> {
+  const dbName = uniqueDbName('catalog');
+  dbNames.push(dbName);
+  return MongoCatalogStore.connect({ url: server.url, dbName });
+}
+
+beforeAll(async () => {
+  server = await startMongoTestServer();
+});
+
+afterAll(async () => {
+  if (server === undefined) return;
+  const client = new MongoClient(server.url);
+  try {
+    await client.connect();
+    for (const name of dbNames) await client.db(name).dropDatabase();
+  } finally {
+    await client.close();
+    await server.stop();
+  }
+});
+
+describeCatalogStore('MongoCatalogStore', open);
+
+describe('MongoCatalogStore documents', () => {
+  it('stores snake_case documents with numeric ids and a unique natural key on cache entries', async () => {
+    const store = await open();
+    const dbName = dbNames.at(-1) as string;
+    const registry = await store.registries.create({ name: 'docs' });
+    const upstream = await store.upstreams.create({ registryId: registry.id, name: 'hub', url: 'https://hub.example', cacheValidityHours: 24 });
+    await store.cacheEntries.upsert({
+      upstreamId: upstream.id,
+      registryId: registry.id,
+      relativePath: 'library/alpine/manifests/3',
+      digest: `sha256:${'c'.repeat(64)}`,
+      contentType: 'application/vnd.oci.image.index.v1+json',
+      size: 10,
+      upstreamCheckedAt: new Date('2025-01-01T00:00:00Z'),
+    });
+    await store.close();
+
+    const client = new MongoClient(server.url);
+    await client.connect();
+    try {
+      const db = client.db(dbName);
+      const up = await db.collection('upstreams').findOne({}, { projection: { _id: 0 } });
+      expect(up).toMatchObject({ id: Number(upstream.id), registry_id: Number(registry.id), cache_validity_hours: 24, position: 0 });
+      const entry = await db.collection('cache_entries').findOne({}, { projection: { _id: 0 } });
+      expect(entry).toMatchObject({ upstream_id: Number(upstream.id), relative_path: 'library/alpine/manifests/3', downloads_count: 0, status: 'default' });
+      await expect(
+        db.collection('cache_entries').insertOne({ upstream_id: Number(upstream.id), relative_path: 'library/alpine/manifests/3' }),
+      ).rejects.toMatchObject({ code: 11000 });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('creates its indexes again without error when reconnecting to an existing database', async () => {
+    const first = await open();
+    await first.registries.create({ name: 'again' });
+    await first.close();
+    const second = await MongoCatalogStore.connect({ url: server.url, dbName: dbNames.at(-1) as string });
+    expect((await second.registries.list({ page: 1, perPage: 10 })).total).toBe(1);
+    await second.close();
+  });
+});

@@ -1,0 +1,81 @@
+import { MongoClient, type Db } from 'mongodb';
+import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
+import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { RegistryRepository } from '../../ports/registry-repository.ts';
+import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
+import { MongoCacheEntryRepository } from './mongo-cache-entry-repository.ts';
+import { Collections } from './mongo-documents.ts';
+import { MongoIdAllocator } from './mongo-id-allocator.ts';
+import { MongoRegistryRepository } from './mongo-registry-repository.ts';
+import { MongoUpstreamRepository } from './mongo-upstream-repository.ts';
+
+export interface MongoCatalogStoreOptions {
+  /** Connection string of any MongoDB-wire server (MongoDB, FerretDB). */
+  url: string;
+  /** Database holding the catalog collections. */
+  dbName: string;
+  /** Milliseconds to find a server before an operation fails. Default 10000. */
+  serverSelectionTimeoutMs?: number;
+}
+
+/**
+ * The catalog of the distributed mode, on a MongoDB-wire server. Uses only
+ * what FerretDB 1.24 (SQLite backend) also offers: single-document writes,
+ * unique indexes, `findOneAndUpdate`; no transactions, TTL indexes or change
+ * streams.
+ */
+export class MongoCatalogStore implements CatalogStore {
+  readonly registries: RegistryRepository;
+  readonly upstreams: UpstreamRepository;
+  readonly cacheEntries: CacheEntryRepository;
+  readonly #client: MongoClient;
+
+  private constructor(client: MongoClient, db: Db) {
+    this.#client = client;
+    const ids = new MongoIdAllocator(db);
+    this.registries = new MongoRegistryRepository(db, ids);
+    this.upstreams = new MongoUpstreamRepository(db, ids);
+    this.cacheEntries = new MongoCacheEntryRepository(db);
+  }
+
+  /** Connects, creates the indexes (idempotent) and returns the store. */
+  static async connect(options: MongoCatalogStoreOptions): Promise<MongoCatalogStore> {
+    const client = new MongoClient(options.url, {
+      appName: 'vreg-catalog',
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 10_000,
+    });
+    await client.connect();
+    try {
+      const db = client.db(options.dbName);
+      await ensureCatalogIndexes(db);
+      return new MongoCatalogStore(client, db);
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+/** The indexes the catalog relies on: uniqueness is what makes writes idempotent. */
+const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name: string; unique?: boolean }> = [
+  { collection: Collections.registries, key: { id: 1 }, name: 'id_unique', unique: true },
+  { collection: Collections.registries, key: { name: 1 }, name: 'name_unique', unique: true },
+  { collection: Collections.upstreams, key: { id: 1 }, name: 'id_unique', unique: true },
+  { collection: Collections.upstreams, key: { registry_id: 1, position: 1 }, name: 'registry_position' },
+  { collection: Collections.cacheEntries, key: { upstream_id: 1, relative_path: 1 }, name: 'upstream_relative_path_unique', unique: true },
+];
+
+/**
+ * Creates the catalog's indexes; a no-op for those that exist. One index per
+ * command: FerretDB 1.24 panics ("slice bounds out of range") on a
+ * `createIndexes` listing several indexes that already exist.
+ */
+export async function ensureCatalogIndexes(db: Db): Promise<void> {
+  for (const index of INDEXES) {
+    await db.collection(index.collection).createIndex(index.key, { name: index.name, unique: index.unique ?? false });
+  }
+}
