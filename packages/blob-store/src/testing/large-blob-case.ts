@@ -63,13 +63,5 @@ export function defineLargeBlobCase(use: UseFixture): void {
     expect(`sha256:${check.digest('hex')}`).toBe(digest);
     expect(readProbe.arrayBuffersGrowth).toBeLessThan(BOUND);
     expect(readProbe.rssGrowth).toBeLessThan(SIZE);
-    console.info(
-      `[blob-store] 40 MiB: write +${mib(writeProbe.arrayBuffersGrowth)} arrayBuffers / +${mib(writeProbe.rssGrowth)} rss; ` +
-        `read +${mib(readProbe.arrayBuffersGrowth)} / +${mib(readProbe.rssGrowth)}`,
-    );
   });
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / MIB).toFixed(1)} MiB`;
 }
