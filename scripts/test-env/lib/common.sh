@@ -93,13 +93,18 @@ vreg_service_needle() {
     nats) echo "nats-server" ;;
     ferretdb) echo "ferretdb" ;;
     moto) echo "moto_server" ;;
-    registry-a | registry-b) echo "$VREG_TEST_ENV_DIR/$1/config.yml" ;;
+    registry-a | registry-b) echo "$(vreg_service_dir "$1")/config.yml" ;;
     *) vreg_die "unknown service $1" ;;
   esac
 }
 
+# Each service owns $VREG_TEST_ENV_DIR/<service>/: pid, log, data/, config.
+vreg_service_dir() {
+  echo "$VREG_TEST_ENV_DIR/$1"
+}
+
 vreg_pidfile() {
-  echo "$VREG_TEST_ENV_DIR/$1.pid"
+  echo "$VREG_TEST_ENV_DIR/$1/pid"
 }
 
 # Pid of a running service we started, or nothing.
