@@ -1,0 +1,101 @@
+import { PermanentFailure, type Delivery } from '@vreg/bus';
+import { Consumers, Streams, Subjects, type ObjectStored } from '@vreg/contracts';
+import { createLogger } from '@vreg/logging';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
+import { ObjectStoredConsumer } from './object-stored-consumer.ts';
+
+const logger = createLogger({ level: 'silent', name: 'test' });
+const DIGEST_1 = `sha256:${'1'.repeat(64)}`;
+const DIGEST_2 = `sha256:${'2'.repeat(64)}`;
+
+function delivery(data: ObjectStored): Delivery<ObjectStored> {
+  return { subject: Subjects.objectStored, data, deliveryCount: 1, headers: {}, working: () => {} };
+}
+
+let store: MemoryCatalogStore;
+let consumer: ObjectStoredConsumer;
+let registryId: string;
+let upstreamId: string;
+
+function event(extra: Partial<ObjectStored> = {}): ObjectStored {
+  return {
+    eventId: 'e1',
+    registryId,
+    upstreamId,
+    relativePath: 'library/alpine/manifests/latest',
+    digest: DIGEST_1,
+    contentType: 'application/vnd.oci.image.index.v1+json',
+    size: 1500,
+    upstreamEtag: '"abc"',
+    upstreamCheckedAt: '2025-05-01T10:00:00.000Z',
+    storedAt: '2025-05-01T10:00:01.000Z',
+    ...extra,
+  };
+}
+
+beforeEach(async () => {
+  store = new MemoryCatalogStore();
+  consumer = new ObjectStoredConsumer({ store, logger });
+  registryId = (await store.registries.create({ name: 'r' })).id;
+  upstreamId = (await store.upstreams.create({ registryId, name: 'hub', url: 'https://hub.example', cacheValidityHours: 24 })).id;
+});
+
+describe('ObjectStoredConsumer', () => {
+  it('consumes object.stored from VREG_OBJECTS on the catalog-objects durable', () => {
+    expect(consumer.spec).toMatchObject({ stream: Streams.objects.name, consumer: Consumers.catalogObjects, subject: Subjects.objectStored });
+  });
+
+  it('records a stored object as a cache entry of its upstream', async () => {
+    expect(await consumer.handle(delivery(event()))).toBe('inserted');
+    expect(await store.cacheEntries.findFirst([upstreamId], 'library/alpine/manifests/latest')).toMatchObject({
+      registryId,
+      digest: DIGEST_1,
+      size: 1500,
+      upstreamEtag: '"abc"',
+      upstreamCheckedAt: new Date('2025-05-01T10:00:00.000Z'),
+      downloadsCount: 0,
+    });
+  });
+
+  it('keeps one entry and its download count when the same event is delivered twice', async () => {
+    await consumer.handle(delivery(event()));
+    await store.cacheEntries.recordDownloads(upstreamId, 'library/alpine/manifests/latest', 4, new Date());
+    expect(await consumer.handle({ ...delivery(event()), deliveryCount: 2 })).toBe('ignored');
+    expect(await store.cacheEntries.countByUpstream(upstreamId)).toBe(1);
+    expect(await store.cacheEntries.findFirst([upstreamId], 'library/alpine/manifests/latest')).toMatchObject({ downloadsCount: 4 });
+  });
+
+  it('does not let an older event overwrite a newer one that arrived first', async () => {
+    await consumer.handle(delivery(event({ eventId: 'new', digest: DIGEST_2, upstreamCheckedAt: '2025-05-02T00:00:00Z' })));
+    expect(await consumer.handle(delivery(event({ eventId: 'old', digest: DIGEST_1 })))).toBe('ignored');
+    expect(await store.cacheEntries.findFirst([upstreamId], 'library/alpine/manifests/latest')).toMatchObject({ digest: DIGEST_2 });
+  });
+
+  it('acks and drops an event for an upstream deleted meanwhile', async () => {
+    await store.upstreams.delete(upstreamId);
+    expect(await consumer.handle(delivery(event()))).toBe('dropped');
+    expect(await store.cacheEntries.countByUpstream(upstreamId)).toBe(0);
+  });
+
+  it('files the entry under the upstream registry even when the event names another', async () => {
+    await consumer.handle(delivery(event({ registryId: '999' })));
+    expect(await store.cacheEntries.findFirst([upstreamId], 'library/alpine/manifests/latest')).toMatchObject({ registryId });
+  });
+
+  it('treats an unreadable upstreamCheckedAt as a permanent failure', async () => {
+    await expect(consumer.handle(delivery(event({ upstreamCheckedAt: 'yesterday' })))).rejects.toBeInstanceOf(PermanentFailure);
+  });
+
+  it('lets a store failure through so the bus retries with backoff', async () => {
+    const failing = new MemoryCatalogStore();
+    const upstream = await failing.upstreams.create({ registryId, name: 'u', url: 'https://u.example', cacheValidityHours: 1 });
+    failing.cacheEntries.upsert = async () => {
+      throw new Error('database down');
+    };
+    const flaky = new ObjectStoredConsumer({ store: failing, logger });
+    const error = await flaky.handle(delivery(event({ upstreamId: upstream.id }))).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(PermanentFailure);
+  });
+});
