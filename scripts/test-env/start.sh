@@ -37,7 +37,8 @@ for svc in nats ferretdb moto registry-a registry-b; do
   vreg_stop_service "$svc"
   rm -rf "$(vreg_service_dir "$svc")"
 done
-rm -f "$VREG_TEST_ENV_DIR/env.sh" "$VREG_TEST_ENV_DIR/env.json" "$VREG_TEST_ENV_DIR/seeded.json"
+rm -rf "$VREG_TEST_ENV_DIR/env.sh" "$VREG_TEST_ENV_DIR/env.json" "$VREG_TEST_ENV_DIR/seeded.json" \
+  "$VREG_TEST_ENV_DIR/seed-layouts"
 
 for tool in docker-registry skopeo; do
   [[ -n "$(vreg_bin "$tool")" ]] || vreg_die "$tool not found; run scripts/test-env/install.sh"
