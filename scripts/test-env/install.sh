@@ -8,6 +8,7 @@
 #
 # See lib/common.sh for the environment variables it honours.
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 mkdir -p "$VREG_CACHE_BIN" "$VREG_TEST_CACHE/logs"

@@ -12,7 +12,9 @@
 # running it reuses it; otherwise it stops the leftovers and starts afresh
 # (empty data dirs). Run install.sh first.
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/services.sh
 source "$VREG_TEST_ENV_LIB_DIR/services.sh"
 
 mkdir -p "$VREG_TEST_ENV_DIR"

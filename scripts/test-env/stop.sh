@@ -2,6 +2,7 @@
 # Stop the servers start.sh started, by the pids it recorded (never by name).
 # Data dirs and logs stay for inspection; start.sh clears them next time.
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 [[ -d "$VREG_TEST_ENV_DIR" ]] || exit 0

@@ -10,7 +10,9 @@
 # env.sh/env.json are rewritten with the new pid; the pid file
 # (VREG_TEST_REGISTRY_<X>_PIDFILE) always holds the current one.
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/services.sh
 source "$VREG_TEST_ENV_LIB_DIR/services.sh"
 
 usage() {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings and helpers for scripts/test-env/*.sh. Source it; it defines
 # no side effects beyond variables and functions.
 #
@@ -18,8 +19,10 @@ VREG_TEST_CACHE="${VREG_TEST_CACHE:-$HOME/.cache/vreg-test-env}"
 VREG_CACHE_BIN="$VREG_TEST_CACHE/bin"
 VREG_TEST_ENV_DIR="${VREG_TEST_ENV_DIR:-$VREG_REPO_ROOT/.vreg-test/env}"
 
-# Pinned versions of what we build from source.
+# Pinned versions of what we build from source (used by install.sh).
+# shellcheck disable=SC2034
 NATS_SERVER_VERSION="v2.15.2"
+# shellcheck disable=SC2034
 FERRETDB_VERSION="v1.24.2"
 
 # Names of the services start.sh runs, in start order.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # How each test server is launched, probed and described in env.sh/env.json.
 # Source after common.sh. Ports live in $VREG_TEST_ENV_DIR/ports.env, chosen
 # once by start.sh, so a service restarted by upstream.sh keeps its port.

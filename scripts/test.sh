@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# What `npm test` runs: dependencies, the integration-test servers (installed,
+# started, seeded), vitest with their addresses in the environment, then the
+# servers stopped again whatever happened. Arguments go to vitest:
+#   npm test -- --project unit
+#
+#   VREG_TEST_USE_TESTCONTAINERS=1  use testcontainers for NATS/MongoDB/S3 when
+#                                   `docker info` works (see below)
+#   VREG_TEST_KEEP_ENV=1            leave the servers running afterwards
+#                                   (scripts/test-env/stop.sh stops them)
+# and everything scripts/test-env/lib/common.sh lists.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=test-env/lib/common.sh
+source scripts/test-env/lib/common.sh
+
+timings=()
+phase() {
+  local name="$1" t0
+  shift
+  echo "==> $name"
+  t0="$(vreg_now)"
+  "$@"
+  timings+=("$(printf '%-8s %6ss' "$name" "$(vreg_elapsed "$t0")")")
+  echo "<== $name took $(vreg_elapsed "$t0")s"
+}
+
+started_env=0
+vitest_rc=
+# $? is vitest's code after the final `exit`, or whatever failed before it.
+finish() {
+  local rc=$?
+  if ((started_env)) && [[ "${VREG_TEST_KEEP_ENV:-}" != 1 ]]; then
+    phase stop bash scripts/test-env/stop.sh || true
+  fi
+  if ((${#timings[@]})); then
+    echo "==> timings"
+    printf '  %s\n' "${timings[@]}"
+  fi
+  exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The hidden lockfile npm writes into node_modules dates the last install.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  phase npm-ci npm ci
+fi
+
+# Testcontainers branch: with Docker available and VREG_TEST_USE_TESTCONTAINERS=1,
+# the tests start NATS, MongoDB and S3 themselves (testcontainers); we only
+# install and start the two upstream registries (and skopeo), so env.sh has no
+# VREG_TEST_NATS_URL / _MONGO_URL / _S3_*. Without Docker the flag is dropped
+# and everything runs locally as usual.
+if [[ "${VREG_TEST_USE_TESTCONTAINERS:-}" == 1 ]]; then
+  if docker info >/dev/null 2>&1; then
+    export VREG_TEST_ONLY_REGISTRIES=1
+  else
+    echo "VREG_TEST_USE_TESTCONTAINERS=1 but docker is not usable; starting local servers instead" >&2
+    unset VREG_TEST_USE_TESTCONTAINERS
+  fi
+fi
+
+phase install bash scripts/test-env/install.sh
+started_env=1
+phase start bash scripts/test-env/start.sh
+phase seed node scripts/test-env/seed.mjs
+
+set -a
+# shellcheck disable=SC1091
+source "$VREG_TEST_ENV_DIR/env.sh"
+set +a
+
+run_vitest() {
+  set +e
+  npx vitest run "$@"
+  vitest_rc=$?
+  set -e
+}
+phase vitest run_vitest "$@"
+exit "$vitest_rc"
