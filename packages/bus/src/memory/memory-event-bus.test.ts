@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { Streams } from '@vreg/contracts';
+import { describeEventBus } from '../testing/describe-event-bus.ts';
+import { sleep, testSpec, testStream, waitFor } from '../testing/bus-test-kit.ts';
+import { nakDelayMs } from '../handle-delivery.ts';
+import { MemoryEventBus } from './memory-event-bus.ts';
+import { subjectMatches } from './memory-stream.ts';
+
+describeEventBus('memory', async () => {
+  const bus = new MemoryEventBus();
+  return { bus, cleanup: () => bus.close() };
+});
+
+describe('MemoryEventBus', () => {
+  it('keeps dead letters inspectable in deadLetters', async () => {
+    const bus = new MemoryEventBus();
+    await bus.ensureStreams([testStream]);
+    await bus.consume(testSpec(), async () => undefined);
+    await bus.publish('vreg.test.a', { eventId: 7 }, { headers: { traceparent: 't' } });
+    await waitFor(() => bus.deadLetters.length === 1);
+    expect(bus.deadLetters[0]).toMatchObject({
+      subject: 'vreg.dead.vreg.test.a',
+      originalSubject: 'vreg.test.a',
+      stream: testStream.name,
+      consumer: 'contract',
+      payload: '{"eventId":7}',
+      deliveryCount: 1,
+    });
+    await bus.close();
+  });
+
+  it('hands each handler its own copy of the payload', async () => {
+    const bus = new MemoryEventBus();
+    await bus.ensureStreams([{ name: 'OBJ', subjects: ['vreg.obj'] }]);
+    const payload = { list: [1] };
+    const got: unknown[] = [];
+    await bus.consume({ stream: 'OBJ', consumer: 'c', subject: 'vreg.obj', schema: z.object({ list: z.array(z.number()) }) }, async (d) => {
+      got.push(d.data);
+    });
+    await bus.publish('vreg.obj', payload);
+    payload.list.push(2);
+    await waitFor(() => got.length === 1);
+    expect(got[0]).toEqual({ list: [1] });
+    await bus.close();
+  });
+
+  it('delivers to a durable consumer the messages published before it was first used', async () => {
+    const bus = new MemoryEventBus();
+    await bus.ensureStreams([testStream]);
+    await bus.publish('vreg.test.a', { eventId: 'early', n: 1 });
+    const got: string[] = [];
+    await bus.consume(testSpec(), async (d) => {
+      got.push(d.data.eventId);
+    });
+    await waitFor(() => got.length === 1);
+    expect(got).toEqual(['early']);
+    await bus.close();
+  });
+
+  it('forgets a msgId once the dedup window has passed', async () => {
+    const bus = new MemoryEventBus({ duplicateWindowMs: 50 });
+    await bus.ensureStreams([testStream]);
+    expect(await bus.publish('vreg.test.a', { eventId: 'a', n: 1 }, { msgId: 'x' })).toEqual({ duplicate: false });
+    await sleep(80);
+    expect(await bus.publish('vreg.test.a', { eventId: 'a', n: 1 }, { msgId: 'x' })).toEqual({ duplicate: false });
+    await bus.close();
+  });
+
+  it('always declares the dead-letter stream', async () => {
+    const bus = new MemoryEventBus();
+    await bus.ensureStreams([]);
+    await expect(bus.publish(`${Streams.dead.subjects[0].slice(0, -1)}x`, {})).resolves.toEqual({ duplicate: false });
+    await bus.close();
+  });
+});
+
+describe('nakDelayMs', () => {
+  it('doubles from the base and caps at 60 s', () => {
+    expect([1, 2, 3, 4].map((n) => nakDelayMs(500, n))).toEqual([500, 1000, 2000, 4000]);
+    expect(nakDelayMs(500, 30)).toBe(60_000);
+  });
+});
+
+describe('subjectMatches', () => {
+  it('follows NATS wildcard rules', () => {
+    expect(subjectMatches('vreg.test.>', 'vreg.test.a.b')).toBe(true);
+    expect(subjectMatches('vreg.test.>', 'vreg.test')).toBe(false);
+    expect(subjectMatches('vreg.*.a', 'vreg.x.a')).toBe(true);
+    expect(subjectMatches('vreg.*.a', 'vreg.x.b')).toBe(false);
+    expect(subjectMatches('vreg.fetch.requested', 'vreg.fetch.requested')).toBe(true);
+    expect(subjectMatches('vreg.fetch', 'vreg.fetch.requested')).toBe(false);
+  });
+});

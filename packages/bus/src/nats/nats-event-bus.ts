@@ -1,0 +1,246 @@
+import { connect } from '@nats-io/transport-node';
+import {
+  DiscardPolicy,
+  jetstream,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg, StreamConfig } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
+import type { ZodType } from 'zod';
+import type { Logger } from 'pino';
+import { CatalogUnavailableError, Streams } from '@vreg/contracts';
+import type {
+  ConsumeSpec,
+  EventBus,
+  MessageHandler,
+  PublishOptions,
+  PublishResult,
+  RequestHandler,
+  RequestOptions,
+  Subscription,
+} from '../event-bus.ts';
+import { BusUnavailableError } from '../errors.ts';
+import { deadLetterHeaders, deadLetterSubject, isDeadLetterSubject } from '../dead-letter.ts';
+import { resolveConsumeSpec } from '../handle-delivery.ts';
+import type { InboundMessage } from '../handle-delivery.ts';
+import { answerRequest, defaultRequestTimeoutMs, encodeReply, unwrapReply } from '../reply-envelope.ts';
+import { NatsConsumerLoop } from './nats-consumer-loop.ts';
+import { fromNatsHeaders, NatsNamespace, toNatsHeaders } from './nats-namespace.ts';
+
+/** Options of `NatsEventBus.connect`. */
+export interface NatsEventBusOptions {
+  /** Seed servers, e.g. `['nats://nats:4222']`. */
+  servers: string[];
+  /** Prefix of every subject (`<ns>.`) and stream/consumer name (`<ns>_`); '' for none. */
+  namespace: string;
+  /** Replicas of every stream (1, or 3 on a cluster). */
+  replicas: number;
+  logger: Logger;
+  /** Connection name shown by the server's monitoring. Default `vreg`. */
+  name?: string;
+}
+
+type StreamSettings = Partial<StreamConfig> & { name: string };
+
+const day = 24 * 60 * 60 * 1000;
+/** Dedup window of every stream (`Nats-Msg-Id`). */
+export const duplicateWindowMs = 2 * 60 * 1000;
+/** How long events are kept. */
+export const eventMaxAgeMs = 7 * day;
+/** How long dead letters are kept for inspection and replay. */
+export const deadLetterMaxAgeMs = 30 * day;
+
+/**
+ * The `EventBus` on NATS: JetStream streams and durable pull consumers for
+ * events, core NATS request/reply with queue groups for lookups. The
+ * connection reconnects forever; consumers resume by themselves.
+ */
+export class NatsEventBus implements EventBus {
+  /** The connection, for adapters that share it (e.g. the fill lease's KV). */
+  readonly connection: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #ns: NatsNamespace;
+  readonly #replicas: number;
+  readonly #logger: Logger;
+  readonly #subscriptions = new Set<Subscription>();
+
+  private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsEventBusOptions) {
+    this.connection = nc;
+    this.#js = jetstream(nc);
+    this.#jsm = jsm;
+    this.#ns = new NatsNamespace(options.namespace);
+    this.#replicas = options.replicas;
+    this.#logger = options.logger.child({ component: 'nats-event-bus' });
+  }
+
+  /** Connects to NATS. Throws `BusUnavailableError` when no server answers or JetStream is not enabled. */
+  static async connect(options: NatsEventBusOptions): Promise<NatsEventBus> {
+    new NatsNamespace(options.namespace); // validates before any I/O
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: options.servers, name: options.name ?? 'vreg', reconnect: true, maxReconnectAttempts: -1 });
+    } catch (err) {
+      throw new BusUnavailableError(`cannot connect to NATS at ${options.servers.join(', ')}`, err);
+    }
+    try {
+      return new NatsEventBus(nc, await jetstreamManager(nc), options);
+    } catch (err) {
+      await nc.close().catch(() => undefined);
+      throw new BusUnavailableError('JetStream is not available on the NATS server', err);
+    }
+  }
+
+  /** Creates or updates each stream, and always the dead-letter stream. File storage, 2 min dedup window. */
+  async ensureStreams(streams: ReadonlyArray<{ name: string; subjects: readonly string[] }>): Promise<void> {
+    const all = streams.some((s) => s.name === Streams.dead.name) ? streams : [...streams, Streams.dead];
+    for (const stream of all) {
+      const isDead = stream.subjects.every(isDeadLetterSubject);
+      const config: StreamSettings = {
+        name: this.#ns.name(stream.name),
+        subjects: stream.subjects.map((s) => this.#ns.subject(s)),
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        duplicate_window: nanos(duplicateWindowMs),
+        max_age: nanos(isDead ? deadLetterMaxAgeMs : eventMaxAgeMs),
+        num_replicas: this.#replicas,
+      };
+      try {
+        await this.#upsertStream(config);
+      } catch (err) {
+        throw new BusUnavailableError(`cannot create or update stream ${stream.name}`, err);
+      }
+    }
+  }
+
+  async #upsertStream(config: StreamSettings): Promise<void> {
+    try {
+      await this.#jsm.streams.info(config.name);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+      await this.#jsm.streams.add(config);
+      return;
+    }
+    await this.#jsm.streams.update(config.name, config);
+  }
+
+  /** JetStream publish; `{ duplicate: true }` when `msgId` was seen in the last 2 minutes. */
+  async publish(subject: string, payload: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    const headers = toNatsHeaders(options.headers);
+    try {
+      const ack = await this.#js.publish(this.#ns.subject(subject), JSON.stringify(payload) ?? 'null', {
+        ...(options.msgId === undefined ? {} : { msgID: options.msgId }),
+        ...(headers === undefined ? {} : { headers }),
+      });
+      return { duplicate: ack.duplicate };
+    } catch (err) {
+      throw new BusUnavailableError(`cannot publish to ${subject}`, err);
+    }
+  }
+
+  /** Creates or updates the durable consumer and consumes until the subscription stops. */
+  async consume<T>(spec: ConsumeSpec<T>, handler: MessageHandler<T>): Promise<Subscription> {
+    const loop = new NatsConsumerLoop(
+      {
+        js: this.#js,
+        jsm: this.#jsm,
+        ns: this.#ns,
+        logger: this.#logger,
+        deadLetter: (m, inbound, reason) => this.#deadLetter(m, inbound, spec, reason),
+      },
+      resolveConsumeSpec(spec),
+      handler,
+    );
+    try {
+      await loop.start();
+    } catch (err) {
+      throw new BusUnavailableError(`cannot create consumer ${spec.consumer} on ${spec.stream}`, err);
+    }
+    return this.#track(loop);
+  }
+
+  async #deadLetter(m: JsMsg, inbound: InboundMessage, spec: ConsumeSpec<unknown>, reason: string): Promise<void> {
+    if (isDeadLetterSubject(inbound.subject)) return; // a dead letter's own consumer failed: never loop
+    const headers = toNatsHeaders(
+      deadLetterHeaders(inbound.headers, { stream: spec.stream, consumer: spec.consumer, deliveryCount: inbound.deliveryCount, reason }),
+    );
+    // The id makes a retried dead-lettering (stored, but the term was lost) land once.
+    await this.#js.publish(this.#ns.subject(deadLetterSubject(inbound.subject)), m.data, {
+      msgID: `dead:${spec.stream}:${spec.consumer}:${inbound.streamSequence}`,
+      ...(headers === undefined ? {} : { headers }),
+    });
+  }
+
+  /** Core NATS request. No responder or no reply in time → `CatalogUnavailableError`. */
+  async request<T>(subject: string, payload: unknown, options: RequestOptions<T>): Promise<T> {
+    let reply: Msg;
+    try {
+      const headers = toNatsHeaders(options.headers);
+      reply = await this.connection.request(this.#ns.subject(subject), JSON.stringify(payload) ?? 'null', {
+        timeout: options.timeoutMs ?? defaultRequestTimeoutMs,
+        ...(headers === undefined ? {} : { headers }),
+      });
+    } catch (err) {
+      throw new CatalogUnavailableError(`no reply on ${subject}`, err);
+    }
+    return unwrapReply(subject, reply.string(), options.schema);
+  }
+
+  /** Answers `subject` in queue group `subject`, so replicas share the requests. */
+  async serve<Req, Res>(subject: string, schema: ZodType<Req>, handler: RequestHandler<Req, Res>): Promise<Subscription> {
+    const inFlight = new Set<Promise<void>>();
+    const logger = this.#logger.child({ subject });
+    const answer = async (msg: Msg): Promise<void> => {
+      const reply = await answerRequest(subject, msg.string(), fromNatsHeaders(msg.headers), schema, handler, logger);
+      if (!msg.respond(encodeReply(reply))) logger.warn('request without a reply subject ignored');
+    };
+    const sub = this.connection.subscribe(this.#ns.subject(subject), {
+      queue: this.#ns.subject(subject),
+      callback: (err, msg) => {
+        if (err) {
+          logger.error({ err }, 'subscription failed');
+          return;
+        }
+        const done = answer(msg)
+          .catch((e: unknown) => logger.error({ err: e }, 'reply failed'))
+          .finally(() => inFlight.delete(done));
+        inFlight.add(done);
+      },
+    });
+    // Make sure the server registered the subscription before callers rely on it.
+    await this.connection.flush().catch(() => undefined);
+    return this.#track({
+      stop: async () => {
+        await sub.drain().catch(() => undefined);
+        await Promise.all(inFlight);
+      },
+    });
+  }
+
+  #track(sub: Subscription): Subscription {
+    const tracked: Subscription = {
+      stop: async () => {
+        this.#subscriptions.delete(tracked);
+        await sub.stop();
+      },
+    };
+    this.#subscriptions.add(tracked);
+    return tracked;
+  }
+
+  /**
+   * Stops every consumer and responder (waiting for their handlers), then
+   * drains and closes the connection: close the bus after anything sharing
+   * `connection` (the fill lease).
+   */
+  async close(): Promise<void> {
+    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+    if (!this.connection.isClosed()) await this.connection.drain().catch(() => undefined);
+  }
+}
