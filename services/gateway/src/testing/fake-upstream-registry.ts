@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { UpstreamHead, UpstreamRegistry, UpstreamResponse, UpstreamTarget } from '@vreg/upstream-client';
+
+interface StoredObject {
+  bytes: Buffer;
+  contentType: string;
+  /** Bytes actually sent, to play an upstream that lies. */
+  served?: Buffer;
+}
+
+/** An in-memory upstream for unit tests, counting every request so tests can prove hits and misses. */
+export class FakeUpstreamRegistry implements UpstreamRegistry {
+  readonly manifests = new Map<string, StoredObject>();
+  readonly blobs = new Map<string, StoredObject>();
+  readonly calls: string[] = [];
+
+  addManifest(url: string, image: string, tag: string, bytes: Buffer, contentType: string): string {
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    this.manifests.set(`${url}|${image}|${tag}`, { bytes, contentType });
+    this.manifests.set(`${url}|${image}|${digest}`, { bytes, contentType });
+    return digest;
+  }
+
+  addBlob(url: string, image: string, bytes: Buffer, served?: Buffer): string {
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    this.blobs.set(`${url}|${image}|${digest}`, { bytes, contentType: 'application/octet-stream', ...(served ? { served } : {}) });
+    return digest;
+  }
+
+  count(prefix: string): number {
+    return this.calls.filter((c) => c.startsWith(prefix)).length;
+  }
+
+  async getManifest(t: UpstreamTarget, image: string, reference: string): Promise<UpstreamResponse | undefined> {
+    this.calls.push(`GET manifest ${image}:${reference}`);
+    const o = this.manifests.get(`${t.url}|${image}|${reference}`);
+    return o && this.#response(o, true);
+  }
+
+  async headManifest(t: UpstreamTarget, image: string, reference: string): Promise<UpstreamHead | undefined> {
+    this.calls.push(`HEAD manifest ${image}:${reference}`);
+    const o = this.manifests.get(`${t.url}|${image}|${reference}`);
+    return o && { contentType: o.contentType, contentLength: o.bytes.length, dockerContentDigest: digestOf(o.bytes), headers: {} };
+  }
+
+  async getBlob(t: UpstreamTarget, image: string, digest: string): Promise<UpstreamResponse | undefined> {
+    this.calls.push(`GET blob ${digest}`);
+    const o = this.blobs.get(`${t.url}|${image}|${digest}`);
+    return o && this.#response(o, false);
+  }
+
+  async headBlob(t: UpstreamTarget, image: string, digest: string): Promise<UpstreamHead | undefined> {
+    this.calls.push(`HEAD blob ${digest}`);
+    const o = this.blobs.get(`${t.url}|${image}|${digest}`);
+    return o && { contentType: o.contentType, contentLength: o.bytes.length, headers: {} };
+  }
+
+  #response(o: StoredObject, manifest: boolean): UpstreamResponse {
+    const sent = o.served ?? o.bytes;
+    // Several chunks, so streaming paths are exercised.
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < sent.length; i += 64 * 1024) chunks.push(sent.subarray(i, i + 64 * 1024));
+    return {
+      status: 200,
+      body: Readable.from(chunks),
+      contentType: o.contentType,
+      contentLength: sent.length,
+      ...(manifest ? { dockerContentDigest: digestOf(o.bytes) } : {}),
+      headers: {},
+    };
+  }
+}
+
+const digestOf = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { MemoryEventBus } from '@vreg/bus';
+import { MemoryBlobStore } from '@vreg/blob-store';
+import {
+  EntryLookupRequestSchema,
+  NameUnknownError,
+  ObjectStoredSchema,
+  RegistryResolveRequestSchema,
+  Streams,
+  Subjects,
+  type CacheEntryView,
+  type RegistryView,
+} from '@vreg/contracts';
+import { MemoryFillLease } from '@vreg/fill-lease';
+import { createLogger } from '@vreg/logging';
+import { SecretBox } from '@vreg/secrets';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../app.ts';
+import { loadGatewayPullConfig } from '../config.ts';
+import { createServer } from '../http/create-server.ts';
+import { FakeUpstreamRegistry } from './fake-upstream-registry.ts';
+
+/**
+ * The gateway wired to in-memory adapters, with a stand-in catalog answering
+ * on the bus from a map that `object.stored` events fill, as the real
+ * catalog does.
+ */
+export async function gatewayHarness(registries: RegistryView[]): Promise<{
+  server: FastifyInstance;
+  upstream: FakeUpstreamRegistry;
+  store: MemoryBlobStore;
+  entries: Map<string, CacheEntryView>;
+  close(): Promise<void>;
+}> {
+  const logger = createLogger({ level: 'silent', name: 'test' });
+  const bus = new MemoryEventBus({ logger });
+  await bus.ensureStreams(Object.values(Streams));
+  const entries = new Map<string, CacheEntryView>();
+  await bus.serve(Subjects.registryResolve, RegistryResolveRequestSchema, async ({ registryId }) => {
+    const r = registries.find((x) => x.id === registryId);
+    if (!r) throw new NameUnknownError('registry not found');
+    return r;
+  });
+  await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async ({ registryId, relativePath }) => {
+    const r = registries.find((x) => x.id === registryId);
+    for (const u of r?.upstreams ?? []) {
+      const e = entries.get(`${u.id}|${relativePath}`);
+      if (e) return { entry: e };
+    }
+    return {};
+  });
+  const consumer = await bus.consume({ stream: Streams.objects.name, consumer: 'test', subject: Subjects.objectStored, schema: ObjectStoredSchema }, async ({ data }) => {
+    entries.set(`${data.upstreamId}|${data.relativePath}`, { upstreamId: data.upstreamId, relativePath: data.relativePath, digest: data.digest, contentType: data.contentType, size: data.size, upstreamCheckedAt: data.upstreamCheckedAt });
+  });
+  const upstream = new FakeUpstreamRegistry();
+  const store = new MemoryBlobStore();
+  const app = buildApp(loadGatewayPullConfig({ VREG_SERVED_FLUSH_MS: '100000' }), { bus, store, leases: new MemoryFillLease(), upstreams: upstream, secrets: new SecretBox(randomBytes(32)), logger });
+  const server = createServer(logger);
+  await server.register(app.routes, { prefix: '/v2' });
+  await server.ready();
+  return {
+    server,
+    upstream,
+    store,
+    entries,
+    async close() {
+      await server.close();
+      await app.stop();
+      await consumer.stop();
+      await bus.close();
+    },
+  };
+}
