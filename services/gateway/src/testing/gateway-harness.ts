@@ -18,7 +18,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
 import { loadGatewayPullConfig } from '../config.ts';
 import { createServer } from '../http/create-server.ts';
-import { FakeUpstreamRegistry } from './fake-upstream-registry.ts';
+import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
 
 /**
  * The gateway wired to in-memory adapters, with a stand-in catalog answering

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { UpstreamHead, UpstreamRegistry, UpstreamResponse, UpstreamTarget } from '@vreg/upstream-client';
+import type { UpstreamHead, UpstreamRegistry, UpstreamResponse, UpstreamTarget } from '../upstream-registry.ts';
 
 interface StoredObject {
   bytes: Buffer;

@@ -1,0 +1,1 @@
+export { FakeUpstreamRegistry } from './fake-upstream-registry.ts';
