@@ -1,0 +1,68 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { CatalogAdmin } from '../domain/catalog-admin.ts';
+import { adminAuth } from './admin-auth.ts';
+import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.ts';
+import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
+import { registerRegistryRoutes } from './registry-routes.ts';
+import { registerUpstreamRoutes } from './upstream-routes.ts';
+import { zodSerializerCompiler, zodValidatorCompiler, type ZodTypeProvider } from './zod-type-provider.ts';
+
+export interface AdminApiOptions {
+  admin: CatalogAdmin;
+  /** The bearer token every route but `/openapi.json` requires. */
+  adminToken: string;
+}
+
+/** What the admin routes may carry in `config`. */
+interface AdminRouteConfig {
+  summary?: string;
+  public?: boolean;
+}
+
+/**
+ * The catalog's admin REST API as an encapsulated fastify plugin; register
+ * it with `{ prefix: '/api/v1' }`. Its validator, serializer, error and
+ * not-found handlers stay inside it, so it mounts beside other plugins (the
+ * gateway's OCI API in embedded mode) without touching them.
+ *
+ * Every route requires `Authorization: Bearer <admin token>` except
+ * `GET /openapi.json`, which describes the routes and holds no data.
+ */
+export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
+  return async (fastify) => {
+    const app = fastify.withTypeProvider<ZodTypeProvider>();
+    app.setValidatorCompiler(zodValidatorCompiler);
+    app.setSerializerCompiler(zodSerializerCompiler);
+    app.setErrorHandler(adminErrorHandler);
+    app.setNotFoundHandler(adminNotFoundHandler);
+
+    const routes: DocumentedRoute[] = [];
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const config = (route.config ?? {}) as AdminRouteConfig;
+      for (const method of methods) {
+        if (method === 'HEAD') continue;
+        routes.push({
+          method,
+          url: route.url,
+          ...(config.summary === undefined ? {} : { summary: config.summary }),
+          public: config.public === true,
+          schema: (route.schema ?? {}) as DocumentedRoute['schema'],
+        });
+      }
+    });
+
+    await app.register(async (scope) => {
+      const secured = scope.withTypeProvider<ZodTypeProvider>();
+      secured.addHook('onRequest', adminAuth(options.adminToken));
+      registerRegistryRoutes(secured, options.admin);
+      registerUpstreamRoutes(secured, options.admin);
+    });
+
+    let document: Record<string, unknown> | undefined;
+    app.get('/openapi.json', {
+      config: { summary: 'This document', public: true } satisfies AdminRouteConfig,
+      handler: async () => (document ??= buildOpenApiDocument(routes)),
+    });
+  };
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import type { CatalogAdmin } from '../domain/catalog-admin.ts';
+import { errorResponses, IdParams, NoContent, PageQuery, RegistryCreateBody, RegistryJson, RegistryPatchBody } from './api-schemas.ts';
+import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
+import { toRegistryJson } from './presenters.ts';
+import type { AdminApp } from './zod-type-provider.ts';
+
+/** `/registries` and `/registries/:id`. */
+export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin): void {
+  app.post('/registries', {
+    config: { summary: 'Create a virtual registry' },
+    schema: { body: RegistryCreateBody, response: { 201: RegistryJson, ...errorResponses(400, 401, 409) } },
+    handler: async (request, reply) => {
+      const registry = await admin.createRegistry({
+        name: request.body.name,
+        ...(request.body.description === undefined ? {} : { description: request.body.description }),
+      });
+      return reply.status(201).send(toRegistryJson(registry));
+    },
+  });
+
+  app.get('/registries', {
+    config: { summary: 'List virtual registries by id (X-Total, X-Total-Pages, X-Page, X-Per-Page, X-Next-Page, X-Prev-Page headers)' },
+    schema: { querystring: PageQuery, response: { 200: z.array(RegistryJson), ...errorResponses(400, 401) } },
+    handler: async (request, reply) => {
+      const page = pageRequestOf(request.query);
+      const result = await admin.listRegistries(page);
+      setPaginationHeaders(reply, page, result.total);
+      return result.items.map(toRegistryJson);
+    },
+  });
+
+  app.get('/registries/:id', {
+    config: { summary: 'Get a virtual registry' },
+    schema: { params: IdParams, response: { 200: RegistryJson, ...errorResponses(401, 404) } },
+    handler: async (request) => toRegistryJson(await admin.getRegistry(request.params.id)),
+  });
+
+  app.patch('/registries/:id', {
+    config: { summary: 'Change a virtual registry (null removes the description)' },
+    schema: { params: IdParams, body: RegistryPatchBody, response: { 200: RegistryJson, ...errorResponses(400, 401, 404, 409) } },
+    handler: async (request) => {
+      const { name, description } = request.body;
+      const registry = await admin.updateRegistry(request.params.id, {
+        ...(name === undefined ? {} : { name }),
+        ...(description === undefined ? {} : { description }),
+      });
+      return toRegistryJson(registry);
+    },
+  });
+
+  app.delete('/registries/:id', {
+    config: { summary: 'Delete a virtual registry with its upstreams and their cache entries' },
+    schema: { params: IdParams, response: { 204: NoContent, ...errorResponses(401, 404) } },
+    handler: async (request, reply) => {
+      await admin.deleteRegistry(request.params.id);
+      return reply.status(204).send(undefined);
+    },
+  });
+}

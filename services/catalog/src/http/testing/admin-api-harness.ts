@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { SecretBox } from '@vreg/secrets';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.ts';
+import { CatalogAdmin } from '../../domain/catalog-admin.ts';
+import { createAdminApi } from '../admin-api.ts';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+/** The admin API on a memory store, mounted under `/api/v1` as the runners mount it. */
+export interface AdminApiHarness {
+  readonly server: FastifyInstance;
+  readonly store: MemoryCatalogStore;
+  readonly box: SecretBox;
+  /** A request with the admin token; `body` is sent as JSON. */
+  call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function startAdminApiHarness(): Promise<AdminApiHarness> {
+  const store = new MemoryCatalogStore();
+  const box = new SecretBox(randomBytes(32));
+  const server = Fastify({ logger: false });
+  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN }), { prefix: '/api/v1' });
+  await server.ready();
+  return {
+    server,
+    store,
+    box,
+    call: (method, path, body) =>
+      server.inject({
+        method,
+        url: `/api/v1${path}`,
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        ...(body === undefined ? {} : { payload: body as object }),
+      }),
+    close: () => server.close(),
+  };
+}

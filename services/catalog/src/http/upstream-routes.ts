@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import type { CatalogAdmin } from '../domain/catalog-admin.ts';
+import { CacheEntryJson, errorResponses, IdParams, NoContent, PageQuery, UpstreamCreateBody, UpstreamJson, UpstreamPatchBody } from './api-schemas.ts';
+import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
+import { toCacheEntryJson, toUpstreamJson } from './presenters.ts';
+import type { AdminApp } from './zod-type-provider.ts';
+
+/** `/registries/:id/upstreams`, `/upstreams/:id` and `/upstreams/:id/cache_entries`. */
+export function registerUpstreamRoutes(app: AdminApp, admin: CatalogAdmin): void {
+  app.post('/registries/:id/upstreams', {
+    config: { summary: 'Add an upstream to a virtual registry (appended unless position is given)' },
+    schema: { params: IdParams, body: UpstreamCreateBody, response: { 201: UpstreamJson, ...errorResponses(400, 401, 404) } },
+    handler: async (request, reply) => {
+      const { name, url, username, password, cache_validity_hours, position } = request.body;
+      const upstream = await admin.addUpstream(request.params.id, {
+        name,
+        url,
+        cacheValidityHours: cache_validity_hours,
+        ...(username === undefined ? {} : { username }),
+        ...(password === undefined ? {} : { password }),
+        ...(position === undefined ? {} : { position }),
+      });
+      return reply.status(201).send(toUpstreamJson(upstream));
+    },
+  });
+
+  app.get('/registries/:id/upstreams', {
+    config: { summary: 'List the upstreams of a virtual registry in order (not paginated)' },
+    schema: { params: IdParams, response: { 200: z.array(UpstreamJson), ...errorResponses(401, 404) } },
+    handler: async (request) => (await admin.listUpstreams(request.params.id)).map(toUpstreamJson),
+  });
+
+  app.get('/upstreams/:id', {
+    config: { summary: 'Get an upstream' },
+    schema: { params: IdParams, response: { 200: UpstreamJson, ...errorResponses(401, 404) } },
+    handler: async (request) => toUpstreamJson(await admin.getUpstream(request.params.id)),
+  });
+
+  app.patch('/upstreams/:id', {
+    config: { summary: 'Change an upstream; a new position reorders the list (null removes username or password)' },
+    schema: { params: IdParams, body: UpstreamPatchBody, response: { 200: UpstreamJson, ...errorResponses(400, 401, 404) } },
+    handler: async (request) => {
+      const { name, url, username, password, cache_validity_hours, position } = request.body;
+      const upstream = await admin.updateUpstream(request.params.id, {
+        ...(name === undefined ? {} : { name }),
+        ...(url === undefined ? {} : { url }),
+        ...(username === undefined ? {} : { username }),
+        ...(password === undefined ? {} : { password }),
+        ...(cache_validity_hours === undefined ? {} : { cacheValidityHours: cache_validity_hours }),
+        ...(position === undefined ? {} : { position }),
+      });
+      return toUpstreamJson(upstream);
+    },
+  });
+
+  app.delete('/upstreams/:id', {
+    config: { summary: 'Delete an upstream with its cache entries' },
+    schema: { params: IdParams, response: { 204: NoContent, ...errorResponses(401, 404) } },
+    handler: async (request, reply) => {
+      await admin.deleteUpstream(request.params.id);
+      return reply.status(204).send(undefined);
+    },
+  });
+
+  app.get('/upstreams/:id/cache_entries', {
+    config: { summary: 'List the cache entries of an upstream by relative path (pagination headers as for registries)' },
+    schema: { params: IdParams, querystring: PageQuery, response: { 200: z.array(CacheEntryJson), ...errorResponses(400, 401, 404) } },
+    handler: async (request, reply) => {
+      const page = pageRequestOf(request.query);
+      const result = await admin.listCacheEntries(request.params.id, page);
+      setPaginationHeaders(reply, page, result.total);
+      return result.items.map(toCacheEntryJson);
+    },
+  });
+}
