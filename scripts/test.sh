@@ -71,6 +71,8 @@ set -a
 # shellcheck disable=SC1091
 source "$VREG_TEST_ENV_DIR/env.sh"
 set +a
+# Servers install.sh built live here; tests that spawn their own find them.
+export PATH="$VREG_CACHE_BIN:$PATH"
 
 run_vitest() {
   set +e

@@ -13,6 +13,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 mkdir -p "$VREG_CACHE_BIN" "$VREG_TEST_CACHE/logs"
 
+# Build directories, removed however we leave.
+build_dirs=()
+trap 'rm -rf "${build_dirs[@]}"' EXIT
+new_build_dir() { # sets $tmp (not via $(...): the array must grow here)
+  tmp="$(mktemp -d "$VREG_TEST_CACHE/build.XXXXXX")"
+  build_dirs+=("$tmp")
+}
+
 # Two concurrent runs (two worktrees, a parallel CI step) must not build into
 # the same place at once.
 exec 9>"$VREG_TEST_CACHE/install.lock"
@@ -95,7 +103,12 @@ require_go() {
 
 # has_version BIN VERSION: does BIN --version mention VERSION?
 has_version() {
-  [[ -x "$1" ]] && "$1" --version 2>&1 | grep -qF -- "$2"
+  local out
+  [[ -x "$1" ]] || return 1
+  # Not a pipe into grep -q: under pipefail, grep quitting early SIGPIPEs the
+  # binary and the check fails at random.
+  out="$("$1" --version 2>&1)" || true
+  [[ "$out" == *"$2"* ]]
 }
 
 # The cached binary, else one on PATH with the right version, else empty.
@@ -120,7 +133,7 @@ install_nats() {
   fi
   require_go nats-server
   t0="$(vreg_now)"
-  tmp="$(mktemp -d "$VREG_TEST_CACHE/build.XXXXXX")"
+  new_build_dir
   log="$VREG_TEST_CACHE/logs/nats-server-build.log"
   # Default GOPATH/GOCACHE on purpose: module and build caches are reused.
   run_logged "building nats-server $NATS_SERVER_VERSION" "$log" \
@@ -128,7 +141,6 @@ install_nats() {
   has_version "$tmp/nats-server" "$NATS_SERVER_VERSION" ||
     vreg_die "built nats-server does not report $NATS_SERVER_VERSION"
   mv -f "$tmp/nats-server" "$VREG_CACHE_BIN/nats-server"
-  rm -rf "$tmp"
   report nats-server "installed $NATS_SERVER_VERSION in $(vreg_elapsed "$t0")s"
 }
 
@@ -141,7 +153,7 @@ install_ferretdb() {
   fi
   require_go ferretdb
   t0="$(vreg_now)"
-  tmp="$(mktemp -d "$VREG_TEST_CACHE/build.XXXXXX")"
+  new_build_dir
   log="$VREG_TEST_CACHE/logs/ferretdb-build.log"
   # FerretDB's version comes from build/version/version.txt, normally written
   # by its Taskfile from git; the module zip has no .git, so we write it. The
@@ -158,7 +170,6 @@ install_ferretdb() {
   has_version "$tmp/ferretdb" "version: $FERRETDB_VERSION" ||
     vreg_die "built ferretdb does not report $FERRETDB_VERSION"
   mv -f "$tmp/ferretdb" "$VREG_CACHE_BIN/ferretdb"
-  rm -rf "$tmp"
   report ferretdb "installed $FERRETDB_VERSION in $(vreg_elapsed "$t0")s"
 }
 
@@ -182,7 +193,14 @@ install_moto() {
     # Debian's python refuses system-wide pip installs (PEP 668): use a venv.
     vreg_log "pip install into python3 failed (see $log); trying a venv in $VREG_TEST_CACHE/venv"
     venv="$VREG_TEST_CACHE/venv"
-    run_logged "creating a venv (Debian needs python3-venv)" "$log.venv" python3 -m venv "$venv"
+    if ! python3 -m venv "$venv" >"$log.venv" 2>&1; then
+      # Debian ships venv/ensurepip separately.
+      command -v apt-get >/dev/null 2>&1 || vreg_die "python3 -m venv failed (see $log.venv)"
+      run_logged "apt-get install python3-venv" "$log.venv" \
+        vreg_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
+      rm -rf "$venv"
+      run_logged "creating a venv in $venv" "$log.venv" python3 -m venv "$venv"
+    fi
     run_logged "pip install moto[server] into $venv" "$log.venv" "$venv/bin/pip" install 'moto[server]'
     ln -sf "$venv/bin/moto_server" "$VREG_CACHE_BIN/moto_server"
   fi

@@ -85,8 +85,10 @@ vreg_alive() {
 # True when the pid is alive and its command line mentions $2.
 vreg_pid_is() {
   local pid="$1" needle="$2"
+  local cmdline
   vreg_alive "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$needle"
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$needle"* ]]
 }
 
 # Process-name fragment each service's command line contains, so a recycled

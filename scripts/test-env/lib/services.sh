@@ -148,6 +148,14 @@ vreg_write_env() {
     echo "VREG_TEST_REGISTRY_B_ROOT=$b_dir/data"
     echo "VREG_TEST_UPSTREAM_SCRIPT=$VREG_TEST_SCRIPTS_DIR/upstream.sh"
     echo "VREG_TEST_SKOPEO=$(vreg_bin skopeo)"
+    # For tests that spawn a private server (kill/restart scenarios).
+    echo "VREG_TEST_BIN_DIR=$VREG_CACHE_BIN"
+    echo "VREG_TEST_REGISTRY_BIN=$(vreg_bin docker-registry)"
+    if [[ "${VREG_TEST_ONLY_REGISTRIES:-}" != 1 ]]; then
+      echo "VREG_TEST_NATS_SERVER_BIN=$(vreg_bin nats-server)"
+      echo "VREG_TEST_FERRETDB_BIN=$(vreg_bin ferretdb)"
+      echo "VREG_TEST_MOTO_SERVER_BIN=$(vreg_bin moto_server)"
+    fi
     echo "VREG_TEST_SEEDED=$VREG_TEST_ENV_DIR/seeded.json"
   } | node "$VREG_TEST_ENV_LIB_DIR/write-env.mjs" "$VREG_TEST_ENV_DIR/env.sh" "$VREG_TEST_ENV_DIR/env.json"
 }
