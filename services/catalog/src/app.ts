@@ -1,0 +1,86 @@
+import type { EventBus, Subscription } from '@vreg/bus';
+import { Streams } from '@vreg/contracts';
+import type { Logger } from '@vreg/logging';
+import type { SecretBox } from '@vreg/secrets';
+import type { FastifyPluginAsync } from 'fastify';
+import type { CatalogConfig } from './config.ts';
+import { EntryServedConsumer } from './consumers/entry-served-consumer.ts';
+import { ObjectStoredConsumer } from './consumers/object-stored-consumer.ts';
+import { CatalogAdmin } from './domain/catalog-admin.ts';
+import { createAdminApi } from './http/admin-api.ts';
+import type { CatalogStore } from './ports/catalog-store.ts';
+import { EntryLookupResponder } from './responders/entry-lookup-responder.ts';
+import { RegistryResolveResponder } from './responders/registry-resolve-responder.ts';
+
+/** The settings `buildApp` reads; a full `CatalogConfig` will do. */
+export type CatalogAppConfig = Pick<CatalogConfig, 'objectsConcurrency'>;
+
+/** Adapters chosen by the mode: NATS + MongoDB when distributed, memory bus + SQLite when embedded. */
+export interface CatalogAppDeps {
+  bus: EventBus;
+  store: CatalogStore;
+  /** Seals upstream passwords written through the admin API. */
+  secretBox: SecretBox;
+  logger: Logger;
+  /** Bearer token of the admin API. */
+  adminToken: string;
+}
+
+export interface CatalogApp {
+  /** The admin REST API; register it with `{ prefix: '/api/v1' }`. */
+  readonly adminApi: FastifyPluginAsync;
+  /** Declares the streams it consumes, then starts the responders and consumers. Idempotent. */
+  start(): Promise<void>;
+  /** Stops consuming and answering, waiting for messages in progress. Leaves the bus and the store open: their owner closes them. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The catalog's composition root: wires the store into the admin API, the
+ * `registry.resolve` and `entry.lookup` responders and the `object.stored`
+ * and `entry.served` consumers. The same code runs in both modes; the
+ * caller picks the adapters and owns the HTTP server.
+ */
+export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): CatalogApp {
+  const logger = deps.logger.child({ service: 'catalog' });
+  const admin = new CatalogAdmin(deps.store, deps.secretBox);
+  const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
+    { name: 'registry-resolve', start: (bus) => new RegistryResolveResponder({ store: deps.store }).start(bus) },
+    { name: 'entry-lookup', start: (bus) => new EntryLookupResponder({ store: deps.store }).start(bus) },
+    { name: 'object-stored', start: (bus) => new ObjectStoredConsumer({ store: deps.store, logger, concurrency: config.objectsConcurrency }).start(bus) },
+    { name: 'entry-served', start: (bus) => new EntryServedConsumer({ store: deps.store, logger }).start(bus) },
+  ];
+  let running: Subscription[] | undefined;
+
+  async function stopAll(subscriptions: readonly Subscription[]): Promise<void> {
+    const results = await Promise.allSettled(subscriptions.map((s) => s.stop()));
+    for (const r of results) if (r.status === 'rejected') logger.warn({ err: r.reason }, 'catalog subscription did not stop cleanly');
+  }
+
+  return {
+    adminApi: createAdminApi({ admin, adminToken: deps.adminToken }),
+
+    async start() {
+      if (running !== undefined) return;
+      await deps.bus.ensureStreams([Streams.objects, Streams.served]);
+      const started: Subscription[] = [];
+      try {
+        for (const part of parts) started.push(await part.start(deps.bus));
+      } catch (err) {
+        // Half-started is worse than not started: undo, then report.
+        await stopAll(started);
+        throw err;
+      }
+      running = started;
+      logger.info({ parts: parts.map((p) => p.name) }, 'catalog responders and consumers started');
+    },
+
+    async stop() {
+      if (running === undefined) return;
+      const subscriptions = running;
+      running = undefined;
+      await stopAll(subscriptions);
+      logger.info('catalog responders and consumers stopped');
+    },
+  };
+}

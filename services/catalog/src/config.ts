@@ -1,0 +1,62 @@
+import { decodeKey, HttpEnv, LogEnv, MongoEnv, NatsEnv, parseEnv, SecretsEnv, splitListen } from '@vreg/contracts';
+import { z } from 'zod';
+
+/**
+ * Environment of the catalog process. Every variable has a default except
+ * the two secrets. Nothing else in the catalog reads `process.env`.
+ */
+export const CatalogEnv = {
+  ...LogEnv,
+  ...NatsEnv,
+  ...MongoEnv,
+  ...SecretsEnv,
+  ...HttpEnv,
+  /** host:port of the admin API and /healthz. */
+  VREG_LISTEN: HttpEnv.VREG_LISTEN.unwrap()
+    .refine((v) => splitListen(v).port <= 65_535, 'port must be at most 65535')
+    .default('127.0.0.1:5002'),
+  /** Bearer token of the admin API: at least 16 characters, no whitespace. */
+  VREG_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain whitespace'),
+  /** object.stored events handled at once by one catalog process. */
+  VREG_CATALOG_OBJECTS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+};
+
+/** The catalog's validated, frozen configuration. */
+export interface CatalogConfig {
+  /** pino level. */
+  readonly logLevel: string;
+  readonly nats: {
+    readonly servers: readonly string[];
+    /** Prefix of subjects, streams and consumers; '' for none. */
+    readonly namespace: string;
+    readonly replicas: number;
+  };
+  readonly mongo: { readonly url: string; readonly dbName: string };
+  /** 32 bytes: opens and seals upstream passwords. */
+  readonly secretKey: Buffer;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly adminToken: string;
+  /** Concurrency of the object.stored consumer. */
+  readonly objectsConcurrency: number;
+}
+
+/**
+ * Validates the environment once at start-up.
+ * @throws ConfigInvalidError listing every problem at once.
+ */
+export function loadCatalogConfig(env: Record<string, string | undefined>): CatalogConfig {
+  const raw = parseEnv(CatalogEnv, env);
+  return Object.freeze({
+    logLevel: raw.VREG_LOG_LEVEL,
+    nats: Object.freeze({
+      servers: Object.freeze(raw.VREG_NATS_URL.split(',').map((s) => s.trim()).filter((s) => s !== '')),
+      namespace: raw.VREG_NAMESPACE,
+      replicas: raw.VREG_NATS_REPLICAS,
+    }),
+    mongo: Object.freeze({ url: raw.VREG_MONGO_URL, dbName: raw.VREG_MONGO_DB }),
+    secretKey: decodeKey(raw.VREG_SECRET_KEY),
+    listen: Object.freeze(splitListen(raw.VREG_LISTEN)),
+    adminToken: raw.VREG_ADMIN_TOKEN,
+    objectsConcurrency: raw.VREG_CATALOG_OBJECTS_CONCURRENCY,
+  });
+}

@@ -1,0 +1,22 @@
+/**
+ * @vreg/catalog: the catalog service. Owns the catalog database
+ * (registries, upstreams, cache entries), answers the data plane's lookups
+ * over the bus, consumes object.stored / entry.served, and serves the admin
+ * REST API. Runners call `buildApp(config, deps)` with the adapters of their
+ * mode.
+ */
+export { buildApp, type CatalogApp, type CatalogAppConfig, type CatalogAppDeps } from './app.ts';
+export { CatalogEnv, loadCatalogConfig, type CatalogConfig } from './config.ts';
+
+export { MemoryCatalogStore } from './adapters/memory/memory-catalog-store.ts';
+export { MongoCatalogStore, type MongoCatalogStoreOptions } from './adapters/mongo/mongo-catalog-store.ts';
+export { SqliteCatalogStore, type SqliteCatalogStoreOptions } from './adapters/sqlite/sqlite-catalog-store.ts';
+
+export type { CatalogStore } from './ports/catalog-store.ts';
+export type { RegistryRepository } from './ports/registry-repository.ts';
+export type { UpstreamRepository } from './ports/upstream-repository.ts';
+export type { CacheEntryRepository } from './ports/cache-entry-repository.ts';
+export type { Registry, NewRegistry, RegistryPatch } from './domain/registry.ts';
+export type { Upstream, NewUpstream, UpstreamPatch } from './domain/upstream.ts';
+export type { CacheEntry, CacheEntryWrite, CacheEntryStatus, UpsertOutcome } from './domain/cache-entry.ts';
+export type { Page, PageRequest } from './domain/page.ts';

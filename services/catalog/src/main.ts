@@ -1,0 +1,66 @@
+import { NatsEventBus } from '@vreg/bus';
+import { hasCode, ErrorCodes } from '@vreg/contracts';
+import { createLogger, type Logger } from '@vreg/logging';
+import { SecretBox } from '@vreg/secrets';
+import Fastify from 'fastify';
+import { MongoCatalogStore } from './adapters/mongo/mongo-catalog-store.ts';
+import { buildApp } from './app.ts';
+import { loadCatalogConfig } from './config.ts';
+
+/** Seconds a graceful stop may take before the process exits anyway. */
+const STOP_TIMEOUT_MS = 30_000;
+
+/**
+ * The catalog as its own process (distributed mode): NATS JetStream, a
+ * MongoDB-wire server, the admin API and /healthz on VREG_LISTEN. SIGTERM
+ * or SIGINT stops taking requests and messages, finishes those in progress,
+ * then closes the bus and the database.
+ */
+async function main(): Promise<void> {
+  const config = loadCatalogConfig(process.env);
+  const logger = createLogger({ level: config.logLevel, name: 'vreg-catalog' });
+  const bus = await NatsEventBus.connect({ servers: [...config.nats.servers], namespace: config.nats.namespace, replicas: config.nats.replicas, logger, name: 'vreg-catalog' });
+  const store = await MongoCatalogStore.connect({ url: config.mongo.url, dbName: config.mongo.dbName });
+  const app = buildApp(config, { bus, store, secretBox: new SecretBox(config.secretKey), logger, adminToken: config.adminToken });
+
+  const server = Fastify({ loggerInstance: logger });
+  server.get('/healthz', async () => ({ status: 'ok' }));
+  await server.register(app.adminApi, { prefix: '/api/v1' });
+  await app.start();
+  // A copy: fastify writes into the options object it is given, and the config is frozen.
+  await server.listen({ host: config.listen.host, port: config.listen.port });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'catalog stopping');
+    setTimeout(() => {
+      logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'catalog stop timed out');
+      process.exit(1);
+    }, STOP_TIMEOUT_MS).unref();
+    await closeAll(logger, [() => server.close(), () => app.stop(), () => bus.close(), () => store.close()]);
+    logger.info('catalog stopped');
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Runs each step in order; a failing step is logged and the next still runs. */
+async function closeAll(logger: Logger, steps: ReadonlyArray<() => Promise<unknown>>): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      logger.error({ err }, 'catalog stop step failed');
+      process.exitCode = 1;
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  // A configuration error lists its problems; print them plainly, no stack.
+  if (hasCode(err, ErrorCodes.configInvalid)) console.error((err as Error).message);
+  else console.error('vreg catalog failed to start:', err);
+  process.exit(1);
+});
