@@ -33,6 +33,18 @@ export class PermanentFailure extends Error {
   }
 }
 
+/**
+ * What a handler throws to say the message is not ready yet (another process
+ * is working on it): nak with the usual backoff, but logged at debug, since
+ * nothing failed.
+ */
+export class RetryLater extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryLater';
+  }
+}
+
 export interface ConsumeSpec<T> {
   /** Stream name without namespace (from `Streams` in contracts). */
   stream: string;

@@ -91,7 +91,8 @@ export async function handleDelivery<T>(msg: InboundMessage, ctx: DeliveryContex
       await giveUp(msg, `gave up after ${msg.deliveryCount} deliveries: ${describeError(err)}`, ctx);
     } else {
       const delayMs = nakDelayMs(spec.backoffBaseMs, msg.deliveryCount);
-      logger.warn({ ...fields, delayMs }, 'handler failed: message will be retried');
+      if (err instanceof Error && err.name === 'RetryLater') logger.debug({ ...describeMessage(msg, data), reason: err.message, delayMs }, 'message not ready: retrying later');
+      else logger.warn({ ...fields, delayMs }, 'handler failed: message will be retried');
       msg.nak(delayMs);
     }
   }

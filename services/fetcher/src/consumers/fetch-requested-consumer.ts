@@ -1,5 +1,5 @@
 import { ErrorCodes, relativePathOf, hasCode, type FetchRequested } from '@vreg/contracts';
-import { PermanentFailure, type Delivery } from '@vreg/bus';
+import { PermanentFailure, RetryLater, type Delivery } from '@vreg/bus';
 import type { FillLease } from '@vreg/fill-lease';
 import { blobLeaseKey, fillManifest, manifestLeaseKey, recordExistingBlob, startBlobFill, type FillDeps } from '@vreg/fill';
 import type { CatalogLookup } from '../ports/catalog-lookup.ts';
@@ -14,7 +14,7 @@ export interface FetchRequestedHandlerDeps {
 }
 
 /** Thrown while another process holds the fill lease: the message is retried later (nak with backoff). */
-export class FillInProgressError extends Error {
+export class FillInProgressError extends RetryLater {
   readonly code = 'FILL_IN_PROGRESS';
 }
 
@@ -63,7 +63,6 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
         return;
       }
       if (hasCode(err, ErrorCodes.digestInvalid) || hasCode(err, ErrorCodes.nameInvalid)) throw new PermanentFailure((err as Error).message, { cause: err });
-      log.warn({ registryId, relativePath, code, deliveryCount: delivery.deliveryCount }, 'fetch will be retried');
       throw err;
     }
   };
