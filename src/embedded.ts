@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MemoryEventBus } from '@vreg/bus';
 import { FsBlobStore } from '@vreg/blob-store';
@@ -41,14 +41,14 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
   await bus.ensureStreams(Object.values(Streams));
   const leases = new MemoryFillLease();
   const store = new FsBlobStore({ root: dataDir });
-  const catalogStore = await SqliteCatalogStore.open(join(dataDir, 'catalog.db'));
+  const catalogStore = SqliteCatalogStore.open({ dataDir });
   const upstreams = new HttpUpstreamRegistry({
     connectTimeoutMs: config.VREG_UPSTREAM_CONNECT_TIMEOUT_MS,
     headersTimeoutMs: config.VREG_UPSTREAM_HEADERS_TIMEOUT_MS,
     bodyIdleTimeoutMs: config.VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS,
   });
 
-  const catalog = buildCatalog({ VREG_ADMIN_TOKEN: admin.value }, { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value });
+  const catalog = buildCatalog({ objectsConcurrency: 4 }, { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value });
   const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger });
   const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger });
   await catalog.start();
