@@ -1,4 +1,4 @@
-import { type ConsumeSpec, type Delivery, type EventBus, type Subscription } from '@vreg/bus';
+import type { ConsumeSpec, Delivery, EventBus, Subscription } from '@vreg/bus';
 import { Consumers, EntryServedSchema, Streams, Subjects, type EntryServed } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import type { CatalogStore } from '../ports/catalog-store.ts';

@@ -1,4 +1,4 @@
-import { type ConsumeSpec, type Delivery, type EventBus, type Subscription } from '@vreg/bus';
+import type { ConsumeSpec, Delivery, EventBus, Subscription } from '@vreg/bus';
 import { Consumers, ObjectStoredSchema, Streams, Subjects, type ObjectStored } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import type { UpsertOutcome } from '../domain/cache-entry.ts';
