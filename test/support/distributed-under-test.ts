@@ -62,7 +62,9 @@ export async function stopService(service: ServiceProcess, signal: NodeJS.Signal
  * processes on the real NATS, MongoDB-wire (FerretDB) and S3 (moto) servers
  * of the test environment, each run in its own namespace, database and bucket.
  */
-export async function startDistributedUnderTest(): Promise<VregUnderTest & { services: ServiceProcess[]; env: Record<string, string> }> {
+export async function startDistributedUnderTest(
+  extraEnv: Partial<Record<'gateway' | 'fetcher' | 'catalog', Record<string, string>>> = {},
+): Promise<VregUnderTest & { services: ServiceProcess[]; env: Record<string, string> }> {
   const t = testEnv();
   const id = randomBytes(4).toString('hex');
   const bucket = `vreg-${id}`;
@@ -86,9 +88,9 @@ export async function startDistributedUnderTest(): Promise<VregUnderTest & { ser
   };
   const services: ServiceProcess[] = [];
   try {
-    services.push(await startService('catalog', env));
-    services.push(await startService('fetcher', env));
-    services.push(await startService('gateway', env));
+    services.push(await startService('catalog', { ...env, ...extraEnv.catalog }));
+    services.push(await startService('fetcher', { ...env, ...extraEnv.fetcher }));
+    services.push(await startService('gateway', { ...env, ...extraEnv.gateway }));
   } catch (err) {
     for (const s of services) await stopService(s);
     throw err;
