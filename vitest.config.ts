@@ -16,6 +16,8 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          // Only acts with VREG_TEST_USE_TESTCONTAINERS=1 on a machine with Docker.
+          globalSetup: ['test/testcontainers-setup.ts'],
           include: ['packages/*/src/**/*.int.test.ts', 'services/*/src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
