@@ -1,0 +1,73 @@
+# syntax=docker/dockerfile:1
+# One image for every vreg process, chosen by command:
+#   docker run vreg gateway | fetcher | catalog | embedded (the default)
+#
+# build:   npm ci (better-sqlite3 compiled here), then `npm run build` bundles
+#          each process with esbuild into /src/dist (deploy/build.mjs).
+# runtime: node slim + dist/ only: the bundles and the one native module
+#          (better-sqlite3, for embedded mode). No npm, no node_modules tree,
+#          no compiler. Runs as uid 10001, writes nothing outside /tmp and
+#          VREG_DATA_DIR, so it runs with a read-only root filesystem.
+#
+#   docker build -t vreg .
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS base
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+
+# Only the package manifests, so the `npm ci` layer below is reused until a
+# dependency changes, however often the sources do.
+FROM base AS manifests
+WORKDIR /ctx
+COPY packages ./packages
+COPY services ./services
+RUN mkdir /out && find packages services -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /out/ \;
+
+FROM base AS build
+# better-sqlite3 compiles its addon when no prebuilt binary matches.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY --from=manifests /out/ ./
+RUN --mount=type=cache,target=/root/.npm npm ci
+COPY tsconfig.base.json tsconfig.json ./
+COPY packages ./packages
+COPY services ./services
+COPY src ./src
+COPY deploy/build.mjs ./deploy/build.mjs
+COPY deploy/docker ./deploy/docker
+RUN npm run build \
+ && node dist/vreg.mjs 2>&1 | grep -q '^usage: vreg'
+
+FROM ${NODE_IMAGE} AS runtime
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="vreg" \
+      org.opencontainers.image.description="Container virtual registry: an OCI pull-through cache" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="UNLICENSED"
+# The package managers are not needed to run, and are most of the image's CVEs.
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
+           /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg \
+ && groupadd --system --gid 10001 vreg \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vreg \
+ && mkdir -p /data \
+ && chown 10001:10001 /data
+# Code owned by root and not writable by the service user.
+COPY --from=build /src/dist/ /app/
+WORKDIR /app
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps \
+    VREG_DATA_DIR=/data
+USER 10001:10001
+# gateway and embedded 5000, catalog 5002, fetcher 5003 (VREG_LISTEN overrides).
+EXPOSE 5000 5002 5003
+# Node, not curl (slim images have none); the port follows VREG_LISTEN.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
+# Node is PID 1 and every process handles SIGTERM itself (drain, then exit 0),
+# and none spawns children: no init needed.
+ENTRYPOINT ["node", "/app/vreg.mjs"]
+CMD ["embedded"]
