@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { AppError, BlobUnknownError, ErrorCodes, relativePathOf, type CacheEntryView, type RegistryView, type UpstreamView } from '@vreg/contracts';
 import { DigestHasher } from '@vreg/oci';
 import type { BlobWriter } from '@vreg/blob-store';
 import type { UpstreamResponse } from '@vreg/upstream-client';
 import type { FillDeps } from './fill-deps.ts';
+import type { Spool } from './spool.ts';
 import { publishStored } from './stored-publisher.ts';
 import { toUpstreamTarget } from './upstream-target.ts';
 import { firstUpstreamWith } from './upstream-chain.ts';
@@ -15,32 +16,27 @@ export interface BlobFill {
   /** From the upstream's Content-Length, when it sent one. */
   size: number | undefined;
   contentType: string;
-  /**
-   * Bytes for the client that caused the fill, if it asked for one. The last
-   * chunk is held back until the digest is verified: on a mismatch the stream
-   * errors, so the client sees a truncated response, never a clean wrong one.
-   */
-  client: Readable | undefined;
-  /** Resolves with the cache entry once the bytes are committed and announced (store mode), or verified (pass-through). */
+  /** Resolves with the cache entry once the bytes are verified and (in store mode) committed and announced. */
   done: Promise<CacheEntryView>;
 }
 
 export interface BlobFillOptions {
-  /** Store the bytes (the fill lease holder) or only stream them (pass-through). */
+  /** Store the bytes (the fill lease holder) or only verify them. */
   store: boolean;
-  /** Give the bytes to a client too. */
-  withClient: boolean;
+  /**
+   * Where clients read the bytes as they arrive, each at its own pace: the
+   * fill writes at upstream speed and no client can stall it.
+   */
+  spool?: Spool;
   /** The fill's own deadline: it outlives the client that started it. */
   signal?: AbortSignal;
-  /** Client stream buffer, bytes: the memory bound of one client. */
-  clientBufferBytes?: number;
 }
 
 /**
  * Starts downloading `digest` from the first upstream that has it, teeing
- * the bytes to the blob store, the digest check and (optionally) a client.
- * Resolves as soon as an upstream answered, so the client's response can
- * start; the copy goes on in the background and `done` tells how it ended.
+ * the bytes to the blob store, the digest check and (optionally) a spool
+ * that clients read. Resolves as soon as an upstream answered, so responses
+ * can start; the copy goes on in the background and `done` tells how.
  */
 export async function startBlobFill(deps: FillDeps, registry: RegistryView, image: string, digest: string, options: BlobFillOptions): Promise<BlobFill> {
   const { upstream, value: res } = await firstUpstreamWith<UpstreamResponse>(
@@ -58,8 +54,7 @@ export async function startBlobFill(deps: FillDeps, registry: RegistryView, imag
     res.body.destroy();
     throw err;
   }
-  const client = options.withClient ? new PassThrough({ highWaterMark: options.clientBufferBytes ?? 1 << 20 }) : undefined;
-  const done = pump(res.body, digest, size, writer, client).then(async (bytes): Promise<CacheEntryView> => {
+  const done = pump(res.body, digest, size, writer, options.spool).then(async (bytes): Promise<CacheEntryView> => {
     const entry: CacheEntryView = {
       upstreamId: upstream.id,
       relativePath: relativePathOf({ kind: 'blob', image, reference: digest }),
@@ -72,36 +67,28 @@ export async function startBlobFill(deps: FillDeps, registry: RegistryView, imag
     if (writer) await publishStored(deps.bus, registry.id, [entry], new Date());
     return entry;
   });
-  return { upstream, size, contentType, client, done };
+  return { upstream, size, contentType, done };
 }
 
 /**
- * Copies the upstream body to the store writer and the client, hashing as it
+ * Copies the upstream body to the store writer and the spool, hashing as it
  * goes. The store is never left with a partial or wrong object: any failure
- * aborts the writer. A client that goes away is dropped; the copy goes on.
+ * aborts the writer and fails the spool's readers.
  */
-async function pump(body: Readable, digest: string, size: number | undefined, writer: BlobWriter | undefined, client: PassThrough | undefined): Promise<number> {
+async function pump(body: Readable, digest: string, size: number | undefined, writer: BlobWriter | undefined, spool: Spool | undefined): Promise<number> {
   const hasher = new DigestHasher(digest);
-  let held: Buffer | undefined;
-  let attached = client !== undefined;
-  client?.on('close', () => {
-    attached = false;
-  });
   try {
     for await (const chunk of body) {
       const buf = chunk as Buffer;
       hasher.update(buf);
       if (size !== undefined && hasher.bytes > size) throw mismatch('upstream sent more bytes than its Content-Length', digest);
-      if (writer && !writer.stream.write(buf)) await drained(writer.stream);
-      if (attached && client) {
-        if (held && !client.write(held)) await drainedOrClosed(client);
-        held = buf;
-      }
+      if (writer && !writer.stream.write(buf)) await once(writer.stream, 'drain');
+      if (spool) await spool.append(buf);
     }
     const actual = hasher.actual();
     if (actual !== digest) throw mismatch('upstream bytes do not match the digest', digest, actual);
     if (size !== undefined && hasher.bytes !== size) throw mismatch('upstream sent fewer bytes than its Content-Length', digest);
-    if (attached && client) client.end(held);
+    spool?.verified();
     if (writer) {
       await new Promise<void>((resolve, reject) => writer.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
       await writer.commit();
@@ -109,7 +96,7 @@ async function pump(body: Readable, digest: string, size: number | undefined, wr
     return hasher.bytes;
   } catch (err) {
     body.destroy();
-    if (client && !client.destroyed) client.destroy(err as Error);
+    spool?.failed(err as Error);
     if (writer) await writer.abort(err);
     throw err;
   }
@@ -117,21 +104,4 @@ async function pump(body: Readable, digest: string, size: number | undefined, wr
 
 function mismatch(message: string, expected: string, actual?: string): AppError {
   return new AppError(ErrorCodes.blobDigestMismatch, message, { detail: { expected, ...(actual ? { actual } : {}) } });
-}
-
-async function drained(stream: Writable): Promise<void> {
-  await once(stream, 'drain');
-}
-
-/** Waits for room in the client's buffer, or for the client to go away. */
-function drainedOrClosed(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const finish = (): void => {
-      stream.off('drain', finish);
-      stream.off('close', finish);
-      resolve();
-    };
-    stream.on('drain', finish);
-    stream.on('close', finish);
-  });
 }

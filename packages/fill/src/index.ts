@@ -6,3 +6,4 @@ export * from './manifest-fill.ts';
 export * from './blob-fill.ts';
 export * from './existing-blob.ts';
 export * from './lease-keys.ts';
+export * from './spool.ts';

@@ -68,7 +68,8 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     holderId,
     leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
     fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,
-    clientBufferBytes: config.VREG_CLIENT_BUFFER_BYTES,
+    spoolDir: config.VREG_SPOOL_DIR,
+    waitPollMs: config.VREG_FILL_WAIT_POLL_MS,
   });
   const routes: FastifyPluginAsync = async (app) => {
     await app.register(v2Routes, { catalog, manifests, blobs });

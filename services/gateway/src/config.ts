@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { HttpEnv, LogEnv, NatsEnv, S3Env, SecretsEnv, UpstreamEnv, parseEnv } from '@vreg/contracts';
 
@@ -12,8 +14,10 @@ export const GatewayPullEnv = {
   VREG_FILL_LEASE_TTL_MS: intFrom(1000, 600_000).default(30_000),
   /** A fill's own deadline, independent of the client. */
   VREG_FILL_TIMEOUT_MS: intFrom(1000, 24 * 3_600_000).default(3_600_000),
-  /** Buffer per client stream on a miss: the memory bound of one client. */
-  VREG_CLIENT_BUFFER_BYTES: intFrom(16 * 1024, 64 << 20).default(1 << 20),
+  /** Local directory for fill spools (anonymous files clients read misses from). */
+  VREG_SPOOL_DIR: z.string().min(1).default(join(tmpdir(), 'vreg-spool')),
+  /** How often a request waiting on another replica's fill checks for the object. */
+  VREG_FILL_WAIT_POLL_MS: intFrom(20, 10_000).default(200),
   /** How often download counts are published. */
   VREG_SERVED_FLUSH_MS: intFrom(100, 600_000).default(5_000),
   VREG_CATALOG_TIMEOUT_MS: intFrom(100, 60_000).default(2_000),

@@ -14,6 +14,8 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
   readonly manifests = new Map<string, StoredObject>();
   readonly blobs = new Map<string, StoredObject>();
   readonly calls: string[] = [];
+  /** Pause between 64 KiB body chunks, ms: a slow upstream keeps fills open. */
+  chunkDelayMs = 0;
 
   addManifest(url: string, image: string, tag: string, bytes: Buffer, contentType: string): string {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -56,6 +58,13 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
     return o && { contentType: o.contentType, contentLength: o.bytes.length, headers: {} };
   }
 
+  async *#paced(chunks: Buffer[]): AsyncGenerator<Buffer> {
+    for (const chunk of chunks) {
+      if (this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
+      yield chunk;
+    }
+  }
+
   #response(o: StoredObject, manifest: boolean): UpstreamResponse {
     const sent = o.served ?? o.bytes;
     // Several chunks, so streaming paths are exercised.
@@ -63,7 +72,7 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
     for (let i = 0; i < sent.length; i += 64 * 1024) chunks.push(sent.subarray(i, i + 64 * 1024));
     return {
       status: 200,
-      body: Readable.from(chunks),
+      body: Readable.from(this.#paced(chunks)),
       contentType: o.contentType,
       contentLength: sent.length,
       ...(manifest ? { dockerContentDigest: digestOf(o.bytes) } : {}),
@@ -71,5 +80,7 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
     };
   }
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const digestOf = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;

@@ -48,7 +48,7 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
         } else {
           const stored = await deps.fill.store.stat(object.reference);
           if (stored) await recordExistingBlob(deps.fill, registry, object.image, object.reference, stored.size, signal);
-          else await (await startBlobFill(deps.fill, registry, object.image, object.reference, { store: true, withClient: false, signal })).done;
+          else await (await startBlobFill(deps.fill, registry, object.image, object.reference, { store: true, signal })).done;
         }
         log.info({ registryId, relativePath, deliveryCount: delivery.deliveryCount }, 'fetcher filled an object');
       } finally {

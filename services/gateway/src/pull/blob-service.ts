@@ -1,11 +1,11 @@
-import { BlobUnknownError, relativePathOf, type CacheEntryView, type RegistryView } from '@vreg/contracts';
+import { BlobUnknownError, relativePathOf, type RegistryView } from '@vreg/contracts';
 import type { BlobStore } from '@vreg/blob-store';
-import type { FillLease, Lease } from '@vreg/fill-lease';
-import { firstUpstreamWith, recordExistingBlob, startBlobFill, toUpstreamTarget, type FillDeps } from '@vreg/fill';
+import type { FillLease } from '@vreg/fill-lease';
+import { blobLeaseKey, firstUpstreamWith, recordExistingBlob, toUpstreamTarget, type FillDeps } from '@vreg/fill';
 import type { Logger } from '@vreg/logging';
-import { blobLeaseKey } from '@vreg/fill';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { FetchRequester } from './fetch-requester.ts';
+import { InFlightBlobs } from './in-flight-blobs.ts';
 import type { ServedBatcher } from './served-batcher.ts';
 import { CacheResults, type ServedObject } from './served-object.ts';
 
@@ -21,20 +21,30 @@ export interface BlobServiceDeps {
   holderId: string;
   leaseTtlMs: number;
   fillTimeoutMs: number;
-  clientBufferBytes: number;
+  /** Directory for the spools clients read misses from. */
+  spoolDir: string;
+  /** How often a request waiting on another process's fill checks for the object, ms. */
+  waitPollMs: number;
 }
 
 /**
- * Blobs by digest. A hit streams from the store. A miss takes the fill lease
- * and streams the first upstream that has the blob to the client while the
- * same bytes go to the store and through the digest check; without the lease
- * (another process is filling) it streams through without storing.
+ * Blobs by digest. A hit streams from the store. A miss joins the fill
+ * already running in this process, or starts one under the fill lease; when
+ * another process holds the lease, it waits for that fill to commit and then
+ * serves the stored object, taking over if the holder dies.
  */
 export class BlobService {
   readonly #deps: BlobServiceDeps;
+  readonly #inFlight: InFlightBlobs;
 
   constructor(deps: BlobServiceDeps) {
     this.#deps = deps;
+    this.#inFlight = new InFlightBlobs(deps);
+  }
+
+  /** Fills running in this process (for health and metrics). */
+  get fillsInFlight(): number {
+    return this.#inFlight.size;
   }
 
   async get(registry: RegistryView, image: string, digest: string, signal?: AbortSignal): Promise<ServedObject> {
@@ -47,14 +57,16 @@ export class BlobService {
         return { digest, contentType: entry.contentType, size: read.size, body: read.body, cache: CacheResults.hit };
       }
     }
-    const stored = await this.#deps.store.stat(digest, signal);
-    if (stored) {
-      const shared = await recordExistingBlob(this.#deps.fill, registry, image, digest, stored.size, signal);
-      this.#deps.catalog.remember(registry.id, shared);
-      const read = await this.#deps.store.get(digest, signal ? { signal } : {});
-      if (read) return { digest, contentType: shared.contentType, size: read.size, body: read.body, cache: CacheResults.hit };
+    const deadline = Date.now() + this.#deps.fillTimeoutMs;
+    for (;;) {
+      const stored = await this.#serveStored(registry, image, digest, signal);
+      if (stored) return stored;
+      const joined = await this.#inFlight.join(registry, image, digest);
+      if (joined) return joined;
+      // Another process holds the lease: wait for its commit, or for the lease to free up.
+      await this.#waitForOtherFiller(digest, Math.min(deadline, Date.now() + this.#deps.leaseTtlMs * 2), signal);
+      if (Date.now() > deadline) throw new BlobUnknownError('the blob is still being fetched by another process; retry later', { digest });
     }
-    return this.#fill(registry, image, digest);
   }
 
   /** HEAD: from the catalog when cached, else from the upstream's HEAD, without downloading. */
@@ -70,47 +82,25 @@ export class BlobService {
     return { digest, contentType: value.contentType ?? 'application/octet-stream', size: value.contentLength, cache: CacheResults.miss };
   }
 
-  async #fill(registry: RegistryView, image: string, digest: string): Promise<ServedObject> {
-    // Lease first, then the request: a fetcher that sees the request finds the lease taken and waits.
-    const lease = await this.#deps.leases.acquire(blobLeaseKey(digest), this.#deps.leaseTtlMs, this.#deps.holderId);
-    await this.#deps.fetches.request(registry.id, { kind: 'blob', image, reference: digest });
-    const renewal = lease ? keepRenewed(lease, this.#deps.leaseTtlMs, this.#deps.logger) : undefined;
-    const finish = (): void => {
-      if (renewal) clearInterval(renewal);
-      void lease?.release();
-    };
-    try {
-      // The fill has its own deadline: it keeps going when the client leaves.
-      const fill = await startBlobFill(this.#deps.fill, registry, image, digest, {
-        store: lease !== undefined,
-        withClient: true,
-        signal: AbortSignal.timeout(this.#deps.fillTimeoutMs),
-        clientBufferBytes: this.#deps.clientBufferBytes,
-      });
-      fill.done
-        .then((entry: CacheEntryView) => {
-          if (lease) this.#deps.catalog.remember(registry.id, entry);
-        })
-        .catch((err: Error & { code?: string }) => this.#deps.logger.warn({ registryId: registry.id, digest, code: err.code, err: err.message }, 'blob fill failed'))
-        .finally(finish);
-      return { digest, contentType: fill.contentType, size: fill.size, body: fill.client, cache: lease ? CacheResults.miss : CacheResults.passThrough };
-    } catch (err) {
-      finish();
-      throw err;
+  /**
+   * The store already has the bytes (another registry, image or process
+   * fetched them): serve them once one of this registry's own upstreams
+   * confirms it has the blob.
+   */
+  async #serveStored(registry: RegistryView, image: string, digest: string, signal?: AbortSignal): Promise<ServedObject | undefined> {
+    const stored = await this.#deps.store.stat(digest, signal);
+    if (!stored) return undefined;
+    const entry = await recordExistingBlob(this.#deps.fill, registry, image, digest, stored.size, signal);
+    this.#deps.catalog.remember(registry.id, entry);
+    const read = await this.#deps.store.get(digest, signal ? { signal } : {});
+    return read && { digest, contentType: entry.contentType, size: read.size, body: read.body, cache: CacheResults.hit };
+  }
+
+  async #waitForOtherFiller(digest: string, until: number, signal?: AbortSignal): Promise<void> {
+    while (Date.now() < until && !signal?.aborted) {
+      await new Promise((r) => setTimeout(r, this.#deps.waitPollMs));
+      if (await this.#deps.store.stat(digest)) return;
+      if ((await this.#deps.leases.holderOf(blobLeaseKey(digest))) === undefined) return;
     }
   }
-}
-
-/** Renews the lease at a third of its TTL while the fill runs. */
-function keepRenewed(lease: Lease, ttlMs: number, logger: Logger): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    lease.renew().then(
-      (kept) => {
-        if (!kept) logger.warn({ key: lease.key }, 'fill lease lost while filling');
-      },
-      (err: Error) => logger.warn({ key: lease.key, err: err.message }, 'fill lease renewal failed'),
-    );
-  }, Math.max(250, Math.floor(ttlMs / 3)));
-  timer.unref();
-  return timer;
 }

@@ -6,8 +6,8 @@ export const CacheResults = {
   miss: 'miss',
   /** Served from the cache after the upstream failed to revalidate a tag. */
   stale: 'stale',
-  /** Streamed from upstream without storing: another filler holds the lease. */
-  passThrough: 'pass-through',
+  /** Joined a fill already running in this process: no extra upstream download. */
+  coalesced: 'coalesced',
 } as const;
 export type CacheResult = (typeof CacheResults)[keyof typeof CacheResults];
 

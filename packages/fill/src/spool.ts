@@ -1,0 +1,130 @@
+import { EventEmitter } from 'node:events';
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+
+const READ_CHUNK = 64 * 1024;
+
+/**
+ * A fill's bytes on local disk, written at upstream speed and read by any
+ * number of clients, each at its own pace and each from byte 0. The file is
+ * unlinked as soon as it is opened (it lives while the handle does), so a
+ * crash leaves nothing behind. The last chunk written stays unreadable until
+ * the fill is verified: a reader never sees a clean end of wrong bytes.
+ */
+export class Spool {
+  readonly #file: FileHandle;
+  readonly #events = new EventEmitter();
+  #written = 0;
+  #lastChunk = 0;
+  #state: 'filling' | 'verified' | 'failed' = 'filling';
+  #error: Error | undefined;
+  #refs = 1;
+
+  private constructor(file: FileHandle) {
+    this.#file = file;
+    this.#events.setMaxListeners(0);
+  }
+
+  /** Opens an anonymous spool file in `dir`. The creator holds the first reference. */
+  static async create(dir: string): Promise<Spool> {
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, `spool-${randomUUID()}`);
+    const file = await open(path, 'w+', 0o600);
+    await unlink(path);
+    return new Spool(file);
+  }
+
+  /** Bytes written so far. */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** Appends the next chunk; resolves once it is on disk (in the page cache). */
+  async append(chunk: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const { bytesWritten } = await this.#file.write(chunk, offset, chunk.length - offset, this.#written + offset);
+      offset += bytesWritten;
+    }
+    this.#written += chunk.length;
+    this.#lastChunk = chunk.length;
+    this.#events.emit('change');
+  }
+
+  /** Every byte is in and verified: readers may read to the end. */
+  verified(): void {
+    this.#state = 'verified';
+    this.#events.emit('change');
+  }
+
+  /** The fill failed: readers error out instead of ending cleanly. */
+  failed(err: Error): void {
+    if (this.#state !== 'filling') return;
+    this.#state = 'failed';
+    this.#error = err;
+    this.#events.emit('change');
+  }
+
+  /** Bytes a reader may have now. */
+  get #readable(): number {
+    return this.#state === 'verified' ? this.#written : Math.max(0, this.#written - this.#lastChunk);
+  }
+
+  /** A stream of the whole object from byte 0, following the fill as it grows. Takes a reference. */
+  reader(): Readable {
+    this.#refs += 1;
+    let position = 0;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      void this.release();
+    };
+    const spool = this;
+    const stream = new Readable({
+      highWaterMark: READ_CHUNK,
+      read() {
+        void spool.#readNext(position).then(
+          (chunk) => {
+            if (chunk === null) {
+              this.push(null);
+              return;
+            }
+            position += chunk.length;
+            this.push(chunk);
+          },
+          (err: Error) => this.destroy(err),
+        );
+      },
+      destroy(err, callback) {
+        release();
+        callback(err);
+      },
+    });
+    stream.once('end', release);
+    return stream;
+  }
+
+  /** Waits until there is something to read past `position`, then reads it; null at the verified end. */
+  async #readNext(position: number): Promise<Buffer | null> {
+    for (;;) {
+      if (this.#state === 'failed') throw this.#error ?? new Error('fill failed');
+      const available = this.#readable - position;
+      if (available > 0) {
+        const buffer = Buffer.allocUnsafe(Math.min(available, READ_CHUNK));
+        const { bytesRead } = await this.#file.read(buffer, 0, buffer.length, position);
+        return buffer.subarray(0, bytesRead);
+      }
+      if (this.#state === 'verified') return null;
+      await new Promise<void>((resolve) => this.#events.once('change', resolve));
+    }
+  }
+
+  /** Drops a reference; the file closes when the fill and every reader are done with it. */
+  async release(): Promise<void> {
+    this.#refs -= 1;
+    if (this.#refs === 0) await this.#file.close();
+  }
+}

@@ -1,0 +1,97 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RegistryView } from '@vreg/contracts';
+import { gatewayHarness } from '../testing/gateway-harness.ts';
+
+const UP = 'http://upstream.test';
+const registries: RegistryView[] = [{ id: '1', name: 'one', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: 24 }] }];
+const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+interface Client {
+  done: Promise<{ body: Buffer; status: number; cache: string | undefined }>;
+  received: () => number;
+  pause: () => void;
+  resume: () => void;
+}
+
+function get(base: string, path: string): Client {
+  const chunks: Buffer[] = [];
+  let res: import('node:http').IncomingMessage | undefined;
+  let received = 0;
+  const done = new Promise<{ body: Buffer; status: number; cache: string | undefined }>((resolve, reject) => {
+    request(`${base}${path}`, (r) => {
+      res = r;
+      r.on('data', (c: Buffer) => {
+        received += c.length;
+        chunks.push(c);
+      });
+      r.on('end', () => resolve({ body: Buffer.concat(chunks), status: r.statusCode ?? 0, cache: r.headers['x-vreg-cache'] as string | undefined }));
+      r.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+  return { done, received: () => received, pause: () => res?.pause(), resume: () => res?.resume() };
+}
+
+const until = async (check: () => boolean, ms = 5000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('concurrent misses of one blob in one gateway', () => {
+  let h: Awaited<ReturnType<typeof gatewayHarness>>;
+  afterEach(async () => h?.close());
+
+  async function serve(blob: Buffer, chunkDelayMs: number): Promise<{ base: string; path: string; digest: string }> {
+    h = await gatewayHarness(registries);
+    h.upstream.chunkDelayMs = chunkDelayMs;
+    const digest = h.upstream.addBlob(UP, 'library/x', blob);
+    await h.server.listen({ port: 0, host: '127.0.0.1' });
+    return { base: `http://127.0.0.1:${(h.server.server.address() as AddressInfo).port}`, path: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}`, digest };
+  }
+
+  it('share one upstream download, every client getting the whole blob', async () => {
+    const blob = randomBytes(2 << 20);
+    const { base, path, digest } = await serve(blob, 2);
+    const clients = Array.from({ length: 20 }, () => get(base, path));
+    const results = await Promise.all(clients.map((c) => c.done));
+    for (const r of results) expect(sha(r.body)).toBe(digest);
+    expect(h.upstream.count('GET blob')).toBe(1);
+    expect(results.filter((r) => r.cache === 'miss')).toHaveLength(1);
+    expect(results.filter((r) => r.cache === 'coalesced')).toHaveLength(19);
+  });
+
+  it('give a client that joins late the complete blob from byte 0', async () => {
+    const blob = randomBytes(2 << 20);
+    const { base, path, digest } = await serve(blob, 5);
+    const first = get(base, path);
+    await until(() => first.received() > 512 * 1024);
+    const late = get(base, path);
+    const [a, b] = await Promise.all([first.done, late.done]);
+    expect(sha(a.body)).toBe(digest);
+    expect(sha(b.body)).toBe(digest);
+    expect(b.cache).toBe('coalesced');
+    expect(h.upstream.count('GET blob')).toBe(1);
+  });
+
+  it('let a fast client finish while a slow one is paused, and the slow one finish later', async () => {
+    const blob = randomBytes(4 << 20);
+    const { base, path, digest } = await serve(blob, 1);
+    const slow = get(base, path);
+    await until(() => slow.received() > 0);
+    slow.pause();
+    const fast = get(base, path);
+    const fastResult = await fast.done;
+    expect(sha(fastResult.body)).toBe(digest);
+    expect(slow.received()).toBeLessThan(blob.length);
+    slow.resume();
+    expect(sha((await slow.done).body)).toBe(digest);
+    expect(h.upstream.count('GET blob')).toBe(1);
+  });
+});
