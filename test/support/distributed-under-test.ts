@@ -64,7 +64,8 @@ export async function stopService(service: ServiceProcess, signal: NodeJS.Signal
  */
 export async function startDistributedUnderTest(
   extraEnv: Partial<Record<'gateway' | 'fetcher' | 'catalog', Record<string, string>>> = {},
-): Promise<VregUnderTest & { services: ServiceProcess[]; env: Record<string, string> }> {
+  options: { gateways?: number } = {},
+): Promise<VregUnderTest & { services: ServiceProcess[]; env: Record<string, string>; gatewayUrls: string[] }> {
   const t = testEnv();
   const id = randomBytes(4).toString('hex');
   const bucket = `vreg-${id}`;
@@ -90,7 +91,7 @@ export async function startDistributedUnderTest(
   try {
     services.push(await startService('catalog', { ...env, ...extraEnv.catalog }));
     services.push(await startService('fetcher', { ...env, ...extraEnv.fetcher }));
-    services.push(await startService('gateway', { ...env, ...extraEnv.gateway }));
+    for (let i = 0; i < (options.gateways ?? 1); i++) services.push(await startService('gateway', { ...env, ...extraEnv.gateway }));
   } catch (err) {
     for (const s of services) await stopService(s);
     throw err;
@@ -100,6 +101,7 @@ export async function startDistributedUnderTest(
     services,
     env,
     gatewayUrl: gateway.url,
+    gatewayUrls: services.filter((s) => s.name === 'gateway').map((s) => s.url),
     admin: new AdminClient(catalog.url, adminToken),
     async storedDigests() {
       const out: string[] = [];
