@@ -23,19 +23,12 @@ export class ThrottledProxy {
       this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
       const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
-        const chunkBytes = Math.max(1024, Math.floor(this.bytesPerSecond / 20));
+        // Each chunk waits as long as it takes at the target rate.
         up.on('data', (chunk: Buffer) => {
           up.pause();
-          let offset = 0;
-          const next = (): void => {
-            if (res.destroyed) return void up.destroy();
-            const piece = chunk.subarray(offset, offset + chunkBytes);
-            offset += piece.length;
-            res.write(piece);
-            if (offset < chunk.length) setTimeout(next, 50);
-            else setTimeout(() => up.resume(), 50);
-          };
-          next();
+          if (res.destroyed) return void up.destroy();
+          res.write(chunk);
+          setTimeout(() => up.resume(), (chunk.length / this.bytesPerSecond) * 1000);
         });
         up.on('end', () => res.end());
         up.on('error', () => res.destroy());
