@@ -60,6 +60,12 @@ export class DigestInvalidError extends AppError {
 export class UnsupportedError extends AppError {
   constructor(message: string, detail?: unknown) { super(ErrorCodes.unsupported, message, { detail }); }
 }
+export class UnauthorizedError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.unauthorized, message, { detail }); }
+}
+export class DeniedError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.denied, message, { detail }); }
+}
 export class RangeInvalidError extends AppError {
   constructor(message: string, detail?: unknown) { super(ErrorCodes.rangeInvalid, message, { detail }); }
 }

@@ -3,4 +3,5 @@ export * from './media-types.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './messages.ts';
+export * from './access-tokens.ts';
 export * from './config.ts';

@@ -27,9 +27,16 @@ export const UpstreamViewSchema = z.object({
 });
 export type UpstreamView = z.infer<typeof UpstreamViewSchema>;
 
+/** Who may pull from a registry: `private` needs a token that can read it, `public` allows anonymous pulls. */
+export const RegistryVisibilities = { private: 'private', public: 'public' } as const;
+export const RegistryVisibilitySchema = z.enum([RegistryVisibilities.private, RegistryVisibilities.public]);
+export type RegistryVisibility = z.infer<typeof RegistryVisibilitySchema>;
+
 export const RegistryViewSchema = z.object({
   id: z.string(),
   name: z.string(),
+  /** Absent (a catalog older than visibility) means `private`: only the exact value `public` opens a registry. */
+  visibility: RegistryVisibilitySchema.optional(),
   upstreams: z.array(UpstreamViewSchema),
 });
 export type RegistryView = z.infer<typeof RegistryViewSchema>;

@@ -15,6 +15,8 @@ export const Subjects = {
   registryResolve: 'vreg.catalog.registry.resolve',
   /** Request/reply: the cache entry for a relative path in a registry. Core NATS. */
   entryLookup: 'vreg.catalog.entry.lookup',
+  /** Request/reply: is this presented access token valid, and what may it do. The token travels sealed. Core NATS. */
+  accessTokenVerify: 'vreg.catalog.access_token.verify',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 

@@ -6,23 +6,29 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { CatalogConfig } from './config.ts';
 import { EntryServedConsumer } from './consumers/entry-served-consumer.ts';
 import { ObjectStoredConsumer } from './consumers/object-stored-consumer.ts';
+import { LastUsedRecorder } from './domain/access-token-usage.ts';
+import { AccessTokens } from './domain/access-tokens.ts';
 import { CatalogAdmin } from './domain/catalog-admin.ts';
 import { createAdminApi } from './http/admin-api.ts';
 import type { CatalogStore } from './ports/catalog-store.ts';
+import { AccessTokenVerifyResponder } from './responders/access-token-verify-responder.ts';
 import { EntryLookupResponder } from './responders/entry-lookup-responder.ts';
 import { RegistryResolveResponder } from './responders/registry-resolve-responder.ts';
 
+/** Milliseconds between writes of access tokens' last-used times, when the config does not say. */
+const DEFAULT_LAST_USED_FLUSH_MS = 60_000;
+
 /** The settings `buildApp` reads; a full `CatalogConfig` will do. */
-export type CatalogAppConfig = Pick<CatalogConfig, 'objectsConcurrency'>;
+export type CatalogAppConfig = Pick<CatalogConfig, 'objectsConcurrency'> & Partial<Pick<CatalogConfig, 'lastUsedFlushMs'>>;
 
 /** Adapters chosen by the mode: NATS + MongoDB when distributed, memory bus + SQLite when embedded. */
 export interface CatalogAppDeps {
   bus: EventBus;
   store: CatalogStore;
-  /** Seals upstream passwords written through the admin API. */
+  /** Seals upstream passwords written through the admin API; opens access tokens the gateway sends sealed. */
   secretBox: SecretBox;
   logger: Logger;
-  /** Bearer token of the admin API. */
+  /** Bootstrap bearer token of the admin API (access tokens with the `admin` scope work too). */
   adminToken: string;
 }
 
@@ -44,9 +50,12 @@ export interface CatalogApp {
 export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): CatalogApp {
   const logger = deps.logger.child({ service: 'catalog' });
   const admin = new CatalogAdmin(deps.store, deps.secretBox);
+  const usage = new LastUsedRecorder(deps.store.accessTokens, logger, { flushIntervalMs: config.lastUsedFlushMs ?? DEFAULT_LAST_USED_FLUSH_MS });
+  const accessTokens = new AccessTokens({ tokens: deps.store.accessTokens, registries: deps.store.registries, usage });
   const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
     { name: 'registry-resolve', start: (bus) => new RegistryResolveResponder({ store: deps.store }).start(bus) },
     { name: 'entry-lookup', start: (bus) => new EntryLookupResponder({ store: deps.store }).start(bus) },
+    { name: 'access-token-verify', start: (bus) => new AccessTokenVerifyResponder({ tokens: accessTokens, opener: deps.secretBox }).start(bus) },
     { name: 'object-stored', start: (bus) => new ObjectStoredConsumer({ store: deps.store, logger, concurrency: config.objectsConcurrency }).start(bus) },
     { name: 'entry-served', start: (bus) => new EntryServedConsumer({ store: deps.store, logger }).start(bus) },
   ];
@@ -58,7 +67,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   }
 
   return {
-    adminApi: createAdminApi({ admin, adminToken: deps.adminToken }),
+    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens }),
 
     async start() {
       if (running !== undefined) return;
@@ -72,6 +81,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
         throw err;
       }
       running = started;
+      usage.start();
       logger.info({ parts: parts.map((p) => p.name) }, 'catalog responders and consumers started');
     },
 
@@ -80,6 +90,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
       const subscriptions = running;
       running = undefined;
       await stopAll(subscriptions);
+      await usage.stop();
       logger.info('catalog responders and consumers stopped');
     },
   };

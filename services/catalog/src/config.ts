@@ -19,6 +19,8 @@ export const CatalogEnv = {
   VREG_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain whitespace'),
   /** object.stored events handled at once by one catalog process. */
   VREG_CATALOG_OBJECTS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Milliseconds between batched writes of access tokens' last-used times. */
+  VREG_LAST_USED_FLUSH_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
 };
 
 /** The catalog's validated, frozen configuration. */
@@ -38,6 +40,8 @@ export interface CatalogConfig {
   readonly adminToken: string;
   /** Concurrency of the object.stored consumer. */
   readonly objectsConcurrency: number;
+  /** Milliseconds between batched writes of access tokens' last-used times. */
+  readonly lastUsedFlushMs: number;
 }
 
 /**
@@ -58,5 +62,6 @@ export function loadCatalogConfig(env: Record<string, string | undefined>): Cata
     listen: Object.freeze(splitListen(raw.VREG_LISTEN)),
     adminToken: raw.VREG_ADMIN_TOKEN,
     objectsConcurrency: raw.VREG_CATALOG_OBJECTS_CONCURRENCY,
+    lastUsedFlushMs: raw.VREG_LAST_USED_FLUSH_MS,
   });
 }

@@ -1,3 +1,8 @@
+import type { RegistryVisibility } from '@vreg/contracts';
+
+/** Visibility of a registry nobody chose one for: pulls need a token. */
+export const DEFAULT_REGISTRY_VISIBILITY: RegistryVisibility = 'private';
+
 /** Longest registry name, in characters. */
 export const REGISTRY_NAME_MAX = 255;
 /** Longest registry description, in characters. */
@@ -13,6 +18,8 @@ export interface Registry {
   /** Unique among registries, 1–255 characters. */
   readonly name: string;
   readonly description?: string;
+  /** `private` (a token that can read it is needed) or `public` (anonymous pulls allowed). */
+  readonly visibility: RegistryVisibility;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -21,6 +28,8 @@ export interface Registry {
 export interface NewRegistry {
   name: string;
   description?: string;
+  /** Default `private`. */
+  visibility?: RegistryVisibility;
 }
 
 /**
@@ -30,4 +39,5 @@ export interface NewRegistry {
 export interface RegistryPatch {
   name?: string;
   description?: string | null;
+  visibility?: RegistryVisibility;
 }

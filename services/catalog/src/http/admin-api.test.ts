@@ -82,8 +82,12 @@ describe('admin API: OpenAPI document', () => {
     const operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(operations.sort()).toEqual(
       [
+        'DELETE /api/v1/access_tokens/{id}',
         'DELETE /api/v1/registries/{id}',
         'DELETE /api/v1/upstreams/{id}',
+        'GET /api/v1/access_tokens',
+        'GET /api/v1/access_tokens/{id}',
+        'POST /api/v1/access_tokens',
         'GET /api/v1/openapi.json',
         'GET /api/v1/registries',
         'GET /api/v1/registries/{id}',

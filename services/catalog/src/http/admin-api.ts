@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { AccessTokens } from '../domain/access-tokens.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
+import { registerAccessTokenRoutes } from './access-token-routes.ts';
 import { adminAuth } from './admin-auth.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
@@ -9,8 +11,9 @@ import { zodSerializerCompiler, zodValidatorCompiler, type ZodTypeProvider } fro
 
 export interface AdminApiOptions {
   admin: CatalogAdmin;
-  /** The bearer token every route but `/openapi.json` requires. */
+  /** The bootstrap bearer token; access tokens with the `admin` scope work too. */
   adminToken: string;
+  accessTokens: AccessTokens;
 }
 
 /** What the admin routes may carry in `config`. */
@@ -25,7 +28,8 @@ interface AdminRouteConfig {
  * not-found handlers stay inside it, so it mounts beside other plugins (the
  * gateway's OCI API in embedded mode) without touching them.
  *
- * Every route requires `Authorization: Bearer <admin token>` except
+ * Every route requires `Authorization: Bearer <token>`, the admin token
+ * from config or an access token with the `admin` scope, except
  * `GET /openapi.json`, which describes the routes and holds no data.
  */
 export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
@@ -54,9 +58,10 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
 
     await app.register(async (scope) => {
       const secured = scope.withTypeProvider<ZodTypeProvider>();
-      secured.addHook('onRequest', adminAuth(options.adminToken));
+      secured.addHook('onRequest', adminAuth(options.adminToken, options.accessTokens));
       registerRegistryRoutes(secured, options.admin);
       registerUpstreamRoutes(secured, options.admin);
+      registerAccessTokenRoutes(secured, options.accessTokens);
     });
 
     let document: Record<string, unknown> | undefined;

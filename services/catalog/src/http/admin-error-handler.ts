@@ -5,6 +5,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 const statusOf: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.validationFailed]: 400,
   [ErrorCodes.unauthorized]: 401,
+  [ErrorCodes.denied]: 403,
   [ErrorCodes.notFound]: 404,
   [ErrorCodes.nameUnknown]: 404,
   [ErrorCodes.conflict]: 409,

@@ -1,3 +1,4 @@
+import { RegistryVisibilitySchema } from '@vreg/contracts';
 import { z } from 'zod';
 import { DEFAULT_PER_PAGE, MAX_PER_PAGE } from '../domain/page.ts';
 import { REGISTRY_DESCRIPTION_MAX, REGISTRY_NAME_MAX } from '../domain/registry.ts';
@@ -24,14 +25,18 @@ const password = z.string().min(1).max(4096).meta({ description: 'Write-only: se
 const cacheValidityHours = z.int().min(0).max(MAX_CACHE_VALIDITY_HOURS).meta({ description: 'Hours a tag manifest is served without revalidation; 0 = always revalidate' });
 const position = z.int().min(0).meta({ description: 'Place in the ordered list, 0 first; past the end appends' });
 
+const visibility = RegistryVisibilitySchema.meta({ description: '`private`: pulls need an access token that can read the registry; `public`: anyone may pull, without credentials' });
+
 export const RegistryCreateBody = z.strictObject({
   name: registryName,
   description: z.string().max(REGISTRY_DESCRIPTION_MAX).optional(),
+  visibility: visibility.default('private'),
 });
 
 export const RegistryPatchBody = z.strictObject({
   name: registryName.optional(),
   description: z.string().max(REGISTRY_DESCRIPTION_MAX).nullable().optional().meta({ description: 'null removes it' }),
+  visibility: visibility.optional(),
 });
 
 export const UpstreamCreateBody = z.strictObject({
@@ -58,6 +63,7 @@ export const RegistryJson = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string().optional(),
+  visibility: RegistryVisibilitySchema,
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -99,6 +105,6 @@ export const ErrorBody = z.object({
 });
 
 /** Error responses a route declares, so they are documented and serialized alike. */
-export function errorResponses(...statuses: Array<400 | 401 | 404 | 409>): Record<number, typeof ErrorBody> {
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409>): Record<number, typeof ErrorBody> {
   return Object.fromEntries(statuses.map((s) => [s, ErrorBody]));
 }

@@ -10,6 +10,7 @@ export function toRegistryJson(registry: Registry): z.input<typeof RegistryJson>
     id: registry.id,
     name: registry.name,
     ...(registry.description === undefined ? {} : { description: registry.description }),
+    visibility: registry.visibility,
     created_at: registry.createdAt.toISOString(),
     updated_at: registry.updatedAt.toISOString(),
   };

@@ -14,6 +14,7 @@ export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin): void
       const registry = await admin.createRegistry({
         name: request.body.name,
         ...(request.body.description === undefined ? {} : { description: request.body.description }),
+        visibility: request.body.visibility,
       });
       return reply.status(201).send(toRegistryJson(registry));
     },
@@ -37,13 +38,14 @@ export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin): void
   });
 
   app.patch('/registries/:id', {
-    config: { summary: 'Change a virtual registry (null removes the description)' },
+    config: { summary: 'Change a virtual registry (null removes the description; visibility private or public)' },
     schema: { params: IdParams, body: RegistryPatchBody, response: { 200: RegistryJson, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request) => {
-      const { name, description } = request.body;
+      const { name, description, visibility } = request.body;
       const registry = await admin.updateRegistry(request.params.id, {
         ...(name === undefined ? {} : { name }),
         ...(description === undefined ? {} : { description }),
+        ...(visibility === undefined ? {} : { visibility }),
       });
       return toRegistryJson(registry);
     },

@@ -1,9 +1,10 @@
+import type { AccessTokenRepository } from './access-token-repository.ts';
 import type { CacheEntryRepository } from './cache-entry-repository.ts';
 import type { RegistryRepository } from './registry-repository.ts';
 import type { UpstreamRepository } from './upstream-repository.ts';
 
 /**
- * The catalog database: the three repositories over one connection
+ * The catalog database: the repositories over one connection
  * (MongoDB, SQLite or memory). Writes across repositories are not atomic;
  * callers order them so that a crash leaves nothing visible half-done.
  */
@@ -11,6 +12,7 @@ export interface CatalogStore {
   readonly registries: RegistryRepository;
   readonly upstreams: UpstreamRepository;
   readonly cacheEntries: CacheEntryRepository;
+  readonly accessTokens: AccessTokenRepository;
   /** Releases the connection or file handle. The store is unusable afterwards. */
   close(): Promise<void>;
 }

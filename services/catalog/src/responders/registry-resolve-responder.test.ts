@@ -24,6 +24,7 @@ describe('RegistryResolveResponder', () => {
     expect(view).toEqual({
       id: registry.id,
       name: 'mirror',
+      visibility: 'private',
       upstreams: [
         { id: quay.id, name: 'quay', url: 'https://quay.example', position: 0, cacheValidityHours: 0 },
         { id: hub.id, name: 'hub', url: 'https://hub.example', position: 1, username: 'bot', passwordSealed: hub.passwordSealed, cacheValidityHours: 24 },

@@ -40,6 +40,6 @@ export class RegistryResolveResponder {
       this.#store.upstreams.listByRegistry(request.registryId),
     ]);
     if (registry === undefined) throw new NameUnknownError('registry not found', { registryId: request.registryId });
-    return { id: registry.id, name: registry.name, upstreams: upstreams.map(toUpstreamView) };
+    return { id: registry.id, name: registry.name, visibility: registry.visibility, upstreams: upstreams.map(toUpstreamView) };
   };
 }

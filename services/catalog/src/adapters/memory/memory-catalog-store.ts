@@ -1,13 +1,15 @@
 import { ConflictError } from '@vreg/contracts';
 import type { CacheEntry, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
-import type { NewRegistry, Registry, RegistryPatch } from '../../domain/registry.ts';
+import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
 import type { NewUpstream, Upstream, UpstreamPatch } from '../../domain/upstream.ts';
 import { planUpstreamOrder, sortByPosition } from '../../domain/upstream-order.ts';
+import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
+import { MemoryAccessTokenRepository } from './memory-access-token-repository.ts';
 
 /** Drops keys whose value is undefined, so patched objects keep the "absent, not undefined" shape. */
 function compact<T extends object>(value: T): T {
@@ -21,7 +23,7 @@ class MemoryRegistryRepository implements RegistryRepository {
   async create(input: NewRegistry): Promise<Registry> {
     this.#assertNameFree(input.name);
     const now = new Date();
-    const registry = compact<Registry>({ id: String(++this.#lastId), name: input.name, description: input.description, createdAt: now, updatedAt: now });
+    const registry = compact<Registry>({ id: String(++this.#lastId), name: input.name, description: input.description, visibility: input.visibility ?? DEFAULT_REGISTRY_VISIBILITY, createdAt: now, updatedAt: now });
     this.#rows.set(registry.id, registry);
     return registry;
   }
@@ -41,7 +43,7 @@ class MemoryRegistryRepository implements RegistryRepository {
     if (current === undefined) return undefined;
     if (patch.name !== undefined && patch.name !== current.name) this.#assertNameFree(patch.name);
     const description = patch.description === null ? undefined : (patch.description ?? current.description);
-    const next = compact<Registry>({ ...current, name: patch.name ?? current.name, description, updatedAt: new Date() });
+    const next = compact<Registry>({ ...current, name: patch.name ?? current.name, description, visibility: patch.visibility ?? current.visibility, updatedAt: new Date() });
     this.#rows.set(id, next);
     return next;
   }
@@ -199,6 +201,7 @@ export class MemoryCatalogStore implements CatalogStore {
   readonly registries: RegistryRepository = new MemoryRegistryRepository();
   readonly upstreams: UpstreamRepository = new MemoryUpstreamRepository();
   readonly cacheEntries: CacheEntryRepository = new MemoryCacheEntryRepository();
+  readonly accessTokens: AccessTokenRepository = new MemoryAccessTokenRepository();
 
   async close(): Promise<void> {}
 }

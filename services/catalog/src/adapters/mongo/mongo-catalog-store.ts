@@ -1,8 +1,10 @@
 import { MongoClient, type Db } from 'mongodb';
+import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
+import { MongoAccessTokenRepository } from './mongo-access-token-repository.ts';
 import { MongoCacheEntryRepository } from './mongo-cache-entry-repository.ts';
 import { Collections } from './mongo-documents.ts';
 import { MongoIdAllocator } from './mongo-id-allocator.ts';
@@ -28,6 +30,7 @@ export class MongoCatalogStore implements CatalogStore {
   readonly registries: RegistryRepository;
   readonly upstreams: UpstreamRepository;
   readonly cacheEntries: CacheEntryRepository;
+  readonly accessTokens: AccessTokenRepository;
   readonly #client: MongoClient;
 
   private constructor(client: MongoClient, db: Db) {
@@ -36,6 +39,7 @@ export class MongoCatalogStore implements CatalogStore {
     this.registries = new MongoRegistryRepository(db, ids);
     this.upstreams = new MongoUpstreamRepository(db, ids);
     this.cacheEntries = new MongoCacheEntryRepository(db);
+    this.accessTokens = new MongoAccessTokenRepository(db, ids);
   }
 
   /** Connects, creates the indexes (idempotent) and returns the store. */
@@ -48,6 +52,7 @@ export class MongoCatalogStore implements CatalogStore {
     try {
       const db = client.db(options.dbName);
       await ensureCatalogIndexes(db);
+      await migrateCatalogDocuments(db);
       return new MongoCatalogStore(client, db);
     } catch (err) {
       await client.close();
@@ -67,6 +72,8 @@ const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name:
   { collection: Collections.upstreams, key: { id: 1 }, name: 'id_unique', unique: true },
   { collection: Collections.upstreams, key: { registry_id: 1, position: 1 }, name: 'registry_position' },
   { collection: Collections.cacheEntries, key: { upstream_id: 1, relative_path: 1 }, name: 'upstream_relative_path_unique', unique: true },
+  { collection: Collections.accessTokens, key: { id: 1 }, name: 'id_unique', unique: true },
+  { collection: Collections.accessTokens, key: { token_digest: 1 }, name: 'token_digest_unique', unique: true },
 ];
 
 /**
@@ -78,4 +85,14 @@ export async function ensureCatalogIndexes(db: Db): Promise<void> {
   for (const index of INDEXES) {
     await db.collection(index.collection).createIndex(index.key, { name: index.name, unique: index.unique ?? false });
   }
+}
+
+/**
+ * Brings documents written by an older vreg to the current shape;
+ * idempotent, run at every connect. Registries from before access control
+ * get `visibility: 'private'` (readers treat a missing field the same way;
+ * writing it makes the field queryable).
+ */
+export async function migrateCatalogDocuments(db: Db): Promise<void> {
+  await db.collection(Collections.registries).updateMany({ visibility: { $exists: false } }, { $set: { visibility: 'private' } });
 }

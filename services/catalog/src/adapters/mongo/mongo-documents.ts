@@ -1,5 +1,6 @@
 import type { CacheEntry, CacheEntryStatus } from '../../domain/cache-entry.ts';
-import type { Registry } from '../../domain/registry.ts';
+import type { RegistryVisibility } from '@vreg/contracts';
+import { DEFAULT_REGISTRY_VISIBILITY, type Registry } from '../../domain/registry.ts';
 import type { Upstream } from '../../domain/upstream.ts';
 
 /**
@@ -11,6 +12,8 @@ export interface RegistryDocument {
   id: number;
   name: string;
   description?: string;
+  /** Absent on documents written before access control: read as `private`. */
+  visibility?: RegistryVisibility;
   created_at: Date;
   updated_at: Date;
 }
@@ -54,6 +57,7 @@ export const Collections = {
   registries: 'registries',
   upstreams: 'upstreams',
   cacheEntries: 'cache_entries',
+  accessTokens: 'access_tokens',
   counters: 'counters',
 } as const;
 
@@ -62,6 +66,7 @@ export function toRegistry(doc: RegistryDocument): Registry {
     id: String(doc.id),
     name: doc.name,
     ...(doc.description === undefined || doc.description === null ? {} : { description: doc.description }),
+    visibility: doc.visibility === 'public' ? 'public' : DEFAULT_REGISTRY_VISIBILITY,
     createdAt: doc.created_at,
     updatedAt: doc.updated_at,
   };

@@ -2,7 +2,7 @@ import { ConflictError } from '@vreg/contracts';
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
-import type { NewRegistry, Registry, RegistryPatch } from '../../domain/registry.ts';
+import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import { Collections, isDuplicateKey, toRegistry, type RegistryDocument } from './mongo-documents.ts';
 import type { MongoIdAllocator } from './mongo-id-allocator.ts';
@@ -28,7 +28,14 @@ export class MongoRegistryRepository implements RegistryRepository {
     const doc = await this.#ids.insertWithNewId(
       this.#registries,
       Collections.registries,
-      (id) => ({ id, name: input.name, ...(input.description === undefined ? {} : { description: input.description }), created_at: now, updated_at: now }),
+      (id) => ({
+        id,
+        name: input.name,
+        ...(input.description === undefined ? {} : { description: input.description }),
+        visibility: input.visibility ?? DEFAULT_REGISTRY_VISIBILITY,
+        created_at: now,
+        updated_at: now,
+      }),
       // FerretDB's E11000 does not say which index fired: look for the name.
       async () => {
         if ((await this.#registries.countDocuments({ name: input.name }, { limit: 1 })) > 0) throw nameTaken();
@@ -60,6 +67,7 @@ export class MongoRegistryRepository implements RegistryRepository {
         updated_at: new Date(),
         ...(patch.name === undefined ? {} : { name: patch.name }),
         ...(patch.description == null ? {} : { description: patch.description }),
+        ...(patch.visibility === undefined ? {} : { visibility: patch.visibility }),
       },
       ...(patch.description === null ? { $unset: { description: '' } } : {}),
     };

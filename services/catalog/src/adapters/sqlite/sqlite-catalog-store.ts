@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
+import { SqliteAccessTokenRepository } from './sqlite-access-token-repository.ts';
 import { SqliteCacheEntryRepository } from './sqlite-cache-entry-repository.ts';
 import { SqliteRegistryRepository } from './sqlite-registry-repository.ts';
 import { migrateCatalogSchema } from './sqlite-schema.ts';
@@ -27,6 +29,7 @@ export class SqliteCatalogStore implements CatalogStore {
   readonly registries: RegistryRepository;
   readonly upstreams: UpstreamRepository;
   readonly cacheEntries: CacheEntryRepository;
+  readonly accessTokens: AccessTokenRepository;
   /** Absolute or relative path of the database file. */
   readonly path: string;
   readonly #db: Database.Database;
@@ -37,6 +40,7 @@ export class SqliteCatalogStore implements CatalogStore {
     this.registries = new SqliteRegistryRepository(db);
     this.upstreams = new SqliteUpstreamRepository(db);
     this.cacheEntries = new SqliteCacheEntryRepository(db);
+    this.accessTokens = new SqliteAccessTokenRepository(db);
   }
 
   /** Opens (creating when missing) the database file and migrates it to the current schema. */

@@ -2,7 +2,8 @@ import { ConflictError } from '@vreg/contracts';
 import type Database from 'better-sqlite3';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
-import type { NewRegistry, Registry, RegistryPatch } from '../../domain/registry.ts';
+import type { RegistryVisibility } from '@vreg/contracts';
+import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import { fromSqlTime, isUniqueViolation, toSqlTime } from './sqlite-schema.ts';
 
@@ -10,6 +11,7 @@ interface RegistryRow {
   id: number;
   name: string;
   description: string | null;
+  visibility: RegistryVisibility;
   created_at: string;
   updated_at: string;
 }
@@ -19,6 +21,7 @@ function toRegistry(row: RegistryRow): Registry {
     id: String(row.id),
     name: row.name,
     ...(row.description === null ? {} : { description: row.description }),
+    visibility: row.visibility,
     createdAt: fromSqlTime(row.created_at),
     updatedAt: fromSqlTime(row.updated_at),
   };
@@ -40,10 +43,10 @@ export class SqliteRegistryRepository implements RegistryRepository {
     const now = toSqlTime(new Date());
     try {
       const row = this.#db
-        .prepare<[string, string | null, string, string], RegistryRow>(
-          'INSERT INTO registries (name, description, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING *',
+        .prepare<[string, string | null, string, string, string], RegistryRow>(
+          'INSERT INTO registries (name, description, visibility, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
         )
-        .get(input.name, input.description ?? null, now, now);
+        .get(input.name, input.description ?? null, input.visibility ?? DEFAULT_REGISTRY_VISIBILITY, now, now);
       return toRegistry(row as RegistryRow);
     } catch (err) {
       if (isUniqueViolation(err)) throw nameTaken();
@@ -73,14 +76,15 @@ export class SqliteRegistryRepository implements RegistryRepository {
     // tells "remove the description" (null) apart from "leave it" (absent).
     try {
       const row = this.#db
-        .prepare<[string | null, number, string | null, string, number], RegistryRow>(
+        .prepare<[string | null, number, string | null, string | null, string, number], RegistryRow>(
           `UPDATE registries SET
              name = COALESCE(?, name),
              description = CASE WHEN ? THEN NULL ELSE COALESCE(?, description) END,
+             visibility = COALESCE(?, visibility),
              updated_at = ?
            WHERE id = ? RETURNING *`,
         )
-        .get(patch.name ?? null, patch.description === null ? 1 : 0, patch.description ?? null, toSqlTime(new Date()), n);
+        .get(patch.name ?? null, patch.description === null ? 1 : 0, patch.description ?? null, patch.visibility ?? null, toSqlTime(new Date()), n);
       return row === undefined ? undefined : toRegistry(row);
     } catch (err) {
       if (isUniqueViolation(err)) throw nameTaken();

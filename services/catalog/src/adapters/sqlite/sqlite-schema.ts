@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
  * and the cascade lives in one place (`CatalogAdmin`) so both stores behave
  * alike under the same contract suite.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE registries (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -47,6 +47,24 @@ const MIGRATIONS: readonly string[] = [
     updated_at          TEXT NOT NULL,
     PRIMARY KEY (upstream_id, relative_path)
   ) WITHOUT ROWID;
+  `,
+  // 2: access control. Existing registries stay private; tokens are kept by
+  // their sha256 only (token_digest), never in clear.
+  `
+  ALTER TABLE registries ADD COLUMN visibility TEXT NOT NULL DEFAULT 'private';
+  CREATE TABLE access_tokens (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    name         TEXT NOT NULL,
+    token_digest TEXT NOT NULL UNIQUE,
+    token_prefix TEXT NOT NULL,
+    scopes       TEXT NOT NULL,
+    registry_ids TEXT,
+    expires_at   TEXT,
+    last_used_at TEXT,
+    revoked_at   TEXT,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+  );
   `,
 ];
 

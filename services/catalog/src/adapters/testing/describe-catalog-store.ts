@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
+import { describeAccessTokenRepository } from './describe-access-token-repository.ts';
 import { describeCacheEntryRepository } from './describe-cache-entry-repository.ts';
 import { describeRegistryRepository } from './describe-registry-repository.ts';
 import { describeUpstreamRepository } from './describe-upstream-repository.ts';
@@ -30,5 +31,6 @@ export function describeCatalogStore(label: string, makeStore: MakeCatalogStore)
     describeRegistryRepository(current);
     describeUpstreamRepository(current);
     describeCacheEntryRepository(current);
+    describeAccessTokenRepository(current);
   });
 }

@@ -88,6 +88,20 @@ export function describeRegistryRepository(store: () => CatalogStore): void {
       expect(await store().registries.delete('nope')).toBe(false);
     });
 
+    it('makes a registry private unless told otherwise, and keeps the visibility it is given', async () => {
+      const plain = await store().registries.create({ name: 'plain' });
+      const open = await store().registries.create({ name: 'open', visibility: 'public' });
+      expect(plain.visibility).toBe('private');
+      expect((await store().registries.get(open.id))?.visibility).toBe('public');
+    });
+
+    it('changes the visibility with a patch and keeps it when a patch does not mention it', async () => {
+      const created = await store().registries.create({ name: 'flip' });
+      expect((await store().registries.update(created.id, { visibility: 'public' }))?.visibility).toBe('public');
+      expect((await store().registries.update(created.id, { name: 'flipped' }))?.visibility).toBe('public');
+      expect((await store().registries.update(created.id, { visibility: 'private' }))?.visibility).toBe('private');
+    });
+
     it('frees the name of a deleted registry', async () => {
       const created = await store().registries.create({ name: 'reuse' });
       await store().registries.delete(created.id);

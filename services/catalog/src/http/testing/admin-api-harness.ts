@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { SecretBox } from '@vreg/secrets';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.ts';
+import { AccessTokens } from '../../domain/access-tokens.ts';
 import { CatalogAdmin } from '../../domain/catalog-admin.ts';
 import { createAdminApi } from '../admin-api.ts';
 
@@ -21,7 +22,8 @@ export async function startAdminApiHarness(): Promise<AdminApiHarness> {
   const store = new MemoryCatalogStore();
   const box = new SecretBox(randomBytes(32));
   const server = Fastify({ logger: false });
-  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN }), { prefix: '/api/v1' });
+  const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: () => {} } });
+  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens }), { prefix: '/api/v1' });
   await server.ready();
   return {
     server,

@@ -1,0 +1,60 @@
+import type { AccessTokenScope } from '@vreg/contracts';
+
+/** Longest access token name, in characters. */
+export const ACCESS_TOKEN_NAME_MAX = 255;
+/** Most registries one token may be restricted to. */
+export const ACCESS_TOKEN_REGISTRIES_MAX = 100;
+/** Characters of a token kept in clear (`vregat_` + 4) so people can tell their tokens apart. */
+export const ACCESS_TOKEN_VISIBLE_PREFIX = 11;
+
+/**
+ * An access token as the catalog keeps it: never the token itself, only its
+ * sha256 (`tokenDigest`) and a short visible prefix.
+ */
+export interface AccessToken {
+  /** Small positive integer as a string. Not secret. */
+  readonly id: string;
+  /** What the token is for, 1–255 characters (not unique). */
+  readonly name: string;
+  /** sha256 hex of the token: the only form the secret is stored in. */
+  readonly tokenDigest: string;
+  /** The first characters of the token, e.g. `vregat_Ab3x`. */
+  readonly tokenPrefix: string;
+  /** At least one; no duplicates. */
+  readonly scopes: readonly AccessTokenScope[];
+  /** Registry ids the token is restricted to; absent = every registry. */
+  readonly registryIds?: readonly string[];
+  /** When the token stops working; absent = never. */
+  readonly expiresAt?: Date;
+  /** Last successful use, recorded in batches (may lag by the flush interval). */
+  readonly lastUsedAt?: Date;
+  /** When it was revoked; a revoked token never works again. */
+  readonly revokedAt?: Date;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** What the repository stores for a new token; it assigns id and timestamps. */
+export interface NewAccessToken {
+  name: string;
+  tokenDigest: string;
+  tokenPrefix: string;
+  scopes: readonly AccessTokenScope[];
+  registryIds?: readonly string[];
+  expiresAt?: Date;
+}
+
+/** Whether a token works at `now`. */
+export type AccessTokenState = 'active' | 'revoked' | 'expired';
+
+export function accessTokenState(token: Pick<AccessToken, 'revokedAt' | 'expiresAt'>, now: Date): AccessTokenState {
+  if (token.revokedAt !== undefined) return 'revoked';
+  if (token.expiresAt !== undefined && token.expiresAt.getTime() <= now.getTime()) return 'expired';
+  return 'active';
+}
+
+/** True when the token may read registry `registryId` (its scope and its registry restriction allow it). */
+export function canReadRegistry(token: Pick<AccessToken, 'scopes' | 'registryIds'>, registryId: string): boolean {
+  if (!token.scopes.includes('read_virtual_registry')) return false;
+  return token.registryIds === undefined || token.registryIds.includes(registryId);
+}

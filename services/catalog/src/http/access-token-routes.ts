@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { accessTokenState, type AccessToken } from '../domain/access-token.ts';
+import type { AccessTokens } from '../domain/access-tokens.ts';
+import { AccessTokenCreateBody, AccessTokenCreatedJson, AccessTokenJson } from './access-token-schemas.ts';
+import { errorResponses, IdParams, NoContent, PageQuery } from './api-schemas.ts';
+import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
+import type { AdminApp } from './zod-type-provider.ts';
+
+/** The JSON of an access token: never the secret, never its digest. */
+export function toAccessTokenJson(token: AccessToken, now = new Date()): z.input<typeof AccessTokenJson> {
+  return {
+    id: token.id,
+    name: token.name,
+    token_prefix: token.tokenPrefix,
+    scopes: [...token.scopes],
+    ...(token.registryIds === undefined ? {} : { registry_ids: [...token.registryIds] }),
+    ...(token.expiresAt === undefined ? {} : { expires_at: token.expiresAt.toISOString() }),
+    ...(token.lastUsedAt === undefined ? {} : { last_used_at: token.lastUsedAt.toISOString() }),
+    revoked: token.revokedAt !== undefined,
+    ...(token.revokedAt === undefined ? {} : { revoked_at: token.revokedAt.toISOString() }),
+    active: accessTokenState(token, now) === 'active',
+    created_at: token.createdAt.toISOString(),
+    updated_at: token.updatedAt.toISOString(),
+  };
+}
+
+/** `/access_tokens` and `/access_tokens/:id`. */
+export function registerAccessTokenRoutes(app: AdminApp, tokens: AccessTokens): void {
+  app.post('/access_tokens', {
+    config: { summary: 'Create an access token; the response carries the token, shown this once' },
+    schema: { body: AccessTokenCreateBody, response: { 201: AccessTokenCreatedJson, ...errorResponses(400, 401, 403) } },
+    handler: async (request, reply) => {
+      const { name, scopes, registry_ids, expires_at } = request.body;
+      const created = await tokens.create({
+        name,
+        scopes,
+        ...(registry_ids === undefined ? {} : { registryIds: registry_ids }),
+        ...(expires_at === undefined ? {} : { expiresAt: new Date(expires_at) }),
+      });
+      // The secret must never be cached by anything between here and the caller.
+      reply.header('cache-control', 'no-store');
+      return reply.status(201).send({ ...toAccessTokenJson(created.token), token: created.secret });
+    },
+  });
+
+  app.get('/access_tokens', {
+    config: { summary: 'List access tokens by id, revoked ones included (X-Total, X-Page... headers)' },
+    schema: { querystring: PageQuery, response: { 200: z.array(AccessTokenJson), ...errorResponses(400, 401, 403) } },
+    handler: async (request, reply) => {
+      const page = pageRequestOf(request.query);
+      const result = await tokens.list(page);
+      setPaginationHeaders(reply, page, result.total);
+      const now = new Date();
+      return result.items.map((t) => toAccessTokenJson(t, now));
+    },
+  });
+
+  app.get('/access_tokens/:id', {
+    config: { summary: 'Get an access token (never the secret)' },
+    schema: { params: IdParams, response: { 200: AccessTokenJson, ...errorResponses(401, 403, 404) } },
+    handler: async (request) => toAccessTokenJson(await tokens.get(request.params.id)),
+  });
+
+  app.delete('/access_tokens/:id', {
+    config: { summary: 'Revoke an access token for good (it stays listed as revoked)' },
+    schema: { params: IdParams, response: { 204: NoContent, ...errorResponses(401, 403, 404) } },
+    handler: async (request, reply) => {
+      await tokens.revoke(request.params.id);
+      return reply.status(204).send(undefined);
+    },
+  });
+}
