@@ -72,3 +72,23 @@ describe('Spool', () => {
     expect((await readdir(dir)).filter((f) => f.startsWith('spool-'))).toEqual([]);
   });
 });
+
+describe('Spool ranges', () => {
+  it('serves a byte range and ends only once the fill is verified', async () => {
+    const spool = await Spool.create(dir);
+    const data = randomBytes(100_000);
+    const reader = spool.reader({ start: 10, end: 19 });
+    let ended = false;
+    const got = readAll(reader).then((b) => {
+      ended = true;
+      return b;
+    });
+    await spool.append(data.subarray(0, 50_000));
+    await spool.append(data.subarray(50_000));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ended).toBe(false);
+    spool.verified();
+    expect((await got).equals(data.subarray(10, 20))).toBe(true);
+    await spool.release();
+  });
+});

@@ -72,10 +72,15 @@ export class Spool {
     return this.#state === 'verified' ? this.#written : Math.max(0, this.#written - this.#lastChunk);
   }
 
-  /** A stream of the whole object from byte 0, following the fill as it grows. Takes a reference. */
-  reader(): Readable {
+  /**
+   * A stream of the object (or of bytes `start`..`end`, inclusive) following
+   * the fill as it grows. It ends only once the whole fill is verified, even
+   * for a range that was complete earlier. Takes a reference.
+   */
+  reader(range?: { start: number; end: number }): Readable {
     this.#refs += 1;
-    let position = 0;
+    let position = range?.start ?? 0;
+    const limit = range === undefined ? Infinity : range.end + 1;
     let released = false;
     const release = (): void => {
       if (released) return;
@@ -86,7 +91,7 @@ export class Spool {
     const stream = new Readable({
       highWaterMark: READ_CHUNK,
       read() {
-        void spool.#readNext(position).then(
+        void spool.#readNext(position, limit).then(
           (chunk) => {
             if (chunk === null) {
               this.push(null);
@@ -107,11 +112,11 @@ export class Spool {
     return stream;
   }
 
-  /** Waits until there is something to read past `position`, then reads it; null at the verified end. */
-  async #readNext(position: number): Promise<Buffer | null> {
+  /** Waits until there is something to read past `position` (below `limit`), then reads it; null at the verified end. */
+  async #readNext(position: number, limit: number): Promise<Buffer | null> {
     for (;;) {
       if (this.#state === 'failed') throw this.#error ?? new Error('fill failed');
-      const available = this.#readable - position;
+      const available = Math.min(this.#readable, limit) - position;
       if (available > 0) {
         const buffer = Buffer.allocUnsafe(Math.min(available, READ_CHUNK));
         const { bytesRead } = await this.#file.read(buffer, 0, buffer.length, position);

@@ -30,6 +30,8 @@ export function ociErrorHandler(err: FastifyError, request: FastifyRequest, repl
     return;
   }
   if ('retryAfterSeconds' in mapped && mapped.retryAfterSeconds !== undefined) reply.header('Retry-After', String(Math.ceil(mapped.retryAfterSeconds)));
+  const size = (err as { detail?: { size?: unknown } }).detail?.size;
+  if (mapped.status === 416 && typeof size === 'number') reply.header('Content-Range', `bytes */${size}`);
   reply.removeHeader('Docker-Content-Digest');
   reply.removeHeader('Content-Length');
   void reply.code(mapped.status).type('application/json; charset=utf-8').send(mapped.body);

@@ -5,6 +5,7 @@ import type { BlobService } from '../pull/blob-service.ts';
 import type { ManifestService } from '../pull/manifest-service.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import { ociErrorHandler } from './oci-error-handler.ts';
+import { parseRangeHeader } from '../domain/byte-range.ts';
 
 export interface V2RoutesOptions {
   catalog: CatalogClient;
@@ -67,12 +68,17 @@ async function pull(options: V2RoutesOptions, request: FastifyRequest<{ Params: 
     target.kind === 'manifest'
       ? await options.manifests.get(registry, target.image, target.reference, withBody, clientGone.signal)
       : withBody
-        ? await options.blobs.get(registry, target.image, target.reference, clientGone.signal)
+        ? await options.blobs.get(registry, target.image, target.reference, parseRangeHeader(request.headers.range), clientGone.signal)
         : await options.blobs.head(registry, target.image, target.reference, clientGone.signal);
   reply.header('Docker-Content-Digest', served.digest);
   reply.header('Content-Type', served.contentType);
   reply.header('X-Vreg-Cache', served.cache);
   if (target.kind === 'manifest' && target.referenceKind === 'digest') reply.header('Cache-Control', 'max-age=31536000, immutable');
+  if (target.kind === 'blob') reply.header('Accept-Ranges', 'bytes');
   if (served.size !== undefined) reply.header('Content-Length', String(served.size));
+  if (served.range) {
+    reply.code(206);
+    reply.header('Content-Range', `bytes ${served.range.start}-${served.range.end}/${served.range.size ?? '*'}`);
+  }
   return reply.send(withBody ? served.body : undefined);
 }

@@ -3,6 +3,7 @@ import type { BlobStore } from '@vreg/blob-store';
 import type { FillLease } from '@vreg/fill-lease';
 import { blobLeaseKey, firstUpstreamWith, recordExistingBlob, toUpstreamTarget, type FillDeps } from '@vreg/fill';
 import type { Logger } from '@vreg/logging';
+import { satisfyRange, type RequestedRange } from '../domain/byte-range.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { FetchRequester } from './fetch-requester.ts';
 import { InFlightBlobs } from './in-flight-blobs.ts';
@@ -47,21 +48,22 @@ export class BlobService {
     return this.#inFlight.size;
   }
 
-  async get(registry: RegistryView, image: string, digest: string, signal?: AbortSignal): Promise<ServedObject> {
+  /** The blob, or with `range` the bytes it names (RANGE_INVALID when none of them exists). */
+  async get(registry: RegistryView, image: string, digest: string, range?: RequestedRange, signal?: AbortSignal): Promise<ServedObject> {
     const relativePath = relativePathOf({ kind: 'blob', image, reference: digest });
     const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
     if (entry) {
-      const read = await this.#deps.store.get(digest, signal ? { signal } : {});
-      if (read) {
+      const served = await this.#fromStore(digest, entry.contentType, entry.size, range, signal);
+      if (served) {
         this.#deps.served.record(entry.upstreamId, relativePath);
-        return { digest, contentType: entry.contentType, size: read.size, body: read.body, cache: CacheResults.hit };
+        return served;
       }
     }
     const deadline = Date.now() + this.#deps.fillTimeoutMs;
     for (;;) {
-      const stored = await this.#serveStored(registry, image, digest, signal);
+      const stored = await this.#serveStored(registry, image, digest, range, signal);
       if (stored) return stored;
-      const joined = await this.#inFlight.join(registry, image, digest);
+      const joined = await this.#inFlight.join(registry, image, digest, range);
       if (joined) return joined;
       // Another process holds the lease: wait for its commit, or for the lease to free up.
       await this.#waitForOtherFiller(digest, Math.min(deadline, Date.now() + this.#deps.leaseTtlMs * 2), signal);
@@ -87,13 +89,20 @@ export class BlobService {
    * fetched them): serve them once one of this registry's own upstreams
    * confirms it has the blob.
    */
-  async #serveStored(registry: RegistryView, image: string, digest: string, signal?: AbortSignal): Promise<ServedObject | undefined> {
+  async #serveStored(registry: RegistryView, image: string, digest: string, range: RequestedRange | undefined, signal?: AbortSignal): Promise<ServedObject | undefined> {
     const stored = await this.#deps.store.stat(digest, signal);
     if (!stored) return undefined;
     const entry = await recordExistingBlob(this.#deps.fill, registry, image, digest, stored.size, signal);
     this.#deps.catalog.remember(registry.id, entry);
-    const read = await this.#deps.store.get(digest, signal ? { signal } : {});
-    return read && { digest, contentType: entry.contentType, size: read.size, body: read.body, cache: CacheResults.hit };
+    return this.#fromStore(digest, entry.contentType, stored.size, range, signal);
+  }
+
+  /** Reads the stored blob, or its range; undefined when the store no longer has it. */
+  async #fromStore(digest: string, contentType: string, size: number, requested: RequestedRange | undefined, signal?: AbortSignal): Promise<ServedObject | undefined> {
+    const range = requested === undefined ? undefined : satisfyRange(requested, size);
+    const read = await this.#deps.store.get(digest, { ...(signal ? { signal } : {}), ...(range ? { range: { start: range.start, end: range.end } } : {}) });
+    if (!read) return undefined;
+    return { digest, contentType, size: read.size, body: read.body, cache: CacheResults.hit, ...(range ? { range } : {}) };
   }
 
   async #waitForOtherFiller(digest: string, until: number, signal?: AbortSignal): Promise<void> {

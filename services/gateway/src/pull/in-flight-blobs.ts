@@ -1,6 +1,7 @@
 import type { RegistryView } from '@vreg/contracts';
 import { blobLeaseKey, Spool, startBlobFill } from '@vreg/fill';
 import type { Lease } from '@vreg/fill-lease';
+import { satisfyRange, type RequestedRange } from '../domain/byte-range.ts';
 import { CacheResults, type ServedObject } from './served-object.ts';
 import type { BlobServiceDeps } from './blob-service.ts';
 
@@ -33,7 +34,7 @@ export class InFlightBlobs {
    * Streams the blob from the fill running here, starting one if none runs.
    * Resolves undefined when another process holds the fill lease.
    */
-  async join(registry: RegistryView, image: string, digest: string): Promise<ServedObject | undefined> {
+  async join(registry: RegistryView, image: string, digest: string, requested?: RequestedRange): Promise<ServedObject | undefined> {
     const key = `${registry.id}|${image}|${digest}`;
     let pending = this.#fills.get(key);
     const starter = pending === undefined;
@@ -50,8 +51,11 @@ export class InFlightBlobs {
     }
     const fill = await pending;
     if (!fill) return undefined;
-    const body = fill.spool.reader();
-    return { digest, contentType: fill.contentType, size: fill.size, body, cache: starter ? CacheResults.miss : CacheResults.coalesced };
+    const cache = starter ? CacheResults.miss : CacheResults.coalesced;
+    // A ranged miss still fills the whole blob once; the client gets its range from the spool.
+    const range = requested === undefined ? undefined : satisfyRange(requested, fill.size);
+    if (!range) return { digest, contentType: fill.contentType, size: fill.size, body: fill.spool.reader(), cache };
+    return { digest, contentType: fill.contentType, size: range.end - range.start + 1, body: fill.spool.reader(range), cache, range };
   }
 
   async #start(key: string, registry: RegistryView, image: string, digest: string): Promise<RunningFill | undefined> {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { SatisfiedRange } from '../domain/byte-range.ts';
 
 /** How a pull was answered, for headers, logs and metrics. */
 export const CacheResults = {
@@ -18,7 +19,9 @@ export interface ServedObject {
   contentType: string;
   /** Bytes; undefined only when an upstream sent no Content-Length. */
   size: number | undefined;
-  /** The bytes (GET); absent for HEAD. */
+  /** The bytes (GET); absent for HEAD. With `range`, only those bytes. */
   body?: Readable | Buffer;
+  /** Set when a byte range is served (206). */
+  range?: SatisfiedRange;
   cache: CacheResult;
 }

@@ -1,0 +1,70 @@
+/** Settings of a `FailureLimiter`. */
+export interface FailureLimiterOptions {
+  /** Failures a key may have in a row before it is throttled (the bucket size). */
+  burst: number;
+  /** Seconds for a full bucket to refill: one failure is forgiven every `windowSeconds / burst`. */
+  windowSeconds: number;
+  /** Keys remembered at most; the least recently failed are forgotten first. */
+  maxKeys: number;
+  now?: () => number;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+/**
+ * Throttles failed attempts per key (a client address, a username) with a
+ * token bucket: each failure takes a token, time puts them back. Successes
+ * cost nothing, so only repeated failures are throttled. State lives in the
+ * process: every gateway replica counts on its own.
+ */
+export class FailureLimiter {
+  readonly #options: Required<FailureLimiterOptions>;
+  readonly #refillPerMs: number;
+  readonly #buckets = new Map<string, Bucket>();
+
+  constructor(options: FailureLimiterOptions) {
+    this.#options = { now: Date.now, ...options };
+    this.#refillPerMs = options.burst / (options.windowSeconds * 1000);
+  }
+
+  /** Seconds until `key` may try again, or undefined when it may now. */
+  retryAfterSeconds(key: string): number | undefined {
+    const bucket = this.#current(key);
+    if (bucket === undefined || bucket.tokens >= 1) return undefined;
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / this.#refillPerMs / 1000));
+  }
+
+  /** Records one failure of `key`. */
+  fail(key: string): void {
+    const bucket = this.#current(key) ?? { tokens: this.#options.burst, updatedMs: this.#options.now() };
+    bucket.tokens = Math.max(0, bucket.tokens - 1);
+    // Re-insert so the Map's order is least-recently-failed first.
+    this.#buckets.delete(key);
+    this.#buckets.set(key, bucket);
+    while (this.#buckets.size > this.#options.maxKeys) {
+      const oldest = this.#buckets.keys().next().value as string;
+      this.#buckets.delete(oldest);
+    }
+  }
+
+  /** Number of keys remembered (for tests and metrics). */
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  #current(key: string): Bucket | undefined {
+    const bucket = this.#buckets.get(key);
+    if (bucket === undefined) return undefined;
+    const now = this.#options.now();
+    bucket.tokens = Math.min(this.#options.burst, bucket.tokens + (now - bucket.updatedMs) * this.#refillPerMs);
+    bucket.updatedMs = now;
+    if (bucket.tokens >= this.#options.burst) {
+      this.#buckets.delete(key);
+      return undefined;
+    }
+    return bucket;
+  }
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { UnauthorizedError } from '@vreg/contracts';
+import { z } from 'zod';
+import { JwsError } from './jws.ts';
+import type { TokenKeyRing } from './token-key-ring.ts';
+
+/** One grant of the token spec: `{ type: 'repository', name, actions: ['pull'] }`. */
+export const AccessEntrySchema = z.object({
+  type: z.string(),
+  name: z.string(),
+  actions: z.array(z.string()),
+});
+export type AccessEntry = z.infer<typeof AccessEntrySchema>;
+
+/** The claims of a registry token (Docker token authentication spec, "JWT token"). */
+export const RegistryTokenClaimsSchema = z.object({
+  iss: z.string(),
+  /** `access-token:<id>` for a token holder; '' for an anonymous client. */
+  sub: z.string(),
+  aud: z.union([z.string(), z.array(z.string())]),
+  /** Seconds since the epoch. */
+  exp: z.number(),
+  nbf: z.number(),
+  iat: z.number(),
+  jti: z.string(),
+  access: z.array(AccessEntrySchema),
+});
+export type RegistryTokenClaims = z.infer<typeof RegistryTokenClaimsSchema>;
+
+/** The subject of anonymous tokens. */
+export const ANONYMOUS_SUBJECT = '';
+
+export interface RegistryTokensOptions {
+  /** `iss` of issued tokens; only tokens with this issuer are accepted. */
+  issuer: string;
+  /** `aud`: the service name of the challenge; only tokens for it are accepted. */
+  service: string;
+  /** Lifetime of an issued token. */
+  ttlSeconds: number;
+  /** Clock difference tolerated between replicas for `nbf`/`iat`. Default 30. */
+  leewaySeconds?: number;
+  now?: () => number;
+}
+
+/** An issued token as the token endpoint answers it. */
+export interface IssuedToken {
+  token: string;
+  expiresIn: number;
+  /** ISO-8601. */
+  issuedAt: string;
+}
+
+/**
+ * Issues and checks the short-lived registry tokens (JWT, EdDSA) clients
+ * present on `/v2`. A token carries only the access it grants; checking one
+ * needs the key ring alone, never the catalog.
+ */
+export class RegistryTokens {
+  readonly #keys: TokenKeyRing;
+  readonly #options: Required<RegistryTokensOptions>;
+
+  constructor(keys: TokenKeyRing, options: RegistryTokensOptions) {
+    this.#keys = keys;
+    this.#options = { leewaySeconds: 30, now: Date.now, ...options };
+  }
+
+  get service(): string {
+    return this.#options.service;
+  }
+
+  issue(subject: string, access: readonly AccessEntry[]): IssuedToken {
+    const nowMs = this.#options.now();
+    const iat = Math.floor(nowMs / 1000);
+    const claims: RegistryTokenClaims = {
+      iss: this.#options.issuer,
+      sub: subject,
+      aud: this.#options.service,
+      exp: iat + this.#options.ttlSeconds,
+      nbf: iat,
+      iat,
+      jti: randomBytes(16).toString('base64url'),
+      access: access.map((a) => ({ type: a.type, name: a.name, actions: [...a.actions] })),
+    };
+    return { token: this.#keys.sign(claims), expiresIn: this.#options.ttlSeconds, issuedAt: new Date(iat * 1000).toISOString() };
+  }
+
+  /**
+   * The claims of a token this service's keys signed for this service and
+   * issuer, inside its lifetime.
+   * @throws UnauthorizedError (detail `invalid_token`) for anything else
+   */
+  verify(token: string): RegistryTokenClaims {
+    const refused = (reason: string) => new UnauthorizedError('the registry token is not valid', { reason });
+    let payload: Record<string, unknown>;
+    try {
+      payload = this.#keys.verify(token);
+    } catch (err) {
+      throw refused(err instanceof JwsError ? err.message : 'unreadable');
+    }
+    const parsed = RegistryTokenClaimsSchema.safeParse(payload);
+    if (!parsed.success) throw refused('claims malformed');
+    const claims = parsed.data;
+    const now = this.#options.now() / 1000;
+    const leeway = this.#options.leewaySeconds;
+    if (claims.iss !== this.#options.issuer) throw refused('issuer');
+    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!audiences.includes(this.#options.service)) throw refused('audience');
+    if (claims.exp <= now) throw refused('expired');
+    if (claims.nbf > now + leeway || claims.iat > now + leeway) throw refused('not yet valid');
+    return claims;
+  }
+}
+
+/** True when the claims grant `action` on repository `name`. */
+export function grants(claims: Pick<RegistryTokenClaims, 'access'>, name: string, action: string): boolean {
+  return claims.access.some((a) => a.type === 'repository' && a.name === name && a.actions.includes(action));
+}
