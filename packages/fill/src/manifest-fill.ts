@@ -22,17 +22,28 @@ export interface FilledManifest {
  * the upstream's Docker-Content-Digest when one is sent. Wrong bytes count as
  * that upstream failing, so the next one is tried.
  */
+export interface ManifestFillOptions {
+  /** Media types the client accepts, forwarded to the upstream; the standard list when absent. */
+  accept?: readonly string[];
+  /** Record the tag entry too (default). Off for a variant fetched for one client's narrower Accept. */
+  recordTag?: boolean;
+}
+
 export async function fillManifest(
   deps: FillDeps,
   registry: RegistryView,
   image: string,
   reference: string,
   signal?: AbortSignal,
+  options: ManifestFillOptions = {},
 ): Promise<FilledManifest> {
   const { upstream, value } = await firstUpstreamWith(
     registry.upstreams,
     async (u) => {
-      const res = await deps.upstreams.getManifest(toUpstreamTarget(u, deps.secrets), image, reference, signal ? { signal } : {});
+      const res = await deps.upstreams.getManifest(toUpstreamTarget(u, deps.secrets), image, reference, {
+        ...(signal ? { signal } : {}),
+        ...(options.accept ? { accept: [...options.accept] } : {}),
+      });
       if (res === undefined) return undefined;
       const bytes = await readBounded(res.body, deps.manifestMaxBytes);
       const digest = verifiedManifestDigest(reference, bytes, res.dockerContentDigest);
@@ -46,7 +57,7 @@ export async function fillManifest(
   const checkedAt = new Date().toISOString();
   const base = { upstreamId: upstream.id, digest: value.digest, contentType: value.contentType, size: value.bytes.length, upstreamCheckedAt: checkedAt, ...(value.etag ? { upstreamEtag: value.etag } : {}) };
   const entries: CacheEntryView[] = [{ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference: value.digest }) }];
-  if (!isDigest(reference)) entries.unshift({ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference }) });
+  if (!isDigest(reference) && options.recordTag !== false) entries.unshift({ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference }) });
   try {
     await publishStored(deps.bus, registry.id, entries, new Date());
   } catch (err) {

@@ -56,6 +56,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     leases: deps.leases,
     holderId,
     leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
+    negativeCacheMs: config.VREG_NEGATIVE_CACHE_MS,
   });
   const blobs = new BlobService({
     fill,

@@ -23,6 +23,8 @@ export const GatewayPullEnv = {
   VREG_CATALOG_TIMEOUT_MS: intFrom(100, 60_000).default(2_000),
   /** Cache entries remembered in process (digest entries forever, tags briefly). */
   VREG_CATALOG_CACHE_ENTRIES: intFrom(100, 10_000_000).default(100_000),
+  /** How long an upstream "no such manifest" is remembered; 0 = off. */
+  VREG_NEGATIVE_CACHE_MS: intFrom(0, 3_600_000).default(30_000),
   VREG_TAG_CACHE_MS: intFrom(0, 600_000).default(1_000),
   VREG_REGISTRY_CACHE_MS: intFrom(0, 600_000).default(5_000),
 };

@@ -5,6 +5,7 @@ import type { BlobService } from '../pull/blob-service.ts';
 import type { ManifestService } from '../pull/manifest-service.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import { ociErrorHandler } from './oci-error-handler.ts';
+import { parseAccept } from '../domain/accept-list.ts';
 import { parseRangeHeader } from '../domain/byte-range.ts';
 
 export interface V2RoutesOptions {
@@ -66,7 +67,7 @@ async function pull(options: V2RoutesOptions, request: FastifyRequest<{ Params: 
   });
   const served =
     target.kind === 'manifest'
-      ? await options.manifests.get(registry, target.image, target.reference, withBody, clientGone.signal)
+      ? await options.manifests.get(registry, target.image, target.reference, withBody, parseAccept(request.headers.accept), clientGone.signal)
       : withBody
         ? await options.blobs.get(registry, target.image, target.reference, parseRangeHeader(request.headers.range), clientGone.signal)
         : await options.blobs.head(registry, target.image, target.reference, clientGone.signal);

@@ -1,16 +1,19 @@
-import { relativePathOf, type CacheEntryView, type RegistryView } from '@vreg/contracts';
+import { ErrorCodes, ManifestUnknownError, hasCode, relativePathOf, type CacheEntryView, type RegistryView } from '@vreg/contracts';
 import type { BlobStore } from '@vreg/blob-store';
-import { fillManifest, manifestLeaseKey, publishStored, toUpstreamTarget, type FillDeps, type FilledManifest } from '@vreg/fill';
-import { isDigest } from '@vreg/oci';
+import { fillManifest, manifestLeaseKey, type FillDeps, type FilledManifest } from '@vreg/fill';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
+import { isDigest } from '@vreg/oci';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
+import { accepts } from '../domain/accept-list.ts';
+import { LruCache } from '../domain/lru-cache.ts';
 import { isTagEntryFresh } from '../domain/tag-freshness.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { FetchRequester } from './fetch-requester.ts';
 import type { ServedBatcher } from './served-batcher.ts';
 import { CacheResults, type ServedObject } from './served-object.ts';
 import { SingleFlight } from './single-flight.ts';
+import { TagRevalidator } from './tag-revalidator.ts';
 
 export interface ManifestServiceDeps {
   fill: FillDeps;
@@ -25,79 +28,101 @@ export interface ManifestServiceDeps {
   leases: FillLease;
   holderId: string;
   leaseTtlMs: number;
+  /** How long an upstream "no such manifest" is remembered, ms; 0 turns the negative cache off. */
+  negativeCacheMs: number;
 }
 
 /**
  * Manifests by tag or digest: from the cache when present (tags revalidated
- * once their upstream's validity ran out), else filled from the first
- * upstream that has them. Manifests are small and bounded, so they are
+ * once their upstream's validity ran out, served stale when the upstream
+ * fails), else filled from the first upstream that has them, with the
+ * client's Accept forwarded. Manifests are small and bounded, so they are
  * handled whole; blobs never are.
  */
 export class ManifestService {
   readonly #deps: ManifestServiceDeps;
   readonly #fills = new SingleFlight<FilledManifest>();
+  readonly #unknown = new LruCache<string, true>(10_000);
+  readonly #revalidator: TagRevalidator;
 
   constructor(deps: ManifestServiceDeps) {
     this.#deps = deps;
+    this.#revalidator = new TagRevalidator(deps);
   }
 
-  async get(registry: RegistryView, image: string, reference: string, withBody: boolean, signal?: AbortSignal): Promise<ServedObject> {
+  /**
+   * @param accept media types the client accepts; undefined for anything.
+   * @throws MANIFEST_UNKNOWN when no upstream has it, or none in a type the client accepts.
+   */
+  async get(registry: RegistryView, image: string, reference: string, withBody: boolean, accept: readonly string[] | undefined, signal?: AbortSignal): Promise<ServedObject> {
     const relativePath = relativePathOf({ kind: 'manifest', image, reference });
     const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
+    if (entry && !accepts(accept, entry.contentType)) return this.#variant(registry, image, reference, withBody, accept);
     if (entry) {
-      const cached = await this.#fromCache(registry, image, reference, entry, withBody, signal);
-      if (cached) return cached;
+      const upstream = registry.upstreams.find((u) => u.id === entry.upstreamId);
+      let cache: ServedObject['cache'] = CacheResults.hit;
+      if (!isDigest(reference) && !isTagEntryFresh(entry, upstream, new Date())) {
+        const outcome = await this.#revalidator.revalidate(registry, image, reference, entry, accept, signal);
+        if (outcome === 'failed') cache = CacheResults.stale;
+        if (outcome === 'changed') return this.#refill(registry, image, reference, withBody, accept, entry, signal);
+      }
+      const served = await this.#fromStore(entry, withBody, cache, signal);
+      if (served) return served;
     }
-    const filled = await this.#fill(registry, image, reference);
-    return { digest: filled.digest, contentType: filled.contentType, size: filled.bytes.length, cache: CacheResults.miss, ...(withBody ? { body: filled.bytes } : {}) };
+    return this.#served(await this.#fill(registry, image, reference, accept, true), withBody, CacheResults.miss);
   }
 
-  async #fromCache(registry: RegistryView, image: string, reference: string, entry: CacheEntryView, withBody: boolean, signal?: AbortSignal): Promise<ServedObject | undefined> {
-    let cache: ServedObject['cache'] = CacheResults.hit;
-    const upstream = registry.upstreams.find((u) => u.id === entry.upstreamId);
-    if (!isDigest(reference) && !isTagEntryFresh(entry, upstream, new Date())) {
-      const outcome = await this.#revalidate(registry, image, reference, entry, signal);
-      if (outcome === 'changed') return undefined;
-      if (outcome === 'failed') cache = CacheResults.stale;
+  /** The tag moved upstream: fetch the new manifest, or serve the old one if the upstream fails meanwhile. */
+  async #refill(registry: RegistryView, image: string, reference: string, withBody: boolean, accept: readonly string[] | undefined, entry: CacheEntryView, signal?: AbortSignal): Promise<ServedObject> {
+    try {
+      return this.#served(await this.#fill(registry, image, reference, accept, true), withBody, CacheResults.miss);
+    } catch (err) {
+      if (hasCode(err, ErrorCodes.manifestUnknown)) throw err;
+      const stale = await this.#fromStore(entry, withBody, CacheResults.stale, signal);
+      if (stale) return stale;
+      throw err;
     }
+  }
+
+  /** A client whose Accept excludes the cached type gets the variant it accepts, or MANIFEST_UNKNOWN. */
+  async #variant(registry: RegistryView, image: string, reference: string, withBody: boolean, accept: readonly string[] | undefined): Promise<ServedObject> {
+    const filled = await this.#fill(registry, image, reference, accept, false);
+    if (!accepts(accept, filled.contentType)) throw new ManifestUnknownError('no upstream has this manifest in a media type the client accepts', { name: image, reference });
+    return this.#served(filled, withBody, CacheResults.miss);
+  }
+
+  async #fromStore(entry: CacheEntryView, withBody: boolean, cache: ServedObject['cache'], signal?: AbortSignal): Promise<ServedObject | undefined> {
     const read = withBody ? await this.#deps.store.get(entry.digest, signal ? { signal } : {}) : undefined;
     if (withBody && read === undefined) return undefined; // recorded but gone from the store: fill again
     if (withBody) this.#deps.served.record(entry.upstreamId, entry.relativePath);
     return { digest: entry.digest, contentType: entry.contentType, size: entry.size, cache, ...(read ? { body: read.body } : {}) };
   }
 
-  /**
-   * Asks the entry's upstream, with a HEAD, whether the tag still points at
-   * the cached digest. Unchanged → only the checked-at time moves. Any
-   * upstream trouble → serve the cached copy (stale-if-error).
-   */
-  async #revalidate(registry: RegistryView, image: string, reference: string, entry: CacheEntryView, signal?: AbortSignal): Promise<'unchanged' | 'changed' | 'failed'> {
-    const upstream = registry.upstreams.find((u) => u.id === entry.upstreamId);
-    if (!upstream) return 'changed';
-    try {
-      const head = await this.#deps.upstreams.headManifest(toUpstreamTarget(upstream, this.#deps.fill.secrets), image, reference, signal ? { signal } : {});
-      if (head === undefined || head.dockerContentDigest !== entry.digest) return 'changed';
-      const touched: CacheEntryView = { ...entry, upstreamCheckedAt: new Date().toISOString() };
-      this.#deps.catalog.remember(registry.id, touched);
-      await publishStored(this.#deps.fill.bus, registry.id, [touched], new Date()).catch((err: Error) =>
-        this.#deps.logger.warn({ err: err.message }, 'publishing the revalidated entry failed'),
-      );
-      return 'unchanged';
-    } catch (err) {
-      this.#deps.logger.warn({ registryId: registry.id, upstreamId: upstream.id, code: (err as { code?: string }).code }, 'tag revalidation failed: serving the cached manifest');
-      return 'failed';
-    }
+  #served(filled: FilledManifest, withBody: boolean, cache: ServedObject['cache']): ServedObject {
+    return { digest: filled.digest, contentType: filled.contentType, size: filled.bytes.length, cache, ...(withBody ? { body: filled.bytes } : {}) };
   }
 
-  #fill(registry: RegistryView, image: string, reference: string): Promise<FilledManifest> {
-    return this.#fills.run(`${registry.id}/${image}/${reference}`, async () => {
+  #fill(registry: RegistryView, image: string, reference: string, accept: readonly string[] | undefined, recordTag: boolean): Promise<FilledManifest> {
+    const key = `${registry.id}/${image}/${reference}|${accept?.join(',') ?? '*'}|${recordTag}`;
+    const unknownKey = `${registry.id}/${image}/${reference}`;
+    if (this.#unknown.get(unknownKey)?.fresh) {
+      return Promise.reject(new ManifestUnknownError('manifest unknown to every upstream of this registry (remembered)', { name: image, reference }));
+    }
+    return this.#fills.run(key, async () => {
       // Manifests are small: fill even without the lease; holding it only tells the fetcher to wait.
       const lease = await this.#deps.leases.acquire(manifestLeaseKey(registry.id, image, reference), this.#deps.leaseTtlMs, this.#deps.holderId);
       try {
         await this.#deps.fetches.request(registry.id, { kind: 'manifest', image, reference });
-        const filled = await fillManifest(this.#deps.fill, registry, image, reference, AbortSignal.timeout(this.#deps.fillTimeoutMs));
+        const filled = await fillManifest(this.#deps.fill, registry, image, reference, AbortSignal.timeout(this.#deps.fillTimeoutMs), {
+          ...(accept ? { accept } : {}),
+          recordTag,
+        });
         for (const e of filled.entries) this.#deps.catalog.remember(registry.id, e);
         return filled;
+      } catch (err) {
+        // A broken deployment asking for a missing tag must not hammer the upstream.
+        if (hasCode(err, ErrorCodes.manifestUnknown) && this.#deps.negativeCacheMs > 0) this.#unknown.set(unknownKey, true, this.#deps.negativeCacheMs);
+        throw err;
       } finally {
         await lease?.release();
       }
