@@ -209,6 +209,32 @@ install_moto() {
   report moto_server "installed ($found) in $(vreg_elapsed "$t0")s"
 }
 
+# ---- real clients: crane and oras (Go) ------------------------------------
+
+# install_go_client NAME MODULE VERSION VERSION-ARGS: go install MODULE@VERSION
+# into the cache unless a binary reporting VERSION is there already.
+install_go_client() {
+  local name="$1" module="$2" version="$3" found t0 tmp log out
+  shift 3
+  if [[ -x "$VREG_CACHE_BIN/$name" ]]; then
+    out="$("$VREG_CACHE_BIN/$name" "$@" 2>&1)" || true
+    if [[ "$out" == *"${version#v}"* ]]; then
+      report "$name" "present ($VREG_CACHE_BIN/$name, $version)"
+      return
+    fi
+  fi
+  require_go "$name"
+  t0="$(vreg_now)"
+  new_build_dir
+  log="$VREG_TEST_CACHE/logs/$name-build.log"
+  run_logged "building $name $version" "$log" env GOBIN="$tmp" go install "$module@$version"
+  mv -f "$tmp/$name" "$VREG_CACHE_BIN/$name"
+  report "$name" "installed $version in $(vreg_elapsed "$t0")s"
+}
+
+install_go_client crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION" version
+install_go_client oras oras.land/oras/cmd/oras "$ORAS_VERSION" version
+
 if [[ "${VREG_TEST_ONLY_REGISTRIES:-}" != 1 ]]; then
   install_nats
   install_ferretdb
