@@ -10,13 +10,17 @@
 //
 // Development (`npm start`, `npm test`) keeps running the TypeScript with tsx;
 // this is only for images and for anyone who wants plain JS.
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+//
+//   node deploy/build.mjs [--outdir DIR]   (default: dist)
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist');
+const { values: args } = parseArgs({ options: { outdir: { type: 'string', default: join(root, 'dist') } } });
+const out = resolve(args.outdir);
 // esbuild is not a direct dependency: resolve it from tsx, which pins it.
 const requireFromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx/package.json'));
 const esbuild = requireFromTsx('esbuild');
@@ -33,6 +37,13 @@ const ENTRIES = {
   embedded: 'src/main.ts',
 };
 
+// The output directory is emptied first: refuse anything that is not a previous build.
+const previous = await readFile(join(out, 'package.json'), 'utf8').then((t) => JSON.parse(t).name, () => undefined);
+const isEmptyOrAbsent = await readdir(out).then((e) => e.length === 0, () => true);
+if (root.startsWith(out) || (!isEmptyOrAbsent && previous !== 'vreg-dist')) {
+  console.error(`build: ${out} is not empty and not a previous build output; refusing to replace it`);
+  process.exit(1);
+}
 await rm(out, { recursive: true, force: true });
 const result = await esbuild.build({
   absWorkingDir: root,
@@ -104,4 +115,4 @@ for (const name of NATIVE) await copyPackage(name, root);
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith('.mjs'))
   .reduce((sum, [, o]) => sum + o.bytes, 0);
-console.log(`dist/: ${Object.keys(ENTRIES).join(', ')} (${(bytes / 1048576).toFixed(1)} MiB of JS); native: ${[...copied].join(', ')}`);
+console.log(`${out}: ${Object.keys(ENTRIES).join(', ')} (${(bytes / 1048576).toFixed(1)} MiB of JS); native: ${[...copied].join(', ')}`);
