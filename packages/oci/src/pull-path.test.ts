@@ -17,7 +17,7 @@ describe('parsePullPath', () => {
   });
 
   it('reads a manifest and a blob by digest', () => {
-    expect(parsePullPath(`library/alpine/manifests/${D}`).referenceKind).toBe('digest');
+    expect(parsePullPath(`library/alpine/manifests/${D}`)).toMatchObject({ referenceKind: 'digest' });
     expect(parsePullPath(`library/alpine/blobs/${D}`)).toMatchObject({ kind: 'blob', image: 'library/alpine', reference: D });
   });
 
@@ -37,6 +37,12 @@ describe('parsePullPath', () => {
   it('answers NAME_INVALID for an invalid tag', () => {
     expect(codeOf(() => parsePullPath('library/alpine/manifests/.hidden'))).toBe('NAME_INVALID');
     expect(codeOf(() => parsePullPath(`library/alpine/manifests/${'t'.repeat(129)}`))).toBe('NAME_INVALID');
+  });
+
+  it('reads tag lists and referrers', () => {
+    expect(parsePullPath('team/app/api/tags/list')).toEqual({ kind: 'tags', image: 'team/app/api' });
+    expect(parsePullPath(`library/a/referrers/${D}`)).toEqual({ kind: 'referrers', image: 'library/a', digest: D });
+    expect(codeOf(() => parsePullPath('library/a/referrers/nope'))).toBe('DIGEST_INVALID');
   });
 
   it('answers UNSUPPORTED for uploads', () => {

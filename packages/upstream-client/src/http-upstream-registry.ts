@@ -6,7 +6,7 @@ import { guardBody } from './guard-body.ts';
 import { UpstreamAuthenticator } from './upstream-authenticator.ts';
 import type { AuthScope } from './upstream-authenticator.ts';
 import { toUpstreamHead } from './upstream-head.ts';
-import { buildObjectUrl, parseBaseUrl, pullScope } from './upstream-url.ts';
+import { buildListingUrl, buildObjectUrl, parseBaseUrl, pullScope } from './upstream-url.ts';
 import type { ObjectKind } from './upstream-url.ts';
 import type {
   BlobRequestOptions,
@@ -106,6 +106,21 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
     return res === undefined ? undefined : toHead(res);
   }
 
+  /** {@inheritDoc UpstreamRegistry.getTagList} */
+  async getTagList(target: UpstreamTarget, image: string, query: { n?: number; last?: string }, opts: HeadRequestOptions = {}): Promise<UpstreamResponse | undefined> {
+    const baseUrl = parseBaseUrl(target.url);
+    const res = await this.#fetchUrl('GET', target, baseUrl, image, buildListingUrl(baseUrl, image, { kind: 'tags', ...query }), { accept: 'application/json' }, opts.signal);
+    return res === undefined ? undefined : toResponse(res, opts.signal);
+  }
+
+  /** {@inheritDoc UpstreamRegistry.getReferrers} */
+  async getReferrers(target: UpstreamTarget, image: string, digest: string, query: { artifactType?: string }, opts: HeadRequestOptions = {}): Promise<UpstreamResponse | undefined> {
+    const baseUrl = parseBaseUrl(target.url);
+    const url = buildListingUrl(baseUrl, image, { kind: 'referrers', digest, ...query });
+    const res = await this.#fetchUrl('GET', target, baseUrl, image, url, { accept: 'application/vnd.oci.image.index.v1+json' }, opts.signal);
+    return res === undefined ? undefined : toResponse(res, opts.signal);
+  }
+
   /** Closes the connection pool once in-flight requests finish. */
   close(): Promise<void> {
     return this.#agent.close();
@@ -125,7 +140,19 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
     signal: AbortSignal | undefined,
   ): Promise<SentResponse | undefined> {
     const baseUrl = parseBaseUrl(target.url);
-    const url = buildObjectUrl(baseUrl, image, kind, reference);
+    return this.#fetchUrl(method, target, baseUrl, image, buildObjectUrl(baseUrl, image, kind, reference), extraHeaders, signal);
+  }
+
+  /** {@link #fetch} for any URL inside `image`'s repository. */
+  async #fetchUrl(
+    method: 'GET' | 'HEAD',
+    target: UpstreamTarget,
+    baseUrl: URL,
+    image: string,
+    url: URL,
+    extraHeaders: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<SentResponse | undefined> {
     const auth: AuthScope = { target, baseUrl, scope: pullScope(image) };
     let authorization = this.#auth.cachedAuthorization(auth);
     for (let challenged = false; ; challenged = true) {

@@ -154,4 +154,17 @@ export interface UpstreamRegistry {
     digest: string,
     opts?: HeadRequestOptions,
   ): Promise<UpstreamHead | undefined>;
+
+  /**
+   * `GET /v2/<image>/tags/list` with the spec's `n`/`last` pagination; the
+   * upstream's `Link` header is in `headers.link`.
+   * @returns undefined when the upstream does not know the repository (404)
+   */
+  getTagList(target: UpstreamTarget, image: string, query: { n?: number; last?: string }, opts?: HeadRequestOptions): Promise<UpstreamResponse | undefined>;
+
+  /**
+   * `GET /v2/<image>/referrers/<digest>` (OCI 1.1), optionally filtered by `artifactType`.
+   * @returns undefined on 404: the upstream has no referrers API (use the tag schema fallback)
+   */
+  getReferrers(target: UpstreamTarget, image: string, digest: string, query: { artifactType?: string }, opts?: HeadRequestOptions): Promise<UpstreamResponse | undefined>;
 }

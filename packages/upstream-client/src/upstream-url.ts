@@ -46,3 +46,28 @@ export function buildObjectUrl(base: URL, image: string, kind: ObjectKind, refer
 export function pullScope(image: string): string {
   return `repository:${image}:pull`;
 }
+
+/**
+ * `<base>/v2/<image>/tags/list?n=&last=` or `<base>/v2/<image>/referrers/<digest>?artifactType=`.
+ * @throws TypeError when the name, digest or a query value is invalid
+ */
+export function buildListingUrl(base: URL, image: string, listing: { kind: 'tags'; n?: number; last?: string } | { kind: 'referrers'; digest: string; artifactType?: string }): URL {
+  if (image.length > 255 || !NAME.test(image)) throw new TypeError(`invalid repository name: ${JSON.stringify(image.slice(0, 300))}`);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  if (listing.kind === 'tags') {
+    const url = new URL(`${base.origin}${prefix}/v2/${image}/tags/list`);
+    if (listing.n !== undefined) {
+      if (!Number.isSafeInteger(listing.n) || listing.n < 0) throw new TypeError('invalid n');
+      url.searchParams.set('n', String(listing.n));
+    }
+    if (listing.last !== undefined) {
+      if (!TAG.test(listing.last)) throw new TypeError('invalid last');
+      url.searchParams.set('last', listing.last);
+    }
+    return url;
+  }
+  if (!DIGEST.test(listing.digest)) throw new TypeError(`invalid digest: ${JSON.stringify(listing.digest.slice(0, 300))}`);
+  const url = new URL(`${base.origin}${prefix}/v2/${image}/referrers/${listing.digest}`);
+  if (listing.artifactType !== undefined) url.searchParams.set('artifactType', listing.artifactType);
+  return url;
+}

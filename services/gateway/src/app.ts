@@ -12,6 +12,7 @@ import type { GatewayPullConfig } from './config.ts';
 import { v2Routes } from './http/v2-routes.ts';
 import { BlobService } from './pull/blob-service.ts';
 import { FetchRequester } from './pull/fetch-requester.ts';
+import { ListingService } from './pull/listing-service.ts';
 import { ManifestService } from './pull/manifest-service.ts';
 import { ServedBatcher } from './pull/served-batcher.ts';
 
@@ -72,8 +73,9 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     spoolDir: config.VREG_SPOOL_DIR,
     waitPollMs: config.VREG_FILL_WAIT_POLL_MS,
   });
+  const listings = new ListingService({ fill, manifests });
   const routes: FastifyPluginAsync = async (app) => {
-    await app.register(v2Routes, { catalog, manifests, blobs });
+    await app.register(v2Routes, { catalog, manifests, blobs, listings });
   };
   return { routes, stop: () => served.stop() };
 }

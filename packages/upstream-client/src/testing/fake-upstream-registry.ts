@@ -16,6 +16,10 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
   readonly calls: string[] = [];
   /** Pause between 64 KiB body chunks, ms: a slow upstream keeps fills open. */
   chunkDelayMs = 0;
+  /** When set, every request fails with it (an upstream down or rate-limiting). */
+  failWith: Error | undefined;
+  /** The Accept list of each manifest request, in order. */
+  readonly acceptsSeen: Array<string[] | undefined> = [];
 
   addManifest(url: string, image: string, tag: string, bytes: Buffer, contentType: string): string {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -34,26 +38,32 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
     return this.calls.filter((c) => c.startsWith(prefix)).length;
   }
 
-  async getManifest(t: UpstreamTarget, image: string, reference: string): Promise<UpstreamResponse | undefined> {
+  async getManifest(t: UpstreamTarget, image: string, reference: string, opts?: { accept?: string[] }): Promise<UpstreamResponse | undefined> {
     this.calls.push(`GET manifest ${image}:${reference}`);
+    this.acceptsSeen.push(opts?.accept);
+    if (this.failWith) throw this.failWith;
     const o = this.manifests.get(`${t.url}|${image}|${reference}`);
     return o && this.#response(o, true);
   }
 
-  async headManifest(t: UpstreamTarget, image: string, reference: string): Promise<UpstreamHead | undefined> {
+  async headManifest(t: UpstreamTarget, image: string, reference: string, opts?: { accept?: string[] }): Promise<UpstreamHead | undefined> {
     this.calls.push(`HEAD manifest ${image}:${reference}`);
+    this.acceptsSeen.push(opts?.accept);
+    if (this.failWith) throw this.failWith;
     const o = this.manifests.get(`${t.url}|${image}|${reference}`);
     return o && { contentType: o.contentType, contentLength: o.bytes.length, dockerContentDigest: digestOf(o.bytes), headers: {} };
   }
 
   async getBlob(t: UpstreamTarget, image: string, digest: string): Promise<UpstreamResponse | undefined> {
     this.calls.push(`GET blob ${digest}`);
+    if (this.failWith) throw this.failWith;
     const o = this.blobs.get(`${t.url}|${image}|${digest}`);
     return o && this.#response(o, false);
   }
 
   async headBlob(t: UpstreamTarget, image: string, digest: string): Promise<UpstreamHead | undefined> {
     this.calls.push(`HEAD blob ${digest}`);
+    if (this.failWith) throw this.failWith;
     const o = this.blobs.get(`${t.url}|${image}|${digest}`);
     return o && { contentType: o.contentType, contentLength: o.bytes.length, headers: {} };
   }
@@ -63,6 +73,23 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
       if (this.chunkDelayMs > 0) await sleep(this.chunkDelayMs);
       yield chunk;
     }
+  }
+
+  /** Tags per `url|image`, served by getTagList. */
+  readonly tags = new Map<string, string[]>();
+
+  async getTagList(t: UpstreamTarget, image: string): Promise<UpstreamResponse | undefined> {
+    this.calls.push(`GET tags ${image}`);
+    if (this.failWith) throw this.failWith;
+    const tags = this.tags.get(`${t.url}|${image}`);
+    return tags && { status: 200, body: Readable.from([Buffer.from(JSON.stringify({ name: image, tags }))]), contentType: 'application/json', headers: {} };
+  }
+
+  /** Like a registry without the referrers API: always 404. */
+  async getReferrers(_t: UpstreamTarget, image: string, digest: string): Promise<UpstreamResponse | undefined> {
+    this.calls.push(`GET referrers ${image}@${digest}`);
+    if (this.failWith) throw this.failWith;
+    return undefined;
   }
 
   #response(o: StoredObject, manifest: boolean): UpstreamResponse {

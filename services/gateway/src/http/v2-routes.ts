@@ -2,8 +2,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { NameInvalidError, UnsupportedError } from '@vreg/contracts';
 import { assertRegistryId, parsePullPath } from '@vreg/oci';
 import type { BlobService } from '../pull/blob-service.ts';
+import type { ListingService } from '../pull/listing-service.ts';
 import type { ManifestService } from '../pull/manifest-service.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
+import { replyListing } from './listing-reply.ts';
 import { ociErrorHandler } from './oci-error-handler.ts';
 import { parseAccept } from '../domain/accept-list.ts';
 import { parseRangeHeader } from '../domain/byte-range.ts';
@@ -12,6 +14,7 @@ export interface V2RoutesOptions {
   catalog: CatalogClient;
   manifests: ManifestService;
   blobs: BlobService;
+  listings: ListingService;
 }
 
 const PULL_URL = '/virtual_registries/containers/:registryId/*';
@@ -60,6 +63,7 @@ async function pull(options: V2RoutesOptions, request: FastifyRequest<{ Params: 
   assertRegistryId(registryId);
   const target = parsePullPath(request.params['*']);
   const registry = await options.catalog.resolveRegistry(registryId);
+  if (target.kind === 'tags' || target.kind === 'referrers') return replyListing(options.listings, target, registry, request, reply);
   const withBody = request.method === 'GET';
   const clientGone = new AbortController();
   reply.raw.on('close', () => {
