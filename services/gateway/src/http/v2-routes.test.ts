@@ -112,7 +112,7 @@ describe('the pull API', () => {
     ['/v2/virtual_registries/containers/1/UPPER/manifests/latest', 400, 'NAME_INVALID'],
     ['/v2/virtual_registries/containers/1/a/%2e%2e/manifests/latest', 400, 'NAME_INVALID'],
     ['/v2/virtual_registries/containers/1/library/x/blobs/sha256:123', 400, 'DIGEST_INVALID'],
-    ['/v2/virtual_registries/containers/1/library/x/tags/list', 405, 'UNSUPPORTED'],
+    ['/v2/virtual_registries/containers/1/library/none/tags/list', 404, 'NAME_UNKNOWN'],
     ['/v2/anything/else', 404, 'NAME_UNKNOWN'],
   ])('answers GET %s with %i %s', async (url, status, code) => {
     h = await gatewayHarness(registries);
