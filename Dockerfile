@@ -8,6 +8,9 @@
 #          (better-sqlite3, for embedded mode). No npm, no node_modules tree,
 #          no compiler. Runs as uid 10001, writes nothing outside /tmp and
 #          VREG_DATA_DIR, so it runs with a read-only root filesystem.
+#          /data (embedded mode) and /spool (the gateway's VREG_SPOOL_DIR in
+#          compose and Helm) belong to uid 10001, so a volume mounted there
+#          starts writable.
 #
 #   docker build -t vreg .
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -54,8 +57,8 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* /usr/local/bin/yarn /usr/local/bin/yarnpkg \
  && groupadd --system --gid 10001 vreg \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin vreg \
- && mkdir -p /data \
- && chown 10001:10001 /data
+ && mkdir -p /data /spool \
+ && chown 10001:10001 /data /spool
 # Code owned by root and not writable by the service user.
 COPY --from=build /src/dist/ /app/
 WORKDIR /app

@@ -152,6 +152,12 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('spools gateway fills to a volume of each replica, not to the /tmp tmpfs', () => {
+    expect(envOf('gateway').VREG_SPOOL_DIR).toBe('/spool');
+    expect(service('gateway').volumes).toContainEqual(expect.objectContaining({ type: 'volume', target: '/spool' }));
+    expect(service('gateway').volumes?.find((v) => v.target === '/spool')?.source ?? '').toBe('');
+  });
+
   it('health-checks every long-running service except the two distroless tracing images', () => {
     const unchecked = Object.entries(project.services)
       .filter(([, s]) => s.restart !== 'no' && (!s.healthcheck?.test?.length || s.healthcheck.disable))
