@@ -23,8 +23,8 @@ const sh = async (cmd: string, args: string[], cwd?: string): Promise<string> =>
 
 /**
  * Real clients besides skopeo pull through the gateway: crane
- * (go-containerregistry, what ko and many CI tools use) and oras (OCI
- * artifacts and their referrers). The upstream sits behind a counting proxy
+ * (go-containerregistry, what ko and many CI tools use), oras (OCI
+ * artifacts and their referrers) and podman. The upstream sits behind a counting proxy
  * so the cache's promises are proven by upstream request counts.
  */
 describe('real clients through the gateway (embedded mode)', () => {
@@ -87,6 +87,17 @@ describe('real clients through the gateway (embedded mode)', () => {
     const subject = (await sh('crane', ['digest', '--insecure', `${upstreamHost}/${artifact}:v1`])).trim();
     expect(counted.count('GET', `/${artifact}/referrers/${subject}`)).toBe(1);
     expect(counted.count('GET', `/${artifact}/manifests/${subject.replace(':', '-')}`)).toBe(1);
+  });
+
+  it('podman pulls an image through the gateway with the same image id and digest as a direct pull', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'podman-'));
+    // vfs storage under a temp root: no daemon, no overlay mounts, nothing shared with the machine.
+    const podman = (args: string[]): Promise<string> => sh('podman', ['--storage-driver=vfs', '--root', join(store, 'root'), '--runroot', join(store, 'run'), ...args]);
+    const directId = (await podman(['pull', '-q', '--tls-verify=false', `${upstreamHost}/library/busybox:latest`])).trim();
+    const throughId = (await podman(['pull', '-q', '--tls-verify=false', `${repo('library/busybox')}:latest`])).trim();
+    expect(throughId).toBe(directId);
+    const digest = (await podman(['image', 'inspect', '--format', '{{.Digest}}', `${repo('library/busybox')}:latest`])).trim();
+    expect(digest).toBe((await sh('crane', ['digest', '--insecure', `${upstreamHost}/library/busybox:latest`])).trim());
   });
 
   it('remembers an unknown tag: three pulls, one upstream request', async () => {
