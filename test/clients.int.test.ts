@@ -100,6 +100,24 @@ describe('real clients through the gateway (embedded mode)', () => {
     expect(digest).toBe((await sh('crane', ['digest', '--insecure', `${upstreamHost}/library/busybox:latest`])).trim());
   });
 
+  it('serves byte ranges of a blob on a miss and on a hit, and 416 past the end', async () => {
+    const manifest = JSON.parse(await sh('crane', ['manifest', '--insecure', `${upstreamHost}/library/bigimage:v1`])) as { layers: Array<{ digest: string; size: number }> };
+    const layer = manifest.layers.sort((x, y) => x.size - y.size)[manifest.layers.length - 2]!;
+    const whole = Buffer.from(await (await fetch(`${env.upstreamA}/v2/library/bigimage/blobs/${layer.digest}`)).arrayBuffer());
+    const url = `${vreg.gatewayUrl}/v2/virtual_registries/containers/${registryId}/library/bigimage/blobs/${layer.digest}`;
+    for (const cache of ['miss', 'hit']) {
+      const res = await fetch(url, { headers: { range: 'bytes=1000-1999' } });
+      expect(res.status, cache).toBe(206);
+      expect(res.headers.get('x-vreg-cache')).toBe(cache);
+      expect(res.headers.get('content-range')).toBe(`bytes 1000-1999/${whole.length}`);
+      expect(Buffer.from(await res.arrayBuffer()).equals(whole.subarray(1000, 2000)), cache).toBe(true);
+      if (cache === 'miss') await new Promise((r) => setTimeout(r, 300));
+    }
+    const past = await fetch(url, { headers: { range: `bytes=${whole.length}-` } });
+    expect(past.status).toBe(416);
+    expect(counted.count('GET', `/library/bigimage/blobs/${layer.digest}`)).toBe(1);
+  });
+
   it('remembers an unknown tag: three pulls, one upstream request', async () => {
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${vreg.gatewayUrl}/v2/virtual_registries/containers/${registryId}/library/busybox/manifests/no-such-tag`);
