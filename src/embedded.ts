@@ -10,9 +10,9 @@ import { SecretBox } from '@vreg/secrets';
 import { HttpUpstreamRegistry } from '@vreg/upstream-client';
 import { buildApp as buildCatalog, SqliteCatalogStore } from '@vreg/catalog';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
-import { buildApp as buildGateway, createServer } from '@vreg/gateway';
+import { buildApp as buildGateway, createServer, TokenKeyRing } from '@vreg/gateway';
 import type { EmbeddedConfig } from './embedded-config.ts';
-import { newAdminToken, newSecretKey, readOrCreateKeyFile } from './local-keys.ts';
+import { newAdminToken, newSecretKey, newTokenSigningKey, readOrCreateKeyFile } from './local-keys.ts';
 
 export interface EmbeddedVreg {
   /** `http://host:port` the server listens on. */
@@ -36,6 +36,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
   const admin = config.VREG_ADMIN_TOKEN ? { value: config.VREG_ADMIN_TOKEN, created: false } : await readOrCreateKeyFile(dataDir, 'admin-token', newAdminToken);
   const secretKey = config.VREG_SECRET_KEY ? { value: config.VREG_SECRET_KEY } : await readOrCreateKeyFile(dataDir, 'secret.key', newSecretKey);
   const secrets = new SecretBox(decodeKey(secretKey.value));
+  const signingKeys = TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS ?? (await readOrCreateKeyFile(dataDir, 'token-signing.key', newTokenSigningKey)).value);
 
   const bus = new MemoryEventBus({ logger });
   await bus.ensureStreams(Object.values(Streams));
@@ -50,7 +51,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
 
   const catalog = buildCatalog({ objectsConcurrency: 4 }, { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value });
   const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger });
-  const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger });
+  const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys });
   await catalog.start();
   await fetcher.start();
 

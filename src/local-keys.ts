@@ -23,3 +23,5 @@ export async function readOrCreateKeyFile(dataDir: string, name: string, make: (
 
 export const newAdminToken = (): string => `vreg_${randomBytes(24).toString('base64url')}`;
 export const newSecretKey = (): string => randomBytes(32).toString('hex');
+/** An Ed25519 seed (64 hex chars) signing registry tokens. */
+export const newTokenSigningKey = (): string => randomBytes(32).toString('hex');

@@ -15,8 +15,12 @@ export class AdminClient {
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
-  async createRegistry(name: string): Promise<{ id: string }> {
-    const res = await this.call<{ id: string }>('POST', '/registries', { name });
+  /**
+   * Test registries are public unless a test asks for `private`, so pull
+   * scenarios run without logging in. (The API's own default is private.)
+   */
+  async createRegistry(name: string, options: { visibility?: 'public' | 'private' } = {}): Promise<{ id: string }> {
+    const res = await this.call<{ id: string }>('POST', '/registries', { name, visibility: options.visibility ?? 'public' });
     if (res.status !== 201 && res.status !== 200) throw new Error(`create registry: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }

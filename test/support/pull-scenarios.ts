@@ -75,11 +75,15 @@ export function describePullThrough(mode: string, start: () => Promise<VregUnder
       await vreg?.stop();
     });
 
-    it('answers /v2/ with the API version header', async () => {
+    it('answers /v2/ with the API version header: 401 with a Bearer challenge without a token, 200 with one', async () => {
       const res = await fetch(`${vreg.gatewayUrl}/v2/`);
-      expect(res.status).toBe(200);
+      expect(res.status).toBe(401);
       expect(res.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
-      expect(await res.json()).toEqual({});
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="http:\/\/[^"]+\/v2\/token",service="vreg"$/);
+      const { token } = (await (await fetch(`${vreg.gatewayUrl}/v2/token?service=vreg`)).json()) as { token: string };
+      const ok = await fetch(`${vreg.gatewayUrl}/v2/`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({});
     });
 
     it('pulls every seeded image cold, byte-identical to a direct pull from the upstream', async () => {

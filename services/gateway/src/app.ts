@@ -8,6 +8,8 @@ import type { Logger } from '@vreg/logging';
 import type { SecretBox } from '@vreg/secrets';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
 import { BusCatalogClient } from './adapters/bus/bus-catalog-client.ts';
+import { buildAccessControl } from './auth/access-control.ts';
+import type { TokenKeyRing } from './auth/token-key-ring.ts';
 import type { GatewayPullConfig } from './config.ts';
 import { v2Routes } from './http/v2-routes.ts';
 import { BlobService } from './pull/blob-service.ts';
@@ -23,10 +25,12 @@ export interface GatewayDeps {
   upstreams: UpstreamRegistry;
   secrets: SecretBox;
   logger: Logger;
+  /** Signs and verifies registry tokens; the same keys on every gateway. */
+  signingKeys: TokenKeyRing;
 }
 
 export interface GatewayApp {
-  /** The pull API; register with `{ prefix: '/v2' }`. */
+  /** The pull API and its token endpoint (`/v2/token`); register with `{ prefix: '/v2' }`. */
   routes: FastifyPluginAsync;
   /** Publishes pending download counts. */
   stop(): Promise<void>;
@@ -73,9 +77,11 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     spoolDir: config.VREG_SPOOL_DIR,
     waitPollMs: config.VREG_FILL_WAIT_POLL_MS,
   });
+  const access = buildAccessControl(config, { bus: deps.bus, catalog, signingKeys: deps.signingKeys, sealer: deps.secrets });
   const listings = new ListingService({ fill, manifests });
   const routes: FastifyPluginAsync = async (app) => {
-    await app.register(v2Routes, { catalog, manifests, blobs, listings });
+    await app.register(access.tokenRoutes);
+    await app.register(v2Routes, { catalog, manifests, blobs, listings, guard: access.guard });
   };
   return { routes, stop: () => served.stop() };
 }

@@ -2,12 +2,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { HttpEnv, LogEnv, NatsEnv, S3Env, SecretsEnv, UpstreamEnv, parseEnv } from '@vreg/contracts';
+import { GatewayAuthEnv } from './auth/auth-env.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** Pull-path settings, the same in embedded and distributed mode. Units in the names. */
 export const GatewayPullEnv = {
   ...UpstreamEnv,
+  ...GatewayAuthEnv,
   /** Largest manifest accepted from an upstream. */
   VREG_MANIFEST_MAX_BYTES: intFrom(1024, 64 << 20).default(4 << 20),
   /** Fill lease TTL; renewed at a third of it while a fill runs. */

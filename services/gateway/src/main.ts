@@ -6,6 +6,7 @@ import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import { HttpUpstreamRegistry } from '@vreg/upstream-client';
 import { buildApp } from './app.ts';
+import { TokenKeyRing } from './auth/token-key-ring.ts';
 import { loadGatewayConfig } from './config.ts';
 import { createServer } from './http/create-server.ts';
 
@@ -29,7 +30,9 @@ const upstreams = new HttpUpstreamRegistry({
   headersTimeoutMs: config.VREG_UPSTREAM_HEADERS_TIMEOUT_MS,
   bodyIdleTimeoutMs: config.VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS,
 });
-const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY)), logger });
+// Without configured signing keys, one is derived from the secrets key every replica shares.
+const signingKeys = config.VREG_TOKEN_SIGNING_KEYS ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS) : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
+const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY)), logger, signingKeys });
 const server = createServer(logger);
 server.get('/healthz', async () => ({ status: 'ok' }));
 await server.register(app.routes, { prefix: '/v2' });

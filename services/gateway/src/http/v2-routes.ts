@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { NameInvalidError, UnsupportedError } from '@vreg/contracts';
 import { assertRegistryId, parsePullPath } from '@vreg/oci';
+import type { PullGuard } from '../auth/pull-guard.ts';
 import type { BlobService } from '../pull/blob-service.ts';
 import type { ListingService } from '../pull/listing-service.ts';
 import type { ManifestService } from '../pull/manifest-service.ts';
@@ -15,6 +16,8 @@ export interface V2RoutesOptions {
   manifests: ManifestService;
   blobs: BlobService;
   listings: ListingService;
+  /** Access control: a preHandler for `/v2/` and one for pulls. */
+  guard: PullGuard;
 }
 
 const PULL_URL = '/virtual_registries/containers/:registryId/*';
@@ -34,12 +37,13 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
     reply.header('Docker-Distribution-API-Version', API_VERSION);
   });
 
-  app.get('/', { exposeHeadRoute: true }, async () => ({}));
+  app.get('/', { exposeHeadRoute: true, preHandler: options.guard.ping }, async () => ({}));
 
   app.route<{ Params: { registryId: string; '*': string } }>({
     method: ['GET', 'HEAD'],
     url: PULL_URL,
     exposeHeadRoute: false,
+    preHandler: options.guard.pull,
     handler: async (request, reply) => pull(options, request, reply),
   });
 

@@ -16,6 +16,7 @@ import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
+import { TokenKeyRing } from '../auth/token-key-ring.ts';
 import { loadGatewayPullConfig } from '../config.ts';
 import { createServer } from '../http/create-server.ts';
 import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
@@ -23,13 +24,17 @@ import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
 /**
  * The gateway wired to in-memory adapters, with a stand-in catalog answering
  * on the bus from a map that `object.stored` events fill, as the real
- * catalog does.
+ * catalog does. A registry without a `visibility` is public here, so pull
+ * tests need no token; access-control tests give theirs `private`.
  */
 export async function gatewayHarness(registries: RegistryView[]): Promise<{
   server: FastifyInstance;
   upstream: FakeUpstreamRegistry;
   store: MemoryBlobStore;
   entries: Map<string, CacheEntryView>;
+  bus: MemoryEventBus;
+  secrets: SecretBox;
+  signingKeys: TokenKeyRing;
   close(): Promise<void>;
 }> {
   const logger = createLogger({ level: 'silent', name: 'test' });
@@ -39,7 +44,7 @@ export async function gatewayHarness(registries: RegistryView[]): Promise<{
   await bus.serve(Subjects.registryResolve, RegistryResolveRequestSchema, async ({ registryId }) => {
     const r = registries.find((x) => x.id === registryId);
     if (!r) throw new NameUnknownError('registry not found');
-    return r;
+    return { visibility: 'public', ...r };
   });
   await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async ({ registryId, relativePath }) => {
     const r = registries.find((x) => x.id === registryId);
@@ -54,7 +59,9 @@ export async function gatewayHarness(registries: RegistryView[]): Promise<{
   });
   const upstream = new FakeUpstreamRegistry();
   const store = new MemoryBlobStore();
-  const app = buildApp(loadGatewayPullConfig({ VREG_SERVED_FLUSH_MS: '100000' }), { bus, store, leases: new MemoryFillLease(), upstreams: upstream, secrets: new SecretBox(randomBytes(32)), logger });
+  const secrets = new SecretBox(randomBytes(32));
+  const signingKeys = TokenKeyRing.fromSeeds([randomBytes(32)]);
+  const app = buildApp(loadGatewayPullConfig({ VREG_SERVED_FLUSH_MS: '100000' }), { bus, store, leases: new MemoryFillLease(), upstreams: upstream, secrets, logger, signingKeys });
   const server = createServer(logger);
   await server.register(app.routes, { prefix: '/v2' });
   await server.ready();
@@ -63,6 +70,9 @@ export async function gatewayHarness(registries: RegistryView[]): Promise<{
     upstream,
     store,
     entries,
+    bus,
+    secrets,
+    signingKeys,
     async close() {
       await server.close();
       await app.stop();

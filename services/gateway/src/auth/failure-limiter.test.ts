@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { FailureLimiter } from './failure-limiter.ts';
+
+describe('FailureLimiter', () => {
+  it('lets a key fail `burst` times, then asks it to wait until time forgives one failure', () => {
+    let now = 0;
+    const limiter = new FailureLimiter({ burst: 3, windowSeconds: 30, maxKeys: 10, now: () => now });
+    for (let i = 0; i < 3; i += 1) {
+      expect(limiter.retryAfterSeconds('a')).toBeUndefined();
+      limiter.fail('a');
+    }
+    expect(limiter.retryAfterSeconds('a')).toBe(10);
+    expect(limiter.retryAfterSeconds('b')).toBeUndefined();
+    now += 9_000;
+    expect(limiter.retryAfterSeconds('a')).toBe(1);
+    now += 1_000;
+    expect(limiter.retryAfterSeconds('a')).toBeUndefined();
+    limiter.fail('a');
+    expect(limiter.retryAfterSeconds('a')).toBe(10);
+  });
+
+  it('forgets fully recovered keys and keeps at most maxKeys', () => {
+    let now = 0;
+    const limiter = new FailureLimiter({ burst: 2, windowSeconds: 2, maxKeys: 3, now: () => now });
+    for (const key of ['a', 'b', 'c', 'd']) limiter.fail(key);
+    expect(limiter.size).toBe(3);
+    now += 2_000;
+    for (const key of ['b', 'c', 'd']) expect(limiter.retryAfterSeconds(key)).toBeUndefined();
+    expect(limiter.size).toBe(0);
+  });
+});

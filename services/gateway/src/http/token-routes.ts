@@ -1,0 +1,136 @@
+import { ErrorCodes, hasCode, TooManyRequestsError, UnauthorizedError, ValidationError } from '@vreg/contracts';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FailureLimiter } from '../auth/failure-limiter.ts';
+import { grantAccess, type Principal, type VisibilityLookup } from '../auth/grant-policy.ts';
+import { ANONYMOUS_SUBJECT, type AccessEntry, type RegistryTokens } from '../auth/registry-tokens.ts';
+import { parseScopes } from '../auth/repository-scope.ts';
+import type { AccessTokenVerifier } from '../ports/access-token-verifier.ts';
+import { ociErrorHandler } from './oci-error-handler.ts';
+
+export interface TokenRoutesOptions {
+  tokens: RegistryTokens;
+  verifier: AccessTokenVerifier;
+  visibilityOf: VisibilityLookup;
+  /** Failed attempts per client address. */
+  addressFailures: FailureLimiter;
+  /** Failed attempts per username. */
+  usernameFailures: FailureLimiter;
+}
+
+/** Credentials as a client sent them: a username (any) and an access token. */
+interface Credentials {
+  username: string;
+  secret: string;
+}
+
+/** Longest form body accepted, bytes. */
+const FORM_LIMIT = 16 * 1024;
+
+function basicCredentials(request: FastifyRequest): Credentials | undefined | 'malformed' {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Basic[ ]+([A-Za-z0-9+/=]+)[ ]*$/i.exec(header);
+  if (match === null) return 'malformed';
+  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return 'malformed';
+  return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+}
+
+const asList = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : []);
+
+/**
+ * The token endpoint of the Docker token authentication spec, under `/v2`:
+ *
+ * - `GET /v2/token?service=&scope=...` with Basic credentials (any username,
+ *   an access token as the password) or none (anonymous: public registries only);
+ * - `POST /v2/token` (OAuth2 form: `grant_type=password` with username and
+ *   password, or `grant_type=refresh_token` with an access token as the
+ *   refresh token), which podman and containerd use.
+ *
+ * The answer is a short-lived JWT granting `pull` on each requested
+ * repository the caller may read; the rest is dropped from the grant, not an
+ * error. Wrong credentials are 401; after too many of them from one address
+ * or for one username, 429 TOOMANYREQUESTS with Retry-After, before the
+ * credentials are even checked. Successful requests never count.
+ */
+export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, options) => {
+  app.setErrorHandler(ociErrorHandler);
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
+    const form: Record<string, string | string[]> = {};
+    for (const [key, value] of new URLSearchParams(body as string)) {
+      const seen = form[key];
+      form[key] = seen === undefined ? value : [...asList(seen), value];
+    }
+    done(null, form);
+  });
+
+  async function issue(request: FastifyRequest, credentials: Credentials | undefined, scopeValues: readonly string[]) {
+    const principal = credentials === undefined ? ({ kind: 'anonymous' } as const) : await authenticate(request, credentials);
+    const access = await grantAccess(principal, parseScopes(scopeValues), options.visibilityOf);
+    const subject = principal.kind === 'anonymous' ? ANONYMOUS_SUBJECT : `access-token:${principal.token.tokenId}`;
+    const issued = options.tokens.issue(subject, access);
+    request.log.info({ subject, tokenId: principal.kind === 'anonymous' ? undefined : principal.token.tokenId, granted: access.length, requested: scopeValues.length }, 'registry token issued');
+    return { issued, access };
+  }
+
+  async function authenticate(request: FastifyRequest, credentials: Credentials): Promise<Principal> {
+    const addressKey = request.ip;
+    // An empty username (refresh-token grants) is nobody's name: throttling it would lock everyone out.
+    const usernameKey = credentials.username === '' ? undefined : credentials.username.toLowerCase();
+    const wait = Math.max(
+      options.addressFailures.retryAfterSeconds(addressKey) ?? 0,
+      usernameKey === undefined ? 0 : (options.usernameFailures.retryAfterSeconds(usernameKey) ?? 0),
+    );
+    if (wait > 0) {
+      request.log.info({ retryAfterSeconds: wait }, 'token request throttled after repeated failures');
+      throw new TooManyRequestsError('too many failed login attempts: try again later', wait);
+    }
+    try {
+      return { kind: 'access-token', token: await options.verifier.verify(credentials.secret) };
+    } catch (err) {
+      if (!hasCode(err, ErrorCodes.unauthorized)) throw err;
+      options.addressFailures.fail(addressKey);
+      if (usernameKey !== undefined) options.usernameFailures.fail(usernameKey);
+      throw new UnauthorizedError('incorrect username or access token');
+    }
+  }
+
+  const sendNoStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
+
+  app.get<{ Querystring: Record<string, string | string[]> }>('/token', async (request, reply) => {
+    const credentials = basicCredentials(request);
+    if (credentials === 'malformed') {
+      // Counted like a wrong password: garbage is a cheap way to probe too.
+      options.addressFailures.fail(request.ip);
+      throw new UnauthorizedError('credentials must be HTTP Basic: any username and an access token as the password');
+    }
+    const { issued } = await issue(request, credentials, asList(request.query.scope));
+    return reply.headers(sendNoStore).send({ token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt });
+  });
+
+  app.post<{ Body: Record<string, string | string[]> | undefined }>('/token', async (request, reply) => {
+    const form = request.body ?? {};
+    const field = (name: string): string | undefined => asList(form[name])[0];
+    const grantType = field('grant_type');
+    let credentials: Credentials;
+    if (grantType === 'password') {
+      credentials = { username: field('username') ?? '', secret: field('password') ?? '' };
+    } else if (grantType === 'refresh_token') {
+      // vreg issues no refresh tokens of its own; an access token stands in
+      // for one (an `identitytoken` in a client's auth config).
+      credentials = { username: field('username') ?? '', secret: field('refresh_token') ?? '' };
+    } else {
+      throw new ValidationError('grant_type must be password or refresh_token');
+    }
+    const { issued, access } = await issue(request, credentials, asList(form.scope));
+    return reply.headers(sendNoStore).send({
+      access_token: issued.token,
+      token: issued.token,
+      token_type: 'Bearer',
+      expires_in: issued.expiresIn,
+      issued_at: issued.issuedAt,
+      scope: access.map((a: AccessEntry) => `${a.type}:${a.name}:${a.actions.join(',')}`).join(' '),
+    });
+  });
+};
