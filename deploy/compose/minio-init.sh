@@ -15,8 +15,10 @@ cat > /tmp/vreg-policy.json <<JSON
 JSON
 mc admin policy create local vreg-blobs /tmp/vreg-policy.json
 mc admin user add local "$ACCESS_KEY" "$SECRET_KEY"
-# Attaching twice is an error; an already attached policy is fine.
-if ! mc admin user info local "$ACCESS_KEY" | grep -q "vreg-blobs"; then
-  mc admin policy attach local vreg-blobs --user "$ACCESS_KEY"
-fi
+# Attaching twice is an error; an already attached policy is fine. (No grep in the mc image.)
+info="$(mc admin user info local "$ACCESS_KEY")"
+case "$info" in
+  *vreg-blobs*) ;;
+  *) mc admin policy attach local vreg-blobs --user "$ACCESS_KEY" ;;
+esac
 echo "bucket $BUCKET ready for $ACCESS_KEY"

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CatalogEnv } from '@vreg/catalog';
@@ -97,6 +97,27 @@ describe('docker-compose.yml', () => {
     for (const name of ['VREG_SECRET_KEY', 'VREG_ADMIN_TOKEN', 'MONGO_ROOT_PASSWORD', 'MINIO_ROOT_PASSWORD', 'VREG_S3_SECRET_ACCESS_KEY', 'GRAFANA_ADMIN_PASSWORD']) {
       expect(failure).toContain(`required variable ${name} is missing a value`);
     }
+  });
+
+  it('creates the bucket and a key limited to it, idempotently (minio-init.sh against a recording mc)', async () => {
+    // A stand-in `mc`: records each call; `admin user info` reports the policy once attached.
+    const bin = join(workDir, 'bin');
+    const log = join(workDir, 'mc.log');
+    await capture('mkdir', ['-p', bin]);
+    await writeFile(
+      join(bin, 'mc'),
+      `#!/bin/sh\necho "$*" >> ${log}\ncase "$*" in\n  "admin user info"*) [ -f ${log}.attached ] && echo "PolicyName: vreg-blobs" ;;\n  "admin policy attach"*) touch ${log}.attached ;;\n  "admin policy create"*) cat "$6" > ${log}.policy ;;\nesac\nexit 0\n`,
+    );
+    await chmod(join(bin, 'mc'), 0o755);
+    const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, MINIO_ROOT_USER: 'root', MINIO_ROOT_PASSWORD: 'rootpw12', BUCKET: 'vreg-blobs', ACCESS_KEY: 'vreg', SECRET_KEY: 'vregsecret' };
+    const script = resolve(ROOT, 'deploy/compose/minio-init.sh');
+    await capture('sh', [script], env);
+    await capture('sh', [script], env);
+    const calls = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(calls.filter((c) => c.startsWith('mb '))).toEqual(['mb --ignore-existing local/vreg-blobs', 'mb --ignore-existing local/vreg-blobs']);
+    expect(calls.filter((c) => c.startsWith('admin policy attach'))).toEqual(['admin policy attach local vreg-blobs --user vreg']);
+    const policy = JSON.parse(await readFile(`${log}.policy`, 'utf8')) as { Statement: Array<{ Resource: string[] }> };
+    expect(policy.Statement.flatMap((st) => st.Resource)).toEqual(['arn:aws:s3:::vreg-blobs', 'arn:aws:s3:::vreg-blobs/*']);
   });
 
   it('has the whole distributed stack', () => {
