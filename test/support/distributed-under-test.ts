@@ -23,7 +23,10 @@ export interface ServiceProcess {
   name: string;
   url: string;
   child: ChildProcess;
+  /** The last 20,000 characters the process wrote (stdout and stderr), for error messages. */
   output: () => string;
+  /** Everything the process wrote, for tests that check what was logged. */
+  fullOutput: () => string;
 }
 
 export async function startService(name: 'gateway' | 'fetcher' | 'catalog', env: Record<string, string>): Promise<ServiceProcess> {
@@ -34,7 +37,9 @@ export async function startService(name: 'gateway' | 'fetcher' | 'catalog', env:
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const everything: Buffer[] = [];
   const keep = (c: Buffer): void => {
+    everything.push(c);
     output = (output + c.toString()).slice(-20_000);
   };
   child.stdout?.on('data', keep);
@@ -45,7 +50,7 @@ export async function startService(name: 'gateway' | 'fetcher' | 'catalog', env:
     const res = await fetch(`${url}/healthz`).catch(() => undefined);
     return res?.ok ? true : undefined;
   }, 60_000, 200);
-  return { name, url, child, output: () => output };
+  return { name, url, child, output: () => output, fullOutput: () => Buffer.concat(everything).toString('utf8') };
 }
 
 export async function stopService(service: ServiceProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
