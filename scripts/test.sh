@@ -63,6 +63,8 @@ if [[ "${VREG_TEST_USE_TESTCONTAINERS:-}" == 1 ]]; then
 fi
 
 phase install bash scripts/test-env/install.sh
+# helm and the compose loader for the deployment tests, built once into the same cache.
+phase tools bash deploy/scripts/install-tools.sh
 started_env=1
 phase start bash scripts/test-env/start.sh
 phase seed node scripts/test-env/seed.mjs
