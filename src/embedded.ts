@@ -55,7 +55,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
   await catalog.start();
   await fetcher.start();
 
-  const server = createServer(logger);
+  const server = createServer(logger, config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY });
   server.get('/healthz', async () => ({ status: 'ok' }));
   await server.register(gateway.routes, { prefix: '/v2' });
   await server.register(catalog.adminApi, { prefix: '/api/v1' });

@@ -33,7 +33,7 @@ const upstreams = new HttpUpstreamRegistry({
 // Without configured signing keys, one is derived from the secrets key every replica shares.
 const signingKeys = config.VREG_TOKEN_SIGNING_KEYS ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS) : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
 const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY)), logger, signingKeys });
-const server = createServer(logger);
+const server = createServer(logger, config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY });
 server.get('/healthz', async () => ({ status: 'ok' }));
 await server.register(app.routes, { prefix: '/v2' });
 await server.listen(splitListen(config.VREG_LISTEN));

@@ -6,9 +6,12 @@ import type { Logger } from '@vreg/logging';
  * (no request timeout, a blob may take minutes), bounded URLs, headers and
  * bodies (pulls carry none), and 503 while closing.
  */
-export function createServer(logger: Logger): FastifyInstance {
+export function createServer(logger: Logger, options: { trustProxy?: string } = {}): FastifyInstance {
   return fastify({
     loggerInstance: logger,
+    // Only listed proxies may set the client address (X-Forwarded-For, per-address
+    // throttling) and the scheme and host of the token realm (X-Forwarded-Proto/-Host).
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     disableRequestLogging: false,
     bodyLimit: 1 << 20,
     maxParamLength: 256,
