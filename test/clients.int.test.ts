@@ -118,6 +118,17 @@ describe('real clients through the gateway (embedded mode)', () => {
     expect(counted.count('GET', `/library/bigimage/blobs/${layer.digest}`)).toBe(1);
   });
 
+  it('pulls a one-component name like docker pull alpine when the upstream adds library/', async () => {
+    const hubLike = (await vreg.admin.createRegistry('hub-like')).id;
+    await vreg.admin.addUpstream(hubLike, { name: 'a-as-hub', url: env.upstreamA, library_prefix: true });
+    const short = `${hostOf(vreg.gatewayUrl)}/virtual_registries/containers/${hubLike}/busybox:latest`;
+    const direct = (await sh('crane', ['digest', '--insecure', `${upstreamHost}/library/busybox:latest`])).trim();
+    expect((await sh('crane', ['digest', '--insecure', short])).trim()).toBe(direct);
+    const dir = await mkdtemp(join(tmpdir(), 'crane-short-'));
+    await sh('crane', ['pull', '--insecure', '--format=oci', short, dir]);
+    expect((await readdir(join(dir, 'blobs/sha256'))).length).toBeGreaterThan(2);
+  });
+
   it('remembers an unknown tag: three pulls, one upstream request', async () => {
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`${vreg.gatewayUrl}/v2/virtual_registries/containers/${registryId}/library/busybox/manifests/no-such-tag`);

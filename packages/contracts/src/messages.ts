@@ -24,6 +24,8 @@ export const UpstreamViewSchema = z.object({
   passwordSealed: z.string().optional(),
   /** Hours a tag manifest is served without revalidation; 0 = never revalidate. */
   cacheValidityHours: z.number().nonnegative(),
+  /** Ask for one-component names as `library/<name>` (Docker Hub). Absent = off. */
+  libraryPrefix: z.boolean().optional(),
 });
 export type UpstreamView = z.infer<typeof UpstreamViewSchema>;
 

@@ -68,6 +68,14 @@ describe('HttpUpstreamRegistry results', () => {
     expect(upstream.requests[0]?.headers.accept).toBe('a/b, c/d');
   });
 
+  it('asks for one-component names under library/ when the upstream wants it (Docker Hub), and only then', async () => {
+    upstream.handle((_req, res) => res.writeHead(200, { 'content-type': 'x' }).end());
+    await client.headManifest({ url: upstream.url, libraryPrefix: true }, 'alpine', 'latest');
+    await client.headBlob({ url: upstream.url, libraryPrefix: true }, 'team/app', DIGEST);
+    await client.headManifest({ url: upstream.url }, 'alpine', 'latest');
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/v2/library/alpine/manifests/latest', `/v2/team/app/blobs/${DIGEST}`, '/v2/alpine/manifests/latest']);
+  });
+
   it('answers undefined for 404 on every method', async () => {
     upstream.handle((_req, res) => sendJson(res, 404, { errors: [{ code: 'MANIFEST_UNKNOWN' }] }));
     const t = { url: upstream.url };

@@ -6,7 +6,7 @@ import { guardBody } from './guard-body.ts';
 import { UpstreamAuthenticator } from './upstream-authenticator.ts';
 import type { AuthScope } from './upstream-authenticator.ts';
 import { toUpstreamHead } from './upstream-head.ts';
-import { buildListingUrl, buildObjectUrl, parseBaseUrl, pullScope } from './upstream-url.ts';
+import { buildListingUrl, buildObjectUrl, parseBaseUrl, pullScope, upstreamImageName } from './upstream-url.ts';
 import type { ObjectKind } from './upstream-url.ts';
 import type {
   BlobRequestOptions,
@@ -109,15 +109,17 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
   /** {@inheritDoc UpstreamRegistry.getTagList} */
   async getTagList(target: UpstreamTarget, image: string, query: { n?: number; last?: string }, opts: HeadRequestOptions = {}): Promise<UpstreamResponse | undefined> {
     const baseUrl = parseBaseUrl(target.url);
-    const res = await this.#fetchUrl('GET', target, baseUrl, image, buildListingUrl(baseUrl, image, { kind: 'tags', ...query }), { accept: 'application/json' }, opts.signal);
+    const name = upstreamImageName(image, target.libraryPrefix);
+    const res = await this.#fetchUrl('GET', target, baseUrl, name, buildListingUrl(baseUrl, name, { kind: 'tags', ...query }), { accept: 'application/json' }, opts.signal);
     return res === undefined ? undefined : toResponse(res, opts.signal);
   }
 
   /** {@inheritDoc UpstreamRegistry.getReferrers} */
   async getReferrers(target: UpstreamTarget, image: string, digest: string, query: { artifactType?: string }, opts: HeadRequestOptions = {}): Promise<UpstreamResponse | undefined> {
     const baseUrl = parseBaseUrl(target.url);
-    const url = buildListingUrl(baseUrl, image, { kind: 'referrers', digest, ...query });
-    const res = await this.#fetchUrl('GET', target, baseUrl, image, url, { accept: 'application/vnd.oci.image.index.v1+json' }, opts.signal);
+    const name = upstreamImageName(image, target.libraryPrefix);
+    const url = buildListingUrl(baseUrl, name, { kind: 'referrers', digest, ...query });
+    const res = await this.#fetchUrl('GET', target, baseUrl, name, url, { accept: 'application/vnd.oci.image.index.v1+json' }, opts.signal);
     return res === undefined ? undefined : toResponse(res, opts.signal);
   }
 
@@ -140,7 +142,8 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
     signal: AbortSignal | undefined,
   ): Promise<SentResponse | undefined> {
     const baseUrl = parseBaseUrl(target.url);
-    return this.#fetchUrl(method, target, baseUrl, image, buildObjectUrl(baseUrl, image, kind, reference), extraHeaders, signal);
+    const name = upstreamImageName(image, target.libraryPrefix);
+    return this.#fetchUrl(method, target, baseUrl, name, buildObjectUrl(baseUrl, name, kind, reference), extraHeaders, signal);
   }
 
   /** {@link #fetch} for any URL inside `image`'s repository. */

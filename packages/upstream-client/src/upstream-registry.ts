@@ -19,6 +19,8 @@ export interface UpstreamTarget {
    * Never logged and never put in an error message.
    */
   password?: string;
+  /** Docker Hub convention: ask for a one-component name `alpine` as `library/alpine`. */
+  libraryPrefix?: boolean;
 }
 
 /** An inclusive byte range, as in `Range: bytes=start-end`. */

@@ -71,3 +71,8 @@ export function buildListingUrl(base: URL, image: string, listing: { kind: 'tags
   if (listing.artifactType !== undefined) url.searchParams.set('artifactType', listing.artifactType);
   return url;
 }
+
+/** The repository name to ask the upstream for: `library/<name>` for one-component names when the upstream wants it. */
+export function upstreamImageName(image: string, libraryPrefix: boolean | undefined): string {
+  return libraryPrefix === true && !image.includes('/') ? `library/${image}` : image;
+}

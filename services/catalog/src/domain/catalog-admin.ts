@@ -3,7 +3,7 @@ import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { CacheEntry } from './cache-entry.ts';
 import type { Page, PageRequest } from './page.ts';
 import type { NewRegistry, Registry, RegistryPatch } from './registry.ts';
-import { DEFAULT_CACHE_VALIDITY_HOURS, MAX_CACHE_VALIDITY_HOURS, type Upstream, type UpstreamPatch } from './upstream.ts';
+import { DEFAULT_CACHE_VALIDITY_HOURS, defaultLibraryPrefix, MAX_CACHE_VALIDITY_HOURS, type Upstream, type UpstreamPatch } from './upstream.ts';
 import { normalizeUpstreamUrl } from './upstream-url.ts';
 
 /** Seals upstream passwords (`SecretBox` from @vreg/secrets). */
@@ -20,6 +20,8 @@ export interface UpstreamInput {
   password?: string;
   /** Default 24. */
   cacheValidityHours?: number;
+  /** Default: on for Docker Hub URLs. */
+  libraryPrefix?: boolean;
   /** Default: append. */
   position?: number;
 }
@@ -31,6 +33,7 @@ export interface UpstreamInputPatch {
   username?: string | null;
   password?: string | null;
   cacheValidityHours?: number;
+  libraryPrefix?: boolean;
   position?: number;
 }
 
@@ -120,6 +123,7 @@ export class CatalogAdmin {
       ...(input.username === undefined ? {} : { username: input.username }),
       ...(input.password === undefined ? {} : { passwordSealed: this.#sealer.seal(input.password) }),
       cacheValidityHours: input.cacheValidityHours ?? DEFAULT_CACHE_VALIDITY_HOURS,
+      libraryPrefix: input.libraryPrefix ?? defaultLibraryPrefix(input.url),
       ...(input.position === undefined ? {} : { position: input.position }),
     });
   }
@@ -148,6 +152,7 @@ export class CatalogAdmin {
       ...(patch.username === undefined ? {} : { username: patch.username }),
       ...(patch.password === undefined ? {} : { passwordSealed: patch.password === null ? null : this.#sealer.seal(patch.password) }),
       ...(patch.cacheValidityHours === undefined ? {} : { cacheValidityHours: patch.cacheValidityHours }),
+      ...(patch.libraryPrefix === undefined ? {} : { libraryPrefix: patch.libraryPrefix }),
       ...(patch.position === undefined ? {} : { position: patch.position }),
     };
     return found(await this.#store.upstreams.update(id, changes), () => upstreamNotFound(id));

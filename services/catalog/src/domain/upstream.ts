@@ -18,8 +18,10 @@ export interface Upstream {
   readonly username?: string;
   /** The password sealed by `SecretBox`; the plaintext is never stored. */
   readonly passwordSealed?: string;
-  /** Hours a tag manifest is served without revalidation; 0 = revalidate every time. */
+  /** Hours a tag manifest is served without revalidation; 0 = never revalidate (GitLab's meaning). */
   readonly cacheValidityHours: number;
+  /** Docker Hub convention: a one-component name `alpine` is asked for as `library/alpine`. */
+  readonly libraryPrefix: boolean;
   /** Place in the registry's list, 0 first; positions of one registry are 0..n-1. */
   readonly position: number;
   readonly createdAt: Date;
@@ -34,6 +36,8 @@ export interface NewUpstream {
   username?: string;
   passwordSealed?: string;
   cacheValidityHours: number;
+  /** Default off. */
+  libraryPrefix?: boolean;
   /** Where to insert it; absent or past the end = append. Later upstreams move down one place. */
   position?: number;
 }
@@ -48,5 +52,18 @@ export interface UpstreamPatch {
   username?: string | null;
   passwordSealed?: string | null;
   cacheValidityHours?: number;
+  libraryPrefix?: boolean;
   position?: number;
+}
+
+/** Hosts that serve Docker Hub's registry API, where official images live under `library/`. */
+const DOCKER_HUB_HOSTS = new Set(['registry-1.docker.io', 'index.docker.io', 'docker.io', 'registry.hub.docker.com']);
+
+/** The `library/` prefix is on by default for Docker Hub upstreams only. */
+export function defaultLibraryPrefix(url: string): boolean {
+  try {
+    return DOCKER_HUB_HOSTS.has(new URL(url).hostname.toLowerCase());
+  } catch {
+    return false;
+  }
 }

@@ -22,7 +22,8 @@ const upstreamUrl = z
   .meta({ description: 'Base URL of the upstream registry, http or https, without credentials, query or fragment' });
 const username = z.string().min(1).max(255);
 const password = z.string().min(1).max(4096).meta({ description: 'Write-only: sealed at rest, never returned', writeOnly: true });
-const cacheValidityHours = z.int().min(0).max(MAX_CACHE_VALIDITY_HOURS).meta({ description: 'Hours a tag manifest is served without revalidation; 0 = always revalidate' });
+const cacheValidityHours = z.int().min(0).max(MAX_CACHE_VALIDITY_HOURS).meta({ description: 'Hours a tag manifest is served without revalidation; 0 = never revalidate' });
+const libraryPrefix = z.boolean().meta({ description: 'Ask for one-component names as `library/<name>` (Docker Hub); default on for Docker Hub URLs' });
 const position = z.int().min(0).meta({ description: 'Place in the ordered list, 0 first; past the end appends' });
 
 const visibility = RegistryVisibilitySchema.meta({ description: '`private`: pulls need an access token that can read the registry; `public`: anyone may pull, without credentials' });
@@ -45,6 +46,7 @@ export const UpstreamCreateBody = z.strictObject({
   username: username.optional(),
   password: password.optional(),
   cache_validity_hours: cacheValidityHours.default(DEFAULT_CACHE_VALIDITY_HOURS),
+  library_prefix: libraryPrefix.optional(),
   position: position.optional(),
 });
 
@@ -54,6 +56,7 @@ export const UpstreamPatchBody = z.strictObject({
   username: username.nullable().optional().meta({ description: 'null removes it' }),
   password: password.nullable().optional().meta({ description: 'Write-only; null removes it' }),
   cache_validity_hours: cacheValidityHours.optional(),
+  library_prefix: libraryPrefix.optional(),
   position: position.optional(),
 });
 
@@ -76,6 +79,7 @@ export const UpstreamJson = z.object({
   username: z.string().optional(),
   has_password: z.boolean().meta({ description: 'Whether a password is set; the password itself is never returned' }),
   cache_validity_hours: z.number(),
+  library_prefix: z.boolean(),
   position: z.number(),
   created_at: timestamp,
   updated_at: timestamp,

@@ -26,6 +26,7 @@ export function toUpstreamJson(upstream: Upstream): z.input<typeof UpstreamJson>
     ...(upstream.username === undefined ? {} : { username: upstream.username }),
     has_password: upstream.passwordSealed !== undefined,
     cache_validity_hours: upstream.cacheValidityHours,
+    library_prefix: upstream.libraryPrefix,
     position: upstream.position,
     created_at: upstream.createdAt.toISOString(),
     updated_at: upstream.updatedAt.toISOString(),

@@ -23,12 +23,15 @@ describe('admin API: upstreams', () => {
       url: 'https://registry-1.docker.io',
       has_password: false,
       cache_validity_hours: 24,
+      library_prefix: true,
       position: 0,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });
     const ghcr = await api.call('POST', '/registries/1/upstreams', { name: 'ghcr', url: 'https://ghcr.io', cache_validity_hours: 0 });
-    expect(ghcr.json()).toMatchObject({ position: 1, cache_validity_hours: 0 });
+    expect(ghcr.json()).toMatchObject({ position: 1, cache_validity_hours: 0, library_prefix: false });
+    const patched = await api.call('PATCH', `/upstreams/${ghcr.json().id}`, { library_prefix: true });
+    expect(patched.json()).toMatchObject({ library_prefix: true });
     const list = await api.call('GET', '/registries/1/upstreams');
     expect(list.json().map((u: { name: string; position: number }) => [u.name, u.position])).toEqual([['hub', 0], ['ghcr', 1]]);
   });

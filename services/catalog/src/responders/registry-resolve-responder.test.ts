@@ -26,8 +26,8 @@ describe('RegistryResolveResponder', () => {
       name: 'mirror',
       visibility: 'private',
       upstreams: [
-        { id: quay.id, name: 'quay', url: 'https://quay.example', position: 0, cacheValidityHours: 0 },
-        { id: hub.id, name: 'hub', url: 'https://hub.example', position: 1, username: 'bot', passwordSealed: hub.passwordSealed, cacheValidityHours: 24 },
+        { id: quay.id, name: 'quay', url: 'https://quay.example', position: 0, cacheValidityHours: 0, libraryPrefix: false },
+        { id: hub.id, name: 'hub', url: 'https://hub.example', position: 1, username: 'bot', passwordSealed: hub.passwordSealed, cacheValidityHours: 24, libraryPrefix: false },
       ],
     });
     expect(JSON.stringify(view)).not.toContain('plain-secret');

@@ -13,6 +13,7 @@ export function toUpstreamView(upstream: Upstream): UpstreamView {
     ...(upstream.username === undefined ? {} : { username: upstream.username }),
     ...(upstream.passwordSealed === undefined ? {} : { passwordSealed: upstream.passwordSealed }),
     cacheValidityHours: upstream.cacheValidityHours,
+    libraryPrefix: upstream.libraryPrefix,
   };
 }
 

@@ -74,6 +74,7 @@ class MemoryUpstreamRepository implements UpstreamRepository {
       username: input.username,
       passwordSealed: input.passwordSealed,
       cacheValidityHours: input.cacheValidityHours,
+      libraryPrefix: input.libraryPrefix === true,
       position: siblings.length,
       createdAt: now,
       updatedAt: now,
@@ -101,6 +102,7 @@ class MemoryUpstreamRepository implements UpstreamRepository {
       username: patch.username === null ? undefined : (patch.username ?? current.username),
       passwordSealed: patch.passwordSealed === null ? undefined : (patch.passwordSealed ?? current.passwordSealed),
       cacheValidityHours: patch.cacheValidityHours ?? current.cacheValidityHours,
+      libraryPrefix: patch.libraryPrefix ?? current.libraryPrefix,
       updatedAt: new Date(),
     });
     this.#rows.set(id, next);

@@ -26,6 +26,8 @@ export interface UpstreamDocument {
   username?: string;
   password_sealed?: string;
   cache_validity_hours: number;
+  /** Absent in documents written before the field existed: off. */
+  library_prefix?: boolean;
   position: number;
   created_at: Date;
   updated_at: Date;
@@ -81,6 +83,7 @@ export function toUpstream(doc: UpstreamDocument): Upstream {
     ...(doc.username == null ? {} : { username: doc.username }),
     ...(doc.password_sealed == null ? {} : { passwordSealed: doc.password_sealed }),
     cacheValidityHours: doc.cache_validity_hours,
+    libraryPrefix: doc.library_prefix === true,
     position: doc.position,
     createdAt: doc.created_at,
     updatedAt: doc.updated_at,

@@ -38,6 +38,7 @@ export class MongoUpstreamRepository implements UpstreamRepository {
       ...(input.username === undefined ? {} : { username: input.username }),
       ...(input.passwordSealed === undefined ? {} : { password_sealed: input.passwordSealed }),
       cache_validity_hours: input.cacheValidityHours,
+      library_prefix: input.libraryPrefix === true,
       position,
       created_at: now,
       updated_at: now,
@@ -75,6 +76,7 @@ export class MongoUpstreamRepository implements UpstreamRepository {
         ...(patch.username == null ? {} : { username: patch.username }),
         ...(patch.passwordSealed == null ? {} : { password_sealed: patch.passwordSealed }),
         ...(patch.cacheValidityHours === undefined ? {} : { cache_validity_hours: patch.cacheValidityHours }),
+        ...(patch.libraryPrefix === undefined ? {} : { library_prefix: patch.libraryPrefix }),
       },
       ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
     };

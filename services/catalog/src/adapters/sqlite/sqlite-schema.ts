@@ -66,6 +66,12 @@ export const MIGRATIONS: readonly string[] = [
     updated_at   TEXT NOT NULL
   );
   `,
+  // 3: Docker Hub's `library/` convention per upstream; on for existing Docker Hub upstreams.
+  `
+  ALTER TABLE upstreams ADD COLUMN library_prefix INTEGER NOT NULL DEFAULT 0;
+  UPDATE upstreams SET library_prefix = 1
+   WHERE url LIKE 'https://registry-1.docker.io%' OR url LIKE 'https://index.docker.io%' OR url LIKE 'https://docker.io%' OR url LIKE 'https://registry.hub.docker.com%';
+  `,
 ];
 
 /** Brings the database to the latest schema version, each step in its own transaction. */

@@ -14,6 +14,7 @@ interface UpstreamRow {
   username: string | null;
   password_sealed: string | null;
   cache_validity_hours: number;
+  library_prefix: number;
   position: number;
   created_at: string;
   updated_at: string;
@@ -28,6 +29,7 @@ function toUpstream(row: UpstreamRow): Upstream {
     ...(row.username === null ? {} : { username: row.username }),
     ...(row.password_sealed === null ? {} : { passwordSealed: row.password_sealed }),
     cacheValidityHours: row.cache_validity_hours,
+    libraryPrefix: row.library_prefix === 1,
     position: row.position,
     createdAt: fromSqlTime(row.created_at),
     updatedAt: fromSqlTime(row.updated_at),
@@ -54,10 +56,10 @@ export class SqliteUpstreamRepository implements UpstreamRepository {
       const { n } = this.#db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM upstreams WHERE registry_id = ?').get(registryId) as { n: number };
       const inserted = this.#db
         .prepare<unknown[], UpstreamRow>(
-          `INSERT INTO upstreams (registry_id, name, url, username, password_sealed, cache_validity_hours, position, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          `INSERT INTO upstreams (registry_id, name, url, username, password_sealed, cache_validity_hours, library_prefix, position, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         )
-        .get(registryId, input.name, input.url, input.username ?? null, input.passwordSealed ?? null, input.cacheValidityHours, n, now, now) as UpstreamRow;
+        .get(registryId, input.name, input.url, input.username ?? null, input.passwordSealed ?? null, input.cacheValidityHours, input.libraryPrefix ? 1 : 0, n, now, now) as UpstreamRow;
       if (input.position !== undefined) this.#reorder(registryId, { id: String(inserted.id), to: input.position });
       return this.#row(inserted.id);
     })();
@@ -89,7 +91,7 @@ export class SqliteUpstreamRepository implements UpstreamRepository {
       const keep = <T>(value: T | null | undefined, old: T | null): T | null => (value === null ? null : (value ?? old));
       this.#db
         .prepare(
-          `UPDATE upstreams SET name = ?, url = ?, username = ?, password_sealed = ?, cache_validity_hours = ?, updated_at = ?
+          `UPDATE upstreams SET name = ?, url = ?, username = ?, password_sealed = ?, cache_validity_hours = ?, library_prefix = ?, updated_at = ?
            WHERE id = ?`,
         )
         .run(
@@ -98,6 +100,7 @@ export class SqliteUpstreamRepository implements UpstreamRepository {
           keep(patch.username, current.username),
           keep(patch.passwordSealed, current.password_sealed),
           patch.cacheValidityHours ?? current.cache_validity_hours,
+          patch.libraryPrefix === undefined ? current.library_prefix : patch.libraryPrefix ? 1 : 0,
           toSqlTime(new Date()),
           n,
         );
