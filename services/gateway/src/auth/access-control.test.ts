@@ -117,6 +117,7 @@ describe('access control on /v2', () => {
   it('answers wrong credentials with 401 and never grants anything', async () => {
     const res = await h.server.inject({ method: 'GET', url: `/v2/token?scope=repository:${repo('3')}:pull`, headers: { authorization: basic('alice', 'vregat_wrong') } });
     expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="vreg"');
     expect(res.json().errors[0].code).toBe('UNAUTHORIZED');
     expect(res.body).not.toContain('vregat_wrong');
     expect((await h.server.inject({ method: 'GET', url: '/v2/token', headers: { authorization: 'Bearer x' } })).statusCode).toBe(401);

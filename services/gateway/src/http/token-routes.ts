@@ -56,6 +56,11 @@ const asList = (value: unknown): string[] => (Array.isArray(value) ? value.filte
  */
 export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, options) => {
   app.setErrorHandler(ociErrorHandler);
+  // A 401 names its scheme (RFC 9110 §11.6.1): here, Basic with an access token as the password.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (reply.statusCode === 401) reply.header('WWW-Authenticate', `Basic realm="${options.tokens.service}"`);
+    return payload;
+  });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
     const form: Record<string, string | string[]> = {};
     for (const [key, value] of new URLSearchParams(body as string)) {
