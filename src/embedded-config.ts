@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { HttpEnv, LogEnv, parseEnv } from '@vreg/contracts';
 import { GatewayPullEnv } from '@vreg/gateway';
 import { FetcherFillEnv } from '@vreg/fetcher';
+import { TelemetryEnv } from '@vreg/telemetry';
 
 /** Embedded mode: every service in one process, state under one data directory. */
 export const EmbeddedEnv = {
   ...LogEnv,
   ...HttpEnv,
+  ...TelemetryEnv,
   ...FetcherFillEnv,
   ...GatewayPullEnv,
   /** Blobs, the catalog database and generated keys live here. */

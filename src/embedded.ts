@@ -7,6 +7,7 @@ import { Streams, decodeKey, splitListen } from '@vreg/contracts';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
+import { catalogCheck, opsRoutes, Readiness, requestTelemetry, startTelemetry, storeCheck, type Telemetry } from '@vreg/telemetry';
 import { HttpUpstreamRegistry } from '@vreg/upstream-client';
 import { buildApp as buildCatalog, SqliteCatalogStore } from '@vreg/catalog';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
@@ -21,7 +22,18 @@ export interface EmbeddedVreg {
   adminToken: string;
   /** True when this start generated the admin token (show it once). */
   adminTokenGenerated: boolean;
+  /** `/readyz`'s checks; a stop marks it stopping first. */
+  readiness: Readiness;
   stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /**
+   * The process's telemetry, started before anything else was loaded
+   * (src/main.ts does). Without it, a metrics-only one is made for this
+   * instance (and stopped with it).
+   */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -30,7 +42,9 @@ export interface EmbeddedVreg {
  * `VREG_DATA_DIR`. Nothing to install. The same service code as the
  * distributed mode; only the adapters differ.
  */
-export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Promise<EmbeddedVreg> {
+export async function startEmbedded(config: EmbeddedConfig, logger: Logger, options: EmbeddedOptions = {}): Promise<EmbeddedVreg> {
+  const telemetry = options.telemetry ?? startTelemetry({ serviceName: 'vreg', config: { VREG_OTEL: '0' } });
+  const metrics = telemetry.metrics;
   const dataDir = resolve(config.VREG_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
   const admin = config.VREG_ADMIN_TOKEN ? { value: config.VREG_ADMIN_TOKEN, created: false } : await readOrCreateKeyFile(dataDir, 'admin-token', newAdminToken);
@@ -38,7 +52,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
   const secrets = new SecretBox(decodeKey(secretKey.value));
   const signingKeys = TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS ?? (await readOrCreateKeyFile(dataDir, 'token-signing.key', newTokenSigningKey)).value);
 
-  const bus = new MemoryEventBus({ logger });
+  const bus = new MemoryEventBus({ logger, metrics });
   await bus.ensureStreams(Object.values(Streams));
   const leases = new MemoryFillLease();
   const store = new FsBlobStore({ root: dataDir });
@@ -50,13 +64,17 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
   });
 
   const catalog = buildCatalog({ objectsConcurrency: 4 }, { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value });
-  const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger });
-  const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys });
+  const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger, metrics });
+  const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys, metrics });
   await catalog.start();
   await fetcher.start();
 
   const server = createServer(logger, config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY });
-  server.get('/healthz', async () => ({ status: 'ok' }));
+  // Everything is in this process: the store and the catalog (SQLite, over the in-process bus) are the dependencies.
+  const readiness = new Readiness([storeCheck(store), catalogCheck(bus)]);
+  await server.register(requestTelemetry, { metrics });
+  await server.register(telemetry.fastifyPlugin());
+  await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
   await server.register(gateway.routes, { prefix: '/v2' });
   await server.register(catalog.adminApi, { prefix: '/api/v1' });
   const address = await server.listen(splitListen(config.VREG_LISTEN));
@@ -66,13 +84,16 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger): Pro
     server,
     adminToken: admin.value,
     adminTokenGenerated: admin.created,
+    readiness,
     async stop() {
+      readiness.markStopping();
       await server.close();
       await gateway.stop();
       await fetcher.stop();
       await catalog.stop();
       await bus.close();
       await catalogStore.close();
+      if (!options.telemetry) await telemetry.shutdown();
     },
   };
 }

@@ -1,11 +1,11 @@
+import { config, telemetry } from './main-telemetry.ts';
 import { createLogger } from '@vreg/logging';
-import { loadEmbeddedConfig } from './embedded-config.ts';
+import { logTraceFields } from '@vreg/telemetry';
 import { startEmbedded } from './embedded.ts';
 
 // `npm start`: vreg in embedded mode. Signals and listen only.
-const config = loadEmbeddedConfig(process.env);
-const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg' });
-const vreg = await startEmbedded(config, logger);
+const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg', mixin: logTraceFields });
+const vreg = await startEmbedded(config, logger, { telemetry });
 if (vreg.adminTokenGenerated) {
   // Shown once, on the terminal only: it is the key to the admin API. It is kept in the data dir (mode 0600).
   process.stderr.write(`\nvreg admin token (shown once; stored in ${config.VREG_DATA_DIR}/admin-token): ${vreg.adminToken}\n\n`);
@@ -17,6 +17,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     if (stopping) return;
     stopping = true;
-    void vreg.stop().then(() => process.exit(0));
+    void vreg
+      .stop()
+      .then(() => telemetry.shutdown())
+      .then(() => process.exit(0));
   });
 }

@@ -31,12 +31,16 @@ export const redactPaths: readonly string[] = [
   '*.secretAccessKey',
 ];
 
-/** The root logger of a process; components take `logger.child({ component })`. */
-export function createLogger(options: { level: string; name: string; destination?: pino.DestinationStream }): Logger {
+/**
+ * The root logger of a process; components take `logger.child({ component })`.
+ * `mixin` adds fields to every line (the telemetry's trace and span ids).
+ */
+export function createLogger(options: { level: string; name: string; destination?: pino.DestinationStream; mixin?: () => object }): Logger {
   const opts: LoggerOptions = {
     name: options.name,
     level: options.level,
     redact: { paths: [...redactPaths], censor: '[redacted]' },
+    ...(options.mixin ? { mixin: options.mixin } : {}),
   };
   return options.destination ? pino(opts, options.destination) : pino(opts);
 }

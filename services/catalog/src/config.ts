@@ -1,4 +1,5 @@
 import { decodeKey, HttpEnv, LogEnv, MongoEnv, NatsEnv, parseEnv, SecretsEnv, splitListen } from '@vreg/contracts';
+import { TelemetryEnv, type TelemetryConfig } from '@vreg/telemetry';
 import { z } from 'zod';
 
 /**
@@ -11,6 +12,7 @@ export const CatalogEnv = {
   ...MongoEnv,
   ...SecretsEnv,
   ...HttpEnv,
+  ...TelemetryEnv,
   /** host:port of the admin API and /healthz. */
   VREG_LISTEN: HttpEnv.VREG_LISTEN.unwrap()
     .refine((v) => splitListen(v).port <= 65_535, 'port must be at most 65535')
@@ -42,6 +44,8 @@ export interface CatalogConfig {
   readonly objectsConcurrency: number;
   /** Milliseconds between batched writes of access tokens' last-used times. */
   readonly lastUsedFlushMs: number;
+  /** Trace export settings (the standard OTEL_* variables and VREG_OTEL). */
+  readonly telemetry: TelemetryConfig;
 }
 
 /**
@@ -63,5 +67,13 @@ export function loadCatalogConfig(env: Record<string, string | undefined>): Cata
     adminToken: raw.VREG_ADMIN_TOKEN,
     objectsConcurrency: raw.VREG_CATALOG_OBJECTS_CONCURRENCY,
     lastUsedFlushMs: raw.VREG_LAST_USED_FLUSH_MS,
+    telemetry: Object.freeze({
+      VREG_OTEL: raw.VREG_OTEL,
+      OTEL_EXPORTER_OTLP_ENDPOINT: raw.OTEL_EXPORTER_OTLP_ENDPOINT,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: raw.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+      OTEL_EXPORTER_OTLP_PROTOCOL: raw.OTEL_EXPORTER_OTLP_PROTOCOL,
+      OTEL_SDK_DISABLED: raw.OTEL_SDK_DISABLED,
+      OTEL_SERVICE_NAME: raw.OTEL_SERVICE_NAME,
+    }),
   });
 }

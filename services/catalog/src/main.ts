@@ -1,11 +1,12 @@
+import { config, telemetry } from './main-telemetry.ts';
 import { NatsEventBus } from '@vreg/bus';
 import { hasCode, ErrorCodes } from '@vreg/contracts';
 import { createLogger, type Logger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
+import { logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry } from '@vreg/telemetry';
 import Fastify from 'fastify';
 import { MongoCatalogStore } from './adapters/mongo/mongo-catalog-store.ts';
 import { buildApp } from './app.ts';
-import { loadCatalogConfig } from './config.ts';
 
 /** Seconds a graceful stop may take before the process exits anyway. */
 const STOP_TIMEOUT_MS = 30_000;
@@ -17,14 +18,18 @@ const STOP_TIMEOUT_MS = 30_000;
  * then closes the bus and the database.
  */
 async function main(): Promise<void> {
-  const config = loadCatalogConfig(process.env);
-  const logger = createLogger({ level: config.logLevel, name: 'vreg-catalog' });
-  const bus = await NatsEventBus.connect({ servers: [...config.nats.servers], namespace: config.nats.namespace, replicas: config.nats.replicas, logger, name: 'vreg-catalog' });
+  const logger = createLogger({ level: config.logLevel, name: 'vreg-catalog', mixin: logTraceFields });
+  const bus = await NatsEventBus.connect({ servers: [...config.nats.servers], namespace: config.nats.namespace, replicas: config.nats.replicas, logger, name: 'vreg-catalog', metrics: telemetry.metrics });
   const store = await MongoCatalogStore.connect({ url: config.mongo.url, dbName: config.mongo.dbName });
   const app = buildApp(config, { bus, store, secretBox: new SecretBox(config.secretKey), logger, adminToken: config.adminToken });
 
-  const server = Fastify({ loggerInstance: logger });
-  server.get('/healthz', async () => ({ status: 'ok' }));
+  // The catalog answers the data plane over NATS from its database: it needs both.
+  const readiness = new Readiness([natsCheck(bus.connection), { name: 'store', critical: true, check: () => store.registries.get('0') }]);
+  // One line per request comes from requestTelemetry, with trace ids and duration.
+  const server = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  await server.register(requestTelemetry, { metrics: telemetry.metrics });
+  await server.register(telemetry.fastifyPlugin());
+  await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
   await server.register(app.adminApi, { prefix: '/api/v1' });
   await app.start();
   // A copy: fastify writes into the options object it is given, and the config is frozen.
@@ -35,11 +40,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'catalog stopping');
+    readiness.markStopping();
     setTimeout(() => {
       logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'catalog stop timed out');
       process.exit(1);
     }, STOP_TIMEOUT_MS).unref();
-    await closeAll(logger, [() => server.close(), () => app.stop(), () => bus.close(), () => store.close()]);
+    await closeAll(logger, [() => server.close(), () => app.stop(), () => bus.close(), () => store.close(), () => telemetry.shutdown()]);
     logger.info('catalog stopped');
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -5,6 +5,7 @@ import type { BlobStore } from '@vreg/blob-store';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import type { SecretBox } from '@vreg/secrets';
+import { InstrumentedUpstreamRegistry, MeteredFillLease, VregMetrics } from '@vreg/telemetry';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
 import { BusCatalogLookup } from './adapters/bus/bus-catalog-lookup.ts';
 import type { FetcherFillConfig } from './config.ts';
@@ -17,6 +18,8 @@ export interface FetcherDeps {
   upstreams: UpstreamRegistry;
   secrets: SecretBox;
   logger: Logger;
+  /** Where upstream calls and fills are measured (the process's telemetry). Default: nowhere. */
+  metrics?: VregMetrics;
 }
 
 export interface FetcherApp {
@@ -29,10 +32,11 @@ export interface FetcherApp {
 /** The fetcher's composition root: the same in embedded and distributed mode. */
 export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherApp {
   const logger = deps.logger.child({ component: 'fetcher' });
+  const metrics = deps.metrics ?? VregMetrics.noop();
   const handler = fetchRequestedHandler({
-    fill: { store: deps.store, upstreams: deps.upstreams, bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES },
+    fill: { store: deps.store, upstreams: new InstrumentedUpstreamRegistry(deps.upstreams, metrics), bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES },
     catalog: new BusCatalogLookup(deps.bus, config.VREG_CATALOG_TIMEOUT_MS),
-    leases: deps.leases,
+    leases: new MeteredFillLease(deps.leases, metrics),
     holderId: `fetcher-${randomUUID()}`,
     leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
     fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,

@@ -1,3 +1,4 @@
+import { config, telemetry } from './main-telemetry.ts';
 import { createServer } from 'node:http';
 import { NatsEventBus } from '@vreg/bus';
 import { S3BlobStore } from '@vreg/blob-store';
@@ -5,14 +6,13 @@ import { Streams, decodeKey, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
+import { catalogCheck, logTraceFields, natsCheck, opsRequestListener, Readiness, storeCheck } from '@vreg/telemetry';
 import { HttpUpstreamRegistry } from '@vreg/upstream-client';
 import { buildApp } from './app.ts';
-import { loadFetcherConfig } from './config.ts';
 
 // Distributed mode: one fetcher process. Signals, health and start only.
-const config = loadFetcherConfig(process.env);
-const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-fetcher' });
-const bus = await NatsEventBus.connect({ servers: config.VREG_NATS_URL.split(','), namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, logger });
+const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-fetcher', mixin: logTraceFields });
+const bus = await NatsEventBus.connect({ servers: config.VREG_NATS_URL.split(','), namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, logger, metrics: telemetry.metrics });
 await bus.ensureStreams(Object.values(Streams));
 const leases = await NatsKvFillLease.create(bus.connection, { namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, ttlMs: config.VREG_FILL_LEASE_TTL_MS });
 const store = new S3BlobStore({
@@ -29,13 +29,12 @@ const upstreams = new HttpUpstreamRegistry({
   headersTimeoutMs: config.VREG_UPSTREAM_HEADERS_TIMEOUT_MS,
   bodyIdleTimeoutMs: config.VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS,
 });
-const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY)), logger });
+const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY)), logger, metrics: telemetry.metrics });
 await app.start();
 
-// Liveness for orchestrators; the fetcher has no other HTTP surface.
-const health = createServer((req, res) => {
-  res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' }).end(req.url === '/healthz' ? '{"status":"ok"}' : '{}');
-});
+// /healthz, /readyz and /metrics; the fetcher has no other HTTP surface. It needs all three dependencies for every fill.
+const readiness = new Readiness([natsCheck(bus.connection), storeCheck(store), catalogCheck(bus)]);
+const health = createServer(opsRequestListener({ renderMetrics: () => telemetry.renderMetrics(), readiness }));
 health.listen(splitListen(config.VREG_LISTEN).port, splitListen(config.VREG_LISTEN).host);
 logger.info({ listen: config.VREG_LISTEN }, 'fetcher started');
 
@@ -45,10 +44,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    readiness.markStopping();
     void (async () => {
       health.close();
       await app.stop();
       await bus.close();
+      await telemetry.shutdown();
       process.exit(0);
     })();
   });

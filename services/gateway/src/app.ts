@@ -6,6 +6,7 @@ import type { FillLease } from '@vreg/fill-lease';
 import type { FillDeps } from '@vreg/fill';
 import type { Logger } from '@vreg/logging';
 import type { SecretBox } from '@vreg/secrets';
+import { InstrumentedUpstreamRegistry, MeteredFillLease, VregMetrics } from '@vreg/telemetry';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
 import { BusCatalogClient } from './adapters/bus/bus-catalog-client.ts';
 import { buildAccessControl } from './auth/access-control.ts';
@@ -27,6 +28,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** Signs and verifies registry tokens; the same keys on every gateway. */
   signingKeys: TokenKeyRing;
+  /** Where upstream calls and fills are measured (the process's telemetry). Default: nowhere. */
+  metrics?: VregMetrics;
 }
 
 export interface GatewayApp {
@@ -39,7 +42,11 @@ export interface GatewayApp {
 /** The gateway's composition root: the same in embedded and distributed mode, only `deps` differ. */
 export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayApp {
   const logger = deps.logger.child({ component: 'gateway' });
-  const fill: FillDeps = { store: deps.store, upstreams: deps.upstreams, bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES };
+  // Measured at the ports: every upstream call and every fill lease, whoever makes them.
+  const metrics = deps.metrics ?? VregMetrics.noop();
+  const upstreams = new InstrumentedUpstreamRegistry(deps.upstreams, metrics);
+  const leases = new MeteredFillLease(deps.leases, metrics);
+  const fill: FillDeps = { store: deps.store, upstreams, bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES };
   const catalog = new BusCatalogClient(deps.bus, logger, {
     registryTtlMs: config.VREG_REGISTRY_CACHE_MS,
     tagTtlMs: config.VREG_TAG_CACHE_MS,
@@ -53,12 +60,12 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     fill,
     catalog,
     store: deps.store,
-    upstreams: deps.upstreams,
+    upstreams,
     fetches,
     served,
     logger,
     fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,
-    leases: deps.leases,
+    leases,
     holderId,
     leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
     negativeCacheMs: config.VREG_NEGATIVE_CACHE_MS,
@@ -67,7 +74,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     fill,
     catalog,
     store: deps.store,
-    leases: deps.leases,
+    leases,
     fetches,
     served,
     logger,

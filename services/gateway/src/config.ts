@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { HttpEnv, LogEnv, NatsEnv, S3Env, SecretsEnv, UpstreamEnv, parseEnv } from '@vreg/contracts';
+import { TelemetryEnv } from '@vreg/telemetry';
 import { GatewayAuthEnv } from './auth/auth-env.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -34,7 +35,7 @@ export const GatewayPullEnv = {
 export type GatewayPullConfig = Readonly<z.infer<z.ZodObject<typeof GatewayPullEnv>>>;
 
 /** The distributed gateway process: pull settings plus NATS, S3 and its listen address. */
-export const GatewayEnv = { ...LogEnv, ...NatsEnv, ...S3Env, ...SecretsEnv, ...HttpEnv, ...GatewayPullEnv };
+export const GatewayEnv = { ...LogEnv, ...NatsEnv, ...S3Env, ...SecretsEnv, ...HttpEnv, ...TelemetryEnv, ...GatewayPullEnv };
 export type GatewayConfig = Readonly<z.infer<z.ZodObject<typeof GatewayEnv>>>;
 
 /** Validates every setting at once; throws CONFIG_INVALID listing each problem. */

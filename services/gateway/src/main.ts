@@ -1,19 +1,19 @@
+import { config, telemetry } from './main-telemetry.ts';
 import { NatsEventBus } from '@vreg/bus';
 import { S3BlobStore } from '@vreg/blob-store';
 import { Streams, decodeKey, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
+import { catalogCheck, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry, storeCheck } from '@vreg/telemetry';
 import { HttpUpstreamRegistry } from '@vreg/upstream-client';
 import { buildApp } from './app.ts';
 import { TokenKeyRing } from './auth/token-key-ring.ts';
-import { loadGatewayConfig } from './config.ts';
 import { createServer } from './http/create-server.ts';
 
 // Distributed mode: one gateway process. Signals and listen only.
-const config = loadGatewayConfig(process.env);
-const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-gateway' });
-const bus = await NatsEventBus.connect({ servers: config.VREG_NATS_URL.split(','), namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, logger });
+const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-gateway', mixin: logTraceFields });
+const bus = await NatsEventBus.connect({ servers: config.VREG_NATS_URL.split(','), namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, logger, metrics: telemetry.metrics });
 await bus.ensureStreams(Object.values(Streams));
 const leases = await NatsKvFillLease.create(bus.connection, { namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, ttlMs: config.VREG_FILL_LEASE_TTL_MS });
 const store = new S3BlobStore({
@@ -32,9 +32,13 @@ const upstreams = new HttpUpstreamRegistry({
 });
 // Without configured signing keys, one is derived from the secrets key every replica shares.
 const signingKeys = config.VREG_TOKEN_SIGNING_KEYS ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS) : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
-const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY)), logger, signingKeys });
+const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY)), logger, signingKeys, metrics: telemetry.metrics });
+// Hits are served from the store even while NATS or the catalog is down: only the store decides readiness.
+const readiness = new Readiness([storeCheck(store), natsCheck(bus.connection, false), catalogCheck(bus, false)]);
 const server = createServer(logger, config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY });
-server.get('/healthz', async () => ({ status: 'ok' }));
+await server.register(requestTelemetry, { metrics: telemetry.metrics });
+await server.register(telemetry.fastifyPlugin());
+await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
 await server.register(app.routes, { prefix: '/v2' });
 await server.listen(splitListen(config.VREG_LISTEN));
 
@@ -44,10 +48,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    readiness.markStopping();
     void (async () => {
       await server.close();
       await app.stop();
       await bus.close();
+      await telemetry.shutdown();
       process.exit(0);
     })();
   });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { traceDelivery, type BusMetrics } from '@vreg/telemetry';
 import type { MessageHandler } from '../event-bus.ts';
 import { handleDelivery } from '../handle-delivery.ts';
 import type { InboundMessage, ResolvedConsumeSpec } from '../handle-delivery.ts';
@@ -38,14 +39,29 @@ export class MemoryConsumer {
   readonly #outstanding = new Map<number, { token: object; timer: NodeJS.Timeout }>();
   readonly #delayed = new Set<NodeJS.Timeout>();
   #pumpScheduled = false;
+  readonly #metrics: BusMetrics | undefined;
 
-  constructor(stream: MemoryStream, spec: ResolvedConsumeSpec<unknown>, deadLetter: MemoryDeadLetter, logger: Logger) {
+  constructor(stream: MemoryStream, spec: ResolvedConsumeSpec<unknown>, deadLetter: MemoryDeadLetter, logger: Logger, metrics?: BusMetrics) {
     this.name = spec.consumer;
     this.#stream = stream;
     this.#spec = spec;
     this.#deadLetter = deadLetter;
     this.#logger = logger;
     this.#cursor = stream.firstSeq; // deliver policy "all"
+    this.#metrics = metrics;
+    this.#unobserve = metrics?.observePending(stream.name, spec.consumer, () => this.pending);
+  }
+
+  readonly #unobserve: (() => void) | undefined;
+
+  /** Messages not yet delivered: those past the cursor this consumer's filter takes, and those due again. */
+  get pending(): number {
+    let count = this.#ready.length;
+    for (let seq = Math.max(this.#cursor, this.#stream.firstSeq); seq <= this.#stream.lastSeq; seq += 1) {
+      const message = this.#stream.get(seq);
+      if (message && subjectMatches(this.#spec.subject, message.subject)) count += 1;
+    }
+    return count;
   }
 
   /** Takes the latest settings (ack wait, max deliveries, filter), as a consumer update would. */
@@ -75,6 +91,7 @@ export class MemoryConsumer {
 
   /** Cancels every timer (the bus is closing). */
   dispose(): void {
+    this.#unobserve?.();
     for (const { timer } of this.#outstanding.values()) clearTimeout(timer);
     for (const timer of this.#delayed) clearTimeout(timer);
     this.#outstanding.clear();
@@ -147,9 +164,12 @@ export class MemoryConsumer {
         out.timer = this.#ackTimer(seq, token);
       },
     };
+    if (deliveryCount > 1) this.#metrics?.redelivered(this.#stream.name, this.name);
     const done = handleDelivery(inbound, {
       spec: worker.spec,
-      handler: worker.handler,
+      // The handler runs as a child of the publisher's span.
+      handler: (delivery) =>
+        traceDelivery(delivery.subject, delivery.headers, { stream: this.#stream.name, consumer: this.name, deliveryCount, msgId: message.msgId }, () => worker.handler(delivery)),
       deadLetter: (msg, reason) => this.#deadLetter(msg, worker.spec, reason),
       logger: this.#logger,
     }).finally(() => {

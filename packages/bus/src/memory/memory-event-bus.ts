@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
-import { CatalogUnavailableError, Streams } from '@vreg/contracts';
+import { CatalogUnavailableError, ErrorCodes, Streams, hasCode } from '@vreg/contracts';
+import { traceAnswer, tracePublish, traceRequest, VregMetrics, type BusMetrics } from '@vreg/telemetry';
 import type { Reply } from '@vreg/contracts';
 import type {
   ConsumeSpec,
@@ -46,6 +47,8 @@ export interface MemoryEventBusOptions {
   duplicateWindowMs?: number;
   /** Messages kept per stream, oldest dropped first. Default 10000. */
   maxMessagesPerStream?: number;
+  /** Where redeliveries, dead letters, consumer lag and lookup latency are counted. Default: nowhere. */
+  metrics?: BusMetrics;
 }
 
 type Responder = { answer(text: string, headers: Record<string, string>): Promise<Reply<unknown>> };
@@ -71,11 +74,13 @@ export class MemoryEventBus implements EventBus {
   readonly #streams = new Map<string, MemoryStream>();
   readonly #responders = new Map<string, Responder[]>();
   readonly #subscriptions = new Set<Subscription>();
+  readonly #metrics: BusMetrics;
 
   constructor(options: MemoryEventBusOptions = {}) {
     this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'memory-event-bus' });
     this.#duplicateWindowMs = options.duplicateWindowMs ?? 2 * 60 * 1000;
     this.#maxMessages = options.maxMessagesPerStream ?? 10_000;
+    this.#metrics = options.metrics ?? VregMetrics.noop();
   }
 
   /** Creates or updates each stream, and always the dead-letter stream. */
@@ -103,8 +108,11 @@ export class MemoryEventBus implements EventBus {
   async publish(subject: string, payload: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const stream = this.#streamFor(subject);
     if (!stream) throw new BusUnavailableError(`cannot publish to ${subject}: no stream captures it`);
-    const stored = stream.append(subject, JSON.stringify(payload) ?? 'null', options.headers ?? {}, options.msgId);
-    return { duplicate: stored === undefined };
+    // The trace context of the publishing span is stored with the message, as NATS headers would carry it.
+    return tracePublish(subject, options.headers, options.msgId === undefined ? {} : { 'messaging.message.id': options.msgId }, async (headers) => {
+      const stored = stream.append(subject, JSON.stringify(payload) ?? 'null', headers ?? {}, options.msgId);
+      return { duplicate: stored === undefined };
+    });
   }
 
   #streamFor(subject: string): MemoryStream | undefined {
@@ -122,7 +130,7 @@ export class MemoryEventBus implements EventBus {
       consumer.configure(resolved);
     } else {
       const logger = this.#logger.child({ stream: spec.stream, consumer: spec.consumer });
-      consumer = new MemoryConsumer(stream, resolved, (msg, s, reason) => this.#deadLetter(msg, s, reason), logger);
+      consumer = new MemoryConsumer(stream, resolved, (msg, s, reason) => this.#deadLetter(msg, s, reason), logger, this.#metrics);
       stream.consumers.set(spec.consumer, consumer);
     }
     const worker: MemoryWorker = { spec: resolved, handler: handler as MessageHandler<unknown>, active: new Set() };
@@ -149,10 +157,23 @@ export class MemoryEventBus implements EventBus {
       deliveryCount: msg.deliveryCount,
     });
     this.#streamFor(subject)?.append(subject, msg.text, headers, `dead:${spec.stream}:${spec.consumer}:${msg.streamSequence}`);
+    this.#metrics.deadLettered(spec.stream, spec.consumer);
   }
 
   /** Calls a responder of `subject`; none, or no answer within the timeout → `CatalogUnavailableError`. */
   async request<T>(subject: string, payload: unknown, options: RequestOptions<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const answer = await traceRequest(subject, options.headers, (headers) => this.#request(subject, payload, options, headers));
+      this.#metrics.lookupTimed(subject, (performance.now() - started) / 1000, 'ok');
+      return answer;
+    } catch (err) {
+      this.#metrics.lookupTimed(subject, (performance.now() - started) / 1000, hasCode(err, ErrorCodes.catalogUnavailable) ? 'unavailable' : 'error');
+      throw err;
+    }
+  }
+
+  async #request<T>(subject: string, payload: unknown, options: RequestOptions<T>, headers: Record<string, string> | undefined): Promise<T> {
     const responders = this.#responders.get(subject) ?? [];
     const responder = responders[0];
     if (!responder) throw new CatalogUnavailableError(`no reply on ${subject}: no responders`);
@@ -164,7 +185,7 @@ export class MemoryEventBus implements EventBus {
       timer.unref();
     });
     try {
-      const reply = await Promise.race([responder.answer(JSON.stringify(payload) ?? 'null', { ...options.headers }), timeout]);
+      const reply = await Promise.race([responder.answer(JSON.stringify(payload) ?? 'null', { ...headers }), timeout]);
       return unwrapReply(subject, encodeReply(reply), options.schema);
     } finally {
       clearTimeout(timer);
@@ -177,7 +198,9 @@ export class MemoryEventBus implements EventBus {
     const logger = this.#logger.child({ subject });
     const responder: Responder = {
       answer: (text, headers) => {
-        const done: Promise<Reply<unknown>> = answerRequest(subject, text, headers, schema, handler, logger).finally(() => active.delete(done));
+        const done: Promise<Reply<unknown>> = traceAnswer(subject, headers, () => answerRequest(subject, text, headers, schema, handler, logger), (r) =>
+          r.ok ? undefined : r.error.code,
+        ).finally(() => active.delete(done));
         active.add(done);
         return done;
       },

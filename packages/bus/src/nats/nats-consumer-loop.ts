@@ -2,6 +2,7 @@ import { AckPolicy, DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream'
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
+import { traceDelivery, type BusMetrics } from '@vreg/telemetry';
 import type { MessageHandler, Subscription } from '../event-bus.ts';
 import { handleDelivery } from '../handle-delivery.ts';
 import type { InboundMessage, ResolvedConsumeSpec } from '../handle-delivery.ts';
@@ -14,6 +15,7 @@ export interface NatsConsumerLoopDeps {
   jsm: JetStreamManager;
   ns: NatsNamespace;
   logger: Logger;
+  metrics: BusMetrics;
   /** Publishes the dead letter of `msg` (see `NatsEventBus`). */
   deadLetter(msg: JsMsg, inbound: InboundMessage, reason: string): Promise<void>;
 }
@@ -38,6 +40,7 @@ export class NatsConsumerLoop<T> implements Subscription {
   #stopped = false;
   #wakeUp: (() => void) | undefined;
   #running: Promise<void> | undefined;
+  #unobserve: (() => void) | undefined;
 
   constructor(deps: NatsConsumerLoopDeps, spec: ResolvedConsumeSpec<T>, handler: MessageHandler<T>) {
     this.#deps = deps;
@@ -50,11 +53,18 @@ export class NatsConsumerLoop<T> implements Subscription {
   async start(): Promise<void> {
     await this.#ensureConsumer();
     this.#running = this.#run();
+    const { jsm, ns } = this.#deps;
+    // Consumer lag as the server counts it, asked at scrape time.
+    this.#unobserve = this.#deps.metrics.observePending(this.#spec.stream, this.#spec.consumer, async () => {
+      const info = await jsm.consumers.info(ns.name(this.#spec.stream), ns.name(this.#spec.consumer));
+      return info.num_pending;
+    });
   }
 
   /** Stops pulling, waits for the handlers in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#unobserve?.();
     this.#wakeUp?.();
     await this.#messages?.close().catch(() => undefined);
     await this.#running;
@@ -144,9 +154,13 @@ export class NatsConsumerLoop<T> implements Subscription {
       term: (reason) => m.term(reason),
       working: () => m.working(),
     };
+    if (inbound.deliveryCount > 1) this.#deps.metrics.redelivered(this.#spec.stream, this.#spec.consumer);
+    const spec = this.#spec;
     const done = handleDelivery(inbound, {
-      spec: this.#spec,
-      handler: this.#handler,
+      spec,
+      // The handler runs as a child of the publisher's span.
+      handler: (delivery) =>
+        traceDelivery(delivery.subject, delivery.headers, { stream: spec.stream, consumer: spec.consumer, deliveryCount: delivery.deliveryCount, msgId: inbound.msgId }, () => this.#handler(delivery)),
       deadLetter: (msg, reason) => this.#deps.deadLetter(m, msg, reason),
       logger: this.#logger,
     }).finally(() => this.#inFlight.delete(done));

@@ -13,7 +13,8 @@ import { nanos } from '@nats-io/nats-core';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { ZodType } from 'zod';
 import type { Logger } from 'pino';
-import { CatalogUnavailableError, Streams } from '@vreg/contracts';
+import { CatalogUnavailableError, ErrorCodes, Streams, hasCode } from '@vreg/contracts';
+import { traceAnswer, tracePublish, traceRequest, VregMetrics, type BusMetrics } from '@vreg/telemetry';
 import type {
   ConsumeSpec,
   EventBus,
@@ -43,6 +44,8 @@ export interface NatsEventBusOptions {
   logger: Logger;
   /** Connection name shown by the server's monitoring. Default `vreg`. */
   name?: string;
+  /** Where redeliveries, dead letters, consumer lag and lookup latency are counted. Default: nowhere. */
+  metrics?: BusMetrics;
 }
 
 type StreamSettings = Partial<StreamConfig> & { name: string };
@@ -69,6 +72,7 @@ export class NatsEventBus implements EventBus {
   readonly #replicas: number;
   readonly #logger: Logger;
   readonly #subscriptions = new Set<Subscription>();
+  readonly #metrics: BusMetrics;
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsEventBusOptions) {
     this.connection = nc;
@@ -77,6 +81,7 @@ export class NatsEventBus implements EventBus {
     this.#ns = new NatsNamespace(options.namespace);
     this.#replicas = options.replicas;
     this.#logger = options.logger.child({ component: 'nats-event-bus' });
+    this.#metrics = options.metrics ?? VregMetrics.noop();
   }
 
   /** Connects to NATS. Throws `BusUnavailableError` when no server answers or JetStream is not enabled. */
@@ -132,10 +137,17 @@ export class NatsEventBus implements EventBus {
 
   /** JetStream publish; `{ duplicate: true }` when `msgId` was seen in the last 2 minutes. */
   async publish(subject: string, payload: unknown, options: PublishOptions = {}): Promise<PublishResult> {
-    const headers = toNatsHeaders(options.headers);
+    // The trace context of the publishing span rides in the headers.
+    return tracePublish(subject, options.headers, options.msgId === undefined ? {} : { 'messaging.message.id': options.msgId }, (traced) =>
+      this.#publish(subject, payload, options.msgId, traced),
+    );
+  }
+
+  async #publish(subject: string, payload: unknown, msgId: string | undefined, traced: Record<string, string> | undefined): Promise<PublishResult> {
+    const headers = toNatsHeaders(traced);
     try {
       const ack = await this.#js.publish(this.#ns.subject(subject), JSON.stringify(payload) ?? 'null', {
-        ...(options.msgId === undefined ? {} : { msgID: options.msgId }),
+        ...(msgId === undefined ? {} : { msgID: msgId }),
         ...(headers === undefined ? {} : { headers }),
       });
       return { duplicate: ack.duplicate };
@@ -152,6 +164,7 @@ export class NatsEventBus implements EventBus {
         jsm: this.#jsm,
         ns: this.#ns,
         logger: this.#logger,
+        metrics: this.#metrics,
         deadLetter: (m, inbound, reason) => this.#deadLetter(m, inbound, spec, reason),
       },
       resolveConsumeSpec(spec),
@@ -175,13 +188,26 @@ export class NatsEventBus implements EventBus {
       msgID: `dead:${spec.stream}:${spec.consumer}:${inbound.streamSequence}`,
       ...(headers === undefined ? {} : { headers }),
     });
+    this.#metrics.deadLettered(spec.stream, spec.consumer);
   }
 
   /** Core NATS request. No responder or no reply in time → `CatalogUnavailableError`. */
   async request<T>(subject: string, payload: unknown, options: RequestOptions<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const answer = await traceRequest(subject, options.headers, (traced) => this.#request(subject, payload, options, traced));
+      this.#metrics.lookupTimed(subject, (performance.now() - started) / 1000, 'ok');
+      return answer;
+    } catch (err) {
+      this.#metrics.lookupTimed(subject, (performance.now() - started) / 1000, hasCode(err, ErrorCodes.catalogUnavailable) ? 'unavailable' : 'error');
+      throw err;
+    }
+  }
+
+  async #request<T>(subject: string, payload: unknown, options: RequestOptions<T>, traced: Record<string, string> | undefined): Promise<T> {
     let reply: Msg;
     try {
-      const headers = toNatsHeaders(options.headers);
+      const headers = toNatsHeaders(traced);
       reply = await this.connection.request(this.#ns.subject(subject), JSON.stringify(payload) ?? 'null', {
         timeout: options.timeoutMs ?? defaultRequestTimeoutMs,
         ...(headers === undefined ? {} : { headers }),
@@ -197,7 +223,9 @@ export class NatsEventBus implements EventBus {
     const inFlight = new Set<Promise<void>>();
     const logger = this.#logger.child({ subject });
     const answer = async (msg: Msg): Promise<void> => {
-      const reply = await answerRequest(subject, msg.string(), fromNatsHeaders(msg.headers), schema, handler, logger);
+      const headers = fromNatsHeaders(msg.headers);
+      // Answered as a child of the requester's span.
+      const reply = await traceAnswer(subject, headers, () => answerRequest(subject, msg.string(), headers, schema, handler, logger), (r) => (r.ok ? undefined : r.error.code));
       if (!msg.respond(encodeReply(reply))) logger.warn('request without a reply subject ignored');
     };
     const sub = this.connection.subscribe(this.#ns.subject(subject), {

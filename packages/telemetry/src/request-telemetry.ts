@@ -1,0 +1,164 @@
+import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
+import { trace, type Span } from '@opentelemetry/api';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { fastifyPlugin } from 'fastify-plugin';
+import { traceFieldsOf } from './log-trace-fields.ts';
+import { OPS_PATHS, withoutQuery } from './url-redaction.ts';
+import type { BytesSource, CacheResultLabel, ObjectKindLabel, VregMetrics } from './vreg-metrics.ts';
+
+export interface RequestTelemetryOptions {
+  metrics: VregMetrics;
+}
+
+/** The header the pull routes set on every manifest and blob answer. */
+const CACHE_HEADER = 'x-vreg-cache';
+const CACHE_RESULTS = new Set<string>(['hit', 'miss', 'stale', 'coalesced']);
+const PULL_ROUTE_SUFFIX = '/virtual_registries/containers/:registryId/*';
+
+/** `<image>/manifests/<ref>`, `<image>/blobs/<digest>`, `<image>/tags/list`, `<image>/referrers/<digest>`. */
+const PULL_PATH = /^(.+)\/(manifests|blobs|tags|referrers)\/(.+)$/;
+const PULL_KIND: Readonly<Record<string, { kind: ObjectKindLabel; route: string }>> = {
+  manifests: { kind: 'manifest', route: ':name/manifests/:reference' },
+  blobs: { kind: 'blob', route: ':name/blobs/:digest' },
+  tags: { kind: 'tags', route: ':name/tags/list' },
+  referrers: { kind: 'referrers', route: ':name/referrers/:digest' },
+};
+
+interface RequestState {
+  startedAt: bigint;
+  /** The request's server span (http instrumentation), if traced. */
+  span: Span | undefined;
+  bytes: number;
+  coalesced: boolean;
+}
+
+const states = new WeakMap<FastifyRequest, RequestState>();
+
+/**
+ * Per-request telemetry for a whole server (a `fastify-plugin`, so its
+ * hooks see every route): `vreg_http_requests_total` by route template and
+ * status; for pulls the cache result and the bytes actually written
+ * (`vreg_cache_results_total`, `vreg_bytes_served_total`), also set on the
+ * request's span; and one log line per request with trace and span ids,
+ * cache result, bytes and duration, replacing fastify's two request logs.
+ * Probes and scrapes are counted but not logged.
+ */
+export const requestTelemetry = fastifyPlugin<RequestTelemetryOptions>(
+  async (app, options) => {
+    const { metrics } = options;
+
+    app.addHook('onRequest', async (request) => {
+      states.set(request, { startedAt: process.hrtime.bigint(), span: trace.getActiveSpan(), bytes: 0, coalesced: false });
+    });
+
+    app.addHook('onSend', async (request, reply, payload) => {
+      const state = states.get(request);
+      if (!state) return payload;
+      const pull = describePull(request, reply);
+      if (pull && state.span) {
+        state.span.setAttributes({
+          'vreg.registry.id': pull.registry,
+          'vreg.image': pull.image,
+          'vreg.reference': pull.reference,
+          ...(pull.kind === 'blob' || pull.reference.includes(':') ? { 'vreg.digest': pull.reference } : {}),
+          ...(pull.cache ? { 'vreg.cache.result': pull.cache } : {}),
+        });
+      }
+      if (pull?.cache === 'coalesced') {
+        state.coalesced = true;
+        metrics.coalescedWaiter(1);
+      }
+      if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
+        state.bytes = Buffer.byteLength(payload);
+        state.span?.setAttribute('vreg.bytes', state.bytes);
+        return payload;
+      }
+      if (payload instanceof Readable) return countBytes(payload, state);
+      return payload;
+    });
+
+    app.addHook('onResponse', async (request, reply) => {
+      const state = states.get(request);
+      if (!state) return;
+      states.delete(request);
+      if (state.coalesced) metrics.coalescedWaiter(-1);
+      const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
+      const route = routeOf(request);
+      metrics.httpRequest(route, request.method, reply.statusCode, seconds);
+      const pull = describePull(request, reply);
+      const pulled = pull?.cache !== undefined && request.method === 'GET' && (reply.statusCode === 200 || reply.statusCode === 206);
+      if (pulled && pull?.cache) {
+        metrics.cacheResult(pull.cache, pull.registry, pull.kind);
+        metrics.bytesServed(sourceOf(pull.cache), pull.registry, state.bytes);
+      }
+      if (OPS_PATHS.has(withoutQuery(request.url))) return;
+      const fields = {
+        method: request.method,
+        route,
+        url: withoutQuery(request.url),
+        status: reply.statusCode,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        bytes: state.bytes,
+        ...(pull ? { registryId: pull.registry, ...(pull.cache ? { cache: pull.cache } : {}) } : {}),
+        ...traceFieldsOf(state.span),
+      };
+      if (reply.statusCode >= 500) request.log.error(fields, 'request completed');
+      else request.log.info(fields, 'request completed');
+    });
+  },
+  { name: 'vreg-request-telemetry', fastify: '5.x' },
+);
+
+/** The route template, with the pull wildcard spelled out by object kind; `unmatched` for 404s of no route. */
+function routeOf(request: FastifyRequest): string {
+  const url = request.routeOptions.url;
+  if (url === undefined) return 'unmatched';
+  if (!url.endsWith(PULL_ROUTE_SUFFIX)) return url;
+  const match = PULL_PATH.exec((request.params as { '*'?: string })['*'] ?? '');
+  const kind = match?.[2] === undefined ? undefined : PULL_KIND[match[2]];
+  return kind ? `${url.slice(0, -1)}${kind.route}` : url;
+}
+
+interface PullDescription {
+  registry: string;
+  image: string;
+  reference: string;
+  kind: ObjectKindLabel;
+  cache: CacheResultLabel | undefined;
+}
+
+/** Registry, image, reference and cache result of a pull; undefined for any other request. */
+function describePull(request: FastifyRequest, reply: FastifyReply): PullDescription | undefined {
+  if (!request.routeOptions.url?.endsWith(PULL_ROUTE_SUFFIX)) return undefined;
+  const params = request.params as { registryId?: string; '*'?: string };
+  const match = PULL_PATH.exec(params['*'] ?? '');
+  if (!match || params.registryId === undefined) return undefined;
+  const header = reply.getHeader(CACHE_HEADER);
+  const cache = typeof header === 'string' && CACHE_RESULTS.has(header) ? (header as CacheResultLabel) : undefined;
+  const kind = PULL_KIND[match[2] ?? '']?.kind ?? 'other';
+  return { registry: params.registryId, image: match[1] ?? '', reference: match[3] ?? '', kind, cache };
+}
+
+/** Hits and stale answers come from the blob store; misses and coalesced ones from an upstream download. */
+function sourceOf(result: CacheResultLabel): BytesSource {
+  return result === 'hit' || result === 'stale' ? 'cache' : 'upstream';
+}
+
+/**
+ * Passes the body through unchanged, counting what the client is sent.
+ * `pipeline` keeps backpressure and ties the two together: a client that
+ * leaves destroys the source, a failing source fails the response.
+ */
+function countBytes(body: Readable, state: RequestState): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      state.bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  pipeline(body, counter, () => {
+    // Ends before the response's 'finish': the span is still open.
+    state.span?.setAttribute('vreg.bytes', state.bytes);
+  });
+  return counter;
+}

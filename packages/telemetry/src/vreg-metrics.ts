@@ -1,0 +1,171 @@
+import { createNoopMeter, type Attributes, type Counter, type Gauge, type Histogram, type Meter, type ObservableGauge, type ObservableResult, type UpDownCounter } from '@opentelemetry/api';
+
+/** How a pull was answered (the gateway's `X-Vreg-Cache`). */
+export type CacheResultLabel = 'hit' | 'miss' | 'stale' | 'coalesced';
+/** Where served bytes came from: the blob store (`cache`, the bandwidth saved) or an upstream download. */
+export type BytesSource = 'cache' | 'upstream';
+/** What a fill lease or upstream request is about. */
+export type ObjectKindLabel = 'manifest' | 'blob' | 'tags' | 'referrers' | 'other';
+
+/** Seconds: from a cached lookup (sub-millisecond) to a slow upstream (a minute). */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Seconds of a whole HTTP request: up to an hour-long blob. */
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+/** Reads a consumer's lag; undefined when it cannot be known right now (the scrape leaves it out). */
+export type PendingReader = () => Promise<number | undefined> | number | undefined;
+
+/**
+ * The bus's share of the metrics, so adapters depend on only what they record.
+ * Labels are stream, consumer and subject names: bounded by the code.
+ */
+export interface BusMetrics {
+  /** A message came back (delivery 2, 3, ...). */
+  redelivered(stream: string, consumer: string): void;
+  /** A message was given up and stored as a dead letter. */
+  deadLettered(stream: string, consumer: string): void;
+  /** A request/reply round trip (catalog lookups): seconds, and how it ended. */
+  lookupTimed(subject: string, seconds: number, outcome: 'ok' | 'error' | 'unavailable'): void;
+  /** Reports `read()` as `vreg_consumer_pending` on every scrape until the returned function is called. */
+  observePending(stream: string, consumer: string, read: PendingReader): () => void;
+}
+
+/**
+ * Every metric vreg exports, as named in the dashboards. Label values are
+ * bounded: route templates, registry and upstream ids or hosts, codes and
+ * stream names, never images, digests or anything a client chooses.
+ * Built over a `Meter`; `VregMetrics.noop()` records nothing.
+ */
+export class VregMetrics implements BusMetrics {
+  readonly #httpRequests: Counter;
+  readonly #httpDuration: Histogram;
+  readonly #cacheResults: Counter;
+  readonly #bytesServed: Counter;
+  readonly #coalescedWaiters: UpDownCounter;
+  readonly #upstreamDuration: Histogram;
+  readonly #upstreamErrors: Counter;
+  readonly #upstreamBytes: Counter;
+  readonly #rateLimitRemaining: Gauge;
+  readonly #fillsInFlight: UpDownCounter;
+  readonly #leaseContention: Counter;
+  readonly #redeliveries: Counter;
+  readonly #deadLetters: Counter;
+  readonly #lookupDuration: Histogram;
+  readonly #pending: ObservableGauge;
+  readonly #pendingReaders = new Map<object, { attributes: Attributes; read: PendingReader }>();
+
+  constructor(meter: Meter) {
+    this.#httpRequests = meter.createCounter('vreg_http_requests_total', { description: 'HTTP requests answered, by route template, method and status' });
+    this.#httpDuration = meter.createHistogram('vreg_http_request_duration_seconds', {
+      description: 'Time from request to the last byte of the response, by route template',
+      unit: 's',
+      advice: { explicitBucketBoundaries: REQUEST_BUCKETS },
+    });
+    this.#cacheResults = meter.createCounter('vreg_cache_results_total', { description: 'Pulls (GET of a manifest or blob) by cache result: hit, miss, stale, coalesced' });
+    this.#bytesServed = meter.createCounter('vreg_bytes_served_total', {
+      description: 'Bytes sent to clients for pulls: source="cache" from the blob store (bandwidth saved), source="upstream" streamed from an upstream fill',
+      unit: 'By',
+    });
+    this.#coalescedWaiters = meter.createUpDownCounter('vreg_coalesced_waiters', { description: 'Requests streaming from a fill another request started (no download of their own)' });
+    this.#upstreamDuration = meter.createHistogram('vreg_upstream_request_duration_seconds', {
+      description: 'Time until an upstream answered a request (response headers, auth round trips included)',
+      unit: 's',
+      advice: { explicitBucketBoundaries: LATENCY_BUCKETS },
+    });
+    this.#upstreamErrors = meter.createCounter('vreg_upstream_errors_total', { description: 'Failed upstream requests and bodies, by upstream and error code' });
+    this.#upstreamBytes = meter.createCounter('vreg_upstream_bytes_total', { description: 'Bytes downloaded from upstreams', unit: 'By' });
+    this.#rateLimitRemaining = meter.createGauge('vreg_upstream_ratelimit_remaining', { description: 'Pulls left in the upstream rate-limit window, from its last ratelimit-remaining header' });
+    this.#fillsInFlight = meter.createUpDownCounter('vreg_fills_in_flight', { description: 'Fills this process is running (fill leases held)' });
+    this.#leaseContention = meter.createCounter('vreg_lease_contention_total', { description: 'Fill lease requests refused because another filler holds the lease' });
+    this.#redeliveries = meter.createCounter('vreg_consumer_redeliveries_total', { description: 'Messages delivered again (after a nak, an ack timeout or a crash), by stream and consumer' });
+    this.#deadLetters = meter.createCounter('vreg_dead_letters_total', { description: 'Messages given up and stored under vreg.dead.>, by stream and consumer' });
+    this.#lookupDuration = meter.createHistogram('vreg_catalog_lookup_duration_seconds', {
+      description: 'Request/reply round trips to the catalog, by subject and outcome',
+      unit: 's',
+      advice: { explicitBucketBoundaries: LATENCY_BUCKETS },
+    });
+    this.#pending = meter.createObservableGauge('vreg_consumer_pending', { description: 'Messages in the stream not yet delivered to the consumer (consumer lag)' });
+    this.#pending.addCallback((result) => this.#observePending(result));
+  }
+
+  /** Records nothing: for tests and for code built without telemetry. */
+  static noop(): VregMetrics {
+    return new VregMetrics(createNoopMeter());
+  }
+
+  httpRequest(route: string, method: string, status: number, seconds: number): void {
+    this.#httpRequests.add(1, { route, method, status: String(status) });
+    this.#httpDuration.record(seconds, { route, method });
+  }
+
+  cacheResult(result: CacheResultLabel, registry: string, kind: ObjectKindLabel): void {
+    this.#cacheResults.add(1, { result, registry, kind });
+  }
+
+  bytesServed(source: BytesSource, registry: string, bytes: number): void {
+    if (bytes > 0) this.#bytesServed.add(bytes, { source, registry });
+  }
+
+  /** +1 when a coalesced response starts, -1 when it ends. */
+  coalescedWaiter(delta: 1 | -1): void {
+    this.#coalescedWaiters.add(delta);
+  }
+
+  upstreamAnswered(upstream: string, kind: ObjectKindLabel, seconds: number): void {
+    this.#upstreamDuration.record(seconds, { upstream, kind });
+  }
+
+  upstreamFailed(upstream: string, code: string): void {
+    this.#upstreamErrors.add(1, { upstream, code });
+  }
+
+  upstreamBytes(upstream: string, bytes: number): void {
+    if (bytes > 0) this.#upstreamBytes.add(bytes, { upstream });
+  }
+
+  rateLimitRemaining(upstream: string, remaining: number): void {
+    this.#rateLimitRemaining.record(remaining, { upstream });
+  }
+
+  /** +1 when a fill lease is taken, -1 when it is given back. */
+  fillInFlight(kind: ObjectKindLabel, delta: 1 | -1): void {
+    this.#fillsInFlight.add(delta, { kind });
+  }
+
+  leaseContended(kind: ObjectKindLabel): void {
+    this.#leaseContention.add(1, { kind });
+  }
+
+  redelivered(stream: string, consumer: string): void {
+    this.#redeliveries.add(1, { stream, consumer });
+  }
+
+  deadLettered(stream: string, consumer: string): void {
+    this.#deadLetters.add(1, { stream, consumer });
+  }
+
+  lookupTimed(subject: string, seconds: number, outcome: 'ok' | 'error' | 'unavailable'): void {
+    this.#lookupDuration.record(seconds, { subject, outcome });
+  }
+
+  observePending(stream: string, consumer: string, read: PendingReader): () => void {
+    const key = {};
+    this.#pendingReaders.set(key, { attributes: { stream, consumer }, read });
+    return () => {
+      this.#pendingReaders.delete(key);
+    };
+  }
+
+  async #observePending(result: ObservableResult): Promise<void> {
+    await Promise.all(
+      [...this.#pendingReaders.values()].map(async ({ attributes, read }) => {
+        try {
+          const value = await read();
+          if (value !== undefined) result.observe(value, attributes);
+        } catch {
+          // A scrape must not fail because the bus is down: the series is just absent this time.
+        }
+      }),
+    );
+  }
+}
