@@ -368,13 +368,13 @@ describe('the Helm chart', () => {
       expect(gateway.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(60);
     });
 
-    it('probes /healthz for liveness and readiness until the services serve /readyz', async () => {
+    it('probes /healthz for startup and liveness and /readyz for readiness', async () => {
       for (const component of ['gateway', 'catalog', 'fetcher']) {
         const c = containerOf(await render(), component);
-        expect([c.startupProbe.httpGet.path, c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path]).toEqual(['/healthz', '/healthz', '/healthz']);
+        expect([c.startupProbe.httpGet.path, c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path]).toEqual(['/healthz', '/healthz', '/readyz']);
       }
-      const c = containerOf(await render(['--set', 'probes.readinessPath=/readyz']), 'gateway');
-      expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+      const c = containerOf(await render(['--set', 'probes.readinessPath=/healthz']), 'gateway');
+      expect(c.readinessProbe.httpGet.path).toBe('/healthz');
     });
   });
 
