@@ -4,7 +4,7 @@ import { hasCode, ErrorCodes } from '@vreg/contracts';
 import { createLogger, type Logger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import { logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry } from '@vreg/telemetry';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { MongoCatalogStore } from './adapters/mongo/mongo-catalog-store.ts';
 import { buildApp } from './app.ts';
 
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   // The catalog answers the data plane over NATS from its database: it needs both.
   const readiness = new Readiness([natsCheck(bus.connection), { name: 'store', critical: true, check: () => store.registries.get('0') }]);
   // One line per request comes from requestTelemetry, with trace ids and duration.
-  const server = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  const server = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
   await server.register(requestTelemetry, { metrics: telemetry.metrics });
   await server.register(telemetry.fastifyPlugin());
   await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });

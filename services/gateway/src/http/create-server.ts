@@ -1,4 +1,4 @@
-import fastify, { type FastifyInstance } from 'fastify';
+import fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from '@vreg/logging';
 
 /**
@@ -13,7 +13,7 @@ export function createServer(logger: Logger, options: { trustProxy?: string } = 
     // throttling) and the scheme and host of the token realm (X-Forwarded-Proto/-Host).
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     // One line per request comes from @vreg/telemetry's requestTelemetry, with trace ids, cache result and bytes.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1 << 20,
     maxParamLength: 256,
     return503OnClosing: true,
