@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HttpEnv, LogEnv, parseEnv } from '@vreg/contracts';
+import { HttpEnv, LogEnv, parseEnv, SecretsEnv } from '@vreg/contracts';
 import { GatewayPullEnv } from '@vreg/gateway';
 import { FetcherFillEnv } from '@vreg/fetcher';
 import { TelemetryEnv } from '@vreg/telemetry';
@@ -17,6 +17,8 @@ export const EmbeddedEnv = {
   VREG_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** 32-byte key sealing upstream passwords; generated into the data dir when unset. */
   VREG_SECRET_KEY: z.string().optional(),
+  /** Retired keys that still open (rotation), comma-separated; see SecretsEnv. */
+  VREG_SECRET_KEY_PREVIOUS: SecretsEnv.VREG_SECRET_KEY_PREVIOUS,
 };
 export type EmbeddedConfig = Readonly<z.infer<z.ZodObject<typeof EmbeddedEnv>>>;
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MemoryEventBus } from '@vreg/bus';
 import { FsBlobStore } from '@vreg/blob-store';
-import { Streams, decodeKey, splitListen } from '@vreg/contracts';
+import { Streams, decodeKey, decodeKeys, splitListen } from '@vreg/contracts';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
@@ -49,7 +49,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   await mkdir(dataDir, { recursive: true });
   const admin = config.VREG_ADMIN_TOKEN ? { value: config.VREG_ADMIN_TOKEN, created: false } : await readOrCreateKeyFile(dataDir, 'admin-token', newAdminToken);
   const secretKey = config.VREG_SECRET_KEY ? { value: config.VREG_SECRET_KEY } : await readOrCreateKeyFile(dataDir, 'secret.key', newSecretKey);
-  const secrets = new SecretBox(decodeKey(secretKey.value));
+  const secrets = new SecretBox(decodeKey(secretKey.value), decodeKeys(config.VREG_SECRET_KEY_PREVIOUS));
   const signingKeys = TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS ?? (await readOrCreateKeyFile(dataDir, 'token-signing.key', newTokenSigningKey)).value);
 
   const bus = new MemoryEventBus({ logger, metrics });

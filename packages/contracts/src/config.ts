@@ -43,9 +43,21 @@ export const S3Env = {
   VREG_S3_PART_SIZE_MIB: intFrom(5, 512).default(8),
 };
 
+const isKey = (v: string): boolean => /^[a-f0-9]{64}$/i.test(v) || Buffer.from(v, 'base64').length === 32;
+
 export const SecretsEnv = {
-  /** 32-byte key, base64 or 64 hex chars: seals upstream passwords at rest. */
-  VREG_SECRET_KEY: z.string().refine((v) => /^[a-f0-9]{64}$/i.test(v) || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes as 64 hex chars or base64'),
+  /** 32-byte key, base64 or 64 hex chars: seals upstream passwords at rest (and access tokens on the bus). */
+  VREG_SECRET_KEY: z.string().refine(isKey, 'must be 32 bytes as 64 hex chars or base64'),
+  /**
+   * Keys retired from sealing that still open values sealed with them,
+   * comma-separated, each like VREG_SECRET_KEY. For rotation: list the new
+   * key here everywhere, then swap it with VREG_SECRET_KEY everywhere, then
+   * drop the old one once nothing is sealed with it.
+   */
+  VREG_SECRET_KEY_PREVIOUS: z
+    .string()
+    .refine((v) => splitKeyList(v).every(isKey), 'must be comma-separated keys of 32 bytes, each 64 hex chars or base64')
+    .optional(),
 };
 
 export const UpstreamEnv = {
@@ -68,6 +80,15 @@ export function splitListen(listen: string): { host: string; port: number } {
 /** Reads a 32-byte key given as 64 hex chars or base64. */
 export function decodeKey(value: string): Buffer {
   return /^[a-f0-9]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+}
+
+/** Reads a comma-separated list of keys (VREG_SECRET_KEY_PREVIOUS); none for `undefined` or blank. */
+export function decodeKeys(value: string | undefined): Buffer[] {
+  return value === undefined ? [] : splitKeyList(value).map(decodeKey);
+}
+
+function splitKeyList(value: string): string[] {
+  return value.split(',').map((k) => k.trim()).filter((k) => k !== '');
 }
 
 /**

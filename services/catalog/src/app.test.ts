@@ -53,7 +53,7 @@ describe('buildApp', () => {
     const { registryId, upstreamId } = await registryWithUpstream();
     const view = await bus.request(Subjects.registryResolve, { registryId }, { schema: RegistryViewSchema });
     expect(view).toMatchObject({ id: registryId, name: 'containers', upstreams: [{ id: upstreamId, username: 'bot', position: 0, cacheValidityHours: 24 }] });
-    expect(view.upstreams[0]?.passwordSealed).toMatch(/^v1\./);
+    expect(view.upstreams[0]?.passwordSealed).toMatch(/^v2\./);
     expect(JSON.stringify(view)).not.toContain('pw-secret-1');
   });
 

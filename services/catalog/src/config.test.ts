@@ -63,6 +63,13 @@ describe('loadCatalogConfig', () => {
     expect(() => loadCatalogConfig({ VREG_SECRET_KEY: KEY_HEX })).toThrow(/VREG_ADMIN_TOKEN/);
   });
 
+  it('reads previous secret keys for rotation (none by default) and names a malformed one', () => {
+    expect(loadCatalogConfig(required).previousSecretKeys).toEqual([]);
+    const config = loadCatalogConfig({ ...required, VREG_SECRET_KEY_PREVIOUS: `${'cd'.repeat(32)}, ${Buffer.alloc(32, 9).toString('base64')}` });
+    expect(config.previousSecretKeys).toEqual([Buffer.from('cd'.repeat(32), 'hex'), Buffer.alloc(32, 9)]);
+    expect(() => loadCatalogConfig({ ...required, VREG_SECRET_KEY_PREVIOUS: `${KEY_HEX},short` })).toThrow(/VREG_SECRET_KEY_PREVIOUS/);
+  });
+
   it('refuses a port above 65535', () => {
     expect(() => loadCatalogConfig({ ...required, VREG_LISTEN: '127.0.0.1:70000' })).toThrow(/VREG_LISTEN/);
   });

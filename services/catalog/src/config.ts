@@ -1,4 +1,4 @@
-import { decodeKey, HttpEnv, LogEnv, MongoEnv, NatsEnv, parseEnv, SecretsEnv, splitListen } from '@vreg/contracts';
+import { decodeKey, decodeKeys, HttpEnv, LogEnv, MongoEnv, NatsEnv, parseEnv, SecretsEnv, splitListen } from '@vreg/contracts';
 import { TelemetryEnv, type TelemetryConfig } from '@vreg/telemetry';
 import { z } from 'zod';
 
@@ -38,6 +38,8 @@ export interface CatalogConfig {
   readonly mongo: { readonly url: string; readonly dbName: string };
   /** 32 bytes: opens and seals upstream passwords. */
   readonly secretKey: Buffer;
+  /** Retired keys (VREG_SECRET_KEY_PREVIOUS): open values sealed with them, never seal. */
+  readonly previousSecretKeys: readonly Buffer[];
   readonly listen: { readonly host: string; readonly port: number };
   readonly adminToken: string;
   /** Concurrency of the object.stored consumer. */
@@ -63,6 +65,7 @@ export function loadCatalogConfig(env: Record<string, string | undefined>): Cata
     }),
     mongo: Object.freeze({ url: raw.VREG_MONGO_URL, dbName: raw.VREG_MONGO_DB }),
     secretKey: decodeKey(raw.VREG_SECRET_KEY),
+    previousSecretKeys: Object.freeze(decodeKeys(raw.VREG_SECRET_KEY_PREVIOUS)),
     listen: Object.freeze(splitListen(raw.VREG_LISTEN)),
     adminToken: raw.VREG_ADMIN_TOKEN,
     objectsConcurrency: raw.VREG_CATALOG_OBJECTS_CONCURRENCY,

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'vreg-catalog', mixin: logTraceFields });
   const bus = await NatsEventBus.connect({ servers: [...config.nats.servers], namespace: config.nats.namespace, replicas: config.nats.replicas, logger, name: 'vreg-catalog', metrics: telemetry.metrics });
   const store = await MongoCatalogStore.connect({ url: config.mongo.url, dbName: config.mongo.dbName });
-  const app = buildApp(config, { bus, store, secretBox: new SecretBox(config.secretKey), logger, adminToken: config.adminToken });
+  const app = buildApp(config, { bus, store, secretBox: new SecretBox(config.secretKey, config.previousSecretKeys), logger, adminToken: config.adminToken });
 
   // The catalog answers the data plane over NATS from its database: it needs both.
   const readiness = new Readiness([natsCheck(bus.connection), { name: 'store', critical: true, check: () => store.registries.get('0') }]);

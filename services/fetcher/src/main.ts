@@ -2,7 +2,7 @@ import { config, telemetry } from './main-telemetry.ts';
 import { createServer } from 'node:http';
 import { NatsEventBus } from '@vreg/bus';
 import { S3BlobStore } from '@vreg/blob-store';
-import { Streams, decodeKey, splitListen } from '@vreg/contracts';
+import { Streams, decodeKey, decodeKeys, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
@@ -29,7 +29,7 @@ const upstreams = new HttpUpstreamRegistry({
   headersTimeoutMs: config.VREG_UPSTREAM_HEADERS_TIMEOUT_MS,
   bodyIdleTimeoutMs: config.VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS,
 });
-const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY)), logger, metrics: telemetry.metrics });
+const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY), decodeKeys(config.VREG_SECRET_KEY_PREVIOUS)), logger, metrics: telemetry.metrics });
 await app.start();
 
 // /healthz, /readyz and /metrics; the fetcher has no other HTTP surface. It needs all three dependencies for every fill.

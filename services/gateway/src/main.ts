@@ -1,7 +1,7 @@
 import { config, telemetry } from './main-telemetry.ts';
 import { NatsEventBus } from '@vreg/bus';
 import { S3BlobStore } from '@vreg/blob-store';
-import { Streams, decodeKey, splitListen } from '@vreg/contracts';
+import { Streams, decodeKey, decodeKeys, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
@@ -32,7 +32,7 @@ const upstreams = new HttpUpstreamRegistry({
 });
 // Without configured signing keys, one is derived from the secrets key every replica shares.
 const signingKeys = config.VREG_TOKEN_SIGNING_KEYS ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS) : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
-const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY)), logger, signingKeys, metrics: telemetry.metrics });
+const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY), decodeKeys(config.VREG_SECRET_KEY_PREVIOUS)), logger, signingKeys, metrics: telemetry.metrics });
 // Hits are served from the store even while NATS or the catalog is down: only the store decides readiness.
 const readiness = new Readiness([storeCheck(store), natsCheck(bus.connection, false), catalogCheck(bus, false)]);
 const server = createServer(logger, config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY });

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { decodeKeys, parseEnv, SecretsEnv } from './config.ts';
+
+const HEX = 'ab'.repeat(32);
+const B64 = Buffer.alloc(32, 5).toString('base64');
+
+describe('SecretsEnv', () => {
+  it('takes no previous keys by default', () => {
+    expect(parseEnv(SecretsEnv, { VREG_SECRET_KEY: HEX }).VREG_SECRET_KEY_PREVIOUS).toBeUndefined();
+    expect(decodeKeys(undefined)).toEqual([]);
+  });
+
+  it('reads comma-separated previous keys in hex or base64, spaces and empty items ignored', () => {
+    const env = parseEnv(SecretsEnv, { VREG_SECRET_KEY: HEX, VREG_SECRET_KEY_PREVIOUS: ` ${B64} ,${'cd'.repeat(32)},` });
+    expect(decodeKeys(env.VREG_SECRET_KEY_PREVIOUS)).toEqual([Buffer.alloc(32, 5), Buffer.from('cd'.repeat(32), 'hex')]);
+  });
+
+  it('refuses a previous key that is not 32 bytes, naming the variable', () => {
+    expect(() => parseEnv(SecretsEnv, { VREG_SECRET_KEY: HEX, VREG_SECRET_KEY_PREVIOUS: `${HEX},abc` })).toThrow(/VREG_SECRET_KEY_PREVIOUS: must be comma-separated keys/);
+  });
+});
