@@ -57,6 +57,11 @@ async function inSpan<T>(span: Span, ctx: Context, run: () => Promise<T>, failed
     if (problem !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: problem });
     return value;
   } catch (err) {
+    // "Not ready yet" (another process is filling) is no failure: the message comes back later.
+    if (err instanceof Error && err.name === 'RetryLater') {
+      span.setAttribute('vreg.retry_later', true);
+      throw err;
+    }
     span.recordException(err instanceof Error ? err : String(err));
     span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
     throw err;
