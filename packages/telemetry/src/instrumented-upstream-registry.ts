@@ -4,7 +4,9 @@ import type {
   BlobRequestOptions,
   HeadRequestOptions,
   ManifestRequestOptions,
+  PingOptions,
   UpstreamHead,
+  UpstreamPing,
   UpstreamRegistry,
   UpstreamResponse,
   UpstreamTarget,
@@ -75,6 +77,11 @@ export class InstrumentedUpstreamRegistry implements UpstreamRegistry {
 
   getReferrers(target: UpstreamTarget, image: string, digest: string, query: { artifactType?: string }, opts?: HeadRequestOptions): Promise<UpstreamResponse | undefined> {
     return this.#call('GET', 'referrers', target, image, digest, opts?.signal, () => this.#inner.getReferrers(target, image, digest, query, opts));
+  }
+
+  /** Passed through unmeasured: a test connection is an administrator's probe, not traffic, and must not move the upstream error rates. */
+  ping(target: UpstreamTarget, opts?: PingOptions): Promise<UpstreamPing> {
+    return this.#inner.ping(target, opts);
   }
 
   async #call<R extends UpstreamHead>(

@@ -6,7 +6,9 @@ import { guardBody } from './guard-body.ts';
 import { UpstreamAuthenticator } from './upstream-authenticator.ts';
 import type { AuthScope } from './upstream-authenticator.ts';
 import { toUpstreamHead } from './upstream-head.ts';
-import { buildListingUrl, buildObjectUrl, parseBaseUrl, pullScope, upstreamImageName } from './upstream-url.ts';
+import { classifyPingAnswer, classifyPingFailure, UpstreamPingResults } from './upstream-ping.ts';
+import type { PingAuth, PingOptions, UpstreamPing } from './upstream-ping.ts';
+import { buildListingUrl, buildObjectUrl, buildPingUrl, parseBaseUrl, pullScope, upstreamImageName } from './upstream-url.ts';
 import type { ObjectKind } from './upstream-url.ts';
 import type {
   BlobRequestOptions,
@@ -123,6 +125,42 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
     return res === undefined ? undefined : toResponse(res, opts.signal);
   }
 
+  /** {@inheritDoc UpstreamRegistry.ping} */
+  async ping(target: UpstreamTarget, opts: PingOptions = {}): Promise<UpstreamPing> {
+    const started = performance.now();
+    const baseUrl = parseBaseUrl(target.url);
+    const url = buildPingUrl(baseUrl);
+    const auth: AuthScope = { target, baseUrl };
+    const hadCredentials = target.username !== undefined && target.username !== '';
+    const finish = (outcome: Omit<UpstreamPing, 'latencyMs'>): UpstreamPing => {
+      const ping = { ...outcome, latencyMs: Math.round(performance.now() - started) };
+      this.#logger?.debug({ upstream: baseUrl.origin, result: ping.result, status: ping.status, latencyMs: ping.latencyMs }, 'upstream pinged');
+      return ping;
+    };
+    // No cached authorization: a test must prove the credentials now.
+    let authorization: string | undefined;
+    try {
+      for (let challenged = false; ; challenged = true) {
+        const res = await this.#sender.send({ method: 'GET', url, headers: authorization === undefined ? {} : { authorization }, signal: opts.signal });
+        await discardBody(res.body);
+        if (res.statusCode === 401 && !challenged && res.url.origin === url.origin) {
+          authorization = await this.#auth.answerChallenge(auth, res.headers['www-authenticate'], authorization, opts.signal);
+          continue;
+        }
+        return finish(classifyPingAnswer(res, authScheme(authorization), hadCredentials));
+      }
+    } catch (err) {
+      const signal = opts.signal;
+      if (signal?.aborted === true) {
+        if ((signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError') throw signal.reason;
+        return finish({ result: UpstreamPingResults.unreachable, message: `${describeUrl(url)} did not answer in time` });
+      }
+      const outcome = classifyPingFailure(err);
+      if (outcome === undefined) throw err;
+      return finish(outcome);
+    }
+  }
+
   /** Closes the connection pool once in-flight requests finish. */
   close(): Promise<void> {
     return this.#agent.close();
@@ -174,6 +212,11 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
       throw errorForStatus(res);
     }
   }
+}
+
+function authScheme(authorization: string | undefined): PingAuth {
+  if (authorization === undefined) return 'anonymous';
+  return authorization.startsWith('Bearer ') ? 'bearer' : 'basic';
 }
 
 function manifestHeaders(opts: ManifestRequestOptions): Record<string, string> {

@@ -13,6 +13,8 @@ export type {
   UpstreamResponse,
   UpstreamTarget,
 } from './upstream-registry.ts';
+export { UpstreamPingResults } from './upstream-ping.ts';
+export type { PingOptions, UpstreamPing, UpstreamPingResult } from './upstream-ping.ts';
 export { HttpUpstreamRegistry } from './http-upstream-registry.ts';
 export type { HttpUpstreamRegistryOptions } from './http-upstream-registry.ts';
 export type { UpstreamLogger } from './http-sender.ts';

@@ -13,8 +13,8 @@ export interface AuthScope {
   target: UpstreamTarget;
   /** The target's parsed base URL. */
   baseUrl: URL;
-  /** Token scope, e.g. `repository:library/alpine:pull`. */
-  scope: string;
+  /** Token scope, e.g. `repository:library/alpine:pull`; absent for `/v2/` itself (a token request without scope). */
+  scope?: string;
 }
 
 const DEFAULT_TOKEN_TTL_S = 60; // distribution's token spec: assume 60 s when expires_in is absent
@@ -89,7 +89,7 @@ export class UpstreamAuthenticator {
   #tokenKey(auth: AuthScope): string {
     const { username, password } = auth.target;
     const who = username === undefined || username === '' ? '' : createHmac('sha256', this.#keySecret).update(`${username}\0${password ?? ''}`).digest('base64url');
-    return `${auth.baseUrl.href}\n${who}\n${auth.scope}`;
+    return `${auth.baseUrl.href}\n${who}\n${auth.scope ?? ''}`;
   }
 
   // Concurrent misses for one scope share a token request. It runs without
@@ -108,7 +108,7 @@ export class UpstreamAuthenticator {
   async #fetchToken(key: string, auth: AuthScope, params: Record<string, string>): Promise<string> {
     const realm = parseRealm(params['realm'] ?? '', auth.baseUrl);
     if (params['service'] !== undefined) realm.searchParams.set('service', params['service']);
-    realm.searchParams.append('scope', auth.scope);
+    if (auth.scope !== undefined) realm.searchParams.append('scope', auth.scope);
     const headers: Record<string, string> = { accept: 'application/json' };
     const basic = basicAuthorization(auth.target);
     if (basic !== undefined) headers['authorization'] = basic;

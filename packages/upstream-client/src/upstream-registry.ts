@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { PingOptions, UpstreamPing } from './upstream-ping.ts';
 
 /**
  * One upstream registry as the caller knows it: where it lives and, for a
@@ -169,4 +170,18 @@ export interface UpstreamRegistry {
    * @returns undefined on 404: the upstream has no referrers API (use the tag schema fallback)
    */
   getReferrers(target: UpstreamTarget, image: string, digest: string, query: { artifactType?: string }, opts?: HeadRequestOptions): Promise<UpstreamResponse | undefined>;
+
+  /**
+   * Tests the upstream: `GET <url>/v2/`, answering its auth challenge as the
+   * other methods do (Bearer: a token request without a repository scope;
+   * Basic), never with a cached token or Basic decision, so the credentials
+   * are checked anew. Unlike the other methods it does not throw for what
+   * the upstream answers or for a failed connection: those are the result
+   * (`ok`, `unauthorized`, `unreachable`, `not_a_registry`, `rate_limited`,
+   * `error`), with the deciding status, the latency and a secret-free message.
+   * @throws TypeError when the target URL is malformed (a caller bug)
+   * @throws the signal's reason when the caller aborts, unless it is a
+   *   `TimeoutError` (the probe's deadline: `unreachable`)
+   */
+  ping(target: UpstreamTarget, opts?: PingOptions): Promise<UpstreamPing>;
 }

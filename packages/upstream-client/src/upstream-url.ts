@@ -42,6 +42,12 @@ export function buildObjectUrl(base: URL, image: string, kind: ObjectKind, refer
   return new URL(`${base.origin}${prefix}/v2/${image}/${kind}/${reference}`);
 }
 
+/** `<base>/v2/`: the API version check every registry answers. */
+export function buildPingUrl(base: URL): URL {
+  const prefix = base.pathname.replace(/\/+$/, '');
+  return new URL(`${base.origin}${prefix}/v2/`);
+}
+
 /** The bearer scope for pulling from `image`. */
 export function pullScope(image: string): string {
   return `repository:${image}:pull`;

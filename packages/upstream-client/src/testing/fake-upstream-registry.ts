@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { classifyPingFailure } from '../upstream-ping.ts';
+import type { PingOptions, UpstreamPing } from '../upstream-ping.ts';
 import type { UpstreamHead, UpstreamRegistry, UpstreamResponse, UpstreamTarget } from '../upstream-registry.ts';
 
 interface StoredObject {
@@ -90,6 +92,25 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
     this.calls.push(`GET referrers ${image}@${digest}`);
     if (this.failWith) throw this.failWith;
     return undefined;
+  }
+
+  /** What `ping` answers per upstream URL; unlisted URLs answer `ok` (or per `failWith`). */
+  readonly pings = new Map<string, Omit<UpstreamPing, 'latencyMs'> & { latencyMs?: number }>();
+  /** The targets `ping` was called with, credentials included, so tests can check what reached the client. */
+  readonly pingTargets: UpstreamTarget[] = [];
+
+  async ping(t: UpstreamTarget, opts?: PingOptions): Promise<UpstreamPing> {
+    this.calls.push(`PING ${t.url}`);
+    this.pingTargets.push({ ...t });
+    opts?.signal?.throwIfAborted();
+    const set = this.pings.get(t.url);
+    if (set !== undefined) return { latencyMs: 1, ...set };
+    if (this.failWith) {
+      const failed = classifyPingFailure(this.failWith);
+      if (failed === undefined) throw this.failWith;
+      return { latencyMs: 1, ...failed };
+    }
+    return { result: 'ok', status: 200, latencyMs: 1, message: `${t.url}/v2/ answered 200 ${t.username === undefined ? 'anonymously' : 'with Basic credentials'}` };
   }
 
   #response(o: StoredObject, manifest: boolean): UpstreamResponse {
