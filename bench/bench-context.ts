@@ -1,0 +1,108 @@
+import { performance } from 'node:perf_hooks';
+import type { ImageShape, PullClient } from './pull-client.ts';
+import type { PullTarget } from './pull-target.ts';
+import type { ResultsTable } from './results-table.ts';
+import { startReferenceRegistry } from './reference-registry.ts';
+import { startDistributedVreg, startEmbeddedVreg } from './vreg-targets.ts';
+
+/** The seeded image every pull scenario uses (scripts/test-env/seed.mjs). */
+export const BIG_IMAGE = { name: 'library/bigimage', tag: 'v1' } as const;
+
+/** Images pulled once into a fresh target before timing, so JIT and connection set-up are not in a cold pull; they share no blob with BIG_IMAGE. */
+export const WARM_UP_IMAGES = [
+  { name: 'library/busybox', tag: 'latest' },
+  { name: 'team/app/api', tag: '1.0' },
+] as const;
+
+/** What every scenario gets from bench/run.ts. */
+export interface BenchContext {
+  /** Upstream A of the test env. */
+  upstreamUrl: string;
+  /** BIG_IMAGE's manifest digest and blobs, read directly from upstream A. */
+  bigImage: ImageShape;
+  table: ResultsTable;
+  /** Concurrent clients of the 50-client scenarios. */
+  clients: number;
+  /** Runs whose median a timed figure is (cold pull time, warm throughput). */
+  rounds: number;
+  /** Directory for `--cpu-prof` output of vreg processes, when profiling. */
+  cpuProfDir: string | undefined;
+  log(message: string): void;
+  startVreg(upstreamUrl: string): Promise<PullTarget>;
+  startVregDistributed(upstreamUrl: string, gateways: number): Promise<PullTarget>;
+  startDistribution(upstreamUrl: string): Promise<PullTarget>;
+}
+
+/**
+ * The context's process starters. They log every pid (so a profile file can
+ * be matched to its scenario) and keep each target in `live` until it is
+ * stopped, so a scenario that overruns its time limit can be stopped from
+ * outside.
+ */
+export function targetStarters(
+  log: (m: string) => void,
+  cpuProfDir: string | undefined,
+  scenario: () => string,
+  live: Set<PullTarget>,
+): Pick<BenchContext, 'startVreg' | 'startVregDistributed' | 'startDistribution'> {
+  const tracked = async (start: Promise<PullTarget>): Promise<PullTarget> => {
+    const target = await start;
+    log(`  started ${target.label} for "${scenario()}" (pid ${target.pids.join(', ')})`);
+    const stop = target.stop;
+    const wrapped: PullTarget = {
+      ...target,
+      stop: async () => {
+        live.delete(wrapped);
+        await stop();
+      },
+    };
+    live.add(wrapped);
+    return wrapped;
+  };
+  const prof = cpuProfDir ? { cpuProfDir } : {};
+  return {
+    startVreg: (upstreamUrl) => tracked(startEmbeddedVreg({ upstreamUrl, ...prof })),
+    startVregDistributed: (upstreamUrl, gateways) => tracked(startDistributedVreg({ upstreamUrl, gateways, ...prof })),
+    startDistribution: (upstreamUrl) => tracked(startReferenceRegistry(upstreamUrl)),
+  };
+}
+
+/** Milliseconds `fn` took. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+/**
+ * Runs `fn` with a time limit. Past `limitMs`, `onTimeout` runs (it stops
+ * the scenario's processes, which fails whatever requests are still
+ * running), the scenario gets up to 30 s more to unwind, and the returned
+ * promise rejects: no scenario can hang the bench or overlap the next one.
+ */
+export async function bounded<T>(what: string, limitMs: number, fn: () => Promise<T>, onTimeout: () => Promise<void>): Promise<T> {
+  const running = fn();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((r) => {
+    timer = setTimeout(() => r('expired'), limitMs);
+  });
+  try {
+    const first = await Promise.race([running, expired]);
+    if (first !== 'expired') return first as T;
+  } finally {
+    clearTimeout(timer);
+  }
+  await onTimeout();
+  await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, 30_000))]);
+  throw new Error(`${what} did not finish within ${limitMs / 1000} s and was stopped`);
+}
+
+/** Stops every target, ignoring errors (called from `finally`). */
+export async function stopAll(targets: Array<PullTarget | undefined>): Promise<void> {
+  for (const t of targets) await t?.stop().catch(() => undefined);
+}
+
+/** Pulls the warm-up images once through every base of `target`. */
+export async function warmUp(client: PullClient, target: PullTarget): Promise<void> {
+  for (const base of target.bases) for (const image of WARM_UP_IMAGES) await client.pullImage(base, image.name, image.tag, { verify: true });
+}

@@ -1,0 +1,48 @@
+/**
+ * Something the bench pulls from: the upstream registry itself, the
+ * reference (distribution in proxy mode) or vreg in either mode. Every
+ * target is seen only through its `/v2` pull URLs.
+ */
+export interface PullTarget {
+  /** Short name for logs. */
+  label: string;
+  /**
+   * Repository base URLs, one per serving process (two for vreg with two
+   * gateways): `<base>/<image>/manifests/<ref>` and `<base>/<image>/blobs/<digest>`.
+   * Clients are spread over them round-robin.
+   */
+  bases: string[];
+  /** Pids whose memory the bench may sample (the serving processes). */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+/** The upstream registry itself, for direct pulls; stopping it does nothing (the test env owns it). */
+export function directTarget(upstreamUrl: string): PullTarget {
+  return { label: 'direct', bases: [`${upstreamUrl}/v2`], pids: [], stop: async () => undefined };
+}
+
+/** Waits until `url` answers 200, or fails after `timeoutMs` with what the process printed. */
+export async function waitForOk(what: string, url: string, timeoutMs: number, exited: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const gone = exited();
+    if (gone !== undefined) throw new Error(`${what} exited before answering ${url}: ${gone}`);
+    const res = await fetch(url).catch(() => undefined);
+    if (res) await res.arrayBuffer().catch(() => undefined);
+    if (res?.ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not answer ${url} within ${timeoutMs} ms`);
+}
+
+/** Keeps the last `limit` characters a child process printed, for error messages. */
+export function outputTail(limit = 8_000): { keep: (chunk: Buffer) => void; text: () => string } {
+  let out = '';
+  return {
+    keep: (chunk) => {
+      out = (out + chunk.toString()).slice(-limit);
+    },
+    text: () => out,
+  };
+}

@@ -1,0 +1,107 @@
+// `npm run bench` (scripts/bench.sh starts the test env, then runs this):
+// every scenario of issue 5 against vreg and the reference registry in one
+// run, one markdown table printed and written to bench/results/latest.md.
+//
+//   VREG_BENCH_ONLY=coalescing,cold,warm,rss   run only these scenarios
+//   VREG_BENCH_ROUNDS=3                        rounds of the cold pull time (median)
+//   VREG_BENCH_CLIENTS=50                      concurrent clients
+//   VREG_BENCH_HUGE_MB=200                     size of the big blob (MiB)
+//   VREG_BENCH_CPU_PROF=<dir>                  run vreg with --cpu-prof, profiles there
+//   VREG_BENCH_BUNDLE=<dir>                    run embedded vreg from `npm run build` output
+//                                              (node <dir>/vreg.mjs embedded) instead of tsx
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BIG_IMAGE, bounded, stopAll, targetStarters, type BenchContext } from './bench-context.ts';
+import { PullClient, imageShape } from './pull-client.ts';
+import type { PullTarget } from './pull-target.ts';
+import { ResultsTable } from './results-table.ts';
+import { coldCoalescing } from './scenarios/cold-coalescing.ts';
+import { coldPullTime } from './scenarios/cold-pull-time.ts';
+import { hugeBlobRss } from './scenarios/huge-blob-rss.ts';
+import { warmServing } from './scenarios/warm-serving.ts';
+
+const t0 = performance.now();
+const upstreamUrl = process.env.VREG_TEST_UPSTREAM_URL;
+if (!upstreamUrl) {
+  console.error('VREG_TEST_UPSTREAM_URL is not set: run `npm run bench` (scripts/bench.sh starts and seeds the servers)');
+  process.exit(2);
+}
+const KEYS = ['coalescing', 'cold', 'warm', 'rss'];
+const only = new Set((process.env.VREG_BENCH_ONLY ?? KEYS.join(',')).split(',').map((s) => s.trim()));
+const unknown = [...only].filter((k) => !KEYS.includes(k));
+if (unknown.length) {
+  console.error(`VREG_BENCH_ONLY: unknown scenario ${unknown.join(', ')} (known: ${KEYS.join(', ')})`);
+  process.exit(2);
+}
+const number = (name: string, fallback: number): number => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+const cpuProfDir = process.env.VREG_BENCH_CPU_PROF ? resolve(process.env.VREG_BENCH_CPU_PROF) : undefined;
+const log = (m: string): void => void process.stderr.write(`${m}\n`);
+
+let current = '';
+const live = new Set<PullTarget>();
+const table = new ResultsTable();
+const shapeClient = new PullClient(1);
+const manifest = await shapeClient.manifest(`${upstreamUrl}/v2`, BIG_IMAGE.name, BIG_IMAGE.tag);
+shapeClient.close();
+const ctx: BenchContext = {
+  upstreamUrl,
+  bigImage: imageShape(manifest.digest, manifest.body),
+  table,
+  clients: number('VREG_BENCH_CLIENTS', 50),
+  rounds: number('VREG_BENCH_ROUNDS', 3),
+  cpuProfDir,
+  log,
+  ...targetStarters(log, cpuProfDir, () => current, live),
+};
+
+const scenarios: Array<{ key: string; name: string; limitMs: number; target: string; run: () => Promise<void> }> = [
+  { key: 'coalescing', name: `${ctx.clients} concurrent cold pulls`, limitMs: 120_000, target: 'exactly 1', run: () => coldCoalescing(ctx) },
+  { key: 'cold', name: 'cold pull time', limitMs: 60_000, target: '≤ 1.05 × direct', run: () => coldPullTime(ctx) },
+  { key: 'warm', name: 'warm throughput and manifest latency', limitMs: 180_000, target: '≥ 1.2 × distribution; p99 ≤ 2 ms', run: () => warmServing(ctx) },
+  { key: 'rss', name: 'peak RSS with huge blobs', limitMs: 150_000, target: '≤ 200 MB', run: () => hugeBlobRss(ctx, number('VREG_BENCH_HUGE_MB', 200)) },
+];
+
+let failures = 0;
+for (const s of scenarios.filter((x) => only.has(x.key))) {
+  current = s.name;
+  const started = performance.now();
+  log(`==> ${s.name}`);
+  try {
+    await bounded(s.name, s.limitMs, () => s.run(), () => stopAll([...live]));
+  } catch (err) {
+    failures += 1;
+    log(`  failed: ${(err as Error).stack ?? String(err)}`);
+    table.failed(s.name, s.target, err);
+  }
+  // Whatever a failed scenario left running.
+  await stopAll([...live]);
+  log(`<== ${s.name} took ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+const distributionVersion = (): string => {
+  try {
+    return execFileSync(process.env.VREG_TEST_REGISTRY_BIN ?? 'docker-registry', ['--version'], { encoding: 'utf8' }).trim().split(' ').slice(1).join(' ');
+  } catch {
+    return 'unknown version';
+  }
+};
+table.note(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; distribution ${distributionVersion()}; everything on 127.0.0.1.`);
+table.note('The load generator (this node process, one event loop, hashing what it verifies) shares the same cores with the registry under test, the upstream registry and, for two gateways, NATS, FerretDB and moto: absolute figures are lower bounds, ratios are the point.');
+table.note(`vreg embedded = one \`node --import tsx src/main.ts\` process (fresh data dir per scenario); vreg distributed = catalog, fetcher and two gateway processes on the test env's NATS, FerretDB and moto; distribution = \`docker-registry serve\` with \`proxy.remoteurl\` = upstream A, fresh storage dir. MB = 10^6 bytes.`);
+if (process.env.VREG_BENCH_BUNDLE) table.note(`vreg embedded ran from the bundle in ${process.env.VREG_BENCH_BUNDLE} (npm run build), not through tsx.`);
+if (cpuProfDir) table.note(`vreg ran with --cpu-prof; profiles in ${cpuProfDir} (pids in the log above). Summarise: npx tsx bench/cpu-profile-top.ts <file>.`);
+table.note(`Total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s (${new Date().toISOString()}).`);
+
+const markdown = table.markdown('vreg bench: vreg vs the CNCF distribution registry (pull-through proxy)');
+const resultsDir = resolve(import.meta.dirname, 'results');
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(join(resultsDir, 'latest.md'), markdown);
+process.stdout.write(`\n${markdown}\nwritten to bench/results/latest.md\n`);
+process.exit(failures ? 1 : 0);

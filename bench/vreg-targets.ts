@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AdminClient } from '../test/support/admin-client.ts';
+import { freePort, startDistributedUnderTest } from '../test/support/distributed-under-test.ts';
+import { outputTail, waitForOk, type PullTarget } from './pull-target.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+export interface VregTargetOptions {
+  /** Where vreg's one upstream lives (upstream A, or a counting proxy in front of it). */
+  upstreamUrl: string;
+  /** When set, the vreg process(es) run with `--cpu-prof` and write profiles here on exit. */
+  cpuProfDir?: string;
+}
+
+/**
+ * vreg embedded mode as its own process, the way `npm start` runs it, with a
+ * fresh data directory (a cold cache), one public registry and one upstream.
+ */
+export async function startEmbeddedVreg(options: VregTargetOptions): Promise<PullTarget> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'vreg-bench-'));
+  const port = await freePort();
+  const adminToken = `bench-${randomBytes(16).toString('hex')}`;
+  const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+  // VREG_BENCH_BUNDLE=<dir of `npm run build` output> runs the bundled JavaScript instead of the TypeScript through tsx.
+  const entry = process.env.VREG_BENCH_BUNDLE ? [join(resolve(process.env.VREG_BENCH_BUNDLE), 'vreg.mjs'), 'embedded'] : ['--import', 'tsx', join(ROOT, 'src/main.ts')];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      VREG_LISTEN: `127.0.0.1:${port}`,
+      VREG_DATA_DIR: dataDir,
+      VREG_SPOOL_DIR: join(dataDir, 'spool'),
+      VREG_ADMIN_TOKEN: adminToken,
+      VREG_LOG_LEVEL: process.env.VREG_BENCH_LOG_LEVEL ?? 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = outputTail();
+  child.stdout.on('data', out.keep);
+  child.stderr.on('data', out.keep);
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    await stopChild(child);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitForOk('vreg (embedded)', `${url}/healthz`, 60_000, () => (child.exitCode === null ? undefined : out.text()));
+    const registryId = await createPublicRegistry(new AdminClient(url, adminToken), options.upstreamUrl);
+    return { label: process.env.VREG_BENCH_BUNDLE ? 'vreg embedded (bundle)' : 'vreg embedded', bases: [`${url}/v2/virtual_registries/containers/${registryId}`], pids: [child.pid!], stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * vreg distributed mode with `gateways` gateway processes (plus catalog and
+ * fetcher) on the test env's NATS, FerretDB and moto, in their own namespace,
+ * database and bucket, started by the integration tests' harness.
+ */
+export async function startDistributedVreg(options: VregTargetOptions & { gateways: number }): Promise<PullTarget> {
+  const profile: Record<string, string> = options.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` } : {};
+  const vreg = await startDistributedUnderTest({ gateway: profile }, { gateways: options.gateways });
+  try {
+    const registryId = await createPublicRegistry(vreg.admin, options.upstreamUrl);
+    const gateways = vreg.services.filter((s) => s.name === 'gateway');
+    return {
+      label: `vreg distributed ×${options.gateways}`,
+      bases: vreg.gatewayUrls.map((u) => `${u}/v2/virtual_registries/containers/${registryId}`),
+      pids: gateways.map((g) => g.child.pid!),
+      stop: () => vreg.stop(),
+    };
+  } catch (err) {
+    await vreg.stop();
+    throw err;
+  }
+}
+
+/** A public registry (anonymous pulls) with one upstream; resolves its id. */
+async function createPublicRegistry(admin: AdminClient, upstreamUrl: string): Promise<string> {
+  const name = `bench-${randomBytes(3).toString('hex')}`;
+  let res = await admin.call<{ id: string }>('POST', '/registries', { name, visibility: 'public' });
+  // Before registry visibility existed the field was rejected and every registry was pullable anonymously.
+  if (res.status === 400) res = await admin.call<{ id: string }>('POST', '/registries', { name });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`create registry: ${res.status} ${JSON.stringify(res.body)}`);
+  const registryId = String(res.body.id);
+  await admin.addUpstream(registryId, { name: 'a', url: upstreamUrl });
+  return registryId;
+}
+
+/** SIGTERM (so `--cpu-prof` can write its profile), SIGKILL after 15 s. */
+export async function stopChild(child: import('node:child_process').ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
