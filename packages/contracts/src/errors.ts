@@ -21,6 +21,7 @@ export const ErrorCodes = {
   blobDigestMismatch: 'BLOB_DIGEST_MISMATCH',
   blobStoreUnavailable: 'BLOB_STORE_UNAVAILABLE',
   catalogUnavailable: 'CATALOG_UNAVAILABLE',
+  fetcherUnavailable: 'FETCHER_UNAVAILABLE',
   validationFailed: 'VALIDATION_FAILED',
   notFound: 'NOT_FOUND',
   conflict: 'CONFLICT',
@@ -82,6 +83,10 @@ export class TooManyRequestsError extends AppError {
 }
 export class CatalogUnavailableError extends AppError {
   constructor(message: string, cause?: unknown) { super(ErrorCodes.catalogUnavailable, message, { cause }); }
+}
+/** No fetcher answered a request only the fetcher can serve (it owns upstream HTTP): an upstream test connection. */
+export class FetcherUnavailableError extends AppError {
+  constructor(message: string, cause?: unknown) { super(ErrorCodes.fetcherUnavailable, message, { cause }); }
 }
 export class ValidationError extends AppError {
   constructor(message: string, detail?: unknown) { super(ErrorCodes.validationFailed, message, { detail }); }

@@ -17,6 +17,8 @@ export const Subjects = {
   entryLookup: 'vreg.catalog.entry.lookup',
   /** Request/reply: is this presented access token valid, and what may it do. The token travels sealed. Core NATS. */
   accessTokenVerify: 'vreg.catalog.access_token.verify',
+  /** Request/reply: the fetcher probes an upstream's `/v2/` for the admin's test connection. The password travels sealed. Core NATS. */
+  upstreamTest: 'vreg.fetcher.upstream.test',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 

@@ -9,6 +9,8 @@ import { ObjectStoredConsumer } from './consumers/object-stored-consumer.ts';
 import { LastUsedRecorder } from './domain/access-token-usage.ts';
 import { AccessTokens } from './domain/access-tokens.ts';
 import { CatalogAdmin } from './domain/catalog-admin.ts';
+import { UpstreamTests } from './domain/upstream-tests.ts';
+import { BusUpstreamProber } from './adapters/bus/bus-upstream-prober.ts';
 import { createAdminApi } from './http/admin-api.ts';
 import type { CatalogStore } from './ports/catalog-store.ts';
 import { AccessTokenVerifyResponder } from './responders/access-token-verify-responder.ts';
@@ -19,7 +21,11 @@ import { RegistryResolveResponder } from './responders/registry-resolve-responde
 const DEFAULT_LAST_USED_FLUSH_MS = 60_000;
 
 /** The settings `buildApp` reads; a full `CatalogConfig` will do. */
-export type CatalogAppConfig = Pick<CatalogConfig, 'objectsConcurrency'> & Partial<Pick<CatalogConfig, 'lastUsedFlushMs'>>;
+export type CatalogAppConfig = Pick<CatalogConfig, 'objectsConcurrency'> &
+  Partial<Pick<CatalogConfig, 'lastUsedFlushMs'>> & {
+    /** Deadline of one upstream test connection, in ms. Default 10 000. */
+    upstreamTestTimeoutMs?: number;
+  };
 
 /** Adapters chosen by the mode: NATS + MongoDB when distributed, memory bus + SQLite when embedded. */
 export interface CatalogAppDeps {
@@ -52,6 +58,12 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   const admin = new CatalogAdmin(deps.store, deps.secretBox);
   const usage = new LastUsedRecorder(deps.store.accessTokens, logger, { flushIntervalMs: config.lastUsedFlushMs ?? DEFAULT_LAST_USED_FLUSH_MS });
   const accessTokens = new AccessTokens({ tokens: deps.store.accessTokens, registries: deps.store.registries, usage });
+  const upstreamTests = new UpstreamTests({
+    upstreams: deps.store.upstreams,
+    sealer: deps.secretBox,
+    prober: new BusUpstreamProber(deps.bus),
+    ...(config.upstreamTestTimeoutMs === undefined ? {} : { timeoutMs: config.upstreamTestTimeoutMs }),
+  });
   const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
     { name: 'registry-resolve', start: (bus) => new RegistryResolveResponder({ store: deps.store }).start(bus) },
     { name: 'entry-lookup', start: (bus) => new EntryLookupResponder({ store: deps.store }).start(bus) },
@@ -67,7 +79,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   }
 
   return {
-    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens }),
+    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests }),
 
     async start() {
       if (running !== undefined) return;

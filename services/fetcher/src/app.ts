@@ -10,6 +10,7 @@ import type { UpstreamRegistry } from '@vreg/upstream-client';
 import { BusCatalogLookup } from './adapters/bus/bus-catalog-lookup.ts';
 import type { FetcherFillConfig } from './config.ts';
 import { fetchRequestedHandler } from './consumers/fetch-requested-consumer.ts';
+import { UpstreamTestResponder } from './responders/upstream-test-responder.ts';
 
 export interface FetcherDeps {
   bus: EventBus;
@@ -23,7 +24,7 @@ export interface FetcherDeps {
 }
 
 export interface FetcherApp {
-  /** Starts consuming `fetch.requested`. */
+  /** Starts consuming `fetch.requested` and answering `upstream.test`. */
   start(): Promise<void>;
   /** Stops taking requests and waits for the fills in progress. */
   stop(): Promise<void>;
@@ -41,7 +42,10 @@ export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherA
     leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
     fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,
   });
+  // The upstream itself, not the instrumented one: a test connection is not traffic.
+  const upstreamTests = new UpstreamTestResponder({ upstreams: deps.upstreams, opener: deps.secrets, logger });
   let subscription: Subscription | undefined;
+  let testing: Subscription | undefined;
   return {
     async start() {
       subscription = await deps.bus.consume(
@@ -57,8 +61,10 @@ export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherA
         },
         handler,
       );
+      testing = await upstreamTests.start(deps.bus);
     },
     async stop() {
+      await testing?.stop();
       await subscription?.stop();
     },
   };

@@ -98,6 +98,8 @@ describe('admin API: OpenAPI document', () => {
         'PATCH /api/v1/upstreams/{id}',
         'POST /api/v1/registries',
         'POST /api/v1/registries/{id}/upstreams',
+        'POST /api/v1/upstreams/test',
+        'POST /api/v1/upstreams/{id}/test',
       ].sort(),
     );
   });

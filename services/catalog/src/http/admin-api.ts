@@ -1,12 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccessTokens } from '../domain/access-tokens.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
+import type { UpstreamTests } from '../domain/upstream-tests.ts';
 import { registerAccessTokenRoutes } from './access-token-routes.ts';
 import { adminAuth } from './admin-auth.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerUpstreamRoutes } from './upstream-routes.ts';
+import { registerUpstreamTestRoutes } from './upstream-test-routes.ts';
 import { zodSerializerCompiler, zodValidatorCompiler, type ZodTypeProvider } from './zod-type-provider.ts';
 
 export interface AdminApiOptions {
@@ -14,6 +16,8 @@ export interface AdminApiOptions {
   /** The bootstrap bearer token; access tokens with the `admin` scope work too. */
   adminToken: string;
   accessTokens: AccessTokens;
+  /** Test connection to upstreams (through the fetcher). */
+  upstreamTests: UpstreamTests;
 }
 
 /** What the admin routes may carry in `config`. */
@@ -61,6 +65,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
       secured.addHook('onRequest', adminAuth(options.adminToken, options.accessTokens));
       registerRegistryRoutes(secured, options.admin);
       registerUpstreamRoutes(secured, options.admin);
+      registerUpstreamTestRoutes(secured, options.upstreamTests);
       registerAccessTokenRoutes(secured, options.accessTokens);
     });
 

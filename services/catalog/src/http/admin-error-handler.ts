@@ -9,6 +9,7 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.notFound]: 404,
   [ErrorCodes.nameUnknown]: 404,
   [ErrorCodes.conflict]: 409,
+  [ErrorCodes.fetcherUnavailable]: 503,
 };
 
 /** The realm in `WWW-Authenticate` of a 401. */
@@ -44,7 +45,7 @@ function classify(error: FastifyError | Error): ErrorReply {
 /**
  * The admin API's one error handler: `{ errors: [{ code, message, detail }] }`
  * with 400 VALIDATION_FAILED, 401 UNAUTHORIZED, 404 NOT_FOUND, 409 CONFLICT,
- * and 500 INTERNAL (whose message never leaks the cause). 5xx logged at
+ * 503 FETCHER_UNAVAILABLE, and 500 INTERNAL (whose message never leaks the cause). 5xx logged at
  * error, 4xx at info.
  */
 export async function adminErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -15,13 +15,13 @@ export const PageQuery = z.object({
 
 const registryName = z.string().trim().min(1).max(REGISTRY_NAME_MAX);
 const upstreamName = z.string().trim().min(1).max(UPSTREAM_NAME_MAX);
-const upstreamUrl = z
+export const upstreamUrl = z
   .string()
   .max(UPSTREAM_URL_MAX)
   .regex(/^https?:\/\//i, 'must be an http or https URL')
   .meta({ description: 'Base URL of the upstream registry, http or https, without credentials, query or fragment' });
-const username = z.string().min(1).max(255);
-const password = z.string().min(1).max(4096).meta({ description: 'Write-only: sealed at rest, never returned', writeOnly: true });
+export const username = z.string().min(1).max(255);
+export const password = z.string().min(1).max(4096).meta({ description: 'Write-only: sealed at rest, never returned', writeOnly: true });
 const cacheValidityHours = z.int().min(0).max(MAX_CACHE_VALIDITY_HOURS).meta({ description: 'Hours a tag manifest is served without revalidation; 0 = never revalidate' });
 const libraryPrefix = z.boolean().meta({ description: 'Ask for one-component names as `library/<name>` (Docker Hub); default on for Docker Hub URLs' });
 const position = z.int().min(0).meta({ description: 'Place in the ordered list, 0 first; past the end appends' });
@@ -109,6 +109,6 @@ export const ErrorBody = z.object({
 });
 
 /** Error responses a route declares, so they are documented and serialized alike. */
-export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409>): Record<number, typeof ErrorBody> {
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 503>): Record<number, typeof ErrorBody> {
   return Object.fromEntries(statuses.map((s) => [s, ErrorBody]));
 }

@@ -23,6 +23,7 @@ const statusDescriptions: Record<string, string> = {
   401: 'UNAUTHORIZED: missing or wrong admin token',
   404: 'NOT_FOUND: no such registry or upstream',
   409: 'CONFLICT: the name is taken',
+  503: 'FETCHER_UNAVAILABLE: no fetcher answered (it makes the upstream requests)',
 };
 
 function jsonSchema(schema: ZodType, io: 'input' | 'output'): JsonSchema {

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { MemoryEventBus } from '@vreg/bus';
+import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { BusUpstreamProber } from '../../adapters/bus/bus-upstream-prober.ts';
 import { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.ts';
 import { AccessTokens } from '../../domain/access-tokens.ts';
 import { CatalogAdmin } from '../../domain/catalog-admin.ts';
+import { UpstreamTests } from '../../domain/upstream-tests.ts';
 import { createAdminApi } from '../admin-api.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -13,22 +17,27 @@ export interface AdminApiHarness {
   readonly server: FastifyInstance;
   readonly store: MemoryCatalogStore;
   readonly box: SecretBox;
+  /** The bus upstream tests go out on; nothing answers them unless a test serves `upstream.test`. */
+  readonly bus: MemoryEventBus;
   /** A request with the admin token; `body` is sent as JSON. */
   call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
-export async function startAdminApiHarness(): Promise<AdminApiHarness> {
+export async function startAdminApiHarness(options: { upstreamTestTimeoutMs?: number } = {}): Promise<AdminApiHarness> {
   const store = new MemoryCatalogStore();
   const box = new SecretBox(randomBytes(32));
+  const bus = new MemoryEventBus({ logger: createLogger({ level: 'silent', name: 'admin-api-harness' }) });
+  const upstreamTests = new UpstreamTests({ upstreams: store.upstreams, sealer: box, prober: new BusUpstreamProber(bus), ...(options.upstreamTestTimeoutMs === undefined ? {} : { timeoutMs: options.upstreamTestTimeoutMs }) });
   const server = Fastify({ logger: false });
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: () => {} } });
-  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens }), { prefix: '/api/v1' });
+  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens, upstreamTests }), { prefix: '/api/v1' });
   await server.ready();
   return {
     server,
     store,
     box,
+    bus,
     call: (method, path, body) =>
       server.inject({
         method,
@@ -36,6 +45,9 @@ export async function startAdminApiHarness(): Promise<AdminApiHarness> {
         headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
         ...(body === undefined ? {} : { payload: body as object }),
       }),
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+      await bus.close();
+    },
   };
 }
