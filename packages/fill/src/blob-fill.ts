@@ -72,28 +72,37 @@ export async function startBlobFill(deps: FillDeps, registry: RegistryView, imag
 
 /**
  * Copies the upstream body to the store writer and the spool, hashing as it
- * goes. The store is never left with a partial or wrong object: any failure
- * aborts the writer and fails the spool's readers.
+ * goes (once: the store writer verifies the digest when there is one, else
+ * our own hasher does). The store write and the spool write of a chunk run
+ * together. The store is never left with a partial or wrong object: any
+ * failure aborts the writer and fails the spool's readers, whose last bytes
+ * are released only once the digest is verified.
  */
 async function pump(body: Readable, digest: string, size: number | undefined, writer: BlobWriter | undefined, spool: Spool | undefined): Promise<number> {
-  const hasher = new DigestHasher(digest);
+  const hasher = writer ? undefined : new DigestHasher(digest);
+  let bytes = 0;
   try {
     for await (const chunk of body) {
       const buf = chunk as Buffer;
-      hasher.update(buf);
-      if (size !== undefined && hasher.bytes > size) throw mismatch('upstream sent more bytes than its Content-Length', digest);
-      if (writer && !writer.stream.write(buf)) await once(writer.stream, 'drain');
-      if (spool) await spool.append(buf);
+      bytes += buf.length;
+      hasher?.update(buf);
+      if (size !== undefined && bytes > size) throw mismatch('upstream sent more bytes than its Content-Length', digest);
+      const stored = writer && !writer.stream.write(buf) ? once(writer.stream, 'drain') : undefined;
+      const spooled = spool?.append(buf);
+      await Promise.all([stored, spooled]);
     }
-    const actual = hasher.actual();
-    if (actual !== digest) throw mismatch('upstream bytes do not match the digest', digest, actual);
-    if (size !== undefined && hasher.bytes !== size) throw mismatch('upstream sent fewer bytes than its Content-Length', digest);
-    spool?.verified();
+    if (size !== undefined && bytes !== size) throw mismatch('upstream sent fewer bytes than its Content-Length', digest);
+    if (hasher) {
+      const actual = hasher.actual();
+      if (actual !== digest) throw mismatch('upstream bytes do not match the digest', digest, actual);
+    }
     if (writer) {
       await new Promise<void>((resolve, reject) => writer.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      // Verifies size and digest; a mismatch throws BLOB_DIGEST_MISMATCH and nothing becomes visible.
       await writer.commit();
     }
-    return hasher.bytes;
+    spool?.verified();
+    return bytes;
   } catch (err) {
     body.destroy();
     spool?.failed(err as Error);

@@ -69,6 +69,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     holderId,
     leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
     negativeCacheMs: config.VREG_NEGATIVE_CACHE_MS,
+    manifestCacheBytes: config.VREG_MANIFEST_CACHE_BYTES,
   });
   const blobs = new BlobService({
     fill,

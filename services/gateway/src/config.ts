@@ -28,6 +28,8 @@ export const GatewayPullEnv = {
   VREG_CATALOG_CACHE_ENTRIES: intFrom(100, 10_000_000).default(100_000),
   /** How long an upstream "no such manifest" is remembered; 0 = off. */
   VREG_NEGATIVE_CACHE_MS: intFrom(0, 3_600_000).default(30_000),
+  /** Manifest bytes kept in memory by digest (hits then never touch the store); 0 = off. */
+  VREG_MANIFEST_CACHE_BYTES: intFrom(0, 4 << 30).default(64 << 20),
   VREG_TAG_CACHE_MS: intFrom(0, 600_000).default(1_000),
   VREG_REGISTRY_CACHE_MS: intFrom(0, 600_000).default(5_000),
 };

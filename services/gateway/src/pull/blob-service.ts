@@ -1,4 +1,4 @@
-import { BlobUnknownError, relativePathOf, type RegistryView } from '@vreg/contracts';
+import { BlobUnknownError, relativePathOf, type CacheEntryView, type RegistryView } from '@vreg/contracts';
 import type { BlobStore } from '@vreg/blob-store';
 import type { FillLease } from '@vreg/fill-lease';
 import { blobLeaseKey, firstUpstreamWith, recordExistingBlob, toUpstreamTarget, type FillDeps } from '@vreg/fill';
@@ -7,6 +7,7 @@ import { satisfyRange, type RequestedRange } from '../domain/byte-range.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { FetchRequester } from './fetch-requester.ts';
 import { InFlightBlobs } from './in-flight-blobs.ts';
+import { SingleFlight } from './single-flight.ts';
 import type { ServedBatcher } from './served-batcher.ts';
 import { CacheResults, type ServedObject } from './served-object.ts';
 
@@ -37,6 +38,7 @@ export interface BlobServiceDeps {
 export class BlobService {
   readonly #deps: BlobServiceDeps;
   readonly #inFlight: InFlightBlobs;
+  readonly #authorizations = new SingleFlight<CacheEntryView>();
 
   constructor(deps: BlobServiceDeps) {
     this.#deps = deps;
@@ -92,7 +94,8 @@ export class BlobService {
   async #serveStored(registry: RegistryView, image: string, digest: string, range: RequestedRange | undefined, signal?: AbortSignal): Promise<ServedObject | undefined> {
     const stored = await this.#deps.store.stat(digest, signal);
     if (!stored) return undefined;
-    const entry = await recordExistingBlob(this.#deps.fill, registry, image, digest, stored.size, signal);
+    // One upstream HEAD for every request that waited on the same commit, not one each.
+    const entry = await this.#authorizations.run(`${registry.id}|${image}|${digest}`, () => recordExistingBlob(this.#deps.fill, registry, image, digest, stored.size));
     this.#deps.catalog.remember(registry.id, entry);
     return this.#fromStore(digest, entry.contentType, stored.size, range, signal);
   }

@@ -1,11 +1,12 @@
 import { ErrorCodes, ManifestUnknownError, hasCode, relativePathOf, type CacheEntryView, type RegistryView } from '@vreg/contracts';
 import type { BlobStore } from '@vreg/blob-store';
-import { fillManifest, manifestLeaseKey, type FillDeps, type FilledManifest } from '@vreg/fill';
+import { fillManifest, manifestLeaseKey, readBounded, type FillDeps, type FilledManifest } from '@vreg/fill';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { isDigest } from '@vreg/oci';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
 import { accepts } from '../domain/accept-list.ts';
+import { ByteBudgetCache } from '../domain/byte-budget-cache.ts';
 import { LruCache } from '../domain/lru-cache.ts';
 import { isTagEntryFresh } from '../domain/tag-freshness.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
@@ -30,6 +31,8 @@ export interface ManifestServiceDeps {
   leaseTtlMs: number;
   /** How long an upstream "no such manifest" is remembered, ms; 0 turns the negative cache off. */
   negativeCacheMs: number;
+  /** Manifest bytes kept in memory by digest, bytes; 0 reads every hit from the store. */
+  manifestCacheBytes: number;
 }
 
 /**
@@ -44,9 +47,11 @@ export class ManifestService {
   readonly #fills = new SingleFlight<FilledManifest>();
   readonly #unknown = new LruCache<string, true>(10_000);
   readonly #revalidator: TagRevalidator;
+  readonly #bytes: ByteBudgetCache;
 
   constructor(deps: ManifestServiceDeps) {
     this.#deps = deps;
+    this.#bytes = new ByteBudgetCache(deps.manifestCacheBytes);
     this.#revalidator = new TagRevalidator(deps);
   }
 
@@ -92,13 +97,21 @@ export class ManifestService {
   }
 
   async #fromStore(entry: CacheEntryView, withBody: boolean, cache: ServedObject['cache'], signal?: AbortSignal): Promise<ServedObject | undefined> {
-    const read = withBody ? await this.#deps.store.get(entry.digest, signal ? { signal } : {}) : undefined;
-    if (withBody && read === undefined) return undefined; // recorded but gone from the store: fill again
-    if (withBody) this.#deps.served.record(entry.upstreamId, entry.relativePath);
-    return { digest: entry.digest, contentType: entry.contentType, size: entry.size, cache, ...(read ? { body: read.body } : {}) };
+    if (!withBody) return { digest: entry.digest, contentType: entry.contentType, size: entry.size, cache };
+    // Digest-addressed bytes never change: serve them from memory when we have them.
+    let body: Buffer | undefined = this.#bytes.get(entry.digest);
+    if (body === undefined) {
+      const read = await this.#deps.store.get(entry.digest, signal ? { signal } : {});
+      if (read === undefined) return undefined; // recorded but gone from the store: fill again
+      body = await readBounded(read.body, this.#deps.fill.manifestMaxBytes);
+      this.#bytes.set(entry.digest, body);
+    }
+    this.#deps.served.record(entry.upstreamId, entry.relativePath);
+    return { digest: entry.digest, contentType: entry.contentType, size: body.length, cache, body };
   }
 
   #served(filled: FilledManifest, withBody: boolean, cache: ServedObject['cache']): ServedObject {
+    this.#bytes.set(filled.digest, filled.bytes);
     return { digest: filled.digest, contentType: filled.contentType, size: filled.bytes.length, cache, ...(withBody ? { body: filled.bytes } : {}) };
   }
 
