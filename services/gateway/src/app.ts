@@ -84,6 +84,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,
     spoolDir: config.VREG_SPOOL_DIR,
     waitPollMs: config.VREG_FILL_WAIT_POLL_MS,
+    redirectTtlSeconds: config.VREG_BLOB_REDIRECT_TTL_SECONDS,
   });
   const access = buildAccessControl(config, { bus: deps.bus, catalog, signingKeys: deps.signingKeys, sealer: deps.secrets });
   const listings = new ListingService({ fill, manifests });

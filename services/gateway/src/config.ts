@@ -28,6 +28,11 @@ export const GatewayPullEnv = {
   VREG_CATALOG_CACHE_ENTRIES: intFrom(100, 10_000_000).default(100_000),
   /** How long an upstream "no such manifest" is remembered; 0 = off. */
   VREG_NEGATIVE_CACHE_MS: intFrom(0, 3_600_000).default(30_000),
+  /**
+   * Blob hits answer 307 to a presigned store URL valid this many seconds, so
+   * bytes bypass the gateways (S3 only; the embedded disk store has none). 0 = off.
+   */
+  VREG_BLOB_REDIRECT_TTL_SECONDS: intFrom(0, 7 * 24 * 3600).default(0),
   /** Manifest bytes kept in memory by digest (hits then never touch the store); 0 = off. */
   VREG_MANIFEST_CACHE_BYTES: intFrom(0, 4 << 30).default(64 << 20),
   VREG_TAG_CACHE_MS: intFrom(0, 600_000).default(1_000),

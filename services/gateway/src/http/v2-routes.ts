@@ -80,6 +80,10 @@ async function pull(options: V2RoutesOptions, request: FastifyRequest<{ Params: 
         ? await options.blobs.get(registry, target.image, target.reference, parseRangeHeader(request.headers.range), clientGone.signal)
         : await options.blobs.head(registry, target.image, target.reference, clientGone.signal);
   reply.header('Docker-Content-Digest', served.digest);
+  if (served.redirect) {
+    reply.header('X-Vreg-Cache', served.cache);
+    return reply.redirect(served.redirect, 307);
+  }
   reply.header('Content-Type', served.contentType);
   reply.header('X-Vreg-Cache', served.cache);
   if (target.kind === 'manifest' && target.referenceKind === 'digest') reply.header('Cache-Control', 'max-age=31536000, immutable');

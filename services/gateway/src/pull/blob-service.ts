@@ -27,6 +27,8 @@ export interface BlobServiceDeps {
   spoolDir: string;
   /** How often a request waiting on another process's fill checks for the object, ms. */
   waitPollMs: number;
+  /** Seconds a presigned redirect for a blob hit stays valid; 0 serves hits through the gateway. */
+  redirectTtlSeconds: number;
 }
 
 /**
@@ -54,6 +56,14 @@ export class BlobService {
   async get(registry: RegistryView, image: string, digest: string, range?: RequestedRange, signal?: AbortSignal): Promise<ServedObject> {
     const relativePath = relativePathOf({ kind: 'blob', image, reference: digest });
     const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
+    if (entry && range === undefined && this.#deps.redirectTtlSeconds > 0 && this.#deps.store.presignGet) {
+      // The catalog says the object is stored: send the client to the store, the bytes bypass the gateway.
+      const location = await this.#deps.store.presignGet(digest, this.#deps.redirectTtlSeconds);
+      if (location) {
+        this.#deps.served.record(entry.upstreamId, relativePath);
+        return { digest, contentType: entry.contentType, size: undefined, cache: CacheResults.hit, redirect: location };
+      }
+    }
     if (entry) {
       const served = await this.#fromStore(digest, entry.contentType, entry.size, range, signal);
       if (served) {

@@ -21,6 +21,8 @@ export interface ServedObject {
   size: number | undefined;
   /** The bytes (GET); absent for HEAD. With `range`, only those bytes. */
   body?: Readable | Buffer;
+  /** A presigned store URL the client is sent to (307) instead of bytes. */
+  redirect?: string;
   /** Set when a byte range is served (206). */
   range?: SatisfiedRange;
   cache: CacheResult;
