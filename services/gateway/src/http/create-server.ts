@@ -15,12 +15,11 @@ export function createServer(logger: Logger, options: { trustProxy?: string } = 
     // One line per request comes from @vreg/telemetry's requestTelemetry, with trace ids, cache result and bytes.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1 << 20,
-    maxParamLength: 256,
     return503OnClosing: true,
     requestTimeout: 0,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
     http: { maxHeaderSize: 16 * 1024 },
-    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 256 },
   }) as unknown as FastifyInstance;
 }
