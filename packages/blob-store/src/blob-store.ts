@@ -60,7 +60,10 @@ export interface BlobWriter {
    * @throws BlobStoreUnavailableError when the backend fails; nothing is visible.
    * @throws the abort reason when the write was aborted (or its signal fired).
    */
-  commit(): Promise<void>;
+  commit(options?: {
+    /** Called once the bytes are verified, before they are made durable (fsync, multipart completion): readers waiting on the digest may go on. */
+    onVerified?: () => void;
+  }): Promise<void>;
   /**
    * Discards everything written; nothing becomes visible. Destroys `stream`
    * and cancels backend requests in flight. Safe to call twice, after a

@@ -88,8 +88,8 @@ export class VerifyingBlobWriter implements BlobWriter {
   }
 
   /** Verifies and makes the object visible; see {@link BlobWriter.commit}. */
-  commit(): Promise<void> {
-    this.#commitResult ??= this.#commit();
+  commit(options?: { onVerified?: () => void }): Promise<void> {
+    this.#commitResult ??= this.#commit(options?.onVerified);
     return this.#commitResult;
   }
 
@@ -135,7 +135,7 @@ export class VerifyingBlobWriter implements BlobWriter {
     );
   }
 
-  async #commit(): Promise<void> {
+  async #commit(onVerified: (() => void) | undefined): Promise<void> {
     try {
       this.#throwIfAborted();
       await this.#endStream();
@@ -143,6 +143,7 @@ export class VerifyingBlobWriter implements BlobWriter {
       const actual = `${this.#algorithm}:${this.#hash.digest('hex')}`;
       const sizeOk = this.#expectedSize === undefined || this.#expectedSize === this.#bytesWritten;
       if (actual !== this.#digest || !sizeOk) throw this.#mismatch(actual, this.#bytesWritten);
+      onVerified?.();
       await this.#sink.commit(this.#bytesWritten, this.#controller.signal);
       this.#committed = true;
     } catch (err) {

@@ -98,10 +98,12 @@ async function pump(body: Readable, digest: string, size: number | undefined, wr
     }
     if (writer) {
       await new Promise<void>((resolve, reject) => writer.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-      // Verifies size and digest; a mismatch throws BLOB_DIGEST_MISMATCH and nothing becomes visible.
-      await writer.commit();
+      // Verifies size and digest (a mismatch throws BLOB_DIGEST_MISMATCH and nothing becomes
+      // visible); clients get their last bytes as soon as the digest matched, not after the fsync.
+      await writer.commit({ onVerified: () => spool?.verified() });
+    } else {
+      spool?.verified();
     }
-    spool?.verified();
     return bytes;
   } catch (err) {
     body.destroy();
