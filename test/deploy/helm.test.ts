@@ -181,9 +181,9 @@ function deploymentOf(objs: Obj[], component: string): Obj {
 }
 const containerOf = (objs: Obj[], component: string): any => deploymentOf(objs, component).spec.template.spec.containers[0];
 
-/** The `helm upgrade --install` commands of deploy/README.md and the chart's README, as `helm template` arguments. */
+/** The `helm upgrade --install` commands of the READMEs (root, deploy/, the chart's), as `helm template` arguments. */
 function readmeInstallCommands(): string[][] {
-  const text = ['deploy/README.md', 'deploy/k8s/vreg/README.md'].map((f) => readFileSync(resolve(ROOT, f), 'utf8').replace(/\\\n\s*/g, ' ')).join('\n');
+  const text = ['README.md', 'deploy/README.md', 'deploy/k8s/vreg/README.md'].map((f) => readFileSync(resolve(ROOT, f), 'utf8').replace(/\\\n\s*/g, ' ')).join('\n');
   const commands = text
     .split('\n')
     .map((l) => l.trim())
