@@ -3,12 +3,12 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { MemoryEventBus } from '@vreg/bus';
 import { FsBlobStore } from '@vreg/blob-store';
-import { Streams, decodeKey, decodeKeys, splitListen } from '@vreg/contracts';
+import { Streams, splitListen } from '@vreg/contracts';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
-import { SecretBox } from '@vreg/secrets';
+import { secretBoxFromEnv } from '@vreg/secrets';
 import { catalogCheck, opsRoutes, Readiness, requestTelemetry, startTelemetry, storeCheck, type Telemetry } from '@vreg/telemetry';
-import { HttpUpstreamRegistry } from '@vreg/upstream-client';
+import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import { buildApp as buildCatalog, SqliteCatalogStore } from '@vreg/catalog';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
 import { buildApp as buildGateway, createServer, TokenKeyRing } from '@vreg/gateway';
@@ -49,7 +49,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   await mkdir(dataDir, { recursive: true });
   const admin = config.VREG_ADMIN_TOKEN ? { value: config.VREG_ADMIN_TOKEN, created: false } : await readOrCreateKeyFile(dataDir, 'admin-token', newAdminToken);
   const secretKey = config.VREG_SECRET_KEY ? { value: config.VREG_SECRET_KEY } : await readOrCreateKeyFile(dataDir, 'secret.key', newSecretKey);
-  const secrets = new SecretBox(decodeKey(secretKey.value), decodeKeys(config.VREG_SECRET_KEY_PREVIOUS));
+  const secrets = secretBoxFromEnv({ VREG_SECRET_KEY: secretKey.value, VREG_SECRET_KEY_PREVIOUS: config.VREG_SECRET_KEY_PREVIOUS });
   const signingKeys = TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS ?? (await readOrCreateKeyFile(dataDir, 'token-signing.key', newTokenSigningKey)).value);
 
   const bus = new MemoryEventBus({ logger, metrics });
@@ -57,11 +57,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const leases = new MemoryFillLease();
   const store = new FsBlobStore({ root: dataDir });
   const catalogStore = SqliteCatalogStore.open({ dataDir });
-  const upstreams = new HttpUpstreamRegistry({
-    connectTimeoutMs: config.VREG_UPSTREAM_CONNECT_TIMEOUT_MS,
-    headersTimeoutMs: config.VREG_UPSTREAM_HEADERS_TIMEOUT_MS,
-    bodyIdleTimeoutMs: config.VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS,
-  });
+  const upstreams = httpUpstreamRegistryFromEnv(config);
 
   const catalog = buildCatalog({ objectsConcurrency: 4 }, { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value });
   const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger, metrics });

@@ -13,3 +13,4 @@ export { type BlobSink, VerifyingBlobWriter, type VerifyingBlobWriterOptions } f
 export { MemoryBlobStore } from './memory/memory-blob-store.ts';
 export { FsBlobStore, type FsBlobStoreOptions } from './fs/fs-blob-store.ts';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3/s3-blob-store.ts';
+export { s3BlobStoreFromEnv, type S3EnvSettings } from './s3/s3-blob-store-from-env.ts';

@@ -30,3 +30,4 @@ export {
 export type { UpstreamErrorOptions } from './errors.ts';
 export { parseWwwAuthenticate } from './parse-www-authenticate.ts';
 export type { AuthChallenge } from './parse-www-authenticate.ts';
+export { httpUpstreamRegistryFromEnv, type UpstreamEnvSettings } from './http-upstream-registry-from-env.ts';

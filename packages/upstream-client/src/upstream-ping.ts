@@ -1,24 +1,15 @@
+import { UpstreamTestResults, type UpstreamTestResult } from '@vreg/contracts';
 import { UpstreamErrorCode } from './errors.ts';
 import { describeUrl } from './http-sender.ts';
 import { headerValue, parseRetryAfter } from './upstream-head.ts';
 import type { SentResponse } from './http-sender.ts';
 
-/** How a test connection to an upstream ended (GitLab's "Test upstream"). */
-export const UpstreamPingResults = {
-  /** `/v2/` answered 200, with the credentials when some were given. */
-  ok: 'ok',
-  /** 401/403 after answering the challenge, credentials needed and missing, or the token endpoint refused them. */
-  unauthorized: 'unauthorized',
-  /** No answer: connection refused, DNS failure, TLS failure, timeout. */
-  unreachable: 'unreachable',
-  /** Something answered, but not the registry API v2: 404, or no `Docker-Distribution-API-Version` header on an answer other than 200/401. */
-  notARegistry: 'not_a_registry',
-  /** 429 from the registry or its token endpoint. */
-  rateLimited: 'rate_limited',
-  /** Anything else: 5xx, a broken token endpoint, a redirect loop. */
-  error: 'error',
-} as const;
-export type UpstreamPingResult = (typeof UpstreamPingResults)[keyof typeof UpstreamPingResults];
+/**
+ * How a test connection to an upstream ended (GitLab's "Test upstream"):
+ * the contract's results, which the catalog answers with unchanged.
+ */
+export const UpstreamPingResults = UpstreamTestResults;
+export type UpstreamPingResult = UpstreamTestResult;
 
 /** Options of {@link UpstreamRegistry.ping}. */
 export interface PingOptions {

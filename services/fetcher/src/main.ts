@@ -1,13 +1,13 @@
 import { config, telemetry } from './main-telemetry.ts';
 import { createServer } from 'node:http';
 import { NatsEventBus } from '@vreg/bus';
-import { S3BlobStore } from '@vreg/blob-store';
-import { Streams, decodeKey, decodeKeys, splitListen } from '@vreg/contracts';
+import { s3BlobStoreFromEnv } from '@vreg/blob-store';
+import { Streams, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
-import { SecretBox } from '@vreg/secrets';
+import { secretBoxFromEnv } from '@vreg/secrets';
 import { catalogCheck, logTraceFields, natsCheck, opsRequestListener, Readiness, storeCheck } from '@vreg/telemetry';
-import { HttpUpstreamRegistry } from '@vreg/upstream-client';
+import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import { buildApp } from './app.ts';
 
 // Distributed mode: one fetcher process. Signals, health and start only.
@@ -15,21 +15,9 @@ const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-fetcher'
 const bus = await NatsEventBus.connect({ servers: config.VREG_NATS_URL.split(','), namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, logger, metrics: telemetry.metrics });
 await bus.ensureStreams(Object.values(Streams));
 const leases = await NatsKvFillLease.create(bus.connection, { namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, ttlMs: config.VREG_FILL_LEASE_TTL_MS });
-const store = new S3BlobStore({
-  region: config.VREG_S3_REGION,
-  bucket: config.VREG_S3_BUCKET,
-  forcePathStyle: config.VREG_S3_FORCE_PATH_STYLE,
-  partSizeBytes: config.VREG_S3_PART_SIZE_MIB << 20,
-  ...(config.VREG_S3_ENDPOINT ? { endpoint: config.VREG_S3_ENDPOINT } : {}),
-  ...(config.VREG_S3_ACCESS_KEY_ID ? { accessKeyId: config.VREG_S3_ACCESS_KEY_ID } : {}),
-  ...(config.VREG_S3_SECRET_ACCESS_KEY ? { secretAccessKey: config.VREG_S3_SECRET_ACCESS_KEY } : {}),
-});
-const upstreams = new HttpUpstreamRegistry({
-  connectTimeoutMs: config.VREG_UPSTREAM_CONNECT_TIMEOUT_MS,
-  headersTimeoutMs: config.VREG_UPSTREAM_HEADERS_TIMEOUT_MS,
-  bodyIdleTimeoutMs: config.VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS,
-});
-const app = buildApp(config, { bus, store, leases, upstreams, secrets: new SecretBox(decodeKey(config.VREG_SECRET_KEY), decodeKeys(config.VREG_SECRET_KEY_PREVIOUS)), logger, metrics: telemetry.metrics });
+const store = s3BlobStoreFromEnv(config);
+const upstreams = httpUpstreamRegistryFromEnv(config);
+const app = buildApp(config, { bus, store, leases, upstreams, secrets: secretBoxFromEnv(config), logger, metrics: telemetry.metrics });
 await app.start();
 
 // /healthz, /readyz and /metrics; the fetcher has no other HTTP surface. It needs all three dependencies for every fill.

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
-import { CatalogUnavailableError, ErrorCodes, Streams, hasCode } from '@vreg/contracts';
-import { traceAnswer, tracePublish, traceRequest, VregMetrics, type BusMetrics } from '@vreg/telemetry';
+import { CatalogUnavailableError, Streams } from '@vreg/contracts';
+import { traceAnswer, tracePublish, VregMetrics, type BusMetrics } from '@vreg/telemetry';
 import type { Reply } from '@vreg/contracts';
 import type {
   ConsumeSpec,
@@ -22,6 +22,7 @@ import { answerRequest, defaultRequestTimeoutMs, encodeReply, unwrapReply } from
 import { MemoryConsumer } from './memory-consumer.ts';
 import type { MemoryWorker } from './memory-consumer.ts';
 import { MemoryStream } from './memory-stream.ts';
+import { timedRequest } from '../timed-request.ts';
 
 const day = 24 * 60 * 60 * 1000;
 
@@ -162,15 +163,7 @@ export class MemoryEventBus implements EventBus {
 
   /** Calls a responder of `subject`; none, or no answer within the timeout → `CatalogUnavailableError`. */
   async request<T>(subject: string, payload: unknown, options: RequestOptions<T>): Promise<T> {
-    const started = performance.now();
-    try {
-      const answer = await traceRequest(subject, options.headers, (headers) => this.#request(subject, payload, options, headers));
-      this.#metrics.lookupTimed(subject, (performance.now() - started) / 1000, 'ok');
-      return answer;
-    } catch (err) {
-      this.#metrics.lookupTimed(subject, (performance.now() - started) / 1000, hasCode(err, ErrorCodes.catalogUnavailable) ? 'unavailable' : 'error');
-      throw err;
-    }
+    return timedRequest(this.#metrics, subject, options.headers, (headers) => this.#request(subject, payload, options, headers));
   }
 
   async #request<T>(subject: string, payload: unknown, options: RequestOptions<T>, headers: Record<string, string> | undefined): Promise<T> {

@@ -13,8 +13,8 @@ import { nanos } from '@nats-io/nats-core';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import type { ZodType } from 'zod';
 import type { Logger } from 'pino';
-import { CatalogUnavailableError, ErrorCodes, Streams, hasCode } from '@vreg/contracts';
-import { traceAnswer, tracePublish, traceRequest, VregMetrics, type BusMetrics } from '@vreg/telemetry';
+import { CatalogUnavailableError, Streams } from '@vreg/contracts';
+import { traceAnswer, tracePublish, VregMetrics, type BusMetrics } from '@vreg/telemetry';
 import type {
   ConsumeSpec,
   EventBus,
@@ -32,6 +32,7 @@ import type { InboundMessage } from '../handle-delivery.ts';
 import { answerRequest, defaultRequestTimeoutMs, encodeReply, unwrapReply } from '../reply-envelope.ts';
 import { NatsConsumerLoop } from './nats-consumer-loop.ts';
 import { fromNatsHeaders, NatsNamespace, toNatsHeaders } from './nats-namespace.ts';
+import { timedRequest } from '../timed-request.ts';
 
 /** Options of `NatsEventBus.connect`. */
 export interface NatsEventBusOptions {
@@ -193,15 +194,7 @@ export class NatsEventBus implements EventBus {
 
   /** Core NATS request. No responder or no reply in time → `CatalogUnavailableError`. */
   async request<T>(subject: string, payload: unknown, options: RequestOptions<T>): Promise<T> {
-    const started = performance.now();
-    try {
-      const answer = await traceRequest(subject, options.headers, (traced) => this.#request(subject, payload, options, traced));
-      this.#metrics.lookupTimed(subject, (performance.now() - started) / 1000, 'ok');
-      return answer;
-    } catch (err) {
-      this.#metrics.lookupTimed(subject, (performance.now() - started) / 1000, hasCode(err, ErrorCodes.catalogUnavailable) ? 'unavailable' : 'error');
-      throw err;
-    }
+    return timedRequest(this.#metrics, subject, options.headers, (traced) => this.#request(subject, payload, options, traced));
   }
 
   async #request<T>(subject: string, payload: unknown, options: RequestOptions<T>, traced: Record<string, string> | undefined): Promise<T> {

@@ -1,0 +1,19 @@
+import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
+import type { UpstreamLogger } from './http-sender.ts';
+
+/** The upstream timeouts as `UpstreamEnv` (packages/contracts) validates them. */
+export interface UpstreamEnvSettings {
+  VREG_UPSTREAM_CONNECT_TIMEOUT_MS: number;
+  VREG_UPSTREAM_HEADERS_TIMEOUT_MS: number;
+  VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS: number;
+}
+
+/** The upstream client the gateway, the fetcher and the embedded runner build from their validated config. */
+export function httpUpstreamRegistryFromEnv(config: UpstreamEnvSettings, logger?: UpstreamLogger): HttpUpstreamRegistry {
+  return new HttpUpstreamRegistry({
+    connectTimeoutMs: config.VREG_UPSTREAM_CONNECT_TIMEOUT_MS,
+    headersTimeoutMs: config.VREG_UPSTREAM_HEADERS_TIMEOUT_MS,
+    bodyIdleTimeoutMs: config.VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS,
+    ...(logger ? { logger } : {}),
+  });
+}
