@@ -1,6 +1,6 @@
 import { ErrorCodes, relativePathOf, hasCode, type FetchRequested } from '@vreg/contracts';
 import { PermanentFailure, RetryLater, type Delivery } from '@vreg/bus';
-import type { FillLease } from '@vreg/fill-lease';
+import { keepRenewed, type FillLease } from '@vreg/fill-lease';
 import { blobLeaseKey, fillManifest, manifestLeaseKey, recordExistingBlob, startBlobFill, type FillDeps } from '@vreg/fill';
 import type { CatalogLookup } from '../ports/catalog-lookup.ts';
 
@@ -37,10 +37,10 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
       const key = object.kind === 'blob' ? blobLeaseKey(object.reference) : manifestLeaseKey(registryId, object.image, object.reference);
       const lease = await deps.leases.acquire(key, deps.leaseTtlMs, deps.holderId);
       if (!lease) throw new FillInProgressError(`another filler holds ${key}`);
-      const renew = setInterval(() => {
-        delivery.working();
-        void lease.renew();
-      }, Math.max(250, Math.floor(deps.leaseTtlMs / 3)));
+      const stopRenewing = keepRenewed(lease, deps.leaseTtlMs, {
+        onTick: () => delivery.working(),
+        onLost: (reason) => log.warn({ key, reason }, 'fill lease lost while filling'),
+      });
       try {
         const signal = AbortSignal.timeout(deps.fillTimeoutMs);
         if (object.kind === 'manifest') {
@@ -52,7 +52,7 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
         }
         log.info({ registryId, relativePath, deliveryCount: delivery.deliveryCount }, 'fetcher filled an object');
       } finally {
-        clearInterval(renew);
+        stopRenewing();
         await lease.release();
       }
     } catch (err) {

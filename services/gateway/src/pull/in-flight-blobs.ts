@@ -1,6 +1,6 @@
 import type { RegistryView } from '@vreg/contracts';
 import { blobLeaseKey, Spool, startBlobFill } from '@vreg/fill';
-import type { Lease } from '@vreg/fill-lease';
+import { keepRenewed } from '@vreg/fill-lease';
 import { satisfyRange, type RequestedRange } from '../domain/byte-range.ts';
 import { CacheResults, type ServedObject } from './served-object.ts';
 import type { BlobServiceDeps } from './blob-service.ts';
@@ -64,7 +64,7 @@ export class InFlightBlobs {
     if (!lease) return undefined;
     // Lease first, then the request: a fetcher that sees the request finds the lease taken and waits.
     await deps.fetches.request(registry.id, { kind: 'blob', image, reference: digest });
-    const renewal = keepRenewed(lease, deps);
+    const stopRenewing = keepRenewed(lease, deps.leaseTtlMs, { onLost: (reason) => deps.logger.warn({ key: lease.key, reason }, 'fill lease lost while filling') });
     let spool: Spool | undefined;
     try {
       spool = await Spool.create(deps.spoolDir);
@@ -78,30 +78,16 @@ export class InFlightBlobs {
         .finally(() => {
           // Forget the fill before dropping our spool reference: no one may join a closing spool.
           this.#fills.delete(key);
-          clearInterval(renewal);
+          stopRenewing();
           void lease.release();
           void owned.release();
         });
       return running;
     } catch (err) {
-      clearInterval(renewal);
+      stopRenewing();
       void lease.release();
       if (spool) void spool.release();
       throw err;
     }
   }
-}
-
-/** Renews the lease at a third of its TTL while the fill runs. */
-function keepRenewed(lease: Lease, deps: BlobServiceDeps): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    lease.renew().then(
-      (kept) => {
-        if (!kept) deps.logger.warn({ key: lease.key }, 'fill lease lost while filling');
-      },
-      (err: Error) => deps.logger.warn({ key: lease.key, err: err.message }, 'fill lease renewal failed'),
-    );
-  }, Math.max(250, Math.floor(deps.leaseTtlMs / 3)));
-  timer.unref();
-  return timer;
 }
