@@ -32,14 +32,6 @@ export VREG_TEST_ENV_DIR="${VREG_BENCH_ENV_DIR:-$PWD/.vreg-test/bench-env}"
 source scripts/test-env/lib/common.sh
 
 bench_t0="$(vreg_now)"
-phase() {
-  local name="$1" t0
-  shift
-  echo "==> $name"
-  t0="$(vreg_now)"
-  "$@"
-  echo "<== $name took $(vreg_elapsed "$t0")s"
-}
 
 # Stop the servers afterwards only when they were not already running.
 started_env=0
@@ -55,9 +47,7 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  phase npm-ci npm ci
-fi
+vreg_npm_ci_if_stale
 
 phase install bash scripts/test-env/install.sh
 

@@ -14,16 +14,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=test-env/lib/common.sh
 source scripts/test-env/lib/common.sh
 
-timings=()
-phase() {
-  local name="$1" t0
-  shift
-  echo "==> $name"
-  t0="$(vreg_now)"
-  "$@"
-  timings+=("$(printf '%-8s %6ss' "$name" "$(vreg_elapsed "$t0")")")
-  echo "<== $name took $(vreg_elapsed "$t0")s"
-}
 
 started_env=0
 vitest_rc=
@@ -43,10 +33,7 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The hidden lockfile npm writes into node_modules dates the last install.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  phase npm-ci npm ci
-fi
+vreg_npm_ci_if_stale
 
 # Testcontainers branch: with Docker available and VREG_TEST_USE_TESTCONTAINERS=1,
 # the tests start NATS, MongoDB and S3 themselves (testcontainers); we only

@@ -149,3 +149,24 @@ vreg_stop_service() {
   fi
   rm -f "$pidfile"
 }
+
+# phase NAME CMD...: runs one step of test.sh or bench.sh, announcing it and
+# recording its duration in the `timings` array.
+timings=()
+phase() {
+  local name="$1" t0
+  shift
+  echo "==> $name"
+  t0="$(vreg_now)"
+  "$@"
+  timings+=("$(printf '%-8s %6ss' "$name" "$(vreg_elapsed "$t0")")")
+  echo "<== $name took $(vreg_elapsed "$t0")s"
+}
+
+# npm ci unless node_modules is newer than the lockfile (npm writes the
+# hidden node_modules/.package-lock.json at every install).
+vreg_npm_ci_if_stale() {
+  if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+    phase npm-ci npm ci
+  fi
+}
