@@ -1,3 +1,4 @@
+import { parseDigest as parseOciDigest } from '@vreg/oci';
 import { InvalidDigestError } from './errors.ts';
 
 /** Hash algorithms a blob digest may name. */
@@ -15,26 +16,30 @@ export interface ParsedDigest {
   hex: string;
 }
 
-// Anchored, lowercase only, exact length: the only strings we ever turn into
-// keys or paths, so `..`, `/` or NUL can never reach the storage layer.
-const DIGEST_PATTERN = /^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
-
 /**
- * Validates a digest string and splits it.
- * @throws InvalidDigestError unless `digest` is `sha256:<64 lowercase hex>` or
- *   `sha512:<128 lowercase hex>`.
+ * Validates a digest string and splits it, with the spec's grammar from
+ * @vreg/oci: sha256 or sha512, lowercase hex of the exact length. These are
+ * the only strings we ever turn into keys or paths, so `..`, `/` or NUL can
+ * never reach the storage layer.
+ * @throws InvalidDigestError for anything else.
  */
 export function parseDigest(digest: string): ParsedDigest {
-  if (typeof digest !== 'string' || !DIGEST_PATTERN.test(digest)) {
+  if (typeof digest !== 'string') throw new InvalidDigestError(String(digest));
+  try {
+    return parseOciDigest(digest);
+  } catch {
     throw new InvalidDigestError(digest);
   }
-  const colon = digest.indexOf(':');
-  return { algorithm: digest.slice(0, colon) as DigestAlgorithm, hex: digest.slice(colon + 1) };
 }
 
 /** True when `digest` is a valid blob digest (see {@link parseDigest}). */
 export function isValidDigest(digest: string): boolean {
-  return typeof digest === 'string' && DIGEST_PATTERN.test(digest);
+  try {
+    parseDigest(digest);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

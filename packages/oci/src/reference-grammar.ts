@@ -15,6 +15,16 @@ export const MAX_NAME_LENGTH = 255;
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
+/** Whether `name` follows the spec's repository name grammar and length limit. */
+export function isRepositoryName(name: string): boolean {
+  return name.length > 0 && name.length <= MAX_NAME_LENGTH && NAME_RE.test(name);
+}
+
+/** Whether `digest` is well formed per the spec's grammar, whatever its algorithm. */
+export function isDigestGrammar(digest: string): boolean {
+  return digest.length <= 200 && DIGEST_GRAMMAR_RE.test(digest);
+}
+
 /** Throws NAME_INVALID unless `name` follows the spec's repository name grammar. */
 export function assertRepositoryName(name: string): void {
   if (name.length === 0 || name.length > MAX_NAME_LENGTH) {

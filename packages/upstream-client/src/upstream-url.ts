@@ -1,9 +1,7 @@
-// Grammar from the OCI distribution spec ("Pulling manifests"): validated
-// here so that a caller bug can never smuggle `..`, `?` or `#` into the
-// URL we send upstream.
-const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+import { isDigestGrammar, isRepositoryName, isTag } from '@vreg/oci';
+// Names, tags and digests are checked against the OCI grammar (@vreg/oci) here
+// too, so that a caller bug can never smuggle `..`, `?` or `#` into the URL we
+// send upstream.
 
 /** Which object collection of a repository a URL points into. */
 export type ObjectKind = 'manifests' | 'blobs';
@@ -35,8 +33,8 @@ export function parseBaseUrl(raw: string): URL {
  * @throws TypeError when the image name or reference breaks the OCI grammar
  */
 export function buildObjectUrl(base: URL, image: string, kind: ObjectKind, reference: string): URL {
-  if (image.length > 255 || !NAME.test(image)) throw new TypeError(`invalid repository name: ${JSON.stringify(image.slice(0, 300))}`);
-  const valid = kind === 'blobs' ? DIGEST.test(reference) : DIGEST.test(reference) || TAG.test(reference);
+  if (!isRepositoryName(image)) throw new TypeError(`invalid repository name: ${JSON.stringify(image.slice(0, 300))}`);
+  const valid = kind === 'blobs' ? isDigestGrammar(reference) : isDigestGrammar(reference) || isTag(reference);
   if (!valid) throw new TypeError(`invalid ${kind === 'blobs' ? 'digest' : 'reference'}: ${JSON.stringify(reference.slice(0, 300))}`);
   const prefix = base.pathname.replace(/\/+$/, ''); // `https://h/` and `https://h/p/` join cleanly
   return new URL(`${base.origin}${prefix}/v2/${image}/${kind}/${reference}`);
@@ -58,7 +56,7 @@ export function pullScope(image: string): string {
  * @throws TypeError when the name, digest or a query value is invalid
  */
 export function buildListingUrl(base: URL, image: string, listing: { kind: 'tags'; n?: number; last?: string } | { kind: 'referrers'; digest: string; artifactType?: string }): URL {
-  if (image.length > 255 || !NAME.test(image)) throw new TypeError(`invalid repository name: ${JSON.stringify(image.slice(0, 300))}`);
+  if (!isRepositoryName(image)) throw new TypeError(`invalid repository name: ${JSON.stringify(image.slice(0, 300))}`);
   const prefix = base.pathname.replace(/\/+$/, '');
   if (listing.kind === 'tags') {
     const url = new URL(`${base.origin}${prefix}/v2/${image}/tags/list`);
@@ -67,12 +65,12 @@ export function buildListingUrl(base: URL, image: string, listing: { kind: 'tags
       url.searchParams.set('n', String(listing.n));
     }
     if (listing.last !== undefined) {
-      if (!TAG.test(listing.last)) throw new TypeError('invalid last');
+      if (!isTag(listing.last)) throw new TypeError('invalid last');
       url.searchParams.set('last', listing.last);
     }
     return url;
   }
-  if (!DIGEST.test(listing.digest)) throw new TypeError(`invalid digest: ${JSON.stringify(listing.digest.slice(0, 300))}`);
+  if (!isDigestGrammar(listing.digest)) throw new TypeError(`invalid digest: ${JSON.stringify(listing.digest.slice(0, 300))}`);
   const url = new URL(`${base.origin}${prefix}/v2/${image}/referrers/${listing.digest}`);
   if (listing.artifactType !== undefined) url.searchParams.set('artifactType', listing.artifactType);
   return url;
