@@ -63,6 +63,9 @@ set +a
 # Servers install.sh built live here; tests that spawn their own find them.
 export PATH="$VREG_CACHE_BIN:$PATH"
 
+# The console's browser tests serve packages/console/dist (skipped when up to date).
+phase console npm run --silent build:console
+
 run_vitest() {
   set +e
   npx vitest run "$@"
