@@ -5,4 +5,5 @@ export * from './events.ts';
 export * from './messages.ts';
 export * from './access-tokens.ts';
 export * from './upstream-test.ts';
+export * from './warm.ts';
 export * from './config.ts';

@@ -19,6 +19,10 @@ export const Subjects = {
   accessTokenVerify: 'vreg.catalog.access_token.verify',
   /** Request/reply: the fetcher probes an upstream's `/v2/` for the admin's test connection. The password travels sealed. Core NATS. */
   upstreamTest: 'vreg.fetcher.upstream.test',
+  /** Command: warm an image into a registry's cache (a `warm` job). JetStream, deduplicated by `warmRequestedMsgId`. */
+  warmRequested: 'vreg.warm.requested',
+  /** A warm job's progress snapshot or end state, from the fetcher to the catalog. JetStream. */
+  warmProgress: 'vreg.warm.progress',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
@@ -27,6 +31,8 @@ export const Streams = {
   fetch: { name: 'VREG_FETCH', subjects: [Subjects.fetchRequested] },
   objects: { name: 'VREG_OBJECTS', subjects: [Subjects.objectStored] },
   served: { name: 'VREG_SERVED', subjects: [Subjects.entryServed] },
+  warm: { name: 'VREG_WARM', subjects: [Subjects.warmRequested] },
+  warmProgress: { name: 'VREG_WARM_PROGRESS', subjects: [Subjects.warmProgress] },
   dead: { name: 'VREG_DEAD', subjects: [`${Subjects.deadLetterPrefix}.>`] },
 } as const;
 export type StreamName = (typeof Streams)[keyof typeof Streams]['name'];
@@ -36,5 +42,7 @@ export const Consumers = {
   fetcher: 'fetcher',
   catalogObjects: 'catalog-objects',
   catalogServed: 'catalog-served',
+  fetcherWarm: 'fetcher-warm',
+  catalogWarmProgress: 'catalog-warm-progress',
 } as const;
 export type ConsumerName = (typeof Consumers)[keyof typeof Consumers];

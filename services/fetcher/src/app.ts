@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Consumers, FetchRequestedSchema, Streams, Subjects } from '@vreg/contracts';
+import { Consumers, FetchRequestedSchema, Streams, Subjects, WarmRequestedSchema } from '@vreg/contracts';
 import type { EventBus, Subscription } from '@vreg/bus';
 import type { BlobStore } from '@vreg/blob-store';
 import type { FillLease } from '@vreg/fill-lease';
@@ -10,6 +10,7 @@ import type { UpstreamRegistry } from '@vreg/upstream-client';
 import { BusCatalogLookup } from './adapters/bus/bus-catalog-lookup.ts';
 import type { FetcherFillConfig } from './config.ts';
 import { fetchRequestedHandler } from './consumers/fetch-requested-consumer.ts';
+import { warmRequestedHandler } from './consumers/warm-requested-consumer.ts';
 import { UpstreamTestResponder } from './responders/upstream-test-responder.ts';
 
 export interface FetcherDeps {
@@ -24,7 +25,7 @@ export interface FetcherDeps {
 }
 
 export interface FetcherApp {
-  /** Starts consuming `fetch.requested` and answering `upstream.test`. */
+  /** Starts consuming `fetch.requested` and `warm.requested` and answering `upstream.test`. */
   start(): Promise<void>;
   /** Stops taking requests and waits for the fills in progress. */
   stop(): Promise<void>;
@@ -34,18 +35,32 @@ export interface FetcherApp {
 export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherApp {
   const logger = deps.logger.child({ component: 'fetcher' });
   const metrics = deps.metrics ?? VregMetrics.noop();
-  const handler = fetchRequestedHandler({
-    fill: { store: deps.store, upstreams: new InstrumentedUpstreamRegistry(deps.upstreams, metrics), bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES },
-    catalog: new BusCatalogLookup(deps.bus, config.VREG_CATALOG_TIMEOUT_MS),
-    leases: new MeteredFillLease(deps.leases, metrics),
-    holderId: `fetcher-${randomUUID()}`,
+  const fill = { store: deps.store, upstreams: new InstrumentedUpstreamRegistry(deps.upstreams, metrics), bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES };
+  const catalog = new BusCatalogLookup(deps.bus, config.VREG_CATALOG_TIMEOUT_MS);
+  const leases = new MeteredFillLease(deps.leases, metrics);
+  const holderId = `fetcher-${randomUUID()}`;
+  const handler = fetchRequestedHandler({ fill, catalog, leases, holderId, leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS, fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS });
+  // Long: a warm renews with working(); the ack wait only matters if the fetcher dies.
+  const warmAckWaitMs = Math.max(30_000, config.VREG_FILL_LEASE_TTL_MS);
+  const warmHandler = warmRequestedHandler({
+    fill,
+    catalog,
+    leases,
+    holderId,
+    bus: deps.bus,
     leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
-    fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,
+    waitPollMs: 200,
+    blobConcurrency: config.VREG_WARM_BLOB_CONCURRENCY,
+    recordWaitMs: 30_000,
+    maxDeliver: config.VREG_WARM_MAX_DELIVER,
+    warmTimeoutMs: config.VREG_WARM_TIMEOUT_MS,
+    workingEveryMs: Math.floor(warmAckWaitMs / 3),
   });
   // The upstream itself, not the instrumented one: a test connection is not traffic.
   const upstreamTests = new UpstreamTestResponder({ upstreams: deps.upstreams, opener: deps.secrets, logger });
   let subscription: Subscription | undefined;
   let testing: Subscription | undefined;
+  let warming: Subscription | undefined;
   return {
     async start() {
       subscription = await deps.bus.consume(
@@ -61,9 +76,22 @@ export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherA
         },
         handler,
       );
+      warming = await deps.bus.consume(
+        {
+          stream: Streams.warm.name,
+          consumer: Consumers.fetcherWarm,
+          subject: Subjects.warmRequested,
+          schema: WarmRequestedSchema,
+          maxDeliver: config.VREG_WARM_MAX_DELIVER,
+          concurrency: config.VREG_WARM_CONCURRENCY,
+          ackWaitMs: warmAckWaitMs,
+        },
+        warmHandler,
+      );
       testing = await upstreamTests.start(deps.bus);
     },
     async stop() {
+      await warming?.stop();
       await testing?.stop();
       await subscription?.stop();
     },

@@ -15,6 +15,14 @@ export const FetcherFillEnv = {
   /** Deliveries of one fetch request before it is dead-lettered. */
   VREG_FETCHER_MAX_DELIVER: intFrom(1, 1000).default(20),
   VREG_CATALOG_TIMEOUT_MS: intFrom(100, 60_000).default(2_000),
+  /** Warm jobs run at once in this process. */
+  VREG_WARM_CONCURRENCY: intFrom(1, 64).default(2),
+  /** Blobs one warm job downloads at once. */
+  VREG_WARM_BLOB_CONCURRENCY: intFrom(1, 64).default(4),
+  /** Deliveries of one warm command (retries of a failure that may pass) before its job fails. */
+  VREG_WARM_MAX_DELIVER: intFrom(1, 100).default(5),
+  /** Deadline of one warm attempt, ms. */
+  VREG_WARM_TIMEOUT_MS: intFrom(1000, 24 * 3_600_000).default(3_600_000),
 };
 export type FetcherFillConfig = Readonly<z.infer<z.ZodObject<typeof FetcherFillEnv>>>;
 

@@ -1,0 +1,241 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { MemoryEventBus, type Delivery } from '@vreg/bus';
+import { MemoryBlobStore } from '@vreg/blob-store';
+import {
+  MediaTypes,
+  NameUnknownError,
+  ObjectStoredSchema,
+  Streams,
+  Subjects,
+  UpstreamUnavailableError,
+  WarmProgressSchema,
+  type CacheEntryView,
+  type RegistryView,
+  type WarmPlatforms,
+  type WarmProgress,
+  type WarmRequested,
+} from '@vreg/contracts';
+import { MemoryFillLease } from '@vreg/fill-lease';
+import { createLogger } from '@vreg/logging';
+import { SecretBox } from '@vreg/secrets';
+import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
+import type { CatalogLookup } from '../ports/catalog-lookup.ts';
+import { warmRequestedHandler } from './warm-requested-consumer.ts';
+
+const UP = 'http://upstream.test';
+const IMAGE = 'library/multi';
+const registry: RegistryView = { id: '1', name: 'r', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: 24 }] };
+
+interface PushedImage {
+  manifest: string;
+  config: string;
+  layers: string[];
+  bytes: number;
+}
+
+/** Pushes a one-platform image (config + two layers) to the fake upstream; returns its digests. */
+function pushImage(upstream: FakeUpstreamRegistry, platform: { os: string; architecture: string; variant?: string }): PushedImage {
+  const configBytes = Buffer.from(JSON.stringify({ ...platform, rootfs: { type: 'layers', diff_ids: [] }, nonce: randomUUID() }));
+  const config = upstream.addBlob(UP, IMAGE, configBytes);
+  const layerBytes = [randomBytes(150_000), randomBytes(1000)];
+  const layers = layerBytes.map((b) => upstream.addBlob(UP, IMAGE, b));
+  const manifestBytes = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: configBytes.length },
+    layers: layers.map((digest, i) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: layerBytes[i]!.length })),
+  }));
+  const manifest = upstream.addManifest(UP, IMAGE, `${platform.architecture}-only`, manifestBytes, MediaTypes.ociManifest);
+  return { manifest, config, layers, bytes: manifestBytes.length + configBytes.length + layerBytes.reduce((n, b) => n + b.length, 0) };
+}
+
+async function setup() {
+  const logger = createLogger({ level: 'silent', name: 'test' });
+  const bus = new MemoryEventBus({ logger });
+  await bus.ensureStreams(Object.values(Streams));
+  const entries = new Map<string, CacheEntryView>();
+  // Plays the catalog: records every object.stored as an entry.
+  await bus.consume({ stream: Streams.objects.name, consumer: 't', subject: Subjects.objectStored, schema: ObjectStoredSchema }, async ({ data }) => {
+    entries.set(data.relativePath, { upstreamId: data.upstreamId, relativePath: data.relativePath, digest: data.digest, contentType: data.contentType, size: data.size, upstreamCheckedAt: data.upstreamCheckedAt });
+  });
+  const progress: WarmProgress[] = [];
+  await bus.consume({ stream: Streams.warmProgress.name, consumer: 't', subject: Subjects.warmProgress, schema: WarmProgressSchema, concurrency: 1 }, async ({ data }) => {
+    progress.push(data);
+  });
+  const catalog: CatalogLookup = {
+    async resolveRegistry(id) {
+      if (id !== registry.id) throw new NameUnknownError('registry not found');
+      return registry;
+    },
+    async lookupEntry(_id, path) {
+      return entries.get(path);
+    },
+  };
+  const upstream = new FakeUpstreamRegistry();
+  const amd64 = pushImage(upstream, { os: 'linux', architecture: 'amd64' });
+  const arm64 = pushImage(upstream, { os: 'linux', architecture: 'arm64', variant: 'v8' });
+  const indexBytes = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociIndex,
+    manifests: [
+      { mediaType: MediaTypes.ociManifest, digest: amd64.manifest, size: upstream.manifests.get(`${UP}|${IMAGE}|${amd64.manifest}`)!.bytes.length, platform: { os: 'linux', architecture: 'amd64' } },
+      { mediaType: MediaTypes.ociManifest, digest: arm64.manifest, size: upstream.manifests.get(`${UP}|${IMAGE}|${arm64.manifest}`)!.bytes.length, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+    ],
+  }));
+  const index = upstream.addManifest(UP, IMAGE, 'latest', indexBytes, MediaTypes.ociIndex);
+  const store = new MemoryBlobStore();
+  const leases = new MemoryFillLease();
+  const maxDeliver = 3;
+  const handler = warmRequestedHandler({
+    fill: { store, upstreams: upstream, bus, secrets: new SecretBox(randomBytes(32)), logger, manifestMaxBytes: 1 << 20 },
+    catalog,
+    leases,
+    holderId: 'fetcher-test',
+    bus,
+    leaseTtlMs: 5000,
+    waitPollMs: 10,
+    blobConcurrency: 2,
+    recordWaitMs: 2000,
+    maxDeliver,
+    warmTimeoutMs: 10_000,
+    workingEveryMs: 1000,
+    progressIntervalMs: 5,
+  });
+  const run = async (platforms: WarmPlatforms, options: { tag?: string; deliveryCount?: number; registryId?: string; jobId?: string } = {}) => {
+    const data: WarmRequested = { eventId: randomUUID(), jobId: options.jobId ?? 'j1', registryId: options.registryId ?? '1', image: IMAGE, tag: options.tag ?? 'latest', platforms, requestedAt: new Date().toISOString() };
+    const delivery: Delivery<WarmRequested> = { subject: Subjects.warmRequested, data, deliveryCount: options.deliveryCount ?? 1, headers: {}, working: () => undefined };
+    await handler(delivery);
+  };
+  const settle = () => new Promise((r) => setTimeout(r, 30));
+  const last = () => progress[progress.length - 1]!;
+  return { bus, upstream, store, leases, entries, progress, run, settle, last, amd64, arm64, index, indexBytes, maxDeliver };
+}
+
+describe('the warm.requested handler', () => {
+  it('warms every platform of an index, recording the paths a pull records, and reports exact progress', async () => {
+    const s = await setup();
+    await s.run('all');
+    await s.settle();
+    const expected = [`${IMAGE}/manifests/latest`, `${IMAGE}/manifests/${s.index}`];
+    for (const img of [s.amd64, s.arm64]) {
+      expected.push(`${IMAGE}/manifests/${img.manifest}`, `${IMAGE}/blobs/${img.config}`, ...img.layers.map((l) => `${IMAGE}/blobs/${l}`));
+    }
+    expect([...s.entries.keys()].sort()).toEqual(expected.sort());
+    for (const e of s.entries.values()) expect(await s.store.stat(e.digest)).toEqual({ size: e.size });
+    const end = s.last();
+    expect(end.state).toBe('succeeded');
+    expect(end.objectsTotal).toBe(9);
+    expect(end.objectsDone).toBe(9);
+    expect(end.bytesTotal).toBe(s.indexBytes.length + s.amd64.bytes + s.arm64.bytes);
+    expect(end.bytesDone).toBe(end.bytesTotal);
+    expect(end.errors).toEqual([]);
+    expect(end.result).toMatchObject({ digest: s.index, mediaType: MediaTypes.ociIndex, platforms: ['linux/amd64', 'linux/arm64/v8'], manifests: 3, blobs: 6, objectsDownloaded: 9, objectsAlreadyCached: 0 });
+    expect(s.progress[0]!.state).toBe('running');
+    // Snapshots never go backwards.
+    for (let i = 1; i < s.progress.length; i++) expect(s.progress[i]!.objectsDone).toBeGreaterThanOrEqual(s.progress[i - 1]!.objectsDone);
+  });
+
+  it('warms only the listed platform: the other platform\'s manifest and blobs are never fetched', async () => {
+    const s = await setup();
+    await s.run(['linux/arm64/v8']);
+    await s.settle();
+    expect(s.last()).toMatchObject({ state: 'succeeded', objectsDone: 5, objectsTotal: 5 });
+    expect(s.last().result?.platforms).toEqual(['linux/arm64/v8']);
+    for (const digest of [s.amd64.manifest, s.amd64.config, ...s.amd64.layers]) {
+      expect(s.upstream.calls.filter((c) => c.includes(digest))).toEqual([]);
+      expect(await s.store.stat(digest)).toBeUndefined();
+    }
+    for (const digest of [s.arm64.config, ...s.arm64.layers]) expect(s.entries.has(`${IMAGE}/blobs/${digest}`)).toBe(true);
+  });
+
+  it('fails the job at once, listing the available platforms, when a platform is not in the index', async () => {
+    const s = await setup();
+    await s.run(['linux/s390x']);
+    await s.settle();
+    expect(s.last().state).toBe('failed');
+    expect(s.last().errors.join('\n')).toContain('platform linux/s390x not in the index; available: linux/amd64, linux/arm64/v8');
+    expect(s.upstream.calls.filter((c) => c.startsWith('GET blob'))).toEqual([]);
+  });
+
+  it('fails the job with the reason for an unknown tag or a deleted registry, without retrying', async () => {
+    const s = await setup();
+    await s.run('all', { tag: 'nope' });
+    await s.settle();
+    expect(s.last().state).toBe('failed');
+    expect(s.last().errors.join('\n')).toMatch(/library\/multi:nope: manifest unknown .*\(MANIFEST_UNKNOWN\)/);
+    await s.run('all', { registryId: '99', jobId: 'j2' });
+    await s.settle();
+    expect(s.last()).toMatchObject({ jobId: 'j2', state: 'failed' });
+    expect(s.last().errors.join('\n')).toContain('NAME_UNKNOWN');
+  });
+
+  it('downloads nothing but the tag again on redelivery: stored objects are only recorded', async () => {
+    const s = await setup();
+    await s.run('all');
+    await s.settle();
+    const before = s.upstream.calls.length;
+    await s.run('all', { deliveryCount: 2 });
+    await s.settle();
+    expect(s.upstream.calls.slice(before)).toEqual([`GET manifest ${IMAGE}:latest`]);
+    expect(s.last()).toMatchObject({ state: 'succeeded', objectsDone: 9, objectsTotal: 9 });
+    expect(s.last().result).toMatchObject({ objectsDownloaded: 1, objectsAlreadyCached: 8 });
+  });
+
+  it('records a blob the store already holds (through another registry) with a HEAD, without downloading it', async () => {
+    const s = await setup();
+    await s.run(['linux/amd64']);
+    await s.settle();
+    s.entries.clear(); // a second registry: its own entries, the same store
+    const before = s.upstream.calls.length;
+    await s.run(['linux/amd64'], { jobId: 'j2' });
+    await s.settle();
+    const calls = s.upstream.calls.slice(before);
+    expect(calls.filter((c) => c.startsWith('GET blob'))).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('HEAD blob')).length).toBe(3);
+    expect(s.entries.size).toBe(6);
+  });
+
+  it('waits for a fill another process holds the lease of, then records its result instead of downloading', async () => {
+    const s = await setup();
+    const layer = s.arm64.layers[0]!;
+    const lease = await s.leases.acquire(`blob/${layer}`, 5000, 'gateway-1');
+    const warming = s.run(['linux/arm64/v8']);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.last().state).toBe('running');
+    // The gateway's fill commits, then releases its lease.
+    const body = await s.upstream.getBlob({ url: UP }, IMAGE, layer);
+    const writer = await s.store.beginWrite(layer);
+    for await (const chunk of body!.body) writer.stream.write(chunk);
+    await writer.commit();
+    await lease!.release();
+    await warming;
+    await s.settle();
+    expect(s.last().state).toBe('succeeded');
+    expect(s.upstream.count(`GET blob ${layer}`)).toBe(1); // the "gateway's" download only
+  });
+
+  it('reports a failure that may pass and retries; the last delivery fails the job', async () => {
+    const s = await setup();
+    s.upstream.failWith = new UpstreamUnavailableError('upstream down');
+    await expect(s.run('all')).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    await s.settle();
+    expect(s.last().state).toBe('running');
+    expect(s.last().errors.join('\n')).toContain('UPSTREAM_UNAVAILABLE');
+    await s.run('all', { deliveryCount: s.maxDeliver });
+    await s.settle();
+    expect(s.last().state).toBe('failed');
+  });
+
+  it('fails the job listing each blob no upstream has, after warming the others', async () => {
+    const s = await setup();
+    const missing = s.arm64.layers[1]!;
+    s.upstream.blobs.delete(`${UP}|${IMAGE}|${missing}`);
+    await s.run(['linux/arm64/v8']);
+    await s.settle();
+    expect(s.last().state).toBe('failed');
+    expect(s.last().errors[0]).toContain(`blob ${missing}: blob unknown to every upstream of this registry (BLOB_UNKNOWN)`);
+    expect(s.last().errors[1]).toContain('1 blob of library/multi:latest could not be warmed');
+    expect(s.entries.has(`${IMAGE}/blobs/${s.arm64.layers[0]}`)).toBe(true);
+  });
+});

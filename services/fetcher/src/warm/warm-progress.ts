@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { Subjects, type WarmProgress, type WarmResult, type WarmState } from '@vreg/contracts';
+import type { EventBus } from '@vreg/bus';
+import type { Logger } from '@vreg/logging';
+
+/** Most errors one attempt reports (the job keeps at most 100 too). */
+const MAX_ERRORS = 100;
+
+/** How one object of a warm ended. */
+export type ObjectOutcome = 'downloaded' | 'cached';
+
+/**
+ * The counters of one warm attempt, and their `warm.progress` snapshots:
+ * absolute values, published at most every `minIntervalMs` while running
+ * (always on start and at the end), in order, one at a time.
+ */
+export class WarmProgressReporter {
+  objectsDone = 0;
+  bytesDone = 0;
+  objectsTotal: number | undefined;
+  bytesTotal: number | undefined;
+  objectsDownloaded = 0;
+  objectsAlreadyCached = 0;
+  bytesDownloaded = 0;
+  readonly errors: string[] = [];
+  readonly #bus: EventBus;
+  readonly #ids: { jobId: string; registryId: string };
+  readonly #minIntervalMs: number;
+  readonly #log: Logger;
+  #lastPublishAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(bus: EventBus, ids: { jobId: string; registryId: string }, logger: Logger, minIntervalMs = 500) {
+    this.#bus = bus;
+    this.#ids = ids;
+    this.#log = logger;
+    this.#minIntervalMs = minIntervalMs;
+  }
+
+  /** Totals are known once every chosen manifest has been read. */
+  setTotals(objects: number, bytes: number): void {
+    this.objectsTotal = objects;
+    this.bytesTotal = bytes;
+    this.#changed();
+  }
+
+  /** One object (manifest or blob) is stored and announced. */
+  objectDone(size: number, outcome: ObjectOutcome): void {
+    this.objectsDone += 1;
+    this.bytesDone += size;
+    if (outcome === 'downloaded') {
+      this.objectsDownloaded += 1;
+      this.bytesDownloaded += size;
+    } else {
+      this.objectsAlreadyCached += 1;
+    }
+    this.#changed();
+  }
+
+  error(message: string): void {
+    if (this.errors.length < MAX_ERRORS) this.errors.push(message);
+    this.#changed();
+  }
+
+  /** Publishes a `running` snapshot now (the job starts, or a retry is about to happen). Never throws. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#publish('running').catch((err: Error) => this.#log.warn({ jobId: this.#ids.jobId, err: err.message }, 'warm progress not published'));
+  }
+
+  /**
+   * Publishes the end state. Throws when the bus cannot take it, so the
+   * command is redelivered rather than the job left running forever.
+   */
+  async finish(state: Exclude<WarmState, 'running'>, result?: WarmResult): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#publish(state, result);
+  }
+
+  #changed(): void {
+    if (this.#timer) return;
+    const wait = Math.max(0, this.#lastPublishAt + this.#minIntervalMs - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.flush();
+    }, wait);
+    this.#timer.unref();
+  }
+
+  #publish(state: WarmState, result?: WarmResult): Promise<void> {
+    this.#lastPublishAt = Date.now();
+    const event: WarmProgress = {
+      eventId: randomUUID(),
+      ...this.#ids,
+      state,
+      objectsDone: this.objectsDone,
+      ...(this.objectsTotal === undefined ? {} : { objectsTotal: this.objectsTotal }),
+      bytesDone: this.bytesDone,
+      ...(this.bytesTotal === undefined ? {} : { bytesTotal: this.bytesTotal }),
+      errors: [...this.errors],
+      ...(result ? { result } : {}),
+      at: new Date().toISOString(),
+    };
+    // One at a time, in order: a later snapshot never overtakes an earlier one from this process.
+    const next = this.#chain.then(() => this.#bus.publish(Subjects.warmProgress, event)).then(() => undefined);
+    this.#chain = next.catch(() => undefined);
+    return next;
+  }
+}
