@@ -37,6 +37,9 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
       VREG_SPOOL_DIR: join(dataDir, 'spool'),
       VREG_ADMIN_TOKEN: adminToken,
       VREG_LOG_LEVEL: process.env.VREG_BENCH_LOG_LEVEL ?? 'warn',
+      // The bench's upstreams listen on 127.0.0.1 (SSRF guard), and its clients pull far past the per-address rate limit.
+      VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
+      VREG_PULL_RATE_LIMIT: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -65,7 +68,7 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
  */
 export async function startDistributedVreg(options: VregTargetOptions & { gateways: number }): Promise<PullTarget> {
   const profile: Record<string, string> = options.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` } : {};
-  const vreg = await startDistributedUnderTest({ gateway: profile }, { gateways: options.gateways });
+  const vreg = await startDistributedUnderTest({ gateway: { ...profile, VREG_PULL_RATE_LIMIT: '0' } }, { gateways: options.gateways });
   try {
     const registryId = await createPublicRegistry(vreg.admin, options.upstreamUrl);
     const gateways = vreg.services.filter((s) => s.name === 'gateway');

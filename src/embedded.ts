@@ -59,7 +59,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const catalogStore = SqliteCatalogStore.open({ dataDir });
   const upstreams = httpUpstreamRegistryFromEnv(config);
 
-  const catalog = buildCatalog({ objectsConcurrency: 4 }, { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value });
+  const catalog = buildCatalog({ objectsConcurrency: 4, upstreamAllowedNetworks: config.VREG_UPSTREAM_ALLOWED_NETWORKS }, { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value });
   const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger, metrics });
   const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys, metrics });
   await catalog.start();

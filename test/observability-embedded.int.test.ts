@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { loadEmbeddedConfig } from '../src/embedded-config.ts';
 import { startEmbedded, type EmbeddedVreg } from '../src/embedded.ts';
 import { AdminClient } from './support/admin-client.ts';
+import { LOCAL_UPSTREAMS } from './support/embedded-under-test.ts';
 import {
   blobRecorded,
   dashboardExpressions,
@@ -54,6 +55,7 @@ describe('observability (embedded mode, in-memory spans)', () => {
       VREG_DATA_DIR: dataDir,
       VREG_ADMIN_TOKEN: `admin-${randomBytes(16).toString('hex')}`,
       VREG_LOG_LEVEL: 'debug',
+      ...LOCAL_UPSTREAMS,
     });
     const logger = createLogger({ level: 'debug', name: 'vreg-observability', mixin: logTraceFields, destination: { write: (line: string) => void logLines.push(line) } });
     vreg = await startEmbedded(config, logger, { telemetry });

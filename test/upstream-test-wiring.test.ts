@@ -9,7 +9,7 @@ import { buildApp as buildFetcher, loadFetcherFillConfig, type FetcherApp } from
 import { MemoryFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
-import { HttpUpstreamRegistry } from '@vreg/upstream-client';
+import { HttpUpstreamRegistry, UpstreamAddressPolicy } from '@vreg/upstream-client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -58,9 +58,9 @@ describe('upstream test connection, catalog and fetcher on one bus', () => {
     bus = new MemoryEventBus({ logger });
     await bus.ensureStreams(Object.values(Streams));
     const secrets = new SecretBox(randomBytes(32));
-    upstreams = new HttpUpstreamRegistry({ connectTimeoutMs: 2000 });
+    upstreams = new HttpUpstreamRegistry({ connectTimeoutMs: 2000, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
     registry = await startBasicRegistry();
-    const catalog = buildCatalog({ objectsConcurrency: 1 }, { bus, store: new MemoryCatalogStore(), secretBox: secrets, logger, adminToken: ADMIN });
+    const catalog = buildCatalog({ objectsConcurrency: 1, upstreamAllowedNetworks: '127.0.0.1' }, { bus, store: new MemoryCatalogStore(), secretBox: secrets, logger, adminToken: ADMIN });
     fetcher = buildFetcher(loadFetcherFillConfig({}), { bus, store: new MemoryBlobStore(), leases: new MemoryFillLease(), upstreams, secrets, logger });
     await catalog.start();
     await fetcher.start();

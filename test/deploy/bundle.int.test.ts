@@ -64,6 +64,7 @@ beforeAll(async () => {
     VREG_S3_BUCKET: bucket,
     VREG_S3_ACCESS_KEY_ID: t.s3.accessKeyId,
     VREG_S3_SECRET_ACCESS_KEY: t.s3.secretAccessKey,
+    VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
   };
   catalog = await startBundle(bundle.dir, 'catalog', env);
   fetcher = await startBundle(bundle.dir, 'fetcher', env);

@@ -91,6 +91,8 @@ export async function startDistributedUnderTest(
     VREG_S3_ACCESS_KEY_ID: t.s3.accessKeyId,
     VREG_S3_SECRET_ACCESS_KEY: t.s3.secretAccessKey,
     VREG_S3_FORCE_PATH_STYLE: 'true',
+    // The test upstreams listen on 127.0.0.1, which vreg refuses unless allowed (SSRF guard).
+    VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
   };
   const services: ServiceProcess[] = [];
   try {

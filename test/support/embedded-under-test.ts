@@ -7,6 +7,9 @@ import { startEmbedded } from '../../src/embedded.ts';
 import { AdminClient } from './admin-client.ts';
 import type { VregUnderTest } from './pull-scenarios.ts';
 
+/** The test upstreams listen on 127.0.0.1, which vreg refuses unless allowed (SSRF guard). */
+export const LOCAL_UPSTREAMS = { VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1' } as const;
+
 /** Digests under `<dataDir>/blobs/<alg>/<2 hex>/<hex>`. */
 export async function digestsOnDisk(dataDir: string): Promise<string[]> {
   const out: string[] = [];
@@ -22,7 +25,7 @@ export async function digestsOnDisk(dataDir: string): Promise<string[]> {
 /** vreg in embedded mode, in this process, on a free port with a fresh data directory. */
 export async function startEmbeddedUnderTest(extraEnv: Record<string, string> = {}): Promise<VregUnderTest & { dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vreg-embedded-'));
-  const config = loadEmbeddedConfig({ VREG_LISTEN: '127.0.0.1:0', VREG_DATA_DIR: dataDir, VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn', ...extraEnv });
+  const config = loadEmbeddedConfig({ VREG_LISTEN: '127.0.0.1:0', VREG_DATA_DIR: dataDir, VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn', ...LOCAL_UPSTREAMS, ...extraEnv });
   const vreg = await startEmbedded(config, createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-test' }));
   return {
     dataDir,

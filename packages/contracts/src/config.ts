@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { ConfigInvalidError } from './errors.ts';
 
@@ -61,10 +62,44 @@ export const SecretsEnv = {
 };
 
 export const UpstreamEnv = {
+  /** TCP + TLS connect timeout of an upstream request. */
   VREG_UPSTREAM_CONNECT_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  /** Time from sending a request to the upstream's response headers (first byte). */
   VREG_UPSTREAM_HEADERS_TIMEOUT_MS: intFrom(100, 600_000).default(30_000),
+  /** Longest silence of an upstream in the middle of a body (idle). */
   VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS: intFrom(100, 3_600_000).default(60_000),
+  /**
+   * Internal addresses upstreams may live at (SSRF guard), comma-separated:
+   * CIDRs (`10.0.0.0/8`), addresses (`127.0.0.1`), host names
+   * (`registry.internal`) and suffixes (`*.corp.example`). Loopback,
+   * link-local (cloud metadata), private, CGNAT, multicast and unspecified
+   * addresses are refused unless listed here. Every service reading upstream
+   * URLs (gateway, fetcher, catalog) needs the same list.
+   */
+  VREG_UPSTREAM_ALLOWED_NETWORKS: z
+    .string()
+    .refine((v) => splitList(v).every(isAllowListEntry), 'must be comma-separated CIDRs, IP addresses, host names or *.suffixes')
+    .optional(),
+  /** Largest blob fetched from an upstream, unless the upstream sets its own; 0 = no limit. */
+  VREG_UPSTREAM_MAX_BLOB_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
 };
+
+/** One entry of VREG_UPSTREAM_ALLOWED_NETWORKS: a CIDR, an IP address, a host name or `*.` and a host name. */
+function isAllowListEntry(entry: string): boolean {
+  const e = entry.toLowerCase();
+  const slash = e.indexOf('/');
+  if (slash >= 0) {
+    const family = isIP(e.slice(0, slash));
+    const prefix = e.slice(slash + 1);
+    return family !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  }
+  if (isIP(e.replace(/^\[(.*)\]$/, '$1')) !== 0) return true;
+  return /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(e);
+}
+
+function splitList(value: string): string[] {
+  return value.split(',').map((k) => k.trim()).filter((k) => k !== '');
+}
 
 export const HttpEnv = {
   /** host:port the HTTP server listens on. */

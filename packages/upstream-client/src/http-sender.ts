@@ -114,6 +114,9 @@ export class HttpSender {
       return { statusCode, headers: resHeaders, body };
     } catch (err) {
       if (signal?.aborted === true) throw signal.reason;
+      if (errorCode(err) === 'UPSTREAM_ADDRESS_BLOCKED') {
+        throw new UpstreamUnavailableError(`upstream ${describeUrl(url)} not contacted: ${(err as Error).message}`, { cause: err });
+      }
       throw new UpstreamUnavailableError(`upstream ${describeUrl(url)} unreachable: ${errorCode(err)}`, { cause: err });
     }
   }

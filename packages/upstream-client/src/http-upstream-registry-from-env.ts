@@ -1,11 +1,14 @@
 import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
 import type { UpstreamLogger } from './http-sender.ts';
+import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 
-/** The upstream timeouts as `UpstreamEnv` (packages/contracts) validates them. */
+/** The upstream settings as `UpstreamEnv` (packages/contracts) validates them. */
 export interface UpstreamEnvSettings {
   VREG_UPSTREAM_CONNECT_TIMEOUT_MS: number;
   VREG_UPSTREAM_HEADERS_TIMEOUT_MS: number;
   VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS: number;
+  /** Comma-separated allow-list of internal networks and hosts; unset allows public addresses only. */
+  VREG_UPSTREAM_ALLOWED_NETWORKS?: string | undefined;
 }
 
 /** The upstream client the gateway, the fetcher and the embedded runner build from their validated config. */
@@ -14,6 +17,7 @@ export function httpUpstreamRegistryFromEnv(config: UpstreamEnvSettings, logger?
     connectTimeoutMs: config.VREG_UPSTREAM_CONNECT_TIMEOUT_MS,
     headersTimeoutMs: config.VREG_UPSTREAM_HEADERS_TIMEOUT_MS,
     bodyIdleTimeoutMs: config.VREG_UPSTREAM_BODY_IDLE_TIMEOUT_MS,
+    addressPolicy: UpstreamAddressPolicy.fromList(config.VREG_UPSTREAM_ALLOWED_NETWORKS),
     ...(logger ? { logger } : {}),
   });
 }

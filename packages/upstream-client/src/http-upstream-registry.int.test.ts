@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
+import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 import { ManifestMediaType } from './media-types.ts';
 import { startDistributionRegistry } from './testing/distribution-registry.ts';
 import type { DistributionRegistry } from './testing/distribution-registry.ts';
@@ -13,7 +14,7 @@ import type { PushedImage } from './testing/push-image.ts';
 let owned: DistributionRegistry | undefined;
 let upstreamUrl: string;
 let image: PushedImage;
-const client = new HttpUpstreamRegistry();
+const client = new HttpUpstreamRegistry({ addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
 const name = `vreg-test/upstream-client-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {

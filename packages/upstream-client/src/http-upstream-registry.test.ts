@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
+import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 import { DEFAULT_MANIFEST_ACCEPT, ManifestMediaType } from './media-types.ts';
 import { UpstreamErrorCode, UpstreamRateLimitedError } from './errors.ts';
 import { sendJson, startFakeHttpServer } from './testing/fake-http-server.ts';
@@ -21,7 +22,7 @@ let client: HttpUpstreamRegistry;
 
 beforeEach(async () => {
   upstream = await startFakeHttpServer();
-  client = new HttpUpstreamRegistry({ bodyIdleTimeoutMs: 300, headersTimeoutMs: 2000 });
+  client = new HttpUpstreamRegistry({ bodyIdleTimeoutMs: 300, headersTimeoutMs: 2000, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
 });
 afterEach(async () => {
   await client.close();
@@ -124,7 +125,7 @@ describe('HttpUpstreamRegistry results', () => {
   });
 
   it('throws UPSTREAM_UNAVAILABLE when the headers do not come in time', async () => {
-    const slow = new HttpUpstreamRegistry({ headersTimeoutMs: 200 });
+    const slow = new HttpUpstreamRegistry({ headersTimeoutMs: 200, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
     upstream.handle(() => undefined); // never answers
     await expect(slow.getManifest({ url: upstream.url }, 'a/b', 'latest')).rejects.toMatchObject({ code: UpstreamErrorCode.Unavailable });
     await slow.close();
@@ -165,7 +166,7 @@ describe('HttpUpstreamRegistry results', () => {
   });
 
   it('destroys the body with the abort reason when the caller aborts mid-body', async () => {
-    const slow = new HttpUpstreamRegistry({ bodyIdleTimeoutMs: 10_000 });
+    const slow = new HttpUpstreamRegistry({ bodyIdleTimeoutMs: 10_000, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
     upstream.handle((_req, res) => {
       res.writeHead(200, { 'content-length': '100' });
       res.write('0123456789');

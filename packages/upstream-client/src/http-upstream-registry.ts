@@ -1,4 +1,5 @@
-import { Agent } from 'undici';
+import { isIP } from 'node:net';
+import { Agent, buildConnector } from 'undici';
 import { DEFAULT_MANIFEST_ACCEPT } from './media-types.ts';
 import { describeUrl, discardBody, errorForStatus, HttpSender } from './http-sender.ts';
 import type { SentResponse, UpstreamLogger } from './http-sender.ts';
@@ -6,6 +7,7 @@ import { guardBody } from './guard-body.ts';
 import { UpstreamAuthenticator } from './upstream-authenticator.ts';
 import type { AuthScope } from './upstream-authenticator.ts';
 import { toUpstreamHead } from './upstream-head.ts';
+import { UpstreamAddressBlockedError, UpstreamAddressPolicy } from './upstream-address-policy.ts';
 import { classifyPingAnswer, classifyPingFailure, UpstreamPingResults } from './upstream-ping.ts';
 import type { PingAuth, PingOptions, UpstreamPing } from './upstream-ping.ts';
 import { buildListingUrl, buildObjectUrl, buildPingUrl, parseBaseUrl, pullScope, upstreamImageName } from './upstream-url.ts';
@@ -43,6 +45,12 @@ export interface HttpUpstreamRegistryOptions {
   keepAliveTimeoutMs?: number;
   /** Bound of the bearer-token cache (and of the Basic-origin memory). Default 1000. */
   maxCachedTokens?: number;
+  /**
+   * Which addresses may be connected to (SSRF guard), checked on every
+   * connection, so on every redirect hop and every DNS answer. Default:
+   * public addresses only (no loopback, link-local, private, metadata).
+   */
+  addressPolicy?: UpstreamAddressPolicy;
   /** pino-like logger (`debug`, `warn`); it never receives secrets. */
   logger?: UpstreamLogger;
 }
@@ -67,7 +75,7 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
     const maxRedirects = nonNegative('maxRedirects', options.maxRedirects, 5);
     this.#logger = options.logger;
     this.#agent = new Agent({
-      connect: { timeout: connectTimeoutMs },
+      connect: guardedConnector(connectTimeoutMs, options.addressPolicy ?? new UpstreamAddressPolicy()),
       connections: options.connectionsPerOrigin === undefined ? null : positive('connectionsPerOrigin', options.connectionsPerOrigin, 1),
       keepAliveTimeout: positive('keepAliveTimeoutMs', options.keepAliveTimeoutMs, 30_000),
       headersTimeout: headersTimeoutMs,
@@ -212,6 +220,23 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
       throw errorForStatus(res);
     }
   }
+}
+
+/**
+ * undici's connector with the address policy in front: literal IPs are
+ * checked here (net.connect does no lookup for them), names in the policy's
+ * `lookup`, on the addresses the socket will actually use.
+ */
+function guardedConnector(timeout: number, policy: UpstreamAddressPolicy): buildConnector.connector {
+  const connect = buildConnector({ timeout, lookup: policy.lookup });
+  return (opts, callback) => {
+    const host = opts.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(host) !== 0 && !policy.isHostAllowed(host) && !policy.isAddressAllowed(host)) {
+      callback(new UpstreamAddressBlockedError(host, host), null);
+      return;
+    }
+    connect(opts, callback);
+  };
 }
 
 function authScheme(authorization: string | undefined): PingAuth {

@@ -30,4 +30,6 @@ export {
 export type { UpstreamErrorOptions } from './errors.ts';
 export { parseWwwAuthenticate } from './parse-www-authenticate.ts';
 export type { AuthChallenge } from './parse-www-authenticate.ts';
+export { UpstreamAddressBlockedError, UpstreamAddressPolicy } from './upstream-address-policy.ts';
+export type { HostResolver } from './upstream-address-policy.ts';
 export { httpUpstreamRegistryFromEnv, type UpstreamEnvSettings } from './http-upstream-registry-from-env.ts';

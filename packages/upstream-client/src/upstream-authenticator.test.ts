@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
+import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 import type { UpstreamLogger } from './http-sender.ts';
 import { UpstreamErrorCode } from './errors.ts';
 import { sendJson, startFakeHttpServer } from './testing/fake-http-server.ts';
@@ -28,7 +29,7 @@ let client: HttpUpstreamRegistry;
 beforeEach(async () => {
   [registry, auth, cdn] = await Promise.all([startFakeHttpServer(), startFakeHttpServer(), startFakeHttpServer()]);
   logger = recordingLogger();
-  client = new HttpUpstreamRegistry({ logger });
+  client = new HttpUpstreamRegistry({ logger, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
 });
 afterEach(async () => {
   await client.close();

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
+import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 import type { UpstreamLogger } from './http-sender.ts';
 import { sendJson, startFakeHttpServer } from './testing/fake-http-server.ts';
 import type { FakeHttpServer } from './testing/fake-http-server.ts';
@@ -24,7 +25,7 @@ beforeEach(async () => {
   lines = [];
   const log = (fields: object, message?: string) => void lines.push(JSON.stringify({ fields, message }));
   const logger: UpstreamLogger = { debug: log, warn: log };
-  client = new HttpUpstreamRegistry({ logger, headersTimeoutMs: 5000 });
+  client = new HttpUpstreamRegistry({ logger, headersTimeoutMs: 5000, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
 });
 afterEach(async () => {
   await client.close();

@@ -12,6 +12,7 @@ import { CatalogAdmin } from './domain/catalog-admin.ts';
 import { UpstreamTests } from './domain/upstream-tests.ts';
 import { BusUpstreamProber } from './adapters/bus/bus-upstream-prober.ts';
 import { createAdminApi } from './http/admin-api.ts';
+import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { CatalogStore } from './ports/catalog-store.ts';
 import { AccessTokenVerifyResponder } from './responders/access-token-verify-responder.ts';
 import { EntryLookupResponder } from './responders/entry-lookup-responder.ts';
@@ -25,6 +26,8 @@ export type CatalogAppConfig = Pick<CatalogConfig, 'objectsConcurrency'> &
   Partial<Pick<CatalogConfig, 'lastUsedFlushMs'>> & {
     /** Deadline of one upstream test connection, in ms. Default 10 000. */
     upstreamTestTimeoutMs?: number;
+    /** VREG_UPSTREAM_ALLOWED_NETWORKS: internal networks upstream URLs may point at; unset, public addresses only. */
+    upstreamAllowedNetworks?: string | undefined;
   };
 
 /** Adapters chosen by the mode: NATS + MongoDB when distributed, memory bus + SQLite when embedded. */
@@ -79,7 +82,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   }
 
   return {
-    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests }),
+    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests, upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks) }),
 
     async start() {
       if (running !== undefined) return;

@@ -1,4 +1,4 @@
-import { decodeKey, decodeKeys, HttpEnv, LogEnv, MongoEnv, NatsEnv, parseEnv, SecretsEnv, splitListen } from '@vreg/contracts';
+import { decodeKey, decodeKeys, HttpEnv, LogEnv, MongoEnv, NatsEnv, parseEnv, SecretsEnv, splitListen, UpstreamEnv } from '@vreg/contracts';
 import { TelemetryEnv, type TelemetryConfig } from '@vreg/telemetry';
 import { z } from 'zod';
 
@@ -23,6 +23,8 @@ export const CatalogEnv = {
   VREG_CATALOG_OBJECTS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** Milliseconds between batched writes of access tokens' last-used times. */
   VREG_LAST_USED_FLUSH_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** Internal networks upstream URLs may point at (SSRF guard of the admin API); the same list as the gateway's and fetcher's. */
+  VREG_UPSTREAM_ALLOWED_NETWORKS: UpstreamEnv.VREG_UPSTREAM_ALLOWED_NETWORKS,
 };
 
 /** The catalog's validated, frozen configuration. */
@@ -46,6 +48,8 @@ export interface CatalogConfig {
   readonly objectsConcurrency: number;
   /** Milliseconds between batched writes of access tokens' last-used times. */
   readonly lastUsedFlushMs: number;
+  /** VREG_UPSTREAM_ALLOWED_NETWORKS, comma-separated; unset, upstreams must be at public addresses. */
+  readonly upstreamAllowedNetworks: string | undefined;
   /** Trace export settings (the standard OTEL_* variables and VREG_OTEL). */
   readonly telemetry: TelemetryConfig;
 }
@@ -70,6 +74,7 @@ export function loadCatalogConfig(env: Record<string, string | undefined>): Cata
     adminToken: raw.VREG_ADMIN_TOKEN,
     objectsConcurrency: raw.VREG_CATALOG_OBJECTS_CONCURRENCY,
     lastUsedFlushMs: raw.VREG_LAST_USED_FLUSH_MS,
+    upstreamAllowedNetworks: raw.VREG_UPSTREAM_ALLOWED_NETWORKS,
     telemetry: Object.freeze({
       VREG_OTEL: raw.VREG_OTEL,
       OTEL_EXPORTER_OTLP_ENDPOINT: raw.OTEL_EXPORTER_OTLP_ENDPOINT,

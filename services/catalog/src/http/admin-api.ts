@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { AccessTokens } from '../domain/access-tokens.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
@@ -9,6 +10,7 @@ import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.t
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerUpstreamRoutes } from './upstream-routes.ts';
 import { registerUpstreamTestRoutes } from './upstream-test-routes.ts';
+import { upstreamUrlGuard } from './upstream-url-guard.ts';
 import { zodSerializerCompiler, zodValidatorCompiler, type ZodTypeProvider } from './zod-type-provider.ts';
 
 export interface AdminApiOptions {
@@ -18,6 +20,8 @@ export interface AdminApiOptions {
   accessTokens: AccessTokens;
   /** Test connection to upstreams (through the fetcher). */
   upstreamTests: UpstreamTests;
+  /** Which upstream addresses may be stored or tested (SSRF guard); default public addresses only. */
+  upstreamAddressPolicy?: UpstreamAddressPolicy;
 }
 
 /** What the admin routes may carry in `config`. */
@@ -63,6 +67,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
     await app.register(async (scope) => {
       const secured = scope.withTypeProvider<ZodTypeProvider>();
       secured.addHook('onRequest', adminAuth(options.adminToken, options.accessTokens));
+      secured.addHook('preHandler', upstreamUrlGuard(options.upstreamAddressPolicy ?? new UpstreamAddressPolicy()));
       registerRegistryRoutes(secured, options.admin);
       registerUpstreamRoutes(secured, options.admin);
       registerUpstreamTestRoutes(secured, options.upstreamTests);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MemoryEventBus } from '@vreg/bus';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
+import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { BusUpstreamProber } from '../../adapters/bus/bus-upstream-prober.ts';
 import { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.ts';
@@ -24,14 +25,18 @@ export interface AdminApiHarness {
   close(): Promise<void>;
 }
 
-export async function startAdminApiHarness(options: { upstreamTestTimeoutMs?: number } = {}): Promise<AdminApiHarness> {
+/**
+ * @param options.upstreamAllowedNetworks the SSRF allow-list; default `['127.0.0.1']`, as every test
+ *   harness sets it, so tests may point upstreams at local servers
+ */
+export async function startAdminApiHarness(options: { upstreamTestTimeoutMs?: number; upstreamAllowedNetworks?: string[] } = {}): Promise<AdminApiHarness> {
   const store = new MemoryCatalogStore();
   const box = new SecretBox(randomBytes(32));
   const bus = new MemoryEventBus({ logger: createLogger({ level: 'silent', name: 'admin-api-harness' }) });
   const upstreamTests = new UpstreamTests({ upstreams: store.upstreams, sealer: box, prober: new BusUpstreamProber(bus), ...(options.upstreamTestTimeoutMs === undefined ? {} : { timeoutMs: options.upstreamTestTimeoutMs }) });
   const server = Fastify({ logger: false });
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: () => {} } });
-  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens, upstreamTests }), { prefix: '/api/v1' });
+  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens, upstreamTests, upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']) }), { prefix: '/api/v1' });
   await server.ready();
   return {
     server,
