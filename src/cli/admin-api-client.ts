@@ -4,6 +4,8 @@ export class AdminApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The line a shell user reads after `vreg: `. */
+    readonly summary: string = `${code}: ${message}`,
   ) {
     super(message);
     this.name = 'AdminApiError';
@@ -11,6 +13,28 @@ export class AdminApiError extends Error {
 }
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<Response>;
+
+interface ErrorItem {
+  code?: string;
+  message?: string;
+  detail?: unknown;
+}
+
+/** `registry not found` + `{ registryId: '42' }` → `registry 42 not found`: what a shell user expects. */
+function notFoundSummary(item: ErrorItem): string | undefined {
+  const noun = /^(.+) not found$/.exec(item.message ?? '')?.[1];
+  if (noun === undefined || noun === 'route') return undefined;
+  const ids = typeof item.detail === 'object' && item.detail !== null ? Object.values(item.detail).filter((v) => typeof v === 'string' || typeof v === 'number') : [];
+  return ids.length === 1 ? `${noun} ${String(ids[0])} not found` : `${noun} not found`;
+}
+
+/** The query string of the defined values, `?` included, or nothing. */
+export function queryOf(params: Record<string, string | number | boolean | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s === '' ? '' : `?${s}`;
+}
 
 /** The admin API (`/api/v1`) as the CLI uses it: JSON in, JSON out, errors as `AdminApiError`. */
 export class AdminApiClient {
@@ -24,7 +48,7 @@ export class AdminApiClient {
     this.#fetch = fetchImpl;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers }> {
+  async request<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers; status: number }> {
     let res: Response;
     try {
       res = await this.#fetch(`${this.#base}${path}`, {
@@ -33,28 +57,38 @@ export class AdminApiClient {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
-      throw new AdminApiError(0, 'UNREACHABLE', `cannot reach ${this.#base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+      const message = `cannot reach ${this.#base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`;
+      throw new AdminApiError(0, 'UNREACHABLE', message, message);
     }
     const text = await res.text();
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
-      throw new AdminApiError(res.status, 'BAD_RESPONSE', `${method} ${path}: HTTP ${res.status} with a body that is not JSON`);
+      const message = `${method} ${this.#base}${path}: HTTP ${res.status} with a body that is not JSON (is VREG_URL the vreg server?)`;
+      throw new AdminApiError(res.status, 'BAD_RESPONSE', message, message);
     }
     if (!res.ok) {
-      const first = (parsed as { errors?: Array<{ code?: string; message?: string }> } | undefined)?.errors?.[0];
-      throw new AdminApiError(res.status, first?.code ?? `HTTP_${res.status}`, first?.message ?? `HTTP ${res.status}`);
+      const first: ErrorItem = (parsed as { errors?: ErrorItem[] } | undefined)?.errors?.[0] ?? {};
+      const code = first.code ?? `HTTP_${res.status}`;
+      const message = first.message ?? `HTTP ${res.status}`;
+      if (res.status === 404 && message === 'route not found') {
+        // The server predates the feature (or VREG_URL points elsewhere).
+        throw new AdminApiError(404, code, message, `the server at ${this.#base} has no ${method} ${path.split('?')[0]} (an older vreg?)`);
+      }
+      const summary = res.status === 404 ? notFoundSummary(first) : undefined;
+      throw new AdminApiError(res.status, code, message, summary);
     }
-    return { body: parsed as T, headers: res.headers };
+    return { body: parsed as T, headers: res.headers, status: res.status };
   }
 
-  /** Every item of a paginated list, following `X-Next-Page`. */
+  /** Every item of a paginated list, following `X-Next-Page`; a list without pagination is one page. */
   async listAll<T>(path: string): Promise<T[]> {
     const all: T[] = [];
+    const sep = path.includes('?') ? '&' : '?';
     for (let page = 1; ; ) {
-      const { body, headers } = await this.request<T[]>('GET', `${path}?page=${page}&per_page=100`);
-      all.push(...body);
+      const { body, headers } = await this.request<T[] | { items?: T[] }>('GET', `${path}${sep}page=${page}&per_page=100`);
+      all.push(...(Array.isArray(body) ? body : (body?.items ?? [])));
       const next = Number(headers.get('x-next-page') ?? '');
       if (!Number.isInteger(next) || next <= page) return all;
       page = next;

@@ -1,8 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { text } from 'node:stream/consumers';
 import { runCli } from './run-cli.ts';
 
 // The `vreg` command (bin/vreg.mjs, or `npx tsx src/cli/main.ts`). Arguments and exit code only.
 process.exitCode = await runCli(process.argv.slice(2), process.env, {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  errRaw: (chunk) => process.stderr.write(chunk),
+  errIsTty: process.stderr.isTTY === true,
+  readStdin: () => text(process.stdin),
+  sleep: (ms) => sleep(ms),
   now: () => new Date(),
 });

@@ -1,56 +1,114 @@
-import { parseArgs } from 'node:util';
 import type { AdminApiClient } from './admin-api-client.ts';
-import { formatTable } from './format-table.ts';
+import { idArg, parseCommand } from './cli-args.ts';
 import { UsageError, type CliIo } from './cli-io.ts';
+import { formatBytes, parseByteSize } from './format-bytes.ts';
+import { formatTable } from './format-table.ts';
+import { formatRecord } from './print-record.ts';
 
-interface RegistryJson {
+export interface RegistryJson {
   id: string;
   name: string;
   description?: string;
   visibility: string;
+  max_stored_bytes?: number | null;
   created_at: string;
+  updated_at?: string;
 }
 
 export const REGISTRIES_USAGE = `Usage:
   vreg registries list [--json]
-  vreg registries create --name <name> [--description <text>] [--visibility private|public] [--json]
+  vreg registries show <id> [--json]
+  vreg registries create --name <name> [--description <text>] [--visibility private|public]
+                         [--max-stored-bytes <size>|none] [--json]
+  vreg registries update <id> [--name <name>] [--description <text>] [--no-description]
+                         [--visibility private|public] [--max-stored-bytes <size>|none] [--json]
+  vreg registries delete <id>
 
 A registry is private unless created --visibility public (anonymous pulls).
+--max-stored-bytes takes 500MB, 10GiB or bytes: past it the least recently
+downloaded entries are purged; none removes the quota.
 Pull from it as HOST/virtual_registries/containers/<id>/<image>:<tag>.`;
+
+function quota(r: RegistryJson): string {
+  return r.max_stored_bytes === undefined || r.max_stored_bytes === null ? 'none' : formatBytes(r.max_stored_bytes);
+}
+
+function visibilityArg(value: string | undefined): string | undefined {
+  if (value !== undefined && value !== 'private' && value !== 'public') throw new UsageError('--visibility is private or public');
+  return value;
+}
+
+const EDIT_OPTIONS = {
+  name: { type: 'string' },
+  description: { type: 'string' },
+  visibility: { type: 'string' },
+  'max-stored-bytes': { type: 'string' },
+} as const;
 
 export async function registriesCommand(args: string[], api: AdminApiClient, io: CliIo): Promise<void> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'list': {
-      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } }, strict: true });
+      const { values } = parseCommand('registries list', rest, {}, { min: 0, max: 0, what: 'no arguments' });
       const registries = await api.listAll<RegistryJson>('/registries');
-      if (values.json) {
-        io.out(JSON.stringify(registries, null, 2));
-        return;
-      }
-      io.out(formatTable(['ID', 'NAME', 'VISIBILITY', 'DESCRIPTION'], registries.map((r) => [r.id, r.name, r.visibility, r.description ?? ''])));
+      if (values.json) return io.out(JSON.stringify(registries, null, 2));
+      io.out(formatTable(['ID', 'NAME', 'VISIBILITY', 'QUOTA', 'DESCRIPTION'], registries.map((r) => [r.id, r.name, r.visibility, quota(r), r.description ?? ''])));
+      return;
+    }
+    case 'show': {
+      const { values, positionals } = parseCommand('registries show', rest, {}, { min: 1, max: 1, what: 'a registry id' });
+      const id = idArg(positionals[0], 'the registry id');
+      const { body } = await api.request<RegistryJson>('GET', `/registries/${id}`);
+      if (values.json) return io.out(JSON.stringify(body, null, 2));
+      io.out(
+        formatRecord([
+          ['id', body.id],
+          ['name', body.name],
+          ['description', body.description ?? ''],
+          ['visibility', body.visibility],
+          ['quota', quota(body)],
+          ['created', body.created_at],
+          ['updated', body.updated_at ?? ''],
+        ]),
+      );
       return;
     }
     case 'create': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          name: { type: 'string' },
-          description: { type: 'string' },
-          visibility: { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-        strict: true,
-      });
+      const { values } = parseCommand('registries create', rest, EDIT_OPTIONS, { min: 0, max: 0, what: 'options only' });
       if (values.name === undefined) throw new UsageError('registries create needs --name');
-      if (values.visibility !== undefined && values.visibility !== 'private' && values.visibility !== 'public') throw new UsageError('--visibility is private or public');
+      const maxStored = values['max-stored-bytes'] === undefined ? undefined : parseByteSize(values['max-stored-bytes'], 'max-stored-bytes');
       const { body } = await api.request<RegistryJson>('POST', '/registries', {
         name: values.name,
         ...(values.description === undefined ? {} : { description: values.description }),
-        ...(values.visibility === undefined ? {} : { visibility: values.visibility }),
+        ...(visibilityArg(values.visibility) === undefined ? {} : { visibility: values.visibility }),
+        ...(maxStored === undefined ? {} : { max_stored_bytes: maxStored }),
       });
       if (values.json) io.out(JSON.stringify(body, null, 2));
       else io.out(`Created ${body.visibility} registry ${body.id} "${body.name}".`);
+      return;
+    }
+    case 'update': {
+      const { values, positionals } = parseCommand('registries update', rest, { ...EDIT_OPTIONS, 'no-description': { type: 'boolean' } }, { min: 1, max: 1, what: 'a registry id' });
+      const id = idArg(positionals[0], 'the registry id');
+      if (values.description !== undefined && values['no-description'] === true) throw new UsageError('give --description or --no-description, not both');
+      const patch = {
+        ...(values.name === undefined ? {} : { name: values.name }),
+        ...(values.description === undefined ? {} : { description: values.description }),
+        ...(values['no-description'] === true ? { description: null } : {}),
+        ...(visibilityArg(values.visibility) === undefined ? {} : { visibility: values.visibility }),
+        ...(values['max-stored-bytes'] === undefined ? {} : { max_stored_bytes: parseByteSize(values['max-stored-bytes'], 'max-stored-bytes') }),
+      };
+      if (Object.keys(patch).length === 0) throw new UsageError('registries update needs something to change: --name, --description, --no-description, --visibility or --max-stored-bytes');
+      const { body } = await api.request<RegistryJson>('PATCH', `/registries/${id}`, patch);
+      if (values.json) io.out(JSON.stringify(body, null, 2));
+      else io.out(`Updated registry ${body.id} "${body.name}": ${body.visibility}, quota ${quota(body)}.`);
+      return;
+    }
+    case 'delete': {
+      const { positionals } = parseCommand('registries delete', rest, {}, { min: 1, max: 1, what: 'a registry id' });
+      const id = idArg(positionals[0], 'the registry id');
+      await api.request('DELETE', `/registries/${id}`);
+      io.err(`Deleted registry ${id} with its upstreams and cache entries.`);
       return;
     }
     default:

@@ -5,8 +5,12 @@ import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expiryFrom } from './tokens-command.ts';
 import { runCli } from './run-cli.ts';
+import { captureIo } from './testing/capture-io.ts';
 
 const ADMIN = 'cli-test-admin-token-0123';
 let server: FastifyInstance;
@@ -21,11 +25,14 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
+async function vregWith(args: string, env: Record<string, string | undefined>, stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  const io = captureIo(stdin === undefined ? {} : { stdin });
+  const code = await runCli(args.split(' ').filter((a) => a !== ''), env, io);
+  return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
+}
+
 async function vreg(args: string, token = ADMIN): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args.split(' ').filter((a) => a !== ''), { VREG_URL: url, VREG_TOKEN: token }, { out: (t) => out.push(t), err: (t) => err.push(t), now: () => new Date() });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  return vregWith(args, { VREG_URL: url, VREG_TOKEN: token, XDG_CONFIG_HOME: '/nonexistent-vreg-test' });
 }
 
 describe('the vreg CLI', () => {
@@ -33,7 +40,7 @@ describe('the vreg CLI', () => {
     expect(await vreg('registries create --name hub --visibility public')).toMatchObject({ code: 0, out: 'Created public registry 1 "hub".' });
     expect((await vreg('registries create --name internal --description team')).out).toBe('Created private registry 2 "internal".');
     const list = await vreg('registries list');
-    expect(list.out.split('\n')).toEqual(['ID  NAME      VISIBILITY  DESCRIPTION', '1   hub       public', '2   internal  private     team']);
+    expect(list.out.split('\n')).toEqual(['ID  NAME      VISIBILITY  QUOTA  DESCRIPTION', '1   hub       public      none', '2   internal  private     none   team']);
     expect(JSON.parse((await vreg('registries list --json')).out)).toHaveLength(2);
   });
 
@@ -55,7 +62,9 @@ describe('the vreg CLI', () => {
     const admin = (await vreg('tokens create --name ops --scope admin')).out;
     expect((await vreg('registries list', admin)).code).toBe(0);
     const pull = (await vreg('tokens create --name pull --scope read_virtual_registry')).out;
-    expect(await vreg('registries list', pull)).toMatchObject({ code: 1, err: 'vreg: DENIED: this access token does not have the admin scope' });
+    expect(await vreg('registries create --name nope', pull)).toMatchObject({ code: 1, err: 'vreg: DENIED: this access token is read-only: changes need a token with the admin scope' });
+    // login wants a token that can administer, not one that only reads.
+    expect(await vregWith(`login --url ${url} --token-stdin`, { XDG_CONFIG_HOME: '/nonexistent-vreg-test' }, pull)).toMatchObject({ code: 1, err: 'vreg: DENIED: access tokens are listed only for tokens with the admin scope' });
     expect(await vreg('registries list', 'wrong-token')).toMatchObject({ code: 1, err: 'vreg: UNAUTHORIZED: the admin token is not valid' });
   });
 
@@ -65,13 +74,105 @@ describe('the vreg CLI', () => {
     expect((await vreg('tokens revoke abc')).code).toBe(2);
     expect((await vreg('frobnicate')).code).toBe(2);
     expect((await vreg('tokens create --name x --registry 999')).code).toBe(1);
-    const noToken = await runCli(['registries', 'list'], { VREG_URL: url }, { out: () => {}, err: () => {}, now: () => new Date() });
-    expect(noToken).toBe(2);
+    const noToken = await vregWith('registries list', { VREG_URL: url, XDG_CONFIG_HOME: '/nonexistent-vreg-test' });
+    expect(noToken).toMatchObject({ code: 2, err: 'vreg: not logged in: run `vreg login --url URL` (or set VREG_URL and VREG_TOKEN)' });
   });
 
   it('turns --expires-in into a time', () => {
     expect(expiryFrom('2d', new Date('2030-01-01T00:00:00Z'))).toBe('2030-01-03T00:00:00.000Z');
     expect(expiryFrom('12h', new Date('2030-01-01T00:00:00Z'))).toBe('2030-01-01T12:00:00.000Z');
     expect(() => expiryFrom('soon', new Date())).toThrow();
+  });
+});
+
+describe('the vreg CLI: registries and upstreams', () => {
+  it('shows, updates and deletes a registry, naming a missing one as a shell user expects', async () => {
+    const id = /registry (\d+)/.exec((await vreg('registries create --name temp --description first')).out)![1]!;
+    expect((await vreg(`registries show ${id}`)).out).toMatch(new RegExp(`^id: +${id}\\nname: +temp\\ndescription: +first\\nvisibility: +private\\nquota: +none`));
+    expect(await vreg(`registries update ${id} --name renamed --visibility public --no-description`)).toMatchObject({ code: 0, out: `Updated registry ${id} "renamed": public, quota none.` });
+    expect(JSON.parse((await vreg(`registries show ${id} --json`)).out)).toMatchObject({ id, name: 'renamed', visibility: 'public' });
+    expect(JSON.parse((await vreg(`registries show ${id} --json`)).out).description).toBeUndefined();
+    expect(await vreg(`registries delete ${id}`)).toMatchObject({ code: 0, err: `Deleted registry ${id} with its upstreams and cache entries.` });
+    expect(await vreg(`registries show ${id}`)).toMatchObject({ code: 1, err: `vreg: registry ${id} not found` });
+    expect(await vreg('registries show 424242')).toMatchObject({ code: 1, err: 'vreg: registry 424242 not found' });
+    expect(await vreg(`registries update ${id}`)).toMatchObject({ code: 2 });
+    expect(await vreg('registries show abc')).toMatchObject({ code: 2, err: 'vreg: the registry id must be a numeric id, not "abc"' });
+    expect(await vreg('registries create --name q --max-stored-bytes lots')).toMatchObject({ code: 2, err: expect.stringContaining('--max-stored-bytes must be a size like 500MB') });
+  });
+
+  it('adds, lists, reorders, moves, updates and removes upstreams', async () => {
+    const reg = /registry (\d+)/.exec((await vreg('registries create --name ordered')).out)![1]!;
+    const ids: string[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      const added = await vreg(`upstreams add ${reg} --name ${name} --url http://${name}.example:5000/ --json`);
+      expect(added.code).toBe(0);
+      ids.push((JSON.parse(added.out) as { id: string }).id);
+    }
+    const [a, b, c] = ids as [string, string, string];
+    const names = async () => (JSON.parse((await vreg(`upstreams list ${reg} --json`)).out) as Array<{ name: string }>).map((u) => u.name);
+    expect(await names()).toEqual(['a', 'b', 'c']);
+    const reordered = await vreg(`upstreams reorder ${reg} ${c} ${a}`);
+    expect(reordered.code).toBe(0);
+    expect(reordered.out.split('\n')[0]).toMatch(/^POS +ID +NAME +URL/);
+    expect(await names()).toEqual(['c', 'a', 'b']);
+    expect((await vreg(`upstreams move ${b} --position 0`)).code).toBe(0);
+    expect(await names()).toEqual(['b', 'c', 'a']);
+    expect(await vreg(`upstreams reorder ${reg} ${a} ${a}`)).toMatchObject({ code: 2, err: 'vreg: upstreams reorder: an upstream is listed twice' });
+    expect(await vreg(`upstreams reorder ${reg} ${a} 99999`)).toMatchObject({ code: 1, err: `vreg: upstream 99999 is not in registry ${reg}` });
+    expect(await vreg(`upstreams update ${a} --name alpha --cache-validity-hours 0`)).toMatchObject({ code: 0, out: `Updated upstream ${a} "alpha" (http://a.example:5000), position 2.` });
+    expect(await vreg(`upstreams update ${a} --password hunter2`)).toMatchObject({ code: 2 });
+    expect(await vreg(`upstreams remove ${c}`)).toMatchObject({ code: 0, err: `Removed upstream ${c} with its cache entries.` });
+    expect(await names()).toEqual(['b', 'alpha']);
+    expect(await vreg(`upstreams remove ${c}`)).toMatchObject({ code: 1, err: `vreg: upstream ${c} not found` });
+    expect(await vreg(`upstreams add ${reg} --name x --url ftp://x`)).toMatchObject({ code: 2, err: 'vreg: --url must be an http or https URL, not "ftp://x"' });
+  });
+
+  it('reads an upstream password from stdin only, never returning it', async () => {
+    const reg = /registry (\d+)/.exec((await vreg('registries create --name secret')).out)![1]!;
+    const io = captureIo({ stdin: 's3cret-pass\n' });
+    const code = await runCli(['upstreams', 'add', reg, '--name', 'p', '--url', 'http://p.example', '--username', 'bob', '--password-stdin'], { VREG_URL: url, VREG_TOKEN: ADMIN, XDG_CONFIG_HOME: '/nonexistent-vreg-test' }, io);
+    expect(code).toBe(0);
+    const listed = await vreg(`upstreams list ${reg}`);
+    expect(listed.out).toMatch(/bob +set/);
+    expect(listed.out).not.toContain('s3cret-pass');
+  });
+
+  it('prints help per command with exit code 0, and exit code 2 for an unknown one', async () => {
+    for (const group of ['registries', 'upstreams', 'entries', 'purge', 'cleanup', 'usage', 'warm', 'gc', 'jobs', 'login', 'tokens']) {
+      const help = await vregWith(`${group} --help`, {});
+      expect(help.code, group).toBe(0);
+      expect(help.out, group).toMatch(/^Usage:\n {2}vreg /);
+    }
+    expect((await vregWith('upstreams reorder --help', {})).out).toContain('vreg upstreams reorder <registry> <upstream>...');
+    expect((await vregWith('help warm', {})).out).toContain('--platform');
+    expect(await vregWith('frobnicate', { VREG_TOKEN: 'x' })).toMatchObject({ code: 2, err: 'vreg: unknown command "frobnicate"; run vreg --help' });
+  });
+});
+
+describe('vreg login and logout', () => {
+  it('checks the token, saves url and token 0600, uses them, and env overrides them', async () => {
+    const config = await mkdtemp(join(tmpdir(), 'vreg-cli-config-'));
+    const env = { XDG_CONFIG_HOME: config };
+    expect(await vregWith(`login --url ${url} --token-stdin`, env, 'wrong-token\n')).toMatchObject({ code: 1, err: 'vreg: UNAUTHORIZED: the admin token is not valid' });
+    await expect(stat(join(config, 'vreg', 'config.json'))).rejects.toThrow();
+    expect(await vregWith(`login --url ${url}/ --token-stdin`, env, `${ADMIN}\n`)).toMatchObject({ code: 0, err: `Logged in to ${url} (saved to ${join(config, 'vreg', 'config.json')}).` });
+    const file = join(config, 'vreg', 'config.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ url, token: ADMIN });
+    expect((await vregWith('registries list', env)).code).toBe(0);
+    // VREG_TOKEN overrides the file; the saved token never goes to another VREG_URL.
+    expect(await vregWith('registries list', { ...env, VREG_TOKEN: 'wrong-token' })).toMatchObject({ code: 1 });
+    expect(await vregWith('registries list', { ...env, VREG_URL: 'http://127.0.0.1:9' })).toMatchObject({ code: 2, err: expect.stringContaining('not logged in') });
+    expect(await vregWith('logout', env)).toMatchObject({ code: 0, err: `Logged out of ${url} (removed ${file}).` });
+    expect(await vregWith('registries list', env)).toMatchObject({ code: 2 });
+    expect(await vregWith('logout', env)).toMatchObject({ code: 0, err: 'Not logged in.' });
+    expect(await vregWith('login --url ftp://x --token-stdin', env, ADMIN)).toMatchObject({ code: 2 });
+    expect(await vregWith(`login --url ${url}`, env)).toMatchObject({ code: 2, err: expect.stringContaining('--token-stdin') });
+  });
+
+  it('says the server is unreachable with exit code 1', async () => {
+    const down = await vregWith('registries list', { VREG_URL: 'http://127.0.0.1:9', VREG_TOKEN: ADMIN, XDG_CONFIG_HOME: '/nonexistent-vreg-test' });
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(/^vreg: cannot reach http:\/\/127\.0\.0\.1:9\/api\/v1: /);
   });
 });

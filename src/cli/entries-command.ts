@@ -1,0 +1,57 @@
+import { queryOf, type AdminApiClient } from './admin-api-client.ts';
+import { idArg, parseCommand } from './cli-args.ts';
+import { UsageError, type CliIo } from './cli-io.ts';
+import { formatBytes } from './format-bytes.ts';
+import { formatTable } from './format-table.ts';
+import type { JobJson } from './job-json.ts';
+import { runJob } from './job-follow.ts';
+
+interface CacheEntryJson {
+  id: string;
+  upstream_id: string;
+  relative_path: string;
+  digest: string;
+  size: number;
+  downloads_count: number;
+  downloaded_at?: string;
+  status: string;
+  created_at: string;
+}
+
+const SORTS = ['size', '-size', 'downloaded_at', '-downloaded_at', 'relative_path'] as const;
+
+export const ENTRIES_USAGE = `Usage:
+  vreg entries list <registry> [--search <image substring>] [--sort ${SORTS.join('|')}] [--json]
+  vreg entries delete <entry-id> [--detach] [--json]
+
+A cache entry is one stored manifest or blob of an upstream; delete purges it
+(never served again) and waits for the purge job unless --detach.`;
+
+export async function entriesCommand(args: string[], api: AdminApiClient, io: CliIo): Promise<void> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'list': {
+      const { values, positionals } = parseCommand('entries list', rest, { search: { type: 'string' }, sort: { type: 'string' } }, { min: 1, max: 1, what: 'a registry id' });
+      const registry = idArg(positionals[0], 'the registry id');
+      if (values.sort !== undefined && !(SORTS as readonly string[]).includes(values.sort)) throw new UsageError(`--sort is one of ${SORTS.join(', ')}`);
+      const entries = await api.listAll<CacheEntryJson>(`/registries/${registry}/cache_entries${queryOf({ search: values.search, sort: values.sort })}`);
+      if (values.json) return io.out(JSON.stringify(entries, null, 2));
+      io.out(
+        formatTable(
+          ['ID', 'UPSTREAM', 'PATH', 'SIZE', 'DOWNLOADS', 'LAST DOWNLOAD', 'STATUS'],
+          entries.map((e) => [e.id, e.upstream_id, e.relative_path, formatBytes(e.size), String(e.downloads_count), e.downloaded_at ?? 'never', e.status]),
+        ),
+      );
+      return;
+    }
+    case 'delete': {
+      const { values, positionals } = parseCommand('entries delete', rest, { detach: { type: 'boolean' } }, { min: 1, max: 1, what: 'a cache entry id' });
+      const id = idArg(positionals[0], 'the cache entry id');
+      const { body } = await api.request<JobJson>('DELETE', `/cache_entries/${id}`);
+      await runJob(api, io, body, { label: `purge entry ${id}`, json: values.json === true, detach: values.detach === true });
+      return;
+    }
+    default:
+      throw new UsageError(sub === undefined ? ENTRIES_USAGE : `unknown entries command ${JSON.stringify(sub)}\n\n${ENTRIES_USAGE}`);
+  }
+}

@@ -1,0 +1,38 @@
+import { AdminApiClient, type FetchLike } from './admin-api-client.ts';
+import { parseCommand } from './cli-args.ts';
+import { checkUrl, configFilePath, DEFAULT_URL, readSavedLogin, removeSavedLogin, saveLogin } from './cli-config.ts';
+import { UsageError, type CliIo } from './cli-io.ts';
+
+export const LOGIN_USAGE = `Usage:
+  vreg login --url <url> [--token-stdin]
+  vreg logout
+
+login checks the token against the server's admin API, then saves url and
+token to $XDG_CONFIG_HOME/vreg/config.json (else ~/.config/vreg/config.json),
+readable only by you (0600). The token comes from stdin with --token-stdin
+(cat data/admin-token | vreg login --url ... --token-stdin), else from
+VREG_TOKEN. VREG_URL and VREG_TOKEN, when set, override the saved login.`;
+
+export async function loginCommand(args: string[], env: Record<string, string | undefined>, io: CliIo, fetchImpl?: FetchLike): Promise<void> {
+  const { values } = parseCommand('login', args, { url: { type: 'string' }, 'token-stdin': { type: 'boolean' } }, { min: 0, max: 0, what: 'options only' });
+  const url = checkUrl(values.url ?? (env.VREG_URL !== undefined && env.VREG_URL !== '' ? env.VREG_URL : DEFAULT_URL), values.url === undefined ? 'VREG_URL' : '--url');
+  let token: string;
+  if (values['token-stdin'] === true) token = (await io.readStdin()).trim();
+  else if (env.VREG_TOKEN !== undefined && env.VREG_TOKEN !== '') token = env.VREG_TOKEN;
+  else throw new UsageError('login needs the token on stdin: cat data/admin-token | vreg login --url URL --token-stdin (or set VREG_TOKEN)');
+  if (token === '') throw new UsageError('--token-stdin: stdin was empty');
+  // Listing access tokens needs the admin scope (a read-only token may list registries): the smallest page proves it.
+  await new AdminApiClient(url, token, fetchImpl).request('GET', '/access_tokens?page=1&per_page=1');
+  const path = configFilePath(env);
+  await saveLogin(path, { url, token });
+  io.err(`Logged in to ${url} (saved to ${path}).`);
+}
+
+export async function logoutCommand(args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<void> {
+  parseCommand('logout', args, {}, { min: 0, max: 0, what: 'no arguments' });
+  const path = configFilePath(env);
+  const saved = await readSavedLogin(path).catch(() => undefined);
+  const removed = await removeSavedLogin(path);
+  io.err(removed ? `Logged out${saved === undefined ? '' : ` of ${saved.url}`} (removed ${path}).` : 'Not logged in.');
+  if (env.VREG_TOKEN !== undefined && env.VREG_TOKEN !== '') io.err('VREG_TOKEN is still set in this environment; commands keep using it.');
+}

@@ -1,0 +1,33 @@
+import type { CliIo } from '../cli-io.ts';
+
+/** A CliIo that keeps what the CLI writes, for tests: stdout lines, stderr lines and raw stderr chunks. */
+export interface CapturedIo extends CliIo {
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** Everything written to stderr in order, raw chunks and lines (with their newline). */
+  readonly stderrStream: string[];
+  readonly sleeps: number[];
+}
+
+export function captureIo(options: { tty?: boolean; stdin?: string; now?: Date } = {}): CapturedIo {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const stderrStream: string[] = [];
+  const sleeps: number[] = [];
+  return {
+    stdout,
+    stderr,
+    stderrStream,
+    sleeps,
+    out: (text) => void stdout.push(text),
+    err: (text) => {
+      stderr.push(text);
+      stderrStream.push(`${text}\n`);
+    },
+    errRaw: (text) => void stderrStream.push(text),
+    errIsTty: options.tty === true,
+    readStdin: async () => options.stdin ?? '',
+    sleep: async (ms) => void sleeps.push(ms),
+    now: () => options.now ?? new Date(),
+  };
+}
