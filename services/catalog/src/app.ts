@@ -82,7 +82,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   }
 
   return {
-    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests, upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks) }),
+    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests, jobs: deps.store.jobs, upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks) }),
 
     async start() {
       if (running !== undefined) return;

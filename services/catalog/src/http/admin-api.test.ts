@@ -87,6 +87,8 @@ describe('admin API: OpenAPI document', () => {
         'DELETE /api/v1/upstreams/{id}',
         'GET /api/v1/access_tokens',
         'GET /api/v1/access_tokens/{id}',
+        'GET /api/v1/jobs',
+        'GET /api/v1/jobs/{id}',
         'POST /api/v1/access_tokens',
         'GET /api/v1/openapi.json',
         'GET /api/v1/registries',

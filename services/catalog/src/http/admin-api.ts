@@ -3,10 +3,12 @@ import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { AccessTokens } from '../domain/access-tokens.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
+import type { JobRepository } from '../ports/job-repository.ts';
 import { registerAccessTokenRoutes } from './access-token-routes.ts';
 import { adminAuth } from './admin-auth.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
+import { registerJobRoutes } from './job-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerUpstreamRoutes } from './upstream-routes.ts';
 import { registerUpstreamTestRoutes } from './upstream-test-routes.ts';
@@ -20,6 +22,8 @@ export interface AdminApiOptions {
   accessTokens: AccessTokens;
   /** Test connection to upstreams (through the fetcher). */
   upstreamTests: UpstreamTests;
+  /** Jobs of long operations (purge, cleanup, GC, warm-up), read through `/jobs`. */
+  jobs: JobRepository;
   /** Which upstream addresses may be stored or tested (SSRF guard); default public addresses only. */
   upstreamAddressPolicy?: UpstreamAddressPolicy;
 }
@@ -72,6 +76,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
       registerUpstreamRoutes(secured, options.admin);
       registerUpstreamTestRoutes(secured, options.upstreamTests);
       registerAccessTokenRoutes(secured, options.accessTokens);
+      registerJobRoutes(secured, options.jobs);
     });
 
     let document: Record<string, unknown> | undefined;

@@ -1,5 +1,6 @@
 import type { AccessTokenRepository } from './access-token-repository.ts';
 import type { CacheEntryRepository } from './cache-entry-repository.ts';
+import type { JobRepository } from './job-repository.ts';
 import type { RegistryRepository } from './registry-repository.ts';
 import type { UpstreamRepository } from './upstream-repository.ts';
 
@@ -13,6 +14,8 @@ export interface CatalogStore {
   readonly upstreams: UpstreamRepository;
   readonly cacheEntries: CacheEntryRepository;
   readonly accessTokens: AccessTokenRepository;
+  /** Long operations started through the admin API (purge, cleanup, GC, warm-up). */
+  readonly jobs: JobRepository;
   /** Releases the connection or file handle. The store is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -7,9 +7,11 @@ import { planUpstreamOrder, sortByPosition } from '../../domain/upstream-order.t
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { JobRepository } from '../../ports/job-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MemoryAccessTokenRepository } from './memory-access-token-repository.ts';
+import { MemoryJobRepository } from './memory-job-repository.ts';
 
 /** Drops keys whose value is undefined, so patched objects keep the "absent, not undefined" shape. */
 function compact<T extends object>(value: T): T {
@@ -204,6 +206,7 @@ export class MemoryCatalogStore implements CatalogStore {
   readonly upstreams: UpstreamRepository = new MemoryUpstreamRepository();
   readonly cacheEntries: CacheEntryRepository = new MemoryCacheEntryRepository();
   readonly accessTokens: AccessTokenRepository = new MemoryAccessTokenRepository();
+  readonly jobs: JobRepository = new MemoryJobRepository();
 
   async close(): Promise<void> {}
 }

@@ -2,12 +2,14 @@ import { MongoClient, type Db } from 'mongodb';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { JobRepository } from '../../ports/job-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MongoAccessTokenRepository } from './mongo-access-token-repository.ts';
 import { MongoCacheEntryRepository } from './mongo-cache-entry-repository.ts';
 import { Collections } from './mongo-documents.ts';
 import { MongoIdAllocator } from './mongo-id-allocator.ts';
+import { MongoJobRepository } from './mongo-job-repository.ts';
 import { MongoRegistryRepository } from './mongo-registry-repository.ts';
 import { MongoUpstreamRepository } from './mongo-upstream-repository.ts';
 
@@ -31,6 +33,7 @@ export class MongoCatalogStore implements CatalogStore {
   readonly upstreams: UpstreamRepository;
   readonly cacheEntries: CacheEntryRepository;
   readonly accessTokens: AccessTokenRepository;
+  readonly jobs: JobRepository;
   readonly #client: MongoClient;
 
   private constructor(client: MongoClient, db: Db) {
@@ -40,6 +43,7 @@ export class MongoCatalogStore implements CatalogStore {
     this.upstreams = new MongoUpstreamRepository(db, ids);
     this.cacheEntries = new MongoCacheEntryRepository(db);
     this.accessTokens = new MongoAccessTokenRepository(db, ids);
+    this.jobs = new MongoJobRepository(db, ids);
   }
 
   /** Connects, creates the indexes (idempotent) and returns the store. */
@@ -74,6 +78,9 @@ const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name:
   { collection: Collections.cacheEntries, key: { upstream_id: 1, relative_path: 1 }, name: 'upstream_relative_path_unique', unique: true },
   { collection: Collections.accessTokens, key: { id: 1 }, name: 'id_unique', unique: true },
   { collection: Collections.accessTokens, key: { token_digest: 1 }, name: 'token_digest_unique', unique: true },
+  { collection: Collections.jobs, key: { id: 1 }, name: 'id_unique', unique: true },
+  { collection: Collections.jobs, key: { kind: 1, state: 1, id: 1 }, name: 'kind_state_id' },
+  { collection: Collections.jobClaims, key: { job_id: 1 }, name: 'job_id_unique', unique: true },
 ];
 
 /**

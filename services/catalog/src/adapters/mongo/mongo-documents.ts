@@ -60,6 +60,8 @@ export const Collections = {
   upstreams: 'upstreams',
   cacheEntries: 'cache_entries',
   accessTokens: 'access_tokens',
+  jobs: 'jobs',
+  jobClaims: 'job_claims',
   counters: 'counters',
 } as const;
 

@@ -4,10 +4,12 @@ import Database from 'better-sqlite3';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { JobRepository } from '../../ports/job-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { SqliteAccessTokenRepository } from './sqlite-access-token-repository.ts';
 import { SqliteCacheEntryRepository } from './sqlite-cache-entry-repository.ts';
+import { SqliteJobRepository } from './sqlite-job-repository.ts';
 import { SqliteRegistryRepository } from './sqlite-registry-repository.ts';
 import { migrateCatalogSchema } from './sqlite-schema.ts';
 import { SqliteUpstreamRepository } from './sqlite-upstream-repository.ts';
@@ -30,6 +32,7 @@ export class SqliteCatalogStore implements CatalogStore {
   readonly upstreams: UpstreamRepository;
   readonly cacheEntries: CacheEntryRepository;
   readonly accessTokens: AccessTokenRepository;
+  readonly jobs: JobRepository;
   /** Absolute or relative path of the database file. */
   readonly path: string;
   readonly #db: Database.Database;
@@ -41,6 +44,7 @@ export class SqliteCatalogStore implements CatalogStore {
     this.upstreams = new SqliteUpstreamRepository(db);
     this.cacheEntries = new SqliteCacheEntryRepository(db);
     this.accessTokens = new SqliteAccessTokenRepository(db);
+    this.jobs = new SqliteJobRepository(db);
   }
 
   /** Opens (creating when missing) the database file and migrates it to the current schema. */

@@ -72,6 +72,24 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE upstreams SET library_prefix = 1
    WHERE url LIKE 'https://registry-1.docker.io%' OR url LIKE 'https://index.docker.io%' OR url LIKE 'https://docker.io%' OR url LIKE 'https://registry.hub.docker.com%';
   `,
+  // 4: jobs (purge, cleanup, GC, warm-up). JSON columns hold the kind-specific params/result.
+  `
+  CREATE TABLE jobs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    registry_id INTEGER,
+    params      TEXT NOT NULL,
+    progress    TEXT NOT NULL,
+    result      TEXT,
+    errors      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    started_at  TEXT,
+    finished_at TEXT,
+    updated_at  TEXT NOT NULL
+  );
+  CREATE INDEX jobs_kind_state ON jobs (kind, state, id);
+  `,
 ];
 
 /** Brings the database to the latest schema version, each step in its own transaction. */

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import { describeAccessTokenRepository } from './describe-access-token-repository.ts';
 import { describeCacheEntryRepository } from './describe-cache-entry-repository.ts';
+import { describeJobRepository } from './describe-job-repository.ts';
 import { describeRegistryRepository } from './describe-registry-repository.ts';
 import { describeUpstreamRepository } from './describe-upstream-repository.ts';
 
@@ -32,5 +33,6 @@ export function describeCatalogStore(label: string, makeStore: MakeCatalogStore)
     describeUpstreamRepository(current);
     describeCacheEntryRepository(current);
     describeAccessTokenRepository(current);
+    describeJobRepository(current);
   });
 }
