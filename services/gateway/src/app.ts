@@ -13,6 +13,8 @@ import { buildAccessControl } from './auth/access-control.ts';
 import type { TokenKeyRing } from './auth/token-key-ring.ts';
 import type { GatewayPullConfig } from './config.ts';
 import { v2Routes } from './http/v2-routes.ts';
+import { RequestRateLimiter } from './domain/request-rate-limiter.ts';
+import { pullRateLimit } from './http/pull-rate-limit.ts';
 import { BlobService } from './pull/blob-service.ts';
 import { FetchRequester } from './pull/fetch-requester.ts';
 import { ListingService } from './pull/listing-service.ts';
@@ -88,7 +90,9 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
   });
   const access = buildAccessControl(config, { bus: deps.bus, catalog, signingKeys: deps.signingKeys, sealer: deps.secrets });
   const listings = new ListingService({ fill, manifests });
+  const limiter = new RequestRateLimiter({ limit: config.VREG_PULL_RATE_LIMIT, windowMs: config.VREG_PULL_RATE_WINDOW_MS });
   const routes: FastifyPluginAsync = async (app) => {
+    if (limiter.enabled) app.addHook('onRequest', pullRateLimit(limiter, `${config.VREG_PULL_RATE_LIMIT} per ${config.VREG_PULL_RATE_WINDOW_MS / 1000}s`));
     await app.register(access.tokenRoutes);
     await app.register(v2Routes, { catalog, manifests, blobs, listings, guard: access.guard });
   };

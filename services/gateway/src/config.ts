@@ -37,6 +37,14 @@ export const GatewayPullEnv = {
   VREG_MANIFEST_CACHE_BYTES: intFrom(0, 4 << 30).default(64 << 20),
   VREG_TAG_CACHE_MS: intFrom(0, 600_000).default(1_000),
   VREG_REGISTRY_CACHE_MS: intFrom(0, 600_000).default(5_000),
+  /**
+   * Requests one client address may make to the pull API (`/v2`, the token
+   * endpoint included) per VREG_PULL_RATE_WINDOW_MS, per gateway replica;
+   * past it, 429 TOOMANYREQUESTS with Retry-After. 0 = no limit. The default
+   * is GitLab's: 1000 per 15 s.
+   */
+  VREG_PULL_RATE_LIMIT: intFrom(0, 100_000_000).default(1000),
+  VREG_PULL_RATE_WINDOW_MS: intFrom(1000, 3_600_000).default(15_000),
 };
 
 export type GatewayPullConfig = Readonly<z.infer<z.ZodObject<typeof GatewayPullEnv>>>;

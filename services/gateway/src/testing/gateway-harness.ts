@@ -25,9 +25,10 @@ import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
  * The gateway wired to in-memory adapters, with a stand-in catalog answering
  * on the bus from a map that `object.stored` events fill, as the real
  * catalog does. A registry without a `visibility` is public here, so pull
- * tests need no token; access-control tests give theirs `private`.
+ * tests need no token; access-control tests give theirs `private`. `env`
+ * overrides pull settings (GatewayPullEnv), e.g. the rate limit.
  */
-export async function gatewayHarness(registries: RegistryView[]): Promise<{
+export async function gatewayHarness(registries: RegistryView[], env: Record<string, string> = {}): Promise<{
   server: FastifyInstance;
   upstream: FakeUpstreamRegistry;
   store: MemoryBlobStore;
@@ -61,7 +62,7 @@ export async function gatewayHarness(registries: RegistryView[]): Promise<{
   const store = new MemoryBlobStore();
   const secrets = new SecretBox(randomBytes(32));
   const signingKeys = TokenKeyRing.fromSeeds([randomBytes(32)]);
-  const app = buildApp(loadGatewayPullConfig({ VREG_SERVED_FLUSH_MS: '100000' }), { bus, store, leases: new MemoryFillLease(), upstreams: upstream, secrets, logger, signingKeys });
+  const app = buildApp(loadGatewayPullConfig({ VREG_SERVED_FLUSH_MS: '100000', ...env }), { bus, store, leases: new MemoryFillLease(), upstreams: upstream, secrets, logger, signingKeys });
   const server = createServer(logger);
   await server.register(app.routes, { prefix: '/v2' });
   await server.ready();
