@@ -22,6 +22,7 @@ const SORTS = ['size', '-size', 'downloaded_at', '-downloaded_at', 'relative_pat
 
 export const ENTRIES_USAGE = `Usage:
   vreg entries list <registry> [--search <image substring>] [--sort ${SORTS.join('|')}] [--json]
+                   (a descending sort needs the = form: --sort=-size)
   vreg entries delete <entry-id> [--detach] [--json]
 
 A cache entry is one stored manifest or blob of an upstream; delete purges it
