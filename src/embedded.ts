@@ -62,6 +62,8 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const catalog = buildCatalog({ objectsConcurrency: 4, upstreamAllowedNetworks: config.VREG_UPSTREAM_ALLOWED_NETWORKS }, { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value });
   const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger, metrics });
   const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys, metrics });
+  // The console's overview lists upstream errors: the gateway's and fetcher's metrics report them in this process.
+  const stopCountingFailures = metrics.onUpstreamFailed((upstream, _code, message) => catalog.upstreamFailed(upstream, message));
   await catalog.start();
   await fetcher.start();
 
@@ -73,6 +75,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
   await server.register(gateway.routes, { prefix: '/v2' });
   await server.register(catalog.adminApi, { prefix: '/api/v1' });
+  await server.register(catalog.console, { prefix: '/console' });
   const address = await server.listen(splitListen(config.VREG_LISTEN));
 
   return {
@@ -87,6 +90,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
       await gateway.stop();
       await fetcher.stop();
       await catalog.stop();
+      stopCountingFailures();
       await bus.close();
       await catalogStore.close();
       if (!options.telemetry) await telemetry.shutdown();

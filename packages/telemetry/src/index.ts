@@ -6,7 +6,7 @@
  */
 export { TelemetryEnv, tracesExported, type TelemetryConfig } from './telemetry-env.ts';
 export { startTelemetry, type StartTelemetryOptions, type Telemetry } from './start-telemetry.ts';
-export { VregMetrics, type BusMetrics, type BytesSource, type CacheResultLabel, type ObjectKindLabel, type PendingReader } from './vreg-metrics.ts';
+export { VregMetrics, type BusMetrics, type BytesSource, type CacheResultLabel, type ObjectKindLabel, type PendingReader, type UpstreamFailureListener } from './vreg-metrics.ts';
 export { PrometheusText } from './prometheus-text.ts';
 export { extractTraceContext, injectTraceContext, traceAnswer, traceDelivery, tracePublish, traceRequest } from './message-tracing.ts';
 export { logTraceFields, traceFieldsOf } from './log-trace-fields.ts';

@@ -159,7 +159,7 @@ export class InstrumentedUpstreamRegistry implements UpstreamRegistry {
       return;
     }
     const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'UNKNOWN';
-    this.#metrics.upstreamFailed(upstream, code);
+    this.#metrics.upstreamFailed(upstream, code, err instanceof Error ? err.message : undefined);
     span.setStatus({ code: SpanStatusCode.ERROR, message: code });
     span.setAttribute('error.type', code);
   }

@@ -12,6 +12,9 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** Seconds of a whole HTTP request: up to an hour-long blob. */
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
+/** Told of each failed upstream request: the upstream's label, the error code, its message. */
+export type UpstreamFailureListener = (upstream: string, code: string, message: string) => void;
+
 /** Reads a consumer's lag; undefined when it cannot be known right now (the scrape leaves it out). */
 export type PendingReader = () => Promise<number | undefined> | number | undefined;
 
@@ -52,6 +55,7 @@ export class VregMetrics implements BusMetrics {
   readonly #deadLetters: Counter;
   readonly #lookupDuration: Histogram;
   readonly #pending: ObservableGauge;
+  readonly #failureListeners = new Set<UpstreamFailureListener>();
   readonly #pendingReaders = new Map<object, { attributes: Attributes; read: PendingReader }>();
 
   constructor(meter: Meter) {
@@ -115,8 +119,18 @@ export class VregMetrics implements BusMetrics {
     this.#upstreamDuration.record(seconds, { upstream, kind });
   }
 
-  upstreamFailed(upstream: string, code: string): void {
+  /** `message` is the error's own (secret-free) text; only listeners see it, never a label. */
+  upstreamFailed(upstream: string, code: string, message?: string): void {
     this.#upstreamErrors.add(1, { upstream, code });
+    for (const listener of this.#failureListeners) listener(upstream, code, message ?? code);
+  }
+
+  /** Calls `listener` on every failed upstream request (embedded mode feeds the console's overview). Returns the unsubscribe. */
+  onUpstreamFailed(listener: UpstreamFailureListener): () => void {
+    this.#failureListeners.add(listener);
+    return () => {
+      this.#failureListeners.delete(listener);
+    };
   }
 
   upstreamBytes(upstream: string, bytes: number): void {

@@ -12,6 +12,9 @@ import { CatalogAdmin } from './domain/catalog-admin.ts';
 import { UpstreamTests } from './domain/upstream-tests.ts';
 import { BusUpstreamProber } from './adapters/bus/bus-upstream-prober.ts';
 import { createAdminApi } from './http/admin-api.ts';
+import { consoleStatic, defaultConsoleRoot } from './http/console-static.ts';
+import { OverviewStats } from './domain/overview-stats.ts';
+import { OverviewStatsRecorder } from './consumers/overview-stats-recorder.ts';
 import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { CatalogStore } from './ports/catalog-store.ts';
 import { AccessTokenVerifyResponder } from './responders/access-token-verify-responder.ts';
@@ -26,6 +29,8 @@ export type CatalogAppConfig = Pick<CatalogConfig, 'objectsConcurrency'> &
   Partial<Pick<CatalogConfig, 'lastUsedFlushMs'>> & {
     /** Deadline of one upstream test connection, in ms. Default 10 000. */
     upstreamTestTimeoutMs?: number;
+    /** The web console's build (index.html + assets/); default packages/console/dist, or console/ beside the bundle. */
+    consoleRoot?: string;
     /** VREG_UPSTREAM_ALLOWED_NETWORKS: internal networks upstream URLs may point at; unset, public addresses only. */
     upstreamAllowedNetworks?: string | undefined;
   };
@@ -44,6 +49,10 @@ export interface CatalogAppDeps {
 export interface CatalogApp {
   /** The admin REST API; register it with `{ prefix: '/api/v1' }`. */
   readonly adminApi: FastifyPluginAsync;
+  /** The web console (static files); register it with `{ prefix: '/console' }`. */
+  readonly console: FastifyPluginAsync;
+  /** Counts a failed upstream request for the console's overview (embedded mode wires the gateway's and fetcher's metrics here). */
+  upstreamFailed(upstream: string, message: string): void;
   /** Declares the streams it consumes, then starts the responders and consumers. Idempotent. */
   start(): Promise<void>;
   /** Stops consuming and answering, waiting for messages in progress. Leaves the bus and the store open: their owner closes them. */
@@ -67,12 +76,14 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     prober: new BusUpstreamProber(deps.bus),
     ...(config.upstreamTestTimeoutMs === undefined ? {} : { timeoutMs: config.upstreamTestTimeoutMs }),
   });
+  const stats = new OverviewStats();
+  const statsRecorder = new OverviewStatsRecorder({ stats, store: deps.store, logger });
   const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
     { name: 'registry-resolve', start: (bus) => new RegistryResolveResponder({ store: deps.store }).start(bus) },
     { name: 'entry-lookup', start: (bus) => new EntryLookupResponder({ store: deps.store }).start(bus) },
     { name: 'access-token-verify', start: (bus) => new AccessTokenVerifyResponder({ tokens: accessTokens, opener: deps.secretBox }).start(bus) },
-    { name: 'object-stored', start: (bus) => new ObjectStoredConsumer({ store: deps.store, logger, concurrency: config.objectsConcurrency }).start(bus) },
-    { name: 'entry-served', start: (bus) => new EntryServedConsumer({ store: deps.store, logger }).start(bus) },
+    { name: 'object-stored', start: (bus) => statsRecorder.startObjectStored(bus, new ObjectStoredConsumer({ store: deps.store, logger, concurrency: config.objectsConcurrency })) },
+    { name: 'entry-served', start: (bus) => statsRecorder.startEntryServed(bus, new EntryServedConsumer({ store: deps.store, logger })) },
   ];
   let running: Subscription[] | undefined;
 
@@ -82,7 +93,9 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   }
 
   return {
-    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests, jobs: deps.store.jobs, upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks) }),
+    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests, jobs: deps.store.jobs, upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks), stats }),
+    console: consoleStatic({ root: config.consoleRoot ?? defaultConsoleRoot() }),
+    upstreamFailed: (upstream, message) => stats.upstreamFailed({ upstream, message }),
 
     async start() {
       if (running !== undefined) return;

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   await server.register(telemetry.fastifyPlugin());
   await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
   await server.register(app.adminApi, { prefix: '/api/v1' });
+  await server.register(app.console, { prefix: '/console' });
   await app.start();
   // A copy: fastify writes into the options object it is given, and the config is frozen.
   await server.listen({ host: config.listen.host, port: config.listen.port });

@@ -72,9 +72,9 @@ describe('admin API: access tokens', () => {
     expect(made.statusCode).toBe(201);
   });
 
-  it('answers 403 DENIED to a valid token without the admin scope, and 401 to a revoked or expired one', async () => {
+  it('answers 403 DENIED to a write by a token without the admin scope, and 401 to a revoked or expired one', async () => {
     const pull = (await api.call('POST', '/access_tokens', { name: 'pull', scopes: ['read_virtual_registry'] })).json();
-    const denied = await api.server.inject({ method: 'GET', url: '/api/v1/registries', headers: bearer(pull.token) });
+    const denied = await api.server.inject({ method: 'POST', url: '/api/v1/registries', headers: bearer(pull.token), payload: { name: 'nope' } });
     expect(denied.statusCode).toBe(403);
     expect(denied.json().errors[0].code).toBe('DENIED');
 

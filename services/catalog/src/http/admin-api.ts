@@ -5,11 +5,14 @@ import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
 import { registerAccessTokenRoutes } from './access-token-routes.ts';
-import { adminAuth } from './admin-auth.ts';
+import { adminAuth, adminPrincipalOf, visibleRegistryIds } from './admin-auth.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
 import { registerJobRoutes } from './job-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
+import { registerSessionRoutes } from './session-routes.ts';
+import { registerStatsRoutes } from './stats-routes.ts';
+import type { OverviewStats } from '../domain/overview-stats.ts';
 import { registerUpstreamRoutes } from './upstream-routes.ts';
 import { registerUpstreamTestRoutes } from './upstream-test-routes.ts';
 import { upstreamUrlGuard } from './upstream-url-guard.ts';
@@ -26,6 +29,8 @@ export interface AdminApiOptions {
   jobs: JobRepository;
   /** Which upstream addresses may be stored or tested (SSRF guard); default public addresses only. */
   upstreamAddressPolicy?: UpstreamAddressPolicy;
+  /** The console's overview numbers; without it `/stats/overview` is not served. */
+  stats?: OverviewStats;
 }
 
 /** What the admin routes may carry in `config`. */
@@ -41,7 +46,8 @@ interface AdminRouteConfig {
  * gateway's OCI API in embedded mode) without touching them.
  *
  * Every route requires `Authorization: Bearer <token>`, the admin token
- * from config or an access token with the `admin` scope, except
+ * from config or an access token with the `admin` scope (a
+ * `read_virtual_registry` token may GET, see admin-auth.ts), except
  * `GET /openapi.json`, which describes the routes and holds no data.
  */
 export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
@@ -70,7 +76,20 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
 
     await app.register(async (scope) => {
       const secured = scope.withTypeProvider<ZodTypeProvider>();
-      secured.addHook('onRequest', adminAuth(options.adminToken, options.accessTokens));
+      secured.addHook(
+        'onRequest',
+        adminAuth(options.adminToken, options.accessTokens, {
+          upstreamRegistryOf: (id) => options.admin.getUpstream(id).then((u) => u.registryId, () => undefined),
+        }),
+      );
+      // A restricted read-only token lists only its registries.
+      secured.addHook('preSerialization', async (request, _reply, payload: unknown) => {
+        const visible = visibleRegistryIds(adminPrincipalOf(request));
+        if (visible === undefined || request.method !== 'GET' || !request.routeOptions.url?.endsWith('/registries') || !Array.isArray(payload)) return payload;
+        return payload.filter((r: { id?: unknown }) => typeof r.id === 'string' && visible.includes(r.id));
+      });
+      registerSessionRoutes(secured);
+      if (options.stats !== undefined) registerStatsRoutes(secured, options.stats, options.admin);
       secured.addHook('preHandler', upstreamUrlGuard(options.upstreamAddressPolicy ?? new UpstreamAddressPolicy()));
       registerRegistryRoutes(secured, options.admin);
       registerUpstreamRoutes(secured, options.admin);

@@ -9,6 +9,7 @@ import { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.t
 import { AccessTokens } from '../../domain/access-tokens.ts';
 import { CatalogAdmin } from '../../domain/catalog-admin.ts';
 import { UpstreamTests } from '../../domain/upstream-tests.ts';
+import { OverviewStats } from '../../domain/overview-stats.ts';
 import { createAdminApi } from '../admin-api.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -36,7 +37,7 @@ export async function startAdminApiHarness(options: { upstreamTestTimeoutMs?: nu
   const upstreamTests = new UpstreamTests({ upstreams: store.upstreams, sealer: box, prober: new BusUpstreamProber(bus), ...(options.upstreamTestTimeoutMs === undefined ? {} : { timeoutMs: options.upstreamTestTimeoutMs }) });
   const server = Fastify({ logger: false });
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: () => {} } });
-  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens, upstreamTests, jobs: store.jobs, upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']) }), { prefix: '/api/v1' });
+  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens, upstreamTests, jobs: store.jobs, stats: new OverviewStats(), upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']) }), { prefix: '/api/v1' });
   await server.ready();
   return {
     server,

@@ -1,0 +1,74 @@
+import { upstreamLabel } from '@vreg/telemetry';
+import { z } from 'zod';
+import type { CatalogAdmin } from '../domain/catalog-admin.ts';
+import { OverviewWindows, type OverviewStats } from '../domain/overview-stats.ts';
+import { errorResponses } from './api-schemas.ts';
+import type { AdminApp } from './zod-type-provider.ts';
+
+/** Registries scanned to name the upstreams behind an error label (the console's scale, not a fleet's). */
+const REGISTRIES_SCANNED = 100;
+
+export const OverviewQuery = z.object({
+  window: z.enum(Object.keys(OverviewWindows) as [keyof typeof OverviewWindows]).default('1h').meta({ description: 'The last hour or the last day' }),
+});
+
+export const OverviewJson = z.object({
+  window: z.string(),
+  hits: z.number().meta({ description: 'Pulls answered from the cache' }),
+  misses: z.number().meta({ description: 'Objects fetched from an upstream and stored' }),
+  hit_ratio: z.number().meta({ description: 'hits / (hits + misses), 0..1; 0 without traffic' }),
+  bytes_served_from_cache: z.number().meta({ description: 'Bytes' }),
+  bytes_fetched_upstream: z.number().meta({ description: 'Bytes' }),
+  top_images: z.array(z.object({ image: z.string(), downloads: z.number() })),
+  upstream_errors: z.array(
+    z.object({
+      upstream_id: z.string().nullable().meta({ description: 'The first upstream at that address; null when none is configured any more' }),
+      upstream: z.string().meta({ description: 'The upstream address (host and path) the metrics label errors with' }),
+      count: z.number(),
+      last_message: z.string(),
+      last_at: z.string(),
+    }),
+  ),
+  source: z.string().meta({ description: 'Where the numbers come from' }),
+});
+
+/** `GET /stats/overview?window=1h|24h`: the console's overview (hit ratio, bytes, top images, upstream errors). */
+export function registerStatsRoutes(app: AdminApp, stats: OverviewStats, admin: CatalogAdmin): void {
+  app.get('/stats/overview', {
+    config: { summary: "Traffic of the last hour or day as this catalog process counted it: hits, misses, hit ratio, bytes from cache and from upstreams, top images, upstream errors (embedded mode; empty when the gateway runs elsewhere)" },
+    schema: { querystring: OverviewQuery, response: { 200: OverviewJson, ...errorResponses(400, 401, 403) } },
+    handler: async (request) => {
+      const overview = stats.overview(request.query.window);
+      const idsByLabel = overview.upstreamErrors.length === 0 ? new Map<string, string>() : await upstreamIdsByLabel(admin);
+      return {
+        window: overview.window,
+        hits: overview.hits,
+        misses: overview.misses,
+        hit_ratio: overview.hitRatio,
+        bytes_served_from_cache: overview.bytesServedFromCache,
+        bytes_fetched_upstream: overview.bytesFetchedUpstream,
+        top_images: overview.topImages,
+        upstream_errors: overview.upstreamErrors.map((e) => ({
+          upstream_id: idsByLabel.get(e.upstream) ?? null,
+          upstream: e.upstream,
+          count: e.count,
+          last_message: e.lastMessage,
+          last_at: e.lastAt.toISOString(),
+        })),
+        source: 'catalog aggregates of entry.served and object.stored events since this process started; upstream errors from the gateway and fetcher metrics in embedded mode',
+      };
+    },
+  });
+}
+
+async function upstreamIdsByLabel(admin: CatalogAdmin): Promise<Map<string, string>> {
+  const byLabel = new Map<string, string>();
+  const registries = await admin.listRegistries({ page: 1, perPage: REGISTRIES_SCANNED });
+  for (const registry of registries.items) {
+    for (const upstream of await admin.listUpstreams(registry.id)) {
+      const label = upstreamLabel(upstream.url);
+      if (!byLabel.has(label)) byLabel.set(label, upstream.id);
+    }
+  }
+  return byLabel;
+}
