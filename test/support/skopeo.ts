@@ -9,11 +9,13 @@ const run = promisify(execFile);
 /**
  * Pulls `ref` (host:port/name:tag, plain HTTP) with skopeo into a `dir:`
  * layout, which keeps manifests byte-exact and names blobs by digest. With
- * `all`, every instance of an index is pulled too.
+ * `all`, every instance of an index is pulled too; with `arch` (and
+ * `variant`), the instance of that platform (linux) instead of the host's.
  */
-export async function skopeoPull(skopeo: string, ref: string, options: { all?: boolean } = {}): Promise<string> {
+export async function skopeoPull(skopeo: string, ref: string, options: { all?: boolean; arch?: string; variant?: string } = {}): Promise<string> {
   const dest = await mkdtemp(join(tmpdir(), 'vreg-pull-'));
-  const args = ['copy', '--retry-times=0', '--src-tls-verify=false', ...(options.all ? ['--all'] : []), `docker://${ref}`, `dir:${dest}`];
+  const platform = [...(options.arch ? ['--override-os', 'linux', '--override-arch', options.arch] : []), ...(options.variant ? ['--override-variant', options.variant] : [])];
+  const args = [...platform, 'copy', '--retry-times=0', '--src-tls-verify=false', ...(options.all ? ['--all'] : []), `docker://${ref}`, `dir:${dest}`];
   try {
     await run(skopeo, args, { timeout: 180_000, maxBuffer: 16 << 20 });
   } catch (err) {
