@@ -9,7 +9,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+          // Fault scenarios (`*.faults.test.ts`) run apart: `npm run test:faults`, vitest.faults.config.ts.
+          exclude: ['**/*.int.test.ts', '**/*.faults.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
         },
       },

@@ -73,4 +73,17 @@ run_vitest() {
   set -e
 }
 phase vitest run_vitest "$@"
-exit "$vitest_rc"
+# The fault scenarios (kills, outages, broken upstreams) and docs/reliability.md,
+# on a whole-suite run only (arguments pick tests of the main run).
+faults_rc=0
+if (($# == 0)); then
+  run_faults() {
+    set +e
+    bash scripts/test-faults.sh
+    faults_rc=$?
+    set -e
+  }
+  phase faults run_faults
+fi
+((vitest_rc != 0)) && exit "$vitest_rc"
+exit "$faults_rc"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm run test:faults`: the fault scenarios (test/faults/*.faults.test.ts,
+# vitest.faults.config.ts), then docs/reliability.md generated from their
+# records whatever the outcome. Exits with vitest's code. Arguments go to
+# vitest (e.g. a file). Each scenario starts its own nats-server, FerretDB
+# and moto, found through VREG_TEST_*_BIN (scripts/test-env) or on PATH.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+npx vitest run -c vitest.faults.config.ts "$@"
+rc=$?
+node scripts/reliability-report.mjs || rc=${rc:-1}
+exit "$rc"

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawGet, sha256, type RawResponse } from '../support/http-get.ts';
+import { waitFor } from '../support/wait.ts';
+import { FaultStack } from './support/fault-stack.ts';
+import { FaultUpstream, randomBlobs, type FakeBlob } from './support/fault-upstream.ts';
+import { recordScenario } from './support/reliability-record.ts';
+
+/**
+ * NATS, the MongoDB-wire server and S3 go away for a while and come back,
+ * on this file's own servers (never the shared ones). The vreg processes are
+ * never restarted: they must reconnect by themselves. After each outage,
+ * every requested blob ends stored and recorded, and every entry's bytes
+ * hash to its digest.
+ */
+const OUTAGE_MS = 4000;
+// 1 MiB/s per download: a 512 KiB fill lasts about half a second.
+const upstream = new FaultUpstream(1 << 20);
+let stack: FaultStack;
+let upstreamUrl: string;
+
+const requestedOf = (blobs: FakeBlob[]) => blobs.map((b) => ({ relativePath: `faults/blob/blobs/${b.digest}`, digest: b.digest }));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  upstreamUrl = await upstream.start();
+  stack = await FaultStack.start({ gateway: { VREG_FILL_LEASE_TTL_MS: '1500' }, fetcher: { VREG_FILL_LEASE_TTL_MS: '1500' } });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await upstream.stop();
+});
+
+/** A whole, correct response, or why not. A complete 200 with wrong bytes fails the test at once. */
+async function pull(registryId: string, blob: FakeBlob): Promise<RawResponse> {
+  const res = await rawGet(stack.blobUrl(registryId, blob.digest)).catch((err: Error) => ({ status: 0, headers: {}, body: Buffer.from(err.message), truncated: true }));
+  if (res.status === 200 && !res.truncated) expect(sha256(res.body), 'a complete response must carry the digest it was asked for').toBe(blob.digest);
+  return res;
+}
+
+const whole = (res: RawResponse) => res.status === 200 && !res.truncated;
+
+/** Pulls until each blob comes back whole, as a client retries after a 5xx (bounded). */
+async function pullUntilServed(registryId: string, blobs: FakeBlob[]): Promise<void> {
+  for (const blob of blobs) {
+    await waitFor(`${blob.digest} to be served whole`, async () => (whole(await pull(registryId, blob)) ? true : undefined), 60_000, 500);
+  }
+}
+
+/** Hits served during an outage, all of them whole and correct. */
+async function expectHits(registryId: string, blobs: FakeBlob[]): Promise<number> {
+  let served = 0;
+  for (const blob of blobs) {
+    const res = await pull(registryId, blob);
+    expect(res.status, `hit on ${blob.digest}: ${res.body.toString().slice(0, 300)}`).toBe(200);
+    expect(res.truncated).toBe(false);
+    served += 1;
+  }
+  return served;
+}
+
+describe('servers down for a while', () => {
+  it('NATS restarted during a pull burst: hits keep being served, the services reconnect, nothing requested is lost', async () => {
+    const cached = randomBlobs(3, 64 << 10);
+    const burst = randomBlobs(8, 512 << 10);
+    const after = randomBlobs(3, 64 << 10);
+    upstream.add(...cached, ...burst, ...after);
+    await recordScenario(
+      'NATS restarted during a pull burst',
+      `nats-server SIGKILLed while 8 fills ran, down ${OUTAGE_MS / 1000} s, restarted on its store: hits served while down, failed pulls retried, new misses after it recorded (no vreg restart); all hashed back`,
+      async (counts) => {
+        const { registryId } = await stack.registryWith('nats-restart', upstreamUrl);
+        await pullUntilServed(registryId, cached);
+        await stack.audit.run(requestedOf(cached));
+
+        const pulls = burst.map((b) => pull(registryId, b));
+        await sleep(200);
+        await stack.nats.kill();
+        counts.faults += 1;
+        await sleep(500);
+        await expectHits(registryId, cached);
+        await sleep(OUTAGE_MS);
+        await stack.nats.start();
+        await Promise.all(pulls);
+        await pullUntilServed(registryId, burst);
+        // Misses after the restart need every service back on NATS: the gateway's lease and
+        // events, the catalog's consumer and responders.
+        await pullUntilServed(registryId, after);
+        counts.audit = await stack.audit.run(requestedOf([...cached, ...burst, ...after]));
+        expect((await stack.admin.call('GET', `/registries/${registryId}`)).status).toBe(200);
+      },
+    );
+  });
+
+  it('MongoDB stopped for a while: hits and misses keep being served, the catalog reconnects and records everything', async () => {
+    const cached = randomBlobs(3, 64 << 10);
+    const during = randomBlobs(3, 64 << 10);
+    const after = randomBlobs(2, 64 << 10);
+    upstream.add(...cached, ...during, ...after);
+    await recordScenario(
+      'MongoDB stopped for a while',
+      `FerretDB SIGKILLed for ${OUTAGE_MS / 1000} s and restarted on its files: hits and new misses served while down, recorded once it is back; the catalog reconnects without a restart; all hashed back`,
+      async (counts) => {
+        const { registryId } = await stack.registryWith('mongo-outage', upstreamUrl);
+        await pullUntilServed(registryId, cached);
+        await stack.audit.run(requestedOf(cached));
+
+        await stack.mongo.kill();
+        counts.faults += 1;
+        const down = Date.now();
+        await expectHits(registryId, cached);
+        await pullUntilServed(registryId, during);
+        await sleep(Math.max(0, OUTAGE_MS - (Date.now() - down)));
+        await stack.mongo.start();
+        await waitFor('the admin API to answer again', async () => ((await stack.admin.call('GET', `/registries/${registryId}`)).status === 200 ? true : undefined), 60_000, 500);
+        await pullUntilServed(registryId, after);
+        counts.audit = await stack.audit.run(requestedOf([...cached, ...during, ...after]));
+      },
+    );
+  });
+
+  it('S3 unreachable for a while, also mid-fill: no partial object is kept, and every requested blob is stored once it is back', async () => {
+    const cached = randomBlobs(2, 64 << 10);
+    const midFill = randomBlobs(3, 512 << 10);
+    const during = randomBlobs(2, 64 << 10);
+    upstream.add(...cached, ...midFill, ...during);
+    await recordScenario(
+      'S3 stopped for a while',
+      `the S3 endpoint refuses and resets connections for ${OUTAGE_MS / 1000} s, starting while 3 fills ran: answers come back (no hang), failed pulls retried once it is back; no partial or wrong object stored; all recorded and hashed back`,
+      async (counts) => {
+        const { registryId } = await stack.registryWith('s3-outage', upstreamUrl);
+        await pullUntilServed(registryId, cached);
+        await stack.audit.run(requestedOf(cached));
+
+        const pulls = midFill.map((b) => pull(registryId, b));
+        await sleep(200);
+        await stack.s3Gate.close();
+        counts.faults += 1;
+        const down = Date.now();
+        // While the store is away, requests end (an error or a miss streamed from upstream), never hang.
+        await Promise.all([...pulls, ...[...cached, ...during].map((b) => pull(registryId, b))]);
+        await sleep(Math.max(0, OUTAGE_MS - (Date.now() - down)));
+        await stack.s3Gate.open();
+        await pullUntilServed(registryId, [...midFill, ...during]);
+        counts.audit = await stack.audit.run(requestedOf([...cached, ...midFill, ...during]));
+      },
+    );
+  });
+});
