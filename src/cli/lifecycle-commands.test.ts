@@ -62,16 +62,18 @@ describe('vreg warm', () => {
 
   it('refuses a bad reference or platform with exit code 2, before asking the server', async () => {
     const api = new FakeAdminApi();
-    expect((await vreg(api, 'warm 1 library/alpine@sha256:abc')).code).toBe(2);
+    expect((await vreg(api, 'warm 1 library/alpine@')).code).toBe(2);
     expect((await vreg(api, 'warm 1 library/alpine:3 --platform amd64')).code).toBe(2);
     expect((await vreg(api, 'warm 1')).err).toBe('vreg: warm needs a registry id and <image>:<tag> (see vreg warm --help)');
     expect(api.requests).toHaveLength(0);
   });
 
-  it('takes the colon of a registry host:port for part of the name, not the tag', async () => {
+  it('takes the colon of a registry host:port for part of the name, and a digest for the tag', async () => {
     const api = new FakeAdminApi().on('POST /registries/1/warm', { status: 202, body: fakeJob({ state: 'succeeded' }) });
     await vreg(api, 'warm 1 localhost:5000/team/app --detach');
     expect(api.requests[0]?.body).toMatchObject({ image: 'localhost:5000/team/app', tag: 'latest' });
+    await vreg(api, 'warm 1 library/alpine@sha256:abcd --detach');
+    expect(api.requests[1]?.body).toMatchObject({ image: 'library/alpine', tag: 'sha256:abcd' });
   });
 });
 
@@ -132,15 +134,15 @@ describe('vreg gc, purge and jobs', () => {
 describe('vreg entries, cleanup, usage and upstreams test', () => {
   it('lists entries with --search and --sort as a table', async () => {
     const api = new FakeAdminApi().on('GET /registries/1/cache_entries', {
-      body: [{ id: '5', upstream_id: '2', relative_path: '/library/alpine/manifests/3.20', digest: 'sha256:aa', size: 1536, downloads_count: 4, downloaded_at: '2030-01-02T00:00:00.000Z', status: 'default', created_at: '2030-01-01T00:00:00.000Z' }],
+      body: [{ id: '5', upstream_id: '2', relative_path: 'library/alpine/manifests/3.20', digest: 'sha256:aa', size: 1536, downloads_count: 4, downloaded_at: '2030-01-02T00:00:00.000Z', status: 'default', created_at: '2030-01-01T00:00:00.000Z' }],
       headers: { 'x-next-page': '' },
     });
     const r = await vreg(api, 'entries list 1 --search alpine --sort=-size');
     expect(r.code).toBe(0);
     expect(api.requests[0]?.query).toBe('?search=alpine&sort=-size&page=1&per_page=100');
     expect(r.out.split('\n')).toEqual([
-      'ID  UPSTREAM  PATH                            SIZE     DOWNLOADS  LAST DOWNLOAD             STATUS',
-      '5   2         /library/alpine/manifests/3.20  1.5 KiB  4          2030-01-02T00:00:00.000Z  default',
+      'ID  UPSTREAM  PATH                           SIZE     DOWNLOADS  LAST DOWNLOAD             STATUS',
+      '5   2         library/alpine/manifests/3.20  1.5 KiB  4          2030-01-02T00:00:00.000Z  default',
     ]);
     expect(await vreg(api, 'entries list 1 --sort biggest')).toMatchObject({ code: 2 });
   });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MemoryBlobStore } from '@vreg/blob-store';
 import { MemoryEventBus } from '@vreg/bus';
 import { buildApp, MemoryCatalogStore } from '@vreg/catalog';
 import { createLogger } from '@vreg/logging';
@@ -18,7 +19,7 @@ let url: string;
 
 beforeAll(async () => {
   const logger = createLogger({ level: 'silent', name: 'cli-test' });
-  const app = buildApp({ objectsConcurrency: 1 }, { bus: new MemoryEventBus({ logger }), store: new MemoryCatalogStore(), secretBox: new SecretBox(randomBytes(32)), logger, adminToken: ADMIN });
+  const app = buildApp({ objectsConcurrency: 1 }, { bus: new MemoryEventBus({ logger }), store: new MemoryCatalogStore(), secretBox: new SecretBox(randomBytes(32)), logger, adminToken: ADMIN, blobs: new MemoryBlobStore() });
   server = Fastify({ logger: false });
   await server.register(app.adminApi, { prefix: '/api/v1' });
   url = await server.listen({ host: '127.0.0.1', port: 0 });

@@ -6,7 +6,7 @@ import type { JobJson } from './job-json.ts';
 import { runJob } from './job-follow.ts';
 
 export const WARM_USAGE = `Usage:
-  vreg warm <registry> <image>[:<tag>] [--platform <os/arch[/variant]>]... [--detach] [--json]
+  vreg warm <registry> <image>[:<tag>|@<digest>] [--platform <os/arch[/variant]>]... [--detach] [--json]
 
 Fetches an image into the cache before anyone pulls it: the index, the chosen
 platforms' manifests (every platform unless --platform) and all their blobs.
@@ -15,9 +15,17 @@ terminal) unless --detach; exits 1 if the job fails. The tag defaults to latest.
 
 const PLATFORM_RE = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 
-/** `library/alpine:3.20` → image and tag; the colon of a `host:port/` prefix is not a tag. */
+/**
+ * `library/alpine:3.20` → image and tag; `library/alpine@sha256:…` → the
+ * digest in place of the tag (the API takes either); the colon of a
+ * `host:port/` prefix is not a tag.
+ */
 export function splitImageRef(ref: string): { image: string; tag: string } {
-  if (ref.includes('@')) throw new UsageError(`warm takes <image>:<tag>, not a digest (${JSON.stringify(ref)})`);
+  const at = ref.indexOf('@');
+  if (at !== -1) {
+    if (at === 0 || at === ref.length - 1) throw new UsageError(`warm needs <image>@<digest>, not ${JSON.stringify(ref)}`);
+    return { image: ref.slice(0, at), tag: ref.slice(at + 1) };
+  }
   const colon = ref.lastIndexOf(':');
   const image = colon > ref.lastIndexOf('/') ? ref.slice(0, colon) : ref;
   const tag = colon > ref.lastIndexOf('/') ? ref.slice(colon + 1) : 'latest';
