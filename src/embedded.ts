@@ -67,7 +67,11 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   await catalog.start();
   await fetcher.start();
 
-  const server = createServer(logger, config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY });
+  const server = createServer(logger, {
+    maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
+    maxUrlBytes: config.VREG_MAX_URL_BYTES,
+    ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
+  });
   // Everything is in this process: the store and the catalog (SQLite, over the in-process bus) are the dependencies.
   const readiness = new Readiness([storeCheck(store), catalogCheck(bus)]);
   await server.register(requestTelemetry, { metrics });

@@ -104,6 +104,10 @@ function splitList(value: string): string[] {
 export const HttpEnv = {
   /** host:port the HTTP server listens on. */
   VREG_LISTEN: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:5000'),
+  /** Largest request line plus headers the pull API (and embedded mode's admin API) accepts; past it, 431. */
+  VREG_MAX_HEADER_BYTES: intFrom(4096, 1 << 20).default(16 * 1024),
+  /** Longest request URL (path and query) the pull API (and embedded mode's admin API) accepts; past it, 414. */
+  VREG_MAX_URL_BYTES: intFrom(512, 1 << 20).default(4 * 1024),
 };
 
 /** Splits a validated `host:port`. */

@@ -23,7 +23,11 @@ const signingKeys = config.VREG_TOKEN_SIGNING_KEYS ? TokenKeyRing.parse(config.V
 const app = buildApp(config, { bus, store, leases, upstreams, secrets: secretBoxFromEnv(config), logger, signingKeys, metrics: telemetry.metrics });
 // Hits are served from the store even while NATS or the catalog is down: only the store decides readiness.
 const readiness = new Readiness([storeCheck(store), natsCheck(bus.connection, false), catalogCheck(bus, false)]);
-const server = createServer(logger, config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY });
+const server = createServer(logger, {
+  maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
+  maxUrlBytes: config.VREG_MAX_URL_BYTES,
+  ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
+});
 await server.register(requestTelemetry, { metrics: telemetry.metrics });
 await server.register(telemetry.fastifyPlugin());
 await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });

@@ -1,13 +1,29 @@
-import fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '@vreg/logging';
+
+/** Size limits of the front door; both configurable (VREG_MAX_HEADER_BYTES, VREG_MAX_URL_BYTES). */
+export interface ServerLimits {
+  /** Request line plus headers, in bytes; past it, 431. Default 16 KiB. */
+  maxHeaderBytes?: number;
+  /** Request target (path and query), in bytes; past it, 414. Default 4 KiB. */
+  maxUrlBytes?: number;
+}
+
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+export const DEFAULT_MAX_URL_BYTES = 4 * 1024;
 
 /**
  * The HTTP server settings every vreg front door shares: long-lived streams
  * (no request timeout, a blob may take minutes), bounded URLs, headers and
- * bodies (pulls carry none), and 503 while closing.
+ * bodies (pulls carry none), and 503 while closing. Requests refused before
+ * any route sees them (a malformed percent-encoding, an overlong URL or
+ * header block) get the `{ errors: [{ code, message }] }` body of the API
+ * they aimed at, never fastify's own shape.
  */
-export function createServer(logger: Logger, options: { trustProxy?: string } = {}): FastifyInstance {
-  return fastify({
+export function createServer(logger: Logger, options: { trustProxy?: string } & ServerLimits = {}): FastifyInstance {
+  const maxUrlBytes = options.maxUrlBytes ?? DEFAULT_MAX_URL_BYTES;
+  const server = fastify({
     loggerInstance: logger,
     // Only listed proxies may set the client address (X-Forwarded-For, per-address
     // throttling) and the scheme and host of the token realm (X-Forwarded-Proto/-Host).
@@ -19,7 +35,67 @@ export function createServer(logger: Logger, options: { trustProxy?: string } = 
     requestTimeout: 0,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
-    http: { maxHeaderSize: 16 * 1024 },
+    http: { maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES },
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 256 },
+    frameworkErrors: refuseBeforeRouting,
+    clientErrorHandler: refuseUnparsable,
   }) as unknown as FastifyInstance;
+  // Before routing work and auth: the URL's length alone decides.
+  server.addHook('onRequest', async (request, reply) => {
+    const length = Buffer.byteLength(request.raw.url ?? '');
+    if (length > maxUrlBytes) return sendRefusal(request, reply, 414, `request URL of ${length} bytes is longer than the ${maxUrlBytes} allowed`, 'URL_TOO_LONG');
+    return undefined;
+  });
+  // Paths outside every API (`/`, `/v2/..` resolved by a client): the same shapes, not fastify's.
+  server.setNotFoundHandler(async (request, reply) => sendRefusal(request, reply, 404, 'no such route', 'NOT_FOUND'));
+  // And their bodies (an empty JSON body on a route-less path): each API's plugin has its own handler; this one catches the rest.
+  server.setErrorHandler(async (error: FastifyError, request, reply) => {
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).type('application/json; charset=utf-8').send({ errors: [{ code: 'UNKNOWN', message: 'internal error' }] });
+    }
+    return sendRefusal(request, reply, status, error.message, error.code ?? 'BAD_REQUEST');
+  });
+  return server;
+}
+
+/** fastify's errors raised before a route is found: FST_ERR_BAD_URL (400), FST_ERR_MAX_PARAM_LENGTH (414). */
+function refuseBeforeRouting(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid: malformed percent-encoding' : status === 414 ? 'a URL segment is too long' : 'the request is not valid';
+  void sendRefusal(request, reply, status, message, error.code);
+}
+
+function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: number, message: string, reason: string): FastifyReply {
+  request.log.info({ status, reason }, 'request refused before routing');
+  // The admin API's error shape under /api, the OCI one elsewhere (`/v2`).
+  const admin = (request.raw.url ?? '').startsWith('/api/');
+  const error = admin
+    ? { code: status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED', message, detail: { reason } }
+    : { code: status === 404 ? 'NAME_UNKNOWN' : status === 414 || status === 400 ? 'NAME_INVALID' : 'UNSUPPORTED', message };
+  return reply.code(status).type('application/json; charset=utf-8').send({ errors: [error] });
+}
+
+/**
+ * Node's parser gave up on the request (headers past maxHeaderSize, a
+ * malformed request line): no URL to choose a shape by, so one plain body
+ * in the shared `{ errors: [...] }` form.
+ */
+function refuseUnparsable(this: FastifyInstance, err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'SIZE_INVALID', 'request headers are larger than allowed']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'UNSUPPORTED', 'request timed out']
+        : [400, 'UNSUPPORTED', 'malformed HTTP request'];
+  this.log.info({ status, reason: err.code }, 'unparsable request refused');
+  if (!socket.writable) {
+    socket.destroy(err);
+    return;
+  }
+  const body = JSON.stringify({ errors: [{ code, message }] });
+  const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
