@@ -170,19 +170,19 @@ describe('the warm.requested handler', () => {
     expect(s.last().errors.join('\n')).toContain('NAME_UNKNOWN');
   });
 
-  it('downloads nothing but the tag again on redelivery: stored objects are only recorded', async () => {
+  it('downloads nothing on redelivery: the tag is checked with a HEAD, stored objects are only recorded', async () => {
     const s = await setup();
     await s.run('all');
     await s.settle();
     const before = s.upstream.calls.length;
     await s.run('all', { deliveryCount: 2 });
     await s.settle();
-    expect(s.upstream.calls.slice(before)).toEqual([`GET manifest ${IMAGE}:latest`]);
+    expect(s.upstream.calls.slice(before)).toEqual([`HEAD manifest ${IMAGE}:latest`]);
     expect(s.last()).toMatchObject({ state: 'succeeded', objectsDone: 9, objectsTotal: 9 });
-    expect(s.last().result).toMatchObject({ objectsDownloaded: 1, objectsAlreadyCached: 8 });
+    expect(s.last().result).toMatchObject({ objectsDownloaded: 0, objectsAlreadyCached: 9 });
   });
 
-  it('records a blob the store already holds (through another registry) with a HEAD, without downloading it', async () => {
+  it('records manifests and blobs the store already holds (through another registry) after a HEAD each, without downloading them', async () => {
     const s = await setup();
     await s.run(['linux/amd64']);
     await s.settle();
@@ -191,9 +191,11 @@ describe('the warm.requested handler', () => {
     await s.run(['linux/amd64'], { jobId: 'j2' });
     await s.settle();
     const calls = s.upstream.calls.slice(before);
-    expect(calls.filter((c) => c.startsWith('GET blob'))).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('GET'))).toEqual([]);
     expect(calls.filter((c) => c.startsWith('HEAD blob')).length).toBe(3);
-    expect(s.entries.size).toBe(6);
+    expect(calls.filter((c) => c.startsWith('HEAD manifest')).sort()).toEqual([`HEAD manifest ${IMAGE}:latest`, `HEAD manifest ${IMAGE}:${s.amd64.manifest}`].sort());
+    expect([...s.entries.keys()].sort()).toEqual([`${IMAGE}/manifests/latest`, `${IMAGE}/manifests/${s.index}`, `${IMAGE}/manifests/${s.amd64.manifest}`, `${IMAGE}/blobs/${s.amd64.config}`, ...s.amd64.layers.map((l) => `${IMAGE}/blobs/${l}`)].sort());
+    expect(s.last().result).toMatchObject({ objectsDownloaded: 0, objectsAlreadyCached: 5 });
   });
 
   it('waits for a fill another process holds the lease of, then records its result instead of downloading', async () => {

@@ -1,10 +1,10 @@
 import { AppError, ErrorCodes, relativePathOf, UnsupportedError, type RegistryView, type WarmPlatforms, type WarmResult } from '@vreg/contracts';
-import { fillManifest, readBounded } from '@vreg/fill';
-import { digestWithAlgorithmOf, isDigest } from '@vreg/oci';
+import { readBounded } from '@vreg/fill';
 import { parseImageManifest, type Descriptor, type ImageManifest } from '../domain/image-manifest.ts';
 import { formatPlatform, platformMatches, selectPlatformManifests } from '../domain/platform-selection.ts';
 import { warmBlob, type BlobWarmerDeps } from './blob-warmer.ts';
-import type { ObjectOutcome, WarmProgressReporter } from './warm-progress.ts';
+import { warmManifest } from './manifest-warmer.ts';
+import type { WarmProgressReporter } from './warm-progress.ts';
 
 export interface ImageWarmerDeps extends BlobWarmerDeps {
   /** Blobs downloaded at once by one warm. */
@@ -59,10 +59,9 @@ export function describeError(err: unknown): string {
  */
 export async function warmImage(deps: ImageWarmerDeps, registry: RegistryView, target: WarmTarget, progress: WarmProgressReporter, signal: AbortSignal): Promise<WarmResult> {
   const { image, tag } = target;
-  // The tag is always asked again: warming means "what the tag is now".
-  const top = await fillManifest(deps.fill, registry, image, tag, signal);
-  progress.objectDone(top.bytes.length, 'downloaded');
-  const paths = top.entries.map((e) => e.relativePath);
+  const top = await warmManifest(deps, registry, image, tag, signal);
+  progress.objectDone(top.bytes.length, top.outcome);
+  const paths = [...top.paths];
   const parsed = parseImageManifest(top.bytes, top.contentType);
 
   let images: Array<{ manifest: Extract<ImageManifest, { kind: 'image' }>; descriptor?: Descriptor }>;
@@ -72,9 +71,9 @@ export async function warmImage(deps: ImageWarmerDeps, registry: RegistryView, t
     platforms = [...new Set(chosen.flatMap((d) => (d.platform ? [formatPlatform(d.platform)] : [])))];
     images = [];
     for (const descriptor of chosen) {
-      const child = await warmManifestByDigest(deps, registry, image, descriptor.digest, signal);
-      progress.objectDone(child.size, child.outcome);
-      paths.push(relativePathOf({ kind: 'manifest', image, reference: descriptor.digest }));
+      const child = await warmManifest(deps, registry, image, descriptor.digest, signal);
+      progress.objectDone(child.bytes.length, child.outcome);
+      paths.push(...child.paths);
       const manifest = parseImageManifest(child.bytes, child.contentType);
       if (manifest.kind !== 'image') throw new UnsupportedError(`the index entry ${descriptor.digest} is itself an index; nested indexes cannot be warmed`);
       images.push({ manifest, descriptor });
@@ -118,20 +117,6 @@ export async function warmImage(deps: ImageWarmerDeps, registry: RegistryView, t
     objectsAlreadyCached: progress.objectsAlreadyCached,
     bytesDownloaded: progress.bytesDownloaded,
   };
-}
-
-/** A platform manifest by digest: from the cache when this registry already has it, else filled. */
-async function warmManifestByDigest(deps: ImageWarmerDeps, registry: RegistryView, image: string, digest: string, signal: AbortSignal): Promise<{ bytes: Buffer; contentType: string; size: number; outcome: ObjectOutcome }> {
-  const entry = await deps.catalog.lookupEntry(registry.id, relativePathOf({ kind: 'manifest', image, reference: digest }));
-  if (entry) {
-    const read = await deps.fill.store.get(digest, { signal });
-    if (read) {
-      const bytes = await readBounded(read.body, deps.fill.manifestMaxBytes);
-      if (isDigest(digest) && digestWithAlgorithmOf(digest, bytes) === digest) return { bytes, contentType: entry.contentType, size: bytes.length, outcome: 'cached' };
-    }
-  }
-  const filled = await fillManifest(deps.fill, registry, image, digest, signal);
-  return { bytes: filled.bytes, contentType: filled.contentType, size: filled.bytes.length, outcome: 'downloaded' };
 }
 
 /** Every blob, `blobConcurrency` at a time; a failed blob does not stop the others. Resolves the failures. */
