@@ -10,6 +10,8 @@ export interface CliIo {
   readonly errIsTty: boolean;
   /** All of stdin (`--token-stdin`, `--password-stdin`). */
   readStdin(): Promise<string>;
+  /** Asks on the terminal without echoing (`vreg login`); undefined when stdin is not a terminal. */
+  readonly readSecret: ((prompt: string) => Promise<string>) | undefined;
   /** Waits between two polls of a job. */
   sleep(ms: number): Promise<void>;
   now(): Date;

@@ -11,7 +11,7 @@ login checks the token against the server's admin API, then saves url and
 token to $XDG_CONFIG_HOME/vreg/config.json (else ~/.config/vreg/config.json),
 readable only by you (0600). The token comes from stdin with --token-stdin
 (cat data/admin-token | vreg login --url ... --token-stdin), else from
-VREG_TOKEN. VREG_URL and VREG_TOKEN, when set, override the saved login.`;
+VREG_TOKEN, else from a prompt that does not echo it. VREG_URL and VREG_TOKEN, when set, override the saved login.`;
 
 export async function loginCommand(args: string[], env: Record<string, string | undefined>, io: CliIo, fetchImpl?: FetchLike): Promise<void> {
   const { values } = parseCommand('login', args, { url: { type: 'string' }, 'token-stdin': { type: 'boolean' } }, { min: 0, max: 0, what: 'options only' });
@@ -19,8 +19,9 @@ export async function loginCommand(args: string[], env: Record<string, string | 
   let token: string;
   if (values['token-stdin'] === true) token = (await io.readStdin()).trim();
   else if (env.VREG_TOKEN !== undefined && env.VREG_TOKEN !== '') token = env.VREG_TOKEN;
+  else if (io.readSecret !== undefined) token = (await io.readSecret(`Token for ${url}: `)).trim();
   else throw new UsageError('login needs the token on stdin: cat data/admin-token | vreg login --url URL --token-stdin (or set VREG_TOKEN)');
-  if (token === '') throw new UsageError('--token-stdin: stdin was empty');
+  if (token === '') throw new UsageError('no token given');
   // Listing access tokens needs the admin scope (a read-only token may list registries): the smallest page proves it.
   await new AdminApiClient(url, token, fetchImpl).request('GET', '/access_tokens?page=1&per_page=1');
   const path = configFilePath(env);

@@ -171,6 +171,14 @@ describe('vreg login and logout', () => {
     expect(await vregWith(`login --url ${url}`, env)).toMatchObject({ code: 2, err: expect.stringContaining('--token-stdin') });
   });
 
+  it('asks for the token on a terminal without --token-stdin', async () => {
+    const config = await mkdtemp(join(tmpdir(), 'vreg-cli-config-'));
+    const io = captureIo({ typed: `${ADMIN}\n` });
+    expect(await runCli(['login', '--url', url], { XDG_CONFIG_HOME: config }, io)).toBe(0);
+    expect(io.stderrStream[0]).toBe(`Token for ${url}: `);
+    expect(JSON.parse(await readFile(join(config, 'vreg', 'config.json'), 'utf8'))).toEqual({ url, token: ADMIN });
+  });
+
   it('says the server is unreachable with exit code 1', async () => {
     const down = await vregWith('registries list', { VREG_URL: 'http://127.0.0.1:9', VREG_TOKEN: ADMIN, XDG_CONFIG_HOME: '/nonexistent-vreg-test' });
     expect(down.code).toBe(1);

@@ -9,7 +9,7 @@ export interface CapturedIo extends CliIo {
   readonly sleeps: number[];
 }
 
-export function captureIo(options: { tty?: boolean; stdin?: string; now?: Date } = {}): CapturedIo {
+export function captureIo(options: { tty?: boolean; stdin?: string; typed?: string; now?: Date } = {}): CapturedIo {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const stderrStream: string[] = [];
@@ -27,6 +27,13 @@ export function captureIo(options: { tty?: boolean; stdin?: string; now?: Date }
     errRaw: (text) => void stderrStream.push(text),
     errIsTty: options.tty === true,
     readStdin: async () => options.stdin ?? '',
+    readSecret:
+      options.typed === undefined
+        ? undefined
+        : async (prompt) => {
+            stderrStream.push(prompt);
+            return options.typed ?? '';
+          },
     sleep: async (ms) => void sleeps.push(ms),
     now: () => options.now ?? new Date(),
   };
