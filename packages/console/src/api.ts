@@ -1,0 +1,165 @@
+/** The admin API as the console uses it: every call is `/api/v1/...` with the session's bearer token. */
+
+/** What the API answers on failure: `{ errors: [{ code, message }] }`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface Registry {
+  id: string;
+  name: string;
+  description?: string;
+  visibility: 'private' | 'public';
+  max_stored_bytes?: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Upstream {
+  id: string;
+  registry_id: string;
+  name: string;
+  url: string;
+  username?: string;
+  has_password: boolean;
+  cache_validity_hours: number;
+  library_prefix: boolean;
+  position: number;
+}
+
+export interface UpstreamTestResult {
+  success: boolean;
+  result: string;
+  http_status?: number;
+  latency_ms: number;
+  message: string;
+}
+
+export interface CacheEntry {
+  id?: string;
+  upstream_id: string;
+  registry_id: string;
+  relative_path: string;
+  digest: string;
+  content_type: string;
+  size: number;
+  downloads_count: number;
+  downloaded_at?: string;
+  status: string;
+  created_at: string;
+}
+
+export interface AccessToken {
+  id: string;
+  name: string;
+  token_prefix: string;
+  scopes: string[];
+  registry_ids?: string[];
+  expires_at?: string;
+  last_used_at?: string;
+  revoked: boolean;
+  active: boolean;
+  created_at: string;
+}
+
+export interface Job {
+  id: string;
+  kind: 'purge' | 'cleanup' | 'gc' | 'warm';
+  state: 'queued' | 'running' | 'succeeded' | 'failed';
+  registry_id: string | null;
+  progress: { objects_done: number; objects_total: number | null; bytes_done: number; bytes_total: number | null };
+  result: Record<string, unknown> | null;
+  errors: string[];
+}
+
+export interface CleanupPolicy {
+  registry_id: string;
+  enabled: boolean;
+  keep_n_days_after_download: number;
+  cadence: number;
+  next_run_at?: string | null;
+  last_run_at: string | null;
+  last_run_deleted_entries_count: number;
+  last_run_deleted_size: number;
+  status: string;
+  failure_message: string | null;
+}
+
+export interface Overview {
+  window: string;
+  hits: number;
+  misses: number;
+  hit_ratio: number;
+  bytes_served_from_cache: number;
+  bytes_fetched_upstream: number;
+  top_images: Array<{ image: string; downloads: number }>;
+  upstream_errors: Array<{ upstream_id: string | null; upstream: string; count: number; last_message: string; last_at: string }>;
+}
+
+export interface Session {
+  access: 'admin' | 'read';
+  token_name?: string;
+  registry_ids?: string[];
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** One signed-in session's client. A 401 calls `onUnauthorized` (the console signs out). */
+export class Api {
+  constructor(
+    private readonly token: string,
+    private readonly onUnauthorized: (message: string) => void = () => {},
+  ) {}
+
+  async call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        // Never a cookie: the token travels only in the header, so no other site can ride on a session (CSRF).
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+    } catch (err) {
+      throw new ApiError(0, 'NETWORK', `vreg did not answer: ${(err as Error).message}`);
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const first = (json as { errors?: Array<{ code?: string; message?: string }> } | undefined)?.errors?.[0];
+      const error = new ApiError(response.status, first?.code ?? `HTTP_${response.status}`, first?.message ?? (text.slice(0, 200) || `HTTP ${response.status}`));
+      if (response.status === 401) this.onUnauthorized(error.message);
+      throw error;
+    }
+    return json as T;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.call<T>('GET', path);
+  }
+}
+
+/** Checks a token before the console keeps it: `GET /session`. */
+export async function signIn(token: string): Promise<Session> {
+  return new Api(token).get<Session>('/session');
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return `${err.message} (${err.code})`;
+  return err instanceof Error ? err.message : String(err);
+}

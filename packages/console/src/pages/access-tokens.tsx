@@ -1,0 +1,131 @@
+import { useState, type FormEvent } from 'react';
+import type { AccessToken } from '../api.ts';
+import { ConfirmButton, CopyButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
+import { formatTime } from '../format.ts';
+import { useSession } from '../session.ts';
+
+/** Access tokens: create (the secret is shown once), list, revoke. */
+export function AccessTokensPage() {
+  const { api } = useSession();
+  const { data, error, reload } = useLoad(() => api.get<AccessToken[]>('/access_tokens?per_page=100'), [api]);
+  const create = useAction();
+  const revoke = useAction();
+  const [name, setName] = useState('');
+  const [admin, setAdmin] = useState(false);
+  const [read, setRead] = useState(true);
+  const [registries, setRegistries] = useState('');
+  const [expires, setExpires] = useState('');
+  const [created, setCreated] = useState<(AccessToken & { token: string }) | undefined>();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setCreated(undefined);
+    const scopes = [...(read ? ['read_virtual_registry'] : []), ...(admin ? ['admin'] : [])];
+    const ids = registries.split(',').map((s) => s.trim()).filter(Boolean);
+    const made = await create.run(() =>
+      api.call<AccessToken & { token: string }>('POST', '/access_tokens', {
+        name,
+        scopes,
+        ...(ids.length ? { registry_ids: ids } : {}),
+        ...(expires ? { expires_at: new Date(`${expires}T23:59:59Z`).toISOString() } : {}),
+      }),
+    );
+    if (made) {
+      setCreated(made);
+      setName('');
+      await reload();
+    }
+  };
+  return (
+    <section aria-labelledby="tokens-title">
+      <h1 id="tokens-title">Access tokens</h1>
+      <ErrorMessage error={error ?? revoke.error} />
+      {data ? (
+        <table aria-label="Access tokens">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Token</th>
+              <th scope="col">Scopes</th>
+              <th scope="col">Registries</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Last used</th>
+              <th scope="col">State</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((t) => (
+              <tr key={t.id}>
+                <td>{t.name}</td>
+                <td>
+                  <code>{t.token_prefix}…</code>
+                </td>
+                <td>{t.scopes.join(', ')}</td>
+                <td>{t.registry_ids?.join(', ') ?? 'all'}</td>
+                <td>{formatTime(t.expires_at)}</td>
+                <td>{formatTime(t.last_used_at)}</td>
+                <td>{t.revoked ? 'revoked' : t.active ? 'active' : 'expired'}</td>
+                <td>
+                  {t.revoked ? null : (
+                    <ConfirmButton
+                      label={`Revoke`}
+                      confirmLabel={`Revoke token ${t.name}`}
+                      disabled={revoke.busy}
+                      onConfirm={() =>
+                        void revoke.run(async () => {
+                          await api.call('DELETE', `/access_tokens/${t.id}`);
+                          await reload();
+                        })
+                      }
+                    />
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <form onSubmit={(e) => void submit(e)} className="card" aria-labelledby="create-token">
+        <h2 id="create-token">Create an access token</h2>
+        <label>
+          Token name
+          <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={255} />
+        </label>
+        <fieldset>
+          <legend>Scopes</legend>
+          <label className="check">
+            <input type="checkbox" checked={read} onChange={(e) => setRead(e.target.checked)} /> read_virtual_registry (pull; view the console)
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} /> admin (this console and the admin API)
+          </label>
+        </fieldset>
+        <label>
+          Restrict to registry ids (comma separated, empty for all)
+          <input value={registries} onChange={(e) => setRegistries(e.target.value)} />
+        </label>
+        <label>
+          Expires on (optional)
+          <input type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
+        </label>
+        <button type="submit" disabled={create.busy || (!read && !admin)}>
+          Create token
+        </button>
+        <ErrorMessage error={create.error} />
+      </form>
+      {created ? (
+        <div className="card created" role="status" aria-labelledby="new-token-title">
+          <h2 id="new-token-title">New token “{created.name}”</h2>
+          <p>Copy it now: it is shown only this once.</p>
+          <code data-testid="new-token" aria-label="New token value">
+            {created.token}
+          </code>{' '}
+          <CopyButton text={created.token} label="Copy new token" />
+          <button type="button" onClick={() => setCreated(undefined)}>
+            Done
+          </button>
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,80 @@
+import { useState, type FormEvent } from 'react';
+import type { Registry } from '../api.ts';
+import { ErrorMessage, useAction, useLoad } from '../components/status.tsx';
+import { Link, navigate } from '../router.tsx';
+import { useSession } from '../session.ts';
+
+/** Every virtual registry, and a form to create one. */
+export function RegistriesPage() {
+  const { api, canWrite } = useSession();
+  const { data, error, loading } = useLoad(() => api.get<Registry[]>('/registries?per_page=100'), [api]);
+  const create = useAction();
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [visibility, setVisibility] = useState<'private' | 'public'>('private');
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const made = await create.run(() => api.call<Registry>('POST', '/registries', { name, visibility, ...(description ? { description } : {}) }));
+    if (made) navigate(`/registries/${made.id}`);
+  };
+  return (
+    <section aria-labelledby="registries-title">
+      <h1 id="registries-title">Registries</h1>
+      <ErrorMessage error={error} />
+      {data ? (
+        data.length === 0 ? (
+          <p>No registries yet.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Id</th>
+                <th scope="col">Name</th>
+                <th scope="col">Visibility</th>
+                <th scope="col">Description</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.map((r) => (
+                <tr key={r.id}>
+                  <td>{r.id}</td>
+                  <td>
+                    <Link to={`/registries/${r.id}`}>{r.name}</Link>
+                  </td>
+                  <td>{r.visibility}</td>
+                  <td>{r.description ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+      ) : loading ? (
+        <p role="status">Loading…</p>
+      ) : null}
+      {canWrite ? (
+        <form onSubmit={(e) => void submit(e)} aria-labelledby="create-registry" className="card">
+          <h2 id="create-registry">Create a registry</h2>
+          <label>
+            Name
+            <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={255} />
+          </label>
+          <label>
+            Description
+            <input value={description} onChange={(e) => setDescription(e.target.value)} />
+          </label>
+          <label>
+            Visibility
+            <select value={visibility} onChange={(e) => setVisibility(e.target.value as 'private' | 'public')}>
+              <option value="private">private (pulls need a token)</option>
+              <option value="public">public (anyone may pull)</option>
+            </select>
+          </label>
+          <button type="submit" disabled={create.busy}>
+            Create registry
+          </button>
+          <ErrorMessage error={create.error} />
+        </form>
+      ) : null}
+    </section>
+  );
+}

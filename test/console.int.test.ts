@@ -1,0 +1,233 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildConsole, eventually, isFocused, screenshot, startChromium, textOf } from './support/console-browser.ts';
+import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
+import { hostOf, skopeoPull } from './support/skopeo.ts';
+import { testEnv } from './support/test-env.ts';
+
+// The web console (issue 10) in Debian's Chromium against vreg in embedded mode:
+// every click goes through the public admin API, pulls through the gateway with skopeo.
+const env = testEnv();
+let vreg: Awaited<ReturnType<typeof startEmbeddedUnderTest>>;
+let browser: Awaited<ReturnType<typeof startChromium>>;
+let page: Page;
+let adminToken: string;
+let registryId: string;
+
+async function createToken(body: object): Promise<{ id: string; token: string }> {
+  const res = await vreg.admin.call<{ id: string; token: string }>('POST', '/access_tokens', body);
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+/** Whether a lifecycle route (issue 8, built in parallel) is served yet: anything but the admin API's 'route not found'. */
+async function routeLanded(method: string, path: string): Promise<boolean> {
+  const res = await vreg.admin.call<{ errors?: Array<{ message: string }> }>(method, path);
+  return !(res.status === 404 && res.body?.errors?.[0]?.message === 'route not found');
+}
+
+async function signIn(p: Page, token: string): Promise<void> {
+  await p.getByLabel('Access token').fill(token);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+}
+
+beforeAll(async () => {
+  buildConsole();
+  // Hits reach the catalog in 200 ms batches, so the hit ratio moves within the test.
+  vreg = await startEmbeddedUnderTest({ VREG_SERVED_FLUSH_MS: '200' });
+  adminToken = (await createToken({ name: 'console e2e', scopes: ['admin'] })).token;
+  browser = await startChromium();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await vreg?.stop();
+});
+
+describe('web console', () => {
+  it('is served at /console/ with a strict Content-Security-Policy', async () => {
+    const res = await fetch(`${vreg.gatewayUrl}/console/registries`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(await res.text()).toContain('<div id="root">');
+  });
+
+  it('signs in with the keyboard only, and shows the API message for a wrong token', async () => {
+    await page.goto(`${vreg.gatewayUrl}/console/`);
+    const tokenField = page.getByLabel('Access token');
+    await tokenField.waitFor();
+    await screenshot(page, 'sign-in');
+    expect(await isFocused(tokenField)).toBe(true);
+    await page.keyboard.type('vregat_this-token-does-not-exist-000000');
+    await page.keyboard.press('Enter');
+    expect(await textOf(page.getByRole('alert'))).toContain('not valid');
+
+    await tokenField.fill('');
+    await tokenField.focus();
+    await page.keyboard.type(adminToken);
+    await page.keyboard.press('Tab');
+    expect(await isFocused(page.getByRole('button', { name: 'Sign in' }))).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await textOf(page.getByTestId('hit-ratio'))).toBe('0.0 %');
+  });
+
+  it('creates a registry', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Registries' }).click();
+    await page.getByRole('heading', { name: 'Registries', level: 1 }).waitFor();
+    await page.getByLabel('Name').fill('console-e2e');
+    await page.getByLabel('Description').fill('made by the browser test');
+    // Public: skopeo pulls without logging in.
+    await page.getByLabel('Visibility').selectOption('public');
+    await page.getByRole('button', { name: 'Create registry' }).click();
+    await page.getByRole('heading', { name: 'Registry “console-e2e”' }).waitFor();
+    registryId = /\/registries\/(\d+)/.exec(page.url())?.[1] ?? '';
+    expect(registryId).toMatch(/^\d+$/);
+    expect(await textOf(page.getByLabel('Pull command', { exact: true }))).toBe(`docker pull ${hostOf(vreg.gatewayUrl)}/virtual_registries/containers/${registryId}/library/alpine:latest`);
+    const listed = await vreg.admin.call<{ name: string; visibility: string }>('GET', `/registries/${registryId}`);
+    expect(listed.body).toMatchObject({ name: 'console-e2e', visibility: 'public' });
+  });
+
+  it('adds an upstream and tests its connection', async () => {
+    await page.getByLabel('Upstream name').fill('registry A');
+    await page.getByLabel('Upstream URL').fill(env.upstreamA);
+    await page.getByRole('button', { name: 'Test before adding' }).click();
+    expect(await textOf(page.getByTestId('test-result'))).toContain('Connection OK');
+    await page.getByRole('button', { name: 'Add upstream' }).click();
+    const row = page.getByRole('listitem', { name: 'Upstream registry A' });
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Test connection to registry A' }).click();
+    expect(await textOf(row.getByTestId('test-result'))).toMatch(/Connection OK: .* · HTTP 200 · \d+ ms/);
+
+    // A second upstream, moved first with the keyboard-reachable button.
+    await page.getByLabel('Upstream name').fill('registry B');
+    await page.getByLabel('Upstream URL').fill(env.upstreamB);
+    await page.getByRole('button', { name: 'Add upstream' }).click();
+    await page.getByRole('button', { name: 'Move registry B up' }).click();
+    await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry B', 'first upstream');
+    await page.getByRole('button', { name: 'Move registry B down' }).click();
+    await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry A', 'first upstream');
+    await screenshot(page, 'registry-upstreams');
+  });
+
+  it('shows the pulled image in the cache entries and the hit ratio rising', async () => {
+    const ref = `${hostOf(vreg.gatewayUrl)}/virtual_registries/containers/${registryId}/library/busybox:latest`;
+    await skopeoPull(env.skopeo, ref);
+
+    await page.getByRole('link', { name: 'Overview' }).click();
+    const misses = await eventually(
+      async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        return Number(await textOf(page.getByTestId('misses')));
+      },
+      (n) => n >= 3,
+      'misses after the first pull',
+    );
+    expect(await textOf(page.getByTestId('hit-ratio'))).toBe('0.0 %');
+
+    await skopeoPull(env.skopeo, ref);
+    const ratio = await eventually(
+      async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        return textOf(page.getByTestId('hit-ratio'));
+      },
+      (text) => text !== '0.0 %',
+      'hit ratio after the second pull',
+    );
+    expect(Number.parseFloat(ratio)).toBeGreaterThan(0);
+    expect(Number(await textOf(page.getByTestId('misses')))).toBe(misses);
+    expect(await textOf(page.getByRole('table').first())).toContain('library/busybox');
+    await screenshot(page, 'overview');
+
+    await page.goto(`${vreg.gatewayUrl}/console/registries/${registryId}/entries`);
+    const entries = page.getByRole('table', { name: 'Cache entries' });
+    expect(await textOf(entries)).toContain('library/busybox/manifests/latest');
+    await page.getByRole('searchbox', { name: 'Image' }).fill('busybox');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByLabel('Sort by').selectOption('-size');
+    await eventually(async () => (await entries.getByRole('row').count()) - 1, (n) => n >= 3, 'entry rows');
+    await screenshot(page, 'cache-entries');
+  });
+
+  it('deletes a cache entry, or shows the API message while purge is not served', async () => {
+    if (!(await routeLanded('GET', `/registries/${registryId}/cache_entries`))) {
+      await page.getByRole('button', { name: 'Purge registry cache' }).click();
+      await page.getByRole('button', { name: 'Purge every cache entry of this registry' }).click();
+      expect(await textOf(page.getByRole('alert'))).toContain('route not found (NOT_FOUND)');
+      return;
+    }
+    const entries = page.getByRole('table', { name: 'Cache entries' });
+    const tagRow = entries.getByRole('row').filter({ hasText: 'library/busybox/manifests/latest' });
+    await tagRow.getByRole('button', { name: 'Delete' }).click();
+    await tagRow.getByRole('button', { name: 'Delete entry library/busybox/manifests/latest' }).click();
+    await page.getByText(/purge job \S+: succeeded/).waitFor({ timeout: 20_000 });
+    await eventually(async () => entries.getByRole('row').filter({ hasText: 'library/busybox/manifests/latest' }).count(), (n) => n === 0, 'deleted entry row');
+  });
+
+  it('shows the cleanup policy with its last run, or the API message while cleanup is not served', async () => {
+    await page.getByRole('link', { name: 'Cleanup policy' }).click();
+    await page.getByRole('heading', { name: 'Cleanup policy' }).waitFor();
+    if (!(await routeLanded('GET', `/registries/${registryId}/cleanup_policy`))) {
+      expect(await textOf(page.getByRole('alert'))).toContain('route not found (NOT_FOUND)');
+      await screenshot(page, 'cleanup-policy');
+      return;
+    }
+    await page.getByLabel('Keep entries downloaded in the last (days)').fill('14');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('button', { name: 'Run cleanup now' }).click();
+    await page.getByText(/cleanup job \S+: succeeded/).waitFor({ timeout: 20_000 });
+    expect(await textOf(page.getByRole('definition').filter({ hasText: /^\d+$/ }).first())).toMatch(/^\d+$/);
+    await screenshot(page, 'cleanup-policy');
+  });
+
+  it('creates an access token shown once, and a revoked token is refused by the console', async () => {
+    await page.getByRole('link', { name: 'Access tokens' }).click();
+    await page.getByLabel('Token name').fill('second admin');
+    await page.getByRole('checkbox', { name: /^admin \(/ }).check();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = await textOf(page.getByTestId('new-token'));
+    expect(secret).toMatch(/^vregat_/);
+    await screenshot(page, 'access-tokens', [page.getByTestId('new-token')]);
+
+    // Another tab (its own sessionStorage) signs in with the new token.
+    const other = await browser.context.newPage();
+    await other.goto(`${vreg.gatewayUrl}/console/`);
+    await signIn(other, secret);
+    await other.getByRole('heading', { name: 'Overview' }).waitFor();
+
+    await page.getByRole('button', { name: 'Done' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'second admin' });
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.getByRole('button', { name: 'Revoke token second admin' }).click();
+    await eventually(() => textOf(row), (t) => t.includes('revoked'), 'revoked row');
+
+    // Its next API call answers 401: the console signs it out, and refuses the token again.
+    await other.getByRole('button', { name: 'Refresh' }).click();
+    expect(await textOf(other.getByRole('status'))).toContain('Signed out');
+    await signIn(other, secret);
+    expect(await textOf(other.getByRole('alert'))).toContain('not valid');
+    await other.close();
+  });
+
+  it('gives a read_virtual_registry token a read-only console', async () => {
+    const viewer = await createToken({ name: 'viewer', scopes: ['read_virtual_registry'] });
+    const view = await browser.context.newPage();
+    await view.goto(`${vreg.gatewayUrl}/console/registries`);
+    await signIn(view, viewer.token);
+    await view.getByText('viewer (read-only)').waitFor();
+    await view.goto(`${vreg.gatewayUrl}/console/registries`);
+    await view.getByRole('link', { name: 'console-e2e' }).waitFor();
+    expect(await view.getByRole('button', { name: 'Create registry' }).count()).toBe(0);
+    expect(await view.getByRole('link', { name: 'Access tokens' }).count()).toBe(0);
+    await view.getByRole('link', { name: 'console-e2e' }).click();
+    await view.getByRole('listitem', { name: 'Upstream registry A' }).waitFor();
+    expect(await view.getByRole('button', { name: 'Add upstream' }).count()).toBe(0);
+    await screenshot(view, 'read-only');
+    await view.close();
+    await page.goto(`${vreg.gatewayUrl}/console/registries`);
+    await page.getByRole('link', { name: 'console-e2e' }).waitFor();
+    await screenshot(page, 'registries');
+  });
+});

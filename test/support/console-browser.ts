@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+
+/** Flags for Debian's Chromium in a sandboxed, offline test: no GPU, no phoning home, no first-run UI. */
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Builds packages/console/dist unless it is newer than its sources (scripts/build-console.mjs decides). */
+export function buildConsole(): void {
+  execFileSync(process.execPath, [join(import.meta.dirname, '../../scripts/build-console.mjs')], { stdio: 'pipe', timeout: 120_000 });
+}
+
+/** Chromium (VREG_TEST_CHROMIUM, else Debian's /usr/bin/chromium) with a new empty profile, at a laptop's size. */
+export async function startChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const userDataDir = await mkdtemp(join(tmpdir(), 'vreg-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.VREG_TEST_CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1366, height: 768 },
+    timeout: 60_000,
+  });
+  context.setDefaultTimeout(15_000);
+  return {
+    context,
+    async close() {
+      await context.close();
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `read` until `accept` holds; the last value in the error when it never does. */
+export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await read();
+    if (accept(last)) return last;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The text of a locator once it is visible. */
+export async function textOf(locator: Locator): Promise<string> {
+  await locator.waitFor({ state: 'visible' });
+  return (await locator.textContent()) ?? '';
+}
+
+/** Whether the element the locator finds has the keyboard focus. */
+export function isFocused(locator: Locator): Promise<boolean> {
+  return locator.evaluate((el) => el === document.activeElement);
+}
+
+/** A full-page screenshot into docs/console/<name>.png (the README links them); `mask` hides secrets. */
+export async function screenshot(page: Page, name: string, mask: Locator[] = []): Promise<void> {
+  await page.screenshot({ path: join(import.meta.dirname, '../../docs/console', `${name}.png`), fullPage: true, animations: 'disabled', mask });
+}
