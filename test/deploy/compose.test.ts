@@ -155,7 +155,7 @@ describe('docker-compose.yml', () => {
     );
     expect(envOf('catalog').VREG_MONGO_URL).toBe(`mongodb://vreg:${env.MONGO_ROOT_PASSWORD}@mongo:27017/?authSource=admin`);
     expect(envOf('catalog').VREG_ADMIN_TOKEN).toBe(env.VREG_ADMIN_TOKEN);
-    for (const name of ['gateway', 'fetcher']) {
+    for (const name of ['gateway', 'fetcher', 'catalog']) {
       expect(envOf(name)).toMatchObject({ VREG_NATS_URL: 'nats://nats:4222', VREG_S3_ENDPOINT: 'http://minio:9000', VREG_S3_BUCKET: 'vreg-blobs', VREG_S3_SECRET_ACCESS_KEY: env.VREG_S3_SECRET_ACCESS_KEY });
     }
     expect(service('minio-init').environment).toMatchObject({ BUCKET: 'vreg-blobs', ACCESS_KEY: env.VREG_S3_ACCESS_KEY_ID, SECRET_KEY: env.VREG_S3_SECRET_ACCESS_KEY });
@@ -193,7 +193,7 @@ describe('docker-compose.yml', () => {
     const needs = (name: string): Record<string, string> =>
       Object.fromEntries(Object.entries(service(name).depends_on ?? {}).map(([k, v]) => [k, v.condition]));
     expect(needs('minio-init')).toEqual({ minio: 'service_healthy' });
-    expect(needs('catalog')).toEqual({ nats: 'service_healthy', mongo: 'service_healthy' });
+    expect(needs('catalog')).toEqual({ nats: 'service_healthy', mongo: 'service_healthy', 'minio-init': 'service_completed_successfully' });
     for (const name of ['gateway', 'fetcher']) {
       expect(needs(name)).toMatchObject({ nats: 'service_healthy', 'minio-init': 'service_completed_successfully', catalog: 'service_healthy' });
     }

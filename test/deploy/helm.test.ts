@@ -336,7 +336,8 @@ describe('the Helm chart', () => {
     it('gives each component only the credentials it uses', async () => {
       const objs = await render(['--set', 's3.accessKeyId=AKIAEXAMPLE', '--set', 's3.secretAccessKey=s3-secret-value-123']);
       const keys = (component: string): string[] => (containerOf(objs, component).env ?? []).map((e: any) => e.name).sort();
-      expect(keys('catalog')).toEqual(['VREG_ADMIN_TOKEN', 'VREG_MONGO_URL', 'VREG_SECRET_KEY']);
+      // The catalog's GC deletes objects: it reads the S3 keys too.
+      expect(keys('catalog')).toEqual(['VREG_ADMIN_TOKEN', 'VREG_MONGO_URL', 'VREG_S3_ACCESS_KEY_ID', 'VREG_S3_SECRET_ACCESS_KEY', 'VREG_SECRET_KEY']);
       expect(keys('gateway')).toEqual(['VREG_S3_ACCESS_KEY_ID', 'VREG_S3_SECRET_ACCESS_KEY', 'VREG_SECRET_KEY']);
       expect(keys('fetcher')).toEqual(keys('gateway'));
     });
@@ -449,7 +450,7 @@ describe('the Helm chart', () => {
       expect(peersOf(policyOf('catalog')).sort()).toEqual(['helm-test', 'monitoring']);
       expect(peersOf(policyOf('fetcher')).sort()).toEqual(['helm-test', 'monitoring']);
       const egressPorts = (np: Obj): number[] => np.spec.egress.flatMap((r: any) => (r.ports ?? []).map((p: any) => p.port));
-      expect(egressPorts(policyOf('catalog')).sort((a, b) => a - b)).toEqual([53, 53, 4222, 27017]);
+      expect(egressPorts(policyOf('catalog')).sort((a, b) => a - b)).toEqual([53, 53, 443, 4222, 9000, 27017]);
       expect(egressPorts(policyOf('gateway'))).toEqual(expect.arrayContaining([53, 4222, 443, 9000, 80]));
       expect(egressPorts(policyOf('gateway'))).not.toContain(27017);
     });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCatalogConfig } from './config.ts';
 
 const KEY_HEX = 'ab'.repeat(32);
-const required = { VREG_ADMIN_TOKEN: 'admin-token-of-20-chars', VREG_SECRET_KEY: KEY_HEX };
+const required = { VREG_ADMIN_TOKEN: 'admin-token-of-20-chars', VREG_SECRET_KEY: KEY_HEX, VREG_S3_BUCKET: 'vreg-blobs' };
 
 describe('loadCatalogConfig', () => {
   it('fills every default, listening on 127.0.0.1:5002', () => {
@@ -68,6 +68,17 @@ describe('loadCatalogConfig', () => {
     const config = loadCatalogConfig({ ...required, VREG_SECRET_KEY_PREVIOUS: `${'cd'.repeat(32)}, ${Buffer.alloc(32, 9).toString('base64')}` });
     expect(config.previousSecretKeys).toEqual([Buffer.from('cd'.repeat(32), 'hex'), Buffer.alloc(32, 9)]);
     expect(() => loadCatalogConfig({ ...required, VREG_SECRET_KEY_PREVIOUS: `${KEY_HEX},short` })).toThrow(/VREG_SECRET_KEY_PREVIOUS/);
+  });
+
+  it('reads the S3 bucket GC deletes from, and GC timings with their defaults (grace 1 h)', () => {
+    expect(loadCatalogConfig(required)).toMatchObject({
+      s3: { VREG_S3_BUCKET: 'vreg-blobs', VREG_S3_REGION: 'us-east-1', VREG_S3_FORCE_PATH_STYLE: true },
+      gc: { graceMs: 3_600_000, intervalMs: 900_000, destructionIntervalMs: 60_000 },
+    });
+    const set = loadCatalogConfig({ ...required, VREG_S3_ENDPOINT: 'http://minio:9000', VREG_GC_GRACE_MS: '0', VREG_GC_INTERVAL_MS: '0', VREG_DESTRUCTION_INTERVAL_MS: '500' });
+    expect(set).toMatchObject({ s3: { VREG_S3_ENDPOINT: 'http://minio:9000' }, gc: { graceMs: 0, intervalMs: 0, destructionIntervalMs: 500 } });
+    expect(() => loadCatalogConfig({ ...required, VREG_GC_GRACE_MS: '-1' })).toThrow(/VREG_GC_GRACE_MS/);
+    expect(() => loadCatalogConfig({ VREG_ADMIN_TOKEN: 'admin-token-of-20-chars', VREG_SECRET_KEY: KEY_HEX })).toThrow(/VREG_S3_BUCKET/);
   });
 
   it('refuses a port above 65535', () => {

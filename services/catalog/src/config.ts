@@ -1,16 +1,46 @@
-import { decodeKey, decodeKeys, HttpEnv, LogEnv, MongoEnv, NatsEnv, parseEnv, SecretsEnv, splitListen, UpstreamEnv } from '@vreg/contracts';
+import { decodeKey, decodeKeys, HttpEnv, LogEnv, MongoEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, splitListen, UpstreamEnv } from '@vreg/contracts';
+import type { S3EnvSettings } from '@vreg/blob-store';
 import { TelemetryEnv, type TelemetryConfig } from '@vreg/telemetry';
 import { z } from 'zod';
 
 /**
+ * Garbage collection of stored objects (the embedded runner reads these
+ * too). Intervals of 0 turn the timer off; `POST /gc` still runs.
+ */
+export const CatalogGcEnv = {
+  /** Milliseconds an object no live entry references is kept before GC may delete it: room for fills in flight. */
+  VREG_GC_GRACE_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
+  /** Milliseconds between periodic GC sweeps (0 = only on POST /gc). */
+  VREG_GC_INTERVAL_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(900_000),
+  /** Milliseconds between passes deleting pending_destruction entries, which also run queued gc jobs (0 = only on POST /gc). */
+  VREG_DESTRUCTION_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+};
+
+/** GC settings, in milliseconds. */
+export interface CatalogGcConfig {
+  readonly graceMs: number;
+  readonly intervalMs: number;
+  readonly destructionIntervalMs: number;
+}
+
+/** The validated GC settings, from `CatalogGcEnv` values. */
+export function gcConfigOf(raw: { VREG_GC_GRACE_MS: number; VREG_GC_INTERVAL_MS: number; VREG_DESTRUCTION_INTERVAL_MS: number }): CatalogGcConfig {
+  return Object.freeze({ graceMs: raw.VREG_GC_GRACE_MS, intervalMs: raw.VREG_GC_INTERVAL_MS, destructionIntervalMs: raw.VREG_DESTRUCTION_INTERVAL_MS });
+}
+
+/**
  * Environment of the catalog process. Every variable has a default except
- * the two secrets. Nothing else in the catalog reads `process.env`.
+ * the two secrets and the S3 bucket. Nothing else in the catalog reads
+ * `process.env`.
  */
 export const CatalogEnv = {
   ...LogEnv,
   ...NatsEnv,
   ...MongoEnv,
   ...SecretsEnv,
+  // The catalog deletes objects (GC), where the references are counted.
+  ...S3Env,
+  ...CatalogGcEnv,
   ...HttpEnv,
   ...TelemetryEnv,
   /** host:port of the admin API and /healthz. */
@@ -50,6 +80,9 @@ export interface CatalogConfig {
   readonly lastUsedFlushMs: number;
   /** VREG_UPSTREAM_ALLOWED_NETWORKS, comma-separated; unset, upstreams must be at public addresses. */
   readonly upstreamAllowedNetworks: string | undefined;
+  /** The blob store GC deletes from: the same bucket the gateway and fetcher write. */
+  readonly s3: Readonly<S3EnvSettings>;
+  readonly gc: CatalogGcConfig;
   /** Trace export settings (the standard OTEL_* variables and VREG_OTEL). */
   readonly telemetry: TelemetryConfig;
 }
@@ -75,6 +108,16 @@ export function loadCatalogConfig(env: Record<string, string | undefined>): Cata
     objectsConcurrency: raw.VREG_CATALOG_OBJECTS_CONCURRENCY,
     lastUsedFlushMs: raw.VREG_LAST_USED_FLUSH_MS,
     upstreamAllowedNetworks: raw.VREG_UPSTREAM_ALLOWED_NETWORKS,
+    s3: Object.freeze({
+      VREG_S3_ENDPOINT: raw.VREG_S3_ENDPOINT,
+      VREG_S3_REGION: raw.VREG_S3_REGION,
+      VREG_S3_BUCKET: raw.VREG_S3_BUCKET,
+      VREG_S3_ACCESS_KEY_ID: raw.VREG_S3_ACCESS_KEY_ID,
+      VREG_S3_SECRET_ACCESS_KEY: raw.VREG_S3_SECRET_ACCESS_KEY,
+      VREG_S3_FORCE_PATH_STYLE: raw.VREG_S3_FORCE_PATH_STYLE,
+      VREG_S3_PART_SIZE_MIB: raw.VREG_S3_PART_SIZE_MIB,
+    }),
+    gc: gcConfigOf(raw),
     telemetry: Object.freeze({
       VREG_OTEL: raw.VREG_OTEL,
       OTEL_EXPORTER_OTLP_ENDPOINT: raw.OTEL_EXPORTER_OTLP_ENDPOINT,

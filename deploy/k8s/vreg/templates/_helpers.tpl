@@ -110,7 +110,8 @@ variables that component's config schema reads, plus the component's `env`.
   "VREG_NATS_REPLICAS" (toString $v.nats.replicas)
   "VREG_LISTEN" (printf "0.0.0.0:%v" $c.port)
 -}}
-{{- if or (eq .component "gateway") (eq .component "fetcher") -}}
+{{- /* Every component reads the bucket: the gateway and fetcher write objects, the catalog's GC deletes them. */ -}}
+{{- if or (eq .component "gateway") (eq .component "fetcher") (eq .component "catalog") -}}
 {{- $_ := set $cfg "VREG_S3_REGION" $v.s3.region -}}
 {{- $_ := set $cfg "VREG_S3_BUCKET" $v.s3.bucket -}}
 {{- $_ := set $cfg "VREG_S3_FORCE_PATH_STYLE" (toString $v.s3.forcePathStyle) -}}
@@ -146,7 +147,8 @@ Credentials one component reads from the Secret: key → optional.
 {{- if eq .component "catalog" -}}
 {{- $_ := set $keys "VREG_ADMIN_TOKEN" false -}}
 {{- $_ := set $keys "VREG_MONGO_URL" false -}}
-{{- else -}}
+{{- end -}}
+{{- /* S3 keys for every component: the catalog's GC deletes objects too. */ -}}
 {{- $v := .root.Values -}}
 {{- if $v.secrets.existingSecret -}}
 {{- $_ := set $keys "VREG_S3_ACCESS_KEY_ID" true -}}
@@ -154,7 +156,6 @@ Credentials one component reads from the Secret: key → optional.
 {{- else if or $v.s3.accessKeyId $v.s3.secretAccessKey -}}
 {{- $_ := set $keys "VREG_S3_ACCESS_KEY_ID" false -}}
 {{- $_ := set $keys "VREG_S3_SECRET_ACCESS_KEY" false -}}
-{{- end -}}
 {{- end -}}
 {{- toYaml $keys -}}
 {{- end -}}
