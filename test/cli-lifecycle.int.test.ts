@@ -63,7 +63,8 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
   };
 
   beforeAll(async () => {
-    vreg = await startEmbeddedUnderTest();
+    // No grace period, so objects a purge frees are GC's to report at once.
+    vreg = await startEmbeddedUnderTest({ VREG_GC_GRACE_MS: '0' });
     configHome = await mkdtemp(join(tmpdir(), 'vreg-cli-home-'));
   });
   afterAll(async () => {
@@ -158,5 +159,16 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
     await rm(dir, { recursive: true, force: true });
     const entries = await vreg.admin.cacheEntries(upstreamA);
     expect(entries.some((e) => e.relative_path === 'library/busybox/manifests/latest')).toBe(true);
+  });
+
+  it('gc --dry-run waits for the gc job and prints its report, deleting nothing', async () => {
+    const before = (await vreg.storedDigests()).sort();
+    const run = await cli(['gc', '--dry-run']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Dry run: \d+ objects? would be deleted, \S+ \S+ freed\.$/m);
+    expect(run.stderr).toMatch(/^gc \(dry run\) succeeded: /m);
+    const job = json<{ kind: string; state: string; result: { dry_run: boolean } }>(await cli(['gc', '--dry-run', '--json']));
+    expect(job).toMatchObject({ kind: 'gc', state: 'succeeded', result: { dry_run: true } });
+    expect((await vreg.storedDigests()).sort()).toEqual(before);
   });
 });
