@@ -229,6 +229,21 @@ describe('the warm.requested handler', () => {
     expect(s.last().state).toBe('failed');
   });
 
+  it('checks a single-platform image against the listed platforms with its config', async () => {
+    const s = await setup();
+    const single = s.upstream.manifests.get(`${UP}|${IMAGE}|${s.amd64.manifest}`)!;
+    s.upstream.addManifest(UP, IMAGE, 'single', single.bytes, single.contentType);
+    await s.run(['linux/arm64'], { tag: 'single' });
+    await s.settle();
+    expect(s.last().state).toBe('failed');
+    expect(s.last().errors.join('\n')).toContain('library/multi:single is a single-platform image for linux/amd64');
+    expect(s.upstream.calls.filter((c) => c.startsWith('GET blob') && !c.includes(s.amd64.config))).toEqual([]);
+    await s.run(['linux/amd64'], { tag: 'single', jobId: 'j2' });
+    await s.settle();
+    expect(s.last()).toMatchObject({ jobId: 'j2', state: 'succeeded', objectsDone: 4, objectsTotal: 4 });
+    expect(s.last().result).toMatchObject({ platforms: ['linux/amd64'], manifests: 1, blobs: 3 });
+  });
+
   it('fails the job listing each blob no upstream has, after warming the others', async () => {
     const s = await setup();
     const missing = s.arm64.layers[1]!;
