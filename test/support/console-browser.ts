@@ -52,7 +52,7 @@ export async function textOf(locator: Locator): Promise<string> {
 
 /** Whether the element the locator finds has the keyboard focus. */
 export function isFocused(locator: Locator): Promise<boolean> {
-  return locator.evaluate((el) => el === document.activeElement);
+  return locator.evaluate((el) => el === el.ownerDocument.activeElement);
 }
 
 /** A full-page screenshot into docs/console/<name>.png (the README links them); `mask` hides secrets. */
