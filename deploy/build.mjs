@@ -7,6 +7,7 @@
 //   dist/healthcheck.mjs       exit 0 when the local /healthz answers 200
 //   dist/{gateway,fetcher,catalog,embedded}.mjs + dist/chunks/  the bundles
 //   dist/node_modules/         runtime closure of the external (native) modules
+//   dist/console/              the web console (packages/console built with Vite), served at /console/
 //
 // Development (`npm start`, `npm test`) keeps running the TypeScript with tsx;
 // this is only for images and for anyone who wants plain JS.
@@ -112,7 +113,11 @@ async function copyPackage(name, fromDir) {
 }
 for (const name of NATIVE) await copyPackage(name, root);
 
+// The web console: static files the catalog serves from console/ beside the entry.
+const { build: viteBuild } = await import('vite');
+await viteBuild({ root: join(root, 'packages/console'), logLevel: 'warn', build: { outDir: join(out, 'console'), emptyOutDir: true } });
+
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith('.mjs'))
   .reduce((sum, [, o]) => sum + o.bytes, 0);
-console.log(`${out}: ${Object.keys(ENTRIES).join(', ')} (${(bytes / 1048576).toFixed(1)} MiB of JS); native: ${[...copied].join(', ')}`);
+console.log(`${out}: ${Object.keys(ENTRIES).join(', ')} (${(bytes / 1048576).toFixed(1)} MiB of JS); native: ${[...copied].join(', ')}; console/`);

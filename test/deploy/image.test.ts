@@ -136,7 +136,7 @@ describe('the bundle the image runs', () => {
     expect(failure?.stderr).toContain('VREG_SECRET_KEY');
   });
 
-  it('runs embedded mode: healthy by the image health check, serves the admin API, and exits 0 on SIGTERM', async () => {
+  it('runs embedded mode: healthy by the image health check, serves the admin API and the console, and exits 0 on SIGTERM', async () => {
     const vreg = await startBundle(bundle.dir, 'embedded', { VREG_DATA_DIR: dataDir, VREG_ADMIN_TOKEN: 'bundle-test-admin-token-0123', VREG_LOG_LEVEL: 'warn' });
     try {
       await run(process.execPath, [join(bundle.dir, 'healthcheck.mjs')], { env: { PATH: process.env.PATH ?? '', VREG_LISTEN: vreg.listen } });
@@ -148,6 +148,9 @@ describe('the bundle the image runs', () => {
       expect(res.status).toBe(201);
       const v2 = await fetch(`${vreg.url}/v2/`);
       expect(v2.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
+      const consolePage = await fetch(`${vreg.url}/console/`);
+      expect(consolePage.status).toBe(200);
+      expect(await consolePage.text()).toContain('<div id="root">');
     } finally {
       expect(await stopBundle(vreg)).toBe(0);
     }
