@@ -47,9 +47,11 @@ export async function entriesCommand(args: string[], api: AdminApiClient, io: Cl
     }
     case 'delete': {
       const { values, positionals } = parseCommand('entries delete', rest, { detach: { type: 'boolean' } }, { min: 1, max: 1, what: 'a cache entry id' });
-      const id = idArg(positionals[0], 'the cache entry id');
-      const { body } = await api.request<JobJson>('DELETE', `/cache_entries/${id}`);
-      await runJob(api, io, body, { label: `purge entry ${id}`, json: values.json === true, detach: values.detach === true });
+      const id = positionals[0] as string;
+      // Entry ids are opaque (the upstream id and the path, URL-safe): checked for shape only.
+      if (!/^[A-Za-z0-9_-]{1,2048}$/.test(id)) throw new UsageError(`the cache entry id looks like 3-bGlicmFyeS9hbHBpbmU (see vreg entries list), not ${JSON.stringify(id)}`);
+      const { body } = await api.request<JobJson>('DELETE', `/cache_entries/${encodeURIComponent(id)}`);
+      await runJob(api, io, body, { label: 'purge entry', json: values.json === true, detach: values.detach === true });
       return;
     }
     default:

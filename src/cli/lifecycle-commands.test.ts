@@ -95,7 +95,7 @@ describe('vreg gc, purge and jobs', () => {
       .on('GET /jobs/11', finished('11'))
       .on('DELETE /upstreams/4/cache', { status: 202, body: fakeJob({ id: '12', kind: 'purge' }) })
       .on('GET /jobs/12', finished('12'))
-      .on('DELETE /cache_entries/77', { status: 202, body: fakeJob({ id: '13', kind: 'purge' }) })
+      .on('DELETE /cache_entries/4-bGlicmFyeS9hbHBpbmUvbWFuaWZlc3RzLzMuMjA', { status: 202, body: fakeJob({ id: '13', kind: 'purge' }) })
       .on('GET /jobs/13', finished('13'));
     const r = await vreg(api, 'purge registry 1 --image library/alpine --tag 3.20');
     expect(r.code).toBe(0);
@@ -103,8 +103,9 @@ describe('vreg gc, purge and jobs', () => {
     expect(r.out).toBe('entries purged: 2\nbytes purged:   2.0 KiB (2048 bytes)');
     expect(r.err).toContain('purge library/alpine:3.20 in registry 1 succeeded');
     expect((await vreg(api, 'purge upstream 4')).code).toBe(0);
-    expect((await vreg(api, 'entries delete 77')).code).toBe(0);
-    expect(api.requests.map((q) => `${q.method} ${q.path}`)).toEqual(['DELETE /registries/1/cache', 'GET /jobs/11', 'DELETE /upstreams/4/cache', 'GET /jobs/12', 'DELETE /cache_entries/77', 'GET /jobs/13']);
+    expect((await vreg(api, 'entries delete 4-bGlicmFyeS9hbHBpbmUvbWFuaWZlc3RzLzMuMjA')).code).toBe(0);
+    expect(api.requests.map((q) => `${q.method} ${q.path}`)).toEqual(['DELETE /registries/1/cache', 'GET /jobs/11', 'DELETE /upstreams/4/cache', 'GET /jobs/12', 'DELETE /cache_entries/4-bGlicmFyeS9hbHBpbmUvbWFuaWZlc3RzLzMuMjA', 'GET /jobs/13']);
+    expect((await vreg(api, 'entries delete ../../gc')).code).toBe(2);
     expect(await vreg(api, 'purge registry 1 --tag 3.20')).toMatchObject({ code: 2, err: 'vreg: --tag needs --image' });
     expect((await vreg(api, 'purge everything')).code).toBe(2);
   });
@@ -134,15 +135,15 @@ describe('vreg gc, purge and jobs', () => {
 describe('vreg entries, cleanup, usage and upstreams test', () => {
   it('lists entries with --search and --sort as a table', async () => {
     const api = new FakeAdminApi().on('GET /registries/1/cache_entries', {
-      body: [{ id: '5', upstream_id: '2', relative_path: 'library/alpine/manifests/3.20', digest: 'sha256:aa', size: 1536, downloads_count: 4, downloaded_at: '2030-01-02T00:00:00.000Z', status: 'default', created_at: '2030-01-01T00:00:00.000Z' }],
+      body: [{ id: '2-bGlicmFyeS9hbHBpbmUvbWFuaWZlc3RzLzMuMjA', upstream_id: '2', relative_path: 'library/alpine/manifests/3.20', digest: 'sha256:aa', size: 1536, downloads_count: 4, downloaded_at: '2030-01-02T00:00:00.000Z', status: 'default', created_at: '2030-01-01T00:00:00.000Z' }],
       headers: { 'x-next-page': '' },
     });
     const r = await vreg(api, 'entries list 1 --search alpine --sort=-size');
     expect(r.code).toBe(0);
     expect(api.requests[0]?.query).toBe('?search=alpine&sort=-size&page=1&per_page=100');
     expect(r.out.split('\n')).toEqual([
-      'ID  UPSTREAM  PATH                           SIZE     DOWNLOADS  LAST DOWNLOAD             STATUS',
-      '5   2         library/alpine/manifests/3.20  1.5 KiB  4          2030-01-02T00:00:00.000Z  default',
+      'ID                                         UPSTREAM  PATH                           SIZE     DOWNLOADS  LAST DOWNLOAD             STATUS',
+      '2-bGlicmFyeS9hbHBpbmUvbWFuaWZlc3RzLzMuMjA  2         library/alpine/manifests/3.20  1.5 KiB  4          2030-01-02T00:00:00.000Z  default',
     ]);
     expect(await vreg(api, 'entries list 1 --sort biggest')).toMatchObject({ code: 2 });
   });
