@@ -65,6 +65,7 @@ async function setup() {
   });
   const catalog: CatalogLookup = {
     async resolveRegistry(id) {
+      if (id === '2') return { id, name: 'no-upstreams', upstreams: [] };
       if (id !== registry.id) throw new NameUnknownError('registry not found');
       return registry;
     },
@@ -158,12 +159,15 @@ describe('the warm.requested handler', () => {
     expect(s.upstream.calls.filter((c) => c.startsWith('GET blob'))).toEqual([]);
   });
 
-  it('fails the job with the reason for an unknown tag or a deleted registry, without retrying', async () => {
+  it('fails the job with the reason for an unknown tag, a registry without upstreams or a deleted registry, without retrying', async () => {
     const s = await setup();
     await s.run('all', { tag: 'nope' });
     await s.settle();
     expect(s.last().state).toBe('failed');
     expect(s.last().errors.join('\n')).toMatch(/library\/multi:nope: manifest unknown .*\(MANIFEST_UNKNOWN\)/);
+    await s.run('all', { registryId: '2', jobId: 'j3' });
+    await s.settle();
+    expect(s.last()).toMatchObject({ jobId: 'j3', state: 'failed', errors: [expect.stringContaining('the registry has no upstream to warm from')] });
     await s.run('all', { registryId: '99', jobId: 'j2' });
     await s.settle();
     expect(s.last()).toMatchObject({ jobId: 'j2', state: 'failed' });

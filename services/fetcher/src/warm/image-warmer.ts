@@ -1,4 +1,4 @@
-import { AppError, ErrorCodes, relativePathOf, UnsupportedError, type RegistryView, type WarmPlatforms, type WarmResult } from '@vreg/contracts';
+import { AppError, ErrorCodes, ManifestUnknownError, relativePathOf, UnsupportedError, type RegistryView, type WarmPlatforms, type WarmResult } from '@vreg/contracts';
 import { readBounded } from '@vreg/fill';
 import { parseImageManifest, type Descriptor, type ImageManifest } from '../domain/image-manifest.ts';
 import { formatPlatform, platformMatches, selectPlatformManifests } from '../domain/platform-selection.ts';
@@ -59,6 +59,7 @@ export function describeError(err: unknown): string {
  */
 export async function warmImage(deps: ImageWarmerDeps, registry: RegistryView, target: WarmTarget, progress: WarmProgressReporter, signal: AbortSignal): Promise<WarmResult> {
   const { image, tag } = target;
+  if (registry.upstreams.length === 0) throw new ManifestUnknownError('the registry has no upstream to warm from', { name: image, reference: tag });
   const top = await warmManifest(deps, registry, image, tag, signal);
   progress.objectDone(top.bytes.length, top.outcome);
   const paths = [...top.paths];
