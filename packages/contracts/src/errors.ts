@@ -22,6 +22,7 @@ export const ErrorCodes = {
   blobStoreUnavailable: 'BLOB_STORE_UNAVAILABLE',
   catalogUnavailable: 'CATALOG_UNAVAILABLE',
   fetcherUnavailable: 'FETCHER_UNAVAILABLE',
+  fillLeaseUnavailable: 'FILL_LEASE_UNAVAILABLE',
   validationFailed: 'VALIDATION_FAILED',
   notFound: 'NOT_FOUND',
   conflict: 'CONFLICT',

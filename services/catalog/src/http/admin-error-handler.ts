@@ -10,6 +10,7 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.nameUnknown]: 404,
   [ErrorCodes.conflict]: 409,
   [ErrorCodes.fetcherUnavailable]: 503,
+  [ErrorCodes.fillLeaseUnavailable]: 503,
 };
 
 /** The realm in `WWW-Authenticate` of a 401. */

@@ -20,6 +20,7 @@ export const ociErrorTable: Readonly<Record<ErrorCode, { ociCode: string; status
   [ErrorCodes.blobStoreUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
   [ErrorCodes.catalogUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
   [ErrorCodes.fetcherUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
+  [ErrorCodes.fillLeaseUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
   [ErrorCodes.validationFailed]: { ociCode: 'NAME_INVALID', status: 400 },
   [ErrorCodes.notFound]: { ociCode: 'NAME_UNKNOWN', status: 404 },
   [ErrorCodes.conflict]: { ociCode: 'DENIED', status: 409 },
