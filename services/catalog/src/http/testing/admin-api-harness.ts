@@ -11,6 +11,7 @@ import { CatalogAdmin } from '../../domain/catalog-admin.ts';
 import { UpstreamTests } from '../../domain/upstream-tests.ts';
 import { OverviewStats } from '../../domain/overview-stats.ts';
 import { createAdminApi } from '../admin-api.ts';
+import { adminFrameworkErrors, adminRootHandlers } from '../admin-framework-errors.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -35,7 +36,8 @@ export async function startAdminApiHarness(options: { upstreamTestTimeoutMs?: nu
   const box = new SecretBox(randomBytes(32));
   const bus = new MemoryEventBus({ logger: createLogger({ level: 'silent', name: 'admin-api-harness' }) });
   const upstreamTests = new UpstreamTests({ upstreams: store.upstreams, sealer: box, prober: new BusUpstreamProber(bus), ...(options.upstreamTestTimeoutMs === undefined ? {} : { timeoutMs: options.upstreamTestTimeoutMs }) });
-  const server = Fastify({ logger: false });
+  const server = Fastify({ logger: false, frameworkErrors: adminFrameworkErrors });
+  adminRootHandlers(server);
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: () => {} } });
   await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens, upstreamTests, jobs: store.jobs, stats: new OverviewStats(), upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']) }), { prefix: '/api/v1' });
   await server.ready();
