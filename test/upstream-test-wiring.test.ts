@@ -60,7 +60,7 @@ describe('upstream test connection, catalog and fetcher on one bus', () => {
     const secrets = new SecretBox(randomBytes(32));
     upstreams = new HttpUpstreamRegistry({ connectTimeoutMs: 2000, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
     registry = await startBasicRegistry();
-    const catalog = buildCatalog({ objectsConcurrency: 1, upstreamAllowedNetworks: '127.0.0.1' }, { bus, store: new MemoryCatalogStore(), secretBox: secrets, logger, adminToken: ADMIN });
+    const catalog = buildCatalog({ objectsConcurrency: 1, upstreamAllowedNetworks: '127.0.0.1' }, { bus, store: new MemoryCatalogStore(), secretBox: secrets, logger, adminToken: ADMIN, blobs: new MemoryBlobStore() });
     fetcher = buildFetcher(loadFetcherFillConfig({}), { bus, store: new MemoryBlobStore(), leases: new MemoryFillLease(), upstreams, secrets, logger });
     await catalog.start();
     await fetcher.start();

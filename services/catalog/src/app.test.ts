@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MemoryBlobStore } from '@vreg/blob-store';
 import { MemoryEventBus } from '@vreg/bus';
 import { EntryLookupReplySchema, ErrorCodes, objectStoredMsgId, RegistryViewSchema, Subjects, type ObjectStored } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
@@ -21,7 +22,7 @@ beforeEach(async () => {
   const logger = createLogger({ level: 'silent', name: 'catalog-test' });
   bus = new MemoryEventBus({ logger });
   store = new MemoryCatalogStore();
-  app = buildApp({ objectsConcurrency: 2 }, { bus, store, secretBox: new SecretBox(randomBytes(32)), logger, adminToken: ADMIN_TOKEN });
+  app = buildApp({ objectsConcurrency: 2 }, { bus, store, secretBox: new SecretBox(randomBytes(32)), logger, adminToken: ADMIN_TOKEN, blobs: new MemoryBlobStore() });
   server = Fastify({ logger: false });
   await server.register(app.adminApi, { prefix: '/api/v1' });
   await app.start();

@@ -1,4 +1,5 @@
 import { config, telemetry } from './main-telemetry.ts';
+import { s3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
 import { hasCode, ErrorCodes } from '@vreg/contracts';
 import { createLogger, type Logger } from '@vreg/logging';
@@ -14,7 +15,7 @@ const STOP_TIMEOUT_MS = 30_000;
 
 /**
  * The catalog as its own process (distributed mode): NATS JetStream, a
- * MongoDB-wire server, the admin API and /healthz on VREG_LISTEN. SIGTERM
+ * MongoDB-wire server, the S3 bucket (GC only), the admin API and /healthz on VREG_LISTEN. SIGTERM
  * or SIGINT stops taking requests and messages, finishes those in progress,
  * then closes the bus and the database.
  */
@@ -22,7 +23,9 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'vreg-catalog', mixin: logTraceFields });
   const bus = await NatsEventBus.connect({ servers: [...config.nats.servers], namespace: config.nats.namespace, replicas: config.nats.replicas, logger, name: 'vreg-catalog', metrics: telemetry.metrics });
   const store = await MongoCatalogStore.connect({ url: config.mongo.url, dbName: config.mongo.dbName });
-  const app = buildApp(config, { bus, store, secretBox: new SecretBox(config.secretKey, config.previousSecretKeys), logger, adminToken: config.adminToken });
+  // The bucket the gateway and fetcher write: GC deletes from it (see gc/gc-sweep.ts).
+  const blobs = s3BlobStoreFromEnv(config.s3);
+  const app = buildApp(config, { bus, store, secretBox: new SecretBox(config.secretKey, config.previousSecretKeys), logger, adminToken: config.adminToken, blobs });
 
   // The catalog answers the data plane over NATS from its database: it needs both.
   const readiness = new Readiness([natsCheck(bus.connection), { name: 'store', critical: true, check: () => store.registries.get('0') }]);
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
       logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'catalog stop timed out');
       process.exit(1);
     }, STOP_TIMEOUT_MS).unref();
-    await closeAll(logger, [() => server.close(), () => app.stop(), () => bus.close(), () => store.close(), () => telemetry.shutdown()]);
+    await closeAll(logger, [() => server.close(), () => app.stop(), () => bus.close(), () => store.close(), async () => blobs.close?.(), () => telemetry.shutdown()]);
     logger.info('catalog stopped');
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -1,9 +1,11 @@
-import { PermanentFailure, type Delivery } from '@vreg/bus';
+import { MemoryBlobStore } from '@vreg/blob-store';
+import { PermanentFailure, RetryLater, type Delivery } from '@vreg/bus';
 import { Consumers, Streams, Subjects, type ObjectStored } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
-import { ObjectStoredConsumer } from './object-stored-consumer.ts';
+import { putBlob, RecordingRefills } from '../gc/testing/gc-fixtures.ts';
+import { GcInProgressError, ObjectStoredConsumer } from './object-stored-consumer.ts';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
 const DIGEST_1 = `sha256:${'1'.repeat(64)}`;
@@ -14,6 +16,8 @@ function delivery(data: ObjectStored): Delivery<ObjectStored> {
 }
 
 let store: MemoryCatalogStore;
+let blobs: MemoryBlobStore;
+let refills: RecordingRefills;
 let consumer: ObjectStoredConsumer;
 let registryId: string;
 let upstreamId: string;
@@ -36,7 +40,9 @@ function event(extra: Partial<ObjectStored> = {}): ObjectStored {
 
 beforeEach(async () => {
   store = new MemoryCatalogStore();
-  consumer = new ObjectStoredConsumer({ store, logger });
+  blobs = new MemoryBlobStore();
+  refills = new RecordingRefills();
+  consumer = new ObjectStoredConsumer({ store, blobs, refills, logger });
   registryId = (await store.registries.create({ name: 'r' })).id;
   upstreamId = (await store.upstreams.create({ registryId, name: 'hub', url: 'https://hub.example', cacheValidityHours: 24 })).id;
 });
@@ -93,9 +99,50 @@ describe('ObjectStoredConsumer', () => {
     failing.cacheEntries.upsert = async () => {
       throw new Error('database down');
     };
-    const flaky = new ObjectStoredConsumer({ store: failing, logger });
+    const flaky = new ObjectStoredConsumer({ store: failing, blobs, refills, logger });
     const error = await flaky.handle(delivery(event({ upstreamId: upstream.id }))).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(PermanentFailure);
+  });
+  describe('against GC (protocol step 3, see gc/gc-sweep.ts)', () => {
+    const at = new Date('2025-05-01T09:00:00.000Z');
+    const due = { markedBefore: new Date('2030-01-01T00:00:00Z'), staleClaimBefore: new Date(0) };
+
+    it('records a fill of a pending candidate and drops the candidate: the digest is referenced again', async () => {
+      const digest = await putBlob(blobs, 'pending');
+      await store.gcCandidates.mark(digest, 7, at);
+      expect(await consumer.handle(delivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))).toBe('inserted');
+      expect(await store.gcCandidates.get(digest)).toBeUndefined();
+    });
+
+    it('retries later, recording nothing, while a sweep is deleting the digest', async () => {
+      const digest = await putBlob(blobs, 'deleting');
+      await store.gcCandidates.mark(digest, 8, at);
+      await store.gcCandidates.claim(digest, 'sweep', at, due);
+      const error = await consumer.handle(delivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` }))).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(GcInProgressError);
+      expect(error).toBeInstanceOf(RetryLater);
+      expect(await store.cacheEntries.countByUpstream(upstreamId)).toBe(0);
+    });
+
+    it('does not record a fill whose object GC deleted, and asks for the object again', async () => {
+      const digest = `sha256:${'9'.repeat(64)}`;
+      await store.gcCandidates.mark(digest, 9, at);
+      await store.gcCandidates.claim(digest, 'sweep', at, due);
+      await store.gcCandidates.markDeleted(digest, 'sweep', at);
+      const path = `team/app/api/manifests/${digest}`;
+      expect(await consumer.handle(delivery(event({ eventId: 'ev-9', digest, relativePath: path })))).toBe('refill_requested');
+      expect(await store.cacheEntries.countByUpstream(upstreamId)).toBe(0);
+      expect(refills.requests).toEqual([{ registryId, object: { kind: 'manifest', image: 'team/app/api', reference: digest }, dedupKey: 'ev-9' }]);
+    });
+
+    it('records a fill after a deletion when the object was stored again since', async () => {
+      const digest = await putBlob(blobs, 'stored again');
+      await store.gcCandidates.mark(digest, 12, at);
+      await store.gcCandidates.claim(digest, 'sweep', at, due);
+      await store.gcCandidates.markDeleted(digest, 'sweep', at);
+      expect(await consumer.handle(delivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))).toBe('inserted');
+      expect(refills.requests).toEqual([]);
+    });
   });
 });
