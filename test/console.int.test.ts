@@ -139,6 +139,23 @@ describe('web console', () => {
     expect(Number.parseFloat(ratio)).toBeGreaterThan(0);
     expect(Number(await textOf(page.getByTestId('misses')))).toBe(misses);
     expect(await textOf(page.getByRole('table').first())).toContain('library/busybox');
+
+    // An upstream nobody answers at: the gateway's failed request shows under upstream errors.
+    const broken = await vreg.admin.createRegistry('broken');
+    const dead = await vreg.admin.addUpstream(broken.id, { name: 'nobody home', url: 'http://127.0.0.1:9' });
+    const failed = await fetch(`${vreg.gatewayUrl}/v2/virtual_registries/containers/${broken.id}/library/busybox/manifests/latest`);
+    expect(failed.status).toBeGreaterThanOrEqual(400);
+    const errors = page.getByRole('table', { name: 'Upstream errors' });
+    const errorText = await eventually(
+      async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        return (await errors.count()) === 0 ? '' : ((await errors.textContent()) ?? '');
+      },
+      (text) => text.includes('127.0.0.1:9'),
+      'upstream errors',
+    );
+    expect(errorText).toContain(`(upstream ${dead.id})`);
+    expect((await vreg.admin.call('DELETE', `/registries/${broken.id}`)).status).toBe(204);
     await screenshot(page, 'overview');
 
     await page.goto(`${vreg.gatewayUrl}/console/registries/${registryId}/entries`);
@@ -163,7 +180,17 @@ describe('web console', () => {
     await tagRow.getByRole('button', { name: 'Delete' }).click();
     await tagRow.getByRole('button', { name: 'Delete entry library/busybox/manifests/latest' }).click();
     await page.getByText(/purge job \S+: succeeded/).waitFor({ timeout: 20_000 });
-    await eventually(async () => entries.getByRole('row').filter({ hasText: 'library/busybox/manifests/latest' }).count(), (n) => n === 0, 'deleted entry row');
+    // Purged entries are never served again at once; the destruction worker removes their rows later.
+    await eventually(
+      async () => {
+        const rows = entries.getByRole('row').filter({ hasText: 'library/busybox/manifests/latest' });
+        return (await rows.count()) === 0 ? 'gone' : ((await rows.first().textContent()) ?? '');
+      },
+      (text) => text === 'gone' || text.includes('pending_destruction'),
+      'deleted entry row',
+    );
+    const listed = await vreg.admin.call<Array<{ relative_path: string; status: string }>>('GET', `/registries/${registryId}/cache_entries?search=busybox`);
+    expect(listed.body.filter((e) => e.relative_path === 'library/busybox/manifests/latest' && e.status === 'default')).toEqual([]);
   });
 
   it('shows the cleanup policy with its last run, or the API message while cleanup is not served', async () => {
@@ -178,7 +205,10 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Save policy' }).click();
     await page.getByRole('button', { name: 'Run cleanup now' }).click();
     await page.getByText(/cleanup job \S+: succeeded/).waitFor({ timeout: 20_000 });
-    expect(await textOf(page.getByRole('definition').filter({ hasText: /^\d+$/ }).first())).toMatch(/^\d+$/);
+    // The policy reloads when its job ends: the last run has a time and counts.
+    const summary = await eventually(() => textOf(page.getByLabel('Last cleanup run')), (t) => !t.includes('Last run—'), 'last cleanup run');
+    expect(summary).toMatch(/Entries deleted\d+/);
+    expect(summary).toMatch(/Bytes freed[\d.]+ (B|KiB|MiB)/);
     await screenshot(page, 'cleanup-policy');
   });
 

@@ -47,16 +47,21 @@ export function JobProgress({ api, job: initial, onDone }: { api: Api; job: Job;
       </p>
       <label>
         Progress
-        <progress max={total ?? undefined} value={total === null && !finished ? undefined : finished && total === null ? 1 : done}>
-          {done}
-        </progress>
+        {/* Unknown total: an indeterminate bar while it runs; a full one once it ended. */}
+        {finished ? (
+          <progress max={1} value={1} />
+        ) : total === null || total === 0 ? (
+          <progress />
+        ) : (
+          <progress max={total} value={done} />
+        )}
       </label>
       <p>
         {done}
         {total === null ? '' : ` of ${total}`} objects, {formatBytes(bytes)}
         {bytesTotal === null ? '' : ` of ${formatBytes(bytesTotal)}`}
       </p>
-      {job.result !== null && finished ? <pre className="result">{JSON.stringify(job.result, null, 2)}</pre> : null}
+      {job.result !== null && finished ? <JobResult result={job.result} /> : null}
       {job.errors.length > 0 ? (
         <ul className="error" role="alert">
           {job.errors.map((e, i) => (
@@ -70,5 +75,25 @@ export function JobProgress({ api, job: initial, onDone }: { api: Api; job: Job;
         </p>
       ) : null}
     </section>
+  );
+}
+
+/** A job's end result as name/value pairs: counts as numbers, sizes and bytes in units, lists by length. */
+function JobResult({ result }: { result: Record<string, unknown> }) {
+  const show = (key: string, value: unknown): string => {
+    if (typeof value === 'number' && /size|bytes/.test(key)) return formatBytes(value);
+    if (Array.isArray(value)) return value.length <= 3 ? value.join(', ') : `${value.length} items`;
+    if (value !== null && typeof value === 'object') return JSON.stringify(value);
+    return String(value);
+  };
+  return (
+    <dl className="result">
+      {Object.entries(result).map(([key, value]) => (
+        <div key={key}>
+          <dt>{key.replaceAll('_', ' ')}</dt>
+          <dd>{show(key, value)}</dd>
+        </div>
+      ))}
+    </dl>
   );
 }

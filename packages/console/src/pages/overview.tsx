@@ -55,7 +55,7 @@ export function OverviewPage() {
               {data.top_images.length === 0 ? (
                 <p>No pulls in this window.</p>
               ) : (
-                <table>
+                <table aria-labelledby="top-images">
                   <thead>
                     <tr>
                       <th scope="col">Image</th>
@@ -78,7 +78,7 @@ export function OverviewPage() {
               {data.upstream_errors.length === 0 ? (
                 <p>No upstream errors in this window.</p>
               ) : (
-                <table>
+                <table aria-labelledby="upstream-errors">
                   <thead>
                     <tr>
                       <th scope="col">Upstream</th>
