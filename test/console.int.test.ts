@@ -193,6 +193,19 @@ describe('web console', () => {
     expect(listed.body.filter((e) => e.relative_path === 'library/busybox/manifests/latest' && e.status === 'default')).toEqual([]);
   });
 
+  it('warms an image and follows its job to the end', async () => {
+    await page.getByLabel('Image to warm').fill('team/app/api');
+    await page.getByLabel('Tag').fill('1.0');
+    await page.getByRole('button', { name: 'Warm up' }).click();
+    const job = page.getByRole('region', { name: /^warm job / });
+    await job.getByText(/warm job \S+: succeeded/).waitFor({ timeout: 30_000 });
+    expect(await textOf(job)).toMatch(/(\d+) of \1 objects/);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('searchbox', { name: 'Image' }).fill('team/app/api');
+    await page.getByRole('button', { name: 'Search' }).click();
+    expect(await textOf(page.getByRole('table', { name: 'Cache entries' }))).toContain('team/app/api/manifests/1.0');
+  });
+
   it('shows the cleanup policy with its last run, or the API message while cleanup is not served', async () => {
     await page.getByRole('link', { name: 'Cleanup policy' }).click();
     await page.getByRole('heading', { name: 'Cleanup policy' }).waitFor();
