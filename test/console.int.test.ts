@@ -13,6 +13,8 @@ let browser: Awaited<ReturnType<typeof startChromium>>;
 let page: Page;
 let adminToken: string;
 let registryId: string;
+/** Script errors and Content-Security-Policy violations seen in any page: there must be none. */
+const pageProblems: string[] = [];
 
 async function createToken(body: object): Promise<{ id: string; token: string }> {
   const res = await vreg.admin.call<{ id: string; token: string }>('POST', '/access_tokens', body);
@@ -37,8 +39,17 @@ beforeAll(async () => {
   vreg = await startEmbeddedUnderTest({ VREG_SERVED_FLUSH_MS: '200' });
   adminToken = (await createToken({ name: 'console e2e', scopes: ['admin'] })).token;
   browser = await startChromium();
+  browser.context.on('page', (p) => watchProblems(p));
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  watchProblems(page);
 }, 120_000);
+
+function watchProblems(p: Page): void {
+  p.on('pageerror', (err) => pageProblems.push(`${p.url()}: ${err.message}`));
+  p.on('console', (message) => {
+    if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text())) pageProblems.push(`${p.url()}: ${message.text()}`);
+  });
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -272,5 +283,9 @@ describe('web console', () => {
     await page.goto(`${vreg.gatewayUrl}/console/registries`);
     await page.getByRole('link', { name: 'console-e2e' }).waitFor();
     await screenshot(page, 'registries');
+  });
+
+  it('ran every page without a script error or a Content-Security-Policy violation', () => {
+    expect(pageProblems).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Api, signIn, type Session } from './api.ts';
+import { ErrorBoundary } from './components/error-boundary.tsx';
 import { Link, navigate, usePath } from './router.tsx';
 import { SessionContext, tokenStore, type SignedIn } from './session.ts';
 import { AccessTokensPage } from './pages/access-tokens.tsx';
@@ -59,7 +60,10 @@ function Shell({ signedIn }: { signedIn: SignedIn }) {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Routes />
+        {/* A new boundary per page: navigating away from a failed page recovers. */}
+        <ErrorBoundary key={path}>
+          <Routes />
+        </ErrorBoundary>
       </main>
     </SessionContext.Provider>
   );
