@@ -3,26 +3,59 @@ import { Subjects, fetchRequestedMsgId, type FetchRequested, type ObjectRef } fr
 import type { EventBus } from '@vreg/bus';
 import type { Logger } from '@vreg/logging';
 
+export interface FetchRequesterOptions {
+  /** How long a failed publish is retried in the background, ms. Default 10 minutes. */
+  retryForMs?: number;
+  /** First pause between retries, ms, doubled each time up to 30 s. Default 500. */
+  firstRetryMs?: number;
+}
+
 /**
  * Publishes `fetch.requested` on a miss, before the gateway starts its own
  * fill: if this gateway dies or the client leaves, the fetcher finishes the
- * job. A bus outage must not fail the pull, so errors are logged, not thrown.
+ * job. A bus outage must not fail the pull, so a failed publish is retried
+ * in the background until NATS is back (the message id makes a repeat land
+ * once): otherwise a fill that completes during the outage, whose
+ * `object.stored` cannot be published either, would be stored but never
+ * recorded.
  */
 export class FetchRequester {
   readonly #bus: EventBus;
   readonly #log: Logger;
+  readonly #retryForMs: number;
+  readonly #firstRetryMs: number;
 
-  constructor(bus: EventBus, logger: Logger) {
+  constructor(bus: EventBus, logger: Logger, options: FetchRequesterOptions = {}) {
     this.#bus = bus;
     this.#log = logger;
+    this.#retryForMs = options.retryForMs ?? 10 * 60_000;
+    this.#firstRetryMs = options.firstRetryMs ?? 500;
   }
 
   async request(registryId: string, object: ObjectRef): Promise<void> {
     const event: FetchRequested = { eventId: randomUUID(), registryId, object, requestedAt: new Date().toISOString() };
+    const msgId = fetchRequestedMsgId(registryId, object);
     try {
-      await this.#bus.publish(Subjects.fetchRequested, event, { msgId: fetchRequestedMsgId(registryId, object) });
+      await this.#bus.publish(Subjects.fetchRequested, event, { msgId });
     } catch (err) {
-      this.#log.warn({ registryId, err: (err as Error).message }, 'publishing fetch.requested failed');
+      this.#log.warn({ registryId, msgId, err: (err as Error).message }, 'publishing fetch.requested failed: retrying in the background');
+      void this.#retry(event, msgId);
     }
+  }
+
+  async #retry(event: FetchRequested, msgId: string): Promise<void> {
+    const deadline = Date.now() + this.#retryForMs;
+    for (let pause = this.#firstRetryMs; Date.now() < deadline; pause = Math.min(pause * 2, 30_000)) {
+      // unref: a pending retry never keeps a stopping process alive.
+      await new Promise((r) => setTimeout(r, pause).unref());
+      try {
+        await this.#bus.publish(Subjects.fetchRequested, event, { msgId });
+        this.#log.info({ registryId: event.registryId, msgId }, 'fetch.requested published after a retry');
+        return;
+      } catch {
+        // Still down: try again after a longer pause.
+      }
+    }
+    this.#log.error({ registryId: event.registryId, msgId }, 'fetch.requested never published: the next request for the object records it');
   }
 }
