@@ -77,7 +77,7 @@ describe('kill -9 of vreg processes mid-work', () => {
     upstream.add(...abandoned, ...burst, ...earlier);
     await recordScenario(
       'kill -9 of the fetcher and of the catalog mid-work',
-      'fetcher SIGKILLed while filling 3 abandoned blobs; catalog SIGKILLed while recording a burst of 8 pulls; hits served while the catalog is down; all stored, recorded and hashed back after both restart',
+      'gateway SIGKILLed right after 3 misses began, then the fetcher SIGKILLed while filling them; catalog SIGKILLed while recording a burst of 8 pulls; hits served while the catalog is down; all stored, recorded and hashed back after both restart',
       async (counts) => {
         const { registryId } = await stack.registryWith('worker-kills', upstreamUrl);
         await expectServed(registryId, earlier);
@@ -91,7 +91,6 @@ describe('kill -9 of vreg processes mid-work', () => {
         await waitFor('the fetcher to start filling', async () => (abandoned.some((b) => upstream.gets(b.digest) >= 2) ? true : undefined), 30_000, 20);
         await stack.kill('fetcher');
         counts.kills += 1;
-        expect(abandoned.filter((b) => upstream.gets(b.digest) >= 2).length).toBeGreaterThan(0);
         await gateway;
         const fetcher = stack.startService('fetcher');
 
