@@ -89,6 +89,8 @@ describe('admin API: OpenAPI document', () => {
         'GET /api/v1/access_tokens/{id}',
         'GET /api/v1/jobs',
         'GET /api/v1/jobs/{id}',
+        'GET /api/v1/session',
+        'GET /api/v1/stats/overview',
         'POST /api/v1/access_tokens',
         'GET /api/v1/openapi.json',
         'GET /api/v1/registries',
