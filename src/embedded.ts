@@ -9,7 +9,7 @@ import type { Logger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
 import { catalogCheck, opsRoutes, Readiness, requestTelemetry, startTelemetry, storeCheck, type Telemetry } from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
-import { buildApp as buildCatalog, SqliteCatalogStore } from '@vreg/catalog';
+import { buildApp as buildCatalog, gcConfigOf, lifecycleConfigOf, SqliteCatalogStore } from '@vreg/catalog';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
 import { buildApp as buildGateway, createServer, TokenKeyRing } from '@vreg/gateway';
 import type { EmbeddedConfig } from './embedded-config.ts';
@@ -59,7 +59,11 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const catalogStore = SqliteCatalogStore.open({ dataDir });
   const upstreams = httpUpstreamRegistryFromEnv(config);
 
-  const catalog = buildCatalog({ objectsConcurrency: 4, upstreamAllowedNetworks: config.VREG_UPSTREAM_ALLOWED_NETWORKS }, { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value });
+  const catalog = buildCatalog(
+    { objectsConcurrency: 4, upstreamAllowedNetworks: config.VREG_UPSTREAM_ALLOWED_NETWORKS, gc: gcConfigOf(config), lifecycle: lifecycleConfigOf(config) },
+    // The same blob store as the gateway and fetcher: GC deletes what no entry references any more.
+    { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value, blobs: store },
+  );
   const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger, metrics });
   const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys, metrics });
   // The console's overview lists upstream errors: the gateway's and fetcher's metrics report them in this process.

@@ -29,6 +29,36 @@ export function gcConfigOf(raw: { VREG_GC_GRACE_MS: number; VREG_GC_INTERVAL_MS:
 }
 
 /**
+ * Cache lifecycle (issue 8): purge/cleanup job polling, the cleanup-policy
+ * scheduler and the quota sweep (the embedded runner reads these too).
+ * Intervals of 0 turn the timer off.
+ */
+export const CatalogLifecycleEnv = {
+  /** Milliseconds between looks for queued purge and cleanup jobs (jobs queued by this process start at once). */
+  VREG_JOB_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  /** Milliseconds between looks for due cleanup policies (0 = policies run only on POST .../cleanup_policy/run). */
+  VREG_CLEANUP_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  /** Milliseconds between sweeps of every registry with max_stored_bytes (0 = only after stored objects). */
+  VREG_QUOTA_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+};
+
+/** Lifecycle settings, in milliseconds. */
+export interface CatalogLifecycleConfig {
+  readonly jobPollIntervalMs: number;
+  readonly cleanupSchedulerIntervalMs: number;
+  readonly quotaSweepIntervalMs: number;
+}
+
+/** The validated lifecycle settings, from `CatalogLifecycleEnv` values. */
+export function lifecycleConfigOf(raw: { VREG_JOB_POLL_INTERVAL_MS: number; VREG_CLEANUP_SCHEDULER_INTERVAL_MS: number; VREG_QUOTA_SWEEP_INTERVAL_MS: number }): CatalogLifecycleConfig {
+  return Object.freeze({
+    jobPollIntervalMs: raw.VREG_JOB_POLL_INTERVAL_MS,
+    cleanupSchedulerIntervalMs: raw.VREG_CLEANUP_SCHEDULER_INTERVAL_MS,
+    quotaSweepIntervalMs: raw.VREG_QUOTA_SWEEP_INTERVAL_MS,
+  });
+}
+
+/**
  * Environment of the catalog process. Every variable has a default except
  * the two secrets and the S3 bucket. Nothing else in the catalog reads
  * `process.env`.
@@ -41,6 +71,7 @@ export const CatalogEnv = {
   // The catalog deletes objects (GC), where the references are counted.
   ...S3Env,
   ...CatalogGcEnv,
+  ...CatalogLifecycleEnv,
   ...HttpEnv,
   ...TelemetryEnv,
   /** host:port of the admin API and /healthz. */
@@ -83,6 +114,7 @@ export interface CatalogConfig {
   /** The blob store GC deletes from: the same bucket the gateway and fetcher write. */
   readonly s3: Readonly<S3EnvSettings>;
   readonly gc: CatalogGcConfig;
+  readonly lifecycle: CatalogLifecycleConfig;
   /** Trace export settings (the standard OTEL_* variables and VREG_OTEL). */
   readonly telemetry: TelemetryConfig;
 }
@@ -118,6 +150,7 @@ export function loadCatalogConfig(env: Record<string, string | undefined>): Cata
       VREG_S3_PART_SIZE_MIB: raw.VREG_S3_PART_SIZE_MIB,
     }),
     gc: gcConfigOf(raw),
+    lifecycle: lifecycleConfigOf(raw),
     telemetry: Object.freeze({
       VREG_OTEL: raw.VREG_OTEL,
       OTEL_EXPORTER_OTLP_ENDPOINT: raw.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -6,7 +6,7 @@
  * mode.
  */
 export { buildApp, type CatalogApp, type CatalogAppConfig, type CatalogAppDeps } from './app.ts';
-export { CatalogEnv, CatalogGcEnv, gcConfigOf, loadCatalogConfig, type CatalogConfig, type CatalogGcConfig } from './config.ts';
+export { CatalogEnv, CatalogGcEnv, CatalogLifecycleEnv, gcConfigOf, lifecycleConfigOf, loadCatalogConfig, type CatalogConfig, type CatalogGcConfig, type CatalogLifecycleConfig } from './config.ts';
 
 export { MemoryCatalogStore } from './adapters/memory/memory-catalog-store.ts';
 export { MongoCatalogStore, type MongoCatalogStoreOptions } from './adapters/mongo/mongo-catalog-store.ts';

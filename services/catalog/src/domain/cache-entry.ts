@@ -37,6 +37,31 @@ export interface CacheEntry {
   readonly updatedAt: Date;
 }
 
+/** Sort orders of registry-wide entry lists: a field, `-` for descending. Ties go by relative path, then upstream. */
+export const CacheEntrySorts = ['relative_path', '-relative_path', 'size', '-size', 'downloaded_at', '-downloaded_at'] as const;
+export type CacheEntrySort = (typeof CacheEntrySorts)[number];
+
+/** Which entries of a registry a list shows. */
+export interface CacheEntryListQuery {
+  /** Substring of the relative path (so of the image name); case-sensitive. */
+  search?: string;
+  sort: CacheEntrySort;
+}
+
+/** Which entries a sweep reads; absent fields match everything. */
+export interface CacheEntrySelector {
+  registryId?: string;
+  upstreamId?: string;
+  status?: CacheEntryStatus;
+  /** Relative paths starting with this, e.g. `library/alpine/manifests/`. */
+  pathPrefix?: string;
+}
+
+/** When the entry was last useful: its latest download, else when it was cached. Cleanup and quotas go by it. */
+export function lastActivityOf(entry: Pick<CacheEntry, 'downloadedAt' | 'createdAt'>): Date {
+  return entry.downloadedAt ?? entry.createdAt;
+}
+
 /** The facts an `object.stored` event brings; counters and timestamps are the repository's. */
 export interface CacheEntryWrite {
   upstreamId: string;

@@ -1,6 +1,6 @@
 import { NotFoundError, ValidationError } from '@vreg/contracts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
-import type { CacheEntry } from './cache-entry.ts';
+import type { CacheEntry, CacheEntryListQuery } from './cache-entry.ts';
 import type { Page, PageRequest } from './page.ts';
 import type { NewRegistry, Registry, RegistryPatch } from './registry.ts';
 import { DEFAULT_CACHE_VALIDITY_HOURS, defaultLibraryPrefix, MAX_CACHE_VALIDITY_HOURS, type Upstream, type UpstreamPatch } from './upstream.ts';
@@ -22,6 +22,8 @@ export interface UpstreamInput {
   cacheValidityHours?: number;
   /** Default: on for Docker Hub URLs. */
   libraryPrefix?: boolean;
+  /** Largest blob fetched from it, bytes; default: the services' VREG_UPSTREAM_MAX_BLOB_BYTES. */
+  maxBlobSizeBytes?: number;
   /** Default: append. */
   position?: number;
 }
@@ -34,6 +36,8 @@ export interface UpstreamInputPatch {
   password?: string | null;
   cacheValidityHours?: number;
   libraryPrefix?: boolean;
+  /** `null` removes the upstream's own limit. */
+  maxBlobSizeBytes?: number | null;
   position?: number;
 }
 
@@ -108,6 +112,7 @@ export class CatalogAdmin {
     for (const upstream of await this.#store.upstreams.listByRegistry(id)) {
       await this.#removeUpstream(upstream.id);
     }
+    await this.#store.cleanupPolicies.delete(id);
     await this.#store.registries.delete(id);
   }
 
@@ -124,6 +129,7 @@ export class CatalogAdmin {
       ...(input.password === undefined ? {} : { passwordSealed: this.#sealer.seal(input.password) }),
       cacheValidityHours: input.cacheValidityHours ?? DEFAULT_CACHE_VALIDITY_HOURS,
       libraryPrefix: input.libraryPrefix ?? defaultLibraryPrefix(input.url),
+      ...(input.maxBlobSizeBytes === undefined ? {} : { maxBlobSizeBytes: input.maxBlobSizeBytes }),
       ...(input.position === undefined ? {} : { position: input.position }),
     });
   }
@@ -153,6 +159,7 @@ export class CatalogAdmin {
       ...(patch.password === undefined ? {} : { passwordSealed: patch.password === null ? null : this.#sealer.seal(patch.password) }),
       ...(patch.cacheValidityHours === undefined ? {} : { cacheValidityHours: patch.cacheValidityHours }),
       ...(patch.libraryPrefix === undefined ? {} : { libraryPrefix: patch.libraryPrefix }),
+      ...(patch.maxBlobSizeBytes === undefined ? {} : { maxBlobSizeBytes: patch.maxBlobSizeBytes }),
       ...(patch.position === undefined ? {} : { position: patch.position }),
     };
     return found(await this.#store.upstreams.update(id, changes), () => upstreamNotFound(id));
@@ -168,6 +175,12 @@ export class CatalogAdmin {
   async listCacheEntries(upstreamId: string, page: PageRequest): Promise<Page<CacheEntry>> {
     await this.getUpstream(upstreamId);
     return this.#store.cacheEntries.listByUpstream(upstreamId, page);
+  }
+
+  /** One page of the registry's cache entries (any status), searched and sorted. @throws NotFoundError */
+  async listRegistryCacheEntries(registryId: string, query: CacheEntryListQuery, page: PageRequest): Promise<Page<CacheEntry>> {
+    await this.getRegistry(registryId);
+    return this.#store.cacheEntries.listByRegistry(registryId, query, page);
   }
 
   async #removeUpstream(id: string): Promise<void> {

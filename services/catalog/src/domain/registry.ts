@@ -20,6 +20,8 @@ export interface Registry {
   readonly description?: string;
   /** `private` (a token that can read it is needed) or `public` (anonymous pulls allowed). */
   readonly visibility: RegistryVisibility;
+  /** Quota: bytes of live cache entries the registry may hold; absent = no quota. */
+  readonly maxStoredBytes?: number;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -30,6 +32,8 @@ export interface NewRegistry {
   description?: string;
   /** Default `private`. */
   visibility?: RegistryVisibility;
+  /** Absent = no quota. */
+  maxStoredBytes?: number;
 }
 
 /**
@@ -40,4 +44,6 @@ export interface RegistryPatch {
   name?: string;
   description?: string | null;
   visibility?: RegistryVisibility;
+  /** null removes the quota. */
+  maxStoredBytes?: number | null;
 }

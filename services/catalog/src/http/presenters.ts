@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CacheEntry } from '../domain/cache-entry.ts';
+import { cacheEntryIdOf } from '../domain/cache-entry-id.ts';
 import type { Registry } from '../domain/registry.ts';
 import type { Upstream } from '../domain/upstream.ts';
 import type { CacheEntryJson, RegistryJson, UpstreamJson } from './api-schemas.ts';
@@ -11,6 +12,7 @@ export function toRegistryJson(registry: Registry): z.input<typeof RegistryJson>
     name: registry.name,
     ...(registry.description === undefined ? {} : { description: registry.description }),
     visibility: registry.visibility,
+    max_stored_bytes: registry.maxStoredBytes ?? null,
     created_at: registry.createdAt.toISOString(),
     updated_at: registry.updatedAt.toISOString(),
   };
@@ -27,6 +29,7 @@ export function toUpstreamJson(upstream: Upstream): z.input<typeof UpstreamJson>
     has_password: upstream.passwordSealed !== undefined,
     cache_validity_hours: upstream.cacheValidityHours,
     library_prefix: upstream.libraryPrefix,
+    ...(upstream.maxBlobSizeBytes === undefined ? {} : { max_blob_size_bytes: upstream.maxBlobSizeBytes }),
     position: upstream.position,
     created_at: upstream.createdAt.toISOString(),
     updated_at: upstream.updatedAt.toISOString(),
@@ -36,6 +39,7 @@ export function toUpstreamJson(upstream: Upstream): z.input<typeof UpstreamJson>
 /** The JSON of a cache entry, with GitLab's field names. */
 export function toCacheEntryJson(entry: CacheEntry): z.input<typeof CacheEntryJson> {
   return {
+    id: cacheEntryIdOf(entry),
     upstream_id: entry.upstreamId,
     registry_id: entry.registryId,
     relative_path: entry.relativePath,

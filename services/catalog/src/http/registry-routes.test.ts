@@ -14,7 +14,7 @@ describe('admin API: registries', () => {
     const res = await api.call('POST', '/registries', { name: 'containers', description: 'Docker Hub mirror' });
     expect(res.statusCode).toBe(201);
     const body = res.json();
-    expect(body).toEqual({ id: '1', name: 'containers', description: 'Docker Hub mirror', visibility: 'private', created_at: expect.any(String), updated_at: expect.any(String) });
+    expect(body).toEqual({ id: '1', name: 'containers', description: 'Docker Hub mirror', visibility: 'private', max_stored_bytes: null, created_at: expect.any(String), updated_at: expect.any(String) });
     expect(new Date(body.created_at).toISOString()).toBe(body.created_at);
     expect((await api.call('GET', '/registries/1')).json()).toEqual(body);
   });

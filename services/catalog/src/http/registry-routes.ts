@@ -15,6 +15,7 @@ export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin): void
         name: request.body.name,
         ...(request.body.description === undefined ? {} : { description: request.body.description }),
         visibility: request.body.visibility,
+        ...(request.body.max_stored_bytes == null ? {} : { maxStoredBytes: request.body.max_stored_bytes }),
       });
       return reply.status(201).send(toRegistryJson(registry));
     },
@@ -41,11 +42,12 @@ export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin): void
     config: { summary: 'Change a virtual registry (null removes the description; visibility private or public)' },
     schema: { params: IdParams, body: RegistryPatchBody, response: { 200: RegistryJson, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request) => {
-      const { name, description, visibility } = request.body;
+      const { name, description, visibility, max_stored_bytes } = request.body;
       const registry = await admin.updateRegistry(request.params.id, {
         ...(name === undefined ? {} : { name }),
         ...(description === undefined ? {} : { description }),
         ...(visibility === undefined ? {} : { visibility }),
+        ...(max_stored_bytes === undefined ? {} : { maxStoredBytes: max_stored_bytes }),
       });
       return toRegistryJson(registry);
     },

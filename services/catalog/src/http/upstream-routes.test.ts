@@ -143,6 +143,7 @@ describe('admin API: upstreams', () => {
     expect(res.headers).toMatchObject({ 'x-total': '3', 'x-total-pages': '2' });
     expect(res.json().map((e: { relative_path: string }) => e.relative_path)).toEqual(['library/alpine/blobs/sha256:' + 'e'.repeat(64), 'library/alpine/manifests/3']);
     expect(res.json()[1]).toEqual({
+      id: expect.stringMatching(/^1-[A-Za-z0-9_-]+$/),
       upstream_id: '1',
       registry_id: '1',
       relative_path: 'library/alpine/manifests/3',

@@ -1,4 +1,4 @@
-import type { CacheEntry, CacheEntryWrite, UpsertOutcome } from '../domain/cache-entry.ts';
+import type { CacheEntry, CacheEntryListQuery, CacheEntrySelector, CacheEntryWrite, UpsertOutcome } from '../domain/cache-entry.ts';
 import type { Page, PageRequest } from '../domain/page.ts';
 
 /**
@@ -29,6 +29,22 @@ export interface CacheEntryRepository {
    * `downloadedAt` if later (never back). False when there is no such entry.
    */
   recordDownloads(upstreamId: string, relativePath: string, count: number, downloadedAt: Date): Promise<boolean>;
+
+  /** The entry of the upstream at this path (any status), or undefined. */
+  get(upstreamId: string, relativePath: string): Promise<CacheEntry | undefined>;
+
+  /** One page of the registry's entries (any status) matching the query, and their total count. */
+  listByRegistry(registryId: string, query: CacheEntryListQuery, page: PageRequest): Promise<Page<CacheEntry>>;
+
+  /** Every entry matching the selector, unordered: for purge, cleanup, usage and quota sweeps. */
+  findAll(selector: CacheEntrySelector): Promise<CacheEntry[]>;
+
+  /**
+   * Marks the entry `pending_destruction` (no longer served) if it is
+   * `default`; true when this call changed it. Rows are deleted by the
+   * destruction worker, not here.
+   */
+  markPendingDestruction(upstreamId: string, relativePath: string): Promise<boolean>;
 
   /** Number of entries (any status) of the upstream. */
   countByUpstream(upstreamId: string): Promise<number>;

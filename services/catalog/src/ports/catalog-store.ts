@@ -1,5 +1,7 @@
 import type { AccessTokenRepository } from './access-token-repository.ts';
 import type { CacheEntryRepository } from './cache-entry-repository.ts';
+import type { CleanupPolicyRepository } from './cleanup-policy-repository.ts';
+import type { GcCandidateRepository } from './gc-candidate-repository.ts';
 import type { JobRepository } from './job-repository.ts';
 import type { RegistryRepository } from './registry-repository.ts';
 import type { UpstreamRepository } from './upstream-repository.ts';
@@ -16,6 +18,10 @@ export interface CatalogStore {
   readonly accessTokens: AccessTokenRepository;
   /** Long operations started through the admin API (purge, cleanup, GC, warm-up). */
   readonly jobs: JobRepository;
+  /** Per-registry cleanup policies and the audit records of their runs. */
+  readonly cleanupPolicies: CleanupPolicyRepository;
+  /** Digests no live entry references any more, on their way to having their objects deleted (GC). */
+  readonly gcCandidates: GcCandidateRepository;
   /** Releases the connection or file handle. The store is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { ConflictError } from '@vreg/contracts';
-import type { CacheEntry, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
+import type { CacheEntry, CacheEntryListQuery, CacheEntrySelector, CacheEntrySort, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
 import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
 import type { NewUpstream, Upstream, UpstreamPatch } from '../../domain/upstream.ts';
@@ -7,11 +7,15 @@ import { planUpstreamOrder, sortByPosition } from '../../domain/upstream-order.t
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
+import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MemoryAccessTokenRepository } from './memory-access-token-repository.ts';
 import { MemoryJobRepository } from './memory-job-repository.ts';
+import { MemoryCleanupPolicyRepository } from './memory-cleanup-policy-repository.ts';
+import { MemoryGcCandidateRepository } from './memory-gc-candidate-repository.ts';
 
 /** Drops keys whose value is undefined, so patched objects keep the "absent, not undefined" shape. */
 function compact<T extends object>(value: T): T {
@@ -25,7 +29,7 @@ class MemoryRegistryRepository implements RegistryRepository {
   async create(input: NewRegistry): Promise<Registry> {
     this.#assertNameFree(input.name);
     const now = new Date();
-    const registry = compact<Registry>({ id: String(++this.#lastId), name: input.name, description: input.description, visibility: input.visibility ?? DEFAULT_REGISTRY_VISIBILITY, createdAt: now, updatedAt: now });
+    const registry = compact<Registry>({ id: String(++this.#lastId), name: input.name, description: input.description, visibility: input.visibility ?? DEFAULT_REGISTRY_VISIBILITY, maxStoredBytes: input.maxStoredBytes, createdAt: now, updatedAt: now });
     this.#rows.set(registry.id, registry);
     return registry;
   }
@@ -45,7 +49,8 @@ class MemoryRegistryRepository implements RegistryRepository {
     if (current === undefined) return undefined;
     if (patch.name !== undefined && patch.name !== current.name) this.#assertNameFree(patch.name);
     const description = patch.description === null ? undefined : (patch.description ?? current.description);
-    const next = compact<Registry>({ ...current, name: patch.name ?? current.name, description, visibility: patch.visibility ?? current.visibility, updatedAt: new Date() });
+    const maxStoredBytes = patch.maxStoredBytes === null ? undefined : (patch.maxStoredBytes ?? current.maxStoredBytes);
+    const next = compact<Registry>({ ...current, name: patch.name ?? current.name, description, visibility: patch.visibility ?? current.visibility, maxStoredBytes, updatedAt: new Date() });
     this.#rows.set(id, next);
     return next;
   }
@@ -77,6 +82,7 @@ class MemoryUpstreamRepository implements UpstreamRepository {
       passwordSealed: input.passwordSealed,
       cacheValidityHours: input.cacheValidityHours,
       libraryPrefix: input.libraryPrefix === true,
+      maxBlobSizeBytes: input.maxBlobSizeBytes,
       position: siblings.length,
       createdAt: now,
       updatedAt: now,
@@ -105,6 +111,7 @@ class MemoryUpstreamRepository implements UpstreamRepository {
       passwordSealed: patch.passwordSealed === null ? undefined : (patch.passwordSealed ?? current.passwordSealed),
       cacheValidityHours: patch.cacheValidityHours ?? current.cacheValidityHours,
       libraryPrefix: patch.libraryPrefix ?? current.libraryPrefix,
+      maxBlobSizeBytes: patch.maxBlobSizeBytes === null ? undefined : (patch.maxBlobSizeBytes ?? current.maxBlobSizeBytes),
       updatedAt: new Date(),
     });
     this.#rows.set(id, next);
@@ -131,6 +138,11 @@ class MemoryUpstreamRepository implements UpstreamRepository {
 
 class MemoryCacheEntryRepository implements CacheEntryRepository {
   readonly #rows = new Map<string, CacheEntry>();
+
+  /** The rows themselves, for the memory GC repository, which counts references over them as the other stores' queries do. */
+  rows(): Map<string, CacheEntry> {
+    return this.#rows;
+  }
 
   async upsert(entry: CacheEntryWrite): Promise<UpsertOutcome> {
     const key = keyOf(entry.upstreamId, entry.relativePath);
@@ -180,6 +192,36 @@ class MemoryCacheEntryRepository implements CacheEntryRepository {
     return true;
   }
 
+  async get(upstreamId: string, relativePath: string): Promise<CacheEntry | undefined> {
+    return this.#rows.get(keyOf(upstreamId, relativePath));
+  }
+
+  async listByRegistry(registryId: string, query: CacheEntryListQuery, page: PageRequest): Promise<Page<CacheEntry>> {
+    const all = [...this.#rows.values()]
+      .filter((e) => e.registryId === registryId && (query.search === undefined || e.relativePath.includes(query.search)))
+      .sort(compareBy(query.sort));
+    const start = pageOffset(page);
+    return { items: all.slice(start, start + page.perPage), total: all.length };
+  }
+
+  async findAll(selector: CacheEntrySelector): Promise<CacheEntry[]> {
+    return [...this.#rows.values()].filter(
+      (e) =>
+        (selector.registryId === undefined || e.registryId === selector.registryId) &&
+        (selector.upstreamId === undefined || e.upstreamId === selector.upstreamId) &&
+        (selector.status === undefined || e.status === selector.status) &&
+        (selector.pathPrefix === undefined || e.relativePath.startsWith(selector.pathPrefix)),
+    );
+  }
+
+  async markPendingDestruction(upstreamId: string, relativePath: string): Promise<boolean> {
+    const key = keyOf(upstreamId, relativePath);
+    const current = this.#rows.get(key);
+    if (current?.status !== 'default') return false;
+    this.#rows.set(key, { ...current, status: 'pending_destruction', updatedAt: new Date() });
+    return true;
+  }
+
   async countByUpstream(upstreamId: string): Promise<number> {
     return [...this.#rows.values()].filter((e) => e.upstreamId === upstreamId).length;
   }
@@ -196,6 +238,15 @@ class MemoryCacheEntryRepository implements CacheEntryRepository {
   }
 }
 
+/** The order the SQL and MongoDB stores sort in: missing `downloadedAt` first when ascending; ties by path, then upstream. */
+function compareBy(sort: CacheEntrySort): (a: CacheEntry, b: CacheEntry) => number {
+  const descending = sort.startsWith('-');
+  const field = descending ? sort.slice(1) : sort;
+  const valueOf = (e: CacheEntry): number | string => (field === 'size' ? e.size : field === 'downloaded_at' ? (e.downloadedAt?.getTime() ?? -Infinity) : e.relativePath);
+  const order = (x: number | string, y: number | string): number => (x < y ? -1 : x > y ? 1 : 0);
+  return (a, b) => (descending ? -1 : 1) * order(valueOf(a), valueOf(b)) || order(a.relativePath, b.relativePath) || Number(a.upstreamId) - Number(b.upstreamId);
+}
+
 function keyOf(upstreamId: string, relativePath: string): string {
   return `${upstreamId}\u0000${relativePath}`;
 }
@@ -204,9 +255,12 @@ function keyOf(upstreamId: string, relativePath: string): string {
 export class MemoryCatalogStore implements CatalogStore {
   readonly registries: RegistryRepository = new MemoryRegistryRepository();
   readonly upstreams: UpstreamRepository = new MemoryUpstreamRepository();
-  readonly cacheEntries: CacheEntryRepository = new MemoryCacheEntryRepository();
+  readonly #entries = new MemoryCacheEntryRepository();
+  readonly cacheEntries: CacheEntryRepository = this.#entries;
+  readonly gcCandidates: GcCandidateRepository = new MemoryGcCandidateRepository(this.#entries);
   readonly accessTokens: AccessTokenRepository = new MemoryAccessTokenRepository();
   readonly jobs: JobRepository = new MemoryJobRepository();
+  readonly cleanupPolicies: CleanupPolicyRepository = new MemoryCleanupPolicyRepository();
 
   async close(): Promise<void> {}
 }

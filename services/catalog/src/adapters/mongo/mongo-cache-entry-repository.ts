@@ -1,12 +1,26 @@
 import { ValidationError } from '@vreg/contracts';
-import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
-import type { CacheEntry, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
+import type { Collection, Db, Filter, Sort, UpdateFilter } from 'mongodb';
+import type { CacheEntry, CacheEntryListQuery, CacheEntrySelector, CacheEntrySort, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import { Collections, isDuplicateKey, toCacheEntry, type CacheEntryDocument } from './mongo-documents.ts';
 
 const NO_ID = { projection: { _id: 0 } } as const;
+
+const SORT: Record<CacheEntrySort, Sort> = {
+  relative_path: { relative_path: 1, upstream_id: 1 },
+  '-relative_path': { relative_path: -1, upstream_id: 1 },
+  size: { size: 1, relative_path: 1, upstream_id: 1 },
+  '-size': { size: -1, relative_path: 1, upstream_id: 1 },
+  downloaded_at: { downloaded_at: 1, relative_path: 1, upstream_id: 1 },
+  '-downloaded_at': { downloaded_at: -1, relative_path: 1, upstream_id: 1 },
+};
+
+/** `text` as a regular expression matching itself literally. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 function requireId(id: string, what: 'upstream' | 'registry'): number {
   const n = parseNumericId(id);
@@ -93,6 +107,47 @@ export class MongoCacheEntryRepository implements CacheEntryRepository {
       { $inc: { downloads_count: count }, $max: { downloaded_at: downloadedAt } },
     );
     return result.matchedCount > 0;
+  }
+
+  async get(upstreamId: string, relativePath: string): Promise<CacheEntry | undefined> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return undefined;
+    const doc = await this.#entries.findOne({ upstream_id: n, relative_path: relativePath }, NO_ID);
+    return doc === null ? undefined : toCacheEntry(doc);
+  }
+
+  async listByRegistry(registryId: string, query: CacheEntryListQuery, page: PageRequest): Promise<Page<CacheEntry>> {
+    const n = parseNumericId(registryId);
+    if (n === undefined) return { items: [], total: 0 };
+    const filter: Filter<CacheEntryDocument> = { registry_id: n, ...(query.search === undefined ? {} : { relative_path: { $regex: literal(query.search) } }) };
+    const [docs, total] = await Promise.all([
+      this.#entries.find(filter, NO_ID).sort(SORT[query.sort]).skip(pageOffset(page)).limit(page.perPage).toArray(),
+      this.#entries.countDocuments(filter),
+    ]);
+    return { items: docs.map(toCacheEntry), total };
+  }
+
+  async findAll(selector: CacheEntrySelector): Promise<CacheEntry[]> {
+    const filter: Filter<CacheEntryDocument> = {};
+    for (const [field, id] of [['registry_id', selector.registryId], ['upstream_id', selector.upstreamId]] as const) {
+      if (id === undefined) continue;
+      const n = parseNumericId(id);
+      if (n === undefined) return [];
+      filter[field] = n;
+    }
+    if (selector.status !== undefined) filter.status = selector.status;
+    if (selector.pathPrefix !== undefined) filter.relative_path = { $regex: `^${literal(selector.pathPrefix)}` };
+    return (await this.#entries.find(filter, NO_ID).toArray()).map(toCacheEntry);
+  }
+
+  async markPendingDestruction(upstreamId: string, relativePath: string): Promise<boolean> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return false;
+    const result = await this.#entries.updateOne(
+      { upstream_id: n, relative_path: relativePath, status: 'default' },
+      { $set: { status: 'pending_destruction', updated_at: new Date() } },
+    );
+    return result.modifiedCount > 0;
   }
 
   async countByUpstream(upstreamId: string): Promise<number> {

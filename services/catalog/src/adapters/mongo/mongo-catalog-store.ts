@@ -2,14 +2,18 @@ import { MongoClient, type Db } from 'mongodb';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
+import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MongoAccessTokenRepository } from './mongo-access-token-repository.ts';
 import { MongoCacheEntryRepository } from './mongo-cache-entry-repository.ts';
 import { Collections } from './mongo-documents.ts';
+import { MongoGcCandidateRepository } from './mongo-gc-candidate-repository.ts';
 import { MongoIdAllocator } from './mongo-id-allocator.ts';
 import { MongoJobRepository } from './mongo-job-repository.ts';
+import { MongoCleanupPolicyRepository } from './mongo-cleanup-policy-repository.ts';
 import { MongoRegistryRepository } from './mongo-registry-repository.ts';
 import { MongoUpstreamRepository } from './mongo-upstream-repository.ts';
 
@@ -34,6 +38,8 @@ export class MongoCatalogStore implements CatalogStore {
   readonly cacheEntries: CacheEntryRepository;
   readonly accessTokens: AccessTokenRepository;
   readonly jobs: JobRepository;
+  readonly cleanupPolicies: CleanupPolicyRepository;
+  readonly gcCandidates: GcCandidateRepository;
   readonly #client: MongoClient;
 
   private constructor(client: MongoClient, db: Db) {
@@ -44,6 +50,8 @@ export class MongoCatalogStore implements CatalogStore {
     this.cacheEntries = new MongoCacheEntryRepository(db);
     this.accessTokens = new MongoAccessTokenRepository(db, ids);
     this.jobs = new MongoJobRepository(db, ids);
+    this.cleanupPolicies = new MongoCleanupPolicyRepository(db, ids);
+    this.gcCandidates = new MongoGcCandidateRepository(db);
   }
 
   /** Connects, creates the indexes (idempotent) and returns the store. */
@@ -78,9 +86,20 @@ const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name:
   { collection: Collections.cacheEntries, key: { upstream_id: 1, relative_path: 1 }, name: 'upstream_relative_path_unique', unique: true },
   { collection: Collections.accessTokens, key: { id: 1 }, name: 'id_unique', unique: true },
   { collection: Collections.accessTokens, key: { token_digest: 1 }, name: 'token_digest_unique', unique: true },
+  // GC: reference counting by digest, the destruction worker's scan, due candidates.
+  { collection: Collections.cacheEntries, key: { digest: 1, status: 1 }, name: 'digest_status' },
+  { collection: Collections.cacheEntries, key: { status: 1 }, name: 'status' },
+  { collection: Collections.gcCandidates, key: { digest: 1 }, name: 'digest_unique', unique: true },
+  { collection: Collections.gcCandidates, key: { state: 1, marked_at: 1 }, name: 'state_marked_at' },
   { collection: Collections.jobs, key: { id: 1 }, name: 'id_unique', unique: true },
   { collection: Collections.jobs, key: { kind: 1, state: 1, id: 1 }, name: 'kind_state_id' },
   { collection: Collections.jobClaims, key: { job_id: 1 }, name: 'job_id_unique', unique: true },
+  // Lifecycle: one cleanup policy per registry, one claim per scheduled run, runs by registry, registry-wide entry queries.
+  { collection: Collections.cleanupPolicies, key: { registry_id: 1 }, name: 'registry_id_unique', unique: true },
+  { collection: Collections.cleanupPolicyClaims, key: { registry_id: 1, run_at: 1 }, name: 'registry_run_unique', unique: true },
+  { collection: Collections.cleanupRuns, key: { id: 1 }, name: 'id_unique', unique: true },
+  { collection: Collections.cleanupRuns, key: { registry_id: 1, id: 1 }, name: 'registry_id_id' },
+  { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1 }, name: 'registry_status' },
 ];
 
 /**

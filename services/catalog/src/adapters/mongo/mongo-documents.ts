@@ -14,6 +14,8 @@ export interface RegistryDocument {
   description?: string;
   /** Absent on documents written before access control: read as `private`. */
   visibility?: RegistryVisibility;
+  /** Absent = no quota. */
+  max_stored_bytes?: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -28,6 +30,7 @@ export interface UpstreamDocument {
   cache_validity_hours: number;
   /** Absent in documents written before the field existed: off. */
   library_prefix?: boolean;
+  max_blob_size_bytes?: number;
   position: number;
   created_at: Date;
   updated_at: Date;
@@ -62,6 +65,10 @@ export const Collections = {
   accessTokens: 'access_tokens',
   jobs: 'jobs',
   jobClaims: 'job_claims',
+  cleanupPolicies: 'cleanup_policies',
+  cleanupPolicyClaims: 'cleanup_policy_claims',
+  cleanupRuns: 'cleanup_runs',
+  gcCandidates: 'gc_candidates',
   counters: 'counters',
 } as const;
 
@@ -71,6 +78,7 @@ export function toRegistry(doc: RegistryDocument): Registry {
     name: doc.name,
     ...(doc.description === undefined || doc.description === null ? {} : { description: doc.description }),
     visibility: doc.visibility === 'public' ? 'public' : DEFAULT_REGISTRY_VISIBILITY,
+    ...(doc.max_stored_bytes == null ? {} : { maxStoredBytes: doc.max_stored_bytes }),
     createdAt: doc.created_at,
     updatedAt: doc.updated_at,
   };
@@ -86,6 +94,7 @@ export function toUpstream(doc: UpstreamDocument): Upstream {
     ...(doc.password_sealed == null ? {} : { passwordSealed: doc.password_sealed }),
     cacheValidityHours: doc.cache_validity_hours,
     libraryPrefix: doc.library_prefix === true,
+    ...(doc.max_blob_size_bytes == null ? {} : { maxBlobSizeBytes: doc.max_blob_size_bytes }),
     position: doc.position,
     createdAt: doc.created_at,
     updatedAt: doc.updated_at,

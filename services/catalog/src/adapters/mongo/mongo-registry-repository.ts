@@ -33,6 +33,7 @@ export class MongoRegistryRepository implements RegistryRepository {
         name: input.name,
         ...(input.description === undefined ? {} : { description: input.description }),
         visibility: input.visibility ?? DEFAULT_REGISTRY_VISIBILITY,
+        ...(input.maxStoredBytes === undefined ? {} : { max_stored_bytes: input.maxStoredBytes }),
         created_at: now,
         updated_at: now,
       }),
@@ -68,8 +69,11 @@ export class MongoRegistryRepository implements RegistryRepository {
         ...(patch.name === undefined ? {} : { name: patch.name }),
         ...(patch.description == null ? {} : { description: patch.description }),
         ...(patch.visibility === undefined ? {} : { visibility: patch.visibility }),
+        ...(patch.maxStoredBytes == null ? {} : { max_stored_bytes: patch.maxStoredBytes }),
       },
-      ...(patch.description === null ? { $unset: { description: '' } } : {}),
+      ...(patch.description === null || patch.maxStoredBytes === null
+        ? { $unset: { ...(patch.description === null ? { description: '' as const } : {}), ...(patch.maxStoredBytes === null ? { max_stored_bytes: '' as const } : {}) } }
+        : {}),
     };
     try {
       const doc = await this.#registries.findOneAndUpdate({ id: n }, update, { returnDocument: 'after' });

@@ -1,6 +1,6 @@
 import { ValidationError } from '@vreg/contracts';
 import type Database from 'better-sqlite3';
-import type { CacheEntry, CacheEntryStatus, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
+import type { CacheEntry, CacheEntryListQuery, CacheEntrySelector, CacheEntrySort, CacheEntryStatus, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
@@ -39,6 +39,15 @@ function toCacheEntry(row: CacheEntryRow): CacheEntry {
     updatedAt: fromSqlTime(row.updated_at),
   };
 }
+
+const ORDER_BY: Record<CacheEntrySort, string> = {
+  relative_path: 'relative_path ASC, upstream_id ASC',
+  '-relative_path': 'relative_path DESC, upstream_id ASC',
+  size: 'size ASC, relative_path ASC, upstream_id ASC',
+  '-size': 'size DESC, relative_path ASC, upstream_id ASC',
+  downloaded_at: 'downloaded_at ASC, relative_path ASC, upstream_id ASC',
+  '-downloaded_at': 'downloaded_at DESC, relative_path ASC, upstream_id ASC',
+};
 
 function requireId(id: string, what: string): number {
   const n = parseNumericId(id);
@@ -122,6 +131,57 @@ export class SqliteCacheEntryRepository implements CacheEntryRepository {
          WHERE upstream_id = ? AND relative_path = ?`,
       )
       .run(count, at, at, n, relativePath);
+    return result.changes > 0;
+  }
+
+  async get(upstreamId: string, relativePath: string): Promise<CacheEntry | undefined> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return undefined;
+    const row = this.#db.prepare<[number, string], CacheEntryRow>('SELECT * FROM cache_entries WHERE upstream_id = ? AND relative_path = ?').get(n, relativePath);
+    return row === undefined ? undefined : toCacheEntry(row);
+  }
+
+  async listByRegistry(registryId: string, query: CacheEntryListQuery, page: PageRequest): Promise<Page<CacheEntry>> {
+    const n = parseNumericId(registryId);
+    if (n === undefined) return { items: [], total: 0 };
+    // instr, not LIKE: `%` and `_` in the search are plain characters.
+    const where = query.search === undefined ? 'registry_id = ?' : 'registry_id = ? AND instr(relative_path, ?) > 0';
+    const args: unknown[] = query.search === undefined ? [n] : [n, query.search];
+    const rows = this.#db
+      .prepare<unknown[], CacheEntryRow>(`SELECT * FROM cache_entries WHERE ${where} ORDER BY ${ORDER_BY[query.sort]} LIMIT ? OFFSET ?`)
+      .all(...args, page.perPage, pageOffset(page));
+    const { total } = this.#db.prepare<unknown[], { total: number }>(`SELECT count(*) AS total FROM cache_entries WHERE ${where}`).get(...args) as { total: number };
+    return { items: rows.map(toCacheEntry), total };
+  }
+
+  async findAll(selector: CacheEntrySelector): Promise<CacheEntry[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    for (const [column, id] of [['registry_id', selector.registryId], ['upstream_id', selector.upstreamId]] as const) {
+      if (id === undefined) continue;
+      const n = parseNumericId(id);
+      if (n === undefined) return [];
+      where.push(`${column} = ?`);
+      args.push(n);
+    }
+    if (selector.status !== undefined) {
+      where.push('status = ?');
+      args.push(selector.status);
+    }
+    if (selector.pathPrefix !== undefined) {
+      where.push('substr(relative_path, 1, ?) = ?');
+      args.push(selector.pathPrefix.length, selector.pathPrefix);
+    }
+    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    return this.#db.prepare<unknown[], CacheEntryRow>(`SELECT * FROM cache_entries ${clause}`).all(...args).map(toCacheEntry);
+  }
+
+  async markPendingDestruction(upstreamId: string, relativePath: string): Promise<boolean> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return false;
+    const result = this.#db
+      .prepare(`UPDATE cache_entries SET status = 'pending_destruction', updated_at = ? WHERE upstream_id = ? AND relative_path = ? AND status = 'default'`)
+      .run(toSqlTime(new Date()), n, relativePath);
     return result.changes > 0;
   }
 

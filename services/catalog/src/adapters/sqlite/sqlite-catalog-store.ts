@@ -4,12 +4,16 @@ import Database from 'better-sqlite3';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
+import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
+import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { SqliteAccessTokenRepository } from './sqlite-access-token-repository.ts';
 import { SqliteCacheEntryRepository } from './sqlite-cache-entry-repository.ts';
+import { SqliteGcCandidateRepository } from './sqlite-gc-candidate-repository.ts';
 import { SqliteJobRepository } from './sqlite-job-repository.ts';
+import { SqliteCleanupPolicyRepository } from './sqlite-cleanup-policy-repository.ts';
 import { SqliteRegistryRepository } from './sqlite-registry-repository.ts';
 import { migrateCatalogSchema } from './sqlite-schema.ts';
 import { SqliteUpstreamRepository } from './sqlite-upstream-repository.ts';
@@ -33,6 +37,8 @@ export class SqliteCatalogStore implements CatalogStore {
   readonly cacheEntries: CacheEntryRepository;
   readonly accessTokens: AccessTokenRepository;
   readonly jobs: JobRepository;
+  readonly cleanupPolicies: CleanupPolicyRepository;
+  readonly gcCandidates: GcCandidateRepository;
   /** Absolute or relative path of the database file. */
   readonly path: string;
   readonly #db: Database.Database;
@@ -45,6 +51,8 @@ export class SqliteCatalogStore implements CatalogStore {
     this.cacheEntries = new SqliteCacheEntryRepository(db);
     this.accessTokens = new SqliteAccessTokenRepository(db);
     this.jobs = new SqliteJobRepository(db);
+    this.cleanupPolicies = new SqliteCleanupPolicyRepository(db);
+    this.gcCandidates = new SqliteGcCandidateRepository(db);
   }
 
   /** Opens (creating when missing) the database file and migrates it to the current schema. */

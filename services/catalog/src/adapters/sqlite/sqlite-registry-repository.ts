@@ -12,6 +12,7 @@ interface RegistryRow {
   name: string;
   description: string | null;
   visibility: RegistryVisibility;
+  max_stored_bytes: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -22,6 +23,7 @@ function toRegistry(row: RegistryRow): Registry {
     name: row.name,
     ...(row.description === null ? {} : { description: row.description }),
     visibility: row.visibility,
+    ...(row.max_stored_bytes === null ? {} : { maxStoredBytes: row.max_stored_bytes }),
     createdAt: fromSqlTime(row.created_at),
     updatedAt: fromSqlTime(row.updated_at),
   };
@@ -43,10 +45,10 @@ export class SqliteRegistryRepository implements RegistryRepository {
     const now = toSqlTime(new Date());
     try {
       const row = this.#db
-        .prepare<[string, string | null, string, string, string], RegistryRow>(
-          'INSERT INTO registries (name, description, visibility, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
+        .prepare<[string, string | null, string, number | null, string, string], RegistryRow>(
+          'INSERT INTO registries (name, description, visibility, max_stored_bytes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
         )
-        .get(input.name, input.description ?? null, input.visibility ?? DEFAULT_REGISTRY_VISIBILITY, now, now);
+        .get(input.name, input.description ?? null, input.visibility ?? DEFAULT_REGISTRY_VISIBILITY, input.maxStoredBytes ?? null, now, now);
       return toRegistry(row as RegistryRow);
     } catch (err) {
       if (isUniqueViolation(err)) throw nameTaken();
@@ -76,15 +78,25 @@ export class SqliteRegistryRepository implements RegistryRepository {
     // tells "remove the description" (null) apart from "leave it" (absent).
     try {
       const row = this.#db
-        .prepare<[string | null, number, string | null, string | null, string, number], RegistryRow>(
+        .prepare<[string | null, number, string | null, string | null, number, number | null, string, number], RegistryRow>(
           `UPDATE registries SET
              name = COALESCE(?, name),
              description = CASE WHEN ? THEN NULL ELSE COALESCE(?, description) END,
              visibility = COALESCE(?, visibility),
+             max_stored_bytes = CASE WHEN ? THEN NULL ELSE COALESCE(?, max_stored_bytes) END,
              updated_at = ?
            WHERE id = ? RETURNING *`,
         )
-        .get(patch.name ?? null, patch.description === null ? 1 : 0, patch.description ?? null, patch.visibility ?? null, toSqlTime(new Date()), n);
+        .get(
+          patch.name ?? null,
+          patch.description === null ? 1 : 0,
+          patch.description ?? null,
+          patch.visibility ?? null,
+          patch.maxStoredBytes === null ? 1 : 0,
+          patch.maxStoredBytes ?? null,
+          toSqlTime(new Date()),
+          n,
+        );
       return row === undefined ? undefined : toRegistry(row);
     } catch (err) {
       if (isUniqueViolation(err)) throw nameTaken();

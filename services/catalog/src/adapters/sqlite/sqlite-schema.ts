@@ -90,6 +90,59 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX jobs_kind_state ON jobs (kind, state, id);
   `,
+  // GC: digests that lost their last live reference (see gc/gc-sweep.ts), and
+  // the digest index that reference counting needs.
+  `
+  CREATE TABLE gc_candidates (
+    digest     TEXT PRIMARY KEY,
+    state      TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    marked_at  TEXT NOT NULL,
+    claim_id   TEXT,
+    claimed_at TEXT,
+    deleted_at TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX gc_candidates_state_marked ON gc_candidates (state, marked_at);
+  CREATE INDEX cache_entries_digest_status ON cache_entries (digest, status);
+  CREATE INDEX cache_entries_status ON cache_entries (status);
+  `,
+  // Lifecycle (issue 8): per-registry quota, cleanup policies and their audit
+  // records, and the index that registry-wide entry queries need.
+  `
+  ALTER TABLE registries ADD COLUMN max_stored_bytes INTEGER;
+  CREATE TABLE cleanup_policies (
+    registry_id                    INTEGER PRIMARY KEY,
+    enabled                        INTEGER NOT NULL,
+    keep_n_days_after_download     INTEGER NOT NULL,
+    cadence                        INTEGER NOT NULL,
+    next_run_at                    TEXT NOT NULL,
+    last_run_at                    TEXT,
+    last_run_deleted_entries_count INTEGER NOT NULL DEFAULT 0,
+    last_run_deleted_size          INTEGER NOT NULL DEFAULT 0,
+    status                         TEXT NOT NULL,
+    failure_message                TEXT,
+    created_at                     TEXT NOT NULL,
+    updated_at                     TEXT NOT NULL
+  );
+  CREATE INDEX cleanup_policies_due ON cleanup_policies (enabled, next_run_at);
+  CREATE TABLE cleanup_runs (
+    id                         INTEGER PRIMARY KEY AUTOINCREMENT,
+    registry_id                INTEGER NOT NULL,
+    job_id                     INTEGER NOT NULL,
+    started_at                 TEXT NOT NULL,
+    finished_at                TEXT NOT NULL,
+    keep_n_days_after_download INTEGER NOT NULL,
+    deleted_entries_count      INTEGER NOT NULL,
+    deleted_size               INTEGER NOT NULL,
+    status                     TEXT NOT NULL
+  );
+  CREATE INDEX cleanup_runs_registry ON cleanup_runs (registry_id, id);
+  CREATE INDEX cache_entries_registry_status ON cache_entries (registry_id, status);
+  `,
+  // Per-upstream blob size limit (issue 9); NULL = the services' VREG_UPSTREAM_MAX_BLOB_BYTES.
+  `
+  ALTER TABLE upstreams ADD COLUMN max_blob_size_bytes INTEGER;
+  `,
 ];
 
 /** Brings the database to the latest schema version, each step in its own transaction. */

@@ -3,6 +3,8 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import { describeAccessTokenRepository } from './describe-access-token-repository.ts';
 import { describeCacheEntryRepository } from './describe-cache-entry-repository.ts';
 import { describeJobRepository } from './describe-job-repository.ts';
+import { describeCacheEntryLifecycle } from './describe-cache-entry-lifecycle.ts';
+import { describeCleanupPolicyRepository } from './describe-cleanup-policy-repository.ts';
 import { describeRegistryRepository } from './describe-registry-repository.ts';
 import { describeUpstreamRepository } from './describe-upstream-repository.ts';
 
@@ -34,5 +36,7 @@ export function describeCatalogStore(label: string, makeStore: MakeCatalogStore)
     describeCacheEntryRepository(current);
     describeAccessTokenRepository(current);
     describeJobRepository(current);
+    describeCacheEntryLifecycle(current);
+    describeCleanupPolicyRepository(current);
   });
 }

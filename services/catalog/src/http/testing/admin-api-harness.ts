@@ -11,6 +11,8 @@ import { CatalogAdmin } from '../../domain/catalog-admin.ts';
 import { UpstreamTests } from '../../domain/upstream-tests.ts';
 import { OverviewStats } from '../../domain/overview-stats.ts';
 import { createAdminApi } from '../admin-api.ts';
+import { JobWorker } from '../../lifecycle/job-worker.ts';
+import { createLifecycleServices, type LifecycleServices } from '../../lifecycle/lifecycle-services.ts';
 import { adminFrameworkErrors, adminRootHandlers } from '../admin-framework-errors.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -23,7 +25,11 @@ export interface AdminApiHarness {
   /** The bus upstream tests go out on; nothing answers them unless a test serves `upstream.test`. */
   readonly bus: MemoryEventBus;
   /** A request with the admin token; `body` is sent as JSON. */
-  call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<LightMyRequestResponse>;
+  call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<LightMyRequestResponse>;
+  /** Purge, cleanup and usage use cases behind the lifecycle routes. */
+  readonly lifecycle: LifecycleServices;
+  /** Runs the queued purge and cleanup jobs now (no worker runs in the background); resolves to how many ran. */
+  runJobs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -39,13 +45,17 @@ export async function startAdminApiHarness(options: { upstreamTestTimeoutMs?: nu
   const server = Fastify({ logger: false, frameworkErrors: adminFrameworkErrors });
   adminRootHandlers(server);
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: () => {} } });
-  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens, upstreamTests, jobs: store.jobs, stats: new OverviewStats(), upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']) }), { prefix: '/api/v1' });
+  const lifecycle = createLifecycleServices(store);
+  const worker = new JobWorker({ jobs: store.jobs, handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler }, logger: createLogger({ level: 'silent', name: 'admin-api-harness' }), pollIntervalMs: 0 });
+  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens, upstreamTests, jobs: store.jobs, lifecycle, stats: new OverviewStats(), upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']) }), { prefix: '/api/v1' });
   await server.ready();
   return {
     server,
     store,
     box,
     bus,
+    lifecycle,
+    runJobs: () => worker.runQueued(),
     call: (method, path, body) =>
       server.inject({
         method,
