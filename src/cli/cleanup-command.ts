@@ -40,18 +40,34 @@ export const CLEANUP_USAGE = `Usage:
   vreg cleanup disable <registry> [--json]
   vreg cleanup run <registry> [--detach] [--json]
   vreg cleanup runs <registry> [--json]
+  vreg cleanup delete <registry>
 
 A registry's cleanup policy purges entries not downloaded for --keep-days
 days, every --cadence days. set enables it (defaults: keep 90 days, every 7
 days; options not given keep their current value); run starts it now and
 waits for the job unless --detach.`;
 
+/** A 404 about the policy itself, not about the registry (or a server without the route). */
+function isNoPolicy(err: unknown): boolean {
+  return err instanceof AdminApiError && err.status === 404 && err.message !== 'registry not found' && err.message !== 'route not found';
+}
+
 /** The registry's policy, or undefined when it has none (a missing registry is still an error). */
 async function getPolicy(api: AdminApiClient, registry: string): Promise<CleanupPolicyJson | undefined> {
   try {
     return (await api.request<CleanupPolicyJson>('GET', `/registries/${registry}/cleanup_policy`)).body;
   } catch (err) {
-    if (err instanceof AdminApiError && err.status === 404 && !/^registry\b|^route\b/.test(err.message)) return undefined;
+    if (isNoPolicy(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Runs a request that needs the policy, saying `registry 3 has no cleanup policy` when there is none. */
+async function needingPolicy<T>(registry: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    if (isNoPolicy(err)) throw new CommandFailedError(`registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N)`);
     throw err;
   }
 }
@@ -93,6 +109,7 @@ export async function cleanupCommand(args: string[], api: AdminApiClient, io: Cl
       if (cadence !== undefined && !(CADENCES as readonly number[]).includes(cadence)) throw new UsageError(`--cadence is one of ${CADENCES.join(', ')} (days)`);
       const current = await getPolicy(api, registry);
       if (sub === 'disable' && current === undefined) throw new CommandFailedError(`registry ${registry} has no cleanup policy`);
+      // PUT replaces the whole policy: what is not given keeps its current value.
       const { body } = await api.request<CleanupPolicyJson>('PUT', `/registries/${registry}/cleanup_policy`, {
         enabled: sub === 'set',
         keep_n_days_after_download: keep ?? current?.keep_n_days_after_download ?? DEFAULT_POLICY.keep_n_days_after_download,
@@ -105,8 +122,15 @@ export async function cleanupCommand(args: string[], api: AdminApiClient, io: Cl
     case 'run': {
       const { values, positionals } = parseCommand('cleanup run', rest, { detach: { type: 'boolean' } }, { min: 1, max: 1, what: 'a registry id' });
       const registry = idArg(positionals[0], 'the registry id');
-      const { body } = await api.request<JobJson>('POST', `/registries/${registry}/cleanup_policy/run`);
+      const { body } = await needingPolicy(registry, () => api.request<JobJson>('POST', `/registries/${registry}/cleanup_policy/run`));
       await runJob(api, io, body, { label: `cleanup registry ${registry}`, json: values.json === true, detach: values.detach === true });
+      return;
+    }
+    case 'delete': {
+      const { positionals } = parseCommand('cleanup delete', rest, {}, { min: 1, max: 1, what: 'a registry id' });
+      const registry = idArg(positionals[0], 'the registry id');
+      await needingPolicy(registry, () => api.request('DELETE', `/registries/${registry}/cleanup_policy`));
+      io.err(`Deleted the cleanup policy of registry ${registry} (its runs stay listed).`);
       return;
     }
     case 'runs': {

@@ -151,8 +151,10 @@ describe('vreg entries, cleanup, usage and upstreams test', () => {
   it('shows a missing cleanup policy, sets one keeping what is not given, runs it and lists runs', async () => {
     const policy = { registry_id: '1', enabled: true, keep_n_days_after_download: 30, cadence: 7, next_run_at: '2030-01-08T00:00:00.000Z', last_run_at: null, last_run_deleted_entries_count: 0, last_run_deleted_size: 0, status: 'scheduled', failure_message: null };
     const api = new FakeAdminApi()
-      .on('GET /registries/1/cleanup_policy', [{ status: 404, body: { errors: [{ code: 'NOT_FOUND', message: 'cleanup policy not found', detail: { registryId: '1' } }] } }, { status: 404, body: { errors: [{ code: 'NOT_FOUND', message: 'cleanup policy not found', detail: { registryId: '1' } }] } }, { body: policy }])
+      .on('GET /registries/1/cleanup_policy', [{ status: 404, body: { errors: [{ code: 'NOT_FOUND', message: 'registry has no cleanup policy', detail: { registryId: '1' } }] } }, { status: 404, body: { errors: [{ code: 'NOT_FOUND', message: 'registry has no cleanup policy', detail: { registryId: '1' } }] } }, { body: policy }])
       .on('GET /registries/9/cleanup_policy', { status: 404, body: { errors: [{ code: 'NOT_FOUND', message: 'registry not found', detail: { registryId: '9' } }] } })
+      .on('POST /registries/2/cleanup_policy/run', { status: 404, body: { errors: [{ code: 'NOT_FOUND', message: 'registry has no cleanup policy', detail: { registryId: '2' } }] } })
+      .on('DELETE /registries/1/cleanup_policy', { status: 204 })
       .on('PUT /registries/1/cleanup_policy', ({ body }) => ({ body: { ...policy, ...(body as object) } }))
       .on('POST /registries/1/cleanup_policy/run', { status: 202, body: fakeJob({ id: '8', kind: 'cleanup' }) })
       .on('GET /jobs/8', { body: fakeJob({ id: '8', kind: 'cleanup', state: 'succeeded', result: { deleted_entries_count: 2, deleted_size: 100 } }) })
@@ -167,6 +169,8 @@ describe('vreg entries, cleanup, usage and upstreams test', () => {
     expect(api.requests.filter((q) => q.method === 'PUT')[1]?.body).toEqual({ enabled: false, keep_n_days_after_download: 30, cadence: 7 });
     expect(await vreg(api, 'cleanup run 1')).toMatchObject({ code: 0, out: 'deleted entries count: 2\ndeleted size:          100 B (100 bytes)' });
     expect((await vreg(api, 'cleanup runs 1')).out).toMatch(/^ID +JOB +STARTED.*\n1 +8 +a +b +30 +2 +100 B +succeeded$/);
+    expect(await vreg(api, 'cleanup run 2')).toMatchObject({ code: 1, err: 'vreg: registry 2 has no cleanup policy (vreg cleanup set 2 --keep-days N)' });
+    expect(await vreg(api, 'cleanup delete 1')).toMatchObject({ code: 0, err: 'Deleted the cleanup policy of registry 1 (its runs stay listed).' });
     expect((await vreg(api, 'cleanup set 1 --cadence 3')).code).toBe(2);
     expect((await vreg(api, 'cleanup set 1 --keep-days 0')).code).toBe(2);
   });

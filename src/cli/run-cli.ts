@@ -40,7 +40,7 @@ Commands:
   tokens            create, list, revoke access tokens
   entries           list or delete cache entries of a registry
   purge             purge a registry's (an image's, a tag's) or an upstream's cache
-  cleanup           a registry's cleanup policy: show, set, disable, run, runs
+  cleanup           a registry's cleanup policy: show, set, disable, run, runs, delete
   usage             bytes stored by a registry, by upstream, against its quota
   warm              fetch an image into the cache ahead of pulls, with progress
   gc                delete objects no cache entry references (--dry-run reports)
