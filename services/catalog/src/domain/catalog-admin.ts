@@ -22,8 +22,6 @@ export interface UpstreamInput {
   cacheValidityHours?: number;
   /** Default: on for Docker Hub URLs. */
   libraryPrefix?: boolean;
-  /** Largest blob fetched from it, bytes; default: the services' VREG_UPSTREAM_MAX_BLOB_BYTES. */
-  maxBlobSizeBytes?: number;
   /** Default: append. */
   position?: number;
 }
@@ -37,7 +35,6 @@ export interface UpstreamInputPatch {
   cacheValidityHours?: number;
   libraryPrefix?: boolean;
   /** `null` removes the upstream's own limit. */
-  maxBlobSizeBytes?: number | null;
   position?: number;
 }
 
@@ -129,7 +126,6 @@ export class CatalogAdmin {
       ...(input.password === undefined ? {} : { passwordSealed: this.#sealer.seal(input.password) }),
       cacheValidityHours: input.cacheValidityHours ?? DEFAULT_CACHE_VALIDITY_HOURS,
       libraryPrefix: input.libraryPrefix ?? defaultLibraryPrefix(input.url),
-      ...(input.maxBlobSizeBytes === undefined ? {} : { maxBlobSizeBytes: input.maxBlobSizeBytes }),
       ...(input.position === undefined ? {} : { position: input.position }),
     });
   }
@@ -159,7 +155,6 @@ export class CatalogAdmin {
       ...(patch.password === undefined ? {} : { passwordSealed: patch.password === null ? null : this.#sealer.seal(patch.password) }),
       ...(patch.cacheValidityHours === undefined ? {} : { cacheValidityHours: patch.cacheValidityHours }),
       ...(patch.libraryPrefix === undefined ? {} : { libraryPrefix: patch.libraryPrefix }),
-      ...(patch.maxBlobSizeBytes === undefined ? {} : { maxBlobSizeBytes: patch.maxBlobSizeBytes }),
       ...(patch.position === undefined ? {} : { position: patch.position }),
     };
     return found(await this.#store.upstreams.update(id, changes), () => upstreamNotFound(id));
