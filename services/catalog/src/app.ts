@@ -1,3 +1,4 @@
+import type { BlobStore } from '@vreg/blob-store';
 import type { EventBus, Subscription } from '@vreg/bus';
 import { Streams } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
@@ -6,6 +7,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { CatalogConfig } from './config.ts';
 import { EntryServedConsumer } from './consumers/entry-served-consumer.ts';
 import { ObjectStoredConsumer } from './consumers/object-stored-consumer.ts';
+import { BusRefillRequester } from './adapters/bus/bus-refill-requester.ts';
+import { GcRunner } from './gc/gc-runner.ts';
+import { CleanupScheduler } from './lifecycle/cleanup-scheduler.ts';
+import { JobWorker } from './lifecycle/job-worker.ts';
+import { createLifecycleServices } from './lifecycle/lifecycle-services.ts';
+import { QuotaEnforcer } from './lifecycle/quota-enforcer.ts';
+import { withStoredHook } from './lifecycle/quota-hooked-store.ts';
 import { WarmProgressConsumer } from './consumers/warm-progress-consumer.ts';
 import { WarmJobs } from './domain/warm-jobs.ts';
 import { BusWarmDispatcher } from './adapters/bus/bus-warm-dispatcher.ts';
@@ -27,9 +35,15 @@ import { RegistryResolveResponder } from './responders/registry-resolve-responde
 /** Milliseconds between writes of access tokens' last-used times, when the config does not say. */
 const DEFAULT_LAST_USED_FLUSH_MS = 60_000;
 
+/** GC timings when the config does not say: CatalogGcEnv's defaults. */
+const DEFAULT_GC: NonNullable<CatalogAppConfig['gc']> = { graceMs: 3_600_000, intervalMs: 900_000, destructionIntervalMs: 60_000 };
+
+/** Lifecycle timings when the config does not say: CatalogLifecycleEnv's defaults. */
+const DEFAULT_LIFECYCLE: NonNullable<CatalogAppConfig['lifecycle']> = { jobPollIntervalMs: 5_000, cleanupSchedulerIntervalMs: 60_000, quotaSweepIntervalMs: 300_000 };
+
 /** The settings `buildApp` reads; a full `CatalogConfig` will do. */
 export type CatalogAppConfig = Pick<CatalogConfig, 'objectsConcurrency'> &
-  Partial<Pick<CatalogConfig, 'lastUsedFlushMs'>> & {
+  Partial<Pick<CatalogConfig, 'lastUsedFlushMs' | 'gc' | 'lifecycle'>> & {
     /** Deadline of one upstream test connection, in ms. Default 10 000. */
     upstreamTestTimeoutMs?: number;
     /** The web console's build (index.html + assets/); default packages/console/dist, or console/ beside the bundle. */
@@ -47,6 +61,12 @@ export interface CatalogAppDeps {
   logger: Logger;
   /** Bootstrap bearer token of the admin API (access tokens with the `admin` scope work too). */
   adminToken: string;
+  /**
+   * The blob store the gateway and fetcher write (S3, or the data dir when
+   * embedded): GC deletes unreferenced objects from it, and the
+   * object.stored consumer checks it when GC raced a fill.
+   */
+  blobs: BlobStore;
 }
 
 export interface CatalogApp {
@@ -81,11 +101,28 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   });
   const stats = new OverviewStats();
   const statsRecorder = new OverviewStatsRecorder({ stats, store: deps.store, logger });
+  const gcSettings = config.gc ?? DEFAULT_GC;
+  const gc = new GcRunner({
+    store: deps.store,
+    blobs: deps.blobs,
+    logger,
+    graceMs: gcSettings.graceMs,
+    gcIntervalMs: gcSettings.intervalMs,
+    destructionIntervalMs: gcSettings.destructionIntervalMs,
+  });
+  // Lifecycle (issue 8): purge and cleanup jobs, the cleanup scheduler, quotas.
+  const lifecycleSettings = config.lifecycle ?? DEFAULT_LIFECYCLE;
+  const lifecycle = createLifecycleServices(deps.store, () => jobWorker.wake());
+  const jobWorker = new JobWorker({ jobs: deps.store.jobs, handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler }, logger, pollIntervalMs: lifecycleSettings.jobPollIntervalMs });
+  const cleanupScheduler = new CleanupScheduler({ policies: deps.store.cleanupPolicies, cleanup: lifecycle.cleanup, logger, intervalMs: lifecycleSettings.cleanupSchedulerIntervalMs });
+  const quota = new QuotaEnforcer({ store: deps.store, logger, sweepIntervalMs: lifecycleSettings.quotaSweepIntervalMs });
+  // The object.stored consumer writes through this view, so each stored object triggers a quota check.
+  const quotaHookedStore = withStoredHook(deps.store, (registryId) => quota.notifyStored(registryId));
   const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
     { name: 'registry-resolve', start: (bus) => new RegistryResolveResponder({ store: deps.store }).start(bus) },
     { name: 'entry-lookup', start: (bus) => new EntryLookupResponder({ store: deps.store }).start(bus) },
     { name: 'access-token-verify', start: (bus) => new AccessTokenVerifyResponder({ tokens: accessTokens, opener: deps.secretBox }).start(bus) },
-    { name: 'object-stored', start: (bus) => statsRecorder.startObjectStored(bus, new ObjectStoredConsumer({ store: deps.store, logger, concurrency: config.objectsConcurrency })) },
+    { name: 'object-stored', start: (bus) => statsRecorder.startObjectStored(bus, new ObjectStoredConsumer({ store: quotaHookedStore, blobs: deps.blobs, refills: new BusRefillRequester(deps.bus), logger, concurrency: config.objectsConcurrency })) },
     { name: 'warm-progress', start: (bus) => new WarmProgressConsumer({ jobs: deps.store.jobs, logger }).start(bus) },
     { name: 'entry-served', start: (bus) => statsRecorder.startEntryServed(bus, new EntryServedConsumer({ store: deps.store, logger })) },
   ];
@@ -97,13 +134,14 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   }
 
   return {
-    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests, jobs: deps.store.jobs, warmJobs: new WarmJobs({ jobs: deps.store.jobs, registries: deps.store.registries, dispatcher: new BusWarmDispatcher(deps.bus) }), upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks), stats }),
+    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests, jobs: deps.store.jobs, lifecycle, gc, warmJobs: new WarmJobs({ jobs: deps.store.jobs, registries: deps.store.registries, dispatcher: new BusWarmDispatcher(deps.bus) }), upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks), stats }),
     console: consoleStatic({ root: config.consoleRoot ?? defaultConsoleRoot() }),
     upstreamFailed: (upstream, message) => stats.upstreamFailed({ upstream, message }),
 
     async start() {
       if (running !== undefined) return;
-      await deps.bus.ensureStreams([Streams.objects, Streams.served, Streams.warm, Streams.warmProgress]);
+      // VREG_FETCH too: the object.stored consumer asks for refills when GC raced a fill.
+      await deps.bus.ensureStreams([Streams.objects, Streams.served, Streams.fetch, Streams.warm, Streams.warmProgress]);
       const started: Subscription[] = [];
       try {
         for (const part of parts) started.push(await part.start(deps.bus));
@@ -114,6 +152,10 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
       }
       running = started;
       usage.start();
+      gc.start();
+      jobWorker.start();
+      cleanupScheduler.start();
+      quota.start();
       logger.info({ parts: parts.map((p) => p.name) }, 'catalog responders and consumers started');
     },
 
@@ -123,6 +165,8 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
       running = undefined;
       await stopAll(subscriptions);
       await usage.stop();
+      await gc.stop();
+      await Promise.all([jobWorker.stop(), cleanupScheduler.stop(), quota.stop()]);
       logger.info('catalog responders and consumers stopped');
     },
   };

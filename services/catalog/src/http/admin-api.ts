@@ -9,6 +9,13 @@ import { adminAuth, adminPrincipalOf, visibleRegistryIds } from './admin-auth.ts
 import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
 import { registerJobRoutes } from './job-routes.ts';
+import { registerCleanupPolicyRoutes } from './cleanup-policy-routes.ts';
+import { registerPurgeRoutes } from './purge-routes.ts';
+import { registerRegistryCacheEntryRoutes } from './registry-cache-entry-routes.ts';
+import { registerUsageRoutes } from './usage-routes.ts';
+import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
+import { registerGcRoutes } from './gc-routes.ts';
+import type { GcRunner } from '../gc/gc-runner.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerStatsRoutes } from './stats-routes.ts';
@@ -27,12 +34,16 @@ export interface AdminApiOptions {
   accessTokens: AccessTokens;
   /** Test connection to upstreams (through the fetcher). */
   upstreamTests: UpstreamTests;
-  /** Jobs of long operations (purge, cleanup, GC, warm-up), read through `/jobs`. */
-  jobs: JobRepository;
-  /** Warm-up jobs (`POST /registries/:id/warm`); without it the route is not served. */
-  warmJobs?: WarmJobs;
   /** Which upstream addresses may be stored or tested (SSRF guard); default public addresses only. */
   upstreamAddressPolicy?: UpstreamAddressPolicy;
+  /** Jobs of long operations (purge, cleanup, GC, warm-up), read through `/jobs`. */
+  jobs: JobRepository;
+  /** Purge, cleanup policies and usage (issue 8); without it those routes are not served. */
+  lifecycle?: LifecycleServices;
+  /** Garbage collection of objects (`POST /gc`); without it the route is not served. */
+  gc?: GcRunner;
+  /** Warm-up jobs (`POST /registries/:id/warm`); without it the route is not served. */
+  warmJobs?: WarmJobs;
   /** The console's overview numbers; without it `/stats/overview` is not served. */
   stats?: OverviewStats;
 }
@@ -100,6 +111,13 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
       registerUpstreamTestRoutes(secured, options.upstreamTests);
       registerAccessTokenRoutes(secured, options.accessTokens);
       registerJobRoutes(secured, options.jobs);
+      registerRegistryCacheEntryRoutes(secured, options.admin);
+      if (options.lifecycle !== undefined) {
+        registerPurgeRoutes(secured, options.lifecycle.purge);
+        registerCleanupPolicyRoutes(secured, options.lifecycle.cleanup);
+        registerUsageRoutes(secured, options.lifecycle.usage);
+      }
+      if (options.gc !== undefined) registerGcRoutes(secured, options.gc);
       if (options.warmJobs !== undefined) registerWarmRoutes(secured, options.warmJobs);
     });
 
