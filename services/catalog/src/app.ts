@@ -109,11 +109,12 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     graceMs: gcSettings.graceMs,
     gcIntervalMs: gcSettings.intervalMs,
     destructionIntervalMs: gcSettings.destructionIntervalMs,
+    onQueued: () => jobWorker.wake(),
   });
   // Lifecycle (issue 8): purge and cleanup jobs, the cleanup scheduler, quotas.
   const lifecycleSettings = config.lifecycle ?? DEFAULT_LIFECYCLE;
   const lifecycle = createLifecycleServices(deps.store, () => jobWorker.wake());
-  const jobWorker = new JobWorker({ jobs: deps.store.jobs, handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler }, logger, pollIntervalMs: lifecycleSettings.jobPollIntervalMs });
+  const jobWorker = new JobWorker({ jobs: deps.store.jobs, handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler, gc: gc.jobHandler }, logger, pollIntervalMs: lifecycleSettings.jobPollIntervalMs });
   const cleanupScheduler = new CleanupScheduler({ policies: deps.store.cleanupPolicies, cleanup: lifecycle.cleanup, logger, intervalMs: lifecycleSettings.cleanupSchedulerIntervalMs });
   const quota = new QuotaEnforcer({ store: deps.store, logger, sweepIntervalMs: lifecycleSettings.quotaSweepIntervalMs });
   // The object.stored consumer writes through this view, so each stored object triggers a quota check.
