@@ -19,6 +19,7 @@ export const ErrorCodes = {
   upstreamAuthFailed: 'UPSTREAM_AUTH_FAILED',
   upstreamRateLimited: 'UPSTREAM_RATE_LIMITED',
   blobDigestMismatch: 'BLOB_DIGEST_MISMATCH',
+  blobTooLarge: 'BLOB_TOO_LARGE',
   blobStoreUnavailable: 'BLOB_STORE_UNAVAILABLE',
   catalogUnavailable: 'CATALOG_UNAVAILABLE',
   fetcherUnavailable: 'FETCHER_UNAVAILABLE',
@@ -81,6 +82,10 @@ export class TooManyRequestsError extends AppError {
     super(ErrorCodes.tooManyRequests, message, { cause, detail: retryAfterSeconds === undefined ? undefined : { retryAfterSeconds } });
     this.retryAfterSeconds = retryAfterSeconds;
   }
+}
+/** An upstream's blob is larger than that upstream's limit (max_blob_size_bytes, VREG_UPSTREAM_MAX_BLOB_BYTES): refused, nothing stored. */
+export class BlobTooLargeError extends AppError {
+  constructor(message: string, detail?: unknown) { super(ErrorCodes.blobTooLarge, message, { detail }); }
 }
 export class CatalogUnavailableError extends AppError {
   constructor(message: string, cause?: unknown) { super(ErrorCodes.catalogUnavailable, message, { cause }); }

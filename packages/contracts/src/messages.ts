@@ -26,6 +26,8 @@ export const UpstreamViewSchema = z.object({
   cacheValidityHours: z.number().nonnegative(),
   /** Ask for one-component names as `library/<name>` (Docker Hub). Absent = off. */
   libraryPrefix: z.boolean().optional(),
+  /** Largest blob fetched from this upstream, bytes; absent = the gateway's and fetcher's VREG_UPSTREAM_MAX_BLOB_BYTES. */
+  maxBlobSizeBytes: z.number().int().positive().optional(),
 });
 export type UpstreamView = z.infer<typeof UpstreamViewSchema>;
 

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { AppError, BlobUnknownError, ErrorCodes, relativePathOf, type CacheEntryView, type RegistryView, type UpstreamView } from '@vreg/contracts';
+import { AppError, BlobTooLargeError, BlobUnknownError, ErrorCodes, relativePathOf, type CacheEntryView, type RegistryView, type UpstreamView } from '@vreg/contracts';
 import { DigestHasher } from '@vreg/oci';
 import type { BlobWriter } from '@vreg/blob-store';
 import type { UpstreamResponse } from '@vreg/upstream-client';
@@ -47,6 +47,11 @@ export async function startBlobFill(deps: FillDeps, registry: RegistryView, imag
   );
   const size = res.contentLength;
   const contentType = res.contentType ?? 'application/octet-stream';
+  const limit = upstream.maxBlobSizeBytes ?? (deps.maxBlobBytes || undefined);
+  if (limit !== undefined && size !== undefined && size > limit) {
+    res.body.destroy();
+    throw tooLarge(upstream, digest, limit, size);
+  }
   let writer: BlobWriter | undefined;
   try {
     writer = options.store ? await deps.store.beginWrite(digest, size === undefined ? {} : { expectedSize: size }) : undefined;
@@ -54,7 +59,7 @@ export async function startBlobFill(deps: FillDeps, registry: RegistryView, imag
     res.body.destroy();
     throw err;
   }
-  const done = pump(res.body, digest, size, writer, options.spool).then(async (bytes): Promise<CacheEntryView> => {
+  const done = pump(res.body, digest, size, writer, options.spool, limit === undefined ? undefined : { bytes: limit, error: () => tooLarge(upstream, digest, limit) }).then(async (bytes): Promise<CacheEntryView> => {
     const entry: CacheEntryView = {
       upstreamId: upstream.id,
       relativePath: relativePathOf({ kind: 'blob', image, reference: digest }),
@@ -78,7 +83,14 @@ export async function startBlobFill(deps: FillDeps, registry: RegistryView, imag
  * failure aborts the writer and fails the spool's readers, whose last bytes
  * are released only once the digest is verified.
  */
-async function pump(body: Readable, digest: string, size: number | undefined, writer: BlobWriter | undefined, spool: Spool | undefined): Promise<number> {
+async function pump(
+  body: Readable,
+  digest: string,
+  size: number | undefined,
+  writer: BlobWriter | undefined,
+  spool: Spool | undefined,
+  limit: { bytes: number; error: () => AppError } | undefined,
+): Promise<number> {
   const hasher = writer ? undefined : new DigestHasher(digest);
   let bytes = 0;
   try {
@@ -87,6 +99,8 @@ async function pump(body: Readable, digest: string, size: number | undefined, wr
       bytes += buf.length;
       hasher?.update(buf);
       if (size !== undefined && bytes > size) throw mismatch('upstream sent more bytes than its Content-Length', digest);
+      // Without a Content-Length the limit is enforced on the bytes seen.
+      if (limit !== undefined && bytes > limit.bytes) throw limit.error();
       const stored = writer && !writer.stream.write(buf) ? once(writer.stream, 'drain') : undefined;
       const spooled = spool?.append(buf);
       await Promise.all([stored, spooled]);
@@ -111,6 +125,11 @@ async function pump(body: Readable, digest: string, size: number | undefined, wr
     if (writer) await writer.abort(err);
     throw err;
   }
+}
+
+function tooLarge(upstream: UpstreamView, digest: string, limitBytes: number, sizeBytes?: number): BlobTooLargeError {
+  const what = sizeBytes === undefined ? `more than ${limitBytes} bytes` : `${sizeBytes} bytes`;
+  return new BlobTooLargeError(`blob of ${what} is larger than upstream ${upstream.name}'s limit of ${limitBytes} bytes`, { digest, upstreamId: upstream.id, limitBytes, ...(sizeBytes === undefined ? {} : { sizeBytes }) });
 }
 
 function mismatch(message: string, expected: string, actual?: string): AppError {

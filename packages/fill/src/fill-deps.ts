@@ -13,4 +13,6 @@ export interface FillDeps {
   logger: Logger;
   /** Largest manifest accepted from an upstream, bytes (manifests are buffered, blobs never are). */
   manifestMaxBytes: number;
+  /** Largest blob fetched from an upstream that sets no limit of its own, bytes; 0 or absent = no limit. */
+  maxBlobBytes?: number;
 }

@@ -35,7 +35,7 @@ export interface FetcherApp {
 export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherApp {
   const logger = deps.logger.child({ component: 'fetcher' });
   const metrics = deps.metrics ?? VregMetrics.noop();
-  const fill = { store: deps.store, upstreams: new InstrumentedUpstreamRegistry(deps.upstreams, metrics), bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES };
+  const fill = { store: deps.store, upstreams: new InstrumentedUpstreamRegistry(deps.upstreams, metrics), bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES, maxBlobBytes: config.VREG_UPSTREAM_MAX_BLOB_BYTES };
   const catalog = new BusCatalogLookup(deps.bus, config.VREG_CATALOG_TIMEOUT_MS);
   const leases = new MeteredFillLease(deps.leases, metrics);
   const holderId = `fetcher-${randomUUID()}`;

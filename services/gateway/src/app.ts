@@ -48,7 +48,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
   const metrics = deps.metrics ?? VregMetrics.noop();
   const upstreams = new InstrumentedUpstreamRegistry(deps.upstreams, metrics);
   const leases = new MeteredFillLease(deps.leases, metrics);
-  const fill: FillDeps = { store: deps.store, upstreams, bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES };
+  const fill: FillDeps = { store: deps.store, upstreams, bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES, maxBlobBytes: config.VREG_UPSTREAM_MAX_BLOB_BYTES };
   const catalog = new BusCatalogClient(deps.bus, logger, {
     registryTtlMs: config.VREG_REGISTRY_CACHE_MS,
     tagTtlMs: config.VREG_TAG_CACHE_MS,

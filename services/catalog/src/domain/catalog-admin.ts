@@ -22,6 +22,8 @@ export interface UpstreamInput {
   cacheValidityHours?: number;
   /** Default: on for Docker Hub URLs. */
   libraryPrefix?: boolean;
+  /** Largest blob fetched from it, bytes; default: the services' VREG_UPSTREAM_MAX_BLOB_BYTES. */
+  maxBlobSizeBytes?: number;
   /** Default: append. */
   position?: number;
 }
@@ -35,6 +37,7 @@ export interface UpstreamInputPatch {
   cacheValidityHours?: number;
   libraryPrefix?: boolean;
   /** `null` removes the upstream's own limit. */
+  maxBlobSizeBytes?: number | null;
   position?: number;
 }
 
@@ -126,6 +129,7 @@ export class CatalogAdmin {
       ...(input.password === undefined ? {} : { passwordSealed: this.#sealer.seal(input.password) }),
       cacheValidityHours: input.cacheValidityHours ?? DEFAULT_CACHE_VALIDITY_HOURS,
       libraryPrefix: input.libraryPrefix ?? defaultLibraryPrefix(input.url),
+      ...(input.maxBlobSizeBytes === undefined ? {} : { maxBlobSizeBytes: input.maxBlobSizeBytes }),
       ...(input.position === undefined ? {} : { position: input.position }),
     });
   }
@@ -155,6 +159,7 @@ export class CatalogAdmin {
       ...(patch.password === undefined ? {} : { passwordSealed: patch.password === null ? null : this.#sealer.seal(patch.password) }),
       ...(patch.cacheValidityHours === undefined ? {} : { cacheValidityHours: patch.cacheValidityHours }),
       ...(patch.libraryPrefix === undefined ? {} : { libraryPrefix: patch.libraryPrefix }),
+      ...(patch.maxBlobSizeBytes === undefined ? {} : { maxBlobSizeBytes: patch.maxBlobSizeBytes }),
       ...(patch.position === undefined ? {} : { position: patch.position }),
     };
     return found(await this.#store.upstreams.update(id, changes), () => upstreamNotFound(id));

@@ -22,6 +22,8 @@ export interface Upstream {
   readonly cacheValidityHours: number;
   /** Docker Hub convention: a one-component name `alpine` is asked for as `library/alpine`. */
   readonly libraryPrefix: boolean;
+  /** Largest blob fetched from this upstream, bytes; absent = the services' VREG_UPSTREAM_MAX_BLOB_BYTES. */
+  readonly maxBlobSizeBytes?: number;
   /** Place in the registry's list, 0 first; positions of one registry are 0..n-1. */
   readonly position: number;
   readonly createdAt: Date;
@@ -38,6 +40,8 @@ export interface NewUpstream {
   cacheValidityHours: number;
   /** Default off. */
   libraryPrefix?: boolean;
+  /** Absent = no limit of its own. */
+  maxBlobSizeBytes?: number;
   /** Where to insert it; absent or past the end = append. Later upstreams move down one place. */
   position?: number;
 }
@@ -53,6 +57,8 @@ export interface UpstreamPatch {
   passwordSealed?: string | null;
   cacheValidityHours?: number;
   libraryPrefix?: boolean;
+  /** `null` removes the upstream's own limit. */
+  maxBlobSizeBytes?: number | null;
   position?: number;
 }
 

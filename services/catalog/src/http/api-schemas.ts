@@ -24,6 +24,7 @@ export const username = z.string().min(1).max(255);
 export const password = z.string().min(1).max(4096).meta({ description: 'Write-only: sealed at rest, never returned', writeOnly: true });
 const cacheValidityHours = z.int().min(0).max(MAX_CACHE_VALIDITY_HOURS).meta({ description: 'Hours a tag manifest is served without revalidation; 0 = never revalidate' });
 const libraryPrefix = z.boolean().meta({ description: 'Ask for one-component names as `library/<name>` (Docker Hub); default on for Docker Hub URLs' });
+const maxBlobSizeBytes = z.int().min(1).max(Number.MAX_SAFE_INTEGER).meta({ description: 'Largest blob fetched from this upstream, bytes: a bigger one is refused (403 DENIED to the client) and nothing is stored; absent = the VREG_UPSTREAM_MAX_BLOB_BYTES of the gateway and fetcher' });
 const position = z.int().min(0).meta({ description: 'Place in the ordered list, 0 first; past the end appends' });
 
 const maxStoredBytes = z
@@ -55,6 +56,7 @@ export const UpstreamCreateBody = z.strictObject({
   password: password.optional(),
   cache_validity_hours: cacheValidityHours.default(DEFAULT_CACHE_VALIDITY_HOURS),
   library_prefix: libraryPrefix.optional(),
+  max_blob_size_bytes: maxBlobSizeBytes.optional(),
   position: position.optional(),
 });
 
@@ -65,6 +67,7 @@ export const UpstreamPatchBody = z.strictObject({
   password: password.nullable().optional().meta({ description: 'Write-only; null removes it' }),
   cache_validity_hours: cacheValidityHours.optional(),
   library_prefix: libraryPrefix.optional(),
+  max_blob_size_bytes: maxBlobSizeBytes.nullable().optional().meta({ description: 'null removes the limit of its own' }),
   position: position.optional(),
 });
 
@@ -89,6 +92,7 @@ export const UpstreamJson = z.object({
   has_password: z.boolean().meta({ description: 'Whether a password is set; the password itself is never returned' }),
   cache_validity_hours: z.number(),
   library_prefix: z.boolean(),
+  max_blob_size_bytes: z.number().optional(),
   position: z.number(),
   created_at: timestamp,
   updated_at: timestamp,

@@ -29,6 +29,7 @@ export function toUpstreamJson(upstream: Upstream): z.input<typeof UpstreamJson>
     has_password: upstream.passwordSealed !== undefined,
     cache_validity_hours: upstream.cacheValidityHours,
     library_prefix: upstream.libraryPrefix,
+    ...(upstream.maxBlobSizeBytes === undefined ? {} : { max_blob_size_bytes: upstream.maxBlobSizeBytes }),
     position: upstream.position,
     created_at: upstream.createdAt.toISOString(),
     updated_at: upstream.updatedAt.toISOString(),

@@ -11,12 +11,13 @@ export function registerUpstreamRoutes(app: AdminApp, admin: CatalogAdmin): void
     config: { summary: 'Add an upstream to a virtual registry (appended unless position is given)' },
     schema: { params: IdParams, body: UpstreamCreateBody, response: { 201: UpstreamJson, ...errorResponses(400, 401, 404) } },
     handler: async (request, reply) => {
-      const { name, url, username, password, cache_validity_hours, library_prefix, position } = request.body;
+      const { name, url, username, password, cache_validity_hours, library_prefix, max_blob_size_bytes, position } = request.body;
       const upstream = await admin.addUpstream(request.params.id, {
         name,
         url,
         cacheValidityHours: cache_validity_hours,
         ...(library_prefix === undefined ? {} : { libraryPrefix: library_prefix }),
+        ...(max_blob_size_bytes === undefined ? {} : { maxBlobSizeBytes: max_blob_size_bytes }),
         ...(username === undefined ? {} : { username }),
         ...(password === undefined ? {} : { password }),
         ...(position === undefined ? {} : { position }),
@@ -41,7 +42,7 @@ export function registerUpstreamRoutes(app: AdminApp, admin: CatalogAdmin): void
     config: { summary: 'Change an upstream; a new position reorders the list (null removes username or password)' },
     schema: { params: IdParams, body: UpstreamPatchBody, response: { 200: UpstreamJson, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { name, url, username, password, cache_validity_hours, library_prefix, position } = request.body;
+      const { name, url, username, password, cache_validity_hours, library_prefix, max_blob_size_bytes, position } = request.body;
       const upstream = await admin.updateUpstream(request.params.id, {
         ...(name === undefined ? {} : { name }),
         ...(url === undefined ? {} : { url }),
@@ -49,6 +50,7 @@ export function registerUpstreamRoutes(app: AdminApp, admin: CatalogAdmin): void
         ...(password === undefined ? {} : { password }),
         ...(cache_validity_hours === undefined ? {} : { cacheValidityHours: cache_validity_hours }),
         ...(library_prefix === undefined ? {} : { libraryPrefix: library_prefix }),
+        ...(max_blob_size_bytes === undefined ? {} : { maxBlobSizeBytes: max_blob_size_bytes }),
         ...(position === undefined ? {} : { position }),
       });
       return toUpstreamJson(upstream);

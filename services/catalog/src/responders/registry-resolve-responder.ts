@@ -14,6 +14,7 @@ export function toUpstreamView(upstream: Upstream): UpstreamView {
     ...(upstream.passwordSealed === undefined ? {} : { passwordSealed: upstream.passwordSealed }),
     cacheValidityHours: upstream.cacheValidityHours,
     libraryPrefix: upstream.libraryPrefix,
+    ...(upstream.maxBlobSizeBytes === undefined ? {} : { maxBlobSizeBytes: upstream.maxBlobSizeBytes }),
   };
 }
 

@@ -19,7 +19,8 @@ export class FillInProgressError extends RetryLater {
 }
 
 /** Upstream answers that no retry will change: the object does not exist anywhere. */
-const GONE = new Set<string>([ErrorCodes.manifestUnknown, ErrorCodes.blobUnknown, ErrorCodes.nameUnknown]);
+// A blob past its upstream's size limit will not fit on a retry either.
+const GONE = new Set<string>([ErrorCodes.manifestUnknown, ErrorCodes.blobUnknown, ErrorCodes.nameUnknown, ErrorCodes.blobTooLarge]);
 
 /**
  * Makes sure a requested object ends up stored and recorded. Usually the

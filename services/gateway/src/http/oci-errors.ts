@@ -17,6 +17,8 @@ export const ociErrorTable: Readonly<Record<ErrorCode, { ociCode: string; status
   [ErrorCodes.upstreamAuthFailed]: { ociCode: 'UNAVAILABLE', status: 502 },
   [ErrorCodes.upstreamRateLimited]: { ociCode: 'TOOMANYREQUESTS', status: 429 },
   [ErrorCodes.blobDigestMismatch]: { ociCode: 'UNAVAILABLE', status: 502 },
+  // A policy refusal, not an outage: clients report DENIED with the message and do not retry.
+  [ErrorCodes.blobTooLarge]: { ociCode: 'DENIED', status: 403 },
   [ErrorCodes.blobStoreUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
   [ErrorCodes.catalogUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
   [ErrorCodes.fetcherUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },

@@ -82,6 +82,7 @@ class MemoryUpstreamRepository implements UpstreamRepository {
       passwordSealed: input.passwordSealed,
       cacheValidityHours: input.cacheValidityHours,
       libraryPrefix: input.libraryPrefix === true,
+      maxBlobSizeBytes: input.maxBlobSizeBytes,
       position: siblings.length,
       createdAt: now,
       updatedAt: now,
@@ -110,6 +111,7 @@ class MemoryUpstreamRepository implements UpstreamRepository {
       passwordSealed: patch.passwordSealed === null ? undefined : (patch.passwordSealed ?? current.passwordSealed),
       cacheValidityHours: patch.cacheValidityHours ?? current.cacheValidityHours,
       libraryPrefix: patch.libraryPrefix ?? current.libraryPrefix,
+      maxBlobSizeBytes: patch.maxBlobSizeBytes === null ? undefined : (patch.maxBlobSizeBytes ?? current.maxBlobSizeBytes),
       updatedAt: new Date(),
     });
     this.#rows.set(id, next);

@@ -30,6 +30,7 @@ export interface UpstreamDocument {
   cache_validity_hours: number;
   /** Absent in documents written before the field existed: off. */
   library_prefix?: boolean;
+  max_blob_size_bytes?: number;
   position: number;
   created_at: Date;
   updated_at: Date;
@@ -93,6 +94,7 @@ export function toUpstream(doc: UpstreamDocument): Upstream {
     ...(doc.password_sealed == null ? {} : { passwordSealed: doc.password_sealed }),
     cacheValidityHours: doc.cache_validity_hours,
     libraryPrefix: doc.library_prefix === true,
+    ...(doc.max_blob_size_bytes == null ? {} : { maxBlobSizeBytes: doc.max_blob_size_bytes }),
     position: doc.position,
     createdAt: doc.created_at,
     updatedAt: doc.updated_at,

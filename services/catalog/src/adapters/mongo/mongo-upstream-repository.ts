@@ -39,6 +39,7 @@ export class MongoUpstreamRepository implements UpstreamRepository {
       ...(input.passwordSealed === undefined ? {} : { password_sealed: input.passwordSealed }),
       cache_validity_hours: input.cacheValidityHours,
       library_prefix: input.libraryPrefix === true,
+      ...(input.maxBlobSizeBytes === undefined ? {} : { max_blob_size_bytes: input.maxBlobSizeBytes }),
       position,
       created_at: now,
       updated_at: now,
@@ -68,6 +69,7 @@ export class MongoUpstreamRepository implements UpstreamRepository {
     const unset: Record<string, ''> = {};
     if (patch.username === null) unset.username = '';
     if (patch.passwordSealed === null) unset.password_sealed = '';
+    if (patch.maxBlobSizeBytes === null) unset.max_blob_size_bytes = '';
     const update: UpdateFilter<UpstreamDocument> = {
       $set: {
         updated_at: new Date(),
@@ -77,6 +79,7 @@ export class MongoUpstreamRepository implements UpstreamRepository {
         ...(patch.passwordSealed == null ? {} : { password_sealed: patch.passwordSealed }),
         ...(patch.cacheValidityHours === undefined ? {} : { cache_validity_hours: patch.cacheValidityHours }),
         ...(patch.libraryPrefix === undefined ? {} : { library_prefix: patch.libraryPrefix }),
+        ...(patch.maxBlobSizeBytes == null ? {} : { max_blob_size_bytes: patch.maxBlobSizeBytes }),
       },
       ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
     };

@@ -139,6 +139,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cleanup_runs_registry ON cleanup_runs (registry_id, id);
   CREATE INDEX cache_entries_registry_status ON cache_entries (registry_id, status);
   `,
+  // Per-upstream blob size limit (issue 9); NULL = the services' VREG_UPSTREAM_MAX_BLOB_BYTES.
+  `
+  ALTER TABLE upstreams ADD COLUMN max_blob_size_bytes INTEGER;
+  `,
 ];
 
 /** Brings the database to the latest schema version, each step in its own transaction. */

@@ -15,6 +15,7 @@ interface UpstreamRow {
   password_sealed: string | null;
   cache_validity_hours: number;
   library_prefix: number;
+  max_blob_size_bytes: number | null;
   position: number;
   created_at: string;
   updated_at: string;
@@ -30,6 +31,7 @@ function toUpstream(row: UpstreamRow): Upstream {
     ...(row.password_sealed === null ? {} : { passwordSealed: row.password_sealed }),
     cacheValidityHours: row.cache_validity_hours,
     libraryPrefix: row.library_prefix === 1,
+    ...(row.max_blob_size_bytes === null ? {} : { maxBlobSizeBytes: row.max_blob_size_bytes }),
     position: row.position,
     createdAt: fromSqlTime(row.created_at),
     updatedAt: fromSqlTime(row.updated_at),
@@ -56,10 +58,10 @@ export class SqliteUpstreamRepository implements UpstreamRepository {
       const { n } = this.#db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM upstreams WHERE registry_id = ?').get(registryId) as { n: number };
       const inserted = this.#db
         .prepare<unknown[], UpstreamRow>(
-          `INSERT INTO upstreams (registry_id, name, url, username, password_sealed, cache_validity_hours, library_prefix, position, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+          `INSERT INTO upstreams (registry_id, name, url, username, password_sealed, cache_validity_hours, library_prefix, max_blob_size_bytes, position, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         )
-        .get(registryId, input.name, input.url, input.username ?? null, input.passwordSealed ?? null, input.cacheValidityHours, input.libraryPrefix ? 1 : 0, n, now, now) as UpstreamRow;
+        .get(registryId, input.name, input.url, input.username ?? null, input.passwordSealed ?? null, input.cacheValidityHours, input.libraryPrefix ? 1 : 0, input.maxBlobSizeBytes ?? null, n, now, now) as UpstreamRow;
       if (input.position !== undefined) this.#reorder(registryId, { id: String(inserted.id), to: input.position });
       return this.#row(inserted.id);
     })();
@@ -91,7 +93,7 @@ export class SqliteUpstreamRepository implements UpstreamRepository {
       const keep = <T>(value: T | null | undefined, old: T | null): T | null => (value === null ? null : (value ?? old));
       this.#db
         .prepare(
-          `UPDATE upstreams SET name = ?, url = ?, username = ?, password_sealed = ?, cache_validity_hours = ?, library_prefix = ?, updated_at = ?
+          `UPDATE upstreams SET name = ?, url = ?, username = ?, password_sealed = ?, cache_validity_hours = ?, library_prefix = ?, max_blob_size_bytes = ?, updated_at = ?
            WHERE id = ?`,
         )
         .run(
@@ -101,6 +103,7 @@ export class SqliteUpstreamRepository implements UpstreamRepository {
           keep(patch.passwordSealed, current.password_sealed),
           patch.cacheValidityHours ?? current.cache_validity_hours,
           patch.libraryPrefix === undefined ? current.library_prefix : patch.libraryPrefix ? 1 : 0,
+          keep(patch.maxBlobSizeBytes, current.max_blob_size_bytes),
           toSqlTime(new Date()),
           n,
         );

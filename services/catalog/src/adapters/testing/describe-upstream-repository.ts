@@ -110,6 +110,19 @@ export function describeUpstreamRepository(store: () => CatalogStore): void {
       expect(await store().upstreams.get(created.id)).toEqual(updated);
     });
 
+    it('keeps a blob size limit, changes it and removes it when patched with null', async () => {
+      const { registryId } = await registryWith();
+      const plain = await store().upstreams.create(input(registryId, 'plain'));
+      expect(plain.maxBlobSizeBytes).toBeUndefined();
+      const capped = await store().upstreams.create(input(registryId, 'capped', { maxBlobSizeBytes: 5_000_000_000 }));
+      expect((await store().upstreams.get(capped.id))?.maxBlobSizeBytes).toBe(5_000_000_000);
+      expect((await store().upstreams.update(capped.id, { maxBlobSizeBytes: 1024 }))?.maxBlobSizeBytes).toBe(1024);
+      expect((await store().upstreams.update(capped.id, { name: 'renamed' }))?.maxBlobSizeBytes).toBe(1024);
+      const removed = await store().upstreams.update(capped.id, { maxBlobSizeBytes: null });
+      expect(removed?.maxBlobSizeBytes).toBeUndefined();
+      expect(await store().upstreams.get(capped.id)).toEqual(removed);
+    });
+
     it('returns undefined when updating an unknown upstream', async () => {
       expect(await store().upstreams.update('5555', { name: 'x' })).toBeUndefined();
     });
