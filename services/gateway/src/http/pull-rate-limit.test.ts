@@ -10,7 +10,7 @@ describe('the pull API rate limit per client address', () => {
   afterEach(async () => h?.close());
 
   it('answers 429 TOOMANYREQUESTS with Retry-After past the limit, to that address only', async () => {
-    h = await gatewayHarness(registries, { VREG_PULL_RATE_LIMIT: '3', VREG_PULL_RATE_WINDOW_MS: '60000' });
+    h = await gatewayHarness(registries, { VREG_PULL_RATE_LIMIT: '3', VREG_PULL_RATE_WINDOW_MS: '3600000' });
     const get = (url: string, remoteAddress = '198.51.100.7') => h.server.inject({ method: 'GET', url, remoteAddress });
     // /v2/ challenges anonymous clients (401): counted all the same.
     for (let i = 0; i < 3; i++) expect((await get('/v2/')).statusCode).toBe(401);
@@ -18,7 +18,7 @@ describe('the pull API rate limit per client address', () => {
     expect(refused.statusCode).toBe(429);
     expect(refused.json()).toEqual({ errors: [{ code: 'TOOMANYREQUESTS', message: expect.stringContaining('too many requests'), detail: { retryAfterSeconds: expect.any(Number) } }] });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(3600);
     expect((await get('/v2/token?service=vreg')).statusCode).toBe(429);
     expect((await get('/v2/no/such/route/at/all')).statusCode).toBe(429);
     expect((await get('/v2/', '198.51.100.8')).statusCode).toBe(401);
