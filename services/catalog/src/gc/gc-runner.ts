@@ -1,9 +1,10 @@
 import type { BlobStore } from '@vreg/blob-store';
 import type { Logger } from '@vreg/logging';
 import type { Job, JobData } from '../domain/job.ts';
+import type { JobHandler, JobReporter } from '../lifecycle/job-worker.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
-import { EntryDestructionWorker, type DestructionReport } from './entry-destruction-worker.ts';
-import { GcSweep, type GcReport, type GcSweepStep } from './gc-sweep.ts';
+import { EntryDestructionWorker } from './entry-destruction-worker.ts';
+import { GcSweep, type GcSweepStep } from './gc-sweep.ts';
 
 export interface GcRunnerDeps {
   store: CatalogStore;
@@ -11,10 +12,12 @@ export interface GcRunnerDeps {
   logger: Logger;
   /** Milliseconds a GC candidate waits before its object may be deleted (VREG_GC_GRACE_MS). */
   graceMs: number;
-  /** Milliseconds between destruction passes, which also pick up queued gc jobs. 0 = never on a timer. */
+  /** Milliseconds between destruction passes. 0 = never on a timer (gc jobs only). */
   destructionIntervalMs: number;
-  /** Milliseconds between periodic GC sweeps. 0 = never on a timer (jobs only). */
+  /** Milliseconds between periodic GC sweeps. 0 = never on a timer (gc jobs only). */
   gcIntervalMs: number;
+  /** Called once a gc job is queued: wakes the local job worker, which runs `jobHandler`. */
+  onQueued?: () => void;
   now?: () => Date;
   /** Test seam of the sweep (see `GcSweepDeps.onStep`). */
   onSweepStep?: (step: GcSweepStep, digest: string) => Promise<void>;
@@ -25,10 +28,10 @@ const PROGRESS_WRITE_MS = 1000;
 
 /**
  * Runs GC in the catalog: the destruction pass and the sweep on their
- * timers, and `gc` jobs from `POST /gc`. A job is created `queued` and run
- * by whichever replica claims it (`claimQueued`), so a job survives the
- * replica that took the request. In one process everything runs one at a
- * time; across replicas the candidates' claims keep sweeps apart.
+ * timers, and `gc` jobs from `POST /gc` through the catalog's job worker
+ * (`jobHandler`), so a job is run by whichever replica claims it. In one
+ * process everything runs one at a time; across replicas the candidates'
+ * claims keep sweeps apart.
  */
 export class GcRunner {
   readonly destruction: EntryDestructionWorker;
@@ -37,9 +40,6 @@ export class GcRunner {
   readonly #log: Logger;
   #chain: Promise<unknown> = Promise.resolve();
   #timers: NodeJS.Timeout[] = [];
-  #started = false;
-  /** Set by stop(): no job is claimed any more, so none is left half-run by a closing process. */
-  #closed = false;
 
   constructor(deps: GcRunnerDeps) {
     this.#deps = deps;
@@ -58,105 +58,61 @@ export class GcRunner {
 
   /** Starts the timers. Idempotent. */
   start(): void {
-    if (this.#started) return;
-    this.#started = true;
-    this.#closed = false;
+    if (this.#timers.length > 0) return;
     const every = (ms: number, work: () => Promise<unknown>): void => {
       if (ms <= 0) return;
-      const timer = setInterval(() => void this.#serial(work), ms);
+      const timer = setInterval(() => void this.#serial(work).catch((err: unknown) => this.#log.error({ err }, 'periodic gc work failed')), ms);
       timer.unref();
       this.#timers.push(timer);
     };
-    every(this.#deps.destructionIntervalMs, async () => {
-      await this.destruction.runOnce();
-      await this.#drainJobs();
-    });
+    every(this.#deps.destructionIntervalMs, () => this.destruction.runOnce());
     every(this.#deps.gcIntervalMs, () => this.sweep.sweep());
-    // Jobs queued while no catalog ran.
-    this.kick();
   }
 
   /** Stops the timers and waits for the work in progress. */
   async stop(): Promise<void> {
-    this.#started = false;
-    this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
-    await this.#chain;
+    await this.#chain.catch(() => undefined);
   }
 
-  /** Queues a `gc` job and nudges this process to run it; resolves with the queued job. */
+  /** Queues a `gc` job and wakes the job worker; resolves with the queued job. */
   async requestGc(dryRun: boolean): Promise<Job> {
     const job = await this.#deps.store.jobs.create({ kind: 'gc', registryId: null, params: { dry_run: dryRun } });
-    this.kick();
+    this.#deps.onQueued?.();
     return job;
   }
 
-  /** Runs queued gc jobs soon, in this process. */
-  kick(): void {
-    void this.#serial(() => this.#drainJobs());
-  }
+  /**
+   * Runs one claimed `gc` job: a dry run plans; a real one destroys the
+   * pending entries, then sweeps. Objects that could not be deleted are
+   * listed as errors (their claims are retried once stale) and the job
+   * still succeeds with what it did.
+   */
+  readonly jobHandler: JobHandler = (job, reporter) => this.#serial(() => this.#runJob(job, reporter));
 
-  /** Waits until the work queued so far in this process is done (tests). */
-  async idle(): Promise<void> {
-    await this.#chain;
-  }
-
-  /** One thing at a time in this process; a failure is logged and does not stop the next. */
-  #serial(work: () => Promise<unknown>): Promise<unknown> {
-    const next = this.#chain.then(work).catch((err: unknown) => this.#log.error({ err }, 'gc work failed'));
-    this.#chain = next;
+  /** One thing at a time in this process; the caller sees the outcome. */
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#chain.catch(() => undefined).then(work);
+    this.#chain = next.catch(() => undefined);
     return next;
   }
 
-  async #drainJobs(): Promise<void> {
-    for (;;) {
-      if (this.#closed) return;
-      const job = await this.#deps.store.jobs.claimQueued('gc', this.#now());
-      if (job === undefined) return;
-      await this.#runJob(job);
+  async #runJob(job: Job, reporter: JobReporter): Promise<JobData> {
+    if (job.params.dry_run === true) {
+      const plan = await this.sweep.plan();
+      return { dry_run: true, objects_would_delete: plan.objects, bytes_would_free: plan.bytes, digests: plan.digests };
     }
+    const destroyed = await this.destruction.runOnce();
+    let lastWrite = 0;
+    const report = await this.sweep.sweep(async (r) => {
+      if (Date.now() - lastWrite < PROGRESS_WRITE_MS) return;
+      lastWrite = Date.now();
+      await reporter.progress({ objectsDone: r.objects, bytesDone: r.bytes });
+    });
+    await reporter.progress({ objectsDone: report.objects, objectsTotal: report.objects, bytesDone: report.bytes, bytesTotal: report.bytes });
+    for (const message of report.errors) await reporter.error(message);
+    this.#log.info({ jobId: job.id, objects: report.objects, bytes: report.bytes, entries: destroyed.entries, errors: report.errors.length }, 'gc job done');
+    return { dry_run: false, objects_deleted: report.objects, bytes_freed: report.bytes, digests: report.digests, entries_destroyed: destroyed.entries };
   }
-
-  #now(): Date {
-    return this.#deps.now?.() ?? new Date();
-  }
-
-  async #runJob(job: Job): Promise<void> {
-    const jobs = this.#deps.store.jobs;
-    const dryRun = job.params.dry_run === true;
-    try {
-      let result: JobData;
-      let errors: string[] = [];
-      if (dryRun) {
-        const plan = await this.sweep.plan();
-        result = { dry_run: true, objects_would_delete: plan.objects, bytes_would_free: plan.bytes, digests: plan.digests };
-      } else {
-        const destroyed = await this.destruction.runOnce();
-        let lastWrite = 0;
-        const report = await this.sweep.sweep(async (r) => {
-          if (Date.now() - lastWrite < PROGRESS_WRITE_MS) return;
-          lastWrite = Date.now();
-          await jobs.update(job.id, { progress: { objectsDone: r.objects, bytesDone: r.bytes } });
-        });
-        result = gcResult(report, destroyed);
-        errors = report.errors;
-        await jobs.update(job.id, { progress: { objectsDone: report.objects, objectsTotal: report.objects, bytesDone: report.bytes, bytesTotal: report.bytes } });
-      }
-      await jobs.update(job.id, {
-        state: errors.length === 0 ? 'succeeded' : 'failed',
-        result,
-        ...(errors.length === 0 ? {} : { appendErrors: errors }),
-        finishedAt: this.#now(),
-      });
-      this.#log.info({ jobId: job.id, ...result, digests: undefined }, 'gc job finished');
-    } catch (err) {
-      this.#log.error({ jobId: job.id, err }, 'gc job failed');
-      await jobs.update(job.id, { state: 'failed', appendErrors: [(err as Error).message], finishedAt: this.#now() });
-    }
-  }
-}
-
-function gcResult(report: GcReport, destroyed: DestructionReport): JobData {
-  return { dry_run: false, objects_deleted: report.objects, bytes_freed: report.bytes, digests: report.digests, entries_destroyed: destroyed.entries };
 }

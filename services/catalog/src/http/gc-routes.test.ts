@@ -11,6 +11,7 @@ import { AccessTokens } from '../domain/access-tokens.ts';
 import { CatalogAdmin } from '../domain/catalog-admin.ts';
 import { UpstreamTests } from '../domain/upstream-tests.ts';
 import { GcRunner } from '../gc/gc-runner.ts';
+import { JobWorker } from '../lifecycle/job-worker.ts';
 import { markPending, putBlob } from '../gc/testing/gc-fixtures.ts';
 import { createAdminApi } from './admin-api.ts';
 
@@ -20,6 +21,7 @@ const logger = createLogger({ level: 'silent', name: 'gc-routes-test' });
 let store: MemoryCatalogStore;
 let blobs: MemoryBlobStore;
 let gc: GcRunner;
+let worker: JobWorker;
 let server: FastifyInstance;
 let bus: MemoryEventBus;
 
@@ -31,7 +33,9 @@ beforeEach(async () => {
   store = new MemoryCatalogStore();
   blobs = new MemoryBlobStore();
   bus = new MemoryEventBus({ logger });
-  gc = new GcRunner({ store, blobs, logger, graceMs: 0, gcIntervalMs: 0, destructionIntervalMs: 0 });
+  gc = new GcRunner({ store, blobs, logger, graceMs: 0, gcIntervalMs: 0, destructionIntervalMs: 0, onQueued: () => worker.wake() });
+  worker = new JobWorker({ jobs: store.jobs, handlers: { gc: gc.jobHandler }, logger, pollIntervalMs: 0 });
+  worker.start();
   const box = new SecretBox(randomBytes(32));
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: () => {} } });
   const upstreamTests = new UpstreamTests({ upstreams: store.upstreams, sealer: box, prober: new BusUpstreamProber(bus) });
@@ -41,6 +45,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  await worker.stop();
   await gc.stop();
   await server.close();
   await bus.close();
@@ -61,14 +66,23 @@ async function cacheWithPendingEntries(): Promise<{ own: string; shared: string 
   return { own, shared };
 }
 
+/** Polls the job until the worker finished it. */
+async function finished(id: string): Promise<Record<string, any>> {
+  for (let i = 0; i < 200; i++) {
+    const job = (await call('GET', `/jobs/${id}`)).json();
+    if (job.state === 'succeeded' || job.state === 'failed') return job;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
 describe('POST /gc', () => {
   it('answers 202 with a queued gc job; a dry run reports what would be freed and deletes nothing', async () => {
     const { own, shared } = await cacheWithPendingEntries();
     const res = await call('POST', '/gc', { dry_run: true });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ kind: 'gc', state: 'queued', registry_id: null, params: { dry_run: true } });
-    await gc.idle();
-    const job = (await call('GET', `/jobs/${res.json().id}`)).json();
+    const job = await finished(res.json().id);
     expect(job).toMatchObject({ state: 'succeeded', result: { dry_run: true, objects_would_delete: 1, bytes_would_free: 17, digests: [own] } });
     expect(await blobs.stat(own)).toBeDefined();
     expect(await blobs.stat(shared)).toBeDefined();
@@ -78,8 +92,7 @@ describe('POST /gc', () => {
     const { own, shared } = await cacheWithPendingEntries();
     const res = await call('POST', '/gc', {});
     expect(res.json()).toMatchObject({ params: { dry_run: false } });
-    await gc.idle();
-    const job = (await call('GET', `/jobs/${res.json().id}`)).json();
+    const job = await finished(res.json().id);
     expect(job).toMatchObject({
       state: 'succeeded',
       result: { dry_run: false, objects_deleted: 1, bytes_freed: 17, digests: [own], entries_destroyed: 2 },
@@ -89,6 +102,15 @@ describe('POST /gc', () => {
     expect(job.finished_at).toEqual(expect.any(String));
     expect(await blobs.stat(own)).toBeUndefined();
     expect(await blobs.stat(shared)).toBeDefined();
+  });
+
+  it('lists the objects it could not delete as job errors and keeps them for a later run', async () => {
+    const { own } = await cacheWithPendingEntries();
+    blobs.delete = async () => Promise.reject(new Error('S3 unavailable'));
+    const job = await finished((await call('POST', '/gc', { dry_run: false })).json().id);
+    expect(job).toMatchObject({ state: 'succeeded', errors: [`${own}: S3 unavailable`], result: { objects_deleted: 0, bytes_freed: 0, digests: [] } });
+    expect(await blobs.stat(own)).toBeDefined();
+    expect(await store.gcCandidates.get(own)).toMatchObject({ state: 'deleting' });
   });
 
   it('refuses a body that is not { dry_run: boolean } with 400, and a missing token with 401', async () => {
