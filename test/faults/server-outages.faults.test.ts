@@ -13,6 +13,9 @@ import { recordScenario } from './support/reliability-record.ts';
  * hash to its digest.
  */
 const OUTAGE_MS = 4000;
+// Longer than the gateway's registry cache (VREG_REGISTRY_CACHE_MS, 5 s), so hits late in the
+// outage need the stale-answer fallback.
+const MONGO_OUTAGE_MS = 7000;
 // 1 MiB/s per download: a 512 KiB fill lasts about half a second.
 const upstream = new FaultUpstream(1 << 20);
 let stack: FaultStack;
@@ -108,7 +111,7 @@ describe('servers down for a while', () => {
     upstream.add(...cached, ...during, ...after);
     await recordScenario(
       'MongoDB stopped for a while',
-      `FerretDB SIGKILLed for ${OUTAGE_MS / 1000} s and restarted on its files: hits and new misses served while down, recorded once it is back; the catalog reconnects without a restart; all hashed back`,
+      `FerretDB SIGKILLed for ${MONGO_OUTAGE_MS / 1000} s and restarted on its files: hits (also past the gateway's 5 s registry cache) and new misses served while down, recorded once it is back; admin API and a gateway started meanwhile answer 503, not 500; the catalog reconnects without a restart; all hashed back`,
       async (counts) => {
         const { registryId } = await stack.registryWith('mongo-outage', upstreamUrl);
         await pullUntilServed(registryId, cached);
@@ -117,9 +120,21 @@ describe('servers down for a while', () => {
         await stack.mongo.kill();
         counts.faults += 1;
         const down = Date.now();
+        const fresh = stack.spawn('gateway');
         await expectHits(registryId, cached);
+        // The admin API says the database is away (503, retry), not a 500.
+        const admin = await stack.admin.call<{ errors: Array<{ code: string }> }>('GET', `/registries/${registryId}`);
+        expect([admin.status, admin.body.errors[0]?.code]).toEqual([503, 'CATALOG_UNAVAILABLE']);
+        // A gateway started during the outage knows nothing: it cannot resolve the registry, so
+        // it answers 503 (retry) at once, never a 500 or a hang. Hits need a gateway's lookup cache.
+        const started = Date.now();
+        const cold = await rawGet(`${(await fresh).url}/v2/virtual_registries/containers/${registryId}/faults/blob/blobs/${cached[0]!.digest}`);
+        expect([cold.status, Date.now() - started < 15_000]).toEqual([503, true]);
         await pullUntilServed(registryId, during);
-        await sleep(Math.max(0, OUTAGE_MS - (Date.now() - down)));
+        // Past the gateway's 5 s registry cache: the catalog answers "failed", the stale registry serves.
+        await sleep(Math.max(0, 6000 - (Date.now() - down)));
+        await expectHits(registryId, [...cached, ...during]);
+        await sleep(Math.max(0, MONGO_OUTAGE_MS - (Date.now() - down)));
         await stack.mongo.start();
         await waitFor('the admin API to answer again', async () => ((await stack.admin.call('GET', `/registries/${registryId}`)).status === 200 ? true : undefined), 60_000, 500);
         await pullUntilServed(registryId, after);

@@ -40,13 +40,20 @@ function classify(error: FastifyError | Error): ErrorReply {
       detail: { reason: (error as FastifyError).code ?? error.name },
     };
   }
+  // The catalog's database is unreachable (the MongoDB driver's connectivity errors, matched by
+  // name so this layer imports no driver): an outage the caller may retry, not a bug.
+  if (DATABASE_UNREACHABLE.test(error.name)) {
+    return { status: 503, code: ErrorCodes.catalogUnavailable, message: 'the catalog database is unavailable; retry later', detail: null };
+  }
   return { status: 500, code: ErrorCodes.internal, message: 'internal error', detail: null };
 }
+
+const DATABASE_UNREACHABLE = /^Mongo(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed)Error$/;
 
 /**
  * The admin API's one error handler: `{ errors: [{ code, message, detail }] }`
  * with 400 VALIDATION_FAILED, 401 UNAUTHORIZED, 404 NOT_FOUND, 409 CONFLICT,
- * 503 FETCHER_UNAVAILABLE, and 500 INTERNAL (whose message never leaks the cause). 5xx logged at
+ * 503 FETCHER_UNAVAILABLE, 503 CATALOG_UNAVAILABLE (the database is unreachable), and 500 INTERNAL (whose message never leaks the cause). 5xx logged at
  * error, 4xx at info.
  */
 export async function adminErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -1,4 +1,5 @@
 import {
+  CatalogUnavailableError,
   EntryLookupReplySchema,
   ErrorCodes,
   RegistryViewSchema,
@@ -8,6 +9,7 @@ import {
   type RegistryView,
 } from '@vreg/contracts';
 import type { EventBus } from '@vreg/bus';
+import type { ZodType } from 'zod';
 import type { Logger } from '@vreg/logging';
 import { isDigest } from '@vreg/oci';
 import { LruCache } from '../../domain/lru-cache.ts';
@@ -28,7 +30,9 @@ export interface BusCatalogClientOptions {
  * Asks the catalog over request/reply and keeps answers in process:
  * digest-addressed entries forever (they are immutable), tags and registries
  * briefly. When the catalog cannot answer, the last answer is used, so hits
- * keep being served while NATS or the catalog is down.
+ * keep being served while NATS or the catalog is down. A catalog that
+ * replies it failed (INTERNAL: its database is away) counts as unavailable:
+ * for this read path it is the same outage, and a 503, not a 500.
  */
 export class BusCatalogClient implements CatalogClient {
   readonly #bus: EventBus;
@@ -49,12 +53,14 @@ export class BusCatalogClient implements CatalogClient {
     const cached = this.#registries.get(registryId);
     if (cached?.fresh) return cached.value;
     try {
-      const view = await this.#bus.request(Subjects.registryResolve, { registryId }, { schema: RegistryViewSchema, timeoutMs: this.#options.timeoutMs });
+      const view = await this.#ask(Subjects.registryResolve, { registryId }, RegistryViewSchema);
       this.#registries.set(registryId, view, this.#options.registryTtlMs);
       return view;
     } catch (err) {
       if (cached && hasCode(err, ErrorCodes.catalogUnavailable)) {
         this.#log.warn({ registryId }, 'catalog unavailable: using the cached registry');
+        // Fresh for another TTL, so the next requests do not each wait out the timeout.
+        this.#registries.set(registryId, cached.value, this.#options.registryTtlMs);
         return cached.value;
       }
       if (hasCode(err, ErrorCodes.nameUnknown)) this.#registries.delete(registryId);
@@ -67,14 +73,24 @@ export class BusCatalogClient implements CatalogClient {
     const cached = this.#entries.get(key);
     if (cached?.fresh) return cached.value;
     try {
-      const reply = await this.#bus.request(Subjects.entryLookup, { registryId, relativePath }, { schema: EntryLookupReplySchema, timeoutMs: this.#options.timeoutMs });
+      const reply = await this.#ask(Subjects.entryLookup, { registryId, relativePath }, EntryLookupReplySchema);
       if (reply.entry) this.#remember(key, relativePath, reply.entry);
       else if (cached) return cached.value; // the catalog has not consumed our own object.stored yet
       return reply.entry;
     } catch (err) {
       if (!hasCode(err, ErrorCodes.catalogUnavailable)) throw err;
       this.#log.warn({ registryId, cached: cached !== undefined }, 'catalog unavailable: entry lookup answered from the local cache');
+      if (cached) this.#remember(key, relativePath, cached.value);
       return cached?.value;
+    }
+  }
+
+  async #ask<T>(subject: string, payload: unknown, schema: ZodType<T>): Promise<T> {
+    try {
+      return await this.#bus.request(subject, payload, { schema, timeoutMs: this.#options.timeoutMs });
+    } catch (err) {
+      if (hasCode(err, ErrorCodes.internal)) throw new CatalogUnavailableError(`the catalog failed to answer ${subject}`, err);
+      throw err;
     }
   }
 

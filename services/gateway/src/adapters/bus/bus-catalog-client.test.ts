@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryEventBus } from '@vreg/bus';
+import { EntryLookupRequestSchema, RegistryResolveRequestSchema, Subjects, type CacheEntryView, type RegistryView } from '@vreg/contracts';
+import { createLogger } from '@vreg/logging';
+import { BusCatalogClient } from './bus-catalog-client.ts';
+
+const logger = createLogger({ level: 'silent', name: 'test' });
+const registry: RegistryView = { id: '1', name: 'one', visibility: 'public', upstreams: [{ id: '10', name: 'a', url: 'http://upstream.test', position: 0, cacheValidityHours: 24 }] };
+const tagEntry: CacheEntryView = { upstreamId: '10', relativePath: 'library/alpine/manifests/latest', digest: `sha256:${'b'.repeat(64)}`, contentType: 'application/vnd.oci.image.manifest.v1+json', size: 10, upstreamCheckedAt: new Date(0).toISOString() };
+
+let bus: MemoryEventBus;
+afterEach(async () => {
+  await bus.close();
+});
+
+/** A catalog on the bus whose database can be taken away: then every answer is a failure (INTERNAL). */
+async function catalogOnBus(): Promise<{ client: BusCatalogClient; databaseDown: () => void }> {
+  bus = new MemoryEventBus({ logger });
+  let down = false;
+  const failIfDown = (): void => {
+    if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:27017');
+  };
+  await bus.serve(Subjects.registryResolve, RegistryResolveRequestSchema, async () => {
+    failIfDown();
+    return registry;
+  });
+  await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async () => {
+    failIfDown();
+    return { entry: tagEntry };
+  });
+  // TTLs of 0: every call asks the catalog, so the fallback is what answers.
+  const client = new BusCatalogClient(bus, logger, { registryTtlMs: 0, tagTtlMs: 0, timeoutMs: 1000, maxEntries: 100 });
+  return { client, databaseDown: () => (down = true) };
+}
+
+describe('BusCatalogClient when the catalog replies that it failed (its database is down)', () => {
+  it('answers from its last registry and entry answers, so hits keep being served', async () => {
+    const { client, databaseDown } = await catalogOnBus();
+    await client.resolveRegistry('1');
+    await client.lookupEntry('1', tagEntry.relativePath);
+    databaseDown();
+    await expect(client.resolveRegistry('1')).resolves.toMatchObject({ id: '1', name: 'one' });
+    await expect(client.lookupEntry('1', tagEntry.relativePath)).resolves.toEqual(tagEntry);
+  });
+
+  it('asks the catalog again only once per TTL while it keeps failing, so requests do not each wait', async () => {
+    bus = new MemoryEventBus({ logger });
+    let asked = 0;
+    let down = false;
+    await bus.serve(Subjects.registryResolve, RegistryResolveRequestSchema, async () => {
+      asked += 1;
+      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:27017');
+      return registry;
+    });
+    const client = new BusCatalogClient(bus, logger, { registryTtlMs: 50, tagTtlMs: 50, timeoutMs: 1000, maxEntries: 100 });
+    await client.resolveRegistry('1');
+    await new Promise((r) => setTimeout(r, 60));
+    down = true;
+    for (let i = 0; i < 5; i++) await expect(client.resolveRegistry('1')).resolves.toMatchObject({ id: '1' });
+    expect(asked).toBe(2);
+  });
+
+  it('throws CATALOG_UNAVAILABLE (a 503), not INTERNAL, when it has nothing cached', async () => {
+    const { client, databaseDown } = await catalogOnBus();
+    databaseDown();
+    await expect(client.resolveRegistry('1')).rejects.toMatchObject({ code: 'CATALOG_UNAVAILABLE' });
+  });
+});
