@@ -113,7 +113,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   });
   // Lifecycle (issue 8): purge and cleanup jobs, the cleanup scheduler, quotas.
   const lifecycleSettings = config.lifecycle ?? DEFAULT_LIFECYCLE;
-  const lifecycle = createLifecycleServices(deps.store, () => jobWorker.wake());
+  const lifecycle = createLifecycleServices(deps.store, () => jobWorker.wake(), (registryId) => quota.notifyStored(registryId));
   const jobWorker = new JobWorker({ jobs: deps.store.jobs, handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler, gc: gc.jobHandler }, logger, pollIntervalMs: lifecycleSettings.jobPollIntervalMs });
   const cleanupScheduler = new CleanupScheduler({ policies: deps.store.cleanupPolicies, cleanup: lifecycle.cleanup, logger, intervalMs: lifecycleSettings.cleanupSchedulerIntervalMs });
   const quota = new QuotaEnforcer({ store: deps.store, logger, sweepIntervalMs: lifecycleSettings.quotaSweepIntervalMs });

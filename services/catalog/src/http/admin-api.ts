@@ -106,7 +106,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
       registerSessionRoutes(secured);
       if (options.stats !== undefined) registerStatsRoutes(secured, options.stats, options.admin);
       secured.addHook('preHandler', upstreamUrlGuard(options.upstreamAddressPolicy ?? new UpstreamAddressPolicy()));
-      registerRegistryRoutes(secured, options.admin);
+      registerRegistryRoutes(secured, options.admin, options.lifecycle?.quotaChanged);
       registerUpstreamRoutes(secured, options.admin);
       registerUpstreamTestRoutes(secured, options.upstreamTests);
       registerAccessTokenRoutes(secured, options.accessTokens);

@@ -284,6 +284,19 @@ describe('admin API: usage and quota', () => {
     }
   });
 
+  it('enforces a quota set through PATCH: least recently downloaded entries are marked until usage fits', async () => {
+    await seed();
+    const now = Date.now();
+    // Upstream 1's big shared blob (5000, two paths) was downloaded long ago; the rest recently.
+    for (const e of await api.store.cacheEntries.findAll({ registryId: '1' })) {
+      const old = e.digest === DIGEST('c');
+      await api.store.cacheEntries.recordDownloads(e.upstreamId, e.relativePath, 1, new Date(now - (old ? 10 : 1) * DAY_MS));
+    }
+    expect((await api.call('PATCH', '/registries/1', { max_stored_bytes: 1000 })).statusCode).toBe(200);
+    await expect.poll(async () => pending(await statusOf()), { timeout: 2000 }).toEqual([`1:library/alpine/blobs/${DIGEST('c')}`, `1:library/busybox/blobs/${DIGEST('c')}`]);
+    expect((await api.call('GET', '/registries/1/usage')).json()).toMatchObject({ stored_bytes: 510, quota_bytes: 1000 });
+  });
+
   it('lists the lifecycle routes in the OpenAPI document', async () => {
     const doc = (await api.server.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
     expect(Object.keys(doc.paths)).toEqual(

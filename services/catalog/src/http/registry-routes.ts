@@ -6,7 +6,7 @@ import { toRegistryJson } from './presenters.ts';
 import type { AdminApp } from './zod-type-provider.ts';
 
 /** `/registries` and `/registries/:id`. */
-export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin): void {
+export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin, quotaChanged?: (registryId: string) => void): void {
   app.post('/registries', {
     config: { summary: 'Create a virtual registry' },
     schema: { body: RegistryCreateBody, response: { 201: RegistryJson, ...errorResponses(400, 401, 409) } },
@@ -17,6 +17,7 @@ export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin): void
         visibility: request.body.visibility,
         ...(request.body.max_stored_bytes == null ? {} : { maxStoredBytes: request.body.max_stored_bytes }),
       });
+      if (registry.maxStoredBytes !== undefined) quotaChanged?.(registry.id);
       return reply.status(201).send(toRegistryJson(registry));
     },
   });
@@ -49,6 +50,7 @@ export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin): void
         ...(visibility === undefined ? {} : { visibility }),
         ...(max_stored_bytes === undefined ? {} : { maxStoredBytes: max_stored_bytes }),
       });
+      if (max_stored_bytes != null) quotaChanged?.(registry.id);
       return toRegistryJson(registry);
     },
   });

@@ -13,6 +13,7 @@ import { OverviewStats } from '../../domain/overview-stats.ts';
 import { createAdminApi } from '../admin-api.ts';
 import { JobWorker } from '../../lifecycle/job-worker.ts';
 import { createLifecycleServices, type LifecycleServices } from '../../lifecycle/lifecycle-services.ts';
+import { QuotaEnforcer } from '../../lifecycle/quota-enforcer.ts';
 import { adminFrameworkErrors, adminRootHandlers } from '../admin-framework-errors.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -45,7 +46,9 @@ export async function startAdminApiHarness(options: { upstreamTestTimeoutMs?: nu
   const server = Fastify({ logger: false, frameworkErrors: adminFrameworkErrors });
   adminRootHandlers(server);
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: () => {} } });
-  const lifecycle = createLifecycleServices(store);
+  const quota = new QuotaEnforcer({ store, logger: createLogger({ level: 'silent', name: 'admin-api-harness' }), sweepIntervalMs: 0 });
+  // A quota set through the API is enforced at once, as app.ts does (there debounced).
+  const lifecycle = createLifecycleServices(store, undefined, (registryId) => void quota.enforce(registryId));
   const worker = new JobWorker({ jobs: store.jobs, handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler }, logger: createLogger({ level: 'silent', name: 'admin-api-harness' }), pollIntervalMs: 0 });
   await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens, upstreamTests, jobs: store.jobs, lifecycle, stats: new OverviewStats(), upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']) }), { prefix: '/api/v1' });
   await server.ready();
