@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,8 +8,18 @@ import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
 import type { VregUnderTest } from './support/pull-scenarios.ts';
 import { hostOf, skopeoPull } from './support/skopeo.ts';
 import { testEnv } from './support/test-env.ts';
+import { waitFor } from './support/wait.ts';
 
 const BIN = resolve(import.meta.dirname, '../bin/vreg.mjs');
+
+/** A cache entry as `vreg entries list --json` prints it. */
+interface Entry {
+  id: string;
+  upstream_id: string;
+  relative_path: string;
+  size: number;
+  status: string;
+}
 
 interface CliRun {
   code: number;
@@ -157,18 +168,118 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
   it('pulls through the registry with skopeo, the CLI having set it up', async () => {
     const dir = await skopeoPull(env.skopeo, `${hostOf(vreg.gatewayUrl)}/virtual_registries/containers/${registry}/library/busybox:latest`);
     await rm(dir, { recursive: true, force: true });
-    const entries = await vreg.admin.cacheEntries(upstreamA);
-    expect(entries.some((e) => e.relative_path === 'library/busybox/manifests/latest')).toBe(true);
+    // A pull's entries are recorded by the catalog's consumer, just after the bytes went out.
+    await waitFor('the busybox pull recorded', async () => ((await vreg.admin.cacheEntries(upstreamA)).filter((e) => String(e.relative_path).startsWith('library/busybox/')).length >= 3 ? true : undefined));
   });
 
-  it('gc --dry-run waits for the gc job and prints its report, deleting nothing', async () => {
+  const entriesOf = async (...extra: string[]): Promise<Entry[]> => json<Entry[]>(await cli(['entries', 'list', registry, ...extra, '--json']));
+  const livePaths = async (): Promise<string[]> => (await entriesOf()).filter((e) => e.status === 'default').map((e) => e.relative_path);
+
+  it('lists the registry\'s cache entries searched and sorted, and deletes one through its purge job', async () => {
+    const all = await entriesOf();
+    expect(all.map((e) => e.relative_path)).toContain('library/busybox/manifests/latest');
+    expect(all.some((e) => e.relative_path.startsWith('library/multiarch/'))).toBe(true);
+    const busybox = await entriesOf('--search', 'busybox');
+    expect(busybox.length).toBeGreaterThanOrEqual(3);
+    expect(busybox.every((e) => e.relative_path.includes('busybox'))).toBe(true);
+    const sizes = (await entriesOf('--sort=-size')).map((e) => e.size);
+    expect(sizes).toEqual([...sizes].sort((x, y) => y - x));
+    const table = await cli(['entries', 'list', registry, '--search', 'busybox', '--sort', 'relative_path']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID +UPSTREAM +PATH +SIZE +DOWNLOADS +LAST DOWNLOAD +STATUS$/);
+    expect(table.stdout).toMatch(/ library\/busybox\/manifests\/latest +\d+(\.\d)? (B|KiB|MiB) +\d+ +\S+ +default$/m);
+
+    const tag = busybox.find((e) => e.relative_path === 'library/busybox/manifests/latest') as Entry;
+    const deleted = await cli(['entries', 'delete', tag.id]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stderr).toMatch(/^purge entry succeeded: /m);
+    expect(await livePaths()).not.toContain('library/busybox/manifests/latest');
+    expect(await cli(['entries', 'delete', tag.id.replace(/-.*/, '-bm8tc3VjaC1lbnRyeQ')])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^vreg: cache entry \S+ not found$/) });
+  });
+
+  it('reports usage by upstream, and sets and removes a quota', async () => {
+    type Usage = { stored_bytes: number; entries_count: number; quota_bytes: number | null; upstreams: Array<{ upstream_id: string; stored_bytes: number; entries_count: number }> };
+    const usage = json<Usage>(await cli(['usage', registry, '--json']));
+    expect(usage.stored_bytes).toBeGreaterThan(0);
+    expect(usage.quota_bytes).toBeNull();
+    expect(usage.upstreams.map((u) => u.upstream_id).sort()).toEqual([upstreamA, upstreamB].sort());
+    expect(usage.upstreams.reduce((n, u) => n + u.entries_count, 0)).toBe(usage.entries_count);
+    expect((await cli(['usage', registry])).stdout).toMatch(new RegExp(`^Registry ${registry}: \\S+ \\S+ in ${usage.entries_count} entries, no quota\\.\n\nUPSTREAM +NAME +STORED +ENTRIES\n`));
+
+    expect(await cli(['registries', 'update', registry, '--max-stored-bytes', '1GiB'])).toMatchObject({ code: 0, stdout: `Updated registry ${registry} "lifecycle": public, quota 1.0 GiB.` });
+    expect(json<Usage>(await cli(['usage', registry, '--json'])).quota_bytes).toBe(1024 ** 3);
+    expect((await cli(['usage', registry])).stdout).toMatch(/, of 1\.0 GiB quota \(\d+%\)\./);
+    expect((await cli(['registries', 'show', registry])).stdout).toMatch(/^quota: +1\.0 GiB$/m);
+    expect(await cli(['registries', 'update', registry, '--max-stored-bytes', 'none'])).toMatchObject({ code: 0, stdout: expect.stringContaining('quota none') });
+  });
+
+  it('sets a cleanup policy, runs it, and shows what it deleted', async () => {
+    expect(await cli(['cleanup', 'show', registry])).toMatchObject({ code: 0, stdout: `Registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N).` });
+    // Three days without a download for busybox's entries, written into the catalog file as the clock would have.
+    const db = new Database(join(vreg.dataDir, 'catalog.sqlite'));
+    const past = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    let aged: number;
+    try {
+      aged = db.prepare("UPDATE cache_entries SET downloaded_at = ?, created_at = ? WHERE registry_id = ? AND relative_path LIKE 'library/busybox/%' AND status = 'default'").run(past, past, Number(registry)).changes;
+    } finally {
+      db.close();
+    }
+    expect(aged).toBeGreaterThanOrEqual(2);
+
+    const set = await cli(['cleanup', 'set', registry, '--keep-days', '1', '--cadence', '7']);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/^enabled: +yes$/m);
+    expect(set.stdout).toMatch(/^keep: +1 days after the last download$/m);
+    expect(set.stdout).toMatch(/^cadence: +every 7 days$/m);
+
+    const run = await cli(['cleanup', 'run', registry]);
+    expect(run.code, run.stderr).toBe(0);
+    const [job] = json<Array<{ state: string; result: Record<string, unknown> }>>(await cli(['jobs', 'list', '--kind', 'cleanup', '--registry', registry, '--json']));
+    expect(job).toMatchObject({ state: 'succeeded', result: { deleted_entries_count: aged } });
+    expect(run.stdout).toMatch(new RegExp(`^Cleanup deleted ${aged} entries \\(\\S+ \\S+\\), not downloaded since \\S+\\.$`));
+    expect((await livePaths()).some((p) => p.startsWith('library/busybox/'))).toBe(false);
+    expect((await livePaths()).some((p) => p.startsWith('library/multiarch/'))).toBe(true);
+
+    const runs = await cli(['cleanup', 'runs', registry]);
+    expect(runs.stdout).toMatch(new RegExp(`^\\d+ +\\d+ +\\S+ +\\S+ +1 +${aged} +\\S+ \\S+ +succeeded$`, 'm'));
+    expect((await cli(['cleanup', 'show', registry])).stdout).toMatch(new RegExp(`^last run: +\\S+: ${aged} entries, `, 'm'));
+    expect((await cli(['cleanup', 'disable', registry])).stdout).toMatch(/^enabled: +no$/m);
+  });
+
+  it('purges a tag, then an image, then an upstream, each through its job', async () => {
+    const tag = await cli(['purge', 'registry', registry, '--image', 'library/multiarch', '--tag', 'latest']);
+    expect(tag.code, tag.stderr).toBe(0);
+    expect(tag.stderr).toMatch(/^purge library\/multiarch:latest in registry \d+ succeeded: /m);
+    expect(tag.stdout).toMatch(/^Purged 1 entry \(\S+ \S+\); they are never served again and GC frees their objects\.$/);
+    let live = await livePaths();
+    expect(live).not.toContain('library/multiarch/manifests/latest');
+    expect(live.some((p) => p.startsWith('library/multiarch/manifests/sha256:'))).toBe(true);
+
+    expect((await cli(['purge', 'registry', registry, '--image', 'library/multiarch'])).code).toBe(0);
+    live = await livePaths();
+    expect(live.some((p) => p.startsWith('library/multiarch/'))).toBe(false);
+
+    const purged = json<{ kind: string; state: string }>(await cli(['purge', 'upstream', upstreamA, '--json']));
+    expect(purged).toMatchObject({ kind: 'purge', state: 'succeeded' });
+    expect(await livePaths()).toEqual([]);
+    expect(await cli(['purge', 'upstream', '4242'])).toMatchObject({ code: 1, stderr: 'vreg: upstream 4242 not found' });
+  });
+
+  it('gc --dry-run reports the objects the purges left unreferenced, deleting nothing; gc then deletes them', async () => {
     const before = (await vreg.storedDigests()).sort();
     const run = await cli(['gc', '--dry-run']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^Dry run: \d+ objects? would be deleted, \S+ \S+ freed\.$/m);
     expect(run.stderr).toMatch(/^gc \(dry run\) succeeded: /m);
+    const would = Number(/^Dry run: (\d+) objects? would be deleted, \S+ \S+ freed\.$/m.exec(run.stdout)?.[1]);
+    // Everything was purged (and GC has no grace period here): every stored object is garbage.
+    expect(would).toBe(before.length);
+    for (const digest of before.slice(0, 100)) expect(run.stdout).toContain(`  ${digest}`);
     const job = json<{ kind: string; state: string; result: { dry_run: boolean } }>(await cli(['gc', '--dry-run', '--json']));
     expect(job).toMatchObject({ kind: 'gc', state: 'succeeded', result: { dry_run: true } });
     expect((await vreg.storedDigests()).sort()).toEqual(before);
+
+    const real = await cli(['gc']);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout.split('\n')[0]).toMatch(new RegExp(`^Deleted ${before.length} objects, \\S+ \\S+ freed\\.$`));
+    expect(await vreg.storedDigests()).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
 import type { AdminApiClient } from './admin-api-client.ts';
 import { parseCommand } from './cli-args.ts';
 import type { CliIo } from './cli-io.ts';
-import { formatBytes } from './format-bytes.ts';
 import type { JobJson } from './job-json.ts';
 import { runJob } from './job-follow.ts';
 
@@ -12,20 +11,9 @@ Deletes stored objects that no live cache entry of any registry references
 (after the server's grace period). --dry-run only reports what would go.
 Waits for the job and prints its report unless --detach.`;
 
-/** The gc job's report: counts, bytes and the first digests. */
-export function describeGcResult(job: JobJson): string {
-  const r = job.result ?? {};
-  const dryRun = r.dry_run === true;
-  const count = Number((dryRun ? r.objects_would_delete : r.objects_deleted) ?? 0);
-  const bytes = Number((dryRun ? r.bytes_would_free : r.bytes_freed) ?? 0);
-  const digests = Array.isArray(r.digests) ? (r.digests as unknown[]).map(String) : [];
-  const head = dryRun ? `Dry run: ${count} object${count === 1 ? '' : 's'} would be deleted, ${formatBytes(bytes)} freed.` : `Deleted ${count} object${count === 1 ? '' : 's'}, ${formatBytes(bytes)} freed.`;
-  return [head, ...digests.map((d) => `  ${d}`), ...(digests.length < count ? [`  … and ${count - digests.length} more`] : [])].join('\n');
-}
-
 export async function gcCommand(args: string[], api: AdminApiClient, io: CliIo): Promise<void> {
   const { values } = parseCommand('gc', args, { 'dry-run': { type: 'boolean' }, detach: { type: 'boolean' } }, { min: 0, max: 0, what: 'no arguments' });
   const dryRun = values['dry-run'] === true;
   const { body } = await api.request<JobJson>('POST', '/gc', { dry_run: dryRun });
-  await runJob(api, io, body, { label: dryRun ? 'gc (dry run)' : 'gc', json: values.json === true, detach: values.detach === true, describe: describeGcResult });
+  await runJob(api, io, body, { label: dryRun ? 'gc (dry run)' : 'gc', json: values.json === true, detach: values.detach === true });
 }

@@ -1,7 +1,8 @@
 import { AdminApiError, type AdminApiClient } from './admin-api-client.ts';
 import { CommandFailedError, type CliIo } from './cli-io.ts';
 import { isFinished, type JobJson } from './job-json.ts';
-import { formatJobResult, progressBarLine, progressLogLine } from './job-progress.ts';
+import { progressBarLine, progressLogLine } from './job-progress.ts';
+import { describeJobResult } from './job-reports.ts';
 
 export const POLL_INTERVAL_MS = 250;
 /** Polls that may fail in a row (server restarting, a blip) before the CLI gives up. */
@@ -50,7 +51,7 @@ export function reportJob(job: JobJson, io: CliIo, options: { json: boolean; des
     throw new CommandFailedError(`${job.kind} job ${job.id} failed${job.errors.length === 0 ? ' (no error recorded)' : `:${job.errors.map((message) => `\n  ${message}`).join('')}`}`);
   }
   if (options.json) return;
-  const text = options.describe?.(job) ?? formatJobResult(job.result);
+  const text = options.describe?.(job) ?? describeJobResult(job);
   io.out(text === '' ? `${job.kind} job ${job.id} ${job.state}.` : text);
   if (job.errors.length > 0) for (const message of job.errors) io.err(`warning: ${message}`);
 }

@@ -2,10 +2,10 @@ import { queryOf, type AdminApiClient } from './admin-api-client.ts';
 import { idArg, parseCommand } from './cli-args.ts';
 import { UsageError, type CliIo } from './cli-io.ts';
 import { formatTable } from './format-table.ts';
-import { describeGcResult } from './gc-command.ts';
+import { describeJobResult } from './job-reports.ts';
 import type { JobJson } from './job-json.ts';
 import { followJob, reportJob } from './job-follow.ts';
-import { describeProgress, formatJobResult } from './job-progress.ts';
+import { describeProgress } from './job-progress.ts';
 import { formatRecord } from './print-record.ts';
 
 const KINDS = ['purge', 'cleanup', 'gc', 'warm'] as const;
@@ -17,10 +17,6 @@ export const JOBS_USAGE = `Usage:
 
 Purge, cleanup, gc and warm run as jobs. wait follows one to its end (a
 progress bar on a terminal) and exits 1 if it failed.`;
-
-function describeOf(job: JobJson): ((job: JobJson) => string) | undefined {
-  return job.kind === 'gc' ? describeGcResult : undefined;
-}
 
 export async function jobsCommand(args: string[], api: AdminApiClient, io: CliIo): Promise<void> {
   const [sub, ...rest] = args;
@@ -51,7 +47,7 @@ export async function jobsCommand(args: string[], api: AdminApiClient, io: CliIo
           ['finished', job.finished_at ?? '-'],
         ]),
       );
-      const result = job.result === null ? '' : (describeOf(job)?.(job) ?? formatJobResult(job.result));
+      const result = describeJobResult(job);
       if (result !== '') io.out(`result:\n${result.replace(/^/gm, '  ')}`);
       if (job.errors.length > 0) io.out(`errors:\n${job.errors.map((e) => `  ${e}`).join('\n')}`);
       return;
@@ -61,8 +57,7 @@ export async function jobsCommand(args: string[], api: AdminApiClient, io: CliIo
       const id = idArg(positionals[0], 'the job id');
       const { body: job } = await api.request<JobJson>('GET', `/jobs/${id}`);
       const finished = await followJob(api, io, job, { label: `${job.kind} job ${job.id}`, quiet: values.json === true });
-      const describe = describeOf(finished);
-      reportJob(finished, io, { json: values.json === true, ...(describe === undefined ? {} : { describe }) });
+      reportJob(finished, io, { json: values.json === true });
       return;
     }
     default:

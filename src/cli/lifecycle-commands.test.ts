@@ -89,7 +89,7 @@ describe('vreg gc, purge and jobs', () => {
   });
 
   it('purges a registry by image and tag, an upstream, and an entry, through their jobs', async () => {
-    const finished = (id: string) => ({ body: fakeJob({ id, kind: 'purge', state: 'succeeded', result: { entries_purged: 2, bytes_purged: 2048 } }) });
+    const finished = (id: string) => ({ body: fakeJob({ id, kind: 'purge', state: 'succeeded', result: { entries_marked: 2, bytes_marked: 2048 } }) });
     const api = new FakeAdminApi()
       .on('DELETE /registries/1/cache', { status: 202, body: fakeJob({ id: '11', kind: 'purge' }) })
       .on('GET /jobs/11', finished('11'))
@@ -100,7 +100,7 @@ describe('vreg gc, purge and jobs', () => {
     const r = await vreg(api, 'purge registry 1 --image library/alpine --tag 3.20');
     expect(r.code).toBe(0);
     expect(api.requests[0]).toMatchObject({ method: 'DELETE', path: '/registries/1/cache', query: '?image=library%2Falpine&tag=3.20' });
-    expect(r.out).toBe('entries purged: 2\nbytes purged:   2.0 KiB (2048 bytes)');
+    expect(r.out).toBe('Purged 2 entries (2.0 KiB); they are never served again and GC frees their objects.');
     expect(r.err).toContain('purge library/alpine:3.20 in registry 1 succeeded');
     expect((await vreg(api, 'purge upstream 4')).code).toBe(0);
     expect((await vreg(api, 'entries delete 4-bGlicmFyeS9hbHBpbmUvbWFuaWZlc3RzLzMuMjA')).code).toBe(0);
@@ -111,12 +111,15 @@ describe('vreg gc, purge and jobs', () => {
   });
 
   it('shows and waits for a job by id', async () => {
-    const api = new FakeAdminApi().on('GET /jobs/5', { body: fakeJob({ id: '5', kind: 'cleanup', state: 'succeeded', progress: { objects_done: 4, objects_total: 4, bytes_done: 0, bytes_total: null }, result: { deleted_entries_count: 4, deleted_size: 512 } }) });
+    const api = new FakeAdminApi().on('GET /jobs/5', { body: fakeJob({ id: '5', kind: 'cleanup', state: 'succeeded', progress: { objects_done: 4, objects_total: 4, bytes_done: 0, bytes_total: null }, result: { deleted_entries_count: 4, deleted_size: 512, keep_n_days_after_download: 1, cutoff: '2030-01-01T00:00:00.000Z' } }) });
     const shown = await vreg(api, 'jobs show 5');
     expect(shown.out).toContain('job:      5 (cleanup)\nstate:    succeeded');
-    expect(shown.out).toContain('result:\n  deleted entries count: 4\n  deleted size:          512 B (512 bytes)');
-    expect(await vreg(api, 'jobs wait 5')).toMatchObject({ code: 0, out: 'deleted entries count: 4\ndeleted size:          512 B (512 bytes)' });
-    expect(await vreg(api, 'jobs show 6')).toMatchObject({ code: 1, err: 'vreg: the server at http://vreg.test:5000/api/v1 has no GET /jobs/6 (an older vreg?)' });
+    expect(shown.out).toContain('result:\n  Cleanup deleted 4 entries (512 B), not downloaded since 2030-01-01T00:00:00.000Z.');
+    expect(await vreg(api, 'jobs wait 5')).toMatchObject({ code: 0, out: 'Cleanup deleted 4 entries (512 B), not downloaded since 2030-01-01T00:00:00.000Z.' });
+    // A result this CLI does not know is shown field by field.
+    api.on('GET /jobs/6', { body: fakeJob({ id: '6', kind: 'cleanup', state: 'succeeded', result: { swept_rows: 3, freed_bytes: 2048 } }) });
+    expect((await vreg(api, 'jobs wait 6')).out).toBe('swept rows:  3\nfreed bytes: 2.0 KiB (2048 bytes)');
+    expect(await vreg(api, 'jobs show 8')).toMatchObject({ code: 1, err: 'vreg: the server at http://vreg.test:5000/api/v1 has no GET /jobs/8 (an older vreg?)' });
   });
 
   it('waits out a server that is briefly unreachable while following a job', async () => {
@@ -157,7 +160,7 @@ describe('vreg entries, cleanup, usage and upstreams test', () => {
       .on('DELETE /registries/1/cleanup_policy', { status: 204 })
       .on('PUT /registries/1/cleanup_policy', ({ body }) => ({ body: { ...policy, ...(body as object) } }))
       .on('POST /registries/1/cleanup_policy/run', { status: 202, body: fakeJob({ id: '8', kind: 'cleanup' }) })
-      .on('GET /jobs/8', { body: fakeJob({ id: '8', kind: 'cleanup', state: 'succeeded', result: { deleted_entries_count: 2, deleted_size: 100 } }) })
+      .on('GET /jobs/8', { body: fakeJob({ id: '8', kind: 'cleanup', state: 'succeeded', result: { deleted_entries_count: 1, deleted_size: 100 } }) })
       .on('GET /registries/1/cleanup_runs', { body: [{ id: '1', registry_id: '1', job_id: '8', started_at: 'a', finished_at: 'b', keep_n_days_after_download: 30, deleted_entries_count: 2, deleted_size: 100, status: 'succeeded' }] });
     expect(await vreg(api, 'cleanup show 1')).toMatchObject({ code: 0, out: 'Registry 1 has no cleanup policy (vreg cleanup set 1 --keep-days N).' });
     expect(await vreg(api, 'cleanup show 9')).toMatchObject({ code: 1, err: 'vreg: registry 9 not found' });
@@ -167,7 +170,7 @@ describe('vreg entries, cleanup, usage and upstreams test', () => {
     expect(set.out).toContain('keep:     30 days after the last download');
     await vreg(api, 'cleanup disable 1');
     expect(api.requests.filter((q) => q.method === 'PUT')[1]?.body).toEqual({ enabled: false, keep_n_days_after_download: 30, cadence: 7 });
-    expect(await vreg(api, 'cleanup run 1')).toMatchObject({ code: 0, out: 'deleted entries count: 2\ndeleted size:          100 B (100 bytes)' });
+    expect(await vreg(api, 'cleanup run 1')).toMatchObject({ code: 0, out: 'Cleanup deleted 1 entry (100 B).' });
     expect((await vreg(api, 'cleanup runs 1')).out).toMatch(/^ID +JOB +STARTED.*\n1 +8 +a +b +30 +2 +100 B +succeeded$/);
     expect(await vreg(api, 'cleanup run 2')).toMatchObject({ code: 1, err: 'vreg: registry 2 has no cleanup policy (vreg cleanup set 2 --keep-days N)' });
     expect(await vreg(api, 'cleanup delete 1')).toMatchObject({ code: 0, err: 'Deleted the cleanup policy of registry 1 (its runs stay listed).' });
