@@ -269,6 +269,7 @@ describe('web console', () => {
     await view.getByRole('link', { name: 'console-e2e' }).click();
     await view.getByRole('listitem', { name: 'Upstream registry A' }).waitFor();
     expect(await view.getByRole('button', { name: 'Add upstream' }).count()).toBe(0);
+    expect(await view.getByRole('button', { name: /^Test connection/ }).count()).toBe(0);
     await screenshot(view, 'read-only');
     await view.close();
     await page.goto(`${vreg.gatewayUrl}/console/registries`);

@@ -44,6 +44,8 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
   const [applied, setApplied] = useState('');
   const [sort, setSort] = useState<Sort>('-downloaded_at');
   const { data, error, loading, reload } = useLoad(() => loadEntries(api, registryId, applied, sort), [api, registryId, applied, sort]);
+  const { data: upstreams } = useLoad(() => api.get<Upstream[]>(`/registries/${registryId}/upstreams`), [api, registryId]);
+  const upstreamName = (id: string) => upstreams?.find((u) => u.id === id)?.name ?? id;
   const act = useAction();
   const [jobs, setJobs] = useState<Job[]>([]);
   const started = (job: Job | undefined) => {
@@ -108,7 +110,7 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
               {data.map((e) => (
                 <tr key={`${e.upstream_id}:${e.relative_path}`}>
                   <td className="path">{e.relative_path}</td>
-                  <td>{e.upstream_id}</td>
+                  <td>{upstreamName(e.upstream_id)}</td>
                   <td>{formatBytes(e.size)}</td>
                   <td>{e.downloads_count}</td>
                   <td>{formatTime(e.downloaded_at)}</td>

@@ -88,11 +88,12 @@ function UpstreamRow(props: { api: Api; upstream: Upstream; canWrite: boolean; f
         </span>
       </div>
       <div className="actions">
-        <button type="button" onClick={() => void runTest()} disabled={test.busy} aria-label={`Test connection to ${u.name}`}>
-          {test.busy ? 'Testing…' : 'Test connection'}
-        </button>
+        {/* Testing is a POST: read-only sessions may not. */}
         {canWrite ? (
           <>
+            <button type="button" onClick={() => void runTest()} disabled={test.busy} aria-label={`Test connection to ${u.name}`}>
+              {test.busy ? 'Testing…' : 'Test connection'}
+            </button>
             <button type="button" onClick={() => props.onMove(-1)} disabled={props.first} aria-label={`Move ${u.name} up`}>
               ↑
             </button>
