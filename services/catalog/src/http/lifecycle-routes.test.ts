@@ -176,6 +176,14 @@ describe('admin API: cleanup policy', () => {
     expect((await api.call('DELETE', '/registries/1/cleanup_policy')).statusCode).toBe(404);
   });
 
+  it('goes with its registry when the registry is deleted', async () => {
+    await seed();
+    for (const id of ['1', '2']) await api.call('PUT', `/registries/${id}/cleanup_policy`, { enabled: true, keep_n_days_after_download: 30, cadence: 7 });
+    expect((await api.call('DELETE', '/registries/2')).statusCode).toBe(204);
+    expect(await api.store.cleanupPolicies.get('2')).toBeUndefined();
+    expect((await api.store.cleanupPolicies.get('1'))?.keepNDaysAfterDownload).toBe(30);
+  });
+
   it('refuses keep_n_days 0 or 366, cadence 3, unknown fields and bad JSON with 400; unknown registry with 404', async () => {
     await seed();
     for (const body of [
