@@ -5,7 +5,7 @@ import { formatBytes } from './format-bytes.ts';
 import { formatTable } from './format-table.ts';
 import type { JobJson } from './job-json.ts';
 import { runJob } from './job-follow.ts';
-import { formatRecord } from './print-record.ts';
+import { formatRecord, reportDone } from './print-record.ts';
 
 interface CleanupPolicyJson {
   registry_id: string;
@@ -40,7 +40,7 @@ export const CLEANUP_USAGE = `Usage:
   vreg cleanup disable <registry> [--json]
   vreg cleanup run <registry> [--detach] [--json]
   vreg cleanup runs <registry> [--json]
-  vreg cleanup delete <registry>
+  vreg cleanup delete <registry> [--json]
 
 A registry's cleanup policy purges entries not downloaded for --keep-days
 days, every --cadence days. set enables it (defaults: keep 90 days, every 7
@@ -127,10 +127,10 @@ export async function cleanupCommand(args: string[], api: AdminApiClient, io: Cl
       return;
     }
     case 'delete': {
-      const { positionals } = parseCommand('cleanup delete', rest, {}, { min: 1, max: 1, what: 'a registry id' });
+      const { values, positionals } = parseCommand('cleanup delete', rest, {}, { min: 1, max: 1, what: 'a registry id' });
       const registry = idArg(positionals[0], 'the registry id');
       await needingPolicy(registry, () => api.request('DELETE', `/registries/${registry}/cleanup_policy`));
-      io.err(`Deleted the cleanup policy of registry ${registry} (its runs stay listed).`);
+      reportDone(io, values.json === true, { registry_id: registry, deleted: true }, `Deleted the cleanup policy of registry ${registry} (its runs stay listed).`);
       return;
     }
     case 'runs': {

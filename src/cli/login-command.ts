@@ -2,10 +2,11 @@ import { AdminApiClient, type FetchLike } from './admin-api-client.ts';
 import { parseCommand } from './cli-args.ts';
 import { checkUrl, configFilePath, DEFAULT_URL, readSavedLogin, removeSavedLogin, saveLogin } from './cli-config.ts';
 import { UsageError, type CliIo } from './cli-io.ts';
+import { reportDone } from './print-record.ts';
 
 export const LOGIN_USAGE = `Usage:
-  vreg login --url <url> [--token-stdin]
-  vreg logout
+  vreg login --url <url> [--token-stdin] [--json]
+  vreg logout [--json]
 
 login checks the token against the server's admin API, then saves url and
 token to $XDG_CONFIG_HOME/vreg/config.json (else ~/.config/vreg/config.json),
@@ -26,14 +27,14 @@ export async function loginCommand(args: string[], env: Record<string, string | 
   await new AdminApiClient(url, token, fetchImpl).request('GET', '/access_tokens?page=1&per_page=1');
   const path = configFilePath(env);
   await saveLogin(path, { url, token });
-  io.err(`Logged in to ${url} (saved to ${path}).`);
+  reportDone(io, values.json === true, { url, config_file: path }, `Logged in to ${url} (saved to ${path}).`);
 }
 
 export async function logoutCommand(args: string[], env: Record<string, string | undefined>, io: CliIo): Promise<void> {
-  parseCommand('logout', args, {}, { min: 0, max: 0, what: 'no arguments' });
+  const { values } = parseCommand('logout', args, {}, { min: 0, max: 0, what: 'no arguments' });
   const path = configFilePath(env);
   const saved = await readSavedLogin(path).catch(() => undefined);
   const removed = await removeSavedLogin(path);
-  io.err(removed ? `Logged out${saved === undefined ? '' : ` of ${saved.url}`} (removed ${path}).` : 'Not logged in.');
+  reportDone(io, values.json === true, { logged_out: removed, config_file: path }, removed ? `Logged out${saved === undefined ? '' : ` of ${saved.url}`} (removed ${path}).` : 'Not logged in.');
   if (env.VREG_TOKEN !== undefined && env.VREG_TOKEN !== '') io.err('VREG_TOKEN is still set in this environment; commands keep using it.');
 }

@@ -3,7 +3,7 @@ import { idArg, parseCommand } from './cli-args.ts';
 import { UsageError, type CliIo } from './cli-io.ts';
 import { formatBytes, parseByteSize } from './format-bytes.ts';
 import { formatTable } from './format-table.ts';
-import { formatRecord } from './print-record.ts';
+import { formatRecord, reportDone } from './print-record.ts';
 
 export interface RegistryJson {
   id: string;
@@ -22,7 +22,7 @@ export const REGISTRIES_USAGE = `Usage:
                          [--max-stored-bytes <size>|none] [--json]
   vreg registries update <id> [--name <name>] [--description <text>] [--no-description]
                          [--visibility private|public] [--max-stored-bytes <size>|none] [--json]
-  vreg registries delete <id>
+  vreg registries delete <id> [--json]
 
 A registry is private unless created --visibility public (anonymous pulls).
 --max-stored-bytes takes 500MB, 10GiB or bytes: past it the least recently
@@ -105,10 +105,10 @@ export async function registriesCommand(args: string[], api: AdminApiClient, io:
       return;
     }
     case 'delete': {
-      const { positionals } = parseCommand('registries delete', rest, {}, { min: 1, max: 1, what: 'a registry id' });
+      const { values, positionals } = parseCommand('registries delete', rest, {}, { min: 1, max: 1, what: 'a registry id' });
       const id = idArg(positionals[0], 'the registry id');
       await api.request('DELETE', `/registries/${id}`);
-      io.err(`Deleted registry ${id} with its upstreams and cache entries.`);
+      reportDone(io, values.json === true, { id, deleted: true }, `Deleted registry ${id} with its upstreams and cache entries.`);
       return;
     }
     default:

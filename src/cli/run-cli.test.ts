@@ -93,12 +93,15 @@ describe('the vreg CLI: registries and upstreams', () => {
     expect(await vreg(`registries update ${id} --name renamed --visibility public --no-description`)).toMatchObject({ code: 0, out: `Updated registry ${id} "renamed": public, quota none.` });
     expect(JSON.parse((await vreg(`registries show ${id} --json`)).out)).toMatchObject({ id, name: 'renamed', visibility: 'public' });
     expect(JSON.parse((await vreg(`registries show ${id} --json`)).out).description).toBeUndefined();
-    expect(await vreg(`registries delete ${id}`)).toMatchObject({ code: 0, err: `Deleted registry ${id} with its upstreams and cache entries.` });
+    expect(await vreg(`registries delete ${id} --json`)).toMatchObject({ code: 0, out: JSON.stringify({ id, deleted: true }), err: '' });
     expect(await vreg(`registries show ${id}`)).toMatchObject({ code: 1, err: `vreg: registry ${id} not found` });
     expect(await vreg('registries show 424242')).toMatchObject({ code: 1, err: 'vreg: registry 424242 not found' });
     expect(await vreg(`registries update ${id}`)).toMatchObject({ code: 2 });
     expect(await vreg('registries show abc')).toMatchObject({ code: 2, err: 'vreg: the registry id must be a numeric id, not "abc"' });
     expect(await vreg('registries create --name q --max-stored-bytes lots')).toMatchObject({ code: 2, err: expect.stringContaining('--max-stored-bytes must be a size like 500MB') });
+    const quota = await vreg('registries create --name capped --max-stored-bytes 10GiB --json');
+    expect(JSON.parse(quota.out)).toMatchObject({ name: 'capped', max_stored_bytes: 10 * 1024 ** 3 });
+    expect((await vreg('registries list')).out).toMatch(/ capped +private +10\.0 GiB$/m);
   });
 
   it('adds, lists, reorders, moves, updates and removes upstreams', async () => {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AdminApiClient } from './admin-api-client.ts';
 import { formatTable } from './format-table.ts';
+import { reportDone } from './print-record.ts';
 import { UsageError, type CliIo } from './cli-io.ts';
 
 /** An access token as the admin API lists it. */
@@ -21,7 +22,7 @@ export const TOKENS_USAGE = `Usage:
   vreg tokens create --name <name> [--scope read_virtual_registry|admin]... [--registry <id>]...
                      [--expires-at <ISO time> | --expires-in <n>(h|d)] [--json]
   vreg tokens list [--json]
-  vreg tokens revoke <id>
+  vreg tokens revoke <id> [--json]
 
 create prints the token once: it is stored only as a hash. Default scope: read_virtual_registry.
 Use it as the password of docker login / skopeo login / podman login (any username).`;
@@ -95,10 +96,10 @@ export async function tokensCommand(args: string[], api: AdminApiClient, io: Cli
       return;
     }
     case 'revoke': {
-      const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
+      const { values, positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
       if (positionals.length !== 1 || !/^[1-9][0-9]*$/.test(positionals[0] as string)) throw new UsageError('tokens revoke needs one token id (see vreg tokens list)');
       await api.request('DELETE', `/access_tokens/${positionals[0]}`);
-      io.err(`Revoked access token ${positionals[0]}.`);
+      reportDone(io, values.json, { id: positionals[0], revoked: true }, `Revoked access token ${positionals[0]}.`);
       return;
     }
     default:

@@ -3,6 +3,7 @@ import { idArg, intArg, parseCommand } from './cli-args.ts';
 import { checkUrl } from './cli-config.ts';
 import { CommandFailedError, UsageError, type CliIo } from './cli-io.ts';
 import { formatTable } from './format-table.ts';
+import { reportDone } from './print-record.ts';
 
 export interface UpstreamJson {
   id: string;
@@ -30,7 +31,7 @@ export const UPSTREAMS_USAGE = `Usage:
                      [--cache-validity-hours <n>] [--[no-]library-prefix] [--position <n>] [--json]
   vreg upstreams update <upstream> [--name <name>] [--url <url>] [--username <user>] [--no-username]
                      [--password-stdin] [--no-password] [--cache-validity-hours <n>] [--[no-]library-prefix] [--json]
-  vreg upstreams remove <upstream>
+  vreg upstreams remove <upstream> [--json]
   vreg upstreams reorder <registry> <upstream>...      the given upstreams first, in that order
   vreg upstreams move <upstream> --position <n>        0 is first
   vreg upstreams test <upstream> [--json]              test connection with the stored credentials
@@ -137,10 +138,10 @@ export async function upstreamsCommand(args: string[], api: AdminApiClient, io: 
       return;
     }
     case 'remove': {
-      const { positionals } = parseCommand('upstreams remove', rest, {}, { min: 1, max: 1, what: 'an upstream id' });
+      const { values, positionals } = parseCommand('upstreams remove', rest, {}, { min: 1, max: 1, what: 'an upstream id' });
       const id = idArg(positionals[0], 'the upstream id');
       await api.request('DELETE', `/upstreams/${id}`);
-      io.err(`Removed upstream ${id} with its cache entries.`);
+      reportDone(io, values.json === true, { id, deleted: true }, `Removed upstream ${id} with its cache entries.`);
       return;
     }
     case 'move': {
