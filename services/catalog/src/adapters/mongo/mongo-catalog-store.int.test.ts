@@ -64,6 +64,29 @@ describe('MongoCatalogStore documents', () => {
     }
   });
 
+  it('hands each queued job and each due cleanup run to one of two replicas (two connections) racing for them', async () => {
+    const first = await open();
+    const second = await MongoCatalogStore.connect({ url: server.url, dbName: dbNames.at(-1) as string });
+    try {
+      const created: string[] = [];
+      for (let i = 0; i < 4; i += 1) created.push((await first.jobs.create({ kind: 'purge', registryId: '1', params: {} })).id);
+      const claimed: string[] = [];
+      const drain = async (store: MongoCatalogStore): Promise<void> => {
+        for (let job = await store.jobs.claimQueued('purge', new Date()); job !== undefined; job = await store.jobs.claimQueued('purge', new Date())) claimed.push(job.id);
+      };
+      await Promise.all([drain(first), drain(second), drain(first), drain(second)]);
+      expect([...claimed].sort()).toEqual([...created].sort());
+
+      const now = new Date('2030-01-01T00:00:00.000Z');
+      await first.cleanupPolicies.put('1', { enabled: true, keepNDaysAfterDownload: 1, cadence: 1, nextRunAt: new Date(now.getTime() - 1) });
+      const runs = (await Promise.all([first.cleanupPolicies.claimDue(now), second.cleanupPolicies.claimDue(now), first.cleanupPolicies.claimDue(now)])).flat();
+      expect(runs.map((p) => p.registryId)).toEqual(['1']);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   it('creates its indexes again without error when reconnecting to an existing database', async () => {
     const first = await open();
     await first.registries.create({ name: 'again' });
