@@ -22,17 +22,30 @@ const SORTS = ['size', '-size', 'downloaded_at', '-downloaded_at', 'relative_pat
 
 export const ENTRIES_USAGE = `Usage:
   vreg entries list <registry> [--search <image substring>] [--sort ${SORTS.join('|')}] [--json]
-                   (a descending sort needs the = form: --sort=-size)
   vreg entries delete <entry-id> [--detach] [--json]
 
+A leading - sorts descending (--sort -size: biggest first).
 A cache entry is one stored manifest or blob of an upstream; delete purges it
 (never served again) and waits for the purge job unless --detach.`;
+
+/** `--sort -size` → `--sort=-size`: parseArgs would take `-size` for options. */
+function joinDescendingSort(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (args[i] === '--sort' && next !== undefined && next.startsWith('-') && (SORTS as readonly string[]).includes(next)) {
+      out.push(`--sort=${next}`);
+      i++;
+    } else out.push(args[i] as string);
+  }
+  return out;
+}
 
 export async function entriesCommand(args: string[], api: AdminApiClient, io: CliIo): Promise<void> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'list': {
-      const { values, positionals } = parseCommand('entries list', rest, { search: { type: 'string' }, sort: { type: 'string' } }, { min: 1, max: 1, what: 'a registry id' });
+      const { values, positionals } = parseCommand('entries list', joinDescendingSort(rest), { search: { type: 'string' }, sort: { type: 'string' } }, { min: 1, max: 1, what: 'a registry id' });
       const registry = idArg(positionals[0], 'the registry id');
       if (values.sort !== undefined && !(SORTS as readonly string[]).includes(values.sort)) throw new UsageError(`--sort is one of ${SORTS.join(', ')}`);
       const entries = await api.listAll<CacheEntryJson>(`/registries/${registry}/cache_entries${queryOf({ search: values.search, sort: values.sort })}`);

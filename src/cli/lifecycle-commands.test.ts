@@ -141,7 +141,7 @@ describe('vreg entries, cleanup, usage and upstreams test', () => {
       body: [{ id: '2-bGlicmFyeS9hbHBpbmUvbWFuaWZlc3RzLzMuMjA', upstream_id: '2', relative_path: 'library/alpine/manifests/3.20', digest: 'sha256:aa', size: 1536, downloads_count: 4, downloaded_at: '2030-01-02T00:00:00.000Z', status: 'default', created_at: '2030-01-01T00:00:00.000Z' }],
       headers: { 'x-next-page': '' },
     });
-    const r = await vreg(api, 'entries list 1 --search alpine --sort=-size');
+    const r = await vreg(api, 'entries list 1 --search alpine --sort -size');
     expect(r.code).toBe(0);
     expect(api.requests[0]?.query).toBe('?search=alpine&sort=-size&page=1&per_page=100');
     expect(r.out.split('\n')).toEqual([
