@@ -275,6 +275,15 @@ describe('web console', () => {
     await page.goto(`${vreg.gatewayUrl}/console/registries`);
     await page.getByRole('link', { name: 'console-e2e' }).waitFor();
     await screenshot(page, 'registries');
+
+    // Past one page (50), the list pages with the API's X-Total headers.
+    for (let i = 0; i < 50; i++) await vreg.admin.createRegistry(`filler-${i}`);
+    await page.reload();
+    const pager = page.getByRole('navigation', { name: 'Registries pages' });
+    expect(await textOf(pager)).toContain('Page 1 of 2 (51 in all)');
+    await pager.getByRole('button', { name: 'Next page' }).click();
+    await page.getByRole('link', { name: 'filler-49' }).waitFor();
+    expect(await textOf(pager)).toContain('Page 2 of 2');
   });
 
   it('ran every page without a script error or a Content-Security-Policy violation', () => {

@@ -109,6 +109,13 @@ export interface Session {
   registry_ids?: string[];
 }
 
+export interface ListPage<T> {
+  items: T[];
+  total: number;
+  page: number;
+  totalPages: number;
+}
+
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 /** One signed-in session's client. A 401 calls `onUnauthorized` (the console signs out). */
@@ -119,6 +126,20 @@ export class Api {
   ) {}
 
   async call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    return (await this.exchange<T>(method, path, body)).body;
+  }
+
+  /** A page of a list route, with the position the API sends in X-Total, X-Page and X-Total-Pages. */
+  async list<T>(path: string): Promise<ListPage<T>> {
+    const { body, headers } = await this.exchange<T[]>('GET', path);
+    const number = (name: string, fallback: number) => {
+      const value = Number(headers.get(name));
+      return headers.get(name) === null || Number.isNaN(value) ? fallback : value;
+    };
+    return { items: body, total: number('x-total', body.length), page: number('x-page', 1), totalPages: number('x-total-pages', 1) };
+  }
+
+  private async exchange<T>(method: Method, path: string, body?: unknown): Promise<{ body: T; headers: Headers }> {
     let response: Response;
     try {
       response = await fetch(`/api/v1${path}`, {
@@ -132,7 +153,7 @@ export class Api {
     } catch (err) {
       throw new ApiError(0, 'NETWORK', `vreg did not answer: ${(err as Error).message}`);
     }
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204) return { body: undefined as T, headers: response.headers };
     const text = await response.text();
     let json: unknown;
     try {
@@ -146,7 +167,7 @@ export class Api {
       if (response.status === 401) this.onUnauthorized(error.message);
       throw error;
     }
-    return json as T;
+    return { body: json as T, headers: response.headers };
   }
 
   get<T>(path: string): Promise<T> {

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { AccessToken } from '../api.ts';
+import { Pager } from '../components/pager.tsx';
 import { ConfirmButton, CopyButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
 import { formatTime } from '../format.ts';
 import { useSession } from '../session.ts';
@@ -7,7 +8,9 @@ import { useSession } from '../session.ts';
 /** Access tokens: create (the secret is shown once), list, revoke. */
 export function AccessTokensPage() {
   const { api } = useSession();
-  const { data, error, reload } = useLoad(() => api.get<AccessToken[]>('/access_tokens?per_page=100'), [api]);
+  const [page, setPage] = useState(1);
+  const { data: listed, error, reload } = useLoad(() => api.list<AccessToken>(`/access_tokens?page=${page}&per_page=50`), [api, page]);
+  const data = listed?.items;
   const create = useAction();
   const revoke = useAction();
   const [name, setName] = useState('');
@@ -85,6 +88,7 @@ export function AccessTokensPage() {
           </tbody>
         </table>
       ) : null}
+      {listed ? <Pager label="Access tokens" page={listed.page} totalPages={listed.totalPages} total={listed.total} onPage={setPage} /> : null}
       <form onSubmit={(e) => void submit(e)} className="card" aria-labelledby="create-token">
         <h2 id="create-token">Create an access token</h2>
         <label>

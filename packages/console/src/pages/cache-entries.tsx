@@ -1,9 +1,12 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError, type Api, type CacheEntry, type Job, type Upstream } from '../api.ts';
+import { ApiError, type Api, type CacheEntry, type Job, type ListPage, type Upstream } from '../api.ts';
+import { Pager } from '../components/pager.tsx';
 import { JobProgress } from '../components/job-progress.tsx';
 import { ConfirmButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
 import { formatBytes, formatTime } from '../format.ts';
 import { useSession } from '../session.ts';
+
+const PER_PAGE = 50;
 
 type Sort = '-size' | 'size' | '-downloaded_at' | 'downloaded_at' | 'relative_path';
 const SORTS: Array<{ value: Sort; label: string }> = [
@@ -19,10 +22,10 @@ const SORTS: Array<{ value: Sort; label: string }> = [
  * (search and sort on the server); where that route is missing, each
  * upstream's list, searched and sorted here.
  */
-async function loadEntries(api: Api, registryId: string, search: string, sort: Sort): Promise<CacheEntry[]> {
-  const query = new URLSearchParams({ per_page: '100', sort, ...(search ? { search } : {}) });
+async function loadEntries(api: Api, registryId: string, search: string, sort: Sort, page: number): Promise<ListPage<CacheEntry>> {
+  const query = new URLSearchParams({ page: String(page), per_page: String(PER_PAGE), sort, ...(search ? { search } : {}) });
   try {
-    return await api.get<CacheEntry[]>(`/registries/${registryId}/cache_entries?${query}`);
+    return await api.list<CacheEntry>(`/registries/${registryId}/cache_entries?${query}`);
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 404 && err.message === 'route not found')) throw err;
   }
@@ -31,11 +34,13 @@ async function loadEntries(api: Api, registryId: string, search: string, sort: S
   const found = all.filter((e) => e.relative_path.includes(search));
   const key = sort.replace(/^-/, '') as 'size' | 'downloaded_at' | 'relative_path';
   const dir = sort.startsWith('-') ? -1 : 1;
-  return found.sort((a, b) => {
+  found.sort((a, b) => {
     const x = a[key] ?? '';
     const y = b[key] ?? '';
     return (x < y ? -1 : x > y ? 1 : 0) * dir;
   });
+  const totalPages = Math.max(1, Math.ceil(found.length / PER_PAGE));
+  return { items: found.slice((page - 1) * PER_PAGE, page * PER_PAGE), total: found.length, page, totalPages };
 }
 
 export function CacheEntriesSection({ registryId }: { registryId: string }) {
@@ -43,7 +48,9 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
   const [search, setSearch] = useState('');
   const [applied, setApplied] = useState('');
   const [sort, setSort] = useState<Sort>('-downloaded_at');
-  const { data, error, loading, reload } = useLoad(() => loadEntries(api, registryId, applied, sort), [api, registryId, applied, sort]);
+  const [page, setPage] = useState(1);
+  const { data: listed, error, loading, reload } = useLoad(() => loadEntries(api, registryId, applied, sort, page), [api, registryId, applied, sort, page]);
+  const data = listed?.items;
   const { data: upstreams } = useLoad(() => api.get<Upstream[]>(`/registries/${registryId}/upstreams`), [api, registryId]);
   const upstreamName = (id: string) => upstreams?.find((u) => u.id === id)?.name ?? id;
   const act = useAction();
@@ -54,6 +61,7 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setApplied(search.trim());
+    setPage(1);
   };
   return (
     <section aria-labelledby="entries-title">
@@ -66,7 +74,13 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
         <button type="submit">Search</button>
         <label>
           Sort by
-          <select value={sort} onChange={(e) => setSort(e.target.value as Sort)}>
+          <select
+            value={sort}
+            onChange={(e) => {
+              setSort(e.target.value as Sort);
+              setPage(1);
+            }}
+          >
             {SORTS.map((s) => (
               <option key={s.value} value={s.value}>
                 {s.label}
@@ -137,6 +151,7 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
       ) : loading ? (
         <p role="status">Loading…</p>
       ) : null}
+      {listed ? <Pager label="Cache entries" page={listed.page} totalPages={listed.totalPages} total={listed.total} onPage={setPage} /> : null}
       {canWrite ? <WarmForm registryId={registryId} onStarted={started} /> : null}
     </section>
   );

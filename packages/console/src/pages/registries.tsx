@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { Registry } from '../api.ts';
+import { Pager } from '../components/pager.tsx';
 import { ErrorMessage, useAction, useLoad } from '../components/status.tsx';
 import { Link, navigate } from '../router.tsx';
 import { useSession } from '../session.ts';
@@ -7,7 +8,9 @@ import { useSession } from '../session.ts';
 /** Every virtual registry, and a form to create one. */
 export function RegistriesPage() {
   const { api, canWrite } = useSession();
-  const { data, error, loading } = useLoad(() => api.get<Registry[]>('/registries?per_page=100'), [api]);
+  const [page, setPage] = useState(1);
+  const { data: listed, error, loading } = useLoad(() => api.list<Registry>(`/registries?page=${page}&per_page=50`), [api, page]);
+  const data = listed?.items;
   const create = useAction();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
@@ -51,6 +54,7 @@ export function RegistriesPage() {
       ) : loading ? (
         <p role="status">Loading…</p>
       ) : null}
+      {listed ? <Pager label="Registries" page={listed.page} totalPages={listed.totalPages} total={listed.total} onPage={setPage} /> : null}
       {canWrite ? (
         <form onSubmit={(e) => void submit(e)} aria-labelledby="create-registry" className="card">
           <h2 id="create-registry">Create a registry</h2>
