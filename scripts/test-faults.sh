@@ -8,5 +8,6 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 npx vitest run -c vitest.faults.config.ts "$@"
 rc=$?
-node scripts/reliability-report.mjs || rc=${rc:-1}
+# A report that cannot be written fails the run too.
+if ! node scripts/reliability-report.mjs && ((rc == 0)); then rc=1; fi
 exit "$rc"
