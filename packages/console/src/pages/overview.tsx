@@ -2,10 +2,28 @@ import { useState } from 'react';
 import type { Overview } from '../api.ts';
 import { ErrorMessage, useLoad } from '../components/status.tsx';
 import { formatBytes, formatPercent, formatTime } from '../format.ts';
+import { Link } from '../router.tsx';
 import { useSession } from '../session.ts';
 
 /** Hit ratio, bytes from the cache and from upstreams, top images and upstream errors over the last hour or day. */
 export function OverviewPage() {
+  const { session } = useSession();
+  // The numbers cover every registry: a token restricted to some may not see them (the API answers 403).
+  if (session.registry_ids !== undefined) {
+    return (
+      <section aria-labelledby="overview-title">
+        <h1 id="overview-title">Overview</h1>
+        <p className="notice" role="status">
+          This token is restricted to registries {session.registry_ids.join(', ')}; the overview covers every registry. Open{' '}
+          <Link to="/registries">Registries</Link> instead.
+        </p>
+      </section>
+    );
+  }
+  return <Traffic />;
+}
+
+function Traffic() {
   const { api } = useSession();
   const [window, setWindow] = useState<'1h' | '24h'>('1h');
   const { data, error, loading, reload } = useLoad(() => api.get<Overview>(`/stats/overview?window=${window}`), [api, window]);
