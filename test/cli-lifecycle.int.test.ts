@@ -282,4 +282,15 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
     expect(real.stdout.split('\n')[0]).toMatch(new RegExp(`^Deleted ${before.length} objects, \\S+ \\S+ freed\\.$`));
     expect(await vreg.storedDigests()).toEqual([]);
   });
+
+  it('updates and removes an upstream, deletes the cleanup policy and the registry', async () => {
+    expect(await cli(['upstreams', 'update', upstreamB, '--name', 'b2', '--cache-validity-hours', '1'])).toMatchObject({ code: 0, stdout: `Updated upstream ${upstreamB} "b2" (${env.upstreamB}), position 1.` });
+    expect(await cli(['upstreams', 'remove', upstreamB, '--json'])).toMatchObject({ code: 0, stdout: JSON.stringify({ id: upstreamB, deleted: true }) });
+    expect(json<unknown[]>(await cli(['upstreams', 'list', registry, '--json']))).toHaveLength(1);
+    expect(await cli(['cleanup', 'delete', registry])).toMatchObject({ code: 0, stderr: `Deleted the cleanup policy of registry ${registry} (its runs stay listed).` });
+    expect(await cli(['cleanup', 'run', registry])).toMatchObject({ code: 1, stderr: `vreg: registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N)` });
+    expect(await cli(['registries', 'delete', registry])).toMatchObject({ code: 0, stderr: `Deleted registry ${registry} with its upstreams and cache entries.` });
+    expect(await cli(['usage', registry])).toMatchObject({ code: 1, stderr: `vreg: registry ${registry} not found` });
+    expect(await cli(['upstreams', 'lsit', registry])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^vreg: unknown upstreams command "lsit"/) });
+  });
 });
