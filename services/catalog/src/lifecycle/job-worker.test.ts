@@ -71,4 +71,30 @@ describe('JobWorker', () => {
     await Promise.all(workers.map((w) => w.stop()));
     expect([...ran].sort()).toEqual(['1', '2', '3', '4', '5', '6']);
   });
+
+  it('finishes the job in progress on stop but claims no more', async () => {
+    const store = new MemoryCatalogStore();
+    for (let i = 0; i < 3; i += 1) await store.jobs.create({ kind: 'purge', registryId: '1', params: {} });
+    let release: () => void = () => {};
+    let markStarted: () => void = () => {};
+    const started = new Promise<void>((r) => (markStarted = r));
+    const worker = new JobWorker({
+      jobs: store.jobs,
+      handlers: {
+        purge: () => {
+          markStarted();
+          return new Promise((r) => (release = () => r({})));
+        },
+      },
+      logger,
+      pollIntervalMs: 0,
+    });
+    worker.start();
+    await started;
+    const stopping = worker.stop();
+    release();
+    await stopping;
+    const states = (await store.jobs.list({}, { page: 1, perPage: 10 })).items.map((j) => j.state).sort();
+    expect(states).toEqual(['queued', 'queued', 'succeeded']);
+  });
 });

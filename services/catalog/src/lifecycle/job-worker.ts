@@ -34,6 +34,8 @@ export class JobWorker {
   #pass: Promise<void> | undefined;
   #again = false;
   #stopped = true;
+  /** Set by stop(); runQueued() (also when called directly) claims nothing more. */
+  #stopping = false;
 
   constructor(deps: JobWorkerDeps) {
     this.#deps = deps;
@@ -43,6 +45,7 @@ export class JobWorker {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#stopping = false;
     if (this.#deps.pollIntervalMs > 0) {
       this.#timer = setInterval(() => this.wake(), this.#deps.pollIntervalMs);
       this.#timer.unref();
@@ -53,6 +56,7 @@ export class JobWorker {
   /** Stops polling and waits for the job in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#pass;
@@ -83,6 +87,8 @@ export class JobWorker {
     for (let claimed = true; claimed; ) {
       claimed = false;
       for (const [kind, handler] of Object.entries(this.#deps.handlers) as Array<[JobKind, JobHandler]>) {
+        // A stopping worker finishes its job in progress but claims no more: another replica, or the next start, will.
+        if (this.#stopping) return ran;
         const job = await this.#deps.jobs.claimQueued(kind, this.#now());
         if (job === undefined) continue;
         claimed = true;
