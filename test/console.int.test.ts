@@ -114,6 +114,13 @@ describe('web console', () => {
     await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry B', 'first upstream');
     await page.getByRole('button', { name: 'Move registry B down' }).click();
     await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry A', 'first upstream');
+    // And by drag and drop: B onto A's place, then back.
+    await page.getByRole('listitem', { name: 'Upstream registry B' }).dragTo(page.getByRole('listitem', { name: 'Upstream registry A' }));
+    await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry B', 'first upstream after a drag');
+    const order = await vreg.admin.call<Array<{ name: string }>>('GET', `/registries/${registryId}/upstreams`);
+    expect(order.body.map((u) => u.name)).toEqual(['registry B', 'registry A']);
+    await page.getByRole('listitem', { name: 'Upstream registry A' }).dragTo(page.getByRole('listitem', { name: 'Upstream registry B' }));
+    await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry A', 'first upstream after a drag back');
     await screenshot(page, 'registry-upstreams');
   });
 
