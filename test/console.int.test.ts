@@ -93,6 +93,12 @@ describe('web console', () => {
     expect(await textOf(page.getByLabel('Pull command', { exact: true }))).toBe(`docker pull ${hostOf(vreg.gatewayUrl)}/virtual_registries/containers/${registryId}/library/alpine:latest`);
     const listed = await vreg.admin.call<{ name: string; visibility: string }>('GET', `/registries/${registryId}`);
     expect(listed.body).toMatchObject({ name: 'console-e2e', visibility: 'public' });
+
+    const settings = page.getByRole('form', { name: 'Registry settings' });
+    await settings.getByLabel('Description').fill('pull-through cache made by the browser test');
+    await settings.getByRole('button', { name: 'Save registry' }).click();
+    await settings.getByText('Saved.').waitFor();
+    expect((await vreg.admin.call<{ description: string }>('GET', `/registries/${registryId}`)).body.description).toBe('pull-through cache made by the browser test');
   });
 
   it('adds an upstream and tests its connection', async () => {
@@ -121,6 +127,13 @@ describe('web console', () => {
     expect(order.body.map((u) => u.name)).toEqual(['registry B', 'registry A']);
     await page.getByRole('listitem', { name: 'Upstream registry A' }).dragTo(page.getByRole('listitem', { name: 'Upstream registry B' }));
     await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry A', 'first upstream after a drag back');
+
+    // Edit: the cache validity of B.
+    const b = page.getByRole('listitem', { name: 'Upstream registry B' });
+    await b.getByRole('button', { name: 'Edit' }).click();
+    await b.getByLabel('Cache validity (hours, 0 = never revalidate)').fill('6');
+    await b.getByRole('button', { name: 'Save upstream' }).click();
+    expect(await textOf(b.getByText('cache validity 6 h'))).toContain('6 h');
     await screenshot(page, 'registry-upstreams');
   });
 
