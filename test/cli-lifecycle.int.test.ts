@@ -269,7 +269,7 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
     const run = await cli(['gc', '--dry-run']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/^gc \(dry run\) succeeded: /m);
-    const would = Number(/^Dry run: (\d+) objects? would be deleted, \S+ \S+ freed\.$/m.exec(run.stdout)?.[1]);
+    const would = Number(/^Dry run: (\d+) objects? would be deleted, freeing \S+ \S+\.$/m.exec(run.stdout)?.[1]);
     // Everything was purged (and GC has no grace period here): every stored object is garbage.
     expect(would).toBe(before.length);
     for (const digest of before.slice(0, 100)) expect(run.stdout).toContain(`  ${digest}`);
@@ -279,7 +279,7 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
 
     const real = await cli(['gc']);
     expect(real.code, real.stderr).toBe(0);
-    expect(real.stdout.split('\n')[0]).toMatch(new RegExp(`^Deleted ${before.length} objects, \\S+ \\S+ freed\\.$`));
+    expect(real.stdout.split('\n')[0]).toMatch(new RegExp(`^Deleted ${before.length} objects, freed \\S+ \\S+\\.$`));
     expect(await vreg.storedDigests()).toEqual([]);
   });
 

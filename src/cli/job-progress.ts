@@ -1,5 +1,4 @@
 import { formatBytes } from './format-bytes.ts';
-import { formatRecord } from './print-record.ts';
 import type { JobJson } from './job-json.ts';
 
 const BAR_WIDTH = 24;
@@ -33,17 +32,4 @@ export function progressBarLine(label: string, job: JobJson): string {
 /** One line per change, for logs and pipes. */
 export function progressLogLine(label: string, job: JobJson): string {
   return `${label} ${job.state}: ${describeProgress(job).replaceAll('  ', ', ')}`;
-}
-
-function humanValue(key: string, value: unknown): string {
-  if (typeof value === 'number' && /bytes|size|freed|free$/.test(key)) return `${formatBytes(value)} (${value} bytes)`;
-  if (Array.isArray(value)) return value.length === 0 ? '-' : value.map(String).join(', ');
-  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
-  return String(value);
-}
-
-/** A job's result as `key: value` lines, sizes in human units. */
-export function formatJobResult(result: Record<string, unknown> | null): string {
-  if (result === null || Object.keys(result).length === 0) return '';
-  return formatRecord(Object.entries(result).map(([k, v]) => [k.replaceAll('_', ' '), humanValue(k, v)] as const));
 }

@@ -1,6 +1,19 @@
 import { formatBytes } from './format-bytes.ts';
 import type { JobJson } from './job-json.ts';
-import { formatJobResult } from './job-progress.ts';
+import { formatRecord } from './print-record.ts';
+
+function humanValue(key: string, value: unknown): string {
+  if (typeof value === 'number' && /bytes|size|freed|free$/.test(key)) return `${formatBytes(value)} (${value} bytes)`;
+  if (Array.isArray(value)) return value.length === 0 ? '-' : value.map(String).join(', ');
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value);
+}
+
+/** A job's result as `key: value` lines, sizes in human units. */
+export function formatJobResult(result: Record<string, unknown> | null): string {
+  if (result === null || Object.keys(result).length === 0) return '';
+  return formatRecord(Object.entries(result).map(([k, v]) => [k.replaceAll('_', ' '), humanValue(k, v)] as const));
+}
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 const entries = (n: number): string => (n === 1 ? '1 entry' : `${n} entries`);
@@ -12,7 +25,7 @@ function describeGc(r: Record<string, unknown>): string {
   const count = num(dryRun ? r.objects_would_delete : r.objects_deleted) ?? 0;
   const bytes = num(dryRun ? r.bytes_would_free : r.bytes_freed) ?? 0;
   const digests = Array.isArray(r.digests) ? (r.digests as unknown[]).map(String) : [];
-  const head = dryRun ? `Dry run: ${plural(count, 'object')} would be deleted, ${formatBytes(bytes)} freed.` : `Deleted ${plural(count, 'object')}, ${formatBytes(bytes)} freed.`;
+  const head = dryRun ? `Dry run: ${plural(count, 'object')} would be deleted, freeing ${formatBytes(bytes)}.` : `Deleted ${plural(count, 'object')}, freed ${formatBytes(bytes)}.`;
   return [head, ...digests.map((d) => `  ${d}`), ...(digests.length < count ? [`  … and ${count - digests.length} more`] : [])].join('\n');
 }
 

@@ -85,7 +85,7 @@ describe('vreg gc, purge and jobs', () => {
     const r = await vreg(api, 'gc --dry-run');
     expect(r.code).toBe(0);
     expect(api.requests[0]?.body).toEqual({ dry_run: true });
-    expect(r.out).toBe('Dry run: 3 objects would be deleted, 3.0 MiB freed.\n  sha256:aa\n  sha256:bb\n  … and 1 more');
+    expect(r.out).toBe('Dry run: 3 objects would be deleted, freeing 3.0 MiB.\n  sha256:aa\n  sha256:bb\n  … and 1 more');
   });
 
   it('purges a registry by image and tag, an upstream, and an entry, through their jobs', async () => {
@@ -131,7 +131,7 @@ describe('vreg gc, purge and jobs', () => {
     };
     const io = captureIo();
     expect(await runCli(['gc'], ENV, io, flaky)).toBe(0);
-    expect(io.stdout).toEqual(['Deleted 0 objects, 0 B freed.']);
+    expect(io.stdout).toEqual(['Deleted 0 objects, freed 0 B.']);
   });
 });
 
