@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEmbeddedConfig } from '../src/embedded-config.ts';
 import { startEmbedded, type EmbeddedVreg } from '../src/embedded.ts';
 import { AdminClient } from './support/admin-client.ts';
+import { adminContractBreach, adminRequest } from './support/admin-input-arbitraries.ts';
 import { headers, method, OCI_ERROR_CODES, pullPath } from './support/bad-input-arbitraries.ts';
 import { LOCAL_UPSTREAMS } from './support/embedded-under-test.ts';
 import { runFuzz } from './support/fuzz-record.ts';
@@ -33,20 +34,21 @@ async function rawRequest(port: number, head: string): Promise<{ status: number;
     socket.on('close', () => resolve());
     socket.on('error', () => resolve());
   });
-  socket.write(head);
+  socket.write(Buffer.from(head, 'utf8'));
   await closed;
   const text = Buffer.concat(chunks).toString('latin1');
   const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
   return { status: status === undefined ? 0 : Number(status), body: text.slice(text.indexOf('\r\n\r\n') + 4) };
 }
 
-function requestHead(m: string, path: string, hdrs: Record<string, string | string[] | undefined>): string {
+function requestHead(m: string, path: string, hdrs: Record<string, string | string[] | undefined>, body?: string): string {
   const lines = [`${m} ${path} HTTP/1.1`, 'Host: 127.0.0.1'];
   for (const [name, value] of Object.entries(hdrs)) {
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
   }
-  return `${lines.join('\r\n')}\r\nConnection: close\r\n\r\n`;
+  if (body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
+  return `${lines.join('\r\n')}\r\nConnection: close\r\n\r\n${body ?? ''}`;
 }
 
 /** Every file under `dir` with its size, relative paths. */
@@ -154,4 +156,24 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
     expect(JSON.parse(long.body).errors[0].code).toBe('NAME_INVALID');
     expect((await fetch(`${vreg.url}/healthz`)).status).toBe(200);
   });
+
+  // Last: it may delete the registries the tests above pull through.
+  it('answers hostile admin requests below 500 in the admin errors shape, and stays up', async () => {
+    const record = await runFuzz(
+      'admin API (real HTTP)',
+      'status in 200..499, admin { errors: [...] } body with a documented code for 4xx (the HTTP parser\'s own 400/431 before any URL is known: UNSUPPORTED/SIZE_INVALID), nothing created outside the data dir, the API answers afterwards',
+      fc.asyncProperty(adminRequest(vreg.adminToken), async (req) => {
+        const res = await rawRequest(port, requestHead(req.method, `/api/v1${req.path}`, req.headers, req.payload));
+        if (res.status === 0) throw new Error(`${req.method} ${req.path.slice(0, 200)}: no HTTP answer`);
+        const parserRefusal = (res.status === 400 || res.status === 431) && /"code":"(UNSUPPORTED|SIZE_INVALID)"/.test(res.body);
+        const breach = parserRefusal ? undefined : adminContractBreach(req, res.status, res.body);
+        if (breach !== undefined) throw new Error(breach);
+      }),
+      { seed: 90_004, numRuns: 400 },
+    );
+    expect(record).toMatchObject({ cases: 400, failures: 0 });
+    expect((await readdir(root)).sort()).toEqual(rootBefore);
+    expect(await listTree(sentinelDir)).toEqual(sentinelBefore);
+    expect((await new AdminClient(vreg.url, vreg.adminToken).call('GET', '/registries')).status).toBe(200);
+  }, 120_000);
 });
