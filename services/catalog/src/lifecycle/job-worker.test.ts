@@ -97,4 +97,23 @@ describe('JobWorker', () => {
     const states = (await store.jobs.list({}, { page: 1, perPage: 10 })).items.map((j) => j.state).sort();
     expect(states).toEqual(['queued', 'queued', 'succeeded']);
   });
+
+  it('fails a running job of its kinds that nobody touched for staleAfterMs (its process died), leaving fresh ones and other kinds', async () => {
+    const store = new MemoryCatalogStore();
+    const abandoned = await store.jobs.create({ kind: 'purge', registryId: '1', params: {} });
+    await store.jobs.claimQueued('purge', new Date());
+    const warm = await store.jobs.create({ kind: 'warm', registryId: '1', params: {} });
+    await store.jobs.claimQueued('warm', new Date());
+    let now = new Date(Date.now() + 60_000);
+    const worker = new JobWorker({ jobs: store.jobs, handlers: { purge: async () => ({}) }, logger, pollIntervalMs: 0, staleAfterMs: 10 * 60_000, now: () => now });
+    // A minute without news is not abandoned.
+    expect(await worker.failAbandoned()).toBe(0);
+    now = new Date(Date.now() + 11 * 60_000);
+    expect(await worker.failAbandoned()).toBe(1);
+    const failed = await store.jobs.get(abandoned.id);
+    expect(failed).toMatchObject({ state: 'failed', errors: [expect.stringContaining('abandoned')] });
+    expect(failed?.finishedAt).toEqual(now);
+    expect((await store.jobs.get(warm.id))?.state).toBe('running');
+    expect(await worker.failAbandoned()).toBe(0);
+  });
 });

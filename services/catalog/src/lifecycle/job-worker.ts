@@ -1,5 +1,5 @@
 import type { Logger } from '@vreg/logging';
-import type { Job, JobData, JobKind, JobProgress } from '../domain/job.ts';
+import type { Job, JobData, JobKind, JobPatch, JobProgress } from '../domain/job.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
 
 /** What a handler tells the job while it runs. */
@@ -18,8 +18,19 @@ export interface JobWorkerDeps {
   logger: Logger;
   /** Milliseconds between polls for queued jobs (another replica may have queued them). */
   pollIntervalMs: number;
+  /**
+   * A running job of these kinds whose record has not moved for this long
+   * lost its worker (a catalog process killed mid-job) and is failed, so it
+   * does not show `running` for ever. Workers touch their job well within
+   * it. Default 15 min.
+   */
+  staleAfterMs?: number;
   now?: () => Date;
 }
+
+const DEFAULT_STALE_AFTER_MS = 15 * 60_000;
+/** Running jobs one look for abandoned ones reads per kind. */
+const STALE_SCAN = 100;
 
 /**
  * Runs queued jobs of its kinds, one at a time. Each job is claimed
@@ -36,6 +47,7 @@ export class JobWorker {
   #stopped = true;
   /** Set by stop(); runQueued() (also when called directly) claims nothing more. */
   #stopping = false;
+  #lastStaleScan = 0;
 
   constructor(deps: JobWorkerDeps) {
     this.#deps = deps;
@@ -83,6 +95,7 @@ export class JobWorker {
 
   /** Claims and runs queued jobs until none of its kinds is left; resolves to how many ran. */
   async runQueued(): Promise<number> {
+    if (this.#now().getTime() - this.#lastStaleScan >= this.#staleAfterMs() / 3) await this.failAbandoned();
     let ran = 0;
     for (let claimed = true; claimed; ) {
       claimed = false;
@@ -99,22 +112,63 @@ export class JobWorker {
     return ran;
   }
 
+  /** Fails running jobs of its kinds that no worker touched for `staleAfterMs`; resolves to how many. */
+  async failAbandoned(): Promise<number> {
+    const now = this.#now();
+    this.#lastStaleScan = now.getTime();
+    const staleMs = this.#staleAfterMs();
+    let failed = 0;
+    for (const kind of Object.keys(this.#deps.handlers) as JobKind[]) {
+      const running = await this.#deps.jobs.list({ kind, state: 'running' }, { page: 1, perPage: STALE_SCAN });
+      for (const job of running.items) {
+        if (now.getTime() - job.updatedAt.getTime() < staleMs) continue;
+        // Re-read: another replica may have failed it, or its worker touched it, meanwhile.
+        const current = await this.#deps.jobs.get(job.id);
+        if (current?.state !== 'running' || now.getTime() - current.updatedAt.getTime() < staleMs) continue;
+        await this.#deps.jobs.update(job.id, { state: 'failed', appendErrors: [`abandoned: no progress for ${Math.round(staleMs / 1000)} s (its catalog process stopped?); run it again`], finishedAt: now });
+        this.#log.warn({ jobId: job.id, kind }, 'abandoned running job failed');
+        failed += 1;
+      }
+    }
+    return failed;
+  }
+
   async #run(job: Job, handler: JobHandler): Promise<void> {
-    const { jobs } = this.#deps;
+    // Every write of this job goes through one queue: stores update a job by
+    // read-modify-write, so a heartbeat racing the final write could undo it.
+    let queue: Promise<unknown> = Promise.resolve();
+    const write = (patch: JobPatch): Promise<void> => {
+      const next = queue.then(() => this.#deps.jobs.update(job.id, patch));
+      queue = next.catch(() => undefined);
+      return next.then(() => undefined);
+    };
+    // Keep the record moving while the handler works, so no replica takes the job for abandoned.
+    const heartbeat = setInterval(() => {
+      write({}).catch((err: unknown) => this.#log.warn({ err, jobId: job.id }, 'job heartbeat failed'));
+    }, Math.max(1000, this.#staleAfterMs() / 5));
+    heartbeat.unref();
     const reporter: JobReporter = {
-      progress: async (progress) => void (await jobs.update(job.id, { progress })),
-      error: async (message) => void (await jobs.update(job.id, { appendErrors: [message] })),
+      progress: (progress) => write({ progress }),
+      error: (message) => write({ appendErrors: [message] }),
     };
     const log = this.#log.child({ jobId: job.id, kind: job.kind });
     try {
       const result = await handler(job, reporter);
-      await jobs.update(job.id, { state: 'succeeded', result, finishedAt: this.#now() });
+      clearInterval(heartbeat);
+      await write({ state: 'succeeded', result, finishedAt: this.#now() });
       log.info({ result }, 'job succeeded');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log.warn({ err }, 'job failed');
-      await jobs.update(job.id, { state: 'failed', appendErrors: [message], finishedAt: this.#now() });
+      clearInterval(heartbeat);
+      await write({ state: 'failed', appendErrors: [message], finishedAt: this.#now() });
+    } finally {
+      clearInterval(heartbeat);
     }
+  }
+
+  #staleAfterMs(): number {
+    return this.#deps.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   }
 
   #now(): Date {
