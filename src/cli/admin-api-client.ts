@@ -36,28 +36,39 @@ export function queryOf(params: Record<string, string | number | boolean | undef
   return s === '' ? '' : `?${s}`;
 }
 
+/** Where the admin API is and the token for it. */
+export interface AdminApiConnection {
+  url: string;
+  token: string;
+}
+
 /** The admin API (`/api/v1`) as the CLI uses it: JSON in, JSON out, errors as `AdminApiError`. */
 export class AdminApiClient {
-  readonly #base: string;
-  readonly #token: string;
+  readonly #connect: () => Promise<AdminApiConnection> | AdminApiConnection;
   readonly #fetch: FetchLike;
+  #connection: AdminApiConnection | undefined;
 
-  constructor(baseUrl: string, token: string, fetchImpl: FetchLike = fetch) {
-    this.#base = `${baseUrl.replace(/\/+$/, '')}/api/v1`;
-    this.#token = token;
+  /**
+   * `connection` may be a function, called at the first request: a command
+   * then reports a mistake in its arguments before a missing login.
+   */
+  constructor(connection: AdminApiConnection | (() => Promise<AdminApiConnection> | AdminApiConnection), fetchImpl: FetchLike = fetch) {
+    this.#connect = typeof connection === 'function' ? connection : () => connection;
     this.#fetch = fetchImpl;
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers; status: number }> {
+    this.#connection ??= await this.#connect();
+    const base = `${this.#connection.url.replace(/\/+$/, '')}/api/v1`;
     let res: Response;
     try {
-      res = await this.#fetch(`${this.#base}${path}`, {
+      res = await this.#fetch(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${this.#connection.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
-      const message = `cannot reach ${this.#base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`;
+      const message = `cannot reach ${base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`;
       throw new AdminApiError(0, 'UNREACHABLE', message, message);
     }
     const text = await res.text();
@@ -65,7 +76,7 @@ export class AdminApiClient {
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
-      const message = `${method} ${this.#base}${path}: HTTP ${res.status} with a body that is not JSON (is VREG_URL the vreg server?)`;
+      const message = `${method} ${base}${path}: HTTP ${res.status} with a body that is not JSON (is VREG_URL the vreg server?)`;
       throw new AdminApiError(res.status, 'BAD_RESPONSE', message, message);
     }
     if (!res.ok) {
@@ -74,7 +85,7 @@ export class AdminApiClient {
       const message = first.message ?? `HTTP ${res.status}`;
       if (res.status === 404 && message === 'route not found') {
         // The server predates the feature (or VREG_URL points elsewhere).
-        throw new AdminApiError(404, code, message, `the server at ${this.#base} has no ${method} ${path.split('?')[0]} (an older vreg?)`);
+        throw new AdminApiError(404, code, message, `the server at ${base} has no ${method} ${path.split('?')[0]} (an older vreg?)`);
       }
       const summary = res.status === 404 ? notFoundSummary(first) : undefined;
       throw new AdminApiError(res.status, code, message, summary);

@@ -24,7 +24,7 @@ export async function loginCommand(args: string[], env: Record<string, string | 
   else throw new UsageError('login needs the token on stdin: cat data/admin-token | vreg login --url URL --token-stdin (or set VREG_TOKEN)');
   if (token === '') throw new UsageError('no token given');
   // Listing access tokens needs the admin scope (a read-only token may list registries): the smallest page proves it.
-  await new AdminApiClient(url, token, fetchImpl).request('GET', '/access_tokens?page=1&per_page=1');
+  await new AdminApiClient({ url, token }, fetchImpl).request('GET', '/access_tokens?page=1&per_page=1');
   const path = configFilePath(env);
   await saveLogin(path, { url, token });
   reportDone(io, values.json === true, { url, config_file: path }, `Logged in to ${url} (saved to ${path}).`);

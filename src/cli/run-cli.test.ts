@@ -150,6 +150,8 @@ describe('the vreg CLI: registries and upstreams', () => {
     expect((await vregWith('upstreams reorder --help', {})).out).toContain('vreg upstreams reorder <registry> <upstream>...');
     expect((await vregWith('help warm', {})).out).toContain('--platform');
     expect(await vregWith('frobnicate', { VREG_TOKEN: 'x' })).toMatchObject({ code: 2, err: 'vreg: unknown command "frobnicate"; run vreg --help' });
+    // A mistake in the arguments is told before a missing login.
+    expect(await vregWith('warm', { XDG_CONFIG_HOME: '/nonexistent-vreg-test' })).toMatchObject({ code: 2, err: 'vreg: warm needs a registry id and <image>:<tag> (see vreg warm --help)' });
   });
 });
 

@@ -90,11 +90,13 @@ export async function runCli(argv: readonly string[], env: Record<string, string
     else {
       const command = API_COMMANDS[group];
       if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(group)}; run vreg --help`);
-      // With VREG_TOKEN set the saved login is not needed, so a broken file does not matter.
-      const hasEnvToken = env.VREG_TOKEN !== undefined && env.VREG_TOKEN !== '';
-      const saved = hasEnvToken ? await readSavedLogin(configFilePath(env)).catch(() => undefined) : await readSavedLogin(configFilePath(env));
-      const config = resolveCliConfig(env, saved);
-      await command.run(rest, new AdminApiClient(config.url, config.token, fetchImpl), io);
+      const connect = async () => {
+        // With VREG_TOKEN set the saved login is not needed, so a broken file does not matter.
+        const hasEnvToken = env.VREG_TOKEN !== undefined && env.VREG_TOKEN !== '';
+        const saved = hasEnvToken ? await readSavedLogin(configFilePath(env)).catch(() => undefined) : await readSavedLogin(configFilePath(env));
+        return resolveCliConfig(env, saved);
+      };
+      await command.run(rest, new AdminApiClient(connect, fetchImpl), io);
     }
     return 0;
   } catch (err) {
