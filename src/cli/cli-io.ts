@@ -12,6 +12,8 @@ export interface CliIo {
   readStdin(): Promise<string>;
   /** Asks on the terminal without echoing (`vreg login`); undefined when stdin is not a terminal. */
   readonly readSecret: ((prompt: string) => Promise<string>) | undefined;
+  /** What to say if the user interrupts (Ctrl-C) now; undefined: nothing. */
+  setInterruptNote(note: string | undefined): void;
   /** Waits between two polls of a job. */
   sleep(ms: number): Promise<void>;
   now(): Date;

@@ -14,6 +14,19 @@ const MAX_POLL_FAILURES = 8;
  * (for --json) shows nothing. Returns the finished job.
  */
 export async function followJob(api: AdminApiClient, io: CliIo, job: JobJson, options: { label: string; quiet: boolean }): Promise<JobJson> {
+  let current: JobJson;
+  // Ctrl-C stops the following, not the job.
+  io.setInterruptNote(`${job.kind} job ${job.id} goes on on the server; follow it again with: vreg jobs wait ${job.id}`);
+  try {
+    current = await pollUntilFinished(api, io, job, options);
+  } finally {
+    io.setInterruptNote(undefined);
+  }
+  if (!options.quiet && io.errIsTty) io.errRaw('\n');
+  return current;
+}
+
+async function pollUntilFinished(api: AdminApiClient, io: CliIo, job: JobJson, options: { label: string; quiet: boolean }): Promise<JobJson> {
   let current = job;
   let shown = '';
   let failures = 0;
@@ -26,7 +39,7 @@ export async function followJob(api: AdminApiClient, io: CliIo, job: JobJson, op
         else io.err(progressLogLine(options.label, current));
       }
     }
-    if (isFinished(current)) break;
+    if (isFinished(current)) return current;
     await io.sleep(POLL_INTERVAL_MS);
     try {
       current = (await api.request<JobJson>('GET', `/jobs/${encodeURIComponent(job.id)}`)).body;
@@ -36,8 +49,6 @@ export async function followJob(api: AdminApiClient, io: CliIo, job: JobJson, op
       if (!(err instanceof AdminApiError) || (err.status !== 0 && err.status < 500) || ++failures >= MAX_POLL_FAILURES) throw err;
     }
   }
-  if (!options.quiet && io.errIsTty) io.errRaw('\n');
-  return current;
 }
 
 /**

@@ -18,7 +18,9 @@ describe('vreg warm', () => {
     const api = new FakeAdminApi()
       .on('POST /registries/1/warm', { status: 202, body: fakeJob() })
       .on('GET /jobs/7', [{ body: running(0, 0) }, { body: running(1, 1024) }, { body: running(1, 1024) }, { body: fakeJob({ state: 'succeeded', progress: { objects_done: 3, objects_total: 3, bytes_done: 4096, bytes_total: 4096 } }) }]);
-    const r = await vreg(api, 'warm 1 library/multiarch:latest --platform linux/amd64 --platform linux/arm64/v8', { tty: true });
+    const io = captureIo({ tty: true });
+    const code = await runCli('warm 1 library/multiarch:latest --platform linux/amd64 --platform linux/arm64/v8'.split(' '), ENV, io, api.fetch);
+    const r = { code, out: io.stdout.join('\n'), stream: io.stderrStream.join(''), sleeps: io.sleeps };
     expect(r.code).toBe(0);
     expect(api.requests[0]).toMatchObject({ method: 'POST', path: '/registries/1/warm', body: { image: 'library/multiarch', tag: 'latest', platforms: ['linux/amd64', 'linux/arm64/v8'] } });
     // Queued, 0/3, 1/3 (shown once though polled twice), done: four redraws, then a newline.
@@ -29,6 +31,7 @@ describe('vreg warm', () => {
     expect(frames[3]).toBe('warm library/multiarch:latest succeeded [########################] 3/3 objects  4.0 KiB/4.0 KiB  100%\x1b[K\n');
     expect(r.out).toBe('Warmed library/multiarch:latest in registry 1: 3 objects, 4.0 KiB.');
     expect(r.sleeps.length).toBe(4);
+    expect(io.interruptNotes).toEqual(['warm job 7 goes on on the server; follow it again with: vreg jobs wait 7', undefined]);
   });
 
   it('prints one line per change when stderr is not a terminal and exits 1 with the job errors when it fails', async () => {

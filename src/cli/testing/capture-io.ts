@@ -7,6 +7,8 @@ export interface CapturedIo extends CliIo {
   /** Everything written to stderr in order, raw chunks and lines (with their newline). */
   readonly stderrStream: string[];
   readonly sleeps: number[];
+  /** Every note set for an interrupt, in order (undefined when cleared). */
+  readonly interruptNotes: Array<string | undefined>;
 }
 
 export function captureIo(options: { tty?: boolean; stdin?: string; typed?: string; now?: Date } = {}): CapturedIo {
@@ -14,7 +16,10 @@ export function captureIo(options: { tty?: boolean; stdin?: string; typed?: stri
   const stderr: string[] = [];
   const stderrStream: string[] = [];
   const sleeps: number[] = [];
+  const interruptNotes: Array<string | undefined> = [];
   return {
+    interruptNotes,
+    setInterruptNote: (note) => void interruptNotes.push(note),
     stdout,
     stderr,
     stderrStream,
