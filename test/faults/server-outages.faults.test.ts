@@ -70,7 +70,7 @@ describe('servers down for a while', () => {
     upstream.add(...cached, ...burst, ...after);
     await recordScenario(
       'NATS restarted during a pull burst',
-      `nats-server SIGKILLed while 8 fills ran, down ${OUTAGE_MS / 1000} s, restarted on its store: hits served while down, failed pulls retried, new misses after it recorded (no vreg restart); all hashed back`,
+      `nats-server SIGKILLed while 8 fills ran, down ${OUTAGE_MS / 1000} s, restarted on its store: hits served while down, a miss answered 503 (not 500); fills served during the outage recorded with no client retry; new misses after it recorded (no vreg restart); all hashed back`,
       async (counts) => {
         const { registryId } = await stack.registryWith('nats-restart', upstreamUrl);
         await pullUntilServed(registryId, cached);
@@ -150,7 +150,7 @@ describe('servers down for a while', () => {
     upstream.add(...cached, ...midFill, ...during);
     await recordScenario(
       'S3 stopped for a while',
-      `the S3 endpoint refuses and resets connections for ${OUTAGE_MS / 1000} s, starting while 3 fills ran: answers come back (no hang), failed pulls retried once it is back; no partial or wrong object stored; all recorded and hashed back`,
+      `the S3 endpoint refuses and resets connections for ${OUTAGE_MS / 1000} s, starting while 3 fills ran: requests end (200 from upstream or 503, no hang); the broken fills stored and recorded by the fetcher with no client retry; no partial or wrong object stored; all hashed back`,
       async (counts) => {
         const { registryId } = await stack.registryWith('s3-outage', upstreamUrl);
         await pullUntilServed(registryId, cached);
