@@ -1,5 +1,5 @@
 import { queryOf, type AdminApiClient } from './admin-api-client.ts';
-import { idArg, parseCommand } from './cli-args.ts';
+import { idArg, intArg, parseCommand } from './cli-args.ts';
 import { UsageError, type CliIo } from './cli-io.ts';
 import { formatTable } from './format-table.ts';
 import { describeJobResult } from './job-reports.ts';
@@ -11,21 +11,23 @@ import { formatRecord } from './print-record.ts';
 const KINDS = ['purge', 'cleanup', 'gc', 'warm'] as const;
 
 export const JOBS_USAGE = `Usage:
-  vreg jobs list [--kind ${KINDS.join('|')}] [--registry <id>] [--json]
+  vreg jobs list [--kind ${KINDS.join('|')}] [--registry <id>] [--limit <n, default 20>] [--json]
   vreg jobs show <id> [--json]
   vreg jobs wait <id> [--json]
 
-Purge, cleanup, gc and warm run as jobs. wait follows one to its end (a
+Purge, cleanup, gc and warm run as jobs; list shows the newest first. wait follows one to its end (a
 progress bar on a terminal) and exits 1 if it failed.`;
 
 export async function jobsCommand(args: string[], api: AdminApiClient, io: CliIo): Promise<void> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'list': {
-      const { values } = parseCommand('jobs list', rest, { kind: { type: 'string' }, registry: { type: 'string' } }, { min: 0, max: 0, what: 'options only' });
+      const { values } = parseCommand('jobs list', rest, { kind: { type: 'string' }, registry: { type: 'string' }, limit: { type: 'string' } }, { min: 0, max: 0, what: 'options only' });
       if (values.kind !== undefined && !(KINDS as readonly string[]).includes(values.kind)) throw new UsageError(`--kind is one of ${KINDS.join(', ')}`);
       const registry = values.registry === undefined ? undefined : idArg(values.registry, '--registry');
-      const jobs = await api.listAll<JobJson>(`/jobs${queryOf({ kind: values.kind, registry_id: registry })}`);
+      // The newest page only: job history grows without bound.
+      const limit = values.limit === undefined ? 20 : intArg(values.limit, 'limit', { min: 1, max: 100 });
+      const { body: jobs } = await api.request<JobJson[]>('GET', `/jobs${queryOf({ kind: values.kind, registry_id: registry, page: 1, per_page: limit })}`);
       if (values.json) return io.out(JSON.stringify(jobs, null, 2));
       io.out(formatTable(['ID', 'KIND', 'STATE', 'REGISTRY', 'PROGRESS', 'ERRORS', 'CREATED'], jobs.map((j) => [j.id, j.kind, j.state, j.registry_id ?? '-', describeProgress(j), String(j.errors.length), j.created_at])));
       return;

@@ -125,6 +125,19 @@ describe('vreg gc, purge and jobs', () => {
     expect(await vreg(api, 'jobs show 8')).toMatchObject({ code: 1, err: 'vreg: the server at http://vreg.test:5000/api/v1 has no GET /jobs/8 (an older vreg?)' });
   });
 
+  it('lists the newest jobs, one page of --limit', async () => {
+    const api = new FakeAdminApi().on('GET /jobs', { body: [fakeJob({ id: '9', kind: 'gc', state: 'running', registry_id: null, progress: { objects_done: 1, objects_total: 4, bytes_done: 0, bytes_total: null } }), fakeJob({ id: '8', errors: ['x'] })] });
+    const r = await vreg(api, 'jobs list --kind gc --limit 5');
+    expect(api.requests[0]?.query).toBe('?kind=gc&page=1&per_page=5');
+    expect(r.out.split('\n')).toEqual([
+      'ID  KIND  STATE    REGISTRY  PROGRESS               ERRORS  CREATED',
+      '9   gc    running  -         1/4 objects  0 B  25%  0       2030-01-01T00:00:00.000Z',
+      '8   warm  queued   1         0 objects  0 B  --%    1       2030-01-01T00:00:00.000Z',
+    ]);
+    expect((await vreg(api, 'jobs list --limit 500')).code).toBe(2);
+    expect((await vreg(api, 'jobs list --kind nap')).code).toBe(2);
+  });
+
   it('waits out a server that is briefly unreachable while following a job', async () => {
     let calls = 0;
     const api = new FakeAdminApi().on('POST /gc', { status: 202, body: fakeJob({ id: '3', kind: 'gc' }) });
