@@ -119,6 +119,7 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
     const moved = await cli(['upstreams', 'move', upstreamA, '--position', '0']);
     expect(moved.code).toBe(0);
     expect(moved.stdout.split('\n').slice(1).map((line) => line.split(/ +/)[2])).toEqual(['a', 'b']);
+    expect((await cli(['registries', 'show', registry])).stdout).toMatch(new RegExp(`\\n\\nPOS +ID +NAME +URL +USERNAME +PASSWORD +VALIDITY\\n0 +${upstreamA} +a +${env.upstreamA} +- +- +\\d+h\\n1 +${upstreamB} +b `));
 
     expect(await cli(['upstreams', 'test', upstreamA])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok \(HTTP 200\) in \d+ ms: /) });
     const candidate = json<{ success: boolean; result: string }>(await cli(['upstreams', 'test', '--url', env.upstreamB, '--json']));

@@ -4,6 +4,7 @@ import { UsageError, type CliIo } from './cli-io.ts';
 import { formatBytes, parseByteSize } from './format-bytes.ts';
 import { formatTable } from './format-table.ts';
 import { formatRecord, reportDone } from './print-record.ts';
+import { upstreamsTable, type UpstreamJson } from './upstreams-command.ts';
 
 export interface RegistryJson {
   id: string;
@@ -17,7 +18,7 @@ export interface RegistryJson {
 
 export const REGISTRIES_USAGE = `Usage:
   vreg registries list [--json]
-  vreg registries show <id> [--json]
+  vreg registries show <id> [--json]             the registry and its upstreams in order
   vreg registries create --name <name> [--description <text>] [--visibility private|public]
                          [--max-stored-bytes <size>|none] [--json]
   vreg registries update <id> [--name <name>] [--description <text>] [--no-description]
@@ -71,6 +72,8 @@ export async function registriesCommand(args: string[], api: AdminApiClient, io:
           ['updated', body.updated_at ?? ''],
         ]),
       );
+      const { body: upstreams } = await api.request<UpstreamJson[]>('GET', `/registries/${id}/upstreams`);
+      io.out(upstreams.length === 0 ? `\nNo upstreams yet (vreg upstreams add ${id} --name <name> --url <url>).` : `\n${upstreamsTable(upstreams)}`);
       return;
     }
     case 'create': {

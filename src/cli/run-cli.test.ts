@@ -89,7 +89,7 @@ describe('the vreg CLI', () => {
 describe('the vreg CLI: registries and upstreams', () => {
   it('shows, updates and deletes a registry, naming a missing one as a shell user expects', async () => {
     const id = /registry (\d+)/.exec((await vreg('registries create --name temp --description first')).out)![1]!;
-    expect((await vreg(`registries show ${id}`)).out).toMatch(new RegExp(`^id: +${id}\\nname: +temp\\ndescription: +first\\nvisibility: +private\\nquota: +none`));
+    expect((await vreg(`registries show ${id}`)).out).toMatch(new RegExp(`^id: +${id}\\nname: +temp\\ndescription: +first\\nvisibility: +private\\nquota: +none\\n[^]*\\n\\nNo upstreams yet \\(vreg upstreams add ${id} --name <name> --url <url>\\)\\.$`));
     expect(await vreg(`registries update ${id} --name renamed --visibility public --no-description`)).toMatchObject({ code: 0, out: `Updated registry ${id} "renamed": public, quota none.` });
     expect(JSON.parse((await vreg(`registries show ${id} --json`)).out)).toMatchObject({ id, name: 'renamed', visibility: 'public' });
     expect(JSON.parse((await vreg(`registries show ${id} --json`)).out).description).toBeUndefined();

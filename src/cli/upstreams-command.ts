@@ -67,7 +67,8 @@ async function passwordFromStdin(io: CliIo): Promise<string> {
   return password;
 }
 
-function table(upstreams: UpstreamJson[]): string {
+/** The POS/ID/NAME/URL table of a registry's upstreams, in pull order. */
+export function upstreamsTable(upstreams: UpstreamJson[]): string {
   return formatTable(
     ['POS', 'ID', 'NAME', 'URL', 'USERNAME', 'PASSWORD', 'VALIDITY'],
     upstreams.map((u) => [String(u.position), u.id, u.name, u.url, u.username ?? '-', u.has_password ? 'set' : '-', `${u.cache_validity_hours}h`]),
@@ -88,7 +89,7 @@ export async function upstreamsCommand(args: string[], api: AdminApiClient, io: 
       const registry = idArg(positionals[0], 'the registry id');
       const { body } = await api.request<UpstreamJson[]>('GET', `/registries/${registry}/upstreams`);
       if (values.json) return io.out(JSON.stringify(body, null, 2));
-      io.out(table(body));
+      io.out(upstreamsTable(body));
       return;
     }
     case 'add': {
@@ -151,7 +152,7 @@ export async function upstreamsCommand(args: string[], api: AdminApiClient, io: 
       const { body } = await api.request<UpstreamJson>('PATCH', `/upstreams/${id}`, { position: intArg(values.position, 'position', { min: 0, max: 1_000_000 }) });
       const { body: all } = await api.request<UpstreamJson[]>('GET', `/registries/${body.registry_id}/upstreams`);
       if (values.json) return io.out(JSON.stringify(all, null, 2));
-      io.out(table(all));
+      io.out(upstreamsTable(all));
       return;
     }
     case 'reorder': {
@@ -167,7 +168,7 @@ export async function upstreamsCommand(args: string[], api: AdminApiClient, io: 
       for (const [position, id] of order.entries()) await api.request('PATCH', `/upstreams/${id}`, { position });
       const { body: after } = await api.request<UpstreamJson[]>('GET', `/registries/${registry}/upstreams`);
       if (values.json) return io.out(JSON.stringify(after, null, 2));
-      io.out(table(after));
+      io.out(upstreamsTable(after));
       return;
     }
     case 'test': {
