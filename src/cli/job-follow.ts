@@ -4,7 +4,9 @@ import { isFinished, type JobJson } from './job-json.ts';
 import { progressBarLine, progressLogLine } from './job-progress.ts';
 import { describeJobResult } from './job-reports.ts';
 
+/** First wait between polls; it grows (to MAX_POLL_INTERVAL_MS) while nothing changes, and starts again on a change. */
 export const POLL_INTERVAL_MS = 250;
+const MAX_POLL_INTERVAL_MS = 2000;
 /** Polls that may fail in a row (server restarting, a blip) before the CLI gives up. */
 const MAX_POLL_FAILURES = 8;
 
@@ -16,7 +18,7 @@ const MAX_POLL_FAILURES = 8;
 export async function followJob(api: AdminApiClient, io: CliIo, job: JobJson, options: { label: string; quiet: boolean }): Promise<JobJson> {
   let current: JobJson;
   // Ctrl-C stops the following, not the job.
-  io.setInterruptNote(`${job.kind} job ${job.id} goes on on the server; follow it again with: vreg jobs wait ${job.id}`);
+  io.setInterruptNote(`${job.kind} job ${job.id} keeps running on the server; follow it again with: vreg jobs wait ${job.id}`);
   try {
     current = await pollUntilFinished(api, io, job, options);
   } finally {
@@ -30,17 +32,19 @@ async function pollUntilFinished(api: AdminApiClient, io: CliIo, job: JobJson, o
   let current = job;
   let shown = '';
   let failures = 0;
+  let interval = POLL_INTERVAL_MS;
   for (;;) {
-    if (!options.quiet) {
-      const key = `${current.state} ${JSON.stringify(current.progress)}`;
-      if (key !== shown) {
-        shown = key;
+    const key = `${current.state} ${JSON.stringify(current.progress)}`;
+    if (key !== shown) {
+      shown = key;
+      interval = POLL_INTERVAL_MS;
+      if (!options.quiet) {
         if (io.errIsTty) io.errRaw(progressBarLine(options.label, current));
         else io.err(progressLogLine(options.label, current));
       }
-    }
+    } else interval = Math.min(MAX_POLL_INTERVAL_MS, Math.round(interval * 1.5));
     if (isFinished(current)) return current;
-    await io.sleep(POLL_INTERVAL_MS);
+    await io.sleep(interval);
     try {
       current = (await api.request<JobJson>('GET', `/jobs/${encodeURIComponent(job.id)}`)).body;
       failures = 0;
