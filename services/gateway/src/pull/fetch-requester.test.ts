@@ -29,3 +29,19 @@ describe('FetchRequester', () => {
     await bus.close();
   });
 });
+
+describe('FetchRequester during a long bus outage', () => {
+  const other = { kind: 'blob' as const, image: 'library/alpine', reference: `sha256:${'b'.repeat(64)}` };
+  const third = { kind: 'blob' as const, image: 'library/alpine', reference: `sha256:${'c'.repeat(64)}` };
+
+  it('keeps one background retry per object however often it is missed, and at most maxPendingRetries in all', async () => {
+    const bus = new MemoryEventBus({ logger }); // no streams: every publish fails
+    const requester = new FetchRequester(bus, logger, { firstRetryMs: 60_000, retryForMs: 120_000, maxPendingRetries: 2 });
+    for (let i = 0; i < 50; i++) await requester.request('1', blob);
+    expect(requester.pendingRetries).toBe(1);
+    await requester.request('1', other);
+    await requester.request('1', third);
+    expect(requester.pendingRetries).toBe(2);
+    await bus.close();
+  });
+});

@@ -8,6 +8,8 @@ export interface FetchRequesterOptions {
   retryForMs?: number;
   /** First pause between retries, ms, doubled each time up to 30 s. Default 500. */
   firstRetryMs?: number;
+  /** Distinct requests retried at once at most; past it a failed publish is only logged. Default 10 000. */
+  maxPendingRetries?: number;
 }
 
 /**
@@ -24,12 +26,25 @@ export class FetchRequester {
   readonly #log: Logger;
   readonly #retryForMs: number;
   readonly #firstRetryMs: number;
+  readonly #maxPendingRetries: number;
+  /**
+   * Message ids being retried: during an outage every miss of the same
+   * object fails its publish, and one retry loop per id is enough (the
+   * msgId dedups anyway); the cap bounds memory under a flood of misses.
+   */
+  readonly #retrying = new Set<string>();
 
   constructor(bus: EventBus, logger: Logger, options: FetchRequesterOptions = {}) {
     this.#bus = bus;
     this.#log = logger;
     this.#retryForMs = options.retryForMs ?? 10 * 60_000;
     this.#firstRetryMs = options.firstRetryMs ?? 500;
+    this.#maxPendingRetries = options.maxPendingRetries ?? 10_000;
+  }
+
+  /** Requests waiting for the bus to come back (one per object and registry). */
+  get pendingRetries(): number {
+    return this.#retrying.size;
   }
 
   async request(registryId: string, object: ObjectRef): Promise<void> {
@@ -38,8 +53,14 @@ export class FetchRequester {
     try {
       await this.#bus.publish(Subjects.fetchRequested, event, { msgId });
     } catch (err) {
+      if (this.#retrying.has(msgId)) return;
+      if (this.#retrying.size >= this.#maxPendingRetries) {
+        this.#log.warn({ registryId, msgId, err: (err as Error).message, pending: this.#retrying.size }, 'publishing fetch.requested failed: too many retries pending, not retried');
+        return;
+      }
       this.#log.warn({ registryId, msgId, err: (err as Error).message }, 'publishing fetch.requested failed: retrying in the background');
-      void this.#retry(event, msgId);
+      this.#retrying.add(msgId);
+      void this.#retry(event, msgId).finally(() => this.#retrying.delete(msgId));
     }
   }
 
