@@ -196,6 +196,15 @@ describe('GC protocol: a sweep and a fill of the same digest, interleaved', () =
     expect(await blobs.stat(digest)).toBeDefined();
   });
 
+  it('keeps the first 100 error messages and counts every failed delete when S3 is away', async () => {
+    const past = new Date(Date.now() - 60_000);
+    for (let i = 0; i < 150; i++) await store.gcCandidates.mark(`sha256:${i.toString(16).padStart(64, '0')}`, 1, past);
+    const failing = { delete: async () => Promise.reject(new Error('S3 unavailable')) };
+    const report = await new GcSweep({ candidates: store.gcCandidates, blobs: failing, logger, graceMs: 0 }).sweep();
+    expect(report.failed).toBe(150);
+    expect(report.errors).toHaveLength(100);
+  });
+
   it('plans without changing anything: a dry run counts due candidates and pending entries no live entry references', async () => {
     const shared = await putBlob(blobs, 'shared');
     expect(await consumer.handle(stored('fill', '2025-01-01T00:00:00.000Z'))).toBe('inserted');
@@ -205,7 +214,7 @@ describe('GC protocol: a sweep and a fill of the same digest, interleaved', () =
     await store.cacheEntries.upsert({ ...write, upstreamId: other, relativePath: `library/busybox/blobs/${shared}`, digest: shared });
     markPending(store, (e) => e.upstreamId === upstreamId);
     const plan = await sweepWith().plan();
-    expect(plan).toEqual({ dryRun: true, objects: 1, bytes: 12, digests: [digest], errors: [] });
+    expect(plan).toEqual({ dryRun: true, objects: 1, bytes: 12, digests: [digest], errors: [], failed: 0 });
     expect(allEntries(store).filter((e) => e.status === 'pending_destruction')).toHaveLength(2);
     expect(await blobs.stat(digest)).toBeDefined();
     const withGrace = await new GcSweep({ candidates: store.gcCandidates, blobs, logger, graceMs: 60_000 }).plan();

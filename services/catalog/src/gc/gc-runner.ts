@@ -112,7 +112,8 @@ export class GcRunner {
     });
     await reporter.progress({ objectsDone: report.objects, objectsTotal: report.objects, bytesDone: report.bytes, bytesTotal: report.bytes });
     for (const message of report.errors) await reporter.error(message);
-    this.#log.info({ jobId: job.id, objects: report.objects, bytes: report.bytes, entries: destroyed.entries, errors: report.errors.length }, 'gc job done');
+    if (report.failed > report.errors.length) await reporter.error(`${report.failed - report.errors.length} more objects could not be deleted`);
+    this.#log.info({ jobId: job.id, objects: report.objects, bytes: report.bytes, entries: destroyed.entries, errors: report.failed }, 'gc job done');
     return { dry_run: false, objects_deleted: report.objects, bytes_freed: report.bytes, digests: report.digests, entries_destroyed: destroyed.entries };
   }
 }

@@ -62,12 +62,16 @@ export interface GcReport {
   bytes: number;
   /** The first 100 digests deleted (or that would be). */
   digests: string[];
-  /** Objects whose delete failed; their claims are taken over once stale. */
+  /** The first 100 objects whose delete failed (`digest: message`); their claims are taken over once stale. */
   errors: string[];
+  /** How many deletes failed in all (with S3 away, every candidate does). */
+  failed: number;
 }
 
 /** Most digests a report lists. */
 const REPORT_DIGESTS = 100;
+/** Most error messages a report keeps: a job shows no more (MAX_JOB_ERRORS), and an S3 outage fails every candidate. */
+const REPORT_ERRORS = 100;
 /** Most candidates one dry run looks at. */
 const DRY_RUN_LIMIT = 10_000;
 
@@ -94,7 +98,7 @@ export class GcSweep {
 
   /** One sweep over every due candidate. */
   async sweep(onProgress?: GcProgress): Promise<GcReport> {
-    const report: GcReport = { dryRun: false, objects: 0, bytes: 0, digests: [], errors: [] };
+    const report: GcReport = { dryRun: false, objects: 0, bytes: 0, digests: [], errors: [], failed: 0 };
     const claimId = randomUUID();
     const seen = new Set<string>();
     const due = this.#due(this.#now());
@@ -109,7 +113,7 @@ export class GcSweep {
       }
     }
     await this.#deps.candidates.purgeTombstones(new Date(this.#now().getTime() - GC_TOMBSTONE_RETENTION_MS));
-    if (report.objects > 0 || report.errors.length > 0) this.#log.info({ objects: report.objects, bytes: report.bytes, errors: report.errors.length }, 'gc sweep deleted objects');
+    if (report.objects > 0 || report.failed > 0) this.#log.info({ objects: report.objects, bytes: report.bytes, errors: report.failed }, 'gc sweep deleted objects');
     return report;
   }
 
@@ -129,7 +133,8 @@ export class GcSweep {
       await blobs.delete(digest);
     } catch (err) {
       // Left `deleting`: whether the object is gone is unknown; a later sweep takes the stale claim over.
-      report.errors.push(`${digest}: ${(err as Error).message}`);
+      report.failed += 1;
+      if (report.errors.length < REPORT_ERRORS) report.errors.push(`${digest}: ${(err as Error).message}`);
       this.#log.warn({ digest, err }, 'gc could not delete an object');
       return;
     }
@@ -146,7 +151,7 @@ export class GcSweep {
    * `pending_destruction` entries the destruction pass would make candidates.
    */
   async plan(): Promise<GcReport> {
-    const report: GcReport = { dryRun: true, objects: 0, bytes: 0, digests: [], errors: [] };
+    const report: GcReport = { dryRun: true, objects: 0, bytes: 0, digests: [], errors: [], failed: 0 };
     const counted = new Set<string>();
     const consider = async (digest: string, size: number): Promise<void> => {
       if (counted.has(digest) || (await this.#deps.candidates.isReferenced(digest))) return;
