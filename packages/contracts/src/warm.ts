@@ -58,6 +58,9 @@ export const WarmResultSchema = z.object({
 });
 export type WarmResult = z.infer<typeof WarmResultSchema>;
 
+/** Longest error message a `warm.progress` snapshot may carry: a longer one would make the snapshot invalid (dead-lettered), leaving its job running. */
+export const MAX_WARM_ERROR_CHARS = 2000;
+
 /**
  * A snapshot of one warm attempt, absolute (never a delta), so a redelivered
  * or reordered event cannot double-count. The catalog never moves a job
@@ -75,7 +78,7 @@ export const WarmProgressSchema = z.object({
   bytesDone: z.number().int().nonnegative(),
   bytesTotal: z.number().int().nonnegative().optional(),
   /** Every error this attempt met so far, for a person (the catalog appends the new ones). Never secrets. */
-  errors: z.array(z.string().max(2000)).max(100),
+  errors: z.array(z.string().max(MAX_WARM_ERROR_CHARS)).max(100),
   /** Set on `succeeded`. */
   result: WarmResultSchema.optional(),
   /** ISO-8601 time of the snapshot. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Subjects, type WarmProgress, type WarmResult, type WarmState } from '@vreg/contracts';
+import { MAX_WARM_ERROR_CHARS, Subjects, type WarmProgress, type WarmResult, type WarmState } from '@vreg/contracts';
 import type { EventBus } from '@vreg/bus';
 import type { Logger } from '@vreg/logging';
 
@@ -58,8 +58,10 @@ export class WarmProgressReporter {
     this.#changed();
   }
 
+  /** Lists an error for the job; a message past the snapshot's limit is cut (upstream text and asked platform lists can be long). */
   error(message: string): void {
-    if (this.errors.length < MAX_ERRORS) this.errors.push(message);
+    const fitting = message.length > MAX_WARM_ERROR_CHARS ? `${message.slice(0, MAX_WARM_ERROR_CHARS - 1)}…` : message;
+    if (this.errors.length < MAX_ERRORS) this.errors.push(fitting);
     this.#changed();
   }
 
