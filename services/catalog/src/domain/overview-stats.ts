@@ -2,6 +2,12 @@
 const MINUTES_KEPT = 24 * 60;
 /** Images kept per minute bucket: a bound on memory when clients pull thousands of names. */
 const IMAGES_PER_BUCKET_MAX = 500;
+/**
+ * Minutes a bucket remembers which objects it counted: a manifest's tag and
+ * digest events come together, so a few minutes of consumer lag suffice,
+ * and a day of every stored object's key would grow with the traffic.
+ */
+const STORED_DEDUP_MINUTES = 5;
 /** Characters of an upstream error message kept. */
 const MESSAGE_MAX = 200;
 
@@ -34,7 +40,7 @@ interface Bucket {
   bytesServed: number;
   bytesFetched: number;
   images: Map<string, number>;
-  /** `upstream:digest` of stored objects, so a manifest's tag and digest events count once. */
+  /** `upstream:digest` of stored objects, so a manifest's tag and digest events count once; emptied after STORED_DEDUP_MINUTES. */
   stored: Set<string>;
   errors: Map<string, { count: number; lastMessage: string; lastAt: Date }>;
 }
@@ -96,6 +102,13 @@ export class OverviewStats {
     bucket.errors.set(input.upstream, seen);
   }
 
+  /** Object keys held for de-duplication, over every bucket (bounded by a few minutes of traffic). */
+  get storedKeysHeld(): number {
+    let n = 0;
+    for (const b of this.#buckets.values()) n += b.stored.size;
+    return n;
+  }
+
   /** Sums the buckets of the last `window`. */
   overview(window: OverviewWindow): Overview {
     const nowMinute = minuteOf(this.#now());
@@ -136,7 +149,10 @@ export class OverviewStats {
     const nowMinute = minuteOf(this.#now());
     const minute = Math.min(minuteOf(at), nowMinute);
     if (minute <= nowMinute - MINUTES_KEPT) return undefined;
-    for (const old of this.#buckets.keys()) if (old <= nowMinute - MINUTES_KEPT) this.#buckets.delete(old);
+    for (const [old, b] of this.#buckets) {
+      if (old <= nowMinute - MINUTES_KEPT) this.#buckets.delete(old);
+      else if (old < nowMinute - STORED_DEDUP_MINUTES && b.stored.size > 0) b.stored.clear();
+    }
     let bucket = this.#buckets.get(minute);
     if (bucket === undefined) {
       bucket = { hits: 0, misses: 0, bytesServed: 0, bytesFetched: 0, images: new Map(), stored: new Set(), errors: new Map() };
