@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Registry } from '../api.ts';
 import { Pager } from '../components/pager.tsx';
+import { RegistryFields, type Visibility } from '../components/registry-fields.tsx';
 import { ErrorMessage, useAction, useLoad } from '../components/status.tsx';
 import { Link, navigate } from '../router.tsx';
 import { useSession } from '../session.ts';
@@ -14,7 +15,7 @@ export function RegistriesPage() {
   const create = useAction();
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [visibility, setVisibility] = useState<'private' | 'public'>('private');
+  const [visibility, setVisibility] = useState<Visibility>('private');
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const made = await create.run(() => api.call<Registry>('POST', '/registries', { name, visibility, ...(description ? { description } : {}) }));
@@ -58,21 +59,7 @@ export function RegistriesPage() {
       {canWrite ? (
         <form onSubmit={(e) => void submit(e)} aria-labelledby="create-registry" className="card">
           <h2 id="create-registry">Create a registry</h2>
-          <label>
-            Name
-            <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={255} />
-          </label>
-          <label>
-            Description
-            <input value={description} onChange={(e) => setDescription(e.target.value)} />
-          </label>
-          <label>
-            Visibility
-            <select value={visibility} onChange={(e) => setVisibility(e.target.value as 'private' | 'public')}>
-              <option value="private">private (pulls need a token)</option>
-              <option value="public">public (anyone may pull)</option>
-            </select>
-          </label>
+          <RegistryFields name={name} description={description} visibility={visibility} onName={setName} onDescription={setDescription} onVisibility={setVisibility} />
           <button type="submit" disabled={create.busy}>
             Create registry
           </button>

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Registry } from '../api.ts';
 import { ConfirmButton, CopyButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
+import { RegistryFields } from '../components/registry-fields.tsx';
 import { Link, navigate } from '../router.tsx';
 import { useSession } from '../session.ts';
 import { CacheEntriesSection } from './cache-entries.tsx';
@@ -77,21 +78,7 @@ function RegistrySettings({ registry, onChanged }: { registry: Registry; onChang
   }
   return (
     <form onSubmit={(e) => void submit(e)} className="card inline" aria-label="Registry settings">
-      <label>
-        Name
-        <input value={name} onChange={(e) => setName(e.target.value)} required />
-      </label>
-      <label>
-        Description
-        <input value={description} onChange={(e) => setDescription(e.target.value)} />
-      </label>
-      <label>
-        Visibility
-        <select value={visibility} onChange={(e) => setVisibility(e.target.value as 'private' | 'public')}>
-          <option value="private">private</option>
-          <option value="public">public</option>
-        </select>
-      </label>
+      <RegistryFields name={name} description={description} visibility={visibility} onName={setName} onDescription={setDescription} onVisibility={setVisibility} />
       <button type="submit" disabled={save.busy}>
         Save registry
       </button>
