@@ -78,14 +78,19 @@ export const UpstreamEnv = {
    */
   VREG_UPSTREAM_ALLOWED_NETWORKS: z
     .string()
-    .refine((v) => splitList(v).every(isAllowListEntry), 'must be comma-separated CIDRs, IP addresses, host names or *.suffixes')
+    .refine((v) => splitList(v).every(isUpstreamAllowListEntry), 'must be comma-separated CIDRs, IP addresses, host names or *.suffixes')
     .optional(),
   /** Largest blob fetched from an upstream, unless the upstream sets its own; 0 = no limit. */
   VREG_UPSTREAM_MAX_BLOB_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
 };
 
-/** One entry of VREG_UPSTREAM_ALLOWED_NETWORKS: a CIDR, an IP address, a host name or `*.` and a host name. */
-function isAllowListEntry(entry: string): boolean {
+/**
+ * One entry of VREG_UPSTREAM_ALLOWED_NETWORKS: a CIDR, an IP address
+ * (bracketed or not), a host name, or `*.` and a host name. The one grammar:
+ * the config schema checks it at start-up and the upstream client's
+ * address policy parses by it, so no entry passes one and breaks the other.
+ */
+export function isUpstreamAllowListEntry(entry: string): boolean {
   const e = entry.toLowerCase();
   const slash = e.indexOf('/');
   if (slash >= 0) {
@@ -94,7 +99,9 @@ function isAllowListEntry(entry: string): boolean {
     return family !== 0 && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
   }
   if (isIP(e.replace(/^\[(.*)\]$/, '$1')) !== 0) return true;
-  return /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(e);
+  const host = e.startsWith('*.') ? e.slice(2) : e;
+  // DNS: at most 253 characters, labels of 1 to 63.
+  return host.length <= 253 && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(host);
 }
 
 function splitList(value: string): string[] {

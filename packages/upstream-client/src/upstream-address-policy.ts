@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { isUpstreamAllowListEntry } from '@vreg/contracts';
 
 /**
  * Ranges an upstream may not live in unless allowed (SSRF): an upstream URL
@@ -155,35 +156,21 @@ export class UpstreamAddressPolicy {
 
   #allow(entry: string): void {
     if (entry === '') return;
+    if (!isUpstreamAllowListEntry(entry)) throw new TypeError(`not an address, CIDR or host name: ${entry}`);
     const slash = entry.indexOf('/');
     if (slash >= 0) {
       const net = entry.slice(0, slash);
-      const prefix = Number(entry.slice(slash + 1));
-      const family = isIP(net);
-      const max = family === 4 ? 32 : 128;
-      if (family === 0 || !/^\d{1,3}$/.test(entry.slice(slash + 1)) || prefix > max) throw new TypeError(`not a CIDR: ${entry}`);
-      this.#allowed.addSubnet(net, prefix, family === 4 ? 'ipv4' : 'ipv6');
+      this.#allowed.addSubnet(net, Number(entry.slice(slash + 1)), isIP(net) === 4 ? 'ipv4' : 'ipv6');
       return;
     }
     const bare = unbracket(entry);
     const family = isIP(bare);
-    if (family !== 0) {
-      this.#allowed.addAddress(bare, family === 4 ? 'ipv4' : 'ipv6');
-      return;
-    }
-    if (entry.startsWith('*.') && isHostName(entry.slice(2))) {
-      this.#allowedSuffixes.push(entry.slice(1));
-      return;
-    }
-    if (!isHostName(entry)) throw new TypeError(`not an address, CIDR or host name: ${entry}`);
-    this.#allowedHosts.add(entry);
+    if (family !== 0) this.#allowed.addAddress(bare, family === 4 ? 'ipv4' : 'ipv6');
+    else if (entry.startsWith('*.')) this.#allowedSuffixes.push(entry.slice(1));
+    else this.#allowedHosts.add(entry);
   }
 }
 
 function unbracket(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-}
-
-function isHostName(value: string): boolean {
-  return /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(value);
 }
