@@ -1,4 +1,4 @@
-import { StrictMode, useCallback, useEffect, useMemo, useState } from 'react';
+import { StrictMode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Api, signIn, type Session } from './api.ts';
 import { ErrorBoundary } from './components/error-boundary.tsx';
@@ -30,6 +30,13 @@ function Routes() {
 
 function Shell({ signedIn }: { signedIn: SignedIn }) {
   const path = usePath();
+  // A client-side navigation moves focus to the new page, as a page load would, so screen readers announce it.
+  const mainRef = useRef<HTMLElement>(null);
+  const shownPath = useRef(path);
+  useEffect(() => {
+    if (path !== shownPath.current) mainRef.current?.focus();
+    shownPath.current = path;
+  }, [path]);
   const current = (prefix: string) => (prefix === '/' ? path === '/' : path.startsWith(prefix)) ? ('page' as const) : undefined;
   return (
     <SessionContext.Provider value={signedIn}>
@@ -59,7 +66,7 @@ function Shell({ signedIn }: { signedIn: SignedIn }) {
           Sign out
         </button>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={mainRef}>
         {/* A new boundary per page: navigating away from a failed page recovers. */}
         <ErrorBoundary key={path}>
           <Routes />

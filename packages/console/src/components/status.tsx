@@ -69,9 +69,18 @@ export function useAction() {
 /** A button that asks once more before a destructive action. */
 export function ConfirmButton({ label, confirmLabel, onConfirm, disabled }: { label: string; confirmLabel: string; onConfirm: () => void; disabled?: boolean }) {
   const [asking, setAsking] = useState(false);
+  // After Cancel the confirm buttons are gone: give focus back to the button that asked, not to the page.
+  const refocus = useRef(false);
+  const first = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!asking && refocus.current) {
+      refocus.current = false;
+      first.current?.focus();
+    }
+  }, [asking]);
   if (!asking) {
     return (
-      <button type="button" className="danger" disabled={disabled} onClick={() => setAsking(true)}>
+      <button type="button" className="danger" ref={first} disabled={disabled} onClick={() => setAsking(true)}>
         {label}
       </button>
     );
@@ -89,7 +98,13 @@ export function ConfirmButton({ label, confirmLabel, onConfirm, disabled }: { la
       >
         {confirmLabel}
       </button>
-      <button type="button" onClick={() => setAsking(false)}>
+      <button
+        type="button"
+        onClick={() => {
+          refocus.current = true;
+          setAsking(false);
+        }}
+      >
         Cancel
       </button>
     </span>
@@ -97,20 +112,25 @@ export function ConfirmButton({ label, confirmLabel, onConfirm, disabled }: { la
 }
 
 export function CopyButton({ text, label }: { text: string; label: string }) {
-  const [copied, setCopied] = useState(false);
+  const [outcome, setOutcome] = useState<'copied' | 'failed' | undefined>();
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(text);
-      setCopied(true);
-      setTimeout(() => setCopied(false), 2000);
+      setOutcome('copied');
     } catch {
-      // No clipboard (plain http, permissions): the text stays selectable beside the button.
-      setCopied(false);
+      // No clipboard (plain http, permissions): say so; the text stays selectable beside the button.
+      setOutcome('failed');
     }
+    setTimeout(() => setOutcome(undefined), 4000);
   };
   return (
-    <button type="button" onClick={() => void copy()} aria-label={label}>
-      {copied ? 'Copied' : 'Copy'}
-    </button>
+    <>
+      <button type="button" onClick={() => void copy()} aria-label={label}>
+        Copy
+      </button>
+      <span role="status" className="help">
+        {outcome === 'failed' ? 'Copying is not allowed here: select the text and copy it.' : outcome === 'copied' ? 'Copied.' : ''}
+      </span>
+    </>
   );
 }
