@@ -93,8 +93,9 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
         </button>
         {canWrite ? (
           <ConfirmButton
-            label="Purge registry cache"
-            confirmLabel="Purge every cache entry of this registry"
+            // With a search applied the purge is of that image only (?image= is an exact image name): the labels say which.
+            label={applied ? `Purge image ${applied}` : 'Purge registry cache'}
+            confirmLabel={applied ? `Purge every cache entry of image ${applied}` : 'Purge every cache entry of this registry'}
             disabled={act.busy}
             onConfirm={() => void act.run(async () => started(await api.call<Job>('DELETE', `/registries/${registryId}/cache${applied ? `?image=${encodeURIComponent(applied)}` : ''}`)))}
           />
