@@ -87,6 +87,27 @@ describe('MongoCatalogStore documents', () => {
     }
   });
 
+  it('takes over the claim of a queued job whose claimer died before starting it, once the claim is stale', async () => {
+    const store = await open();
+    const client = new MongoClient(server.url);
+    await client.connect();
+    try {
+      const claims = client.db(dbNames.at(-1) as string).collection('job_claims');
+      const now = new Date('2030-01-01T00:00:00.000Z');
+      const fresh = await store.jobs.create({ kind: 'purge', registryId: '1', params: {} });
+      await claims.insertOne({ job_id: Number(fresh.id), claimed_at: new Date(now.getTime() - 10_000) });
+      // A claim of seconds ago: its replica may be starting the job right now.
+      expect(await store.jobs.claimQueued('purge', now)).toBeUndefined();
+
+      await claims.updateOne({ job_id: Number(fresh.id) }, { $set: { claimed_at: new Date(now.getTime() - 2 * 60_000) } });
+      expect(await store.jobs.claimQueued('purge', now)).toMatchObject({ id: fresh.id, state: 'running' });
+      expect(await store.jobs.claimQueued('purge', now)).toBeUndefined();
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  });
+
   it('creates its indexes again without error when reconnecting to an existing database', async () => {
     const first = await open();
     await first.registries.create({ name: 'again' });
