@@ -108,6 +108,27 @@ describe('MongoCatalogStore documents', () => {
     }
   });
 
+  it('takes over the claim of a due cleanup run whose claimer died before moving it on, once the claim is stale', async () => {
+    const store = await open();
+    const client = new MongoClient(server.url);
+    await client.connect();
+    try {
+      const claims = client.db(dbNames.at(-1) as string).collection('cleanup_policy_claims');
+      const now = new Date('2030-01-01T00:00:00.000Z');
+      const due = new Date(now.getTime() - 1);
+      await store.cleanupPolicies.put('1', { enabled: true, keepNDaysAfterDownload: 1, cadence: 1, nextRunAt: due });
+      await claims.insertOne({ registry_id: 1, run_at: due, claimed_at: new Date(now.getTime() - 10_000) });
+      expect(await store.cleanupPolicies.claimDue(now)).toEqual([]);
+
+      await claims.updateOne({ registry_id: 1 }, { $set: { claimed_at: new Date(now.getTime() - 2 * 60_000) } });
+      expect((await store.cleanupPolicies.claimDue(now)).map((p) => p.registryId)).toEqual(['1']);
+      expect(await store.cleanupPolicies.claimDue(now)).toEqual([]);
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  });
+
   it('creates its indexes again without error when reconnecting to an existing database', async () => {
     const first = await open();
     await first.registries.create({ name: 'again' });

@@ -14,7 +14,8 @@ import {
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
-import { Collections, isDuplicateKey } from './mongo-documents.ts';
+import { Collections } from './mongo-documents.ts';
+import { takeClaim } from './mongo-claims.ts';
 import type { MongoIdAllocator } from './mongo-id-allocator.ts';
 
 export interface CleanupPolicyDocument {
@@ -144,12 +145,8 @@ export class MongoCleanupPolicyRepository implements CleanupPolicyRepository {
     const due = await this.#policies.find({ enabled: true, next_run_at: { $lte: now } }, NO_ID).toArray();
     const claimed: CleanupPolicy[] = [];
     for (const doc of due) {
-      try {
-        await this.#claims.insertOne({ registry_id: doc.registry_id, run_at: doc.next_run_at, claimed_at: now });
-      } catch (err) {
-        if (isDuplicateKey(err)) continue; // another replica runs it
-        throw err;
-      }
+      const key = { registry_id: doc.registry_id, run_at: doc.next_run_at };
+      if (!(await takeClaim(this.#claims, key, { ...key, claimed_at: now }))) continue; // another replica runs it
       const next: CleanupPolicy = { ...toPolicy(doc), nextRunAt: nextCleanupRunAt(now, doc.cadence), status: 'running', updatedAt: new Date() };
       await this.#policies.updateOne({ registry_id: doc.registry_id }, { $set: { next_run_at: next.nextRunAt, status: next.status, updated_at: next.updatedAt } });
       claimed.push(next);

@@ -4,7 +4,8 @@ import { newJobRecord } from '../../domain/job.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
-import { Collections, isDuplicateKey } from './mongo-documents.ts';
+import { takeClaim } from './mongo-claims.ts';
+import { Collections } from './mongo-documents.ts';
 import type { MongoIdAllocator } from './mongo-id-allocator.ts';
 
 /** A job as stored, GitLab-style snake_case. */
@@ -32,12 +33,7 @@ export interface JobClaimDocument {
 const NO_ID = { projection: { _id: 0 } } as const;
 /** Queued jobs a claim looks at per call; more wait for the next poll. */
 const CLAIM_CANDIDATES = 20;
-/**
- * A claim whose job is still queued this long after it was taken was left
- * by a replica that died (or lost the database) between the claim and
- * starting the job; without a takeover the job would stay queued for ever.
- */
-export const ABANDONED_CLAIM_MS = 60_000;
+
 
 function toJob(doc: JobDocument): Job {
   return {
@@ -142,7 +138,7 @@ export class MongoJobRepository implements JobRepository {
   async claimQueued(kind: JobKind, at: Date): Promise<Job | undefined> {
     const candidates = await this.#jobs.find({ kind, state: 'queued' }, NO_ID).sort({ id: 1 }).limit(CLAIM_CANDIDATES).toArray();
     for (const candidate of candidates) {
-      if (!(await this.#takeClaim(candidate.id, at))) continue; // another replica has it
+      if (!(await takeClaim(this.#claims, { job_id: candidate.id }, { job_id: candidate.id, claimed_at: at }))) continue; // another replica has it
       try {
         return await this.update(String(candidate.id), { state: 'running', startedAt: at });
       } catch (err) {
@@ -152,22 +148,5 @@ export class MongoJobRepository implements JobRepository {
       }
     }
     return undefined;
-  }
-
-  /** Inserts the job's claim; a claim left on a still-queued job for ABANDONED_CLAIM_MS is taken over (one replica's delete wins). */
-  async #takeClaim(jobId: number, at: Date): Promise<boolean> {
-    if (await this.#insertClaim(jobId, at)) return true;
-    const stale = await this.#claims.deleteOne({ job_id: jobId, claimed_at: { $lt: new Date(at.getTime() - ABANDONED_CLAIM_MS) } });
-    return stale.deletedCount === 1 && (await this.#insertClaim(jobId, at));
-  }
-
-  async #insertClaim(jobId: number, at: Date): Promise<boolean> {
-    try {
-      await this.#claims.insertOne({ job_id: jobId, claimed_at: at });
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
   }
 }
