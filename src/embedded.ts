@@ -9,7 +9,7 @@ import type { Logger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
 import { catalogCheck, opsRoutes, Readiness, requestTelemetry, startTelemetry, storeCheck, type Telemetry } from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
-import { buildApp as buildCatalog, gcConfigOf, lifecycleConfigOf, SqliteCatalogStore } from '@vreg/catalog';
+import { buildApp as buildCatalog, gcConfigOf, lifecycleConfigOf, MAX_CACHE_ENTRY_ID_LENGTH, SqliteCatalogStore } from '@vreg/catalog';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
 import { buildApp as buildGateway, createServer, TokenKeyRing } from '@vreg/gateway';
 import type { EmbeddedConfig } from './embedded-config.ts';
@@ -74,6 +74,8 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const server = createServer(logger, {
     maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
     maxUrlBytes: config.VREG_MAX_URL_BYTES,
+    // The admin API is on this server too: its cache entry ids are long route parameters.
+    maxParamLength: MAX_CACHE_ENTRY_ID_LENGTH,
     ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
   });
   // Everything is in this process: the store and the catalog (SQLite, over the in-process bus) are the dependencies.

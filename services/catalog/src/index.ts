@@ -8,6 +8,7 @@
 export { buildApp, type CatalogApp, type CatalogAppConfig, type CatalogAppDeps } from './app.ts';
 export { CatalogEnv, CatalogGcEnv, CatalogLifecycleEnv, gcConfigOf, lifecycleConfigOf, loadCatalogConfig, type CatalogConfig, type CatalogGcConfig, type CatalogLifecycleConfig } from './config.ts';
 
+export { MAX_CACHE_ENTRY_ID_LENGTH } from './domain/cache-entry-id.ts';
 export { MemoryCatalogStore } from './adapters/memory/memory-catalog-store.ts';
 export { MongoCatalogStore, type MongoCatalogStoreOptions } from './adapters/mongo/mongo-catalog-store.ts';
 export { SqliteCatalogStore, type SqliteCatalogStoreOptions } from './adapters/sqlite/sqlite-catalog-store.ts';

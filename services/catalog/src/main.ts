@@ -8,6 +8,7 @@ import { logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry } fro
 import Fastify, { LogController } from 'fastify';
 import { MongoCatalogStore } from './adapters/mongo/mongo-catalog-store.ts';
 import { buildApp } from './app.ts';
+import { MAX_CACHE_ENTRY_ID_LENGTH } from './domain/cache-entry-id.ts';
 import { adminFrameworkErrors, adminRootHandlers } from './http/admin-framework-errors.ts';
 
 /** Seconds a graceful stop may take before the process exits anyway. */
@@ -30,7 +31,12 @@ async function main(): Promise<void> {
   // The catalog answers the data plane over NATS from its database: it needs both.
   const readiness = new Readiness([natsCheck(bus.connection), { name: 'store', critical: true, check: () => store.registries.get('0') }]);
   // One line per request comes from requestTelemetry, with trace ids and duration.
-  const server = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }), frameworkErrors: adminFrameworkErrors });
+  const server = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: adminFrameworkErrors,
+    routerOptions: { maxParamLength: MAX_CACHE_ENTRY_ID_LENGTH },
+  });
   adminRootHandlers(server);
   await server.register(requestTelemetry, { metrics: telemetry.metrics });
   await server.register(telemetry.fastifyPlugin());

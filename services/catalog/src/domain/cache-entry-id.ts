@@ -1,5 +1,13 @@
 import { parseNumericId } from './numeric-id.ts';
 
+/**
+ * Longest cache entry id the admin API takes (`DELETE /cache_entries/:id`):
+ * the base64url of a path of a 255-character image name and a tag fits. A
+ * server carrying the admin API sets its router's `maxParamLength` to it
+ * (fastify's default of 100 refuses a blob entry's id with 414).
+ */
+export const MAX_CACHE_ENTRY_ID_LENGTH = 2048;
+
 /** The natural key of a cache entry. */
 export interface CacheEntryKey {
   readonly upstreamId: string;

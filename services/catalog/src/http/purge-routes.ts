@@ -1,5 +1,6 @@
 import { isRepositoryName, isTag } from '@vreg/oci';
 import { z } from 'zod';
+import { MAX_CACHE_ENTRY_ID_LENGTH } from '../domain/cache-entry-id.ts';
 import type { PurgeJobs } from '../lifecycle/purge-jobs.ts';
 import { errorResponses, IdParams } from './api-schemas.ts';
 import { JobJson, toJobJson } from './job-routes.ts';
@@ -12,7 +13,7 @@ const PurgeQuery = z
   })
   .refine((q) => q.tag === undefined || q.image !== undefined, { message: 'tag needs image', path: ['tag'] });
 
-const EntryIdParams = z.object({ id: z.string().min(1).max(2048).meta({ description: 'Cache entry id (the `id` field of an entry)' }) });
+const EntryIdParams = z.object({ id: z.string().min(1).max(MAX_CACHE_ENTRY_ID_LENGTH).meta({ description: 'Cache entry id (the `id` field of an entry)' }) });
 
 /** `DELETE /registries/:id/cache`, `/upstreams/:id/cache`, `/cache_entries/:id`: 202 with the purge job. */
 export function registerPurgeRoutes(app: AdminApp, purge: PurgeJobs): void {

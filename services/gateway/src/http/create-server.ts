@@ -8,6 +8,8 @@ export interface ServerLimits {
   maxHeaderBytes?: number;
   /** Request target (path and query), in bytes; past it, 414. Default 4 KiB. */
   maxUrlBytes?: number;
+  /** Longest route parameter; past it, 414. Default 256; a server carrying the admin API needs its cache entry ids to fit. */
+  maxParamLength?: number;
 }
 
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
@@ -36,7 +38,7 @@ export function createServer(logger: Logger, options: { trustProxy?: string } & 
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
     http: { maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES },
-    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 256 },
+    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: options.maxParamLength ?? 256 },
     frameworkErrors: refuseBeforeRouting,
     clientErrorHandler: refuseUnparsable,
   }) as unknown as FastifyInstance;
