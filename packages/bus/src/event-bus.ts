@@ -103,6 +103,14 @@ export interface EventBus {
   request<T>(subject: string, payload: unknown, options: RequestOptions<T>): Promise<T>;
   /** Answers requests on `subject`; replicas share the load (queue group = subject). Payloads failing `schema` get a VALIDATION_FAILED reply. */
   serve<Req, Res>(subject: string, schema: ZodType<Req>, handler: RequestHandler<Req, Res>): Promise<Subscription>;
+  /**
+   * Fan-out to every live listener of `subject` (core NATS, not stored):
+   * for hints such as cache invalidations, never for work that must happen.
+   * Throws `BusUnavailableError` when the bus cannot take it.
+   */
+  broadcast(subject: string, payload: unknown): Promise<void>;
+  /** Receives every broadcast on `subject` (each replica its own copy). Payloads failing `schema` are logged and dropped. */
+  listen<T>(subject: string, schema: ZodType<T>, handler: (message: T) => void): Promise<Subscription>;
   /** Drains and closes. */
   close(): Promise<void>;
 }

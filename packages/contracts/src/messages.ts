@@ -66,5 +66,9 @@ export const CacheEntryViewSchema = z.object({
 export type CacheEntryView = z.infer<typeof CacheEntryViewSchema>;
 
 /** The first entry for the path among the registry's upstreams, in upstream order; absent on a miss. */
+/** Broadcast on `Subjects.entriesInvalidated`. */
+export const EntriesInvalidatedSchema = z.object({ registryIds: z.array(z.string().min(1).max(64)).min(1).max(10_000) });
+export type EntriesInvalidated = z.infer<typeof EntriesInvalidatedSchema>;
+
 export const EntryLookupReplySchema = z.object({ entry: CacheEntryViewSchema.optional() });
 export type EntryLookupReply = z.infer<typeof EntryLookupReplySchema>;

@@ -19,6 +19,13 @@ export const Subjects = {
   accessTokenVerify: 'vreg.catalog.access_token.verify',
   /** Request/reply: the fetcher probes an upstream's `/v2/` for the admin's test connection. The password travels sealed. Core NATS. */
   upstreamTest: 'vreg.fetcher.upstream.test',
+  /**
+   * Broadcast: cache entries of these registries left the live set (purge,
+   * cleanup, quota, upstream removed); every gateway drops its cached lookups
+   * for them. Core NATS, best effort: a gateway that misses one still drops
+   * tag lookups within its tag window.
+   */
+  entriesInvalidated: 'vreg.catalog.entries.invalidated',
   /** Command: warm an image into a registry's cache (a `warm` job). JetStream, deduplicated by `warmRequestedMsgId`. */
   warmRequested: 'vreg.warm.requested',
   /** A warm job's progress snapshot or end state, from the fetcher to the catalog. JetStream. */

@@ -13,7 +13,8 @@ import { CleanupScheduler } from './lifecycle/cleanup-scheduler.ts';
 import { JobWorker } from './lifecycle/job-worker.ts';
 import { createLifecycleServices } from './lifecycle/lifecycle-services.ts';
 import { QuotaEnforcer } from './lifecycle/quota-enforcer.ts';
-import { withStoredHook } from './lifecycle/quota-hooked-store.ts';
+import { withEntryHooks } from './lifecycle/entry-hooked-store.ts';
+import { EntryInvalidations } from './lifecycle/entry-invalidations.ts';
 import { WarmProgressConsumer } from './consumers/warm-progress-consumer.ts';
 import { WarmJobs } from './domain/warm-jobs.ts';
 import { BusWarmDispatcher } from './adapters/bus/bus-warm-dispatcher.ts';
@@ -90,7 +91,14 @@ export interface CatalogApp {
  */
 export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): CatalogApp {
   const logger = deps.logger.child({ service: 'catalog' });
-  const admin = new CatalogAdmin(deps.store, deps.secretBox);
+  // Writers of cache entries go through this view: each stored object triggers a quota check, and
+  // entries leaving the live set (purge, cleanup, quota, upstream removed) are dropped by every gateway.
+  const invalidations = new EntryInvalidations({ bus: deps.bus, upstreams: deps.store.upstreams, logger });
+  const hookedStore = withEntryHooks(deps.store, {
+    stored: (registryId) => quota.notifyStored(registryId),
+    removed: (upstreamId) => invalidations.noteUpstream(upstreamId),
+  });
+  const admin = new CatalogAdmin(hookedStore, deps.secretBox);
   const usage = new LastUsedRecorder(deps.store.accessTokens, logger, { flushIntervalMs: config.lastUsedFlushMs ?? DEFAULT_LAST_USED_FLUSH_MS });
   const accessTokens = new AccessTokens({ tokens: deps.store.accessTokens, registries: deps.store.registries, usage });
   const upstreamTests = new UpstreamTests({
@@ -113,17 +121,15 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   });
   // Lifecycle (issue 8): purge and cleanup jobs, the cleanup scheduler, quotas.
   const lifecycleSettings = config.lifecycle ?? DEFAULT_LIFECYCLE;
-  const lifecycle = createLifecycleServices(deps.store, () => jobWorker.wake(), (registryId) => quota.notifyStored(registryId));
+  const lifecycle = createLifecycleServices(hookedStore, () => jobWorker.wake(), (registryId) => quota.notifyStored(registryId));
   const jobWorker = new JobWorker({ jobs: deps.store.jobs, handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler, gc: gc.jobHandler }, logger, pollIntervalMs: lifecycleSettings.jobPollIntervalMs });
   const cleanupScheduler = new CleanupScheduler({ policies: deps.store.cleanupPolicies, cleanup: lifecycle.cleanup, logger, intervalMs: lifecycleSettings.cleanupSchedulerIntervalMs });
-  const quota = new QuotaEnforcer({ store: deps.store, logger, sweepIntervalMs: lifecycleSettings.quotaSweepIntervalMs });
-  // The object.stored consumer writes through this view, so each stored object triggers a quota check.
-  const quotaHookedStore = withStoredHook(deps.store, (registryId) => quota.notifyStored(registryId));
+  const quota = new QuotaEnforcer({ store: hookedStore, logger, sweepIntervalMs: lifecycleSettings.quotaSweepIntervalMs });
   const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
     { name: 'registry-resolve', start: (bus) => new RegistryResolveResponder({ store: deps.store }).start(bus) },
     { name: 'entry-lookup', start: (bus) => new EntryLookupResponder({ store: deps.store }).start(bus) },
     { name: 'access-token-verify', start: (bus) => new AccessTokenVerifyResponder({ tokens: accessTokens, opener: deps.secretBox }).start(bus) },
-    { name: 'object-stored', start: (bus) => statsRecorder.startObjectStored(bus, new ObjectStoredConsumer({ store: quotaHookedStore, blobs: deps.blobs, refills: new BusRefillRequester(deps.bus), logger, concurrency: config.objectsConcurrency })) },
+    { name: 'object-stored', start: (bus) => statsRecorder.startObjectStored(bus, new ObjectStoredConsumer({ store: hookedStore, blobs: deps.blobs, refills: new BusRefillRequester(deps.bus), logger, concurrency: config.objectsConcurrency })) },
     { name: 'warm-progress', start: (bus) => new WarmProgressConsumer({ jobs: deps.store.jobs, logger }).start(bus) },
     { name: 'entry-served', start: (bus) => statsRecorder.startEntryServed(bus, new EntryServedConsumer({ store: deps.store, logger })) },
   ];
@@ -168,6 +174,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
       await usage.stop();
       await gc.stop();
       await Promise.all([jobWorker.stop(), cleanupScheduler.stop(), quota.stop()]);
+      await invalidations.flush();
       logger.info('catalog responders and consumers stopped');
     },
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import type { EventBus } from '@vreg/bus';
+import type { EventBus, Subscription } from '@vreg/bus';
+import { EntriesInvalidatedSchema, Subjects } from '@vreg/contracts';
 import type { BlobStore } from '@vreg/blob-store';
 import type { FillLease } from '@vreg/fill-lease';
 import type { FillDeps } from '@vreg/fill';
@@ -91,10 +92,21 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
   const access = buildAccessControl(config, { bus: deps.bus, catalog, signingKeys: deps.signingKeys, sealer: deps.secrets });
   const listings = new ListingService({ fill, manifests });
   const limiter = new RequestRateLimiter({ limit: config.VREG_PULL_RATE_LIMIT, windowMs: config.VREG_PULL_RATE_WINDOW_MS });
+  let invalidations: Subscription | undefined;
   const routes: FastifyPluginAsync = async (app) => {
+    // Purges, cleanups and quota evictions take effect here at once, not when cached lookups expire.
+    invalidations ??= await deps.bus.listen(Subjects.entriesInvalidated, EntriesInvalidatedSchema, (m) => {
+      for (const registryId of m.registryIds) catalog.forgetRegistry(registryId);
+    });
     if (limiter.enabled) app.addHook('onRequest', pullRateLimit(limiter, `${config.VREG_PULL_RATE_LIMIT} per ${config.VREG_PULL_RATE_WINDOW_MS / 1000}s`));
     await app.register(access.tokenRoutes);
     await app.register(v2Routes, { catalog, manifests, blobs, listings, guard: access.guard });
   };
-  return { routes, stop: () => served.stop() };
+  return {
+    routes,
+    stop: async () => {
+      await invalidations?.stop();
+      await served.stop();
+    },
+  };
 }

@@ -23,6 +23,7 @@ import { MemoryConsumer } from './memory-consumer.ts';
 import type { MemoryWorker } from './memory-consumer.ts';
 import { MemoryStream } from './memory-stream.ts';
 import { timedRequest } from '../timed-request.ts';
+import { deliverBroadcast } from '../broadcast.ts';
 
 const day = 24 * 60 * 60 * 1000;
 
@@ -74,6 +75,7 @@ export class MemoryEventBus implements EventBus {
   readonly #maxMessages: number;
   readonly #streams = new Map<string, MemoryStream>();
   readonly #responders = new Map<string, Responder[]>();
+  readonly #listeners = new Map<string, Array<(text: string) => void>>();
   readonly #subscriptions = new Set<Subscription>();
   readonly #metrics: BusMetrics;
 
@@ -204,6 +206,20 @@ export class MemoryEventBus implements EventBus {
       if (left.length > 0) this.#responders.set(subject, left);
       else this.#responders.delete(subject);
       await Promise.all(active);
+    });
+  }
+
+  async broadcast(subject: string, payload: unknown): Promise<void> {
+    const text = JSON.stringify(payload) ?? 'null';
+    for (const listener of [...(this.#listeners.get(subject) ?? [])]) listener(text);
+  }
+
+  async listen<T>(subject: string, schema: ZodType<T>, handler: (message: T) => void): Promise<Subscription> {
+    const logger = this.#logger.child({ subject });
+    const listener = (text: string): void => deliverBroadcast(text, schema, handler, logger);
+    this.#listeners.set(subject, [...(this.#listeners.get(subject) ?? []), listener]);
+    return this.#track(async () => {
+      this.#listeners.set(subject, (this.#listeners.get(subject) ?? []).filter((l) => l !== listener));
     });
   }
 

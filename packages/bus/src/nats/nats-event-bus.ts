@@ -33,6 +33,7 @@ import { answerRequest, defaultRequestTimeoutMs, encodeReply, unwrapReply } from
 import { NatsConsumerLoop } from './nats-consumer-loop.ts';
 import { fromNatsHeaders, NatsNamespace, toNatsHeaders } from './nats-namespace.ts';
 import { timedRequest } from '../timed-request.ts';
+import { deliverBroadcast } from '../broadcast.ts';
 
 /** Options of `NatsEventBus.connect`. */
 export interface NatsEventBusOptions {
@@ -242,6 +243,30 @@ export class NatsEventBus implements EventBus {
         await Promise.all(inFlight);
       },
     });
+  }
+
+  async broadcast(subject: string, payload: unknown): Promise<void> {
+    try {
+      this.connection.publish(this.#ns.subject(subject), JSON.stringify(payload) ?? 'null');
+    } catch (err) {
+      throw new BusUnavailableError(`cannot broadcast on ${subject}`, err);
+    }
+  }
+
+  /** A plain subscription (no queue group): every replica gets each broadcast. */
+  async listen<T>(subject: string, schema: ZodType<T>, handler: (message: T) => void): Promise<Subscription> {
+    const logger = this.#logger.child({ subject });
+    const sub = this.connection.subscribe(this.#ns.subject(subject), {
+      callback: (err, msg) => {
+        if (err) {
+          logger.error({ err }, 'subscription failed');
+          return;
+        }
+        deliverBroadcast(msg.string(), schema, handler, logger);
+      },
+    });
+    await this.connection.flush().catch(() => undefined);
+    return this.#track({ stop: async () => void (await sub.drain().catch(() => undefined)) });
   }
 
   #track(sub: Subscription): Subscription {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, ErrorCodes } from '@vreg/contracts';
 import { PermanentFailure } from '../event-bus.ts';
@@ -178,6 +179,22 @@ export function describeEventBus(name: string, make: () => Promise<EventBusFixtu
       const err = await bus.publish('vreg.nowhere.a', { n: 1 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AppError);
       expect((err as AppError).code).toBe(ErrorCodes.internal);
+    });
+
+    it('broadcasts to every listener (each replica its own copy), drops payloads failing the schema, and stops after stop()', async () => {
+      const schema = z.object({ n: z.number() });
+      const first: number[] = [];
+      const second: number[] = [];
+      const a = await bus.listen('vreg.test.hint', schema, (m) => first.push(m.n));
+      await bus.listen('vreg.test.hint', schema, (m) => second.push(m.n));
+      await bus.broadcast('vreg.test.hint', { n: 'not a number' });
+      await bus.broadcast('vreg.test.hint', { n: 1 });
+      await waitFor(() => first.length === 1 && second.length === 1, 10_000, 'both listeners');
+      await a.stop();
+      await bus.broadcast('vreg.test.hint', { n: 2 });
+      await waitFor(() => second.length === 2, 10_000, 'the second broadcast');
+      expect(first).toEqual([1]);
+      expect(second).toEqual([1, 2]);
     });
 
     describeRequestReply(() => bus);

@@ -2,7 +2,7 @@ import { createLogger } from '@vreg/logging';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
 import { QuotaEnforcer } from './quota-enforcer.ts';
-import { withStoredHook } from './quota-hooked-store.ts';
+import { withEntryHooks } from './entry-hooked-store.ts';
 
 const logger = createLogger({ level: 'silent', name: 'quota-test' });
 const DAY = 86_400_000;
@@ -71,7 +71,7 @@ describe('QuotaEnforcer', () => {
     const store = await storeWith(500);
     enforcer = new QuotaEnforcer({ store, logger, sweepIntervalMs: 0, debounceMs: 10 });
     enforcer.start();
-    const hooked = withStoredHook(store, (registryId) => enforcer?.notifyStored(registryId));
+    const hooked = withEntryHooks(store, { stored: (registryId) => enforcer?.notifyStored(registryId) });
     await put(store, 'old/blobs/1', 400, digest('1'), 2);
     expect(await pendingPaths(store)).toEqual([]);
     // Through the hook: the second object pushes usage over 500.

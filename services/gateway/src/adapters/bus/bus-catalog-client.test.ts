@@ -66,3 +66,32 @@ describe('BusCatalogClient when the catalog replies that it failed (its database
     await expect(client.resolveRegistry('1')).rejects.toMatchObject({ code: 'CATALOG_UNAVAILABLE' });
   });
 });
+
+describe('BusCatalogClient after the catalog removed entries (purge, cleanup, quota)', () => {
+  const digestPath = `library/alpine/manifests/sha256:${'b'.repeat(64)}`;
+
+  it('keeps a digest lookup forever, until the registry is forgotten: then it asks the catalog again', async () => {
+    bus = new MemoryEventBus({ logger });
+    let live = true;
+    await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async () => ({ entry: live ? { ...tagEntry, relativePath: digestPath } : undefined }));
+    const client = new BusCatalogClient(bus, logger, { registryTtlMs: 0, tagTtlMs: 0, timeoutMs: 1000, maxEntries: 100 });
+    await expect(client.lookupEntry('1', digestPath)).resolves.toMatchObject({ relativePath: digestPath });
+    live = false;
+    await expect(client.lookupEntry('1', digestPath)).resolves.toMatchObject({ relativePath: digestPath });
+    client.forgetRegistry('2');
+    await expect(client.lookupEntry('1', digestPath)).resolves.toMatchObject({ relativePath: digestPath });
+    client.forgetRegistry('1');
+    await expect(client.lookupEntry('1', digestPath)).resolves.toBeUndefined();
+  });
+
+  it('no longer answers an expired tag from its cache once the registry is forgotten', async () => {
+    bus = new MemoryEventBus({ logger });
+    let live = true;
+    await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async () => ({ entry: live ? tagEntry : undefined }));
+    const client = new BusCatalogClient(bus, logger, { registryTtlMs: 0, tagTtlMs: 0, timeoutMs: 1000, maxEntries: 100 });
+    await client.lookupEntry('1', tagEntry.relativePath);
+    live = false;
+    client.forgetRegistry('1');
+    await expect(client.lookupEntry('1', tagEntry.relativePath)).resolves.toBeUndefined();
+  });
+});

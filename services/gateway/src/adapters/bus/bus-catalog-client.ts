@@ -40,6 +40,8 @@ export class BusCatalogClient implements CatalogClient {
   readonly #options: BusCatalogClientOptions;
   readonly #registries: LruCache<string, RegistryView>;
   readonly #entries: LruCache<string, CacheEntryView>;
+  /** Bumped when the catalog says a registry's entries changed; part of every entry key. */
+  readonly #generations = new Map<string, number>();
 
   constructor(bus: EventBus, logger: Logger, options: BusCatalogClientOptions) {
     this.#bus = bus;
@@ -68,8 +70,23 @@ export class BusCatalogClient implements CatalogClient {
     }
   }
 
+  /**
+   * Drops what is cached for the registry: the catalog broadcast that some of
+   * its entries left the live set (purge, cleanup, quota). Bumping the
+   * registry's generation makes every cached lookup of it unreachable at once;
+   * the LRU evicts them in time.
+   */
+  forgetRegistry(registryId: string): void {
+    this.#generations.set(registryId, (this.#generations.get(registryId) ?? 0) + 1);
+    this.#registries.delete(registryId);
+  }
+
+  #entryKey(registryId: string, relativePath: string): string {
+    return `${registryId}#${this.#generations.get(registryId) ?? 0}/${relativePath}`;
+  }
+
   async lookupEntry(registryId: string, relativePath: string): Promise<CacheEntryView | undefined> {
-    const key = `${registryId}/${relativePath}`;
+    const key = this.#entryKey(registryId, relativePath);
     const cached = this.#entries.get(key);
     if (cached?.fresh) return cached.value;
     try {
@@ -95,7 +112,7 @@ export class BusCatalogClient implements CatalogClient {
   }
 
   remember(registryId: string, entry: CacheEntryView): void {
-    this.#remember(`${registryId}/${entry.relativePath}`, entry.relativePath, entry);
+    this.#remember(this.#entryKey(registryId, entry.relativePath), entry.relativePath, entry);
   }
 
   #remember(key: string, relativePath: string, entry: CacheEntryView): void {
