@@ -56,6 +56,20 @@ async function waitForEntries(upstreamId: string, count: number): Promise<Entry[
   }, 60_000, 200);
 }
 
+/**
+ * Waits until the entries of the upstreams stop changing (the gateway's batched hit reports have
+ * landed), so that aging them is not undone by a late report moving downloaded_at to now.
+ */
+async function settled(upstreamIds: readonly string[]): Promise<void> {
+  let previous = '';
+  await waitFor('hit reports to land', async () => {
+    const now = JSON.stringify(await Promise.all(upstreamIds.map((id) => entriesOf(id))));
+    const same = now === previous;
+    previous = now;
+    return same ? true : undefined;
+  }, 30_000, 1_000);
+}
+
 async function finished(job: { id: string }): Promise<Job> {
   return waitFor(`job ${job.id} to finish`, async () => {
     const res = await vreg.admin.call<Job>('GET', `/jobs/${job.id}`);
@@ -86,7 +100,9 @@ beforeAll(async () => {
     VREG_QUOTA_SWEEP_INTERVAL_MS: '500',
     VREG_JOB_POLL_INTERVAL_MS: '200',
   };
-  [vreg, proxyBUrl] = await Promise.all([startDistributedUnderTest({ catalog }), proxyB.start()]);
+  // Hits are reported in batches; a short flush lets the tests wait until every report has landed.
+  const gateway = { VREG_SERVED_FLUSH_MS: '100' };
+  [vreg, proxyBUrl] = await Promise.all([startDistributedUnderTest({ catalog, gateway }), proxyB.start()]);
   mongo = new MongoClient(vreg.env.VREG_MONGO_URL as string);
   await mongo.connect();
 }, 180_000);
@@ -116,6 +132,7 @@ describe('cleanup then GC, two registries sharing a blob', () => {
     // Tag + digest manifest entries, config, layer: four per image.
     await waitForEntries(upA, 8);
     await waitForEntries(upB, 4);
+    await settled([upA, upB]);
   }, 240_000);
 
   it('pulled the same busybox digests through both registries into one stored copy', async () => {
@@ -176,6 +193,7 @@ describe('quota: least recently downloaded entries go first', () => {
     for (const image of images) await pull(r3, image.name, image.tag);
     await waitForEntries(upA, 8);
     await waitForEntries(upB, 4);
+    await settled([upA, upB]);
     for (const image of images) await ageEntries({ registry_id: Number(r3), relative_path: { $regex: `^${image.name}/` } }, image.ageDays * DAY);
   }, 240_000);
 
