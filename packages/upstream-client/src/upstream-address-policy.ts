@@ -24,6 +24,7 @@ const BLOCKED_IPV6: ReadonlyArray<readonly [string, number]> = [
   ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible form
   ['64:ff9b::', 96], // NAT64: would reach any IPv4 address, private ones too
   ['2002::', 16], // 6to4: embeds an IPv4 address
+  ['2001::', 32], // Teredo: tunnels to an IPv4 address embedded in the address
   ['fc00::', 7], // unique local (private)
   ['fe80::', 10], // link-local
   ['ff00::', 8], // multicast
