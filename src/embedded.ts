@@ -7,7 +7,7 @@ import { Streams, splitListen } from '@vreg/contracts';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
-import { catalogCheck, opsRoutes, Readiness, requestTelemetry, startTelemetry, storeCheck, type Telemetry } from '@vreg/telemetry';
+import { catalogCheck, opsRoutes, Readiness, requestTelemetry, startTelemetry, storeCheck, UpstreamFailureBroadcaster, type Telemetry } from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import { buildApp as buildCatalog, gcConfigOf, lifecycleConfigOf, MAX_CACHE_ENTRY_ID_LENGTH, SqliteCatalogStore } from '@vreg/catalog';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
@@ -66,8 +66,9 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   );
   const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger, metrics });
   const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys, metrics });
-  // The console's overview lists upstream errors: the gateway's and fetcher's metrics report them in this process.
-  const stopCountingFailures = metrics.onUpstreamFailed((upstream, _code, message) => catalog.upstreamFailed(upstream, message));
+  // The console's overview lists upstream errors: broadcast on the in-process bus to the catalog, as in distributed mode.
+  const failures = new UpstreamFailureBroadcaster({ bus, logger });
+  failures.start(metrics);
   await catalog.start();
   await fetcher.start();
 
@@ -100,7 +101,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
       await gateway.stop();
       await fetcher.stop();
       await catalog.stop();
-      stopCountingFailures();
+      failures.stop();
       await bus.close();
       await catalogStore.close();
       if (!options.telemetry) await telemetry.shutdown();

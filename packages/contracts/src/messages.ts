@@ -70,5 +70,24 @@ export type CacheEntryView = z.infer<typeof CacheEntryViewSchema>;
 export const EntriesInvalidatedSchema = z.object({ registryIds: z.array(z.string().min(1).max(64)).min(1).max(10_000) });
 export type EntriesInvalidated = z.infer<typeof EntriesInvalidatedSchema>;
 
+/** Characters of an upstream error message a broadcast carries. */
+export const UPSTREAM_FAILURE_MESSAGE_MAX = 200;
+
+/**
+ * Broadcast on `Subjects.upstreamFailed`. `upstream` is the upstream's
+ * metrics label (host and path prefix, never user-info or a query);
+ * `message` is the error's own secret-free text, cut short. `count` failures
+ * since the sender's previous broadcast for this upstream (it throttles).
+ */
+export const UpstreamFailedSchema = z.object({
+  upstream: z.string().min(1).max(255),
+  /** The registry pulled through, when the sender knows it. */
+  registryId: z.string().min(1).max(64).optional(),
+  code: z.string().min(1).max(64),
+  message: z.string().max(UPSTREAM_FAILURE_MESSAGE_MAX),
+  count: z.number().int().min(1).max(1_000_000),
+});
+export type UpstreamFailed = z.infer<typeof UpstreamFailedSchema>;
+
 export const EntryLookupReplySchema = z.object({ entry: CacheEntryViewSchema.optional() });
 export type EntryLookupReply = z.infer<typeof EntryLookupReplySchema>;

@@ -26,6 +26,12 @@ export const Subjects = {
    * tag lookups within its tag window.
    */
   entriesInvalidated: 'vreg.catalog.entries.invalidated',
+  /**
+   * Broadcast: a gateway or fetcher saw upstream requests fail; the catalog
+   * counts them for the console's overview. Core NATS, best effort, at most
+   * one per upstream per second from each process.
+   */
+  upstreamFailed: 'vreg.upstream.failed',
   /** Command: warm an image into a registry's cache (a `warm` job). JetStream, deduplicated by `warmRequestedMsgId`. */
   warmRequested: 'vreg.warm.requested',
   /** A warm job's progress snapshot or end state, from the fetcher to the catalog. JetStream. */

@@ -16,4 +16,5 @@ export { catalogCheck, natsCheck, storeCheck } from './readiness-checks.ts';
 export { opsRequestListener, opsRoutes, type OpsRoutesOptions } from './ops-routes.ts';
 export { InstrumentedUpstreamRegistry, parseRateLimitRemaining, upstreamLabel } from './instrumented-upstream-registry.ts';
 export { MeteredFillLease } from './metered-fill-lease.ts';
+export { UpstreamFailureBroadcaster, redactUrls, type Broadcaster } from './upstream-failure-broadcaster.ts';
 export { OPS_PATHS, withoutQuery } from './url-redaction.ts';

@@ -125,7 +125,7 @@ export class VregMetrics implements BusMetrics {
     for (const listener of this.#failureListeners) listener(upstream, code, message ?? code);
   }
 
-  /** Calls `listener` on every failed upstream request (embedded mode feeds the console's overview). Returns the unsubscribe. */
+  /** Calls `listener` on every failed upstream request (UpstreamFailureBroadcaster tells the catalog, for the console's overview). Returns the unsubscribe. */
   onUpstreamFailed(listener: UpstreamFailureListener): () => void {
     this.#failureListeners.add(listener);
     return () => {

@@ -75,8 +75,6 @@ export interface CatalogApp {
   readonly adminApi: FastifyPluginAsync;
   /** The web console (static files); register it with `{ prefix: '/console' }`. */
   readonly console: FastifyPluginAsync;
-  /** Counts a failed upstream request for the console's overview (embedded mode wires the gateway's and fetcher's metrics here). */
-  upstreamFailed(upstream: string, message: string): void;
   /** Declares the streams it consumes, then starts the responders and consumers. Idempotent. */
   start(): Promise<void>;
   /** Stops consuming and answering, waiting for messages in progress. Leaves the bus and the store open: their owner closes them. */
@@ -132,6 +130,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     { name: 'object-stored', start: (bus) => statsRecorder.startObjectStored(bus, new ObjectStoredConsumer({ store: hookedStore, blobs: deps.blobs, refills: new BusRefillRequester(deps.bus), logger, concurrency: config.objectsConcurrency })) },
     { name: 'warm-progress', start: (bus) => new WarmProgressConsumer({ jobs: deps.store.jobs, logger }).start(bus) },
     { name: 'entry-served', start: (bus) => statsRecorder.startEntryServed(bus, new EntryServedConsumer({ store: deps.store, logger })) },
+    { name: 'upstream-failed', start: (bus) => statsRecorder.listenUpstreamFailed(bus) },
   ];
   let running: Subscription[] | undefined;
 
@@ -143,7 +142,6 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   return {
     adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests, jobs: deps.store.jobs, lifecycle, gc, warmJobs: new WarmJobs({ jobs: deps.store.jobs, registries: deps.store.registries, dispatcher: new BusWarmDispatcher(deps.bus) }), upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks), stats }),
     console: consoleStatic({ root: config.consoleRoot ?? defaultConsoleRoot() }),
-    upstreamFailed: (upstream, message) => stats.upstreamFailed({ upstream, message }),
 
     async start() {
       if (running !== undefined) return;

@@ -6,7 +6,7 @@ import { Streams, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
-import { catalogCheck, logTraceFields, natsCheck, opsRequestListener, Readiness, storeCheck } from '@vreg/telemetry';
+import { catalogCheck, logTraceFields, natsCheck, opsRequestListener, Readiness, storeCheck, UpstreamFailureBroadcaster } from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import { buildApp } from './app.ts';
 
@@ -18,6 +18,9 @@ const leases = await NatsKvFillLease.create(bus.connection, { namespace: config.
 const store = s3BlobStoreFromEnv(config);
 const upstreams = httpUpstreamRegistryFromEnv(config);
 const app = buildApp(config, { bus, store, leases, upstreams, secrets: secretBoxFromEnv(config), logger, metrics: telemetry.metrics });
+// The console's overview lists upstream errors: the catalog hears of this process's over the bus (throttled).
+const failures = new UpstreamFailureBroadcaster({ bus, logger });
+failures.start(telemetry.metrics);
 await app.start();
 
 // /healthz, /readyz and /metrics; the fetcher has no other HTTP surface. It needs all three dependencies for every fill.
@@ -36,6 +39,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void (async () => {
       health.close();
       await app.stop();
+      failures.stop();
       await bus.close();
       await telemetry.shutdown();
       process.exit(0);

@@ -5,7 +5,7 @@ import { Streams, decodeKey, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
-import { catalogCheck, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry, storeCheck } from '@vreg/telemetry';
+import { catalogCheck, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry, storeCheck, UpstreamFailureBroadcaster } from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import { buildApp } from './app.ts';
 import { TokenKeyRing } from './auth/token-key-ring.ts';
@@ -21,6 +21,9 @@ const upstreams = httpUpstreamRegistryFromEnv(config);
 // Without configured signing keys, one is derived from the secrets key every replica shares.
 const signingKeys = config.VREG_TOKEN_SIGNING_KEYS ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS) : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
 const app = buildApp(config, { bus, store, leases, upstreams, secrets: secretBoxFromEnv(config), logger, signingKeys, metrics: telemetry.metrics });
+// The console's overview lists upstream errors: the catalog hears of this process's over the bus (throttled).
+const failures = new UpstreamFailureBroadcaster({ bus, logger });
+failures.start(telemetry.metrics);
 // Hits are served from the store even while NATS or the catalog is down: only the store decides readiness.
 const readiness = new Readiness([storeCheck(store), natsCheck(bus.connection, false), catalogCheck(bus, false)]);
 const server = createServer(logger, {
@@ -44,6 +47,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void (async () => {
       await server.close();
       await app.stop();
+      failures.stop();
       await bus.close();
       await telemetry.shutdown();
       process.exit(0);

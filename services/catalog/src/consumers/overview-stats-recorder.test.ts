@@ -1,4 +1,4 @@
-import type { Delivery, EventBus, MessageHandler } from '@vreg/bus';
+import { MemoryEventBus, type Delivery, type EventBus, type MessageHandler } from '@vreg/bus';
 import { Subjects, type EntryServed, type ObjectStored } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -62,6 +62,21 @@ describe('OverviewStatsRecorder', () => {
     await recorder.startEntryServed(bus, { spec: {}, handle: async () => true } as unknown as EntryServedConsumer);
     await handler()(delivery(Subjects.entryServed, served));
     expect(stats.overview('1h')).toMatchObject({ hits: 3, bytesServedFromCache: 3000 });
+  });
+
+  it('records upstream failure broadcasts with their counts, and drops malformed ones', async () => {
+    const bus = new MemoryEventBus({ logger });
+    const subscription = await recorder.listenUpstreamFailed(bus);
+    await bus.broadcast(Subjects.upstreamFailed, { upstream: '127.0.0.1:1', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED', count: 1 });
+    await bus.broadcast(Subjects.upstreamFailed, { upstream: '127.0.0.1:1', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED again', count: 4 });
+    await bus.broadcast(Subjects.upstreamFailed, { upstream: '127.0.0.1:1', code: 'E', message: 'no count' });
+    await bus.broadcast(Subjects.upstreamFailed, { upstream: 'x'.repeat(1000), code: 'E', message: 'too long a label', count: 1 });
+    await bus.broadcast(Subjects.upstreamFailed, { upstream: 'u.example', code: 'E', message: 'm'.repeat(201), count: 1 });
+    await bus.broadcast(Subjects.upstreamFailed, 'not an object');
+    expect(stats.overview('1h').upstreamErrors).toEqual([{ upstream: '127.0.0.1:1', count: 5, lastMessage: 'connect ECONNREFUSED again', lastAt: expect.any(Date) }]);
+    await subscription.stop();
+    await bus.broadcast(Subjects.upstreamFailed, { upstream: '127.0.0.1:1', code: 'E', message: 'after stop', count: 1 });
+    expect(stats.overview('1h').upstreamErrors[0]!.count).toBe(5);
   });
 
   it('lets the consumer fail the delivery as before (so the bus retries), counting nothing', async () => {

@@ -1,4 +1,5 @@
 import type { EventBus, Subscription } from '@vreg/bus';
+import { Subjects, UpstreamFailedSchema } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import type { OverviewStats } from '../domain/overview-stats.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
@@ -41,6 +42,17 @@ export class OverviewStatsRecorder {
       // entry.served carries no size: the entry has it.
       const entry = await this.#store.cacheEntries.findFirst([e.upstreamId], e.relativePath).catch(() => undefined);
       this.#count(() => this.#stats.served({ relativePath: e.relativePath, count: e.count, size: entry?.size ?? 0, at: eventTime(e.downloadedAt, 'downloadedAt') }));
+    });
+  }
+
+  /**
+   * Listens to the gateways' and fetchers' upstream failure broadcasts (both
+   * modes: NATS when distributed, the in-process bus when embedded). A
+   * malformed one is dropped by the bus.
+   */
+  listenUpstreamFailed(bus: EventBus): Promise<Subscription> {
+    return bus.listen(Subjects.upstreamFailed, UpstreamFailedSchema, (m) => {
+      this.#count(() => this.#stats.upstreamFailed({ upstream: m.upstream, message: m.message || m.code, count: m.count }));
     });
   }
 

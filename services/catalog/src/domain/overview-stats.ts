@@ -88,13 +88,13 @@ export class OverviewStats {
     this.#countImage(bucket, imageOfPath(input.relativePath), 1);
   }
 
-  /** A failed upstream request; `upstream` is the upstream's label (its host) as the metrics name it. */
-  upstreamFailed(input: { upstream: string; message: string; at?: Date }): void {
+  /** `count` (default 1) failed upstream requests; `upstream` is the upstream's label (its host) as the metrics name it. */
+  upstreamFailed(input: { upstream: string; message: string; count?: number; at?: Date }): void {
     const at = input.at ?? this.#now();
     const bucket = this.#bucket(at);
     if (bucket === undefined) return;
     const seen = bucket.errors.get(input.upstream) ?? { count: 0, lastMessage: '', lastAt: at };
-    seen.count += 1;
+    seen.count += input.count ?? 1;
     if (at >= seen.lastAt) {
       seen.lastMessage = input.message.slice(0, MESSAGE_MAX);
       seen.lastAt = at;
