@@ -119,6 +119,18 @@ describe('observability (distributed mode, OTLP export)', () => {
     }
   });
 
+  it("lists the dead upstream's failures in the catalog's overview (broadcast by the gateway over NATS)", async () => {
+    type Overview = { upstream_errors: Array<{ upstream: string; upstream_id: string | null; count: number; last_message: string }> };
+    const dead = await waitFor('the dead upstream in the overview', async () => {
+      const res = await vreg.admin.call<Overview>('GET', '/stats/overview?window=1h');
+      expect(res.status).toBe(200);
+      return res.body.upstream_errors.find((e) => e.upstream === '127.0.0.1:9');
+    }, 15_000);
+    expect(dead.count).toBeGreaterThanOrEqual(1);
+    expect(dead.upstream_id).not.toBeNull();
+    expect(dead.last_message).not.toBe('');
+  });
+
   it('answers /healthz and /readyz on every service', async () => {
     for (const service of vreg.services) {
       expect((await fetch(`${service.url}/healthz`)).status, service.name).toBe(200);

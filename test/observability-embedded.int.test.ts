@@ -107,6 +107,13 @@ describe('observability (embedded mode, in-memory spans)', () => {
     expect(sumOf(samples, 'vreg_catalog_lookup_duration_seconds_count', { subject: Subjects.entryLookup })).toBeGreaterThan(0);
   });
 
+  it("lists the dead upstream's failures in the overview (broadcast on the in-process bus, as in distributed mode)", async () => {
+    type Overview = { upstream_errors: Array<{ upstream: string; count: number }> };
+    const res = await new AdminClient(vreg.url, vreg.adminToken).call<Overview>('GET', '/stats/overview?window=1h');
+    expect(res.status).toBe(200);
+    expect(res.body.upstream_errors.find((e) => e.upstream === '127.0.0.1:9')?.count).toBeGreaterThanOrEqual(1);
+  });
+
   it('labels metrics with bounded values only: no image, digest or reference', () => {
     for (const sample of parseMetrics(metricsText)) {
       for (const value of Object.values(sample.labels)) {

@@ -35,7 +35,7 @@ export const OverviewJson = z.object({
 /** `GET /stats/overview?window=1h|24h`: the console's overview (hit ratio, bytes, top images, upstream errors). */
 export function registerStatsRoutes(app: AdminApp, stats: OverviewStats, admin: CatalogAdmin): void {
   app.get('/stats/overview', {
-    config: { summary: "Traffic of the last hour or day as this catalog process counted it: hits, misses, hit ratio, bytes from cache and from upstreams, top images, upstream errors (embedded mode; empty when the gateway runs elsewhere)" },
+    config: { summary: "Traffic of the last hour or day as this catalog process counted it: hits, misses, hit ratio, bytes from cache and from upstreams, top images, upstream errors the gateways and fetchers broadcast" },
     schema: { querystring: OverviewQuery, response: { 200: OverviewJson, ...errorResponses(400, 401, 403) } },
     handler: async (request) => {
       const overview = stats.overview(request.query.window);
@@ -55,7 +55,7 @@ export function registerStatsRoutes(app: AdminApp, stats: OverviewStats, admin: 
           last_message: e.lastMessage,
           last_at: e.lastAt.toISOString(),
         })),
-        source: 'catalog aggregates of entry.served and object.stored events since this process started; upstream errors from the gateway and fetcher metrics in embedded mode',
+        source: 'catalog aggregates of entry.served and object.stored events since this process started; upstream errors broadcast by the gateways and fetchers (best effort, throttled to one message per upstream per second each)',
       };
     },
   });
