@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HttpEnv, LogEnv, parseEnv, SecretsEnv } from '@vreg/contracts';
 import { GatewayPullEnv } from '@vreg/gateway';
 import { FetcherFillEnv } from '@vreg/fetcher';
-import { CatalogGcEnv, CatalogLifecycleEnv } from '@vreg/catalog';
+import { CatalogGcEnv, CatalogLifecycleEnv, CatalogWarmEnv } from '@vreg/catalog';
 import { TelemetryEnv } from '@vreg/telemetry';
 
 /** Embedded mode: every service in one process, state under one data directory. */
@@ -14,6 +14,7 @@ export const EmbeddedEnv = {
   ...GatewayPullEnv,
   ...CatalogGcEnv,
   ...CatalogLifecycleEnv,
+  ...CatalogWarmEnv,
   /** Blobs, the catalog database and generated keys live here. */
   VREG_DATA_DIR: z.string().min(1).default('./data'),
   /** Admin API token; generated at first start (and printed once) when unset. */

@@ -9,7 +9,7 @@ import type { Logger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
 import { catalogCheck, opsRoutes, Readiness, requestTelemetry, startTelemetry, storeCheck, UpstreamFailureBroadcaster, type Telemetry } from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
-import { buildApp as buildCatalog, gcConfigOf, lifecycleConfigOf, MAX_CACHE_ENTRY_ID_LENGTH, SqliteCatalogStore } from '@vreg/catalog';
+import { buildApp as buildCatalog, gcConfigOf, lifecycleConfigOf, MAX_CACHE_ENTRY_ID_LENGTH, SqliteCatalogStore, warmConfigOf } from '@vreg/catalog';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
 import { buildApp as buildGateway, createServer, TokenKeyRing } from '@vreg/gateway';
 import type { EmbeddedConfig } from './embedded-config.ts';
@@ -60,7 +60,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const upstreams = httpUpstreamRegistryFromEnv(config);
 
   const catalog = buildCatalog(
-    { objectsConcurrency: 4, upstreamAllowedNetworks: config.VREG_UPSTREAM_ALLOWED_NETWORKS, gc: gcConfigOf(config), lifecycle: lifecycleConfigOf(config) },
+    { objectsConcurrency: 4, upstreamAllowedNetworks: config.VREG_UPSTREAM_ALLOWED_NETWORKS, gc: gcConfigOf(config), lifecycle: lifecycleConfigOf(config), warm: warmConfigOf(config) },
     // The same blob store as the gateway and fetcher: GC deletes what no entry references any more.
     { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value, blobs: store },
   );

@@ -30,6 +30,8 @@ export interface BlobFillOptions {
   spool?: Spool;
   /** The fill's own deadline: it outlives the client that started it. */
   signal?: AbortSignal;
+  /** Told the size of each chunk as it arrives (a warm's progress); must be cheap, never throw. */
+  onBytes?: (bytes: number) => void;
 }
 
 /**
@@ -59,7 +61,7 @@ export async function startBlobFill(deps: FillDeps, registry: RegistryView, imag
     res.body.destroy();
     throw err;
   }
-  const done = pump(res.body, digest, size, writer, options.spool, limit === undefined ? undefined : { bytes: limit, error: () => tooLarge(upstream, digest, limit) }).then(async (bytes): Promise<CacheEntryView> => {
+  const done = pump(res.body, digest, size, writer, options.spool, limit === undefined ? undefined : { bytes: limit, error: () => tooLarge(upstream, digest, limit) }, options.onBytes).then(async (bytes): Promise<CacheEntryView> => {
     const entry: CacheEntryView = {
       upstreamId: upstream.id,
       relativePath: relativePathOf({ kind: 'blob', image, reference: digest }),
@@ -90,6 +92,7 @@ async function pump(
   writer: BlobWriter | undefined,
   spool: Spool | undefined,
   limit: { bytes: number; error: () => AppError } | undefined,
+  onBytes: ((bytes: number) => void) | undefined,
 ): Promise<number> {
   const hasher = writer ? undefined : new DigestHasher(digest);
   let bytes = 0;
@@ -104,6 +107,7 @@ async function pump(
       const stored = writer && !writer.stream.write(buf) ? once(writer.stream, 'drain') : undefined;
       const spooled = spool?.append(buf);
       await Promise.all([stored, spooled]);
+      onBytes?.(buf.length);
     }
     if (size !== undefined && bytes !== size) throw mismatch('upstream sent fewer bytes than its Content-Length', digest);
     if (hasher) {

@@ -16,6 +16,7 @@ import { QuotaEnforcer } from './lifecycle/quota-enforcer.ts';
 import { withEntryHooks } from './lifecycle/entry-hooked-store.ts';
 import { EntryInvalidations } from './lifecycle/entry-invalidations.ts';
 import { WarmProgressConsumer } from './consumers/warm-progress-consumer.ts';
+import { WarmJobWatchdog } from './lifecycle/warm-job-watchdog.ts';
 import { WarmJobs } from './domain/warm-jobs.ts';
 import { BusWarmDispatcher } from './adapters/bus/bus-warm-dispatcher.ts';
 import { LastUsedRecorder } from './domain/access-token-usage.ts';
@@ -42,9 +43,12 @@ const DEFAULT_GC: NonNullable<CatalogAppConfig['gc']> = { graceMs: 3_600_000, in
 /** Lifecycle timings when the config does not say: CatalogLifecycleEnv's defaults. */
 const DEFAULT_LIFECYCLE: NonNullable<CatalogAppConfig['lifecycle']> = { jobPollIntervalMs: 5_000, cleanupSchedulerIntervalMs: 60_000, quotaSweepIntervalMs: 300_000 };
 
+/** Warm watchdog deadlines when the config does not say: CatalogWarmEnv's defaults. */
+const DEFAULT_WARM: NonNullable<CatalogAppConfig['warm']> = { abandonMs: 120_000, queuedAbandonMs: 1_800_000 };
+
 /** The settings `buildApp` reads; a full `CatalogConfig` will do. */
 export type CatalogAppConfig = Pick<CatalogConfig, 'objectsConcurrency'> &
-  Partial<Pick<CatalogConfig, 'lastUsedFlushMs' | 'gc' | 'lifecycle'>> & {
+  Partial<Pick<CatalogConfig, 'lastUsedFlushMs' | 'gc' | 'lifecycle' | 'warm'>> & {
     /** Deadline of one upstream test connection, in ms. Default 10 000. */
     upstreamTestTimeoutMs?: number;
     /** The web console's build (index.html + assets/); default packages/console/dist, or console/ beside the bundle. */
@@ -123,6 +127,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   const jobWorker = new JobWorker({ jobs: deps.store.jobs, handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler, gc: gc.jobHandler }, logger, pollIntervalMs: lifecycleSettings.jobPollIntervalMs });
   const cleanupScheduler = new CleanupScheduler({ policies: deps.store.cleanupPolicies, cleanup: lifecycle.cleanup, logger, intervalMs: lifecycleSettings.cleanupSchedulerIntervalMs });
   const quota = new QuotaEnforcer({ store: hookedStore, logger, sweepIntervalMs: lifecycleSettings.quotaSweepIntervalMs });
+  const warmWatchdog = new WarmJobWatchdog({ jobs: deps.store.jobs, logger, settings: config.warm ?? DEFAULT_WARM });
   const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
     { name: 'registry-resolve', start: (bus) => new RegistryResolveResponder({ store: deps.store }).start(bus) },
     { name: 'entry-lookup', start: (bus) => new EntryLookupResponder({ store: deps.store }).start(bus) },
@@ -161,6 +166,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
       jobWorker.start();
       cleanupScheduler.start();
       quota.start();
+      warmWatchdog.start();
       logger.info({ parts: parts.map((p) => p.name) }, 'catalog responders and consumers started');
     },
 
@@ -171,7 +177,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
       await stopAll(subscriptions);
       await usage.stop();
       await gc.stop();
-      await Promise.all([jobWorker.stop(), cleanupScheduler.stop(), quota.stop()]);
+      await Promise.all([jobWorker.stop(), cleanupScheduler.stop(), quota.stop(), warmWatchdog.stop()]);
       await invalidations.flush();
       logger.info('catalog responders and consumers stopped');
     },

@@ -59,6 +59,29 @@ export function lifecycleConfigOf(raw: { VREG_JOB_POLL_INTERVAL_MS: number; VREG
 }
 
 /**
+ * Warm-up jobs (the embedded runner reads these too): when a warm no fetcher
+ * reports on any more is failed. See WarmJobWatchdog for how they relate to
+ * the fetcher's VREG_WARM_HEARTBEAT_MS and its redelivery (ack wait).
+ */
+export const CatalogWarmEnv = {
+  /** Milliseconds a running warm may go without a progress snapshot before it fails as abandoned: above the fetcher's heartbeat + its warm ack wait (max(30 s, VREG_FILL_LEASE_TTL_MS)), so a redelivery after a fetcher crash resumes it first. */
+  VREG_WARM_ABANDON_MS: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
+  /** Milliseconds a warm may stay queued (no fetcher has started it) before it fails as abandoned: long, since warms wait for a free fetcher slot. */
+  VREG_WARM_QUEUED_ABANDON_MS: z.coerce.number().int().min(1000).max(7 * 86_400_000).default(1_800_000),
+};
+
+/** Warm watchdog settings, in milliseconds. */
+export interface CatalogWarmConfig {
+  readonly abandonMs: number;
+  readonly queuedAbandonMs: number;
+}
+
+/** The validated warm settings, from `CatalogWarmEnv` values. */
+export function warmConfigOf(raw: { VREG_WARM_ABANDON_MS: number; VREG_WARM_QUEUED_ABANDON_MS: number }): CatalogWarmConfig {
+  return Object.freeze({ abandonMs: raw.VREG_WARM_ABANDON_MS, queuedAbandonMs: raw.VREG_WARM_QUEUED_ABANDON_MS });
+}
+
+/**
  * Environment of the catalog process. Every variable has a default except
  * the two secrets and the S3 bucket. Nothing else in the catalog reads
  * `process.env`.
@@ -72,6 +95,7 @@ export const CatalogEnv = {
   ...S3Env,
   ...CatalogGcEnv,
   ...CatalogLifecycleEnv,
+  ...CatalogWarmEnv,
   ...HttpEnv,
   ...TelemetryEnv,
   /** host:port of the admin API and /healthz. */
@@ -115,6 +139,7 @@ export interface CatalogConfig {
   readonly s3: Readonly<S3EnvSettings>;
   readonly gc: CatalogGcConfig;
   readonly lifecycle: CatalogLifecycleConfig;
+  readonly warm: CatalogWarmConfig;
   /** Trace export settings (the standard OTEL_* variables and VREG_OTEL). */
   readonly telemetry: TelemetryConfig;
 }
@@ -151,6 +176,7 @@ export function loadCatalogConfig(env: Record<string, string | undefined>): Cata
     }),
     gc: gcConfigOf(raw),
     lifecycle: lifecycleConfigOf(raw),
+    warm: warmConfigOf(raw),
     telemetry: Object.freeze({
       VREG_OTEL: raw.VREG_OTEL,
       OTEL_EXPORTER_OTLP_ENDPOINT: raw.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -6,7 +6,7 @@
  * mode.
  */
 export { buildApp, type CatalogApp, type CatalogAppConfig, type CatalogAppDeps } from './app.ts';
-export { CatalogEnv, CatalogGcEnv, CatalogLifecycleEnv, gcConfigOf, lifecycleConfigOf, loadCatalogConfig, type CatalogConfig, type CatalogGcConfig, type CatalogLifecycleConfig } from './config.ts';
+export { CatalogEnv, CatalogGcEnv, CatalogLifecycleEnv, CatalogWarmEnv, gcConfigOf, lifecycleConfigOf, warmConfigOf, loadCatalogConfig, type CatalogConfig, type CatalogGcConfig, type CatalogLifecycleConfig, type CatalogWarmConfig } from './config.ts';
 
 export { MAX_CACHE_ENTRY_ID_LENGTH } from './domain/cache-entry-id.ts';
 export { MemoryCatalogStore } from './adapters/memory/memory-catalog-store.ts';

@@ -41,6 +41,8 @@ export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherA
   const holderId = `fetcher-${randomUUID()}`;
   const handler = fetchRequestedHandler({ fill, catalog, leases, holderId, leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS, fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS });
   // Long: a warm renews with working(); the ack wait only matters if the fetcher dies.
+  // Then the command comes back after it, and the catalog's VREG_WARM_ABANDON_MS
+  // (default 120 s) must leave room for heartbeat + this wait before failing the job.
   const warmAckWaitMs = Math.max(30_000, config.VREG_FILL_LEASE_TTL_MS);
   const warmHandler = warmRequestedHandler({
     fill,
@@ -55,6 +57,7 @@ export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherA
     maxDeliver: config.VREG_WARM_MAX_DELIVER,
     warmTimeoutMs: config.VREG_WARM_TIMEOUT_MS,
     workingEveryMs: Math.floor(warmAckWaitMs / 3),
+    heartbeatMs: config.VREG_WARM_HEARTBEAT_MS,
   });
   // The upstream itself, not the instrumented one: a test connection is not traffic.
   const upstreamTests = new UpstreamTestResponder({ upstreams: deps.upstreams, opener: deps.secrets, logger });

@@ -23,6 +23,8 @@ export const FetcherFillEnv = {
   VREG_WARM_MAX_DELIVER: intFrom(1, 100).default(5),
   /** Deadline of one warm attempt, ms. */
   VREG_WARM_TIMEOUT_MS: intFrom(1000, 24 * 3_600_000).default(3_600_000),
+  /** Most time between two progress reports of a running warm, ms, even without change; keep it well below the catalog's VREG_WARM_ABANDON_MS. */
+  VREG_WARM_HEARTBEAT_MS: intFrom(100, 600_000).default(10_000),
 };
 export type FetcherFillConfig = Readonly<z.infer<z.ZodObject<typeof FetcherFillEnv>>>;
 

@@ -79,4 +79,19 @@ describe('the warm.progress consumer', () => {
     }
     expect((await s.jobs.get(purge.id))!.state).toBe('queued');
   });
+
+  it('does not undo a failure another replica wrote between its read and its write', async () => {
+    const s = await setup();
+    await s.send({ objectsDone: 1 });
+    // Another replica's watchdog fails the job right after this consumer read it.
+    const conditional = s.jobs.updateIfUnchanged.bind(s.jobs);
+    s.jobs.updateIfUnchanged = async (id, seen, patch) => {
+      await s.jobs.update(id, { state: 'failed', appendErrors: ['abandoned'], finishedAt: new Date() });
+      s.jobs.updateIfUnchanged = conditional;
+      return conditional(id, seen, patch);
+    };
+    await new Promise((r) => setTimeout(r, 2));
+    expect(await s.send({ objectsDone: 5 })).toBe(false);
+    expect(await s.get()).toMatchObject({ state: 'failed', errors: ['abandoned'], progress: { objectsDone: 1 } });
+  });
 });

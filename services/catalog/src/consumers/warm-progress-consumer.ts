@@ -1,7 +1,7 @@
 import type { ConsumeSpec, Delivery, EventBus, Subscription } from '@vreg/bus';
 import { Consumers, Streams, Subjects, WarmProgressSchema, type WarmProgress, type WarmResult } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
-import { isFinished, type JobData, type JobPatch } from '../domain/job.ts';
+import { isFinished, type Job, type JobData, type JobPatch } from '../domain/job.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
 import { eventTime } from './event-time.ts';
 
@@ -55,34 +55,51 @@ export class WarmProgressConsumer {
     });
   }
 
-  /** Handles one snapshot; resolves whether the job changed. */
+  /**
+   * Handles one snapshot; resolves whether the job changed. A `running`
+   * snapshot always touches the job, even when it brings nothing new (a
+   * fetcher's heartbeat, or a retry counting anew): the abandoned-warm
+   * watchdog goes by the job's `updatedAt`.
+   */
   readonly handle = async (delivery: Delivery<WarmProgress>): Promise<boolean> => {
     const event = delivery.data;
     const at = eventTime(event.at, 'at');
-    const job = await this.#jobs.get(event.jobId);
-    if (job === undefined || job.kind !== 'warm' || isFinished(job)) {
-      this.#logger.debug({ jobId: event.jobId, state: event.state }, 'warm progress for an unknown or finished job dropped');
-      return false;
+    // Conditional writes: another replica's snapshot, or the watchdog failing
+    // the job, may land between our read and our write; then read again.
+    for (let attempt = 1; ; attempt += 1) {
+      const job = await this.#jobs.get(event.jobId);
+      if (job === undefined || job.kind !== 'warm' || isFinished(job)) {
+        this.#logger.debug({ jobId: event.jobId, state: event.state }, 'warm progress for an unknown or finished job dropped');
+        return false;
+      }
+      const patch = patchFor(job, event, at);
+      if ((await this.#jobs.updateIfUnchanged(job.id, job, patch)) !== undefined) return true;
+      if (attempt >= MAX_ATTEMPTS) throw new Error(`warm job ${job.id} kept changing under this snapshot; retrying it later`);
     }
-    const patch: JobPatch = {};
-    if (job.state === 'queued') {
-      patch.state = 'running';
-      patch.startedAt = at;
-    }
-    const ending = event.state !== 'running';
-    if (ending || event.objectsDone >= job.progress.objectsDone) {
-      patch.progress = { objectsDone: event.objectsDone, objectsTotal: event.objectsTotal ?? null, bytesDone: event.bytesDone, bytesTotal: event.bytesTotal ?? null };
-    }
-    const fresh = event.errors.filter((e) => !job.errors.includes(e));
-    if (fresh.length > 0) patch.appendErrors = fresh;
-    if (ending) {
-      patch.state = event.state;
-      patch.finishedAt = at;
-      if (job.startedAt === null) patch.startedAt = at;
-      if (event.result) patch.result = warmResultJson(event.result);
-    }
-    if (Object.keys(patch).length === 0) return false;
-    await this.#jobs.update(job.id, patch);
-    return true;
   };
+}
+
+/** Conditional writes one snapshot tries before it is redelivered. */
+const MAX_ATTEMPTS = 5;
+
+/** What a snapshot changes on a job that has not ended. */
+function patchFor(job: Job, event: WarmProgress, at: Date): JobPatch {
+  const patch: JobPatch = {};
+  if (job.state === 'queued') {
+    patch.state = 'running';
+    patch.startedAt = at;
+  }
+  const ending = event.state !== 'running';
+  if (ending || event.objectsDone >= job.progress.objectsDone) {
+    patch.progress = { objectsDone: event.objectsDone, objectsTotal: event.objectsTotal ?? null, bytesDone: event.bytesDone, bytesTotal: event.bytesTotal ?? null };
+  }
+  const fresh = event.errors.filter((e) => !job.errors.includes(e));
+  if (fresh.length > 0) patch.appendErrors = fresh;
+  if (ending) {
+    patch.state = event.state;
+    patch.finishedAt = at;
+    if (job.startedAt === null) patch.startedAt = at;
+    if (event.result) patch.result = warmResultJson(event.result);
+  }
+  return patch;
 }

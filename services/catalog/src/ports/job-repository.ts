@@ -16,6 +16,15 @@ export interface JobRepository {
   update(id: string, patch: JobPatch): Promise<Job | undefined>;
 
   /**
+   * Applies the patch only when the stored job still has the `state` and
+   * `updatedAt` the caller read (optimistic concurrency): several catalog
+   * replicas may fail an abandoned job, or apply progress, at once, and the
+   * loser must not overwrite the winner's end state. Resolves the patched
+   * job, or undefined when the job changed meanwhile (or does not exist).
+   */
+  updateIfUnchanged(id: string, seen: Pick<Job, 'state' | 'updatedAt'>, patch: JobPatch): Promise<Job | undefined>;
+
+  /**
    * Moves the oldest `queued` job of `kind` to `running` (`startedAt = at`)
    * and returns it, or undefined when none is queued. Atomic across
    * processes: when several catalog replicas race, each job is returned to

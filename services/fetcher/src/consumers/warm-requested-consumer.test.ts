@@ -50,7 +50,7 @@ function pushImage(upstream: FakeUpstreamRegistry, platform: { os: string; archi
   return { manifest, config, layers, bytes: manifestBytes.length + configBytes.length + layerBytes.reduce((n, b) => n + b.length, 0) };
 }
 
-async function setup() {
+async function setup(options: { heartbeatMs?: number } = {}) {
   const logger = createLogger({ level: 'silent', name: 'test' });
   const bus = new MemoryEventBus({ logger });
   await bus.ensureStreams(Object.values(Streams));
@@ -102,6 +102,7 @@ async function setup() {
     warmTimeoutMs: 10_000,
     workingEveryMs: 1000,
     progressIntervalMs: 5,
+    heartbeatMs: options.heartbeatMs ?? 10_000,
   });
   const run = async (platforms: WarmPlatforms, options: { tag?: string; deliveryCount?: number; registryId?: string; jobId?: string } = {}) => {
     const data: WarmRequested = { eventId: randomUUID(), jobId: options.jobId ?? 'j1', registryId: options.registryId ?? '1', image: IMAGE, tag: options.tag ?? 'latest', platforms, requestedAt: new Date().toISOString() };
@@ -258,5 +259,36 @@ describe('the warm.requested handler', () => {
     expect(s.last().errors[0]).toContain(`blob ${missing}: blob unknown to every upstream of this registry (BLOB_UNKNOWN)`);
     expect(s.last().errors[1]).toContain('1 blob of library/multi:latest could not be warmed');
     expect(s.entries.has(`${IMAGE}/blobs/${s.arm64.layers[0]}`)).toBe(true);
+  });
+
+  it('reports at least every heartbeat while a slow layer streams, with bytes done moving as the bytes arrive, and stops at the end', async () => {
+    const s = await setup({ heartbeatMs: 40 });
+    // 64 KiB chunks 250 ms apart: without a heartbeat nothing would change for that long.
+    s.upstream.chunkDelayMs = 250;
+    await s.run(['linux/amd64']);
+    await s.settle();
+    expect(s.last().state).toBe('succeeded');
+    const running = s.progress.filter((p) => p.state === 'running');
+    const gaps = running.slice(1).map((p, i) => Date.parse(p.at) - Date.parse(running[i]!.at));
+    expect(Math.max(...gaps)).toBeLessThan(200);
+    // Some snapshot counted part of a layer: bytes done moved while objects done stood still.
+    // Part of the 150 000-byte layer counted while it was the only object left: bytes done moved before the layer was stored.
+    const total = s.last().bytesTotal!;
+    const partial = running.some((p) => p.objectsTotal !== undefined && p.objectsDone === p.objectsTotal - 1 && p.bytesDone > total - 150_000 && p.bytesDone < total);
+    expect(partial).toBe(true);
+    for (let i = 1; i < running.length; i++) expect(running[i]!.bytesDone).toBeLessThanOrEqual(s.last().bytesTotal!);
+    const count = s.progress.length;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(s.progress.length).toBe(count);
+  });
+
+  it('stops its heartbeat when an attempt fails and will be retried', async () => {
+    const s = await setup({ heartbeatMs: 20 });
+    s.upstream.failWith = new UpstreamUnavailableError('upstream down');
+    await expect(s.run('all')).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    await s.settle();
+    const count = s.progress.length;
+    await new Promise((r) => setTimeout(r, 120));
+    expect(s.progress.length).toBe(count);
   });
 });

@@ -13,6 +13,8 @@ export interface WarmRequestedHandlerDeps extends ImageWarmerDeps {
   workingEveryMs: number;
   /** Least time between two progress snapshots, ms. */
   progressIntervalMs?: number;
+  /** Most time between two progress snapshots while a warm runs, ms (VREG_WARM_HEARTBEAT_MS): the catalog's proof of life. */
+  heartbeatMs?: number;
 }
 
 /**
@@ -21,17 +23,21 @@ export interface WarmRequestedHandlerDeps extends ImageWarmerDeps {
  * registry, image, tag or platform fails the job at once, with the reason;
  * a failure that may pass (upstream down) is reported and retried with
  * backoff, and fails the job on the last delivery. Redelivery is cheap:
- * objects already stored are only recorded.
+ * objects already stored are only recorded. While it runs, a snapshot goes
+ * out at least every `heartbeatMs`; if this process dies, the command is
+ * redelivered after the ack wait and the next attempt reports at once, so
+ * the catalog's VREG_WARM_ABANDON_MS must exceed heartbeat + ack wait.
  */
 export function warmRequestedHandler(deps: WarmRequestedHandlerDeps): (delivery: Delivery<WarmRequested>) => Promise<void> {
   const log = deps.fill.logger;
   return async (delivery) => {
     const { jobId, registryId, image, tag, platforms } = delivery.data;
-    const progress = new WarmProgressReporter(deps.bus, { jobId, registryId }, log, deps.progressIntervalMs);
+    const progress = new WarmProgressReporter(deps.bus, { jobId, registryId }, log, deps.progressIntervalMs, deps.heartbeatMs);
     const keepAlive = setInterval(() => delivery.working(), deps.workingEveryMs);
     keepAlive.unref();
     try {
       await progress.flush();
+      progress.startHeartbeat();
       const registry = await deps.catalog.resolveRegistry(registryId);
       const result = await warmImage(deps, registry, { image, tag, platforms }, progress, AbortSignal.timeout(deps.warmTimeoutMs));
       await progress.finish('succeeded', result);
@@ -49,6 +55,7 @@ export function warmRequestedHandler(deps: WarmRequestedHandlerDeps): (delivery:
       log.warn({ jobId, registryId, image, tag, err: describeError(err), deliveryCount: delivery.deliveryCount }, 'warm attempt failed; retrying');
       throw err;
     } finally {
+      progress.stopHeartbeat();
       clearInterval(keepAlive);
     }
   };

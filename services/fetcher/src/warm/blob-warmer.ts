@@ -20,9 +20,9 @@ export interface BlobWarmerDeps {
  * a HEAD and a record (no download) when the store already has the bytes;
  * otherwise a verified download under the fill lease, so a gateway or
  * fetcher filling the same digest at the same time is waited for, never
- * duplicated.
+ * duplicated. `onBytes` hears the download's chunks as they arrive.
  */
-export async function warmBlob(deps: BlobWarmerDeps, registry: RegistryView, image: string, digest: string, signal: AbortSignal): Promise<ObjectOutcome> {
+export async function warmBlob(deps: BlobWarmerDeps, registry: RegistryView, image: string, digest: string, signal: AbortSignal, onBytes?: (bytes: number) => void): Promise<ObjectOutcome> {
   const relativePath = relativePathOf({ kind: 'blob', image, reference: digest });
   for (;;) {
     signal.throwIfAborted();
@@ -48,7 +48,7 @@ export async function warmBlob(deps: BlobWarmerDeps, registry: RegistryView, ima
         await recordExistingBlob(deps.fill, registry, image, digest, committed.size, signal);
         return 'cached';
       }
-      await (await startBlobFill(deps.fill, registry, image, digest, { store: true, signal })).done;
+      await (await startBlobFill(deps.fill, registry, image, digest, { store: true, signal, ...(onBytes ? { onBytes } : {}) })).done;
       return 'downloaded';
     } finally {
       stopRenewing();

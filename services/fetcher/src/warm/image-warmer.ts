@@ -127,9 +127,14 @@ async function warmBlobs(deps: ImageWarmerDeps, registry: RegistryView, image: s
   const worker = async (): Promise<void> => {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const [digest, size] = next;
+      // Bytes done moves while a big layer streams, not only when it is stored.
+      const streaming = progress.streamingBlob();
       try {
-        progress.objectDone(size, await warmBlob(deps, registry, image, digest, signal));
+        const outcome = await warmBlob(deps, registry, image, digest, signal, streaming.onBytes);
+        streaming.settle();
+        progress.objectDone(size, outcome);
       } catch (err) {
+        streaming.settle();
         // Our own deadline ends the whole warm.
         if (signal.aborted) throw err;
         failures.push(err);

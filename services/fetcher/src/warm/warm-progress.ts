@@ -12,7 +12,10 @@ export type ObjectOutcome = 'downloaded' | 'cached';
 /**
  * The counters of one warm attempt, and their `warm.progress` snapshots:
  * absolute values, published at most every `minIntervalMs` while running
- * (always on start and at the end), in order, one at a time.
+ * (always on start and at the end), in order, one at a time. Between
+ * `startHeartbeat()` and the end, a snapshot also goes out at least every
+ * `heartbeatMs`, changed or not: the catalog fails a warm it has not heard
+ * of for VREG_WARM_ABANDON_MS, so a long layer must not look like a dead fetcher.
  */
 export class WarmProgressReporter {
   objectsDone = 0;
@@ -27,12 +30,18 @@ export class WarmProgressReporter {
   readonly #ids: { jobId: string; registryId: string };
   readonly #minIntervalMs: number;
   readonly #log: Logger;
+  readonly #heartbeatMs: number;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #beating = false;
+  /** Bytes of blobs still streaming, counted in the snapshots' bytesDone until they settle. */
+  #streamingBytes = 0;
   #lastPublishAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(bus: EventBus, ids: { jobId: string; registryId: string }, logger: Logger, minIntervalMs = 500) {
+  constructor(bus: EventBus, ids: { jobId: string; registryId: string }, logger: Logger, minIntervalMs = 500, heartbeatMs = 10_000) {
     this.#bus = bus;
+    this.#heartbeatMs = heartbeatMs;
     this.#ids = ids;
     this.#log = logger;
     this.#minIntervalMs = minIntervalMs;
@@ -58,6 +67,38 @@ export class WarmProgressReporter {
     this.#changed();
   }
 
+  /**
+   * A blob download under way: `onBytes` counts its chunks into the next
+   * snapshots' bytes done; `settle()` takes them back (call it before
+   * `objectDone`, which counts the whole blob, or when the blob failed).
+   */
+  streamingBlob(): { onBytes: (bytes: number) => void; settle: () => void } {
+    let counted = 0;
+    return {
+      onBytes: (bytes) => {
+        counted += bytes;
+        this.#streamingBytes += bytes;
+        this.#changed();
+      },
+      settle: () => {
+        this.#streamingBytes -= counted;
+        counted = 0;
+      },
+    };
+  }
+
+  /** From now until `finish()` or `stopHeartbeat()`, a snapshot at least every `heartbeatMs`. */
+  startHeartbeat(): void {
+    this.#beating = true;
+    this.#armHeartbeat();
+  }
+
+  stopHeartbeat(): void {
+    this.#beating = false;
+    clearTimeout(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
   /** Lists an error for the job; a message past the snapshot's limit is cut (upstream text and asked platform lists can be long). */
   error(message: string): void {
     const fitting = message.length > MAX_WARM_ERROR_CHARS ? `${message.slice(0, MAX_WARM_ERROR_CHARS - 1)}…` : message;
@@ -77,6 +118,7 @@ export class WarmProgressReporter {
    * command is redelivered rather than the job left running forever.
    */
   async finish(state: Exclude<WarmState, 'running'>, result?: WarmResult): Promise<void> {
+    this.stopHeartbeat();
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#publish(state, result);
@@ -92,15 +134,24 @@ export class WarmProgressReporter {
     this.#timer.unref();
   }
 
+  /** Re-armed by every publish: the next heartbeat is due `heartbeatMs` after the last snapshot. */
+  #armHeartbeat(): void {
+    clearTimeout(this.#heartbeat);
+    if (!this.#beating) return;
+    this.#heartbeat = setTimeout(() => void this.flush(), this.#heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
   #publish(state: WarmState, result?: WarmResult): Promise<void> {
     this.#lastPublishAt = Date.now();
+    this.#armHeartbeat();
     const event: WarmProgress = {
       eventId: randomUUID(),
       ...this.#ids,
       state,
       objectsDone: this.objectsDone,
       ...(this.objectsTotal === undefined ? {} : { objectsTotal: this.objectsTotal }),
-      bytesDone: this.bytesDone,
+      bytesDone: this.bytesDone + Math.max(0, this.#streamingBytes),
       ...(this.bytesTotal === undefined ? {} : { bytesTotal: this.bytesTotal }),
       errors: [...this.errors],
       ...(result ? { result } : {}),

@@ -33,6 +33,12 @@ export class MemoryJobRepository implements JobRepository {
     return next;
   }
 
+  async updateIfUnchanged(id: string, seen: Pick<Job, 'state' | 'updatedAt'>, patch: JobPatch): Promise<Job | undefined> {
+    const current = this.#rows.get(id);
+    if (current === undefined || current.state !== seen.state || current.updatedAt.getTime() !== seen.updatedAt.getTime()) return undefined;
+    return this.update(id, patch);
+  }
+
   async claimQueued(kind: JobKind, at: Date): Promise<Job | undefined> {
     // One event loop: the find and the write cannot interleave with another claim.
     const oldest = [...this.#rows.values()].filter((j) => j.kind === kind && j.state === 'queued').sort((a, b) => Number(a.id) - Number(b.id))[0];

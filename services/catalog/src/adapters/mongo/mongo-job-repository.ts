@@ -135,6 +135,15 @@ export class MongoJobRepository implements JobRepository {
     return next;
   }
 
+  async updateIfUnchanged(id: string, seen: Pick<Job, 'state' | 'updatedAt'>, patch: JobPatch): Promise<Job | undefined> {
+    const current = await this.get(id);
+    if (current === undefined || current.state !== seen.state || current.updatedAt.getTime() !== seen.updatedAt.getTime()) return undefined;
+    const next = applyJobPatch(current, patch, new Date());
+    // The filter repeats the check in the write, so a replica that changed the job since our read wins.
+    const written = await this.#jobs.updateOne({ id: Number(id), state: seen.state, updated_at: seen.updatedAt }, { $set: mutableFields(next) });
+    return written.matchedCount === 1 ? next : undefined;
+  }
+
   async claimQueued(kind: JobKind, at: Date): Promise<Job | undefined> {
     const candidates = await this.#jobs.find({ kind, state: 'queued' }, NO_ID).sort({ id: 1 }).limit(CLAIM_CANDIDATES).toArray();
     for (const candidate of candidates) {

@@ -111,6 +111,17 @@ export class SqliteJobRepository implements JobRepository {
     })();
   }
 
+  async updateIfUnchanged(id: string, seen: Pick<Job, 'state' | 'updatedAt'>, patch: JobPatch): Promise<Job | undefined> {
+    // Compare and write in one transaction: SQLite serializes writers, across processes too.
+    return this.#db.transaction((): Job | undefined => {
+      const current = this.#get(id);
+      if (current === undefined || current.state !== seen.state || current.updatedAt.getTime() !== seen.updatedAt.getTime()) return undefined;
+      const next = applyJobPatch(current, patch, new Date());
+      this.#write(next);
+      return next;
+    })();
+  }
+
   async claimQueued(kind: JobKind, at: Date): Promise<Job | undefined> {
     return this.#db.transaction((): Job | undefined => {
       const row = this.#db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE kind = ? AND state = 'queued' ORDER BY id LIMIT 1`).get(kind);

@@ -53,6 +53,22 @@ export function describeJobRepository(store: () => CatalogStore): void {
       expect(await store().jobs.update('4242', { state: 'failed' })).toBeUndefined();
     });
 
+    it('applies a conditional update only while the job is as the caller read it', async () => {
+      const job = await store().jobs.create({ kind: 'warm', registryId: '1', params: {} });
+      await tick();
+      const running = await store().jobs.update(job.id, { state: 'running' });
+      // Read before the job moved on: refused, nothing written.
+      expect(await store().jobs.updateIfUnchanged(job.id, job, { state: 'failed', appendErrors: ['stale'] })).toBeUndefined();
+      expect(await store().jobs.get(job.id)).toMatchObject({ state: 'running', errors: [] });
+      await tick();
+      const failed = await store().jobs.updateIfUnchanged(job.id, running as NonNullable<typeof running>, { state: 'failed', appendErrors: ['abandoned'] });
+      expect(failed).toMatchObject({ state: 'failed', errors: ['abandoned'] });
+      // A second replica that read the same running job loses.
+      expect(await store().jobs.updateIfUnchanged(job.id, running as NonNullable<typeof running>, { state: 'failed', appendErrors: ['abandoned'] })).toBeUndefined();
+      expect(await store().jobs.get(job.id)).toMatchObject({ state: 'failed', errors: ['abandoned'] });
+      expect(await store().jobs.updateIfUnchanged('4242', job, {})).toBeUndefined();
+    });
+
     it(`keeps at most ${MAX_JOB_ERRORS} errors`, async () => {
       const job = await store().jobs.create({ kind: 'warm', registryId: '1', params: {} });
       await store().jobs.update(job.id, { appendErrors: Array.from({ length: 60 }, (_, i) => `e${i}`) });
