@@ -57,6 +57,40 @@ export interface CacheEntrySelector {
   pathPrefix?: string;
 }
 
+/** Where a page of a sweep ends: the next page starts after this entry, in (relativePath, upstreamId) order. */
+export interface CacheEntryKey {
+  upstreamId: string;
+  relativePath: string;
+}
+
+/** Where a page in least-recent-activity order ends: after this entry, in (lastActivity, relativePath, upstreamId) order. */
+export interface ActivityCursor extends CacheEntryKey {
+  lastActivityAt: Date;
+}
+
+/** Live entries of a registry in least-recent-activity order, a page at a time. */
+export interface ActivityPageQuery {
+  registryId: string;
+  /** Only entries whose last activity is strictly before this (a cleanup cut-off). */
+  before?: Date;
+  /** The last entry of the previous page; absent for the first page. */
+  after?: ActivityCursor;
+  limit: number;
+}
+
+/** How many entries a sweep will touch and their bytes (a digest counts every time). */
+export interface EntryTotals {
+  entries: number;
+  bytes: number;
+}
+
+/** Live bytes (a digest counted once) and live entries of one upstream. */
+export interface UpstreamLiveUsage {
+  upstreamId: string;
+  storedBytes: number;
+  entriesCount: number;
+}
+
 /** When the entry was last useful: its latest download, else when it was cached. Cleanup and quotas go by it. */
 export function lastActivityOf(entry: Pick<CacheEntry, 'downloadedAt' | 'createdAt'>): Date {
   return entry.downloadedAt ?? entry.createdAt;
@@ -80,3 +114,22 @@ export interface CacheEntryWrite {
  * new or newer (a redelivery, or an event overtaken by a later one).
  */
 export type UpsertOutcome = 'inserted' | 'updated' | 'ignored';
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The order of sweep pages: relative path, then upstream (numerically, as the stores sort their integer ids). */
+export function compareByKey(a: CacheEntryKey, b: CacheEntryKey): number {
+  return compareText(a.relativePath, b.relativePath) || Number(a.upstreamId) - Number(b.upstreamId);
+}
+
+/** Least recent activity first, ties by path then upstream, so replicas agree on the order. */
+export function compareByActivity(a: Pick<CacheEntry, 'downloadedAt' | 'createdAt' | 'relativePath' | 'upstreamId'>, b: Pick<CacheEntry, 'downloadedAt' | 'createdAt' | 'relativePath' | 'upstreamId'>): number {
+  return lastActivityOf(a).getTime() - lastActivityOf(b).getTime() || compareByKey(a, b);
+}
+
+/** The cursor that makes the next activity page start after this entry. */
+export function activityCursorOf(entry: CacheEntry): ActivityCursor {
+  return { upstreamId: entry.upstreamId, relativePath: entry.relativePath, lastActivityAt: lastActivityOf(entry) };
+}

@@ -1,4 +1,4 @@
-import type { CacheEntry, CacheEntryListQuery, CacheEntrySelector, CacheEntryWrite, UpsertOutcome } from '../domain/cache-entry.ts';
+import type { ActivityPageQuery, CacheEntry, CacheEntryKey, CacheEntryListQuery, CacheEntrySelector, CacheEntryWrite, EntryTotals, UpsertOutcome, UpstreamLiveUsage } from '../domain/cache-entry.ts';
 import type { Page, PageRequest } from '../domain/page.ts';
 
 /**
@@ -36,8 +36,31 @@ export interface CacheEntryRepository {
   /** One page of the registry's entries (any status) matching the query, and their total count. */
   listByRegistry(registryId: string, query: CacheEntryListQuery, page: PageRequest): Promise<Page<CacheEntry>>;
 
-  /** Every entry matching the selector, unordered: for purge, cleanup, usage and quota sweeps. */
+  /**
+   * Every entry matching the selector, unordered and unbounded: for tests
+   * only. Sweeps page with `findPage` / `findByLeastRecentActivity`, so the
+   * catalog's memory does not grow with a registry's size.
+   */
   findAll(selector: CacheEntrySelector): Promise<CacheEntry[]>;
+
+  /** Up to `limit` entries matching the selector, ordered by (relativePath, upstreamId), strictly after `after`. */
+  findPage(selector: CacheEntrySelector, after: CacheEntryKey | undefined, limit: number): Promise<CacheEntry[]>;
+
+  /** Number and total size of the entries matching the selector (and, with `lastActivityBefore`, inactive since before then). */
+  measure(selector: CacheEntrySelector & { lastActivityBefore?: Date }): Promise<EntryTotals>;
+
+  /**
+   * Up to `limit` live (`default`) entries of the registry, least recent
+   * activity first (`lastActivityOf`, ties by relativePath then upstreamId),
+   * strictly after `query.after`, and before `query.before` when given.
+   */
+  findByLeastRecentActivity(query: ActivityPageQuery): Promise<CacheEntry[]>;
+
+  /** Per upstream of the registry with live entries: their count, and their bytes counting a digest once per upstream. Computed by the store. */
+  liveUsageByUpstream(registryId: string): Promise<UpstreamLiveUsage[]>;
+
+  /** True when the upstream still has a live entry of this digest (so its bytes are still used). */
+  hasLiveDigest(upstreamId: string, digest: string): Promise<boolean>;
 
   /**
    * Marks the entry `pending_destruction` (no longer served) if it is

@@ -1,5 +1,5 @@
 import { ConflictError } from '@vreg/contracts';
-import type { CacheEntry, CacheEntryListQuery, CacheEntrySelector, CacheEntrySort, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
+import { compareByActivity, compareByKey, lastActivityOf, type ActivityPageQuery, type CacheEntry, type CacheEntryKey, type CacheEntryListQuery, type CacheEntrySelector, type CacheEntrySort, type CacheEntryWrite, type EntryTotals, type UpsertOutcome, type UpstreamLiveUsage } from '../../domain/cache-entry.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
 import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
 import type { NewUpstream, Upstream, UpstreamPatch } from '../../domain/upstream.ts';
@@ -212,6 +212,51 @@ class MemoryCacheEntryRepository implements CacheEntryRepository {
         (selector.status === undefined || e.status === selector.status) &&
         (selector.pathPrefix === undefined || e.relativePath.startsWith(selector.pathPrefix)),
     );
+  }
+
+  async findPage(selector: CacheEntrySelector, after: CacheEntryKey | undefined, limit: number): Promise<CacheEntry[]> {
+    return (await this.findAll(selector))
+      .filter((e) => after === undefined || compareByKey(e, after) > 0)
+      .sort(compareByKey)
+      .slice(0, limit);
+  }
+
+  async measure(selector: CacheEntrySelector & { lastActivityBefore?: Date }): Promise<EntryTotals> {
+    const { lastActivityBefore: before, ...rest } = selector;
+    const matching = (await this.findAll(rest)).filter((e) => before === undefined || lastActivityOf(e).getTime() < before.getTime());
+    return { entries: matching.length, bytes: matching.reduce((sum, e) => sum + e.size, 0) };
+  }
+
+  async findByLeastRecentActivity(query: ActivityPageQuery): Promise<CacheEntry[]> {
+    const { after, before } = query;
+    const afterEntry = after === undefined ? undefined : { ...after, downloadedAt: after.lastActivityAt, createdAt: after.lastActivityAt };
+    return (await this.findAll({ registryId: query.registryId, status: 'default' }))
+      .filter((e) => (before === undefined || lastActivityOf(e).getTime() < before.getTime()) && (afterEntry === undefined || compareByActivity(e, afterEntry) > 0))
+      .sort(compareByActivity)
+      .slice(0, query.limit);
+  }
+
+  async liveUsageByUpstream(registryId: string): Promise<UpstreamLiveUsage[]> {
+    // Grouped by (upstream, digest, size), as the SQL and MongoDB stores do.
+    const stored = new Map<string, Set<string>>();
+    const totals = new Map<string, UpstreamLiveUsage>();
+    for (const e of await this.findAll({ registryId, status: 'default' })) {
+      const seen = stored.get(e.upstreamId) ?? new Set<string>();
+      stored.set(e.upstreamId, seen);
+      const total = totals.get(e.upstreamId) ?? { upstreamId: e.upstreamId, storedBytes: 0, entriesCount: 0 };
+      totals.set(e.upstreamId, total);
+      total.entriesCount += 1;
+      if (!seen.has(`${e.digest}\u0000${e.size}`)) {
+        seen.add(`${e.digest}\u0000${e.size}`);
+        total.storedBytes += e.size;
+      }
+    }
+    return [...totals.values()];
+  }
+
+  async hasLiveDigest(upstreamId: string, digest: string): Promise<boolean> {
+    for (const e of this.#rows.values()) if (e.upstreamId === upstreamId && e.digest === digest && e.status === 'default') return true;
+    return false;
   }
 
   async markPendingDestruction(upstreamId: string, relativePath: string): Promise<boolean> {

@@ -100,6 +100,10 @@ const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name:
   { collection: Collections.cleanupRuns, key: { id: 1 }, name: 'id_unique', unique: true },
   { collection: Collections.cleanupRuns, key: { registry_id: 1, id: 1 }, name: 'registry_id_id' },
   { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1 }, name: 'registry_status' },
+  // Bounded lifecycle sweeps: pages by path (purges) and by last activity (quota, cleanup), both streams of it.
+  { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1, relative_path: 1, upstream_id: 1 }, name: 'registry_status_path' },
+  { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1, downloaded_at: 1, relative_path: 1, upstream_id: 1 }, name: 'registry_status_downloaded' },
+  { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1, created_at: 1, relative_path: 1, upstream_id: 1 }, name: 'registry_status_created' },
 ];
 
 /**

@@ -1,6 +1,6 @@
 import { ValidationError } from '@vreg/contracts';
 import type Database from 'better-sqlite3';
-import type { CacheEntry, CacheEntryListQuery, CacheEntrySelector, CacheEntrySort, CacheEntryStatus, CacheEntryWrite, UpsertOutcome } from '../../domain/cache-entry.ts';
+import type { ActivityPageQuery, CacheEntry, CacheEntryKey, CacheEntryListQuery, CacheEntrySelector, CacheEntrySort, CacheEntryStatus, CacheEntryWrite, EntryTotals, UpsertOutcome, UpstreamLiveUsage } from '../../domain/cache-entry.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
@@ -48,6 +48,32 @@ const ORDER_BY: Record<CacheEntrySort, string> = {
   downloaded_at: 'downloaded_at ASC, relative_path ASC, upstream_id ASC',
   '-downloaded_at': 'downloaded_at DESC, relative_path ASC, upstream_id ASC',
 };
+
+/** An entry's last activity (`lastActivityOf`), as the expression the activity index is built on. */
+const LAST_ACTIVITY = 'coalesce(downloaded_at, created_at)';
+
+/** The selector as SQL conditions, or undefined when an id in it can match nothing. */
+function whereOf(selector: CacheEntrySelector): { sql: string[]; args: unknown[] } | undefined {
+  const sql: string[] = [];
+  const args: unknown[] = [];
+  for (const [column, id] of [['registry_id', selector.registryId], ['upstream_id', selector.upstreamId]] as const) {
+    if (id === undefined) continue;
+    const n = parseNumericId(id);
+    if (n === undefined) return undefined;
+    sql.push(`${column} = ?`);
+    args.push(n);
+  }
+  if (selector.status !== undefined) {
+    sql.push('status = ?');
+    args.push(selector.status);
+  }
+  if (selector.pathPrefix !== undefined) {
+    // The range lets the (registry_id, status, relative_path) index seek; substr keeps it exact.
+    sql.push('relative_path >= ? AND relative_path < ? AND substr(relative_path, 1, ?) = ?');
+    args.push(selector.pathPrefix, `${selector.pathPrefix}\u{10FFFF}`, selector.pathPrefix.length, selector.pathPrefix);
+  }
+  return { sql, args };
+}
 
 function requireId(id: string, what: string): number {
   const n = parseNumericId(id);
@@ -155,25 +181,77 @@ export class SqliteCacheEntryRepository implements CacheEntryRepository {
   }
 
   async findAll(selector: CacheEntrySelector): Promise<CacheEntry[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    for (const [column, id] of [['registry_id', selector.registryId], ['upstream_id', selector.upstreamId]] as const) {
-      if (id === undefined) continue;
-      const n = parseNumericId(id);
-      if (n === undefined) return [];
-      where.push(`${column} = ?`);
-      args.push(n);
+    const where = whereOf(selector);
+    if (where === undefined) return [];
+    const clause = where.sql.length === 0 ? '' : `WHERE ${where.sql.join(' AND ')}`;
+    return this.#db.prepare<unknown[], CacheEntryRow>(`SELECT * FROM cache_entries ${clause}`).all(...where.args).map(toCacheEntry);
+  }
+
+  async findPage(selector: CacheEntrySelector, after: CacheEntryKey | undefined, limit: number): Promise<CacheEntry[]> {
+    const where = whereOf(selector);
+    if (where === undefined) return [];
+    if (after !== undefined) {
+      where.sql.push('(relative_path, upstream_id) > (?, ?)');
+      where.args.push(after.relativePath, parseNumericId(after.upstreamId) ?? 0);
     }
-    if (selector.status !== undefined) {
-      where.push('status = ?');
-      args.push(selector.status);
+    const clause = where.sql.length === 0 ? '' : `WHERE ${where.sql.join(' AND ')}`;
+    return this.#db
+      .prepare<unknown[], CacheEntryRow>(`SELECT * FROM cache_entries ${clause} ORDER BY relative_path, upstream_id LIMIT ?`)
+      .all(...where.args, limit)
+      .map(toCacheEntry);
+  }
+
+  async measure(selector: CacheEntrySelector & { lastActivityBefore?: Date }): Promise<EntryTotals> {
+    const where = whereOf(selector);
+    if (where === undefined) return { entries: 0, bytes: 0 };
+    if (selector.lastActivityBefore !== undefined) {
+      where.sql.push(`${LAST_ACTIVITY} < ?`);
+      where.args.push(toSqlTime(selector.lastActivityBefore));
     }
-    if (selector.pathPrefix !== undefined) {
-      where.push('substr(relative_path, 1, ?) = ?');
-      args.push(selector.pathPrefix.length, selector.pathPrefix);
+    const clause = where.sql.length === 0 ? '' : `WHERE ${where.sql.join(' AND ')}`;
+    const row = this.#db.prepare<unknown[], { entries: number; bytes: number | null }>(`SELECT count(*) AS entries, sum(size) AS bytes FROM cache_entries ${clause}`).get(...where.args);
+    return { entries: row?.entries ?? 0, bytes: row?.bytes ?? 0 };
+  }
+
+  async findByLeastRecentActivity(query: ActivityPageQuery): Promise<CacheEntry[]> {
+    const n = parseNumericId(query.registryId);
+    if (n === undefined) return [];
+    const where = ["registry_id = ? AND status = 'default'"];
+    const args: unknown[] = [n];
+    if (query.before !== undefined) {
+      where.push(`${LAST_ACTIVITY} < ?`);
+      args.push(toSqlTime(query.before));
     }
-    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-    return this.#db.prepare<unknown[], CacheEntryRow>(`SELECT * FROM cache_entries ${clause}`).all(...args).map(toCacheEntry);
+    if (query.after !== undefined) {
+      where.push(`(${LAST_ACTIVITY}, relative_path, upstream_id) > (?, ?, ?)`);
+      args.push(toSqlTime(query.after.lastActivityAt), query.after.relativePath, parseNumericId(query.after.upstreamId) ?? 0);
+    }
+    return this.#db
+      .prepare<unknown[], CacheEntryRow>(`SELECT * FROM cache_entries WHERE ${where.join(' AND ')} ORDER BY ${LAST_ACTIVITY}, relative_path, upstream_id LIMIT ?`)
+      .all(...args, query.limit)
+      .map(toCacheEntry);
+  }
+
+  async liveUsageByUpstream(registryId: string): Promise<UpstreamLiveUsage[]> {
+    const n = parseNumericId(registryId);
+    if (n === undefined) return [];
+    // A digest cached under several paths of one upstream is stored once:
+    // group by (upstream, digest, size) first, as the MongoDB store does.
+    const rows = this.#db
+      .prepare<[number], { upstream_id: number; stored_bytes: number; entries_count: number }>(
+        `SELECT upstream_id, sum(size) AS stored_bytes, sum(entries) AS entries_count
+         FROM (SELECT upstream_id, digest, size, count(*) AS entries FROM cache_entries
+               WHERE registry_id = ? AND status = 'default' GROUP BY upstream_id, digest, size)
+         GROUP BY upstream_id`,
+      )
+      .all(n);
+    return rows.map((r) => ({ upstreamId: String(r.upstream_id), storedBytes: r.stored_bytes, entriesCount: r.entries_count }));
+  }
+
+  async hasLiveDigest(upstreamId: string, digest: string): Promise<boolean> {
+    const n = parseNumericId(upstreamId);
+    if (n === undefined) return false;
+    return this.#db.prepare<[string, number], { one: number }>("SELECT 1 AS one FROM cache_entries WHERE digest = ? AND status = 'default' AND upstream_id = ? LIMIT 1").get(digest, n) !== undefined;
   }
 
   async markPendingDestruction(upstreamId: string, relativePath: string): Promise<boolean> {

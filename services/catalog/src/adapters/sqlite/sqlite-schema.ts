@@ -143,6 +143,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE upstreams ADD COLUMN max_blob_size_bytes INTEGER;
   `,
+  // Bounded lifecycle sweeps: pages of a registry's live entries by path
+  // (purges), by last activity (quota, cleanup cut-off), and usage grouped
+  // by upstream and digest, all read from indexes.
+  `
+  CREATE INDEX cache_entries_registry_status_path ON cache_entries (registry_id, status, relative_path, upstream_id);
+  CREATE INDEX cache_entries_registry_status_activity ON cache_entries (registry_id, status, coalesce(downloaded_at, created_at), relative_path, upstream_id);
+  CREATE INDEX cache_entries_registry_status_upstream_digest ON cache_entries (registry_id, status, upstream_id, digest, size);
+  `,
 ];
 
 /** Brings the database to the latest schema version, each step in its own transaction. */

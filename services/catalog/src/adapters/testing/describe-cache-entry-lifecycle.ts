@@ -92,6 +92,107 @@ export function describeCacheEntryLifecycle(store: () => CatalogStore): void {
     });
   });
 
+  describe('bounded sweeps of a registry', () => {
+    const key = (e: { upstreamId: string; relativePath: string }) => `${e.upstreamId}:${e.relativePath}`;
+
+    it('pages through a selector by (path, upstream), ties across upstreams included, to what findAll returns', async () => {
+      await seed();
+      await entries().upsert(write('2', '1', 'library/alpine/manifests/3.20', 300));
+      const pages: string[][] = [];
+      for (let after: { upstreamId: string; relativePath: string } | undefined; ; ) {
+        const page = await entries().findPage({ registryId: '1', status: 'default' }, after, 2);
+        if (page.length === 0) break;
+        expect(page.length).toBeLessThanOrEqual(2);
+        pages.push(page.map(key));
+        after = page.at(-1);
+      }
+      expect(pages).toEqual([
+        ['1:library/alpine/blobs/sha256:aa', '1:library/alpine/manifests/3.20'],
+        ['2:library/alpine/manifests/3.20', '2:library/busybox/manifests/latest'],
+        ['2:team_x/app/blobs/sha256:bb'],
+      ]);
+      expect(pages.flat().sort()).toEqual((await entries().findAll({ registryId: '1', status: 'default' })).map(key).sort());
+      expect((await entries().findPage({ registryId: '1', pathPrefix: 'library/alpine/m' }, undefined, 10)).map(key)).toEqual(['1:library/alpine/manifests/3.20', '2:library/alpine/manifests/3.20']);
+      expect((await entries().findPage({ upstreamId: '1' }, { upstreamId: '1', relativePath: 'library/alpine/blobs/sha256:aa' }, 10)).map(key)).toEqual(['1:library/alpine/manifests/3.20']);
+      await entries().markPendingDestruction('1', 'library/alpine/manifests/3.20');
+      expect((await entries().findPage({ registryId: '1', status: 'default', pathPrefix: 'library/alpine/' }, undefined, 10)).map(key)).toEqual(['1:library/alpine/blobs/sha256:aa', '2:library/alpine/manifests/3.20']);
+      expect(await entries().findPage({ registryId: 'nope' }, undefined, 10)).toEqual([]);
+    });
+
+    it('measures entries and bytes of a selector, optionally only those inactive since a cut-off', async () => {
+      await seed();
+      expect(await entries().measure({ registryId: '1', status: 'default' })).toEqual({ entries: 4, bytes: 1550 });
+      expect(await entries().measure({ registryId: '1', pathPrefix: 'library/' })).toEqual({ entries: 3, bytes: 1500 });
+      // Only the busybox manifest (downloaded 2025-04-01) was last active before the cut-off; the never-downloaded ones were cached just now.
+      expect(await entries().measure({ registryId: '1', status: 'default', lastActivityBefore: new Date('2025-04-01T12:00:00.000Z') })).toEqual({ entries: 1, bytes: 200 });
+      expect(await entries().measure({ registryId: '1', status: 'default', lastActivityBefore: new Date(Date.now() + 60_000) })).toEqual({ entries: 4, bytes: 1550 });
+      expect(await entries().measure({ registryId: 'nope' })).toEqual({ entries: 0, bytes: 0 });
+      expect(await entries().measure({ registryId: '9' })).toEqual({ entries: 0, bytes: 0 });
+    });
+
+    it('pages live entries least recently active first (download, else caching), ties by path then upstream, with an optional cut-off', async () => {
+      await seed();
+      const tie = new Date('2025-03-15T00:00:00.000Z');
+      await entries().upsert(write('2', '1', 'x/manifests/1', 7));
+      await entries().upsert(write('1', '1', 'x/manifests/1', 7));
+      await entries().recordDownloads('2', 'x/manifests/1', 1, tie);
+      await entries().recordDownloads('1', 'x/manifests/1', 1, tie);
+      await entries().upsert(write('1', '1', 'gone/manifests/1', 7));
+      await entries().markPendingDestruction('1', 'gone/manifests/1');
+      const all: string[] = [];
+      for (let after: Parameters<ReturnType<typeof entries>['findByLeastRecentActivity']>[0]['after']; ; ) {
+        const page = await entries().findByLeastRecentActivity({ registryId: '1', after, limit: 1 });
+        if (page.length === 0) break;
+        expect(page).toHaveLength(1);
+        all.push(key(page[0]!));
+        after = { upstreamId: page[0]!.upstreamId, relativePath: page[0]!.relativePath, lastActivityAt: page[0]!.downloadedAt ?? page[0]!.createdAt };
+      }
+      expect(all).toEqual([
+        '1:x/manifests/1',
+        '2:x/manifests/1',
+        '2:library/busybox/manifests/latest',
+        '1:library/alpine/blobs/sha256:aa',
+        '1:library/alpine/manifests/3.20',
+        '2:team_x/app/blobs/sha256:bb',
+      ]);
+      const before = (await entries().findByLeastRecentActivity({ registryId: '1', before: new Date('2025-04-01T12:00:00.000Z'), limit: 10 })).map(key);
+      expect(before).toEqual(['1:x/manifests/1', '2:x/manifests/1', '2:library/busybox/manifests/latest']);
+      expect(await entries().findByLeastRecentActivity({ registryId: 'nope', limit: 10 })).toEqual([]);
+    });
+
+    it('sums live usage per upstream in the store, a digest once per upstream', async () => {
+      await seed();
+      const [b, c, d] = ['b', 'c', 'd'].map((x) => `sha256:${x.repeat(64)}`) as [string, string, string];
+      // Registry 5: upstream 7 holds digest b under two paths (counted once) and digest c; upstream 8 holds b too (counted again).
+      await entries().upsert(write('7', '5', 'one/blobs/b', 40, b));
+      await entries().upsert(write('7', '5', 'two/blobs/b', 40, b));
+      await entries().upsert(write('7', '5', 'one/manifests/1', 10, c));
+      await entries().upsert(write('8', '5', 'one/blobs/b', 40, b));
+      await entries().upsert(write('8', '5', 'gone/blobs/d', 5000, d));
+      await entries().markPendingDestruction('8', 'gone/blobs/d');
+      const usage = (await entries().liveUsageByUpstream('5')).sort((x, y) => Number(x.upstreamId) - Number(y.upstreamId));
+      expect(usage).toEqual([
+        { upstreamId: '7', storedBytes: 50, entriesCount: 3 },
+        { upstreamId: '8', storedBytes: 40, entriesCount: 1 },
+      ]);
+      expect(await entries().liveUsageByUpstream('2')).toEqual([{ upstreamId: '3', storedBytes: 999, entriesCount: 1 }]);
+      expect(await entries().liveUsageByUpstream('6')).toEqual([]);
+      expect(await entries().liveUsageByUpstream('nope')).toEqual([]);
+    });
+
+    it('tells whether an upstream still has a live entry of a digest', async () => {
+      await seed();
+      const a = `sha256:${'a'.repeat(64)}`;
+      expect(await entries().hasLiveDigest('1', a)).toBe(true);
+      await entries().markPendingDestruction('1', 'library/alpine/manifests/3.20');
+      expect(await entries().hasLiveDigest('1', a)).toBe(true);
+      await entries().markPendingDestruction('1', 'library/alpine/blobs/sha256:aa');
+      expect(await entries().hasLiveDigest('1', a)).toBe(false);
+      expect(await entries().hasLiveDigest('2', a)).toBe(true);
+      expect(await entries().hasLiveDigest('nope', a)).toBe(false);
+    });
+  });
+
   describe('registry quota', () => {
     it('stores max_stored_bytes on create, changes it and removes it with null', async () => {
       const registry = await store().registries.create({ name: 'quota', maxStoredBytes: 5_000_000_000 });
