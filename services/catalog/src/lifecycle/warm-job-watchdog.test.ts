@@ -118,6 +118,20 @@ describe('the abandoned-warm watchdog', () => {
     expect((await s.jobs.get(purge.id))?.state).toBe('running');
   });
 
+  it('gives every job a full deadline from its own start, so a restarted catalog applies the waiting snapshots first', async () => {
+    const s = await setup();
+    await s.report({});
+    s.advance(ABANDON_MS * 3);
+    s.watchdog.start();
+    try {
+      expect(await s.watchdog.sweep()).toBe(0);
+      s.advance(ABANDON_MS);
+      expect(await s.watchdog.sweep()).toBe(1);
+    } finally {
+      await s.watchdog.stop();
+    }
+  });
+
   it('sweeps on its own timer once started', async () => {
     vi.useRealTimers();
     const jobs = new MemoryJobRepository();

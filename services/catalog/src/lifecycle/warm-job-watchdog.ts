@@ -44,15 +44,23 @@ export class WarmJobWatchdog {
   readonly #log: Logger;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<unknown> | undefined;
+  /** When start() ran, ms: a job is silent at most since then (see start()). */
+  #startedAt = 0;
 
   constructor(deps: WarmJobWatchdogDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'warm-job-watchdog' });
   }
 
-  /** Sweeps every quarter of the shorter deadline (at most every 15 s). */
+  /**
+   * Sweeps every quarter of the shorter deadline (at most every 15 s). A
+   * job counts as silent only since this start at the earliest: snapshots
+   * sent while this catalog was down wait in the stream, and the consumer
+   * must get a full deadline to apply them before a job is judged.
+   */
   start(): void {
     if (this.#timer !== undefined) return;
+    this.#startedAt = this.#now().getTime();
     const { abandonMs, queuedAbandonMs } = this.#deps.settings;
     const every = Math.max(100, Math.min(MAX_SWEEP_EVERY_MS, Math.floor(Math.min(abandonMs, queuedAbandonMs) / 4)));
     this.#timer = setInterval(() => {
@@ -82,11 +90,11 @@ export class WarmJobWatchdog {
   }
 
   async #failStale(state: JobState, afterMs: number, reason: (s: number) => string): Promise<number> {
-    const now = this.#deps.now?.() ?? new Date();
+    const now = this.#now();
     const stale: Job[] = [];
     for (let page = 1; ; page += 1) {
       const { items } = await this.#deps.jobs.list({ kind: 'warm', state }, { page, perPage: PAGE });
-      stale.push(...items.filter((j) => now.getTime() - j.updatedAt.getTime() >= afterMs));
+      stale.push(...items.filter((j) => now.getTime() - Math.max(j.updatedAt.getTime(), this.#startedAt) >= afterMs));
       if (items.length < PAGE) break;
     }
     let failed = 0;
@@ -98,6 +106,10 @@ export class WarmJobWatchdog {
       this.#log.warn({ jobId: job.id, registryId: job.registryId, state, silentForMs: now.getTime() - job.updatedAt.getTime() }, 'abandoned warm job failed');
     }
     return failed;
+  }
+
+  #now(): Date {
+    return this.#deps.now?.() ?? new Date();
   }
 }
 
