@@ -55,6 +55,8 @@ export interface CacheEntrySelector {
   status?: CacheEntryStatus;
   /** Relative paths starting with this, e.g. `library/alpine/manifests/`. */
   pathPrefix?: string;
+  /** Exactly this relative path. */
+  relativePath?: string;
 }
 
 /** Where a page of a sweep ends: the next page starts after this entry, in (relativePath, upstreamId) order. */

@@ -1,9 +1,9 @@
 import { NotFoundError, ValidationError } from '@vreg/contracts';
-import { lastActivityOf } from '../domain/cache-entry.ts';
 import { CLEANUP_CADENCES, DAY_MS, KEEP_N_DAYS_MAX, KEEP_N_DAYS_MIN, nextCleanupRunAt, type CleanupCadence, type CleanupPolicy, type CleanupRun } from '../domain/cleanup-policy.ts';
 import type { Job, JobData } from '../domain/job.ts';
 import type { Page, PageRequest } from '../domain/page.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
+import { activityPagesOf } from './entry-batches.ts';
 import { markEntries, type MarkOutcome } from './entry-marker.ts';
 import type { JobHandler, JobReporter } from './job-worker.ts';
 
@@ -19,6 +19,8 @@ export interface CleanupPoliciesDeps {
   /** Called after a job is queued, so a local worker can start it at once. */
   onQueued?: () => void;
   now?: () => Date;
+  /** Entries read per query while marking (default `SWEEP_BATCH`). */
+  batchSize?: number;
 }
 
 /**
@@ -97,9 +99,10 @@ export class CleanupPolicies {
     await store.cleanupPolicies.recordRun(registryId, { status: 'running' });
     let outcome: MarkOutcome = { entries: 0, bytes: 0 };
     try {
-      const live = await store.cacheEntries.findAll({ registryId, status: 'default' });
-      const stale = live.filter((e) => lastActivityOf(e).getTime() < cutoff.getTime());
-      outcome = await markEntries(store.cacheEntries, stale, reporter);
+      // The cut-off is in the query: only stale entries are read, a batch at a time.
+      const totals = await store.cacheEntries.measure({ registryId, status: 'default', lastActivityBefore: cutoff });
+      const stale = activityPagesOf(store.cacheEntries, registryId, { before: cutoff, ...(this.#deps.batchSize === undefined ? {} : { batchSize: this.#deps.batchSize }) });
+      outcome = await markEntries(store.cacheEntries, stale, totals, reporter);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       await this.#audit(job, policy, startedAt, outcome, 'failed');

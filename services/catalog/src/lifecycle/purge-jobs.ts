@@ -1,9 +1,10 @@
 import { NotFoundError, ValidationError } from '@vreg/contracts';
 import { isRepositoryName, isTag } from '@vreg/oci';
-import type { CacheEntry } from '../domain/cache-entry.ts';
+import type { CacheEntrySelector, EntryTotals } from '../domain/cache-entry.ts';
 import { cacheEntryIdOf, parseCacheEntryId } from '../domain/cache-entry-id.ts';
 import type { Job, JobData } from '../domain/job.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
+import { concatPages, pagesOf, SWEEP_BATCH } from './entry-batches.ts';
 import { markEntries } from './entry-marker.ts';
 import type { JobHandler, JobReporter } from './job-worker.ts';
 
@@ -17,6 +18,8 @@ export interface PurgeJobsDeps {
   store: Pick<CatalogStore, 'registries' | 'upstreams' | 'cacheEntries' | 'jobs'>;
   /** Called after a job is queued, so a local worker can start it at once. */
   onQueued?: () => void;
+  /** Entries read per query while marking (default `SWEEP_BATCH`). */
+  batchSize?: number;
 }
 
 /**
@@ -69,40 +72,43 @@ export class PurgeJobs {
   }
 
   async #run(job: Job, reporter: JobReporter): Promise<JobData> {
-    const targets = await this.#targets(job.params);
-    const outcome = await markEntries(this.#deps.store.cacheEntries, targets, reporter);
+    const entries = this.#deps.store.cacheEntries;
+    const selectors = this.#targets(job.params);
+    // Measured by the store, then marked a batch at a time: never the whole registry in memory.
+    const totals: EntryTotals = { entries: 0, bytes: 0 };
+    for (const selector of selectors) {
+      const t = await entries.measure(selector);
+      totals.entries += t.entries;
+      totals.bytes += t.bytes;
+    }
+    const batchSize = this.#deps.batchSize ?? SWEEP_BATCH;
+    const outcome = await markEntries(entries, concatPages(...selectors.map((s) => pagesOf(entries, s, batchSize))), totals, reporter);
     return { entries_marked: outcome.entries, bytes_marked: outcome.bytes };
   }
 
-  /** The live entries the job's params name. */
-  async #targets(params: JobData): Promise<CacheEntry[]> {
-    const entries = this.#deps.store.cacheEntries;
+  /** Selectors of the live entries the job's params name. */
+  #targets(params: JobData): CacheEntrySelector[] {
     const text = (key: string): string | undefined => (typeof params[key] === 'string' ? (params[key] as string) : undefined);
     const entryId = text('entry_id');
     if (entryId !== undefined) {
       const key = parseCacheEntryId(entryId);
-      const entry = key === undefined ? undefined : await entries.get(key.upstreamId, key.relativePath);
-      return entry?.status === 'default' ? [entry] : [];
+      return key === undefined ? [] : [{ upstreamId: key.upstreamId, relativePath: key.relativePath, status: 'default' }];
     }
     const upstreamId = text('upstream_id');
-    if (upstreamId !== undefined) return entries.findAll({ upstreamId, status: 'default' });
+    if (upstreamId !== undefined) return [{ upstreamId, status: 'default' }];
     const registryId = text('registry_id');
     if (registryId === undefined) throw new Error('purge job names no registry, upstream or entry');
     const image = text('image');
     const tag = text('tag');
-    if (image === undefined) return entries.findAll({ registryId, status: 'default' });
-    if (tag !== undefined) {
-      // That tag's manifest entry only, in every upstream of the registry.
-      const path = `${image}/manifests/${tag}`;
-      return (await entries.findAll({ registryId, status: 'default', pathPrefix: path })).filter((e) => e.relativePath === path);
-    }
+    if (image === undefined) return [{ registryId, status: 'default' }];
+    // That tag's manifest entry only, in every upstream of the registry.
+    if (tag !== undefined) return [{ registryId, status: 'default', relativePath: `${image}/manifests/${tag}` }];
     // The image's manifests (tags and digests) and its blob entries: blob
     // paths carry the image name, so other images' entries of a shared
     // digest stay.
-    const [manifests, blobs] = await Promise.all([
-      entries.findAll({ registryId, status: 'default', pathPrefix: `${image}/manifests/` }),
-      entries.findAll({ registryId, status: 'default', pathPrefix: `${image}/blobs/` }),
-    ]);
-    return [...manifests, ...blobs];
+    return [
+      { registryId, status: 'default', pathPrefix: `${image}/manifests/` },
+      { registryId, status: 'default', pathPrefix: `${image}/blobs/` },
+    ];
   }
 }

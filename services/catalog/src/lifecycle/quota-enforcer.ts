@@ -1,8 +1,7 @@
 import type { Logger } from '@vreg/logging';
-import { lastActivityOf, type CacheEntry } from '../domain/cache-entry.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { MarkOutcome } from './entry-marker.ts';
-import { usageByUpstream } from './registry-usage.ts';
+import { activityPagesOf } from './entry-batches.ts';
 
 export interface QuotaEnforcerDeps {
   store: Pick<CatalogStore, 'registries' | 'cacheEntries'>;
@@ -11,15 +10,12 @@ export interface QuotaEnforcerDeps {
   sweepIntervalMs: number;
   /** Milliseconds `notifyStored` waits to gather a burst of stored objects into one check. Default 1000. */
   debounceMs?: number;
+  /** Entries read per query while evicting (default `SWEEP_BATCH`). */
+  batchSize?: number;
 }
 
 /** Registries read per page while sweeping. */
 const SWEEP_PAGE = 100;
-
-/** Least recently downloaded first (else least recently cached), ties by path so replicas agree. */
-function byLeastRecentActivity(a: CacheEntry, b: CacheEntry): number {
-  return lastActivityOf(a).getTime() - lastActivityOf(b).getTime() || (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0) || Number(a.upstreamId) - Number(b.upstreamId);
-}
 
 /**
  * Keeps registries under `max_stored_bytes`: when a registry's live
@@ -110,23 +106,21 @@ export class QuotaEnforcer {
     const outcome: MarkOutcome = { entries: 0, bytes: 0 };
     const quota = (await this.#deps.store.registries.get(registryId))?.maxStoredBytes;
     if (quota === undefined) return outcome;
-    const live = await this.#deps.store.cacheEntries.findAll({ registryId, status: 'default' });
-    let used = 0;
-    for (const t of usageByUpstream(live).values()) used += t.storedBytes;
+    const entries = this.#deps.store.cacheEntries;
+    let used = (await entries.liveUsageByUpstream(registryId)).reduce((sum, u) => sum + u.storedBytes, 0);
     if (used <= quota) return outcome;
 
-    // Entries left per (upstream, digest): a digest's bytes are freed when its last entry in that upstream goes.
-    const holders = new Map<string, number>();
-    const keyOf = (e: CacheEntry): string => `${e.upstreamId}\u0000${e.digest}`;
-    for (const e of live) holders.set(keyOf(e), (holders.get(keyOf(e)) ?? 0) + 1);
-    for (const entry of [...live].sort(byLeastRecentActivity)) {
-      if (used <= quota) break;
-      if (!(await this.#deps.store.cacheEntries.markPendingDestruction(entry.upstreamId, entry.relativePath))) continue;
-      outcome.entries += 1;
-      outcome.bytes += entry.size;
-      const left = (holders.get(keyOf(entry)) ?? 1) - 1;
-      holders.set(keyOf(entry), left);
-      if (left === 0) used -= entry.size;
+    // Least recently active first, a batch at a time (never the whole registry in memory); a
+    // digest's bytes are freed when the upstream has no live entry of it left.
+    const batches = activityPagesOf(entries, registryId, this.#deps.batchSize === undefined ? {} : { batchSize: this.#deps.batchSize });
+    sweep: for await (const batch of batches) {
+      for (const entry of batch) {
+        if (used <= quota) break sweep;
+        if (!(await entries.markPendingDestruction(entry.upstreamId, entry.relativePath))) continue;
+        outcome.entries += 1;
+        outcome.bytes += entry.size;
+        if (!(await entries.hasLiveDigest(entry.upstreamId, entry.digest))) used -= entry.size;
+      }
     }
     this.#log.info({ registryId, quota, usedAfter: used, marked: outcome.entries, markedBytes: outcome.bytes }, 'registry over quota: least recently downloaded entries marked for destruction');
     return outcome;

@@ -1,5 +1,4 @@
 import { NotFoundError } from '@vreg/contracts';
-import type { CacheEntry } from '../domain/cache-entry.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 
 export interface UpstreamUsage {
@@ -19,24 +18,6 @@ export interface RegistryUsage {
   upstreams: UpstreamUsage[];
 }
 
-/** Bytes and entries of live entries, per upstream; a digest counts once per upstream. */
-export function usageByUpstream(live: readonly CacheEntry[]): Map<string, { storedBytes: number; entriesCount: number }> {
-  const seen = new Map<string, Set<string>>();
-  const totals = new Map<string, { storedBytes: number; entriesCount: number }>();
-  for (const entry of live) {
-    const digests = seen.get(entry.upstreamId) ?? new Set<string>();
-    seen.set(entry.upstreamId, digests);
-    const total = totals.get(entry.upstreamId) ?? { storedBytes: 0, entriesCount: 0 };
-    totals.set(entry.upstreamId, total);
-    total.entriesCount += 1;
-    if (!digests.has(entry.digest)) {
-      digests.add(entry.digest);
-      total.storedBytes += entry.size;
-    }
-  }
-  return totals;
-}
-
 /** `GET /registries/:id/usage`: what the registry stores, in total and per upstream. */
 export class RegistryUsageReader {
   readonly #store: Pick<CatalogStore, 'registries' | 'upstreams' | 'cacheEntries'>;
@@ -49,14 +30,13 @@ export class RegistryUsageReader {
   async read(registryId: string): Promise<RegistryUsage> {
     const registry = await this.#store.registries.get(registryId);
     if (registry === undefined) throw new NotFoundError('registry not found', { registryId });
-    const [upstreams, live] = await Promise.all([this.#store.upstreams.listByRegistry(registryId), this.#store.cacheEntries.findAll({ registryId, status: 'default' })]);
-    const totals = usageByUpstream(live);
-    let storedBytes = 0;
-    for (const t of totals.values()) storedBytes += t.storedBytes;
+    // Summed by the store (a digest once per upstream): no entry is read into memory.
+    const [upstreams, usage] = await Promise.all([this.#store.upstreams.listByRegistry(registryId), this.#store.cacheEntries.liveUsageByUpstream(registryId)]);
+    const totals = new Map(usage.map((u) => [u.upstreamId, u]));
     return {
       registryId,
-      storedBytes,
-      entriesCount: live.length,
+      storedBytes: usage.reduce((sum, u) => sum + u.storedBytes, 0),
+      entriesCount: usage.reduce((sum, u) => sum + u.entriesCount, 0),
       quotaBytes: registry.maxStoredBytes ?? null,
       upstreams: upstreams.map((u) => ({ upstreamId: u.id, name: u.name, storedBytes: totals.get(u.id)?.storedBytes ?? 0, entriesCount: totals.get(u.id)?.entriesCount ?? 0 })),
     };

@@ -210,7 +210,8 @@ class MemoryCacheEntryRepository implements CacheEntryRepository {
         (selector.registryId === undefined || e.registryId === selector.registryId) &&
         (selector.upstreamId === undefined || e.upstreamId === selector.upstreamId) &&
         (selector.status === undefined || e.status === selector.status) &&
-        (selector.pathPrefix === undefined || e.relativePath.startsWith(selector.pathPrefix)),
+        (selector.pathPrefix === undefined || e.relativePath.startsWith(selector.pathPrefix)) &&
+        (selector.relativePath === undefined || e.relativePath === selector.relativePath),
     );
   }
 

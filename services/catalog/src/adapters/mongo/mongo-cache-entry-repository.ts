@@ -35,6 +35,7 @@ function filterOf(selector: CacheEntrySelector): Filter<CacheEntryDocument> | un
   if (selector.status !== undefined) filter.status = selector.status;
   // A range (index-friendly) plus the anchored regex that keeps it exact.
   if (selector.pathPrefix !== undefined) filter.relative_path = { $gte: selector.pathPrefix, $lt: `${selector.pathPrefix}\u{10FFFF}`, $regex: `^${literal(selector.pathPrefix)}` };
+  if (selector.relativePath !== undefined) filter.relative_path = selector.pathPrefix === undefined ? selector.relativePath : { ...(filter.relative_path as object), $eq: selector.relativePath };
   return filter;
 }
 

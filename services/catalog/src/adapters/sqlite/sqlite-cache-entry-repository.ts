@@ -72,6 +72,10 @@ function whereOf(selector: CacheEntrySelector): { sql: string[]; args: unknown[]
     sql.push('relative_path >= ? AND relative_path < ? AND substr(relative_path, 1, ?) = ?');
     args.push(selector.pathPrefix, `${selector.pathPrefix}\u{10FFFF}`, selector.pathPrefix.length, selector.pathPrefix);
   }
+  if (selector.relativePath !== undefined) {
+    sql.push('relative_path = ?');
+    args.push(selector.relativePath);
+  }
   return { sql, args };
 }
 

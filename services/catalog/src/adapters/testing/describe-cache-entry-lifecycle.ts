@@ -116,6 +116,8 @@ export function describeCacheEntryLifecycle(store: () => CatalogStore): void {
       expect((await entries().findPage({ upstreamId: '1' }, { upstreamId: '1', relativePath: 'library/alpine/blobs/sha256:aa' }, 10)).map(key)).toEqual(['1:library/alpine/manifests/3.20']);
       await entries().markPendingDestruction('1', 'library/alpine/manifests/3.20');
       expect((await entries().findPage({ registryId: '1', status: 'default', pathPrefix: 'library/alpine/' }, undefined, 10)).map(key)).toEqual(['1:library/alpine/blobs/sha256:aa', '2:library/alpine/manifests/3.20']);
+      expect((await entries().findPage({ registryId: '1', status: 'default', relativePath: 'library/alpine/manifests/3.20' }, undefined, 10)).map(key)).toEqual(['2:library/alpine/manifests/3.20']);
+      expect(await entries().measure({ relativePath: 'library/alpine/manifests/3.20' })).toEqual({ entries: 3, bytes: 1599 });
       expect(await entries().findPage({ registryId: 'nope' }, undefined, 10)).toEqual([]);
     });
 
