@@ -263,14 +263,15 @@ describe('the warm.requested handler', () => {
 
   it('reports at least every heartbeat while a slow layer streams, with bytes done moving as the bytes arrive, and stops at the end', async () => {
     const s = await setup({ heartbeatMs: 40 });
-    // 64 KiB chunks 250 ms apart: without a heartbeat nothing would change for that long.
-    s.upstream.chunkDelayMs = 250;
+    // 64 KiB chunks 400 ms apart: without a heartbeat nothing would change for that long.
+    s.upstream.chunkDelayMs = 400;
     await s.run(['linux/amd64']);
     await s.settle();
     expect(s.last().state).toBe('succeeded');
     const running = s.progress.filter((p) => p.state === 'running');
     const gaps = running.slice(1).map((p, i) => Date.parse(p.at) - Date.parse(running[i]!.at));
-    expect(Math.max(...gaps)).toBeLessThan(200);
+    // 40 ms heartbeats, with room for a busy machine's late timers.
+    expect(Math.max(...gaps)).toBeLessThan(300);
     // Some snapshot counted part of a layer: bytes done moved while objects done stood still.
     // Part of the 150 000-byte layer counted while it was the only object left: bytes done moved before the layer was stored.
     const total = s.last().bytesTotal!;

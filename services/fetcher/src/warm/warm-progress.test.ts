@@ -37,7 +37,7 @@ describe('WarmProgressReporter', () => {
     const reporter = new WarmProgressReporter(bus, { jobId: '1', registryId: '1' }, logger, 0, 30);
     await reporter.flush();
     reporter.startHeartbeat();
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 300));
     const beats = received.length;
     // One on start, then one per 30 ms of silence (timers may run late on a busy machine).
     expect(beats).toBeGreaterThanOrEqual(4);
