@@ -91,6 +91,7 @@ const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name:
   { collection: Collections.cacheEntries, key: { status: 1 }, name: 'status' },
   { collection: Collections.gcCandidates, key: { digest: 1 }, name: 'digest_unique', unique: true },
   { collection: Collections.gcCandidates, key: { state: 1, marked_at: 1 }, name: 'state_marked_at' },
+  { collection: Collections.gcClaims, key: { digest: 1, generation: 1 }, name: 'digest_generation_unique', unique: true },
   { collection: Collections.jobs, key: { id: 1 }, name: 'id_unique', unique: true },
   { collection: Collections.jobs, key: { kind: 1, state: 1, id: 1 }, name: 'kind_state_id' },
   { collection: Collections.jobClaims, key: { job_id: 1 }, name: 'job_id_unique', unique: true },

@@ -69,6 +69,7 @@ export const Collections = {
   cleanupPolicyClaims: 'cleanup_policy_claims',
   cleanupRuns: 'cleanup_runs',
   gcCandidates: 'gc_candidates',
+  gcClaims: 'gc_claims',
   counters: 'counters',
 } as const;
 

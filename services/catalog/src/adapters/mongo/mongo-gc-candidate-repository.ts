@@ -15,6 +15,14 @@ export interface GcCandidateDocument {
   deleted_at?: Date;
 }
 
+/** A document of `gc_claims`, unique on (`digest`, `generation`): one sweep per candidate generation. */
+interface GcClaimDocument {
+  digest: string;
+  generation: string;
+  claim_id: string;
+  claimed_at: Date;
+}
+
 function toCandidate(doc: GcCandidateDocument): GcCandidate {
   return {
     digest: doc.digest,
@@ -46,10 +54,12 @@ const NO_ID = { projection: { _id: 0 } } as const;
 export class MongoGcCandidateRepository implements GcCandidateRepository {
   readonly #candidates: Collection<GcCandidateDocument>;
   readonly #entries: Collection<CacheEntryDocument>;
+  readonly #claims: Collection<GcClaimDocument>;
 
   constructor(db: Db) {
     this.#candidates = db.collection<GcCandidateDocument>(Collections.gcCandidates);
     this.#entries = db.collection<CacheEntryDocument>(Collections.cacheEntries);
+    this.#claims = db.collection<GcClaimDocument>(Collections.gcClaims);
   }
 
   async listPendingDestruction(limit: number): Promise<DestroyedEntry[]> {
@@ -92,9 +102,26 @@ export class MongoGcCandidateRepository implements GcCandidateRepository {
     return docs.map(toCandidate);
   }
 
+  /**
+   * FerretDB applies a conditional update as read-then-write, so racing
+   * sweeps could all "win" one. The claim is decided by a unique insert into
+   * `gc_claims` instead, keyed by the candidate's generation (its mark, or the
+   * stale claim being taken over): exactly one insert wins everywhere.
+   */
   async claim(digest: string, claimId: string, at: Date, due: GcDueFilter): Promise<boolean> {
-    const result = await this.#candidates.updateOne({ digest, ...dueFilter(due) }, { $set: { state: 'deleting', claim_id: claimId, claimed_at: at } });
-    return result.modifiedCount > 0;
+    const current = await this.#candidates.findOne({ digest, ...dueFilter(due) }, NO_ID);
+    if (current === null) return false;
+    const generation = current.state === 'pending' ? `marked:${current.marked_at.toISOString()}` : `taken-over:${current.claim_id ?? ''}`;
+    try {
+      await this.#claims.insertOne({ digest, generation, claim_id: claimId, claimed_at: at });
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+    const same: Filter<GcCandidateDocument> =
+      current.state === 'pending' ? { digest, state: 'pending', marked_at: current.marked_at } : { digest, state: 'deleting', claim_id: current.claim_id === undefined ? { $exists: false } : current.claim_id };
+    const result = await this.#candidates.updateOne(same, { $set: { state: 'deleting', claim_id: claimId, claimed_at: at } });
+    return result.matchedCount > 0;
   }
 
   async release(digest: string, claimId: string): Promise<boolean> {
@@ -114,6 +141,8 @@ export class MongoGcCandidateRepository implements GcCandidateRepository {
   }
 
   async purgeTombstones(before: Date): Promise<number> {
+    // Claims only matter while their sweep runs; the tombstones' age is ample.
+    await this.#claims.deleteMany({ claimed_at: { $lt: before } });
     return (await this.#candidates.deleteMany({ state: 'deleted', deleted_at: { $lt: before } })).deletedCount;
   }
 
