@@ -59,10 +59,6 @@ done
 phase start bash scripts/test-env/start.sh
 phase seed node scripts/test-env/seed.mjs
 
-set -a
-# shellcheck disable=SC1091
-source "$VREG_TEST_ENV_DIR/env.sh"
-set +a
-export PATH="$VREG_CACHE_BIN:$PATH"
+vreg_use_test_env
 
 phase bench node --import tsx bench/run.ts

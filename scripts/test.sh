@@ -56,12 +56,7 @@ started_env=1
 phase start bash scripts/test-env/start.sh
 phase seed node scripts/test-env/seed.mjs
 
-set -a
-# shellcheck disable=SC1091
-source "$VREG_TEST_ENV_DIR/env.sh"
-set +a
-# Servers install.sh built live here; tests that spawn their own find them.
-export PATH="$VREG_CACHE_BIN:$PATH"
+vreg_use_test_env
 
 # The console's browser tests serve packages/console/dist (skipped when up to date).
 phase console npm run --silent build:console

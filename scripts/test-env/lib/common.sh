@@ -163,6 +163,17 @@ phase() {
   echo "<== $name took $(vreg_elapsed "$t0")s"
 }
 
+# Loads the test servers' addresses (env.sh, written by start.sh) into this
+# shell and what it runs, and puts the servers install.sh built on PATH:
+# tests that spawn their own find them there.
+vreg_use_test_env() {
+  set -a
+  # shellcheck disable=SC1091
+  source "$VREG_TEST_ENV_DIR/env.sh"
+  set +a
+  export PATH="$VREG_CACHE_BIN:$PATH"
+}
+
 # npm ci unless node_modules is newer than the lockfile (npm writes the
 # hidden node_modules/.package-lock.json at every install).
 vreg_npm_ci_if_stale() {
