@@ -1,40 +1,24 @@
 import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeCatalogStore } from '../testing/describe-catalog-store.ts';
-import { startMongoTestServer, uniqueDbName, type MongoTestServer } from '../testing/mongo-test-server.ts';
+import { useMongoTestDatabases } from '../testing/mongo-test-databases.ts';
 import { MongoCatalogStore } from './mongo-catalog-store.ts';
 
-let server: MongoTestServer;
-const dbNames: string[] = [];
+const mongo = useMongoTestDatabases();
+/** The database of the store `open` made last (a second connection joins it). */
+let lastDbName = '';
 
 async function open(): Promise<MongoCatalogStore> {
-  const dbName = uniqueDbName('catalog');
-  dbNames.push(dbName);
-  return MongoCatalogStore.connect({ url: server.url, dbName });
+  lastDbName = mongo.newDbName('catalog');
+  return MongoCatalogStore.connect({ url: mongo.url, dbName: lastDbName });
 }
-
-beforeAll(async () => {
-  server = await startMongoTestServer();
-});
-
-afterAll(async () => {
-  if (server === undefined) return;
-  const client = new MongoClient(server.url);
-  try {
-    await client.connect();
-    for (const name of dbNames) await client.db(name).dropDatabase();
-  } finally {
-    await client.close();
-    await server.stop();
-  }
-});
 
 describeCatalogStore('MongoCatalogStore', open);
 
 describe('MongoCatalogStore documents', () => {
   it('stores snake_case documents with numeric ids and a unique natural key on cache entries', async () => {
     const store = await open();
-    const dbName = dbNames.at(-1) as string;
+    const dbName = lastDbName;
     const registry = await store.registries.create({ name: 'docs' });
     const upstream = await store.upstreams.create({ registryId: registry.id, name: 'hub', url: 'https://hub.example', cacheValidityHours: 24 });
     await store.cacheEntries.upsert({
@@ -48,7 +32,7 @@ describe('MongoCatalogStore documents', () => {
     });
     await store.close();
 
-    const client = new MongoClient(server.url);
+    const client = new MongoClient(mongo.url);
     await client.connect();
     try {
       const db = client.db(dbName);
@@ -66,7 +50,7 @@ describe('MongoCatalogStore documents', () => {
 
   it('hands each queued job and each due cleanup run to one of two replicas (two connections) racing for them', async () => {
     const first = await open();
-    const second = await MongoCatalogStore.connect({ url: server.url, dbName: dbNames.at(-1) as string });
+    const second = await MongoCatalogStore.connect({ url: mongo.url, dbName: lastDbName });
     try {
       const created: string[] = [];
       for (let i = 0; i < 4; i += 1) created.push((await first.jobs.create({ kind: 'purge', registryId: '1', params: {} })).id);
@@ -89,10 +73,10 @@ describe('MongoCatalogStore documents', () => {
 
   it('takes over the claim of a queued job whose claimer died before starting it, once the claim is stale', async () => {
     const store = await open();
-    const client = new MongoClient(server.url);
+    const client = new MongoClient(mongo.url);
     await client.connect();
     try {
-      const claims = client.db(dbNames.at(-1) as string).collection('job_claims');
+      const claims = client.db(lastDbName).collection('job_claims');
       const now = new Date('2030-01-01T00:00:00.000Z');
       const fresh = await store.jobs.create({ kind: 'purge', registryId: '1', params: {} });
       await claims.insertOne({ job_id: Number(fresh.id), claimed_at: new Date(now.getTime() - 10_000) });
@@ -110,10 +94,10 @@ describe('MongoCatalogStore documents', () => {
 
   it('takes over the claim of a due cleanup run whose claimer died before moving it on, once the claim is stale', async () => {
     const store = await open();
-    const client = new MongoClient(server.url);
+    const client = new MongoClient(mongo.url);
     await client.connect();
     try {
-      const claims = client.db(dbNames.at(-1) as string).collection('cleanup_policy_claims');
+      const claims = client.db(lastDbName).collection('cleanup_policy_claims');
       const now = new Date('2030-01-01T00:00:00.000Z');
       const due = new Date(now.getTime() - 1);
       await store.cleanupPolicies.put('1', { enabled: true, keepNDaysAfterDownload: 1, cadence: 1, nextRunAt: due });
@@ -133,7 +117,7 @@ describe('MongoCatalogStore documents', () => {
     const first = await open();
     await first.registries.create({ name: 'again' });
     await first.close();
-    const second = await MongoCatalogStore.connect({ url: server.url, dbName: dbNames.at(-1) as string });
+    const second = await MongoCatalogStore.connect({ url: mongo.url, dbName: lastDbName });
     expect((await second.registries.list({ page: 1, perPage: 10 })).total).toBe(1);
     await second.close();
   });
