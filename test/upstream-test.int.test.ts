@@ -1,18 +1,10 @@
+import type { UpstreamTestJson } from '@vreg/contracts/admin-api-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedWithLogs } from './support/auth-embedded.ts';
 import { startTestRegistry, type TestRegistry } from './support/auth-registry.ts';
 import type { AuthVregUnderTest } from './support/auth-scenarios.ts';
 import { freePort } from './support/distributed-under-test.ts';
 import { testEnv } from './support/test-env.ts';
-
-/** The admin API's answer to a test connection. */
-interface TestAnswer {
-  success: boolean;
-  result: string;
-  http_status?: number;
-  latency_ms: number;
-  message: string;
-}
 
 /**
  * Test connection (`POST /api/v1/upstreams/test` and `/upstreams/:id/test`)
@@ -29,8 +21,8 @@ describe('upstream test connection (embedded mode)', () => {
   const WRONG = 'wrong-upstream-password-9f3c2a';
   const bodies: string[] = [];
 
-  async function test(path: string, body?: Record<string, unknown>): Promise<{ status: number; body: TestAnswer }> {
-    const res = await vreg.admin.call<TestAnswer>('POST', path, body);
+  async function test(path: string, body?: Record<string, unknown>): Promise<{ status: number; body: UpstreamTestJson }> {
+    const res = await vreg.admin.call<UpstreamTestJson>('POST', path, body);
     bodies.push(JSON.stringify(res.body));
     return res;
   }

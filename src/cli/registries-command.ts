@@ -1,10 +1,11 @@
+import type { UpstreamJson } from '@vreg/contracts/admin-api-json';
 import type { AdminApiClient } from './admin-api-client.ts';
 import { idArg, parseCommand } from './cli-args.ts';
 import { UsageError, type CliIo } from './cli-io.ts';
 import { formatBytes, parseByteSize } from './format-bytes.ts';
 import { formatTable } from './format-table.ts';
 import { formatRecord, reportDone } from './print-record.ts';
-import { upstreamsTable, type UpstreamJson } from './upstreams-command.ts';
+import { upstreamsTable } from './upstreams-command.ts';
 
 export interface RegistryJson {
   id: string;

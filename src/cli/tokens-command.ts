@@ -1,22 +1,9 @@
 import { parseArgs } from 'node:util';
+import type { AccessTokenJson } from '@vreg/contracts/admin-api-json';
 import type { AdminApiClient } from './admin-api-client.ts';
 import { formatTable } from './format-table.ts';
 import { reportDone } from './print-record.ts';
 import { UsageError, type CliIo } from './cli-io.ts';
-
-/** An access token as the admin API lists it. */
-interface AccessTokenJson {
-  id: string;
-  name: string;
-  token_prefix: string;
-  scopes: string[];
-  registry_ids?: string[];
-  expires_at?: string;
-  last_used_at?: string;
-  revoked: boolean;
-  active: boolean;
-  created_at: string;
-}
 
 export const TOKENS_USAGE = `Usage:
   vreg tokens create --name <name> [--scope read_virtual_registry|admin]... [--registry <id>]...

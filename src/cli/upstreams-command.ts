@@ -1,29 +1,10 @@
+import type { UpstreamJson, UpstreamTestJson } from '@vreg/contracts/admin-api-json';
 import type { AdminApiClient } from './admin-api-client.ts';
 import { idArg, intArg, parseCommand } from './cli-args.ts';
 import { checkUrl } from './cli-config.ts';
 import { CommandFailedError, UsageError, type CliIo } from './cli-io.ts';
 import { formatTable } from './format-table.ts';
 import { reportDone } from './print-record.ts';
-
-export interface UpstreamJson {
-  id: string;
-  registry_id: string;
-  name: string;
-  url: string;
-  username?: string;
-  has_password: boolean;
-  cache_validity_hours: number;
-  library_prefix: boolean;
-  position: number;
-}
-
-interface TestAnswer {
-  success: boolean;
-  result: string;
-  http_status?: number;
-  latency_ms: number;
-  message: string;
-}
 
 export const UPSTREAMS_USAGE = `Usage:
   vreg upstreams list <registry> [--json]
@@ -75,7 +56,7 @@ export function upstreamsTable(upstreams: UpstreamJson[]): string {
   );
 }
 
-function printTest(answer: TestAnswer, target: string, io: CliIo, json: boolean): void {
+function printTest(answer: UpstreamTestJson, target: string, io: CliIo, json: boolean): void {
   if (json) io.out(JSON.stringify(answer, null, 2));
   else io.out(`${answer.result}${answer.http_status === undefined ? '' : ` (HTTP ${answer.http_status})`} in ${answer.latency_ms} ms: ${answer.message}`);
   if (!answer.success) throw new CommandFailedError(`${target} did not pass the test: ${answer.result}`);
@@ -177,11 +158,11 @@ export async function upstreamsCommand(args: string[], api: AdminApiClient, io: 
       if (positionals.length === 1) {
         if (values.username !== undefined || values['password-stdin'] === true) throw new UsageError('a stored upstream is tested with its stored credentials; use --url to try others');
         const id = idArg(positionals[0], 'the upstream id');
-        const { body } = await api.request<TestAnswer>('POST', `/upstreams/${id}/test`);
+        const { body } = await api.request<UpstreamTestJson>('POST', `/upstreams/${id}/test`);
         return printTest(body, `upstream ${id}`, io, values.json === true);
       }
       const url = checkUrl(values.url as string, '--url');
-      const { body } = await api.request<TestAnswer>('POST', '/upstreams/test', {
+      const { body } = await api.request<UpstreamTestJson>('POST', '/upstreams/test', {
         url,
         ...(values.username === undefined ? {} : { username: values.username }),
         ...(values['password-stdin'] === true ? { password: await passwordFromStdin(io) } : {}),

@@ -12,6 +12,9 @@ export class ApiError extends Error {
   }
 }
 
+// Types only: nothing of @vreg/contracts (zod) reaches the bundle.
+export type { AccessTokenJson as AccessToken, UpstreamJson as Upstream, UpstreamTestJson as UpstreamTestResult } from '@vreg/contracts/admin-api-json';
+
 export interface Registry {
   id: string;
   name: string;
@@ -20,26 +23,6 @@ export interface Registry {
   max_stored_bytes?: number | null;
   created_at: string;
   updated_at: string;
-}
-
-export interface Upstream {
-  id: string;
-  registry_id: string;
-  name: string;
-  url: string;
-  username?: string;
-  has_password: boolean;
-  cache_validity_hours: number;
-  library_prefix: boolean;
-  position: number;
-}
-
-export interface UpstreamTestResult {
-  success: boolean;
-  result: string;
-  http_status?: number;
-  latency_ms: number;
-  message: string;
 }
 
 export interface CacheEntry {
@@ -53,19 +36,6 @@ export interface CacheEntry {
   downloads_count: number;
   downloaded_at?: string;
   status: string;
-  created_at: string;
-}
-
-export interface AccessToken {
-  id: string;
-  name: string;
-  token_prefix: string;
-  scopes: string[];
-  registry_ids?: string[];
-  expires_at?: string;
-  last_used_at?: string;
-  revoked: boolean;
-  active: boolean;
   created_at: string;
 }
 
