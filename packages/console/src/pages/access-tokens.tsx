@@ -88,7 +88,7 @@ export function AccessTokensPage() {
           </tbody>
         </table>
       ) : null}
-      {listed ? <Pager label="Access tokens" page={listed.page} totalPages={listed.totalPages} total={listed.total} onPage={setPage} /> : null}
+      <Pager label="Access tokens" listed={listed} onPage={setPage} />
       <form onSubmit={(e) => void submit(e)} className="card" aria-labelledby="create-token">
         <h2 id="create-token">Create an access token</h2>
         <label>

@@ -152,7 +152,7 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
       ) : loading ? (
         <p role="status">Loading…</p>
       ) : null}
-      {listed ? <Pager label="Cache entries" page={listed.page} totalPages={listed.totalPages} total={listed.total} onPage={setPage} /> : null}
+      <Pager label="Cache entries" listed={listed} onPage={setPage} />
       {canWrite ? <WarmForm registryId={registryId} onStarted={started} /> : null}
     </section>
   );

@@ -55,7 +55,7 @@ export function RegistriesPage() {
       ) : loading ? (
         <p role="status">Loading…</p>
       ) : null}
-      {listed ? <Pager label="Registries" page={listed.page} totalPages={listed.totalPages} total={listed.total} onPage={setPage} /> : null}
+      <Pager label="Registries" listed={listed} onPage={setPage} />
       {canWrite ? (
         <form onSubmit={(e) => void submit(e)} aria-labelledby="create-registry" className="card">
           <h2 id="create-registry">Create a registry</h2>
