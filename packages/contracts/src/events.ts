@@ -63,6 +63,8 @@ export const EntryServedSchema = z.object({
   count: z.number().int().positive(),
   /** ISO-8601 time of the latest hit in the batch. */
   downloadedAt: z.string(),
+  /** Bytes of the entry, as the gateway served it: the console's "served from cache" adds count × size without reading the entry. Absent from older gateways. */
+  size: z.number().int().nonnegative().optional(),
 });
 export type EntryServed = z.infer<typeof EntryServedSchema>;
 

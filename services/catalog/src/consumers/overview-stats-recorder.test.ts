@@ -57,7 +57,15 @@ describe('OverviewStatsRecorder', () => {
     expect(stats.overview('1h').misses).toBe(0);
   });
 
-  it('counts served hits with the size the entry has in the store', async () => {
+  it('counts served hits with the size the gateway sent, without reading the entry', async () => {
+    const { bus, handler } = capturingBus();
+    const unread = new OverviewStatsRecorder({ stats, logger, store: { cacheEntries: { findFirst: async () => { throw new Error('the entry was read'); } } } as unknown as MemoryCatalogStore });
+    await unread.startEntryServed(bus, { spec: {}, handle: async () => true } as unknown as EntryServedConsumer);
+    await handler()(delivery(Subjects.entryServed, { ...served, size: 700 }));
+    expect(stats.overview('1h')).toMatchObject({ hits: 3, bytesServedFromCache: 2100 });
+  });
+
+  it('counts served hits of older gateways (no size in the event) with the size the entry has in the store', async () => {
     const { bus, handler } = capturingBus();
     await recorder.startEntryServed(bus, { spec: {}, handle: async () => true } as unknown as EntryServedConsumer);
     await handler()(delivery(Subjects.entryServed, served));

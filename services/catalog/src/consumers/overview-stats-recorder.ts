@@ -34,14 +34,14 @@ export class OverviewStatsRecorder {
     });
   }
 
-  /** Starts `consumer`, counting each batch of hits with the entry's size as the bytes served from the cache. */
+  /** Starts `consumer`, counting each batch of hits times the entry's size as the bytes served from the cache. */
   startEntryServed(bus: EventBus, consumer: EntryServedConsumer): Promise<Subscription> {
     return bus.consume(consumer.spec, async (delivery) => {
       if (!(await consumer.handle(delivery))) return;
       const e = delivery.data;
-      // entry.served carries no size: the entry has it.
-      const entry = await this.#store.cacheEntries.findFirst([e.upstreamId], e.relativePath).catch(() => undefined);
-      this.#count(() => this.#stats.served({ relativePath: e.relativePath, count: e.count, size: entry?.size ?? 0, at: eventTime(e.downloadedAt, 'downloadedAt') }));
+      // Gateways send the size; only events of older gateways need the entry read.
+      const size = e.size ?? (await this.#store.cacheEntries.findFirst([e.upstreamId], e.relativePath).catch(() => undefined))?.size ?? 0;
+      this.#count(() => this.#stats.served({ relativePath: e.relativePath, count: e.count, size, at: eventTime(e.downloadedAt, 'downloadedAt') }));
     });
   }
 

@@ -60,14 +60,14 @@ export class BlobService {
       // The catalog says the object is stored: send the client to the store, the bytes bypass the gateway.
       const location = await this.#deps.store.presignGet(digest, this.#deps.redirectTtlSeconds);
       if (location) {
-        this.#deps.served.record(entry.upstreamId, relativePath);
+        this.#deps.served.record(entry.upstreamId, relativePath, entry.size);
         return { digest, contentType: entry.contentType, size: undefined, cache: CacheResults.hit, redirect: location };
       }
     }
     if (entry) {
       const served = await this.#fromStore(digest, entry.contentType, entry.size, range, signal);
       if (served) {
-        this.#deps.served.record(entry.upstreamId, relativePath);
+        this.#deps.served.record(entry.upstreamId, relativePath, entry.size);
         return served;
       }
     }

@@ -106,7 +106,7 @@ export class ManifestService {
       body = await readBounded(read.body, this.#deps.fill.manifestMaxBytes);
       this.#bytes.set(entry.digest, body);
     }
-    this.#deps.served.record(entry.upstreamId, entry.relativePath);
+    this.#deps.served.record(entry.upstreamId, entry.relativePath, entry.size);
     return { digest: entry.digest, contentType: entry.contentType, size: body.length, cache, body };
   }
 

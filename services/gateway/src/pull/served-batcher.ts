@@ -11,7 +11,7 @@ export class ServedBatcher {
   readonly #bus: EventBus;
   readonly #log: Logger;
   readonly #maxKeys: number;
-  #pending = new Map<string, { upstreamId: string; relativePath: string; count: number; downloadedAt: Date }>();
+  #pending = new Map<string, { upstreamId: string; relativePath: string; size: number; count: number; downloadedAt: Date }>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -23,14 +23,14 @@ export class ServedBatcher {
     this.#timer.unref();
   }
 
-  record(upstreamId: string, relativePath: string, at = new Date()): void {
+  record(upstreamId: string, relativePath: string, size: number, at = new Date()): void {
     const key = `${upstreamId}\u0000${relativePath}`;
     const current = this.#pending.get(key);
     if (current) {
       current.count += 1;
       current.downloadedAt = at;
     } else if (this.#pending.size < this.#maxKeys) {
-      this.#pending.set(key, { upstreamId, relativePath, count: 1, downloadedAt: at });
+      this.#pending.set(key, { upstreamId, relativePath, size, count: 1, downloadedAt: at });
     }
     if (this.#pending.size >= this.#maxKeys) void this.flush();
   }
@@ -46,7 +46,7 @@ export class ServedBatcher {
     const batch = this.#pending;
     this.#pending = new Map();
     for (const [key, item] of batch) {
-      const event: EntryServed = { eventId: randomUUID(), upstreamId: item.upstreamId, relativePath: item.relativePath, count: item.count, downloadedAt: item.downloadedAt.toISOString() };
+      const event: EntryServed = { eventId: randomUUID(), upstreamId: item.upstreamId, relativePath: item.relativePath, count: item.count, downloadedAt: item.downloadedAt.toISOString(), size: item.size };
       try {
         await this.#bus.publish(Subjects.entryServed, event, { msgId: event.eventId });
       } catch (err) {
