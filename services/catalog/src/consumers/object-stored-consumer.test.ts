@@ -1,19 +1,16 @@
-import { MemoryBlobStore } from '@vreg/blob-store';
-import { PermanentFailure, RetryLater, type Delivery } from '@vreg/bus';
+import type { MemoryBlobStore } from '@vreg/blob-store';
+import { PermanentFailure, RetryLater } from '@vreg/bus';
 import { Consumers, Streams, Subjects, type ObjectStored } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
-import { putBlob, RecordingRefills } from '../gc/testing/gc-fixtures.ts';
+import { putBlob, type RecordingRefills } from '../gc/testing/gc-fixtures.ts';
+import { objectStoredDelivery, objectStoredRig } from '../gc/testing/object-stored-rig.ts';
 import { GcInProgressError, ObjectStoredConsumer } from './object-stored-consumer.ts';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
 const DIGEST_1 = `sha256:${'1'.repeat(64)}`;
 const DIGEST_2 = `sha256:${'2'.repeat(64)}`;
-
-function delivery(data: ObjectStored): Delivery<ObjectStored> {
-  return { subject: Subjects.objectStored, data, deliveryCount: 1, headers: {}, working: () => {} };
-}
 
 let store: MemoryCatalogStore;
 let blobs: MemoryBlobStore;
@@ -39,12 +36,7 @@ function event(extra: Partial<ObjectStored> = {}): ObjectStored {
 }
 
 beforeEach(async () => {
-  store = new MemoryCatalogStore();
-  blobs = new MemoryBlobStore();
-  refills = new RecordingRefills();
-  consumer = new ObjectStoredConsumer({ store, blobs, refills, logger });
-  registryId = (await store.registries.create({ name: 'r' })).id;
-  upstreamId = (await store.upstreams.create({ registryId, name: 'hub', url: 'https://hub.example', cacheValidityHours: 24 })).id;
+  ({ store, blobs, refills, consumer, registryId, upstreamId } = await objectStoredRig(logger, { name: 'hub', url: 'https://hub.example' }));
 });
 
 describe('ObjectStoredConsumer', () => {
@@ -53,7 +45,7 @@ describe('ObjectStoredConsumer', () => {
   });
 
   it('records a stored object as a cache entry of its upstream', async () => {
-    expect(await consumer.handle(delivery(event()))).toBe('inserted');
+    expect(await consumer.handle(objectStoredDelivery(event()))).toBe('inserted');
     expect(await store.cacheEntries.findFirst([upstreamId], 'library/alpine/manifests/latest')).toMatchObject({
       registryId,
       digest: DIGEST_1,
@@ -65,32 +57,32 @@ describe('ObjectStoredConsumer', () => {
   });
 
   it('keeps one entry and its download count when the same event is delivered twice', async () => {
-    await consumer.handle(delivery(event()));
+    await consumer.handle(objectStoredDelivery(event()));
     await store.cacheEntries.recordDownloads(upstreamId, 'library/alpine/manifests/latest', 4, new Date());
-    expect(await consumer.handle({ ...delivery(event()), deliveryCount: 2 })).toBe('ignored');
+    expect(await consumer.handle({ ...objectStoredDelivery(event()), deliveryCount: 2 })).toBe('ignored');
     expect(await store.cacheEntries.countByUpstream(upstreamId)).toBe(1);
     expect(await store.cacheEntries.findFirst([upstreamId], 'library/alpine/manifests/latest')).toMatchObject({ downloadsCount: 4 });
   });
 
   it('does not let an older event overwrite a newer one that arrived first', async () => {
-    await consumer.handle(delivery(event({ eventId: 'new', digest: DIGEST_2, upstreamCheckedAt: '2025-05-02T00:00:00Z' })));
-    expect(await consumer.handle(delivery(event({ eventId: 'old', digest: DIGEST_1 })))).toBe('ignored');
+    await consumer.handle(objectStoredDelivery(event({ eventId: 'new', digest: DIGEST_2, upstreamCheckedAt: '2025-05-02T00:00:00Z' })));
+    expect(await consumer.handle(objectStoredDelivery(event({ eventId: 'old', digest: DIGEST_1 })))).toBe('ignored');
     expect(await store.cacheEntries.findFirst([upstreamId], 'library/alpine/manifests/latest')).toMatchObject({ digest: DIGEST_2 });
   });
 
   it('acks and drops an event for an upstream deleted meanwhile', async () => {
     await store.upstreams.delete(upstreamId);
-    expect(await consumer.handle(delivery(event()))).toBe('dropped');
+    expect(await consumer.handle(objectStoredDelivery(event()))).toBe('dropped');
     expect(await store.cacheEntries.countByUpstream(upstreamId)).toBe(0);
   });
 
   it('files the entry under the upstream registry even when the event names another', async () => {
-    await consumer.handle(delivery(event({ registryId: '999' })));
+    await consumer.handle(objectStoredDelivery(event({ registryId: '999' })));
     expect(await store.cacheEntries.findFirst([upstreamId], 'library/alpine/manifests/latest')).toMatchObject({ registryId });
   });
 
   it('treats an unreadable upstreamCheckedAt as a permanent failure', async () => {
-    await expect(consumer.handle(delivery(event({ upstreamCheckedAt: 'yesterday' })))).rejects.toBeInstanceOf(PermanentFailure);
+    await expect(consumer.handle(objectStoredDelivery(event({ upstreamCheckedAt: 'yesterday' })))).rejects.toBeInstanceOf(PermanentFailure);
   });
 
   it('lets a store failure through so the bus retries with backoff', async () => {
@@ -100,7 +92,7 @@ describe('ObjectStoredConsumer', () => {
       throw new Error('database down');
     };
     const flaky = new ObjectStoredConsumer({ store: failing, blobs, refills, logger });
-    const error = await flaky.handle(delivery(event({ upstreamId: upstream.id }))).catch((err: unknown) => err);
+    const error = await flaky.handle(objectStoredDelivery(event({ upstreamId: upstream.id }))).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(Error);
     expect(error).not.toBeInstanceOf(PermanentFailure);
   });
@@ -111,7 +103,7 @@ describe('ObjectStoredConsumer', () => {
     it('records a fill of a pending candidate and drops the candidate: the digest is referenced again', async () => {
       const digest = await putBlob(blobs, 'pending');
       await store.gcCandidates.mark(digest, 7, at);
-      expect(await consumer.handle(delivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))).toBe('inserted');
+      expect(await consumer.handle(objectStoredDelivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))).toBe('inserted');
       expect(await store.gcCandidates.get(digest)).toBeUndefined();
     });
 
@@ -119,7 +111,7 @@ describe('ObjectStoredConsumer', () => {
       const digest = await putBlob(blobs, 'deleting');
       await store.gcCandidates.mark(digest, 8, at);
       await store.gcCandidates.claim(digest, 'sweep', at, due);
-      const error = await consumer.handle(delivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` }))).catch((err: unknown) => err);
+      const error = await consumer.handle(objectStoredDelivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` }))).catch((err: unknown) => err);
       expect(error).toBeInstanceOf(GcInProgressError);
       expect(error).toBeInstanceOf(RetryLater);
       expect(await store.cacheEntries.countByUpstream(upstreamId)).toBe(0);
@@ -131,7 +123,7 @@ describe('ObjectStoredConsumer', () => {
       await store.gcCandidates.claim(digest, 'sweep', at, due);
       await store.gcCandidates.markDeleted(digest, 'sweep', at);
       const path = `team/app/api/manifests/${digest}`;
-      expect(await consumer.handle(delivery(event({ eventId: 'ev-9', digest, relativePath: path })))).toBe('refill_requested');
+      expect(await consumer.handle(objectStoredDelivery(event({ eventId: 'ev-9', digest, relativePath: path })))).toBe('refill_requested');
       expect(await store.cacheEntries.countByUpstream(upstreamId)).toBe(0);
       expect(refills.requests).toEqual([{ registryId, object: { kind: 'manifest', image: 'team/app/api', reference: digest }, dedupKey: 'ev-9' }]);
     });
@@ -141,7 +133,7 @@ describe('ObjectStoredConsumer', () => {
       await store.gcCandidates.mark(digest, 12, at);
       await store.gcCandidates.claim(digest, 'sweep', at, due);
       await store.gcCandidates.markDeleted(digest, 'sweep', at);
-      expect(await consumer.handle(delivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))).toBe('inserted');
+      expect(await consumer.handle(objectStoredDelivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))).toBe('inserted');
       expect(refills.requests).toEqual([]);
     });
   });

@@ -1,13 +1,14 @@
 import type { Delivery } from '@vreg/bus';
-import { MemoryBlobStore } from '@vreg/blob-store';
-import { Subjects, type ObjectStored } from '@vreg/contracts';
+import type { MemoryBlobStore } from '@vreg/blob-store';
+import type { ObjectStored } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
-import { GcInProgressError, ObjectStoredConsumer } from '../consumers/object-stored-consumer.ts';
+import type { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
+import { GcInProgressError, type ObjectStoredConsumer } from '../consumers/object-stored-consumer.ts';
 import { EntryDestructionWorker } from './entry-destruction-worker.ts';
 import { GcSweep, type GcSweepStep } from './gc-sweep.ts';
-import { allEntries, liveEntriesWithoutObject, markPending, putBlob, RecordingRefills } from './testing/gc-fixtures.ts';
+import { allEntries, liveEntriesWithoutObject, markPending, putBlob, type RecordingRefills } from './testing/gc-fixtures.ts';
+import { objectStoredDelivery, objectStoredRig } from './testing/object-stored-rig.ts';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
 
@@ -39,7 +40,7 @@ function stored(eventId: string, checkedAt: string): Delivery<ObjectStored> {
     upstreamCheckedAt: checkedAt,
     storedAt: checkedAt,
   };
-  return { subject: Subjects.objectStored, data, deliveryCount: 1, headers: {}, working: () => {} };
+  return objectStoredDelivery(data);
 }
 
 function sweepWith(onStep?: (step: GcSweepStep, digest: string) => Promise<void>): GcSweep {
@@ -56,12 +57,7 @@ async function digestBecomesCandidate(): Promise<void> {
 }
 
 beforeEach(async () => {
-  store = new MemoryCatalogStore();
-  blobs = new MemoryBlobStore();
-  refills = new RecordingRefills();
-  consumer = new ObjectStoredConsumer({ store, blobs, refills, logger });
-  registryId = (await store.registries.create({ name: 'r' })).id;
-  upstreamId = (await store.upstreams.create({ registryId, name: 'a', url: 'https://a.example', cacheValidityHours: 24 })).id;
+  ({ store, blobs, refills, consumer, registryId, upstreamId } = await objectStoredRig(logger, { name: 'a', url: 'https://a.example' }));
   digest = await putBlob(blobs, 'layer bytes!');
   path = `library/busybox/blobs/${digest}`;
 });
