@@ -66,6 +66,11 @@ export function nextCleanupRunAt(from: Date, cadence: number): Date {
   return new Date(from.getTime() + cadence * DAY_MS);
 }
 
+/** `policy` once a replica claimed its run due at `now`: running, with the next run one cadence on. */
+export function claimPolicyRun(policy: CleanupPolicy, now: Date, updatedAt: Date): CleanupPolicy {
+  return { ...policy, nextRunAt: nextCleanupRunAt(now, policy.cadence), status: 'running', updatedAt };
+}
+
 /** The fresh policy a PUT creates, or the replacement of `current` (its last-run fields kept). */
 export function settlePolicy(registryId: string, settings: CleanupPolicySettings, current: CleanupPolicy | undefined, now: Date): CleanupPolicy {
   return {

@@ -1,4 +1,4 @@
-import { applyRunUpdate, nextCleanupRunAt, settlePolicy, type CleanupPolicy, type CleanupPolicyRunUpdate, type CleanupPolicySettings, type CleanupRun, type NewCleanupRun } from '../../domain/cleanup-policy.ts';
+import { applyRunUpdate, claimPolicyRun, settlePolicy, type CleanupPolicy, type CleanupPolicyRunUpdate, type CleanupPolicySettings, type CleanupRun, type NewCleanupRun } from '../../domain/cleanup-policy.ts';
 import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 
@@ -27,7 +27,7 @@ export class MemoryCleanupPolicyRepository implements CleanupPolicyRepository {
     const claimed: CleanupPolicy[] = [];
     for (const policy of this.#policies.values()) {
       if (!policy.enabled || policy.nextRunAt.getTime() > now.getTime()) continue;
-      const next = { ...policy, nextRunAt: nextCleanupRunAt(now, policy.cadence), status: 'running' as const, updatedAt: new Date() };
+      const next = claimPolicyRun(policy, now, new Date());
       this.#policies.set(policy.registryId, next);
       claimed.push(next);
     }

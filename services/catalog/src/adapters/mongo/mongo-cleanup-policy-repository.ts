@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import {
   applyRunUpdate,
-  nextCleanupRunAt,
+  claimPolicyRun,
   settlePolicy,
   type CleanupCadence,
   type CleanupPolicy,
@@ -147,7 +147,7 @@ export class MongoCleanupPolicyRepository implements CleanupPolicyRepository {
     for (const doc of due) {
       const key = { registry_id: doc.registry_id, run_at: doc.next_run_at };
       if (!(await takeClaim(this.#claims, key, { ...key, claimed_at: now }))) continue; // another replica runs it
-      const next: CleanupPolicy = { ...toPolicy(doc), nextRunAt: nextCleanupRunAt(now, doc.cadence), status: 'running', updatedAt: new Date() };
+      const next = claimPolicyRun(toPolicy(doc), now, new Date());
       await this.#policies.updateOne({ registry_id: doc.registry_id }, { $set: { next_run_at: next.nextRunAt, status: next.status, updated_at: next.updatedAt } });
       claimed.push(next);
     }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   applyRunUpdate,
-  nextCleanupRunAt,
+  claimPolicyRun,
   settlePolicy,
   type CleanupCadence,
   type CleanupPolicy,
@@ -106,7 +106,7 @@ export class SqliteCleanupPolicyRepository implements CleanupPolicyRepository {
       const due = this.#db.prepare<[string], PolicyRow>('SELECT * FROM cleanup_policies WHERE enabled = 1 AND next_run_at <= ?').all(toSqlTime(now)).map(toPolicy);
       const updatedAt = new Date();
       return due.map((policy) => {
-        const claimed: CleanupPolicy = { ...policy, nextRunAt: nextCleanupRunAt(now, policy.cadence), status: 'running', updatedAt };
+        const claimed = claimPolicyRun(policy, now, updatedAt);
         this.#write(claimed);
         return claimed;
       });
