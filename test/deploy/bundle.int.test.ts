@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient } from '../support/admin-client.ts';
+import { distributedEnv } from '../support/distributed-env.ts';
 import { testEnv } from '../support/test-env.ts';
 import { buildBundle, startBundle, stopBundle, type BundleProcess } from './bundle.ts';
 
@@ -51,21 +52,7 @@ beforeAll(async () => {
   s3 = new S3Client({ endpoint: t.s3.endpoint, region: t.s3.region, forcePathStyle: true, credentials: { accessKeyId: t.s3.accessKeyId, secretAccessKey: t.s3.secretAccessKey } });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   bundle = await buildBundle();
-  env = {
-    VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn',
-    VREG_NATS_URL: t.natsUrl,
-    VREG_NAMESPACE: `b${id}`,
-    VREG_SECRET_KEY: randomBytes(32).toString('hex'),
-    VREG_MONGO_URL: t.mongoUrl,
-    VREG_MONGO_DB: `vreg_bundle_${id}`,
-    VREG_ADMIN_TOKEN: `admin-${randomBytes(16).toString('hex')}`,
-    VREG_S3_ENDPOINT: t.s3.endpoint,
-    VREG_S3_REGION: t.s3.region,
-    VREG_S3_BUCKET: bucket,
-    VREG_S3_ACCESS_KEY_ID: t.s3.accessKeyId,
-    VREG_S3_SECRET_ACCESS_KEY: t.s3.secretAccessKey,
-    VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
-  };
+  env = distributedEnv(t, { namespace: `b${id}`, db: `vreg_bundle_${id}`, bucket });
   catalog = await startBundle(bundle.dir, 'catalog', env);
   fetcher = await startBundle(bundle.dir, 'fetcher', env);
   gateway = await startBundle(bundle.dir, 'gateway', env);

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { AdminClient } from './admin-client.ts';
+import { distributedEnv } from './distributed-env.ts';
 import type { VregUnderTest } from './pull-scenarios.ts';
 import { testEnv } from './test-env.ts';
 import { waitFor } from './wait.ts';
@@ -76,24 +77,8 @@ export async function startDistributedUnderTest(
   const bucket = `vreg-${id}`;
   const s3 = new S3Client({ endpoint: t.s3.endpoint, region: t.s3.region, forcePathStyle: true, credentials: { accessKeyId: t.s3.accessKeyId, secretAccessKey: t.s3.secretAccessKey } });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const adminToken = `admin-${randomBytes(16).toString('hex')}`;
-  const env: Record<string, string> = {
-    VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn',
-    VREG_NATS_URL: t.natsUrl,
-    VREG_NAMESPACE: `t${id}`,
-    VREG_SECRET_KEY: randomBytes(32).toString('hex'),
-    VREG_MONGO_URL: t.mongoUrl,
-    VREG_MONGO_DB: `vreg_${id}`,
-    VREG_ADMIN_TOKEN: adminToken,
-    VREG_S3_ENDPOINT: t.s3.endpoint,
-    VREG_S3_REGION: t.s3.region,
-    VREG_S3_BUCKET: bucket,
-    VREG_S3_ACCESS_KEY_ID: t.s3.accessKeyId,
-    VREG_S3_SECRET_ACCESS_KEY: t.s3.secretAccessKey,
-    VREG_S3_FORCE_PATH_STYLE: 'true',
-    // The test upstreams listen on 127.0.0.1, which vreg refuses unless allowed (SSRF guard).
-    VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
-  };
+  const env = distributedEnv(t, { namespace: `t${id}`, db: `vreg_${id}`, bucket });
+  const adminToken = env.VREG_ADMIN_TOKEN!;
   const services: ServiceProcess[] = [];
   try {
     services.push(await startService('catalog', { ...env, ...extraEnv.catalog }));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { AdminClient } from '../../support/admin-client.ts';
+import { distributedEnv } from '../../support/distributed-env.ts';
 import { startService, stopService, type ServiceProcess } from '../../support/distributed-under-test.ts';
 import { PrivateServer, TcpGate } from './private-servers.ts';
 import { CacheAudit } from './cache-audit.ts';
@@ -42,23 +43,10 @@ export class FaultStack {
     const s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     s3.destroy();
-    const env: Record<string, string> = {
-      VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn',
-      VREG_NATS_URL: nats.url,
-      VREG_NAMESPACE: `f${id}`,
-      VREG_SECRET_KEY: randomBytes(32).toString('hex'),
-      VREG_MONGO_URL: mongo.url,
-      VREG_MONGO_DB: `vreg_faults_${id}`,
-      VREG_ADMIN_TOKEN: `admin-${randomBytes(16).toString('hex')}`,
-      VREG_S3_ENDPOINT: s3Gate.url,
-      VREG_S3_REGION: 'us-east-1',
-      VREG_S3_BUCKET: bucket,
-      VREG_S3_ACCESS_KEY_ID: 'test',
-      VREG_S3_SECRET_ACCESS_KEY: 'test',
-      VREG_S3_FORCE_PATH_STYLE: 'true',
-      // The fake upstreams listen on loopback, which vreg refuses by default (SSRF guard).
-      VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
-    };
+    const env = distributedEnv(
+      { natsUrl: nats.url, mongoUrl: mongo.url, s3: { endpoint: s3Gate.url, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test' } },
+      { namespace: `f${id}`, db: `vreg_faults_${id}`, bucket },
+    );
     const stack = new FaultStack(nats, mongo, moto, s3Gate, env, serviceEnv);
     try {
       for (const name of ['catalog', 'fetcher', 'gateway'] as const) await stack.startService(name);
