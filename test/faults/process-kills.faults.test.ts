@@ -13,6 +13,8 @@ import { recordScenario } from './support/reliability-record.ts';
  */
 const KILLS = 22;
 const BLOB_SIZE = 512 << 10;
+/** Hang-up offsets span this much of the blob: two read chunks short of its end, so every kill lands mid-blob. */
+const KILL_SPAN = BLOB_SIZE - (128 << 10);
 // 1 MiB/s per download: a fill takes about half a second, so every kill lands inside one.
 const upstream = new FaultUpstream(1 << 20);
 const lease = { VREG_FILL_LEASE_TTL_MS: '1500' };
@@ -46,12 +48,13 @@ describe('kill -9 of vreg processes mid-work', () => {
     upstream.add(...blobs);
     await recordScenario(
       `kill -9 of the gateway mid-fill (${KILLS}×)`,
-      `gateway SIGKILLed after its client got 1 B…${Math.floor(((KILLS - 1) * BLOB_SIZE) / KILLS) >> 10} KiB of a ${BLOB_SIZE >> 10} KiB blob, a new blob and offset each time; every blob stored, recorded and hashed back`,
+      `gateway SIGKILLed after its client got 1 B…${Math.floor(((KILLS - 1) * KILL_SPAN) / KILLS) >> 10} KiB of a ${BLOB_SIZE >> 10} KiB blob, a new blob and offset each time; every blob stored, recorded and hashed back`,
       async (counts) => {
         const { registryId } = await stack.registryWith('gateway-kills', upstreamUrl);
         for (const [i, blob] of blobs.entries()) {
-          // Offsets spread over the blob: from the first byte to the last chunk.
-          const offset = Math.max(1, Math.floor((i * BLOB_SIZE) / KILLS));
+          // Offsets spread over the blob, from the first byte to the last chunk that is still mid-blob:
+          // a client reads in socket chunks (up to 64 KiB), so a hang-up asked for later may already hold every byte.
+          const offset = Math.max(1, Math.floor((i * KILL_SPAN) / KILLS));
           // The next gateway starts while this one fills, so the kills follow each other quickly.
           const next = stack.spawn('gateway');
           const got = await getAndHangUp(stack.blobUrl(registryId, blob.digest), offset);
