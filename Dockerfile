@@ -2,7 +2,7 @@
 # One image for every vreg process, chosen by command:
 #   docker run vreg gateway | fetcher | catalog | embedded (the default)
 #
-# build:   npm ci (better-sqlite3 compiled here), then `npm run build` bundles
+# build:   npm ci (better-sqlite3 brings Node-API prebuilds: no compiler), then `npm run build` bundles
 #          each process with esbuild into /src/dist (deploy/build.mjs).
 # runtime: node slim + dist/ only: the bundles and the one native module
 #          (better-sqlite3, for embedded mode). No npm, no node_modules tree,
@@ -13,7 +13,7 @@
 #          starts writable.
 #
 #   docker build -t vreg .
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-trixie-slim
 
 FROM ${NODE_IMAGE} AS base
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
@@ -27,10 +27,6 @@ COPY services ./services
 RUN mkdir /out && find packages services -mindepth 2 -maxdepth 2 -name package.json -exec cp --parents {} /out/ \;
 
 FROM base AS build
-# better-sqlite3 compiles its addon when no prebuilt binary matches.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
 COPY --from=manifests /out/ ./

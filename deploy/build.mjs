@@ -54,7 +54,7 @@ const result = await esbuild.build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: 'node24',
   chunkNames: 'chunks/[name]-[hash]',
   outExtension: { '.js': '.mjs' },
   external: [...NATIVE, ...OPTIONAL_ABSENT],
@@ -95,19 +95,21 @@ async function copyPackage(name, fromDir) {
   await mkdir(dest, { recursive: true });
   await cp(pkgDir, dest, {
     recursive: true,
-    // Sources, build intermediates and docs are not needed at run time: only the compiled addon.
+    // Sources, build intermediates and docs are not needed at run time: only the addon, compiled
+    // here or the package's prebuilt one for this platform (Node-API, so any Node of the line loads it).
     filter: (src) => {
       const rel = src.slice(pkgDir.length).replaceAll('\\', '/');
       if (rel === '' || rel === '/package.json' || rel === '/LICENSE' || rel.startsWith('/lib')) return true;
-      if (rel === '/build' || rel === '/build/Release') return true;
+      if (rel === '/build' || rel === '/build/Release' || rel === '/prebuilds') return true;
       if (/^\/build\/Release\/[^/]+\.node$/.test(rel) && !rel.includes('test_extension')) return true;
+      if (rel === `/prebuilds/${process.platform}-${process.arch}.node`) return true;
       if (/^\/[^/]+\.(js|cjs|mjs|json)$/.test(rel)) return true;
       return false;
     },
   });
   for (const dep of Object.keys(pkg.dependencies ?? {})) {
-    // Install-time only: fetches prebuilt binaries; nothing requires it at run time.
-    if (dep === 'prebuild-install') continue;
+    // Build-time only (C++ headers for node-gyp); nothing requires it at run time.
+    if (dep === 'node-addon-api') continue;
     await copyPackage(dep, pkgDir);
   }
 }

@@ -47,6 +47,8 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Everything below runs on the pinned Node 24, fetched once if this machine has another.
+vreg_use_node
 vreg_npm_ci_if_stale
 
 phase install bash scripts/test-env/install.sh

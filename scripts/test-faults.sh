@@ -6,6 +6,9 @@
 # and moto, found through VREG_TEST_*_BIN (scripts/test-env) or on PATH.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=node-runtime.sh
+source scripts/node-runtime.sh
+vreg_use_node
 npx vitest run -c vitest.faults.config.ts "$@"
 rc=$?
 # A report that cannot be written fails the run too.

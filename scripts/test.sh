@@ -33,6 +33,8 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Everything below runs on the pinned Node 24, fetched once if this machine has another.
+vreg_use_node
 vreg_npm_ci_if_stale
 
 # Testcontainers branch: with Docker available and VREG_TEST_USE_TESTCONTAINERS=1,

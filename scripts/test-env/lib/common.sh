@@ -14,6 +14,9 @@
 VREG_TEST_ENV_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VREG_TEST_SCRIPTS_DIR="$(dirname "$VREG_TEST_ENV_LIB_DIR")"
 VREG_REPO_ROOT="$(cd "$VREG_TEST_SCRIPTS_DIR/../.." && pwd)"
+# vreg_use_node and vreg_npm_ci_if_stale: the pinned Node and the install made with it.
+# shellcheck source=../../node-runtime.sh
+source "$VREG_REPO_ROOT/scripts/node-runtime.sh"
 
 VREG_TEST_CACHE="${VREG_TEST_CACHE:-$HOME/.cache/vreg-test-env}"
 VREG_CACHE_BIN="$VREG_TEST_CACHE/bin"
@@ -172,12 +175,4 @@ vreg_use_test_env() {
   source "$VREG_TEST_ENV_DIR/env.sh"
   set +a
   export PATH="$VREG_CACHE_BIN:$PATH"
-}
-
-# npm ci unless node_modules is newer than the lockfile (npm writes the
-# hidden node_modules/.package-lock.json at every install).
-vreg_npm_ci_if_stale() {
-  if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-    phase npm-ci npm ci
-  fi
 }
