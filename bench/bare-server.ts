@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { freePort } from '../test/support/distributed-under-test.ts';
-import { outputTail, waitForOk, type PullTarget } from './pull-target.ts';
+import { outputTail, type PullTarget, waitForOk } from './pull-target.ts';
 import { stopChild } from './vreg-targets.ts';
 
 /** The child's whole program: answer every GET with the same bytes, keep-alive, nothing else. */
@@ -23,7 +23,13 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 export async function startBareServer(manifest: { body: Buffer; digest: string; contentType: string }): Promise<PullTarget> {
   const port = await freePort();
   const child = spawn(process.execPath, ['-e', PROGRAM], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), BODY_B64: manifest.body.toString('base64'), CONTENT_TYPE: manifest.contentType, DIGEST: manifest.digest },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      BODY_B64: manifest.body.toString('base64'),
+      CONTENT_TYPE: manifest.contentType,
+      DIGEST: manifest.digest,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = outputTail();

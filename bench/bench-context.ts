@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { ImageShape, PullClient } from './pull-client.ts';
 import type { PullTarget } from './pull-target.ts';
-import type { ResultsTable } from './results-table.ts';
 import { startReferenceRegistry } from './reference-registry.ts';
+import type { ResultsTable } from './results-table.ts';
 import { startDistributedVreg, startEmbeddedVreg } from './vreg-targets.ts';
 
 /** The seeded image every pull scenario uses (scripts/test-env/seed.mjs). */
@@ -104,5 +104,6 @@ export async function stopAll(targets: Array<PullTarget | undefined>): Promise<v
 
 /** Pulls the warm-up images once through every base of `target`. */
 export async function warmUp(client: PullClient, target: PullTarget): Promise<void> {
-  for (const base of target.bases) for (const image of WARM_UP_IMAGES) await client.pullImage(base, image.name, image.tag, { verify: true });
+  for (const base of target.bases)
+    for (const image of WARM_UP_IMAGES) await client.pullImage(base, image.name, image.tag, { verify: true });
 }

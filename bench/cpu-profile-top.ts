@@ -30,7 +30,11 @@ export interface SelfTime {
  * `node --cpu-prof` writes), heaviest first: time is attributed to each
  * sample's leaf frame using the profile's own time deltas.
  */
-export function topSelfTime(profile: CpuProfile, limit = 15, window: { fromMs?: number; toMs?: number } = {}): { totalMs: number; idleMs: number; top: SelfTime[] } {
+export function topSelfTime(
+  profile: CpuProfile,
+  limit = 15,
+  window: { fromMs?: number; toMs?: number } = {},
+): { totalMs: number; idleMs: number; top: SelfTime[] } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<string, number>();
   let totalUs = 0;
@@ -64,7 +68,10 @@ function frameName(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;
   const name = functionName || '(anonymous)';
   if (!url) return name;
-  const file = url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'node_modules/').replace(/^.*\/(services|packages|src)\//, '$1/');
+  const file = url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, 'node_modules/')
+    .replace(/^.*\/(services|packages|src)\//, '$1/');
   return `${name} (${file}:${lineNumber + 1})`;
 }
 
@@ -72,7 +79,8 @@ function frameName(node: ProfileNode): string {
 export function formatTopSelfTime(file: string, limit = 15, window: { fromMs?: number; toMs?: number } = {}): string {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const { totalMs, idleMs, top } = topSelfTime(profile, limit, window);
-  const span = window.fromMs !== undefined || window.toMs !== undefined ? ` between ${window.fromMs ?? 0} and ${window.toMs ?? 'end'} ms` : '';
+  const span =
+    window.fromMs !== undefined || window.toMs !== undefined ? ` between ${window.fromMs ?? 0} and ${window.toMs ?? 'end'} ms` : '';
   const lines = [`${basename(file)}: ${totalMs.toFixed(0)} ms sampled${span}, ${idleMs.toFixed(0)} ms idle`];
   for (const t of top) lines.push(`  ${t.selfMs.toFixed(1).padStart(9)} ms ${t.percent.toFixed(1).padStart(5)}%  ${t.frame}`);
   return lines.join('\n');
@@ -88,5 +96,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const limit = option('--top') ?? 15;
   const fromMs = option('--from-ms');
   const toMs = option('--to-ms');
-  for (const file of args) console.log(formatTopSelfTime(file, limit, { ...(fromMs === undefined ? {} : { fromMs }), ...(toMs === undefined ? {} : { toMs }) }));
+  for (const file of args)
+    console.log(formatTopSelfTime(file, limit, { ...(fromMs === undefined ? {} : { fromMs }), ...(toMs === undefined ? {} : { toMs }) }));
 }

@@ -36,7 +36,9 @@ export async function ensureHugeImage(upstreamUrl: string, name: string, tag: st
   const hash = createHash('sha256');
   for (const chunk of deterministicBytes(size)) hash.update(chunk);
   const layer = { digest: `sha256:${hash.digest('hex')}`, size };
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] } }),
+  );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -46,12 +48,20 @@ export async function ensureHugeImage(upstreamUrl: string, name: string, tag: st
     }),
   );
   const image = { name, tag, manifestDigest: sha256(manifest), layer };
-  const existing = await send(upstreamUrl, 'HEAD', `/v2/${name}/manifests/${tag}`, { accept: 'application/vnd.oci.image.manifest.v1+json' });
+  const existing = await send(upstreamUrl, 'HEAD', `/v2/${name}/manifests/${tag}`, {
+    accept: 'application/vnd.oci.image.manifest.v1+json',
+  });
   if (existing.status === 200 && existing.headers['docker-content-digest'] === image.manifestDigest) return image;
 
   await uploadBlob(upstreamUrl, name, layer.digest, size, Readable.from(deterministicBytes(size)));
   await uploadBlob(upstreamUrl, name, sha256(config), config.length, Readable.from([config]));
-  const put = await send(upstreamUrl, 'PUT', `/v2/${name}/manifests/${tag}`, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(manifest.length) }, Readable.from([manifest]));
+  const put = await send(
+    upstreamUrl,
+    'PUT',
+    `/v2/${name}/manifests/${tag}`,
+    { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(manifest.length) },
+    Readable.from([manifest]),
+  );
   if (put.status !== 201) throw new Error(`push ${name}:${tag} manifest: ${put.status} ${put.body}`);
   return image;
 }
@@ -65,7 +75,13 @@ async function uploadBlob(upstreamUrl: string, name: string, digest: string, siz
   if (start.status !== 202 || typeof location !== 'string') throw new Error(`start upload to ${name}: ${start.status} ${start.body}`);
   const target = new URL(location, upstreamUrl);
   target.searchParams.set('digest', digest);
-  const put = await send(upstreamUrl, 'PUT', `${target.pathname}${target.search}`, { 'content-type': 'application/octet-stream', 'content-length': String(size) }, body);
+  const put = await send(
+    upstreamUrl,
+    'PUT',
+    `${target.pathname}${target.search}`,
+    { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+    body,
+  );
   if (put.status !== 201) throw new Error(`upload ${digest} to ${name}: ${put.status} ${put.body}`);
 }
 

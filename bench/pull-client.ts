@@ -55,10 +55,17 @@ export class PullClient {
         res.on('close', () => reject(new Error(`GET ${url}: connection closed after ${bytes} bytes`)));
         res.on('end', () => {
           if (!res.complete) return reject(new Error(`GET ${url}: connection closed after ${bytes} bytes`));
-          if (res.statusCode !== 200) return reject(new Error(`GET ${url}: ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`));
+          if (res.statusCode !== 200)
+            return reject(new Error(`GET ${url}: ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 300)}`));
           const declared = Number(res.headers['content-length'] ?? NaN);
-          if (!Number.isNaN(declared) && declared !== bytes) return reject(new Error(`GET ${url}: ${bytes} bytes, Content-Length ${declared}`));
-          resolve({ status: res.statusCode, bytes, ...(hash ? { digest: `sha256:${hash.digest('hex')}` } : {}), ...(options.keep ? { body: Buffer.concat(chunks) } : {}) });
+          if (!Number.isNaN(declared) && declared !== bytes)
+            return reject(new Error(`GET ${url}: ${bytes} bytes, Content-Length ${declared}`));
+          resolve({
+            status: res.statusCode,
+            bytes,
+            ...(hash ? { digest: `sha256:${hash.digest('hex')}` } : {}),
+            ...(options.keep ? { body: Buffer.concat(chunks) } : {}),
+          });
         });
       });
       req.on('error', reject);
@@ -69,7 +76,8 @@ export class PullClient {
   /** GET a manifest by tag or digest, keeping and hashing its body. */
   async manifest(base: string, image: string, reference: string): Promise<{ digest: string; body: Buffer }> {
     const res = await this.get(`${base}/${image}/manifests/${reference}`, { accept: MANIFEST_ACCEPT, hash: true, keep: true });
-    if (reference.startsWith('sha256:') && res.digest !== reference) throw new Error(`manifest ${image}@${reference} hashed to ${res.digest}`);
+    if (reference.startsWith('sha256:') && res.digest !== reference)
+      throw new Error(`manifest ${image}@${reference} hashed to ${res.digest}`);
     return { digest: res.digest!, body: res.body! };
   }
 
@@ -108,7 +116,10 @@ export class PullClient {
 
 /** The config and layers of a single-platform image manifest. */
 export function imageShape(manifestDigest: string, body: Buffer): ImageShape {
-  const doc = JSON.parse(body.toString()) as { config?: { digest: string; size: number }; layers?: Array<{ digest: string; size: number }> };
+  const doc = JSON.parse(body.toString()) as {
+    config?: { digest: string; size: number };
+    layers?: Array<{ digest: string; size: number }>;
+  };
   if (!doc.config || !doc.layers) throw new Error(`manifest ${manifestDigest} is not a single-platform image manifest`);
   return { manifestDigest, blobs: [doc.config, ...doc.layers].map((b) => ({ digest: b.digest, size: b.size })) };
 }

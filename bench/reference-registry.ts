@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/distributed-under-test.ts';
+import { outputTail, type PullTarget, waitForOk } from './pull-target.ts';
 import { stopChild } from './vreg-targets.ts';
-import { outputTail, waitForOk, type PullTarget } from './pull-target.ts';
 
 /** The distribution binary: what scripts/test-env/install.sh installed, else PATH. */
 function registryBinary(): string {
@@ -58,7 +58,9 @@ export async function startReferenceRegistry(remoteUrl: string): Promise<PullTar
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitForOk('distribution (proxy)', `${url}/v2/`, 30_000, () => (failed ? failed.message : child.exitCode === null ? undefined : out.text()));
+    await waitForOk('distribution (proxy)', `${url}/v2/`, 30_000, () =>
+      failed ? failed.message : child.exitCode === null ? undefined : out.text(),
+    );
   } catch (err) {
     await stop();
     throw err;

@@ -47,7 +47,15 @@ export class ResultsTable {
   /** A row for a scenario that threw: the error goes into the notes. */
   failed(scenario: string, target: string, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    this.rows.push({ scenario, vreg: 'failed', distribution: '—', ratio: 'n/a', target, measured: undefined, goal: { kind: 'atMost', value: 0 } });
+    this.rows.push({
+      scenario,
+      vreg: 'failed',
+      distribution: '—',
+      ratio: 'n/a',
+      target,
+      measured: undefined,
+      goal: { kind: 'atMost', value: 0 },
+    });
     this.notes.push(`${scenario}: failed: ${message.split('\n')[0]!.slice(0, 400)}`);
   }
 
@@ -71,4 +79,3 @@ export class ResultsTable {
     ].join('\n');
   }
 }
-

@@ -64,7 +64,9 @@ export class RssSampler {
 export function cpuMs(pid: number): number | undefined {
   try {
     // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th, in clock ticks (100 Hz on Linux).
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return undefined;

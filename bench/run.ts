@@ -14,8 +14,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BIG_IMAGE, bounded, stopAll, targetStarters, type BenchContext } from './bench-context.ts';
-import { PullClient, imageShape } from './pull-client.ts';
+import { type BenchContext, BIG_IMAGE, bounded, stopAll, targetStarters } from './bench-context.ts';
+import { imageShape, PullClient } from './pull-client.ts';
 import type { PullTarget } from './pull-target.ts';
 import { ResultsTable } from './results-table.ts';
 import { coldCoalescing } from './scenarios/cold-coalescing.ts';
@@ -62,10 +62,28 @@ const ctx: BenchContext = {
 };
 
 const scenarios: Array<{ key: string; name: string; limitMs: number; target: string; run: () => Promise<void> }> = [
-  { key: 'coalescing', name: `${ctx.clients} concurrent cold pulls`, limitMs: 120_000, target: 'exactly 1', run: () => coldCoalescing(ctx) },
+  {
+    key: 'coalescing',
+    name: `${ctx.clients} concurrent cold pulls`,
+    limitMs: 120_000,
+    target: 'exactly 1',
+    run: () => coldCoalescing(ctx),
+  },
   { key: 'cold', name: 'cold pull time', limitMs: 60_000, target: '≤ 1.05 × direct', run: () => coldPullTime(ctx) },
-  { key: 'warm', name: 'warm throughput and manifest latency', limitMs: 180_000, target: '≥ 1.2 × distribution; p99 ≤ 2 ms', run: () => warmServing(ctx) },
-  { key: 'rss', name: 'peak RSS with huge blobs', limitMs: 150_000, target: '≤ 200 MB', run: () => hugeBlobRss(ctx, number('VREG_BENCH_HUGE_MB', 200)) },
+  {
+    key: 'warm',
+    name: 'warm throughput and manifest latency',
+    limitMs: 180_000,
+    target: '≥ 1.2 × distribution; p99 ≤ 2 ms',
+    run: () => warmServing(ctx),
+  },
+  {
+    key: 'rss',
+    name: 'peak RSS with huge blobs',
+    limitMs: 150_000,
+    target: '≤ 200 MB',
+    run: () => hugeBlobRss(ctx, number('VREG_BENCH_HUGE_MB', 200)),
+  },
 ];
 
 let failures = 0;
@@ -74,7 +92,12 @@ for (const s of scenarios.filter((x) => only.has(x.key))) {
   const started = performance.now();
   log(`==> ${s.name}`);
   try {
-    await bounded(s.name, s.limitMs, () => s.run(), () => stopAll([...live]));
+    await bounded(
+      s.name,
+      s.limitMs,
+      () => s.run(),
+      () => stopAll([...live]),
+    );
   } catch (err) {
     failures += 1;
     log(`  failed: ${(err as Error).stack ?? String(err)}`);
@@ -87,16 +110,30 @@ for (const s of scenarios.filter((x) => only.has(x.key))) {
 
 const distributionVersion = (): string => {
   try {
-    return execFileSync(process.env.VREG_TEST_REGISTRY_BIN ?? 'docker-registry', ['--version'], { encoding: 'utf8' }).trim().split(' ').slice(1).join(' ');
+    return execFileSync(process.env.VREG_TEST_REGISTRY_BIN ?? 'docker-registry', ['--version'], { encoding: 'utf8' })
+      .trim()
+      .split(' ')
+      .slice(1)
+      .join(' ');
   } catch {
     return 'unknown version';
   }
 };
-table.note(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; distribution ${distributionVersion()}; everything on 127.0.0.1.`);
-table.note('The load generator (this node process, one event loop, hashing what it verifies) shares the same cores with the registry under test, the upstream registry and, for two gateways, NATS, FerretDB and moto: absolute figures are lower bounds, ratios are the point.');
-table.note(`vreg embedded = one \`node --import tsx src/main.ts\` process (fresh data dir per scenario); vreg distributed = catalog, fetcher and two gateway processes on the test env's NATS, FerretDB and moto; distribution = \`docker-registry serve\` with \`proxy.remoteurl\` = upstream A, fresh storage dir. MB = 10^6 bytes.`);
-if (process.env.VREG_BENCH_BUNDLE) table.note(`vreg embedded ran from the bundle in ${process.env.VREG_BENCH_BUNDLE} (npm run build), not through tsx.`);
-if (cpuProfDir) table.note(`vreg ran with --cpu-prof; profiles in ${cpuProfDir} (pids in the log above). Summarise: npx tsx bench/cpu-profile-top.ts <file>.`);
+table.note(
+  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; distribution ${distributionVersion()}; everything on 127.0.0.1.`,
+);
+table.note(
+  'The load generator (this node process, one event loop, hashing what it verifies) shares the same cores with the registry under test, the upstream registry and, for two gateways, NATS, FerretDB and moto: absolute figures are lower bounds, ratios are the point.',
+);
+table.note(
+  `vreg embedded = one \`node --import tsx src/main.ts\` process (fresh data dir per scenario); vreg distributed = catalog, fetcher and two gateway processes on the test env's NATS, FerretDB and moto; distribution = \`docker-registry serve\` with \`proxy.remoteurl\` = upstream A, fresh storage dir. MB = 10^6 bytes.`,
+);
+if (process.env.VREG_BENCH_BUNDLE)
+  table.note(`vreg embedded ran from the bundle in ${process.env.VREG_BENCH_BUNDLE} (npm run build), not through tsx.`);
+if (cpuProfDir)
+  table.note(
+    `vreg ran with --cpu-prof; profiles in ${cpuProfDir} (pids in the log above). Summarise: npx tsx bench/cpu-profile-top.ts <file>.`,
+  );
 table.note(`Total bench time ${((performance.now() - t0) / 1000).toFixed(0)} s (${new Date().toISOString()}).`);
 
 const markdown = table.markdown('vreg bench: vreg vs the CNCF distribution registry (pull-through proxy)');

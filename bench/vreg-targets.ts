@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AdminClient } from '../test/support/admin-client.ts';
 import { freePort, startDistributedUnderTest } from '../test/support/distributed-under-test.ts';
-import { outputTail, waitForOk, type PullTarget } from './pull-target.ts';
+import { outputTail, type PullTarget, waitForOk } from './pull-target.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -26,7 +26,9 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
   const adminToken = `bench-${randomBytes(16).toString('hex')}`;
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   // VREG_BENCH_BUNDLE=<dir of `npm run build` output> runs the bundled JavaScript instead of the TypeScript through tsx.
-  const entry = process.env.VREG_BENCH_BUNDLE ? [join(resolve(process.env.VREG_BENCH_BUNDLE), 'vreg.mjs'), 'embedded'] : ['--import', 'tsx', join(ROOT, 'src/main.ts')];
+  const entry = process.env.VREG_BENCH_BUNDLE
+    ? [join(resolve(process.env.VREG_BENCH_BUNDLE), 'vreg.mjs'), 'embedded']
+    : ['--import', 'tsx', join(ROOT, 'src/main.ts')];
   const child = spawn(process.execPath, [...nodeArgs, ...entry], {
     cwd: ROOT,
     env: {
@@ -54,7 +56,12 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
   try {
     await waitForOk('vreg (embedded)', `${url}/healthz`, 60_000, () => (child.exitCode === null ? undefined : out.text()));
     const registryId = await createPublicRegistry(new AdminClient(url, adminToken), options.upstreamUrl);
-    return { label: process.env.VREG_BENCH_BUNDLE ? 'vreg embedded (bundle)' : 'vreg embedded', bases: [`${url}/v2/virtual_registries/containers/${registryId}`], pids: [child.pid!], stop };
+    return {
+      label: process.env.VREG_BENCH_BUNDLE ? 'vreg embedded (bundle)' : 'vreg embedded',
+      bases: [`${url}/v2/virtual_registries/containers/${registryId}`],
+      pids: [child.pid!],
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -97,7 +104,7 @@ async function createPublicRegistry(admin: AdminClient, upstreamUrl: string): Pr
 }
 
 /** SIGTERM (so `--cpu-prof` can write its profile), SIGKILL after 15 s. */
-export async function stopChild(child: import('node:child_process').ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');

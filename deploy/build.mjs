@@ -16,8 +16,8 @@
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { outdir: { type: 'string', default: join(root, 'dist') } } });
@@ -29,7 +29,16 @@ const esbuild = requireFromTsx('esbuild');
 /** Native modules: shipped as files in dist/node_modules, with their runtime dependencies. */
 const NATIVE = ['better-sqlite3'];
 /** Optional peers that mongodb loads only when configured (and catches when absent). */
-const OPTIONAL_ABSENT = ['kerberos', '@mongodb-js/zstd', 'snappy', 'socks', 'aws4', 'mongodb-client-encryption', 'gcp-metadata', '@aws-sdk/credential-providers'];
+const OPTIONAL_ABSENT = [
+  'kerberos',
+  '@mongodb-js/zstd',
+  'snappy',
+  'socks',
+  'aws4',
+  'mongodb-client-encryption',
+  'gcp-metadata',
+  '@aws-sdk/credential-providers',
+];
 
 const ENTRIES = {
   gateway: 'services/gateway/src/main.ts',
@@ -39,8 +48,14 @@ const ENTRIES = {
 };
 
 // The output directory is emptied first: refuse anything that is not a previous build.
-const previous = await readFile(join(out, 'package.json'), 'utf8').then((t) => JSON.parse(t).name, () => undefined);
-const isEmptyOrAbsent = await readdir(out).then((e) => e.length === 0, () => true);
+const previous = await readFile(join(out, 'package.json'), 'utf8').then(
+  (t) => JSON.parse(t).name,
+  () => undefined,
+);
+const isEmptyOrAbsent = await readdir(out).then(
+  (e) => e.length === 0,
+  () => true,
+);
 if (root.startsWith(out) || (!isEmptyOrAbsent && previous !== 'vreg-dist')) {
   console.error(`build: ${out} is not empty and not a previous build output; refusing to replace it`);
   process.exit(1);
@@ -122,4 +137,6 @@ await viteBuild({ root: join(root, 'packages/console'), logLevel: 'warn', build:
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith('.mjs'))
   .reduce((sum, [, o]) => sum + o.bytes, 0);
-console.log(`${out}: ${Object.keys(ENTRIES).join(', ')} (${(bytes / 1048576).toFixed(1)} MiB of JS); native: ${[...copied].join(', ')}; console/`);
+console.log(
+  `${out}: ${Object.keys(ENTRIES).join(', ')} (${(bytes / 1048576).toFixed(1)} MiB of JS); native: ${[...copied].join(', ')}; console/`,
+);

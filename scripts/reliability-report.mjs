@@ -28,10 +28,19 @@ const fuzzSuites = existsSync(resultsDir)
 const fuzz = existsSync(fuzzFile)
   ? readJson(fuzzFile)
   : fuzzSuites.length
-    ? { cases: fuzzSuites.reduce((n, s) => n + (Number(s.cases) || 0), 0), failures: fuzzSuites.reduce((n, s) => n + (Number(s.failures) || 0), 0) }
+    ? {
+        cases: fuzzSuites.reduce((n, s) => n + (Number(s.cases) || 0), 0),
+        failures: fuzzSuites.reduce((n, s) => n + (Number(s.failures) || 0), 0),
+      }
     : undefined;
 const fuzzRows = fuzzSuites.length
-  ? fuzzSuites.map((s) => ({ name: `Fuzzing: ${s.suite ?? 'suite'}`, checked: s.checked ?? 'generated inputs', cases: s.cases, failures: s.failures, error: s.error }))
+  ? fuzzSuites.map((s) => ({
+      name: `Fuzzing: ${s.suite ?? 'suite'}`,
+      checked: s.checked ?? 'generated inputs',
+      cases: s.cases,
+      failures: s.failures,
+      error: s.error,
+    }))
   : fuzz
     ? [{ name: 'Fuzzing', checked: 'generated inputs tried by the fuzz tests', cases: fuzz.cases, failures: fuzz.failures }]
     : [];
@@ -53,7 +62,7 @@ const lines = [
   'reads every cache entry from the catalog database, fetches its bytes from S3 and hashes them',
   '(*corrupt*: an entry, or any object in the bucket, whose bytes are missing or do not hash to its',
   'digest), and waits, bounded, for every object a client requested to be recorded (*lost*: one that',
-  'never was). The audit covers every entry in that stack\'s database, earlier scenarios\' included, so',
+  "never was). The audit covers every entry in that stack's database, earlier scenarios' included, so",
   'the entries column counts checks (an entry re-checked after a later fault counts again). Kills are',
   'SIGKILLs of vreg processes; faults are server outages and misbehaving upstream answers.',
   'Sources: `test/faults/*.faults.test.ts`.',
@@ -65,7 +74,8 @@ const lines = [
       `| ${cell(r.scenario)} | ${cell(r.checked)} | ${r.kills} | ${r.faults} | ${r.entriesVerified} | ${r.corrupt} | ${r.lost} | ${r.pass ? 'pass' : `**fail**: ${cell(r.error ?? '')}`} (${(r.durationMs / 1000).toFixed(0)} s) |`,
   ),
   ...fuzzRows.map(
-    (f) => `| ${cell(f.name)} | ${cell(`${f.cases} cases: ${f.checked}`)} | – | – | – | – | – | ${Number(f.failures) === 0 ? 'pass' : `**fail**: ${f.failures} failed${f.error ? `: ${cell(f.error).slice(0, 300)}` : ''}`} |`,
+    (f) =>
+      `| ${cell(f.name)} | ${cell(`${f.cases} cases: ${f.checked}`)} | – | – | – | – | – | ${Number(f.failures) === 0 ? 'pass' : `**fail**: ${f.failures} failed${f.error ? `: ${cell(f.error).slice(0, 300)}` : ''}`} |`,
   ),
   '',
 ];

@@ -51,6 +51,14 @@ if [[ "${VREG_TEST_USE_TESTCONTAINERS:-}" == 1 ]]; then
   fi
 fi
 
+# The static checks first, on a whole-suite run: types (every workspace, the
+# console included), the linter at zero warnings, and the formatter.
+if (($# == 0)); then
+  phase typecheck npm run --silent typecheck
+  phase lint npm run --silent lint
+  phase format npm run --silent format:check
+fi
+
 phase install bash scripts/test-env/install.sh
 # helm and the compose loader for the deployment tests, built once into the same cache.
 phase tools bash deploy/scripts/install-tools.sh

@@ -1,9 +1,9 @@
-import { z } from 'zod';
-import { HttpEnv, LogEnv, parseEnv, SecretsEnv } from '@vreg/contracts';
-import { GatewayPullEnv } from '@vreg/gateway';
-import { FetcherFillEnv } from '@vreg/fetcher';
 import { CatalogGcEnv, CatalogLifecycleEnv, CatalogWarmEnv } from '@vreg/catalog';
+import { HttpEnv, LogEnv, parseEnv, SecretsEnv } from '@vreg/contracts';
+import { FetcherFillEnv } from '@vreg/fetcher';
+import { GatewayPullEnv } from '@vreg/gateway';
 import { TelemetryEnv } from '@vreg/telemetry';
+import { z } from 'zod';
 
 /** Embedded mode: every service in one process, state under one data directory. */
 export const EmbeddedEnv = {

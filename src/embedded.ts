@@ -1,17 +1,33 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { MemoryEventBus } from '@vreg/bus';
 import { FsBlobStore } from '@vreg/blob-store';
+import { MemoryEventBus } from '@vreg/bus';
+import {
+  buildApp as buildCatalog,
+  gcConfigOf,
+  lifecycleConfigOf,
+  MAX_CACHE_ENTRY_ID_LENGTH,
+  SqliteCatalogStore,
+  warmConfigOf,
+} from '@vreg/catalog';
 import { Streams, splitListen } from '@vreg/contracts';
+import { buildApp as buildFetcher } from '@vreg/fetcher';
 import { MemoryFillLease } from '@vreg/fill-lease';
+import { buildApp as buildGateway, createServer, TokenKeyRing } from '@vreg/gateway';
 import type { Logger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
-import { catalogCheck, opsRoutes, Readiness, requestTelemetry, startTelemetry, storeCheck, UpstreamFailureBroadcaster, type Telemetry } from '@vreg/telemetry';
+import {
+  catalogCheck,
+  opsRoutes,
+  Readiness,
+  requestTelemetry,
+  startTelemetry,
+  storeCheck,
+  type Telemetry,
+  UpstreamFailureBroadcaster,
+} from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
-import { buildApp as buildCatalog, gcConfigOf, lifecycleConfigOf, MAX_CACHE_ENTRY_ID_LENGTH, SqliteCatalogStore, warmConfigOf } from '@vreg/catalog';
-import { buildApp as buildFetcher } from '@vreg/fetcher';
-import { buildApp as buildGateway, createServer, TokenKeyRing } from '@vreg/gateway';
+import type { FastifyInstance } from 'fastify';
 import type { EmbeddedConfig } from './embedded-config.ts';
 import { newAdminToken, newSecretKey, newTokenSigningKey, readOrCreateKeyFile } from './local-keys.ts';
 
@@ -47,10 +63,16 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const metrics = telemetry.metrics;
   const dataDir = resolve(config.VREG_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
-  const admin = config.VREG_ADMIN_TOKEN ? { value: config.VREG_ADMIN_TOKEN, created: false } : await readOrCreateKeyFile(dataDir, 'admin-token', newAdminToken);
-  const secretKey = config.VREG_SECRET_KEY ? { value: config.VREG_SECRET_KEY } : await readOrCreateKeyFile(dataDir, 'secret.key', newSecretKey);
+  const admin = config.VREG_ADMIN_TOKEN
+    ? { value: config.VREG_ADMIN_TOKEN, created: false }
+    : await readOrCreateKeyFile(dataDir, 'admin-token', newAdminToken);
+  const secretKey = config.VREG_SECRET_KEY
+    ? { value: config.VREG_SECRET_KEY }
+    : await readOrCreateKeyFile(dataDir, 'secret.key', newSecretKey);
   const secrets = secretBoxFromEnv({ VREG_SECRET_KEY: secretKey.value, VREG_SECRET_KEY_PREVIOUS: config.VREG_SECRET_KEY_PREVIOUS });
-  const signingKeys = TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS ?? (await readOrCreateKeyFile(dataDir, 'token-signing.key', newTokenSigningKey)).value);
+  const signingKeys = TokenKeyRing.parse(
+    config.VREG_TOKEN_SIGNING_KEYS ?? (await readOrCreateKeyFile(dataDir, 'token-signing.key', newTokenSigningKey)).value,
+  );
 
   const bus = new MemoryEventBus({ logger, metrics });
   await bus.ensureStreams(Object.values(Streams));
@@ -60,7 +82,13 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const upstreams = httpUpstreamRegistryFromEnv(config);
 
   const catalog = buildCatalog(
-    { objectsConcurrency: 4, upstreamAllowedNetworks: config.VREG_UPSTREAM_ALLOWED_NETWORKS, gc: gcConfigOf(config), lifecycle: lifecycleConfigOf(config), warm: warmConfigOf(config) },
+    {
+      objectsConcurrency: 4,
+      upstreamAllowedNetworks: config.VREG_UPSTREAM_ALLOWED_NETWORKS,
+      gc: gcConfigOf(config),
+      lifecycle: lifecycleConfigOf(config),
+      warm: warmConfigOf(config),
+    },
     // The same blob store as the gateway and fetcher: GC deletes what no entry references any more.
     { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value, blobs: store },
   );

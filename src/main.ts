@@ -1,3 +1,4 @@
+// biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
 import { createLogger } from '@vreg/logging';
 import { logTraceFields } from '@vreg/telemetry';
@@ -10,7 +11,9 @@ if (vreg.adminTokenGenerated) {
   // Shown once, on the terminal only: it is the key to the admin API. It is kept in the data dir (mode 0600).
   process.stderr.write(`\nvreg admin token (shown once; stored in ${config.VREG_DATA_DIR}/admin-token): ${vreg.adminToken}\n\n`);
 }
-process.stderr.write(`vreg listening on ${vreg.url}  (pull: ${vreg.url.replace(/^https?:\/\//, '')}/virtual_registries/containers/<id>/<image>:<tag>, admin: ${vreg.url}/api/v1)\n`);
+process.stderr.write(
+  `vreg listening on ${vreg.url}  (pull: ${vreg.url.replace(/^https?:\/\//, '')}/virtual_registries/containers/<id>/<image>:<tag>, admin: ${vreg.url}/api/v1)\n`,
+);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,7 +1,7 @@
+import { Subjects, UpstreamTestRequestSchema } from '@vreg/contracts';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Subjects, UpstreamTestRequestSchema } from '@vreg/contracts';
-import { startAdminApiHarness, TEST_ADMIN_TOKEN, type AdminApiHarness } from '../services/catalog/src/http/testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness, TEST_ADMIN_TOKEN } from '../services/catalog/src/http/testing/admin-api-harness.ts';
 import { adminContractBreach, adminRequest } from './support/admin-input-arbitraries.ts';
 import { runFuzz } from './support/fuzz-record.ts';
 
@@ -14,7 +14,12 @@ describe('admin API fuzz (inject)', () => {
   beforeAll(async () => {
     api = await startAdminApiHarness();
     // The fetcher's test-connection responder, so POST .../test answers instead of waiting for a fetcher.
-    await api.bus.serve(Subjects.upstreamTest, UpstreamTestRequestSchema, async () => ({ success: false, result: 'unreachable', latencyMs: 1, message: 'no answer' }));
+    await api.bus.serve(Subjects.upstreamTest, UpstreamTestRequestSchema, async () => ({
+      success: false,
+      result: 'unreachable',
+      latencyMs: 1,
+      message: 'no answer',
+    }));
     for (const name of ['one', 'two']) expect((await api.call('POST', '/registries', { name })).statusCode).toBe(201);
     expect((await api.call('POST', '/registries/1/upstreams', { name: 'u', url: 'https://registry.invalid' })).statusCode).toBe(201);
   });
@@ -25,7 +30,12 @@ describe('admin API fuzz (inject)', () => {
       'admin API (inject)',
       'status < 500 and, for 4xx, an admin { errors: [{ code, message, detail }] } body with a documented code; the API answers afterwards',
       fc.asyncProperty(adminRequest(TEST_ADMIN_TOKEN), async (req) => {
-        const res = await api.server.inject({ method: req.method as 'GET', url: `/api/v1${req.path}`, headers: req.headers, ...(req.payload === undefined ? {} : { payload: req.payload }) });
+        const res = await api.server.inject({
+          method: req.method as 'GET',
+          url: `/api/v1${req.path}`,
+          headers: req.headers,
+          ...(req.payload === undefined ? {} : { payload: req.payload }),
+        });
         const breach = adminContractBreach(req, res.statusCode, res.body);
         if (breach !== undefined) throw new Error(breach);
       }),

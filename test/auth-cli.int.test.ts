@@ -14,7 +14,10 @@ const BIN = resolve(import.meta.dirname, '../bin/vreg.mjs');
 describe('the vreg command (bin/vreg.mjs) against embedded vreg', () => {
   const env = testEnv();
   let vreg: AuthVregUnderTest;
-  const vregCli = async (token: string, ...args: string[]) => (await run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', VREG_URL: vreg.gatewayUrl, VREG_TOKEN: token } })).stdout.trim();
+  const vregCli = async (token: string, ...args: string[]) =>
+    (
+      await run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', VREG_URL: vreg.gatewayUrl, VREG_TOKEN: token } })
+    ).stdout.trim();
 
   beforeAll(async () => {
     vreg = await startEmbeddedWithLogs();
@@ -22,7 +25,9 @@ describe('the vreg command (bin/vreg.mjs) against embedded vreg', () => {
   afterAll(async () => vreg?.stop());
 
   it('creates a private registry and a token for it that docker-style clients log in with', async () => {
-    expect(await vregCli(vreg.admin.token, 'registries', 'create', '--name', 'from-cli')).toMatch(/^Created private registry (\d+) "from-cli"\.$/);
+    expect(await vregCli(vreg.admin.token, 'registries', 'create', '--name', 'from-cli')).toMatch(
+      /^Created private registry (\d+) "from-cli"\.$/,
+    );
     const id = JSON.parse(await vregCli(vreg.admin.token, 'registries', 'list', '--json'))[0].id as string;
     await vreg.admin.addUpstream(id, { name: 'a', url: env.upstreamA });
     const token = await vregCli(vreg.admin.token, 'tokens', 'create', '--name', 'laptop', '--registry', id, '--expires-in', '1d');

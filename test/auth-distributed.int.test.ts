@@ -20,7 +20,11 @@ describe('registry tokens across gateway processes (distributed mode)', () => {
     vreg = await startDistributedWithTap({ gateways: 2 });
     registryId = (await vreg.admin.createRegistry('private-across', { visibility: 'private' })).id;
     await vreg.admin.addUpstream(registryId, { name: 'a', url: env.upstreamA });
-    const created = await vreg.admin.call<{ token: string }>('POST', '/access_tokens', { name: 'ci', scopes: ['read_virtual_registry'], registry_ids: [registryId] });
+    const created = await vreg.admin.call<{ token: string }>('POST', '/access_tokens', {
+      name: 'ci',
+      scopes: ['read_virtual_registry'],
+      registry_ids: [registryId],
+    });
     accessToken = created.body.token;
   });
   afterAll(async () => vreg?.stop());

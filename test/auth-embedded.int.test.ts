@@ -1,4 +1,4 @@
-import { describeAccessControl } from './support/auth-scenarios.ts';
 import { startEmbeddedWithLogs } from './support/auth-embedded.ts';
+import { describeAccessControl } from './support/auth-scenarios.ts';
 
 describeAccessControl('embedded', () => startEmbeddedWithLogs());

@@ -33,18 +33,28 @@ function describeEntryPurge(mode: string, start: () => Promise<VregUnderTest>): 
     });
 
     it('marks a blob entry named by its id (longer than 100 characters)', async () => {
-      const entries = await waitFor('the pull recorded', async () => {
-        const list = (await vreg.admin.cacheEntries(upstreamId)) as Entry[];
-        return list.length >= 4 ? list : undefined;
-      }, 60_000, 200);
+      const entries = await waitFor(
+        'the pull recorded',
+        async () => {
+          const list = (await vreg.admin.cacheEntries(upstreamId)) as Entry[];
+          return list.length >= 4 ? list : undefined;
+        },
+        60_000,
+        200,
+      );
       const blob = entries.find((e) => e.relative_path.includes('/blobs/')) as Entry;
       expect(blob.id.length).toBeGreaterThan(100);
       const res = await vreg.admin.call<Job>('DELETE', `/cache_entries/${blob.id}`);
       expect(res.status).toBe(202);
-      const job = await waitFor(`job ${res.body.id}`, async () => {
-        const j = (await vreg.admin.call<Job>('GET', `/jobs/${res.body.id}`)).body;
-        return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
-      }, 30_000, 100);
+      const job = await waitFor(
+        `job ${res.body.id}`,
+        async () => {
+          const j = (await vreg.admin.call<Job>('GET', `/jobs/${res.body.id}`)).body;
+          return j.state === 'succeeded' || j.state === 'failed' ? j : undefined;
+        },
+        30_000,
+        100,
+      );
       expect(job).toMatchObject({ state: 'succeeded', result: { entries_marked: 1 } });
     });
 

@@ -1,8 +1,8 @@
-import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
 import type { VregUnderTest } from './support/pull-scenarios.ts';
@@ -44,7 +44,10 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
   /** Runs `vreg args...` without a shell; never throws on a non-zero exit. */
   function cli(args: string[], options: { stdin?: string; extraEnv?: Record<string, string> } = {}): Promise<CliRun> {
     return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: configHome, XDG_CONFIG_HOME: configHome, ...options.extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { PATH: process.env.PATH ?? '', HOME: configHome, XDG_CONFIG_HOME: configHome, ...options.extraEnv },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -59,7 +62,10 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
   function cliOnTerminal(args: string[]): Promise<CliRun> {
     const command = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
     return new Promise((done, fail) => {
-      const child = spawn('script', ['-qefc', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', HOME: configHome, XDG_CONFIG_HOME: configHome, TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('script', ['-qefc', command, '/dev/null'], {
+        env: { PATH: process.env.PATH ?? '', HOME: configHome, XDG_CONFIG_HOME: configHome, TERM: 'dumb' },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let stdout = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
       child.on('error', fail);
@@ -84,8 +90,14 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
   });
 
   it('logs in after checking the token, saves it readable only by its owner, and logs out', async () => {
-    expect(await cli(['registries', 'list'])).toMatchObject({ code: 2, stderr: 'vreg: not logged in: run `vreg login --url URL` (or set VREG_URL and VREG_TOKEN)' });
-    expect(await cli(['login', '--url', vreg.gatewayUrl, '--token-stdin'], { stdin: 'not-the-token\n' })).toMatchObject({ code: 1, stderr: 'vreg: UNAUTHORIZED: the admin token is not valid' });
+    expect(await cli(['registries', 'list'])).toMatchObject({
+      code: 2,
+      stderr: 'vreg: not logged in: run `vreg login --url URL` (or set VREG_URL and VREG_TOKEN)',
+    });
+    expect(await cli(['login', '--url', vreg.gatewayUrl, '--token-stdin'], { stdin: 'not-the-token\n' })).toMatchObject({
+      code: 1,
+      stderr: 'vreg: UNAUTHORIZED: the admin token is not valid',
+    });
     const file = join(configHome, 'vreg', 'config.json');
     await expect(stat(file)).rejects.toThrow();
     const login = await cli(['login', '--url', vreg.gatewayUrl, '--token-stdin'], { stdin: `${vreg.admin.token}\n` });
@@ -103,7 +115,10 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
     expect(created.code, created.stderr).toBe(0);
     registry = /^Created private registry (\d+) "lifecycle"\.$/.exec(created.stdout)?.[1] as string;
     expect(registry).toMatch(/^\d+$/);
-    expect(await cli(['registries', 'update', registry, '--visibility', 'public'])).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^Updated registry ${registry} "lifecycle": public, quota `)) });
+    expect(await cli(['registries', 'update', registry, '--visibility', 'public'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(new RegExp(`^Updated registry ${registry} "lifecycle": public, quota `)),
+    });
     expect((await cli(['registries', 'show', registry])).stdout).toMatch(/^visibility: +public$/m);
     expect(await cli(['registries', 'show', '4242'])).toMatchObject({ code: 1, stderr: 'vreg: registry 4242 not found' });
     expect((await cli(['registries', 'list'])).stdout).toMatch(new RegExp(`^${registry} +lifecycle +public `, 'm'));
@@ -118,10 +133,22 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
     expect(await order()).toEqual(['b', 'a']);
     const moved = await cli(['upstreams', 'move', upstreamA, '--position', '0']);
     expect(moved.code).toBe(0);
-    expect(moved.stdout.split('\n').slice(1).map((line) => line.split(/ +/)[2])).toEqual(['a', 'b']);
-    expect((await cli(['registries', 'show', registry])).stdout).toMatch(new RegExp(`\\n\\nPOS +ID +NAME +URL +USERNAME +PASSWORD +VALIDITY\\n0 +${upstreamA} +a +${env.upstreamA} +- +- +\\d+h\\n1 +${upstreamB} +b `));
+    expect(
+      moved.stdout
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(/ +/)[2]),
+    ).toEqual(['a', 'b']);
+    expect((await cli(['registries', 'show', registry])).stdout).toMatch(
+      new RegExp(
+        `\\n\\nPOS +ID +NAME +URL +USERNAME +PASSWORD +VALIDITY\\n0 +${upstreamA} +a +${env.upstreamA} +- +- +\\d+h\\n1 +${upstreamB} +b `,
+      ),
+    );
 
-    expect(await cli(['upstreams', 'test', upstreamA])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok \(HTTP 200\) in \d+ ms: /) });
+    expect(await cli(['upstreams', 'test', upstreamA])).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^ok \(HTTP 200\) in \d+ ms: /),
+    });
     const candidate = json<{ success: boolean; result: string }>(await cli(['upstreams', 'test', '--url', env.upstreamB, '--json']));
     expect(candidate).toMatchObject({ success: true, result: 'ok' });
     // Port 9 (discard) on loopback: nothing listens, so the test fails and the command exits 1.
@@ -157,7 +184,9 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/vreg: warm job \d+ failed:\n {2}\S/);
 
-    const jobs = json<Array<{ id: string; kind: string; state: string }>>(await cli(['jobs', 'list', '--kind', 'warm', '--registry', registry, '--json']));
+    const jobs = json<Array<{ id: string; kind: string; state: string }>>(
+      await cli(['jobs', 'list', '--kind', 'warm', '--registry', registry, '--json']),
+    );
     expect(jobs.map((j) => j.state)).toEqual(['failed', 'succeeded', 'succeeded']);
     const shown = await cli(['jobs', 'show', jobs[0]!.id]);
     expect(shown.stdout).toMatch(/^state: +failed$/m);
@@ -170,13 +199,18 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
     const dir = await skopeoPull(env.skopeo, `${hostOf(vreg.gatewayUrl)}/virtual_registries/containers/${registry}/library/busybox:latest`);
     await rm(dir, { recursive: true, force: true });
     // A pull's entries are recorded by the catalog's consumer, just after the bytes went out.
-    await waitFor('the busybox pull recorded', async () => ((await vreg.admin.cacheEntries(upstreamA)).filter((e) => String(e.relative_path).startsWith('library/busybox/')).length >= 3 ? true : undefined));
+    await waitFor('the busybox pull recorded', async () =>
+      (await vreg.admin.cacheEntries(upstreamA)).filter((e) => String(e.relative_path).startsWith('library/busybox/')).length >= 3
+        ? true
+        : undefined,
+    );
   });
 
-  const entriesOf = async (...extra: string[]): Promise<Entry[]> => json<Entry[]>(await cli(['entries', 'list', registry, ...extra, '--json']));
+  const entriesOf = async (...extra: string[]): Promise<Entry[]> =>
+    json<Entry[]>(await cli(['entries', 'list', registry, ...extra, '--json']));
   const livePaths = async (): Promise<string[]> => (await entriesOf()).filter((e) => e.status === 'default').map((e) => e.relative_path);
 
-  it('lists the registry\'s cache entries searched and sorted, and deletes one through its purge job', async () => {
+  it("lists the registry's cache entries searched and sorted, and deletes one through its purge job", async () => {
     const all = await entriesOf();
     expect(all.map((e) => e.relative_path)).toContain('library/busybox/manifests/latest');
     expect(all.some((e) => e.relative_path.startsWith('library/multiarch/'))).toBe(true);
@@ -194,33 +228,56 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(deleted.stderr).toMatch(/^purge entry succeeded: /m);
     expect(await livePaths()).not.toContain('library/busybox/manifests/latest');
-    expect(await cli(['entries', 'delete', tag.id.replace(/-.*/, '-bm8tc3VjaC1lbnRyeQ')])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^vreg: cache entry \S+ not found$/) });
+    expect(await cli(['entries', 'delete', tag.id.replace(/-.*/, '-bm8tc3VjaC1lbnRyeQ')])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^vreg: cache entry \S+ not found$/),
+    });
   });
 
   it('reports usage by upstream, and sets and removes a quota', async () => {
-    type Usage = { stored_bytes: number; entries_count: number; quota_bytes: number | null; upstreams: Array<{ upstream_id: string; stored_bytes: number; entries_count: number }> };
+    type Usage = {
+      stored_bytes: number;
+      entries_count: number;
+      quota_bytes: number | null;
+      upstreams: Array<{ upstream_id: string; stored_bytes: number; entries_count: number }>;
+    };
     const usage = json<Usage>(await cli(['usage', registry, '--json']));
     expect(usage.stored_bytes).toBeGreaterThan(0);
     expect(usage.quota_bytes).toBeNull();
     expect(usage.upstreams.map((u) => u.upstream_id).sort()).toEqual([upstreamA, upstreamB].sort());
     expect(usage.upstreams.reduce((n, u) => n + u.entries_count, 0)).toBe(usage.entries_count);
-    expect((await cli(['usage', registry])).stdout).toMatch(new RegExp(`^Registry ${registry}: \\S+ \\S+ in ${usage.entries_count} entries, no quota\\.\n\nUPSTREAM +NAME +STORED +ENTRIES\n`));
+    expect((await cli(['usage', registry])).stdout).toMatch(
+      new RegExp(`^Registry ${registry}: \\S+ \\S+ in ${usage.entries_count} entries, no quota\\.\n\nUPSTREAM +NAME +STORED +ENTRIES\n`),
+    );
 
-    expect(await cli(['registries', 'update', registry, '--max-stored-bytes', '1GiB'])).toMatchObject({ code: 0, stdout: `Updated registry ${registry} "lifecycle": public, quota 1.0 GiB.` });
+    expect(await cli(['registries', 'update', registry, '--max-stored-bytes', '1GiB'])).toMatchObject({
+      code: 0,
+      stdout: `Updated registry ${registry} "lifecycle": public, quota 1.0 GiB.`,
+    });
     expect(json<Usage>(await cli(['usage', registry, '--json'])).quota_bytes).toBe(1024 ** 3);
     expect((await cli(['usage', registry])).stdout).toMatch(/, of 1\.0 GiB quota \(\d+%\)\./);
     expect((await cli(['registries', 'show', registry])).stdout).toMatch(/^quota: +1\.0 GiB$/m);
-    expect(await cli(['registries', 'update', registry, '--max-stored-bytes', 'none'])).toMatchObject({ code: 0, stdout: expect.stringContaining('quota none') });
+    expect(await cli(['registries', 'update', registry, '--max-stored-bytes', 'none'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('quota none'),
+    });
   });
 
   it('sets a cleanup policy, runs it, and shows what it deleted', async () => {
-    expect(await cli(['cleanup', 'show', registry])).toMatchObject({ code: 0, stdout: `Registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N).` });
+    expect(await cli(['cleanup', 'show', registry])).toMatchObject({
+      code: 0,
+      stdout: `Registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N).`,
+    });
     // Three days without a download for busybox's entries, written into the catalog file as the clock would have.
     const db = new Database(join(vreg.dataDir, 'catalog.sqlite'));
     const past = new Date(Date.now() - 3 * 86_400_000).toISOString();
     let aged: number;
     try {
-      aged = db.prepare("UPDATE cache_entries SET downloaded_at = ?, created_at = ? WHERE registry_id = ? AND relative_path LIKE 'library/busybox/%' AND status = 'default'").run(past, past, Number(registry)).changes;
+      aged = db
+        .prepare(
+          "UPDATE cache_entries SET downloaded_at = ?, created_at = ? WHERE registry_id = ? AND relative_path LIKE 'library/busybox/%' AND status = 'default'",
+        )
+        .run(past, past, Number(registry)).changes;
     } finally {
       db.close();
     }
@@ -234,7 +291,9 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
 
     const run = await cli(['cleanup', 'run', registry]);
     expect(run.code, run.stderr).toBe(0);
-    const [job] = json<Array<{ state: string; result: Record<string, unknown> }>>(await cli(['jobs', 'list', '--kind', 'cleanup', '--registry', registry, '--json']));
+    const [job] = json<Array<{ state: string; result: Record<string, unknown> }>>(
+      await cli(['jobs', 'list', '--kind', 'cleanup', '--registry', registry, '--json']),
+    );
     expect(job).toMatchObject({ state: 'succeeded', result: { deleted_entries_count: aged } });
     expect(run.stdout).toMatch(new RegExp(`^Cleanup deleted ${aged} entries \\(\\S+ \\S+\\), not downloaded since \\S+\\.$`));
     expect((await livePaths()).some((p) => p.startsWith('library/busybox/'))).toBe(false);
@@ -285,13 +344,31 @@ describe('the vreg CLI drives the cache lifecycle (embedded vreg)', () => {
   });
 
   it('updates and removes an upstream, deletes the cleanup policy and the registry', async () => {
-    expect(await cli(['upstreams', 'update', upstreamB, '--name', 'b2', '--cache-validity-hours', '1'])).toMatchObject({ code: 0, stdout: `Updated upstream ${upstreamB} "b2" (${env.upstreamB}), position 1.` });
-    expect(await cli(['upstreams', 'remove', upstreamB, '--json'])).toMatchObject({ code: 0, stdout: JSON.stringify({ id: upstreamB, deleted: true }) });
+    expect(await cli(['upstreams', 'update', upstreamB, '--name', 'b2', '--cache-validity-hours', '1'])).toMatchObject({
+      code: 0,
+      stdout: `Updated upstream ${upstreamB} "b2" (${env.upstreamB}), position 1.`,
+    });
+    expect(await cli(['upstreams', 'remove', upstreamB, '--json'])).toMatchObject({
+      code: 0,
+      stdout: JSON.stringify({ id: upstreamB, deleted: true }),
+    });
     expect(json<unknown[]>(await cli(['upstreams', 'list', registry, '--json']))).toHaveLength(1);
-    expect(await cli(['cleanup', 'delete', registry])).toMatchObject({ code: 0, stderr: `Deleted the cleanup policy of registry ${registry} (its runs stay listed).` });
-    expect(await cli(['cleanup', 'run', registry])).toMatchObject({ code: 1, stderr: `vreg: registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N)` });
-    expect(await cli(['registries', 'delete', registry])).toMatchObject({ code: 0, stderr: `Deleted registry ${registry} with its upstreams and cache entries.` });
+    expect(await cli(['cleanup', 'delete', registry])).toMatchObject({
+      code: 0,
+      stderr: `Deleted the cleanup policy of registry ${registry} (its runs stay listed).`,
+    });
+    expect(await cli(['cleanup', 'run', registry])).toMatchObject({
+      code: 1,
+      stderr: `vreg: registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N)`,
+    });
+    expect(await cli(['registries', 'delete', registry])).toMatchObject({
+      code: 0,
+      stderr: `Deleted registry ${registry} with its upstreams and cache entries.`,
+    });
     expect(await cli(['usage', registry])).toMatchObject({ code: 1, stderr: `vreg: registry ${registry} not found` });
-    expect(await cli(['upstreams', 'lsit', registry])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^vreg: unknown upstreams command "lsit"/) });
+    expect(await cli(['upstreams', 'lsit', registry])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^vreg: unknown upstreams command "lsit"/),
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,7 +17,7 @@ const sh = async (cmd: string, args: string[], cwd?: string): Promise<string> =>
     return (await run(cmd, args, { timeout: 120_000, maxBuffer: 64 << 20, ...(cwd ? { cwd } : {}) })).stdout;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr ?? e.message}`);
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr ?? e.message}`, { cause: err });
   }
 };
 
@@ -46,7 +46,18 @@ describe('real clients through the gateway (embedded mode)', () => {
     await writeFile(join(dir, 'hello.txt'), 'hello from vreg\n');
     await writeFile(join(dir, 'sbom.json'), '{"sbom":true}\n');
     await sh('oras', ['push', '--plain-http', `${upstreamHost}/${artifact}:v1`, 'hello.txt:text/plain'], dir);
-    await sh('oras', ['attach', '--plain-http', '--artifact-type', 'application/vnd.example.sbom', `${upstreamHost}/${artifact}:v1`, 'sbom.json:application/json'], dir);
+    await sh(
+      'oras',
+      [
+        'attach',
+        '--plain-http',
+        '--artifact-type',
+        'application/vnd.example.sbom',
+        `${upstreamHost}/${artifact}:v1`,
+        'sbom.json:application/json',
+      ],
+      dir,
+    );
   });
 
   afterAll(async () => {
@@ -62,10 +73,13 @@ describe('real clients through the gateway (embedded mode)', () => {
     await sh('crane', ['pull', '--insecure', '--format=oci', `${repo('library/busybox')}:latest`, b]);
     const blobsA = (await readdir(join(a, 'blobs/sha256'))).sort();
     expect((await readdir(join(b, 'blobs/sha256'))).sort()).toEqual(blobsA);
-    for (const f of blobsA) expect((await readFile(join(b, 'blobs/sha256', f))).equals(await readFile(join(a, 'blobs/sha256', f)))).toBe(true);
+    for (const f of blobsA)
+      expect((await readFile(join(b, 'blobs/sha256', f))).equals(await readFile(join(a, 'blobs/sha256', f)))).toBe(true);
     const before = counted.count('GET', '/library/busybox/manifests/latest') + counted.count('HEAD', '/library/busybox/manifests/latest');
     await sh('crane', ['digest', '--insecure', `${repo('library/busybox')}:latest`]);
-    expect(counted.count('GET', '/library/busybox/manifests/latest') + counted.count('HEAD', '/library/busybox/manifests/latest')).toBe(before);
+    expect(counted.count('GET', '/library/busybox/manifests/latest') + counted.count('HEAD', '/library/busybox/manifests/latest')).toBe(
+      before,
+    );
   });
 
   it('crane lists tags through the gateway, the second listing from cache', async () => {
@@ -79,7 +93,10 @@ describe('real clients through the gateway (embedded mode)', () => {
     const out = await mkdtemp(join(tmpdir(), 'oras-out-'));
     await sh('oras', ['pull', '--plain-http', '-o', out, `${repo(artifact)}:v1`]);
     expect(await readFile(join(out, 'hello.txt'), 'utf8')).toBe('hello from vreg\n');
-    const discovered = JSON.parse(await sh('oras', ['discover', '--plain-http', '--format', 'json', `${repo(artifact)}:v1`])) as Record<string, unknown>;
+    const discovered = JSON.parse(await sh('oras', ['discover', '--plain-http', '--format', 'json', `${repo(artifact)}:v1`])) as Record<
+      string,
+      unknown
+    >;
     const text = JSON.stringify(discovered);
     expect(text).toContain('application/vnd.example.sbom');
     await sh('oras', ['discover', '--plain-http', '--format', 'json', `${repo(artifact)}:v1`]);
@@ -92,7 +109,8 @@ describe('real clients through the gateway (embedded mode)', () => {
   it('podman pulls an image through the gateway with the same image id and digest as a direct pull', async () => {
     const store = await mkdtemp(join(tmpdir(), 'podman-'));
     // vfs storage under a temp root: no daemon, no overlay mounts, nothing shared with the machine.
-    const podman = (args: string[]): Promise<string> => sh('podman', ['--storage-driver=vfs', '--root', join(store, 'root'), '--runroot', join(store, 'run'), ...args]);
+    const podman = (args: string[]): Promise<string> =>
+      sh('podman', ['--storage-driver=vfs', '--root', join(store, 'root'), '--runroot', join(store, 'run'), ...args]);
     const directId = (await podman(['pull', '-q', '--tls-verify=false', `${upstreamHost}/library/busybox:latest`])).trim();
     const throughId = (await podman(['pull', '-q', '--tls-verify=false', `${repo('library/busybox')}:latest`])).trim();
     expect(throughId).toBe(directId);
@@ -101,7 +119,9 @@ describe('real clients through the gateway (embedded mode)', () => {
   });
 
   it('serves byte ranges of a blob on a miss and on a hit, and 416 past the end', async () => {
-    const manifest = JSON.parse(await sh('crane', ['manifest', '--insecure', `${upstreamHost}/library/bigimage:v1`])) as { layers: Array<{ digest: string; size: number }> };
+    const manifest = JSON.parse(await sh('crane', ['manifest', '--insecure', `${upstreamHost}/library/bigimage:v1`])) as {
+      layers: Array<{ digest: string; size: number }>;
+    };
     const layer = manifest.layers.sort((x, y) => x.size - y.size)[manifest.layers.length - 2]!;
     const whole = Buffer.from(await (await fetch(`${env.upstreamA}/v2/library/bigimage/blobs/${layer.digest}`)).arrayBuffer());
     const url = `${vreg.gatewayUrl}/v2/virtual_registries/containers/${registryId}/library/bigimage/blobs/${layer.digest}`;

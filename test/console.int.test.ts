@@ -41,7 +41,8 @@ beforeAll(async () => {
 function watchProblems(p: Page): void {
   p.on('pageerror', (err) => pageProblems.push(`${p.url()}: ${err.message}`));
   p.on('console', (message) => {
-    if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text())) pageProblems.push(`${p.url()}: ${message.text()}`);
+    if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text()))
+      pageProblems.push(`${p.url()}: ${message.text()}`);
   });
 }
 
@@ -90,7 +91,9 @@ describe('web console', () => {
     await page.getByRole('heading', { name: 'Registry “console-e2e”' }).waitFor();
     registryId = /\/registries\/(\d+)/.exec(page.url())?.[1] ?? '';
     expect(registryId).toMatch(/^\d+$/);
-    expect(await textOf(page.getByLabel('Pull command', { exact: true }))).toBe(`docker pull ${hostOf(vreg.gatewayUrl)}/virtual_registries/containers/${registryId}/library/alpine:latest`);
+    expect(await textOf(page.getByLabel('Pull command', { exact: true }))).toBe(
+      `docker pull ${hostOf(vreg.gatewayUrl)}/virtual_registries/containers/${registryId}/library/alpine:latest`,
+    );
     const listed = await vreg.admin.call<{ name: string; visibility: string }>('GET', `/registries/${registryId}`);
     expect(listed.body).toMatchObject({ name: 'console-e2e', visibility: 'public' });
 
@@ -98,7 +101,9 @@ describe('web console', () => {
     await settings.getByLabel('Description').fill('pull-through cache made by the browser test');
     await settings.getByRole('button', { name: 'Save registry' }).click();
     await settings.getByText('Saved.').waitFor();
-    expect((await vreg.admin.call<{ description: string }>('GET', `/registries/${registryId}`)).body.description).toBe('pull-through cache made by the browser test');
+    expect((await vreg.admin.call<{ description: string }>('GET', `/registries/${registryId}`)).body.description).toBe(
+      'pull-through cache made by the browser test',
+    );
   });
 
   it('adds an upstream and tests its connection', async () => {
@@ -117,16 +122,32 @@ describe('web console', () => {
     await page.getByLabel('Upstream URL').fill(env.upstreamB);
     await page.getByRole('button', { name: 'Add upstream' }).click();
     await page.getByRole('button', { name: 'Move registry B up' }).click();
-    await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry B', 'first upstream');
+    await eventually(
+      () => page.getByRole('listitem').first().getAttribute('aria-label'),
+      (v) => v === 'Upstream registry B',
+      'first upstream',
+    );
     await page.getByRole('button', { name: 'Move registry B down' }).click();
-    await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry A', 'first upstream');
+    await eventually(
+      () => page.getByRole('listitem').first().getAttribute('aria-label'),
+      (v) => v === 'Upstream registry A',
+      'first upstream',
+    );
     // And by drag and drop: B onto A's place, then back.
     await page.getByRole('listitem', { name: 'Upstream registry B' }).dragTo(page.getByRole('listitem', { name: 'Upstream registry A' }));
-    await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry B', 'first upstream after a drag');
+    await eventually(
+      () => page.getByRole('listitem').first().getAttribute('aria-label'),
+      (v) => v === 'Upstream registry B',
+      'first upstream after a drag',
+    );
     const order = await vreg.admin.call<Array<{ name: string }>>('GET', `/registries/${registryId}/upstreams`);
     expect(order.body.map((u) => u.name)).toEqual(['registry B', 'registry A']);
     await page.getByRole('listitem', { name: 'Upstream registry A' }).dragTo(page.getByRole('listitem', { name: 'Upstream registry B' }));
-    await eventually(() => page.getByRole('listitem').first().getAttribute('aria-label'), (v) => v === 'Upstream registry A', 'first upstream after a drag back');
+    await eventually(
+      () => page.getByRole('listitem').first().getAttribute('aria-label'),
+      (v) => v === 'Upstream registry A',
+      'first upstream after a drag back',
+    );
 
     // Edit: the cache validity of B.
     const b = page.getByRole('listitem', { name: 'Upstream registry B' });
@@ -189,7 +210,11 @@ describe('web console', () => {
     await page.getByRole('searchbox', { name: 'Image' }).fill('busybox');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByLabel('Sort by').selectOption('-size');
-    await eventually(async () => (await entries.getByRole('row').count()) - 1, (n) => n >= 3, 'entry rows');
+    await eventually(
+      async () => (await entries.getByRole('row').count()) - 1,
+      (n) => n >= 3,
+      'entry rows',
+    );
     await screenshot(page, 'cache-entries');
   });
 
@@ -208,7 +233,10 @@ describe('web console', () => {
       (text) => text === 'gone' || text.includes('pending_destruction'),
       'deleted entry row',
     );
-    const listed = await vreg.admin.call<Array<{ relative_path: string; status: string }>>('GET', `/registries/${registryId}/cache_entries?search=busybox`);
+    const listed = await vreg.admin.call<Array<{ relative_path: string; status: string }>>(
+      'GET',
+      `/registries/${registryId}/cache_entries?search=busybox`,
+    );
     expect(listed.body.filter((e) => e.relative_path === 'library/busybox/manifests/latest' && e.status === 'default')).toEqual([]);
   });
 
@@ -241,7 +269,11 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Run cleanup now' }).click();
     await page.getByText(/cleanup job \S+: succeeded/).waitFor({ timeout: 20_000 });
     // The policy reloads when its job ends: the last run has a time and counts.
-    const summary = await eventually(() => textOf(page.getByLabel('Last cleanup run')), (t) => !t.includes('Last run—'), 'last cleanup run');
+    const summary = await eventually(
+      () => textOf(page.getByLabel('Last cleanup run')),
+      (t) => !t.includes('Last run—'),
+      'last cleanup run',
+    );
     expect(summary).toMatch(/Entries deleted\d+/);
     expect(summary).toMatch(/Bytes freed[\d.]+ (B|KiB|MiB)/);
     await screenshot(page, 'cleanup-policy');
@@ -266,7 +298,11 @@ describe('web console', () => {
     const row = page.getByRole('row').filter({ hasText: 'second admin' });
     await row.getByRole('button', { name: 'Revoke' }).click();
     await row.getByRole('button', { name: 'Revoke token second admin' }).click();
-    await eventually(() => textOf(row), (t) => t.includes('revoked'), 'revoked row');
+    await eventually(
+      () => textOf(row),
+      (t) => t.includes('revoked'),
+      'revoked row',
+    );
 
     // Its next API call answers 401: the console signs it out, and refuses the token again.
     await other.getByRole('button', { name: 'Refresh' }).click();

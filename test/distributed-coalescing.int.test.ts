@@ -27,7 +27,11 @@ describe('concurrent cold pulls across two gateways (distributed mode)', () => {
     const id = (await vreg.admin.createRegistry('rollout')).id;
     await vreg.admin.addUpstream(id, { name: 'counted-a', url: await counting.start() });
     const requests = vreg.gatewayUrls.flatMap((base) =>
-      blobs.flatMap((digest) => Array.from({ length: 5 }, () => rawGet(`${base}/v2/virtual_registries/containers/${id}/library/bigimage/blobs/${digest}`).then((r) => ({ digest, r })))),
+      blobs.flatMap((digest) =>
+        Array.from({ length: 5 }, () =>
+          rawGet(`${base}/v2/virtual_registries/containers/${id}/library/bigimage/blobs/${digest}`).then((r) => ({ digest, r })),
+        ),
+      ),
     );
     const results = await Promise.all(requests);
     for (const { digest, r } of results) {

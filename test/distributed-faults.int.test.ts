@@ -2,8 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startDistributedUnderTest, stopService } from './support/distributed-under-test.ts';
 import { getAndHangUp } from './support/http-get.ts';
 import { hostOf, readPulledDir, skopeoPull } from './support/skopeo.ts';
-import { ThrottledProxy } from './support/throttled-proxy.ts';
 import { testEnv } from './support/test-env.ts';
+import { ThrottledProxy } from './support/throttled-proxy.ts';
 import { waitFor } from './support/wait.ts';
 
 /**
@@ -36,7 +36,17 @@ describe('a gateway killed mid-fill (distributed mode)', () => {
     // Kill as soon as the first MiB went out: the fill is under way and the object not yet stored.
     expect((await partial).status).toBe(200);
     await stopService(gateway, 'SIGKILL');
-    await waitFor('the fetcher to record the blob', async () => ((await vreg!.admin.cacheEntries(up.id)).some((e) => e.relative_path === `library/bigimage/blobs/${digest}` && e.size === direct.get(file)!.length) ? true : undefined), 90_000, 250);
+    await waitFor(
+      'the fetcher to record the blob',
+      async () =>
+        (await vreg!.admin.cacheEntries(up.id)).some(
+          (e) => e.relative_path === `library/bigimage/blobs/${digest}` && e.size === direct.get(file)!.length,
+        )
+          ? true
+          : undefined,
+      90_000,
+      250,
+    );
     expect(await vreg.storedDigests()).toContain(digest);
     // The gateway's download and the fetcher's: the fill really was completed by someone else.
     expect(slow.count('GET', `/blobs/${digest}`)).toBe(2);

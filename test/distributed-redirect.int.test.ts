@@ -27,7 +27,9 @@ describe('presigned redirects for blob hits (distributed mode)', () => {
       return blobs.every((d) => paths.has(`library/busybox/blobs/${d}`)) ? true : undefined;
     });
     for (const digest of blobs) {
-      const res = await fetch(`${vreg.gatewayUrl}/v2/virtual_registries/containers/${id}/library/busybox/blobs/${digest}`, { redirect: 'manual' });
+      const res = await fetch(`${vreg.gatewayUrl}/v2/virtual_registries/containers/${id}/library/busybox/blobs/${digest}`, {
+        redirect: 'manual',
+      });
       expect(res.status).toBe(307);
       expect(res.headers.get('docker-content-digest')).toBe(digest);
       const location = res.headers.get('location')!;

@@ -1,5 +1,5 @@
-import { describeAbandonedFill, describePullThrough } from './support/pull-scenarios.ts';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
+import { describeAbandonedFill, describePullThrough } from './support/pull-scenarios.ts';
 
 describePullThrough('embedded', () => startEmbeddedUnderTest());
 describeAbandonedFill('embedded', () => startEmbeddedUnderTest());

@@ -2,11 +2,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import fc from 'fast-check';
 import { createLogger } from '@vreg/logging';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EmbeddedVreg, startEmbedded } from '../src/embedded.ts';
 import { loadEmbeddedConfig } from '../src/embedded-config.ts';
-import { startEmbedded, type EmbeddedVreg } from '../src/embedded.ts';
 import { AdminClient } from './support/admin-client.ts';
 import { adminContractBreach, adminRequest } from './support/admin-input-arbitraries.ts';
 import { headers, method, OCI_ERROR_CODES, pullPath } from './support/bad-input-arbitraries.ts';
@@ -111,7 +111,8 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
         if (res.body.includes(SECRET)) throw new Error(`${where} served the sentinel file`);
         if (res.status >= 400 && m !== 'HEAD') {
           const code = (JSON.parse(res.body) as { errors?: Array<{ code?: unknown }> }).errors?.[0]?.code;
-          if (typeof code !== 'string' || !OCI_ERROR_CODES.has(code)) throw new Error(`${where} answered ${res.status} with ${res.body.slice(0, 300)}`);
+          if (typeof code !== 'string' || !OCI_ERROR_CODES.has(code))
+            throw new Error(`${where} answered ${res.status} with ${res.body.slice(0, 300)}`);
         }
       }),
       { seed: 90_003, numRuns: 600 },
@@ -126,7 +127,14 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
   }, 120_000);
 
   it('never reaches the sentinel by the obvious traversals, raw or encoded', async () => {
-    const climbs = ['../sentinel/secret', '..%2fsentinel%2fsecret', '%2e%2e/sentinel/secret', '%2e%2e%2fsentinel%2fsecret', '..%5csentinel%5csecret', '....//sentinel/secret'];
+    const climbs = [
+      '../sentinel/secret',
+      '..%2fsentinel%2fsecret',
+      '%2e%2e/sentinel/secret',
+      '%2e%2e%2fsentinel%2fsecret',
+      '..%5csentinel%5csecret',
+      '....//sentinel/secret',
+    ];
     for (const climb of climbs) {
       for (const path of [
         `/v2/virtual_registries/containers/1/${climb}/manifests/latest`,
@@ -142,7 +150,10 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
       }
     }
     // The blob the sentinel holds under the same layout as the store is unknown to vreg, not served from there.
-    const blob = await rawRequest(port, requestHead('GET', `/v2/virtual_registries/containers/1/library/alpine/blobs/sha256:${'a'.repeat(64)}`, {}));
+    const blob = await rawRequest(
+      port,
+      requestHead('GET', `/v2/virtual_registries/containers/1/library/alpine/blobs/sha256:${'a'.repeat(64)}`, {}),
+    );
     expect(blob.status).toBe(404);
     expect(JSON.parse(blob.body).errors[0].code).toBe('BLOB_UNKNOWN');
   });
@@ -151,7 +162,10 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
     const big = await rawRequest(port, requestHead('GET', '/v2/', { 'x-pad': 'a'.repeat(20_000) }));
     expect(big.status).toBe(431);
     expect(JSON.parse(big.body).errors[0].code).toBe('SIZE_INVALID');
-    const long = await rawRequest(port, requestHead('GET', `/v2/virtual_registries/containers/1/library/alpine/manifests/latest?x=${'a'.repeat(5000)}`, {}));
+    const long = await rawRequest(
+      port,
+      requestHead('GET', `/v2/virtual_registries/containers/1/library/alpine/manifests/latest?x=${'a'.repeat(5000)}`, {}),
+    );
     expect(long.status).toBe(414);
     expect(JSON.parse(long.body).errors[0].code).toBe('NAME_INVALID');
     expect((await fetch(`${vreg.url}/healthz`)).status).toBe(200);
@@ -161,7 +175,7 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
   it('answers hostile admin requests below 500 in the admin errors shape, and stays up', async () => {
     const record = await runFuzz(
       'admin API (real HTTP)',
-      'status in 200..499, admin { errors: [...] } body with a documented code for 4xx (the HTTP parser\'s own 400/431 before any URL is known: UNSUPPORTED/SIZE_INVALID), nothing created outside the data dir, the API answers afterwards',
+      "status in 200..499, admin { errors: [...] } body with a documented code for 4xx (the HTTP parser's own 400/431 before any URL is known: UNSUPPORTED/SIZE_INVALID), nothing created outside the data dir, the API answers afterwards",
       fc.asyncProperty(adminRequest(vreg.adminToken), async (req) => {
         const res = await rawRequest(port, requestHead(req.method, `/api/v1${req.path}`, req.headers, req.payload));
         if (res.status === 0) throw new Error(`${req.method} ${req.path.slice(0, 200)}: no HTTP answer`);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDistributedUnderTest } from './support/distributed-under-test.ts';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
 import { hostOf, skopeoPull } from './support/skopeo.ts';
-import { testEnv, type SeededImage } from './support/test-env.ts';
+import { type SeededImage, testEnv } from './support/test-env.ts';
 import { ThrottledProxy } from './support/throttled-proxy.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -50,10 +50,15 @@ async function entriesOf(upstreamId: string): Promise<Entry[]> {
 
 /** Waits until the catalog recorded `count` entries for the upstream (object.stored is asynchronous). */
 async function waitForEntries(upstreamId: string, count: number): Promise<Entry[]> {
-  return waitFor(`${count} entries of upstream ${upstreamId}`, async () => {
-    const list = await entriesOf(upstreamId);
-    return list.length >= count ? list : undefined;
-  }, 60_000, 200);
+  return waitFor(
+    `${count} entries of upstream ${upstreamId}`,
+    async () => {
+      const list = await entriesOf(upstreamId);
+      return list.length >= count ? list : undefined;
+    },
+    60_000,
+    200,
+  );
 }
 
 /**
@@ -62,19 +67,29 @@ async function waitForEntries(upstreamId: string, count: number): Promise<Entry[
  */
 async function settled(upstreamIds: readonly string[]): Promise<void> {
   let previous = '';
-  await waitFor('hit reports to land', async () => {
-    const now = JSON.stringify(await Promise.all(upstreamIds.map((id) => entriesOf(id))));
-    const same = now === previous;
-    previous = now;
-    return same ? true : undefined;
-  }, 30_000, 1_000);
+  await waitFor(
+    'hit reports to land',
+    async () => {
+      const now = JSON.stringify(await Promise.all(upstreamIds.map((id) => entriesOf(id))));
+      const same = now === previous;
+      previous = now;
+      return same ? true : undefined;
+    },
+    30_000,
+    1_000,
+  );
 }
 
 async function finished(job: { id: string }): Promise<Job> {
-  return waitFor(`job ${job.id} to finish`, async () => {
-    const res = await vreg.admin.call<Job>('GET', `/jobs/${job.id}`);
-    return res.body.state === 'succeeded' || res.body.state === 'failed' ? res.body : undefined;
-  }, 60_000, 200);
+  return waitFor(
+    `job ${job.id} to finish`,
+    async () => {
+      const res = await vreg.admin.call<Job>('GET', `/jobs/${job.id}`);
+      return res.body.state === 'succeeded' || res.body.state === 'failed' ? res.body : undefined;
+    },
+    60_000,
+    200,
+  );
 }
 
 async function gc(dryRun: boolean): Promise<Job> {
@@ -86,7 +101,10 @@ async function gc(dryRun: boolean): Promise<Job> {
 /** Moves the last activity of matching entries into the past, as if nobody had pulled them for a while. */
 async function ageEntries(filter: Record<string, unknown>, ageMs: number): Promise<void> {
   const past = new Date(Date.now() - ageMs);
-  const result = await mongo.db(vreg.env.VREG_MONGO_DB).collection('cache_entries').updateMany(filter, { $set: { downloaded_at: past, created_at: past } });
+  const result = await mongo
+    .db(vreg.env.VREG_MONGO_DB)
+    .collection('cache_entries')
+    .updateMany(filter, { $set: { downloaded_at: past, created_at: past } });
   expect(result.matchedCount).toBeGreaterThan(0);
 }
 
@@ -143,9 +161,13 @@ describe('cleanup then GC, two registries sharing a blob', () => {
     for (const d of [...busybox, ...api]) expect(stored).toContain(d);
   });
 
-  it('marks registry one\'s old entries with a one-day cleanup, and a dry run reports only the objects nothing else references', async () => {
+  it("marks registry one's old entries with a one-day cleanup, and a dry run reports only the objects nothing else references", async () => {
     await ageEntries({ registry_id: Number(r1) }, 3 * DAY);
-    const put = await vreg.admin.call('PUT', `/registries/${r1}/cleanup_policy`, { enabled: true, keep_n_days_after_download: 1, cadence: 1 });
+    const put = await vreg.admin.call('PUT', `/registries/${r1}/cleanup_policy`, {
+      enabled: true,
+      keep_n_days_after_download: 1,
+      cadence: 1,
+    });
     expect(put.status).toBe(200);
     const run = await vreg.admin.call<Job>('POST', `/registries/${r1}/cleanup_policy/run`);
     expect(run.status).toBe(202);
@@ -158,7 +180,7 @@ describe('cleanup then GC, two registries sharing a blob', () => {
     for (const d of [...busybox, ...api]) expect(stored).toContain(d);
   });
 
-  it('GC removes exactly registry one\'s entries and the objects only it referenced; the shared blob stays', async () => {
+  it("GC removes exactly registry one's entries and the objects only it referenced; the shared blob stays", async () => {
     const job = await gc(false);
     expect(job).toMatchObject({ state: 'succeeded', errors: [], result: { dry_run: false, objects_deleted: api.length } });
     expect([...(job.result?.digests as string[])].sort()).toEqual([...api].sort());
@@ -194,10 +216,12 @@ describe('quota: least recently downloaded entries go first', () => {
     await waitForEntries(upA, 8);
     await waitForEntries(upB, 4);
     await settled([upA, upB]);
-    for (const image of images) await ageEntries({ registry_id: Number(r3), relative_path: { $regex: `^${image.name}/` } }, image.ageDays * DAY);
+    for (const image of images)
+      await ageEntries({ registry_id: Number(r3), relative_path: { $regex: `^${image.name}/` } }, image.ageDays * DAY);
   }, 240_000);
 
-  const usage = async (): Promise<{ stored_bytes: number }> => (await vreg.admin.call<{ stored_bytes: number }>('GET', `/registries/${r3}/usage`)).body;
+  const usage = async (): Promise<{ stored_bytes: number }> =>
+    (await vreg.admin.call<{ stored_bytes: number }>('GET', `/registries/${r3}/usage`)).body;
   const liveNames = async (): Promise<string[]> => {
     const entries = [...(await entriesOf(upA)), ...(await entriesOf(upB))].filter((e) => e.status === undefined || e.status === 'default');
     return [...new Set(entries.map((e) => images.find((i) => e.relative_path.startsWith(`${i.name}/`))?.name))].sort() as string[];
@@ -234,14 +258,19 @@ describe('embedded mode: cleanup then GC on SQLite and the data directory, then 
   const api = objectsOf('team/app/api');
 
   beforeAll(async () => {
-    embedded = await startEmbeddedUnderTest({ VREG_GC_GRACE_MS: '0', VREG_GC_INTERVAL_MS: '0', VREG_DESTRUCTION_INTERVAL_MS: '0', VREG_JOB_POLL_INTERVAL_MS: '200' });
+    embedded = await startEmbeddedUnderTest({
+      VREG_GC_GRACE_MS: '0',
+      VREG_GC_INTERVAL_MS: '0',
+      VREG_DESTRUCTION_INTERVAL_MS: '0',
+      VREG_JOB_POLL_INTERVAL_MS: '200',
+    });
   });
 
   afterAll(async () => {
     await embedded?.stop();
   });
 
-  it('deletes the image\'s files once its entries are cleaned up, and a later pull stores and records them again', async () => {
+  it("deletes the image's files once its entries are cleaned up, and a later pull stores and records them again", async () => {
     const admin = embedded.admin;
     const registryId = (await admin.createRegistry('gc-embedded')).id;
     const upstreamId = (await admin.addUpstream(registryId, { name: 'a', url: env.upstreamA })).id;
@@ -254,16 +283,28 @@ describe('embedded mode: cleanup then GC on SQLite and the data directory, then 
     const db = new Database(join(embedded.dataDir, 'catalog.sqlite'));
     const past = new Date(Date.now() - 3 * DAY).toISOString();
     try {
-      expect(db.prepare('UPDATE cache_entries SET downloaded_at = ?, created_at = ? WHERE registry_id = ?').run(past, past, Number(registryId)).changes).toBe(4);
+      expect(
+        db.prepare('UPDATE cache_entries SET downloaded_at = ?, created_at = ? WHERE registry_id = ?').run(past, past, Number(registryId))
+          .changes,
+      ).toBe(4);
     } finally {
       db.close();
     }
-    expect((await admin.call('PUT', `/registries/${registryId}/cleanup_policy`, { enabled: true, keep_n_days_after_download: 1, cadence: 7 })).status).toBe(200);
+    expect(
+      (await admin.call('PUT', `/registries/${registryId}/cleanup_policy`, { enabled: true, keep_n_days_after_download: 1, cadence: 7 }))
+        .status,
+    ).toBe(200);
     const run = await admin.call<Job>('POST', `/registries/${registryId}/cleanup_policy/run`);
-    const jobOf = (id: string) => waitFor(`job ${id}`, async () => {
-      const job = (await admin.call<Job>('GET', `/jobs/${id}`)).body;
-      return job.state === 'succeeded' || job.state === 'failed' ? job : undefined;
-    }, 30_000, 100);
+    const jobOf = (id: string) =>
+      waitFor(
+        `job ${id}`,
+        async () => {
+          const job = (await admin.call<Job>('GET', `/jobs/${id}`)).body;
+          return job.state === 'succeeded' || job.state === 'failed' ? job : undefined;
+        },
+        30_000,
+        100,
+      );
     expect((await jobOf(run.body.id)).state).toBe('succeeded');
     const gcJob = await jobOf((await admin.call<Job>('POST', '/gc', { dry_run: false })).body.id);
     expect(gcJob).toMatchObject({ state: 'succeeded', result: { objects_deleted: api.length } });

@@ -1,22 +1,22 @@
 import { Consumers, Subjects } from '@vreg/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDistributedUnderTest, type ServiceProcess } from './support/distributed-under-test.ts';
-import type { VregUnderTest } from './support/pull-scenarios.ts';
+import { type ServiceProcess, startDistributedUnderTest } from './support/distributed-under-test.ts';
 import {
   blobRecorded,
   dashboardExpressions,
   loadDashboard,
   metricNamesIn,
+  type ObservedScenario,
   OtlpJsonReceiver,
   parseMetrics,
   pullBlob,
   pullFromDeadUpstream,
+  type ReceivedSpan,
   secretsIn,
   setUpPrivateScenario,
   sumOf,
-  type ObservedScenario,
-  type ReceivedSpan,
 } from './support/observability.ts';
+import type { VregUnderTest } from './support/pull-scenarios.ts';
 import { testEnv } from './support/test-env.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -38,7 +38,12 @@ describe('observability (distributed mode, OTLP export)', () => {
 
   beforeAll(async () => {
     await receiver.start();
-    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200', VREG_LOG_LEVEL: 'info' };
+    const otel = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+      VREG_LOG_LEVEL: 'info',
+    };
     vreg = await startDistributedUnderTest({ gateway: otel, fetcher: otel, catalog: otel });
     s = await setUpPrivateScenario(env, vreg);
     pulls.push(await pullBlob(vreg.gatewayUrl, s));
@@ -70,7 +75,8 @@ describe('observability (distributed mode, OTLP export)', () => {
     expect(root.parentSpanId).toBe('');
     expect(root.attributes).toMatchObject({ 'vreg.registry.id': s.registryId, 'vreg.digest': s.blob.digest });
     const inTrace = (): ReceivedSpan[] => receiver.spans.filter((x) => x.traceId === root.traceId);
-    const one = (service: string, name: string, kind: number) => async () => inTrace().find((x) => x.service === service && x.name === name && x.kind === kind);
+    const one = (service: string, name: string, kind: number) => async () =>
+      inTrace().find((x) => x.service === service && x.name === name && x.kind === kind);
 
     const fetcher = await waitFor('the fetcher span', one('vreg-fetcher', `process ${Subjects.fetchRequested}`, KIND.consumer), 30_000);
     const catalog = await waitFor('the catalog span', one('vreg-catalog', `process ${Subjects.objectStored}`, KIND.consumer), 30_000);
@@ -79,12 +85,24 @@ describe('observability (distributed mode, OTLP export)', () => {
 
     const spanById = (id: string): ReceivedSpan | undefined => inTrace().find((x) => x.spanId === id);
     // Each cross-process hop: the consumer's parent is the publisher's span in the other process.
-    expect(spanById(fetcher.parentSpanId)).toMatchObject({ service: 'vreg-gateway', name: `send ${Subjects.fetchRequested}`, kind: KIND.producer });
+    expect(spanById(fetcher.parentSpanId)).toMatchObject({
+      service: 'vreg-gateway',
+      name: `send ${Subjects.fetchRequested}`,
+      kind: KIND.producer,
+    });
     expect(spanById(catalog.parentSpanId)).toMatchObject({ name: `send ${Subjects.objectStored}`, kind: KIND.producer });
     expect(spanById(lookup.parentSpanId)).toMatchObject({ name: `request ${Subjects.entryLookup}`, kind: KIND.client });
     // The upload to S3 and the catalog's upsert in MongoDB are in the trace too.
-    await waitFor('a MongoDB span of the catalog', async () => inTrace().find((x) => x.service === 'vreg-catalog' && x.attributes['db.system.name'] === 'mongodb'), 30_000);
-    await waitFor('an S3 span of the gateway', async () => inTrace().find((x) => x.service === 'vreg-gateway' && x.attributes['rpc.system'] === 'aws-api'), 30_000);
+    await waitFor(
+      'a MongoDB span of the catalog',
+      async () => inTrace().find((x) => x.service === 'vreg-catalog' && x.attributes['db.system.name'] === 'mongodb'),
+      30_000,
+    );
+    await waitFor(
+      'an S3 span of the gateway',
+      async () => inTrace().find((x) => x.service === 'vreg-gateway' && x.attributes['rpc.system'] === 'aws-api'),
+      30_000,
+    );
 
     // Parent links resolve inside the trace, walking up to the gateway request.
     for (const start of [fetcher, catalog, lookup]) {
@@ -121,11 +139,15 @@ describe('observability (distributed mode, OTLP export)', () => {
 
   it("lists the dead upstream's failures in the catalog's overview (broadcast by the gateway over NATS)", async () => {
     type Overview = { upstream_errors: Array<{ upstream: string; upstream_id: string | null; count: number; last_message: string }> };
-    const dead = await waitFor('the dead upstream in the overview', async () => {
-      const res = await vreg.admin.call<Overview>('GET', '/stats/overview?window=1h');
-      expect(res.status).toBe(200);
-      return res.body.upstream_errors.find((e) => e.upstream === '127.0.0.1:9');
-    }, 15_000);
+    const dead = await waitFor(
+      'the dead upstream in the overview',
+      async () => {
+        const res = await vreg.admin.call<Overview>('GET', '/stats/overview?window=1h');
+        expect(res.status).toBe(200);
+        return res.body.upstream_errors.find((e) => e.upstream === '127.0.0.1:9');
+      },
+      15_000,
+    );
     expect(dead.count).toBeGreaterThanOrEqual(1);
     expect(dead.upstream_id).not.toBeNull();
     expect(dead.last_message).not.toBe('');

@@ -3,14 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Consumers, Streams, Subjects } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { logTraceFields, startTelemetry, type Telemetry } from '@vreg/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { type EmbeddedVreg, startEmbedded } from '../src/embedded.ts';
 import { loadEmbeddedConfig } from '../src/embedded-config.ts';
-import { startEmbedded, type EmbeddedVreg } from '../src/embedded.ts';
 import { AdminClient } from './support/admin-client.ts';
 import { LOCAL_UPSTREAMS } from './support/embedded-under-test.ts';
 import {
@@ -18,13 +18,13 @@ import {
   dashboardExpressions,
   loadDashboard,
   metricNamesIn,
+  type ObservedScenario,
   parseMetrics,
   pullBlob,
   pullFromDeadUpstream,
   secretsIn,
   setUpPrivateScenario,
   sumOf,
-  type ObservedScenario,
 } from './support/observability.ts';
 import { testEnv } from './support/test-env.ts';
 import { waitFor } from './support/wait.ts';
@@ -57,7 +57,12 @@ describe('observability (embedded mode, in-memory spans)', () => {
       VREG_LOG_LEVEL: 'debug',
       ...LOCAL_UPSTREAMS,
     });
-    const logger = createLogger({ level: 'debug', name: 'vreg-observability', mixin: logTraceFields, destination: { write: (line: string) => void logLines.push(line) } });
+    const logger = createLogger({
+      level: 'debug',
+      name: 'vreg-observability',
+      mixin: logTraceFields,
+      destination: { write: (line: string) => void logLines.push(line) },
+    });
     vreg = await startEmbedded(config, logger, { telemetry });
     const admin = new AdminClient(vreg.url, vreg.adminToken);
     s = await setUpPrivateScenario(env, { gatewayUrl: vreg.url, admin });
@@ -103,7 +108,11 @@ describe('observability (embedded mode, in-memory spans)', () => {
     expect(sumOf(samples, 'vreg_upstream_errors_total', { upstream: new URL(s.upstream.url).host })).toBe(0);
     expect(sumOf(samples, 'vreg_upstream_errors_total', { upstream: '127.0.0.1:9', code: 'UPSTREAM_UNAVAILABLE' })).toBeGreaterThan(0);
     expect(sumOf(samples, 'vreg_fills_in_flight')).toBe(0);
-    expect(samples.some((x) => x.name === 'vreg_consumer_pending' && x.labels.stream === Streams.fetch.name && x.labels.consumer === Consumers.fetcher)).toBe(true);
+    expect(
+      samples.some(
+        (x) => x.name === 'vreg_consumer_pending' && x.labels.stream === Streams.fetch.name && x.labels.consumer === Consumers.fetcher,
+      ),
+    ).toBe(true);
     expect(sumOf(samples, 'vreg_catalog_lookup_duration_seconds_count', { subject: Subjects.entryLookup })).toBeGreaterThan(0);
   });
 
@@ -126,14 +135,22 @@ describe('observability (embedded mode, in-memory spans)', () => {
     const root = await waitFor('the miss request span', async () =>
       exporter.getFinishedSpans().find((x) => x.kind === SpanKind.SERVER && x.attributes['vreg.cache.result'] === 'miss'),
     );
-    expect(root.attributes).toMatchObject({ 'vreg.registry.id': s.registryId, 'vreg.image': 'library/busybox', 'vreg.digest': s.blob.digest, 'vreg.bytes': s.blob.size });
+    expect(root.attributes).toMatchObject({
+      'vreg.registry.id': s.registryId,
+      'vreg.image': 'library/busybox',
+      'vreg.digest': s.blob.digest,
+      'vreg.bytes': s.blob.size,
+    });
     const traceId = root.spanContext().traceId;
     const inTrace = (): ReadableSpan[] => exporter.getFinishedSpans().filter((x) => x.spanContext().traceId === traceId);
     const byName = (name: string, kind: SpanKind): ReadableSpan[] => inTrace().filter((x) => x.name === name && x.kind === kind);
 
     // The fetcher's consumer and the catalog's consumer and responder, all children of their publisher's span.
     const fetcher = await waitFor('the fetcher span', async () => byName(`process ${Subjects.fetchRequested}`, SpanKind.CONSUMER)[0]);
-    const catalogStored = await waitFor('the catalog object.stored span', async () => byName(`process ${Subjects.objectStored}`, SpanKind.CONSUMER)[0]);
+    const catalogStored = await waitFor(
+      'the catalog object.stored span',
+      async () => byName(`process ${Subjects.objectStored}`, SpanKind.CONSUMER)[0],
+    );
     expect(fetcher.attributes['messaging.consumer.group.name']).toBe(Consumers.fetcher);
     expect(catalogStored.attributes['messaging.consumer.group.name']).toBe(Consumers.catalogObjects);
     const fetchPublish = byName(`send ${Subjects.fetchRequested}`, SpanKind.PRODUCER);
@@ -146,7 +163,10 @@ describe('observability (embedded mode, in-memory spans)', () => {
     expect(lookups.length).toBeGreaterThan(0);
     for (const l of lookups) expect(lookupRequests.has(l.parentSpanContext?.spanId ?? '')).toBe(true);
     // The upstream download is under the request too.
-    expect(byName('upstream GET blob', SpanKind.INTERNAL)[0]?.attributes).toMatchObject({ 'vreg.digest': s.blob.digest, 'vreg.bytes': s.blob.size });
+    expect(byName('upstream GET blob', SpanKind.INTERNAL)[0]?.attributes).toMatchObject({
+      'vreg.digest': s.blob.digest,
+      'vreg.bytes': s.blob.size,
+    });
 
     // Every span of the trace hangs off another span of it, up to one root:
     // the test's own fetch (undici is instrumented in this process too) or the request itself.
@@ -155,11 +175,14 @@ describe('observability (embedded mode, in-memory spans)', () => {
     const roots = spans.filter((x) => x.parentSpanContext === undefined);
     expect(roots).toHaveLength(1);
     expect([root.spanContext().spanId, root.parentSpanContext?.spanId]).toContain(roots[0]?.spanContext().spanId);
-    for (const x of spans) if (x !== roots[0]) expect(ids.has(x.parentSpanContext?.spanId ?? ''), `${x.name}'s parent is in the trace`).toBe(true);
+    for (const x of spans)
+      if (x !== roots[0]) expect(ids.has(x.parentSpanContext?.spanId ?? ''), `${x.name}'s parent is in the trace`).toBe(true);
   });
 
   it('logs one line per request with its trace and span ids, cache result, bytes and duration', () => {
-    const lines = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request completed' && l.method === 'GET' && String(l.url).includes('/blobs/'));
+    const lines = logLines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'request completed' && l.method === 'GET' && String(l.url).includes('/blobs/'));
     expect(lines.map((l) => [l.status, l.cache, l.bytes])).toEqual([
       [200, 'miss', s.blob.size],
       [200, 'hit', s.blob.size],
@@ -200,7 +223,9 @@ describe('observability (embedded mode, in-memory spans)', () => {
   });
 
   it('puts no secret in any span, metric or log line of the run', () => {
-    const spans = JSON.stringify(exporter.getFinishedSpans().map((x) => ({ name: x.name, attributes: x.attributes, events: x.events, status: x.status })));
+    const spans = JSON.stringify(
+      exporter.getFinishedSpans().map((x) => ({ name: x.name, attributes: x.attributes, events: x.events, status: x.status })),
+    );
     expect(secretsIn(spans, s.secrets), 'spans').toEqual([]);
     expect(secretsIn(metricsText, s.secrets), 'metrics').toEqual([]);
     expect(secretsIn(logLines.join(''), s.secrets), 'logs').toEqual([]);
@@ -208,8 +233,14 @@ describe('observability (embedded mode, in-memory spans)', () => {
   });
 });
 
-const TargetSchema = z.object({ refId: z.string().min(1), expr: z.string().min(1), datasource: z.object({ type: z.literal('prometheus'), uid: z.literal('${datasource}') }) });
-const GridPosSchema = z.object({ x: z.number().int().min(0), y: z.number().int().min(0), w: z.number().int().min(1).max(24), h: z.number().int().min(1) }).refine((g) => g.x + g.w <= 24, 'panel wider than the grid');
+const TargetSchema = z.object({
+  refId: z.string().min(1),
+  expr: z.string().min(1),
+  datasource: z.object({ type: z.literal('prometheus'), uid: z.literal('${datasource}') }),
+});
+const GridPosSchema = z
+  .object({ x: z.number().int().min(0), y: z.number().int().min(0), w: z.number().int().min(1).max(24), h: z.number().int().min(1) })
+  .refine((g) => g.x + g.w <= 24, 'panel wider than the grid');
 const PanelSchema = z.object({
   id: z.number().int(),
   type: z.enum(['row', 'stat', 'timeseries', 'gauge', 'bargauge', 'table', 'text', 'heatmap']),
@@ -223,6 +254,8 @@ const DashboardSchema = z.object({
   uid: z.string().regex(/^[a-zA-Z0-9_-]{1,40}$/),
   title: z.string().min(1),
   schemaVersion: z.number().int().min(30),
-  templating: z.object({ list: z.array(z.object({ name: z.string(), type: z.string() })) }).refine((t) => t.list.some((v) => v.name === 'datasource' && v.type === 'datasource'), 'a datasource variable'),
+  templating: z
+    .object({ list: z.array(z.object({ name: z.string(), type: z.string() })) })
+    .refine((t) => t.list.some((v) => v.name === 'datasource' && v.type === 'datasource'), 'a datasource variable'),
   panels: z.array(PanelSchema).min(1),
 });

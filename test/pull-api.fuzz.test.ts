@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { AccessTokenVerifyRequestSchema, type RegistryView, Subjects, UnauthorizedError } from '@vreg/contracts';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessTokenVerifyRequestSchema, Subjects, UnauthorizedError, type RegistryView } from '@vreg/contracts';
 import { gatewayHarness } from '../services/gateway/src/testing/gateway-harness.ts';
 import { headers, method, OCI_ERROR_CODES, pullPath } from './support/bad-input-arbitraries.ts';
 import { runFuzz } from './support/fuzz-record.ts';
@@ -29,7 +29,8 @@ function contractBreach(m: string, res: { statusCode: number; body: string; head
   const errors = (body as { errors?: Array<{ code?: unknown; message?: unknown }> }).errors;
   if (!Array.isArray(errors) || errors.length === 0) return `answered ${res.statusCode} without an OCI errors array`;
   const [first] = errors;
-  if (typeof first?.code !== 'string' || !OCI_ERROR_CODES.has(first.code)) return `answered ${res.statusCode} with a code outside the OCI set: ${String(first?.code)}`;
+  if (typeof first?.code !== 'string' || !OCI_ERROR_CODES.has(first.code))
+    return `answered ${res.statusCode} with a code outside the OCI set: ${String(first?.code)}`;
   if (typeof first.message !== 'string') return 'an error without a message';
   return undefined;
 }
@@ -46,7 +47,15 @@ describe('pull API fuzz (inject)', () => {
     const blob = Buffer.from('fuzz layer');
     const blobDigest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
     h.upstream.addBlob(UP, 'library/alpine', blob);
-    h.upstream.addManifest(UP, 'library/alpine', 'latest', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [{ digest: blobDigest }] })), 'application/vnd.oci.image.manifest.v1+json');
+    h.upstream.addManifest(
+      UP,
+      'library/alpine',
+      'latest',
+      Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [{ digest: blobDigest }] }),
+      ),
+      'application/vnd.oci.image.manifest.v1+json',
+    );
   });
   afterAll(async () => h?.close());
 

@@ -6,7 +6,10 @@ import type { VregUnderTest } from './support/pull-scenarios.ts';
 import { testEnv } from './support/test-env.ts';
 
 /** A server on `host` that counts requests and answers with `handler`. */
-async function listen(host: string, handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string; hits: () => number }> {
+async function listen(
+  host: string,
+  handler: Parameters<typeof createServer>[1],
+): Promise<{ server: Server; url: string; hits: () => number }> {
   let hits = 0;
   const server = createServer((req, res) => {
     hits++;
@@ -30,7 +33,10 @@ describe('SSRF guard on upstream URLs (embedded vreg)', () => {
     vreg = await startEmbeddedUnderTest({ VREG_UPSTREAM_ALLOWED_NETWORKS: '' });
     const { id } = await vreg.admin.createRegistry('strict', { visibility: 'public' });
     for (const url of [env.upstreamA, 'http://169.254.169.254/latest/meta-data', 'http://[::1]:5000', 'http://10.1.2.3']) {
-      const res = await vreg.admin.call<{ errors: Array<{ code: string; message: string }> }>('POST', `/registries/${id}/upstreams`, { name: 'u', url });
+      const res = await vreg.admin.call<{ errors: Array<{ code: string; message: string }> }>('POST', `/registries/${id}/upstreams`, {
+        name: 'u',
+        url,
+      });
       expect(res.status, url).toBe(400);
       expect(res.body.errors[0]?.code).toBe('VALIDATION_FAILED');
       expect(res.body.errors[0]?.message).toContain('VREG_UPSTREAM_ALLOWED_NETWORKS');
@@ -39,9 +45,11 @@ describe('SSRF guard on upstream URLs (embedded vreg)', () => {
     expect(tested.status).toBe(400);
   });
 
-  it('does not follow an allowed upstream\'s redirect to an address outside the allow-list, and pulls from the allowed one', async () => {
+  it("does not follow an allowed upstream's redirect to an address outside the allow-list, and pulls from the allowed one", async () => {
     vreg = await startEmbeddedUnderTest(); // allows 127.0.0.1 only
-    const internal = await listen('127.0.0.2', (_req, res) => res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end('{"schemaVersion":2}'));
+    const internal = await listen('127.0.0.2', (_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end('{"schemaVersion":2}'),
+    );
     servers.push(internal.server);
     const bouncer = await listen('127.0.0.1', (req, res) => {
       if (req.url === '/v2/') return res.writeHead(200, { 'docker-distribution-api-version': 'registry/2.0' }).end('{}');
@@ -62,7 +70,10 @@ describe('SSRF guard on upstream URLs (embedded vreg)', () => {
     const { id: good } = await vreg.admin.createRegistry('good', { visibility: 'public' });
     await vreg.admin.addUpstream(good, { name: 'a', url: env.upstreamA });
     const pulled = await fetch(`${vreg.gatewayUrl}/v2/virtual_registries/containers/${good}/${seeded.name}/manifests/${seeded.tag}`, {
-      headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json' },
+      headers: {
+        accept:
+          'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json',
+      },
     });
     expect(pulled.status).toBe(200);
   });

@@ -1,4 +1,4 @@
-import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
 
 /**
  * Vitest global setup for machines with Docker: with
@@ -10,9 +10,16 @@ import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainer
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env.VREG_TEST_USE_TESTCONTAINERS !== '1' || process.env.VREG_TEST_NATS_URL) return undefined;
   const started: StartedTestContainer[] = [];
-  const nats = await new GenericContainer('nats:2.11').withCommand(['-js']).withExposedPorts(4222).withWaitStrategy(Wait.forLogMessage(/Server is ready/)).start();
+  const nats = await new GenericContainer('nats:2.11')
+    .withCommand(['-js'])
+    .withExposedPorts(4222)
+    .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+    .start();
   started.push(nats);
-  const mongo = await new GenericContainer('mongo:7').withExposedPorts(27017).withWaitStrategy(Wait.forLogMessage(/Waiting for connections/)).start();
+  const mongo = await new GenericContainer('mongo:7')
+    .withExposedPorts(27017)
+    .withWaitStrategy(Wait.forLogMessage(/Waiting for connections/))
+    .start();
   started.push(mongo);
   const minio = await new GenericContainer('minio/minio:latest')
     .withCommand(['server', '/data'])

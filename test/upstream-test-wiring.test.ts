@@ -5,7 +5,7 @@ import { MemoryBlobStore } from '@vreg/blob-store';
 import { MemoryEventBus } from '@vreg/bus';
 import { buildApp as buildCatalog, MemoryCatalogStore } from '@vreg/catalog';
 import { Streams } from '@vreg/contracts';
-import { buildApp as buildFetcher, loadFetcherFillConfig, type FetcherApp } from '@vreg/fetcher';
+import { buildApp as buildFetcher, type FetcherApp, loadFetcherFillConfig } from '@vreg/fetcher';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
@@ -50,7 +50,12 @@ describe('upstream test connection, catalog and fetcher on one bus', () => {
   let registry: Awaited<ReturnType<typeof startBasicRegistry>>;
 
   const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
-    server.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${ADMIN}` }, ...(payload === undefined ? {} : { payload }) });
+    server.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: { authorization: `Bearer ${ADMIN}` },
+      ...(payload === undefined ? {} : { payload }),
+    });
 
   beforeEach(async () => {
     lines = [];
@@ -60,8 +65,18 @@ describe('upstream test connection, catalog and fetcher on one bus', () => {
     const secrets = new SecretBox(randomBytes(32));
     upstreams = new HttpUpstreamRegistry({ connectTimeoutMs: 2000, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
     registry = await startBasicRegistry();
-    const catalog = buildCatalog({ objectsConcurrency: 1, upstreamAllowedNetworks: '127.0.0.1' }, { bus, store: new MemoryCatalogStore(), secretBox: secrets, logger, adminToken: ADMIN, blobs: new MemoryBlobStore() });
-    fetcher = buildFetcher(loadFetcherFillConfig({}), { bus, store: new MemoryBlobStore(), leases: new MemoryFillLease(), upstreams, secrets, logger });
+    const catalog = buildCatalog(
+      { objectsConcurrency: 1, upstreamAllowedNetworks: '127.0.0.1' },
+      { bus, store: new MemoryCatalogStore(), secretBox: secrets, logger, adminToken: ADMIN, blobs: new MemoryBlobStore() },
+    );
+    fetcher = buildFetcher(loadFetcherFillConfig({}), {
+      bus,
+      store: new MemoryBlobStore(),
+      leases: new MemoryFillLease(),
+      upstreams,
+      secrets,
+      logger,
+    });
     await catalog.start();
     await fetcher.start();
     server = Fastify({ loggerInstance: logger as FastifyBaseLogger });
@@ -88,7 +103,9 @@ describe('upstream test connection, catalog and fetcher on one bus', () => {
 
   it('tests a stored upstream with its stored password, which the fetcher opens', async () => {
     await call('POST', '/registries', { name: 'private' });
-    const upstream = (await call('POST', '/registries/1/upstreams', { name: 'p', url: registry.url, username: 'bot', password: PASSWORD })).json();
+    const upstream = (
+      await call('POST', '/registries/1/upstreams', { name: 'p', url: registry.url, username: 'bot', password: PASSWORD })
+    ).json();
     const res = await call('POST', `/upstreams/${upstream.id}/test`);
     expect(res.json()).toMatchObject({ success: true, result: 'ok', http_status: 200 });
     expect(registry.authorizations.at(-1)).toBe(`Basic ${Buffer.from(`bot:${PASSWORD}`).toString('base64')}`);

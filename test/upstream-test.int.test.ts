@@ -40,7 +40,12 @@ describe('upstream test connection (embedded mode)', () => {
   it('answers ok for the real upstream registry, as a candidate and stored', async () => {
     const candidate = await test('/upstreams/test', { url: env.upstreamA });
     expect(candidate.status).toBe(200);
-    expect(candidate.body).toMatchObject({ success: true, result: 'ok', http_status: 200, message: expect.stringContaining('registry/2.0') });
+    expect(candidate.body).toMatchObject({
+      success: true,
+      result: 'ok',
+      http_status: 200,
+      message: expect.stringContaining('registry/2.0'),
+    });
     expect(candidate.body.latency_ms).toBeGreaterThanOrEqual(0);
     const registry = await vreg.admin.createRegistry('open');
     const upstream = await vreg.admin.addUpstream(registry.id, { name: 'a', url: env.upstreamA });
@@ -62,14 +67,33 @@ describe('upstream test connection (embedded mode)', () => {
 
   it('answers unauthorized for wrong or missing Basic credentials and ok for the right ones, as a candidate', async () => {
     const url = privateRegistry.url;
-    expect((await test('/upstreams/test', { url, username: 'puller', password: WRONG })).body).toMatchObject({ success: false, result: 'unauthorized', http_status: 401 });
-    expect((await test('/upstreams/test', { url })).body).toMatchObject({ success: false, result: 'unauthorized', http_status: 401, message: expect.stringContaining('requires credentials') });
-    expect((await test('/upstreams/test', { url, username: 'puller', password })).body).toMatchObject({ success: true, result: 'ok', http_status: 200, message: expect.stringContaining('Basic') });
+    expect((await test('/upstreams/test', { url, username: 'puller', password: WRONG })).body).toMatchObject({
+      success: false,
+      result: 'unauthorized',
+      http_status: 401,
+    });
+    expect((await test('/upstreams/test', { url })).body).toMatchObject({
+      success: false,
+      result: 'unauthorized',
+      http_status: 401,
+      message: expect.stringContaining('requires credentials'),
+    });
+    expect((await test('/upstreams/test', { url, username: 'puller', password })).body).toMatchObject({
+      success: true,
+      result: 'ok',
+      http_status: 200,
+      message: expect.stringContaining('Basic'),
+    });
   });
 
   it('tests stored upstreams with their sealed passwords, and follows a password change', async () => {
     const registry = await vreg.admin.createRegistry('private', { visibility: 'private' });
-    const upstream = await vreg.admin.addUpstream(registry.id, { name: 'p', url: privateRegistry.url, username: 'puller', password: WRONG });
+    const upstream = await vreg.admin.addUpstream(registry.id, {
+      name: 'p',
+      url: privateRegistry.url,
+      username: 'puller',
+      password: WRONG,
+    });
     expect((await test(`/upstreams/${upstream.id}/test`)).body).toMatchObject({ success: false, result: 'unauthorized', http_status: 401 });
     const patched = await vreg.admin.call('PATCH', `/upstreams/${upstream.id}`, { password });
     expect(patched.status).toBe(200);

@@ -1,5 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDistributedUnderTest, stopService } from './support/distributed-under-test.ts';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
@@ -43,17 +43,26 @@ const ABANDONED = /^abandoned: no progress report from any fetcher for [\d.]+ s;
 async function startWarm(vreg: VregUnderTest, upstreamUrl: string, name: string): Promise<string> {
   const registryId = (await vreg.admin.createRegistry(name)).id;
   await vreg.admin.addUpstream(registryId, { name: 'silent', url: upstreamUrl });
-  const res = await vreg.admin.call<JobJson>('POST', `/registries/${registryId}/warm`, { image: 'library/stalled', tag: 'latest', platforms: 'all' });
+  const res = await vreg.admin.call<JobJson>('POST', `/registries/${registryId}/warm`, {
+    image: 'library/stalled',
+    tag: 'latest',
+    platforms: 'all',
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   return res.body.id;
 }
 
 const jobOf = async (vreg: VregUnderTest, id: string): Promise<JobJson> => (await vreg.admin.call<JobJson>('GET', `/jobs/${id}`)).body;
 const ended = (vreg: VregUnderTest, id: string, timeoutMs: number): Promise<JobJson> =>
-  waitFor(`warm job ${id} to end`, async () => {
-    const job = await jobOf(vreg, id);
-    return job.state === 'succeeded' || job.state === 'failed' ? job : undefined;
-  }, timeoutMs, 100);
+  waitFor(
+    `warm job ${id} to end`,
+    async () => {
+      const job = await jobOf(vreg, id);
+      return job.state === 'succeeded' || job.state === 'failed' ? job : undefined;
+    },
+    timeoutMs,
+    100,
+  );
 
 describe('a warm whose upstream stalls for ever', () => {
   const upstream = new SilentUpstream();
@@ -71,11 +80,18 @@ describe('a warm whose upstream stalls for ever', () => {
     await upstream.stop();
   });
 
-  it('stays running on the fetcher\'s heartbeats, then fails as abandoned within the deadline once the fetcher is killed (distributed)', async () => {
-    const distributed = await startDistributedUnderTest({ catalog: { VREG_WARM_ABANDON_MS: '3000' }, fetcher: { VREG_WARM_HEARTBEAT_MS: '500' } });
+  it("stays running on the fetcher's heartbeats, then fails as abandoned within the deadline once the fetcher is killed (distributed)", async () => {
+    const distributed = await startDistributedUnderTest({
+      catalog: { VREG_WARM_ABANDON_MS: '3000' },
+      fetcher: { VREG_WARM_HEARTBEAT_MS: '500' },
+    });
     vreg = distributed;
     const id = await startWarm(distributed, upstreamUrl, 'warm-stalled-killed');
-    await waitFor('the fetcher to start the warm', async () => ((await jobOf(distributed, id)).state === 'running' && upstream.connections > 0 ? true : undefined), 20_000);
+    await waitFor(
+      'the fetcher to start the warm',
+      async () => ((await jobOf(distributed, id)).state === 'running' && upstream.connections > 0 ? true : undefined),
+      20_000,
+    );
     // Twice the abandonment deadline without a single change: the heartbeats keep it alive.
     await new Promise((r) => setTimeout(r, 6000));
     expect((await jobOf(distributed, id)).state).toBe('running');
@@ -90,8 +106,13 @@ describe('a warm whose upstream stalls for ever', () => {
     expect(job.errors.at(-1)).toMatch(ABANDONED);
   });
 
-  it('ends failed with the attempt\'s timeout, never taken for abandoned while the fetcher reports (embedded)', async () => {
-    vreg = await startEmbeddedUnderTest({ VREG_WARM_HEARTBEAT_MS: '300', VREG_WARM_ABANDON_MS: '1500', VREG_WARM_TIMEOUT_MS: '5000', VREG_WARM_MAX_DELIVER: '1' });
+  it("ends failed with the attempt's timeout, never taken for abandoned while the fetcher reports (embedded)", async () => {
+    vreg = await startEmbeddedUnderTest({
+      VREG_WARM_HEARTBEAT_MS: '300',
+      VREG_WARM_ABANDON_MS: '1500',
+      VREG_WARM_TIMEOUT_MS: '5000',
+      VREG_WARM_MAX_DELIVER: '1',
+    });
     const started = Date.now();
     const id = await startWarm(vreg, upstreamUrl, 'warm-stalled-timeout');
     const job = await ended(vreg, id, 30_000);
@@ -101,9 +122,14 @@ describe('a warm whose upstream stalls for ever', () => {
     expect(job.errors.join('\n')).toMatch(/library\/stalled:latest: .*(timeout|timed out|aborted)/i);
   });
 
-  it('fails as abandoned when no report comes for the deadline, and the fetcher\'s late report does not bring it back (embedded)', async () => {
+  it("fails as abandoned when no report comes for the deadline, and the fetcher's late report does not bring it back (embedded)", async () => {
     // A heartbeat far beyond the deadline plays a fetcher that went silent.
-    vreg = await startEmbeddedUnderTest({ VREG_WARM_HEARTBEAT_MS: '600000', VREG_WARM_ABANDON_MS: '1500', VREG_WARM_TIMEOUT_MS: '6000', VREG_WARM_MAX_DELIVER: '1' });
+    vreg = await startEmbeddedUnderTest({
+      VREG_WARM_HEARTBEAT_MS: '600000',
+      VREG_WARM_ABANDON_MS: '1500',
+      VREG_WARM_TIMEOUT_MS: '6000',
+      VREG_WARM_MAX_DELIVER: '1',
+    });
     const started = Date.now();
     const id = await startWarm(vreg, upstreamUrl, 'warm-stalled-silent');
     const job = await ended(vreg, id, 15_000);

@@ -1,4 +1,4 @@
-import { BIG_IMAGE, stopAll, timed, warmUp, type BenchContext } from '../bench-context.ts';
+import { type BenchContext, BIG_IMAGE, stopAll, timed, warmUp } from '../bench-context.ts';
 import { CountingProxy } from '../counting-proxy.ts';
 import { PullClient } from '../pull-client.ts';
 import type { PullTarget } from '../pull-target.ts';
@@ -31,13 +31,17 @@ async function stampede(ctx: BenchContext, start: (upstreamUrl: string) => Promi
     const warm = new PullClient(4);
     await warmUp(warm, t).finally(() => warm.close());
     const { ms, value: results } = await timed(() =>
-      Promise.allSettled(clients.map((c, i) => c.pullImage(t.bases[i % t.bases.length]!, BIG_IMAGE.name, BIG_IMAGE.tag, { verify: true, parallelBlobs: 3 }))),
+      Promise.allSettled(
+        clients.map((c, i) => c.pullImage(t.bases[i % t.bases.length]!, BIG_IMAGE.name, BIG_IMAGE.tag, { verify: true, parallelBlobs: 3 })),
+      ),
     );
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     return {
       label: t.label,
       getsPerBlob: ctx.bigImage.blobs.map((b) => proxy.count('GET', `/${BIG_IMAGE.name}/blobs/${b.digest}`)),
-      manifestGets: proxy.count('GET', `/${BIG_IMAGE.name}/manifests/${BIG_IMAGE.tag}`) + proxy.count('GET', `/${BIG_IMAGE.name}/manifests/${ctx.bigImage.manifestDigest}`),
+      manifestGets:
+        proxy.count('GET', `/${BIG_IMAGE.name}/manifests/${BIG_IMAGE.tag}`) +
+        proxy.count('GET', `/${BIG_IMAGE.name}/manifests/${ctx.bigImage.manifestDigest}`),
       blobHeads: ctx.bigImage.blobs.reduce((n, b) => n + proxy.count('HEAD', `/${BIG_IMAGE.name}/blobs/${b.digest}`), 0),
       ms,
       failed: failures.length,
@@ -50,10 +54,12 @@ async function stampede(ctx: BenchContext, start: (upstreamUrl: string) => Promi
   }
 }
 
-const perBlob = (s: ColdStampede): string => `${Math.max(...s.getsPerBlob)} (per blob ${s.getsPerBlob.join('/')})${s.failed ? `, ${s.failed} pulls failed` : ''}`;
+const perBlob = (s: ColdStampede): string =>
+  `${Math.max(...s.getsPerBlob)} (per blob ${s.getsPerBlob.join('/')})${s.failed ? `, ${s.failed} pulls failed` : ''}`;
 
 /** 1 when every blob went upstream exactly once, else the worst count; undefined when pulls failed. */
-const exactlyOnce = (s: ColdStampede): number | undefined => (s.failed ? undefined : s.getsPerBlob.every((n) => n === 1) ? 1 : Math.max(...s.getsPerBlob));
+const exactlyOnce = (s: ColdStampede): number | undefined =>
+  s.failed ? undefined : s.getsPerBlob.every((n) => n === 1) ? 1 : Math.max(...s.getsPerBlob);
 
 /**
  * Row 1: upstream GETs per blob and time to the last byte for `clients`

@@ -1,4 +1,4 @@
-import { BIG_IMAGE, timed, warmUp, type BenchContext } from '../bench-context.ts';
+import { type BenchContext, BIG_IMAGE, timed, warmUp } from '../bench-context.ts';
 import { PullClient } from '../pull-client.ts';
 import { directTarget, type PullTarget } from '../pull-target.ts';
 import { ratioText } from '../results-table.ts';
@@ -16,7 +16,8 @@ export async function coldPullTime(ctx: BenchContext): Promise<void> {
   const client = new PullClient(4);
   const direct = directTarget(ctx.upstreamUrl);
   const times = { direct: [] as number[], vreg: [] as number[], distribution: [] as number[] };
-  const pull = (target: PullTarget): Promise<number> => client.pullImage(target.bases[0]!, BIG_IMAGE.name, BIG_IMAGE.tag, { verify: true, parallelBlobs: 1 });
+  const pull = (target: PullTarget): Promise<number> =>
+    client.pullImage(target.bases[0]!, BIG_IMAGE.name, BIG_IMAGE.tag, { verify: true, parallelBlobs: 1 });
   try {
     // Upstream A's files into the page cache, and a connection to it.
     await pull(direct);
@@ -34,7 +35,9 @@ export async function coldPullTime(ctx: BenchContext): Promise<void> {
           await target.stop();
         }
       }
-      ctx.log(`  round ${round + 1}: direct ${times.direct.at(-1)!.toFixed(0)} ms, vreg ${times.vreg.at(-1)!.toFixed(0)} ms, distribution ${times.distribution.at(-1)!.toFixed(0)} ms`);
+      ctx.log(
+        `  round ${round + 1}: direct ${times.direct.at(-1)!.toFixed(0)} ms, vreg ${times.vreg.at(-1)!.toFixed(0)} ms, distribution ${times.distribution.at(-1)!.toFixed(0)} ms`,
+      );
     }
   } finally {
     client.close();

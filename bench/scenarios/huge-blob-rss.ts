@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { stopAll, type BenchContext } from '../bench-context.ts';
+import { type BenchContext, stopAll } from '../bench-context.ts';
 import { ensureHugeImage, type HugeImage } from '../huge-image.ts';
 import { PullClient } from '../pull-client.ts';
 import type { PullTarget } from '../pull-target.ts';
 import { ratioText } from '../results-table.ts';
-import { RssSampler, type RssPeak } from '../rss-sampler.ts';
+import { type RssPeak, RssSampler } from '../rss-sampler.ts';
 
 /** A bench-only image in upstream A; the tests never pull it. */
 const HUGE = { name: 'bench/huge', tag: 'v1' } as const;
@@ -40,7 +40,9 @@ async function phase(ctx: BenchContext, target: PullTarget, image: HugeImage, ve
     for (const c of clients) c.close();
   }, PHASE_WINDOW_MS);
   try {
-    const results = await Promise.allSettled(clients.map((c) => c.blob(target.bases[0]!, image.name, image.layer.digest, verify, (n) => (streamed += n))));
+    const results = await Promise.allSettled(
+      clients.map((c) => c.blob(target.bases[0]!, image.name, image.layer.digest, verify, (n) => (streamed += n))),
+    );
     const ms = performance.now() - t0;
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     return {

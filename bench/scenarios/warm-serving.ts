@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { BIG_IMAGE, stopAll, warmUp, type BenchContext } from '../bench-context.ts';
 import { startBareServer } from '../bare-server.ts';
-import { openLoop, type OpenLoopResult } from '../open-loop.ts';
+import { type BenchContext, BIG_IMAGE, stopAll, warmUp } from '../bench-context.ts';
+import { type OpenLoopResult, openLoop } from '../open-loop.ts';
 import { PullClient } from '../pull-client.ts';
 import { directTarget, type PullTarget } from '../pull-target.ts';
 import { fmt, ratioText } from '../results-table.ts';
@@ -113,8 +113,12 @@ export async function warmServing(ctx: BenchContext): Promise<void> {
         }
       }
       const [v, d, up] = [median(runs.vreg), median(runs.distribution), median(runs.direct)];
-      ctx.log(`  warm throughput, ${clients} clients (MB/s per round): vreg ${runs.vreg.map((x) => x.toFixed(0))}, distribution ${runs.distribution.map((x) => x.toFixed(0))}, direct ${runs.direct.map((x) => x.toFixed(0))}`);
-      ctx.table.note(`warm throughput, ${clients} clients: CPU per GB served (median): vreg ${median(cpu.vreg).toFixed(2)} s, distribution ${median(cpu.distribution).toFixed(2)} s; MB/s per run: vreg ${runs.vreg.map((x) => x.toFixed(0)).join('/')}, distribution ${runs.distribution.map((x) => x.toFixed(0)).join('/')}.`);
+      ctx.log(
+        `  warm throughput, ${clients} clients (MB/s per round): vreg ${runs.vreg.map((x) => x.toFixed(0))}, distribution ${runs.distribution.map((x) => x.toFixed(0))}, direct ${runs.direct.map((x) => x.toFixed(0))}`,
+      );
+      ctx.table.note(
+        `warm throughput, ${clients} clients: CPU per GB served (median): vreg ${median(cpu.vreg).toFixed(2)} s, distribution ${median(cpu.distribution).toFixed(2)} s; MB/s per run: vreg ${runs.vreg.map((x) => x.toFixed(0)).join('/')}, distribution ${runs.distribution.map((x) => x.toFixed(0)).join('/')}.`,
+      );
       const main = clients === ctx.clients;
       ctx.table.add({
         scenario: `warm throughput, ${clients} concurrent client${clients === 1 ? '' : 's'} (median of ${ctx.rounds}); direct from upstream, one run: ${up.toFixed(0)} MB/s`,
@@ -138,7 +142,8 @@ export async function warmServing(ctx: BenchContext): Promise<void> {
       ['digest', vDigest, dDigest],
     ] as const) {
       ctx.log(`  manifest by ${kind}: vreg ${JSON.stringify(v)}; distribution ${JSON.stringify(d)}`);
-      const cell = (r: Latency): string => `p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms${r.errors ? ` (${r.errors} of ${r.scheduled} failed)` : ''}`;
+      const cell = (r: Latency): string =>
+        `p50 ${fmt(r.p50Ms)} ms, p99 ${fmt(r.p99Ms)} ms${r.errors ? ` (${r.errors} of ${r.scheduled} failed)` : ''}`;
       ctx.table.add({
         scenario: `manifest hit latency by ${kind}, ${MANIFEST_RATE} req/s open loop for ${MANIFEST_SECONDS} s; floor p50 ${fmt(floor.p50Ms)} ms, p99 ${fmt(floor.p99Ms)} ms`,
         vreg: cell(v),
@@ -152,7 +157,9 @@ export async function warmServing(ctx: BenchContext): Promise<void> {
         ['vreg', v],
         ['distribution', d],
       ] as const) {
-        ctx.table.note(`manifest by ${kind}, ${who}: ${r.completed}/${r.scheduled} answered, ${r.achievedRate.toFixed(0)} req/s, max ${fmt(r.maxMs)} ms, ${fmt(r.cpuMsPerRequest, 3)} ms CPU per request${r.firstError ? `, first error: ${r.firstError}` : ''}.`);
+        ctx.table.note(
+          `manifest by ${kind}, ${who}: ${r.completed}/${r.scheduled} answered, ${r.achievedRate.toFixed(0)} req/s, max ${fmt(r.maxMs)} ms, ${fmt(r.cpuMsPerRequest, 3)} ms CPU per request${r.firstError ? `, first error: ${r.firstError}` : ''}.`,
+        );
       }
     }
     ctx.table.note(

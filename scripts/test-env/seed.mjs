@@ -125,12 +125,7 @@ function multiarch() {
 
 // ---- registry checks and pushes -------------------------------------------
 
-const ACCEPT = [
-  MediaType.ociManifest,
-  MediaType.ociIndex,
-  MediaType.dockerManifest,
-  MediaType.dockerManifestList,
-].join(', ');
+const ACCEPT = [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList].join(', ');
 
 async function head(url) {
   const res = await fetch(url, { method: 'HEAD', headers: { Accept: ACCEPT } });

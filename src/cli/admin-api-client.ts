@@ -24,7 +24,10 @@ interface ErrorItem {
 function notFoundSummary(item: ErrorItem): string | undefined {
   const noun = /^(.+) not found$/.exec(item.message ?? '')?.[1];
   if (noun === undefined || noun === 'route') return undefined;
-  const ids = typeof item.detail === 'object' && item.detail !== null ? Object.values(item.detail).filter((v) => typeof v === 'string' || typeof v === 'number') : [];
+  const ids =
+    typeof item.detail === 'object' && item.detail !== null
+      ? Object.values(item.detail).filter((v) => typeof v === 'string' || typeof v === 'number')
+      : [];
   return ids.length === 1 ? `${noun} ${String(ids[0])} not found` : `${noun} not found`;
 }
 
@@ -64,7 +67,11 @@ export class AdminApiClient {
     try {
       res = await this.#fetch(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.#connection.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${this.#connection.token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {

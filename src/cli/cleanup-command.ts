@@ -1,10 +1,10 @@
-import { AdminApiError, type AdminApiClient } from './admin-api-client.ts';
+import { type AdminApiClient, AdminApiError } from './admin-api-client.ts';
 import { idArg, intArg, parseCommand } from './cli-args.ts';
-import { CommandFailedError, UsageError, type CliIo } from './cli-io.ts';
+import { type CliIo, CommandFailedError, UsageError } from './cli-io.ts';
 import { formatBytes } from './format-bytes.ts';
 import { formatTable } from './format-table.ts';
-import type { JobJson } from './job-json.ts';
 import { runJob } from './job-follow.ts';
+import type { JobJson } from './job-json.ts';
 import { formatRecord, reportDone } from './print-record.ts';
 
 interface CleanupPolicyJson {
@@ -67,7 +67,8 @@ async function needingPolicy<T>(registry: string, request: () => Promise<T>): Pr
   try {
     return await request();
   } catch (err) {
-    if (isNoPolicy(err)) throw new CommandFailedError(`registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N)`);
+    if (isNoPolicy(err))
+      throw new CommandFailedError(`registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N)`);
     throw err;
   }
 }
@@ -80,7 +81,12 @@ function describe(p: CleanupPolicyJson): string {
     ['cadence', `every ${p.cadence} day${p.cadence === 1 ? '' : 's'}`],
     ['status', p.status + (p.failure_message === null ? '' : `: ${p.failure_message}`)],
     ['next run', p.enabled ? (p.next_run_at ?? '-') : '-'],
-    ['last run', p.last_run_at === null ? 'never' : `${p.last_run_at}: ${p.last_run_deleted_entries_count} entries, ${formatBytes(p.last_run_deleted_size)}`],
+    [
+      'last run',
+      p.last_run_at === null
+        ? 'never'
+        : `${p.last_run_at}: ${p.last_run_deleted_entries_count} entries, ${formatBytes(p.last_run_deleted_size)}`,
+    ],
   ]);
 }
 
@@ -92,7 +98,11 @@ export async function cleanupCommand(args: string[], api: AdminApiClient, io: Cl
       const registry = idArg(positionals[0], 'the registry id');
       const policy = await getPolicy(api, registry);
       if (values.json) return io.out(JSON.stringify(policy ?? null, null, 2));
-      io.out(policy === undefined ? `Registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N).` : describe(policy));
+      io.out(
+        policy === undefined
+          ? `Registry ${registry} has no cleanup policy (vreg cleanup set ${registry} --keep-days N).`
+          : describe(policy),
+      );
       return;
     }
     case 'set':
@@ -106,7 +116,8 @@ export async function cleanupCommand(args: string[], api: AdminApiClient, io: Cl
       const registry = idArg(positionals[0], 'the registry id');
       const keep = values['keep-days'] === undefined ? undefined : intArg(values['keep-days'] as string, 'keep-days', { min: 1, max: 365 });
       const cadence = values.cadence === undefined ? undefined : Number(values.cadence);
-      if (cadence !== undefined && !(CADENCES as readonly number[]).includes(cadence)) throw new UsageError(`--cadence is one of ${CADENCES.join(', ')} (days)`);
+      if (cadence !== undefined && !(CADENCES as readonly number[]).includes(cadence))
+        throw new UsageError(`--cadence is one of ${CADENCES.join(', ')} (days)`);
       const current = await getPolicy(api, registry);
       if (sub === 'disable' && current === undefined) throw new CommandFailedError(`registry ${registry} has no cleanup policy`);
       // PUT replaces the whole policy: what is not given keeps its current value.
@@ -120,7 +131,12 @@ export async function cleanupCommand(args: string[], api: AdminApiClient, io: Cl
       return;
     }
     case 'run': {
-      const { values, positionals } = parseCommand('cleanup run', rest, { detach: { type: 'boolean' } }, { min: 1, max: 1, what: 'a registry id' });
+      const { values, positionals } = parseCommand(
+        'cleanup run',
+        rest,
+        { detach: { type: 'boolean' } },
+        { min: 1, max: 1, what: 'a registry id' },
+      );
       const registry = idArg(positionals[0], 'the registry id');
       const { body } = await needingPolicy(registry, () => api.request<JobJson>('POST', `/registries/${registry}/cleanup_policy/run`));
       await runJob(api, io, body, { label: `cleanup registry ${registry}`, json: values.json === true, detach: values.detach === true });
@@ -130,7 +146,12 @@ export async function cleanupCommand(args: string[], api: AdminApiClient, io: Cl
       const { values, positionals } = parseCommand('cleanup delete', rest, {}, { min: 1, max: 1, what: 'a registry id' });
       const registry = idArg(positionals[0], 'the registry id');
       await needingPolicy(registry, () => api.request('DELETE', `/registries/${registry}/cleanup_policy`));
-      reportDone(io, values.json === true, { registry_id: registry, deleted: true }, `Deleted the cleanup policy of registry ${registry} (its runs stay listed).`);
+      reportDone(
+        io,
+        values.json === true,
+        { registry_id: registry, deleted: true },
+        `Deleted the cleanup policy of registry ${registry} (its runs stay listed).`,
+      );
       return;
     }
     case 'runs': {
@@ -141,7 +162,16 @@ export async function cleanupCommand(args: string[], api: AdminApiClient, io: Cl
       io.out(
         formatTable(
           ['ID', 'JOB', 'STARTED', 'FINISHED', 'KEEP DAYS', 'DELETED', 'SIZE', 'STATUS'],
-          runs.map((r) => [r.id, r.job_id, r.started_at, r.finished_at ?? '-', String(r.keep_n_days_after_download), String(r.deleted_entries_count), formatBytes(r.deleted_size), r.status]),
+          runs.map((r) => [
+            r.id,
+            r.job_id,
+            r.started_at,
+            r.finished_at ?? '-',
+            String(r.keep_n_days_after_download),
+            String(r.deleted_entries_count),
+            formatBytes(r.deleted_size),
+            r.status,
+          ]),
         ),
       );
       return;

@@ -34,7 +34,10 @@ export interface CliConfig {
 
 /** `$XDG_CONFIG_HOME/vreg/config.json`, else `~/.config/vreg/config.json`. */
 export function configFilePath(env: Record<string, string | undefined>): string {
-  const base = env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir(), '.config');
+  const base =
+    env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== ''
+      ? env.XDG_CONFIG_HOME
+      : join(env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir(), '.config');
   return join(base, 'vreg', 'config.json');
 }
 

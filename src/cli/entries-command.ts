@@ -1,10 +1,10 @@
-import { queryOf, type AdminApiClient } from './admin-api-client.ts';
+import { type AdminApiClient, queryOf } from './admin-api-client.ts';
 import { idArg, parseCommand } from './cli-args.ts';
-import { UsageError, type CliIo } from './cli-io.ts';
+import { type CliIo, UsageError } from './cli-io.ts';
 import { formatBytes } from './format-bytes.ts';
 import { formatTable } from './format-table.ts';
-import type { JobJson } from './job-json.ts';
 import { runJob } from './job-follow.ts';
+import type { JobJson } from './job-json.ts';
 
 interface CacheEntryJson {
   id: string;
@@ -45,24 +45,46 @@ export async function entriesCommand(args: string[], api: AdminApiClient, io: Cl
   const [sub, ...rest] = args;
   switch (sub) {
     case 'list': {
-      const { values, positionals } = parseCommand('entries list', joinDescendingSort(rest), { search: { type: 'string' }, sort: { type: 'string' } }, { min: 1, max: 1, what: 'a registry id' });
+      const { values, positionals } = parseCommand(
+        'entries list',
+        joinDescendingSort(rest),
+        { search: { type: 'string' }, sort: { type: 'string' } },
+        { min: 1, max: 1, what: 'a registry id' },
+      );
       const registry = idArg(positionals[0], 'the registry id');
-      if (values.sort !== undefined && !(SORTS as readonly string[]).includes(values.sort)) throw new UsageError(`--sort is one of ${SORTS.join(', ')}`);
-      const entries = await api.listAll<CacheEntryJson>(`/registries/${registry}/cache_entries${queryOf({ search: values.search, sort: values.sort })}`);
+      if (values.sort !== undefined && !(SORTS as readonly string[]).includes(values.sort))
+        throw new UsageError(`--sort is one of ${SORTS.join(', ')}`);
+      const entries = await api.listAll<CacheEntryJson>(
+        `/registries/${registry}/cache_entries${queryOf({ search: values.search, sort: values.sort })}`,
+      );
       if (values.json) return io.out(JSON.stringify(entries, null, 2));
       io.out(
         formatTable(
           ['ID', 'UPSTREAM', 'PATH', 'SIZE', 'DOWNLOADS', 'LAST DOWNLOAD', 'STATUS'],
-          entries.map((e) => [e.id, e.upstream_id, e.relative_path, formatBytes(e.size), String(e.downloads_count), e.downloaded_at ?? 'never', e.status]),
+          entries.map((e) => [
+            e.id,
+            e.upstream_id,
+            e.relative_path,
+            formatBytes(e.size),
+            String(e.downloads_count),
+            e.downloaded_at ?? 'never',
+            e.status,
+          ]),
         ),
       );
       return;
     }
     case 'delete': {
-      const { values, positionals } = parseCommand('entries delete', rest, { detach: { type: 'boolean' } }, { min: 1, max: 1, what: 'a cache entry id' });
+      const { values, positionals } = parseCommand(
+        'entries delete',
+        rest,
+        { detach: { type: 'boolean' } },
+        { min: 1, max: 1, what: 'a cache entry id' },
+      );
       const id = positionals[0] as string;
       // Entry ids are opaque (the upstream id and the path, URL-safe): checked for shape only.
-      if (!/^[A-Za-z0-9_-]{1,2048}$/.test(id)) throw new UsageError(`the cache entry id looks like 3-bGlicmFyeS9hbHBpbmU (see vreg entries list), not ${JSON.stringify(id)}`);
+      if (!/^[A-Za-z0-9_-]{1,2048}$/.test(id))
+        throw new UsageError(`the cache entry id looks like 3-bGlicmFyeS9hbHBpbmU (see vreg entries list), not ${JSON.stringify(id)}`);
       const { body } = await api.request<JobJson>('DELETE', `/cache_entries/${encodeURIComponent(id)}`);
       await runJob(api, io, body, { label: 'purge entry', json: values.json === true, detach: values.detach === true });
       return;

@@ -1,8 +1,8 @@
 import type { AdminApiClient } from './admin-api-client.ts';
 import { parseCommand } from './cli-args.ts';
 import type { CliIo } from './cli-io.ts';
-import type { JobJson } from './job-json.ts';
 import { runJob } from './job-follow.ts';
+import type { JobJson } from './job-json.ts';
 
 export const GC_USAGE = `Usage:
   vreg gc [--dry-run] [--detach] [--json]
@@ -12,7 +12,12 @@ Deletes stored objects that no live cache entry of any registry references
 Waits for the job and prints its report unless --detach.`;
 
 export async function gcCommand(args: string[], api: AdminApiClient, io: CliIo): Promise<void> {
-  const { values } = parseCommand('gc', args, { 'dry-run': { type: 'boolean' }, detach: { type: 'boolean' } }, { min: 0, max: 0, what: 'no arguments' });
+  const { values } = parseCommand(
+    'gc',
+    args,
+    { 'dry-run': { type: 'boolean' }, detach: { type: 'boolean' } },
+    { min: 0, max: 0, what: 'no arguments' },
+  );
   const dryRun = values['dry-run'] === true;
   const { body } = await api.request<JobJson>('POST', '/gc', { dry_run: dryRun });
   await runJob(api, io, body, { label: dryRun ? 'gc (dry run)' : 'gc', json: values.json === true, detach: values.detach === true });

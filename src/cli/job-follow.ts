@@ -1,5 +1,5 @@
-import { AdminApiError, type AdminApiClient } from './admin-api-client.ts';
-import { CommandFailedError, type CliIo } from './cli-io.ts';
+import { type AdminApiClient, AdminApiError } from './admin-api-client.ts';
+import { type CliIo, CommandFailedError } from './cli-io.ts';
 import { isFinished, type JobJson } from './job-json.ts';
 import { progressBarLine, progressLogLine } from './job-progress.ts';
 import { describeJobResult } from './job-reports.ts';
@@ -15,7 +15,12 @@ const MAX_POLL_FAILURES = 8;
  * with `\r`; otherwise one line per change of state or progress. `quiet`
  * (for --json) shows nothing. Returns the finished job.
  */
-export async function followJob(api: AdminApiClient, io: CliIo, job: JobJson, options: { label: string; quiet: boolean }): Promise<JobJson> {
+export async function followJob(
+  api: AdminApiClient,
+  io: CliIo,
+  job: JobJson,
+  options: { label: string; quiet: boolean },
+): Promise<JobJson> {
   let current: JobJson;
   // Ctrl-C stops the following, not the job.
   io.setInterruptNote(`${job.kind} job ${job.id} keeps running on the server; follow it again with: vreg jobs wait ${job.id}`);
@@ -28,7 +33,12 @@ export async function followJob(api: AdminApiClient, io: CliIo, job: JobJson, op
   return current;
 }
 
-async function pollUntilFinished(api: AdminApiClient, io: CliIo, job: JobJson, options: { label: string; quiet: boolean }): Promise<JobJson> {
+async function pollUntilFinished(
+  api: AdminApiClient,
+  io: CliIo,
+  job: JobJson,
+  options: { label: string; quiet: boolean },
+): Promise<JobJson> {
   let current = job;
   let shown = '';
   let failures = 0;
@@ -63,7 +73,9 @@ async function pollUntilFinished(api: AdminApiClient, io: CliIo, job: JobJson, o
 export function reportJob(job: JobJson, io: CliIo, options: { json: boolean; describe?: (job: JobJson) => string }): void {
   if (options.json) io.out(JSON.stringify(job, null, 2));
   if (job.state === 'failed') {
-    throw new CommandFailedError(`${job.kind} job ${job.id} failed${job.errors.length === 0 ? ' (no error recorded)' : `:${job.errors.map((message) => `\n  ${message}`).join('')}`}`);
+    throw new CommandFailedError(
+      `${job.kind} job ${job.id} failed${job.errors.length === 0 ? ' (no error recorded)' : `:${job.errors.map((message) => `\n  ${message}`).join('')}`}`,
+    );
   }
   if (options.json) return;
   const text = options.describe?.(job) ?? describeJobResult(job);
@@ -72,7 +84,12 @@ export function reportJob(job: JobJson, io: CliIo, options: { json: boolean; des
 }
 
 /** Starts-and-waits as every job command does: follow unless --detach, then report. */
-export async function runJob(api: AdminApiClient, io: CliIo, started: JobJson, options: { label: string; json: boolean; detach: boolean; describe?: (job: JobJson) => string }): Promise<void> {
+export async function runJob(
+  api: AdminApiClient,
+  io: CliIo,
+  started: JobJson,
+  options: { label: string; json: boolean; detach: boolean; describe?: (job: JobJson) => string },
+): Promise<void> {
   if (options.detach) {
     if (options.json) io.out(JSON.stringify(started, null, 2));
     else io.out(started.id);

@@ -15,10 +15,17 @@ describe('job progress rendering', () => {
   });
 
   it('draws a bar that fills with the fraction and erases the rest of the line', () => {
-    const line = progressBarLine('warm x:1', job({ objects_done: 2, objects_total: 4, bytes_done: 2 * 1024 * 1024, bytes_total: 4 * 1024 * 1024 }));
+    const line = progressBarLine(
+      'warm x:1',
+      job({ objects_done: 2, objects_total: 4, bytes_done: 2 * 1024 * 1024, bytes_total: 4 * 1024 * 1024 }),
+    );
     expect(line).toBe('\rwarm x:1 running   [############------------] 2/4 objects  2.0 MiB/4.0 MiB  50%\x1b[K');
-    expect(progressLogLine('gc', job({ objects_done: 5, objects_total: null, bytes_done: 10, bytes_total: null }))).toBe('gc running: 5 objects, 10 B, --%');
-    expect(describeProgress(job({ objects_done: 3, objects_total: 3, bytes_done: 5000, bytes_total: 4000 }))).toBe('3/3 objects  4.9 KiB/3.9 KiB  100%');
+    expect(progressLogLine('gc', job({ objects_done: 5, objects_total: null, bytes_done: 10, bytes_total: null }))).toBe(
+      'gc running: 5 objects, 10 B, --%',
+    );
+    expect(describeProgress(job({ objects_done: 3, objects_total: 3, bytes_done: 5000, bytes_total: 4000 }))).toBe(
+      '3/3 objects  4.9 KiB/3.9 KiB  100%',
+    );
   });
 
   it('formats and parses sizes', () => {

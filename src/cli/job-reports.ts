@@ -25,7 +25,9 @@ function describeGc(r: Record<string, unknown>): string {
   const count = num(dryRun ? r.objects_would_delete : r.objects_deleted) ?? 0;
   const bytes = num(dryRun ? r.bytes_would_free : r.bytes_freed) ?? 0;
   const digests = Array.isArray(r.digests) ? (r.digests as unknown[]).map(String) : [];
-  const head = dryRun ? `Dry run: ${plural(count, 'object')} would be deleted, freeing ${formatBytes(bytes)}.` : `Deleted ${plural(count, 'object')}, freed ${formatBytes(bytes)}.`;
+  const head = dryRun
+    ? `Dry run: ${plural(count, 'object')} would be deleted, freeing ${formatBytes(bytes)}.`
+    : `Deleted ${plural(count, 'object')}, freed ${formatBytes(bytes)}.`;
   return [head, ...digests.map((d) => `  ${d}`), ...(digests.length < count ? [`  … and ${count - digests.length} more`] : [])].join('\n');
 }
 

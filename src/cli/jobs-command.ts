@@ -1,11 +1,11 @@
-import { queryOf, type AdminApiClient } from './admin-api-client.ts';
+import { type AdminApiClient, queryOf } from './admin-api-client.ts';
 import { idArg, intArg, parseCommand } from './cli-args.ts';
-import { UsageError, type CliIo } from './cli-io.ts';
+import { type CliIo, UsageError } from './cli-io.ts';
 import { formatTable } from './format-table.ts';
-import { describeJobResult } from './job-reports.ts';
-import type { JobJson } from './job-json.ts';
 import { followJob, reportJob } from './job-follow.ts';
+import type { JobJson } from './job-json.ts';
 import { describeProgress } from './job-progress.ts';
+import { describeJobResult } from './job-reports.ts';
 import { formatRecord } from './print-record.ts';
 
 const KINDS = ['purge', 'cleanup', 'gc', 'warm'] as const;
@@ -22,14 +22,28 @@ export async function jobsCommand(args: string[], api: AdminApiClient, io: CliIo
   const [sub, ...rest] = args;
   switch (sub) {
     case 'list': {
-      const { values } = parseCommand('jobs list', rest, { kind: { type: 'string' }, registry: { type: 'string' }, limit: { type: 'string' } }, { min: 0, max: 0, what: 'options only' });
-      if (values.kind !== undefined && !(KINDS as readonly string[]).includes(values.kind)) throw new UsageError(`--kind is one of ${KINDS.join(', ')}`);
+      const { values } = parseCommand(
+        'jobs list',
+        rest,
+        { kind: { type: 'string' }, registry: { type: 'string' }, limit: { type: 'string' } },
+        { min: 0, max: 0, what: 'options only' },
+      );
+      if (values.kind !== undefined && !(KINDS as readonly string[]).includes(values.kind))
+        throw new UsageError(`--kind is one of ${KINDS.join(', ')}`);
       const registry = values.registry === undefined ? undefined : idArg(values.registry, '--registry');
       // The newest page only: job history grows without bound.
       const limit = values.limit === undefined ? 20 : intArg(values.limit, 'limit', { min: 1, max: 100 });
-      const { body: jobs } = await api.request<JobJson[]>('GET', `/jobs${queryOf({ kind: values.kind, registry_id: registry, page: 1, per_page: limit })}`);
+      const { body: jobs } = await api.request<JobJson[]>(
+        'GET',
+        `/jobs${queryOf({ kind: values.kind, registry_id: registry, page: 1, per_page: limit })}`,
+      );
       if (values.json) return io.out(JSON.stringify(jobs, null, 2));
-      io.out(formatTable(['ID', 'KIND', 'STATE', 'REGISTRY', 'PROGRESS', 'ERRORS', 'CREATED'], jobs.map((j) => [j.id, j.kind, j.state, j.registry_id ?? '-', describeProgress(j), String(j.errors.length), j.created_at])));
+      io.out(
+        formatTable(
+          ['ID', 'KIND', 'STATE', 'REGISTRY', 'PROGRESS', 'ERRORS', 'CREATED'],
+          jobs.map((j) => [j.id, j.kind, j.state, j.registry_id ?? '-', describeProgress(j), String(j.errors.length), j.created_at]),
+        ),
+      );
       return;
     }
     case 'show': {

@@ -1,7 +1,7 @@
 import { AdminApiClient, type FetchLike } from './admin-api-client.ts';
 import { parseCommand } from './cli-args.ts';
 import { checkUrl, configFilePath, DEFAULT_URL, readSavedLogin, removeSavedLogin, saveLogin } from './cli-config.ts';
-import { UsageError, type CliIo } from './cli-io.ts';
+import { type CliIo, UsageError } from './cli-io.ts';
 import { reportDone } from './print-record.ts';
 
 export const LOGIN_USAGE = `Usage:
@@ -14,14 +14,28 @@ readable only by you (0600). The token comes from stdin with --token-stdin
 (cat data/admin-token | vreg login --url ... --token-stdin), else from
 VREG_TOKEN, else from a prompt that does not echo it. VREG_URL and VREG_TOKEN, when set, override the saved login.`;
 
-export async function loginCommand(args: string[], env: Record<string, string | undefined>, io: CliIo, fetchImpl?: FetchLike): Promise<void> {
-  const { values } = parseCommand('login', args, { url: { type: 'string' }, 'token-stdin': { type: 'boolean' } }, { min: 0, max: 0, what: 'options only' });
-  const url = checkUrl(values.url ?? (env.VREG_URL !== undefined && env.VREG_URL !== '' ? env.VREG_URL : DEFAULT_URL), values.url === undefined ? 'VREG_URL' : '--url');
+export async function loginCommand(
+  args: string[],
+  env: Record<string, string | undefined>,
+  io: CliIo,
+  fetchImpl?: FetchLike,
+): Promise<void> {
+  const { values } = parseCommand(
+    'login',
+    args,
+    { url: { type: 'string' }, 'token-stdin': { type: 'boolean' } },
+    { min: 0, max: 0, what: 'options only' },
+  );
+  const url = checkUrl(
+    values.url ?? (env.VREG_URL !== undefined && env.VREG_URL !== '' ? env.VREG_URL : DEFAULT_URL),
+    values.url === undefined ? 'VREG_URL' : '--url',
+  );
   let token: string;
   if (values['token-stdin'] === true) token = (await io.readStdin()).trim();
   else if (env.VREG_TOKEN !== undefined && env.VREG_TOKEN !== '') token = env.VREG_TOKEN;
   else if (io.readSecret !== undefined) token = (await io.readSecret(`Token for ${url}: `)).trim();
-  else throw new UsageError('login needs the token on stdin: cat data/admin-token | vreg login --url URL --token-stdin (or set VREG_TOKEN)');
+  else
+    throw new UsageError('login needs the token on stdin: cat data/admin-token | vreg login --url URL --token-stdin (or set VREG_TOKEN)');
   if (token === '') throw new UsageError('no token given');
   // Listing access tokens needs the admin scope (a read-only token may list registries): the smallest page proves it.
   await new AdminApiClient({ url, token }, fetchImpl).request('GET', '/access_tokens?page=1&per_page=1');
@@ -35,6 +49,11 @@ export async function logoutCommand(args: string[], env: Record<string, string |
   const path = configFilePath(env);
   const saved = await readSavedLogin(path).catch(() => undefined);
   const removed = await removeSavedLogin(path);
-  reportDone(io, values.json === true, { logged_out: removed, config_file: path }, removed ? `Logged out${saved === undefined ? '' : ` of ${saved.url}`} (removed ${path}).` : 'Not logged in.');
+  reportDone(
+    io,
+    values.json === true,
+    { logged_out: removed, config_file: path },
+    removed ? `Logged out${saved === undefined ? '' : ` of ${saved.url}`} (removed ${path}).` : 'Not logged in.',
+  );
   if (env.VREG_TOKEN !== undefined && env.VREG_TOKEN !== '') io.err('VREG_TOKEN is still set in this environment; commands keep using it.');
 }

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { text } from 'node:stream/consumers';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readSecretFromTerminal } from './read-secret.ts';
 import { runCli } from './run-cli.ts';
 

@@ -5,7 +5,12 @@ export function formatRecord(fields: ReadonlyArray<readonly [string, string]>): 
 }
 
 /** A command that changes something and has nothing to list: JSON on stdout with --json, else a sentence on stderr. */
-export function reportDone(io: { out(text: string): void; err(text: string): void }, json: boolean, result: Record<string, unknown>, message: string): void {
+export function reportDone(
+  io: { out(text: string): void; err(text: string): void },
+  json: boolean,
+  result: Record<string, unknown>,
+  message: string,
+): void {
   if (json) io.out(JSON.stringify(result));
   else io.err(message);
 }

@@ -1,8 +1,8 @@
-import { queryOf, type AdminApiClient } from './admin-api-client.ts';
+import { type AdminApiClient, queryOf } from './admin-api-client.ts';
 import { idArg, parseCommand } from './cli-args.ts';
-import { UsageError, type CliIo } from './cli-io.ts';
-import type { JobJson } from './job-json.ts';
+import { type CliIo, UsageError } from './cli-io.ts';
 import { runJob } from './job-follow.ts';
+import type { JobJson } from './job-json.ts';
 
 export const PURGE_USAGE = `Usage:
   vreg purge registry <id> [--image <name> [--tag <tag>]] [--detach] [--json]
@@ -16,16 +16,29 @@ export async function purgeCommand(args: string[], api: AdminApiClient, io: CliI
   const [sub, ...rest] = args;
   switch (sub) {
     case 'registry': {
-      const { values, positionals } = parseCommand('purge registry', rest, { image: { type: 'string' }, tag: { type: 'string' }, detach: { type: 'boolean' } }, { min: 1, max: 1, what: 'a registry id' });
+      const { values, positionals } = parseCommand(
+        'purge registry',
+        rest,
+        { image: { type: 'string' }, tag: { type: 'string' }, detach: { type: 'boolean' } },
+        { min: 1, max: 1, what: 'a registry id' },
+      );
       const id = idArg(positionals[0], 'the registry id');
       if (values.tag !== undefined && values.image === undefined) throw new UsageError('--tag needs --image');
       const { body } = await api.request<JobJson>('DELETE', `/registries/${id}/cache${queryOf({ image: values.image, tag: values.tag })}`);
-      const what = values.image === undefined ? `registry ${id}` : `${values.image}${values.tag === undefined ? '' : `:${values.tag}`} in registry ${id}`;
+      const what =
+        values.image === undefined
+          ? `registry ${id}`
+          : `${values.image}${values.tag === undefined ? '' : `:${values.tag}`} in registry ${id}`;
       await runJob(api, io, body, { label: `purge ${what}`, json: values.json === true, detach: values.detach === true });
       return;
     }
     case 'upstream': {
-      const { values, positionals } = parseCommand('purge upstream', rest, { detach: { type: 'boolean' } }, { min: 1, max: 1, what: 'an upstream id' });
+      const { values, positionals } = parseCommand(
+        'purge upstream',
+        rest,
+        { detach: { type: 'boolean' } },
+        { min: 1, max: 1, what: 'an upstream id' },
+      );
       const id = idArg(positionals[0], 'the upstream id');
       const { body } = await api.request<JobJson>('DELETE', `/upstreams/${id}/cache`);
       await runJob(api, io, body, { label: `purge upstream ${id}`, json: values.json === true, detach: values.detach === true });

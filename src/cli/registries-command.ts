@@ -1,7 +1,7 @@
 import type { UpstreamJson } from '@vreg/contracts/admin-api-json';
 import type { AdminApiClient } from './admin-api-client.ts';
 import { idArg, parseCommand } from './cli-args.ts';
-import { UsageError, type CliIo } from './cli-io.ts';
+import { type CliIo, UsageError } from './cli-io.ts';
 import { formatBytes, parseByteSize } from './format-bytes.ts';
 import { formatTable } from './format-table.ts';
 import { formatRecord, reportDone } from './print-record.ts';
@@ -54,7 +54,12 @@ export async function registriesCommand(args: string[], api: AdminApiClient, io:
       const { values } = parseCommand('registries list', rest, {}, { min: 0, max: 0, what: 'no arguments' });
       const registries = await api.listAll<RegistryJson>('/registries');
       if (values.json) return io.out(JSON.stringify(registries, null, 2));
-      io.out(formatTable(['ID', 'NAME', 'VISIBILITY', 'QUOTA', 'DESCRIPTION'], registries.map((r) => [r.id, r.name, r.visibility, quota(r), r.description ?? ''])));
+      io.out(
+        formatTable(
+          ['ID', 'NAME', 'VISIBILITY', 'QUOTA', 'DESCRIPTION'],
+          registries.map((r) => [r.id, r.name, r.visibility, quota(r), r.description ?? '']),
+        ),
+      );
       return;
     }
     case 'show': {
@@ -74,13 +79,18 @@ export async function registriesCommand(args: string[], api: AdminApiClient, io:
         ]),
       );
       const { body: upstreams } = await api.request<UpstreamJson[]>('GET', `/registries/${id}/upstreams`);
-      io.out(upstreams.length === 0 ? `\nNo upstreams yet (vreg upstreams add ${id} --name <name> --url <url>).` : `\n${upstreamsTable(upstreams)}`);
+      io.out(
+        upstreams.length === 0
+          ? `\nNo upstreams yet (vreg upstreams add ${id} --name <name> --url <url>).`
+          : `\n${upstreamsTable(upstreams)}`,
+      );
       return;
     }
     case 'create': {
       const { values } = parseCommand('registries create', rest, EDIT_OPTIONS, { min: 0, max: 0, what: 'options only' });
       if (values.name === undefined) throw new UsageError('registries create needs --name');
-      const maxStored = values['max-stored-bytes'] === undefined ? undefined : parseByteSize(values['max-stored-bytes'], 'max-stored-bytes');
+      const maxStored =
+        values['max-stored-bytes'] === undefined ? undefined : parseByteSize(values['max-stored-bytes'], 'max-stored-bytes');
       const { body } = await api.request<RegistryJson>('POST', '/registries', {
         name: values.name,
         ...(values.description === undefined ? {} : { description: values.description }),
@@ -92,17 +102,28 @@ export async function registriesCommand(args: string[], api: AdminApiClient, io:
       return;
     }
     case 'update': {
-      const { values, positionals } = parseCommand('registries update', rest, { ...EDIT_OPTIONS, 'no-description': { type: 'boolean' } }, { min: 1, max: 1, what: 'a registry id' });
+      const { values, positionals } = parseCommand(
+        'registries update',
+        rest,
+        { ...EDIT_OPTIONS, 'no-description': { type: 'boolean' } },
+        { min: 1, max: 1, what: 'a registry id' },
+      );
       const id = idArg(positionals[0], 'the registry id');
-      if (values.description !== undefined && values['no-description'] === true) throw new UsageError('give --description or --no-description, not both');
+      if (values.description !== undefined && values['no-description'] === true)
+        throw new UsageError('give --description or --no-description, not both');
       const patch = {
         ...(values.name === undefined ? {} : { name: values.name }),
         ...(values.description === undefined ? {} : { description: values.description }),
         ...(values['no-description'] === true ? { description: null } : {}),
         ...(visibilityArg(values.visibility) === undefined ? {} : { visibility: values.visibility }),
-        ...(values['max-stored-bytes'] === undefined ? {} : { max_stored_bytes: parseByteSize(values['max-stored-bytes'], 'max-stored-bytes') }),
+        ...(values['max-stored-bytes'] === undefined
+          ? {}
+          : { max_stored_bytes: parseByteSize(values['max-stored-bytes'], 'max-stored-bytes') }),
       };
-      if (Object.keys(patch).length === 0) throw new UsageError('registries update needs something to change: --name, --description, --no-description, --visibility or --max-stored-bytes');
+      if (Object.keys(patch).length === 0)
+        throw new UsageError(
+          'registries update needs something to change: --name, --description, --no-description, --visibility or --max-stored-bytes',
+        );
       const { body } = await api.request<RegistryJson>('PATCH', `/registries/${id}`, patch);
       if (values.json) io.out(JSON.stringify(body, null, 2));
       else io.out(`Updated registry ${body.id} "${body.name}": ${body.visibility}, quota ${quota(body)}.`);
@@ -116,6 +137,8 @@ export async function registriesCommand(args: string[], api: AdminApiClient, io:
       return;
     }
     default:
-      throw new UsageError(sub === undefined ? REGISTRIES_USAGE : `unknown registries command ${JSON.stringify(sub)}\n\n${REGISTRIES_USAGE}`);
+      throw new UsageError(
+        sub === undefined ? REGISTRIES_USAGE : `unknown registries command ${JSON.stringify(sub)}\n\n${REGISTRIES_USAGE}`,
+      );
   }
 }

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryBlobStore } from '@vreg/blob-store';
 import { MemoryEventBus } from '@vreg/bus';
 import { buildApp, MemoryCatalogStore } from '@vreg/catalog';
@@ -6,12 +9,9 @@ import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { expiryFrom } from './tokens-command.ts';
 import { runCli } from './run-cli.ts';
 import { captureIo } from './testing/capture-io.ts';
+import { expiryFrom } from './tokens-command.ts';
 
 const ADMIN = 'cli-test-admin-token-0123';
 let server: FastifyInstance;
@@ -19,16 +19,34 @@ let url: string;
 
 beforeAll(async () => {
   const logger = createLogger({ level: 'silent', name: 'cli-test' });
-  const app = buildApp({ objectsConcurrency: 1 }, { bus: new MemoryEventBus({ logger }), store: new MemoryCatalogStore(), secretBox: new SecretBox(randomBytes(32)), logger, adminToken: ADMIN, blobs: new MemoryBlobStore() });
+  const app = buildApp(
+    { objectsConcurrency: 1 },
+    {
+      bus: new MemoryEventBus({ logger }),
+      store: new MemoryCatalogStore(),
+      secretBox: new SecretBox(randomBytes(32)),
+      logger,
+      adminToken: ADMIN,
+      blobs: new MemoryBlobStore(),
+    },
+  );
   server = Fastify({ logger: false });
   await server.register(app.adminApi, { prefix: '/api/v1' });
   url = await server.listen({ host: '127.0.0.1', port: 0 });
 });
 afterAll(async () => server?.close());
 
-async function vregWith(args: string, env: Record<string, string | undefined>, stdin?: string): Promise<{ code: number; out: string; err: string }> {
+async function vregWith(
+  args: string,
+  env: Record<string, string | undefined>,
+  stdin?: string,
+): Promise<{ code: number; out: string; err: string }> {
   const io = captureIo(stdin === undefined ? {} : { stdin });
-  const code = await runCli(args.split(' ').filter((a) => a !== ''), env, io);
+  const code = await runCli(
+    args.split(' ').filter((a) => a !== ''),
+    env,
+    io,
+  );
   return { code, out: io.stdout.join('\n'), err: io.stderr.join('\n') };
 }
 
@@ -38,10 +56,17 @@ async function vreg(args: string, token = ADMIN): Promise<{ code: number; out: s
 
 describe('the vreg CLI', () => {
   it('creates and lists registries', async () => {
-    expect(await vreg('registries create --name hub --visibility public')).toMatchObject({ code: 0, out: 'Created public registry 1 "hub".' });
+    expect(await vreg('registries create --name hub --visibility public')).toMatchObject({
+      code: 0,
+      out: 'Created public registry 1 "hub".',
+    });
     expect((await vreg('registries create --name internal --description team')).out).toBe('Created private registry 2 "internal".');
     const list = await vreg('registries list');
-    expect(list.out.split('\n')).toEqual(['ID  NAME      VISIBILITY  QUOTA  DESCRIPTION', '1   hub       public      none', '2   internal  private     none   team']);
+    expect(list.out.split('\n')).toEqual([
+      'ID  NAME      VISIBILITY  QUOTA  DESCRIPTION',
+      '1   hub       public      none',
+      '2   internal  private     none   team',
+    ]);
     expect(JSON.parse((await vreg('registries list --json')).out)).toHaveLength(2);
   });
 
@@ -63,10 +88,19 @@ describe('the vreg CLI', () => {
     const admin = (await vreg('tokens create --name ops --scope admin')).out;
     expect((await vreg('registries list', admin)).code).toBe(0);
     const pull = (await vreg('tokens create --name pull --scope read_virtual_registry')).out;
-    expect(await vreg('registries create --name nope', pull)).toMatchObject({ code: 1, err: 'vreg: DENIED: this access token is read-only: changes need a token with the admin scope' });
+    expect(await vreg('registries create --name nope', pull)).toMatchObject({
+      code: 1,
+      err: 'vreg: DENIED: this access token is read-only: changes need a token with the admin scope',
+    });
     // login wants a token that can administer, not one that only reads.
-    expect(await vregWith(`login --url ${url} --token-stdin`, { XDG_CONFIG_HOME: '/nonexistent-vreg-test' }, pull)).toMatchObject({ code: 1, err: 'vreg: DENIED: access tokens are listed only for tokens with the admin scope' });
-    expect(await vreg('registries list', 'wrong-token')).toMatchObject({ code: 1, err: 'vreg: UNAUTHORIZED: the admin token is not valid' });
+    expect(await vregWith(`login --url ${url} --token-stdin`, { XDG_CONFIG_HOME: '/nonexistent-vreg-test' }, pull)).toMatchObject({
+      code: 1,
+      err: 'vreg: DENIED: access tokens are listed only for tokens with the admin scope',
+    });
+    expect(await vreg('registries list', 'wrong-token')).toMatchObject({
+      code: 1,
+      err: 'vreg: UNAUTHORIZED: the admin token is not valid',
+    });
   });
 
   it('answers usage mistakes with exit code 2 and server refusals with 1', async () => {
@@ -89,8 +123,15 @@ describe('the vreg CLI', () => {
 describe('the vreg CLI: registries and upstreams', () => {
   it('shows, updates and deletes a registry, naming a missing one as a shell user expects', async () => {
     const id = /registry (\d+)/.exec((await vreg('registries create --name temp --description first')).out)![1]!;
-    expect((await vreg(`registries show ${id}`)).out).toMatch(new RegExp(`^id: +${id}\\nname: +temp\\ndescription: +first\\nvisibility: +private\\nquota: +none\\n[^]*\\n\\nNo upstreams yet \\(vreg upstreams add ${id} --name <name> --url <url>\\)\\.$`));
-    expect(await vreg(`registries update ${id} --name renamed --visibility public --no-description`)).toMatchObject({ code: 0, out: `Updated registry ${id} "renamed": public, quota none.` });
+    expect((await vreg(`registries show ${id}`)).out).toMatch(
+      new RegExp(
+        `^id: +${id}\\nname: +temp\\ndescription: +first\\nvisibility: +private\\nquota: +none\\n[^]*\\n\\nNo upstreams yet \\(vreg upstreams add ${id} --name <name> --url <url>\\)\\.$`,
+      ),
+    );
+    expect(await vreg(`registries update ${id} --name renamed --visibility public --no-description`)).toMatchObject({
+      code: 0,
+      out: `Updated registry ${id} "renamed": public, quota none.`,
+    });
     expect(JSON.parse((await vreg(`registries show ${id} --json`)).out)).toMatchObject({ id, name: 'renamed', visibility: 'public' });
     expect(JSON.parse((await vreg(`registries show ${id} --json`)).out).description).toBeUndefined();
     expect(await vreg(`registries delete ${id} --json`)).toMatchObject({ code: 0, out: JSON.stringify({ id, deleted: true }), err: '' });
@@ -98,7 +139,10 @@ describe('the vreg CLI: registries and upstreams', () => {
     expect(await vreg('registries show 424242')).toMatchObject({ code: 1, err: 'vreg: registry 424242 not found' });
     expect(await vreg(`registries update ${id}`)).toMatchObject({ code: 2 });
     expect(await vreg('registries show abc')).toMatchObject({ code: 2, err: 'vreg: the registry id must be a numeric id, not "abc"' });
-    expect(await vreg('registries create --name q --max-stored-bytes lots')).toMatchObject({ code: 2, err: expect.stringContaining('--max-stored-bytes must be a size like 500MB') });
+    expect(await vreg('registries create --name q --max-stored-bytes lots')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--max-stored-bytes must be a size like 500MB'),
+    });
     const quota = await vreg('registries create --name capped --max-stored-bytes 10GiB --json');
     expect(JSON.parse(quota.out)).toMatchObject({ name: 'capped', max_stored_bytes: 10 * 1024 ** 3 });
     expect((await vreg('registries list')).out).toMatch(/ capped +private +10\.0 GiB$/m);
@@ -121,20 +165,36 @@ describe('the vreg CLI: registries and upstreams', () => {
     expect(await names()).toEqual(['c', 'a', 'b']);
     expect((await vreg(`upstreams move ${b} --position 0`)).code).toBe(0);
     expect(await names()).toEqual(['b', 'c', 'a']);
-    expect(await vreg(`upstreams reorder ${reg} ${a} ${a}`)).toMatchObject({ code: 2, err: 'vreg: upstreams reorder: an upstream is listed twice' });
-    expect(await vreg(`upstreams reorder ${reg} ${a} 99999`)).toMatchObject({ code: 1, err: `vreg: upstream 99999 is not in registry ${reg}` });
-    expect(await vreg(`upstreams update ${a} --name alpha --cache-validity-hours 0`)).toMatchObject({ code: 0, out: `Updated upstream ${a} "alpha" (http://a.example:5000), position 2.` });
+    expect(await vreg(`upstreams reorder ${reg} ${a} ${a}`)).toMatchObject({
+      code: 2,
+      err: 'vreg: upstreams reorder: an upstream is listed twice',
+    });
+    expect(await vreg(`upstreams reorder ${reg} ${a} 99999`)).toMatchObject({
+      code: 1,
+      err: `vreg: upstream 99999 is not in registry ${reg}`,
+    });
+    expect(await vreg(`upstreams update ${a} --name alpha --cache-validity-hours 0`)).toMatchObject({
+      code: 0,
+      out: `Updated upstream ${a} "alpha" (http://a.example:5000), position 2.`,
+    });
     expect(await vreg(`upstreams update ${a} --password hunter2`)).toMatchObject({ code: 2 });
     expect(await vreg(`upstreams remove ${c}`)).toMatchObject({ code: 0, err: `Removed upstream ${c} with its cache entries.` });
     expect(await names()).toEqual(['b', 'alpha']);
     expect(await vreg(`upstreams remove ${c}`)).toMatchObject({ code: 1, err: `vreg: upstream ${c} not found` });
-    expect(await vreg(`upstreams add ${reg} --name x --url ftp://x`)).toMatchObject({ code: 2, err: 'vreg: --url must be an http or https URL, not "ftp://x"' });
+    expect(await vreg(`upstreams add ${reg} --name x --url ftp://x`)).toMatchObject({
+      code: 2,
+      err: 'vreg: --url must be an http or https URL, not "ftp://x"',
+    });
   });
 
   it('reads an upstream password from stdin only, never returning it', async () => {
     const reg = /registry (\d+)/.exec((await vreg('registries create --name secret')).out)![1]!;
     const io = captureIo({ stdin: 's3cret-pass\n' });
-    const code = await runCli(['upstreams', 'add', reg, '--name', 'p', '--url', 'http://p.example', '--username', 'bob', '--password-stdin'], { VREG_URL: url, VREG_TOKEN: ADMIN, XDG_CONFIG_HOME: '/nonexistent-vreg-test' }, io);
+    const code = await runCli(
+      ['upstreams', 'add', reg, '--name', 'p', '--url', 'http://p.example', '--username', 'bob', '--password-stdin'],
+      { VREG_URL: url, VREG_TOKEN: ADMIN, XDG_CONFIG_HOME: '/nonexistent-vreg-test' },
+      io,
+    );
     expect(code).toBe(0);
     const listed = await vreg(`upstreams list ${reg}`);
     expect(listed.out).toMatch(/bob +set/);
@@ -149,9 +209,15 @@ describe('the vreg CLI: registries and upstreams', () => {
     }
     expect((await vregWith('upstreams reorder --help', {})).out).toContain('vreg upstreams reorder <registry> <upstream>...');
     expect((await vregWith('help warm', {})).out).toContain('--platform');
-    expect(await vregWith('frobnicate', { VREG_TOKEN: 'x' })).toMatchObject({ code: 2, err: 'vreg: unknown command "frobnicate"; run vreg --help' });
+    expect(await vregWith('frobnicate', { VREG_TOKEN: 'x' })).toMatchObject({
+      code: 2,
+      err: 'vreg: unknown command "frobnicate"; run vreg --help',
+    });
     // A mistake in the arguments is told before a missing login.
-    expect(await vregWith('warm', { XDG_CONFIG_HOME: '/nonexistent-vreg-test' })).toMatchObject({ code: 2, err: 'vreg: warm needs a registry id and <image>:<tag> (see vreg warm --help)' });
+    expect(await vregWith('warm', { XDG_CONFIG_HOME: '/nonexistent-vreg-test' })).toMatchObject({
+      code: 2,
+      err: 'vreg: warm needs a registry id and <image>:<tag> (see vreg warm --help)',
+    });
   });
 });
 
@@ -159,16 +225,25 @@ describe('vreg login and logout', () => {
   it('checks the token, saves url and token 0600, uses them, and env overrides them', async () => {
     const config = await mkdtemp(join(tmpdir(), 'vreg-cli-config-'));
     const env = { XDG_CONFIG_HOME: config };
-    expect(await vregWith(`login --url ${url} --token-stdin`, env, 'wrong-token\n')).toMatchObject({ code: 1, err: 'vreg: UNAUTHORIZED: the admin token is not valid' });
+    expect(await vregWith(`login --url ${url} --token-stdin`, env, 'wrong-token\n')).toMatchObject({
+      code: 1,
+      err: 'vreg: UNAUTHORIZED: the admin token is not valid',
+    });
     await expect(stat(join(config, 'vreg', 'config.json'))).rejects.toThrow();
-    expect(await vregWith(`login --url ${url}/ --token-stdin`, env, `${ADMIN}\n`)).toMatchObject({ code: 0, err: `Logged in to ${url} (saved to ${join(config, 'vreg', 'config.json')}).` });
+    expect(await vregWith(`login --url ${url}/ --token-stdin`, env, `${ADMIN}\n`)).toMatchObject({
+      code: 0,
+      err: `Logged in to ${url} (saved to ${join(config, 'vreg', 'config.json')}).`,
+    });
     const file = join(config, 'vreg', 'config.json');
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ url, token: ADMIN });
     expect((await vregWith('registries list', env)).code).toBe(0);
     // VREG_TOKEN overrides the file; the saved token never goes to another VREG_URL.
     expect(await vregWith('registries list', { ...env, VREG_TOKEN: 'wrong-token' })).toMatchObject({ code: 1 });
-    expect(await vregWith('registries list', { ...env, VREG_URL: 'http://127.0.0.1:9' })).toMatchObject({ code: 2, err: expect.stringContaining('not logged in') });
+    expect(await vregWith('registries list', { ...env, VREG_URL: 'http://127.0.0.1:9' })).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('not logged in'),
+    });
     expect(await vregWith('logout', env)).toMatchObject({ code: 0, err: `Logged out of ${url} (removed ${file}).` });
     expect(await vregWith('registries list', env)).toMatchObject({ code: 2 });
     expect(await vregWith('logout', env)).toMatchObject({ code: 0, err: 'Not logged in.' });
@@ -185,7 +260,11 @@ describe('vreg login and logout', () => {
   });
 
   it('says the server is unreachable with exit code 1', async () => {
-    const down = await vregWith('registries list', { VREG_URL: 'http://127.0.0.1:9', VREG_TOKEN: ADMIN, XDG_CONFIG_HOME: '/nonexistent-vreg-test' });
+    const down = await vregWith('registries list', {
+      VREG_URL: 'http://127.0.0.1:9',
+      VREG_TOKEN: ADMIN,
+      XDG_CONFIG_HOME: '/nonexistent-vreg-test',
+    });
     expect(down.code).toBe(1);
     expect(down.err).toMatch(/^vreg: cannot reach http:\/\/127\.0\.0\.1:9\/api\/v1: /);
   });

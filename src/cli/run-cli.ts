@@ -1,7 +1,7 @@
 import { AdminApiClient, AdminApiError, type FetchLike } from './admin-api-client.ts';
-import { configFilePath, readSavedLogin, resolveCliConfig } from './cli-config.ts';
-import { CommandFailedError, UsageError, type CliIo } from './cli-io.ts';
 import { CLEANUP_USAGE, cleanupCommand } from './cleanup-command.ts';
+import { configFilePath, readSavedLogin, resolveCliConfig } from './cli-config.ts';
+import { type CliIo, CommandFailedError, UsageError } from './cli-io.ts';
 import { ENTRIES_USAGE, entriesCommand } from './entries-command.ts';
 import { GC_USAGE, gcCommand } from './gc-command.ts';
 import { JOBS_USAGE, jobsCommand } from './jobs-command.ts';
@@ -65,10 +65,19 @@ function wantsHelp(args: readonly string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
-const PARSE_ARGS_ERRORS = new Set(['ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE', 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL']);
+const PARSE_ARGS_ERRORS = new Set([
+  'ERR_PARSE_ARGS_UNKNOWN_OPTION',
+  'ERR_PARSE_ARGS_INVALID_OPTION_VALUE',
+  'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL',
+]);
 
 /** Exit codes: 0 done, 1 the server refused, failed or could not be reached, 2 a usage or configuration mistake. */
-export async function runCli(argv: readonly string[], env: Record<string, string | undefined>, io: CliIo, fetchImpl?: FetchLike): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  io: CliIo,
+  fetchImpl?: FetchLike,
+): Promise<number> {
   const [group, ...rest] = argv;
   if (group === undefined || group === 'help' || group === '--help' || group === '-h') {
     const topic = group === 'help' && rest[0] !== undefined ? helpOf(rest[0]) : undefined;
@@ -93,7 +102,9 @@ export async function runCli(argv: readonly string[], env: Record<string, string
       const connect = async () => {
         // With VREG_TOKEN set the saved login is not needed, so a broken file does not matter.
         const hasEnvToken = env.VREG_TOKEN !== undefined && env.VREG_TOKEN !== '';
-        const saved = hasEnvToken ? await readSavedLogin(configFilePath(env)).catch(() => undefined) : await readSavedLogin(configFilePath(env));
+        const saved = hasEnvToken
+          ? await readSavedLogin(configFilePath(env)).catch(() => undefined)
+          : await readSavedLogin(configFilePath(env));
         return resolveCliConfig(env, saved);
       };
       await command.run(rest, new AdminApiClient(connect, fetchImpl), io);

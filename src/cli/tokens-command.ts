@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { AccessTokenJson } from '@vreg/contracts/admin-api-json';
 import type { AdminApiClient } from './admin-api-client.ts';
+import { type CliIo, UsageError } from './cli-io.ts';
 import { formatTable } from './format-table.ts';
 import { reportDone } from './print-record.ts';
-import { UsageError, type CliIo } from './cli-io.ts';
 
 export const TOKENS_USAGE = `Usage:
   vreg tokens create --name <name> [--scope read_virtual_registry|admin]... [--registry <id>]...
@@ -46,7 +46,8 @@ export async function tokensCommand(args: string[], api: AdminApiClient, io: Cli
         strict: true,
       });
       if (values.name === undefined) throw new UsageError('tokens create needs --name');
-      if (values['expires-at'] !== undefined && values['expires-in'] !== undefined) throw new UsageError('give --expires-at or --expires-in, not both');
+      if (values['expires-at'] !== undefined && values['expires-in'] !== undefined)
+        throw new UsageError('give --expires-at or --expires-in, not both');
       const expiresAt = values['expires-in'] !== undefined ? expiryFrom(values['expires-in'], io.now()) : values['expires-at'];
       const { body } = await api.request<AccessTokenJson & { token: string }>('POST', '/access_tokens', {
         name: values.name,
@@ -77,14 +78,29 @@ export async function tokensCommand(args: string[], api: AdminApiClient, io: Cli
       io.out(
         formatTable(
           ['ID', 'NAME', 'PREFIX', 'SCOPES', 'REGISTRIES', 'EXPIRES', 'LAST USED', 'STATUS'],
-          tokens.map((t) => [t.id, t.name, `${t.token_prefix}…`, t.scopes.join(','), t.registry_ids?.join(',') ?? 'all', t.expires_at ?? 'never', t.last_used_at ?? '-', status(t)]),
+          tokens.map((t) => [
+            t.id,
+            t.name,
+            `${t.token_prefix}…`,
+            t.scopes.join(','),
+            t.registry_ids?.join(',') ?? 'all',
+            t.expires_at ?? 'never',
+            t.last_used_at ?? '-',
+            status(t),
+          ]),
         ),
       );
       return;
     }
     case 'revoke': {
-      const { values, positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-      if (positionals.length !== 1 || !/^[1-9][0-9]*$/.test(positionals[0] as string)) throw new UsageError('tokens revoke needs one token id (see vreg tokens list)');
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { json: { type: 'boolean', default: false } },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (positionals.length !== 1 || !/^[1-9][0-9]*$/.test(positionals[0] as string))
+        throw new UsageError('tokens revoke needs one token id (see vreg tokens list)');
       await api.request('DELETE', `/access_tokens/${positionals[0]}`);
       reportDone(io, values.json, { id: positionals[0], revoked: true }, `Revoked access token ${positionals[0]}.`);
       return;

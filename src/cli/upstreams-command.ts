@@ -2,7 +2,7 @@ import type { UpstreamJson, UpstreamTestJson } from '@vreg/contracts/admin-api-j
 import type { AdminApiClient } from './admin-api-client.ts';
 import { idArg, intArg, parseCommand } from './cli-args.ts';
 import { checkUrl } from './cli-config.ts';
-import { CommandFailedError, UsageError, type CliIo } from './cli-io.ts';
+import { type CliIo, CommandFailedError, UsageError } from './cli-io.ts';
 import { formatTable } from './format-table.ts';
 import { reportDone } from './print-record.ts';
 
@@ -36,8 +36,11 @@ const EDIT_OPTIONS = {
 } as const;
 
 /** --library-prefix / --no-library-prefix → true / false / not given. */
-function libraryPrefixOf(values: { 'library-prefix'?: boolean | undefined; 'no-library-prefix'?: boolean | undefined }): { library_prefix?: boolean } {
-  if (values['library-prefix'] === true && values['no-library-prefix'] === true) throw new UsageError('give --library-prefix or --no-library-prefix, not both');
+function libraryPrefixOf(values: { 'library-prefix'?: boolean | undefined; 'no-library-prefix'?: boolean | undefined }): {
+  library_prefix?: boolean;
+} {
+  if (values['library-prefix'] === true && values['no-library-prefix'] === true)
+    throw new UsageError('give --library-prefix or --no-library-prefix, not both');
   if (values['library-prefix'] === true) return { library_prefix: true };
   return values['no-library-prefix'] === true ? { library_prefix: false } : {};
 }
@@ -52,13 +55,24 @@ async function passwordFromStdin(io: CliIo): Promise<string> {
 export function upstreamsTable(upstreams: UpstreamJson[]): string {
   return formatTable(
     ['POS', 'ID', 'NAME', 'URL', 'USERNAME', 'PASSWORD', 'VALIDITY'],
-    upstreams.map((u) => [String(u.position), u.id, u.name, u.url, u.username ?? '-', u.has_password ? 'set' : '-', `${u.cache_validity_hours}h`]),
+    upstreams.map((u) => [
+      String(u.position),
+      u.id,
+      u.name,
+      u.url,
+      u.username ?? '-',
+      u.has_password ? 'set' : '-',
+      `${u.cache_validity_hours}h`,
+    ]),
   );
 }
 
 function printTest(answer: UpstreamTestJson, target: string, io: CliIo, json: boolean): void {
   if (json) io.out(JSON.stringify(answer, null, 2));
-  else io.out(`${answer.result}${answer.http_status === undefined ? '' : ` (HTTP ${answer.http_status})`} in ${answer.latency_ms} ms: ${answer.message}`);
+  else
+    io.out(
+      `${answer.result}${answer.http_status === undefined ? '' : ` (HTTP ${answer.http_status})`} in ${answer.latency_ms} ms: ${answer.message}`,
+    );
   if (!answer.success) throw new CommandFailedError(`${target} did not pass the test: ${answer.result}`);
 }
 
@@ -77,13 +91,16 @@ export async function upstreamsCommand(args: string[], api: AdminApiClient, io: 
       const { values, positionals } = parseCommand('upstreams add', rest, EDIT_OPTIONS, { min: 1, max: 1, what: 'a registry id' });
       const registry = idArg(positionals[0], 'the registry id');
       if (values.name === undefined || values.url === undefined) throw new UsageError('upstreams add needs --name and --url');
-      if (values.password !== undefined) throw new UsageError('give the password with --password-stdin, never on the command line (ps shows it)');
+      if (values.password !== undefined)
+        throw new UsageError('give the password with --password-stdin, never on the command line (ps shows it)');
       const { body } = await api.request<UpstreamJson>('POST', `/registries/${registry}/upstreams`, {
         name: values.name,
         url: checkUrl(values.url, '--url'),
         ...(values.username === undefined ? {} : { username: values.username }),
         ...(values['password-stdin'] === true ? { password: await passwordFromStdin(io) } : {}),
-        ...(values['cache-validity-hours'] === undefined ? {} : { cache_validity_hours: intArg(values['cache-validity-hours'], 'cache-validity-hours', { min: 0, max: 1_000_000 }) }),
+        ...(values['cache-validity-hours'] === undefined
+          ? {}
+          : { cache_validity_hours: intArg(values['cache-validity-hours'], 'cache-validity-hours', { min: 0, max: 1_000_000 }) }),
         ...libraryPrefixOf(values),
         ...(values.position === undefined ? {} : { position: intArg(values.position, 'position', { min: 0, max: 1_000_000 }) }),
       });
@@ -99,9 +116,12 @@ export async function upstreamsCommand(args: string[], api: AdminApiClient, io: 
         { min: 1, max: 1, what: 'an upstream id' },
       );
       const id = idArg(positionals[0], 'the upstream id');
-      if (values.password !== undefined) throw new UsageError('give the password with --password-stdin, never on the command line (ps shows it)');
-      if (values['no-password'] === true && values['password-stdin'] === true) throw new UsageError('give --password-stdin or --no-password, not both');
-      if (values['no-username'] === true && values.username !== undefined) throw new UsageError('give --username or --no-username, not both');
+      if (values.password !== undefined)
+        throw new UsageError('give the password with --password-stdin, never on the command line (ps shows it)');
+      if (values['no-password'] === true && values['password-stdin'] === true)
+        throw new UsageError('give --password-stdin or --no-password, not both');
+      if (values['no-username'] === true && values.username !== undefined)
+        throw new UsageError('give --username or --no-username, not both');
       const patch = {
         ...(values.name === undefined ? {} : { name: values.name }),
         ...(values.url === undefined ? {} : { url: checkUrl(values.url, '--url') }),
@@ -109,11 +129,14 @@ export async function upstreamsCommand(args: string[], api: AdminApiClient, io: 
         ...(values['no-username'] === true ? { username: null } : {}),
         ...(values['no-password'] === true ? { password: null } : {}),
         ...(values['password-stdin'] === true ? { password: await passwordFromStdin(io) } : {}),
-        ...(values['cache-validity-hours'] === undefined ? {} : { cache_validity_hours: intArg(values['cache-validity-hours'], 'cache-validity-hours', { min: 0, max: 1_000_000 }) }),
+        ...(values['cache-validity-hours'] === undefined
+          ? {}
+          : { cache_validity_hours: intArg(values['cache-validity-hours'], 'cache-validity-hours', { min: 0, max: 1_000_000 }) }),
         ...libraryPrefixOf(values),
         ...(values.position === undefined ? {} : { position: intArg(values.position, 'position', { min: 0, max: 1_000_000 }) }),
       };
-      if (Object.keys(patch).length === 0) throw new UsageError('upstreams update needs something to change (see vreg upstreams update --help)');
+      if (Object.keys(patch).length === 0)
+        throw new UsageError('upstreams update needs something to change (see vreg upstreams update --help)');
       const { body } = await api.request<UpstreamJson>('PATCH', `/upstreams/${id}`, patch);
       if (values.json) io.out(JSON.stringify(body, null, 2));
       else io.out(`Updated upstream ${body.id} "${body.name}" (${body.url}), position ${body.position}.`);
@@ -127,17 +150,29 @@ export async function upstreamsCommand(args: string[], api: AdminApiClient, io: 
       return;
     }
     case 'move': {
-      const { values, positionals } = parseCommand('upstreams move', rest, { position: { type: 'string' } }, { min: 1, max: 1, what: 'an upstream id' });
+      const { values, positionals } = parseCommand(
+        'upstreams move',
+        rest,
+        { position: { type: 'string' } },
+        { min: 1, max: 1, what: 'an upstream id' },
+      );
       const id = idArg(positionals[0], 'the upstream id');
       if (values.position === undefined) throw new UsageError('upstreams move needs --position <n> (0 is first)');
-      const { body } = await api.request<UpstreamJson>('PATCH', `/upstreams/${id}`, { position: intArg(values.position, 'position', { min: 0, max: 1_000_000 }) });
+      const { body } = await api.request<UpstreamJson>('PATCH', `/upstreams/${id}`, {
+        position: intArg(values.position, 'position', { min: 0, max: 1_000_000 }),
+      });
       const { body: all } = await api.request<UpstreamJson[]>('GET', `/registries/${body.registry_id}/upstreams`);
       if (values.json) return io.out(JSON.stringify(all, null, 2));
       io.out(upstreamsTable(all));
       return;
     }
     case 'reorder': {
-      const { values, positionals } = parseCommand('upstreams reorder', rest, {}, { min: 2, max: 1000, what: 'a registry id and upstream ids in the new order' });
+      const { values, positionals } = parseCommand(
+        'upstreams reorder',
+        rest,
+        {},
+        { min: 2, max: 1000, what: 'a registry id and upstream ids in the new order' },
+      );
       const registry = idArg(positionals[0], 'the registry id');
       const order = positionals.slice(1).map((p) => idArg(p, 'an upstream id'));
       if (new Set(order).size !== order.length) throw new UsageError('upstreams reorder: an upstream is listed twice');
@@ -153,10 +188,17 @@ export async function upstreamsCommand(args: string[], api: AdminApiClient, io: 
       return;
     }
     case 'test': {
-      const { values, positionals } = parseCommand('upstreams test', rest, { url: { type: 'string' }, username: { type: 'string' }, 'password-stdin': { type: 'boolean' } }, { min: 0, max: 1, what: 'an upstream id, or --url' });
-      if ((positionals.length === 1) === (values.url !== undefined)) throw new UsageError('upstreams test needs an upstream id or --url <url>, not both');
+      const { values, positionals } = parseCommand(
+        'upstreams test',
+        rest,
+        { url: { type: 'string' }, username: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+        { min: 0, max: 1, what: 'an upstream id, or --url' },
+      );
+      if ((positionals.length === 1) === (values.url !== undefined))
+        throw new UsageError('upstreams test needs an upstream id or --url <url>, not both');
       if (positionals.length === 1) {
-        if (values.username !== undefined || values['password-stdin'] === true) throw new UsageError('a stored upstream is tested with its stored credentials; use --url to try others');
+        if (values.username !== undefined || values['password-stdin'] === true)
+          throw new UsageError('a stored upstream is tested with its stored credentials; use --url to try others');
         const id = idArg(positionals[0], 'the upstream id');
         const { body } = await api.request<UpstreamTestJson>('POST', `/upstreams/${id}/test`);
         return printTest(body, `upstream ${id}`, io, values.json === true);

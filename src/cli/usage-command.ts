@@ -23,10 +23,18 @@ export async function usageCommand(args: string[], api: AdminApiClient, io: CliI
   const registry = idArg(positionals[0], 'the registry id');
   const { body } = await api.request<UsageJson>('GET', `/registries/${registry}/usage`);
   if (values.json) return io.out(JSON.stringify(body, null, 2));
-  const quota = body.quota_bytes === null ? 'no quota' : `of ${formatBytes(body.quota_bytes)} quota (${body.quota_bytes === 0 ? 100 : Math.round((body.stored_bytes / body.quota_bytes) * 100)}%)`;
+  const quota =
+    body.quota_bytes === null
+      ? 'no quota'
+      : `of ${formatBytes(body.quota_bytes)} quota (${body.quota_bytes === 0 ? 100 : Math.round((body.stored_bytes / body.quota_bytes) * 100)}%)`;
   io.out(`Registry ${body.registry_id}: ${formatBytes(body.stored_bytes)} in ${body.entries_count} entries, ${quota}.`);
   if (body.upstreams.length > 0) {
     io.out('');
-    io.out(formatTable(['UPSTREAM', 'NAME', 'STORED', 'ENTRIES'], body.upstreams.map((u) => [u.upstream_id, u.name, formatBytes(u.stored_bytes), String(u.entries_count)])));
+    io.out(
+      formatTable(
+        ['UPSTREAM', 'NAME', 'STORED', 'ENTRIES'],
+        body.upstreams.map((u) => [u.upstream_id, u.name, formatBytes(u.stored_bytes), String(u.entries_count)]),
+      ),
+    );
   }
 }

@@ -1,9 +1,9 @@
 import type { AdminApiClient } from './admin-api-client.ts';
 import { idArg, parseCommand } from './cli-args.ts';
-import { UsageError, type CliIo } from './cli-io.ts';
+import { type CliIo, UsageError } from './cli-io.ts';
 import { formatBytes } from './format-bytes.ts';
-import type { JobJson } from './job-json.ts';
 import { runJob } from './job-follow.ts';
+import type { JobJson } from './job-json.ts';
 
 export const WARM_USAGE = `Usage:
   vreg warm <registry> <image>[:<tag>|@<digest>] [--platform <os/arch[/variant]>]... [--detach] [--json]
@@ -34,16 +34,27 @@ export function splitImageRef(ref: string): { image: string; tag: string } {
 }
 
 export async function warmCommand(args: string[], api: AdminApiClient, io: CliIo): Promise<void> {
-  const { values, positionals } = parseCommand('warm', args, { platform: { type: 'string', multiple: true }, detach: { type: 'boolean' } }, { min: 2, max: 2, what: 'a registry id and <image>:<tag>' });
+  const { values, positionals } = parseCommand(
+    'warm',
+    args,
+    { platform: { type: 'string', multiple: true }, detach: { type: 'boolean' } },
+    { min: 2, max: 2, what: 'a registry id and <image>:<tag>' },
+  );
   const registry = idArg(positionals[0], 'the registry id');
   const { image, tag } = splitImageRef(positionals[1] as string);
   const platforms = values.platform ?? [];
-  for (const p of platforms) if (!PLATFORM_RE.test(p)) throw new UsageError(`--platform looks like linux/amd64 or linux/arm64/v8, not ${JSON.stringify(p)}`);
-  const { body } = await api.request<JobJson>('POST', `/registries/${registry}/warm`, { image, tag, platforms: platforms.length === 0 ? 'all' : platforms });
+  for (const p of platforms)
+    if (!PLATFORM_RE.test(p)) throw new UsageError(`--platform looks like linux/amd64 or linux/arm64/v8, not ${JSON.stringify(p)}`);
+  const { body } = await api.request<JobJson>('POST', `/registries/${registry}/warm`, {
+    image,
+    tag,
+    platforms: platforms.length === 0 ? 'all' : platforms,
+  });
   await runJob(api, io, body, {
     label: `warm ${image}:${tag}`,
     json: values.json === true,
     detach: values.detach === true,
-    describe: (job) => `Warmed ${image}:${tag} in registry ${registry}: ${job.progress.objects_done} objects, ${formatBytes(job.progress.bytes_done)}.`,
+    describe: (job) =>
+      `Warmed ${image}:${tag} in registry ${registry}: ${job.progress.objects_done} objects, ${formatBytes(job.progress.bytes_done)}.`,
   });
 }

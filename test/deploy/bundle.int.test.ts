@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient } from '../support/admin-client.ts';
 import { distributedEnv } from '../support/distributed-env.ts';
 import { testEnv } from '../support/test-env.ts';
-import { buildBundle, startBundle, stopBundle, type BundleProcess } from './bundle.ts';
+import { type BundleProcess, buildBundle, startBundle, stopBundle } from './bundle.ts';
 
 // What the image runs, in distributed mode: the bundles `npm run build` makes
 // (the image's /app), one process each, on the test environment's NATS,
@@ -49,7 +49,12 @@ beforeAll(async () => {
   const t = testEnv();
   const id = randomBytes(4).toString('hex');
   const bucket = `vreg-bundle-${id}`;
-  s3 = new S3Client({ endpoint: t.s3.endpoint, region: t.s3.region, forcePathStyle: true, credentials: { accessKeyId: t.s3.accessKeyId, secretAccessKey: t.s3.secretAccessKey } });
+  s3 = new S3Client({
+    endpoint: t.s3.endpoint,
+    region: t.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: t.s3.accessKeyId, secretAccessKey: t.s3.secretAccessKey },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   bundle = await buildBundle();
   env = distributedEnv(t, { namespace: `b${id}`, db: `vreg_bundle_${id}`, bucket });
@@ -102,7 +107,9 @@ describe('the bundled services in distributed mode', () => {
           }
         });
         res.on('error', reject);
-        res.on('close', () => resolve({ status: res.statusCode ?? 0, bytes, digest: `sha256:${hash.digest('hex')}`, complete: res.complete }));
+        res.on('close', () =>
+          resolve({ status: res.statusCode ?? 0, bytes, digest: `sha256:${hash.digest('hex')}`, complete: res.complete }),
+        );
       });
       req.on('error', reject);
       req.end();

@@ -1,9 +1,9 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createServer } from 'node:net';
 import { waitFor } from '../support/wait.ts';
 import { ROOT } from './deploy-tools.ts';
 
@@ -51,11 +51,16 @@ export async function startBundle(dir: string, command: string, env: Record<stri
   child.stderr?.on('data', keep);
   const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? 'unknown')));
   const url = `http://${listen}`;
-  await waitFor(`${command} bundle to answer /healthz`, async () => {
-    if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}: ${output.slice(-3000)}`);
-    const res = await fetch(`${url}/healthz`).catch(() => undefined);
-    return res?.ok ? true : undefined;
-  }, 60_000, 100);
+  await waitFor(
+    `${command} bundle to answer /healthz`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}: ${output.slice(-3000)}`);
+      const res = await fetch(`${url}/healthz`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    },
+    60_000,
+    100,
+  );
   return { url, listen, child, output: () => output, exited };
 }
 

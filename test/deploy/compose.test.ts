@@ -7,7 +7,7 @@ import { FetcherEnv } from '@vreg/fetcher';
 import { GatewayEnv } from '@vreg/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { capture, deployTools, envProblems, INSTALL_TIMEOUT_MS, ROOT, type EnvShape } from './deploy-tools.ts';
+import { capture, deployTools, type EnvShape, envProblems, INSTALL_TIMEOUT_MS, ROOT } from './deploy-tools.ts';
 
 // docker-compose.yml, loaded by the loader of `docker compose config`
 // (compose-spec/compose-go, deploy/scripts/compose-config): no Docker engine
@@ -94,7 +94,14 @@ describe('docker-compose.yml', () => {
       () => 'loaded',
       (err: Error) => err.message,
     );
-    for (const name of ['VREG_SECRET_KEY', 'VREG_ADMIN_TOKEN', 'MONGO_ROOT_PASSWORD', 'MINIO_ROOT_PASSWORD', 'VREG_S3_SECRET_ACCESS_KEY', 'GRAFANA_ADMIN_PASSWORD']) {
+    for (const name of [
+      'VREG_SECRET_KEY',
+      'VREG_ADMIN_TOKEN',
+      'MONGO_ROOT_PASSWORD',
+      'MINIO_ROOT_PASSWORD',
+      'VREG_S3_SECRET_ACCESS_KEY',
+      'GRAFANA_ADMIN_PASSWORD',
+    ]) {
       expect(failure).toContain(`required variable ${name} is missing a value`);
     }
   });
@@ -109,12 +116,22 @@ describe('docker-compose.yml', () => {
       `#!/bin/sh\necho "$*" >> ${log}\ncase "$*" in\n  "admin user info"*) [ -f ${log}.attached ] && echo "PolicyName: vreg-blobs" ;;\n  "admin policy attach"*) touch ${log}.attached ;;\n  "admin policy create"*) cat "$6" > ${log}.policy ;;\nesac\nexit 0\n`,
     );
     await chmod(join(bin, 'mc'), 0o755);
-    const env = { PATH: `${bin}:${process.env.PATH ?? ''}`, MINIO_ROOT_USER: 'root', MINIO_ROOT_PASSWORD: 'rootpw12', BUCKET: 'vreg-blobs', ACCESS_KEY: 'vreg', SECRET_KEY: 'vregsecret' };
+    const env = {
+      PATH: `${bin}:${process.env.PATH ?? ''}`,
+      MINIO_ROOT_USER: 'root',
+      MINIO_ROOT_PASSWORD: 'rootpw12',
+      BUCKET: 'vreg-blobs',
+      ACCESS_KEY: 'vreg',
+      SECRET_KEY: 'vregsecret',
+    };
     const script = resolve(ROOT, 'deploy/compose/minio-init.sh');
     await capture('sh', [script], env);
     await capture('sh', [script], env);
     const calls = (await readFile(log, 'utf8')).trim().split('\n');
-    expect(calls.filter((c) => c.startsWith('mb '))).toEqual(['mb --ignore-existing local/vreg-blobs', 'mb --ignore-existing local/vreg-blobs']);
+    expect(calls.filter((c) => c.startsWith('mb '))).toEqual([
+      'mb --ignore-existing local/vreg-blobs',
+      'mb --ignore-existing local/vreg-blobs',
+    ]);
     expect(calls.filter((c) => c.startsWith('admin policy attach'))).toEqual(['admin policy attach local vreg-blobs --user vreg']);
     const policy = JSON.parse(await readFile(`${log}.policy`, 'utf8')) as { Statement: Array<{ Resource: string[] }> };
     expect(policy.Statement.flatMap((st) => st.Resource)).toEqual(['arn:aws:s3:::vreg-blobs', 'arn:aws:s3:::vreg-blobs/*']);
@@ -122,7 +139,20 @@ describe('docker-compose.yml', () => {
 
   it('has the whole distributed stack', () => {
     expect(Object.keys(project.services).sort()).toEqual(
-      ['catalog', 'fetcher', 'gateway', 'grafana', 'jaeger', 'minio', 'minio-init', 'mongo', 'nats', 'otel-collector', 'prometheus', 'proxy'].sort(),
+      [
+        'catalog',
+        'fetcher',
+        'gateway',
+        'grafana',
+        'jaeger',
+        'minio',
+        'minio-init',
+        'mongo',
+        'nats',
+        'otel-collector',
+        'prometheus',
+        'proxy',
+      ].sort(),
     );
     expect(service('mongo').image).toMatch(/^mongo:7(\.|$)/);
     expect(service('nats').command).toContain('--jetstream');
@@ -156,9 +186,18 @@ describe('docker-compose.yml', () => {
     expect(envOf('catalog').VREG_MONGO_URL).toBe(`mongodb://vreg:${env.MONGO_ROOT_PASSWORD}@mongo:27017/?authSource=admin`);
     expect(envOf('catalog').VREG_ADMIN_TOKEN).toBe(env.VREG_ADMIN_TOKEN);
     for (const name of ['gateway', 'fetcher', 'catalog']) {
-      expect(envOf(name)).toMatchObject({ VREG_NATS_URL: 'nats://nats:4222', VREG_S3_ENDPOINT: 'http://minio:9000', VREG_S3_BUCKET: 'vreg-blobs', VREG_S3_SECRET_ACCESS_KEY: env.VREG_S3_SECRET_ACCESS_KEY });
+      expect(envOf(name)).toMatchObject({
+        VREG_NATS_URL: 'nats://nats:4222',
+        VREG_S3_ENDPOINT: 'http://minio:9000',
+        VREG_S3_BUCKET: 'vreg-blobs',
+        VREG_S3_SECRET_ACCESS_KEY: env.VREG_S3_SECRET_ACCESS_KEY,
+      });
     }
-    expect(service('minio-init').environment).toMatchObject({ BUCKET: 'vreg-blobs', ACCESS_KEY: env.VREG_S3_ACCESS_KEY_ID, SECRET_KEY: env.VREG_S3_SECRET_ACCESS_KEY });
+    expect(service('minio-init').environment).toMatchObject({
+      BUCKET: 'vreg-blobs',
+      ACCESS_KEY: env.VREG_S3_ACCESS_KEY_ID,
+      SECRET_KEY: env.VREG_S3_SECRET_ACCESS_KEY,
+    });
   });
 
   it('runs the vreg services as uid 10001 on a read-only root with /tmp on tmpfs, no capabilities and no privilege escalation', () => {
@@ -195,7 +234,11 @@ describe('docker-compose.yml', () => {
     expect(needs('minio-init')).toEqual({ minio: 'service_healthy' });
     expect(needs('catalog')).toEqual({ nats: 'service_healthy', mongo: 'service_healthy', 'minio-init': 'service_completed_successfully' });
     for (const name of ['gateway', 'fetcher']) {
-      expect(needs(name)).toMatchObject({ nats: 'service_healthy', 'minio-init': 'service_completed_successfully', catalog: 'service_healthy' });
+      expect(needs(name)).toMatchObject({
+        nats: 'service_healthy',
+        'minio-init': 'service_completed_successfully',
+        catalog: 'service_healthy',
+      });
     }
     expect(needs('proxy')).toEqual({ gateway: 'service_healthy', catalog: 'service_healthy' });
     expect(needs('grafana')).toEqual({ prometheus: 'service_healthy' });
@@ -225,7 +268,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('keeps NATS JetStream, MongoDB, MinIO, Prometheus and Grafana data in named volumes', () => {
-    const volumeAt = (name: string, target: string): string | undefined => service(name).volumes?.find((v) => v.type === 'volume' && v.target === target)?.source;
+    const volumeAt = (name: string, target: string): string | undefined =>
+      service(name).volumes?.find((v) => v.type === 'volume' && v.target === target)?.source;
     expect(service('nats').command).toContain('--store_dir=/data');
     expect(volumeAt('nats', '/data')).toBe('nats-data');
     expect(volumeAt('mongo', '/data/db')).toBe('mongo-data');
@@ -245,7 +289,11 @@ describe('docker-compose.yml', () => {
   it('has Prometheus scrape /metrics of every replica of every vreg service on its listen port', () => {
     const mount = service('prometheus').volumes?.find((v) => v.target === '/etc/prometheus/prometheus.yml');
     const config = parseYaml(readFileSync(mount?.source ?? '', 'utf8')) as {
-      scrape_configs: Array<{ job_name: string; metrics_path?: string; dns_sd_configs?: Array<{ names: string[]; port: number; type: string }> }>;
+      scrape_configs: Array<{
+        job_name: string;
+        metrics_path?: string;
+        dns_sd_configs?: Array<{ names: string[]; port: number; type: string }>;
+      }>;
     };
     for (const name of Object.keys(VREG_SERVICES)) {
       const job = config.scrape_configs.find((j) => j.dns_sd_configs?.some((d) => d.names.includes(name)));

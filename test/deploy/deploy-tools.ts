@@ -19,21 +19,27 @@ let tools: Promise<{ helm: string; composeConfig: string }> | undefined;
  * deploy/scripts/install-tools.sh if missing (no Docker engine needed).
  */
 export function deployTools(): Promise<{ helm: string; composeConfig: string }> {
-  tools ??= run('bash', [resolve(ROOT, 'deploy/scripts/install-tools.sh')], { timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 << 20 }).then(({ stdout }) => {
-    const bin = stdout.trim().split('\n').at(-1) ?? '';
-    return { helm: resolve(bin, 'helm'), composeConfig: resolve(bin, 'vreg-compose-config') };
-  });
+  tools ??= run('bash', [resolve(ROOT, 'deploy/scripts/install-tools.sh')], { timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 << 20 }).then(
+    ({ stdout }) => {
+      const bin = stdout.trim().split('\n').at(-1) ?? '';
+      return { helm: resolve(bin, 'helm'), composeConfig: resolve(bin, 'vreg-compose-config') };
+    },
+  );
   return tools;
 }
 
 /** Runs a command and returns its stdout; rejects with its stderr. */
-export async function capture(file: string, args: string[], env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' }): Promise<string> {
+export async function capture(
+  file: string,
+  args: string[],
+  env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+): Promise<string> {
   try {
     const { stdout } = await run(file, args, { cwd: ROOT, env, maxBuffer: 64 << 20, timeout: 120_000 });
     return stdout;
   } catch (err) {
     const e = err as Error & { stderr?: string };
-    throw new Error(`${file} ${args.join(' ')} failed:\n${e.stderr ?? e.message}`);
+    throw new Error(`${file} ${args.join(' ')} failed:\n${e.stderr ?? e.message}`, { cause: err });
   }
 }
 

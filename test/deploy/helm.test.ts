@@ -1,5 +1,5 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CatalogEnv } from '@vreg/catalog';
@@ -7,7 +7,7 @@ import { FetcherEnv } from '@vreg/fetcher';
 import { GatewayEnv } from '@vreg/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { capture, CHART, deployTools, envProblems, INSTALL_TIMEOUT_MS, ROOT, type EnvShape } from './deploy-tools.ts';
+import { CHART, capture, deployTools, type EnvShape, envProblems, INSTALL_TIMEOUT_MS, ROOT } from './deploy-tools.ts';
 
 // The Helm chart, rendered by a real helm (v3.22, deploy/scripts/install-tools.sh)
 // in the value combinations users run, and checked against the invariants of
@@ -15,7 +15,14 @@ import { capture, CHART, deployTools, envProblems, INSTALL_TIMEOUT_MS, ROOT, typ
 // against its config schema, no credential in a ConfigMap, ingress for pulls.
 
 // Rendered manifests are untyped YAML: `any` below is the honest type of what helm printed.
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+/* eslint-disable @typescript-eslint/no-explicit-any -- see above */
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+};
 
 const SHAPES: Record<string, EnvShape> = { gateway: GatewayEnv, catalog: CatalogEnv, fetcher: FetcherEnv };
 const CREDENTIAL_KEYS = ['VREG_SECRET_KEY', 'VREG_ADMIN_TOKEN', 'VREG_MONGO_URL', 'VREG_S3_ACCESS_KEY_ID', 'VREG_S3_SECRET_ACCESS_KEY'];
@@ -30,7 +37,12 @@ const EXISTING_SECRET: Record<string, string> = {
 let helm: string;
 
 async function helmRun(args: string[]): Promise<string> {
-  return capture(helm, args, { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', HELM_CACHE_HOME: join(tmpdir(), 'vreg-helm-cache'), HELM_CONFIG_HOME: join(tmpdir(), 'vreg-helm-config') });
+  return capture(helm, args, {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    HELM_CACHE_HOME: join(tmpdir(), 'vreg-helm-cache'),
+    HELM_CONFIG_HOME: join(tmpdir(), 'vreg-helm-config'),
+  });
 }
 
 /** `helm template vreg deploy/k8s/vreg -n vreg <args>`, as objects. */
@@ -50,11 +62,16 @@ async function renderError(args: string[]): Promise<string> {
 
 const ofKind = (objs: Obj[], kind: string): Obj[] => objs.filter((o) => o.kind === kind);
 const named = (objs: Obj[], kind: string, name: string): Obj | undefined => objs.find((o) => o.kind === kind && o.metadata.name === name);
-const matches = (selector: Record<string, string>, labels: Record<string, string> = {}): boolean => Object.entries(selector).every(([k, v]) => labels[k] === v);
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}): boolean =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
 const decode = (v: string): string => Buffer.from(v, 'base64').toString('utf8');
 
 /** A Deployment's container environment as the kubelet would build it. */
-function containerEnv(objs: Obj[], container: any, existingSecret: Record<string, string>): { env: Record<string, string>; problems: string[] } {
+function containerEnv(
+  objs: Obj[],
+  container: any,
+  existingSecret: Record<string, string>,
+): { env: Record<string, string>; problems: string[] } {
   const env: Record<string, string> = {};
   const problems: string[] = [];
   for (const from of container.envFrom ?? []) {
@@ -68,7 +85,11 @@ function containerEnv(objs: Obj[], container: any, existingSecret: Record<string
     const ref = e.valueFrom?.secretKeyRef;
     if (!ref) continue;
     const secret = named(objs, 'Secret', ref.name);
-    const value = secret ? (secret.data?.[ref.key] === undefined ? undefined : decode(secret.data[ref.key] ?? '')) : existingSecret[ref.key];
+    const value = secret
+      ? secret.data?.[ref.key] === undefined
+        ? undefined
+        : decode(secret.data[ref.key] ?? '')
+      : existingSecret[ref.key];
     if (value !== undefined) env[e.name] = value;
     else if (!ref.optional) problems.push(`${e.name}: key ${ref.key} missing from Secret ${ref.name}`);
   }
@@ -107,11 +128,13 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
       if (sc.privileged === true) problems.push(`${at}: privileged`);
       if (!(sc.capabilities?.drop ?? []).includes('ALL')) problems.push(`${at}: capabilities do not drop ALL`);
       if ((sc.capabilities?.add ?? []).length) problems.push(`${at}: adds capabilities`);
-      if ((sc.seccompProfile ?? pod.securityContext?.seccompProfile)?.type !== 'RuntimeDefault') problems.push(`${at}: seccomp profile is not RuntimeDefault`);
+      if ((sc.seccompProfile ?? pod.securityContext?.seccompProfile)?.type !== 'RuntimeDefault')
+        problems.push(`${at}: seccomp profile is not RuntimeDefault`);
       for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
         const get = c[probe]?.httpGet;
         if (!get) problems.push(`${at}: no ${probe}`);
-        else if (get.port !== 'http' || !String(get.path).startsWith('/')) problems.push(`${at}: ${probe} is not an HTTP GET on the http port`);
+        else if (get.port !== 'http' || !String(get.path).startsWith('/'))
+          problems.push(`${at}: ${probe} is not an HTTP GET on the http port`);
       }
       if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) problems.push(`${at}: no cpu and memory requests`);
       if (!c.resources?.limits?.memory) problems.push(`${at}: no memory limit`);
@@ -132,12 +155,14 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
         if (key === 'VREG_SPOOL_DIR' && mount?.mountPath === '/tmp') problems.push(`${at}: the spool shares the small /tmp volume`);
       }
       if (shape) problems.push(...envProblems(shape, env).map((p) => `${at}: ${p}`));
-      if (port && env.VREG_LISTEN !== `0.0.0.0:${port.containerPort}`) problems.push(`${at}: VREG_LISTEN ${env.VREG_LISTEN} is not 0.0.0.0:${port.containerPort}`);
+      if (port && env.VREG_LISTEN !== `0.0.0.0:${port.containerPort}`)
+        problems.push(`${at}: VREG_LISTEN ${env.VREG_LISTEN} is not 0.0.0.0:${port.containerPort}`);
 
       const services = ofKind(objs, 'Service').filter((s) => matches(s.spec?.selector ?? { none: 'x' }, podLabels));
       if (services.length !== 1) problems.push(`${at}: ${services.length} Services select its pods`);
       for (const s of services) {
-        if (!(s.spec?.ports ?? []).some((p: any) => p.name === 'http' && p.targetPort === 'http')) problems.push(`Service ${s.metadata.name}: no http port to the container's http port`);
+        if (!(s.spec?.ports ?? []).some((p: any) => p.name === 'http' && p.targetPort === 'http'))
+          problems.push(`Service ${s.metadata.name}: no http port to the container's http port`);
       }
     }
   }
@@ -148,7 +173,8 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
     for (const [key, value] of Object.entries(cm.data ?? {})) {
       if (CREDENTIAL_KEYS.includes(key)) problems.push(`ConfigMap ${cm.metadata.name}: holds the credential ${key}`);
       for (const secret of secretValues) {
-        if (secret.length >= 8 && String(value).includes(secret)) problems.push(`ConfigMap ${cm.metadata.name}: ${key} contains a secret value`);
+        if (secret.length >= 8 && String(value).includes(secret))
+          problems.push(`ConfigMap ${cm.metadata.name}: ${key} contains a secret value`);
       }
     }
   }
@@ -162,13 +188,15 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
     if (!(hpa.spec?.minReplicas >= 2)) problems.push('HorizontalPodAutoscaler: minReplicas under 2');
   }
   for (const pdb of ofKind(objs, 'PodDisruptionBudget')) {
-    if (!deployments.some((d) => matches(pdb.spec?.selector?.matchLabels ?? { none: 'x' }, d.spec?.template?.metadata?.labels))) problems.push(`PodDisruptionBudget ${pdb.metadata.name}: selects no pods`);
+    if (!deployments.some((d) => matches(pdb.spec?.selector?.matchLabels ?? { none: 'x' }, d.spec?.template?.metadata?.labels)))
+      problems.push(`PodDisruptionBudget ${pdb.metadata.name}: selects no pods`);
   }
   for (const ing of ofKind(objs, 'Ingress')) {
     for (const rule of ing.spec?.rules ?? []) {
       const v2 = (rule.http?.paths ?? []).find((p: any) => p.path === '/v2');
       const svc = v2 && named(objs, 'Service', v2.backend?.service?.name);
-      if (!svc || !matches(svc.spec?.selector ?? { none: 'x' }, gatewayPods)) problems.push(`Ingress ${ing.metadata.name}: ${rule.host}/v2 does not reach the gateway`);
+      if (!svc || !matches(svc.spec?.selector ?? { none: 'x' }, gatewayPods))
+        problems.push(`Ingress ${ing.metadata.name}: ${rule.host}/v2 does not reach the gateway`);
     }
   }
   return problems;
@@ -183,7 +211,9 @@ const containerOf = (objs: Obj[], component: string): any => deploymentOf(objs, 
 
 /** The `helm upgrade --install` commands of the READMEs (root, deploy/, the chart's), as `helm template` arguments. */
 function readmeInstallCommands(): string[][] {
-  const text = ['README.md', 'deploy/README.md', 'deploy/k8s/vreg/README.md'].map((f) => readFileSync(resolve(ROOT, f), 'utf8').replace(/\\\n\s*/g, ' ')).join('\n');
+  const text = ['README.md', 'deploy/README.md', 'deploy/k8s/vreg/README.md']
+    .map((f) => readFileSync(resolve(ROOT, f), 'utf8').replace(/\\\n\s*/g, ' '))
+    .join('\n');
   const commands = text
     .split('\n')
     .map((l) => l.trim())
@@ -205,7 +235,10 @@ async function renderNotes(args: string[]): Promise<string> {
     const notes = await readFile(join(dir, 'templates/NOTES.txt'), 'utf8');
     await rm(join(dir, 'templates/NOTES.txt'));
     await writeFile(join(dir, 'templates/_notes.tpl'), `{{- define "test.notes" -}}\n${notes}\n{{- end -}}\n`);
-    await writeFile(join(dir, 'templates/zz-notes.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "test.notes" . | toJson }}\n');
+    await writeFile(
+      join(dir, 'templates/zz-notes.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "test.notes" . | toJson }}\n',
+    );
     const objs = await render([...args, '--show-only', 'templates/zz-notes.yaml'], dir);
     return objs[0]?.data?.notes ?? '';
   } finally {
@@ -238,12 +271,37 @@ describe('the Helm chart', () => {
       ['an existingSecret', ['--set', 'secrets.existingSecret=vreg-credentials'], EXISTING_SECRET],
       ['the production-like values file', ['-f', PRODUCTION_VALUES], EXISTING_SECRET],
       ['ingress-nginx with the admin API routed', ['--set', 'ingress.enabled=true', '--set', 'ingress.adminApi=true']],
-      ['another ingress controller', ['--set', 'ingress.enabled=true', '--set', 'ingress.preset=none', '--set', 'ingress.className=traefik']],
+      [
+        'another ingress controller',
+        ['--set', 'ingress.enabled=true', '--set', 'ingress.preset=none', '--set', 'ingress.className=traefik'],
+      ],
       ['a NetworkPolicy', ['--set', 'networkPolicy.enabled=true']],
       ['a ServiceMonitor and the dashboard', ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.dashboard.enabled=true']],
       ['a fixed gateway count instead of the HPA', ['--set', 'gateway.autoscaling.enabled=false', '--set', 'gateway.replicaCount=3']],
-      ['OpenTelemetry and static S3 keys', ['--set', 'otel.enabled=true', '--set', 'otel.endpoint=http://otel:4318', '--set', 's3.accessKeyId=AKIAEXAMPLE', '--set', 's3.secretAccessKey=s3-secret-value-123']],
-      ['extra settings per component', ['--set-string', 'gateway.env.VREG_FILL_TIMEOUT_MS=600000', '--set-string', 'fetcher.env.VREG_FETCHER_CONCURRENCY=16', '--set-string', 'catalog.env.VREG_CATALOG_OBJECTS_CONCURRENCY=8']],
+      [
+        'OpenTelemetry and static S3 keys',
+        [
+          '--set',
+          'otel.enabled=true',
+          '--set',
+          'otel.endpoint=http://otel:4318',
+          '--set',
+          's3.accessKeyId=AKIAEXAMPLE',
+          '--set',
+          's3.secretAccessKey=s3-secret-value-123',
+        ],
+      ],
+      [
+        'extra settings per component',
+        [
+          '--set-string',
+          'gateway.env.VREG_FILL_TIMEOUT_MS=600000',
+          '--set-string',
+          'fetcher.env.VREG_FETCHER_CONCURRENCY=16',
+          '--set-string',
+          'catalog.env.VREG_CATALOG_OBJECTS_CONCURRENCY=8',
+        ],
+      ],
     ];
     for (const [what, args, existing] of combos) {
       it(`keeps every invariant with ${what}`, async () => {
@@ -268,13 +326,29 @@ describe('the Helm chart', () => {
       const cases: Array<[string, (objs: Obj[]) => void, string]> = [
         ['liveness probe', (o) => delete containerOf(o, 'gateway').livenessProbe, 'no livenessProbe'],
         ['readiness probe', (o) => delete containerOf(o, 'catalog').readinessProbe, 'no readinessProbe'],
-        ['read-only root', (o) => delete containerOf(o, 'fetcher').securityContext.readOnlyRootFilesystem, 'readOnlyRootFilesystem is not true'],
+        [
+          'read-only root',
+          (o) => delete containerOf(o, 'fetcher').securityContext.readOnlyRootFilesystem,
+          'readOnlyRootFilesystem is not true',
+        ],
         ['dropped capabilities', (o) => delete containerOf(o, 'gateway').securityContext.capabilities, 'capabilities do not drop ALL'],
-        ['no privilege escalation', (o) => delete containerOf(o, 'gateway').securityContext.allowPrivilegeEscalation, 'allowPrivilegeEscalation is not false'],
+        [
+          'no privilege escalation',
+          (o) => delete containerOf(o, 'gateway').securityContext.allowPrivilegeEscalation,
+          'allowPrivilegeEscalation is not false',
+        ],
         ['memory limit', (o) => delete containerOf(o, 'catalog').resources.limits, 'no memory limit'],
-        ['the secret key', (o) => (containerOf(o, 'fetcher').env = containerOf(o, 'fetcher').env.filter((e: any) => e.name !== 'VREG_SECRET_KEY')), 'VREG_SECRET_KEY: required and not set'],
+        [
+          'the secret key',
+          (o) => (containerOf(o, 'fetcher').env = containerOf(o, 'fetcher').env.filter((e: any) => e.name !== 'VREG_SECRET_KEY')),
+          'VREG_SECRET_KEY: required and not set',
+        ],
         ['the bucket', (o) => delete named(o, 'ConfigMap', 'vreg-gateway')!.data!.VREG_S3_BUCKET, 'VREG_S3_BUCKET: required and not set'],
-        ['the spool volume', (o) => (containerOf(o, 'gateway').volumeMounts = containerOf(o, 'gateway').volumeMounts.filter((m: any) => m.name !== 'spool')), 'VREG_SPOOL_DIR /spool is on the read-only root filesystem'],
+        [
+          'the spool volume',
+          (o) => (containerOf(o, 'gateway').volumeMounts = containerOf(o, 'gateway').volumeMounts.filter((m: any) => m.name !== 'spool')),
+          'VREG_SPOOL_DIR /spool is on the read-only root filesystem',
+        ],
       ];
       for (const [what, remove, expected] of cases) {
         const objs = structuredClone(good);
@@ -284,15 +358,27 @@ describe('the Helm chart', () => {
     });
 
     it('fails when a setting is misspelled or meant for another service', async () => {
-      const objs = await render(['--set-string', 'gateway.env.VREG_FILL_TIMEOUT_SECONDS=60', '--set-string', 'fetcher.env.VREG_MONGO_DB=x']);
+      const objs = await render([
+        '--set-string',
+        'gateway.env.VREG_FILL_TIMEOUT_SECONDS=60',
+        '--set-string',
+        'fetcher.env.VREG_MONGO_DB=x',
+      ]);
       const problems = invariantProblems(objs).join('\n');
       expect(problems).toContain('VREG_FILL_TIMEOUT_SECONDS: not a setting of this service');
       expect(problems).toContain('VREG_MONGO_DB: not a setting of this service');
     });
 
     it('fails when the values weaken the security context', async () => {
-      const objs = await render(['--set', 'securityContext.readOnlyRootFilesystem=false', '--set', 'securityContext.allowPrivilegeEscalation=true']);
-      expect(invariantProblems(objs).join('\n')).toMatch(/readOnlyRootFilesystem is not true[\s\S]*allowPrivilegeEscalation is not false|allowPrivilegeEscalation is not false[\s\S]*readOnlyRootFilesystem is not true/);
+      const objs = await render([
+        '--set',
+        'securityContext.readOnlyRootFilesystem=false',
+        '--set',
+        'securityContext.allowPrivilegeEscalation=true',
+      ]);
+      expect(invariantProblems(objs).join('\n')).toMatch(
+        /readOnlyRootFilesystem is not true[\s\S]*allowPrivilegeEscalation is not false|allowPrivilegeEscalation is not false[\s\S]*readOnlyRootFilesystem is not true/,
+      );
     });
   });
 
@@ -319,7 +405,11 @@ describe('the Helm chart', () => {
 
     it('takes given credentials as they are', async () => {
       const key = 'cd'.repeat(32);
-      const secret = named(await render(['--set', `secrets.secretKey=${key}`, '--set', 'secrets.adminToken=given-admin-token-123456']), 'Secret', 'vreg-secrets');
+      const secret = named(
+        await render(['--set', `secrets.secretKey=${key}`, '--set', 'secrets.adminToken=given-admin-token-123456']),
+        'Secret',
+        'vreg-secrets',
+      );
       expect(decode(secret?.data?.VREG_SECRET_KEY ?? '')).toBe(key);
       expect(decode(secret?.data?.VREG_ADMIN_TOKEN ?? '')).toBe('given-admin-token-123456');
     });
@@ -337,7 +427,13 @@ describe('the Helm chart', () => {
       const objs = await render(['--set', 's3.accessKeyId=AKIAEXAMPLE', '--set', 's3.secretAccessKey=s3-secret-value-123']);
       const keys = (component: string): string[] => (containerOf(objs, component).env ?? []).map((e: any) => e.name).sort();
       // The catalog's GC deletes objects: it reads the S3 keys too.
-      expect(keys('catalog')).toEqual(['VREG_ADMIN_TOKEN', 'VREG_MONGO_URL', 'VREG_S3_ACCESS_KEY_ID', 'VREG_S3_SECRET_ACCESS_KEY', 'VREG_SECRET_KEY']);
+      expect(keys('catalog')).toEqual([
+        'VREG_ADMIN_TOKEN',
+        'VREG_MONGO_URL',
+        'VREG_S3_ACCESS_KEY_ID',
+        'VREG_S3_SECRET_ACCESS_KEY',
+        'VREG_SECRET_KEY',
+      ]);
       expect(keys('gateway')).toEqual(['VREG_S3_ACCESS_KEY_ID', 'VREG_S3_SECRET_ACCESS_KEY', 'VREG_SECRET_KEY']);
       expect(keys('fetcher')).toEqual(keys('gateway'));
     });
@@ -348,7 +444,10 @@ describe('the Helm chart', () => {
       const objs = await render();
       const hpa = named(objs, 'HorizontalPodAutoscaler', 'vreg-gateway');
       expect(hpa?.spec).toMatchObject({ minReplicas: 2, maxReplicas: 10, scaleTargetRef: { kind: 'Deployment', name: 'vreg-gateway' } });
-      expect(hpa?.spec.metrics[0]).toMatchObject({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } });
+      expect(hpa?.spec.metrics[0]).toMatchObject({
+        type: 'Resource',
+        resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+      });
       expect(named(objs, 'PodDisruptionBudget', 'vreg-gateway')?.spec).toMatchObject({ minAvailable: 1 });
       expect(deploymentOf(objs, 'gateway').spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
     });
@@ -359,7 +458,9 @@ describe('the Helm chart', () => {
       expect(named(defaults, 'ConfigMap', 'vreg-gateway')?.data?.VREG_SPOOL_DIR).toBe('/spool');
       expect(containerOf(defaults, 'gateway').volumeMounts).toContainEqual({ name: 'spool', mountPath: '/spool' });
       expect(spoolOf(defaults)).toEqual({ name: 'spool', emptyDir: { sizeLimit: '10Gi' } });
-      const claim = spoolOf(await render(['--set', 'gateway.spool.ephemeral.size=50Gi', '--set', 'gateway.spool.ephemeral.storageClassName=fast'])).ephemeral.volumeClaimTemplate.spec;
+      const claim = spoolOf(
+        await render(['--set', 'gateway.spool.ephemeral.size=50Gi', '--set', 'gateway.spool.ephemeral.storageClassName=fast']),
+      ).ephemeral.volumeClaimTemplate.spec;
       expect(claim).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: { requests: { storage: '50Gi' } } });
     });
 
@@ -372,7 +473,11 @@ describe('the Helm chart', () => {
     it('probes /healthz for startup and liveness and /readyz for readiness', async () => {
       for (const component of ['gateway', 'catalog', 'fetcher']) {
         const c = containerOf(await render(), component);
-        expect([c.startupProbe.httpGet.path, c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path]).toEqual(['/healthz', '/healthz', '/readyz']);
+        expect([c.startupProbe.httpGet.path, c.livenessProbe.httpGet.path, c.readinessProbe.httpGet.path]).toEqual([
+          '/healthz',
+          '/healthz',
+          '/readyz',
+        ]);
       }
       const c = containerOf(await render(['--set', 'probes.readinessPath=/healthz']), 'gateway');
       expect(c.readinessProbe.httpGet.path).toBe('/healthz');
@@ -404,7 +509,16 @@ describe('the Helm chart', () => {
 
     it("takes another controller's annotations instead of nginx's", async () => {
       const ing = named(
-        await render(['--set', 'ingress.enabled=true', '--set', 'ingress.preset=none', '--set', 'ingress.className=haproxy', '--set-string', 'ingress.annotations.haproxy\\.org/timeout-server=900s']),
+        await render([
+          '--set',
+          'ingress.enabled=true',
+          '--set',
+          'ingress.preset=none',
+          '--set',
+          'ingress.className=haproxy',
+          '--set-string',
+          'ingress.annotations.haproxy\\.org/timeout-server=900s',
+        ]),
         'Ingress',
         'vreg',
       );
@@ -417,7 +531,12 @@ describe('the Helm chart', () => {
 
   describe('monitoring', () => {
     it('scrapes /metrics of the three Services with a ServiceMonitor', async () => {
-      const objs = await render(['--set', 'metrics.serviceMonitor.enabled=true', '--set-string', 'metrics.serviceMonitor.labels.release=kps']);
+      const objs = await render([
+        '--set',
+        'metrics.serviceMonitor.enabled=true',
+        '--set-string',
+        'metrics.serviceMonitor.labels.release=kps',
+      ]);
       const sm = named(objs, 'ServiceMonitor', 'vreg');
       expect(sm?.metadata.labels?.release).toBe('kps');
       expect(sm?.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
@@ -426,7 +545,11 @@ describe('the Helm chart', () => {
     });
 
     it('ships the Grafana dashboard as a ConfigMap for the sidecar, the same JSON as compose provisions', async () => {
-      const cm = named(await render(['--set', 'metrics.dashboard.enabled=true', '--set', 'metrics.dashboard.namespace=monitoring']), 'ConfigMap', 'vreg-dashboard');
+      const cm = named(
+        await render(['--set', 'metrics.dashboard.enabled=true', '--set', 'metrics.dashboard.namespace=monitoring']),
+        'ConfigMap',
+        'vreg-dashboard',
+      );
       expect(cm?.metadata.namespace).toBe('monitoring');
       expect(cm?.metadata.labels?.grafana_dashboard).toBe('1');
       const file = readFileSync(resolve(CHART, 'dashboards/vreg.json'), 'utf8');
@@ -445,7 +568,14 @@ describe('the Helm chart', () => {
         expect(p, component).toHaveLength(1);
         return p[0] as Obj;
       };
-      const peersOf = (np: Obj): string[] => np.spec.ingress.flatMap((r: any) => r.from.map((f: any) => f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ?? f.podSelector?.matchLabels?.['app.kubernetes.io/component']));
+      const peersOf = (np: Obj): string[] =>
+        np.spec.ingress.flatMap((r: any) =>
+          r.from.map(
+            (f: any) =>
+              f.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ??
+              f.podSelector?.matchLabels?.['app.kubernetes.io/component'],
+          ),
+        );
       expect(peersOf(policyOf('gateway')).sort()).toEqual(['helm-test', 'ingress-nginx', 'monitoring']);
       expect(peersOf(policyOf('catalog')).sort()).toEqual(['helm-test', 'monitoring']);
       expect(peersOf(policyOf('fetcher')).sort()).toEqual(['helm-test', 'monitoring']);
@@ -477,6 +607,10 @@ describe('the Helm chart', () => {
   it('has a helm test pod per component that checks /healthz through the Service', async () => {
     const pods = ofKind(await render(), 'Pod');
     expect(pods.map((p) => p.metadata.annotations?.['helm.sh/hook'])).toEqual(['test', 'test', 'test']);
-    expect(pods.map((p) => p.spec.containers[0].env[0].value).sort()).toEqual(['vreg-catalog:5002', 'vreg-fetcher:5003', 'vreg-gateway:5000']);
+    expect(pods.map((p) => p.spec.containers[0].env[0].value).sort()).toEqual([
+      'vreg-catalog:5002',
+      'vreg-fetcher:5003',
+      'vreg-gateway:5000',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,7 +46,8 @@ function dockerfileStages(): Stage[] {
 const stages = dockerfileStages();
 const runtime = stages.at(-1) as Stage;
 const build = stages.find((s) => s.name === 'build') as Stage;
-const argDefault = (name: string): string | undefined => readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8').match(new RegExp(`^ARG ${name}=(\\S+)`, 'm'))?.[1];
+const argDefault = (name: string): string | undefined =>
+  readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8').match(new RegExp(`^ARG ${name}=(\\S+)`, 'm'))?.[1];
 const ops = (stage: Stage, op: string): string[] => stage.instructions.filter((i) => i.op === op).map((i) => i.args);
 
 describe('the Dockerfile', () => {
@@ -87,7 +88,9 @@ describe('the Dockerfile', () => {
   });
 
   it('keeps secrets, dependencies and git out of the build context', () => {
-    const ignored = readFileSync(resolve(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(resolve(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const pattern of ['**/.env', '**/*.env', '.git', '**/node_modules', 'dist', 'data']) expect(ignored).toContain(pattern);
     for (const needed of ['packages', 'services', 'src', 'deploy/build.mjs', 'deploy/docker', 'package.json', 'package-lock.json']) {
       expect(ignored, needed).not.toContain(needed);
@@ -111,7 +114,8 @@ describe('the bundle the image runs', () => {
 
   it('has an entry, a health check and a bundle per process, and no node_modules but the native addon', async () => {
     const files = await readdir(bundle.dir);
-    for (const f of ['vreg.mjs', 'healthcheck.mjs', 'gateway.mjs', 'fetcher.mjs', 'catalog.mjs', 'embedded.mjs', 'package.json']) expect(files).toContain(f);
+    for (const f of ['vreg.mjs', 'healthcheck.mjs', 'gateway.mjs', 'fetcher.mjs', 'catalog.mjs', 'embedded.mjs', 'package.json'])
+      expect(files).toContain(f);
     expect((await readdir(join(bundle.dir, 'node_modules'))).sort()).toEqual(['better-sqlite3']);
     // The prebuilt Node-API addon for this platform only.
     expect(await readdir(join(bundle.dir, 'node_modules/better-sqlite3/prebuilds'))).toEqual([`${process.platform}-${process.arch}.node`]);
@@ -128,7 +132,9 @@ describe('the bundle the image runs', () => {
   });
 
   it('reports the config problems of a distributed process all at once and exits non-zero', async () => {
-    const failure = await run(process.execPath, [join(bundle.dir, 'vreg.mjs'), 'catalog'], { env: { PATH: process.env.PATH ?? '', VREG_ADMIN_TOKEN: 'short' } }).then(
+    const failure = await run(process.execPath, [join(bundle.dir, 'vreg.mjs'), 'catalog'], {
+      env: { PATH: process.env.PATH ?? '', VREG_ADMIN_TOKEN: 'short' },
+    }).then(
       () => undefined,
       (err: { code: number; stderr: string }) => err,
     );
@@ -138,9 +144,15 @@ describe('the bundle the image runs', () => {
   });
 
   it('runs embedded mode: healthy by the image health check, serves the admin API and the console, and exits 0 on SIGTERM', async () => {
-    const vreg = await startBundle(bundle.dir, 'embedded', { VREG_DATA_DIR: dataDir, VREG_ADMIN_TOKEN: 'bundle-test-admin-token-0123', VREG_LOG_LEVEL: 'warn' });
+    const vreg = await startBundle(bundle.dir, 'embedded', {
+      VREG_DATA_DIR: dataDir,
+      VREG_ADMIN_TOKEN: 'bundle-test-admin-token-0123',
+      VREG_LOG_LEVEL: 'warn',
+    });
     try {
-      await run(process.execPath, [join(bundle.dir, 'healthcheck.mjs')], { env: { PATH: process.env.PATH ?? '', VREG_LISTEN: vreg.listen } });
+      await run(process.execPath, [join(bundle.dir, 'healthcheck.mjs')], {
+        env: { PATH: process.env.PATH ?? '', VREG_LISTEN: vreg.listen },
+      });
       const res = await fetch(`${vreg.url}/api/v1/registries`, {
         method: 'POST',
         headers: { authorization: 'Bearer bundle-test-admin-token-0123', 'content-type': 'application/json' },
@@ -158,7 +170,9 @@ describe('the bundle the image runs', () => {
   });
 
   it('fails the health check when nothing answers', async () => {
-    const failure = await run(process.execPath, [join(bundle.dir, 'healthcheck.mjs')], { env: { PATH: process.env.PATH ?? '', VREG_LISTEN: '127.0.0.1:9' } }).then(
+    const failure = await run(process.execPath, [join(bundle.dir, 'healthcheck.mjs')], {
+      env: { PATH: process.env.PATH ?? '', VREG_LISTEN: '127.0.0.1:9' },
+    }).then(
       () => 0,
       (err: { code: number }) => err.code,
     );

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAndHangUp, rawGet, sha256 } from '../support/http-get.ts';
 import { waitFor } from '../support/wait.ts';
 import { FaultStack } from './support/fault-stack.ts';
-import { FaultUpstream, randomBlobs, type FakeBlob } from './support/fault-upstream.ts';
+import { type FakeBlob, FaultUpstream, randomBlobs } from './support/fault-upstream.ts';
 import { recordScenario } from './support/reliability-record.ts';
 
 /**
@@ -91,7 +91,12 @@ describe('kill -9 of vreg processes mid-work', () => {
         await stack.kill('gateway');
         counts.kills += 1;
         const gateway = stack.startService('gateway');
-        await waitFor('the fetcher to start filling', async () => (abandoned.some((b) => upstream.gets(b.digest) >= 2) ? true : undefined), 30_000, 20);
+        await waitFor(
+          'the fetcher to start filling',
+          async () => (abandoned.some((b) => upstream.gets(b.digest) >= 2) ? true : undefined),
+          30_000,
+          20,
+        );
         await stack.kill('fetcher');
         counts.kills += 1;
         await gateway;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawGet, sha256, type RawResponse } from '../support/http-get.ts';
+import { type RawResponse, rawGet, sha256 } from '../support/http-get.ts';
 import { waitFor } from '../support/wait.ts';
 import { FaultStack } from './support/fault-stack.ts';
-import { FaultUpstream, randomBlobs, type FakeBlob } from './support/fault-upstream.ts';
+import { type FakeBlob, FaultUpstream, randomBlobs } from './support/fault-upstream.ts';
 import { recordScenario } from './support/reliability-record.ts';
 
 /**
@@ -36,8 +36,14 @@ afterAll(async () => {
 
 /** A whole, correct response, or why not. A complete 200 with wrong bytes fails the test at once. */
 async function pull(registryId: string, blob: FakeBlob): Promise<RawResponse> {
-  const res = await rawGet(stack.blobUrl(registryId, blob.digest)).catch((err: Error) => ({ status: 0, headers: {}, body: Buffer.from(err.message), truncated: true }));
-  if (res.status === 200 && !res.truncated) expect(sha256(res.body), 'a complete response must carry the digest it was asked for').toBe(blob.digest);
+  const res = await rawGet(stack.blobUrl(registryId, blob.digest)).catch((err: Error) => ({
+    status: 0,
+    headers: {},
+    body: Buffer.from(err.message),
+    truncated: true,
+  }));
+  if (res.status === 200 && !res.truncated)
+    expect(sha256(res.body), 'a complete response must carry the digest it was asked for').toBe(blob.digest);
   return res;
 }
 
@@ -128,7 +134,9 @@ describe('servers down for a while', () => {
         // A gateway started during the outage knows nothing: it cannot resolve the registry, so
         // it answers 503 (retry) at once, never a 500 or a hang. Hits need a gateway's lookup cache.
         const started = Date.now();
-        const cold = await rawGet(`${(await fresh).url}/v2/virtual_registries/containers/${registryId}/faults/blob/blobs/${cached[0]!.digest}`);
+        const cold = await rawGet(
+          `${(await fresh).url}/v2/virtual_registries/containers/${registryId}/faults/blob/blobs/${cached[0]!.digest}`,
+        );
         expect([cold.status, Date.now() - started < 15_000]).toEqual([503, true]);
         await pullUntilServed(registryId, during);
         // Past the gateway's 5 s registry cache: the catalog answers "failed", the stale registry serves.
@@ -136,7 +144,12 @@ describe('servers down for a while', () => {
         await expectHits(registryId, [...cached, ...during]);
         await sleep(Math.max(0, MONGO_OUTAGE_MS - (Date.now() - down)));
         await stack.mongo.start();
-        await waitFor('the admin API to answer again', async () => ((await stack.admin.call('GET', `/registries/${registryId}`)).status === 200 ? true : undefined), 60_000, 500);
+        await waitFor(
+          'the admin API to answer again',
+          async () => ((await stack.admin.call('GET', `/registries/${registryId}`)).status === 200 ? true : undefined),
+          60_000,
+          500,
+        );
         await pullUntilServed(registryId, after);
         counts.audit = await stack.audit.run(requestedOf([...cached, ...during, ...after]));
       },

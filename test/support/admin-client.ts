@@ -25,7 +25,10 @@ export class AdminClient {
     return res.body;
   }
 
-  async addUpstream(registryId: string, upstream: { name: string; url: string; username?: string; password?: string; cache_validity_hours?: number; library_prefix?: boolean }): Promise<{ id: string }> {
+  async addUpstream(
+    registryId: string,
+    upstream: { name: string; url: string; username?: string; password?: string; cache_validity_hours?: number; library_prefix?: boolean },
+  ): Promise<{ id: string }> {
     const res = await this.call<{ id: string }>('POST', `/registries/${registryId}/upstreams`, upstream);
     if (res.status !== 201 && res.status !== 200) throw new Error(`add upstream: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;

@@ -11,22 +11,49 @@ import { segment, traversal } from './bad-input-arbitraries.ts';
 /** The codes the admin API answers 4xx with (services/catalog/src/http/admin-error-handler.ts). */
 export const ADMIN_ERROR_CODES = new Set(['VALIDATION_FAILED', 'UNAUTHORIZED', 'DENIED', 'NOT_FOUND', 'NAME_UNKNOWN', 'CONFLICT']);
 
-const id = fc.oneof(fc.constantFrom('1', '2', '0', '-1', '1.5', '1e2', '99999999999999999999999999', '0x1', 'abc', '%31', ' 1', ''), traversal, segment);
+const id = fc.oneof(
+  fc.constantFrom('1', '2', '0', '-1', '1.5', '1e2', '99999999999999999999999999', '0x1', 'abc', '%31', ' 1', ''),
+  traversal,
+  segment,
+);
 const unicode = fc.string({ unit: 'grapheme', maxLength: 40 });
 const longText = fc.integer({ min: 256, max: 20_000 }).map((n) => 'x'.repeat(n));
 const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 3 }), unicode, longText);
 const upstreamUrl = fc.oneof(
   fc.constantFrom(
-    'https://registry.invalid', 'http://registry.invalid:5000/prefix/', 'https://user:pass@registry.invalid', 'https://registry.invalid/?q=1#f',
-    'ftp://registry.invalid', 'javascript:alert(1)', 'file:///etc/passwd', 'http://', 'http://[::1]', 'http://169.254.169.254/latest/meta-data',
-    'http://127.0.0.1:5000', 'http://0x7f.1', 'http://2130706433', 'http://[::ffff:10.0.0.1]', 'http://10.0.0.1', 'http://ü.invalid', 'HTTP://REGISTRY.INVALID',
-    'http://registry.invalid/%2e%2e/%2e%2e', 'http://registry.invalid:99999', 'http://registry.invalid:-1', ' http://registry.invalid', 'http://reg istry.invalid',
+    'https://registry.invalid',
+    'http://registry.invalid:5000/prefix/',
+    'https://user:pass@registry.invalid',
+    'https://registry.invalid/?q=1#f',
+    'ftp://registry.invalid',
+    'javascript:alert(1)',
+    'file:///etc/passwd',
+    'http://',
+    'http://[::1]',
+    'http://169.254.169.254/latest/meta-data',
+    'http://127.0.0.1:5000',
+    'http://0x7f.1',
+    'http://2130706433',
+    'http://[::ffff:10.0.0.1]',
+    'http://10.0.0.1',
+    'http://ü.invalid',
+    'HTTP://REGISTRY.INVALID',
+    'http://registry.invalid/%2e%2e/%2e%2e',
+    'http://registry.invalid:99999',
+    'http://registry.invalid:-1',
+    ' http://registry.invalid',
+    'http://reg istry.invalid',
   ),
   unicode,
   longText.map((x) => `https://registry.invalid/${x}`),
 );
 const registryBody = fc.record(
-  { name: fc.oneof(unicode, longText, anyValue), description: fc.oneof(unicode, longText, fc.constant(null), anyValue), visibility: fc.oneof(fc.constantFrom('public', 'private', 'internal', ''), anyValue), extra: anyValue },
+  {
+    name: fc.oneof(unicode, longText, anyValue),
+    description: fc.oneof(unicode, longText, fc.constant(null), anyValue),
+    visibility: fc.oneof(fc.constantFrom('public', 'private', 'internal', ''), anyValue),
+    extra: anyValue,
+  },
   { requiredKeys: [] },
 );
 const upstreamBody = fc.record(
@@ -54,22 +81,64 @@ const tokenBody = fc.record(
 /** A request as inject takes it: a route-shaped path and a body that is valid-ish, wrongly typed, not JSON or absent. */
 const request = fc.oneof(
   fc.record({ method: fc.constantFrom('POST', 'PATCH'), path: fc.constant('/registries'), body: registryBody }),
-  fc.record({ method: fc.constantFrom('GET', 'PATCH', 'DELETE'), path: id.map((i) => `/registries/${i}`), body: fc.option(registryBody, { nil: undefined }) }),
+  fc.record({
+    method: fc.constantFrom('GET', 'PATCH', 'DELETE'),
+    path: id.map((i) => `/registries/${i}`),
+    body: fc.option(registryBody, { nil: undefined }),
+  }),
   fc.record({ method: fc.constantFrom('GET', 'POST'), path: id.map((i) => `/registries/${i}/upstreams`), body: upstreamBody }),
-  fc.record({ method: fc.constantFrom('GET', 'PATCH', 'DELETE'), path: id.map((i) => `/upstreams/${i}`), body: fc.option(upstreamBody, { nil: undefined }) }),
-  fc.record({ method: fc.constant('POST'), path: fc.oneof(fc.constant('/upstreams/test'), id.map((i) => `/upstreams/${i}/test`)), body: fc.option(upstreamBody, { nil: undefined }) }),
-  fc.record({ method: fc.constant('GET'), path: fc.tuple(id, fc.oneof(fc.integer({ min: -3, max: 2_000_000 }).map(String), unicode)).map(([i, p]) => `/upstreams/${i}/cache_entries?page=${encodeURIComponent(p)}&per_page=${encodeURIComponent(p)}`), body: fc.constant(undefined) }),
-  fc.record({ method: fc.constantFrom('GET', 'POST', 'DELETE'), path: fc.oneof(fc.constant('/access_tokens'), id.map((i) => `/access_tokens/${i}`)), body: fc.option(tokenBody, { nil: undefined }) }),
-  fc.record({ method: fc.constantFrom('GET', 'POST', 'PUT', 'OPTIONS'), path: fc.array(segment, { maxLength: 5 }).map((s) => `/${s.join('/')}`), body: fc.option(anyValue, { nil: undefined }) }),
+  fc.record({
+    method: fc.constantFrom('GET', 'PATCH', 'DELETE'),
+    path: id.map((i) => `/upstreams/${i}`),
+    body: fc.option(upstreamBody, { nil: undefined }),
+  }),
+  fc.record({
+    method: fc.constant('POST'),
+    path: fc.oneof(
+      fc.constant('/upstreams/test'),
+      id.map((i) => `/upstreams/${i}/test`),
+    ),
+    body: fc.option(upstreamBody, { nil: undefined }),
+  }),
+  fc.record({
+    method: fc.constant('GET'),
+    path: fc
+      .tuple(id, fc.oneof(fc.integer({ min: -3, max: 2_000_000 }).map(String), unicode))
+      .map(([i, p]) => `/upstreams/${i}/cache_entries?page=${encodeURIComponent(p)}&per_page=${encodeURIComponent(p)}`),
+    body: fc.constant(undefined),
+  }),
+  fc.record({
+    method: fc.constantFrom('GET', 'POST', 'DELETE'),
+    path: fc.oneof(
+      fc.constant('/access_tokens'),
+      id.map((i) => `/access_tokens/${i}`),
+    ),
+    body: fc.option(tokenBody, { nil: undefined }),
+  }),
+  fc.record({
+    method: fc.constantFrom('GET', 'POST', 'PUT', 'OPTIONS'),
+    path: fc.array(segment, { maxLength: 5 }).map((s) => `/${s.join('/')}`),
+    body: fc.option(anyValue, { nil: undefined }),
+  }),
 );
 /** How the body goes out: JSON, raw text that is not JSON, or under a content type that is not JSON. */
 const encoding = fc.constantFrom('json', 'json', 'json', 'broken-json', 'text', 'empty-json');
 
 const authorization = (token: string) =>
   fc.oneof(
-  { weight: 8, arbitrary: fc.constant(`Bearer ${token}`) },
-  { weight: 1, arbitrary: fc.constantFrom('', 'Bearer', `Bearer ${token}x`, `Basic ${Buffer.from(`a:${token}`).toString('base64')}`, `bearer ${token}`, 'Bearer vreg_nope') },
-);
+    { weight: 8, arbitrary: fc.constant(`Bearer ${token}`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        'Bearer',
+        `Bearer ${token}x`,
+        `Basic ${Buffer.from(`a:${token}`).toString('base64')}`,
+        `bearer ${token}`,
+        'Bearer vreg_nope',
+      ),
+    },
+  );
 
 /** One admin request ready to send: method, path under `/api/v1`, headers and raw payload. */
 export interface AdminFuzzRequest {

@@ -12,7 +12,9 @@ export interface SkopeoResult {
 
 function skopeo(bin: string, args: string[], stdin?: string): Promise<SkopeoResult> {
   return new Promise((resolve) => {
-    const child = execFile(bin, args, { timeout: 180_000, maxBuffer: 16 << 20 }, (err, _stdout, stderr) => resolve({ ok: err === null, stderr: String(stderr) }));
+    const child = execFile(bin, args, { timeout: 180_000, maxBuffer: 16 << 20 }, (err, _stdout, stderr) =>
+      resolve({ ok: err === null, stderr: String(stderr) }),
+    );
     if (stdin !== undefined) child.stdin?.end(stdin);
   });
 }
@@ -33,20 +35,39 @@ export class SkopeoClient {
 
   /** `skopeo login` with the token on stdin (never on the command line). */
   login(host: string, username: string, token: string): Promise<SkopeoResult> {
-    return skopeo(this.bin, ['login', '--tls-verify=false', '--authfile', this.authfile, '--username', username, '--password-stdin', host], token);
+    return skopeo(
+      this.bin,
+      ['login', '--tls-verify=false', '--authfile', this.authfile, '--username', username, '--password-stdin', host],
+      token,
+    );
   }
 
   /** `skopeo copy` of `ref` (host/name:tag) into a fresh dir: layout, with this client's credentials. */
   async pull(ref: string): Promise<SkopeoResult & { dir: string }> {
     const dir = await mkdtemp(join(tmpdir(), 'vreg-auth-pull-'));
-    const result = await skopeo(this.bin, ['copy', '--retry-times=0', '--src-tls-verify=false', '--src-authfile', this.authfile, `docker://${ref}`, `dir:${dir}`]);
+    const result = await skopeo(this.bin, [
+      'copy',
+      '--retry-times=0',
+      '--src-tls-verify=false',
+      '--src-authfile',
+      this.authfile,
+      `docker://${ref}`,
+      `dir:${dir}`,
+    ]);
     return { ...result, dir };
   }
 
   /** `skopeo copy` with no credentials at all. */
   async pullAnonymously(ref: string): Promise<SkopeoResult & { dir: string }> {
     const dir = await mkdtemp(join(tmpdir(), 'vreg-auth-pull-'));
-    const result = await skopeo(this.bin, ['copy', '--retry-times=0', '--src-tls-verify=false', '--src-no-creds', `docker://${ref}`, `dir:${dir}`]);
+    const result = await skopeo(this.bin, [
+      'copy',
+      '--retry-times=0',
+      '--src-tls-verify=false',
+      '--src-no-creds',
+      `docker://${ref}`,
+      `dir:${dir}`,
+    ]);
     return { ...result, dir };
   }
 }
@@ -54,7 +75,11 @@ export class SkopeoClient {
 export const basic = (username: string, secret: string): string => `Basic ${Buffer.from(`${username}:${secret}`).toString('base64')}`;
 
 /** A GET from a chosen local address (127.0.0.2 is another client than 127.0.0.1 on loopback). */
-export function getFrom(localAddress: string, url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+export function getFrom(
+  localAddress: string,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { localAddress, headers }, (res) => {
       let body = '';
@@ -69,7 +94,11 @@ export function getFrom(localAddress: string, url: string, headers: Record<strin
 }
 
 /** A registry token from `GET <gateway>/v2/token` for `scopes`, with Basic credentials or none. */
-export async function registryToken(gatewayUrl: string, scopes: string[], authorization?: string): Promise<{ status: number; token?: string }> {
+export async function registryToken(
+  gatewayUrl: string,
+  scopes: string[],
+  authorization?: string,
+): Promise<{ status: number; token?: string }> {
   const query = new URLSearchParams([['service', 'vreg'], ...scopes.map((s) => ['scope', s] as [string, string])]);
   const res = await fetch(`${gatewayUrl}/v2/token?${query}`, { headers: authorization === undefined ? {} : { authorization } });
   const body = (await res.json()) as { token?: string };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AuthVregUnderTest } from './auth-scenarios.ts';
-import { startDistributedUnderTest, startService, stopService, type ServiceProcess } from './distributed-under-test.ts';
+import { type ServiceProcess, startDistributedUnderTest, startService, stopService } from './distributed-under-test.ts';
 import { testEnv } from './test-env.ts';
 
 /** Distributed vreg with extra handles for access-control tests. */
@@ -36,7 +36,10 @@ export async function startDistributedWithTap(options: { gateways?: number } = {
   const trace = { VREG_LOG_LEVEL: 'trace' };
   let vreg: Awaited<ReturnType<typeof startDistributedUnderTest>>;
   try {
-    vreg = await startDistributedUnderTest({ catalog: trace, fetcher: trace, gateway: { ...trace, VREG_TOKEN_SIGNING_KEYS: signingSeed } }, { gateways: options.gateways ?? 1 });
+    vreg = await startDistributedUnderTest(
+      { catalog: trace, fetcher: trace, gateway: { ...trace, VREG_TOKEN_SIGNING_KEYS: signingSeed } },
+      { gateways: options.gateways ?? 1 },
+    );
   } catch (err) {
     await nc.close();
     throw err;

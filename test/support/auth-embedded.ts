@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@vreg/logging';
-import { loadEmbeddedConfig } from '../../src/embedded-config.ts';
 import { startEmbedded } from '../../src/embedded.ts';
+import { loadEmbeddedConfig } from '../../src/embedded-config.ts';
 import { AdminClient } from './admin-client.ts';
 import type { AuthVregUnderTest } from './auth-scenarios.ts';
 import { digestsOnDisk, LOCAL_UPSTREAMS } from './embedded-under-test.ts';
@@ -15,7 +15,13 @@ import { digestsOnDisk, LOCAL_UPSTREAMS } from './embedded-under-test.ts';
 export async function startEmbeddedWithLogs(extraEnv: Record<string, string> = {}): Promise<AuthVregUnderTest & { dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vreg-auth-embedded-'));
   const lines: string[] = [];
-  const config = loadEmbeddedConfig({ VREG_LISTEN: '127.0.0.1:0', VREG_DATA_DIR: dataDir, VREG_LOG_LEVEL: 'trace', ...LOCAL_UPSTREAMS, ...extraEnv });
+  const config = loadEmbeddedConfig({
+    VREG_LISTEN: '127.0.0.1:0',
+    VREG_DATA_DIR: dataDir,
+    VREG_LOG_LEVEL: 'trace',
+    ...LOCAL_UPSTREAMS,
+    ...extraEnv,
+  });
   const logger = createLogger({ level: 'trace', name: 'vreg-auth-test', destination: { write: (line: string) => void lines.push(line) } });
   const vreg = await startEmbedded(config, logger);
   return {

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -103,8 +103,21 @@ export async function startTestRegistry(options: { auth?: boolean } = {}): Promi
 }
 
 /** Copies an image between registries over plain HTTP, keeping its digests; `destCreds` for a registry with auth. */
-export async function copyImage(skopeo: string, from: string, to: string, destCreds?: { username: string; password: string }): Promise<void> {
-  const args = ['copy', '--all', '--preserve-digests', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${from}`, `docker://${to}`];
+export async function copyImage(
+  skopeo: string,
+  from: string,
+  to: string,
+  destCreds?: { username: string; password: string },
+): Promise<void> {
+  const args = [
+    'copy',
+    '--all',
+    '--preserve-digests',
+    '--src-tls-verify=false',
+    '--dest-tls-verify=false',
+    `docker://${from}`,
+    `docker://${to}`,
+  ];
   if (destCreds) args.splice(1, 0, '--dest-creds', `${destCreds.username}:${destCreds.password}`);
   await run(skopeo, args, { timeout: 120_000 });
 }

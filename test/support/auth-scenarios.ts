@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenKeyRing } from '@vreg/gateway';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, getFrom, registryToken, SkopeoClient } from './auth-clients.ts';
 import { copyImage, startTestRegistry, type TestRegistry } from './auth-registry.ts';
 import { sha256 } from './http-get.ts';
@@ -50,7 +50,8 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
     const secrets: string[] = [];
     const direct = new Map<string, Map<string, Buffer>>();
 
-    const ref = (registryId: string, image: { name: string; tag: string }) => `${host}/virtual_registries/containers/${registryId}/${image.name}:${image.tag}`;
+    const ref = (registryId: string, image: { name: string; tag: string }) =>
+      `${host}/virtual_registries/containers/${registryId}/${image.name}:${image.tag}`;
     const repo = (registryId: string, name: string) => `virtual_registries/containers/${registryId}/${name}`;
 
     async function createToken(body: Record<string, unknown>): Promise<CreatedToken> {
@@ -69,9 +70,18 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       const creds = p.credentials!;
       secrets.push(creds.password);
       for (const image of [PRIVATE_IMAGE, SHARED_IMAGE]) {
-        await copyImage(env.skopeo, `${hostOf(env.upstreamA)}/${image.name}:${image.tag}`, `${hostOf(p.url)}/${image.name}:${image.tag}`, creds);
+        await copyImage(
+          env.skopeo,
+          `${hostOf(env.upstreamA)}/${image.name}:${image.tag}`,
+          `${hostOf(p.url)}/${image.name}:${image.tag}`,
+          creds,
+        );
       }
-      await copyImage(env.skopeo, `${hostOf(env.upstreamA)}/${SHARED_IMAGE.name}:${SHARED_IMAGE.tag}`, `${hostOf(q.url)}/${SHARED_IMAGE.name}:${SHARED_IMAGE.tag}`);
+      await copyImage(
+        env.skopeo,
+        `${hostOf(env.upstreamA)}/${SHARED_IMAGE.name}:${SHARED_IMAGE.tag}`,
+        `${hostOf(q.url)}/${SHARED_IMAGE.name}:${SHARED_IMAGE.tag}`,
+      );
 
       vreg = await start();
       host = hostOf(vreg.gatewayUrl);
@@ -120,8 +130,14 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       const refused = await alice.pull(ref(ids.private2, SHARED_IMAGE));
       expect(refused.ok).toBe(false);
       expect(refused.stderr).toMatch(/denied/i);
-      const { token } = await registryToken(vreg.gatewayUrl, [`repository:${repo(ids.private2, SHARED_IMAGE.name)}:pull`], basic('alice', onlyRegistry1.token));
-      const res = await fetch(`${vreg.gatewayUrl}/v2/${repo(ids.private2, SHARED_IMAGE.name)}/manifests/${SHARED_IMAGE.tag}`, { headers: { authorization: `Bearer ${token}` } });
+      const { token } = await registryToken(
+        vreg.gatewayUrl,
+        [`repository:${repo(ids.private2, SHARED_IMAGE.name)}:pull`],
+        basic('alice', onlyRegistry1.token),
+      );
+      const res = await fetch(`${vreg.gatewayUrl}/v2/${repo(ids.private2, SHARED_IMAGE.name)}/manifests/${SHARED_IMAGE.tag}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(res.status).toBe(403);
       expect(((await res.json()) as { errors: Array<{ code: string }> }).errors[0]?.code).toBe('DENIED');
     });
@@ -136,7 +152,11 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       expect(login.ok).toBe(false);
       expect(login.stderr).toMatch(/401|unauthorized|invalid username\/password/i);
 
-      const expiring = await createToken({ name: 'expiring', scopes: ['read_virtual_registry'], expires_at: new Date(Date.now() + 2500).toISOString() });
+      const expiring = await createToken({
+        name: 'expiring',
+        scopes: ['read_virtual_registry'],
+        expires_at: new Date(Date.now() + 2500).toISOString(),
+      });
       expect((await registryToken(vreg.gatewayUrl, [], basic('carol', expiring.token))).status).toBe(200);
       await new Promise((r) => setTimeout(r, 3000));
       expect((await registryToken(vreg.gatewayUrl, [], basic('carol', expiring.token))).status).toBe(401);
@@ -163,7 +183,11 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       const altered = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
       const stranger = TokenKeyRing.fromSeeds([randomBytes(32)]).sign(claims);
       const reKeyed = `${header}.${stranger.split('.')[1]}.${stranger.split('.')[2]}`;
-      for (const [name, bad] of [['altered claims', altered], ['unknown key', stranger], ['unknown key under a known kid', reKeyed]] as const) {
+      for (const [name, bad] of [
+        ['altered claims', altered],
+        ['unknown key', stranger],
+        ['unknown key under a known kid', reKeyed],
+      ] as const) {
         const res = await fetch(url(ids.private2), { headers: { authorization: `Bearer ${bad}` } });
         expect(res.status, name).toBe(401);
         expect(res.headers.get('www-authenticate'), name).toContain('error="invalid_token"');
@@ -174,7 +198,9 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       // Registry 1 (private, upstream P) pulled both images above: every blob is in the shared store now.
       const stored = await vreg.storedDigests();
       const privateFiles = direct.get(PRIVATE_IMAGE.name)!;
-      const privateDigests = [...privateFiles.keys()].filter((f) => f !== 'manifest.json').map((f) => `sha256:${f.replace(/^sha256-/, '').replace(/\.manifest\.json$/, '')}`);
+      const privateDigests = [...privateFiles.keys()]
+        .filter((f) => f !== 'manifest.json')
+        .map((f) => `sha256:${f.replace(/^sha256-/, '').replace(/\.manifest\.json$/, '')}`);
       const privateManifest = sha256(privateFiles.get('manifest.json')!);
       for (const d of [...privateDigests, privateManifest]) expect(stored).toContain(d);
 
@@ -182,7 +208,11 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       const publicId = (await vreg.admin.createRegistry(`isolation-${mode}`, { visibility: 'public' })).id;
       const qUpstream = await vreg.admin.addUpstream(publicId, { name: 'q', url: q.url });
       const base = `${vreg.gatewayUrl}/v2/${repo(publicId, PRIVATE_IMAGE.name)}`;
-      for (const url of [`${base}/manifests/${PRIVATE_IMAGE.tag}`, `${base}/manifests/${privateManifest}`, ...privateDigests.map((d) => `${base}/blobs/${d}`)]) {
+      for (const url of [
+        `${base}/manifests/${PRIVATE_IMAGE.tag}`,
+        `${base}/manifests/${privateManifest}`,
+        ...privateDigests.map((d) => `${base}/blobs/${d}`),
+      ]) {
         for (const method of ['GET', 'HEAD']) {
           const res = await fetch(url, { method });
           expect({ url, method, status: res.status }).toEqual({ url, method, status: 404 });
@@ -190,7 +220,9 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       }
 
       // The shared image's largest blob: registry 1's client asked for it; now a client of the public registry does.
-      const [layerFile, layer] = [...direct.get(SHARED_IMAGE.name)!].filter(([f]) => f !== 'manifest.json').sort((x, y) => y[1].length - x[1].length)[0]!;
+      const [layerFile, layer] = [...direct.get(SHARED_IMAGE.name)!]
+        .filter(([f]) => f !== 'manifest.json')
+        .sort((x, y) => y[1].length - x[1].length)[0]!;
       const shared = `sha256:${layerFile.replace(/^sha256-/, '')}`;
       expect(stored).toContain(shared);
       const sharedUrl = `${vreg.gatewayUrl}/v2/${repo(publicId, SHARED_IMAGE.name)}/blobs/${shared}`;
@@ -207,7 +239,9 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       expect(served.status).toBe(200);
       expect(sha256(Buffer.from(await served.arrayBuffer()))).toBe(sha256(layer));
       await waitFor('the shared blob recorded under the public registry’s own upstream', async () =>
-        (await vreg.admin.cacheEntries(qUpstream.id)).some((e) => e.relative_path === `${SHARED_IMAGE.name}/blobs/${shared}`) ? true : undefined,
+        (await vreg.admin.cacheEntries(qUpstream.id)).some((e) => e.relative_path === `${SHARED_IMAGE.name}/blobs/${shared}`)
+          ? true
+          : undefined,
       );
     });
 
@@ -232,9 +266,15 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
         for (let i = 0; i < 3; i += 1) {
           const pulled = await alice.pull(ref(ids.private1, PRIVATE_IMAGE));
           statuses.push(pulled.ok ? 200 : 0);
-          const { status, token } = await registryToken(vreg.gatewayUrl, [`repository:${repo(ids.private1, PRIVATE_IMAGE.name)}:pull`], basic('alice', onlyRegistry1.token));
+          const { status, token } = await registryToken(
+            vreg.gatewayUrl,
+            [`repository:${repo(ids.private1, PRIVATE_IMAGE.name)}:pull`],
+            basic('alice', onlyRegistry1.token),
+          );
           statuses.push(status);
-          const manifest = await fetch(`${vreg.gatewayUrl}/v2/${repo(ids.private1, PRIVATE_IMAGE.name)}/manifests/${PRIVATE_IMAGE.tag}`, { headers: { authorization: `Bearer ${token}` } });
+          const manifest = await fetch(`${vreg.gatewayUrl}/v2/${repo(ids.private1, PRIVATE_IMAGE.name)}/manifests/${PRIVATE_IMAGE.tag}`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
           statuses.push(manifest.status);
         }
         return statuses;

@@ -2,10 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 
 /** Flags for Debian's Chromium in a sandboxed, offline test: no GPU, no phoning home, no first-run UI. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Builds packages/console/dist unless it is newer than its sources (scripts/build-console.mjs decides). */
 export function buildConsole(): void {
@@ -57,5 +65,10 @@ export function isFocused(locator: Locator): Promise<boolean> {
 
 /** A full-page screenshot into docs/console/<name>.png (the README links them); `mask` hides secrets. */
 export async function screenshot(page: Page, name: string, mask: Locator[] = []): Promise<void> {
-  await page.screenshot({ path: join(import.meta.dirname, '../../docs/console', `${name}.png`), fullPage: true, animations: 'disabled', mask });
+  await page.screenshot({
+    path: join(import.meta.dirname, '../../docs/console', `${name}.png`),
+    fullPage: true,
+    animations: 'disabled',
+    mask,
+  });
 }

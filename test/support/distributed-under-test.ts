@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -46,11 +46,16 @@ export async function startService(name: 'gateway' | 'fetcher' | 'catalog', env:
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(`${name} to answer /healthz (output: ${output.slice(-2000)})`, async () => {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output.slice(-3000)}`);
-    const res = await fetch(`${url}/healthz`).catch(() => undefined);
-    return res?.ok ? true : undefined;
-  }, 60_000, 200);
+  await waitFor(
+    `${name} to answer /healthz (output: ${output.slice(-2000)})`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output.slice(-3000)}`);
+      const res = await fetch(`${url}/healthz`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    },
+    60_000,
+    200,
+  );
   return { name, url, child, output: () => output, fullOutput: () => Buffer.concat(everything).toString('utf8') };
 }
 
@@ -75,7 +80,12 @@ export async function startDistributedUnderTest(
   const t = testEnv();
   const id = randomBytes(4).toString('hex');
   const bucket = `vreg-${id}`;
-  const s3 = new S3Client({ endpoint: t.s3.endpoint, region: t.s3.region, forcePathStyle: true, credentials: { accessKeyId: t.s3.accessKeyId, secretAccessKey: t.s3.secretAccessKey } });
+  const s3 = new S3Client({
+    endpoint: t.s3.endpoint,
+    region: t.s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: t.s3.accessKeyId, secretAccessKey: t.s3.secretAccessKey },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const env = distributedEnv(t, { namespace: `t${id}`, db: `vreg_${id}`, bucket });
   const adminToken = env.VREG_ADMIN_TOKEN!;

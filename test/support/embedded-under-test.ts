@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@vreg/logging';
-import { loadEmbeddedConfig } from '../../src/embedded-config.ts';
 import { startEmbedded } from '../../src/embedded.ts';
+import { loadEmbeddedConfig } from '../../src/embedded-config.ts';
 import { AdminClient } from './admin-client.ts';
 import type { VregUnderTest } from './pull-scenarios.ts';
 
@@ -25,7 +25,13 @@ export async function digestsOnDisk(dataDir: string): Promise<string[]> {
 /** vreg in embedded mode, in this process, on a free port with a fresh data directory. */
 export async function startEmbeddedUnderTest(extraEnv: Record<string, string> = {}): Promise<VregUnderTest & { dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vreg-embedded-'));
-  const config = loadEmbeddedConfig({ VREG_LISTEN: '127.0.0.1:0', VREG_DATA_DIR: dataDir, VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn', ...LOCAL_UPSTREAMS, ...extraEnv });
+  const config = loadEmbeddedConfig({
+    VREG_LISTEN: '127.0.0.1:0',
+    VREG_DATA_DIR: dataDir,
+    VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn',
+    ...LOCAL_UPSTREAMS,
+    ...extraEnv,
+  });
   const vreg = await startEmbedded(config, createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-test' }));
   return {
     dataDir,

@@ -57,13 +57,24 @@ export async function runFuzz<T>(
     failures: details.failed ? 1 : 0,
     seed: options.seed,
     pass: !details.failed,
-    ...(details.failed ? { counterexample: fc.stringify(details.counterexample).slice(0, 4000), error: String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance).slice(0, 2000) } : {}),
+    ...(details.failed
+      ? {
+          counterexample: fc.stringify(details.counterexample).slice(0, 4000),
+          error: String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance).slice(0, 2000),
+        }
+      : {}),
     durationMs: Date.now() - started,
     finishedAt: new Date().toISOString(),
   };
   mkdirSync(fuzzResultsDir, { recursive: true });
-  const slug = suite.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const slug = suite
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   writeFileSync(resolve(fuzzResultsDir, `fuzz-${slug}.json`), `${JSON.stringify(record, null, 2)}\n`);
-  if (details.failed) throw new Error(`${String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance)}\n${fc.defaultReportMessage(details) ?? `${suite}: property failed`}`);
+  if (details.failed)
+    throw new Error(
+      `${String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance)}\n${fc.defaultReportMessage(details) ?? `${suite}: property failed`}`,
+    );
   return record;
 }

@@ -1,5 +1,5 @@
-import { request } from 'node:http';
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 
 export interface RawResponse {
   status: number;

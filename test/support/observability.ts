@@ -1,10 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { AdminClient } from './admin-client.ts';
 import { basic, registryToken } from './auth-clients.ts';
 import { copyImage, startTestRegistry, type TestRegistry } from './auth-registry.ts';
-import type { AdminClient } from './admin-client.ts';
 import { hostOf } from './skopeo.ts';
 import type { TestEnv } from './test-env.ts';
 
@@ -22,7 +22,9 @@ export async function firstLayer(upstreamUrl: string, image: { name: string; tag
     'application/vnd.docker.distribution.manifest.list.v2+json',
     'application/vnd.docker.distribution.manifest.v2+json',
   ].join(', ');
-  const get = async (reference: string): Promise<{ layers?: Array<{ digest: string; size: number }>; manifests?: Array<{ digest: string }> }> => {
+  const get = async (
+    reference: string,
+  ): Promise<{ layers?: Array<{ digest: string; size: number }>; manifests?: Array<{ digest: string }> }> => {
     const res = await fetch(`${upstreamUrl}/v2/${image.name}/manifests/${reference}`, { headers: { accept } });
     if (!res.ok) throw new Error(`manifest ${image.name}:${reference}: ${res.status}`);
     return (await res.json()) as { layers?: Array<{ digest: string; size: number }>; manifests?: Array<{ digest: string }> };
@@ -55,11 +57,24 @@ export async function setUpPrivateScenario(env: TestEnv, vreg: { gatewayUrl: str
   const upstream = await startTestRegistry({ auth: true });
   const creds = upstream.credentials;
   if (!creds) throw new Error('the test registry has no credentials');
-  await copyImage(env.skopeo, `${hostOf(env.upstreamA)}/${IMAGE.name}:${IMAGE.tag}`, `${hostOf(upstream.url)}/${IMAGE.name}:${IMAGE.tag}`, creds);
+  await copyImage(
+    env.skopeo,
+    `${hostOf(env.upstreamA)}/${IMAGE.name}:${IMAGE.tag}`,
+    `${hostOf(upstream.url)}/${IMAGE.name}:${IMAGE.tag}`,
+    creds,
+  );
   const blob = await firstLayer(env.upstreamA, IMAGE);
   const { id: registryId } = await vreg.admin.createRegistry(`observed-${Date.now()}`, { visibility: 'private' });
-  const { id: upstreamId } = await vreg.admin.addUpstream(registryId, { name: 'private', url: upstream.url, username: creds.username, password: creds.password });
-  const created = await vreg.admin.call<{ token: string }>('POST', '/access_tokens', { name: 'observability', scopes: ['read_virtual_registry'] });
+  const { id: upstreamId } = await vreg.admin.addUpstream(registryId, {
+    name: 'private',
+    url: upstream.url,
+    username: creds.username,
+    password: creds.password,
+  });
+  const created = await vreg.admin.call<{ token: string }>('POST', '/access_tokens', {
+    name: 'observability',
+    scopes: ['read_virtual_registry'],
+  });
   if (created.status !== 201) throw new Error(`create token: ${created.status} ${JSON.stringify(created.body)}`);
   const scope = `repository:virtual_registries/containers/${registryId}/${IMAGE.name}:pull`;
   const granted = await registryToken(vreg.gatewayUrl, [scope], basic('observer', created.body.token));
@@ -76,7 +91,9 @@ export async function setUpPrivateScenario(env: TestEnv, vreg: { gatewayUrl: str
 
 /** GETs the scenario's blob through the gateway: status, cache result and the bytes' length. */
 export async function pullBlob(gatewayUrl: string, s: ObservedScenario): Promise<{ status: number; cache: string | null; bytes: number }> {
-  const res = await fetch(`${gatewayUrl}/v2/virtual_registries/containers/${s.registryId}/${IMAGE.name}/blobs/${s.blob.digest}`, { headers: { authorization: s.authorization } });
+  const res = await fetch(`${gatewayUrl}/v2/virtual_registries/containers/${s.registryId}/${IMAGE.name}/blobs/${s.blob.digest}`, {
+    headers: { authorization: s.authorization },
+  });
   const body = Buffer.from(await res.arrayBuffer());
   return { status: res.status, cache: res.headers.get('x-vreg-cache'), bytes: body.length };
 }
@@ -121,10 +138,26 @@ export function parseMetrics(text: string): Sample[] {
 
 /** The sum of the samples of `name` whose labels include `labels`. */
 export function sumOf(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+  return samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
 }
 
-const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'and', 'or', 'unless', 'inf', 'nan']);
+const PROMQL_WORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'and',
+  'or',
+  'unless',
+  'inf',
+  'nan',
+]);
 
 /**
  * The metric names a PromQL expression selects: identifiers left once
@@ -201,7 +234,10 @@ export class OtlpJsonReceiver {
   #collect(text: string): void {
     type KeyValue = { key: string; value: Record<string, unknown> };
     const body = JSON.parse(text) as {
-      resourceSpans?: Array<{ resource?: { attributes?: KeyValue[] }; scopeSpans?: Array<{ spans?: Array<Record<string, unknown> & { attributes?: KeyValue[] }> }> }>;
+      resourceSpans?: Array<{
+        resource?: { attributes?: KeyValue[] };
+        scopeSpans?: Array<{ spans?: Array<Record<string, unknown> & { attributes?: KeyValue[] }> }>;
+      }>;
     };
     const valueOf = (v: Record<string, unknown>): unknown => Object.values(v)[0];
     for (const rs of body.resourceSpans ?? []) {

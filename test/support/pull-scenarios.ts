@@ -30,7 +30,8 @@ export const SEEDED_IN_A = [
   { name: 'team/app/api', tag: '1.0', all: false },
 ] as const;
 
-const pullRef = (gatewayUrl: string, registryId: string, name: string, tag: string): string => `${hostOf(gatewayUrl)}/virtual_registries/containers/${registryId}/${name}:${tag}`;
+const pullRef = (gatewayUrl: string, registryId: string, name: string, tag: string): string =>
+  `${hostOf(gatewayUrl)}/virtual_registries/containers/${registryId}/${name}:${tag}`;
 
 /** Relative paths a pull must leave in the catalog, from a direct `dir:` pull: tag + digest of the top manifest, each instance manifest, each blob. */
 function expectedPaths(name: string, tag: string, files: Map<string, Buffer>): Map<string, { digest: string; size: number }> {
@@ -63,7 +64,10 @@ export function describePullThrough(mode: string, start: () => Promise<VregUnder
 
     beforeAll(async () => {
       for (const image of SEEDED_IN_A) {
-        direct.set(image.name, await readPulledDir(await skopeoPull(env.skopeo, `${hostOf(env.upstreamA)}/${image.name}:${image.tag}`, { all: image.all })));
+        direct.set(
+          image.name,
+          await readPulledDir(await skopeoPull(env.skopeo, `${hostOf(env.upstreamA)}/${image.name}:${image.tag}`, { all: image.all })),
+        );
       }
       vreg = await start();
       registryId = (await vreg.admin.createRegistry(`pull-${mode}`)).id;
@@ -88,15 +92,19 @@ export function describePullThrough(mode: string, start: () => Promise<VregUnder
 
     it('pulls every seeded image cold, byte-identical to a direct pull from the upstream', async () => {
       for (const image of SEEDED_IN_A) {
-        const through = await readPulledDir(await skopeoPull(env.skopeo, pullRef(vreg.gatewayUrl, registryId, image.name, image.tag), { all: image.all }));
+        const through = await readPulledDir(
+          await skopeoPull(env.skopeo, pullRef(vreg.gatewayUrl, registryId, image.name, image.tag), { all: image.all }),
+        );
         expect([...through.keys()]).toEqual([...direct.get(image.name)!.keys()]);
-        for (const [file, bytes] of direct.get(image.name)!) expect(sha256(through.get(file)!), `${image.name} ${file}`).toBe(sha256(bytes));
+        for (const [file, bytes] of direct.get(image.name)!)
+          expect(sha256(through.get(file)!), `${image.name} ${file}`).toBe(sha256(bytes));
       }
     });
 
     it('records one cache entry per manifest (by tag and by digest) and per blob, and stores each object once', async () => {
       const expected = new Map<string, { digest: string; size: number }>();
-      for (const image of SEEDED_IN_A) for (const [p, v] of expectedPaths(image.name, image.tag, direct.get(image.name)!)) expected.set(p, v);
+      for (const image of SEEDED_IN_A)
+        for (const [p, v] of expectedPaths(image.name, image.tag, direct.get(image.name)!)) expected.set(p, v);
       const entries = await waitFor('every cache entry', async () => {
         const list = await vreg.admin.cacheEntries(upstreamId);
         return list.length >= expected.size ? list : undefined;
@@ -121,7 +129,10 @@ export function describePullThrough(mode: string, start: () => Promise<VregUnder
 
     it('answers HEAD from the cache with digest, length and type and no body', async () => {
       const top = direct.get('library/busybox')!.get('manifest.json')!;
-      const res = await fetch(`${vreg.gatewayUrl}/v2/virtual_registries/containers/${registryId}/library/busybox/manifests/latest`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      const res = await fetch(`${vreg.gatewayUrl}/v2/virtual_registries/containers/${registryId}/library/busybox/manifests/latest`, {
+        method: 'HEAD',
+        headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('docker-content-digest')).toBe(sha256(top));
       expect(res.headers.get('content-length')).toBe(String(top.length));
@@ -134,8 +145,11 @@ export function describePullThrough(mode: string, start: () => Promise<VregUnder
       await run('bash', [env.upstreamScript, 'stop', 'A']);
       try {
         for (const image of SEEDED_IN_A) {
-          const again = await readPulledDir(await skopeoPull(env.skopeo, pullRef(vreg.gatewayUrl, registryId, image.name, image.tag), { all: image.all }));
-          for (const [file, bytes] of direct.get(image.name)!) expect(sha256(again.get(file)!), `${image.name} ${file}`).toBe(sha256(bytes));
+          const again = await readPulledDir(
+            await skopeoPull(env.skopeo, pullRef(vreg.gatewayUrl, registryId, image.name, image.tag), { all: image.all }),
+          );
+          for (const [file, bytes] of direct.get(image.name)!)
+            expect(sha256(again.get(file)!), `${image.name} ${file}`).toBe(sha256(bytes));
         }
       } finally {
         await run('bash', [env.upstreamScript, 'start', 'A']);
@@ -157,7 +171,10 @@ export function describePullThrough(mode: string, start: () => Promise<VregUnder
       expect((await readPulledDir(onlyInB)).size).toBeGreaterThan(1);
       await waitFor('entries recorded for the upstreams that served', async () => {
         const [ea, eb] = [await vreg.admin.cacheEntries(a.id), await vreg.admin.cacheEntries(b.id)];
-        return ea.some((e) => e.relative_path === 'team/app/api/manifests/1.0') && eb.some((e) => e.relative_path === 'library/only-in-b/manifests/latest') ? true : undefined;
+        return ea.some((e) => e.relative_path === 'team/app/api/manifests/1.0') &&
+          eb.some((e) => e.relative_path === 'library/only-in-b/manifests/latest')
+          ? true
+          : undefined;
       });
       expect(await vreg.admin.cacheEntries(dead.id)).toEqual([]);
       expect((await vreg.admin.cacheEntries(b.id)).some((e) => String(e.relative_path).startsWith('team/app/api/'))).toBe(false);
@@ -195,7 +212,11 @@ export function describePullThrough(mode: string, start: () => Promise<VregUnder
       const liar: Server = createServer((req, res) => {
         if (req.url === '/v2/' || req.url === '/v2') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         if (req.url?.endsWith(`/blobs/${digest}`)) {
-          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bad.length), 'docker-content-digest': digest });
+          res.writeHead(200, {
+            'content-type': 'application/octet-stream',
+            'content-length': String(bad.length),
+            'docker-content-digest': digest,
+          });
           return void res.end(req.method === 'HEAD' ? undefined : bad);
         }
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"BLOB_UNKNOWN","message":"x"}]}');
@@ -242,7 +263,12 @@ export function describeAbandonedFill(mode: string, start: () => Promise<VregUnd
       const partial = await getAndHangUp(url, 2 << 20);
       expect(partial.status).toBe(200);
       expect(partial.received).toBeLessThan(bytes.length);
-      await waitFor('the abandoned blob to be recorded', async () => ((await vreg.admin.cacheEntries(up.id)).some((e) => e.relative_path === `library/bigimage/blobs/${digest}`) ? true : undefined), 60_000);
+      await waitFor(
+        'the abandoned blob to be recorded',
+        async () =>
+          (await vreg.admin.cacheEntries(up.id)).some((e) => e.relative_path === `library/bigimage/blobs/${digest}`) ? true : undefined,
+        60_000,
+      );
       expect(await vreg.storedDigests()).toContain(digest);
       const again = await rawGet(url);
       expect(again.status).toBe(200);

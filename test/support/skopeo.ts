@@ -12,15 +12,30 @@ const run = promisify(execFile);
  * `all`, every instance of an index is pulled too; with `arch` (and
  * `variant`), the instance of that platform (linux) instead of the host's.
  */
-export async function skopeoPull(skopeo: string, ref: string, options: { all?: boolean; arch?: string; variant?: string } = {}): Promise<string> {
+export async function skopeoPull(
+  skopeo: string,
+  ref: string,
+  options: { all?: boolean; arch?: string; variant?: string } = {},
+): Promise<string> {
   const dest = await mkdtemp(join(tmpdir(), 'vreg-pull-'));
-  const platform = [...(options.arch ? ['--override-os', 'linux', '--override-arch', options.arch] : []), ...(options.variant ? ['--override-variant', options.variant] : [])];
-  const args = [...platform, 'copy', '--retry-times=0', '--src-tls-verify=false', ...(options.all ? ['--all'] : []), `docker://${ref}`, `dir:${dest}`];
+  const platform = [
+    ...(options.arch ? ['--override-os', 'linux', '--override-arch', options.arch] : []),
+    ...(options.variant ? ['--override-variant', options.variant] : []),
+  ];
+  const args = [
+    ...platform,
+    'copy',
+    '--retry-times=0',
+    '--src-tls-verify=false',
+    ...(options.all ? ['--all'] : []),
+    `docker://${ref}`,
+    `dir:${dest}`,
+  ];
   try {
     await run(skopeo, args, { timeout: 180_000, maxBuffer: 16 << 20 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`skopeo ${args.join(' ')} failed: ${e.stderr ?? e.message}`);
+    throw new Error(`skopeo ${args.join(' ')} failed: ${e.stderr ?? e.message}`, { cause: err });
   }
   return dest;
 }

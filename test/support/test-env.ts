@@ -30,7 +30,12 @@ export function testEnv(): TestEnv {
   return {
     natsUrl: need('VREG_TEST_NATS_URL'),
     mongoUrl: need('VREG_TEST_MONGO_URL'),
-    s3: { endpoint: need('VREG_TEST_S3_ENDPOINT'), region: need('VREG_TEST_S3_REGION'), accessKeyId: need('VREG_TEST_S3_ACCESS_KEY'), secretAccessKey: need('VREG_TEST_S3_SECRET_KEY') },
+    s3: {
+      endpoint: need('VREG_TEST_S3_ENDPOINT'),
+      region: need('VREG_TEST_S3_REGION'),
+      accessKeyId: need('VREG_TEST_S3_ACCESS_KEY'),
+      secretAccessKey: need('VREG_TEST_S3_SECRET_KEY'),
+    },
     upstreamA: need('VREG_TEST_UPSTREAM_URL'),
     upstreamB: need('VREG_TEST_UPSTREAM_B_URL'),
     upstreamScript: need('VREG_TEST_UPSTREAM_SCRIPT'),

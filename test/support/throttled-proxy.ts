@@ -21,18 +21,21 @@ export class ThrottledProxy {
     this.#server = createServer((req, res) => {
       const key = `${req.method} ${req.url?.split('?')[0]}`;
       this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-      const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        // Each chunk waits as long as it takes at the target rate.
-        up.on('data', (chunk: Buffer) => {
-          up.pause();
-          if (res.destroyed) return void up.destroy();
-          res.write(chunk);
-          setTimeout(() => up.resume(), (chunk.length / this.bytesPerSecond) * 1000);
-        });
-        up.on('end', () => res.end());
-        up.on('error', () => res.destroy());
-      });
+      const upstream = request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          // Each chunk waits as long as it takes at the target rate.
+          up.on('data', (chunk: Buffer) => {
+            up.pause();
+            if (res.destroyed) return void up.destroy();
+            res.write(chunk);
+            setTimeout(() => up.resume(), (chunk.length / this.bytesPerSecond) * 1000);
+          });
+          up.on('end', () => res.end());
+          up.on('error', () => res.destroy());
+        },
+      );
       upstream.on('error', () => res.destroy());
       req.pipe(upstream);
       res.on('close', () => upstream.destroy());

@@ -1,7 +1,7 @@
-import { prettifyError, ZodError } from 'zod';
 import type { Logger } from 'pino';
-import { PermanentFailure } from './event-bus.ts';
+import { prettifyError, ZodError } from 'zod';
 import type { ConsumeSpec, Delivery, MessageHandler } from './event-bus.ts';
+import { PermanentFailure } from './event-bus.ts';
 
 /** Longest nak delay, whatever the delivery count. */
 export const maxNakDelayMs = 60_000;
@@ -91,7 +91,8 @@ export async function handleDelivery<T>(msg: InboundMessage, ctx: DeliveryContex
       await giveUp(msg, `gave up after ${msg.deliveryCount} deliveries: ${describeError(err)}`, ctx);
     } else {
       const delayMs = nakDelayMs(spec.backoffBaseMs, msg.deliveryCount);
-      if (err instanceof Error && err.name === 'RetryLater') logger.debug({ ...describeMessage(msg, data), reason: err.message, delayMs }, 'message not ready: retrying later');
+      if (err instanceof Error && err.name === 'RetryLater')
+        logger.debug({ ...describeMessage(msg, data), reason: err.message, delayMs }, 'message not ready: retrying later');
       else logger.warn({ ...fields, delayMs }, 'handler failed: message will be retried');
       msg.nak(delayMs);
     }

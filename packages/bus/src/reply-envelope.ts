@@ -1,8 +1,8 @@
-import { z } from 'zod';
-import type { ZodType } from 'zod';
-import type { Logger } from 'pino';
-import { AppError, ErrorCodes, ReplyErrorSchema } from '@vreg/contracts';
 import type { ErrorCode, Reply } from '@vreg/contracts';
+import { AppError, ErrorCodes, ReplyErrorSchema } from '@vreg/contracts';
+import type { Logger } from 'pino';
+import type { ZodType } from 'zod';
+import { z } from 'zod';
 import type { RequestHandler } from './event-bus.ts';
 import { describeError } from './handle-delivery.ts';
 

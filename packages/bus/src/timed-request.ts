@@ -1,5 +1,5 @@
 import { ErrorCodes, hasCode } from '@vreg/contracts';
-import { traceRequest, type BusMetrics } from '@vreg/telemetry';
+import { type BusMetrics, traceRequest } from '@vreg/telemetry';
 
 /**
  * A request/reply as every adapter sends it: inside a request span whose
@@ -18,7 +18,11 @@ export async function timedRequest<T>(
     metrics.lookupTimed(subject, (performance.now() - started) / 1000, 'ok');
     return answer;
   } catch (err) {
-    metrics.lookupTimed(subject, (performance.now() - started) / 1000, hasCode(err, ErrorCodes.catalogUnavailable) ? 'unavailable' : 'error');
+    metrics.lookupTimed(
+      subject,
+      (performance.now() - started) / 1000,
+      hasCode(err, ErrorCodes.catalogUnavailable) ? 'unavailable' : 'error',
+    );
     throw err;
   }
 }

@@ -13,7 +13,11 @@ export class ApiError extends Error {
 }
 
 // Types only: nothing of @vreg/contracts (zod) reaches the bundle.
-export type { AccessTokenJson as AccessToken, UpstreamJson as Upstream, UpstreamTestJson as UpstreamTestResult } from '@vreg/contracts/admin-api-json';
+export type {
+  AccessTokenJson as AccessToken,
+  UpstreamJson as Upstream,
+  UpstreamTestJson as UpstreamTestResult,
+} from '@vreg/contracts/admin-api-json';
 
 export interface Registry {
   id: string;
@@ -114,7 +118,11 @@ export class Api {
     try {
       response = await fetch(`/api/v1${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         // Never a cookie: the token travels only in the header, so no other site can ride on a session (CSRF).
         credentials: 'omit',
@@ -133,7 +141,11 @@ export class Api {
     }
     if (!response.ok) {
       const first = (json as { errors?: Array<{ code?: string; message?: string }> } | undefined)?.errors?.[0];
-      const error = new ApiError(response.status, first?.code ?? `HTTP_${response.status}`, first?.message ?? (text.slice(0, 200) || `HTTP ${response.status}`));
+      const error = new ApiError(
+        response.status,
+        first?.code ?? `HTTP_${response.status}`,
+        first?.message ?? (text.slice(0, 200) || `HTTP ${response.status}`),
+      );
       if (response.status === 401) this.onUnauthorized(error.message);
       throw error;
     }

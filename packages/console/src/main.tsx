@@ -1,20 +1,26 @@
 import { StrictMode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { Api, signIn, type Session } from './api.ts';
+import { Api, type Session, signIn } from './api.ts';
 import { ErrorBoundary } from './components/error-boundary.tsx';
-import { Link, navigate, usePath } from './router.tsx';
-import { SessionContext, tokenStore, type SignedIn } from './session.ts';
 import { AccessTokensPage } from './pages/access-tokens.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { RegistriesPage } from './pages/registries.tsx';
 import { RegistryPage } from './pages/registry.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
+import { Link, navigate, usePath } from './router.tsx';
+import { SessionContext, type SignedIn, tokenStore } from './session.ts';
 import './styles.css';
 
 function Routes() {
   const path = usePath();
   const registry = /^\/registries\/([^/]+)(?:\/(upstreams|entries|cleanup))?\/?$/.exec(path);
-  if (registry) return <RegistryPage id={decodeURIComponent(registry[1] as string)} tab={(registry[2] as 'upstreams' | 'entries' | 'cleanup' | undefined) ?? 'upstreams'} />;
+  if (registry)
+    return (
+      <RegistryPage
+        id={decodeURIComponent(registry[1] as string)}
+        tab={(registry[2] as 'upstreams' | 'entries' | 'cleanup' | undefined) ?? 'upstreams'}
+      />
+    );
   if (path === '/registries' || path === '/registries/') return <RegistriesPage />;
   if (path === '/tokens' || path === '/tokens/') return <AccessTokensPage />;
   if (path === '/' || path === '') return <OverviewPage />;
@@ -37,7 +43,7 @@ function Shell({ signedIn }: { signedIn: SignedIn }) {
     if (path !== shownPath.current) mainRef.current?.focus();
     shownPath.current = path;
   }, [path]);
-  const current = (prefix: string) => (prefix === '/' ? path === '/' : path.startsWith(prefix)) ? ('page' as const) : undefined;
+  const current = (prefix: string) => ((prefix === '/' ? path === '/' : path.startsWith(prefix)) ? ('page' as const) : undefined);
   return (
     <SessionContext.Provider value={signedIn}>
       <a className="skip" href="#main">

@@ -1,4 +1,4 @@
-import { useEffect, useState, type AnchorHTMLAttributes, type MouseEvent } from 'react';
+import { type AnchorHTMLAttributes, type MouseEvent, useEffect, useState } from 'react';
 
 /** The console lives under /console/; paths inside it are client-side routes (the server answers them with index.html). */
 export const BASE = '/console';

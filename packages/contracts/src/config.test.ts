@@ -16,7 +16,9 @@ describe('SecretsEnv', () => {
   });
 
   it('refuses a previous key that is not 32 bytes, naming the variable', () => {
-    expect(() => parseEnv(SecretsEnv, { VREG_SECRET_KEY: HEX, VREG_SECRET_KEY_PREVIOUS: `${HEX},abc` })).toThrow(/VREG_SECRET_KEY_PREVIOUS: must be comma-separated keys/);
+    expect(() => parseEnv(SecretsEnv, { VREG_SECRET_KEY: HEX, VREG_SECRET_KEY_PREVIOUS: `${HEX},abc` })).toThrow(
+      /VREG_SECRET_KEY_PREVIOUS: must be comma-separated keys/,
+    );
   });
 });
 

@@ -19,16 +19,25 @@ export const NatsEnv = {
   /** Comma-separated NATS server URLs. */
   VREG_NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   /** Prefix for every subject, stream, consumer and KV bucket, so several vreg installs (or tests) share one NATS. Empty for none. */
-  VREG_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]{0,32}$/, 'letters, digits, _ and - only, at most 32').default(''),
+  VREG_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,32}$/, 'letters, digits, _ and - only, at most 32')
+    .default(''),
   /** Replicas for streams and KV buckets (3 in a NATS cluster). */
   VREG_NATS_REPLICAS: intFrom(1, 5).default(1),
 };
 
 export const MongoEnv = {
   /** MongoDB connection string (any MongoDB-wire server: MongoDB, FerretDB). */
-  VREG_MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').default('mongodb://127.0.0.1:27017/'),
+  VREG_MONGO_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .default('mongodb://127.0.0.1:27017/'),
   /** Database name. */
-  VREG_MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only').default('vreg'),
+  VREG_MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only')
+    .default('vreg'),
 };
 
 export const S3Env = {
@@ -105,12 +114,18 @@ export function isUpstreamAllowListEntry(entry: string): boolean {
 }
 
 function splitList(value: string): string[] {
-  return value.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  return value
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
 }
 
 export const HttpEnv = {
   /** host:port the HTTP server listens on. */
-  VREG_LISTEN: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:5000'),
+  VREG_LISTEN: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .default('127.0.0.1:5000'),
   /** Largest request line plus headers the pull API (and embedded mode's admin API) accepts; past it, 431. */
   VREG_MAX_HEADER_BYTES: intFrom(4096, 1 << 20).default(16 * 1024),
   /** Longest request URL (path and query) the pull API (and embedded mode's admin API) accepts; past it, 414. */
@@ -134,7 +149,10 @@ export function decodeKeys(value: string | undefined): Buffer[] {
 }
 
 function splitKeyList(value: string): string[] {
-  return value.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  return value
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
 }
 
 /**

@@ -46,34 +46,54 @@ export class AppError extends Error {
 }
 
 export class NameInvalidError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.nameInvalid, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.nameInvalid, message, { detail });
+  }
 }
 export class NameUnknownError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.nameUnknown, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.nameUnknown, message, { detail });
+  }
 }
 export class ManifestUnknownError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.manifestUnknown, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.manifestUnknown, message, { detail });
+  }
 }
 export class BlobUnknownError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.blobUnknown, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.blobUnknown, message, { detail });
+  }
 }
 export class DigestInvalidError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.digestInvalid, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.digestInvalid, message, { detail });
+  }
 }
 export class UnsupportedError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.unsupported, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.unsupported, message, { detail });
+  }
 }
 export class UnauthorizedError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.unauthorized, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.unauthorized, message, { detail });
+  }
 }
 export class DeniedError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.denied, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.denied, message, { detail });
+  }
 }
 export class RangeInvalidError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.rangeInvalid, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.rangeInvalid, message, { detail });
+  }
 }
 export class UpstreamUnavailableError extends AppError {
-  constructor(message: string, options?: { cause?: unknown; detail?: unknown }) { super(ErrorCodes.upstreamUnavailable, message, options); }
+  constructor(message: string, options?: { cause?: unknown; detail?: unknown }) {
+    super(ErrorCodes.upstreamUnavailable, message, options);
+  }
 }
 export class TooManyRequestsError extends AppError {
   /** Seconds the client should wait, from the upstream's Retry-After when known. */
@@ -85,23 +105,35 @@ export class TooManyRequestsError extends AppError {
 }
 /** An upstream's blob is larger than that upstream's limit (max_blob_size_bytes, VREG_UPSTREAM_MAX_BLOB_BYTES): refused, nothing stored. */
 export class BlobTooLargeError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.blobTooLarge, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.blobTooLarge, message, { detail });
+  }
 }
 export class CatalogUnavailableError extends AppError {
-  constructor(message: string, cause?: unknown) { super(ErrorCodes.catalogUnavailable, message, { cause }); }
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.catalogUnavailable, message, { cause });
+  }
 }
 /** No fetcher answered a request only the fetcher can serve (it owns upstream HTTP): an upstream test connection. */
 export class FetcherUnavailableError extends AppError {
-  constructor(message: string, cause?: unknown) { super(ErrorCodes.fetcherUnavailable, message, { cause }); }
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.fetcherUnavailable, message, { cause });
+  }
 }
 export class ValidationError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.validationFailed, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.validationFailed, message, { detail });
+  }
 }
 export class NotFoundError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.notFound, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.notFound, message, { detail });
+  }
 }
 export class ConflictError extends AppError {
-  constructor(message: string, detail?: unknown) { super(ErrorCodes.conflict, message, { detail }); }
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.conflict, message, { detail });
+  }
 }
 export class ConfigInvalidError extends AppError {
   /** One line per problem, all of them at once. */

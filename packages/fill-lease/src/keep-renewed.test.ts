@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { keepRenewed } from './keep-renewed.ts';
 import type { Lease } from './fill-lease.ts';
+import { keepRenewed } from './keep-renewed.ts';
 
 const fakeLease = (answers: Array<boolean | Error>): Lease & { renewals: number } => {
   const lease = {

@@ -6,16 +6,23 @@ import type { Lease } from './fill-lease.ts';
  * (a consumer uses it to tell the server it is still working); `onLost`
  * when the lease was taken over or the renewal failed. Returns the stop function.
  */
-export function keepRenewed(lease: Lease, ttlMs: number, hooks: { onTick?: () => void; onLost?: (reason: string) => void } = {}): () => void {
-  const timer = setInterval(() => {
-    hooks.onTick?.();
-    lease.renew().then(
-      (kept) => {
-        if (!kept) hooks.onLost?.('lease taken over');
-      },
-      (err: Error) => hooks.onLost?.(`renewal failed: ${err.message}`),
-    );
-  }, Math.max(250, Math.floor(ttlMs / 3)));
+export function keepRenewed(
+  lease: Lease,
+  ttlMs: number,
+  hooks: { onTick?: () => void; onLost?: (reason: string) => void } = {},
+): () => void {
+  const timer = setInterval(
+    () => {
+      hooks.onTick?.();
+      lease.renew().then(
+        (kept) => {
+          if (!kept) hooks.onLost?.('lease taken over');
+        },
+        (err: Error) => hooks.onLost?.(`renewal failed: ${err.message}`),
+      );
+    },
+    Math.max(250, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   return () => clearInterval(timer);
 }

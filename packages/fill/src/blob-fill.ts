@@ -1,14 +1,23 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { AppError, BlobTooLargeError, BlobUnknownError, ErrorCodes, relativePathOf, type CacheEntryView, type RegistryView, type UpstreamView } from '@vreg/contracts';
-import { DigestHasher } from '@vreg/oci';
 import type { BlobWriter } from '@vreg/blob-store';
+import {
+  AppError,
+  BlobTooLargeError,
+  BlobUnknownError,
+  type CacheEntryView,
+  ErrorCodes,
+  type RegistryView,
+  relativePathOf,
+  type UpstreamView,
+} from '@vreg/contracts';
+import { DigestHasher } from '@vreg/oci';
 import type { UpstreamResponse } from '@vreg/upstream-client';
 import type { FillDeps } from './fill-deps.ts';
 import type { Spool } from './spool.ts';
 import { publishStored } from './stored-publisher.ts';
-import { toUpstreamTarget } from './upstream-target.ts';
 import { firstUpstreamWith } from './upstream-chain.ts';
+import { toUpstreamTarget } from './upstream-target.ts';
 
 /** A blob download from an upstream that is under way. */
 export interface BlobFill {
@@ -40,12 +49,22 @@ export interface BlobFillOptions {
  * that clients read. Resolves as soon as an upstream answered, so responses
  * can start; the copy goes on in the background and `done` tells how.
  */
-export async function startBlobFill(deps: FillDeps, registry: RegistryView, image: string, digest: string, options: BlobFillOptions): Promise<BlobFill> {
+export async function startBlobFill(
+  deps: FillDeps,
+  registry: RegistryView,
+  image: string,
+  digest: string,
+  options: BlobFillOptions,
+): Promise<BlobFill> {
   const { upstream, value: res } = await firstUpstreamWith<UpstreamResponse>(
     registry.upstreams,
     (u) => deps.upstreams.getBlob(toUpstreamTarget(u, deps.secrets), image, digest, options.signal ? { signal: options.signal } : {}),
     () => new BlobUnknownError('blob unknown to every upstream of this registry', { digest }),
-    (u, err) => deps.logger.warn({ upstreamId: u.id, code: (err as { code?: string }).code, err: (err as Error).message }, 'upstream blob fetch failed'),
+    (u, err) =>
+      deps.logger.warn(
+        { upstreamId: u.id, code: (err as { code?: string }).code, err: (err as Error).message },
+        'upstream blob fetch failed',
+      ),
   );
   const size = res.contentLength;
   const contentType = res.contentType ?? 'application/octet-stream';
@@ -61,7 +80,15 @@ export async function startBlobFill(deps: FillDeps, registry: RegistryView, imag
     res.body.destroy();
     throw err;
   }
-  const done = pump(res.body, digest, size, writer, options.spool, limit === undefined ? undefined : { bytes: limit, error: () => tooLarge(upstream, digest, limit) }, options.onBytes).then(async (bytes): Promise<CacheEntryView> => {
+  const done = pump(
+    res.body,
+    digest,
+    size,
+    writer,
+    options.spool,
+    limit === undefined ? undefined : { bytes: limit, error: () => tooLarge(upstream, digest, limit) },
+    options.onBytes,
+  ).then(async (bytes): Promise<CacheEntryView> => {
     const entry: CacheEntryView = {
       upstreamId: upstream.id,
       relativePath: relativePathOf({ kind: 'blob', image, reference: digest }),
@@ -133,7 +160,12 @@ async function pump(
 
 function tooLarge(upstream: UpstreamView, digest: string, limitBytes: number, sizeBytes?: number): BlobTooLargeError {
   const what = sizeBytes === undefined ? `more than ${limitBytes} bytes` : `${sizeBytes} bytes`;
-  return new BlobTooLargeError(`blob of ${what} is larger than upstream ${upstream.name}'s limit of ${limitBytes} bytes`, { digest, upstreamId: upstream.id, limitBytes, ...(sizeBytes === undefined ? {} : { sizeBytes }) });
+  return new BlobTooLargeError(`blob of ${what} is larger than upstream ${upstream.name}'s limit of ${limitBytes} bytes`, {
+    digest,
+    upstreamId: upstream.id,
+    limitBytes,
+    ...(sizeBytes === undefined ? {} : { sizeBytes }),
+  });
 }
 
 function mismatch(message: string, expected: string, actual?: string): AppError {

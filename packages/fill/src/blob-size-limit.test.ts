@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
 import { MemoryBlobStore } from '@vreg/blob-store';
 import { MemoryEventBus } from '@vreg/bus';
-import { Streams, type RegistryView } from '@vreg/contracts';
+import { type RegistryView, Streams } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import type { UpstreamRegistry, UpstreamResponse } from '@vreg/upstream-client';
+import { describe, expect, it } from 'vitest';
 import { startBlobFill } from './blob-fill.ts';
 import type { FillDeps } from './fill-deps.ts';
 
@@ -21,7 +21,13 @@ function upstreamServing(withLength: boolean): UpstreamRegistry & { bodies: Read
     async getBlob(): Promise<UpstreamResponse> {
       const body = Readable.from([BLOB.subarray(0, 4000), BLOB.subarray(4000)]);
       bodies.push(body);
-      return { status: 200, body, contentType: 'application/octet-stream', headers: {}, ...(withLength ? { contentLength: BLOB.length } : {}) };
+      return {
+        status: 200,
+        body,
+        contentType: 'application/octet-stream',
+        headers: {},
+        ...(withLength ? { contentLength: BLOB.length } : {}),
+      };
     },
   } as unknown as UpstreamRegistry & { bodies: Readable[] };
 }
@@ -30,17 +36,34 @@ async function deps(upstreams: UpstreamRegistry, maxBlobBytes?: number): Promise
   const logger = createLogger({ level: 'silent', name: 'test' });
   const bus = new MemoryEventBus({ logger });
   await bus.ensureStreams(Object.values(Streams));
-  return { store: new MemoryBlobStore(), upstreams, bus, secrets: new SecretBox(randomBytes(32)), logger, manifestMaxBytes: 1 << 20, ...(maxBlobBytes === undefined ? {} : { maxBlobBytes }) };
+  return {
+    store: new MemoryBlobStore(),
+    upstreams,
+    bus,
+    secrets: new SecretBox(randomBytes(32)),
+    logger,
+    manifestMaxBytes: 1 << 20,
+    ...(maxBlobBytes === undefined ? {} : { maxBlobBytes }),
+  };
 }
 
 const registry = (maxBlobSizeBytes?: number): RegistryView => ({
   id: '1',
   name: 'r',
-  upstreams: [{ id: '10', name: 'hub', url: 'https://hub.example', position: 0, cacheValidityHours: 24, ...(maxBlobSizeBytes === undefined ? {} : { maxBlobSizeBytes }) }],
+  upstreams: [
+    {
+      id: '10',
+      name: 'hub',
+      url: 'https://hub.example',
+      position: 0,
+      cacheValidityHours: 24,
+      ...(maxBlobSizeBytes === undefined ? {} : { maxBlobSizeBytes }),
+    },
+  ],
 });
 
 describe('blob size limits', () => {
-  it('refuses a blob whose Content-Length passes the upstream\'s limit before storing a byte', async () => {
+  it("refuses a blob whose Content-Length passes the upstream's limit before storing a byte", async () => {
     const d = await deps(upstreamServing(true));
     await expect(startBlobFill(d, registry(9_999), 'library/x', DIGEST, { store: true })).rejects.toMatchObject({
       code: 'BLOB_TOO_LARGE',
@@ -57,8 +80,10 @@ describe('blob size limits', () => {
     expect(d.store.digests()).toEqual([]);
   });
 
-  it('applies the global default when the upstream sets no limit, and the upstream\'s own limit over it', async () => {
-    await expect(startBlobFill(await deps(upstreamServing(true), 1_000), registry(), 'library/x', DIGEST, { store: true })).rejects.toMatchObject({ code: 'BLOB_TOO_LARGE' });
+  it("applies the global default when the upstream sets no limit, and the upstream's own limit over it", async () => {
+    await expect(
+      startBlobFill(await deps(upstreamServing(true), 1_000), registry(), 'library/x', DIGEST, { store: true }),
+    ).rejects.toMatchObject({ code: 'BLOB_TOO_LARGE' });
     const roomy = await deps(upstreamServing(true), 1_000);
     const fill = await startBlobFill(roomy, registry(20_000), 'library/x', DIGEST, { store: true });
     expect((await fill.done).size).toBe(10_000);

@@ -1,8 +1,8 @@
-import { BlobUnknownError, relativePathOf, type CacheEntryView, type RegistryView } from '@vreg/contracts';
+import { BlobUnknownError, type CacheEntryView, type RegistryView, relativePathOf } from '@vreg/contracts';
 import type { FillDeps } from './fill-deps.ts';
 import { publishStored } from './stored-publisher.ts';
-import { toUpstreamTarget } from './upstream-target.ts';
 import { firstUpstreamWith } from './upstream-chain.ts';
+import { toUpstreamTarget } from './upstream-target.ts';
 
 /**
  * The store already holds `digest` (cached through another registry or

@@ -1,5 +1,5 @@
-import type { EventBus } from '@vreg/bus';
 import type { BlobStore } from '@vreg/blob-store';
+import type { EventBus } from '@vreg/bus';
 import type { Logger } from '@vreg/logging';
 import type { SecretBox } from '@vreg/secrets';
 import type { UpstreamRegistry } from '@vreg/upstream-client';

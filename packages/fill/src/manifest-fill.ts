@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
-import { AppError, ErrorCodes, ManifestUnknownError, relativePathOf, type CacheEntryView, type RegistryView } from '@vreg/contracts';
+import { AppError, type CacheEntryView, ErrorCodes, ManifestUnknownError, type RegistryView, relativePathOf } from '@vreg/contracts';
 import { digestWithAlgorithmOf, isDigest, parseDigest, sha256Digest } from '@vreg/oci';
 import type { FillDeps } from './fill-deps.ts';
 import { publishStored } from './stored-publisher.ts';
-import { toUpstreamTarget } from './upstream-target.ts';
 import { firstUpstreamWith } from './upstream-chain.ts';
+import { toUpstreamTarget } from './upstream-target.ts';
 
 /** A manifest fetched from an upstream, verified, stored and announced. */
 export interface FilledManifest {
@@ -50,14 +50,26 @@ export async function fillManifest(
       return { bytes, digest, contentType: res.contentType ?? 'application/octet-stream', etag: res.etag };
     },
     () => new ManifestUnknownError('manifest unknown to every upstream of this registry', { name: image, reference }),
-    (u, err) => deps.logger.warn({ upstreamId: u.id, code: (err as { code?: string }).code, err: (err as Error).message }, 'upstream manifest fetch failed'),
+    (u, err) =>
+      deps.logger.warn(
+        { upstreamId: u.id, code: (err as { code?: string }).code, err: (err as Error).message },
+        'upstream manifest fetch failed',
+      ),
   );
 
   await storeBytes(deps, value.digest, value.bytes);
   const checkedAt = new Date().toISOString();
-  const base = { upstreamId: upstream.id, digest: value.digest, contentType: value.contentType, size: value.bytes.length, upstreamCheckedAt: checkedAt, ...(value.etag ? { upstreamEtag: value.etag } : {}) };
+  const base = {
+    upstreamId: upstream.id,
+    digest: value.digest,
+    contentType: value.contentType,
+    size: value.bytes.length,
+    upstreamCheckedAt: checkedAt,
+    ...(value.etag ? { upstreamEtag: value.etag } : {}),
+  };
   const entries: CacheEntryView[] = [{ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference: value.digest }) }];
-  if (!isDigest(reference) && options.recordTag !== false) entries.unshift({ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference }) });
+  if (!isDigest(reference) && options.recordTag !== false)
+    entries.unshift({ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference }) });
   try {
     await publishStored(deps.bus, registry.id, entries, new Date());
   } catch (err) {
@@ -71,7 +83,10 @@ export async function fillManifest(
 export function verifiedManifestDigest(reference: string, bytes: Buffer, upstreamDigest: string | undefined): string {
   if (isDigest(reference)) {
     const actual = digestWithAlgorithmOf(reference, bytes);
-    if (actual !== reference) throw new AppError(ErrorCodes.blobDigestMismatch, 'upstream manifest does not match the requested digest', { detail: { expected: reference, actual } });
+    if (actual !== reference)
+      throw new AppError(ErrorCodes.blobDigestMismatch, 'upstream manifest does not match the requested digest', {
+        detail: { expected: reference, actual },
+      });
     return reference;
   }
   if (upstreamDigest !== undefined) {
@@ -83,7 +98,10 @@ export function verifiedManifestDigest(reference: string, bytes: Buffer, upstrea
     }
     if (supported) {
       const actual = digestWithAlgorithmOf(upstreamDigest, bytes);
-      if (actual !== upstreamDigest) throw new AppError(ErrorCodes.blobDigestMismatch, 'upstream manifest does not match its Docker-Content-Digest', { detail: { expected: upstreamDigest, actual } });
+      if (actual !== upstreamDigest)
+        throw new AppError(ErrorCodes.blobDigestMismatch, 'upstream manifest does not match its Docker-Content-Digest', {
+          detail: { expected: upstreamDigest, actual },
+        });
       return upstreamDigest;
     }
   }

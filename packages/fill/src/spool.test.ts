@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Spool } from './spool.ts';

@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events';
-import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
@@ -88,20 +88,19 @@ export class Spool {
       released = true;
       void this.release();
     };
-    const spool = this;
-    const stream = new Readable({
+    const stream: Readable = new Readable({
       highWaterMark: READ_CHUNK,
-      read() {
-        void spool.#readNext(position, limit).then(
+      read: () => {
+        void this.#readNext(position, limit).then(
           (chunk) => {
             if (chunk === null) {
-              this.push(null);
+              stream.push(null);
               return;
             }
             position += chunk.length;
-            this.push(chunk);
+            stream.push(chunk);
           },
-          (err: Error) => this.destroy(err),
+          (err: Error) => stream.destroy(err),
         );
       },
       destroy(err, callback) {

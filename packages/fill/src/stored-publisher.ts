@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Subjects, objectStoredMsgId, type ObjectStored, type CacheEntryView } from '@vreg/contracts';
 import type { EventBus } from '@vreg/bus';
+import { type CacheEntryView, type ObjectStored, objectStoredMsgId, Subjects } from '@vreg/contracts';
 
 /**
  * Publishes `object.stored` for each cache entry a fill produced. Called only

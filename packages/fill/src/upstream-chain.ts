@@ -1,4 +1,5 @@
-import { AppError, ErrorCodes, TooManyRequestsError, UpstreamUnavailableError, type UpstreamView } from '@vreg/contracts';
+import type { AppError } from '@vreg/contracts';
+import { ErrorCodes, TooManyRequestsError, UpstreamUnavailableError, type UpstreamView } from '@vreg/contracts';
 
 /** Why one upstream could not serve an object. */
 export interface UpstreamFailure {
@@ -41,7 +42,12 @@ export async function firstUpstreamWith<T>(
   const limited = failures.filter((f) => f.code === ErrorCodes.upstreamRateLimited || f.code === ErrorCodes.tooManyRequests);
   if (limited.length > 0) {
     const waits = limited.map((f) => f.retryAfterSeconds).filter((s): s is number => s !== undefined);
-    throw new TooManyRequestsError('upstream rate limit reached and no upstream could serve the object', waits.length ? Math.min(...waits) : undefined);
+    throw new TooManyRequestsError(
+      'upstream rate limit reached and no upstream could serve the object',
+      waits.length ? Math.min(...waits) : undefined,
+    );
   }
-  throw new UpstreamUnavailableError('no upstream could serve the object', { detail: { upstreams: failures.map((f) => ({ id: f.upstreamId, code: f.code })) } });
+  throw new UpstreamUnavailableError('no upstream could serve the object', {
+    detail: { upstreams: failures.map((f) => ({ id: f.upstreamId, code: f.code })) },
+  });
 }

@@ -1,3 +1,3 @@
-export * from './reference-grammar.ts';
-export * from './pull-path.ts';
 export * from './digest-hasher.ts';
+export * from './pull-path.ts';
+export * from './reference-grammar.ts';

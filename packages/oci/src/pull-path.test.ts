@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePullPath, assertRegistryId } from './pull-path.ts';
+import { assertRegistryId, parsePullPath } from './pull-path.ts';
 
 const D = `sha256:${'a'.repeat(64)}`;
 const codeOf = (f: () => unknown): string | undefined => {
@@ -13,7 +13,12 @@ const codeOf = (f: () => unknown): string | undefined => {
 
 describe('parsePullPath', () => {
   it('reads a manifest by tag with a nested image name', () => {
-    expect(parsePullPath('team/app/api/manifests/1.0')).toEqual({ kind: 'manifest', image: 'team/app/api', reference: '1.0', referenceKind: 'tag' });
+    expect(parsePullPath('team/app/api/manifests/1.0')).toEqual({
+      kind: 'manifest',
+      image: 'team/app/api',
+      reference: '1.0',
+      referenceKind: 'tag',
+    });
   });
 
   it('reads a manifest and a blob by digest', () => {

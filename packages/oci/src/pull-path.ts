@@ -1,4 +1,4 @@
-import { UnsupportedError, NameInvalidError, type ObjectRef } from '@vreg/contracts';
+import { NameInvalidError, type ObjectRef, UnsupportedError } from '@vreg/contracts';
 import { assertManifestReference, assertRepositoryName, parseDigest } from './reference-grammar.ts';
 
 /** A manifest or blob a `/v2/virtual_registries/containers/<id>/<rest>` request asks for. */
@@ -38,7 +38,10 @@ export function parsePullPath(rest: string): PullTarget {
     return { kind: 'referrers', image: referrers[1]!, digest: referrers[2]! };
   }
   const m = rest.match(/^(.+)\/(manifests|blobs)\/([^/]+)$/);
-  if (!m) throw new NameInvalidError('expected <name>/manifests/<reference>, <name>/blobs/<digest>, <name>/tags/list or <name>/referrers/<digest>');
+  if (!m)
+    throw new NameInvalidError(
+      'expected <name>/manifests/<reference>, <name>/blobs/<digest>, <name>/tags/list or <name>/referrers/<digest>',
+    );
   const [, image, section, reference] = m as unknown as [string, string, string, string];
   assertRepositoryName(image);
   if (section === 'blobs') {

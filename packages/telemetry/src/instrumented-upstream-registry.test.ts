@@ -21,7 +21,11 @@ describe('InstrumentedUpstreamRegistry', () => {
   it('measures answers, bytes, rate-limit headroom and errors by code', async () => {
     const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: '0' } });
     const inner = {
-      getBlob: async (): Promise<UpstreamResponse> => ({ status: 200, headers: { 'ratelimit-remaining': '42;w=21600' }, body: Readable.from([Buffer.alloc(10), Buffer.alloc(5)]) }),
+      getBlob: async (): Promise<UpstreamResponse> => ({
+        status: 200,
+        headers: { 'ratelimit-remaining': '42;w=21600' },
+        body: Readable.from([Buffer.alloc(10), Buffer.alloc(5)]),
+      }),
       getManifest: async () => Promise.reject(Object.assign(new Error('upstream answered 503'), { code: 'UPSTREAM_UNAVAILABLE' })),
     } as unknown as UpstreamRegistry;
     const upstreams = new InstrumentedUpstreamRegistry(inner, telemetry.metrics);

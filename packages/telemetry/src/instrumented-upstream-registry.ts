@@ -1,5 +1,5 @@
-import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
-import { context, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type {
   BlobRequestOptions,
   HeadRequestOptions,
@@ -55,12 +55,21 @@ export class InstrumentedUpstreamRegistry implements UpstreamRegistry {
     this.#metrics = metrics;
   }
 
-  getManifest(target: UpstreamTarget, image: string, reference: string, opts?: ManifestRequestOptions): Promise<UpstreamResponse | undefined> {
-    return this.#call('GET', 'manifest', target, image, reference, opts?.signal, () => this.#inner.getManifest(target, image, reference, opts));
+  getManifest(
+    target: UpstreamTarget,
+    image: string,
+    reference: string,
+    opts?: ManifestRequestOptions,
+  ): Promise<UpstreamResponse | undefined> {
+    return this.#call('GET', 'manifest', target, image, reference, opts?.signal, () =>
+      this.#inner.getManifest(target, image, reference, opts),
+    );
   }
 
   headManifest(target: UpstreamTarget, image: string, reference: string, opts?: ManifestRequestOptions): Promise<UpstreamHead | undefined> {
-    return this.#call('HEAD', 'manifest', target, image, reference, opts?.signal, () => this.#inner.headManifest(target, image, reference, opts));
+    return this.#call('HEAD', 'manifest', target, image, reference, opts?.signal, () =>
+      this.#inner.headManifest(target, image, reference, opts),
+    );
   }
 
   getBlob(target: UpstreamTarget, image: string, digest: string, opts?: BlobRequestOptions): Promise<UpstreamResponse | undefined> {
@@ -71,12 +80,25 @@ export class InstrumentedUpstreamRegistry implements UpstreamRegistry {
     return this.#call('HEAD', 'blob', target, image, digest, opts?.signal, () => this.#inner.headBlob(target, image, digest, opts));
   }
 
-  getTagList(target: UpstreamTarget, image: string, query: { n?: number; last?: string }, opts?: HeadRequestOptions): Promise<UpstreamResponse | undefined> {
+  getTagList(
+    target: UpstreamTarget,
+    image: string,
+    query: { n?: number; last?: string },
+    opts?: HeadRequestOptions,
+  ): Promise<UpstreamResponse | undefined> {
     return this.#call('GET', 'tags', target, image, undefined, opts?.signal, () => this.#inner.getTagList(target, image, query, opts));
   }
 
-  getReferrers(target: UpstreamTarget, image: string, digest: string, query: { artifactType?: string }, opts?: HeadRequestOptions): Promise<UpstreamResponse | undefined> {
-    return this.#call('GET', 'referrers', target, image, digest, opts?.signal, () => this.#inner.getReferrers(target, image, digest, query, opts));
+  getReferrers(
+    target: UpstreamTarget,
+    image: string,
+    digest: string,
+    query: { artifactType?: string },
+    opts?: HeadRequestOptions,
+  ): Promise<UpstreamResponse | undefined> {
+    return this.#call('GET', 'referrers', target, image, digest, opts?.signal, () =>
+      this.#inner.getReferrers(target, image, digest, query, opts),
+    );
   }
 
   /** Passed through unmeasured: a test connection is an administrator's probe, not traffic, and must not move the upstream error rates. */
@@ -154,7 +176,12 @@ export class InstrumentedUpstreamRegistry implements UpstreamRegistry {
   #failed(upstream: string, span: Span, err: unknown, signal: AbortSignal | undefined): void {
     const name = (err as { name?: unknown } | undefined)?.name;
     // Our own deadline or a departed client is not the upstream's fault.
-    if (signal?.aborted || name === 'AbortError' || name === 'TimeoutError' || (err as { code?: unknown })?.code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    if (
+      signal?.aborted ||
+      name === 'AbortError' ||
+      name === 'TimeoutError' ||
+      (err as { code?: unknown })?.code === 'ERR_STREAM_PREMATURE_CLOSE'
+    ) {
       span.setAttribute('vreg.cancelled', true);
       return;
     }

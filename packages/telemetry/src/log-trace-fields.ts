@@ -1,4 +1,4 @@
-import { trace, type Span } from '@opentelemetry/api';
+import { type Span, trace } from '@opentelemetry/api';
 
 /** `trace_id`/`span_id` of a span, for log lines; empty when the span is not being recorded. */
 export function traceFieldsOf(span: Span | undefined): { trace_id?: string; span_id?: string } {

@@ -1,4 +1,15 @@
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type TextMapSetter,
+  trace,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**
@@ -33,7 +44,10 @@ const getter: TextMapGetter<Readonly<Record<string, string>>> = {
 };
 
 /** `headers` plus the trace context of `ctx` (the active one by default); `headers` itself when there is none. */
-export function injectTraceContext(headers: Readonly<Record<string, string>> | undefined, ctx: Context = context.active()): Record<string, string> | undefined {
+export function injectTraceContext(
+  headers: Readonly<Record<string, string>> | undefined,
+  ctx: Context = context.active(),
+): Record<string, string> | undefined {
   const carrier: Record<string, string> = {};
   propagator.inject(ctx, carrier, setter);
   if (Object.keys(carrier).length === 0) return headers === undefined ? undefined : { ...headers };
@@ -74,15 +88,27 @@ async function inSpan<T>(span: Span, ctx: Context, run: () => Promise<T>, failed
  * A durable publish: a PRODUCER span whose context goes into the message's
  * headers. `publish` receives the headers to send.
  */
-export function tracePublish<T>(subject: string, headers: Record<string, string> | undefined, attributes: Attributes, publish: (headers: Record<string, string> | undefined) => Promise<T>): Promise<T> {
+export function tracePublish<T>(
+  subject: string,
+  headers: Record<string, string> | undefined,
+  attributes: Attributes,
+  publish: (headers: Record<string, string> | undefined) => Promise<T>,
+): Promise<T> {
   const tracer = trace.getTracer(TRACER);
-  const span = tracer.startSpan(`send ${subject}`, { kind: SpanKind.PRODUCER, attributes: messagingAttributes(subject, 'send', attributes) });
+  const span = tracer.startSpan(`send ${subject}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: messagingAttributes(subject, 'send', attributes),
+  });
   const ctx = trace.setSpan(context.active(), span);
   return inSpan(span, ctx, () => publish(injectTraceContext(headers, ctx)));
 }
 
 /** A request/reply call: a CLIENT span whose context goes into the request's headers. */
-export function traceRequest<T>(subject: string, headers: Record<string, string> | undefined, request: (headers: Record<string, string> | undefined) => Promise<T>): Promise<T> {
+export function traceRequest<T>(
+  subject: string,
+  headers: Record<string, string> | undefined,
+  request: (headers: Record<string, string> | undefined) => Promise<T>,
+): Promise<T> {
   const tracer = trace.getTracer(TRACER);
   const span = tracer.startSpan(`request ${subject}`, { kind: SpanKind.CLIENT, attributes: messagingAttributes(subject, 'send') });
   const ctx = trace.setSpan(context.active(), span);
@@ -120,8 +146,15 @@ export function traceDelivery<T>(
  * Answering one request: a SERVER span, child of the requester's span.
  * `errorOf` names the error code of a reply that reports a failure.
  */
-export function traceAnswer<T>(subject: string, headers: Readonly<Record<string, string>>, answer: () => Promise<T>, errorOf?: (reply: T) => string | undefined): Promise<T> {
+export function traceAnswer<T>(
+  subject: string,
+  headers: Readonly<Record<string, string>>,
+  answer: () => Promise<T>,
+  errorOf?: (reply: T) => string | undefined,
+): Promise<T> {
   const parent = extractTraceContext(headers);
-  const span = trace.getTracer(TRACER).startSpan(`process ${subject}`, { kind: SpanKind.SERVER, attributes: messagingAttributes(subject, 'process') }, parent);
+  const span = trace
+    .getTracer(TRACER)
+    .startSpan(`process ${subject}`, { kind: SpanKind.SERVER, attributes: messagingAttributes(subject, 'process') }, parent);
   return inSpan(span, trace.setSpan(parent, span), answer, errorOf);
 }

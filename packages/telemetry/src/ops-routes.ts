@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
-import { readinessStatusCode, type Readiness } from './readiness.ts';
+import { type Readiness, readinessStatusCode } from './readiness.ts';
 
 export interface OpsRoutesOptions {
   /** Renders the Prometheus text exposition (`Telemetry.renderMetrics`). */

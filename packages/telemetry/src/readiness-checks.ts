@@ -1,5 +1,5 @@
+import { ErrorCodes, hasCode, RegistryViewSchema, Subjects } from '@vreg/contracts';
 import type { ZodType } from 'zod';
-import { ErrorCodes, RegistryViewSchema, Subjects, hasCode } from '@vreg/contracts';
 import type { ReadinessCheck } from './readiness.ts';
 
 /** A digest no one stores: asking for it proves the store answers, whatever it holds. */

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { Readiness, readinessStatusCode } from './readiness.ts';
 
 const ok = (name: string, critical = true) => ({ name, critical, check: async () => undefined });
-const failing = (name: string, critical = true) => ({ name, critical, check: async () => Promise.reject(Object.assign(new Error('down'), { code: 'CATALOG_UNAVAILABLE' })) });
+const failing = (name: string, critical = true) => ({
+  name,
+  critical,
+  check: async () => Promise.reject(Object.assign(new Error('down'), { code: 'CATALOG_UNAVAILABLE' })),
+});
 
 describe('Readiness', () => {
   it('is ready when every check answers', async () => {
@@ -13,7 +17,10 @@ describe('Readiness', () => {
 
   it('is unready (503) when a critical check fails, and names its code', async () => {
     const report = await new Readiness([ok('store'), failing('nats')]).report();
-    expect(report).toMatchObject({ status: 'unready', checks: { nats: { ok: false, critical: true, error: 'CATALOG_UNAVAILABLE' }, store: { ok: true } } });
+    expect(report).toMatchObject({
+      status: 'unready',
+      checks: { nats: { ok: false, critical: true, error: 'CATALOG_UNAVAILABLE' }, store: { ok: true } },
+    });
     expect(readinessStatusCode(report)).toBe(503);
   });
 

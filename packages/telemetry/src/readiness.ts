@@ -77,7 +77,11 @@ async function runCheck(c: ReadinessCheck): Promise<{ ok: boolean; ms: number; e
   } catch (err) {
     // The message only: never a stack or a connection string.
     const code = (err as { code?: unknown }).code;
-    return { ok: false, ms: Math.round(performance.now() - started), error: typeof code === 'string' ? code : err instanceof Error ? err.message : String(err) };
+    return {
+      ok: false,
+      ms: Math.round(performance.now() - started),
+      error: typeof code === 'string' ? code : err instanceof Error ? err.message : String(err),
+    };
   } finally {
     clearTimeout(timer);
   }

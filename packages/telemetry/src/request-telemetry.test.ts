@@ -27,14 +27,17 @@ describe('requestTelemetry', () => {
   it('counts cache results and the bytes written by source, with route templates and bounded labels', async () => {
     const { app, telemetry } = await appWithPulls();
     const url = `/v2/virtual_registries/containers/7/library/alpine/blobs/sha256:${'a'.repeat(64)}`;
-    for (const cache of ['miss', 'hit', 'hit']) expect((await app.inject({ url, headers: { 'x-test-cache': cache } })).rawPayload.length).toBe(blob.length);
+    for (const cache of ['miss', 'hit', 'hit'])
+      expect((await app.inject({ url, headers: { 'x-test-cache': cache } })).rawPayload.length).toBe(blob.length);
     await app.inject({ url: '/nowhere' });
     const text = await telemetry.renderMetrics();
     expect(text).toContain('vreg_cache_results_total{result="miss",registry="7",kind="blob"} 1');
     expect(text).toContain('vreg_cache_results_total{result="hit",registry="7",kind="blob"} 2');
     expect(text).toContain(`vreg_bytes_served_total{source="upstream",registry="7"} ${blob.length}`);
     expect(text).toContain(`vreg_bytes_served_total{source="cache",registry="7"} ${2 * blob.length}`);
-    expect(text).toContain('vreg_http_requests_total{route="/v2/virtual_registries/containers/:registryId/:name/blobs/:digest",method="GET",status="200"} 3');
+    expect(text).toContain(
+      'vreg_http_requests_total{route="/v2/virtual_registries/containers/:registryId/:name/blobs/:digest",method="GET",status="200"} 3',
+    );
     expect(text).toContain('vreg_http_requests_total{route="unmatched",method="GET",status="404"} 1');
     expect(text).not.toMatch(/alpine|sha256:/);
     await app.close();
@@ -43,7 +46,11 @@ describe('requestTelemetry', () => {
   it('does not count a HEAD as a pull', async () => {
     const { app, telemetry } = await appWithPulls();
     app.head('/v2/x', async () => '');
-    await app.inject({ method: 'HEAD', url: `/v2/virtual_registries/containers/7/library/alpine/manifests/latest`, headers: { 'x-test-cache': 'hit' } });
+    await app.inject({
+      method: 'HEAD',
+      url: `/v2/virtual_registries/containers/7/library/alpine/manifests/latest`,
+      headers: { 'x-test-cache': 'hit' },
+    });
     expect(await telemetry.renderMetrics()).not.toContain('vreg_cache_results_total');
     await app.close();
   });

@@ -1,6 +1,6 @@
-import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
-import { trace, type Span } from '@opentelemetry/api';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { type Span, trace } from '@opentelemetry/api';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fastifyPlugin } from 'fastify-plugin';
 import { traceFieldsOf } from './log-trace-fields.ts';
 import { OPS_PATHS, withoutQuery } from './url-redaction.ts';

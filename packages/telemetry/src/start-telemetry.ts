@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
-import { trace } from '@opentelemetry/api';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
+import { trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
@@ -14,7 +14,7 @@ import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { FastifyPluginAsync } from 'fastify';
 import { PrometheusText } from './prometheus-text.ts';
-import { tracesExported, type TelemetryConfig } from './telemetry-env.ts';
+import { type TelemetryConfig, tracesExported } from './telemetry-env.ts';
 import { OPS_PATHS, withoutQuery } from './url-redaction.ts';
 import { VregMetrics } from './vreg-metrics.ts';
 
@@ -60,9 +60,10 @@ export interface Telemetry {
  * instrumentations use the global API); metrics stay on this instance.
  */
 export function startTelemetry(options: StartTelemetryOptions): Telemetry {
-  const resource = resourceFromAttributes({ 'service.name': options.config.OTEL_SERVICE_NAME ?? options.serviceName, 'service.namespace': 'vreg' }).merge(
-    detectResources({ detectors: [envDetector] }),
-  );
+  const resource = resourceFromAttributes({
+    'service.name': options.config.OTEL_SERVICE_NAME ?? options.serviceName,
+    'service.namespace': 'vreg',
+  }).merge(detectResources({ detectors: [envDetector] }));
   const prometheus = new PrometheusText();
   const meterProvider = new MeterProvider({ resource, readers: [prometheus.reader] });
   const metrics = new VregMetrics(meterProvider.getMeter('vreg'));
@@ -73,7 +74,8 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   let unregister: (() => void) | undefined;
   if (tracing) {
     // OTLP over HTTP, protobuf by default as the specification says; JSON when asked.
-    const exporter = options.config.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtoTraceExporter();
+    const exporter =
+      options.config.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/json' ? new OTLPJsonTraceExporter() : new OTLPProtoTraceExporter();
     tracerProvider = new NodeTracerProvider({ resource, spanProcessors: options.spanProcessors ?? [new BatchSpanProcessor(exporter)] });
     tracerProvider.register();
     fastifyOtel = new FastifyOtelInstrumentation({

@@ -1,5 +1,5 @@
 import { MemoryEventBus } from '@vreg/bus';
-import { Subjects, UpstreamFailedSchema, type UpstreamFailed } from '@vreg/contracts';
+import { Subjects, type UpstreamFailed, UpstreamFailedSchema } from '@vreg/contracts';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { redactUrls, UpstreamFailureBroadcaster } from './upstream-failure-broadcaster.ts';
@@ -37,7 +37,12 @@ describe('UpstreamFailureBroadcaster', () => {
     expect(heard).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1);
     expect(heard).toHaveLength(3);
-    expect(heard[2]).toEqual({ upstream: '127.0.0.1:1', code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:1 (49)', count: 49 });
+    expect(heard[2]).toEqual({
+      upstream: '127.0.0.1:1',
+      code: 'ECONNREFUSED',
+      message: 'connect ECONNREFUSED 127.0.0.1:1 (49)',
+      count: 49,
+    });
     // Nothing more held back: no further broadcast.
     await vi.advanceTimersByTimeAsync(5_000);
     expect(heard).toHaveLength(3);
@@ -54,13 +59,20 @@ describe('UpstreamFailureBroadcaster', () => {
     broadcaster.stop();
     metrics.upstreamFailed('u.example', 'E3', 'three');
     await vi.advanceTimersByTimeAsync(2_000);
-    expect(heard.map((m) => [m.code, m.count])).toEqual([['E1', 1], ['E2', 1]]);
+    expect(heard.map((m) => [m.code, m.count])).toEqual([
+      ['E1', 1],
+      ['E2', 1],
+    ]);
   });
 
   it('sends no credentials or queries of URLs in messages, and keeps every field within the contract', async () => {
     const { bus, heard } = await listening();
     const broadcaster = new UpstreamFailureBroadcaster({ bus, logger });
-    broadcaster.failed('h'.repeat(300), 'C'.repeat(100), `GET https://bob:s3cret@cdn.example/blob?X-Amz-Signature=abc failed ${'x'.repeat(500)}`);
+    broadcaster.failed(
+      'h'.repeat(300),
+      'C'.repeat(100),
+      `GET https://bob:s3cret@cdn.example/blob?X-Amz-Signature=abc failed ${'x'.repeat(500)}`,
+    );
     expect(heard).toHaveLength(1);
     expect(heard[0]!.message).not.toMatch(/s3cret|Signature/);
     expect(heard[0]!.message.startsWith('GET https://cdn.example/blob failed')).toBe(true);
@@ -70,7 +82,12 @@ describe('UpstreamFailureBroadcaster', () => {
   it('keeps broadcasting after the bus refused one', async () => {
     const sent: unknown[] = [];
     let fail = true;
-    const bus = { broadcast: async (_s: string, p: unknown) => { if (fail) throw new Error('nats down'); sent.push(p); } };
+    const bus = {
+      broadcast: async (_s: string, p: unknown) => {
+        if (fail) throw new Error('nats down');
+        sent.push(p);
+      },
+    };
     const broadcaster = new UpstreamFailureBroadcaster({ bus, logger });
     broadcaster.failed('u.example', 'E', 'first');
     await vi.advanceTimersByTimeAsync(1_000);

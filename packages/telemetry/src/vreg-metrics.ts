@@ -1,4 +1,14 @@
-import { createNoopMeter, type Attributes, type Counter, type Gauge, type Histogram, type Meter, type ObservableGauge, type ObservableResult, type UpDownCounter } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Counter,
+  createNoopMeter,
+  type Gauge,
+  type Histogram,
+  type Meter,
+  type ObservableGauge,
+  type ObservableResult,
+  type UpDownCounter,
+} from '@opentelemetry/api';
 
 /** How a pull was answered (the gateway's `X-Vreg-Cache`). */
 export type CacheResultLabel = 'hit' | 'miss' | 'stale' | 'coalesced';
@@ -59,36 +69,57 @@ export class VregMetrics implements BusMetrics {
   readonly #pendingReaders = new Map<object, { attributes: Attributes; read: PendingReader }>();
 
   constructor(meter: Meter) {
-    this.#httpRequests = meter.createCounter('vreg_http_requests_total', { description: 'HTTP requests answered, by route template, method and status' });
+    this.#httpRequests = meter.createCounter('vreg_http_requests_total', {
+      description: 'HTTP requests answered, by route template, method and status',
+    });
     this.#httpDuration = meter.createHistogram('vreg_http_request_duration_seconds', {
       description: 'Time from request to the last byte of the response, by route template',
       unit: 's',
       advice: { explicitBucketBoundaries: REQUEST_BUCKETS },
     });
-    this.#cacheResults = meter.createCounter('vreg_cache_results_total', { description: 'Pulls (GET of a manifest or blob) by cache result: hit, miss, stale, coalesced' });
+    this.#cacheResults = meter.createCounter('vreg_cache_results_total', {
+      description: 'Pulls (GET of a manifest or blob) by cache result: hit, miss, stale, coalesced',
+    });
     this.#bytesServed = meter.createCounter('vreg_bytes_served_total', {
-      description: 'Bytes sent to clients for pulls: source="cache" from the blob store (bandwidth saved), source="upstream" streamed from an upstream fill',
+      description:
+        'Bytes sent to clients for pulls: source="cache" from the blob store (bandwidth saved), source="upstream" streamed from an upstream fill',
       unit: 'By',
     });
-    this.#coalescedWaiters = meter.createUpDownCounter('vreg_coalesced_waiters', { description: 'Requests streaming from a fill another request started (no download of their own)' });
+    this.#coalescedWaiters = meter.createUpDownCounter('vreg_coalesced_waiters', {
+      description: 'Requests streaming from a fill another request started (no download of their own)',
+    });
     this.#upstreamDuration = meter.createHistogram('vreg_upstream_request_duration_seconds', {
       description: 'Time until an upstream answered a request (response headers, auth round trips included)',
       unit: 's',
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS },
     });
-    this.#upstreamErrors = meter.createCounter('vreg_upstream_errors_total', { description: 'Failed upstream requests and bodies, by upstream and error code' });
+    this.#upstreamErrors = meter.createCounter('vreg_upstream_errors_total', {
+      description: 'Failed upstream requests and bodies, by upstream and error code',
+    });
     this.#upstreamBytes = meter.createCounter('vreg_upstream_bytes_total', { description: 'Bytes downloaded from upstreams', unit: 'By' });
-    this.#rateLimitRemaining = meter.createGauge('vreg_upstream_ratelimit_remaining', { description: 'Pulls left in the upstream rate-limit window, from its last ratelimit-remaining header' });
-    this.#fillsInFlight = meter.createUpDownCounter('vreg_fills_in_flight', { description: 'Fills this process is running (fill leases held)' });
-    this.#leaseContention = meter.createCounter('vreg_lease_contention_total', { description: 'Fill lease requests refused because another filler holds the lease' });
-    this.#redeliveries = meter.createCounter('vreg_consumer_redeliveries_total', { description: 'Messages delivered again (after a nak, an ack timeout or a crash), by stream and consumer' });
-    this.#deadLetters = meter.createCounter('vreg_dead_letters_total', { description: 'Messages given up and stored under vreg.dead.>, by stream and consumer' });
+    this.#rateLimitRemaining = meter.createGauge('vreg_upstream_ratelimit_remaining', {
+      description: 'Pulls left in the upstream rate-limit window, from its last ratelimit-remaining header',
+    });
+    this.#fillsInFlight = meter.createUpDownCounter('vreg_fills_in_flight', {
+      description: 'Fills this process is running (fill leases held)',
+    });
+    this.#leaseContention = meter.createCounter('vreg_lease_contention_total', {
+      description: 'Fill lease requests refused because another filler holds the lease',
+    });
+    this.#redeliveries = meter.createCounter('vreg_consumer_redeliveries_total', {
+      description: 'Messages delivered again (after a nak, an ack timeout or a crash), by stream and consumer',
+    });
+    this.#deadLetters = meter.createCounter('vreg_dead_letters_total', {
+      description: 'Messages given up and stored under vreg.dead.>, by stream and consumer',
+    });
     this.#lookupDuration = meter.createHistogram('vreg_catalog_lookup_duration_seconds', {
       description: 'Request/reply round trips to the catalog, by subject and outcome',
       unit: 's',
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS },
     });
-    this.#pending = meter.createObservableGauge('vreg_consumer_pending', { description: 'Messages in the stream not yet delivered to the consumer (consumer lag)' });
+    this.#pending = meter.createObservableGauge('vreg_consumer_pending', {
+      description: 'Messages in the stream not yet delivered to the consumer (consumer lag)',
+    });
     this.#pending.addCallback((result) => this.#observePending(result));
   }
 

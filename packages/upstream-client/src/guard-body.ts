@@ -1,5 +1,5 @@
-import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { UpstreamUnavailableError } from './errors.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
-import { UpstreamAuthError, UpstreamRateLimitedError, UpstreamUnavailableError } from './errors.ts';
+import { request } from 'undici';
 import type { UpstreamError } from './errors.ts';
+import { UpstreamAuthError, UpstreamRateLimitedError, UpstreamUnavailableError } from './errors.ts';
 import { headerValue, parseRetryAfter } from './upstream-head.ts';
 
 /** The logger the client accepts: any pino-like object with `debug` and `warn`. */
@@ -103,7 +103,11 @@ export class HttpSender {
 
   async #once(method: SendRequest['method'], url: URL, headers: Record<string, string>, signal: AbortSignal | undefined) {
     try {
-      const { statusCode, headers: resHeaders, body } = await request(url, {
+      const {
+        statusCode,
+        headers: resHeaders,
+        body,
+      } = await request(url, {
         dispatcher: this.dispatcher,
         method,
         headers,

@@ -1,5 +1,5 @@
-import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
 import type { UpstreamLogger } from './http-sender.ts';
+import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
 import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 
 /** The upstream settings as `UpstreamEnv` (packages/contracts) validates them. */

@@ -2,12 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
-import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 import { ManifestMediaType } from './media-types.ts';
-import { startDistributionRegistry } from './testing/distribution-registry.ts';
 import type { DistributionRegistry } from './testing/distribution-registry.ts';
-import { pushImage, sha256 } from './testing/push-image.ts';
+import { startDistributionRegistry } from './testing/distribution-registry.ts';
 import type { PushedImage } from './testing/push-image.ts';
+import { pushImage, sha256 } from './testing/push-image.ts';
+import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 
 // Against the real CNCF distribution registry: the one the test env runs
 // (VREG_TEST_UPSTREAM_URL) or, when unset, one this file starts itself.

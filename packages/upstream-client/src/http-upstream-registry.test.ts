@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
-import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
-import { DEFAULT_MANIFEST_ACCEPT, ManifestMediaType } from './media-types.ts';
 import { UpstreamErrorCode, UpstreamRateLimitedError } from './errors.ts';
-import { sendJson, startFakeHttpServer } from './testing/fake-http-server.ts';
+import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
+import { DEFAULT_MANIFEST_ACCEPT, ManifestMediaType } from './media-types.ts';
 import type { FakeHttpServer } from './testing/fake-http-server.ts';
+import { sendJson, startFakeHttpServer } from './testing/fake-http-server.ts';
+import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const MANIFEST = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}');
@@ -22,7 +22,11 @@ let client: HttpUpstreamRegistry;
 
 beforeEach(async () => {
   upstream = await startFakeHttpServer();
-  client = new HttpUpstreamRegistry({ bodyIdleTimeoutMs: 300, headersTimeoutMs: 2000, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
+  client = new HttpUpstreamRegistry({
+    bodyIdleTimeoutMs: 300,
+    headersTimeoutMs: 2000,
+    addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']),
+  });
 });
 afterEach(async () => {
   await client.close();
@@ -74,7 +78,11 @@ describe('HttpUpstreamRegistry results', () => {
     await client.headManifest({ url: upstream.url, libraryPrefix: true }, 'alpine', 'latest');
     await client.headBlob({ url: upstream.url, libraryPrefix: true }, 'team/app', DIGEST);
     await client.headManifest({ url: upstream.url }, 'alpine', 'latest');
-    expect(upstream.requests.map((r) => r.url)).toEqual(['/v2/library/alpine/manifests/latest', `/v2/team/app/blobs/${DIGEST}`, '/v2/alpine/manifests/latest']);
+    expect(upstream.requests.map((r) => r.url)).toEqual([
+      '/v2/library/alpine/manifests/latest',
+      `/v2/team/app/blobs/${DIGEST}`,
+      '/v2/alpine/manifests/latest',
+    ]);
   });
 
   it('answers undefined for 404 on every method', async () => {
@@ -89,7 +97,10 @@ describe('HttpUpstreamRegistry results', () => {
   it('returns blob metadata from HEAD and a ranged body from GET', async () => {
     upstream.handle((req, res) => {
       if (req.headers.range === 'bytes=2-4') res.writeHead(206, { 'content-range': 'bytes 2-4/10', 'content-length': '3' }).end('234');
-      else res.writeHead(200, { 'content-length': '10', 'docker-content-digest': DIGEST }).end(req.method === 'HEAD' ? undefined : '0123456789');
+      else
+        res
+          .writeHead(200, { 'content-length': '10', 'docker-content-digest': DIGEST })
+          .end(req.method === 'HEAD' ? undefined : '0123456789');
     });
     const t = { url: upstream.url };
     expect(await client.headBlob(t, 'a/b', DIGEST)).toMatchObject({ contentLength: 10, dockerContentDigest: DIGEST });
@@ -111,9 +122,15 @@ describe('HttpUpstreamRegistry results', () => {
 
   it('throws UPSTREAM_UNAVAILABLE with the status on 500 and on an unexpected status', async () => {
     upstream.handle((_req, res) => sendJson(res, 500, {}));
-    await expect(client.getBlob({ url: upstream.url }, 'a/b', DIGEST)).rejects.toMatchObject({ code: UpstreamErrorCode.Unavailable, status: 500 });
+    await expect(client.getBlob({ url: upstream.url }, 'a/b', DIGEST)).rejects.toMatchObject({
+      code: UpstreamErrorCode.Unavailable,
+      status: 500,
+    });
     upstream.handle((_req, res) => sendJson(res, 418, {}));
-    await expect(client.headBlob({ url: upstream.url }, 'a/b', DIGEST)).rejects.toMatchObject({ code: UpstreamErrorCode.Unavailable, status: 418 });
+    await expect(client.headBlob({ url: upstream.url }, 'a/b', DIGEST)).rejects.toMatchObject({
+      code: UpstreamErrorCode.Unavailable,
+      status: 418,
+    });
   });
 
   it('throws UPSTREAM_UNAVAILABLE when the connection is refused', async () => {

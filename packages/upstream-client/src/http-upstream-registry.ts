@@ -1,17 +1,15 @@
 import { isIP } from 'node:net';
 import { Agent, buildConnector } from 'undici';
-import { DEFAULT_MANIFEST_ACCEPT } from './media-types.ts';
-import { describeUrl, discardBody, errorForStatus, HttpSender } from './http-sender.ts';
-import type { SentResponse, UpstreamLogger } from './http-sender.ts';
 import { guardBody } from './guard-body.ts';
-import { UpstreamAuthenticator } from './upstream-authenticator.ts';
-import type { AuthScope } from './upstream-authenticator.ts';
-import { toUpstreamHead } from './upstream-head.ts';
+import type { SentResponse, UpstreamLogger } from './http-sender.ts';
+import { describeUrl, discardBody, errorForStatus, HttpSender } from './http-sender.ts';
+import { DEFAULT_MANIFEST_ACCEPT } from './media-types.ts';
 import { UpstreamAddressBlockedError, UpstreamAddressPolicy } from './upstream-address-policy.ts';
-import { classifyPingAnswer, classifyPingFailure, UpstreamPingResults } from './upstream-ping.ts';
+import type { AuthScope } from './upstream-authenticator.ts';
+import { UpstreamAuthenticator } from './upstream-authenticator.ts';
+import { toUpstreamHead } from './upstream-head.ts';
 import type { PingAuth, PingOptions, UpstreamPing } from './upstream-ping.ts';
-import { buildListingUrl, buildObjectUrl, buildPingUrl, parseBaseUrl, pullScope, upstreamImageName } from './upstream-url.ts';
-import type { ObjectKind } from './upstream-url.ts';
+import { classifyPingAnswer, classifyPingFailure, UpstreamPingResults } from './upstream-ping.ts';
 import type {
   BlobRequestOptions,
   ByteRange,
@@ -22,6 +20,8 @@ import type {
   UpstreamResponse,
   UpstreamTarget,
 } from './upstream-registry.ts';
+import type { ObjectKind } from './upstream-url.ts';
+import { buildListingUrl, buildObjectUrl, buildPingUrl, parseBaseUrl, pullScope, upstreamImageName } from './upstream-url.ts';
 
 /** Tuning of an {@link HttpUpstreamRegistry}; every field has a default. */
 export interface HttpUpstreamRegistryOptions {
@@ -92,19 +92,34 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
   }
 
   /** {@inheritDoc UpstreamRegistry.getManifest} */
-  async getManifest(target: UpstreamTarget, image: string, reference: string, opts: ManifestRequestOptions = {}): Promise<UpstreamResponse | undefined> {
+  async getManifest(
+    target: UpstreamTarget,
+    image: string,
+    reference: string,
+    opts: ManifestRequestOptions = {},
+  ): Promise<UpstreamResponse | undefined> {
     const res = await this.#fetch('GET', target, image, 'manifests', reference, manifestHeaders(opts), opts.signal);
     return res === undefined ? undefined : toResponse(res, opts.signal);
   }
 
   /** {@inheritDoc UpstreamRegistry.headManifest} */
-  async headManifest(target: UpstreamTarget, image: string, reference: string, opts: ManifestRequestOptions = {}): Promise<UpstreamHead | undefined> {
+  async headManifest(
+    target: UpstreamTarget,
+    image: string,
+    reference: string,
+    opts: ManifestRequestOptions = {},
+  ): Promise<UpstreamHead | undefined> {
     const res = await this.#fetch('HEAD', target, image, 'manifests', reference, manifestHeaders(opts), opts.signal);
     return res === undefined ? undefined : toHead(res);
   }
 
   /** {@inheritDoc UpstreamRegistry.getBlob} */
-  async getBlob(target: UpstreamTarget, image: string, digest: string, opts: BlobRequestOptions = {}): Promise<UpstreamResponse | undefined> {
+  async getBlob(
+    target: UpstreamTarget,
+    image: string,
+    digest: string,
+    opts: BlobRequestOptions = {},
+  ): Promise<UpstreamResponse | undefined> {
     const headers: Record<string, string> = opts.range === undefined ? {} : { range: rangeHeader(opts.range) };
     const res = await this.#fetch('GET', target, image, 'blobs', digest, headers, opts.signal);
     return res === undefined ? undefined : toResponse(res, opts.signal);
@@ -117,15 +132,34 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
   }
 
   /** {@inheritDoc UpstreamRegistry.getTagList} */
-  async getTagList(target: UpstreamTarget, image: string, query: { n?: number; last?: string }, opts: HeadRequestOptions = {}): Promise<UpstreamResponse | undefined> {
+  async getTagList(
+    target: UpstreamTarget,
+    image: string,
+    query: { n?: number; last?: string },
+    opts: HeadRequestOptions = {},
+  ): Promise<UpstreamResponse | undefined> {
     const baseUrl = parseBaseUrl(target.url);
     const name = upstreamImageName(image, target.libraryPrefix);
-    const res = await this.#fetchUrl('GET', target, baseUrl, name, buildListingUrl(baseUrl, name, { kind: 'tags', ...query }), { accept: 'application/json' }, opts.signal);
+    const res = await this.#fetchUrl(
+      'GET',
+      target,
+      baseUrl,
+      name,
+      buildListingUrl(baseUrl, name, { kind: 'tags', ...query }),
+      { accept: 'application/json' },
+      opts.signal,
+    );
     return res === undefined ? undefined : toResponse(res, opts.signal);
   }
 
   /** {@inheritDoc UpstreamRegistry.getReferrers} */
-  async getReferrers(target: UpstreamTarget, image: string, digest: string, query: { artifactType?: string }, opts: HeadRequestOptions = {}): Promise<UpstreamResponse | undefined> {
+  async getReferrers(
+    target: UpstreamTarget,
+    image: string,
+    digest: string,
+    query: { artifactType?: string },
+    opts: HeadRequestOptions = {},
+  ): Promise<UpstreamResponse | undefined> {
     const baseUrl = parseBaseUrl(target.url);
     const name = upstreamImageName(image, target.libraryPrefix);
     const url = buildListingUrl(baseUrl, name, { kind: 'referrers', digest, ...query });
@@ -142,14 +176,22 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
     const hadCredentials = target.username !== undefined && target.username !== '';
     const finish = (outcome: Omit<UpstreamPing, 'latencyMs'>): UpstreamPing => {
       const ping = { ...outcome, latencyMs: Math.round(performance.now() - started) };
-      this.#logger?.debug({ upstream: baseUrl.origin, result: ping.result, status: ping.status, latencyMs: ping.latencyMs }, 'upstream pinged');
+      this.#logger?.debug(
+        { upstream: baseUrl.origin, result: ping.result, status: ping.status, latencyMs: ping.latencyMs },
+        'upstream pinged',
+      );
       return ping;
     };
     // No cached authorization: a test must prove the credentials now.
     let authorization: string | undefined;
     try {
       for (let challenged = false; ; challenged = true) {
-        const res = await this.#sender.send({ method: 'GET', url, headers: authorization === undefined ? {} : { authorization }, signal: opts.signal });
+        const res = await this.#sender.send({
+          method: 'GET',
+          url,
+          headers: authorization === undefined ? {} : { authorization },
+          signal: opts.signal,
+        });
         await discardBody(res.body);
         if (res.statusCode === 401 && !challenged && res.url.origin === url.origin) {
           authorization = await this.#auth.answerChallenge(auth, res.headers['www-authenticate'], authorization, opts.signal);

@@ -3,6 +3,27 @@
  * registries. Depend on the `UpstreamRegistry` port; construct
  * `HttpUpstreamRegistry` once per process (it owns a connection pool).
  */
+
+export type { UpstreamErrorOptions } from './errors.ts';
+export {
+  isUpstreamError,
+  UpstreamAuthError,
+  UpstreamError,
+  UpstreamErrorCode,
+  UpstreamRateLimitedError,
+  UpstreamUnavailableError,
+} from './errors.ts';
+export type { UpstreamLogger } from './http-sender.ts';
+export type { HttpUpstreamRegistryOptions } from './http-upstream-registry.ts';
+export { HttpUpstreamRegistry } from './http-upstream-registry.ts';
+export { httpUpstreamRegistryFromEnv, type UpstreamEnvSettings } from './http-upstream-registry-from-env.ts';
+export { DEFAULT_MANIFEST_ACCEPT, ManifestMediaType } from './media-types.ts';
+export type { AuthChallenge } from './parse-www-authenticate.ts';
+export { parseWwwAuthenticate } from './parse-www-authenticate.ts';
+export type { HostResolver } from './upstream-address-policy.ts';
+export { UpstreamAddressBlockedError, UpstreamAddressPolicy } from './upstream-address-policy.ts';
+export type { PingOptions, UpstreamPing, UpstreamPingResult } from './upstream-ping.ts';
+export { UpstreamPingResults } from './upstream-ping.ts';
 export type {
   BlobRequestOptions,
   ByteRange,
@@ -13,23 +34,3 @@ export type {
   UpstreamResponse,
   UpstreamTarget,
 } from './upstream-registry.ts';
-export { UpstreamPingResults } from './upstream-ping.ts';
-export type { PingOptions, UpstreamPing, UpstreamPingResult } from './upstream-ping.ts';
-export { HttpUpstreamRegistry } from './http-upstream-registry.ts';
-export type { HttpUpstreamRegistryOptions } from './http-upstream-registry.ts';
-export type { UpstreamLogger } from './http-sender.ts';
-export { DEFAULT_MANIFEST_ACCEPT, ManifestMediaType } from './media-types.ts';
-export {
-  isUpstreamError,
-  UpstreamAuthError,
-  UpstreamError,
-  UpstreamErrorCode,
-  UpstreamRateLimitedError,
-  UpstreamUnavailableError,
-} from './errors.ts';
-export type { UpstreamErrorOptions } from './errors.ts';
-export { parseWwwAuthenticate } from './parse-www-authenticate.ts';
-export type { AuthChallenge } from './parse-www-authenticate.ts';
-export { UpstreamAddressBlockedError, UpstreamAddressPolicy } from './upstream-address-policy.ts';
-export type { HostResolver } from './upstream-address-policy.ts';
-export { httpUpstreamRegistryFromEnv, type UpstreamEnvSettings } from './http-upstream-registry-from-env.ts';

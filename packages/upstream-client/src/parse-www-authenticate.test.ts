@@ -3,8 +3,7 @@ import { parseWwwAuthenticate } from './parse-www-authenticate.ts';
 
 describe('parseWwwAuthenticate', () => {
   it('reads a Docker Hub bearer challenge', () => {
-    const header =
-      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"';
+    const header = 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"';
     expect(parseWwwAuthenticate(header)).toEqual([
       {
         scheme: 'bearer',

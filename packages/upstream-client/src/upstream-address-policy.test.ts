@@ -2,31 +2,58 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
-import { startFakeHttpServer, type FakeHttpServer } from './testing/fake-http-server.ts';
-import { UpstreamAddressBlockedError, UpstreamAddressPolicy, type HostResolver } from './upstream-address-policy.ts';
+import { type FakeHttpServer, startFakeHttpServer } from './testing/fake-http-server.ts';
+import { type HostResolver, UpstreamAddressBlockedError, UpstreamAddressPolicy } from './upstream-address-policy.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
-const resolvesTo = (table: Record<string, string[]>): HostResolver => async (host) => {
-  const addresses = table[host];
-  if (addresses === undefined) throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
-  return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-};
+const resolvesTo =
+  (table: Record<string, string[]>): HostResolver =>
+  async (host) => {
+    const addresses = table[host];
+    if (addresses === undefined) throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+  };
 
 describe('UpstreamAddressPolicy', () => {
   const strict = new UpstreamAddressPolicy();
 
   it.each([
-    '127.0.0.1', '127.255.0.9', '::1', '0.0.0.0', '::', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1',
-    '169.254.169.254', '169.254.0.1', 'fe80::1', 'fd00::1', 'fc00::1', '100.64.0.1', '224.0.0.1', 'ff02::1',
-    '255.255.255.255', '::ffff:127.0.0.1', '::ffff:169.254.169.254', '::ffff:a00:1', '[::1]', '64:ff9b::7f00:1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '2002:7f00:1::1',
+    '127.0.0.1',
+    '127.255.0.9',
+    '::1',
+    '0.0.0.0',
+    '::',
+    '10.1.2.3',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '169.254.169.254',
+    '169.254.0.1',
+    'fe80::1',
+    'fd00::1',
+    'fc00::1',
+    '100.64.0.1',
+    '224.0.0.1',
+    'ff02::1',
+    '255.255.255.255',
+    '::ffff:127.0.0.1',
+    '::ffff:169.254.169.254',
+    '::ffff:a00:1',
+    '[::1]',
+    '64:ff9b::7f00:1',
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+    '2002:7f00:1::1',
   ])('refuses the internal address %s by default', (address) => {
     expect(strict.isAddressAllowed(address)).toBe(false);
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])('allows the public address %s', (address) => {
-    expect(strict.isAddressAllowed(address)).toBe(true);
-  });
+  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8'])(
+    'allows the public address %s',
+    (address) => {
+      expect(strict.isAddressAllowed(address)).toBe(true);
+    },
+  );
 
   it('allows what the list names: addresses, CIDRs, host names and suffixes', () => {
     const policy = UpstreamAddressPolicy.fromList(' 127.0.0.1 , 10.0.0.0/8,fd00::/8, registry.internal, *.corp.example');
@@ -48,7 +75,10 @@ describe('UpstreamAddressPolicy', () => {
   });
 
   it('checks every address a host name resolves to', async () => {
-    const policy = new UpstreamAddressPolicy([], resolvesTo({ 'public.example': ['8.8.8.8'], 'mixed.example': ['8.8.8.8', '10.0.0.7'], 'meta.example': ['169.254.169.254'] }));
+    const policy = new UpstreamAddressPolicy(
+      [],
+      resolvesTo({ 'public.example': ['8.8.8.8'], 'mixed.example': ['8.8.8.8', '10.0.0.7'], 'meta.example': ['169.254.169.254'] }),
+    );
     await expect(policy.checkHost('public.example')).resolves.toBeUndefined();
     await expect(policy.checkHost('mixed.example')).rejects.toMatchObject({ code: 'UPSTREAM_ADDRESS_BLOCKED', address: '10.0.0.7' });
     await expect(policy.checkHost('meta.example')).rejects.toBeInstanceOf(UpstreamAddressBlockedError);

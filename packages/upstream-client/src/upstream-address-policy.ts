@@ -39,7 +39,10 @@ export class UpstreamAddressBlockedError extends Error {
    * @param host the host name or literal address asked for
    * @param address the blocked address it is or resolved to
    */
-  constructor(readonly host: string, readonly address: string) {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+  ) {
     super(
       host === address
         ? `${address} is a loopback, link-local, private or otherwise internal address; allow it in VREG_UPSTREAM_ALLOWED_NETWORKS to use it as an upstream`
@@ -53,7 +56,9 @@ export class UpstreamAddressBlockedError extends Error {
 export type HostResolver = (hostname: string) => Promise<LookupAddress[]>;
 
 const systemResolver: HostResolver = (hostname) =>
-  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
+  new Promise((resolve, reject) =>
+    dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))),
+  );
 
 /**
  * Which addresses vreg may connect to as an upstream: any public address,
@@ -83,7 +88,10 @@ export class UpstreamAddressPolicy {
 
   /** Parses the comma-separated `VREG_UPSTREAM_ALLOWED_NETWORKS`; blank or unset allows nothing extra. */
   static fromList(list: string | undefined, resolve?: HostResolver): UpstreamAddressPolicy {
-    const entries = (list ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+    const entries = (list ?? '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== '');
     return new UpstreamAddressPolicy(entries, resolve);
   }
 
@@ -147,7 +155,12 @@ export class UpstreamAddressPolicy {
     dnsLookup(hostname, { ...opts, all: true } as LookupAllOptions, (err, addresses) => {
       if (err) return cb(err, opts.all === true ? [] : '', 0);
       const blocked = allowedByName ? undefined : addresses.find((a) => !this.isAddressAllowed(a.address));
-      if (blocked !== undefined) return cb(new UpstreamAddressBlockedError(hostname, blocked.address) as unknown as NodeJS.ErrnoException, opts.all === true ? [] : '', 0);
+      if (blocked !== undefined)
+        return cb(
+          new UpstreamAddressBlockedError(hostname, blocked.address) as unknown as NodeJS.ErrnoException,
+          opts.all === true ? [] : '',
+          0,
+        );
       if (opts.all === true) return cb(null, addresses);
       const first = addresses[0];
       if (first === undefined) return cb(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);

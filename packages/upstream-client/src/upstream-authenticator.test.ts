@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
-import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
-import type { UpstreamLogger } from './http-sender.ts';
 import { UpstreamErrorCode } from './errors.ts';
-import { sendJson, startFakeHttpServer } from './testing/fake-http-server.ts';
+import type { UpstreamLogger } from './http-sender.ts';
+import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
 import type { FakeHttpServer } from './testing/fake-http-server.ts';
+import { sendJson, startFakeHttpServer } from './testing/fake-http-server.ts';
+import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 
 const PASSWORD = 'hunter2-s3cr3t-P@ss';
 const TOKEN = 'tok-0123456789abcdef';
@@ -89,7 +89,9 @@ describe('bearer challenge', () => {
   it('does not share a token between different credentials for the same upstream', async () => {
     playBearer((_req, res) => void res.writeHead(200).end(), true);
     await client.headManifest({ url: registry.url, username: 'alice', password: PASSWORD }, 'team/app', 'v1');
-    const wrong = await client.headManifest({ url: registry.url, username: 'alice', password: 'wrong' }, 'team/app', 'v1').catch((e: unknown) => e);
+    const wrong = await client
+      .headManifest({ url: registry.url, username: 'alice', password: 'wrong' }, 'team/app', 'v1')
+      .catch((e: unknown) => e);
     expect(wrong).toMatchObject({ code: UpstreamErrorCode.AuthFailed, status: 401 });
     expect(auth.requests).toHaveLength(2);
   });
@@ -128,7 +130,10 @@ describe('bearer challenge', () => {
 
   it('throws UPSTREAM_AUTH_FAILED on 403 after authenticating', async () => {
     playBearer((_req, res) => sendJson(res, 403, { errors: [{ code: 'DENIED' }] }));
-    await expect(client.getBlob({ url: registry.url }, 'team/app', DIGEST)).rejects.toMatchObject({ code: UpstreamErrorCode.AuthFailed, status: 403 });
+    await expect(client.getBlob({ url: registry.url }, 'team/app', DIGEST)).rejects.toMatchObject({
+      code: UpstreamErrorCode.AuthFailed,
+      status: 403,
+    });
   });
 });
 
@@ -146,7 +151,9 @@ describe('basic challenge', () => {
 
   it('throws UPSTREAM_AUTH_FAILED without sending anything when no credentials are configured', async () => {
     registry.handle((_req, res) => sendJson(res, 401, {}, { 'www-authenticate': 'Basic realm="r"' }));
-    await expect(client.headManifest({ url: registry.url }, 'team/app', 'v1')).rejects.toMatchObject({ code: UpstreamErrorCode.AuthFailed });
+    await expect(client.headManifest({ url: registry.url }, 'team/app', 'v1')).rejects.toMatchObject({
+      code: UpstreamErrorCode.AuthFailed,
+    });
     expect(registry.requests).toHaveLength(1);
   });
 });
@@ -184,7 +191,11 @@ describe('secrets', () => {
   it('never puts the password or a token in error messages or logs', async () => {
     const t = { url: registry.url, username: 'alice', password: PASSWORD };
     const errors: unknown[] = [];
-    const attempt = (p: Promise<unknown>) => p.then(() => errors.push(new Error('expected a failure')), (e: unknown) => errors.push(e));
+    const attempt = (p: Promise<unknown>) =>
+      p.then(
+        () => errors.push(new Error('expected a failure')),
+        (e: unknown) => errors.push(e),
+      );
     registry.handle((_req, res) => sendJson(res, 401, {}, { 'www-authenticate': `Bearer realm="${auth.url}/token"` }));
     auth.handle((_req, res) => sendJson(res, 401, { details: `wrong password ${PASSWORD}` }));
     await attempt(client.getManifest(t, 'team/app', 'v1'));

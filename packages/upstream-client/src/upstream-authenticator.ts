@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { UpstreamAuthError, UpstreamUnavailableError } from './errors.ts';
-import { describeUrl, discardBody, errorForStatus } from './http-sender.ts';
 import type { HttpSender, UpstreamLogger } from './http-sender.ts';
+import { describeUrl, discardBody, errorForStatus } from './http-sender.ts';
 import { LruCache } from './lru-cache.ts';
 import { parseWwwAuthenticate } from './parse-www-authenticate.ts';
 import type { UpstreamTarget } from './upstream-registry.ts';
@@ -66,7 +66,12 @@ export class UpstreamAuthenticator {
    *   already rejected, or the token endpoint refused them
    * @throws UpstreamUnavailableError / UpstreamRateLimitedError when the token endpoint fails
    */
-  async answerChallenge(auth: AuthScope, header: string | string[] | undefined, sent: string | undefined, signal?: AbortSignal): Promise<string> {
+  async answerChallenge(
+    auth: AuthScope,
+    header: string | string[] | undefined,
+    sent: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const where = describeUrl(auth.baseUrl);
     const challenges = parseWwwAuthenticate(header);
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params['realm'] !== undefined);
@@ -88,7 +93,12 @@ export class UpstreamAuthenticator {
 
   #tokenKey(auth: AuthScope): string {
     const { username, password } = auth.target;
-    const who = username === undefined || username === '' ? '' : createHmac('sha256', this.#keySecret).update(`${username}\0${password ?? ''}`).digest('base64url');
+    const who =
+      username === undefined || username === ''
+        ? ''
+        : createHmac('sha256', this.#keySecret)
+            .update(`${username}\0${password ?? ''}`)
+            .digest('base64url');
     return `${auth.baseUrl.href}\n${who}\n${auth.scope ?? ''}`;
   }
 
@@ -116,7 +126,10 @@ export class UpstreamAuthenticator {
     const res = await this.sender.send({ method: 'GET', url: realm, headers });
     if (res.statusCode !== 200) {
       await discardBody(res.body);
-      this.logger?.warn({ upstream: auth.baseUrl.origin, realm: describeUrl(res.url), status: res.statusCode, scope: auth.scope }, 'upstream token request refused');
+      this.logger?.warn(
+        { upstream: auth.baseUrl.origin, realm: describeUrl(res.url), status: res.statusCode, scope: auth.scope },
+        'upstream token request refused',
+      );
       throw errorForStatus(res);
     }
     const body = await readJson(res.body, res.url);
@@ -126,7 +139,10 @@ export class UpstreamAuthenticator {
     // Refresh early so a token never expires between our check and its use.
     const ttlMs = expiresIn * 1000 - Math.min(30_000, (expiresIn * 1000) / 4);
     this.#tokens.set(key, token, ttlMs);
-    this.logger?.debug({ upstream: auth.baseUrl.origin, realm: describeUrl(res.url), scope: auth.scope, expiresIn }, 'fetched upstream token');
+    this.logger?.debug(
+      { upstream: auth.baseUrl.origin, realm: describeUrl(res.url), scope: auth.scope, expiresIn },
+      'fetched upstream token',
+    );
     return token;
   }
 }

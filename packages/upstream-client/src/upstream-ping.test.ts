@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
-import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 import type { UpstreamLogger } from './http-sender.ts';
-import { sendJson, startFakeHttpServer } from './testing/fake-http-server.ts';
+import { HttpUpstreamRegistry } from './http-upstream-registry.ts';
 import type { FakeHttpServer } from './testing/fake-http-server.ts';
+import { sendJson, startFakeHttpServer } from './testing/fake-http-server.ts';
+import { UpstreamAddressPolicy } from './upstream-address-policy.ts';
 
 const PASSWORD = 'ping-s3cr3t-P@ss';
 const TOKEN = 'tok-ping-0123456789';
@@ -56,7 +56,12 @@ describe('HttpUpstreamRegistry.ping', () => {
   it('answers ok for an open registry, with the status, the latency and the API version, asking GET /v2/ under a path prefix', async () => {
     registry.handle((_req, res) => answer(res, 200, API));
     const ping = await client.ping({ url: `${registry.url}/mirror/` });
-    expect(ping).toEqual({ result: 'ok', status: 200, latencyMs: expect.any(Number), message: `${registry.url}/mirror/v2/ answered 200 anonymously (registry/2.0)` });
+    expect(ping).toEqual({
+      result: 'ok',
+      status: 200,
+      latencyMs: expect.any(Number),
+      message: `${registry.url}/mirror/v2/ answered 200 anonymously (registry/2.0)`,
+    });
     expect(ping.latencyMs).toBeGreaterThanOrEqual(0);
     expect(registry.requests.map((r) => [r.method, r.url, r.headers.authorization])).toEqual([['GET', '/mirror/v2/', undefined]]);
   });
@@ -134,7 +139,11 @@ describe('HttpUpstreamRegistry.ping', () => {
 
   it('answers rate_limited on 429 with Retry-After in the message', async () => {
     registry.handle((_req, res) => answer(res, 429, { ...API, 'retry-after': '30' }));
-    expect(await client.ping({ url: registry.url })).toMatchObject({ result: 'rate_limited', status: 429, message: expect.stringContaining('retry after 30s') });
+    expect(await client.ping({ url: registry.url })).toMatchObject({
+      result: 'rate_limited',
+      status: 429,
+      message: expect.stringContaining('retry after 30s'),
+    });
   });
 
   it.each([

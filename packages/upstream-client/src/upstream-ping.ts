@@ -1,8 +1,8 @@
-import { UpstreamTestResults, type UpstreamTestResult } from '@vreg/contracts';
+import { type UpstreamTestResult, UpstreamTestResults } from '@vreg/contracts';
 import { UpstreamErrorCode } from './errors.ts';
+import type { SentResponse } from './http-sender.ts';
 import { describeUrl } from './http-sender.ts';
 import { headerValue, parseRetryAfter } from './upstream-head.ts';
-import type { SentResponse } from './http-sender.ts';
 
 /**
  * How a test connection to an upstream ended (GitLab's "Test upstream"):
@@ -39,23 +39,36 @@ export type PingAuth = 'anonymous' | 'bearer' | 'basic';
  * Classifies the final answer of `/v2/`. 5xx is `error` even without the
  * registry header: a registry behind a failing proxy is still a registry.
  */
-export function classifyPingAnswer(res: Pick<SentResponse, 'url' | 'statusCode' | 'headers'>, auth: PingAuth, hadCredentials: boolean): Omit<UpstreamPing, 'latencyMs'> {
+export function classifyPingAnswer(
+  res: Pick<SentResponse, 'url' | 'statusCode' | 'headers'>,
+  auth: PingAuth,
+  hadCredentials: boolean,
+): Omit<UpstreamPing, 'latencyMs'> {
   const where = describeUrl(res.url);
   const status = res.statusCode;
   const apiVersion = headerValue(res.headers, 'docker-distribution-api-version');
   if (status === 200) {
     const how = auth === 'anonymous' ? 'anonymously' : auth === 'bearer' ? 'with a bearer token' : 'with Basic credentials';
-    return { result: UpstreamPingResults.ok, status, message: `${where} answered 200 ${how}${apiVersion === undefined ? '' : ` (${apiVersion})`}` };
+    return {
+      result: UpstreamPingResults.ok,
+      status,
+      message: `${where} answered 200 ${how}${apiVersion === undefined ? '' : ` (${apiVersion})`}`,
+    };
   }
   if (status === 401 || status === 403) {
     const message = hadCredentials ? `${where} refused the credentials (${status})` : `${where} requires credentials (${status})`;
     return { result: UpstreamPingResults.unauthorized, status, message };
   }
   if (status === 429) return { result: UpstreamPingResults.rateLimited, status, message: rateLimitedMessage(where, res.headers) };
-  if (status === 404) return { result: UpstreamPingResults.notARegistry, status, message: `${where} answered 404: no registry API v2 there` };
+  if (status === 404)
+    return { result: UpstreamPingResults.notARegistry, status, message: `${where} answered 404: no registry API v2 there` };
   if (status >= 500) return { result: UpstreamPingResults.error, status, message: `${where} answered ${status}` };
   if (apiVersion === undefined) {
-    return { result: UpstreamPingResults.notARegistry, status, message: `${where} answered ${status} without Docker-Distribution-API-Version: not a registry API v2` };
+    return {
+      result: UpstreamPingResults.notARegistry,
+      status,
+      message: `${where} answered ${status} without Docker-Distribution-API-Version: not a registry API v2`,
+    };
   }
   return { result: UpstreamPingResults.error, status, message: `${where} answered ${status}` };
 }

@@ -128,48 +128,44 @@ export interface UpstreamRegistry {
    * rate limit).
    * @returns the headers, or `undefined` when the upstream has no such manifest
    */
-  headManifest(
-    target: UpstreamTarget,
-    image: string,
-    reference: string,
-    opts?: ManifestRequestOptions,
-  ): Promise<UpstreamHead | undefined>;
+  headManifest(target: UpstreamTarget, image: string, reference: string, opts?: ManifestRequestOptions): Promise<UpstreamHead | undefined>;
 
   /**
    * GET `<url>/v2/<image>/blobs/<digest>`, following redirects to a CDN.
    * @param digest e.g. `sha256:…`
    * @returns the blob stream, or `undefined` when the upstream has no such blob
    */
-  getBlob(
-    target: UpstreamTarget,
-    image: string,
-    digest: string,
-    opts?: BlobRequestOptions,
-  ): Promise<UpstreamResponse | undefined>;
+  getBlob(target: UpstreamTarget, image: string, digest: string, opts?: BlobRequestOptions): Promise<UpstreamResponse | undefined>;
 
   /**
    * HEAD `<url>/v2/<image>/blobs/<digest>`.
    * @returns the headers, or `undefined` when the upstream has no such blob
    */
-  headBlob(
-    target: UpstreamTarget,
-    image: string,
-    digest: string,
-    opts?: HeadRequestOptions,
-  ): Promise<UpstreamHead | undefined>;
+  headBlob(target: UpstreamTarget, image: string, digest: string, opts?: HeadRequestOptions): Promise<UpstreamHead | undefined>;
 
   /**
    * `GET /v2/<image>/tags/list` with the spec's `n`/`last` pagination; the
    * upstream's `Link` header is in `headers.link`.
    * @returns undefined when the upstream does not know the repository (404)
    */
-  getTagList(target: UpstreamTarget, image: string, query: { n?: number; last?: string }, opts?: HeadRequestOptions): Promise<UpstreamResponse | undefined>;
+  getTagList(
+    target: UpstreamTarget,
+    image: string,
+    query: { n?: number; last?: string },
+    opts?: HeadRequestOptions,
+  ): Promise<UpstreamResponse | undefined>;
 
   /**
    * `GET /v2/<image>/referrers/<digest>` (OCI 1.1), optionally filtered by `artifactType`.
    * @returns undefined on 404: the upstream has no referrers API (use the tag schema fallback)
    */
-  getReferrers(target: UpstreamTarget, image: string, digest: string, query: { artifactType?: string }, opts?: HeadRequestOptions): Promise<UpstreamResponse | undefined>;
+  getReferrers(
+    target: UpstreamTarget,
+    image: string,
+    digest: string,
+    query: { artifactType?: string },
+    opts?: HeadRequestOptions,
+  ): Promise<UpstreamResponse | undefined>;
 
   /**
    * Tests the upstream: `GET <url>/v2/`, answering its auth challenge as the

@@ -55,7 +55,11 @@ export function pullScope(image: string): string {
  * `<base>/v2/<image>/tags/list?n=&last=` or `<base>/v2/<image>/referrers/<digest>?artifactType=`.
  * @throws TypeError when the name, digest or a query value is invalid
  */
-export function buildListingUrl(base: URL, image: string, listing: { kind: 'tags'; n?: number; last?: string } | { kind: 'referrers'; digest: string; artifactType?: string }): URL {
+export function buildListingUrl(
+  base: URL,
+  image: string,
+  listing: { kind: 'tags'; n?: number; last?: string } | { kind: 'referrers'; digest: string; artifactType?: string },
+): URL {
   if (!isRepositoryName(image)) throw new TypeError(`invalid repository name: ${JSON.stringify(image.slice(0, 300))}`);
   const prefix = base.pathname.replace(/\/+$/, '');
   if (listing.kind === 'tags') {

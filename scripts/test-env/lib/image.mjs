@@ -119,9 +119,7 @@ export function writeLayout(dir, artifact, tag) {
     JSON.stringify({
       schemaVersion: 2,
       mediaType: MediaType.ociIndex,
-      manifests: [
-        { ...descriptor(artifact.manifest), annotations: { 'org.opencontainers.image.ref.name': tag } },
-      ],
+      manifests: [{ ...descriptor(artifact.manifest), annotations: { 'org.opencontainers.image.ref.name': tag } }],
     }),
   );
 }

@@ -5,9 +5,10 @@
 //   node net.mjs wait --name NAME --pid PID --timeout SECONDS (--tcp HOST:PORT | --http URL)
 //       waits until the TCP port accepts a connection, or the URL answers 200;
 //       fails early when PID exits. Exit 0 ready, 1 died, 2 timed out.
-import net from 'node:net';
-import http from 'node:http';
+
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 
 const [cmd, ...rest] = process.argv.slice(2);
 

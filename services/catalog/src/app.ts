@@ -3,32 +3,32 @@ import type { EventBus, Subscription } from '@vreg/bus';
 import { Streams } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import type { SecretBox } from '@vreg/secrets';
+import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { FastifyPluginAsync } from 'fastify';
+import { BusRefillRequester } from './adapters/bus/bus-refill-requester.ts';
+import { BusUpstreamProber } from './adapters/bus/bus-upstream-prober.ts';
+import { BusWarmDispatcher } from './adapters/bus/bus-warm-dispatcher.ts';
 import type { CatalogConfig } from './config.ts';
 import { EntryServedConsumer } from './consumers/entry-served-consumer.ts';
 import { ObjectStoredConsumer } from './consumers/object-stored-consumer.ts';
-import { BusRefillRequester } from './adapters/bus/bus-refill-requester.ts';
-import { GcRunner } from './gc/gc-runner.ts';
-import { CleanupScheduler } from './lifecycle/cleanup-scheduler.ts';
-import { JobWorker } from './lifecycle/job-worker.ts';
-import { createLifecycleServices } from './lifecycle/lifecycle-services.ts';
-import { QuotaEnforcer } from './lifecycle/quota-enforcer.ts';
-import { withEntryHooks } from './lifecycle/entry-hooked-store.ts';
-import { EntryInvalidations } from './lifecycle/entry-invalidations.ts';
+import { OverviewStatsRecorder } from './consumers/overview-stats-recorder.ts';
 import { WarmProgressConsumer } from './consumers/warm-progress-consumer.ts';
-import { WarmJobWatchdog } from './lifecycle/warm-job-watchdog.ts';
-import { WarmJobs } from './domain/warm-jobs.ts';
-import { BusWarmDispatcher } from './adapters/bus/bus-warm-dispatcher.ts';
 import { LastUsedRecorder } from './domain/access-token-usage.ts';
 import { AccessTokens } from './domain/access-tokens.ts';
 import { CatalogAdmin } from './domain/catalog-admin.ts';
+import { OverviewStats } from './domain/overview-stats.ts';
 import { UpstreamTests } from './domain/upstream-tests.ts';
-import { BusUpstreamProber } from './adapters/bus/bus-upstream-prober.ts';
+import { WarmJobs } from './domain/warm-jobs.ts';
+import { GcRunner } from './gc/gc-runner.ts';
 import { createAdminApi } from './http/admin-api.ts';
 import { consoleStatic, defaultConsoleRoot } from './http/console-static.ts';
-import { OverviewStats } from './domain/overview-stats.ts';
-import { OverviewStatsRecorder } from './consumers/overview-stats-recorder.ts';
-import { UpstreamAddressPolicy } from '@vreg/upstream-client';
+import { CleanupScheduler } from './lifecycle/cleanup-scheduler.ts';
+import { withEntryHooks } from './lifecycle/entry-hooked-store.ts';
+import { EntryInvalidations } from './lifecycle/entry-invalidations.ts';
+import { JobWorker } from './lifecycle/job-worker.ts';
+import { createLifecycleServices } from './lifecycle/lifecycle-services.ts';
+import { QuotaEnforcer } from './lifecycle/quota-enforcer.ts';
+import { WarmJobWatchdog } from './lifecycle/warm-job-watchdog.ts';
 import type { CatalogStore } from './ports/catalog-store.ts';
 import { AccessTokenVerifyResponder } from './responders/access-token-verify-responder.ts';
 import { EntryLookupResponder } from './responders/entry-lookup-responder.ts';
@@ -41,7 +41,11 @@ const DEFAULT_LAST_USED_FLUSH_MS = 60_000;
 const DEFAULT_GC: NonNullable<CatalogAppConfig['gc']> = { graceMs: 3_600_000, intervalMs: 900_000, destructionIntervalMs: 60_000 };
 
 /** Lifecycle timings when the config does not say: CatalogLifecycleEnv's defaults. */
-const DEFAULT_LIFECYCLE: NonNullable<CatalogAppConfig['lifecycle']> = { jobPollIntervalMs: 5_000, cleanupSchedulerIntervalMs: 60_000, quotaSweepIntervalMs: 300_000 };
+const DEFAULT_LIFECYCLE: NonNullable<CatalogAppConfig['lifecycle']> = {
+  jobPollIntervalMs: 5_000,
+  cleanupSchedulerIntervalMs: 60_000,
+  quotaSweepIntervalMs: 300_000,
+};
 
 /** Warm watchdog deadlines when the config does not say: CatalogWarmEnv's defaults. */
 const DEFAULT_WARM: NonNullable<CatalogAppConfig['warm']> = { abandonMs: 120_000, queuedAbandonMs: 1_800_000 };
@@ -101,7 +105,9 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     removed: (upstreamId) => invalidations.noteUpstream(upstreamId),
   });
   const admin = new CatalogAdmin(hookedStore, deps.secretBox);
-  const usage = new LastUsedRecorder(deps.store.accessTokens, logger, { flushIntervalMs: config.lastUsedFlushMs ?? DEFAULT_LAST_USED_FLUSH_MS });
+  const usage = new LastUsedRecorder(deps.store.accessTokens, logger, {
+    flushIntervalMs: config.lastUsedFlushMs ?? DEFAULT_LAST_USED_FLUSH_MS,
+  });
   const accessTokens = new AccessTokens({ tokens: deps.store.accessTokens, registries: deps.store.registries, usage });
   const upstreamTests = new UpstreamTests({
     upstreams: deps.store.upstreams,
@@ -123,16 +129,46 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   });
   // Lifecycle (issue 8): purge and cleanup jobs, the cleanup scheduler, quotas.
   const lifecycleSettings = config.lifecycle ?? DEFAULT_LIFECYCLE;
-  const lifecycle = createLifecycleServices(hookedStore, () => jobWorker.wake(), (registryId) => quota.notifyStored(registryId));
-  const jobWorker = new JobWorker({ jobs: deps.store.jobs, handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler, gc: gc.jobHandler }, logger, pollIntervalMs: lifecycleSettings.jobPollIntervalMs });
-  const cleanupScheduler = new CleanupScheduler({ policies: deps.store.cleanupPolicies, cleanup: lifecycle.cleanup, logger, intervalMs: lifecycleSettings.cleanupSchedulerIntervalMs });
+  const lifecycle = createLifecycleServices(
+    hookedStore,
+    () => jobWorker.wake(),
+    (registryId) => quota.notifyStored(registryId),
+  );
+  const jobWorker = new JobWorker({
+    jobs: deps.store.jobs,
+    handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler, gc: gc.jobHandler },
+    logger,
+    pollIntervalMs: lifecycleSettings.jobPollIntervalMs,
+  });
+  const cleanupScheduler = new CleanupScheduler({
+    policies: deps.store.cleanupPolicies,
+    cleanup: lifecycle.cleanup,
+    logger,
+    intervalMs: lifecycleSettings.cleanupSchedulerIntervalMs,
+  });
   const quota = new QuotaEnforcer({ store: hookedStore, logger, sweepIntervalMs: lifecycleSettings.quotaSweepIntervalMs });
   const warmWatchdog = new WarmJobWatchdog({ jobs: deps.store.jobs, logger, settings: config.warm ?? DEFAULT_WARM });
   const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
     { name: 'registry-resolve', start: (bus) => new RegistryResolveResponder({ store: deps.store }).start(bus) },
     { name: 'entry-lookup', start: (bus) => new EntryLookupResponder({ store: deps.store }).start(bus) },
-    { name: 'access-token-verify', start: (bus) => new AccessTokenVerifyResponder({ tokens: accessTokens, opener: deps.secretBox }).start(bus) },
-    { name: 'object-stored', start: (bus) => statsRecorder.startObjectStored(bus, new ObjectStoredConsumer({ store: hookedStore, blobs: deps.blobs, refills: new BusRefillRequester(deps.bus), logger, concurrency: config.objectsConcurrency })) },
+    {
+      name: 'access-token-verify',
+      start: (bus) => new AccessTokenVerifyResponder({ tokens: accessTokens, opener: deps.secretBox }).start(bus),
+    },
+    {
+      name: 'object-stored',
+      start: (bus) =>
+        statsRecorder.startObjectStored(
+          bus,
+          new ObjectStoredConsumer({
+            store: hookedStore,
+            blobs: deps.blobs,
+            refills: new BusRefillRequester(deps.bus),
+            logger,
+            concurrency: config.objectsConcurrency,
+          }),
+        ),
+    },
     { name: 'warm-progress', start: (bus) => new WarmProgressConsumer({ jobs: deps.store.jobs, logger }).start(bus) },
     { name: 'entry-served', start: (bus) => statsRecorder.startEntryServed(bus, new EntryServedConsumer({ store: deps.store, logger })) },
     { name: 'upstream-failed', start: (bus) => statsRecorder.listenUpstreamFailed(bus) },
@@ -145,7 +181,18 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   }
 
   return {
-    adminApi: createAdminApi({ admin, adminToken: deps.adminToken, accessTokens, upstreamTests, jobs: deps.store.jobs, lifecycle, gc, warmJobs: new WarmJobs({ jobs: deps.store.jobs, registries: deps.store.registries, dispatcher: new BusWarmDispatcher(deps.bus) }), upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks), stats }),
+    adminApi: createAdminApi({
+      admin,
+      adminToken: deps.adminToken,
+      accessTokens,
+      upstreamTests,
+      jobs: deps.store.jobs,
+      lifecycle,
+      gc,
+      warmJobs: new WarmJobs({ jobs: deps.store.jobs, registries: deps.store.registries, dispatcher: new BusWarmDispatcher(deps.bus) }),
+      upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks),
+      stats,
+    }),
     console: consoleStatic({ root: config.consoleRoot ?? defaultConsoleRoot() }),
 
     async start() {

@@ -65,7 +65,10 @@ describe('loadCatalogConfig', () => {
 
   it('reads previous secret keys for rotation (none by default) and names a malformed one', () => {
     expect(loadCatalogConfig(required).previousSecretKeys).toEqual([]);
-    const config = loadCatalogConfig({ ...required, VREG_SECRET_KEY_PREVIOUS: `${'cd'.repeat(32)}, ${Buffer.alloc(32, 9).toString('base64')}` });
+    const config = loadCatalogConfig({
+      ...required,
+      VREG_SECRET_KEY_PREVIOUS: `${'cd'.repeat(32)}, ${Buffer.alloc(32, 9).toString('base64')}`,
+    });
     expect(config.previousSecretKeys).toEqual([Buffer.from('cd'.repeat(32), 'hex'), Buffer.alloc(32, 9)]);
     expect(() => loadCatalogConfig({ ...required, VREG_SECRET_KEY_PREVIOUS: `${KEY_HEX},short` })).toThrow(/VREG_SECRET_KEY_PREVIOUS/);
   });
@@ -75,8 +78,17 @@ describe('loadCatalogConfig', () => {
       s3: { VREG_S3_BUCKET: 'vreg-blobs', VREG_S3_REGION: 'us-east-1', VREG_S3_FORCE_PATH_STYLE: true },
       gc: { graceMs: 3_600_000, intervalMs: 900_000, destructionIntervalMs: 60_000 },
     });
-    const set = loadCatalogConfig({ ...required, VREG_S3_ENDPOINT: 'http://minio:9000', VREG_GC_GRACE_MS: '0', VREG_GC_INTERVAL_MS: '0', VREG_DESTRUCTION_INTERVAL_MS: '500' });
-    expect(set).toMatchObject({ s3: { VREG_S3_ENDPOINT: 'http://minio:9000' }, gc: { graceMs: 0, intervalMs: 0, destructionIntervalMs: 500 } });
+    const set = loadCatalogConfig({
+      ...required,
+      VREG_S3_ENDPOINT: 'http://minio:9000',
+      VREG_GC_GRACE_MS: '0',
+      VREG_GC_INTERVAL_MS: '0',
+      VREG_DESTRUCTION_INTERVAL_MS: '500',
+    });
+    expect(set).toMatchObject({
+      s3: { VREG_S3_ENDPOINT: 'http://minio:9000' },
+      gc: { graceMs: 0, intervalMs: 0, destructionIntervalMs: 500 },
+    });
     expect(() => loadCatalogConfig({ ...required, VREG_GC_GRACE_MS: '-1' })).toThrow(/VREG_GC_GRACE_MS/);
     expect(() => loadCatalogConfig({ VREG_ADMIN_TOKEN: 'admin-token-of-20-chars', VREG_SECRET_KEY: KEY_HEX })).toThrow(/VREG_S3_BUCKET/);
   });

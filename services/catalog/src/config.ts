@@ -1,6 +1,18 @@
-import { decodeKey, decodeKeys, HttpEnv, LogEnv, MongoEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, splitListen, UpstreamEnv } from '@vreg/contracts';
 import type { S3EnvSettings } from '@vreg/blob-store';
-import { TelemetryEnv, type TelemetryConfig } from '@vreg/telemetry';
+import {
+  decodeKey,
+  decodeKeys,
+  HttpEnv,
+  LogEnv,
+  MongoEnv,
+  NatsEnv,
+  parseEnv,
+  S3Env,
+  SecretsEnv,
+  splitListen,
+  UpstreamEnv,
+} from '@vreg/contracts';
+import { type TelemetryConfig, TelemetryEnv } from '@vreg/telemetry';
 import { z } from 'zod';
 
 /**
@@ -9,9 +21,19 @@ import { z } from 'zod';
  */
 export const CatalogGcEnv = {
   /** Milliseconds an object no live entry references is kept before GC may delete it: room for fills in flight. */
-  VREG_GC_GRACE_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(3_600_000),
+  VREG_GC_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .default(3_600_000),
   /** Milliseconds between periodic GC sweeps (0 = only on POST /gc). */
-  VREG_GC_INTERVAL_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(900_000),
+  VREG_GC_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .default(900_000),
   /** Milliseconds between passes deleting pending_destruction entries, which also run queued gc jobs (0 = only on POST /gc). */
   VREG_DESTRUCTION_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
 };
@@ -24,8 +46,16 @@ export interface CatalogGcConfig {
 }
 
 /** The validated GC settings, from `CatalogGcEnv` values. */
-export function gcConfigOf(raw: { VREG_GC_GRACE_MS: number; VREG_GC_INTERVAL_MS: number; VREG_DESTRUCTION_INTERVAL_MS: number }): CatalogGcConfig {
-  return Object.freeze({ graceMs: raw.VREG_GC_GRACE_MS, intervalMs: raw.VREG_GC_INTERVAL_MS, destructionIntervalMs: raw.VREG_DESTRUCTION_INTERVAL_MS });
+export function gcConfigOf(raw: {
+  VREG_GC_GRACE_MS: number;
+  VREG_GC_INTERVAL_MS: number;
+  VREG_DESTRUCTION_INTERVAL_MS: number;
+}): CatalogGcConfig {
+  return Object.freeze({
+    graceMs: raw.VREG_GC_GRACE_MS,
+    intervalMs: raw.VREG_GC_INTERVAL_MS,
+    destructionIntervalMs: raw.VREG_DESTRUCTION_INTERVAL_MS,
+  });
 }
 
 /**
@@ -50,7 +80,11 @@ export interface CatalogLifecycleConfig {
 }
 
 /** The validated lifecycle settings, from `CatalogLifecycleEnv` values. */
-export function lifecycleConfigOf(raw: { VREG_JOB_POLL_INTERVAL_MS: number; VREG_CLEANUP_SCHEDULER_INTERVAL_MS: number; VREG_QUOTA_SWEEP_INTERVAL_MS: number }): CatalogLifecycleConfig {
+export function lifecycleConfigOf(raw: {
+  VREG_JOB_POLL_INTERVAL_MS: number;
+  VREG_CLEANUP_SCHEDULER_INTERVAL_MS: number;
+  VREG_QUOTA_SWEEP_INTERVAL_MS: number;
+}): CatalogLifecycleConfig {
   return Object.freeze({
     jobPollIntervalMs: raw.VREG_JOB_POLL_INTERVAL_MS,
     cleanupSchedulerIntervalMs: raw.VREG_CLEANUP_SCHEDULER_INTERVAL_MS,
@@ -67,7 +101,12 @@ export const CatalogWarmEnv = {
   /** Milliseconds a running warm may go without a progress snapshot before it fails as abandoned: above the fetcher's heartbeat + its warm ack wait (max(30 s, VREG_FILL_LEASE_TTL_MS)), so a redelivery after a fetcher crash resumes it first. */
   VREG_WARM_ABANDON_MS: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
   /** Milliseconds a warm may stay queued (no fetcher has started it) before it fails as abandoned: long, since warms wait for a free fetcher slot. */
-  VREG_WARM_QUEUED_ABANDON_MS: z.coerce.number().int().min(1000).max(7 * 86_400_000).default(1_800_000),
+  VREG_WARM_QUEUED_ABANDON_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 86_400_000)
+    .default(1_800_000),
 };
 
 /** Warm watchdog settings, in milliseconds. */
@@ -153,7 +192,11 @@ export function loadCatalogConfig(env: Record<string, string | undefined>): Cata
   return Object.freeze({
     logLevel: raw.VREG_LOG_LEVEL,
     nats: Object.freeze({
-      servers: Object.freeze(raw.VREG_NATS_URL.split(',').map((s) => s.trim()).filter((s) => s !== '')),
+      servers: Object.freeze(
+        raw.VREG_NATS_URL.split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+      ),
       namespace: raw.VREG_NAMESPACE,
       replicas: raw.VREG_NATS_REPLICAS,
     }),

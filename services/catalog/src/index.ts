@@ -5,19 +5,31 @@
  * REST API. Runners call `buildApp(config, deps)` with the adapters of their
  * mode.
  */
-export { buildApp, type CatalogApp, type CatalogAppConfig, type CatalogAppDeps } from './app.ts';
-export { CatalogEnv, CatalogGcEnv, CatalogLifecycleEnv, CatalogWarmEnv, gcConfigOf, lifecycleConfigOf, warmConfigOf, loadCatalogConfig, type CatalogConfig, type CatalogGcConfig, type CatalogLifecycleConfig, type CatalogWarmConfig } from './config.ts';
 
-export { MAX_CACHE_ENTRY_ID_LENGTH } from './domain/cache-entry-id.ts';
 export { MemoryCatalogStore } from './adapters/memory/memory-catalog-store.ts';
 export { MongoCatalogStore, type MongoCatalogStoreOptions } from './adapters/mongo/mongo-catalog-store.ts';
 export { SqliteCatalogStore, type SqliteCatalogStoreOptions } from './adapters/sqlite/sqlite-catalog-store.ts';
-
+export { buildApp, type CatalogApp, type CatalogAppConfig, type CatalogAppDeps } from './app.ts';
+export {
+  type CatalogConfig,
+  CatalogEnv,
+  type CatalogGcConfig,
+  CatalogGcEnv,
+  type CatalogLifecycleConfig,
+  CatalogLifecycleEnv,
+  type CatalogWarmConfig,
+  CatalogWarmEnv,
+  gcConfigOf,
+  lifecycleConfigOf,
+  loadCatalogConfig,
+  warmConfigOf,
+} from './config.ts';
+export type { CacheEntry, CacheEntryStatus, CacheEntryWrite, UpsertOutcome } from './domain/cache-entry.ts';
+export { MAX_CACHE_ENTRY_ID_LENGTH } from './domain/cache-entry-id.ts';
+export type { Page, PageRequest } from './domain/page.ts';
+export type { NewRegistry, Registry, RegistryPatch } from './domain/registry.ts';
+export type { NewUpstream, Upstream, UpstreamPatch } from './domain/upstream.ts';
+export type { CacheEntryRepository } from './ports/cache-entry-repository.ts';
 export type { CatalogStore } from './ports/catalog-store.ts';
 export type { RegistryRepository } from './ports/registry-repository.ts';
 export type { UpstreamRepository } from './ports/upstream-repository.ts';
-export type { CacheEntryRepository } from './ports/cache-entry-repository.ts';
-export type { Registry, NewRegistry, RegistryPatch } from './domain/registry.ts';
-export type { Upstream, NewUpstream, UpstreamPatch } from './domain/upstream.ts';
-export type { CacheEntry, CacheEntryWrite, CacheEntryStatus, UpsertOutcome } from './domain/cache-entry.ts';
-export type { Page, PageRequest } from './domain/page.ts';

@@ -1,6 +1,6 @@
 import { ErrorCodes, hasCode } from '@vreg/contracts';
 import { startTelemetry } from '@vreg/telemetry';
-import { loadCatalogConfig, type CatalogConfig } from './config.ts';
+import { type CatalogConfig, loadCatalogConfig } from './config.ts';
 
 // main.ts imports this module first. ES modules are evaluated in import
 // order, so telemetry starts before the instrumented modules (the MongoDB

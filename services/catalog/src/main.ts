@@ -1,7 +1,8 @@
+// biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
 import { s3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { hasCode, ErrorCodes } from '@vreg/contracts';
+import { ErrorCodes, hasCode } from '@vreg/contracts';
 import { createLogger, type Logger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import { logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry } from '@vreg/telemetry';
@@ -22,11 +23,25 @@ const STOP_TIMEOUT_MS = 30_000;
  */
 async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'vreg-catalog', mixin: logTraceFields });
-  const bus = await NatsEventBus.connect({ servers: [...config.nats.servers], namespace: config.nats.namespace, replicas: config.nats.replicas, logger, name: 'vreg-catalog', metrics: telemetry.metrics });
+  const bus = await NatsEventBus.connect({
+    servers: [...config.nats.servers],
+    namespace: config.nats.namespace,
+    replicas: config.nats.replicas,
+    logger,
+    name: 'vreg-catalog',
+    metrics: telemetry.metrics,
+  });
   const store = await MongoCatalogStore.connect({ url: config.mongo.url, dbName: config.mongo.dbName });
   // The bucket the gateway and fetcher write: GC deletes from it (see gc/gc-sweep.ts).
   const blobs = s3BlobStoreFromEnv(config.s3);
-  const app = buildApp(config, { bus, store, secretBox: new SecretBox(config.secretKey, config.previousSecretKeys), logger, adminToken: config.adminToken, blobs });
+  const app = buildApp(config, {
+    bus,
+    store,
+    secretBox: new SecretBox(config.secretKey, config.previousSecretKeys),
+    logger,
+    adminToken: config.adminToken,
+    blobs,
+  });
 
   // The catalog answers the data plane over NATS from its database: it needs both.
   const readiness = new Readiness([natsCheck(bus.connection), { name: 'store', critical: true, check: () => store.registries.get('0') }]);
@@ -57,7 +72,14 @@ async function main(): Promise<void> {
       logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'catalog stop timed out');
       process.exit(1);
     }, STOP_TIMEOUT_MS).unref();
-    await closeAll(logger, [() => server.close(), () => app.stop(), () => bus.close(), () => store.close(), async () => blobs.close?.(), () => telemetry.shutdown()]);
+    await closeAll(logger, [
+      () => server.close(),
+      () => app.stop(),
+      () => bus.close(),
+      () => store.close(),
+      async () => blobs.close?.(),
+      () => telemetry.shutdown(),
+    ]);
     logger.info('catalog stopped');
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

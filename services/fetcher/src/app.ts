@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Consumers, FetchRequestedSchema, Streams, Subjects, WarmRequestedSchema } from '@vreg/contracts';
-import type { EventBus, Subscription } from '@vreg/bus';
 import type { BlobStore } from '@vreg/blob-store';
+import type { EventBus, Subscription } from '@vreg/bus';
+import { Consumers, FetchRequestedSchema, Streams, Subjects, WarmRequestedSchema } from '@vreg/contracts';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import type { SecretBox } from '@vreg/secrets';
@@ -35,11 +35,26 @@ export interface FetcherApp {
 export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherApp {
   const logger = deps.logger.child({ component: 'fetcher' });
   const metrics = deps.metrics ?? VregMetrics.noop();
-  const fill = { store: deps.store, upstreams: new InstrumentedUpstreamRegistry(deps.upstreams, metrics), bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES, maxBlobBytes: config.VREG_UPSTREAM_MAX_BLOB_BYTES };
+  const fill = {
+    store: deps.store,
+    upstreams: new InstrumentedUpstreamRegistry(deps.upstreams, metrics),
+    bus: deps.bus,
+    secrets: deps.secrets,
+    logger,
+    manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES,
+    maxBlobBytes: config.VREG_UPSTREAM_MAX_BLOB_BYTES,
+  };
   const catalog = new BusCatalogLookup(deps.bus, config.VREG_CATALOG_TIMEOUT_MS);
   const leases = new MeteredFillLease(deps.leases, metrics);
   const holderId = `fetcher-${randomUUID()}`;
-  const handler = fetchRequestedHandler({ fill, catalog, leases, holderId, leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS, fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS });
+  const handler = fetchRequestedHandler({
+    fill,
+    catalog,
+    leases,
+    holderId,
+    leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
+    fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,
+  });
   // Long: a warm renews with working(); the ack wait only matters if the fetcher dies.
   // Then the command comes back after it, and the catalog's VREG_WARM_ABANDON_MS
   // (default 120 s) must leave room for heartbeat + this wait before failing the job.

@@ -1,6 +1,6 @@
-import { z } from 'zod';
-import { LogEnv, NatsEnv, S3Env, SecretsEnv, UpstreamEnv, parseEnv, HttpEnv } from '@vreg/contracts';
+import { HttpEnv, LogEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, UpstreamEnv } from '@vreg/contracts';
 import { TelemetryEnv } from '@vreg/telemetry';
+import { z } from 'zod';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -28,7 +28,15 @@ export const FetcherFillEnv = {
 };
 export type FetcherFillConfig = Readonly<z.infer<z.ZodObject<typeof FetcherFillEnv>>>;
 
-export const FetcherEnv = { ...LogEnv, ...NatsEnv, ...S3Env, ...SecretsEnv, ...TelemetryEnv, ...FetcherFillEnv, VREG_LISTEN: HttpEnv.VREG_LISTEN.default('127.0.0.1:5003') };
+export const FetcherEnv = {
+  ...LogEnv,
+  ...NatsEnv,
+  ...S3Env,
+  ...SecretsEnv,
+  ...TelemetryEnv,
+  ...FetcherFillEnv,
+  VREG_LISTEN: HttpEnv.VREG_LISTEN.default('127.0.0.1:5003'),
+};
 export type FetcherConfig = Readonly<z.infer<z.ZodObject<typeof FetcherEnv>>>;
 
 /** Validates every setting at once; throws CONFIG_INVALID listing each problem. */

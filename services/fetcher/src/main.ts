@@ -1,20 +1,39 @@
+// biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
 import { createServer } from 'node:http';
-import { NatsEventBus } from '@vreg/bus';
 import { s3BlobStoreFromEnv } from '@vreg/blob-store';
+import { NatsEventBus } from '@vreg/bus';
 import { Streams, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
-import { catalogCheck, logTraceFields, natsCheck, opsRequestListener, Readiness, storeCheck, UpstreamFailureBroadcaster } from '@vreg/telemetry';
+import {
+  catalogCheck,
+  logTraceFields,
+  natsCheck,
+  opsRequestListener,
+  Readiness,
+  storeCheck,
+  UpstreamFailureBroadcaster,
+} from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import { buildApp } from './app.ts';
 
 // Distributed mode: one fetcher process. Signals, health and start only.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-fetcher', mixin: logTraceFields });
-const bus = await NatsEventBus.connect({ servers: config.VREG_NATS_URL.split(','), namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, logger, metrics: telemetry.metrics });
+const bus = await NatsEventBus.connect({
+  servers: config.VREG_NATS_URL.split(','),
+  namespace: config.VREG_NAMESPACE,
+  replicas: config.VREG_NATS_REPLICAS,
+  logger,
+  metrics: telemetry.metrics,
+});
 await bus.ensureStreams(Object.values(Streams));
-const leases = await NatsKvFillLease.create(bus.connection, { namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, ttlMs: config.VREG_FILL_LEASE_TTL_MS });
+const leases = await NatsKvFillLease.create(bus.connection, {
+  namespace: config.VREG_NAMESPACE,
+  replicas: config.VREG_NATS_REPLICAS,
+  ttlMs: config.VREG_FILL_LEASE_TTL_MS,
+});
 const store = s3BlobStoreFromEnv(config);
 const upstreams = httpUpstreamRegistryFromEnv(config);
 const app = buildApp(config, { bus, store, leases, upstreams, secrets: secretBoxFromEnv(config), logger, metrics: telemetry.metrics });

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { BlobStore } from '@vreg/blob-store';
 import type { EventBus, Subscription } from '@vreg/bus';
 import { EntriesInvalidatedSchema, Subjects } from '@vreg/contracts';
-import type { BlobStore } from '@vreg/blob-store';
-import type { FillLease } from '@vreg/fill-lease';
 import type { FillDeps } from '@vreg/fill';
+import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import type { SecretBox } from '@vreg/secrets';
 import { InstrumentedUpstreamRegistry, MeteredFillLease, VregMetrics } from '@vreg/telemetry';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
+import type { FastifyPluginAsync } from 'fastify';
 import { BusCatalogClient } from './adapters/bus/bus-catalog-client.ts';
 import { buildAccessControl } from './auth/access-control.ts';
 import type { TokenKeyRing } from './auth/token-key-ring.ts';
 import type { GatewayPullConfig } from './config.ts';
-import { v2Routes } from './http/v2-routes.ts';
 import { RequestRateLimiter } from './domain/request-rate-limiter.ts';
 import { pullRateLimit } from './http/pull-rate-limit.ts';
+import { v2Routes } from './http/v2-routes.ts';
 import { BlobService } from './pull/blob-service.ts';
 import { FetchRequester } from './pull/fetch-requester.ts';
 import { ListingService } from './pull/listing-service.ts';
@@ -49,7 +49,15 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
   const metrics = deps.metrics ?? VregMetrics.noop();
   const upstreams = new InstrumentedUpstreamRegistry(deps.upstreams, metrics);
   const leases = new MeteredFillLease(deps.leases, metrics);
-  const fill: FillDeps = { store: deps.store, upstreams, bus: deps.bus, secrets: deps.secrets, logger, manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES, maxBlobBytes: config.VREG_UPSTREAM_MAX_BLOB_BYTES };
+  const fill: FillDeps = {
+    store: deps.store,
+    upstreams,
+    bus: deps.bus,
+    secrets: deps.secrets,
+    logger,
+    manifestMaxBytes: config.VREG_MANIFEST_MAX_BYTES,
+    maxBlobBytes: config.VREG_UPSTREAM_MAX_BLOB_BYTES,
+  };
   const catalog = new BusCatalogClient(deps.bus, logger, {
     registryTtlMs: config.VREG_REGISTRY_CACHE_MS,
     tagTtlMs: config.VREG_TAG_CACHE_MS,
@@ -98,7 +106,8 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     invalidations ??= await deps.bus.listen(Subjects.entriesInvalidated, EntriesInvalidatedSchema, (m) => {
       for (const registryId of m.registryIds) catalog.forgetRegistry(registryId);
     });
-    if (limiter.enabled) app.addHook('onRequest', pullRateLimit(limiter, `${config.VREG_PULL_RATE_LIMIT} per ${config.VREG_PULL_RATE_WINDOW_MS / 1000}s`));
+    if (limiter.enabled)
+      app.addHook('onRequest', pullRateLimit(limiter, `${config.VREG_PULL_RATE_LIMIT} per ${config.VREG_PULL_RATE_WINDOW_MS / 1000}s`));
     await app.register(access.tokenRoutes);
     await app.register(v2Routes, { catalog, manifests, blobs, listings, guard: access.guard });
   };

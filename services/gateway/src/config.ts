@@ -1,8 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { HttpEnv, LogEnv, NatsEnv, S3Env, SecretsEnv, UpstreamEnv, parseEnv } from '@vreg/contracts';
+import { HttpEnv, LogEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, UpstreamEnv } from '@vreg/contracts';
 import { TelemetryEnv } from '@vreg/telemetry';
+import { z } from 'zod';
 import { GatewayAuthEnv } from './auth/auth-env.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);

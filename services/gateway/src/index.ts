@@ -1,5 +1,5 @@
 export * from './app.ts';
+export { newTokenSigningSeed, TokenKeyRing } from './auth/token-key-ring.ts';
 export * from './config.ts';
 export * from './http/create-server.ts';
 export type { CatalogClient } from './ports/catalog-client.ts';
-export { TokenKeyRing, newTokenSigningSeed } from './auth/token-key-ring.ts';

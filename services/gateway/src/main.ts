@@ -1,11 +1,21 @@
+// biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
-import { NatsEventBus } from '@vreg/bus';
 import { s3BlobStoreFromEnv } from '@vreg/blob-store';
-import { Streams, decodeKey, splitListen } from '@vreg/contracts';
+import { NatsEventBus } from '@vreg/bus';
+import { decodeKey, Streams, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
-import { catalogCheck, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry, storeCheck, UpstreamFailureBroadcaster } from '@vreg/telemetry';
+import {
+  catalogCheck,
+  logTraceFields,
+  natsCheck,
+  opsRoutes,
+  Readiness,
+  requestTelemetry,
+  storeCheck,
+  UpstreamFailureBroadcaster,
+} from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import { buildApp } from './app.ts';
 import { TokenKeyRing } from './auth/token-key-ring.ts';
@@ -13,14 +23,35 @@ import { createServer } from './http/create-server.ts';
 
 // Distributed mode: one gateway process. Signals and listen only.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-gateway', mixin: logTraceFields });
-const bus = await NatsEventBus.connect({ servers: config.VREG_NATS_URL.split(','), namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, logger, metrics: telemetry.metrics });
+const bus = await NatsEventBus.connect({
+  servers: config.VREG_NATS_URL.split(','),
+  namespace: config.VREG_NAMESPACE,
+  replicas: config.VREG_NATS_REPLICAS,
+  logger,
+  metrics: telemetry.metrics,
+});
 await bus.ensureStreams(Object.values(Streams));
-const leases = await NatsKvFillLease.create(bus.connection, { namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS, ttlMs: config.VREG_FILL_LEASE_TTL_MS });
+const leases = await NatsKvFillLease.create(bus.connection, {
+  namespace: config.VREG_NAMESPACE,
+  replicas: config.VREG_NATS_REPLICAS,
+  ttlMs: config.VREG_FILL_LEASE_TTL_MS,
+});
 const store = s3BlobStoreFromEnv(config);
 const upstreams = httpUpstreamRegistryFromEnv(config);
 // Without configured signing keys, one is derived from the secrets key every replica shares.
-const signingKeys = config.VREG_TOKEN_SIGNING_KEYS ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS) : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
-const app = buildApp(config, { bus, store, leases, upstreams, secrets: secretBoxFromEnv(config), logger, signingKeys, metrics: telemetry.metrics });
+const signingKeys = config.VREG_TOKEN_SIGNING_KEYS
+  ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS)
+  : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
+const app = buildApp(config, {
+  bus,
+  store,
+  leases,
+  upstreams,
+  secrets: secretBoxFromEnv(config),
+  logger,
+  signingKeys,
+  metrics: telemetry.metrics,
+});
 // The console's overview lists upstream errors: the catalog hears of this process's over the bus (throttled).
 const failures = new UpstreamFailureBroadcaster({ bus, logger });
 failures.start(telemetry.metrics);

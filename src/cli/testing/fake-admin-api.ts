@@ -34,13 +34,30 @@ export class FakeAdminApi {
     const body = init.body === undefined ? undefined : JSON.parse(init.body);
     this.requests.push({ method: init.method, path, query: u.search, body });
     const handler = this.#routes.get(`${init.method} ${path}`);
-    const answer = handler?.({ method: init.method, path, query: u.searchParams, body }) ?? { status: 404, body: { errors: [{ code: 'NOT_FOUND', message: 'route not found', detail: { method: init.method } }] } };
-    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), { status: answer.status ?? 200, headers: { 'content-type': 'application/json', ...answer.headers } });
+    const answer = handler?.({ method: init.method, path, query: u.searchParams, body }) ?? {
+      status: 404,
+      body: { errors: [{ code: 'NOT_FOUND', message: 'route not found', detail: { method: init.method } }] },
+    };
+    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
+      status: answer.status ?? 200,
+      headers: { 'content-type': 'application/json', ...answer.headers },
+    });
   };
 }
 
 /** A job as the API returns it, with defaults for what a test does not care about. */
-export function fakeJob(patch: Partial<{ id: string; kind: string; state: string; registry_id: string | null; params: object; progress: object; result: object | null; errors: string[] }> = {}) {
+export function fakeJob(
+  patch: Partial<{
+    id: string;
+    kind: string;
+    state: string;
+    registry_id: string | null;
+    params: object;
+    progress: object;
+    result: object | null;
+    errors: string[];
+  }> = {},
+) {
   return {
     id: '7',
     kind: 'warm',

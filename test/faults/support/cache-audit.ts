@@ -28,7 +28,12 @@ export class CacheAudit {
 
   constructor(readonly where: { mongoUrl: string; db: string; s3Endpoint: string; bucket: string }) {
     this.#mongo = new MongoClient(where.mongoUrl, { serverSelectionTimeoutMS: 5000 });
-    this.#s3 = new S3Client({ endpoint: where.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    this.#s3 = new S3Client({
+      endpoint: where.s3Endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
   }
 
   async entries(): Promise<Array<{ relative_path: string; digest: string; size: number; upstream_id: number }>> {
@@ -42,7 +47,7 @@ export class CacheAudit {
    */
   async run(requested: Requested[], timeoutMs = 90_000): Promise<AuditResult> {
     const deadline = Date.now() + timeoutMs;
-    let lost: string[] = [];
+    let lost: string[];
     for (;;) {
       const recorded = new Set((await this.entries().catch(() => [])).map((e) => `${e.relative_path}@${e.digest}`));
       lost = requested.filter((r) => !recorded.has(`${r.relativePath}@${r.digest}`)).map((r) => r.relativePath);
@@ -70,7 +75,9 @@ export class CacheAudit {
   /** Why the stored bytes of `digest` are wrong, or undefined when they hash to it. */
   async #check(digest: string, size?: number): Promise<string | undefined> {
     const hex = digest.replace(/^sha256:/, '');
-    const res = await this.#s3.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: `blobs/sha256/${hex.slice(0, 2)}/${hex}` })).catch((err: Error) => err);
+    const res = await this.#s3
+      .send(new GetObjectCommand({ Bucket: this.where.bucket, Key: `blobs/sha256/${hex.slice(0, 2)}/${hex}` }))
+      .catch((err: Error) => err);
     if (res instanceof Error) return `not stored (${res.name})`;
     const bytes = Buffer.from(await res.Body!.transformToByteArray());
     const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;

@@ -4,7 +4,7 @@ import { resultsDir } from './reliability-record.ts';
 
 /** Drops the fault records of an earlier run, so the report shows only this one. */
 export default function clearFaultRecords(): void {
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync(resultsDir);
   } catch {

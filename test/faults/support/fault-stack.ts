@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { AdminClient } from '../../support/admin-client.ts';
 import { distributedEnv } from '../../support/distributed-env.ts';
-import { startService, stopService, type ServiceProcess } from '../../support/distributed-under-test.ts';
-import { PrivateServer, TcpGate } from './private-servers.ts';
+import { type ServiceProcess, startService, stopService } from '../../support/distributed-under-test.ts';
 import { CacheAudit } from './cache-audit.ts';
+import { PrivateServer, TcpGate } from './private-servers.ts';
 
 export type ServiceName = 'gateway' | 'fetcher' | 'catalog';
 
@@ -40,11 +40,20 @@ export class FaultStack {
     await s3Gate.open();
     const id = randomBytes(4).toString('hex');
     const bucket = `vreg-faults-${id}`;
-    const s3 = new S3Client({ endpoint: moto.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const s3 = new S3Client({
+      endpoint: moto.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     s3.destroy();
     const env = distributedEnv(
-      { natsUrl: nats.url, mongoUrl: mongo.url, s3: { endpoint: s3Gate.url, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test' } },
+      {
+        natsUrl: nats.url,
+        mongoUrl: mongo.url,
+        s3: { endpoint: s3Gate.url, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test' },
+      },
       { namespace: `f${id}`, db: `vreg_faults_${id}`, bucket },
     );
     const stack = new FaultStack(nats, mongo, moto, s3Gate, env, serviceEnv);

@@ -78,7 +78,9 @@ export class FaultUpstream {
     const m = path.match(/^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/);
     const bytes = m ? this.#blobs.get(m[1]!) : undefined;
     if (!m || !bytes) {
-      return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown' }] }));
+      return void res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown' }] }));
     }
     const digest = m[1]!;
     const headers = { 'content-type': 'application/octet-stream', 'docker-content-digest': digest };

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,12 @@ export class PrivateServer {
     const [port, monitor] = [await freePort(), await freePort()];
     const dir = mkdtempSync(join(tmpdir(), 'vreg-faults-nats-'));
     const bin = binary('VREG_TEST_NATS_SERVER_BIN', 'nats-server');
-    const server = new PrivateServer('nats-server', dir, () => [bin, '-js', '-sd', join(dir, 'data'), '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor)], () => httpOk(`http://127.0.0.1:${monitor}/healthz`));
+    const server = new PrivateServer(
+      'nats-server',
+      dir,
+      () => [bin, '-js', '-sd', join(dir, 'data'), '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor)],
+      () => httpOk(`http://127.0.0.1:${monitor}/healthz`),
+    );
     return Object.assign(server, { url: `nats://127.0.0.1:${port}` });
   }
 
@@ -39,7 +44,16 @@ export class PrivateServer {
     const server = new PrivateServer(
       'ferretdb',
       dir,
-      () => [bin, '--handler=sqlite', `--sqlite-url=file:${dir}/`, `--listen-addr=127.0.0.1:${port}`, '--state-dir=-', '--debug-addr=-', '--telemetry=disable', '--log-level=warn'],
+      () => [
+        bin,
+        '--handler=sqlite',
+        `--sqlite-url=file:${dir}/`,
+        `--listen-addr=127.0.0.1:${port}`,
+        '--state-dir=-',
+        '--debug-addr=-',
+        '--telemetry=disable',
+        '--log-level=warn',
+      ],
       () => tcpOpen(port),
     );
     return Object.assign(server, { url: `mongodb://127.0.0.1:${port}/` });
@@ -50,7 +64,12 @@ export class PrivateServer {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'vreg-faults-moto-'));
     const bin = binary('VREG_TEST_MOTO_SERVER_BIN', 'moto_server');
-    const server = new PrivateServer('moto', dir, () => [bin, '-H', '127.0.0.1', '-p', String(port)], () => httpOk(`http://127.0.0.1:${port}/moto-api/`));
+    const server = new PrivateServer(
+      'moto',
+      dir,
+      () => [bin, '-H', '127.0.0.1', '-p', String(port)],
+      () => httpOk(`http://127.0.0.1:${port}/moto-api/`),
+    );
     return Object.assign(server, { url: `http://127.0.0.1:${port}` });
   }
 
@@ -67,10 +86,15 @@ export class PrivateServer {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     this.#child = child;
-    await waitFor(`${this.name} to start`, async () => {
-      if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.#log}`);
-      return (await this.ready()) ? true : undefined;
-    }, 30_000, 100);
+    await waitFor(
+      `${this.name} to start`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}: ${this.#log}`);
+        return (await this.ready()) ? true : undefined;
+      },
+      30_000,
+      100,
+    );
   }
 
   /** Kills this server's own process (SIGKILL unless told) and waits for it to exit. */

@@ -35,7 +35,11 @@ export interface ScenarioCounts {
  * pass or fail. `run` returns the counts; the scenario passes only when it
  * returned (its own assertions held) and the audit found nothing corrupt or lost.
  */
-export async function recordScenario(scenario: string, checked: string, run: (counts: ScenarioCounts) => Promise<void>): Promise<ScenarioCounts> {
+export async function recordScenario(
+  scenario: string,
+  checked: string,
+  run: (counts: ScenarioCounts) => Promise<void>,
+): Promise<ScenarioCounts> {
   const started = Date.now();
   const counts: ScenarioCounts = { kills: 0, faults: 0, audit: { entriesVerified: 0, corrupt: [], lost: [] } };
   let error: string | undefined;
@@ -60,7 +64,10 @@ export async function recordScenario(scenario: string, checked: string, run: (co
     finishedAt: new Date().toISOString(),
   };
   mkdirSync(resultsDir, { recursive: true });
-  const slug = scenario.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const slug = scenario
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   writeFileSync(resolve(resultsDir, `fault-${slug}.json`), `${JSON.stringify(record, null, 2)}\n`);
   if (error !== undefined) throw new Error(`${scenario}: ${error}`);
   return counts;

@@ -5,8 +5,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { blobKey } from '../blob-key.ts';
-import { describeBlobStore } from '../testing/describe-blob-store.ts';
 import { readBlob, testBlob, writeBlob } from '../testing/blob-fixtures.ts';
+import { describeBlobStore } from '../testing/describe-blob-store.ts';
 import { FsBlobStore } from './fs-blob-store.ts';
 
 async function makeRoot(): Promise<string> {

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, lstat, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Readable, addAbortSignal } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { blobKey } from '../blob-key.ts';
 import type { BlobRead, BlobStat, BlobStore, BlobWriter, ByteRange } from '../blob-store.ts';
 import { BlobStoreError, BlobStoreUnavailableError } from '../errors.ts';
 import { resolveRange } from '../resolve-range.ts';
 import { VerifyingBlobWriter } from '../verifying-blob-writer.ts';
-import { FsBlobSink, errorCode } from './fs-blob-sink.ts';
+import { errorCode, FsBlobSink } from './fs-blob-sink.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeBlobStore } from '../testing/describe-blob-store.ts';
 import { testBlob, writeBlob } from '../testing/blob-fixtures.ts';
+import { describeBlobStore } from '../testing/describe-blob-store.ts';
 import { MemoryBlobStore } from './memory-blob-store.ts';
 
 describeBlobStore('MemoryBlobStore', async () => {

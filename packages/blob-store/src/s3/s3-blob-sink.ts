@@ -1,7 +1,7 @@
 import {
   AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
   type CompletedPart,
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   PutObjectCommand,
   type S3Client,
@@ -64,10 +64,9 @@ export class S3BlobSink implements BlobSink {
     if (this.#uploadId === undefined) {
       const body = this.#buffer?.subarray(0, this.#length) ?? Buffer.alloc(0);
       await s3Call('PutObject', signal, () =>
-        client.send(
-          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: CONTENT_TYPE }),
-          { abortSignal: signal },
-        ),
+        client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: CONTENT_TYPE }), {
+          abortSignal: signal,
+        }),
       );
       this.#release();
       return;

@@ -1,3 +1,4 @@
+import { addAbortSignal, type Readable } from 'node:stream';
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
@@ -7,7 +8,6 @@ import {
   HeadObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { type Readable, addAbortSignal } from 'node:stream';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { blobKey } from '../blob-key.ts';
 import type { BlobRead, BlobStat, BlobStore, BlobWriter, ByteRange } from '../blob-store.ts';
@@ -106,8 +106,7 @@ export class S3BlobStore implements BlobStore {
         throw new BlobStoreUnavailableError(`S3 HeadBucket ${Bucket} failed`, err);
       }
     }
-    const config =
-      this.#region === 'us-east-1' ? undefined : { LocationConstraint: this.#region as BucketLocationConstraint };
+    const config = this.#region === 'us-east-1' ? undefined : { LocationConstraint: this.#region as BucketLocationConstraint };
     try {
       await this.#client.send(new CreateBucketCommand({ Bucket, CreateBucketConfiguration: config }));
     } catch (err) {
@@ -172,7 +171,9 @@ export class S3BlobStore implements BlobStore {
    * @throws InvalidDigestError
    */
   async presignGet(digest: string, expiresInSeconds: number): Promise<string | undefined> {
-    return getSignedUrl(this.#client, new GetObjectCommand({ Bucket: this.bucket, Key: this.key(digest) }), { expiresIn: expiresInSeconds });
+    return getSignedUrl(this.#client, new GetObjectCommand({ Bucket: this.bucket, Key: this.key(digest) }), {
+      expiresIn: expiresInSeconds,
+    });
   }
 
   /** Starts a verified write (single PUT or multipart). @throws InvalidDigestError */

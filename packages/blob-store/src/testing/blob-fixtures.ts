@@ -27,11 +27,7 @@ export function chunksOf(bytes: Buffer, size: number): Buffer[] {
 }
 
 /** Streams `bytes` into a new write under `digest` in small chunks and commits it. */
-export async function writeBlob(
-  store: BlobStore,
-  blob: TestBlob,
-  opts?: { expectedSize?: number; chunkSize?: number },
-): Promise<void> {
+export async function writeBlob(store: BlobStore, blob: TestBlob, opts?: { expectedSize?: number; chunkSize?: number }): Promise<void> {
   const writer = await store.beginWrite(blob.digest, { expectedSize: opts?.expectedSize });
   try {
     await pipeline(Readable.from(chunksOf(blob.bytes, opts?.chunkSize ?? 7)), writer.stream);
@@ -51,11 +47,7 @@ export async function readAll(read: BlobRead | undefined): Promise<Buffer> {
 }
 
 /** Reads a stored blob (or range) fully, or `undefined` when absent. */
-export async function readBlob(
-  store: BlobStore,
-  digest: string,
-  range?: { start: number; end?: number },
-): Promise<Buffer | undefined> {
+export async function readBlob(store: BlobStore, digest: string, range?: { start: number; end?: number }): Promise<Buffer | undefined> {
   const read = await store.get(digest, range === undefined ? undefined : { range });
   return read === undefined ? undefined : readAll(read);
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../blob-store.ts';
-import { defineLargeBlobCase } from './large-blob-case.ts';
 import { readBlob, testBlob, writeBlob } from './blob-fixtures.ts';
+import { defineLargeBlobCase } from './large-blob-case.ts';
 import { defineWriteCases } from './write-cases.ts';
 
 /** A fresh store for one test, and how to dispose of it. */

@@ -116,9 +116,7 @@ export function defineWriteCases(use: UseFixture): void {
   it('refuses to begin a write whose signal has already fired', async () => {
     const { store } = use();
     const blob = testBlob('never begun');
-    await expect(store.beginWrite(blob.digest, { signal: AbortSignal.abort(new Error('too late')) })).rejects.toThrow(
-      'too late',
-    );
+    await expect(store.beginWrite(blob.digest, { signal: AbortSignal.abort(new Error('too late')) })).rejects.toThrow('too late');
     expect(await store.stat(blob.digest)).toBeUndefined();
   });
 

@@ -1,10 +1,10 @@
+import { type BusMetrics, traceDelivery } from '@vreg/telemetry';
 import type { Logger } from 'pino';
-import { traceDelivery, type BusMetrics } from '@vreg/telemetry';
 import type { MessageHandler } from '../event-bus.ts';
-import { handleDelivery } from '../handle-delivery.ts';
 import type { InboundMessage, ResolvedConsumeSpec } from '../handle-delivery.ts';
-import { subjectMatches } from './memory-stream.ts';
+import { handleDelivery } from '../handle-delivery.ts';
 import type { MemoryStream } from './memory-stream.ts';
+import { subjectMatches } from './memory-stream.ts';
 
 /** One `consume()` attached to a memory consumer: its handler and how many messages it runs at once. */
 export interface MemoryWorker {
@@ -41,7 +41,13 @@ export class MemoryConsumer {
   #pumpScheduled = false;
   readonly #metrics: BusMetrics | undefined;
 
-  constructor(stream: MemoryStream, spec: ResolvedConsumeSpec<unknown>, deadLetter: MemoryDeadLetter, logger: Logger, metrics?: BusMetrics) {
+  constructor(
+    stream: MemoryStream,
+    spec: ResolvedConsumeSpec<unknown>,
+    deadLetter: MemoryDeadLetter,
+    logger: Logger,
+    metrics?: BusMetrics,
+  ) {
     this.name = spec.consumer;
     this.#stream = stream;
     this.#spec = spec;
@@ -169,7 +175,12 @@ export class MemoryConsumer {
       spec: worker.spec,
       // The handler runs as a child of the publisher's span.
       handler: (delivery) =>
-        traceDelivery(delivery.subject, delivery.headers, { stream: this.#stream.name, consumer: this.name, deliveryCount, msgId: message.msgId }, () => worker.handler(delivery)),
+        traceDelivery(
+          delivery.subject,
+          delivery.headers,
+          { stream: this.#stream.name, consumer: this.name, deliveryCount, msgId: message.msgId },
+          () => worker.handler(delivery),
+        ),
       deadLetter: (msg, reason) => this.#deadLetter(msg, worker.spec, reason),
       logger: this.#logger,
     }).finally(() => {

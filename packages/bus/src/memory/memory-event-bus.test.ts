@@ -1,9 +1,9 @@
+import { Streams } from '@vreg/contracts';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Streams } from '@vreg/contracts';
-import { describeEventBus } from '../testing/describe-event-bus.ts';
-import { sleep, testSpec, testStream, waitFor } from '../testing/bus-test-kit.ts';
 import { nakDelayMs } from '../handle-delivery.ts';
+import { sleep, testSpec, testStream, waitFor } from '../testing/bus-test-kit.ts';
+import { describeEventBus } from '../testing/describe-event-bus.ts';
 import { MemoryEventBus } from './memory-event-bus.ts';
 import { subjectMatches } from './memory-stream.ts';
 

@@ -1,9 +1,12 @@
-import { pino } from 'pino';
-import type { Logger } from 'pino';
-import type { ZodType } from 'zod';
-import { CatalogUnavailableError, Streams } from '@vreg/contracts';
-import { traceAnswer, tracePublish, VregMetrics, type BusMetrics } from '@vreg/telemetry';
 import type { Reply } from '@vreg/contracts';
+import { CatalogUnavailableError, Streams } from '@vreg/contracts';
+import { type BusMetrics, traceAnswer, tracePublish, VregMetrics } from '@vreg/telemetry';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import type { ZodType } from 'zod';
+import { deliverBroadcast } from '../broadcast.ts';
+import { deadLetterHeaders, deadLetterSubject, isDeadLetterSubject } from '../dead-letter.ts';
+import { BusUnavailableError } from '../errors.ts';
 import type {
   ConsumeSpec,
   EventBus,
@@ -14,16 +17,13 @@ import type {
   RequestOptions,
   Subscription,
 } from '../event-bus.ts';
-import { BusUnavailableError } from '../errors.ts';
-import { deadLetterHeaders, deadLetterSubject, isDeadLetterSubject } from '../dead-letter.ts';
-import { resolveConsumeSpec } from '../handle-delivery.ts';
 import type { InboundMessage, ResolvedConsumeSpec } from '../handle-delivery.ts';
+import { resolveConsumeSpec } from '../handle-delivery.ts';
 import { answerRequest, defaultRequestTimeoutMs, encodeReply, unwrapReply } from '../reply-envelope.ts';
-import { MemoryConsumer } from './memory-consumer.ts';
-import type { MemoryWorker } from './memory-consumer.ts';
-import { MemoryStream } from './memory-stream.ts';
 import { timedRequest } from '../timed-request.ts';
-import { deliverBroadcast } from '../broadcast.ts';
+import type { MemoryWorker } from './memory-consumer.ts';
+import { MemoryConsumer } from './memory-consumer.ts';
+import { MemoryStream } from './memory-stream.ts';
 
 const day = 24 * 60 * 60 * 1000;
 
@@ -112,10 +112,15 @@ export class MemoryEventBus implements EventBus {
     const stream = this.#streamFor(subject);
     if (!stream) throw new BusUnavailableError(`cannot publish to ${subject}: no stream captures it`);
     // The trace context of the publishing span is stored with the message, as NATS headers would carry it.
-    return tracePublish(subject, options.headers, options.msgId === undefined ? {} : { 'messaging.message.id': options.msgId }, async (headers) => {
-      const stored = stream.append(subject, JSON.stringify(payload) ?? 'null', headers ?? {}, options.msgId);
-      return { duplicate: stored === undefined };
-    });
+    return tracePublish(
+      subject,
+      options.headers,
+      options.msgId === undefined ? {} : { 'messaging.message.id': options.msgId },
+      async (headers) => {
+        const stored = stream.append(subject, JSON.stringify(payload) ?? 'null', headers ?? {}, options.msgId);
+        return { duplicate: stored === undefined };
+      },
+    );
   }
 
   #streamFor(subject: string): MemoryStream | undefined {
@@ -148,7 +153,12 @@ export class MemoryEventBus implements EventBus {
   async #deadLetter(msg: InboundMessage, spec: ResolvedConsumeSpec<unknown>, reason: string): Promise<void> {
     if (isDeadLetterSubject(msg.subject)) return; // a dead letter's own consumer failed: never loop
     const subject = deadLetterSubject(msg.subject);
-    const headers = deadLetterHeaders(msg.headers, { stream: spec.stream, consumer: spec.consumer, deliveryCount: msg.deliveryCount, reason });
+    const headers = deadLetterHeaders(msg.headers, {
+      stream: spec.stream,
+      consumer: spec.consumer,
+      deliveryCount: msg.deliveryCount,
+      reason,
+    });
     this.deadLetters.push({
       subject,
       originalSubject: msg.subject,
@@ -168,7 +178,12 @@ export class MemoryEventBus implements EventBus {
     return timedRequest(this.#metrics, subject, options.headers, (headers) => this.#request(subject, payload, options, headers));
   }
 
-  async #request<T>(subject: string, payload: unknown, options: RequestOptions<T>, headers: Record<string, string> | undefined): Promise<T> {
+  async #request<T>(
+    subject: string,
+    payload: unknown,
+    options: RequestOptions<T>,
+    headers: Record<string, string> | undefined,
+  ): Promise<T> {
     const responders = this.#responders.get(subject) ?? [];
     const responder = responders[0];
     if (!responder) throw new CatalogUnavailableError(`no reply on ${subject}: no responders`);
@@ -193,8 +208,11 @@ export class MemoryEventBus implements EventBus {
     const logger = this.#logger.child({ subject });
     const responder: Responder = {
       answer: (text, headers) => {
-        const done: Promise<Reply<unknown>> = traceAnswer(subject, headers, () => answerRequest(subject, text, headers, schema, handler, logger), (r) =>
-          r.ok ? undefined : r.error.code,
+        const done: Promise<Reply<unknown>> = traceAnswer(
+          subject,
+          headers,
+          () => answerRequest(subject, text, headers, schema, handler, logger),
+          (r) => (r.ok ? undefined : r.error.code),
         ).finally(() => active.delete(done));
         active.add(done);
         return done;
@@ -219,7 +237,10 @@ export class MemoryEventBus implements EventBus {
     const listener = (text: string): void => deliverBroadcast(text, schema, handler, logger);
     this.#listeners.set(subject, [...(this.#listeners.get(subject) ?? []), listener]);
     return this.#track(async () => {
-      this.#listeners.set(subject, (this.#listeners.get(subject) ?? []).filter((l) => l !== listener));
+      this.#listeners.set(
+        subject,
+        (this.#listeners.get(subject) ?? []).filter((l) => l !== listener),
+      );
     });
   }
 

@@ -1,13 +1,13 @@
-import { AckPolicy, DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiError } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
+import { type BusMetrics, traceDelivery } from '@vreg/telemetry';
 import type { Logger } from 'pino';
-import { traceDelivery, type BusMetrics } from '@vreg/telemetry';
 import type { MessageHandler, Subscription } from '../event-bus.ts';
-import { handleDelivery } from '../handle-delivery.ts';
 import type { InboundMessage, ResolvedConsumeSpec } from '../handle-delivery.ts';
-import { fromNatsHeaders } from './nats-namespace.ts';
+import { handleDelivery } from '../handle-delivery.ts';
 import type { NatsNamespace } from './nats-namespace.ts';
+import { fromNatsHeaders } from './nats-namespace.ts';
 
 /** What a consumer loop needs from its bus. */
 export interface NatsConsumerLoopDeps {
@@ -160,7 +160,12 @@ export class NatsConsumerLoop<T> implements Subscription {
       spec,
       // The handler runs as a child of the publisher's span.
       handler: (delivery) =>
-        traceDelivery(delivery.subject, delivery.headers, { stream: spec.stream, consumer: spec.consumer, deliveryCount: delivery.deliveryCount, msgId: inbound.msgId }, () => this.#handler(delivery)),
+        traceDelivery(
+          delivery.subject,
+          delivery.headers,
+          { stream: spec.stream, consumer: spec.consumer, deliveryCount: delivery.deliveryCount, msgId: inbound.msgId },
+          () => this.#handler(delivery),
+        ),
       deadLetter: (msg, reason) => this.#deps.deadLetter(m, msg, reason),
       logger: this.#logger,
     }).finally(() => this.#inFlight.delete(done));

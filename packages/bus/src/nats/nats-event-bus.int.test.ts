@@ -1,12 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Streams } from '@vreg/contracts';
-import { describeEventBus } from '../testing/describe-event-bus.ts';
-import { acquireNatsTestServer, dropNamespace, randomNamespace, startNatsServer } from '../testing/nats-test-server.ts';
-import type { NatsTestServer } from '../testing/nats-test-server.ts';
-import { sleep, testSpec, testStream, waitFor } from '../testing/bus-test-kit.ts';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeadLetterHeaders } from '../dead-letter.ts';
+import { sleep, testSpec, testStream, waitFor } from '../testing/bus-test-kit.ts';
+import { describeEventBus } from '../testing/describe-event-bus.ts';
+import type { NatsTestServer } from '../testing/nats-test-server.ts';
+import { acquireNatsTestServer, dropNamespace, randomNamespace, startNatsServer } from '../testing/nats-test-server.ts';
 import { NatsEventBus } from './nats-event-bus.ts';
 
 const logger = pino({ level: process.env.VREG_TEST_LOG_LEVEL ?? 'silent' });
@@ -67,7 +67,9 @@ describe('NatsEventBus', () => {
     bus.connection.publish(`${namespace}.vreg.test.raw`, 'not json {');
     const jsm = await jetstreamManager(bus.connection);
     const lastDead = async () =>
-      await jsm.streams.getMessage(`${namespace}_${Streams.dead.name}`, { last_by_subj: `${namespace}.vreg.dead.vreg.test.raw` }).catch(() => null);
+      await jsm.streams
+        .getMessage(`${namespace}_${Streams.dead.name}`, { last_by_subj: `${namespace}.vreg.dead.vreg.test.raw` })
+        .catch(() => null);
     let letter = await lastDead();
     for (let i = 0; i < 100 && letter === null; i += 1) {
       await sleep(50);

@@ -1,20 +1,23 @@
-import { connect } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager, JsMsg, StreamConfig } from '@nats-io/jetstream';
 import {
   DiscardPolicy,
-  jetstream,
   JetStreamApiCodes,
   JetStreamApiError,
+  jetstream,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
 } from '@nats-io/jetstream';
-import type { JetStreamClient, JetStreamManager, JsMsg, StreamConfig } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/nats-core';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
-import type { ZodType } from 'zod';
-import type { Logger } from 'pino';
+import { nanos } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { CatalogUnavailableError, Streams } from '@vreg/contracts';
-import { traceAnswer, tracePublish, VregMetrics, type BusMetrics } from '@vreg/telemetry';
+import { type BusMetrics, traceAnswer, tracePublish, VregMetrics } from '@vreg/telemetry';
+import type { Logger } from 'pino';
+import type { ZodType } from 'zod';
+import { deliverBroadcast } from '../broadcast.ts';
+import { deadLetterHeaders, deadLetterSubject, isDeadLetterSubject } from '../dead-letter.ts';
+import { BusUnavailableError } from '../errors.ts';
 import type {
   ConsumeSpec,
   EventBus,
@@ -25,15 +28,12 @@ import type {
   RequestOptions,
   Subscription,
 } from '../event-bus.ts';
-import { BusUnavailableError } from '../errors.ts';
-import { deadLetterHeaders, deadLetterSubject, isDeadLetterSubject } from '../dead-letter.ts';
-import { resolveConsumeSpec } from '../handle-delivery.ts';
 import type { InboundMessage } from '../handle-delivery.ts';
+import { resolveConsumeSpec } from '../handle-delivery.ts';
 import { answerRequest, defaultRequestTimeoutMs, encodeReply, unwrapReply } from '../reply-envelope.ts';
+import { timedRequest } from '../timed-request.ts';
 import { NatsConsumerLoop } from './nats-consumer-loop.ts';
 import { fromNatsHeaders, NatsNamespace, toNatsHeaders } from './nats-namespace.ts';
-import { timedRequest } from '../timed-request.ts';
-import { deliverBroadcast } from '../broadcast.ts';
 
 /** Options of `NatsEventBus.connect`. */
 export interface NatsEventBusOptions {
@@ -145,7 +145,12 @@ export class NatsEventBus implements EventBus {
     );
   }
 
-  async #publish(subject: string, payload: unknown, msgId: string | undefined, traced: Record<string, string> | undefined): Promise<PublishResult> {
+  async #publish(
+    subject: string,
+    payload: unknown,
+    msgId: string | undefined,
+    traced: Record<string, string> | undefined,
+  ): Promise<PublishResult> {
     const headers = toNatsHeaders(traced);
     try {
       const ack = await this.#js.publish(this.#ns.subject(subject), JSON.stringify(payload) ?? 'null', {
@@ -219,7 +224,12 @@ export class NatsEventBus implements EventBus {
     const answer = async (msg: Msg): Promise<void> => {
       const headers = fromNatsHeaders(msg.headers);
       // Answered as a child of the requester's span.
-      const reply = await traceAnswer(subject, headers, () => answerRequest(subject, msg.string(), headers, schema, handler, logger), (r) => (r.ok ? undefined : r.error.code));
+      const reply = await traceAnswer(
+        subject,
+        headers,
+        () => answerRequest(subject, msg.string(), headers, schema, handler, logger),
+        (r) => (r.ok ? undefined : r.error.code),
+      );
       if (!msg.respond(encodeReply(reply))) logger.warn('request without a reply subject ignored');
     };
     const sub = this.connection.subscribe(this.#ns.subject(subject), {

@@ -1,5 +1,5 @@
-import { headers as natsHeaders } from '@nats-io/nats-core';
 import type { MsgHdrs } from '@nats-io/nats-core';
+import { headers as natsHeaders } from '@nats-io/nats-core';
 
 const namespacePattern = /^[A-Za-z0-9_-]*$/;
 

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { Streams, Subjects } from '@vreg/contracts';
+import { z } from 'zod';
 import type { ConsumeSpec, Delivery, EventBus, Subscription } from '../event-bus.ts';
 
 /** The stream every contract case publishes to. */

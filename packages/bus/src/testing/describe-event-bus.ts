@@ -1,12 +1,12 @@
-import { z } from 'zod';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError, ErrorCodes } from '@vreg/contracts';
-import { PermanentFailure } from '../event-bus.ts';
-import type { EventBus } from '../event-bus.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { DeadLetterHeaders } from '../dead-letter.ts';
-import { describeRequestReply } from './describe-request-reply.ts';
-import { seen, sleep, testSpec, testStream, waitFor, watchDeadLetters } from './bus-test-kit.ts';
+import type { EventBus } from '../event-bus.ts';
+import { PermanentFailure } from '../event-bus.ts';
 import type { Seen, TestEvent } from './bus-test-kit.ts';
+import { seen, sleep, testSpec, testStream, waitFor, watchDeadLetters } from './bus-test-kit.ts';
+import { describeRequestReply } from './describe-request-reply.ts';
 
 /** A bus under test and how to tear it down (close it, drop its streams). */
 export interface EventBusFixture {

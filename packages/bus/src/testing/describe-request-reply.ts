@@ -1,6 +1,6 @@
+import { AppError, CatalogUnavailableError, ErrorCodes, NotFoundError } from '@vreg/contracts';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AppError, CatalogUnavailableError, ErrorCodes, NotFoundError } from '@vreg/contracts';
 import type { EventBus } from '../event-bus.ts';
 import { sleep } from './bus-test-kit.ts';
 
@@ -54,7 +54,9 @@ export function describeRequestReply(getBus: () => EventBus): void {
     it('fails fast with CATALOG_UNAVAILABLE when nobody serves the subject', async () => {
       const bus = getBus();
       const started = Date.now();
-      const err = await bus.request('vreg.rpc.nobody', { word: 'x' }, { schema: EchoReplySchema, timeoutMs: 5000 }).catch((e: unknown) => e);
+      const err = await bus
+        .request('vreg.rpc.nobody', { word: 'x' }, { schema: EchoReplySchema, timeoutMs: 5000 })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CatalogUnavailableError);
       expect((err as AppError).code).toBe(ErrorCodes.catalogUnavailable);
       expect(Date.now() - started).toBeLessThan(2500);

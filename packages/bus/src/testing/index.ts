@@ -1,3 +1,3 @@
+export { sleep, waitFor } from './bus-test-kit.ts';
 export * from './describe-event-bus.ts';
 export * from './nats-test-server.ts';
-export { sleep, waitFor } from './bus-test-kit.ts';

@@ -48,13 +48,7 @@ export function JobProgress({ api, job: initial, onDone }: { api: Api; job: Job;
       <label>
         Progress
         {/* Unknown total: an indeterminate bar while it runs; a full one once it ended. */}
-        {finished ? (
-          <progress max={1} value={1} />
-        ) : total === null || total === 0 ? (
-          <progress />
-        ) : (
-          <progress max={total} value={done} />
-        )}
+        {finished ? <progress max={1} value={1} /> : total === null || total === 0 ? <progress /> : <progress max={total} value={done} />}
       </label>
       <p>
         {done}

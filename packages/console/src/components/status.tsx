@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { errorMessage } from '../api.ts';
 
 /** The API's own message in a live region; never a blank page. */
@@ -67,7 +67,17 @@ export function useAction() {
 }
 
 /** A button that asks once more before a destructive action. */
-export function ConfirmButton({ label, confirmLabel, onConfirm, disabled }: { label: string; confirmLabel: string; onConfirm: () => void; disabled?: boolean }) {
+export function ConfirmButton({
+  label,
+  confirmLabel,
+  onConfirm,
+  disabled,
+}: {
+  label: string;
+  confirmLabel: string;
+  onConfirm: () => void;
+  disabled?: boolean;
+}) {
   const [asking, setAsking] = useState(false);
   // After Cancel the confirm buttons are gone: give focus back to the button that asked, not to the page.
   const refocus = useRef(false);

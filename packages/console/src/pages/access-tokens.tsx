@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { AccessToken } from '../api.ts';
 import { Pager } from '../components/pager.tsx';
 import { ConfirmButton, CopyButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
@@ -23,7 +23,10 @@ export function AccessTokensPage() {
     event.preventDefault();
     setCreated(undefined);
     const scopes = [...(read ? ['read_virtual_registry'] : []), ...(admin ? ['admin'] : [])];
-    const ids = registries.split(',').map((s) => s.trim()).filter(Boolean);
+    const ids = registries
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const made = await create.run(() =>
       api.call<AccessToken & { token: string }>('POST', '/access_tokens', {
         name,
@@ -98,7 +101,8 @@ export function AccessTokensPage() {
         <fieldset>
           <legend>Scopes</legend>
           <label className="check">
-            <input type="checkbox" checked={read} onChange={(e) => setRead(e.target.checked)} /> read_virtual_registry (pull; view the console)
+            <input type="checkbox" checked={read} onChange={(e) => setRead(e.target.checked)} /> read_virtual_registry (pull; view the
+            console)
           </label>
           <label className="check">
             <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} /> admin (this console and the admin API)

@@ -1,7 +1,7 @@
-import { useState, type FormEvent } from 'react';
-import { ApiError, type Api, type CacheEntry, type Job, type ListPage, type Upstream } from '../api.ts';
-import { Pager } from '../components/pager.tsx';
+import { type FormEvent, useState } from 'react';
+import { type Api, ApiError, type CacheEntry, type Job, type ListPage, type Upstream } from '../api.ts';
 import { JobProgress } from '../components/job-progress.tsx';
+import { Pager } from '../components/pager.tsx';
 import { ConfirmButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
 import { formatBytes, formatTime } from '../format.ts';
 import { useSession } from '../session.ts';
@@ -49,7 +49,12 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
   const [applied, setApplied] = useState('');
   const [sort, setSort] = useState<Sort>('-downloaded_at');
   const [page, setPage] = useState(1);
-  const { data: listed, error, loading, reload } = useLoad(() => loadEntries(api, registryId, applied, sort, page), [api, registryId, applied, sort, page]);
+  const {
+    data: listed,
+    error,
+    loading,
+    reload,
+  } = useLoad(() => loadEntries(api, registryId, applied, sort, page), [api, registryId, applied, sort, page]);
   const data = listed?.items;
   const { data: upstreams } = useLoad(() => api.get<Upstream[]>(`/registries/${registryId}/upstreams`), [api, registryId]);
   const upstreamName = (id: string) => upstreams?.find((u) => u.id === id)?.name ?? id;
@@ -97,7 +102,13 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
             label={applied ? `Purge image ${applied}` : 'Purge registry cache'}
             confirmLabel={applied ? `Purge every cache entry of image ${applied}` : 'Purge every cache entry of this registry'}
             disabled={act.busy}
-            onConfirm={() => void act.run(async () => started(await api.call<Job>('DELETE', `/registries/${registryId}/cache${applied ? `?image=${encodeURIComponent(applied)}` : ''}`)))}
+            onConfirm={() =>
+              void act.run(async () =>
+                started(
+                  await api.call<Job>('DELETE', `/registries/${registryId}/cache${applied ? `?image=${encodeURIComponent(applied)}` : ''}`),
+                ),
+              )
+            }
           />
         ) : null}
       </form>
@@ -139,7 +150,11 @@ export function CacheEntriesSection({ registryId }: { registryId: string }) {
                           label="Delete"
                           confirmLabel={`Delete entry ${e.relative_path}`}
                           disabled={act.busy}
-                          onConfirm={() => void act.run(async () => started(await api.call<Job>('DELETE', `/cache_entries/${encodeURIComponent(e.id as string)}`)))}
+                          onConfirm={() =>
+                            void act.run(async () =>
+                              started(await api.call<Job>('DELETE', `/cache_entries/${encodeURIComponent(e.id as string)}`)),
+                            )
+                          }
                         />
                       )}
                     </td>
@@ -166,8 +181,16 @@ function WarmForm({ registryId, onStarted }: { registryId: string; onStarted: (j
   const warm = useAction();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const list = platforms.trim() === 'all' ? 'all' : platforms.split(',').map((p) => p.trim()).filter(Boolean);
-    const job = await warm.run(() => api.call<Job>('POST', `/registries/${registryId}/warm`, { image: image.trim(), tag: tag.trim(), platforms: list }));
+    const list =
+      platforms.trim() === 'all'
+        ? 'all'
+        : platforms
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean);
+    const job = await warm.run(() =>
+      api.call<Job>('POST', `/registries/${registryId}/warm`, { image: image.trim(), tag: tag.trim(), platforms: list }),
+    );
     if (job) onStarted(job);
   };
   return (

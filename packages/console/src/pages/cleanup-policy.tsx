@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError, type CleanupPolicy, type Job } from '../api.ts';
 import { JobProgress } from '../components/job-progress.tsx';
 import { ConfirmButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
@@ -32,7 +32,13 @@ export function CleanupPolicySection({ registryId }: { registryId: string }) {
   }, [data]);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const done = await save.run(() => api.call<CleanupPolicy>('PUT', `/registries/${registryId}/cleanup_policy`, { enabled, keep_n_days_after_download: Number(keepDays), cadence: Number(cadence) }));
+    const done = await save.run(() =>
+      api.call<CleanupPolicy>('PUT', `/registries/${registryId}/cleanup_policy`, {
+        enabled,
+        keep_n_days_after_download: Number(keepDays),
+        cadence: Number(cadence),
+      }),
+    );
     if (done) await reload();
   };
   return (
@@ -95,7 +101,13 @@ export function CleanupPolicySection({ registryId }: { registryId: string }) {
           </button>
           {data ? (
             <>
-              <button type="button" disabled={save.busy} onClick={() => void save.run(async () => setJob(await api.call<Job>('POST', `/registries/${registryId}/cleanup_policy/run`)))}>
+              <button
+                type="button"
+                disabled={save.busy}
+                onClick={() =>
+                  void save.run(async () => setJob(await api.call<Job>('POST', `/registries/${registryId}/cleanup_policy/run`)))
+                }
+              >
                 Run cleanup now
               </button>
               <ConfirmButton

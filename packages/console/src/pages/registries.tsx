@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { Registry } from '../api.ts';
 import { Pager } from '../components/pager.tsx';
 import { RegistryFields, type Visibility } from '../components/registry-fields.tsx';
@@ -18,7 +18,9 @@ export function RegistriesPage() {
   const [visibility, setVisibility] = useState<Visibility>('private');
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const made = await create.run(() => api.call<Registry>('POST', '/registries', { name, visibility, ...(description ? { description } : {}) }));
+    const made = await create.run(() =>
+      api.call<Registry>('POST', '/registries', { name, visibility, ...(description ? { description } : {}) }),
+    );
     if (made) navigate(`/registries/${made.id}`);
   };
   return (
@@ -59,7 +61,14 @@ export function RegistriesPage() {
       {canWrite ? (
         <form onSubmit={(e) => void submit(e)} aria-labelledby="create-registry" className="card">
           <h2 id="create-registry">Create a registry</h2>
-          <RegistryFields name={name} description={description} visibility={visibility} onName={setName} onDescription={setDescription} onVisibility={setVisibility} />
+          <RegistryFields
+            name={name}
+            description={description}
+            visibility={visibility}
+            onName={setName}
+            onDescription={setDescription}
+            onVisibility={setVisibility}
+          />
           <button type="submit" disabled={create.busy}>
             Create registry
           </button>

@@ -1,7 +1,7 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import type { Registry } from '../api.ts';
-import { ConfirmButton, CopyButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
 import { RegistryFields } from '../components/registry-fields.tsx';
+import { ConfirmButton, CopyButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
 import { Link, navigate } from '../router.tsx';
 import { useSession } from '../session.ts';
 import { CacheEntriesSection } from './cache-entries.tsx';
@@ -62,7 +62,9 @@ function RegistrySettings({ registry, onChanged }: { registry: Registry; onChang
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
-    const done = await save.run(() => api.call<Registry>('PATCH', `/registries/${registry.id}`, { name, description: description === '' ? null : description, visibility }));
+    const done = await save.run(() =>
+      api.call<Registry>('PATCH', `/registries/${registry.id}`, { name, description: description === '' ? null : description, visibility }),
+    );
     if (done) {
       setSaved(true);
       onChanged();
@@ -78,7 +80,14 @@ function RegistrySettings({ registry, onChanged }: { registry: Registry; onChang
   }
   return (
     <form onSubmit={(e) => void submit(e)} className="card inline" aria-label="Registry settings">
-      <RegistryFields name={name} description={description} visibility={visibility} onName={setName} onDescription={setDescription} onVisibility={setVisibility} />
+      <RegistryFields
+        name={name}
+        description={description}
+        visibility={visibility}
+        onName={setName}
+        onDescription={setDescription}
+        onVisibility={setVisibility}
+      />
       <button type="submit" disabled={save.busy}>
         Save registry
       </button>

@@ -1,4 +1,4 @@
-import { useState, type DragEvent, type FormEvent } from 'react';
+import { type DragEvent, type FormEvent, useState } from 'react';
 import type { Api, Upstream, UpstreamTestResult } from '../api.ts';
 import { ConfirmButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
 import { useSession } from '../session.ts';
@@ -29,7 +29,9 @@ export function UpstreamsSection({ registryId }: { registryId: string }) {
   return (
     <section aria-labelledby="upstreams-title">
       <h2 id="upstreams-title">Upstreams</h2>
-      <p className="help">Asked in this order on a miss; the first that has the image wins.{canWrite ? ' Drag a row or use the arrows to reorder.' : ''}</p>
+      <p className="help">
+        Asked in this order on a miss; the first that has the image wins.{canWrite ? ' Drag a row or use the arrows to reorder.' : ''}
+      </p>
       <ErrorMessage error={error ?? move.error} />
       <p className="visually-hidden" role="status">
         {announce}
@@ -63,7 +65,15 @@ export function UpstreamsSection({ registryId }: { registryId: string }) {
   );
 }
 
-function UpstreamRow(props: { api: Api; upstream: Upstream; canWrite: boolean; first: boolean; last: boolean; onMove: (delta: number) => void; onChanged: () => void }) {
+function UpstreamRow(props: {
+  api: Api;
+  upstream: Upstream;
+  canWrite: boolean;
+  first: boolean;
+  last: boolean;
+  onMove: (delta: number) => void;
+  onChanged: () => void;
+}) {
   const { api, upstream: u, canWrite } = props;
   const [editing, setEditing] = useState(false);
   const test = useAction();
@@ -152,7 +162,13 @@ interface UpstreamBody {
   cache_validity_hours: number;
 }
 
-function UpstreamForm(props: { title: string; initial?: Upstream; submitLabel: string; onSubmit: (body: UpstreamBody) => Promise<void>; onTest?: (body: UpstreamBody) => Promise<UpstreamTestResult> }) {
+function UpstreamForm(props: {
+  title: string;
+  initial?: Upstream;
+  submitLabel: string;
+  onSubmit: (body: UpstreamBody) => Promise<void>;
+  onTest?: (body: UpstreamBody) => Promise<UpstreamTestResult>;
+}) {
   const [name, setName] = useState(props.initial?.name ?? '');
   const [url, setUrl] = useState(props.initial?.url ?? 'https://');
   const [username, setUsername] = useState(props.initial?.username ?? '');
@@ -182,10 +198,26 @@ function UpstreamForm(props: { title: string; initial?: Upstream; submitLabel: s
       <input id={`${idPrefix}-url`} type="url" value={url} onChange={(e) => setUrl(e.target.value)} required />
       <label htmlFor={`${idPrefix}-username`}>Username (optional)</label>
       <input id={`${idPrefix}-username`} value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" />
-      <label htmlFor={`${idPrefix}-password`}>{props.initial?.has_password ? 'New password (leave empty to keep)' : 'Password (optional)'}</label>
-      <input id={`${idPrefix}-password`} type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
+      <label htmlFor={`${idPrefix}-password`}>
+        {props.initial?.has_password ? 'New password (leave empty to keep)' : 'Password (optional)'}
+      </label>
+      <input
+        id={`${idPrefix}-password`}
+        type="password"
+        value={password}
+        onChange={(e) => setPassword(e.target.value)}
+        autoComplete="new-password"
+      />
       <label htmlFor={`${idPrefix}-validity`}>Cache validity (hours, 0 = never revalidate)</label>
-      <input id={`${idPrefix}-validity`} type="number" min={0} max={8760} value={validity} onChange={(e) => setValidity(e.target.value)} required />
+      <input
+        id={`${idPrefix}-validity`}
+        type="number"
+        min={0}
+        max={8760}
+        value={validity}
+        onChange={(e) => setValidity(e.target.value)}
+        required
+      />
       <div className="actions">
         <button type="submit" disabled={save.busy}>
           {props.submitLabel}
@@ -221,11 +253,21 @@ function AddUpstream({ registryId, onAdded }: { registryId: string; onAdded: () 
       submitLabel="Add upstream"
       onSubmit={async (body) => {
         const { username, password, ...rest } = body;
-        await api.call('POST', `/registries/${registryId}/upstreams`, { ...rest, ...(username ? { username } : {}), ...(password ? { password } : {}) });
+        await api.call('POST', `/registries/${registryId}/upstreams`, {
+          ...rest,
+          ...(username ? { username } : {}),
+          ...(password ? { password } : {}),
+        });
         setKey(key + 1);
         onAdded();
       }}
-      onTest={(body) => api.call<UpstreamTestResult>('POST', '/upstreams/test', { url: body.url, ...(body.username ? { username: body.username } : {}), ...(body.password ? { password: body.password } : {}) })}
+      onTest={(body) =>
+        api.call<UpstreamTestResult>('POST', '/upstreams/test', {
+          url: body.url,
+          ...(body.username ? { username: body.username } : {}),
+          ...(body.password ? { password: body.password } : {}),
+        })
+      }
     />
   );
 }

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
 import { acquireNatsTestServer, dropNamespace, randomNamespace } from '@vreg/bus/testing';
-import { describeFillLease } from '../testing/describe-fill-lease.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FillLeaseFixture } from '../testing/describe-fill-lease.ts';
-import { fillLeaseBucket, NatsKvFillLease } from './nats-kv-fill-lease.ts';
+import { describeFillLease } from '../testing/describe-fill-lease.ts';
 import type { FillLeaseExpiry } from './nats-kv-fill-lease.ts';
+import { fillLeaseBucket, NatsKvFillLease } from './nats-kv-fill-lease.ts';
 
 let servers: string[] = [];
 let release: () => Promise<void> = async () => undefined;

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Kvm } from '@nats-io/kv';
-import type { KV } from '@nats-io/kv';
-import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/nats-core';
+import { JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { FillLease, Lease } from '../fill-lease.ts';
+import { nanos } from '@nats-io/nats-core';
 import { FillLeaseUnavailableError } from '../errors.ts';
+import type { FillLease, Lease } from '../fill-lease.ts';
 
 /** How keys expire. */
 export type FillLeaseExpiry = 'per-key' | 'bucket';
@@ -81,7 +81,9 @@ export class NatsKvFillLease implements FillLease {
     const bucket = options.namespace === '' ? fillLeaseBucket : `${options.namespace}_${fillLeaseBucket}`;
     const expiry = options.expiry ?? (supportsMessageTtl(connection) ? 'per-key' : 'bucket');
     if (expiry === 'per-key' && !supportsMessageTtl(connection)) {
-      throw new FillLeaseUnavailableError(`per-key lease expiry needs nats-server 2.11+, server is ${connection.info?.version ?? 'unknown'}`);
+      throw new FillLeaseUnavailableError(
+        `per-key lease expiry needs nats-server 2.11+, server is ${connection.info?.version ?? 'unknown'}`,
+      );
     }
     const bucketTtlMs = options.ttlMs ?? 30_000;
     try {

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -50,7 +50,7 @@ export async function startDistributionRegistry(readyTimeoutMs = 20_000): Promis
     await waitReady(url, child, readyTimeoutMs);
   } catch (err) {
     await stop();
-    throw new Error(`docker-registry did not start: ${(err as Error).message}\n${stderr}`);
+    throw new Error(`docker-registry did not start: ${(err as Error).message}\n${stderr}`, { cause: err });
   }
   return { url, stop };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { classifyPingFailure } from '../upstream-ping.ts';
 import type { PingOptions, UpstreamPing } from '../upstream-ping.ts';
+import { classifyPingFailure } from '../upstream-ping.ts';
 import type { UpstreamHead, UpstreamRegistry, UpstreamResponse, UpstreamTarget } from '../upstream-registry.ts';
 
 interface StoredObject {
@@ -40,7 +40,12 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
     return this.calls.filter((c) => c.startsWith(prefix)).length;
   }
 
-  async getManifest(t: UpstreamTarget, image: string, reference: string, opts?: { accept?: string[] }): Promise<UpstreamResponse | undefined> {
+  async getManifest(
+    t: UpstreamTarget,
+    image: string,
+    reference: string,
+    opts?: { accept?: string[] },
+  ): Promise<UpstreamResponse | undefined> {
     this.calls.push(`GET manifest ${image}:${reference}`);
     this.acceptsSeen.push(opts?.accept);
     if (this.failWith) throw this.failWith;
@@ -84,7 +89,14 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
     this.calls.push(`GET tags ${image}`);
     if (this.failWith) throw this.failWith;
     const tags = this.tags.get(`${t.url}|${image}`);
-    return tags && { status: 200, body: Readable.from([Buffer.from(JSON.stringify({ name: image, tags }))]), contentType: 'application/json', headers: {} };
+    return (
+      tags && {
+        status: 200,
+        body: Readable.from([Buffer.from(JSON.stringify({ name: image, tags }))]),
+        contentType: 'application/json',
+        headers: {},
+      }
+    );
   }
 
   /** Like a registry without the referrers API: always 404. */
@@ -110,7 +122,12 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
       if (failed === undefined) throw this.failWith;
       return { latencyMs: 1, ...failed };
     }
-    return { result: 'ok', status: 200, latencyMs: 1, message: `${t.url}/v2/ answered 200 ${t.username === undefined ? 'anonymously' : 'with Basic credentials'}` };
+    return {
+      result: 'ok',
+      status: 200,
+      latencyMs: 1,
+      message: `${t.url}/v2/ answered 200 ${t.username === undefined ? 'anonymously' : 'with Basic credentials'}`,
+    };
   }
 
   #response(o: StoredObject, manifest: boolean): UpstreamResponse {

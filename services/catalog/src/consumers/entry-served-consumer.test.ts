@@ -1,5 +1,5 @@
-import { PermanentFailure, type Delivery } from '@vreg/bus';
-import { Consumers, Streams, Subjects, type EntryServed } from '@vreg/contracts';
+import { type Delivery, PermanentFailure } from '@vreg/bus';
+import { Consumers, type EntryServed, Streams, Subjects } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
@@ -29,17 +29,31 @@ beforeEach(async () => {
   });
 });
 
-const served = (count: number, downloadedAt: string): EntryServed => ({ eventId: `s-${count}-${downloadedAt}`, upstreamId: '1', relativePath: PATH, count, downloadedAt });
+const served = (count: number, downloadedAt: string): EntryServed => ({
+  eventId: `s-${count}-${downloadedAt}`,
+  upstreamId: '1',
+  relativePath: PATH,
+  count,
+  downloadedAt,
+});
 
 describe('EntryServedConsumer', () => {
   it('consumes entry.served from VREG_SERVED on the catalog-served durable, one message at a time', () => {
-    expect(consumer.spec).toMatchObject({ stream: Streams.served.name, consumer: Consumers.catalogServed, subject: Subjects.entryServed, concurrency: 1 });
+    expect(consumer.spec).toMatchObject({
+      stream: Streams.served.name,
+      consumer: Consumers.catalogServed,
+      subject: Subjects.entryServed,
+      concurrency: 1,
+    });
   });
 
   it('adds each batch to the download count and moves downloadedAt forward only', async () => {
     expect(await consumer.handle(delivery(served(3, '2025-02-01T12:00:00Z')))).toBe(true);
     await consumer.handle(delivery(served(2, '2025-02-01T11:00:00Z')));
-    expect(await store.cacheEntries.findFirst(['1'], PATH)).toMatchObject({ downloadsCount: 5, downloadedAt: new Date('2025-02-01T12:00:00Z') });
+    expect(await store.cacheEntries.findFirst(['1'], PATH)).toMatchObject({
+      downloadsCount: 5,
+      downloadedAt: new Date('2025-02-01T12:00:00Z'),
+    });
   });
 
   it('acks hits of an entry that no longer exists without failing', async () => {

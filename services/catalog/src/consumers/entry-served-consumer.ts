@@ -1,5 +1,5 @@
 import type { ConsumeSpec, Delivery, EventBus, Subscription } from '@vreg/bus';
-import { Consumers, EntryServedSchema, Streams, Subjects, type EntryServed } from '@vreg/contracts';
+import { Consumers, type EntryServed, EntryServedSchema, Streams, Subjects } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { eventTime } from './event-time.ts';
@@ -51,7 +51,10 @@ export class EntryServedConsumer {
     const recorded = await this.#store.cacheEntries.recordDownloads(event.upstreamId, event.relativePath, event.count, downloadedAt);
     if (!recorded) {
       // Deleted meanwhile (upstream removed, cleanup): nothing to count.
-      this.#logger.debug({ eventId: event.eventId, upstreamId: event.upstreamId, relativePath: event.relativePath }, 'served entry unknown, hits dropped');
+      this.#logger.debug(
+        { eventId: event.eventId, upstreamId: event.upstreamId, relativePath: event.relativePath },
+        'served entry unknown, hits dropped',
+      );
     }
     return recorded;
   };

@@ -1,6 +1,6 @@
 import type { MemoryBlobStore } from '@vreg/blob-store';
 import { PermanentFailure, RetryLater } from '@vreg/bus';
-import { Consumers, Streams, Subjects, type ObjectStored } from '@vreg/contracts';
+import { Consumers, type ObjectStored, Streams, Subjects } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
@@ -36,12 +36,19 @@ function event(extra: Partial<ObjectStored> = {}): ObjectStored {
 }
 
 beforeEach(async () => {
-  ({ store, blobs, refills, consumer, registryId, upstreamId } = await objectStoredRig(logger, { name: 'hub', url: 'https://hub.example' }));
+  ({ store, blobs, refills, consumer, registryId, upstreamId } = await objectStoredRig(logger, {
+    name: 'hub',
+    url: 'https://hub.example',
+  }));
 });
 
 describe('ObjectStoredConsumer', () => {
   it('consumes object.stored from VREG_OBJECTS on the catalog-objects durable', () => {
-    expect(consumer.spec).toMatchObject({ stream: Streams.objects.name, consumer: Consumers.catalogObjects, subject: Subjects.objectStored });
+    expect(consumer.spec).toMatchObject({
+      stream: Streams.objects.name,
+      consumer: Consumers.catalogObjects,
+      subject: Subjects.objectStored,
+    });
   });
 
   it('records a stored object as a cache entry of its upstream', async () => {
@@ -103,7 +110,9 @@ describe('ObjectStoredConsumer', () => {
     it('records a fill of a pending candidate and drops the candidate: the digest is referenced again', async () => {
       const digest = await putBlob(blobs, 'pending');
       await store.gcCandidates.mark(digest, 7, at);
-      expect(await consumer.handle(objectStoredDelivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))).toBe('inserted');
+      expect(await consumer.handle(objectStoredDelivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))).toBe(
+        'inserted',
+      );
       expect(await store.gcCandidates.get(digest)).toBeUndefined();
     });
 
@@ -111,7 +120,9 @@ describe('ObjectStoredConsumer', () => {
       const digest = await putBlob(blobs, 'deleting');
       await store.gcCandidates.mark(digest, 8, at);
       await store.gcCandidates.claim(digest, 'sweep', at, due);
-      const error = await consumer.handle(objectStoredDelivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` }))).catch((err: unknown) => err);
+      const error = await consumer
+        .handle(objectStoredDelivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))
+        .catch((err: unknown) => err);
       expect(error).toBeInstanceOf(GcInProgressError);
       expect(error).toBeInstanceOf(RetryLater);
       expect(await store.cacheEntries.countByUpstream(upstreamId)).toBe(0);
@@ -125,7 +136,9 @@ describe('ObjectStoredConsumer', () => {
       const path = `team/app/api/manifests/${digest}`;
       expect(await consumer.handle(objectStoredDelivery(event({ eventId: 'ev-9', digest, relativePath: path })))).toBe('refill_requested');
       expect(await store.cacheEntries.countByUpstream(upstreamId)).toBe(0);
-      expect(refills.requests).toEqual([{ registryId, object: { kind: 'manifest', image: 'team/app/api', reference: digest }, dedupKey: 'ev-9' }]);
+      expect(refills.requests).toEqual([
+        { registryId, object: { kind: 'manifest', image: 'team/app/api', reference: digest }, dedupKey: 'ev-9' },
+      ]);
     });
 
     it('records a fill after a deletion when the object was stored again since', async () => {
@@ -133,7 +146,9 @@ describe('ObjectStoredConsumer', () => {
       await store.gcCandidates.mark(digest, 12, at);
       await store.gcCandidates.claim(digest, 'sweep', at, due);
       await store.gcCandidates.markDeleted(digest, 'sweep', at);
-      expect(await consumer.handle(objectStoredDelivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))).toBe('inserted');
+      expect(await consumer.handle(objectStoredDelivery(event({ digest, relativePath: `library/alpine/blobs/${digest}` })))).toBe(
+        'inserted',
+      );
       expect(refills.requests).toEqual([]);
     });
   });

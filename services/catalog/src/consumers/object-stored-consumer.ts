@@ -1,6 +1,6 @@
 import type { BlobStore } from '@vreg/blob-store';
-import { RetryLater, type ConsumeSpec, type Delivery, type EventBus, type Subscription } from '@vreg/bus';
-import { Consumers, ObjectStoredSchema, Streams, Subjects, type ObjectStored } from '@vreg/contracts';
+import { type ConsumeSpec, type Delivery, type EventBus, RetryLater, type Subscription } from '@vreg/bus';
+import { Consumers, type ObjectStored, ObjectStoredSchema, Streams, Subjects } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import type { CacheEntryWrite, UpsertOutcome } from '../domain/cache-entry.ts';
 import { objectRefOfPath } from '../domain/object-ref-of-path.ts';
@@ -81,7 +81,10 @@ export class ObjectStoredConsumer {
     }
     if (upstream.registryId !== event.registryId) {
       // The entry belongs to the upstream; its registry is the truth.
-      this.#logger.warn({ ...fields, eventRegistryId: event.registryId, registryId: upstream.registryId }, 'object stored event names another registry than its upstream');
+      this.#logger.warn(
+        { ...fields, eventRegistryId: event.registryId, registryId: upstream.registryId },
+        'object stored event names another registry than its upstream',
+      );
     }
     const write: CacheEntryWrite = {
       upstreamId: upstream.id,
@@ -118,14 +121,20 @@ export class ObjectStoredConsumer {
     const after = await gc.get(event.digest);
     if (after?.state === 'pending') {
       await gc.dropPending(event.digest);
-    } else if (after !== undefined && !(after.state === 'deleted' && before?.state === 'deleted' && sameTime(after.deletedAt, before.deletedAt))) {
+    } else if (
+      after !== undefined &&
+      !(after.state === 'deleted' && before?.state === 'deleted' && sameTime(after.deletedAt, before.deletedAt))
+    ) {
       // Claimed (or deleted) after our first look: the sweep may not have seen
       // our entry. Take it back (only if it is still ours) and decide on
       // redelivery, in 3a, once the sweep is done.
       // Also when our upsert was ignored: a row with exactly our facts is this
       // event's (an earlier delivery, a duplicate), and the redelivery records it again.
       await gc.retractEntry(entryFacts(write));
-      this.#logger.info({ ...fields, digest: event.digest, state: after.state }, 'object stored raced a gc sweep: entry taken back, retrying');
+      this.#logger.info(
+        { ...fields, digest: event.digest, state: after.state },
+        'object stored raced a gc sweep: entry taken back, retrying',
+      );
       throw new GcInProgressError(`gc claimed ${event.digest} while its fill was being recorded`);
     }
     this.#logger.debug({ ...fields, outcome }, 'cache entry upserted');
@@ -146,7 +155,12 @@ export class ObjectStoredConsumer {
 }
 
 function entryFacts(write: CacheEntryWrite): { upstreamId: string; relativePath: string; digest: string; upstreamCheckedAt: Date } {
-  return { upstreamId: write.upstreamId, relativePath: write.relativePath, digest: write.digest, upstreamCheckedAt: write.upstreamCheckedAt };
+  return {
+    upstreamId: write.upstreamId,
+    relativePath: write.relativePath,
+    digest: write.digest,
+    upstreamCheckedAt: write.upstreamCheckedAt,
+  };
 }
 
 function sameTime(a: Date | undefined, b: Date | undefined): boolean {

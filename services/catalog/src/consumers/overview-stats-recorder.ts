@@ -4,8 +4,8 @@ import type { Logger } from '@vreg/logging';
 import type { OverviewStats } from '../domain/overview-stats.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { EntryServedConsumer } from './entry-served-consumer.ts';
-import type { ObjectStoredConsumer } from './object-stored-consumer.ts';
 import { eventTime } from './event-time.ts';
+import type { ObjectStoredConsumer } from './object-stored-consumer.ts';
 
 /**
  * Feeds the console's overview from the two catalog consumers without
@@ -30,7 +30,15 @@ export class OverviewStatsRecorder {
       const outcome = await consumer.handle(delivery);
       if (outcome === 'dropped') return;
       const e = delivery.data;
-      this.#count(() => this.#stats.stored({ upstreamId: e.upstreamId, relativePath: e.relativePath, digest: e.digest, size: e.size, at: eventTime(e.storedAt, 'storedAt') }));
+      this.#count(() =>
+        this.#stats.stored({
+          upstreamId: e.upstreamId,
+          relativePath: e.relativePath,
+          digest: e.digest,
+          size: e.size,
+          at: eventTime(e.storedAt, 'storedAt'),
+        }),
+      );
     });
   }
 
@@ -41,7 +49,9 @@ export class OverviewStatsRecorder {
       const e = delivery.data;
       // Gateways send the size; only events of older gateways need the entry read.
       const size = e.size ?? (await this.#store.cacheEntries.findFirst([e.upstreamId], e.relativePath).catch(() => undefined))?.size ?? 0;
-      this.#count(() => this.#stats.served({ relativePath: e.relativePath, count: e.count, size, at: eventTime(e.downloadedAt, 'downloadedAt') }));
+      this.#count(() =>
+        this.#stats.served({ relativePath: e.relativePath, count: e.count, size, at: eventTime(e.downloadedAt, 'downloadedAt') }),
+      );
     });
   }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
 import type { Delivery } from '@vreg/bus';
 import { Subjects, type WarmProgress } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
+import { describe, expect, it } from 'vitest';
 import { MemoryJobRepository } from '../adapters/memory/memory-job-repository.ts';
 import { WarmProgressConsumer } from './warm-progress-consumer.ts';
 
@@ -13,8 +13,24 @@ async function setup() {
   const consumer = new WarmProgressConsumer({ jobs, logger: createLogger({ level: 'silent', name: 'test' }) });
   const job = await jobs.create({ kind: 'warm', registryId: '1', params: { image: 'library/x', tag: 'latest', platforms: 'all' } });
   const send = (patch: Partial<WarmProgress>) => {
-    const data: WarmProgress = { eventId: randomUUID(), jobId: job.id, registryId: '1', state: 'running', objectsDone: 0, bytesDone: 0, errors: [], at: new Date().toISOString(), ...patch };
-    const delivery: Delivery<WarmProgress> = { subject: Subjects.warmProgress, data, deliveryCount: 1, headers: {}, working: () => undefined };
+    const data: WarmProgress = {
+      eventId: randomUUID(),
+      jobId: job.id,
+      registryId: '1',
+      state: 'running',
+      objectsDone: 0,
+      bytesDone: 0,
+      errors: [],
+      at: new Date().toISOString(),
+      ...patch,
+    };
+    const delivery: Delivery<WarmProgress> = {
+      subject: Subjects.warmProgress,
+      data,
+      deliveryCount: 1,
+      headers: {},
+      working: () => undefined,
+    };
     return consumer.handle(delivery);
   };
   return { jobs, job, send, get: async () => (await jobs.get(job.id))! };
@@ -49,12 +65,30 @@ describe('the warm.progress consumer', () => {
       objectsTotal: 9,
       bytesDone: 900,
       bytesTotal: 900,
-      result: { digest: DIGEST, mediaType: 'application/vnd.oci.image.index.v1+json', platforms: ['linux/amd64'], manifests: 2, blobs: 7, objectsDownloaded: 9, objectsAlreadyCached: 0, bytesDownloaded: 900 },
+      result: {
+        digest: DIGEST,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        platforms: ['linux/amd64'],
+        manifests: 2,
+        blobs: 7,
+        objectsDownloaded: 9,
+        objectsAlreadyCached: 0,
+        bytesDownloaded: 900,
+      },
     });
     const done = await s.get();
     expect(done.state).toBe('succeeded');
     expect(done.finishedAt).not.toBeNull();
-    expect(done.result).toEqual({ digest: DIGEST, media_type: 'application/vnd.oci.image.index.v1+json', platforms: ['linux/amd64'], manifests: 2, blobs: 7, objects_downloaded: 9, objects_already_cached: 0, bytes_downloaded: 900 });
+    expect(done.result).toEqual({
+      digest: DIGEST,
+      media_type: 'application/vnd.oci.image.index.v1+json',
+      platforms: ['linux/amd64'],
+      manifests: 2,
+      blobs: 7,
+      objects_downloaded: 9,
+      objects_already_cached: 0,
+      bytes_downloaded: 900,
+    });
     expect(await s.send({ state: 'running', objectsDone: 1 })).toBe(false);
     expect(await s.send({ state: 'failed', errors: ['late'] })).toBe(false);
     expect(await s.get()).toEqual(done);
@@ -64,7 +98,11 @@ describe('the warm.progress consumer', () => {
     const s = await setup();
     await s.send({ state: 'failed', errors: ['library/x:nope: manifest unknown to every upstream of this registry (MANIFEST_UNKNOWN)'] });
     const job = await s.get();
-    expect(job).toMatchObject({ state: 'failed', result: null, errors: ['library/x:nope: manifest unknown to every upstream of this registry (MANIFEST_UNKNOWN)'] });
+    expect(job).toMatchObject({
+      state: 'failed',
+      result: null,
+      errors: ['library/x:nope: manifest unknown to every upstream of this registry (MANIFEST_UNKNOWN)'],
+    });
     expect(job.startedAt).not.toBeNull();
     expect(job.finishedAt).not.toBeNull();
   });
@@ -74,8 +112,19 @@ describe('the warm.progress consumer', () => {
     const purge = await s.jobs.create({ kind: 'purge', registryId: '1', params: {} });
     const consumer = new WarmProgressConsumer({ jobs: s.jobs, logger: createLogger({ level: 'silent', name: 'test' }) });
     for (const jobId of ['404', purge.id]) {
-      const data: WarmProgress = { eventId: randomUUID(), jobId, registryId: '1', state: 'succeeded', objectsDone: 1, bytesDone: 1, errors: [], at: new Date().toISOString() };
-      expect(await consumer.handle({ subject: Subjects.warmProgress, data, deliveryCount: 1, headers: {}, working: () => undefined })).toBe(false);
+      const data: WarmProgress = {
+        eventId: randomUUID(),
+        jobId,
+        registryId: '1',
+        state: 'succeeded',
+        objectsDone: 1,
+        bytesDone: 1,
+        errors: [],
+        at: new Date().toISOString(),
+      };
+      expect(await consumer.handle({ subject: Subjects.warmProgress, data, deliveryCount: 1, headers: {}, working: () => undefined })).toBe(
+        false,
+      );
     }
     expect((await s.jobs.get(purge.id))!.state).toBe('queued');
   });

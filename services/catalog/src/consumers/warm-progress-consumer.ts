@@ -1,5 +1,5 @@
 import type { ConsumeSpec, Delivery, EventBus, Subscription } from '@vreg/bus';
-import { Consumers, Streams, Subjects, WarmProgressSchema, type WarmProgress, type WarmResult } from '@vreg/contracts';
+import { Consumers, Streams, Subjects, type WarmProgress, WarmProgressSchema, type WarmResult } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import { isFinished, type Job, type JobData, type JobPatch } from '../domain/job.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
@@ -91,7 +91,12 @@ function patchFor(job: Job, event: WarmProgress, at: Date): JobPatch {
   }
   const ending = event.state !== 'running';
   if (ending || event.objectsDone >= job.progress.objectsDone) {
-    patch.progress = { objectsDone: event.objectsDone, objectsTotal: event.objectsTotal ?? null, bytesDone: event.bytesDone, bytesTotal: event.bytesTotal ?? null };
+    patch.progress = {
+      objectsDone: event.objectsDone,
+      objectsTotal: event.objectsTotal ?? null,
+      bytesDone: event.bytesDone,
+      bytesTotal: event.bytesTotal ?? null,
+    };
   }
   const fresh = event.errors.filter((e) => !job.errors.includes(e));
   if (fresh.length > 0) patch.appendErrors = fresh;

@@ -14,7 +14,12 @@ describe('AccessTokens', () => {
     store = new MemoryCatalogStore();
     now = new Date('2030-01-01T00:00:00Z');
     touched = [];
-    tokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: (id, at) => touched.push([id, at]) }, now: () => now });
+    tokens = new AccessTokens({
+      tokens: store.accessTokens,
+      registries: store.registries,
+      usage: { touch: (id, at) => touched.push([id, at]) },
+      now: () => now,
+    });
   });
 
   it('returns the secret once and stores only its sha256 and a short prefix', async () => {
@@ -52,14 +57,20 @@ describe('AccessTokens', () => {
   });
 
   it('refuses an expiry in the past, no scope, and registries that do not exist', async () => {
-    await expect(tokens.create({ name: 'x', scopes: ['admin'], expiresAt: new Date(now.getTime() - 1) })).rejects.toMatchObject({ code: ErrorCodes.validationFailed });
+    await expect(tokens.create({ name: 'x', scopes: ['admin'], expiresAt: new Date(now.getTime() - 1) })).rejects.toMatchObject({
+      code: ErrorCodes.validationFailed,
+    });
     await expect(tokens.create({ name: 'x', scopes: [] })).rejects.toMatchObject({ code: ErrorCodes.validationFailed });
     const registry = await store.registries.create({ name: 'one' });
     await expect(tokens.create({ name: 'x', scopes: ['read_virtual_registry'], registryIds: [registry.id, '77'] })).rejects.toMatchObject({
       code: ErrorCodes.validationFailed,
       detail: { unknown: ['77'] },
     });
-    const ok = await tokens.create({ name: 'x', scopes: ['read_virtual_registry', 'read_virtual_registry'], registryIds: [registry.id, registry.id] });
+    const ok = await tokens.create({
+      name: 'x',
+      scopes: ['read_virtual_registry', 'read_virtual_registry'],
+      registryIds: [registry.id, registry.id],
+    });
     expect(ok.token).toMatchObject({ scopes: ['read_virtual_registry'], registryIds: [registry.id] });
   });
 

@@ -1,15 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import {
-  ACCESS_TOKEN_PREFIX,
-  NotFoundError,
-  UnauthorizedError,
-  ValidationError,
-  type AccessTokenScope,
-} from '@vreg/contracts';
+import { ACCESS_TOKEN_PREFIX, type AccessTokenScope, NotFoundError, UnauthorizedError, ValidationError } from '@vreg/contracts';
 import { hashToken, safeEqual } from '@vreg/secrets';
 import type { AccessTokenRepository } from '../ports/access-token-repository.ts';
 import type { RegistryRepository } from '../ports/registry-repository.ts';
-import { ACCESS_TOKEN_VISIBLE_PREFIX, accessTokenState, type AccessToken } from './access-token.ts';
+import { ACCESS_TOKEN_VISIBLE_PREFIX, type AccessToken, accessTokenState } from './access-token.ts';
 import type { Page, PageRequest } from './page.ts';
 
 /** Random bytes behind a token: 256 bits, base64url-encoded after the prefix. */
@@ -70,7 +64,10 @@ export class AccessTokens {
     let registryIds: string[] | undefined;
     if (input.registryIds !== undefined) {
       registryIds = [...new Set(input.registryIds)];
-      if (registryIds.length === 0) throw new ValidationError('registry_ids must list at least one registry, or be left out for every registry', { field: 'registry_ids' });
+      if (registryIds.length === 0)
+        throw new ValidationError('registry_ids must list at least one registry, or be left out for every registry', {
+          field: 'registry_ids',
+        });
       const unknown: string[] = [];
       for (const id of registryIds) if ((await this.#registries.get(id)) === undefined) unknown.push(id);
       if (unknown.length > 0) throw new ValidationError(`no such registry: ${unknown.join(', ')}`, { field: 'registry_ids', unknown });

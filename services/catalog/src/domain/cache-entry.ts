@@ -127,7 +127,10 @@ export function compareByKey(a: CacheEntryKey, b: CacheEntryKey): number {
 }
 
 /** Least recent activity first, ties by path then upstream, so replicas agree on the order. */
-export function compareByActivity(a: Pick<CacheEntry, 'downloadedAt' | 'createdAt' | 'relativePath' | 'upstreamId'>, b: Pick<CacheEntry, 'downloadedAt' | 'createdAt' | 'relativePath' | 'upstreamId'>): number {
+export function compareByActivity(
+  a: Pick<CacheEntry, 'downloadedAt' | 'createdAt' | 'relativePath' | 'upstreamId'>,
+  b: Pick<CacheEntry, 'downloadedAt' | 'createdAt' | 'relativePath' | 'upstreamId'>,
+): number {
   return lastActivityOf(a).getTime() - lastActivityOf(b).getTime() || compareByKey(a, b);
 }
 

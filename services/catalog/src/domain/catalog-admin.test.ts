@@ -29,7 +29,12 @@ async function entryFor(upstreamId: string, registryId: string, relativePath: st
 describe('CatalogAdmin', () => {
   it('seals the password so the store never holds the plaintext', async () => {
     const registry = await admin.createRegistry({ name: 'r' });
-    const upstream = await admin.addUpstream(registry.id, { name: 'hub', url: 'https://hub.example/', username: 'bot', password: 's3cret-pass' });
+    const upstream = await admin.addUpstream(registry.id, {
+      name: 'hub',
+      url: 'https://hub.example/',
+      username: 'bot',
+      password: 's3cret-pass',
+    });
     expect(upstream.passwordSealed).toBeDefined();
     expect(upstream.passwordSealed).not.toContain('s3cret');
     expect(box.open(upstream.passwordSealed as string)).toBe('s3cret-pass');
@@ -39,7 +44,9 @@ describe('CatalogAdmin', () => {
 
   it('refuses a password without a username, also when a patch removes the username', async () => {
     const registry = await admin.createRegistry({ name: 'r' });
-    await expect(admin.addUpstream(registry.id, { name: 'u', url: 'https://u.example', password: 'p' })).rejects.toMatchObject({ code: ErrorCodes.validationFailed });
+    await expect(admin.addUpstream(registry.id, { name: 'u', url: 'https://u.example', password: 'p' })).rejects.toMatchObject({
+      code: ErrorCodes.validationFailed,
+    });
     const upstream = await admin.addUpstream(registry.id, { name: 'u', url: 'https://u.example', username: 'bot', password: 'p' });
     await expect(admin.updateUpstream(upstream.id, { username: null })).rejects.toMatchObject({ code: ErrorCodes.validationFailed });
     expect(await admin.updateUpstream(upstream.id, { username: null, password: null })).not.toHaveProperty('passwordSealed');
@@ -56,9 +63,13 @@ describe('CatalogAdmin', () => {
 
   it('refuses an upstream URL with credentials', async () => {
     const registry = await admin.createRegistry({ name: 'r' });
-    await expect(admin.addUpstream(registry.id, { name: 'u', url: 'https://a:b@u.example' })).rejects.toMatchObject({ code: ErrorCodes.validationFailed });
+    await expect(admin.addUpstream(registry.id, { name: 'u', url: 'https://a:b@u.example' })).rejects.toMatchObject({
+      code: ErrorCodes.validationFailed,
+    });
     const upstream = await admin.addUpstream(registry.id, { name: 'u', url: 'https://u.example' });
-    await expect(admin.updateUpstream(upstream.id, { url: 'https://a:b@u.example' })).rejects.toMatchObject({ code: ErrorCodes.validationFailed });
+    await expect(admin.updateUpstream(upstream.id, { url: 'https://a:b@u.example' })).rejects.toMatchObject({
+      code: ErrorCodes.validationFailed,
+    });
   });
 
   it('answers NOT_FOUND for unknown registries and upstreams', async () => {

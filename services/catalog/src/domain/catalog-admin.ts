@@ -3,7 +3,13 @@ import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { CacheEntry, CacheEntryListQuery } from './cache-entry.ts';
 import type { Page, PageRequest } from './page.ts';
 import type { NewRegistry, Registry, RegistryPatch } from './registry.ts';
-import { DEFAULT_CACHE_VALIDITY_HOURS, defaultLibraryPrefix, MAX_CACHE_VALIDITY_HOURS, type Upstream, type UpstreamPatch } from './upstream.ts';
+import {
+  DEFAULT_CACHE_VALIDITY_HOURS,
+  defaultLibraryPrefix,
+  MAX_CACHE_VALIDITY_HOURS,
+  type Upstream,
+  type UpstreamPatch,
+} from './upstream.ts';
 import { normalizeUpstreamUrl } from './upstream-url.ts';
 
 /** Seals upstream passwords (`SecretBox` from @vreg/secrets). */
@@ -58,7 +64,9 @@ function upstreamNotFound(id: string): NotFoundError {
 function assertCacheValidity(hours: number | undefined): void {
   if (hours === undefined) return;
   if (!Number.isInteger(hours) || hours < 0 || hours > MAX_CACHE_VALIDITY_HOURS) {
-    throw new ValidationError(`cache_validity_hours must be an integer from 0 to ${MAX_CACHE_VALIDITY_HOURS}`, { field: 'cache_validity_hours' });
+    throw new ValidationError(`cache_validity_hours must be an integer from 0 to ${MAX_CACHE_VALIDITY_HOURS}`, {
+      field: 'cache_validity_hours',
+    });
   }
 }
 

@@ -72,7 +72,12 @@ export function claimPolicyRun(policy: CleanupPolicy, now: Date, updatedAt: Date
 }
 
 /** The fresh policy a PUT creates, or the replacement of `current` (its last-run fields kept). */
-export function settlePolicy(registryId: string, settings: CleanupPolicySettings, current: CleanupPolicy | undefined, now: Date): CleanupPolicy {
+export function settlePolicy(
+  registryId: string,
+  settings: CleanupPolicySettings,
+  current: CleanupPolicy | undefined,
+  now: Date,
+): CleanupPolicy {
   return {
     registryId,
     enabled: settings.enabled,

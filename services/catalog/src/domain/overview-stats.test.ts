@@ -27,7 +27,14 @@ describe('OverviewStats', () => {
   it('forgets which objects a minute counted once that minute is a few minutes old, keeping its counts', () => {
     let now = new Date('2026-01-01T12:00:00Z');
     const stats = new OverviewStats({ now: () => now });
-    for (let i = 0; i < 1000; i++) stats.stored({ upstreamId: '1', relativePath: `app/blobs/${i}`, digest: `sha256:${i.toString(16).padStart(64, '0')}`, size: 1, at: now });
+    for (let i = 0; i < 1000; i++)
+      stats.stored({
+        upstreamId: '1',
+        relativePath: `app/blobs/${i}`,
+        digest: `sha256:${i.toString(16).padStart(64, '0')}`,
+        size: 1,
+        at: now,
+      });
     expect(stats.storedKeysHeld).toBe(1000);
     now = new Date('2026-01-01T12:10:00Z');
     stats.stored({ upstreamId: '1', relativePath: `app/blobs/${digest('f')}`, digest: digest('f'), size: 1, at: now });

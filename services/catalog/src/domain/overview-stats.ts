@@ -113,7 +113,10 @@ export class OverviewStats {
   overview(window: OverviewWindow): Overview {
     const nowMinute = minuteOf(this.#now());
     const from = nowMinute - OverviewWindows[window] + 1;
-    let hits = 0, misses = 0, bytesServed = 0, bytesFetched = 0;
+    let hits = 0,
+      misses = 0,
+      bytesServed = 0,
+      bytesFetched = 0;
     const images = new Map<string, number>();
     const errors = new Map<string, { count: number; lastMessage: string; lastAt: Date }>();
     for (const [minute, b] of this.#buckets) {
@@ -139,7 +142,10 @@ export class OverviewStats {
       hitRatio: hits + misses === 0 ? 0 : hits / (hits + misses),
       bytesServedFromCache: bytesServed,
       bytesFetchedUpstream: bytesFetched,
-      topImages: [...images].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 10).map(([image, downloads]) => ({ image, downloads })),
+      topImages: [...images]
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+        .slice(0, 10)
+        .map(([image, downloads]) => ({ image, downloads })),
       upstreamErrors: [...errors].sort((a, b) => b[1].count - a[1].count).map(([upstream, e]) => ({ upstream, ...e })),
     };
   }

@@ -25,8 +25,14 @@ describe('planUpstreamOrder', () => {
   });
 
   it('clamps a target past the end or below zero', () => {
-    expect(planUpstreamOrder(list('1', '2'), { id: '1', to: 40 })).toEqual([{ id: '2', position: 0 }, { id: '1', position: 1 }]);
-    expect(planUpstreamOrder(list('1', '2'), { id: '2', to: -3 })).toEqual([{ id: '2', position: 0 }, { id: '1', position: 1 }]);
+    expect(planUpstreamOrder(list('1', '2'), { id: '1', to: 40 })).toEqual([
+      { id: '2', position: 0 },
+      { id: '1', position: 1 },
+    ]);
+    expect(planUpstreamOrder(list('1', '2'), { id: '2', to: -3 })).toEqual([
+      { id: '2', position: 0 },
+      { id: '1', position: 1 },
+    ]);
   });
 
   it('closes gaps and breaks ties by id, healing a list two racing edits left behind', () => {
@@ -49,7 +55,11 @@ describe('planUpstreamOrder', () => {
 
 describe('sortByPosition', () => {
   it('orders by position, then by numeric id so 10 comes after 9', () => {
-    const sorted = sortByPosition([{ id: '10', position: 0 }, { id: '9', position: 0 }, { id: '1', position: 1 }]);
+    const sorted = sortByPosition([
+      { id: '10', position: 0 },
+      { id: '9', position: 0 },
+      { id: '1', position: 1 },
+    ]);
     expect(sorted.map((u) => u.id)).toEqual(['9', '10', '1']);
   });
 });

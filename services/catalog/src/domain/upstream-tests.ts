@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError, type UpstreamTestReply, type UpstreamTestRequest } from '@vreg/contracts';
+import { NotFoundError, type UpstreamTestReply, type UpstreamTestRequest, ValidationError } from '@vreg/contracts';
 import type { UpstreamProber } from '../ports/upstream-prober.ts';
 import type { UpstreamRepository } from '../ports/upstream-repository.ts';
 import type { PasswordSealer } from './catalog-admin.ts';

@@ -42,7 +42,15 @@ export class WarmJobs {
       params: { registry_id: registryId, image: request.image, tag: request.tag, platforms: request.platforms },
     });
     try {
-      await this.#deps.dispatcher.dispatch({ eventId: randomUUID(), jobId: job.id, registryId, image: request.image, tag: request.tag, platforms: request.platforms, requestedAt: job.createdAt.toISOString() });
+      await this.#deps.dispatcher.dispatch({
+        eventId: randomUUID(),
+        jobId: job.id,
+        registryId,
+        image: request.image,
+        tag: request.tag,
+        platforms: request.platforms,
+        requestedAt: job.createdAt.toISOString(),
+      });
     } catch (err) {
       const now = new Date();
       await this.#deps.jobs.update(job.id, { state: 'failed', appendErrors: [(err as Error).message], finishedAt: now });

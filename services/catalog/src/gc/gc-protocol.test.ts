@@ -1,5 +1,5 @@
-import type { Delivery } from '@vreg/bus';
 import type { MemoryBlobStore } from '@vreg/blob-store';
+import type { Delivery } from '@vreg/bus';
 import type { ObjectStored } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -85,7 +85,9 @@ describe('GC protocol: a sweep and a fill of the same digest, interleaved', () =
     expect(await liveEntriesWithoutObject(store, blobs)).toEqual([]);
     // The bus redelivers the event: the object is gone, so it is fetched again instead of recorded.
     expect(await consumer.handle(stored('racing-fill', '2025-01-02T00:00:00.000Z'))).toBe('refill_requested');
-    expect(refills.requests).toEqual([{ registryId, object: { kind: 'blob', image: 'library/busybox', reference: digest }, dedupKey: 'racing-fill' }]);
+    expect(refills.requests).toEqual([
+      { registryId, object: { kind: 'blob', image: 'library/busybox', reference: digest }, dedupKey: 'racing-fill' },
+    ]);
     expect(allEntries(store)).toEqual([]);
     // The fetcher stores it again and publishes a new event: now it is recorded, with its object.
     await putBlob(blobs, 'layer bytes!');
@@ -148,7 +150,8 @@ describe('GC protocol: a sweep and a fill of the same digest, interleaved', () =
     await digestBecomesCandidate();
     let duringSweep: unknown;
     await sweepWith(async (step) => {
-      if (step === 'deleted') duringSweep = await consumer.handle(stored('late-fill', '2025-01-02T00:00:00.000Z')).catch((err: unknown) => err);
+      if (step === 'deleted')
+        duringSweep = await consumer.handle(stored('late-fill', '2025-01-02T00:00:00.000Z')).catch((err: unknown) => err);
     }).sweep();
     expect(duringSweep).toBeInstanceOf(GcInProgressError);
     expect(await consumer.handle(stored('late-fill', '2025-01-02T00:00:00.000Z'))).toBe('refill_requested');
@@ -178,8 +181,12 @@ describe('GC protocol: a sweep and a fill of the same digest, interleaved', () =
     const t0 = new Date();
     await store.gcCandidates.claim(digest, 'dead-sweep', t0, { markedBefore: t0, staleClaimBefore: new Date(0) });
     const at = (ms: number) => () => new Date(t0.getTime() + ms);
-    expect(await new GcSweep({ candidates: store.gcCandidates, blobs, logger, graceMs: 0, now: at(60_000) }).sweep()).toMatchObject({ objects: 0 });
-    expect(await new GcSweep({ candidates: store.gcCandidates, blobs, logger, graceMs: 0, now: at(11 * 60_000) }).sweep()).toMatchObject({ objects: 1 });
+    expect(await new GcSweep({ candidates: store.gcCandidates, blobs, logger, graceMs: 0, now: at(60_000) }).sweep()).toMatchObject({
+      objects: 0,
+    });
+    expect(await new GcSweep({ candidates: store.gcCandidates, blobs, logger, graceMs: 0, now: at(11 * 60_000) }).sweep()).toMatchObject({
+      objects: 1,
+    });
     expect(await store.gcCandidates.get(digest)).toMatchObject({ state: 'deleted' });
   });
 

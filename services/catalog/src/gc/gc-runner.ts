@@ -61,7 +61,10 @@ export class GcRunner {
     if (this.#timers.length > 0) return;
     const every = (ms: number, work: () => Promise<unknown>): void => {
       if (ms <= 0) return;
-      const timer = setInterval(() => void this.#serial(work).catch((err: unknown) => this.#log.error({ err }, 'periodic gc work failed')), ms);
+      const timer = setInterval(
+        () => void this.#serial(work).catch((err: unknown) => this.#log.error({ err }, 'periodic gc work failed')),
+        ms,
+      );
       timer.unref();
       this.#timers.push(timer);
     };
@@ -110,10 +113,25 @@ export class GcRunner {
       lastWrite = Date.now();
       await reporter.progress({ objectsDone: r.objects, bytesDone: r.bytes });
     });
-    await reporter.progress({ objectsDone: report.objects, objectsTotal: report.objects, bytesDone: report.bytes, bytesTotal: report.bytes });
+    await reporter.progress({
+      objectsDone: report.objects,
+      objectsTotal: report.objects,
+      bytesDone: report.bytes,
+      bytesTotal: report.bytes,
+    });
     for (const message of report.errors) await reporter.error(message);
-    if (report.failed > report.errors.length) await reporter.error(`${report.failed - report.errors.length} more objects could not be deleted`);
-    this.#log.info({ jobId: job.id, objects: report.objects, bytes: report.bytes, entries: destroyed.entries, errors: report.failed }, 'gc job done');
-    return { dry_run: false, objects_deleted: report.objects, bytes_freed: report.bytes, digests: report.digests, entries_destroyed: destroyed.entries };
+    if (report.failed > report.errors.length)
+      await reporter.error(`${report.failed - report.errors.length} more objects could not be deleted`);
+    this.#log.info(
+      { jobId: job.id, objects: report.objects, bytes: report.bytes, entries: destroyed.entries, errors: report.failed },
+      'gc job done',
+    );
+    return {
+      dry_run: false,
+      objects_deleted: report.objects,
+      bytes_freed: report.bytes,
+      digests: report.digests,
+      entries_destroyed: destroyed.entries,
+    };
   }
 }

@@ -113,7 +113,8 @@ export class GcSweep {
       }
     }
     await this.#deps.candidates.purgeTombstones(new Date(this.#now().getTime() - GC_TOMBSTONE_RETENTION_MS));
-    if (report.objects > 0 || report.failed > 0) this.#log.info({ objects: report.objects, bytes: report.bytes, errors: report.failed }, 'gc sweep deleted objects');
+    if (report.objects > 0 || report.failed > 0)
+      this.#log.info({ objects: report.objects, bytes: report.bytes, errors: report.failed }, 'gc sweep deleted objects');
     return report;
   }
 

@@ -1,6 +1,6 @@
 import { hashToken } from '@vreg/secrets';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdminApiHarness, type AdminApiHarness } from './testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness } from './testing/admin-api-harness.ts';
 
 let api: AdminApiHarness;
 beforeEach(async () => {
@@ -15,7 +15,12 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 describe('admin API: access tokens', () => {
   it('creates a token, shows the secret once with no-store, and never again', async () => {
     const registry = (await api.call('POST', '/registries', { name: 'one' })).json();
-    const res = await api.call('POST', '/access_tokens', { name: 'ci', scopes: ['read_virtual_registry'], registry_ids: [Number(registry.id)], expires_at: '2099-01-01T00:00:00Z' });
+    const res = await api.call('POST', '/access_tokens', {
+      name: 'ci',
+      scopes: ['read_virtual_registry'],
+      registry_ids: [Number(registry.id)],
+      expires_at: '2099-01-01T00:00:00Z',
+    });
     expect(res.statusCode).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
@@ -45,7 +50,11 @@ describe('admin API: access tokens', () => {
   it('revokes a token with DELETE, keeps it listed as revoked, and answers 404 for an unknown one', async () => {
     const created = (await api.call('POST', '/access_tokens', { name: 'ci', scopes: ['admin'] })).json();
     expect((await api.call('DELETE', `/access_tokens/${created.id}`)).statusCode).toBe(204);
-    expect((await api.call('GET', `/access_tokens/${created.id}`)).json()).toMatchObject({ revoked: true, active: false, revoked_at: expect.any(String) });
+    expect((await api.call('GET', `/access_tokens/${created.id}`)).json()).toMatchObject({
+      revoked: true,
+      active: false,
+      revoked_at: expect.any(String),
+    });
     expect((await api.call('DELETE', `/access_tokens/${created.id}`)).statusCode).toBe(204);
     expect((await api.call('DELETE', '/access_tokens/999')).statusCode).toBe(404);
   });
@@ -66,15 +75,30 @@ describe('admin API: access tokens', () => {
 
   it('admits an access token with the admin scope to the whole admin API', async () => {
     const admin = (await api.call('POST', '/access_tokens', { name: 'ops', scopes: ['admin'] })).json();
-    const res = await api.server.inject({ method: 'POST', url: '/api/v1/registries', headers: bearer(admin.token), payload: { name: 'by-token' } });
+    const res = await api.server.inject({
+      method: 'POST',
+      url: '/api/v1/registries',
+      headers: bearer(admin.token),
+      payload: { name: 'by-token' },
+    });
     expect(res.statusCode).toBe(201);
-    const made = await api.server.inject({ method: 'POST', url: '/api/v1/access_tokens', headers: bearer(admin.token), payload: { name: 'pull', scopes: ['read_virtual_registry'] } });
+    const made = await api.server.inject({
+      method: 'POST',
+      url: '/api/v1/access_tokens',
+      headers: bearer(admin.token),
+      payload: { name: 'pull', scopes: ['read_virtual_registry'] },
+    });
     expect(made.statusCode).toBe(201);
   });
 
   it('answers 403 DENIED to a write by a token without the admin scope, and 401 to a revoked or expired one', async () => {
     const pull = (await api.call('POST', '/access_tokens', { name: 'pull', scopes: ['read_virtual_registry'] })).json();
-    const denied = await api.server.inject({ method: 'POST', url: '/api/v1/registries', headers: bearer(pull.token), payload: { name: 'nope' } });
+    const denied = await api.server.inject({
+      method: 'POST',
+      url: '/api/v1/registries',
+      headers: bearer(pull.token),
+      payload: { name: 'nope' },
+    });
     expect(denied.statusCode).toBe(403);
     expect(denied.json().errors[0].code).toBe('DENIED');
 
@@ -84,7 +108,9 @@ describe('admin API: access tokens', () => {
     expect(revoked.statusCode).toBe(401);
     expect(revoked.json().errors[0].code).toBe('UNAUTHORIZED');
 
-    const soon = (await api.call('POST', '/access_tokens', { name: 'soon', scopes: ['admin'], expires_at: new Date(Date.now() + 300).toISOString() })).json();
+    const soon = (
+      await api.call('POST', '/access_tokens', { name: 'soon', scopes: ['admin'], expires_at: new Date(Date.now() + 300).toISOString() })
+    ).json();
     expect((await api.server.inject({ method: 'GET', url: '/api/v1/registries', headers: bearer(soon.token) })).statusCode).toBe(200);
     await new Promise((r) => setTimeout(r, 400));
     expect((await api.server.inject({ method: 'GET', url: '/api/v1/registries', headers: bearer(soon.token) })).statusCode).toBe(401);

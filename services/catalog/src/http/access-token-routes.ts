@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accessTokenState, type AccessToken } from '../domain/access-token.ts';
+import { type AccessToken, accessTokenState } from '../domain/access-token.ts';
 import type { AccessTokens } from '../domain/access-tokens.ts';
 import { AccessTokenCreateBody, AccessTokenCreatedJson, AccessTokenJson } from './access-token-schemas.ts';
 import { errorResponses, IdParams, NoContent, PageQuery } from './api-schemas.ts';

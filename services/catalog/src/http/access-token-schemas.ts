@@ -22,13 +22,18 @@ export const AccessTokenCreateBody = z.strictObject({
     .max(ACCESS_TOKEN_REGISTRIES_MAX)
     .optional()
     .meta({ description: 'Restrict pulls to these registries; leave out for every registry' }),
-  expires_at: z.iso.datetime({ offset: true }).optional().meta({ description: 'ISO-8601 time the token stops working; leave out for never' }),
+  expires_at: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .meta({ description: 'ISO-8601 time the token stops working; leave out for never' }),
 });
 
 export const AccessTokenJson = z.object({
   id: z.string(),
   name: z.string(),
-  token_prefix: z.string().meta({ description: 'The first characters of the token, to recognise it; the token itself is shown only once, at creation' }),
+  token_prefix: z
+    .string()
+    .meta({ description: 'The first characters of the token, to recognise it; the token itself is shown only once, at creation' }),
   scopes: z.array(AccessTokenScopeSchema),
   registry_ids: z.array(z.string()).optional(),
   expires_at: timestamp.optional(),

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdminApiHarness, TEST_ADMIN_TOKEN, type AdminApiHarness } from './testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness, TEST_ADMIN_TOKEN } from './testing/admin-api-harness.ts';
 
 let api: AdminApiHarness;
 beforeEach(async () => {
@@ -17,7 +17,11 @@ describe('admin API: authentication', () => {
     ['Basic credentials', { authorization: `Basic ${Buffer.from(`admin:${TEST_ADMIN_TOKEN}`).toString('base64')}` }],
     ['an empty bearer token', { authorization: 'Bearer ' }],
   ])('answers 401 UNAUTHORIZED with a Bearer challenge for %s', async (_what, headers) => {
-    for (const [method, url] of [['GET', '/api/v1/registries'], ['POST', '/api/v1/registries'], ['DELETE', '/api/v1/upstreams/1']] as const) {
+    for (const [method, url] of [
+      ['GET', '/api/v1/registries'],
+      ['POST', '/api/v1/registries'],
+      ['DELETE', '/api/v1/upstreams/1'],
+    ] as const) {
       const res = await api.server.inject({ method, url, headers, ...(method === 'POST' ? { payload: { name: 'x' } } : {}) });
       expect(res.statusCode).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer realm="vreg-admin"');
@@ -27,7 +31,11 @@ describe('admin API: authentication', () => {
   });
 
   it('accepts the bearer scheme in any letter case', async () => {
-    const res = await api.server.inject({ method: 'GET', url: '/api/v1/registries', headers: { authorization: `bearer ${TEST_ADMIN_TOKEN}` } });
+    const res = await api.server.inject({
+      method: 'GET',
+      url: '/api/v1/registries',
+      headers: { authorization: `bearer ${TEST_ADMIN_TOKEN}` },
+    });
     expect(res.statusCode).toBe(200);
   });
 
@@ -79,7 +87,9 @@ describe('admin API: OpenAPI document', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toBe('3.1.0');
-    const operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(operations.sort()).toEqual(
       [
         'DELETE /api/v1/access_tokens/{id}',

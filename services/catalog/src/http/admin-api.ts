@@ -1,31 +1,31 @@
-import type { FastifyPluginAsync } from 'fastify';
 import { UpstreamAddressPolicy } from '@vreg/upstream-client';
+import type { FastifyPluginAsync } from 'fastify';
 import type { AccessTokens } from '../domain/access-tokens.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
+import type { OverviewStats } from '../domain/overview-stats.ts';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
+import type { WarmJobs } from '../domain/warm-jobs.ts';
+import type { GcRunner } from '../gc/gc-runner.ts';
+import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
 import { registerAccessTokenRoutes } from './access-token-routes.ts';
 import { adminAuth, adminPrincipalOf, visibleRegistryIds } from './admin-auth.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.ts';
-import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
-import { registerJobRoutes } from './job-routes.ts';
 import { registerCleanupPolicyRoutes } from './cleanup-policy-routes.ts';
+import { registerGcRoutes } from './gc-routes.ts';
+import { registerJobRoutes } from './job-routes.ts';
+import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
 import { registerPurgeRoutes } from './purge-routes.ts';
 import { registerRegistryCacheEntryRoutes } from './registry-cache-entry-routes.ts';
-import { registerUsageRoutes } from './usage-routes.ts';
-import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
-import { registerGcRoutes } from './gc-routes.ts';
-import type { GcRunner } from '../gc/gc-runner.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerStatsRoutes } from './stats-routes.ts';
-import type { OverviewStats } from '../domain/overview-stats.ts';
 import { registerUpstreamRoutes } from './upstream-routes.ts';
 import { registerUpstreamTestRoutes } from './upstream-test-routes.ts';
-import { registerWarmRoutes } from './warm-routes.ts';
-import type { WarmJobs } from '../domain/warm-jobs.ts';
 import { upstreamUrlGuard } from './upstream-url-guard.ts';
-import { zodSerializerCompiler, zodValidatorCompiler, type ZodTypeProvider } from './zod-type-provider.ts';
+import { registerUsageRoutes } from './usage-routes.ts';
+import { registerWarmRoutes } from './warm-routes.ts';
+import { type ZodTypeProvider, zodSerializerCompiler, zodValidatorCompiler } from './zod-type-provider.ts';
 
 export interface AdminApiOptions {
   admin: CatalogAdmin;
@@ -94,13 +94,23 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
       secured.addHook(
         'onRequest',
         adminAuth(options.adminToken, options.accessTokens, {
-          upstreamRegistryOf: (id) => options.admin.getUpstream(id).then((u) => u.registryId, () => undefined),
+          upstreamRegistryOf: (id) =>
+            options.admin.getUpstream(id).then(
+              (u) => u.registryId,
+              () => undefined,
+            ),
         }),
       );
       // A restricted read-only token lists only its registries.
       secured.addHook('preSerialization', async (request, _reply, payload: unknown) => {
         const visible = visibleRegistryIds(adminPrincipalOf(request));
-        if (visible === undefined || request.method !== 'GET' || !request.routeOptions.url?.endsWith('/registries') || !Array.isArray(payload)) return payload;
+        if (
+          visible === undefined ||
+          request.method !== 'GET' ||
+          !request.routeOptions.url?.endsWith('/registries') ||
+          !Array.isArray(payload)
+        )
+          return payload;
         return payload.filter((r: { id?: unknown }) => typeof r.id === 'string' && visible.includes(r.id));
       });
       registerSessionRoutes(secured);

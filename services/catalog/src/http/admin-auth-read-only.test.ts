@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdminApiHarness, type AdminApiHarness } from './testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness } from './testing/admin-api-harness.ts';
 
 let api: AdminApiHarness;
 beforeEach(async () => {
@@ -10,10 +10,19 @@ afterEach(async () => {
 });
 
 const as = (token: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, payload?: object) =>
-  api.server.inject({ method, url: `/api/v1${path}`, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload }) });
+  api.server.inject({
+    method,
+    url: `/api/v1${path}`,
+    headers: { authorization: `Bearer ${token}` },
+    ...(payload === undefined ? {} : { payload }),
+  });
 
 async function readToken(registryIds?: string[]): Promise<string> {
-  const res = await api.call('POST', '/access_tokens', { name: 'viewer', scopes: ['read_virtual_registry'], ...(registryIds === undefined ? {} : { registry_ids: registryIds }) });
+  const res = await api.call('POST', '/access_tokens', {
+    name: 'viewer',
+    scopes: ['read_virtual_registry'],
+    ...(registryIds === undefined ? {} : { registry_ids: registryIds }),
+  });
   expect(res.statusCode).toBe(201);
   return res.json().token as string;
 }
@@ -21,7 +30,9 @@ async function readToken(registryIds?: string[]): Promise<string> {
 describe('admin API: read_virtual_registry tokens (read-only console sessions)', () => {
   it('may read registries and upstreams but every write is 403 DENIED', async () => {
     const registry = (await api.call('POST', '/registries', { name: 'r' })).json();
-    const upstream = (await api.call('POST', `/registries/${registry.id}/upstreams`, { name: 'u', url: 'https://registry.example.com' })).json();
+    const upstream = (
+      await api.call('POST', `/registries/${registry.id}/upstreams`, { name: 'u', url: 'https://registry.example.com' })
+    ).json();
     const token = await readToken();
     expect((await as(token, 'GET', '/registries')).json().map((r: { id: string }) => r.id)).toEqual([registry.id]);
     expect((await as(token, 'GET', `/registries/${registry.id}/upstreams`)).statusCode).toBe(200);
@@ -63,7 +74,11 @@ describe('admin API: read_virtual_registry tokens (read-only console sessions)',
   it('tells the console what the token may do at GET /session', async () => {
     expect((await api.call('GET', '/session')).json()).toEqual({ access: 'admin' });
     const registry = (await api.call('POST', '/registries', { name: 'r' })).json();
-    expect((await as(await readToken([registry.id]), 'GET', '/session')).json()).toEqual({ access: 'read', token_name: 'viewer', registry_ids: [registry.id] });
+    expect((await as(await readToken([registry.id]), 'GET', '/session')).json()).toEqual({
+      access: 'read',
+      token_name: 'viewer',
+      registry_ids: [registry.id],
+    });
     const admin = (await api.call('POST', '/access_tokens', { name: 'ops', scopes: ['admin'] })).json();
     expect((await as(admin.token, 'GET', '/session')).json()).toEqual({ access: 'admin', token_name: 'ops' });
     expect((await api.server.inject({ method: 'GET', url: '/api/v1/session' })).statusCode).toBe(401);

@@ -49,7 +49,11 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
  * through the admin error handler; the token is never logged (pino redacts
  * the header).
  */
-export function adminAuth(adminToken: string, accessTokens?: AdminTokenVerifier, options: AdminAuthOptions = {}): onRequestAsyncHookHandler {
+export function adminAuth(
+  adminToken: string,
+  accessTokens?: AdminTokenVerifier,
+  options: AdminAuthOptions = {},
+): onRequestAsyncHookHandler {
   return async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer[ ]+(\S+)[ ]*$/i.exec(header);
@@ -73,7 +77,11 @@ export function adminAuth(adminToken: string, accessTokens?: AdminTokenVerifier,
           return;
         }
         if (token.scopes.includes(AccessTokenScopes.readVirtualRegistry)) {
-          const principal: AdminPrincipal = { access: 'read', tokenName: token.name, ...(token.registryIds === undefined ? {} : { registryIds: token.registryIds }) };
+          const principal: AdminPrincipal = {
+            access: 'read',
+            tokenName: token.name,
+            ...(token.registryIds === undefined ? {} : { registryIds: token.registryIds }),
+          };
           await checkReadOnly(request, principal, options);
           principals.set(request, principal);
           return;
@@ -86,7 +94,11 @@ export function adminAuth(adminToken: string, accessTokens?: AdminTokenVerifier,
 }
 
 /** What a `read_virtual_registry` token may do: read, and only the registries it is restricted to. */
-async function checkReadOnly(request: FastifyRequest, principal: Extract<AdminPrincipal, { access: 'read' }>, options: AdminAuthOptions): Promise<void> {
+async function checkReadOnly(
+  request: FastifyRequest,
+  principal: Extract<AdminPrincipal, { access: 'read' }>,
+  options: AdminAuthOptions,
+): Promise<void> {
   if (!READ_METHODS.has(request.method)) throw new DeniedError('this access token is read-only: changes need a token with the admin scope');
   const route = request.routeOptions.url ?? '';
   if (route.endsWith('/session')) return;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdminApiHarness, type AdminApiHarness } from './testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness } from './testing/admin-api-harness.ts';
 
 let api: AdminApiHarness;
 beforeEach(async () => {
@@ -17,14 +17,19 @@ function driverError(name: string): Error {
 }
 
 describe('admin API errors while the database is down', () => {
-  it.each(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError'])('answers 503 CATALOG_UNAVAILABLE, without the cause, on a %s', async (name) => {
-    api.store.registries.list = async () => {
-      throw driverError(name);
-    };
-    const res = await api.call('GET', '/registries');
-    expect(res.statusCode).toBe(503);
-    expect(res.json()).toEqual({ errors: [{ code: 'CATALOG_UNAVAILABLE', message: 'the catalog database is unavailable; retry later', detail: null }] });
-  });
+  it.each(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError'])(
+    'answers 503 CATALOG_UNAVAILABLE, without the cause, on a %s',
+    async (name) => {
+      api.store.registries.list = async () => {
+        throw driverError(name);
+      };
+      const res = await api.call('GET', '/registries');
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({
+        errors: [{ code: 'CATALOG_UNAVAILABLE', message: 'the catalog database is unavailable; retry later', detail: null }],
+      });
+    },
+  );
 
   it('still answers 500 INTERNAL to any other failure of the store', async () => {
     api.store.registries.list = async () => {

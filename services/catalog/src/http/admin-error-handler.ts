@@ -1,4 +1,4 @@
-import { AppError, ErrorCodes, hasCode, type ErrorCode } from '@vreg/contracts';
+import { AppError, type ErrorCode, ErrorCodes, hasCode } from '@vreg/contracts';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** HTTP status of each code the admin API answers with; anything else is a 500. */

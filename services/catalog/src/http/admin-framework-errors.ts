@@ -1,5 +1,5 @@
-import { ErrorCodes } from '@vreg/contracts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCodes } from '@vreg/contracts';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
 
 /**
@@ -20,14 +20,26 @@ export function adminFrameworkErrors(error: FastifyError, request: FastifyReques
  * API: a path outside `/api/v1` (`/api/v1/..` resolved by a client) or a
  * body error there answers in the same `{ errors: [...] }` shape.
  */
-export function adminRootHandlers<L extends FastifyBaseLogger>(server: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, L>): void {
-  server.setNotFoundHandler(async (request, reply) => reply.code(404).send({ errors: [{ code: ErrorCodes.notFound, message: 'route not found', detail: { method: request.method } }] }));
+export function adminRootHandlers<L extends FastifyBaseLogger>(
+  server: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, L>,
+): void {
+  server.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({ errors: [{ code: ErrorCodes.notFound, message: 'route not found', detail: { method: request.method } }] }),
+  );
   server.setErrorHandler(async (error: FastifyError, request, reply) => {
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {
       request.log.error({ err: error }, 'request failed');
       return reply.code(500).send({ errors: [{ code: ErrorCodes.internal, message: 'internal error', detail: null }] });
     }
-    return reply.code(status).send({ errors: [{ code: status === 404 ? ErrorCodes.notFound : ErrorCodes.validationFailed, message: error.message, detail: { reason: error.code ?? error.name } }] });
+    return reply.code(status).send({
+      errors: [
+        {
+          code: status === 404 ? ErrorCodes.notFound : ErrorCodes.validationFailed,
+          message: error.message,
+          detail: { reason: error.code ?? error.name },
+        },
+      ],
+    });
   });
 }

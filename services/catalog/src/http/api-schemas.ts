@@ -10,7 +10,13 @@ export const IdParams = z.object({ id: z.string().min(1).max(64).meta({ descript
 
 export const PageQuery = z.object({
   page: z.coerce.number().int().min(1).max(1_000_000).default(1).meta({ description: 'Page number, from 1' }),
-  per_page: z.coerce.number().int().min(1).max(MAX_PER_PAGE).default(DEFAULT_PER_PAGE).meta({ description: `Items per page, at most ${MAX_PER_PAGE}` }),
+  per_page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PER_PAGE)
+    .default(DEFAULT_PER_PAGE)
+    .meta({ description: `Items per page, at most ${MAX_PER_PAGE}` }),
 });
 
 const registryName = z.string().trim().min(1).max(REGISTRY_NAME_MAX);
@@ -22,18 +28,28 @@ export const upstreamUrl = z
   .meta({ description: 'Base URL of the upstream registry, http or https, without credentials, query or fragment' });
 export const username = z.string().min(1).max(255);
 export const password = z.string().min(1).max(4096).meta({ description: 'Write-only: sealed at rest, never returned', writeOnly: true });
-const cacheValidityHours = z.int().min(0).max(MAX_CACHE_VALIDITY_HOURS).meta({ description: 'Hours a tag manifest is served without revalidation; 0 = never revalidate' });
-const libraryPrefix = z.boolean().meta({ description: 'Ask for one-component names as `library/<name>` (Docker Hub); default on for Docker Hub URLs' });
-const maxBlobSizeBytes = z.int().min(1).max(Number.MAX_SAFE_INTEGER).meta({ description: 'Largest blob fetched from this upstream, bytes: a bigger one is refused (403 DENIED to the client) and nothing is stored; absent = the VREG_UPSTREAM_MAX_BLOB_BYTES of the gateway and fetcher' });
+const cacheValidityHours = z
+  .int()
+  .min(0)
+  .max(MAX_CACHE_VALIDITY_HOURS)
+  .meta({ description: 'Hours a tag manifest is served without revalidation; 0 = never revalidate' });
+const libraryPrefix = z
+  .boolean()
+  .meta({ description: 'Ask for one-component names as `library/<name>` (Docker Hub); default on for Docker Hub URLs' });
+const maxBlobSizeBytes = z.int().min(1).max(Number.MAX_SAFE_INTEGER).meta({
+  description:
+    'Largest blob fetched from this upstream, bytes: a bigger one is refused (403 DENIED to the client) and nothing is stored; absent = the VREG_UPSTREAM_MAX_BLOB_BYTES of the gateway and fetcher',
+});
 const position = z.int().min(0).meta({ description: 'Place in the ordered list, 0 first; past the end appends' });
 
-const maxStoredBytes = z
-  .int()
-  .min(1)
-  .max(Number.MAX_SAFE_INTEGER)
-  .meta({ description: 'Quota: bytes of live cache entries the registry may hold; above it the least recently downloaded entries are destroyed. null = no quota' });
+const maxStoredBytes = z.int().min(1).max(Number.MAX_SAFE_INTEGER).meta({
+  description:
+    'Quota: bytes of live cache entries the registry may hold; above it the least recently downloaded entries are destroyed. null = no quota',
+});
 
-const visibility = RegistryVisibilitySchema.meta({ description: '`private`: pulls need an access token that can read the registry; `public`: anyone may pull, without credentials' });
+const visibility = RegistryVisibilitySchema.meta({
+  description: '`private`: pulls need an access token that can read the registry; `public`: anyone may pull, without credentials',
+});
 
 export const RegistryCreateBody = z.strictObject({
   name: registryName,

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { CLEANUP_CADENCES, CleanupPolicyStatuses, KEEP_N_DAYS_MAX, KEEP_N_DAYS_MIN, type CleanupPolicy, type CleanupRun } from '../domain/cleanup-policy.ts';
+import {
+  CLEANUP_CADENCES,
+  type CleanupPolicy,
+  CleanupPolicyStatuses,
+  type CleanupRun,
+  KEEP_N_DAYS_MAX,
+  KEEP_N_DAYS_MIN,
+} from '../domain/cleanup-policy.ts';
 import type { CleanupPolicies } from '../lifecycle/cleanup-policies.ts';
 import { errorResponses, IdParams, NoContent, PageQuery } from './api-schemas.ts';
 import { JobJson, toJobJson } from './job-routes.ts';
@@ -10,7 +17,11 @@ const timestamp = z.string().meta({ description: 'ISO-8601 UTC' });
 
 const CleanupPolicyBody = z.strictObject({
   enabled: z.boolean(),
-  keep_n_days_after_download: z.int().min(KEEP_N_DAYS_MIN).max(KEEP_N_DAYS_MAX).meta({ description: 'Entries not downloaded (or, never downloaded, not cached) for this many days are destroyed' }),
+  keep_n_days_after_download: z
+    .int()
+    .min(KEEP_N_DAYS_MIN)
+    .max(KEEP_N_DAYS_MAX)
+    .meta({ description: 'Entries not downloaded (or, never downloaded, not cached) for this many days are destroyed' }),
   cadence: z
     .int()
     .refine((n) => (CLEANUP_CADENCES as readonly number[]).includes(n), `must be one of ${CLEANUP_CADENCES.join(', ')}`)
@@ -84,7 +95,10 @@ export function registerCleanupPolicyRoutes(app: AdminApp, cleanup: CleanupPolic
   });
 
   app.put('/registries/:id/cleanup_policy', {
-    config: { summary: 'Create or replace the cleanup policy of a virtual registry (next run a cadence from now when new, re-enabled or the cadence changes)' },
+    config: {
+      summary:
+        'Create or replace the cleanup policy of a virtual registry (next run a cadence from now when new, re-enabled or the cadence changes)',
+    },
     schema: { params: IdParams, body: CleanupPolicyBody, response: { 200: CleanupPolicyJson, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
       const { enabled, keep_n_days_after_download, cadence } = request.body;

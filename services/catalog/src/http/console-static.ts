@@ -59,9 +59,15 @@ export function consoleStatic(options: ConsoleStaticOptions): FastifyPluginAsync
     const sendIndex = async (reply: FastifyReply) => {
       const html = await readFile(join(root, 'index.html')).catch(() => undefined);
       if (html === undefined) {
-        return secureHeaders(reply).status(503).type('text/plain; charset=utf-8').send('The console is not built: run `npm run build:console`.\n');
+        return secureHeaders(reply)
+          .status(503)
+          .type('text/plain; charset=utf-8')
+          .send('The console is not built: run `npm run build:console`.\n');
       }
-      return secureHeaders(reply).header('cache-control', 'no-cache').type(CONTENT_TYPES['.html'] as string).send(html);
+      return secureHeaders(reply)
+        .header('cache-control', 'no-cache')
+        .type(CONTENT_TYPES['.html'] as string)
+        .send(html);
     };
 
     // `/console` without the slash: relative asset URLs need the directory form.
@@ -73,10 +79,20 @@ export function consoleStatic(options: ConsoleStaticOptions): FastifyPluginAsync
         const file = normalize(join(root, rest));
         const type = CONTENT_TYPES[extname(file)];
         // Never outside the build, never a directory, only known types.
-        if (!file.startsWith(root + sep) || type === undefined || !(await stat(file).then((s) => s.isFile(), () => false))) {
+        if (
+          !file.startsWith(root + sep) ||
+          type === undefined ||
+          !(await stat(file).then(
+            (s) => s.isFile(),
+            () => false,
+          ))
+        ) {
           return secureHeaders(reply).status(404).type('text/plain; charset=utf-8').send('not found\n');
         }
-        return secureHeaders(reply).header('cache-control', 'public, max-age=31536000, immutable').type(type).send(await readFile(file));
+        return secureHeaders(reply)
+          .header('cache-control', 'public, max-age=31536000, immutable')
+          .type(type)
+          .send(await readFile(file));
       }
       return sendIndex(reply);
     });

@@ -11,8 +11,8 @@ import { AccessTokens } from '../domain/access-tokens.ts';
 import { CatalogAdmin } from '../domain/catalog-admin.ts';
 import { UpstreamTests } from '../domain/upstream-tests.ts';
 import { GcRunner } from '../gc/gc-runner.ts';
-import { JobWorker } from '../lifecycle/job-worker.ts';
 import { markPending, putBlob } from '../gc/testing/gc-fixtures.ts';
+import { JobWorker } from '../lifecycle/job-worker.ts';
 import { createAdminApi } from './admin-api.ts';
 
 const TOKEN = 'gc-routes-admin-token-0123';
@@ -26,7 +26,12 @@ let server: FastifyInstance;
 let bus: MemoryEventBus;
 
 async function call(method: 'GET' | 'POST', url: string, payload?: object, token = TOKEN) {
-  return server.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload }) });
+  return server.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: { authorization: `Bearer ${token}` },
+    ...(payload === undefined ? {} : { payload }),
+  });
 }
 
 beforeEach(async () => {
@@ -40,7 +45,10 @@ beforeEach(async () => {
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: () => {} } });
   const upstreamTests = new UpstreamTests({ upstreams: store.upstreams, sealer: box, prober: new BusUpstreamProber(bus) });
   server = Fastify({ logger: false });
-  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TOKEN, accessTokens, upstreamTests, jobs: store.jobs, gc }), { prefix: '/api/v1' });
+  await server.register(
+    createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TOKEN, accessTokens, upstreamTests, jobs: store.jobs, gc }),
+    { prefix: '/api/v1' },
+  );
   await server.ready();
 });
 
@@ -67,7 +75,7 @@ async function cacheWithPendingEntries(): Promise<{ own: string; shared: string 
 }
 
 /** Polls the job until the worker finished it. */
-async function finished(id: string): Promise<Record<string, any>> {
+async function finished(id: string): Promise<Record<string, unknown>> {
   for (let i = 0; i < 200; i++) {
     const job = (await call('GET', `/jobs/${id}`)).json();
     if (job.state === 'succeeded' || job.state === 'failed') return job;
@@ -83,7 +91,10 @@ describe('POST /gc', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ kind: 'gc', state: 'queued', registry_id: null, params: { dry_run: true } });
     const job = await finished(res.json().id);
-    expect(job).toMatchObject({ state: 'succeeded', result: { dry_run: true, objects_would_delete: 1, bytes_would_free: 17, digests: [own] } });
+    expect(job).toMatchObject({
+      state: 'succeeded',
+      result: { dry_run: true, objects_would_delete: 1, bytes_would_free: 17, digests: [own] },
+    });
     expect(await blobs.stat(own)).toBeDefined();
     expect(await blobs.stat(shared)).toBeDefined();
   });
@@ -108,7 +119,11 @@ describe('POST /gc', () => {
     const { own } = await cacheWithPendingEntries();
     blobs.delete = async () => Promise.reject(new Error('S3 unavailable'));
     const job = await finished((await call('POST', '/gc', { dry_run: false })).json().id);
-    expect(job).toMatchObject({ state: 'succeeded', errors: [`${own}: S3 unavailable`], result: { objects_deleted: 0, bytes_freed: 0, digests: [] } });
+    expect(job).toMatchObject({
+      state: 'succeeded',
+      errors: [`${own}: S3 unavailable`],
+      result: { objects_deleted: 0, bytes_freed: 0, digests: [] },
+    });
     expect(await blobs.stat(own)).toBeDefined();
     expect(await store.gcCandidates.get(own)).toMatchObject({ state: 'deleting' });
   });

@@ -5,7 +5,10 @@ import { JobJson, toJobJson } from './job-routes.ts';
 import type { AdminApp } from './zod-type-provider.ts';
 
 export const GcBody = z.strictObject({
-  dry_run: z.boolean().default(false).meta({ description: 'Report what would be freed (objects_would_delete, bytes_would_free, digests) without deleting anything' }),
+  dry_run: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Report what would be freed (objects_would_delete, bytes_would_free, digests) without deleting anything' }),
 });
 
 /**
@@ -16,7 +19,10 @@ export const GcBody = z.strictObject({
  */
 export function registerGcRoutes(app: AdminApp, gc: GcRunner): void {
   app.post('/gc', {
-    config: { summary: 'Garbage-collect stored objects no live cache entry references (after VREG_GC_GRACE_MS); 202 with a gc job, dry_run reports without deleting' },
+    config: {
+      summary:
+        'Garbage-collect stored objects no live cache entry references (after VREG_GC_GRACE_MS); 202 with a gc job, dry_run reports without deleting',
+    },
     schema: { body: GcBody, response: { 202: JobJson, ...errorResponses(400, 401) } },
     handler: async (request, reply) => reply.status(202).send(toJobJson(await gc.requestGc(request.body.dry_run))),
   });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdminApiHarness, type AdminApiHarness } from './testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness } from './testing/admin-api-harness.ts';
 
 let api: AdminApiHarness;
 beforeEach(async () => {
@@ -12,7 +12,12 @@ afterEach(async () => {
 describe('admin API: jobs', () => {
   it('shows a job with snake_case fields and ISO times', async () => {
     const job = await api.store.jobs.create({ kind: 'purge', registryId: '4', params: { registry_id: '4' } });
-    await api.store.jobs.update(job.id, { state: 'running', startedAt: new Date('2030-01-01T00:00:00.000Z'), progress: { objectsTotal: 3, objectsDone: 1 }, appendErrors: ['one failed'] });
+    await api.store.jobs.update(job.id, {
+      state: 'running',
+      startedAt: new Date('2030-01-01T00:00:00.000Z'),
+      progress: { objectsTotal: 3, objectsDone: 1 },
+      appendErrors: ['one failed'],
+    });
     const res = await api.call('GET', `/jobs/${job.id}`);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({

@@ -1,6 +1,6 @@
 import { NotFoundError } from '@vreg/contracts';
 import { z } from 'zod';
-import { JobKinds, JobStates, type Job } from '../domain/job.ts';
+import { type Job, JobKinds, JobStates } from '../domain/job.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
 import { errorResponses, IdParams, PageQuery } from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
@@ -35,7 +35,12 @@ export function toJobJson(job: Job): z.input<typeof JobJson> {
     state: job.state,
     registry_id: job.registryId,
     params: { ...job.params },
-    progress: { objects_done: job.progress.objectsDone, objects_total: job.progress.objectsTotal, bytes_done: job.progress.bytesDone, bytes_total: job.progress.bytesTotal },
+    progress: {
+      objects_done: job.progress.objectsDone,
+      objects_total: job.progress.objectsTotal,
+      bytes_done: job.progress.bytesDone,
+      bytes_total: job.progress.bytesTotal,
+    },
     result: job.result === null ? null : { ...job.result },
     errors: [...job.errors],
     created_at: job.createdAt.toISOString(),
@@ -67,7 +72,10 @@ export function registerJobRoutes(app: AdminApp, jobs: JobRepository): void {
     handler: async (request, reply) => {
       const page = pageRequestOf(request.query);
       const { kind, registry_id } = request.query;
-      const result = await jobs.list({ ...(kind === undefined ? {} : { kind }), ...(registry_id === undefined ? {} : { registryId: registry_id }) }, page);
+      const result = await jobs.list(
+        { ...(kind === undefined ? {} : { kind }), ...(registry_id === undefined ? {} : { registryId: registry_id }) },
+        page,
+      );
       setPaginationHeaders(reply, page, result.total);
       return result.items.map(toJobJson);
     },

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheEntryIdOf } from '../domain/cache-entry-id.ts';
 import { DAY_MS } from '../domain/cleanup-policy.ts';
-import { startAdminApiHarness, type AdminApiHarness } from './testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness } from './testing/admin-api-harness.ts';
 
 const DIGEST = (c: string): string => `sha256:${c.repeat(64)}`;
 
@@ -21,7 +21,15 @@ async function seed(): Promise<void> {
   await api.call('POST', '/registries/1/upstreams', { name: 'mirror', url: 'https://mirror.example' });
   await api.call('POST', '/registries/2/upstreams', { name: 'other', url: 'https://other.example' });
   const put = (upstreamId: string, registryId: string, relativePath: string, size: number, digest: string) =>
-    api.store.cacheEntries.upsert({ upstreamId, registryId, relativePath, digest, contentType: 'application/octet-stream', size, upstreamCheckedAt: new Date('2025-01-01T00:00:00Z') });
+    api.store.cacheEntries.upsert({
+      upstreamId,
+      registryId,
+      relativePath,
+      digest,
+      contentType: 'application/octet-stream',
+      size,
+      upstreamCheckedAt: new Date('2025-01-01T00:00:00Z'),
+    });
   await put('1', '1', 'library/alpine/manifests/3.20', 100, DIGEST('a'));
   await put('1', '1', `library/alpine/manifests/${DIGEST('a')}`, 100, DIGEST('a'));
   await put('1', '1', 'library/alpine/manifests/3.19', 110, DIGEST('b'));
@@ -132,7 +140,10 @@ describe('admin API: registry cache entries', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers).toMatchObject({ 'x-total': '5', 'x-total-pages': '3' });
     const body = res.json();
-    expect(body.map((e: { relative_path: string }) => e.relative_path)).toEqual([`library/alpine/blobs/${DIGEST('c')}`, 'library/alpine/manifests/3.19']);
+    expect(body.map((e: { relative_path: string }) => e.relative_path)).toEqual([
+      `library/alpine/blobs/${DIGEST('c')}`,
+      'library/alpine/manifests/3.19',
+    ]);
     expect(body[0]).toMatchObject({ id: expect.any(String), upstream_id: '1', registry_id: '1', size: 5000, status: 'default' });
     const bySize = (await api.call('GET', '/registries/1/cache_entries?sort=size&per_page=1')).json();
     expect(bySize[0].size).toBe(100);
@@ -169,7 +180,9 @@ describe('admin API: cleanup policy', () => {
     expect(next).toBeLessThanOrEqual(Date.now() + 7 * DAY_MS);
     expect((await api.call('GET', '/registries/1/cleanup_policy')).json()).toEqual(policy);
     // Same cadence, still enabled: the schedule stays.
-    const replaced = (await api.call('PUT', '/registries/1/cleanup_policy', { enabled: true, keep_n_days_after_download: 60, cadence: 7 })).json();
+    const replaced = (
+      await api.call('PUT', '/registries/1/cleanup_policy', { enabled: true, keep_n_days_after_download: 60, cadence: 7 })
+    ).json();
     expect(replaced).toMatchObject({ keep_n_days_after_download: 60, next_run_at: policy.next_run_at });
     expect((await api.call('DELETE', '/registries/1/cleanup_policy')).statusCode).toBe(204);
     expect((await api.call('GET', '/registries/1/cleanup_policy')).statusCode).toBe(404);
@@ -178,7 +191,8 @@ describe('admin API: cleanup policy', () => {
 
   it('goes with its registry when the registry is deleted', async () => {
     await seed();
-    for (const id of ['1', '2']) await api.call('PUT', `/registries/${id}/cleanup_policy`, { enabled: true, keep_n_days_after_download: 30, cadence: 7 });
+    for (const id of ['1', '2'])
+      await api.call('PUT', `/registries/${id}/cleanup_policy`, { enabled: true, keep_n_days_after_download: 30, cadence: 7 });
     expect((await api.call('DELETE', '/registries/2')).statusCode).toBe(204);
     expect(await api.store.cleanupPolicies.get('2')).toBeUndefined();
     expect((await api.store.cleanupPolicies.get('1'))?.keepNDaysAfterDownload).toBe(30);
@@ -205,7 +219,9 @@ describe('admin API: cleanup policy', () => {
     });
     expect(badJson.statusCode).toBe(400);
     expect(badJson.json().errors[0].code).toBe('VALIDATION_FAILED');
-    expect((await api.call('PUT', '/registries/9/cleanup_policy', { enabled: true, keep_n_days_after_download: 30, cadence: 7 })).statusCode).toBe(404);
+    expect(
+      (await api.call('PUT', '/registries/9/cleanup_policy', { enabled: true, keep_n_days_after_download: 30, cadence: 7 })).statusCode,
+    ).toBe(404);
     expect((await api.call('POST', '/registries/9/cleanup_policy/run')).statusCode).toBe(404);
     expect((await api.call('GET', '/registries/9/cleanup_runs')).statusCode).toBe(404);
     expect((await api.call('POST', '/registries/1/cleanup_policy/run')).statusCode).toBe(404);
@@ -222,13 +238,26 @@ describe('admin API: cleanup policy', () => {
     await api.call('PUT', '/registries/1/cleanup_policy', { enabled: false, keep_n_days_after_download: 30, cadence: 1 });
     const res = await api.call('POST', '/registries/1/cleanup_policy/run');
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toMatchObject({ kind: 'cleanup', state: 'queued', registry_id: '1', params: { registry_id: '1', trigger: 'manual' } });
+    expect(res.json()).toMatchObject({
+      kind: 'cleanup',
+      state: 'queued',
+      registry_id: '1',
+      params: { registry_id: '1', trigger: 'manual' },
+    });
     await api.runJobs();
     expect(pending(await statusOf())).toEqual(['1:library/alpine/manifests/3.19']);
     const job = (await api.call('GET', `/jobs/${res.json().id}`)).json();
-    expect(job).toMatchObject({ state: 'succeeded', result: { deleted_entries_count: 1, deleted_size: 110, keep_n_days_after_download: 30 } });
+    expect(job).toMatchObject({
+      state: 'succeeded',
+      result: { deleted_entries_count: 1, deleted_size: 110, keep_n_days_after_download: 30 },
+    });
     const policy = (await api.call('GET', '/registries/1/cleanup_policy')).json();
-    expect(policy).toMatchObject({ status: 'scheduled', last_run_deleted_entries_count: 1, last_run_deleted_size: 110, failure_message: null });
+    expect(policy).toMatchObject({
+      status: 'scheduled',
+      last_run_deleted_entries_count: 1,
+      last_run_deleted_size: 110,
+      failure_message: null,
+    });
     expect(policy.last_run_at).not.toBeNull();
     const runs = await api.call('GET', '/registries/1/cleanup_runs');
     expect(runs.headers['x-total']).toBe('1');
@@ -254,7 +283,10 @@ describe('admin API: cleanup policy', () => {
     await api.call('POST', '/registries/2/cleanup_policy/run');
     await api.runJobs();
     expect(pending(await statusOf())).toEqual([]);
-    expect((await api.call('GET', '/registries/2/cleanup_runs')).json()[0]).toMatchObject({ deleted_entries_count: 0, status: 'succeeded' });
+    expect((await api.call('GET', '/registries/2/cleanup_runs')).json()[0]).toMatchObject({
+      deleted_entries_count: 0,
+      status: 'succeeded',
+    });
   });
 });
 
@@ -301,7 +333,9 @@ describe('admin API: usage and quota', () => {
       await api.store.cacheEntries.recordDownloads(e.upstreamId, e.relativePath, 1, new Date(now - (old ? 10 : 1) * DAY_MS));
     }
     expect((await api.call('PATCH', '/registries/1', { max_stored_bytes: 1000 })).statusCode).toBe(200);
-    await expect.poll(async () => pending(await statusOf()), { timeout: 2000 }).toEqual([`1:library/alpine/blobs/${DIGEST('c')}`, `1:library/busybox/blobs/${DIGEST('c')}`]);
+    await expect
+      .poll(async () => pending(await statusOf()), { timeout: 2000 })
+      .toEqual([`1:library/alpine/blobs/${DIGEST('c')}`, `1:library/busybox/blobs/${DIGEST('c')}`]);
     expect((await api.call('GET', '/registries/1/usage')).json()).toMatchObject({ stored_bytes: 510, quota_bytes: 1000 });
   });
 

@@ -1,4 +1,4 @@
-import { z, type ZodType } from 'zod';
+import { type ZodType, z } from 'zod';
 import { ErrorBody, NoContent, PageQuery } from './api-schemas.ts';
 import { PaginationHeaders } from './pagination.ts';
 
@@ -54,7 +54,9 @@ function operation(route: DocumentedRoute): JsonSchema {
       responses[status] = { description };
       continue;
     }
-    const content = { 'application/json': { schema: schema === ErrorBody ? { $ref: '#/components/schemas/Error' } : jsonSchema(schema, 'output') } };
+    const content = {
+      'application/json': { schema: schema === ErrorBody ? { $ref: '#/components/schemas/Error' } : jsonSchema(schema, 'output') },
+    };
     const headers = status === '200' && route.schema.querystring === PageQuery ? { headers: paginationHeaders } : {};
     responses[status] = { description, ...headers, content };
   }

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { pageCount, type PageRequest } from '../domain/page.ts';
+import { type PageRequest, pageCount } from '../domain/page.ts';
 
 /**
  * Pagination as GitLab does it: the body is the plain array of the page;

@@ -8,12 +8,18 @@ import type { AdminApp } from './zod-type-provider.ts';
 
 const PurgeQuery = z
   .strictObject({
-    image: z.string().refine(isRepositoryName, 'must be a repository name, e.g. library/alpine').optional().meta({ description: 'Purge only this image (its manifests and blobs)' }),
+    image: z
+      .string()
+      .refine(isRepositoryName, 'must be a repository name, e.g. library/alpine')
+      .optional()
+      .meta({ description: 'Purge only this image (its manifests and blobs)' }),
     tag: z.string().refine(isTag, 'must be a tag').optional().meta({ description: 'With image: purge only this tag' }),
   })
   .refine((q) => q.tag === undefined || q.image !== undefined, { message: 'tag needs image', path: ['tag'] });
 
-const EntryIdParams = z.object({ id: z.string().min(1).max(MAX_CACHE_ENTRY_ID_LENGTH).meta({ description: 'Cache entry id (the `id` field of an entry)' }) });
+const EntryIdParams = z.object({
+  id: z.string().min(1).max(MAX_CACHE_ENTRY_ID_LENGTH).meta({ description: 'Cache entry id (the `id` field of an entry)' }),
+});
 
 /** `DELETE /registries/:id/cache`, `/upstreams/:id/cache`, `/cache_entries/:id`: 202 with the purge job. */
 export function registerPurgeRoutes(app: AdminApp, purge: PurgeJobs): void {
@@ -22,7 +28,10 @@ export function registerPurgeRoutes(app: AdminApp, purge: PurgeJobs): void {
     schema: { params: IdParams, querystring: PurgeQuery, response: { 202: JobJson, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       const { image, tag } = request.query;
-      const job = await purge.purgeRegistry(request.params.id, { ...(image === undefined ? {} : { image }), ...(tag === undefined ? {} : { tag }) });
+      const job = await purge.purgeRegistry(request.params.id, {
+        ...(image === undefined ? {} : { image }),
+        ...(tag === undefined ? {} : { tag }),
+      });
       return reply.status(202).send(toJobJson(job));
     },
   });

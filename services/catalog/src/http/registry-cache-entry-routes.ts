@@ -15,7 +15,11 @@ const RegistryCacheEntriesQuery = PageQuery.extend({
 export function registerRegistryCacheEntryRoutes(app: AdminApp, admin: CatalogAdmin): void {
   app.get('/registries/:id/cache_entries', {
     config: { summary: 'List the cache entries of a virtual registry across its upstreams: search by image, sort, paginate' },
-    schema: { params: IdParams, querystring: RegistryCacheEntriesQuery, response: { 200: z.array(CacheEntryJson), ...errorResponses(400, 401, 403, 404) } },
+    schema: {
+      params: IdParams,
+      querystring: RegistryCacheEntriesQuery,
+      response: { 200: z.array(CacheEntryJson), ...errorResponses(400, 401, 403, 404) },
+    },
     handler: async (request, reply) => {
       const page = pageRequestOf(request.query);
       const { search, sort } = request.query;

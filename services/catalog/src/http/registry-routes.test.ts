@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdminApiHarness, type AdminApiHarness } from './testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness } from './testing/admin-api-harness.ts';
 
 let api: AdminApiHarness;
 beforeEach(async () => {
@@ -14,7 +14,15 @@ describe('admin API: registries', () => {
     const res = await api.call('POST', '/registries', { name: 'containers', description: 'Docker Hub mirror' });
     expect(res.statusCode).toBe(201);
     const body = res.json();
-    expect(body).toEqual({ id: '1', name: 'containers', description: 'Docker Hub mirror', visibility: 'private', max_stored_bytes: null, created_at: expect.any(String), updated_at: expect.any(String) });
+    expect(body).toEqual({
+      id: '1',
+      name: 'containers',
+      description: 'Docker Hub mirror',
+      visibility: 'private',
+      max_stored_bytes: null,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    });
     expect(new Date(body.created_at).toISOString()).toBe(body.created_at);
     expect((await api.call('GET', '/registries/1')).json()).toEqual(body);
   });
@@ -24,7 +32,14 @@ describe('admin API: registries', () => {
     const res = await api.call('GET', '/registries?page=2&per_page=2');
     expect(res.statusCode).toBe(200);
     expect(res.json().map((r: { name: string }) => r.name)).toEqual(['r3', 'r4']);
-    expect(res.headers).toMatchObject({ 'x-total': '5', 'x-total-pages': '3', 'x-page': '2', 'x-per-page': '2', 'x-next-page': '3', 'x-prev-page': '1' });
+    expect(res.headers).toMatchObject({
+      'x-total': '5',
+      'x-total-pages': '3',
+      'x-page': '2',
+      'x-per-page': '2',
+      'x-next-page': '3',
+      'x-prev-page': '1',
+    });
     const last = await api.call('GET', '/registries?page=3&per_page=2');
     expect(last.headers['x-next-page']).toBe('');
   });
@@ -82,7 +97,11 @@ describe('admin API: registries', () => {
     const empty = await api.server.inject({ method: 'POST', url: '/api/v1/registries', headers });
     expect(empty.statusCode).toBe(400);
     expect(empty.json().errors[0].code).toBe('VALIDATION_FAILED');
-    const noBody = await api.server.inject({ method: 'POST', url: '/api/v1/registries', headers: { authorization: headers.authorization } });
+    const noBody = await api.server.inject({
+      method: 'POST',
+      url: '/api/v1/registries',
+      headers: { authorization: headers.authorization },
+    });
     expect(noBody.statusCode).toBe(400);
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdminApiHarness, type AdminApiHarness } from './testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness } from './testing/admin-api-harness.ts';
 
 let api: AdminApiHarness;
 beforeEach(async () => {
@@ -14,7 +14,16 @@ describe('admin API: GET /stats/overview', () => {
     for (const query of ['', '?window=24h']) {
       const res = await api.call('GET', `/stats/overview${query}`);
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toMatchObject({ window: query === '' ? '1h' : '24h', hits: 0, misses: 0, hit_ratio: 0, bytes_served_from_cache: 0, bytes_fetched_upstream: 0, top_images: [], upstream_errors: [] });
+      expect(res.json()).toMatchObject({
+        window: query === '' ? '1h' : '24h',
+        hits: 0,
+        misses: 0,
+        hit_ratio: 0,
+        bytes_served_from_cache: 0,
+        bytes_fetched_upstream: 0,
+        top_images: [],
+        upstream_errors: [],
+      });
     }
   });
 

@@ -1,7 +1,7 @@
 import { upstreamLabel } from '@vreg/telemetry';
 import { z } from 'zod';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
-import { OverviewWindows, type OverviewStats } from '../domain/overview-stats.ts';
+import { type OverviewStats, OverviewWindows } from '../domain/overview-stats.ts';
 import { errorResponses } from './api-schemas.ts';
 import type { AdminApp } from './zod-type-provider.ts';
 
@@ -9,7 +9,10 @@ import type { AdminApp } from './zod-type-provider.ts';
 const REGISTRIES_SCANNED = 100;
 
 export const OverviewQuery = z.object({
-  window: z.enum(Object.keys(OverviewWindows) as [keyof typeof OverviewWindows]).default('1h').meta({ description: 'The last hour or the last day' }),
+  window: z
+    .enum(Object.keys(OverviewWindows) as [keyof typeof OverviewWindows])
+    .default('1h')
+    .meta({ description: 'The last hour or the last day' }),
 });
 
 export const OverviewJson = z.object({
@@ -35,7 +38,10 @@ export const OverviewJson = z.object({
 /** `GET /stats/overview?window=1h|24h`: the console's overview (hit ratio, bytes, top images, upstream errors). */
 export function registerStatsRoutes(app: AdminApp, stats: OverviewStats, admin: CatalogAdmin): void {
   app.get('/stats/overview', {
-    config: { summary: "Traffic of the last hour or day as this catalog process counted it: hits, misses, hit ratio, bytes from cache and from upstreams, top images, upstream errors the gateways and fetchers broadcast" },
+    config: {
+      summary:
+        'Traffic of the last hour or day as this catalog process counted it: hits, misses, hit ratio, bytes from cache and from upstreams, top images, upstream errors the gateways and fetchers broadcast',
+    },
     schema: { querystring: OverviewQuery, response: { 200: OverviewJson, ...errorResponses(400, 401, 403) } },
     handler: async (request) => {
       const overview = stats.overview(request.query.window);
@@ -55,7 +61,8 @@ export function registerStatsRoutes(app: AdminApp, stats: OverviewStats, admin: 
           last_message: e.lastMessage,
           last_at: e.lastAt.toISOString(),
         })),
-        source: 'catalog aggregates of entry.served and object.stored events since this process started; upstream errors broadcast by the gateways and fetchers (best effort, throttled to one message per upstream per second each)',
+        source:
+          'catalog aggregates of entry.served and object.stored events since this process started; upstream errors broadcast by the gateways and fetchers (best effort, throttled to one message per upstream per second each)',
       };
     },
   });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdminApiHarness, type AdminApiHarness } from './testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness } from './testing/admin-api-harness.ts';
 
 let api: AdminApiHarness;
 beforeEach(async () => {
@@ -33,7 +33,10 @@ describe('admin API: upstreams', () => {
     const patched = await api.call('PATCH', `/upstreams/${ghcr.json().id}`, { library_prefix: true });
     expect(patched.json()).toMatchObject({ library_prefix: true });
     const list = await api.call('GET', '/registries/1/upstreams');
-    expect(list.json().map((u: { name: string; position: number }) => [u.name, u.position])).toEqual([['hub', 0], ['ghcr', 1]]);
+    expect(list.json().map((u: { name: string; position: number }) => [u.name, u.position])).toEqual([
+      ['hub', 0],
+      ['ghcr', 1],
+    ]);
   });
 
   it('inserts at a given position and reorders when a PATCH moves an upstream', async () => {
@@ -50,14 +53,25 @@ describe('admin API: upstreams', () => {
     await api.call('POST', '/registries/1/upstreams', { name: 'hub', url: 'https://hub.example', username: 'bot', password: 'pw-123456' });
     const res = await api.call('PATCH', '/upstreams/1', { name: 'docker hub', url: 'https://mirror.example/', cache_validity_hours: 48 });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ name: 'docker hub', url: 'https://mirror.example', cache_validity_hours: 48, username: 'bot', has_password: true });
+    expect(res.json()).toMatchObject({
+      name: 'docker hub',
+      url: 'https://mirror.example',
+      cache_validity_hours: 48,
+      username: 'bot',
+      has_password: true,
+    });
     expect((await api.call('GET', '/upstreams/1')).json()).toEqual(res.json());
   });
 
   it('never shows the password, sealed or not, in any response', async () => {
     const secret = 'hunter2-very-secret';
     const responses = [
-      await api.call('POST', '/registries/1/upstreams', { name: 'private', url: 'https://private.example', username: 'bot', password: secret }),
+      await api.call('POST', '/registries/1/upstreams', {
+        name: 'private',
+        url: 'https://private.example',
+        username: 'bot',
+        password: secret,
+      }),
       await api.call('GET', '/registries/1/upstreams'),
       await api.call('GET', '/upstreams/1'),
       await api.call('PATCH', '/upstreams/1', { password: `${secret}-2` }),
@@ -141,7 +155,10 @@ describe('admin API: upstreams', () => {
     await api.store.cacheEntries.recordDownloads('1', 'library/alpine/manifests/3', 2, new Date('2025-04-02T00:00:00.000Z'));
     const res = await api.call('GET', '/upstreams/1/cache_entries?per_page=2');
     expect(res.headers).toMatchObject({ 'x-total': '3', 'x-total-pages': '2' });
-    expect(res.json().map((e: { relative_path: string }) => e.relative_path)).toEqual(['library/alpine/blobs/sha256:' + 'e'.repeat(64), 'library/alpine/manifests/3']);
+    expect(res.json().map((e: { relative_path: string }) => e.relative_path)).toEqual([
+      'library/alpine/blobs/sha256:' + 'e'.repeat(64),
+      'library/alpine/manifests/3',
+    ]);
     expect(res.json()[1]).toEqual({
       id: expect.stringMatching(/^1-[A-Za-z0-9_-]+$/),
       upstream_id: '1',

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
-import { CacheEntryJson, errorResponses, IdParams, NoContent, PageQuery, UpstreamCreateBody, UpstreamJson, UpstreamPatchBody } from './api-schemas.ts';
+import {
+  CacheEntryJson,
+  errorResponses,
+  IdParams,
+  NoContent,
+  PageQuery,
+  UpstreamCreateBody,
+  UpstreamJson,
+  UpstreamPatchBody,
+} from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
 import { toCacheEntryJson, toUpstreamJson } from './presenters.ts';
 import type { AdminApp } from './zod-type-provider.ts';

@@ -1,9 +1,15 @@
-import { ErrorCodes, Subjects, UpstreamTestRequestSchema, type UpstreamTestReply, type UpstreamTestRequest } from '@vreg/contracts';
+import { ErrorCodes, Subjects, type UpstreamTestReply, type UpstreamTestRequest, UpstreamTestRequestSchema } from '@vreg/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdminApiHarness, type AdminApiHarness } from './testing/admin-api-harness.ts';
+import { type AdminApiHarness, startAdminApiHarness } from './testing/admin-api-harness.ts';
 
 const SECRET = 'route-test-s3cret-pw';
-const OK: UpstreamTestReply = { success: true, result: 'ok', httpStatus: 200, latencyMs: 12, message: 'https://registry.example/v2/ answered 200 with Basic credentials' };
+const OK: UpstreamTestReply = {
+  success: true,
+  result: 'ok',
+  httpStatus: 200,
+  latencyMs: 12,
+  message: 'https://registry.example/v2/ answered 200 with Basic credentials',
+};
 
 let api: AdminApiHarness;
 /** What the stand-in fetcher received, as it crossed the bus. */
@@ -52,18 +58,32 @@ describe('admin API: upstream test connection', () => {
 
   it('tests a stored upstream with its stored sealed password, as stored', async () => {
     await serveFetcher();
-    const created = (await api.call('POST', '/registries/1/upstreams', { name: 'private', url: 'https://registry.example', username: 'bot', password: SECRET })).json();
+    const created = (
+      await api.call('POST', '/registries/1/upstreams', {
+        name: 'private',
+        url: 'https://registry.example',
+        username: 'bot',
+        password: SECRET,
+      })
+    ).json();
     const stored = await api.store.upstreams.get(created.id);
     const res = await api.call('POST', `/upstreams/${created.id}/test`);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ success: true, result: 'ok' });
-    expect(received).toEqual([{ url: 'https://registry.example', username: 'bot', passwordSealed: stored?.passwordSealed, timeoutMs: 10_000 }]);
+    expect(received).toEqual([
+      { url: 'https://registry.example', username: 'bot', passwordSealed: stored?.passwordSealed, timeoutMs: 10_000 },
+    ]);
     expect(res.body).not.toContain(SECRET);
   });
 
   it('answers 200 with success false for a failed test, without http_status when nothing answered', async () => {
     await serveFetcher();
-    replyWith = { success: false, result: 'unreachable', latencyMs: 3, message: 'upstream http://127.0.0.1:9/v2/ unreachable: ECONNREFUSED' };
+    replyWith = {
+      success: false,
+      result: 'unreachable',
+      latencyMs: 3,
+      message: 'upstream http://127.0.0.1:9/v2/ unreachable: ECONNREFUSED',
+    };
     const res = await api.call('POST', '/upstreams/test', { url: 'http://127.0.0.1:9' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ success: false, result: 'unreachable', latency_ms: 3, message: replyWith.message });
@@ -80,7 +100,10 @@ describe('admin API: upstream test connection', () => {
   it('answers 503 FETCHER_UNAVAILABLE when no fetcher answers', async () => {
     const res = await api.call('POST', '/upstreams/test', { url: 'https://registry.example', username: 'bot', password: SECRET });
     expect(res.statusCode).toBe(503);
-    expect(res.json().errors[0]).toMatchObject({ code: ErrorCodes.fetcherUnavailable, message: expect.stringContaining('no fetcher answered') });
+    expect(res.json().errors[0]).toMatchObject({
+      code: ErrorCodes.fetcherUnavailable,
+      message: expect.stringContaining('no fetcher answered'),
+    });
     expect(res.body).not.toContain(SECRET);
   });
 
@@ -88,7 +111,11 @@ describe('admin API: upstream test connection', () => {
     await api.close();
     api = await startAdminApiHarness({ upstreamTestTimeoutMs: 100 });
     let answerLate: (reply: UpstreamTestReply) => void = () => {};
-    await api.bus.serve(Subjects.upstreamTest, UpstreamTestRequestSchema, () => new Promise<UpstreamTestReply>((resolve) => (answerLate = resolve)));
+    await api.bus.serve(
+      Subjects.upstreamTest,
+      UpstreamTestRequestSchema,
+      () => new Promise<UpstreamTestReply>((resolve) => (answerLate = resolve)),
+    );
     const started = Date.now();
     const res = await api.call('POST', '/upstreams/test', { url: 'https://registry.example' });
     answerLate(OK); // too late: the request gave up

@@ -1,4 +1,4 @@
-import { UpstreamTestResultSchema, type UpstreamTestReply } from '@vreg/contracts';
+import { type UpstreamTestReply, UpstreamTestResultSchema } from '@vreg/contracts';
 import { z } from 'zod';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
 import { errorResponses, IdParams, password, upstreamUrl, username } from './api-schemas.ts';
@@ -7,7 +7,9 @@ import type { AdminApp } from './zod-type-provider.ts';
 export const UpstreamTestBody = z.strictObject({
   url: upstreamUrl,
   username: username.optional(),
-  password: password.optional().meta({ description: 'Write-only: sealed before it leaves the catalog, never stored, logged or returned', writeOnly: true }),
+  password: password
+    .optional()
+    .meta({ description: 'Write-only: sealed before it leaves the catalog, never stored, logged or returned', writeOnly: true }),
 });
 
 export const UpstreamTestJson = z.object({
@@ -18,7 +20,11 @@ export const UpstreamTestJson = z.object({
       'unreachable: no answer (connection refused, DNS, TLS, timeout); not_a_registry: 404, or no Docker-Distribution-API-Version header on an answer other than 200/401; ' +
       'rate_limited: 429; error: anything else (5xx, a broken token endpoint, a stored password no configured key opens)',
   }),
-  http_status: z.number().int().optional().meta({ description: 'The HTTP status that decided the result (of /v2/ or the token endpoint); absent when nothing answered' }),
+  http_status: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: 'The HTTP status that decided the result (of /v2/ or the token endpoint); absent when nothing answered' }),
   latency_ms: z.number().int().meta({ description: 'Wall time of the probe, token exchange included, in milliseconds' }),
   message: z.string().meta({ description: 'What happened, for a person; never a credential' }),
 });
@@ -41,7 +47,10 @@ function toUpstreamTestJson(reply: UpstreamTestReply): z.input<typeof UpstreamTe
  */
 export function registerUpstreamTestRoutes(app: AdminApp, tests: UpstreamTests): void {
   app.post('/upstreams/:id/test', {
-    config: { summary: 'Test a stored upstream with its stored credentials: reachability, authentication and latency (GET /v2/, made by the fetcher)' },
+    config: {
+      summary:
+        'Test a stored upstream with its stored credentials: reachability, authentication and latency (GET /v2/, made by the fetcher)',
+    },
     schema: { params: IdParams, response: { 200: UpstreamTestJson, ...errorResponses(400, 401, 404, 503) } },
     handler: async (request) => toUpstreamTestJson(await tests.testStored(request.params.id)),
   });
@@ -51,7 +60,13 @@ export function registerUpstreamTestRoutes(app: AdminApp, tests: UpstreamTests):
     schema: { body: UpstreamTestBody, response: { 200: UpstreamTestJson, ...errorResponses(400, 401, 503) } },
     handler: async (request) => {
       const { url, username: user, password: secret } = request.body;
-      return toUpstreamTestJson(await tests.testCandidate({ url, ...(user === undefined ? {} : { username: user }), ...(secret === undefined ? {} : { password: secret }) }));
+      return toUpstreamTestJson(
+        await tests.testCandidate({
+          url,
+          ...(user === undefined ? {} : { username: user }),
+          ...(secret === undefined ? {} : { password: secret }),
+        }),
+      );
     },
   });
 }

@@ -19,7 +19,8 @@ const RESOLVE_DEADLINE_MS = 2_000;
  */
 export function upstreamUrlGuard(policy: UpstreamAddressPolicy) {
   return async (request: FastifyRequest): Promise<void> => {
-    if (!ROUTES_WITH_UPSTREAM_URL.has(`${request.method} ${request.routeOptions.url?.replace(/^.*?(\/registries|\/upstreams)/, '$1')}`)) return;
+    if (!ROUTES_WITH_UPSTREAM_URL.has(`${request.method} ${request.routeOptions.url?.replace(/^.*?(\/registries|\/upstreams)/, '$1')}`))
+      return;
     const url = (request.body as { url?: unknown } | undefined)?.url;
     if (typeof url !== 'string') return;
     let hostname: string;

@@ -23,7 +23,12 @@ export function registerUsageRoutes(app: AdminApp, usage: RegistryUsageReader): 
         stored_bytes: u.storedBytes,
         entries_count: u.entriesCount,
         quota_bytes: u.quotaBytes,
-        upstreams: u.upstreams.map((x) => ({ upstream_id: x.upstreamId, name: x.name, stored_bytes: x.storedBytes, entries_count: x.entriesCount })),
+        upstreams: u.upstreams.map((x) => ({
+          upstream_id: x.upstreamId,
+          name: x.name,
+          stored_bytes: x.storedBytes,
+          entries_count: x.entriesCount,
+        })),
       };
     },
   });

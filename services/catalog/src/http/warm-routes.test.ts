@@ -1,15 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { MemoryEventBus } from '@vreg/bus';
-import { Streams, Subjects, WarmRequestedSchema, type WarmRequested } from '@vreg/contracts';
+import { Streams, Subjects, type WarmRequested, WarmRequestedSchema } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BusWarmDispatcher } from '../adapters/bus/bus-warm-dispatcher.ts';
 import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
 import { WarmJobs } from '../domain/warm-jobs.ts';
 import { adminErrorHandler } from './admin-error-handler.ts';
 import { registerJobRoutes } from './job-routes.ts';
 import { registerWarmRoutes } from './warm-routes.ts';
-import { zodSerializerCompiler, zodValidatorCompiler, type ZodTypeProvider } from './zod-type-provider.ts';
+import { type ZodTypeProvider, zodSerializerCompiler, zodValidatorCompiler } from './zod-type-provider.ts';
 
 let server: FastifyInstance;
 let store: MemoryCatalogStore;
@@ -23,24 +23,31 @@ async function start(withStreams: boolean): Promise<void> {
   bus = new MemoryEventBus({ logger: createLogger({ level: 'silent', name: 'warm-routes-test' }) });
   if (withStreams) {
     await bus.ensureStreams([Streams.warm]);
-    await bus.consume({ stream: Streams.warm.name, consumer: 't', subject: Subjects.warmRequested, schema: WarmRequestedSchema }, async ({ data }) => {
-      commands.push(data);
-    });
+    await bus.consume(
+      { stream: Streams.warm.name, consumer: 't', subject: Subjects.warmRequested, schema: WarmRequestedSchema },
+      async ({ data }) => {
+        commands.push(data);
+      },
+    );
   }
   registryId = (await store.registries.create({ name: 'hub', visibility: 'public' })).id;
   server = Fastify({ logger: false });
-  await server.register(async (scope) => {
-    const app = scope.withTypeProvider<ZodTypeProvider>();
-    app.setValidatorCompiler(zodValidatorCompiler);
-    app.setSerializerCompiler(zodSerializerCompiler);
-    app.setErrorHandler(adminErrorHandler);
-    registerWarmRoutes(app, new WarmJobs({ jobs: store.jobs, registries: store.registries, dispatcher: new BusWarmDispatcher(bus) }));
-    registerJobRoutes(app, store.jobs);
-  }, { prefix: '/api/v1' });
+  await server.register(
+    async (scope) => {
+      const app = scope.withTypeProvider<ZodTypeProvider>();
+      app.setValidatorCompiler(zodValidatorCompiler);
+      app.setSerializerCompiler(zodSerializerCompiler);
+      app.setErrorHandler(adminErrorHandler);
+      registerWarmRoutes(app, new WarmJobs({ jobs: store.jobs, registries: store.registries, dispatcher: new BusWarmDispatcher(bus) }));
+      registerJobRoutes(app, store.jobs);
+    },
+    { prefix: '/api/v1' },
+  );
   await server.ready();
 }
 
-const post = (id: string, body: unknown) => server.inject({ method: 'POST', url: `/api/v1/registries/${id}/warm`, payload: body as object });
+const post = (id: string, body: unknown) =>
+  server.inject({ method: 'POST', url: `/api/v1/registries/${id}/warm`, payload: body as object });
 
 beforeEach(() => {
   commands.length = 0;
@@ -65,11 +72,13 @@ describe('POST /registries/:id/warm', () => {
       errors: [],
     });
     await new Promise((r) => setTimeout(r, 20));
-    expect(commands).toEqual([expect.objectContaining({ jobId: job.id, registryId, image: 'library/multiarch', tag: 'latest', platforms: ['linux/arm64/v8'] })]);
+    expect(commands).toEqual([
+      expect.objectContaining({ jobId: job.id, registryId, image: 'library/multiarch', tag: 'latest', platforms: ['linux/arm64/v8'] }),
+    ]);
     expect((await server.inject({ method: 'GET', url: `/api/v1/jobs/${job.id}` })).json().kind).toBe('warm');
   });
 
-  it("warms every platform when platforms is left out", async () => {
+  it('warms every platform when platforms is left out', async () => {
     await start(true);
     const res = await post(registryId, { image: 'team/app/api', tag: '1.0' });
     expect(res.statusCode).toBe(202);

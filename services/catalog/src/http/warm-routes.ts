@@ -16,13 +16,17 @@ const isDigestReference = (value: string): boolean => {
 };
 
 export const WarmBody = z.strictObject({
-  image: z.string().refine(isRepositoryName, 'must be a repository name, e.g. library/alpine').meta({ description: 'Repository name inside the registry, e.g. library/alpine' }),
+  image: z
+    .string()
+    .refine(isRepositoryName, 'must be a repository name, e.g. library/alpine')
+    .meta({ description: 'Repository name inside the registry, e.g. library/alpine' }),
   tag: z
     .string()
     .refine((t) => isTag(t) || isDigestReference(t), 'must be a tag (or a sha256/sha512 digest)')
     .meta({ description: 'The tag to warm (a digest works too; then no tag entry is recorded)' }),
   platforms: WarmPlatformsSchema.default('all').meta({
-    description: "'all' (default) or a list like ['linux/amd64', 'linux/arm64/v8']; every listed platform must be in the image's index, or the job fails listing the available ones",
+    description:
+      "'all' (default) or a list like ['linux/amd64', 'linux/arm64/v8']; every listed platform must be in the image's index, or the job fails listing the available ones",
   }),
 });
 
@@ -33,11 +37,18 @@ export const WarmBody = z.strictObject({
  */
 export function registerWarmRoutes(app: AdminApp, warm: WarmJobs): void {
   app.post('/registries/:id/warm', {
-    config: { summary: 'Warm up an image: the fetcher stores its index (or manifest), the chosen platform manifests and their blobs as a pull would; 202 with a warm job' },
+    config: {
+      summary:
+        'Warm up an image: the fetcher stores its index (or manifest), the chosen platform manifests and their blobs as a pull would; 202 with a warm job',
+    },
     schema: { params: IdParams, body: WarmBody, response: { 202: JobJson, ...errorResponses(400, 401, 403, 404, 503) } },
     handler: async (request, reply) => {
       const { image, tag, platforms } = request.body;
-      const job = await warm.start(request.params.id, { image, tag, platforms: Array.isArray(platforms) ? [...new Set(platforms)] : platforms });
+      const job = await warm.start(request.params.id, {
+        image,
+        tag,
+        platforms: Array.isArray(platforms) ? [...new Set(platforms)] : platforms,
+      });
       return reply.status(202).send(toJobJson(job));
     },
   });

@@ -9,7 +9,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
-import type { z, ZodType } from 'zod';
+import type { ZodType, z } from 'zod';
 
 /**
  * Route schemas of the admin API are zod schemas: one source for
@@ -23,7 +23,13 @@ export interface ZodTypeProvider extends FastifyTypeProvider {
 }
 
 /** The admin API's fastify instance: zod schemas, typed handlers. */
-export type AdminApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+export type AdminApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
 
 function describeIssues(part: string, issues: readonly z.core.$ZodIssue[]): string {
   const first = issues[0];

@@ -1,7 +1,7 @@
 import { createLogger } from '@vreg/logging';
 import { describe, expect, it } from 'vitest';
 import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
-import { compareByActivity, lastActivityOf, type CacheEntry } from '../domain/cache-entry.ts';
+import { type CacheEntry, compareByActivity, lastActivityOf } from '../domain/cache-entry.ts';
 import { DAY_MS } from '../domain/cleanup-policy.ts';
 import type { CacheEntryRepository } from '../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
@@ -30,7 +30,8 @@ async function bigStore(): Promise<MemoryCatalogStore> {
   const store = new MemoryCatalogStore();
   await store.registries.create({ name: 'big' });
   await store.registries.create({ name: 'other' });
-  for (const name of ['u1', 'u2']) await store.upstreams.create({ registryId: '1', name, url: `https://${name}.example`, cacheValidityHours: 24 });
+  for (const name of ['u1', 'u2'])
+    await store.upstreams.create({ registryId: '1', name, url: `https://${name}.example`, cacheValidityHours: 24 });
   await store.upstreams.create({ registryId: '2', name: 'u3', url: 'https://u3.example', cacheValidityHours: 24 });
   for (const upstreamId of ['1', '2']) {
     for (let i = 0; i < PER_UPSTREAM; i += 1) {
@@ -38,12 +39,28 @@ async function bigStore(): Promise<MemoryCatalogStore> {
       const relativePath = i % 4 === 0 ? `${image}/manifests/v${i}` : `${image}/blobs/sha256:${i}`;
       // Every fifth digest is shared by the next path too (a digest under two paths counts once).
       const n = i % 5 === 0 ? i + 1 : i;
-      await store.cacheEntries.upsert({ upstreamId, registryId: '1', relativePath, digest: digest(n), contentType: 'application/octet-stream', size: 100 + n, upstreamCheckedAt: new Date(NOW) });
+      await store.cacheEntries.upsert({
+        upstreamId,
+        registryId: '1',
+        relativePath,
+        digest: digest(n),
+        contentType: 'application/octet-stream',
+        size: 100 + n,
+        upstreamCheckedAt: new Date(NOW),
+      });
       // Two thirds downloaded, 1..40 days ago, some on the same day (ties go by path, then upstream).
       if (i % 3 !== 2) await store.cacheEntries.recordDownloads(upstreamId, relativePath, 1, new Date(NOW - (1 + (i % 40)) * DAY_MS));
     }
   }
-  await store.cacheEntries.upsert({ upstreamId: '3', registryId: '2', relativePath: 'library/alpine/manifests/v0', digest: digest(1), contentType: 'x', size: 5, upstreamCheckedAt: new Date(NOW) });
+  await store.cacheEntries.upsert({
+    upstreamId: '3',
+    registryId: '2',
+    relativePath: 'library/alpine/manifests/v0',
+    digest: digest(1),
+    contentType: 'x',
+    size: 5,
+    upstreamCheckedAt: new Date(NOW),
+  });
   await store.cacheEntries.recordDownloads('3', 'library/alpine/manifests/v0', 1, new Date(NOW - 100 * DAY_MS));
   return store;
 }
@@ -69,7 +86,10 @@ function spied(store: CatalogStore): Spy {
       };
     },
   }) as CacheEntryRepository;
-  return { store: new Proxy(store, { get: (target, prop) => (prop === 'cacheEntries' ? entries : Reflect.get(target, prop, target)) }), reads };
+  return {
+    store: new Proxy(store, { get: (target, prop) => (prop === 'cacheEntries' ? entries : Reflect.get(target, prop, target)) }),
+    reads,
+  };
 }
 
 function expectBounded(reads: number[]): void {
@@ -79,7 +99,8 @@ function expectBounded(reads: number[]): void {
 
 const reporter: JobReporter = { progress: async () => {}, error: async () => {} };
 const keyOf = (e: CacheEntry): string => `${e.upstreamId}:${e.relativePath}`;
-const pending = async (store: MemoryCatalogStore): Promise<string[]> => (await store.cacheEntries.findAll({ status: 'pending_destruction' })).map(keyOf).sort();
+const pending = async (store: MemoryCatalogStore): Promise<string[]> =>
+  (await store.cacheEntries.findAll({ status: 'pending_destruction' })).map(keyOf).sort();
 
 /** The former usage computation: over every live entry in memory. */
 function wholeScanUsage(live: readonly CacheEntry[]): { storedBytes: number; entriesCount: number } {
@@ -139,7 +160,10 @@ describe('lifecycle sweeps over a registry larger than a batch', () => {
     const store = await bigStore();
     const cutoff = NOW - 10 * DAY_MS;
     const live = await store.cacheEntries.findAll({ registryId: '1', status: 'default' });
-    const expected = live.filter((e) => lastActivityOf(e).getTime() < cutoff).map(keyOf).sort();
+    const expected = live
+      .filter((e) => lastActivityOf(e).getTime() < cutoff)
+      .map(keyOf)
+      .sort();
     expect(expected.length).toBeGreaterThan(BATCH * 3);
     const spy = spied(store);
     const policies = new CleanupPolicies({ store: spy.store, now: () => new Date(NOW), batchSize: BATCH });
@@ -157,7 +181,12 @@ describe('lifecycle sweeps over a registry larger than a batch', () => {
       const live = await store.cacheEntries.findAll({ status: 'default' });
       const expected = live
         .filter((e) => ('upstream_id' in params ? e.upstreamId === '2' : e.registryId === '1'))
-        .filter((e) => !('image' in params) || e.relativePath.startsWith('library/alpine/manifests/') || e.relativePath.startsWith('library/alpine/blobs/'))
+        .filter(
+          (e) =>
+            !('image' in params) ||
+            e.relativePath.startsWith('library/alpine/manifests/') ||
+            e.relativePath.startsWith('library/alpine/blobs/'),
+        )
         .map(keyOf)
         .sort();
       expect(expected.length).toBeGreaterThan(BATCH * 2);

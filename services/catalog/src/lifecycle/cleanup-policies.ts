@@ -1,10 +1,19 @@
 import { NotFoundError, ValidationError } from '@vreg/contracts';
-import { CLEANUP_CADENCES, DAY_MS, KEEP_N_DAYS_MAX, KEEP_N_DAYS_MIN, nextCleanupRunAt, type CleanupCadence, type CleanupPolicy, type CleanupRun } from '../domain/cleanup-policy.ts';
+import {
+  CLEANUP_CADENCES,
+  type CleanupCadence,
+  type CleanupPolicy,
+  type CleanupRun,
+  DAY_MS,
+  KEEP_N_DAYS_MAX,
+  KEEP_N_DAYS_MIN,
+  nextCleanupRunAt,
+} from '../domain/cleanup-policy.ts';
 import type { Job, JobData } from '../domain/job.ts';
 import type { Page, PageRequest } from '../domain/page.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import { activityPagesOf } from './entry-batches.ts';
-import { markEntries, type MarkOutcome } from './entry-marker.ts';
+import { type MarkOutcome, markEntries } from './entry-marker.ts';
 import type { JobHandler, JobReporter } from './job-worker.ts';
 
 /** A policy as an administrator sets it (PUT). */
@@ -67,7 +76,8 @@ export class CleanupPolicies {
   /** @throws NotFoundError (registry or policy) */
   async delete(registryId: string): Promise<void> {
     await this.#registry(registryId);
-    if (!(await this.#deps.store.cleanupPolicies.delete(registryId))) throw new NotFoundError('registry has no cleanup policy', { registryId });
+    if (!(await this.#deps.store.cleanupPolicies.delete(registryId)))
+      throw new NotFoundError('registry has no cleanup policy', { registryId });
   }
 
   /** Queues a cleanup job now, whatever `next_run_at` says. @throws NotFoundError (registry or policy) */
@@ -101,17 +111,37 @@ export class CleanupPolicies {
     try {
       // The cut-off is in the query: only stale entries are read, a batch at a time.
       const totals = await store.cacheEntries.measure({ registryId, status: 'default', lastActivityBefore: cutoff });
-      const stale = activityPagesOf(store.cacheEntries, registryId, { before: cutoff, ...(this.#deps.batchSize === undefined ? {} : { batchSize: this.#deps.batchSize }) });
+      const stale = activityPagesOf(store.cacheEntries, registryId, {
+        before: cutoff,
+        ...(this.#deps.batchSize === undefined ? {} : { batchSize: this.#deps.batchSize }),
+      });
       outcome = await markEntries(store.cacheEntries, stale, totals, reporter);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       await this.#audit(job, policy, startedAt, outcome, 'failed');
-      await store.cleanupPolicies.recordRun(registryId, { status: 'failed', lastRunAt: startedAt, lastRunDeletedEntriesCount: outcome.entries, lastRunDeletedSize: outcome.bytes, failureMessage: message });
+      await store.cleanupPolicies.recordRun(registryId, {
+        status: 'failed',
+        lastRunAt: startedAt,
+        lastRunDeletedEntriesCount: outcome.entries,
+        lastRunDeletedSize: outcome.bytes,
+        failureMessage: message,
+      });
       throw err;
     }
     await this.#audit(job, policy, startedAt, outcome, 'succeeded');
-    await store.cleanupPolicies.recordRun(registryId, { status: 'scheduled', lastRunAt: startedAt, lastRunDeletedEntriesCount: outcome.entries, lastRunDeletedSize: outcome.bytes, failureMessage: null });
-    return { deleted_entries_count: outcome.entries, deleted_size: outcome.bytes, keep_n_days_after_download: policy.keepNDaysAfterDownload, cutoff: cutoff.toISOString() };
+    await store.cleanupPolicies.recordRun(registryId, {
+      status: 'scheduled',
+      lastRunAt: startedAt,
+      lastRunDeletedEntriesCount: outcome.entries,
+      lastRunDeletedSize: outcome.bytes,
+      failureMessage: null,
+    });
+    return {
+      deleted_entries_count: outcome.entries,
+      deleted_size: outcome.bytes,
+      keep_n_days_after_download: policy.keepNDaysAfterDownload,
+      cutoff: cutoff.toISOString(),
+    };
   }
 
   async #audit(job: Job, policy: CleanupPolicy, startedAt: Date, outcome: MarkOutcome, status: 'succeeded' | 'failed'): Promise<void> {
@@ -138,8 +168,14 @@ export class CleanupPolicies {
 
 /** The rules of a policy, also for callers that skip the HTTP schema. */
 export function assertPolicyInput(input: CleanupPolicyInput): void {
-  if (!Number.isInteger(input.keepNDaysAfterDownload) || input.keepNDaysAfterDownload < KEEP_N_DAYS_MIN || input.keepNDaysAfterDownload > KEEP_N_DAYS_MAX) {
-    throw new ValidationError(`keep_n_days_after_download must be an integer from ${KEEP_N_DAYS_MIN} to ${KEEP_N_DAYS_MAX}`, { field: 'keep_n_days_after_download' });
+  if (
+    !Number.isInteger(input.keepNDaysAfterDownload) ||
+    input.keepNDaysAfterDownload < KEEP_N_DAYS_MIN ||
+    input.keepNDaysAfterDownload > KEEP_N_DAYS_MAX
+  ) {
+    throw new ValidationError(`keep_n_days_after_download must be an integer from ${KEEP_N_DAYS_MIN} to ${KEEP_N_DAYS_MAX}`, {
+      field: 'keep_n_days_after_download',
+    });
   }
   if (!(CLEANUP_CADENCES as readonly number[]).includes(input.cadence)) {
     throw new ValidationError(`cadence must be one of ${CLEANUP_CADENCES.join(', ')} (days)`, { field: 'cadence' });

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import { MemoryEventBus } from '@vreg/bus';
-import { EntriesInvalidatedSchema, Subjects, type EntriesInvalidated } from '@vreg/contracts';
+import { type EntriesInvalidated, EntriesInvalidatedSchema, Subjects } from '@vreg/contracts';
 import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
 import { EntryInvalidations } from './entry-invalidations.ts';
 
 const logger = pino({ level: 'silent' });

@@ -18,7 +18,12 @@ const PROGRESS_EVERY = 50;
  * cleanup or quota) are not counted twice: only the marks this call made
  * count.
  */
-export async function markEntries(entries: CacheEntryRepository, batches: AsyncIterable<readonly CacheEntry[]>, totals: EntryTotals, reporter?: JobReporter): Promise<MarkOutcome> {
+export async function markEntries(
+  entries: CacheEntryRepository,
+  batches: AsyncIterable<readonly CacheEntry[]>,
+  totals: EntryTotals,
+  reporter?: JobReporter,
+): Promise<MarkOutcome> {
   const outcome: MarkOutcome = { entries: 0, bytes: 0 };
   await reporter?.progress({ objectsTotal: totals.entries, bytesTotal: totals.bytes, objectsDone: 0, bytesDone: 0 });
   let seen = 0;

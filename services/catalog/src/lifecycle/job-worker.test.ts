@@ -26,7 +26,12 @@ describe('JobWorker', () => {
     expect(await worker.runQueued()).toBe(1);
     expect(await worker.runQueued()).toBe(0);
     const done = await store.jobs.get(purge.id);
-    expect(done).toMatchObject({ state: 'succeeded', result: { entries_marked: 2 }, errors: ['one entry was gone already'], progress: { objectsDone: 2, objectsTotal: 2 } });
+    expect(done).toMatchObject({
+      state: 'succeeded',
+      result: { entries_marked: 2 },
+      errors: ['one entry was gone already'],
+      progress: { objectsDone: 2, objectsTotal: 2 },
+    });
     expect(done?.startedAt).toBeInstanceOf(Date);
     expect(done?.finishedAt).toBeInstanceOf(Date);
     expect((await store.jobs.get(gc.id))?.state).toBe('queued');
@@ -67,7 +72,9 @@ describe('JobWorker', () => {
     for (const w of workers) w.start();
     for (let i = 0; i < 6; i += 1) await store.jobs.create({ kind: 'purge', registryId: '1', params: {} });
     for (const w of workers) w.wake();
-    await expect.poll(async () => (await store.jobs.list({ state: 'succeeded' }, { page: 1, perPage: 10 })).total, { timeout: 3000 }).toBe(6);
+    await expect
+      .poll(async () => (await store.jobs.list({ state: 'succeeded' }, { page: 1, perPage: 10 })).total, { timeout: 3000 })
+      .toBe(6);
     await Promise.all(workers.map((w) => w.stop()));
     expect([...ran].sort()).toEqual(['1', '2', '3', '4', '5', '6']);
   });
@@ -105,7 +112,14 @@ describe('JobWorker', () => {
     const warm = await store.jobs.create({ kind: 'warm', registryId: '1', params: {} });
     await store.jobs.claimQueued('warm', new Date());
     let now = new Date(Date.now() + 60_000);
-    const worker = new JobWorker({ jobs: store.jobs, handlers: { purge: async () => ({}) }, logger, pollIntervalMs: 0, staleAfterMs: 10 * 60_000, now: () => now });
+    const worker = new JobWorker({
+      jobs: store.jobs,
+      handlers: { purge: async () => ({}) },
+      logger,
+      pollIntervalMs: 0,
+      staleAfterMs: 10 * 60_000,
+      now: () => now,
+    });
     // A minute without news is not abandoned.
     expect(await worker.failAbandoned()).toBe(0);
     now = new Date(Date.now() + 11 * 60_000);

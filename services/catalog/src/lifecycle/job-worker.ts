@@ -125,7 +125,11 @@ export class JobWorker {
         // Re-read: another replica may have failed it, or its worker touched it, meanwhile.
         const current = await this.#deps.jobs.get(job.id);
         if (current?.state !== 'running' || now.getTime() - current.updatedAt.getTime() < staleMs) continue;
-        await this.#deps.jobs.update(job.id, { state: 'failed', appendErrors: [`abandoned: no progress for ${Math.round(staleMs / 1000)} s (its catalog process stopped?); run it again`], finishedAt: now });
+        await this.#deps.jobs.update(job.id, {
+          state: 'failed',
+          appendErrors: [`abandoned: no progress for ${Math.round(staleMs / 1000)} s (its catalog process stopped?); run it again`],
+          finishedAt: now,
+        });
         this.#log.warn({ jobId: job.id, kind }, 'abandoned running job failed');
         failed += 1;
       }
@@ -143,9 +147,12 @@ export class JobWorker {
       return next.then(() => undefined);
     };
     // Keep the record moving while the handler works, so no replica takes the job for abandoned.
-    const heartbeat = setInterval(() => {
-      write({}).catch((err: unknown) => this.#log.warn({ err, jobId: job.id }, 'job heartbeat failed'));
-    }, Math.max(1000, this.#staleAfterMs() / 5));
+    const heartbeat = setInterval(
+      () => {
+        write({}).catch((err: unknown) => this.#log.warn({ err, jobId: job.id }, 'job heartbeat failed'));
+      },
+      Math.max(1000, this.#staleAfterMs() / 5),
+    );
     heartbeat.unref();
     const reporter: JobReporter = {
       progress: (progress) => write({ progress }),

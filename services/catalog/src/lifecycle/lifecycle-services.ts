@@ -13,7 +13,11 @@ export interface LifecycleServices {
 }
 
 /** Builds them over one store; `onQueued` wakes the local job worker after a job is queued. */
-export function createLifecycleServices(store: CatalogStore, onQueued?: () => void, quotaChanged?: (registryId: string) => void): LifecycleServices {
+export function createLifecycleServices(
+  store: CatalogStore,
+  onQueued?: () => void,
+  quotaChanged?: (registryId: string) => void,
+): LifecycleServices {
   return {
     ...(quotaChanged === undefined ? {} : { quotaChanged }),
     purge: new PurgeJobs({ store, ...(onQueued === undefined ? {} : { onQueued }) }),

@@ -40,7 +40,8 @@ export class PurgeJobs {
   /** @throws NotFoundError (registry), ValidationError (image/tag) */
   async purgeRegistry(registryId: string, scope: ImageScope = {}): Promise<Job> {
     if (scope.tag !== undefined && scope.image === undefined) throw new ValidationError('tag needs image', { field: 'tag' });
-    if (scope.image !== undefined && !isRepositoryName(scope.image)) throw new ValidationError('image is not a repository name', { field: 'image' });
+    if (scope.image !== undefined && !isRepositoryName(scope.image))
+      throw new ValidationError('image is not a repository name', { field: 'image' });
     if (scope.tag !== undefined && !isTag(scope.tag)) throw new ValidationError('tag is not a valid tag', { field: 'tag' });
     if ((await this.#deps.store.registries.get(registryId)) === undefined) throw new NotFoundError('registry not found', { registryId });
     return this.#queue(registryId, {

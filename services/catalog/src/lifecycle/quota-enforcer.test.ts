@@ -1,8 +1,8 @@
 import { createLogger } from '@vreg/logging';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
-import { QuotaEnforcer } from './quota-enforcer.ts';
 import { withEntryHooks } from './entry-hooked-store.ts';
+import { QuotaEnforcer } from './quota-enforcer.ts';
 
 const logger = createLogger({ level: 'silent', name: 'quota-test' });
 const DAY = 86_400_000;
@@ -22,8 +22,17 @@ async function storeWith(quota: number | undefined): Promise<MemoryCatalogStore>
 }
 
 async function put(store: MemoryCatalogStore, path: string, size: number, d: string, downloadedDaysAgo?: number): Promise<void> {
-  await store.cacheEntries.upsert({ upstreamId: '1', registryId: '1', relativePath: path, digest: d, contentType: 'application/octet-stream', size, upstreamCheckedAt: new Date() });
-  if (downloadedDaysAgo !== undefined) await store.cacheEntries.recordDownloads('1', path, 1, new Date(Date.now() - downloadedDaysAgo * DAY));
+  await store.cacheEntries.upsert({
+    upstreamId: '1',
+    registryId: '1',
+    relativePath: path,
+    digest: d,
+    contentType: 'application/octet-stream',
+    size,
+    upstreamCheckedAt: new Date(),
+  });
+  if (downloadedDaysAgo !== undefined)
+    await store.cacheEntries.recordDownloads('1', path, 1, new Date(Date.now() - downloadedDaysAgo * DAY));
 }
 
 async function pendingPaths(store: MemoryCatalogStore): Promise<string[]> {
@@ -75,7 +84,15 @@ describe('QuotaEnforcer', () => {
     await put(store, 'old/blobs/1', 400, digest('1'), 2);
     expect(await pendingPaths(store)).toEqual([]);
     // Through the hook: the second object pushes usage over 500.
-    await hooked.cacheEntries.upsert({ upstreamId: '1', registryId: '1', relativePath: 'new/blobs/2', digest: digest('2'), contentType: 'x', size: 300, upstreamCheckedAt: new Date() });
+    await hooked.cacheEntries.upsert({
+      upstreamId: '1',
+      registryId: '1',
+      relativePath: 'new/blobs/2',
+      digest: digest('2'),
+      contentType: 'x',
+      size: 300,
+      upstreamCheckedAt: new Date(),
+    });
     await expect.poll(() => pendingPaths(store), { timeout: 2000 }).toEqual(['old/blobs/1']);
     // The hooked store still reads through to the real one.
     expect((await hooked.registries.get('1'))?.maxStoredBytes).toBe(500);

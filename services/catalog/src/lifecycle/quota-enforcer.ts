@@ -1,7 +1,7 @@
 import type { Logger } from '@vreg/logging';
 import type { CatalogStore } from '../ports/catalog-store.ts';
-import type { MarkOutcome } from './entry-marker.ts';
 import { activityPagesOf } from './entry-batches.ts';
+import type { MarkOutcome } from './entry-marker.ts';
 
 export interface QuotaEnforcerDeps {
   store: Pick<CatalogStore, 'registries' | 'cacheEntries'>;
@@ -122,7 +122,10 @@ export class QuotaEnforcer {
         if (!(await entries.hasLiveDigest(entry.upstreamId, entry.digest))) used -= entry.size;
       }
     }
-    this.#log.info({ registryId, quota, usedAfter: used, marked: outcome.entries, markedBytes: outcome.bytes }, 'registry over quota: least recently downloaded entries marked for destruction');
+    this.#log.info(
+      { registryId, quota, usedAfter: used, marked: outcome.entries, markedBytes: outcome.bytes },
+      'registry over quota: least recently downloaded entries marked for destruction',
+    );
     return outcome;
   }
 }

@@ -31,14 +31,22 @@ export class RegistryUsageReader {
     const registry = await this.#store.registries.get(registryId);
     if (registry === undefined) throw new NotFoundError('registry not found', { registryId });
     // Summed by the store (a digest once per upstream): no entry is read into memory.
-    const [upstreams, usage] = await Promise.all([this.#store.upstreams.listByRegistry(registryId), this.#store.cacheEntries.liveUsageByUpstream(registryId)]);
+    const [upstreams, usage] = await Promise.all([
+      this.#store.upstreams.listByRegistry(registryId),
+      this.#store.cacheEntries.liveUsageByUpstream(registryId),
+    ]);
     const totals = new Map(usage.map((u) => [u.upstreamId, u]));
     return {
       registryId,
       storedBytes: usage.reduce((sum, u) => sum + u.storedBytes, 0),
       entriesCount: usage.reduce((sum, u) => sum + u.entriesCount, 0),
       quotaBytes: registry.maxStoredBytes ?? null,
-      upstreams: upstreams.map((u) => ({ upstreamId: u.id, name: u.name, storedBytes: totals.get(u.id)?.storedBytes ?? 0, entriesCount: totals.get(u.id)?.entriesCount ?? 0 })),
+      upstreams: upstreams.map((u) => ({
+        upstreamId: u.id,
+        name: u.name,
+        storedBytes: totals.get(u.id)?.storedBytes ?? 0,
+        entriesCount: totals.get(u.id)?.entriesCount ?? 0,
+      })),
     };
   }
 }

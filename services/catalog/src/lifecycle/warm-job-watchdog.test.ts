@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Subjects, type WarmProgress } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryJobRepository } from '../adapters/memory/memory-job-repository.ts';
 import { WarmProgressConsumer } from '../consumers/warm-progress-consumer.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
@@ -13,18 +13,37 @@ const QUEUED_ABANDON_MS = 600_000;
 
 /** Jobs, the consumer and two replicas' watchdogs; `advance` moves the (faked) clock they all read. */
 async function setup(jobs: JobRepository = new MemoryJobRepository()) {
-  const watchdog = (): WarmJobWatchdog => new WarmJobWatchdog({ jobs, logger, settings: { abandonMs: ABANDON_MS, queuedAbandonMs: QUEUED_ABANDON_MS } });
+  const watchdog = (): WarmJobWatchdog =>
+    new WarmJobWatchdog({ jobs, logger, settings: { abandonMs: ABANDON_MS, queuedAbandonMs: QUEUED_ABANDON_MS } });
   const consumer = new WarmProgressConsumer({ jobs, logger });
   const job = await jobs.create({ kind: 'warm', registryId: '1', params: { image: 'library/x', tag: 'latest', platforms: 'all' } });
   const report = (patch: Partial<WarmProgress> = {}) =>
     consumer.handle({
       subject: Subjects.warmProgress,
-      data: { eventId: randomUUID(), jobId: job.id, registryId: '1', state: 'running', objectsDone: 0, bytesDone: 0, errors: [], at: new Date().toISOString(), ...patch },
+      data: {
+        eventId: randomUUID(),
+        jobId: job.id,
+        registryId: '1',
+        state: 'running',
+        objectsDone: 0,
+        bytesDone: 0,
+        errors: [],
+        at: new Date().toISOString(),
+        ...patch,
+      },
       deliveryCount: 1,
       headers: {},
       working: () => undefined,
     });
-  return { jobs, job, report, watchdog: watchdog(), watchdog2: watchdog(), advance: (ms: number) => vi.setSystemTime(Date.now() + ms), get: async () => (await jobs.get(job.id))! };
+  return {
+    jobs,
+    job,
+    report,
+    watchdog: watchdog(),
+    watchdog2: watchdog(),
+    advance: (ms: number) => vi.setSystemTime(Date.now() + ms),
+    get: async () => (await jobs.get(job.id))!,
+  };
 }
 
 describe('the abandoned-warm watchdog', () => {
@@ -97,7 +116,11 @@ describe('the abandoned-warm watchdog', () => {
     expect((await s.get()).state).toBe('queued');
     s.advance(QUEUED_ABANDON_MS);
     expect(await s.watchdog.sweep()).toBe(1);
-    expect(await s.get()).toMatchObject({ state: 'failed', startedAt: null, errors: [expect.stringMatching(/^abandoned: no fetcher started this warm within 600 s/)] });
+    expect(await s.get()).toMatchObject({
+      state: 'failed',
+      startedAt: null,
+      errors: [expect.stringMatching(/^abandoned: no fetcher started this warm within 600 s/)],
+    });
   });
 
   it('fails an abandoned warm once when several catalog replicas sweep at the same time', async () => {

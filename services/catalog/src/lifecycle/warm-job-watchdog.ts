@@ -84,8 +84,16 @@ export class WarmJobWatchdog {
   async sweep(): Promise<number> {
     const { abandonMs, queuedAbandonMs } = this.#deps.settings;
     return (
-      (await this.#failStale('running', abandonMs, (s) => `abandoned: no progress report from any fetcher for ${s} s; run the warm again`)) +
-      (await this.#failStale('queued', queuedAbandonMs, (s) => `abandoned: no fetcher started this warm within ${s} s (none running, or the command was given up); run the warm again`))
+      (await this.#failStale(
+        'running',
+        abandonMs,
+        (s) => `abandoned: no progress report from any fetcher for ${s} s; run the warm again`,
+      )) +
+      (await this.#failStale(
+        'queued',
+        queuedAbandonMs,
+        (s) => `abandoned: no fetcher started this warm within ${s} s (none running, or the command was given up); run the warm again`,
+      ))
     );
   }
 
@@ -100,10 +108,17 @@ export class WarmJobWatchdog {
     let failed = 0;
     for (const job of stale) {
       // Only if nothing touched the job since we read it: another replica or a late snapshot wins.
-      const ended = await this.#deps.jobs.updateIfUnchanged(job.id, job, { state: 'failed', appendErrors: [reason(seconds(afterMs))], finishedAt: now });
+      const ended = await this.#deps.jobs.updateIfUnchanged(job.id, job, {
+        state: 'failed',
+        appendErrors: [reason(seconds(afterMs))],
+        finishedAt: now,
+      });
       if (ended === undefined) continue;
       failed += 1;
-      this.#log.warn({ jobId: job.id, registryId: job.registryId, state, silentForMs: now.getTime() - job.updatedAt.getTime() }, 'abandoned warm job failed');
+      this.#log.warn(
+        { jobId: job.id, registryId: job.registryId, state, silentForMs: now.getTime() - job.updatedAt.getTime() },
+        'abandoned warm job failed',
+      );
     }
     return failed;
   }

@@ -1,4 +1,14 @@
-import type { ActivityPageQuery, CacheEntry, CacheEntryKey, CacheEntryListQuery, CacheEntrySelector, CacheEntryWrite, EntryTotals, UpsertOutcome, UpstreamLiveUsage } from '../domain/cache-entry.ts';
+import type {
+  ActivityPageQuery,
+  CacheEntry,
+  CacheEntryKey,
+  CacheEntryListQuery,
+  CacheEntrySelector,
+  CacheEntryWrite,
+  EntryTotals,
+  UpsertOutcome,
+  UpstreamLiveUsage,
+} from '../domain/cache-entry.ts';
 import type { Page, PageRequest } from '../domain/page.ts';
 
 /**

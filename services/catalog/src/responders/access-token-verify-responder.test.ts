@@ -22,13 +22,25 @@ describe('AccessTokenVerifyResponder', () => {
   });
   afterEach(async () => bus.close());
 
-  const verify = (sealedToken: string) => bus.request(Subjects.accessTokenVerify, { sealedToken }, { schema: AccessTokenVerifyReplySchema });
+  const verify = (sealedToken: string) =>
+    bus.request(Subjects.accessTokenVerify, { sealedToken }, { schema: AccessTokenVerifyReplySchema });
 
   it('answers what a sealed valid token may do, without its digest', async () => {
     const registry = await store.registries.create({ name: 'one' });
-    const { token, secret } = await tokens.create({ name: 'ci', scopes: ['read_virtual_registry'], registryIds: [registry.id], expiresAt: new Date('2099-01-01T00:00:00Z') });
+    const { token, secret } = await tokens.create({
+      name: 'ci',
+      scopes: ['read_virtual_registry'],
+      registryIds: [registry.id],
+      expiresAt: new Date('2099-01-01T00:00:00Z'),
+    });
     const reply = await verify(box.seal(secret));
-    expect(reply).toEqual({ tokenId: token.id, name: 'ci', scopes: ['read_virtual_registry'], registryIds: [registry.id], expiresAt: '2099-01-01T00:00:00.000Z' });
+    expect(reply).toEqual({
+      tokenId: token.id,
+      name: 'ci',
+      scopes: ['read_virtual_registry'],
+      registryIds: [registry.id],
+      expiresAt: '2099-01-01T00:00:00.000Z',
+    });
     expect(JSON.stringify(reply)).not.toContain(token.tokenDigest);
   });
 

@@ -1,10 +1,10 @@
 import type { EventBus, Subscription } from '@vreg/bus';
 import {
+  type AccessTokenVerifyReply,
+  type AccessTokenVerifyRequest,
   AccessTokenVerifyRequestSchema,
   Subjects,
   UnauthorizedError,
-  type AccessTokenVerifyReply,
-  type AccessTokenVerifyRequest,
 } from '@vreg/contracts';
 import type { AccessToken } from '../domain/access-token.ts';
 import type { AccessTokens } from '../domain/access-tokens.ts';

@@ -69,6 +69,8 @@ describe('EntryLookupResponder', () => {
   });
 
   it('answers NAME_UNKNOWN for a registry that does not exist', async () => {
-    await expect(new EntryLookupResponder({ store }).handle({ registryId: '404', relativePath: PATH })).rejects.toMatchObject({ code: ErrorCodes.nameUnknown });
+    await expect(new EntryLookupResponder({ store }).handle({ registryId: '404', relativePath: PATH })).rejects.toMatchObject({
+      code: ErrorCodes.nameUnknown,
+    });
   });
 });

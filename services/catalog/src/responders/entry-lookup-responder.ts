@@ -1,5 +1,12 @@
 import type { EventBus, Subscription } from '@vreg/bus';
-import { EntryLookupRequestSchema, NameUnknownError, Subjects, type CacheEntryView, type EntryLookupReply, type EntryLookupRequest } from '@vreg/contracts';
+import {
+  type CacheEntryView,
+  type EntryLookupReply,
+  type EntryLookupRequest,
+  EntryLookupRequestSchema,
+  NameUnknownError,
+  Subjects,
+} from '@vreg/contracts';
 import type { CacheEntry } from '../domain/cache-entry.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 

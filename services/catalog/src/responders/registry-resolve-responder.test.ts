@@ -18,7 +18,12 @@ beforeEach(() => {
 describe('RegistryResolveResponder', () => {
   it('answers the registry with its upstreams in order and passwords sealed, never in clear', async () => {
     const registry = await admin.createRegistry({ name: 'mirror' });
-    const hub = await admin.addUpstream(registry.id, { name: 'hub', url: 'https://hub.example', username: 'bot', password: 'plain-secret' });
+    const hub = await admin.addUpstream(registry.id, {
+      name: 'hub',
+      url: 'https://hub.example',
+      username: 'bot',
+      password: 'plain-secret',
+    });
     const quay = await admin.addUpstream(registry.id, { name: 'quay', url: 'https://quay.example', cacheValidityHours: 0, position: 0 });
     const view = await new RegistryResolveResponder({ store }).handle({ registryId: registry.id });
     expect(view).toEqual({
@@ -27,7 +32,16 @@ describe('RegistryResolveResponder', () => {
       visibility: 'private',
       upstreams: [
         { id: quay.id, name: 'quay', url: 'https://quay.example', position: 0, cacheValidityHours: 0, libraryPrefix: false },
-        { id: hub.id, name: 'hub', url: 'https://hub.example', position: 1, username: 'bot', passwordSealed: hub.passwordSealed, cacheValidityHours: 24, libraryPrefix: false },
+        {
+          id: hub.id,
+          name: 'hub',
+          url: 'https://hub.example',
+          position: 1,
+          username: 'bot',
+          passwordSealed: hub.passwordSealed,
+          cacheValidityHours: 24,
+          libraryPrefix: false,
+        },
       ],
     });
     expect(JSON.stringify(view)).not.toContain('plain-secret');
@@ -35,6 +49,8 @@ describe('RegistryResolveResponder', () => {
   });
 
   it('answers NAME_UNKNOWN for a registry that does not exist', async () => {
-    await expect(new RegistryResolveResponder({ store }).handle({ registryId: '77' })).rejects.toMatchObject({ code: ErrorCodes.nameUnknown });
+    await expect(new RegistryResolveResponder({ store }).handle({ registryId: '77' })).rejects.toMatchObject({
+      code: ErrorCodes.nameUnknown,
+    });
   });
 });

@@ -1,5 +1,12 @@
 import type { EventBus, Subscription } from '@vreg/bus';
-import { NameUnknownError, RegistryResolveRequestSchema, Subjects, type RegistryResolveRequest, type RegistryView, type UpstreamView } from '@vreg/contracts';
+import {
+  NameUnknownError,
+  type RegistryResolveRequest,
+  RegistryResolveRequestSchema,
+  type RegistryView,
+  Subjects,
+  type UpstreamView,
+} from '@vreg/contracts';
 import type { Upstream } from '../domain/upstream.ts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 

@@ -1,12 +1,21 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { MemoryEventBus, type Delivery } from '@vreg/bus';
 import { MemoryBlobStore } from '@vreg/blob-store';
-import { NameUnknownError, ObjectStoredSchema, Streams, Subjects, type CacheEntryView, type FetchRequested, type ObjectStored, type RegistryView } from '@vreg/contracts';
+import { type Delivery, MemoryEventBus } from '@vreg/bus';
+import {
+  type CacheEntryView,
+  type FetchRequested,
+  NameUnknownError,
+  type ObjectStored,
+  ObjectStoredSchema,
+  type RegistryView,
+  Streams,
+  Subjects,
+} from '@vreg/contracts';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
+import { describe, expect, it } from 'vitest';
 import type { CatalogLookup } from '../ports/catalog-lookup.ts';
 import { FillInProgressError, fetchRequestedHandler } from './fetch-requested-consumer.ts';
 
@@ -18,9 +27,12 @@ async function setup() {
   const bus = new MemoryEventBus({ logger });
   await bus.ensureStreams(Object.values(Streams));
   const stored: ObjectStored[] = [];
-  await bus.consume({ stream: Streams.objects.name, consumer: 't', subject: Subjects.objectStored, schema: ObjectStoredSchema }, async ({ data }) => {
-    stored.push(data);
-  });
+  await bus.consume(
+    { stream: Streams.objects.name, consumer: 't', subject: Subjects.objectStored, schema: ObjectStoredSchema },
+    async ({ data }) => {
+      stored.push(data);
+    },
+  );
   const entries = new Map<string, CacheEntryView>();
   const catalog: CatalogLookup = {
     async resolveRegistry(id) {
@@ -45,8 +57,19 @@ async function setup() {
   return { bus, stored, entries, upstream, store, leases, handler };
 }
 
-const delivery = (data: FetchRequested): Delivery<FetchRequested> => ({ subject: Subjects.fetchRequested, data, deliveryCount: 1, headers: {}, working: () => undefined });
-const request = (kind: 'manifest' | 'blob', image: string, reference: string, registryId = '1'): FetchRequested => ({ eventId: randomUUID(), registryId, object: { kind, image, reference }, requestedAt: new Date().toISOString() });
+const delivery = (data: FetchRequested): Delivery<FetchRequested> => ({
+  subject: Subjects.fetchRequested,
+  data,
+  deliveryCount: 1,
+  headers: {},
+  working: () => undefined,
+});
+const request = (kind: 'manifest' | 'blob', image: string, reference: string, registryId = '1'): FetchRequested => ({
+  eventId: randomUUID(),
+  registryId,
+  object: { kind, image, reference },
+  requestedAt: new Date().toISOString(),
+});
 
 describe('the fetch.requested handler', () => {
   it('fills an abandoned blob: stores it verified and announces it', async () => {
@@ -62,7 +85,14 @@ describe('the fetch.requested handler', () => {
   it('only checks when the object is already recorded', async () => {
     const s = await setup();
     const digest = s.upstream.addBlob(UP, 'library/x', randomBytes(10));
-    s.entries.set(`library/x/blobs/${digest}`, { upstreamId: '10', relativePath: `library/x/blobs/${digest}`, digest, contentType: 'x', size: 10, upstreamCheckedAt: new Date().toISOString() });
+    s.entries.set(`library/x/blobs/${digest}`, {
+      upstreamId: '10',
+      relativePath: `library/x/blobs/${digest}`,
+      digest,
+      contentType: 'x',
+      size: 10,
+      upstreamCheckedAt: new Date().toISOString(),
+    });
     await s.handler(delivery(request('blob', 'library/x', digest)));
     expect(s.upstream.calls).toEqual([]);
   });
@@ -77,7 +107,13 @@ describe('the fetch.requested handler', () => {
 
   it('fills a manifest by tag, recording the tag and the digest', async () => {
     const s = await setup();
-    const digest = s.upstream.addManifest(UP, 'library/x', 'latest', Buffer.from('{"schemaVersion":2}'), 'application/vnd.oci.image.manifest.v1+json');
+    const digest = s.upstream.addManifest(
+      UP,
+      'library/x',
+      'latest',
+      Buffer.from('{"schemaVersion":2}'),
+      'application/vnd.oci.image.manifest.v1+json',
+    );
     await s.handler(delivery(request('manifest', 'library/x', 'latest')));
     await new Promise((r) => setTimeout(r, 20));
     expect(s.stored.map((e) => e.relativePath).sort()).toEqual(['library/x/manifests/latest', `library/x/manifests/${digest}`].sort());

@@ -1,7 +1,7 @@
-import { ErrorCodes, relativePathOf, hasCode, type FetchRequested } from '@vreg/contracts';
-import { PermanentFailure, RetryLater, type Delivery } from '@vreg/bus';
-import { keepRenewed, type FillLease } from '@vreg/fill-lease';
-import { blobLeaseKey, fillManifest, manifestLeaseKey, recordExistingBlob, startBlobFill, type FillDeps } from '@vreg/fill';
+import { type Delivery, PermanentFailure, RetryLater } from '@vreg/bus';
+import { ErrorCodes, type FetchRequested, hasCode, relativePathOf } from '@vreg/contracts';
+import { blobLeaseKey, type FillDeps, fillManifest, manifestLeaseKey, recordExistingBlob, startBlobFill } from '@vreg/fill';
+import { type FillLease, keepRenewed } from '@vreg/fill-lease';
 import type { CatalogLookup } from '../ports/catalog-lookup.ts';
 
 export interface FetchRequestedHandlerDeps {
@@ -63,7 +63,8 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
         log.info({ registryId, relativePath, code }, 'fetch request dropped');
         return;
       }
-      if (hasCode(err, ErrorCodes.digestInvalid) || hasCode(err, ErrorCodes.nameInvalid)) throw new PermanentFailure((err as Error).message, { cause: err });
+      if (hasCode(err, ErrorCodes.digestInvalid) || hasCode(err, ErrorCodes.nameInvalid))
+        throw new PermanentFailure((err as Error).message, { cause: err });
       throw err;
     }
   };

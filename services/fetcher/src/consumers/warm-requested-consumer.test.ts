@@ -1,25 +1,25 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { MemoryEventBus, type Delivery } from '@vreg/bus';
 import { MemoryBlobStore } from '@vreg/blob-store';
+import { type Delivery, MemoryEventBus } from '@vreg/bus';
 import {
+  type CacheEntryView,
   MediaTypes,
   NameUnknownError,
   ObjectStoredSchema,
+  type RegistryView,
   Streams,
   Subjects,
   UpstreamUnavailableError,
-  WarmProgressSchema,
-  type CacheEntryView,
-  type RegistryView,
   type WarmPlatforms,
   type WarmProgress,
+  WarmProgressSchema,
   type WarmRequested,
 } from '@vreg/contracts';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
+import { describe, expect, it } from 'vitest';
 import type { CatalogLookup } from '../ports/catalog-lookup.ts';
 import { warmRequestedHandler } from './warm-requested-consumer.ts';
 
@@ -40,12 +40,18 @@ function pushImage(upstream: FakeUpstreamRegistry, platform: { os: string; archi
   const config = upstream.addBlob(UP, IMAGE, configBytes);
   const layerBytes = [randomBytes(150_000), randomBytes(1000)];
   const layers = layerBytes.map((b) => upstream.addBlob(UP, IMAGE, b));
-  const manifestBytes = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaTypes.ociManifest,
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: configBytes.length },
-    layers: layers.map((digest, i) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: layerBytes[i]!.length })),
-  }));
+  const manifestBytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: configBytes.length },
+      layers: layers.map((digest, i) => ({
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest,
+        size: layerBytes[i]!.length,
+      })),
+    }),
+  );
   const manifest = upstream.addManifest(UP, IMAGE, `${platform.architecture}-only`, manifestBytes, MediaTypes.ociManifest);
   return { manifest, config, layers, bytes: manifestBytes.length + configBytes.length + layerBytes.reduce((n, b) => n + b.length, 0) };
 }
@@ -56,13 +62,26 @@ async function setup(options: { heartbeatMs?: number } = {}) {
   await bus.ensureStreams(Object.values(Streams));
   const entries = new Map<string, CacheEntryView>();
   // Plays the catalog: records every object.stored as an entry.
-  await bus.consume({ stream: Streams.objects.name, consumer: 't', subject: Subjects.objectStored, schema: ObjectStoredSchema }, async ({ data }) => {
-    entries.set(data.relativePath, { upstreamId: data.upstreamId, relativePath: data.relativePath, digest: data.digest, contentType: data.contentType, size: data.size, upstreamCheckedAt: data.upstreamCheckedAt });
-  });
+  await bus.consume(
+    { stream: Streams.objects.name, consumer: 't', subject: Subjects.objectStored, schema: ObjectStoredSchema },
+    async ({ data }) => {
+      entries.set(data.relativePath, {
+        upstreamId: data.upstreamId,
+        relativePath: data.relativePath,
+        digest: data.digest,
+        contentType: data.contentType,
+        size: data.size,
+        upstreamCheckedAt: data.upstreamCheckedAt,
+      });
+    },
+  );
   const progress: WarmProgress[] = [];
-  await bus.consume({ stream: Streams.warmProgress.name, consumer: 't', subject: Subjects.warmProgress, schema: WarmProgressSchema, concurrency: 1 }, async ({ data }) => {
-    progress.push(data);
-  });
+  await bus.consume(
+    { stream: Streams.warmProgress.name, consumer: 't', subject: Subjects.warmProgress, schema: WarmProgressSchema, concurrency: 1 },
+    async ({ data }) => {
+      progress.push(data);
+    },
+  );
   const catalog: CatalogLookup = {
     async resolveRegistry(id) {
       if (id === '2') return { id, name: 'no-upstreams', upstreams: [] };
@@ -76,14 +95,26 @@ async function setup(options: { heartbeatMs?: number } = {}) {
   const upstream = new FakeUpstreamRegistry();
   const amd64 = pushImage(upstream, { os: 'linux', architecture: 'amd64' });
   const arm64 = pushImage(upstream, { os: 'linux', architecture: 'arm64', variant: 'v8' });
-  const indexBytes = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaTypes.ociIndex,
-    manifests: [
-      { mediaType: MediaTypes.ociManifest, digest: amd64.manifest, size: upstream.manifests.get(`${UP}|${IMAGE}|${amd64.manifest}`)!.bytes.length, platform: { os: 'linux', architecture: 'amd64' } },
-      { mediaType: MediaTypes.ociManifest, digest: arm64.manifest, size: upstream.manifests.get(`${UP}|${IMAGE}|${arm64.manifest}`)!.bytes.length, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-    ],
-  }));
+  const indexBytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociIndex,
+      manifests: [
+        {
+          mediaType: MediaTypes.ociManifest,
+          digest: amd64.manifest,
+          size: upstream.manifests.get(`${UP}|${IMAGE}|${amd64.manifest}`)!.bytes.length,
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
+        {
+          mediaType: MediaTypes.ociManifest,
+          digest: arm64.manifest,
+          size: upstream.manifests.get(`${UP}|${IMAGE}|${arm64.manifest}`)!.bytes.length,
+          platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
+        },
+      ],
+    }),
+  );
   const index = upstream.addManifest(UP, IMAGE, 'latest', indexBytes, MediaTypes.ociIndex);
   const store = new MemoryBlobStore();
   const leases = new MemoryFillLease();
@@ -104,9 +135,26 @@ async function setup(options: { heartbeatMs?: number } = {}) {
     progressIntervalMs: 5,
     heartbeatMs: options.heartbeatMs ?? 10_000,
   });
-  const run = async (platforms: WarmPlatforms, options: { tag?: string; deliveryCount?: number; registryId?: string; jobId?: string } = {}) => {
-    const data: WarmRequested = { eventId: randomUUID(), jobId: options.jobId ?? 'j1', registryId: options.registryId ?? '1', image: IMAGE, tag: options.tag ?? 'latest', platforms, requestedAt: new Date().toISOString() };
-    const delivery: Delivery<WarmRequested> = { subject: Subjects.warmRequested, data, deliveryCount: options.deliveryCount ?? 1, headers: {}, working: () => undefined };
+  const run = async (
+    platforms: WarmPlatforms,
+    options: { tag?: string; deliveryCount?: number; registryId?: string; jobId?: string } = {},
+  ) => {
+    const data: WarmRequested = {
+      eventId: randomUUID(),
+      jobId: options.jobId ?? 'j1',
+      registryId: options.registryId ?? '1',
+      image: IMAGE,
+      tag: options.tag ?? 'latest',
+      platforms,
+      requestedAt: new Date().toISOString(),
+    };
+    const delivery: Delivery<WarmRequested> = {
+      subject: Subjects.warmRequested,
+      data,
+      deliveryCount: options.deliveryCount ?? 1,
+      headers: {},
+      working: () => undefined,
+    };
     await handler(delivery);
   };
   const settle = () => new Promise((r) => setTimeout(r, 30));
@@ -132,13 +180,21 @@ describe('the warm.requested handler', () => {
     expect(end.bytesTotal).toBe(s.indexBytes.length + s.amd64.bytes + s.arm64.bytes);
     expect(end.bytesDone).toBe(end.bytesTotal);
     expect(end.errors).toEqual([]);
-    expect(end.result).toMatchObject({ digest: s.index, mediaType: MediaTypes.ociIndex, platforms: ['linux/amd64', 'linux/arm64/v8'], manifests: 3, blobs: 6, objectsDownloaded: 9, objectsAlreadyCached: 0 });
+    expect(end.result).toMatchObject({
+      digest: s.index,
+      mediaType: MediaTypes.ociIndex,
+      platforms: ['linux/amd64', 'linux/arm64/v8'],
+      manifests: 3,
+      blobs: 6,
+      objectsDownloaded: 9,
+      objectsAlreadyCached: 0,
+    });
     expect(s.progress[0]!.state).toBe('running');
     // Snapshots never go backwards.
     for (let i = 1; i < s.progress.length; i++) expect(s.progress[i]!.objectsDone).toBeGreaterThanOrEqual(s.progress[i - 1]!.objectsDone);
   });
 
-  it('warms only the listed platform: the other platform\'s manifest and blobs are never fetched', async () => {
+  it("warms only the listed platform: the other platform's manifest and blobs are never fetched", async () => {
     const s = await setup();
     await s.run(['linux/arm64/v8']);
     await s.settle();
@@ -168,7 +224,11 @@ describe('the warm.requested handler', () => {
     expect(s.last().errors.join('\n')).toMatch(/library\/multi:nope: manifest unknown .*\(MANIFEST_UNKNOWN\)/);
     await s.run('all', { registryId: '2', jobId: 'j3' });
     await s.settle();
-    expect(s.last()).toMatchObject({ jobId: 'j3', state: 'failed', errors: [expect.stringContaining('the registry has no upstream to warm from')] });
+    expect(s.last()).toMatchObject({
+      jobId: 'j3',
+      state: 'failed',
+      errors: [expect.stringContaining('the registry has no upstream to warm from')],
+    });
     await s.run('all', { registryId: '99', jobId: 'j2' });
     await s.settle();
     expect(s.last()).toMatchObject({ jobId: 'j2', state: 'failed' });
@@ -198,8 +258,18 @@ describe('the warm.requested handler', () => {
     const calls = s.upstream.calls.slice(before);
     expect(calls.filter((c) => c.startsWith('GET'))).toEqual([]);
     expect(calls.filter((c) => c.startsWith('HEAD blob')).length).toBe(3);
-    expect(calls.filter((c) => c.startsWith('HEAD manifest')).sort()).toEqual([`HEAD manifest ${IMAGE}:latest`, `HEAD manifest ${IMAGE}:${s.amd64.manifest}`].sort());
-    expect([...s.entries.keys()].sort()).toEqual([`${IMAGE}/manifests/latest`, `${IMAGE}/manifests/${s.index}`, `${IMAGE}/manifests/${s.amd64.manifest}`, `${IMAGE}/blobs/${s.amd64.config}`, ...s.amd64.layers.map((l) => `${IMAGE}/blobs/${l}`)].sort());
+    expect(calls.filter((c) => c.startsWith('HEAD manifest')).sort()).toEqual(
+      [`HEAD manifest ${IMAGE}:latest`, `HEAD manifest ${IMAGE}:${s.amd64.manifest}`].sort(),
+    );
+    expect([...s.entries.keys()].sort()).toEqual(
+      [
+        `${IMAGE}/manifests/latest`,
+        `${IMAGE}/manifests/${s.index}`,
+        `${IMAGE}/manifests/${s.amd64.manifest}`,
+        `${IMAGE}/blobs/${s.amd64.config}`,
+        ...s.amd64.layers.map((l) => `${IMAGE}/blobs/${l}`),
+      ].sort(),
+    );
     expect(s.last().result).toMatchObject({ objectsDownloaded: 0, objectsAlreadyCached: 5 });
   });
 
@@ -275,7 +345,9 @@ describe('the warm.requested handler', () => {
     // Some snapshot counted part of a layer: bytes done moved while objects done stood still.
     // Part of the 150 000-byte layer counted while it was the only object left: bytes done moved before the layer was stored.
     const total = s.last().bytesTotal!;
-    const partial = running.some((p) => p.objectsTotal !== undefined && p.objectsDone === p.objectsTotal - 1 && p.bytesDone > total - 150_000 && p.bytesDone < total);
+    const partial = running.some(
+      (p) => p.objectsTotal !== undefined && p.objectsDone === p.objectsTotal - 1 && p.bytesDone > total - 150_000 && p.bytesDone < total,
+    );
     expect(partial).toBe(true);
     for (let i = 1; i < running.length; i++) expect(running[i]!.bytesDone).toBeLessThanOrEqual(s.last().bytesTotal!);
     const count = s.progress.length;

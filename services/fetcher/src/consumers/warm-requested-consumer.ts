@@ -1,6 +1,6 @@
 import type { Delivery, EventBus } from '@vreg/bus';
 import type { WarmRequested } from '@vreg/contracts';
-import { describeError, isPermanentWarmError, warmImage, WarmIncompleteError, type ImageWarmerDeps } from '../warm/image-warmer.ts';
+import { describeError, type ImageWarmerDeps, isPermanentWarmError, WarmIncompleteError, warmImage } from '../warm/image-warmer.ts';
 import { WarmProgressReporter } from '../warm/warm-progress.ts';
 
 export interface WarmRequestedHandlerDeps extends ImageWarmerDeps {
@@ -52,7 +52,10 @@ export function warmRequestedHandler(deps: WarmRequestedHandlerDeps): (delivery:
         return;
       }
       await progress.flush();
-      log.warn({ jobId, registryId, image, tag, err: describeError(err), deliveryCount: delivery.deliveryCount }, 'warm attempt failed; retrying');
+      log.warn(
+        { jobId, registryId, image, tag, err: describeError(err), deliveryCount: delivery.deliveryCount },
+        'warm attempt failed; retrying',
+      );
       throw err;
     } finally {
       progress.stopHeartbeat();

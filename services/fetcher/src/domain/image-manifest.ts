@@ -17,9 +17,7 @@ export interface Descriptor {
 }
 
 /** A manifest as a warm-up needs it: an index's children, or an image's blobs. */
-export type ImageManifest =
-  | { kind: 'index'; manifests: Descriptor[] }
-  | { kind: 'image'; config: Descriptor; layers: Descriptor[] };
+export type ImageManifest = { kind: 'index'; manifests: Descriptor[] } | { kind: 'image'; config: Descriptor; layers: Descriptor[] };
 
 const INDEX_TYPES = new Set<string>([MediaTypes.ociIndex, MediaTypes.dockerManifestList]);
 
@@ -58,7 +56,11 @@ function descriptor(value: unknown, where: string): Descriptor {
   if (typeof d.mediaType === 'string') out.mediaType = d.mediaType;
   const p = d.platform as Record<string, unknown> | undefined;
   if (p && typeof p.os === 'string' && typeof p.architecture === 'string') {
-    out.platform = { os: p.os, architecture: p.architecture, ...(typeof p.variant === 'string' && p.variant !== '' ? { variant: p.variant } : {}) };
+    out.platform = {
+      os: p.os,
+      architecture: p.architecture,
+      ...(typeof p.variant === 'string' && p.variant !== '' ? { variant: p.variant } : {}),
+    };
   }
   return out;
 }

@@ -26,7 +26,8 @@ describe('UpstreamTestResponder', () => {
   });
   afterEach(async () => bus.close());
 
-  const test = (request: Record<string, unknown>) => bus.request(Subjects.upstreamTest, { timeoutMs: 5000, ...request }, { schema: UpstreamTestReplySchema });
+  const test = (request: Record<string, unknown>) =>
+    bus.request(Subjects.upstreamTest, { timeoutMs: 5000, ...request }, { schema: UpstreamTestReplySchema });
 
   it('pings the upstream with the opened password and replies the result', async () => {
     const reply = await test({ url: URL_A, username: 'bot', passwordSealed: box.seal(PASSWORD) });
@@ -41,9 +42,15 @@ describe('UpstreamTestResponder', () => {
 
   it('replies each failure as a result, success false', async () => {
     upstreams.pings.set(URL_A, { result: 'unauthorized', status: 401, message: 'refused the credentials (401)' });
-    expect(await test({ url: URL_A, username: 'bot', passwordSealed: box.seal('wrong') })).toMatchObject({ success: false, result: 'unauthorized', httpStatus: 401 });
+    expect(await test({ url: URL_A, username: 'bot', passwordSealed: box.seal('wrong') })).toMatchObject({
+      success: false,
+      result: 'unauthorized',
+      httpStatus: 401,
+    });
     upstreams.pings.clear();
-    upstreams.failWith = new UpstreamUnavailableError('upstream https://registry.example/v2/ unreachable: ECONNREFUSED', { cause: new Error('connect') });
+    upstreams.failWith = new UpstreamUnavailableError('upstream https://registry.example/v2/ unreachable: ECONNREFUSED', {
+      cause: new Error('connect'),
+    });
     const unreachable = await test({ url: URL_A });
     expect(unreachable).toMatchObject({ success: false, result: 'unreachable' });
     expect(unreachable).not.toHaveProperty('httpStatus');
@@ -73,8 +80,14 @@ describe('UpstreamTestResponder', () => {
     const oldKey = randomBytes(32);
     await bus.close();
     bus = new MemoryEventBus({ logger: createLogger({ level: 'silent', name: 'test' }) });
-    await new UpstreamTestResponder({ upstreams, opener: new SecretBox(newKey, [oldKey]), logger: createLogger({ level: 'silent', name: 't' }) }).start(bus);
-    expect(await test({ url: URL_A, username: 'bot', passwordSealed: new SecretBox(oldKey).seal(PASSWORD) })).toMatchObject({ result: 'ok' });
+    await new UpstreamTestResponder({
+      upstreams,
+      opener: new SecretBox(newKey, [oldKey]),
+      logger: createLogger({ level: 'silent', name: 't' }),
+    }).start(bus);
+    expect(await test({ url: URL_A, username: 'bot', passwordSealed: new SecretBox(oldKey).seal(PASSWORD) })).toMatchObject({
+      result: 'ok',
+    });
     expect(upstreams.pingTargets.at(-1)?.password).toBe(PASSWORD);
   });
 
@@ -84,7 +97,9 @@ describe('UpstreamTestResponder', () => {
     };
     expect(await test({ url: 'nope' })).toMatchObject({ success: false, result: 'error' });
     await expect(test({ url: URL_A, password: PASSWORD })).resolves.toBeDefined(); // unknown fields are dropped, never used
-    await expect(bus.request(Subjects.upstreamTest, { url: URL_A }, { schema: UpstreamTestReplySchema })).rejects.toMatchObject({ code: ErrorCodes.validationFailed });
+    await expect(bus.request(Subjects.upstreamTest, { url: URL_A }, { schema: UpstreamTestReplySchema })).rejects.toMatchObject({
+      code: ErrorCodes.validationFailed,
+    });
   });
 
   it('logs the outcome by origin, never the password', async () => {

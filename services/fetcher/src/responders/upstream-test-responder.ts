@@ -1,5 +1,11 @@
 import type { EventBus, Subscription } from '@vreg/bus';
-import { Subjects, UpstreamTestRequestSchema, UpstreamTestResults, type UpstreamTestReply, type UpstreamTestRequest } from '@vreg/contracts';
+import {
+  Subjects,
+  type UpstreamTestReply,
+  type UpstreamTestRequest,
+  UpstreamTestRequestSchema,
+  UpstreamTestResults,
+} from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import type { UpstreamPing, UpstreamRegistry, UpstreamTarget } from '@vreg/upstream-client';
 
@@ -44,7 +50,8 @@ export class UpstreamTestResponder {
           success: false,
           result: UpstreamTestResults.error,
           latencyMs: 0,
-          message: 'the stored password cannot be opened with this fetcher\'s keys: is its sealing key missing from VREG_SECRET_KEY or VREG_SECRET_KEY_PREVIOUS?',
+          message:
+            "the stored password cannot be opened with this fetcher's keys: is its sealing key missing from VREG_SECRET_KEY or VREG_SECRET_KEY_PREVIOUS?",
         };
       }
     }
@@ -52,7 +59,8 @@ export class UpstreamTestResponder {
     try {
       ping = await this.#upstreams.ping(target, { signal: AbortSignal.timeout(request.timeoutMs) });
     } catch (err) {
-      if (err instanceof TypeError) return { success: false, result: UpstreamTestResults.error, latencyMs: 0, message: 'the upstream url is not a valid http(s) URL' };
+      if (err instanceof TypeError)
+        return { success: false, result: UpstreamTestResults.error, latencyMs: 0, message: 'the upstream url is not a valid http(s) URL' };
       throw err;
     }
     this.#logger.info({ upstream, result: ping.result, status: ping.status, latencyMs: ping.latencyMs }, 'upstream tested');

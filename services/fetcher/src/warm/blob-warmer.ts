@@ -1,6 +1,6 @@
-import { BlobUnknownError, relativePathOf, type RegistryView } from '@vreg/contracts';
-import { keepRenewed, type FillLease } from '@vreg/fill-lease';
-import { blobLeaseKey, recordExistingBlob, startBlobFill, type FillDeps } from '@vreg/fill';
+import { BlobUnknownError, type RegistryView, relativePathOf } from '@vreg/contracts';
+import { blobLeaseKey, type FillDeps, recordExistingBlob, startBlobFill } from '@vreg/fill';
+import { type FillLease, keepRenewed } from '@vreg/fill-lease';
 import type { CatalogLookup } from '../ports/catalog-lookup.ts';
 import type { ObjectOutcome } from './warm-progress.ts';
 
@@ -22,7 +22,14 @@ export interface BlobWarmerDeps {
  * fetcher filling the same digest at the same time is waited for, never
  * duplicated. `onBytes` hears the download's chunks as they arrive.
  */
-export async function warmBlob(deps: BlobWarmerDeps, registry: RegistryView, image: string, digest: string, signal: AbortSignal, onBytes?: (bytes: number) => void): Promise<ObjectOutcome> {
+export async function warmBlob(
+  deps: BlobWarmerDeps,
+  registry: RegistryView,
+  image: string,
+  digest: string,
+  signal: AbortSignal,
+  onBytes?: (bytes: number) => void,
+): Promise<ObjectOutcome> {
   const relativePath = relativePathOf({ kind: 'blob', image, reference: digest });
   for (;;) {
     signal.throwIfAborted();

@@ -1,8 +1,17 @@
-import { AppError, ErrorCodes, ManifestUnknownError, relativePathOf, UnsupportedError, type RegistryView, type WarmPlatforms, type WarmResult } from '@vreg/contracts';
+import {
+  AppError,
+  ErrorCodes,
+  ManifestUnknownError,
+  type RegistryView,
+  relativePathOf,
+  UnsupportedError,
+  type WarmPlatforms,
+  type WarmResult,
+} from '@vreg/contracts';
 import { readBounded } from '@vreg/fill';
-import { parseImageManifest, type Descriptor, type ImageManifest } from '../domain/image-manifest.ts';
+import { type Descriptor, type ImageManifest, parseImageManifest } from '../domain/image-manifest.ts';
 import { formatPlatform, platformMatches, selectPlatformManifests } from '../domain/platform-selection.ts';
-import { warmBlob, type BlobWarmerDeps } from './blob-warmer.ts';
+import { type BlobWarmerDeps, warmBlob } from './blob-warmer.ts';
 import { warmManifest } from './manifest-warmer.ts';
 import type { WarmProgressReporter } from './warm-progress.ts';
 
@@ -35,7 +44,15 @@ export class WarmIncompleteError extends Error {
 }
 
 /** Upstream answers no retry will change. */
-const PERMANENT = new Set<string>([ErrorCodes.manifestUnknown, ErrorCodes.blobUnknown, ErrorCodes.nameUnknown, ErrorCodes.nameInvalid, ErrorCodes.digestInvalid, ErrorCodes.manifestInvalid, ErrorCodes.unsupported]);
+const PERMANENT = new Set<string>([
+  ErrorCodes.manifestUnknown,
+  ErrorCodes.blobUnknown,
+  ErrorCodes.nameUnknown,
+  ErrorCodes.nameInvalid,
+  ErrorCodes.digestInvalid,
+  ErrorCodes.manifestInvalid,
+  ErrorCodes.unsupported,
+]);
 
 export function isPermanentWarmError(err: unknown): boolean {
   if (err instanceof WarmIncompleteError) return !err.retryable;
@@ -57,9 +74,16 @@ export function describeError(err: unknown): string {
  * `object.stored` under the same relative paths a pull records. Resolves
  * once the catalog answers every entry, so the next pull is a pure hit.
  */
-export async function warmImage(deps: ImageWarmerDeps, registry: RegistryView, target: WarmTarget, progress: WarmProgressReporter, signal: AbortSignal): Promise<WarmResult> {
+export async function warmImage(
+  deps: ImageWarmerDeps,
+  registry: RegistryView,
+  target: WarmTarget,
+  progress: WarmProgressReporter,
+  signal: AbortSignal,
+): Promise<WarmResult> {
   const { image, tag } = target;
-  if (registry.upstreams.length === 0) throw new ManifestUnknownError('the registry has no upstream to warm from', { name: image, reference: tag });
+  if (registry.upstreams.length === 0)
+    throw new ManifestUnknownError('the registry has no upstream to warm from', { name: image, reference: tag });
   const top = await warmManifest(deps, registry, image, tag, signal);
   progress.objectDone(top.bytes.length, top.outcome);
   const paths = [...top.paths];
@@ -76,7 +100,8 @@ export async function warmImage(deps: ImageWarmerDeps, registry: RegistryView, t
       progress.objectDone(child.bytes.length, child.outcome);
       paths.push(...child.paths);
       const manifest = parseImageManifest(child.bytes, child.contentType);
-      if (manifest.kind !== 'image') throw new UnsupportedError(`the index entry ${descriptor.digest} is itself an index; nested indexes cannot be warmed`);
+      if (manifest.kind !== 'image')
+        throw new UnsupportedError(`the index entry ${descriptor.digest} is itself an index; nested indexes cannot be warmed`);
       images.push({ manifest, descriptor });
     }
   } else {
@@ -86,7 +111,10 @@ export async function warmImage(deps: ImageWarmerDeps, registry: RegistryView, t
   const blobs = new Map<string, number>();
   for (const { manifest } of images) for (const d of [manifest.config, ...manifest.layers]) blobs.set(d.digest, d.size);
   const manifestBytes = top.bytes.length + images.reduce((n, i) => n + (i.descriptor?.size ?? 0), 0);
-  progress.setTotals(1 + (parsed.kind === 'index' ? images.length : 0) + blobs.size, manifestBytes + [...blobs.values()].reduce((a, b) => a + b, 0));
+  progress.setTotals(
+    1 + (parsed.kind === 'index' ? images.length : 0) + blobs.size,
+    manifestBytes + [...blobs.values()].reduce((a, b) => a + b, 0),
+  );
 
   if (parsed.kind === 'image' && target.platforms !== 'all') {
     // No index to choose from: the config says which platform this image is.
@@ -96,7 +124,9 @@ export async function warmImage(deps: ImageWarmerDeps, registry: RegistryView, t
     paths.push(relativePathOf({ kind: 'blob', image, reference: config.digest }));
     const platform = await storedConfigPlatform(deps, config.digest);
     if (!target.platforms.some((w) => platformMatches(w, platform))) {
-      throw new UnsupportedError(`platform ${target.platforms.join(', ')} not offered: ${image}:${tag} is a single-platform image for ${platform ? formatPlatform(platform) : 'an unknown platform'}`);
+      throw new UnsupportedError(
+        `platform ${target.platforms.join(', ')} not offered: ${image}:${tag} is a single-platform image for ${platform ? formatPlatform(platform) : 'an unknown platform'}`,
+      );
     }
     if (platform) platforms = [formatPlatform(platform)];
   }
@@ -105,7 +135,10 @@ export async function warmImage(deps: ImageWarmerDeps, registry: RegistryView, t
   for (const digest of blobs.keys()) paths.push(relativePathOf({ kind: 'blob', image, reference: digest }));
   if (failures.length > 0) {
     const retryable = failures.some((f) => !isPermanentWarmError(f));
-    throw new WarmIncompleteError(`${failures.length} blob${failures.length === 1 ? '' : 's'} of ${image}:${tag} could not be warmed`, retryable);
+    throw new WarmIncompleteError(
+      `${failures.length} blob${failures.length === 1 ? '' : 's'} of ${image}:${tag} could not be warmed`,
+      retryable,
+    );
   }
   await awaitRecorded(deps, registry, paths, signal);
   return {
@@ -121,7 +154,14 @@ export async function warmImage(deps: ImageWarmerDeps, registry: RegistryView, t
 }
 
 /** Every blob, `blobConcurrency` at a time; a failed blob does not stop the others. Resolves the failures. */
-async function warmBlobs(deps: ImageWarmerDeps, registry: RegistryView, image: string, blobs: ReadonlyMap<string, number>, progress: WarmProgressReporter, signal: AbortSignal): Promise<unknown[]> {
+async function warmBlobs(
+  deps: ImageWarmerDeps,
+  registry: RegistryView,
+  image: string,
+  blobs: ReadonlyMap<string, number>,
+  progress: WarmProgressReporter,
+  signal: AbortSignal,
+): Promise<unknown[]> {
   const queue = [...blobs.entries()];
   const failures: unknown[] = [];
   const worker = async (): Promise<void> => {
@@ -147,13 +187,20 @@ async function warmBlobs(deps: ImageWarmerDeps, registry: RegistryView, image: s
 }
 
 /** The image config's platform (os, architecture, variant), read from the store. */
-async function storedConfigPlatform(deps: ImageWarmerDeps, digest: string): Promise<{ os: string; architecture: string; variant?: string } | undefined> {
+async function storedConfigPlatform(
+  deps: ImageWarmerDeps,
+  digest: string,
+): Promise<{ os: string; architecture: string; variant?: string } | undefined> {
   const read = await deps.fill.store.get(digest);
   if (!read) return undefined;
   try {
     const config = JSON.parse((await readBounded(read.body, deps.fill.manifestMaxBytes)).toString('utf8')) as Record<string, unknown>;
     if (typeof config.os !== 'string' || typeof config.architecture !== 'string') return undefined;
-    return { os: config.os, architecture: config.architecture, ...(typeof config.variant === 'string' && config.variant ? { variant: config.variant } : {}) };
+    return {
+      os: config.os,
+      architecture: config.architecture,
+      ...(typeof config.variant === 'string' && config.variant ? { variant: config.variant } : {}),
+    };
   } catch (err) {
     if (err instanceof AppError) throw err;
     return undefined;
@@ -172,7 +219,8 @@ async function awaitRecorded(deps: ImageWarmerDeps, registry: RegistryView, path
     const answers = await Promise.all(pending.map(async (p) => ((await deps.catalog.lookupEntry(registry.id, p)) ? undefined : p)));
     pending = answers.filter((p): p is string => p !== undefined);
     if (pending.length === 0) return;
-    if (Date.now() > deadline) throw new WarmIncompleteError(`the catalog has not recorded ${pending.length} of the warmed objects yet (e.g. ${pending[0]})`, true);
+    if (Date.now() > deadline)
+      throw new WarmIncompleteError(`the catalog has not recorded ${pending.length} of the warmed objects yet (e.g. ${pending[0]})`, true);
     signal.throwIfAborted();
     await new Promise((r) => setTimeout(r, Math.min(200, deps.waitPollMs * 2)));
   }

@@ -1,5 +1,5 @@
-import { ManifestUnknownError, relativePathOf, type CacheEntryView, type RegistryView } from '@vreg/contracts';
-import { fillManifest, firstUpstreamWith, publishStored, readBounded, toUpstreamTarget, type FillDeps } from '@vreg/fill';
+import { type CacheEntryView, ManifestUnknownError, type RegistryView, relativePathOf } from '@vreg/contracts';
+import { type FillDeps, fillManifest, firstUpstreamWith, publishStored, readBounded, toUpstreamTarget } from '@vreg/fill';
 import { digestWithAlgorithmOf, isDigest, parseDigest } from '@vreg/oci';
 import type { CatalogLookup } from '../ports/catalog-lookup.ts';
 import type { ObjectOutcome } from './warm-progress.ts';
@@ -28,7 +28,13 @@ export interface WarmedManifest {
  * without a download. Else the manifest is filled as a pull fills it.
  * A tag is always asked again: warming means "what the tag is now".
  */
-export async function warmManifest(deps: ManifestWarmerDeps, registry: RegistryView, image: string, reference: string, signal: AbortSignal): Promise<WarmedManifest> {
+export async function warmManifest(
+  deps: ManifestWarmerDeps,
+  registry: RegistryView,
+  image: string,
+  reference: string,
+  signal: AbortSignal,
+): Promise<WarmedManifest> {
   if (isDigest(reference)) {
     const entry = await deps.catalog.lookupEntry(registry.id, relativePathOf({ kind: 'manifest', image, reference }));
     const bytes = entry ? await storedBytes(deps.fill, reference) : undefined;
@@ -37,11 +43,23 @@ export async function warmManifest(deps: ManifestWarmerDeps, registry: RegistryV
   const recorded = await recordStoredManifest(deps.fill, registry, image, reference, signal);
   if (recorded) return recorded;
   const filled = await fillManifest(deps.fill, registry, image, reference, signal);
-  return { bytes: filled.bytes, digest: filled.digest, contentType: filled.contentType, paths: filled.entries.map((e) => e.relativePath), outcome: 'downloaded' };
+  return {
+    bytes: filled.bytes,
+    digest: filled.digest,
+    contentType: filled.contentType,
+    paths: filled.entries.map((e) => e.relativePath),
+    outcome: 'downloaded',
+  };
 }
 
 /** HEAD the reference; if the store holds the digest the upstream names, record it (tag and digest). Undefined when a GET is needed. */
-async function recordStoredManifest(deps: FillDeps, registry: RegistryView, image: string, reference: string, signal: AbortSignal): Promise<WarmedManifest | undefined> {
+async function recordStoredManifest(
+  deps: FillDeps,
+  registry: RegistryView,
+  image: string,
+  reference: string,
+  signal: AbortSignal,
+): Promise<WarmedManifest | undefined> {
   let found;
   try {
     found = await firstUpstreamWith(
@@ -58,7 +76,14 @@ async function recordStoredManifest(deps: FillDeps, registry: RegistryView, imag
   if (digest === undefined || head.contentType === undefined || !isCheckable(digest)) return undefined;
   const bytes = await storedBytes(deps, digest);
   if (bytes === undefined) return undefined;
-  const base = { upstreamId: upstream.id, digest, contentType: head.contentType, size: bytes.length, upstreamCheckedAt: new Date().toISOString(), ...(head.etag ? { upstreamEtag: head.etag } : {}) };
+  const base = {
+    upstreamId: upstream.id,
+    digest,
+    contentType: head.contentType,
+    size: bytes.length,
+    upstreamCheckedAt: new Date().toISOString(),
+    ...(head.etag ? { upstreamEtag: head.etag } : {}),
+  };
   const entries: CacheEntryView[] = [{ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference: digest }) }];
   if (!isDigest(reference)) entries.unshift({ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference }) });
   await publishStored(deps.bus, registry.id, entries, new Date());

@@ -1,5 +1,5 @@
 import { MemoryEventBus } from '@vreg/bus';
-import { Streams, Subjects, WarmProgressSchema, type WarmProgress } from '@vreg/contracts';
+import { Streams, Subjects, type WarmProgress, WarmProgressSchema } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { describe, expect, it } from 'vitest';
 import { WarmProgressReporter } from './warm-progress.ts';
@@ -11,9 +11,12 @@ describe('WarmProgressReporter', () => {
     const bus = new MemoryEventBus({ logger });
     await bus.ensureStreams(Object.values(Streams));
     const received: WarmProgress[] = [];
-    const sub = await bus.consume({ stream: Streams.warmProgress.name, consumer: 't', subject: Subjects.warmProgress, schema: WarmProgressSchema }, async ({ data }) => {
-      received.push(data);
-    });
+    const sub = await bus.consume(
+      { stream: Streams.warmProgress.name, consumer: 't', subject: Subjects.warmProgress, schema: WarmProgressSchema },
+      async ({ data }) => {
+        received.push(data);
+      },
+    );
     const reporter = new WarmProgressReporter(bus, { jobId: '1', registryId: '1' }, logger, 0);
     // e.g. "platform a/b, c/d, ... not in the index; available: ..." with 64 long asked platforms
     reporter.error(`platform ${Array.from({ length: 64 }, (_, i) => `linux/${'x'.repeat(90)}${i}`).join(', ')} not in the index`);
@@ -31,9 +34,12 @@ describe('WarmProgressReporter', () => {
     const bus = new MemoryEventBus({ logger });
     await bus.ensureStreams(Object.values(Streams));
     const received: WarmProgress[] = [];
-    const sub = await bus.consume({ stream: Streams.warmProgress.name, consumer: 't', subject: Subjects.warmProgress, schema: WarmProgressSchema, concurrency: 1 }, async ({ data }) => {
-      received.push(data);
-    });
+    const sub = await bus.consume(
+      { stream: Streams.warmProgress.name, consumer: 't', subject: Subjects.warmProgress, schema: WarmProgressSchema, concurrency: 1 },
+      async ({ data }) => {
+        received.push(data);
+      },
+    );
     const reporter = new WarmProgressReporter(bus, { jobId: '1', registryId: '1' }, logger, 0, 30);
     await reporter.flush();
     reporter.startHeartbeat();
@@ -55,9 +61,12 @@ describe('WarmProgressReporter', () => {
     const bus = new MemoryEventBus({ logger });
     await bus.ensureStreams(Object.values(Streams));
     const received: WarmProgress[] = [];
-    const sub = await bus.consume({ stream: Streams.warmProgress.name, consumer: 't', subject: Subjects.warmProgress, schema: WarmProgressSchema, concurrency: 1 }, async ({ data }) => {
-      received.push(data);
-    });
+    const sub = await bus.consume(
+      { stream: Streams.warmProgress.name, consumer: 't', subject: Subjects.warmProgress, schema: WarmProgressSchema, concurrency: 1 },
+      async ({ data }) => {
+        received.push(data);
+      },
+    );
     const reporter = new WarmProgressReporter(bus, { jobId: '1', registryId: '1' }, logger, 0, 10_000);
     const blob = reporter.streamingBlob();
     blob.onBytes(400);

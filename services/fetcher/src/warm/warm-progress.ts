@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { MAX_WARM_ERROR_CHARS, Subjects, type WarmProgress, type WarmResult, type WarmState } from '@vreg/contracts';
 import type { EventBus } from '@vreg/bus';
+import { MAX_WARM_ERROR_CHARS, Subjects, type WarmProgress, type WarmResult, type WarmState } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 
 /** Most errors one attempt reports (the job keeps at most 100 too). */
@@ -110,7 +110,9 @@ export class WarmProgressReporter {
   async flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#publish('running').catch((err: Error) => this.#log.warn({ jobId: this.#ids.jobId, err: err.message }, 'warm progress not published'));
+    await this.#publish('running').catch((err: Error) =>
+      this.#log.warn({ jobId: this.#ids.jobId, err: err.message }, 'warm progress not published'),
+    );
   }
 
   /**

@@ -1,4 +1,11 @@
-import { Subjects, UnauthorizedError, AccessTokenVerifyRequestSchema, CatalogUnavailableError, type AccessTokenVerifyReply, type RegistryView } from '@vreg/contracts';
+import {
+  type AccessTokenVerifyReply,
+  AccessTokenVerifyRequestSchema,
+  CatalogUnavailableError,
+  type RegistryView,
+  Subjects,
+  UnauthorizedError,
+} from '@vreg/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
@@ -16,8 +23,8 @@ const basic = (user: string, secret: string) => `Basic ${Buffer.from(`${user}:${
 
 /** Access tokens the stand-in catalog knows. */
 const ACCESS_TOKENS: Record<string, AccessTokenVerifyReply> = {
-  'vregat_all': { tokenId: '1', name: 'all', scopes: ['read_virtual_registry'] },
-  'vregat_only1': { tokenId: '2', name: 'only1', scopes: ['read_virtual_registry'], registryIds: ['1'] },
+  vregat_all: { tokenId: '1', name: 'all', scopes: ['read_virtual_registry'] },
+  vregat_only1: { tokenId: '2', name: 'only1', scopes: ['read_virtual_registry'], registryIds: ['1'] },
 };
 
 describe('access control on /v2', () => {
@@ -36,13 +43,18 @@ describe('access control on /v2', () => {
       if (reply === undefined) throw new UnauthorizedError('the access token is not valid');
       return reply;
     });
-    for (const id of ['1', '2', '3']) h.upstream.addManifest(upUrl(id), 'library/alpine', 'latest', Buffer.from(`{"schemaVersion":2,"r":${id}}`), OCI_MANIFEST);
+    for (const id of ['1', '2', '3'])
+      h.upstream.addManifest(upUrl(id), 'library/alpine', 'latest', Buffer.from(`{"schemaVersion":2,"r":${id}}`), OCI_MANIFEST);
   });
   afterEach(async () => h?.close());
 
   async function token(authorization: string | undefined, ...scopes: string[]): Promise<string> {
     const query = new URLSearchParams([['service', 'vreg'], ...scopes.map((s) => ['scope', s] as [string, string])]);
-    const res = await h.server.inject({ method: 'GET', url: `/v2/token?${query}`, headers: authorization === undefined ? {} : { authorization } });
+    const res = await h.server.inject({
+      method: 'GET',
+      url: `/v2/token?${query}`,
+      headers: authorization === undefined ? {} : { authorization },
+    });
     expect(res.statusCode, res.body).toBe(200);
     return res.json().token;
   }
@@ -60,12 +72,18 @@ describe('access control on /v2', () => {
   it('challenges a pull from a private registry without a token with the repository scope', async () => {
     const res = await h.server.inject({ method: 'GET', url: manifestUrl('1') });
     expect(res.statusCode).toBe(401);
-    expect(res.headers['www-authenticate']).toBe(`Bearer realm="http://localhost:80/v2/token",service="vreg",scope="repository:${repo('1')}:pull"`);
+    expect(res.headers['www-authenticate']).toBe(
+      `Bearer realm="http://localhost:80/v2/token",service="vreg",scope="repository:${repo('1')}:pull"`,
+    );
     expect(h.upstream.count('GET manifest')).toBe(0);
   });
 
   it('pulls from a private registry with a token from GET /v2/token and Basic credentials', async () => {
-    const res = await h.server.inject({ method: 'GET', url: `/v2/token?service=vreg&scope=repository:${repo('1')}:pull`, headers: { authorization: basic('alice', 'vregat_all') } });
+    const res = await h.server.inject({
+      method: 'GET',
+      url: `/v2/token?service=vreg&scope=repository:${repo('1')}:pull`,
+      headers: { authorization: basic('alice', 'vregat_all') },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
@@ -77,7 +95,9 @@ describe('access control on /v2', () => {
 
   it('answers 403 DENIED when a token limited to registry 1 pulls from registry 2', async () => {
     const jwt = await token(basic('bob', 'vregat_only1'), `repository:${repo('1')}:pull`, `repository:${repo('2')}:pull`);
-    expect((await h.server.inject({ method: 'GET', url: manifestUrl('1'), headers: { authorization: `Bearer ${jwt}` } })).statusCode).toBe(200);
+    expect((await h.server.inject({ method: 'GET', url: manifestUrl('1'), headers: { authorization: `Bearer ${jwt}` } })).statusCode).toBe(
+      200,
+    );
     const denied = await h.server.inject({ method: 'GET', url: manifestUrl('2'), headers: { authorization: `Bearer ${jwt}` } });
     expect(denied.statusCode).toBe(403);
     expect(denied.json().errors[0].code).toBe('DENIED');
@@ -86,7 +106,9 @@ describe('access control on /v2', () => {
   it('lets anyone pull from a public registry, with no token or an anonymous one', async () => {
     expect((await h.server.inject({ method: 'GET', url: manifestUrl('3') })).statusCode).toBe(200);
     const jwt = await token(undefined, `repository:${repo('3')}:pull`);
-    expect((await h.server.inject({ method: 'HEAD', url: manifestUrl('3'), headers: { authorization: `Bearer ${jwt}` } })).statusCode).toBe(200);
+    expect((await h.server.inject({ method: 'HEAD', url: manifestUrl('3'), headers: { authorization: `Bearer ${jwt}` } })).statusCode).toBe(
+      200,
+    );
   });
 
   it('answers an anonymous token on a private registry with 401 insufficient_scope, so the client logs in', async () => {
@@ -102,7 +124,11 @@ describe('access control on /v2', () => {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     claims.access[0].name = repo('2');
     const altered = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
-    for (const [url, bad] of [[manifestUrl('2'), altered], [manifestUrl('3'), altered], [manifestUrl('1'), 'not.a.jwt']] as const) {
+    for (const [url, bad] of [
+      [manifestUrl('2'), altered],
+      [manifestUrl('3'), altered],
+      [manifestUrl('1'), 'not.a.jwt'],
+    ] as const) {
       const res = await h.server.inject({ method: 'GET', url, headers: { authorization: `Bearer ${bad}` } });
       expect(res.statusCode).toBe(401);
       expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
@@ -110,12 +136,21 @@ describe('access control on /v2', () => {
   });
 
   it('keeps name errors and unknown registries as they are, with or without a token', async () => {
-    expect((await h.server.inject({ method: 'GET', url: '/v2/virtual_registries/containers/99/library/alpine/manifests/latest' })).json().errors[0].code).toBe('NAME_UNKNOWN');
-    expect((await h.server.inject({ method: 'GET', url: '/v2/virtual_registries/containers/1/Bad/manifests/latest' })).statusCode).toBe(400);
+    expect(
+      (await h.server.inject({ method: 'GET', url: '/v2/virtual_registries/containers/99/library/alpine/manifests/latest' })).json()
+        .errors[0].code,
+    ).toBe('NAME_UNKNOWN');
+    expect((await h.server.inject({ method: 'GET', url: '/v2/virtual_registries/containers/1/Bad/manifests/latest' })).statusCode).toBe(
+      400,
+    );
   });
 
   it('answers wrong credentials with 401 and never grants anything', async () => {
-    const res = await h.server.inject({ method: 'GET', url: `/v2/token?scope=repository:${repo('3')}:pull`, headers: { authorization: basic('alice', 'vregat_wrong') } });
+    const res = await h.server.inject({
+      method: 'GET',
+      url: `/v2/token?scope=repository:${repo('3')}:pull`,
+      headers: { authorization: basic('alice', 'vregat_wrong') },
+    });
     expect(res.statusCode).toBe(401);
     expect(res.headers['www-authenticate']).toBe('Basic realm="vreg"');
     expect(res.json().errors[0].code).toBe('UNAUTHORIZED');
@@ -127,28 +162,62 @@ describe('access control on /v2', () => {
     const jwt = await token(basic('bob', 'vregat_all'), `repository:${repo('1')}:pull`);
     const statuses: number[] = [];
     for (let i = 0; i < 40; i += 1) {
-      const res = await h.server.inject({ method: 'GET', url: '/v2/token', remoteAddress: '10.0.0.66', headers: { authorization: basic(`user${i}`, `vregat_guess${i}`) } });
+      const res = await h.server.inject({
+        method: 'GET',
+        url: '/v2/token',
+        remoteAddress: '10.0.0.66',
+        headers: { authorization: basic(`user${i}`, `vregat_guess${i}`) },
+      });
       statuses.push(res.statusCode);
       if (res.statusCode === 429) {
         expect(res.headers['retry-after']).toMatch(/^[1-9][0-9]*$/);
         expect(res.json().errors[0].code).toBe('TOOMANYREQUESTS');
       }
-      expect((await h.server.inject({ method: 'GET', url: manifestUrl('1'), remoteAddress: '10.0.0.66', headers: { authorization: `Bearer ${jwt}` } })).statusCode).toBe(200);
+      expect(
+        (
+          await h.server.inject({
+            method: 'GET',
+            url: manifestUrl('1'),
+            remoteAddress: '10.0.0.66',
+            headers: { authorization: `Bearer ${jwt}` },
+          })
+        ).statusCode,
+      ).toBe(200);
     }
     expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(statuses.slice(20).every((s) => s === 429)).toBe(true);
     expect(verifications).toBe(21);
-    const elsewhere = await h.server.inject({ method: 'GET', url: '/v2/token', remoteAddress: '10.0.0.7', headers: { authorization: basic('bob', 'vregat_all') } });
+    const elsewhere = await h.server.inject({
+      method: 'GET',
+      url: '/v2/token',
+      remoteAddress: '10.0.0.7',
+      headers: { authorization: basic('bob', 'vregat_all') },
+    });
     expect(elsewhere.statusCode).toBe(200);
   });
 
   it('throttles a username attacked from many addresses, not the other users', async () => {
     for (let i = 0; i < 12; i += 1) {
-      await h.server.inject({ method: 'GET', url: '/v2/token', remoteAddress: `10.1.0.${i}`, headers: { authorization: basic('Alice', `vregat_guess${i}`) } });
+      await h.server.inject({
+        method: 'GET',
+        url: '/v2/token',
+        remoteAddress: `10.1.0.${i}`,
+        headers: { authorization: basic('Alice', `vregat_guess${i}`) },
+      });
     }
-    const alice = await h.server.inject({ method: 'GET', url: '/v2/token', remoteAddress: '10.2.0.1', headers: { authorization: basic('alice', 'vregat_all') } });
+    const alice = await h.server.inject({
+      method: 'GET',
+      url: '/v2/token',
+      remoteAddress: '10.2.0.1',
+      headers: { authorization: basic('alice', 'vregat_all') },
+    });
     expect(alice.statusCode).toBe(429);
-    const bob = await h.server.inject({ method: 'GET', url: '/v2/token', remoteAddress: '10.2.0.1', headers: { authorization: basic('bob', 'vregat_all') } });
+    const bob = await h.server.inject({
+      method: 'GET',
+      url: '/v2/token',
+      remoteAddress: '10.2.0.1',
+      headers: { authorization: basic('bob', 'vregat_all') },
+    });
     expect(bob.statusCode).toBe(200);
   });
 
@@ -159,7 +228,9 @@ describe('access control on /v2', () => {
       expect(res.statusCode).toBe(503);
     }
     catalogDown = false;
-    expect((await h.server.inject({ method: 'GET', url: '/v2/token', headers: { authorization: basic('bob', 'vregat_all') } })).statusCode).toBe(200);
+    expect(
+      (await h.server.inject({ method: 'GET', url: '/v2/token', headers: { authorization: basic('bob', 'vregat_all') } })).statusCode,
+    ).toBe(200);
   });
 
   it('speaks the OAuth2 POST form: password and refresh_token grants', async () => {
@@ -170,11 +241,18 @@ describe('access control on /v2', () => {
       payload: new URLSearchParams(fields).toString(),
     });
     const scope = `repository:${repo('1')}:pull repository:${repo('2')}:pull`;
-    const res = await h.server.inject(form({ grant_type: 'password', username: 'bob', password: 'vregat_only1', service: 'vreg', client_id: 'podman', scope }));
+    const res = await h.server.inject(
+      form({ grant_type: 'password', username: 'bob', password: 'vregat_only1', service: 'vreg', client_id: 'podman', scope }),
+    );
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: `repository:${repo('1')}:pull` });
-    expect((await h.server.inject({ method: 'GET', url: manifestUrl('1'), headers: { authorization: `Bearer ${res.json().access_token}` } })).statusCode).toBe(200);
-    const refresh = await h.server.inject(form({ grant_type: 'refresh_token', refresh_token: 'vregat_all', service: 'vreg', scope: `repository:${repo('2')}:pull` }));
+    expect(
+      (await h.server.inject({ method: 'GET', url: manifestUrl('1'), headers: { authorization: `Bearer ${res.json().access_token}` } }))
+        .statusCode,
+    ).toBe(200);
+    const refresh = await h.server.inject(
+      form({ grant_type: 'refresh_token', refresh_token: 'vregat_all', service: 'vreg', scope: `repository:${repo('2')}:pull` }),
+    );
     expect(refresh.json().scope).toBe(`repository:${repo('2')}:pull`);
     expect((await h.server.inject(form({ grant_type: 'password', username: 'bob', password: 'nope' }))).statusCode).toBe(401);
     expect((await h.server.inject(form({ grant_type: 'client_credentials' }))).statusCode).toBe(400);

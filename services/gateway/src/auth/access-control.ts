@@ -26,8 +26,16 @@ export function buildAccessControl(
   config: GatewayPullConfig,
   deps: { bus: EventBus; catalog: CatalogClient; signingKeys: TokenKeyRing; sealer: TokenSealer },
 ): AccessControl {
-  const tokens = new RegistryTokens(deps.signingKeys, { issuer: config.VREG_TOKEN_ISSUER, service: config.VREG_TOKEN_SERVICE, ttlSeconds: config.VREG_TOKEN_TTL_SECONDS });
-  const guard = new PullGuard({ tokens, catalog: deps.catalog, ...(config.VREG_EXTERNAL_URL === undefined ? {} : { externalUrl: config.VREG_EXTERNAL_URL }) });
+  const tokens = new RegistryTokens(deps.signingKeys, {
+    issuer: config.VREG_TOKEN_ISSUER,
+    service: config.VREG_TOKEN_SERVICE,
+    ttlSeconds: config.VREG_TOKEN_TTL_SECONDS,
+  });
+  const guard = new PullGuard({
+    tokens,
+    catalog: deps.catalog,
+    ...(config.VREG_EXTERNAL_URL === undefined ? {} : { externalUrl: config.VREG_EXTERNAL_URL }),
+  });
   const visibilityOf: VisibilityLookup = async (registryId) => {
     try {
       return (await deps.catalog.resolveRegistry(registryId)).visibility ?? 'private';

@@ -19,15 +19,24 @@ describe('access-control settings', () => {
   });
 
   it('reads the external URL without its trailing slash and refuses one with a path', () => {
-    expect(loadGatewayPullConfig({ VREG_EXTERNAL_URL: 'https://registry.example.com/' }).VREG_EXTERNAL_URL).toBe('https://registry.example.com');
+    expect(loadGatewayPullConfig({ VREG_EXTERNAL_URL: 'https://registry.example.com/' }).VREG_EXTERNAL_URL).toBe(
+      'https://registry.example.com',
+    );
     expect(() => loadGatewayPullConfig({ VREG_EXTERNAL_URL: 'https://registry.example.com/v2' })).toThrow(/VREG_EXTERNAL_URL/);
   });
 
   it('takes one or two signing keys and reports a bad one with every other problem at once', () => {
-    expect(loadGatewayPullConfig({ VREG_TOKEN_SIGNING_KEYS: `${newTokenSigningSeed()},${newTokenSigningSeed()}` }).VREG_TOKEN_SIGNING_KEYS).toContain(',');
+    expect(
+      loadGatewayPullConfig({ VREG_TOKEN_SIGNING_KEYS: `${newTokenSigningSeed()},${newTokenSigningSeed()}` }).VREG_TOKEN_SIGNING_KEYS,
+    ).toContain(',');
     const err = (() => {
       try {
-        loadGatewayConfig({ VREG_TOKEN_SIGNING_KEYS: 'nope', VREG_TOKEN_TTL_SECONDS: '5', VREG_S3_BUCKET: 'b-b', VREG_SECRET_KEY: 'ab'.repeat(32) });
+        loadGatewayConfig({
+          VREG_TOKEN_SIGNING_KEYS: 'nope',
+          VREG_TOKEN_TTL_SECONDS: '5',
+          VREG_S3_BUCKET: 'b-b',
+          VREG_SECRET_KEY: 'ab'.repeat(32),
+        });
       } catch (e) {
         return e as { problems: string[] };
       }
@@ -38,7 +47,9 @@ describe('access-control settings', () => {
 
   it('believes X-Forwarded-For only from the proxies VREG_TRUST_PROXY lists', async () => {
     const logger = createLogger({ level: 'silent', name: 'test' });
-    const trusting = createServer(logger, { trustProxy: loadGatewayPullConfig({ VREG_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).VREG_TRUST_PROXY });
+    const trusting = createServer(logger, {
+      trustProxy: loadGatewayPullConfig({ VREG_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' }).VREG_TRUST_PROXY,
+    });
     const plain = createServer(logger);
     for (const server of [trusting, plain]) server.get('/ip', async (request) => ({ ip: request.ip }));
     const headers = { 'x-forwarded-for': '203.0.113.9' };

@@ -16,9 +16,15 @@ export const GatewayAuthEnv = {
     .transform((v) => v.replace(/\/$/, ''))
     .optional(),
   /** `service` of the challenge and `aud` of registry tokens. */
-  VREG_TOKEN_SERVICE: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, . _ : - only').default('vreg'),
+  VREG_TOKEN_SERVICE: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, . _ : - only')
+    .default('vreg'),
   /** `iss` of registry tokens. */
-  VREG_TOKEN_ISSUER: z.string().regex(/^[A-Za-z0-9._:/-]{1,128}$/, 'letters, digits, . _ : / - only').default('vreg'),
+  VREG_TOKEN_ISSUER: z
+    .string()
+    .regex(/^[A-Za-z0-9._:/-]{1,128}$/, 'letters, digits, . _ : / - only')
+    .default('vreg'),
   /** Lifetime of a registry token in seconds (clients fetch a new one when it ends). */
   VREG_TOKEN_TTL_SECONDS: intFrom(30, 3600).default(300),
   /**
@@ -30,7 +36,10 @@ export const GatewayAuthEnv = {
   VREG_TOKEN_SIGNING_KEYS: z
     .string()
     .refine((v) => {
-      const parts = v.split(',').map((p) => p.trim()).filter((p) => p !== '');
+      const parts = v
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '');
       return parts.length >= 1 && parts.length <= MAX_TOKEN_KEYS && parts.every((p) => decodeSeed(p) !== undefined);
     }, `1 to ${MAX_TOKEN_KEYS} comma-separated 32-byte keys as 64 hex chars or base64`)
     .optional(),
@@ -43,7 +52,7 @@ export const GatewayAuthEnv = {
    */
   VREG_TRUST_PROXY: z
     .string()
-    .regex(/^[0-9A-Fa-f:.\/]+(\s*,\s*[0-9A-Fa-f:.\/]+)*$/, 'comma-separated IP addresses or CIDRs')
+    .regex(/^[0-9A-Fa-f:./]+(\s*,\s*[0-9A-Fa-f:./]+)*$/, 'comma-separated IP addresses or CIDRs')
     .optional(),
   /** Failed token requests one client address may make in a row before it gets 429. */
   VREG_AUTH_FAILURES_PER_ADDRESS: intFrom(1, 100_000).default(20),

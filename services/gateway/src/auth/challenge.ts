@@ -13,7 +13,10 @@ const quote = (value: string): string => `"${value.replace(/["\\]/g, (c) => `\\$
 
 /** The `WWW-Authenticate` value of a 401 on `/v2`. */
 export function bearerChallenge(c: BearerChallenge): string {
-  const params: Array<[string, string]> = [['realm', c.realm], ['service', c.service]];
+  const params: Array<[string, string]> = [
+    ['realm', c.realm],
+    ['service', c.service],
+  ];
   if (c.scope !== undefined) params.push(['scope', c.scope]);
   if (c.error !== undefined) params.push(['error', c.error]);
   return `Bearer ${params.map(([k, v]) => `${k}=${quote(v)}`).join(',')}`;

@@ -28,7 +28,13 @@ describe('parseScopes', () => {
 describe('parseRepositoryName', () => {
   it('splits a virtual registry repository into registry id and image, and refuses anything else', () => {
     expect(parseRepositoryName(repo('12', 'team/app/api'))).toEqual({ registryId: '12', image: 'team/app/api' });
-    for (const name of ['library/alpine', 'virtual_registries/containers/x/a', 'virtual_registries/containers/1/', 'virtual_registries/containers/1/UPPER', 'virtual_registries/containers/0/a']) {
+    for (const name of [
+      'library/alpine',
+      'virtual_registries/containers/x/a',
+      'virtual_registries/containers/1/',
+      'virtual_registries/containers/1/UPPER',
+      'virtual_registries/containers/0/a',
+    ]) {
       expect(parseRepositoryName(name), name).toBeUndefined();
     }
   });
@@ -36,7 +42,11 @@ describe('parseRepositoryName', () => {
 
 describe('grantAccess', () => {
   it('gives anonymous clients pull on public registries only', async () => {
-    const granted = await grantAccess({ kind: 'anonymous' }, parseScopes([`repository:${repo('1')}:pull`, `repository:${repo('3')}:pull`]), lookup);
+    const granted = await grantAccess(
+      { kind: 'anonymous' },
+      parseScopes([`repository:${repo('1')}:pull`, `repository:${repo('3')}:pull`]),
+      lookup,
+    );
     expect(granted).toEqual([{ type: 'repository', name: repo('3'), actions: ['pull'] }]);
   });
 
@@ -46,7 +56,11 @@ describe('grantAccess', () => {
   });
 
   it('drops registries a restricted token may not read, unless they are public', async () => {
-    const granted = await grantAccess(token({ registryIds: ['1'] }), parseScopes([`repository:${repo('1')}:pull`, `repository:${repo('2')}:pull`, `repository:${repo('3')}:pull`]), lookup);
+    const granted = await grantAccess(
+      token({ registryIds: ['1'] }),
+      parseScopes([`repository:${repo('1')}:pull`, `repository:${repo('2')}:pull`, `repository:${repo('3')}:pull`]),
+      lookup,
+    );
     expect(granted.map((g) => g.name)).toEqual([repo('1'), repo('3')]);
   });
 
@@ -55,7 +69,16 @@ describe('grantAccess', () => {
   });
 
   it('grants pull only, never push or delete, and nothing for other names or unknown registries', async () => {
-    const granted = await grantAccess(token(), parseScopes([`repository:${repo('1')}:pull,push,delete`, `repository:${repo('2')}:push`, 'repository:library/alpine:pull', 'registry:catalog:*']), lookup);
+    const granted = await grantAccess(
+      token(),
+      parseScopes([
+        `repository:${repo('1')}:pull,push,delete`,
+        `repository:${repo('2')}:push`,
+        'repository:library/alpine:pull',
+        'registry:catalog:*',
+      ]),
+      lookup,
+    );
     expect(granted).toEqual([{ type: 'repository', name: repo('1'), actions: ['pull'] }]);
     expect(await grantAccess({ kind: 'anonymous' }, parseScopes([`repository:${repo('99')}:pull`]), lookup)).toEqual([]);
   });
@@ -64,6 +87,8 @@ describe('grantAccess', () => {
     const down = async () => {
       throw Object.assign(new Error('catalog down'), { code: 'CATALOG_UNAVAILABLE' });
     };
-    await expect(grantAccess({ kind: 'anonymous' }, parseScopes([`repository:${repo('3')}:pull`]), down)).rejects.toMatchObject({ code: 'CATALOG_UNAVAILABLE' });
+    await expect(grantAccess({ kind: 'anonymous' }, parseScopes([`repository:${repo('3')}:pull`]), down)).rejects.toMatchObject({
+      code: 'CATALOG_UNAVAILABLE',
+    });
   });
 });

@@ -27,7 +27,11 @@ export function tokenCanRead(principal: Principal, registryId: string): boolean 
  * Lookup failures other than "no such registry" propagate (the catalog is
  * down: the client gets a 503, not a token that silently lacks access).
  */
-export async function grantAccess(principal: Principal, requested: readonly RequestedScope[], visibilityOf: VisibilityLookup): Promise<AccessEntry[]> {
+export async function grantAccess(
+  principal: Principal,
+  requested: readonly RequestedScope[],
+  visibilityOf: VisibilityLookup,
+): Promise<AccessEntry[]> {
   const granted = new Map<string, AccessEntry>();
   for (const scope of requested) {
     if (scope.type !== 'repository' || !scope.actions.includes(PULL) || granted.has(scope.name)) continue;

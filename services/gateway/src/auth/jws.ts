@@ -1,4 +1,4 @@
-import { sign, verify, type KeyObject } from 'node:crypto';
+import { type KeyObject, sign, verify } from 'node:crypto';
 
 /**
  * Compact JWS (RFC 7515) with EdDSA over Ed25519 (RFC 8037), the one

@@ -2,7 +2,7 @@ import { DeniedError, ErrorCodes, hasCode, UnauthorizedError } from '@vreg/contr
 import { assertRegistryId, parsePullPath } from '@vreg/oci';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { CatalogClient } from '../ports/catalog-client.ts';
-import { bearerChallenge, type BearerChallenge } from './challenge.ts';
+import { type BearerChallenge, bearerChallenge } from './challenge.ts';
 import { PULL } from './grant-policy.ts';
 import { ANONYMOUS_SUBJECT, grants, type RegistryTokenClaims, type RegistryTokens } from './registry-tokens.ts';
 import { repositoryName } from './repository-scope.ts';
@@ -85,7 +85,10 @@ export class PullGuard {
     try {
       return this.#deps.tokens.verify(presented);
     } catch (err) {
-      reply.header('WWW-Authenticate', bearerChallenge({ ...this.#realm(request), ...(scope === undefined ? {} : { scope }), error: 'invalid_token' }));
+      reply.header(
+        'WWW-Authenticate',
+        bearerChallenge({ ...this.#realm(request), ...(scope === undefined ? {} : { scope }), error: 'invalid_token' }),
+      );
       throw err;
     }
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCodes } from '@vreg/contracts';
 import { describe, expect, it } from 'vitest';
-import { RegistryTokens, grants } from './registry-tokens.ts';
+import { grants, RegistryTokens } from './registry-tokens.ts';
 import { TokenKeyRing } from './token-key-ring.ts';
 
 describe('RegistryTokens', () => {
@@ -15,7 +15,15 @@ describe('RegistryTokens', () => {
     expect(issued.expiresIn).toBe(300);
     expect(issued.issuedAt).toBe('2030-01-01T00:00:00.000Z');
     const claims = tokens.verify(issued.token);
-    expect(claims).toMatchObject({ iss: 'vreg', sub: 'access-token:7', aud: 'vreg.test', iat: now / 1000, nbf: now / 1000, exp: now / 1000 + 300, access });
+    expect(claims).toMatchObject({
+      iss: 'vreg',
+      sub: 'access-token:7',
+      aud: 'vreg.test',
+      iat: now / 1000,
+      nbf: now / 1000,
+      exp: now / 1000 + 300,
+      access,
+    });
     expect(claims.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(grants(claims, access[0]!.name, 'pull')).toBe(true);
     expect(grants(claims, access[0]!.name, 'push')).toBe(false);
@@ -27,7 +35,9 @@ describe('RegistryTokens', () => {
     now += 299_000;
     expect(tokens.verify(issued.token).sub).toBe('');
     now += 1_000;
-    expect(() => tokens.verify(issued.token)).toThrow(expect.objectContaining({ code: ErrorCodes.unauthorized, detail: { reason: 'expired' } }));
+    expect(() => tokens.verify(issued.token)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.unauthorized, detail: { reason: 'expired' } }),
+    );
   });
 
   it('refuses a token of another service, another issuer or from the future', () => {
@@ -40,6 +50,8 @@ describe('RegistryTokens', () => {
   });
 
   it('refuses claims of the wrong shape even when signed', () => {
-    expect(() => tokens.verify(keys.sign({ iss: 'vreg', aud: 'vreg.test' }))).toThrow(expect.objectContaining({ detail: { reason: 'claims malformed' } }));
+    expect(() => tokens.verify(keys.sign({ iss: 'vreg', aud: 'vreg.test' }))).toThrow(
+      expect.objectContaining({ detail: { reason: 'claims malformed' } }),
+    );
   });
 });

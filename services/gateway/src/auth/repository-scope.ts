@@ -46,7 +46,10 @@ export function parseScopes(values: readonly string[]): RequestedScope[] {
       const first = scope.indexOf(':');
       const last = scope.lastIndexOf(':');
       if (first <= 0 || last <= first + 1 || last === scope.length - 1) continue;
-      const actions = scope.slice(last + 1).split(',').filter((a) => a !== '');
+      const actions = scope
+        .slice(last + 1)
+        .split(',')
+        .filter((a) => a !== '');
       if (actions.length === 0) continue;
       out.push({ type: scope.slice(0, first), name: scope.slice(first + 1, last), actions });
     }

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { JwsError } from './jws.ts';
-import { TokenKeyRing, decodeSeed, newTokenSigningSeed } from './token-key-ring.ts';
+import { decodeSeed, newTokenSigningSeed, TokenKeyRing } from './token-key-ring.ts';
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, hkdfSync, type KeyObject, randomBytes } from 'node:crypto';
 import { signJws, verifyJws } from './jws.ts';
 
 /** Most keys verified at once: the signing key and the one being rotated out (or in). */
@@ -30,7 +30,9 @@ export function newTokenSigningSeed(): string {
 /** RFC 7638 thumbprint of an Ed25519 public key: base64url(sha256('{"crv":"Ed25519","kty":"OKP","x":"..."}')). */
 function thumbprint(publicKey: KeyObject): string {
   const jwk = publicKey.export({ format: 'jwk' });
-  return createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x })).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x }))
+    .digest('base64url');
 }
 
 function keyOf(seed: Buffer): RingKey {
@@ -66,7 +68,10 @@ export class TokenKeyRing {
    * @throws Error naming the first bad entry.
    */
   static parse(value: string): TokenKeyRing {
-    const parts = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+    const parts = value
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
     return TokenKeyRing.fromSeeds(
       parts.map((p, i) => {
         const seed = decodeSeed(p);

@@ -13,7 +13,8 @@ describe('parseRangeHeader', () => {
     expect(parseRangeHeader('bytes=0-1,5-6')).toBeUndefined();
   });
   it('refuses malformed byte ranges with RANGE_INVALID', () => {
-    for (const bad of ['bytes=', 'bytes=-', 'bytes=5-1', 'bytes=a-b', 'bytes=1-2-3']) expect(() => parseRangeHeader(bad)).toThrow(expect.objectContaining({ code: 'RANGE_INVALID' }));
+    for (const bad of ['bytes=', 'bytes=-', 'bytes=5-1', 'bytes=a-b', 'bytes=1-2-3'])
+      expect(() => parseRangeHeader(bad)).toThrow(expect.objectContaining({ code: 'RANGE_INVALID' }));
   });
 });
 

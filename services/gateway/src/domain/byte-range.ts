@@ -29,7 +29,8 @@ export function parseRangeHeader(header: string | undefined): RequestedRange | u
   const start = Number(a);
   if (b === '') return { start };
   const end = Number(b);
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) throw new RangeInvalidError(`malformed range: ${header.slice(0, 100)}`);
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start)
+    throw new RangeInvalidError(`malformed range: ${header.slice(0, 100)}`);
   return { start, end };
 }
 

@@ -25,8 +25,10 @@ export class RequestRateLimiter {
   #counts = new Map<string, number>();
 
   constructor(options: RequestRateLimiterOptions) {
-    if (!Number.isSafeInteger(options.limit) || options.limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${options.limit}`);
-    if (!Number.isSafeInteger(options.windowMs) || options.windowMs <= 0) throw new RangeError(`windowMs must be a positive integer, got ${options.windowMs}`);
+    if (!Number.isSafeInteger(options.limit) || options.limit < 0)
+      throw new RangeError(`limit must be a non-negative integer, got ${options.limit}`);
+    if (!Number.isSafeInteger(options.windowMs) || options.windowMs <= 0)
+      throw new RangeError(`windowMs must be a positive integer, got ${options.windowMs}`);
     this.#limit = options.limit;
     this.#windowMs = options.windowMs;
     this.#maxKeys = options.maxKeys ?? 100_000;

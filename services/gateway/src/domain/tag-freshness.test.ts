@@ -1,9 +1,16 @@
-import { describe, expect, it } from 'vitest';
 import type { CacheEntryView, UpstreamView } from '@vreg/contracts';
+import { describe, expect, it } from 'vitest';
 import { isTagEntryFresh } from './tag-freshness.ts';
 
 const upstream = (hours: number): UpstreamView => ({ id: '1', name: 'u', url: 'http://x', position: 0, cacheValidityHours: hours });
-const entry = (checkedAt: string): CacheEntryView => ({ upstreamId: '1', relativePath: 'a/manifests/latest', digest: `sha256:${'a'.repeat(64)}`, contentType: 'x', size: 1, upstreamCheckedAt: checkedAt });
+const entry = (checkedAt: string): CacheEntryView => ({
+  upstreamId: '1',
+  relativePath: 'a/manifests/latest',
+  digest: `sha256:${'a'.repeat(64)}`,
+  contentType: 'x',
+  size: 1,
+  upstreamCheckedAt: checkedAt,
+});
 
 describe('isTagEntryFresh', () => {
   const now = new Date('2026-01-02T00:00:00Z');

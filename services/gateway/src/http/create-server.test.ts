@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
 import { createLogger } from '@vreg/logging';
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from './create-server.ts';
 
 /** Sends `head` as-is (no client normalizes it) and returns the status and body. */
@@ -22,9 +22,12 @@ describe('createServer limits', () => {
 
   async function start(limits: { maxHeaderBytes?: number; maxUrlBytes?: number }): Promise<void> {
     server = createServer(createLogger({ level: 'silent', name: 'test' }), limits);
-    await server.register(async (app) => {
-      app.get('/ping', async () => ({ ok: true }));
-    }, { prefix: '/v2' });
+    await server.register(
+      async (app) => {
+        app.get('/ping', async () => ({ ok: true }));
+      },
+      { prefix: '/v2' },
+    );
     await server.listen({ host: '127.0.0.1', port: 0 });
     port = (server.server.address() as { port: number }).port;
   }
@@ -38,7 +41,7 @@ describe('createServer limits', () => {
     expect(JSON.parse(big.body)).toEqual({ errors: [{ code: 'SIZE_INVALID', message: expect.any(String) }] });
   });
 
-  it('answers 414 in the API\'s error shape when the URL passes VREG_MAX_URL_BYTES', async () => {
+  it("answers 414 in the API's error shape when the URL passes VREG_MAX_URL_BYTES", async () => {
     await start({ maxUrlBytes: 600 });
     expect((await raw(port, `GET /v2/ping?x=${'a'.repeat(500)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).status).toBe(200);
     const long = await raw(port, `GET /v2/ping?x=${'a'.repeat(700)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
@@ -54,7 +57,10 @@ describe('createServer limits', () => {
     const bad = await raw(port, 'GET /v2/%zz/manifests/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).errors[0].code).toBe('NAME_INVALID');
-    const outside = await raw(port, 'PUT /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    const outside = await raw(
+      port,
+      'PUT /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
     expect(outside.status).toBeGreaterThanOrEqual(400);
     expect(outside.status).toBeLessThan(500);
     expect(JSON.parse(outside.body).errors[0].code).toMatch(/^[A-Z_]+$/);

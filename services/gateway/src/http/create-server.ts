@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '@vreg/logging';
+import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 
 /** Size limits of the front door; both configurable (VREG_MAX_HEADER_BYTES, VREG_MAX_URL_BYTES). */
 export interface ServerLimits {
@@ -45,7 +45,8 @@ export function createServer(logger: Logger, options: { trustProxy?: string } & 
   // Before routing work and auth: the URL's length alone decides.
   server.addHook('onRequest', async (request, reply) => {
     const length = Buffer.byteLength(request.raw.url ?? '');
-    if (length > maxUrlBytes) return sendRefusal(request, reply, 414, `request URL of ${length} bytes is longer than the ${maxUrlBytes} allowed`, 'URL_TOO_LONG');
+    if (length > maxUrlBytes)
+      return sendRefusal(request, reply, 414, `request URL of ${length} bytes is longer than the ${maxUrlBytes} allowed`, 'URL_TOO_LONG');
     return undefined;
   });
   // Paths outside every API (`/`, `/v2/..` resolved by a client): the same shapes, not fastify's.
@@ -55,7 +56,10 @@ export function createServer(logger: Logger, options: { trustProxy?: string } & 
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {
       request.log.error({ err: error }, 'request failed');
-      return reply.code(500).type('application/json; charset=utf-8').send({ errors: [{ code: 'UNKNOWN', message: 'internal error' }] });
+      return reply
+        .code(500)
+        .type('application/json; charset=utf-8')
+        .send({ errors: [{ code: 'UNKNOWN', message: 'internal error' }] });
     }
     return sendRefusal(request, reply, status, error.message, error.code ?? 'BAD_REQUEST');
   });
@@ -65,7 +69,12 @@ export function createServer(logger: Logger, options: { trustProxy?: string } & 
 /** fastify's errors raised before a route is found: FST_ERR_BAD_URL (400), FST_ERR_MAX_PARAM_LENGTH (414). */
 function refuseBeforeRouting(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-  const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid: malformed percent-encoding' : status === 414 ? 'a URL segment is too long' : 'the request is not valid';
+  const message =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'the URL is not valid: malformed percent-encoding'
+      : status === 414
+        ? 'a URL segment is too long'
+        : 'the request is not valid';
   void sendRefusal(request, reply, status, message, error.code);
 }
 
@@ -76,7 +85,10 @@ function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: numbe
   const error = admin
     ? { code: status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED', message, detail: { reason } }
     : { code: status === 404 ? 'NAME_UNKNOWN' : status === 414 || status === 400 ? 'NAME_INVALID' : 'UNSUPPORTED', message };
-  return reply.code(status).type('application/json; charset=utf-8').send({ errors: [error] });
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send({ errors: [error] });
 }
 
 /**
@@ -99,5 +111,7 @@ function refuseUnparsable(this: FastifyInstance, err: NodeJS.ErrnoException & { 
   }
   const body = JSON.stringify({ errors: [{ code, message }] });
   const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

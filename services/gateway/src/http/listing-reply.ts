@@ -1,12 +1,18 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { NameInvalidError, type RegistryView } from '@vreg/contracts';
 import { isTag, type ListingTarget } from '@vreg/oci';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ListingService } from '../pull/listing-service.ts';
 
 const MAX_PAGE = 10_000;
 
 /** Answers `tags/list` (with `n`/`last`) and `referrers/<digest>` (with `artifactType`). */
-export async function replyListing(listings: ListingService, target: ListingTarget, registry: RegistryView, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+export async function replyListing(
+  listings: ListingService,
+  target: ListingTarget,
+  registry: RegistryView,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<unknown> {
   const query = request.query as Record<string, string | undefined>;
   const listing =
     target.kind === 'tags'
@@ -35,6 +41,7 @@ function tagQuery(query: Record<string, string | undefined>): { n?: number; last
 
 function artifactTypeOf(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/.test(value)) throw new NameInvalidError('artifactType must be a media type');
+  if (!/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/.test(value))
+    throw new NameInvalidError('artifactType must be a media type');
   return value;
 }

@@ -17,7 +17,14 @@ const FASTIFY_CLIENT_CODES: Readonly<Record<number, string>> = {
  * client errors keep their status with an OCI code.
  */
 export function ociErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const fastifyStatus = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 && typeof (err as { code?: unknown }).code === 'string' && err.code.startsWith('FST_') ? err.statusCode : undefined;
+  const fastifyStatus =
+    typeof err.statusCode === 'number' &&
+    err.statusCode >= 400 &&
+    err.statusCode < 500 &&
+    typeof (err as { code?: unknown }).code === 'string' &&
+    err.code.startsWith('FST_')
+      ? err.statusCode
+      : undefined;
   const mapped =
     fastifyStatus !== undefined
       ? { status: fastifyStatus, body: { errors: [{ code: FASTIFY_CLIENT_CODES[fastifyStatus] ?? 'UNSUPPORTED', message: err.message }] } }
@@ -29,7 +36,8 @@ export function ociErrorHandler(err: FastifyError, request: FastifyRequest, repl
     reply.raw.destroy();
     return;
   }
-  if ('retryAfterSeconds' in mapped && mapped.retryAfterSeconds !== undefined) reply.header('Retry-After', String(Math.ceil(mapped.retryAfterSeconds)));
+  if ('retryAfterSeconds' in mapped && mapped.retryAfterSeconds !== undefined)
+    reply.header('Retry-After', String(Math.ceil(mapped.retryAfterSeconds)));
   const size = (err as { detail?: { size?: unknown } }).detail?.size;
   if (mapped.status === 416 && typeof size === 'number') reply.header('Content-Range', `bytes */${size}`);
   reply.removeHeader('Docker-Content-Digest');

@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorCode } from '@vreg/contracts';
+import { type ErrorCode, ErrorCodes } from '@vreg/contracts';
 
 /** How each error code reaches an OCI client: the spec's code and the HTTP status. */
 export const ociErrorTable: Readonly<Record<ErrorCode, { ociCode: string; status: number }>> = {
@@ -31,12 +31,20 @@ export const ociErrorTable: Readonly<Record<ErrorCode, { ociCode: string; status
 };
 
 /** The OCI error body and status for any thrown value; unknown errors are 500 UNKNOWN without internals. */
-export function toOciError(err: unknown): { status: number; body: { errors: Array<{ code: string; message: string; detail?: unknown }> }; retryAfterSeconds?: number } {
+export function toOciError(err: unknown): {
+  status: number;
+  body: { errors: Array<{ code: string; message: string; detail?: unknown }> };
+  retryAfterSeconds?: number;
+} {
   const code = (err as { code?: unknown })?.code;
   const mapped = typeof code === 'string' ? ociErrorTable[code as ErrorCode] : undefined;
   if (!mapped) return { status: 500, body: { errors: [{ code: 'UNKNOWN', message: 'internal error' }] } };
   const e = err as { message: string; detail?: unknown; retryAfterSeconds?: number };
   const entry: { code: string; message: string; detail?: unknown } = { code: mapped.ociCode, message: e.message };
   if (e.detail !== undefined) entry.detail = e.detail;
-  return { status: mapped.status, body: { errors: [entry] }, ...(e.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: e.retryAfterSeconds }) };
+  return {
+    status: mapped.status,
+    body: { errors: [entry] },
+    ...(e.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: e.retryAfterSeconds }),
+  };
 }

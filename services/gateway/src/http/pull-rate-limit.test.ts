@@ -1,9 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import type { RegistryView } from '@vreg/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadGatewayPullConfig } from '../config.ts';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
-const registries: RegistryView[] = [{ id: '1', name: 'one', upstreams: [{ id: '10', name: 'a', url: 'http://upstream.test', position: 0, cacheValidityHours: 24 }] }];
+const registries: RegistryView[] = [
+  { id: '1', name: 'one', upstreams: [{ id: '10', name: 'a', url: 'http://upstream.test', position: 0, cacheValidityHours: 24 }] },
+];
 
 describe('the pull API rate limit per client address', () => {
   let h: Awaited<ReturnType<typeof gatewayHarness>>;
@@ -16,7 +18,15 @@ describe('the pull API rate limit per client address', () => {
     for (let i = 0; i < 3; i++) expect((await get('/v2/')).statusCode).toBe(401);
     const refused = await get('/v2/virtual_registries/containers/1/library/alpine/manifests/latest');
     expect(refused.statusCode).toBe(429);
-    expect(refused.json()).toEqual({ errors: [{ code: 'TOOMANYREQUESTS', message: expect.stringContaining('too many requests'), detail: { retryAfterSeconds: expect.any(Number) } }] });
+    expect(refused.json()).toEqual({
+      errors: [
+        {
+          code: 'TOOMANYREQUESTS',
+          message: expect.stringContaining('too many requests'),
+          detail: { retryAfterSeconds: expect.any(Number) },
+        },
+      ],
+    });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(3600);
     expect((await get('/v2/token?service=vreg')).statusCode).toBe(429);

@@ -1,7 +1,7 @@
 import { TooManyRequestsError } from '@vreg/contracts';
 import type { FastifyRequest } from 'fastify';
-import type { RequestRateLimiter } from '../domain/request-rate-limiter.ts';
 import { rateLimitKey } from '../domain/rate-limit-key.ts';
+import type { RequestRateLimiter } from '../domain/request-rate-limiter.ts';
 
 /**
  * An `onRequest` hook for the pull API: each client address (`request.ip`,
@@ -13,6 +13,7 @@ import { rateLimitKey } from '../domain/rate-limit-key.ts';
 export function pullRateLimit(limiter: RequestRateLimiter, describe: string) {
   return async (request: FastifyRequest): Promise<void> => {
     const wait = limiter.take(rateLimitKey(request.ip));
-    if (wait !== undefined) throw new TooManyRequestsError(`too many requests from this address (at most ${describe}): retry after ${wait}s`, wait);
+    if (wait !== undefined)
+      throw new TooManyRequestsError(`too many requests from this address (at most ${describe}): retry after ${wait}s`, wait);
   };
 }

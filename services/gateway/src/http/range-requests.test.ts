@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
 import type { RegistryView } from '@vreg/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
 const UP = 'http://upstream.test';
-const registries: RegistryView[] = [{ id: '1', name: 'one', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: 24 }] }];
+const registries: RegistryView[] = [
+  { id: '1', name: 'one', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: 24 }] },
+];
 
 describe('range requests on blobs', () => {
   let h: Awaited<ReturnType<typeof gatewayHarness>>;

@@ -2,7 +2,7 @@ import { ErrorCodes, hasCode, TooManyRequestsError, UnauthorizedError, Validatio
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { FailureLimiter } from '../auth/failure-limiter.ts';
 import { grantAccess, type Principal, type VisibilityLookup } from '../auth/grant-policy.ts';
-import { ANONYMOUS_SUBJECT, type AccessEntry, type RegistryTokens } from '../auth/registry-tokens.ts';
+import { type AccessEntry, ANONYMOUS_SUBJECT, type RegistryTokens } from '../auth/registry-tokens.ts';
 import { parseScopes } from '../auth/repository-scope.ts';
 import type { AccessTokenVerifier } from '../ports/access-token-verifier.ts';
 import { ociErrorHandler } from './oci-error-handler.ts';
@@ -37,7 +37,8 @@ function basicCredentials(request: FastifyRequest): Credentials | undefined | 'm
   return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
-const asList = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : []);
+const asList = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
 
 /**
  * The token endpoint of the Docker token authentication spec, under `/v2`:
@@ -75,7 +76,15 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
     const access = await grantAccess(principal, parseScopes(scopeValues), options.visibilityOf);
     const subject = principal.kind === 'anonymous' ? ANONYMOUS_SUBJECT : `access-token:${principal.token.tokenId}`;
     const issued = options.tokens.issue(subject, access);
-    request.log.info({ subject, tokenId: principal.kind === 'anonymous' ? undefined : principal.token.tokenId, granted: access.length, requested: scopeValues.length }, 'registry token issued');
+    request.log.info(
+      {
+        subject,
+        tokenId: principal.kind === 'anonymous' ? undefined : principal.token.tokenId,
+        granted: access.length,
+        requested: scopeValues.length,
+      },
+      'registry token issued',
+    );
     return { issued, access };
   }
 
@@ -111,7 +120,9 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
       throw new UnauthorizedError('credentials must be HTTP Basic: any username and an access token as the password');
     }
     const { issued } = await issue(request, credentials, asList(request.query.scope));
-    return reply.headers(sendNoStore).send({ token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt });
+    return reply
+      .headers(sendNoStore)
+      .send({ token: issued.token, access_token: issued.token, expires_in: issued.expiresIn, issued_at: issued.issuedAt });
   });
 
   app.post<{ Body: Record<string, string | string[]> | undefined }>('/token', async (request, reply) => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
 import type { RegistryView } from '@vreg/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
 const UP = 'http://upstream.test';
@@ -88,7 +88,9 @@ describe('the pull API', () => {
     const bad = Buffer.from(good);
     bad[0] = (bad[0]! + 1) % 256;
     const digest = h.upstream.addBlob(UP, 'library/x', good, bad);
-    const res = await h.server.inject({ method: 'GET', url: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}` }).catch((err: Error) => err);
+    const res = await h.server
+      .inject({ method: 'GET', url: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}` })
+      .catch((err: Error) => err);
     if (!(res instanceof Error)) expect(res.rawPayload.length).toBeLessThan(good.length);
     await new Promise((r) => setTimeout(r, 50));
     expect(await h.store.stat(digest)).toBeUndefined();

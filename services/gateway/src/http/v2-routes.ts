@@ -1,15 +1,15 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { NameInvalidError, UnsupportedError } from '@vreg/contracts';
 import { assertRegistryId, parsePullPath } from '@vreg/oci';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { PullGuard } from '../auth/pull-guard.ts';
+import { parseAccept } from '../domain/accept-list.ts';
+import { parseRangeHeader } from '../domain/byte-range.ts';
+import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { BlobService } from '../pull/blob-service.ts';
 import type { ListingService } from '../pull/listing-service.ts';
 import type { ManifestService } from '../pull/manifest-service.ts';
-import type { CatalogClient } from '../ports/catalog-client.ts';
 import { replyListing } from './listing-reply.ts';
 import { ociErrorHandler } from './oci-error-handler.ts';
-import { parseAccept } from '../domain/accept-list.ts';
-import { parseRangeHeader } from '../domain/byte-range.ts';
 
 export interface V2RoutesOptions {
   catalog: CatalogClient;
@@ -31,7 +31,14 @@ const API_VERSION = 'registry/2.0';
 export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options) => {
   app.setErrorHandler(ociErrorHandler);
   app.setNotFoundHandler(async (_request, reply) =>
-    reply.code(404).send({ errors: [{ code: 'NAME_UNKNOWN', message: 'repository name not known to registry: pull through /v2/virtual_registries/containers/<id>/<name>' }] }),
+    reply.code(404).send({
+      errors: [
+        {
+          code: 'NAME_UNKNOWN',
+          message: 'repository name not known to registry: pull through /v2/virtual_registries/containers/<id>/<name>',
+        },
+      ],
+    }),
   );
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('Docker-Distribution-API-Version', API_VERSION);
@@ -60,7 +67,11 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, options
   });
 };
 
-async function pull(options: V2RoutesOptions, request: FastifyRequest<{ Params: { registryId: string; '*': string } }>, reply: FastifyReply): Promise<unknown> {
+async function pull(
+  options: V2RoutesOptions,
+  request: FastifyRequest<{ Params: { registryId: string; '*': string } }>,
+  reply: FastifyReply,
+): Promise<unknown> {
   // find-my-way decodes %2F into '/': refuse encoded separators and dots before they can change the path.
   if (/%2f|%5c|%2e|%00/i.test(request.raw.url ?? '')) throw new NameInvalidError('encoded path separators are not allowed');
   const { registryId } = request.params;
@@ -75,7 +86,14 @@ async function pull(options: V2RoutesOptions, request: FastifyRequest<{ Params: 
   });
   const served =
     target.kind === 'manifest'
-      ? await options.manifests.get(registry, target.image, target.reference, withBody, parseAccept(request.headers.accept), clientGone.signal)
+      ? await options.manifests.get(
+          registry,
+          target.image,
+          target.reference,
+          withBody,
+          parseAccept(request.headers.accept),
+          clientGone.signal,
+        )
       : withBody
         ? await options.blobs.get(registry, target.image, target.reference, parseRangeHeader(request.headers.range), clientGone.signal)
         : await options.blobs.head(registry, target.image, target.reference, clientGone.signal);

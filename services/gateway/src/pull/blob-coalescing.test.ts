@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
 import type { RegistryView } from '@vreg/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
 const UP = 'http://upstream.test';
-const registries: RegistryView[] = [{ id: '1', name: 'one', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: 24 }] }];
+const registries: RegistryView[] = [
+  { id: '1', name: 'one', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: 24 }] },
+];
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 interface Client {
@@ -18,7 +20,7 @@ interface Client {
 
 function get(base: string, path: string): Client {
   const chunks: Buffer[] = [];
-  let res: import('node:http').IncomingMessage | undefined;
+  let res: IncomingMessage | undefined;
   let received = 0;
   const done = new Promise<{ body: Buffer; status: number; cache: string | undefined }>((resolve, reject) => {
     request(`${base}${path}`, (r) => {
@@ -27,7 +29,9 @@ function get(base: string, path: string): Client {
         received += c.length;
         chunks.push(c);
       });
-      r.on('end', () => resolve({ body: Buffer.concat(chunks), status: r.statusCode ?? 0, cache: r.headers['x-vreg-cache'] as string | undefined }));
+      r.on('end', () =>
+        resolve({ body: Buffer.concat(chunks), status: r.statusCode ?? 0, cache: r.headers['x-vreg-cache'] as string | undefined }),
+      );
       r.on('error', reject);
     })
       .on('error', reject)
@@ -53,7 +57,11 @@ describe('concurrent misses of one blob in one gateway', () => {
     h.upstream.chunkDelayMs = chunkDelayMs;
     const digest = h.upstream.addBlob(UP, 'library/x', blob);
     await h.server.listen({ port: 0, host: '127.0.0.1' });
-    return { base: `http://127.0.0.1:${(h.server.server.address() as AddressInfo).port}`, path: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}`, digest };
+    return {
+      base: `http://127.0.0.1:${(h.server.server.address() as AddressInfo).port}`,
+      path: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}`,
+      digest,
+    };
   }
 
   it('share one upstream download, every client getting the whole blob', async () => {

@@ -1,15 +1,15 @@
-import { BlobUnknownError, relativePathOf, type CacheEntryView, type RegistryView } from '@vreg/contracts';
 import type { BlobStore } from '@vreg/blob-store';
+import { BlobUnknownError, type CacheEntryView, type RegistryView, relativePathOf } from '@vreg/contracts';
+import { blobLeaseKey, type FillDeps, firstUpstreamWith, recordExistingBlob, toUpstreamTarget } from '@vreg/fill';
 import type { FillLease } from '@vreg/fill-lease';
-import { blobLeaseKey, firstUpstreamWith, recordExistingBlob, toUpstreamTarget, type FillDeps } from '@vreg/fill';
 import type { Logger } from '@vreg/logging';
-import { satisfyRange, type RequestedRange } from '../domain/byte-range.ts';
+import { type RequestedRange, satisfyRange } from '../domain/byte-range.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { FetchRequester } from './fetch-requester.ts';
 import { InFlightBlobs } from './in-flight-blobs.ts';
-import { SingleFlight } from './single-flight.ts';
 import type { ServedBatcher } from './served-batcher.ts';
 import { CacheResults, type ServedObject } from './served-object.ts';
+import { SingleFlight } from './single-flight.ts';
 
 export interface BlobServiceDeps {
   fill: FillDeps;
@@ -101,19 +101,36 @@ export class BlobService {
    * fetched them): serve them once one of this registry's own upstreams
    * confirms it has the blob.
    */
-  async #serveStored(registry: RegistryView, image: string, digest: string, range: RequestedRange | undefined, signal?: AbortSignal): Promise<ServedObject | undefined> {
+  async #serveStored(
+    registry: RegistryView,
+    image: string,
+    digest: string,
+    range: RequestedRange | undefined,
+    signal?: AbortSignal,
+  ): Promise<ServedObject | undefined> {
     const stored = await this.#deps.store.stat(digest, signal);
     if (!stored) return undefined;
     // One upstream HEAD for every request that waited on the same commit, not one each.
-    const entry = await this.#authorizations.run(`${registry.id}|${image}|${digest}`, () => recordExistingBlob(this.#deps.fill, registry, image, digest, stored.size));
+    const entry = await this.#authorizations.run(`${registry.id}|${image}|${digest}`, () =>
+      recordExistingBlob(this.#deps.fill, registry, image, digest, stored.size),
+    );
     this.#deps.catalog.remember(registry.id, entry);
     return this.#fromStore(digest, entry.contentType, stored.size, range, signal);
   }
 
   /** Reads the stored blob, or its range; undefined when the store no longer has it. */
-  async #fromStore(digest: string, contentType: string, size: number, requested: RequestedRange | undefined, signal?: AbortSignal): Promise<ServedObject | undefined> {
+  async #fromStore(
+    digest: string,
+    contentType: string,
+    size: number,
+    requested: RequestedRange | undefined,
+    signal?: AbortSignal,
+  ): Promise<ServedObject | undefined> {
     const range = requested === undefined ? undefined : satisfyRange(requested, size);
-    const read = await this.#deps.store.get(digest, { ...(signal ? { signal } : {}), ...(range ? { range: { start: range.start, end: range.end } } : {}) });
+    const read = await this.#deps.store.get(digest, {
+      ...(signal ? { signal } : {}),
+      ...(range ? { range: { start: range.start, end: range.end } } : {}),
+    });
     if (!read) return undefined;
     return { digest, contentType, size: read.size, body: read.body, cache: CacheResults.hit, ...(range ? { range } : {}) };
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
 import type { RegistryView } from '@vreg/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
 const UP = 'http://upstream.test';
@@ -13,7 +13,7 @@ describe('blob size limit on the pull API', () => {
   let h: Awaited<ReturnType<typeof gatewayHarness>>;
   afterEach(async () => h?.close());
 
-  it('answers 403 DENIED naming the limit for a blob past the upstream\'s max_blob_size_bytes, and stores nothing', async () => {
+  it("answers 403 DENIED naming the limit for a blob past the upstream's max_blob_size_bytes, and stores nothing", async () => {
     h = await gatewayHarness(registries, { VREG_UPSTREAM_MAX_BLOB_BYTES: '4096' });
     const digest = h.upstream.addBlob(UP, 'library/big', randomBytes(2048));
     const capped = await h.server.inject({ method: 'GET', url: `/v2/virtual_registries/containers/1/library/big/blobs/${digest}` });

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import { MemoryEventBus } from '@vreg/bus';
-import { FetchRequestedSchema, Streams, Subjects, type FetchRequested } from '@vreg/contracts';
+import { type FetchRequested, FetchRequestedSchema, Streams, Subjects } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
+import { describe, expect, it } from 'vitest';
 import { FetchRequester } from './fetch-requester.ts';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
@@ -17,9 +17,12 @@ describe('FetchRequester', () => {
     await new Promise((r) => setTimeout(r, 60));
     await bus.ensureStreams(Object.values(Streams));
     const received: FetchRequested[] = [];
-    const sub = await bus.consume({ stream: Streams.fetch.name, consumer: 't', subject: Subjects.fetchRequested, schema: FetchRequestedSchema }, async ({ data }) => {
-      received.push(data);
-    });
+    const sub = await bus.consume(
+      { stream: Streams.fetch.name, consumer: 't', subject: Subjects.fetchRequested, schema: FetchRequestedSchema },
+      async ({ data }) => {
+        received.push(data);
+      },
+    );
     const deadline = Date.now() + 3000;
     while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     // Later retries stop after the first success: the request lands once.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Subjects, fetchRequestedMsgId, type FetchRequested, type ObjectRef } from '@vreg/contracts';
 import type { EventBus } from '@vreg/bus';
+import { type FetchRequested, fetchRequestedMsgId, type ObjectRef, Subjects } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 
 export interface FetchRequesterOptions {
@@ -55,7 +55,10 @@ export class FetchRequester {
     } catch (err) {
       if (this.#retrying.has(msgId)) return;
       if (this.#retrying.size >= this.#maxPendingRetries) {
-        this.#log.warn({ registryId, msgId, err: (err as Error).message, pending: this.#retrying.size }, 'publishing fetch.requested failed: too many retries pending, not retried');
+        this.#log.warn(
+          { registryId, msgId, err: (err as Error).message, pending: this.#retrying.size },
+          'publishing fetch.requested failed: too many retries pending, not retried',
+        );
         return;
       }
       this.#log.warn({ registryId, msgId, err: (err as Error).message }, 'publishing fetch.requested failed: retrying in the background');

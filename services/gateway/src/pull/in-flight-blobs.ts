@@ -1,9 +1,9 @@
 import type { RegistryView } from '@vreg/contracts';
 import { blobLeaseKey, Spool, startBlobFill } from '@vreg/fill';
 import { keepRenewed } from '@vreg/fill-lease';
-import { satisfyRange, type RequestedRange } from '../domain/byte-range.ts';
-import { CacheResults, type ServedObject } from './served-object.ts';
+import { type RequestedRange, satisfyRange } from '../domain/byte-range.ts';
 import type { BlobServiceDeps } from './blob-service.ts';
+import { CacheResults, type ServedObject } from './served-object.ts';
 
 interface RunningFill {
   spool: Spool;
@@ -64,17 +64,25 @@ export class InFlightBlobs {
     if (!lease) return undefined;
     // Lease first, then the request: a fetcher that sees the request finds the lease taken and waits.
     await deps.fetches.request(registry.id, { kind: 'blob', image, reference: digest });
-    const stopRenewing = keepRenewed(lease, deps.leaseTtlMs, { onLost: (reason) => deps.logger.warn({ key: lease.key, reason }, 'fill lease lost while filling') });
+    const stopRenewing = keepRenewed(lease, deps.leaseTtlMs, {
+      onLost: (reason) => deps.logger.warn({ key: lease.key, reason }, 'fill lease lost while filling'),
+    });
     let spool: Spool | undefined;
     try {
       spool = await Spool.create(deps.spoolDir);
       // The fill has its own deadline: it keeps going when its clients leave.
-      const fill = await startBlobFill(deps.fill, registry, image, digest, { store: true, spool, signal: AbortSignal.timeout(deps.fillTimeoutMs) });
+      const fill = await startBlobFill(deps.fill, registry, image, digest, {
+        store: true,
+        spool,
+        signal: AbortSignal.timeout(deps.fillTimeoutMs),
+      });
       const running: RunningFill = { spool, contentType: fill.contentType, size: fill.size };
       const owned = spool;
       fill.done
         .then((entry) => deps.catalog.remember(registry.id, entry))
-        .catch((err: Error & { code?: string }) => deps.logger.warn({ registryId: registry.id, digest, code: err.code, err: err.message }, 'blob fill failed'))
+        .catch((err: Error & { code?: string }) =>
+          deps.logger.warn({ registryId: registry.id, digest, code: err.code, err: err.message }, 'blob fill failed'),
+        )
         .finally(() => {
           // Forget the fill before dropping our spool reference: no one may join a closing spool.
           this.#fills.delete(key);

@@ -1,10 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import type { RegistryView } from '@vreg/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
 const UP = 'http://upstream.test';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const registries = [{ id: '1', name: 'one', visibility: 'public', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: 24 }] }] as RegistryView[];
+const registries = [
+  { id: '1', name: 'one', visibility: 'public', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: 24 }] },
+] as RegistryView[];
 const base = '/v2/virtual_registries/containers/1';
 const D = `sha256:${'ab'.repeat(32)}`;
 
@@ -31,16 +33,33 @@ describe('tag lists and referrers', () => {
 
   it('answers referrers from the tag schema when the upstream has no referrers API, filtered by artifactType', async () => {
     h = await gatewayHarness(registries);
-    const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'1'.repeat(64)}`, size: 1, artifactType: 'application/vnd.example.sbom' },
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'2'.repeat(64)}`, size: 1, artifactType: 'application/vnd.example.sig' },
-    ] };
+    const index = {
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: `sha256:${'1'.repeat(64)}`,
+          size: 1,
+          artifactType: 'application/vnd.example.sbom',
+        },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: `sha256:${'2'.repeat(64)}`,
+          size: 1,
+          artifactType: 'application/vnd.example.sig',
+        },
+      ],
+    };
     h.upstream.addManifest(UP, 'library/x', D.replace(':', '-'), Buffer.from(JSON.stringify(index)), OCI_INDEX);
     const all = await h.server.inject({ method: 'GET', url: `${base}/library/x/referrers/${D}` });
     expect(all.statusCode).toBe(200);
     expect(all.headers['content-type']).toBe(OCI_INDEX);
     expect(all.json().manifests).toHaveLength(2);
-    const sbom = await h.server.inject({ method: 'GET', url: `${base}/library/x/referrers/${D}?artifactType=application/vnd.example.sbom` });
+    const sbom = await h.server.inject({
+      method: 'GET',
+      url: `${base}/library/x/referrers/${D}?artifactType=application/vnd.example.sbom`,
+    });
     expect(sbom.headers['oci-filters-applied']).toBe('artifactType');
     expect(sbom.json().manifests.map((m: { artifactType: string }) => m.artifactType)).toEqual(['application/vnd.example.sbom']);
   });

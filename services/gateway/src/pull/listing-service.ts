@@ -1,9 +1,9 @@
-import { ErrorCodes, MediaTypes, NameUnknownError, hasCode, type RegistryView, type UpstreamView } from '@vreg/contracts';
-import { firstUpstreamWith, readBounded, toUpstreamTarget, type FillDeps } from '@vreg/fill';
+import { ErrorCodes, hasCode, MediaTypes, NameUnknownError, type RegistryView, type UpstreamView } from '@vreg/contracts';
+import { type FillDeps, firstUpstreamWith, readBounded, toUpstreamTarget } from '@vreg/fill';
 import type { UpstreamResponse } from '@vreg/upstream-client';
 import { LruCache } from '../domain/lru-cache.ts';
 import type { ManifestService } from './manifest-service.ts';
-import { CacheResults, type CacheResult } from './served-object.ts';
+import { type CacheResult, CacheResults } from './served-object.ts';
 
 /** A tag list or referrers index, ready to send. */
 export interface Listing {
@@ -51,11 +51,23 @@ export class ListingService {
       try {
         const { upstream, value } = await firstUpstreamWith(
           registry.upstreams,
-          async (u) => this.#read(await this.#deps.fill.upstreams.getReferrers(toUpstreamTarget(u, this.#deps.fill.secrets), image, digest, artifactType ? { artifactType } : {})),
+          async (u) =>
+            this.#read(
+              await this.#deps.fill.upstreams.getReferrers(
+                toUpstreamTarget(u, this.#deps.fill.secrets),
+                image,
+                digest,
+                artifactType ? { artifactType } : {},
+              ),
+            ),
           () => new NameUnknownError('no referrers API upstream'),
         );
-        const filtered = value.res.headers['oci-filters-applied'] === undefined && artifactType ? filterIndex(value.body, artifactType) : value.body;
-        return { upstream, listing: { body: filtered, contentType: MediaTypes.ociIndex, ...(artifactType ? { filtersApplied: 'artifactType' } : {}) } };
+        const filtered =
+          value.res.headers['oci-filters-applied'] === undefined && artifactType ? filterIndex(value.body, artifactType) : value.body;
+        return {
+          upstream,
+          listing: { body: filtered, contentType: MediaTypes.ociIndex, ...(artifactType ? { filtersApplied: 'artifactType' } : {}) },
+        };
       } catch (err) {
         if (!hasCode(err, ErrorCodes.nameUnknown)) throw err;
         return { upstream: undefined, listing: await this.#fromTagSchema(registry, image, digest, artifactType) };
@@ -64,7 +76,12 @@ export class ListingService {
   }
 
   /** The referrers tag schema: an index tagged `sha256-<hex>`, or an empty index when there is none. */
-  async #fromTagSchema(registry: RegistryView, image: string, digest: string, artifactType: string | undefined): Promise<Omit<Listing, 'cache'>> {
+  async #fromTagSchema(
+    registry: RegistryView,
+    image: string,
+    digest: string,
+    artifactType: string | undefined,
+  ): Promise<Omit<Listing, 'cache'>> {
     const tag = digest.replace(':', '-');
     let body: Buffer = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] }));
     try {
@@ -73,7 +90,11 @@ export class ListingService {
     } catch (err) {
       if (!hasCode(err, ErrorCodes.manifestUnknown)) throw err;
     }
-    return { body: artifactType ? filterIndex(body, artifactType) : body, contentType: MediaTypes.ociIndex, ...(artifactType ? { filtersApplied: 'artifactType' } : {}) };
+    return {
+      body: artifactType ? filterIndex(body, artifactType) : body,
+      contentType: MediaTypes.ociIndex,
+      ...(artifactType ? { filtersApplied: 'artifactType' } : {}),
+    };
   }
 
   async #read(res: UpstreamResponse | undefined): Promise<{ res: UpstreamResponse; body: Buffer } | undefined> {
@@ -81,7 +102,10 @@ export class ListingService {
   }
 
   /** Fresh cache → hit; else ask; upstream trouble with a cached copy → stale. */
-  async #cached(key: string, load: () => Promise<{ upstream: UpstreamView | undefined; listing: Omit<Listing, 'cache'> }>): Promise<Listing> {
+  async #cached(
+    key: string,
+    load: () => Promise<{ upstream: UpstreamView | undefined; listing: Omit<Listing, 'cache'> }>,
+  ): Promise<Listing> {
     const cached = this.#cache.get(key);
     if (cached?.fresh) return { ...cached.value, cache: CacheResults.hit };
     try {

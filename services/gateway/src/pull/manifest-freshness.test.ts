@@ -1,12 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import type { RegistryView } from '@vreg/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
 const UP = 'http://upstream.test';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const DOCKER_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
 const registry = (hours: number): RegistryView[] => [
-  { id: '1', name: 'one', visibility: 'public', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: hours }] } as RegistryView,
+  {
+    id: '1',
+    name: 'one',
+    visibility: 'public',
+    upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: hours }],
+  } as RegistryView,
 ];
 const url = '/v2/virtual_registries/containers/1/library/x/manifests/latest';
 const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));

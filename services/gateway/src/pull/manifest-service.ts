@@ -1,6 +1,6 @@
-import { ErrorCodes, ManifestUnknownError, hasCode, relativePathOf, type CacheEntryView, type RegistryView } from '@vreg/contracts';
 import type { BlobStore } from '@vreg/blob-store';
-import { fillManifest, manifestLeaseKey, readBounded, type FillDeps, type FilledManifest } from '@vreg/fill';
+import { type CacheEntryView, ErrorCodes, hasCode, ManifestUnknownError, type RegistryView, relativePathOf } from '@vreg/contracts';
+import { type FillDeps, type FilledManifest, fillManifest, manifestLeaseKey, readBounded } from '@vreg/fill';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { isDigest } from '@vreg/oci';
@@ -59,7 +59,14 @@ export class ManifestService {
    * @param accept media types the client accepts; undefined for anything.
    * @throws MANIFEST_UNKNOWN when no upstream has it, or none in a type the client accepts.
    */
-  async get(registry: RegistryView, image: string, reference: string, withBody: boolean, accept: readonly string[] | undefined, signal?: AbortSignal): Promise<ServedObject> {
+  async get(
+    registry: RegistryView,
+    image: string,
+    reference: string,
+    withBody: boolean,
+    accept: readonly string[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<ServedObject> {
     const relativePath = relativePathOf({ kind: 'manifest', image, reference });
     const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
     if (entry && !accepts(accept, entry.contentType)) return this.#variant(registry, image, reference, withBody, accept);
@@ -78,7 +85,15 @@ export class ManifestService {
   }
 
   /** The tag moved upstream: fetch the new manifest, or serve the old one if the upstream fails meanwhile. */
-  async #refill(registry: RegistryView, image: string, reference: string, withBody: boolean, accept: readonly string[] | undefined, entry: CacheEntryView, signal?: AbortSignal): Promise<ServedObject> {
+  async #refill(
+    registry: RegistryView,
+    image: string,
+    reference: string,
+    withBody: boolean,
+    accept: readonly string[] | undefined,
+    entry: CacheEntryView,
+    signal?: AbortSignal,
+  ): Promise<ServedObject> {
     try {
       return this.#served(await this.#fill(registry, image, reference, accept, true), withBody, CacheResults.miss);
     } catch (err) {
@@ -90,13 +105,25 @@ export class ManifestService {
   }
 
   /** A client whose Accept excludes the cached type gets the variant it accepts, or MANIFEST_UNKNOWN. */
-  async #variant(registry: RegistryView, image: string, reference: string, withBody: boolean, accept: readonly string[] | undefined): Promise<ServedObject> {
+  async #variant(
+    registry: RegistryView,
+    image: string,
+    reference: string,
+    withBody: boolean,
+    accept: readonly string[] | undefined,
+  ): Promise<ServedObject> {
     const filled = await this.#fill(registry, image, reference, accept, false);
-    if (!accepts(accept, filled.contentType)) throw new ManifestUnknownError('no upstream has this manifest in a media type the client accepts', { name: image, reference });
+    if (!accepts(accept, filled.contentType))
+      throw new ManifestUnknownError('no upstream has this manifest in a media type the client accepts', { name: image, reference });
     return this.#served(filled, withBody, CacheResults.miss);
   }
 
-  async #fromStore(entry: CacheEntryView, withBody: boolean, cache: ServedObject['cache'], signal?: AbortSignal): Promise<ServedObject | undefined> {
+  async #fromStore(
+    entry: CacheEntryView,
+    withBody: boolean,
+    cache: ServedObject['cache'],
+    signal?: AbortSignal,
+  ): Promise<ServedObject | undefined> {
     if (!withBody) return { digest: entry.digest, contentType: entry.contentType, size: entry.size, cache };
     // Digest-addressed bytes never change: serve them from memory when we have them.
     let body: Buffer | undefined = this.#bytes.get(entry.digest);
@@ -112,18 +139,36 @@ export class ManifestService {
 
   #served(filled: FilledManifest, withBody: boolean, cache: ServedObject['cache']): ServedObject {
     this.#bytes.set(filled.digest, filled.bytes);
-    return { digest: filled.digest, contentType: filled.contentType, size: filled.bytes.length, cache, ...(withBody ? { body: filled.bytes } : {}) };
+    return {
+      digest: filled.digest,
+      contentType: filled.contentType,
+      size: filled.bytes.length,
+      cache,
+      ...(withBody ? { body: filled.bytes } : {}),
+    };
   }
 
-  #fill(registry: RegistryView, image: string, reference: string, accept: readonly string[] | undefined, recordTag: boolean): Promise<FilledManifest> {
+  #fill(
+    registry: RegistryView,
+    image: string,
+    reference: string,
+    accept: readonly string[] | undefined,
+    recordTag: boolean,
+  ): Promise<FilledManifest> {
     const key = `${registry.id}/${image}/${reference}|${accept?.join(',') ?? '*'}|${recordTag}`;
     const unknownKey = `${registry.id}/${image}/${reference}`;
     if (this.#unknown.get(unknownKey)?.fresh) {
-      return Promise.reject(new ManifestUnknownError('manifest unknown to every upstream of this registry (remembered)', { name: image, reference }));
+      return Promise.reject(
+        new ManifestUnknownError('manifest unknown to every upstream of this registry (remembered)', { name: image, reference }),
+      );
     }
     return this.#fills.run(key, async () => {
       // Manifests are small: fill even without the lease; holding it only tells the fetcher to wait.
-      const lease = await this.#deps.leases.acquire(manifestLeaseKey(registry.id, image, reference), this.#deps.leaseTtlMs, this.#deps.holderId);
+      const lease = await this.#deps.leases.acquire(
+        manifestLeaseKey(registry.id, image, reference),
+        this.#deps.leaseTtlMs,
+        this.#deps.holderId,
+      );
       try {
         await this.#deps.fetches.request(registry.id, { kind: 'manifest', image, reference });
         const filled = await fillManifest(this.#deps.fill, registry, image, reference, AbortSignal.timeout(this.#deps.fillTimeoutMs), {
@@ -134,7 +179,8 @@ export class ManifestService {
         return filled;
       } catch (err) {
         // A broken deployment asking for a missing tag must not hammer the upstream.
-        if (hasCode(err, ErrorCodes.manifestUnknown) && this.#deps.negativeCacheMs > 0) this.#unknown.set(unknownKey, true, this.#deps.negativeCacheMs);
+        if (hasCode(err, ErrorCodes.manifestUnknown) && this.#deps.negativeCacheMs > 0)
+          this.#unknown.set(unknownKey, true, this.#deps.negativeCacheMs);
         throw err;
       } finally {
         await lease?.release();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Subjects, type EntryServed } from '@vreg/contracts';
 import type { EventBus } from '@vreg/bus';
+import { type EntryServed, Subjects } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 
 /**
@@ -46,7 +46,14 @@ export class ServedBatcher {
     const batch = this.#pending;
     this.#pending = new Map();
     for (const [key, item] of batch) {
-      const event: EntryServed = { eventId: randomUUID(), upstreamId: item.upstreamId, relativePath: item.relativePath, count: item.count, downloadedAt: item.downloadedAt.toISOString(), size: item.size };
+      const event: EntryServed = {
+        eventId: randomUUID(),
+        upstreamId: item.upstreamId,
+        relativePath: item.relativePath,
+        count: item.count,
+        downloadedAt: item.downloadedAt.toISOString(),
+        size: item.size,
+      };
       try {
         await this.#bus.publish(Subjects.entryServed, event, { msgId: event.eventId });
       } catch (err) {

@@ -1,5 +1,5 @@
-import { type CacheEntryView, type RegistryView } from '@vreg/contracts';
-import { publishStored, toUpstreamTarget, type FillDeps } from '@vreg/fill';
+import type { CacheEntryView, RegistryView } from '@vreg/contracts';
+import { type FillDeps, publishStored, toUpstreamTarget } from '@vreg/fill';
 import type { Logger } from '@vreg/logging';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
 import type { CatalogClient } from '../ports/catalog-client.ts';
@@ -20,7 +20,14 @@ export class TagRevalidator {
     this.#deps = deps;
   }
 
-  async revalidate(registry: RegistryView, image: string, reference: string, entry: CacheEntryView, accept: readonly string[] | undefined, signal?: AbortSignal): Promise<RevalidationOutcome> {
+  async revalidate(
+    registry: RegistryView,
+    image: string,
+    reference: string,
+    entry: CacheEntryView,
+    accept: readonly string[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<RevalidationOutcome> {
     const upstream = registry.upstreams.find((u) => u.id === entry.upstreamId);
     if (!upstream) return 'changed';
     try {
@@ -36,7 +43,10 @@ export class TagRevalidator {
       );
       return 'unchanged';
     } catch (err) {
-      this.#deps.logger.warn({ registryId: registry.id, upstreamId: upstream.id, code: (err as { code?: string }).code }, 'tag revalidation failed: serving the cached manifest');
+      this.#deps.logger.warn(
+        { registryId: registry.id, upstreamId: upstream.id, code: (err as { code?: string }).code },
+        'tag revalidation failed: serving the cached manifest',
+      );
       return 'failed';
     }
   }

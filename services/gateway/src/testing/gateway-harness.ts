@@ -1,25 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { MemoryEventBus } from '@vreg/bus';
 import { MemoryBlobStore } from '@vreg/blob-store';
+import { MemoryEventBus } from '@vreg/bus';
 import {
+  type CacheEntryView,
   EntryLookupRequestSchema,
   NameUnknownError,
   ObjectStoredSchema,
   RegistryResolveRequestSchema,
+  type RegistryView,
   Streams,
   Subjects,
-  type CacheEntryView,
-  type RegistryView,
 } from '@vreg/contracts';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
+import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
 import { TokenKeyRing } from '../auth/token-key-ring.ts';
 import { loadGatewayPullConfig } from '../config.ts';
 import { createServer } from '../http/create-server.ts';
-import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
 
 /**
  * The gateway wired to in-memory adapters, with a stand-in catalog answering
@@ -28,7 +28,10 @@ import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
  * tests need no token; access-control tests give theirs `private`. `env`
  * overrides pull settings (GatewayPullEnv), e.g. the rate limit.
  */
-export async function gatewayHarness(registries: RegistryView[], env: Record<string, string> = {}): Promise<{
+export async function gatewayHarness(
+  registries: RegistryView[],
+  env: Record<string, string> = {},
+): Promise<{
   server: FastifyInstance;
   upstream: FakeUpstreamRegistry;
   store: MemoryBlobStore;
@@ -55,14 +58,32 @@ export async function gatewayHarness(registries: RegistryView[], env: Record<str
     }
     return {};
   });
-  const consumer = await bus.consume({ stream: Streams.objects.name, consumer: 'test', subject: Subjects.objectStored, schema: ObjectStoredSchema }, async ({ data }) => {
-    entries.set(`${data.upstreamId}|${data.relativePath}`, { upstreamId: data.upstreamId, relativePath: data.relativePath, digest: data.digest, contentType: data.contentType, size: data.size, upstreamCheckedAt: data.upstreamCheckedAt });
-  });
+  const consumer = await bus.consume(
+    { stream: Streams.objects.name, consumer: 'test', subject: Subjects.objectStored, schema: ObjectStoredSchema },
+    async ({ data }) => {
+      entries.set(`${data.upstreamId}|${data.relativePath}`, {
+        upstreamId: data.upstreamId,
+        relativePath: data.relativePath,
+        digest: data.digest,
+        contentType: data.contentType,
+        size: data.size,
+        upstreamCheckedAt: data.upstreamCheckedAt,
+      });
+    },
+  );
   const upstream = new FakeUpstreamRegistry();
   const store = new MemoryBlobStore();
   const secrets = new SecretBox(randomBytes(32));
   const signingKeys = TokenKeyRing.fromSeeds([randomBytes(32)]);
-  const app = buildApp(loadGatewayPullConfig({ VREG_SERVED_FLUSH_MS: '100000', ...env }), { bus, store, leases: new MemoryFillLease(), upstreams: upstream, secrets, logger, signingKeys });
+  const app = buildApp(loadGatewayPullConfig({ VREG_SERVED_FLUSH_MS: '100000', ...env }), {
+    bus,
+    store,
+    leases: new MemoryFillLease(),
+    upstreams: upstream,
+    secrets,
+    logger,
+    signingKeys,
+  });
   const server = createServer(logger);
   await server.register(app.routes, { prefix: '/v2' });
   await server.ready();

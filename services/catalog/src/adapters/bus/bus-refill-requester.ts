@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '@vreg/bus';
-import { Subjects, type FetchRequested, type ObjectRef } from '@vreg/contracts';
+import { type FetchRequested, type ObjectRef, Subjects } from '@vreg/contracts';
 import type { RefillRequester } from '../../ports/refill-requester.ts';
 
 /**

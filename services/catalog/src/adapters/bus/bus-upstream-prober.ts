@@ -1,5 +1,13 @@
 import type { EventBus } from '@vreg/bus';
-import { ErrorCodes, FetcherUnavailableError, hasCode, Subjects, UpstreamTestReplySchema, type UpstreamTestReply, type UpstreamTestRequest } from '@vreg/contracts';
+import {
+  ErrorCodes,
+  FetcherUnavailableError,
+  hasCode,
+  Subjects,
+  type UpstreamTestReply,
+  UpstreamTestReplySchema,
+  type UpstreamTestRequest,
+} from '@vreg/contracts';
 import type { UpstreamProber } from '../../ports/upstream-prober.ts';
 
 /** Milliseconds the reply may take past the probe's own deadline (bus round trip, opening the password). */
@@ -21,7 +29,10 @@ export class BusUpstreamProber implements UpstreamProber {
 
   async probe(request: UpstreamTestRequest): Promise<UpstreamTestReply> {
     try {
-      return await this.#bus.request(Subjects.upstreamTest, request, { schema: UpstreamTestReplySchema, timeoutMs: request.timeoutMs + REPLY_MARGIN_MS });
+      return await this.#bus.request(Subjects.upstreamTest, request, {
+        schema: UpstreamTestReplySchema,
+        timeoutMs: request.timeoutMs + REPLY_MARGIN_MS,
+      });
     } catch (err) {
       if (hasCode(err, ErrorCodes.catalogUnavailable)) {
         throw new FetcherUnavailableError('no fetcher answered the upstream test: the fetcher tests upstreams, is it running?', err);

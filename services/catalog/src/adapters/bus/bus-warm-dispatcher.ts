@@ -1,5 +1,5 @@
 import type { EventBus } from '@vreg/bus';
-import { FetcherUnavailableError, Subjects, warmRequestedMsgId, type WarmRequested } from '@vreg/contracts';
+import { FetcherUnavailableError, Subjects, type WarmRequested, warmRequestedMsgId } from '@vreg/contracts';
 import type { WarmDispatcher } from '../../ports/warm-dispatcher.ts';
 
 /** Publishes `warm.requested` on JetStream, deduplicated by job id; fetcher replicas compete for it. */

@@ -1,6 +1,6 @@
 import { ConflictError } from '@vreg/contracts';
 import type { AccessToken, NewAccessToken } from '../../domain/access-token.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 
 /** Access tokens in process memory, for unit tests: same contract as the SQLite and MongoDB stores. */
@@ -9,7 +9,8 @@ export class MemoryAccessTokenRepository implements AccessTokenRepository {
   #lastId = 0;
 
   async create(input: NewAccessToken): Promise<AccessToken> {
-    if ([...this.#rows.values()].some((t) => t.tokenDigest === input.tokenDigest)) throw new ConflictError('an access token with this digest already exists');
+    if ([...this.#rows.values()].some((t) => t.tokenDigest === input.tokenDigest))
+      throw new ConflictError('an access token with this digest already exists');
     const now = new Date();
     const token: AccessToken = {
       id: String(++this.#lastId),

@@ -1,6 +1,20 @@
 import { ConflictError } from '@vreg/contracts';
-import { compareByActivity, compareByKey, lastActivityOf, type ActivityPageQuery, type CacheEntry, type CacheEntryKey, type CacheEntryListQuery, type CacheEntrySelector, type CacheEntrySort, type CacheEntryWrite, type EntryTotals, type UpsertOutcome, type UpstreamLiveUsage } from '../../domain/cache-entry.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import {
+  type ActivityPageQuery,
+  type CacheEntry,
+  type CacheEntryKey,
+  type CacheEntryListQuery,
+  type CacheEntrySelector,
+  type CacheEntrySort,
+  type CacheEntryWrite,
+  compareByActivity,
+  compareByKey,
+  type EntryTotals,
+  lastActivityOf,
+  type UpsertOutcome,
+  type UpstreamLiveUsage,
+} from '../../domain/cache-entry.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
 import type { NewUpstream, Upstream, UpstreamPatch } from '../../domain/upstream.ts';
 import { planUpstreamOrder, sortByPosition } from '../../domain/upstream-order.ts';
@@ -8,14 +22,14 @@ import type { AccessTokenRepository } from '../../ports/access-token-repository.
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
-import type { JobRepository } from '../../ports/job-repository.ts';
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
+import type { JobRepository } from '../../ports/job-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MemoryAccessTokenRepository } from './memory-access-token-repository.ts';
-import { MemoryJobRepository } from './memory-job-repository.ts';
 import { MemoryCleanupPolicyRepository } from './memory-cleanup-policy-repository.ts';
 import { MemoryGcCandidateRepository } from './memory-gc-candidate-repository.ts';
+import { MemoryJobRepository } from './memory-job-repository.ts';
 
 /** Drops keys whose value is undefined, so patched objects keep the "absent, not undefined" shape. */
 function compact<T extends object>(value: T): T {
@@ -29,7 +43,15 @@ class MemoryRegistryRepository implements RegistryRepository {
   async create(input: NewRegistry): Promise<Registry> {
     this.#assertNameFree(input.name);
     const now = new Date();
-    const registry = compact<Registry>({ id: String(++this.#lastId), name: input.name, description: input.description, visibility: input.visibility ?? DEFAULT_REGISTRY_VISIBILITY, maxStoredBytes: input.maxStoredBytes, createdAt: now, updatedAt: now });
+    const registry = compact<Registry>({
+      id: String(++this.#lastId),
+      name: input.name,
+      description: input.description,
+      visibility: input.visibility ?? DEFAULT_REGISTRY_VISIBILITY,
+      maxStoredBytes: input.maxStoredBytes,
+      createdAt: now,
+      updatedAt: now,
+    });
     this.#rows.set(registry.id, registry);
     return registry;
   }
@@ -50,7 +72,14 @@ class MemoryRegistryRepository implements RegistryRepository {
     if (patch.name !== undefined && patch.name !== current.name) this.#assertNameFree(patch.name);
     const description = patch.description === null ? undefined : (patch.description ?? current.description);
     const maxStoredBytes = patch.maxStoredBytes === null ? undefined : (patch.maxStoredBytes ?? current.maxStoredBytes);
-    const next = compact<Registry>({ ...current, name: patch.name ?? current.name, description, visibility: patch.visibility ?? current.visibility, maxStoredBytes, updatedAt: new Date() });
+    const next = compact<Registry>({
+      ...current,
+      name: patch.name ?? current.name,
+      description,
+      visibility: patch.visibility ?? current.visibility,
+      maxStoredBytes,
+      updatedAt: new Date(),
+    });
     this.#rows.set(id, next);
     return next;
   }
@@ -149,21 +178,24 @@ class MemoryCacheEntryRepository implements CacheEntryRepository {
     const current = this.#rows.get(key);
     if (current !== undefined && current.upstreamCheckedAt.getTime() >= entry.upstreamCheckedAt.getTime()) return 'ignored';
     const now = new Date();
-    this.#rows.set(key, compact<CacheEntry>({
-      upstreamId: entry.upstreamId,
-      registryId: entry.registryId,
-      relativePath: entry.relativePath,
-      digest: entry.digest,
-      contentType: entry.contentType,
-      size: entry.size,
-      upstreamEtag: entry.upstreamEtag,
-      upstreamCheckedAt: new Date(entry.upstreamCheckedAt),
-      downloadsCount: current?.downloadsCount ?? 0,
-      downloadedAt: current?.downloadedAt,
-      status: 'default',
-      createdAt: current?.createdAt ?? now,
-      updatedAt: now,
-    }));
+    this.#rows.set(
+      key,
+      compact<CacheEntry>({
+        upstreamId: entry.upstreamId,
+        registryId: entry.registryId,
+        relativePath: entry.relativePath,
+        digest: entry.digest,
+        contentType: entry.contentType,
+        size: entry.size,
+        upstreamEtag: entry.upstreamEtag,
+        upstreamCheckedAt: new Date(entry.upstreamCheckedAt),
+        downloadsCount: current?.downloadsCount ?? 0,
+        downloadedAt: current?.downloadedAt,
+        status: 'default',
+        createdAt: current?.createdAt ?? now,
+        updatedAt: now,
+      }),
+    );
     return current === undefined ? 'inserted' : 'updated';
   }
 
@@ -187,7 +219,8 @@ class MemoryCacheEntryRepository implements CacheEntryRepository {
     const key = keyOf(upstreamId, relativePath);
     const current = this.#rows.get(key);
     if (current === undefined) return false;
-    const latest = current.downloadedAt === undefined || current.downloadedAt < downloadedAt ? new Date(downloadedAt) : current.downloadedAt;
+    const latest =
+      current.downloadedAt === undefined || current.downloadedAt < downloadedAt ? new Date(downloadedAt) : current.downloadedAt;
     this.#rows.set(key, { ...current, downloadsCount: current.downloadsCount + count, downloadedAt: latest });
     return true;
   }
@@ -232,7 +265,11 @@ class MemoryCacheEntryRepository implements CacheEntryRepository {
     const { after, before } = query;
     const afterEntry = after === undefined ? undefined : { ...after, downloadedAt: after.lastActivityAt, createdAt: after.lastActivityAt };
     return (await this.findAll({ registryId: query.registryId, status: 'default' }))
-      .filter((e) => (before === undefined || lastActivityOf(e).getTime() < before.getTime()) && (afterEntry === undefined || compareByActivity(e, afterEntry) > 0))
+      .filter(
+        (e) =>
+          (before === undefined || lastActivityOf(e).getTime() < before.getTime()) &&
+          (afterEntry === undefined || compareByActivity(e, afterEntry) > 0),
+      )
       .sort(compareByActivity)
       .slice(0, query.limit);
   }
@@ -288,9 +325,13 @@ class MemoryCacheEntryRepository implements CacheEntryRepository {
 function compareBy(sort: CacheEntrySort): (a: CacheEntry, b: CacheEntry) => number {
   const descending = sort.startsWith('-');
   const field = descending ? sort.slice(1) : sort;
-  const valueOf = (e: CacheEntry): number | string => (field === 'size' ? e.size : field === 'downloaded_at' ? (e.downloadedAt?.getTime() ?? -Infinity) : e.relativePath);
+  const valueOf = (e: CacheEntry): number | string =>
+    field === 'size' ? e.size : field === 'downloaded_at' ? (e.downloadedAt?.getTime() ?? -Infinity) : e.relativePath;
   const order = (x: number | string, y: number | string): number => (x < y ? -1 : x > y ? 1 : 0);
-  return (a, b) => (descending ? -1 : 1) * order(valueOf(a), valueOf(b)) || order(a.relativePath, b.relativePath) || Number(a.upstreamId) - Number(b.upstreamId);
+  return (a, b) =>
+    (descending ? -1 : 1) * order(valueOf(a), valueOf(b)) ||
+    order(a.relativePath, b.relativePath) ||
+    Number(a.upstreamId) - Number(b.upstreamId);
 }
 
 function keyOf(upstreamId: string, relativePath: string): string {

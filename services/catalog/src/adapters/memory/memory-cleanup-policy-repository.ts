@@ -1,5 +1,14 @@
-import { applyRunUpdate, claimPolicyRun, settlePolicy, type CleanupPolicy, type CleanupPolicyRunUpdate, type CleanupPolicySettings, type CleanupRun, type NewCleanupRun } from '../../domain/cleanup-policy.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import {
+  applyRunUpdate,
+  type CleanupPolicy,
+  type CleanupPolicyRunUpdate,
+  type CleanupPolicySettings,
+  type CleanupRun,
+  claimPolicyRun,
+  type NewCleanupRun,
+  settlePolicy,
+} from '../../domain/cleanup-policy.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 
 /** Cleanup policies and runs in process memory: same contract as the SQLite and MongoDB stores. */

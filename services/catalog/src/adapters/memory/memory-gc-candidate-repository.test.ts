@@ -10,7 +10,8 @@ describeGcCandidateRepository('MemoryGcCandidateRepository', async () => {
     store,
     async markPending(upstreamId, relativePath) {
       for (const [key, e] of rows) {
-        if (e.upstreamId === upstreamId && e.relativePath === relativePath) rows.set(key, { ...e, status: 'pending_destruction' } satisfies CacheEntry);
+        if (e.upstreamId === upstreamId && e.relativePath === relativePath)
+          rows.set(key, { ...e, status: 'pending_destruction' } satisfies CacheEntry);
       }
     },
   };

@@ -25,14 +25,16 @@ export class MemoryGcCandidateRepository implements GcCandidateRepository {
     const out: DestroyedEntry[] = [];
     for (const e of this.#entries.rows().values()) {
       if (out.length >= limit) break;
-      if (e.status === 'pending_destruction') out.push({ upstreamId: e.upstreamId, relativePath: e.relativePath, digest: e.digest, size: e.size });
+      if (e.status === 'pending_destruction')
+        out.push({ upstreamId: e.upstreamId, relativePath: e.relativePath, digest: e.digest, size: e.size });
     }
     return out;
   }
 
   async deletePendingEntry(upstreamId: string, relativePath: string): Promise<boolean> {
     for (const [key, e] of this.#entries.rows()) {
-      if (e.upstreamId === upstreamId && e.relativePath === relativePath) return e.status === 'pending_destruction' && this.#entries.rows().delete(key);
+      if (e.upstreamId === upstreamId && e.relativePath === relativePath)
+        return e.status === 'pending_destruction' && this.#entries.rows().delete(key);
     }
     return false;
   }

@@ -1,5 +1,5 @@
-import { applyJobPatch, newJobRecord, type Job, type JobFilter, type JobKind, type JobPatch, type NewJob } from '../../domain/job.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { applyJobPatch, type Job, type JobFilter, type JobKind, type JobPatch, type NewJob, newJobRecord } from '../../domain/job.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 
 /** Jobs in process memory, for unit tests and the embedded runner's tests: same contract as the SQLite and MongoDB stores. */
@@ -19,7 +19,12 @@ export class MemoryJobRepository implements JobRepository {
 
   async list(filter: JobFilter, page: PageRequest): Promise<Page<Job>> {
     const all = [...this.#rows.values()]
-      .filter((j) => (filter.kind === undefined || j.kind === filter.kind) && (filter.registryId === undefined || j.registryId === filter.registryId) && (filter.state === undefined || j.state === filter.state))
+      .filter(
+        (j) =>
+          (filter.kind === undefined || j.kind === filter.kind) &&
+          (filter.registryId === undefined || j.registryId === filter.registryId) &&
+          (filter.state === undefined || j.state === filter.state),
+      )
       .sort((a, b) => Number(b.id) - Number(a.id));
     const start = pageOffset(page);
     return { items: all.slice(start, start + page.perPage), total: all.length };
@@ -41,7 +46,9 @@ export class MemoryJobRepository implements JobRepository {
 
   async claimQueued(kind: JobKind, at: Date): Promise<Job | undefined> {
     // One event loop: the find and the write cannot interleave with another claim.
-    const oldest = [...this.#rows.values()].filter((j) => j.kind === kind && j.state === 'queued').sort((a, b) => Number(a.id) - Number(b.id))[0];
+    const oldest = [...this.#rows.values()]
+      .filter((j) => j.kind === kind && j.state === 'queued')
+      .sort((a, b) => Number(a.id) - Number(b.id))[0];
     if (oldest === undefined) return undefined;
     const claimed = applyJobPatch(oldest, { state: 'running', startedAt: new Date(at) }, new Date());
     this.#rows.set(claimed.id, claimed);

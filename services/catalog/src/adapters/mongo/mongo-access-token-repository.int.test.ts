@@ -7,7 +7,10 @@ const mongo = useMongoTestDatabases();
 describe('MongoCatalogStore and access control', () => {
   it('marks registries written before access control private when it connects', async () => {
     const dbName = mongo.newDbName('catalog_migrate');
-    await mongo.client.db(dbName).collection('registries').insertOne({ id: 1, name: 'old', created_at: new Date(), updated_at: new Date() });
+    await mongo.client
+      .db(dbName)
+      .collection('registries')
+      .insertOne({ id: 1, name: 'old', created_at: new Date(), updated_at: new Date() });
     const store = await MongoCatalogStore.connect({ url: mongo.url, dbName });
     try {
       expect(await store.registries.get('1')).toMatchObject({ name: 'old', visibility: 'private' });
@@ -21,11 +24,32 @@ describe('MongoCatalogStore and access control', () => {
     const dbName = mongo.newDbName('catalog_tokens');
     const store = await MongoCatalogStore.connect({ url: mongo.url, dbName });
     try {
-      const token = await store.accessTokens.create({ name: 'ci', tokenDigest: 'd'.repeat(64), tokenPrefix: 'vregat_dddd', scopes: ['read_virtual_registry'], registryIds: ['2'] });
-      const doc = await mongo.client.db(dbName).collection('access_tokens').findOne({}, { projection: { _id: 0 } });
-      expect(doc).toMatchObject({ id: Number(token.id), name: 'ci', token_digest: 'd'.repeat(64), token_prefix: 'vregat_dddd', scopes: ['read_virtual_registry'], registry_ids: [2] });
+      const token = await store.accessTokens.create({
+        name: 'ci',
+        tokenDigest: 'd'.repeat(64),
+        tokenPrefix: 'vregat_dddd',
+        scopes: ['read_virtual_registry'],
+        registryIds: ['2'],
+      });
+      const doc = await mongo.client
+        .db(dbName)
+        .collection('access_tokens')
+        .findOne({}, { projection: { _id: 0 } });
+      expect(doc).toMatchObject({
+        id: Number(token.id),
+        name: 'ci',
+        token_digest: 'd'.repeat(64),
+        token_prefix: 'vregat_dddd',
+        scopes: ['read_virtual_registry'],
+        registry_ids: [2],
+      });
       expect(Object.keys(doc ?? {})).not.toContain('token');
-      await expect(mongo.client.db(dbName).collection('access_tokens').insertOne({ id: 999, token_digest: 'd'.repeat(64) })).rejects.toMatchObject({ code: 11000 });
+      await expect(
+        mongo.client
+          .db(dbName)
+          .collection('access_tokens')
+          .insertOne({ id: 999, token_digest: 'd'.repeat(64) }),
+      ).rejects.toMatchObject({ code: 11000 });
     } finally {
       await store.close();
     }

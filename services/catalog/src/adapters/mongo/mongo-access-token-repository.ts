@@ -1,8 +1,8 @@
-import { ConflictError, type AccessTokenScope } from '@vreg/contracts';
+import { type AccessTokenScope, ConflictError } from '@vreg/contracts';
 import type { Collection, Db } from 'mongodb';
 import type { AccessToken, NewAccessToken } from '../../domain/access-token.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import { Collections } from './mongo-documents.ts';
 import type { MongoIdAllocator } from './mongo-id-allocator.ts';

@@ -1,11 +1,22 @@
 import { ValidationError } from '@vreg/contracts';
 import type { Collection, Db, Filter, Sort, UpdateFilter } from 'mongodb';
-import type { ActivityPageQuery, CacheEntry, CacheEntryKey, CacheEntryListQuery, CacheEntrySelector, CacheEntrySort, CacheEntryWrite, EntryTotals, UpsertOutcome, UpstreamLiveUsage } from '../../domain/cache-entry.ts';
+import type {
+  ActivityPageQuery,
+  CacheEntry,
+  CacheEntryKey,
+  CacheEntryListQuery,
+  CacheEntrySelector,
+  CacheEntrySort,
+  CacheEntryWrite,
+  EntryTotals,
+  UpsertOutcome,
+  UpstreamLiveUsage,
+} from '../../domain/cache-entry.ts';
 import { compareByActivity } from '../../domain/cache-entry.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
-import { Collections, isDuplicateKey, toCacheEntry, type CacheEntryDocument } from './mongo-documents.ts';
+import { type CacheEntryDocument, Collections, isDuplicateKey, toCacheEntry } from './mongo-documents.ts';
 
 const NO_ID = { projection: { _id: 0 } } as const;
 
@@ -26,7 +37,10 @@ function literal(text: string): string {
 /** The selector as a filter, or undefined when an id in it can match nothing. */
 function filterOf(selector: CacheEntrySelector): Filter<CacheEntryDocument> | undefined {
   const filter: Filter<CacheEntryDocument> = {};
-  for (const [field, id] of [['registry_id', selector.registryId], ['upstream_id', selector.upstreamId]] as const) {
+  for (const [field, id] of [
+    ['registry_id', selector.registryId],
+    ['upstream_id', selector.upstreamId],
+  ] as const) {
     if (id === undefined) continue;
     const n = parseNumericId(id);
     if (n === undefined) return undefined;
@@ -34,15 +48,24 @@ function filterOf(selector: CacheEntrySelector): Filter<CacheEntryDocument> | un
   }
   if (selector.status !== undefined) filter.status = selector.status;
   // A range (index-friendly) plus the anchored regex that keeps it exact.
-  if (selector.pathPrefix !== undefined) filter.relative_path = { $gte: selector.pathPrefix, $lt: `${selector.pathPrefix}\u{10FFFF}`, $regex: `^${literal(selector.pathPrefix)}` };
-  if (selector.relativePath !== undefined) filter.relative_path = selector.pathPrefix === undefined ? selector.relativePath : { ...(filter.relative_path as object), $eq: selector.relativePath };
+  if (selector.pathPrefix !== undefined)
+    filter.relative_path = {
+      $gte: selector.pathPrefix,
+      $lt: `${selector.pathPrefix}\u{10FFFF}`,
+      $regex: `^${literal(selector.pathPrefix)}`,
+    };
+  if (selector.relativePath !== undefined)
+    filter.relative_path =
+      selector.pathPrefix === undefined ? selector.relativePath : { ...(filter.relative_path as object), $eq: selector.relativePath };
   return filter;
 }
 
 /** Entries whose last activity (downloaded_at, else created_at) is before `at`. */
 function inactiveBefore(at: Date): Filter<CacheEntryDocument> {
   // `downloaded_at: null` matches a missing field too (the driver's types do not say so).
-  return { $or: [{ downloaded_at: { $lt: at } }, { downloaded_at: null, created_at: { $lt: at } } as unknown as Filter<CacheEntryDocument>] };
+  return {
+    $or: [{ downloaded_at: { $lt: at } }, { downloaded_at: null, created_at: { $lt: at } } as unknown as Filter<CacheEntryDocument>],
+  };
 }
 
 function requireId(id: string, what: 'upstream' | 'registry'): number {
@@ -142,7 +165,10 @@ export class MongoCacheEntryRepository implements CacheEntryRepository {
   async listByRegistry(registryId: string, query: CacheEntryListQuery, page: PageRequest): Promise<Page<CacheEntry>> {
     const n = parseNumericId(registryId);
     if (n === undefined) return { items: [], total: 0 };
-    const filter: Filter<CacheEntryDocument> = { registry_id: n, ...(query.search === undefined ? {} : { relative_path: { $regex: literal(query.search) } }) };
+    const filter: Filter<CacheEntryDocument> = {
+      registry_id: n,
+      ...(query.search === undefined ? {} : { relative_path: { $regex: literal(query.search) } }),
+    };
     const [docs, total] = await Promise.all([
       this.#entries.find(filter, NO_ID).sort(SORT[query.sort]).skip(pageOffset(page)).limit(page.perPage).toArray(),
       this.#entries.countDocuments(filter),
@@ -162,7 +188,9 @@ export class MongoCacheEntryRepository implements CacheEntryRepository {
     const conditions: Filter<CacheEntryDocument>[] = [filter];
     if (after !== undefined) {
       const upstream = parseNumericId(after.upstreamId) ?? 0;
-      conditions.push({ $or: [{ relative_path: { $gt: after.relativePath } }, { relative_path: after.relativePath, upstream_id: { $gt: upstream } }] });
+      conditions.push({
+        $or: [{ relative_path: { $gt: after.relativePath } }, { relative_path: after.relativePath, upstream_id: { $gt: upstream } }],
+      });
     }
     const docs = await this.#entries.find({ $and: conditions }, NO_ID).sort({ relative_path: 1, upstream_id: 1 }).limit(limit).toArray();
     return docs.map(toCacheEntry);
@@ -189,15 +217,29 @@ export class MongoCacheEntryRepository implements CacheEntryRepository {
     // after the cursor, and merge: the first `limit` of both is the page.
     const stream = async (field: 'downloaded_at' | 'created_at'): Promise<CacheEntry[]> => {
       const conditions: Filter<CacheEntryDocument>[] = [
-        { registry_id: n, status: 'default', downloaded_at: field === 'downloaded_at' ? { $ne: null } : null } as unknown as Filter<CacheEntryDocument>,
+        {
+          registry_id: n,
+          status: 'default',
+          downloaded_at: field === 'downloaded_at' ? { $ne: null } : null,
+        } as unknown as Filter<CacheEntryDocument>,
       ];
       if (query.before !== undefined) conditions.push({ [field]: { $lt: query.before } });
       if (query.after !== undefined) {
         const { lastActivityAt: at, relativePath: path } = query.after;
         const upstream = parseNumericId(query.after.upstreamId) ?? 0;
-        conditions.push({ $or: [{ [field]: { $gt: at } }, { [field]: at, relative_path: { $gt: path } }, { [field]: at, relative_path: path, upstream_id: { $gt: upstream } }] });
+        conditions.push({
+          $or: [
+            { [field]: { $gt: at } },
+            { [field]: at, relative_path: { $gt: path } },
+            { [field]: at, relative_path: path, upstream_id: { $gt: upstream } },
+          ],
+        });
       }
-      const docs = await this.#entries.find({ $and: conditions }, NO_ID).sort({ [field]: 1, relative_path: 1, upstream_id: 1 }).limit(query.limit).toArray();
+      const docs = await this.#entries
+        .find({ $and: conditions }, NO_ID)
+        .sort({ [field]: 1, relative_path: 1, upstream_id: 1 })
+        .limit(query.limit)
+        .toArray();
       return docs.map(toCacheEntry);
     };
     const [downloaded, never] = await Promise.all([stream('downloaded_at'), stream('created_at')]);

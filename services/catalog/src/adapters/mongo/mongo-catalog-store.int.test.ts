@@ -20,7 +20,12 @@ describe('MongoCatalogStore documents', () => {
     const store = await open();
     const dbName = lastDbName;
     const registry = await store.registries.create({ name: 'docs' });
-    const upstream = await store.upstreams.create({ registryId: registry.id, name: 'hub', url: 'https://hub.example', cacheValidityHours: 24 });
+    const upstream = await store.upstreams.create({
+      registryId: registry.id,
+      name: 'hub',
+      url: 'https://hub.example',
+      cacheValidityHours: 24,
+    });
     await store.cacheEntries.upsert({
       upstreamId: upstream.id,
       registryId: registry.id,
@@ -39,7 +44,12 @@ describe('MongoCatalogStore documents', () => {
       const up = await db.collection('upstreams').findOne({}, { projection: { _id: 0 } });
       expect(up).toMatchObject({ id: Number(upstream.id), registry_id: Number(registry.id), cache_validity_hours: 24, position: 0 });
       const entry = await db.collection('cache_entries').findOne({}, { projection: { _id: 0 } });
-      expect(entry).toMatchObject({ upstream_id: Number(upstream.id), relative_path: 'library/alpine/manifests/3', downloads_count: 0, status: 'default' });
+      expect(entry).toMatchObject({
+        upstream_id: Number(upstream.id),
+        relative_path: 'library/alpine/manifests/3',
+        downloads_count: 0,
+        status: 'default',
+      });
       await expect(
         db.collection('cache_entries').insertOne({ upstream_id: Number(upstream.id), relative_path: 'library/alpine/manifests/3' }),
       ).rejects.toMatchObject({ code: 11000 });
@@ -56,14 +66,26 @@ describe('MongoCatalogStore documents', () => {
       for (let i = 0; i < 4; i += 1) created.push((await first.jobs.create({ kind: 'purge', registryId: '1', params: {} })).id);
       const claimed: string[] = [];
       const drain = async (store: MongoCatalogStore): Promise<void> => {
-        for (let job = await store.jobs.claimQueued('purge', new Date()); job !== undefined; job = await store.jobs.claimQueued('purge', new Date())) claimed.push(job.id);
+        for (
+          let job = await store.jobs.claimQueued('purge', new Date());
+          job !== undefined;
+          job = await store.jobs.claimQueued('purge', new Date())
+        )
+          claimed.push(job.id);
       };
       await Promise.all([drain(first), drain(second), drain(first), drain(second)]);
       expect([...claimed].sort()).toEqual([...created].sort());
 
       const now = new Date('2030-01-01T00:00:00.000Z');
-      await first.cleanupPolicies.put('1', { enabled: true, keepNDaysAfterDownload: 1, cadence: 1, nextRunAt: new Date(now.getTime() - 1) });
-      const runs = (await Promise.all([first.cleanupPolicies.claimDue(now), second.cleanupPolicies.claimDue(now), first.cleanupPolicies.claimDue(now)])).flat();
+      await first.cleanupPolicies.put('1', {
+        enabled: true,
+        keepNDaysAfterDownload: 1,
+        cadence: 1,
+        nextRunAt: new Date(now.getTime() - 1),
+      });
+      const runs = (
+        await Promise.all([first.cleanupPolicies.claimDue(now), second.cleanupPolicies.claimDue(now), first.cleanupPolicies.claimDue(now)])
+      ).flat();
       expect(runs.map((p) => p.registryId)).toEqual(['1']);
     } finally {
       await first.close();

@@ -1,4 +1,4 @@
-import { MongoClient, type Db } from 'mongodb';
+import { type Db, MongoClient } from 'mongodb';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
@@ -9,11 +9,11 @@ import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MongoAccessTokenRepository } from './mongo-access-token-repository.ts';
 import { MongoCacheEntryRepository } from './mongo-cache-entry-repository.ts';
+import { MongoCleanupPolicyRepository } from './mongo-cleanup-policy-repository.ts';
 import { Collections } from './mongo-documents.ts';
 import { MongoGcCandidateRepository } from './mongo-gc-candidate-repository.ts';
 import { MongoIdAllocator } from './mongo-id-allocator.ts';
 import { MongoJobRepository } from './mongo-job-repository.ts';
-import { MongoCleanupPolicyRepository } from './mongo-cleanup-policy-repository.ts';
 import { MongoRegistryRepository } from './mongo-registry-repository.ts';
 import { MongoUpstreamRepository } from './mongo-upstream-repository.ts';
 
@@ -102,9 +102,21 @@ const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name:
   { collection: Collections.cleanupRuns, key: { registry_id: 1, id: 1 }, name: 'registry_id_id' },
   { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1 }, name: 'registry_status' },
   // Bounded lifecycle sweeps: pages by path (purges) and by last activity (quota, cleanup), both streams of it.
-  { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1, relative_path: 1, upstream_id: 1 }, name: 'registry_status_path' },
-  { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1, downloaded_at: 1, relative_path: 1, upstream_id: 1 }, name: 'registry_status_downloaded' },
-  { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1, created_at: 1, relative_path: 1, upstream_id: 1 }, name: 'registry_status_created' },
+  {
+    collection: Collections.cacheEntries,
+    key: { registry_id: 1, status: 1, relative_path: 1, upstream_id: 1 },
+    name: 'registry_status_path',
+  },
+  {
+    collection: Collections.cacheEntries,
+    key: { registry_id: 1, status: 1, downloaded_at: 1, relative_path: 1, upstream_id: 1 },
+    name: 'registry_status_downloaded',
+  },
+  {
+    collection: Collections.cacheEntries,
+    key: { registry_id: 1, status: 1, created_at: 1, relative_path: 1, upstream_id: 1 },
+    name: 'registry_status_created',
+  },
 ];
 
 /**

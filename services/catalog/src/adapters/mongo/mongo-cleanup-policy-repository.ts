@@ -1,21 +1,21 @@
 import type { Collection, Db } from 'mongodb';
 import {
   applyRunUpdate,
-  claimPolicyRun,
-  settlePolicy,
   type CleanupCadence,
   type CleanupPolicy,
   type CleanupPolicyRunUpdate,
   type CleanupPolicySettings,
   type CleanupPolicyStatus,
   type CleanupRun,
+  claimPolicyRun,
   type NewCleanupRun,
+  settlePolicy,
 } from '../../domain/cleanup-policy.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
-import { Collections } from './mongo-documents.ts';
 import { takeClaim } from './mongo-claims.ts';
+import { Collections } from './mongo-documents.ts';
 import type { MongoIdAllocator } from './mongo-id-allocator.ts';
 
 export interface CleanupPolicyDocument {
@@ -148,7 +148,10 @@ export class MongoCleanupPolicyRepository implements CleanupPolicyRepository {
       const key = { registry_id: doc.registry_id, run_at: doc.next_run_at };
       if (!(await takeClaim(this.#claims, key, { ...key, claimed_at: now }))) continue; // another replica runs it
       const next = claimPolicyRun(toPolicy(doc), now, new Date());
-      await this.#policies.updateOne({ registry_id: doc.registry_id }, { $set: { next_run_at: next.nextRunAt, status: next.status, updated_at: next.updatedAt } });
+      await this.#policies.updateOne(
+        { registry_id: doc.registry_id },
+        { $set: { next_run_at: next.nextRunAt, status: next.status, updated_at: next.updatedAt } },
+      );
       claimed.push(next);
     }
     return claimed;

@@ -1,5 +1,5 @@
-import type { CacheEntry, CacheEntryStatus } from '../../domain/cache-entry.ts';
 import type { RegistryVisibility } from '@vreg/contracts';
+import type { CacheEntry, CacheEntryStatus } from '../../domain/cache-entry.ts';
 import { DEFAULT_REGISTRY_VISIBILITY, type Registry } from '../../domain/registry.ts';
 import type { Upstream } from '../../domain/upstream.ts';
 

@@ -10,7 +10,10 @@ describeGcCandidateRepository('MongoGcCandidateRepository', async () => {
   return {
     store,
     async markPending(upstreamId, relativePath) {
-      await mongo.client.db(dbName).collection('cache_entries').updateOne({ upstream_id: Number(upstreamId), relative_path: relativePath }, { $set: { status: 'pending_destruction' } });
+      await mongo.client
+        .db(dbName)
+        .collection('cache_entries')
+        .updateOne({ upstream_id: Number(upstreamId), relative_path: relativePath }, { $set: { status: 'pending_destruction' } });
     },
   };
 });

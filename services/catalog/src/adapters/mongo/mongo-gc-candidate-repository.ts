@@ -2,7 +2,7 @@ import type { Collection, Db, Filter } from 'mongodb';
 import type { DestroyedEntry, GcCandidate, GcCandidateState } from '../../domain/gc-candidate.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import type { GcCandidateRepository, GcDueFilter } from '../../ports/gc-candidate-repository.ts';
-import { Collections, isDuplicateKey, type CacheEntryDocument } from './mongo-documents.ts';
+import { type CacheEntryDocument, Collections, isDuplicateKey } from './mongo-documents.ts';
 
 /** A document of `gc_candidates`, unique on `digest`. */
 export interface GcCandidateDocument {
@@ -63,7 +63,10 @@ export class MongoGcCandidateRepository implements GcCandidateRepository {
   }
 
   async listPendingDestruction(limit: number): Promise<DestroyedEntry[]> {
-    const docs = await this.#entries.find({ status: 'pending_destruction' }, { projection: { _id: 0, upstream_id: 1, relative_path: 1, digest: 1, size: 1 } }).limit(limit).toArray();
+    const docs = await this.#entries
+      .find({ status: 'pending_destruction' }, { projection: { _id: 0, upstream_id: 1, relative_path: 1, digest: 1, size: 1 } })
+      .limit(limit)
+      .toArray();
     return docs.map((d) => ({ upstreamId: String(d.upstream_id), relativePath: d.relative_path, digest: d.digest, size: d.size }));
   }
 
@@ -119,7 +122,9 @@ export class MongoGcCandidateRepository implements GcCandidateRepository {
       throw err;
     }
     const same: Filter<GcCandidateDocument> =
-      current.state === 'pending' ? { digest, state: 'pending', marked_at: current.marked_at } : { digest, state: 'deleting', claim_id: current.claim_id === undefined ? { $exists: false } : current.claim_id };
+      current.state === 'pending'
+        ? { digest, state: 'pending', marked_at: current.marked_at }
+        : { digest, state: 'deleting', claim_id: current.claim_id === undefined ? { $exists: false } : current.claim_id };
     const result = await this.#candidates.updateOne(same, { $set: { state: 'deleting', claim_id: claimId, claimed_at: at } });
     return result.matchedCount > 0;
   }
@@ -149,7 +154,12 @@ export class MongoGcCandidateRepository implements GcCandidateRepository {
   async retractEntry(key: { upstreamId: string; relativePath: string; digest: string; upstreamCheckedAt: Date }): Promise<boolean> {
     const upstreamId = parseNumericId(key.upstreamId);
     if (upstreamId === undefined) return false;
-    const result = await this.#entries.deleteOne({ upstream_id: upstreamId, relative_path: key.relativePath, digest: key.digest, upstream_checked_at: key.upstreamCheckedAt });
+    const result = await this.#entries.deleteOne({
+      upstream_id: upstreamId,
+      relative_path: key.relativePath,
+      digest: key.digest,
+      upstream_checked_at: key.upstreamCheckedAt,
+    });
     return result.deletedCount > 0;
   }
 }

@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import { Collections, isDuplicateKey, type CounterDocument } from './mongo-documents.ts';
+import { Collections, type CounterDocument, isDuplicateKey } from './mongo-documents.ts';
 
 /** How many fresh ids an insert tries before giving up. */
 const MAX_ATTEMPTS = 10;
@@ -24,7 +24,11 @@ export class MongoIdAllocator {
   async next(sequence: string): Promise<number> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const doc = await this.#counters.findOneAndUpdate({ _id: sequence }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' });
+        const doc = await this.#counters.findOneAndUpdate(
+          { _id: sequence },
+          { $inc: { seq: 1 } },
+          { upsert: true, returnDocument: 'after' },
+        );
         if (doc === null) throw new Error(`counter ${sequence} was not returned`);
         return doc.seq;
       } catch (err) {

@@ -1,8 +1,17 @@
 import type { Collection, Db, Filter } from 'mongodb';
-import { applyJobPatch, type Job, type JobData, type JobFilter, type JobKind, type JobPatch, type JobState, type NewJob } from '../../domain/job.ts';
-import { newJobRecord } from '../../domain/job.ts';
+import {
+  applyJobPatch,
+  type Job,
+  type JobData,
+  type JobFilter,
+  type JobKind,
+  type JobPatch,
+  type JobState,
+  type NewJob,
+  newJobRecord,
+} from '../../domain/job.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import { takeClaim } from './mongo-claims.ts';
 import { Collections } from './mongo-documents.ts';
@@ -34,7 +43,6 @@ const NO_ID = { projection: { _id: 0 } } as const;
 /** Queued jobs a claim looks at per call; more wait for the next poll. */
 const CLAIM_CANDIDATES = 20;
 
-
 function toJob(doc: JobDocument): Job {
   return {
     id: String(doc.id),
@@ -61,7 +69,12 @@ function toJob(doc: JobDocument): Job {
 function mutableFields(job: Job): Partial<JobDocument> {
   return {
     state: job.state,
-    progress: { objects_done: job.progress.objectsDone, objects_total: job.progress.objectsTotal, bytes_done: job.progress.bytesDone, bytes_total: job.progress.bytesTotal },
+    progress: {
+      objects_done: job.progress.objectsDone,
+      objects_total: job.progress.objectsTotal,
+      bytes_done: job.progress.bytesDone,
+      bytes_total: job.progress.bytesTotal,
+    },
     result: job.result === null ? null : { ...job.result },
     errors: [...job.errors],
     started_at: job.startedAt,
@@ -140,7 +153,10 @@ export class MongoJobRepository implements JobRepository {
     if (current === undefined || current.state !== seen.state || current.updatedAt.getTime() !== seen.updatedAt.getTime()) return undefined;
     const next = applyJobPatch(current, patch, new Date());
     // The filter repeats the check in the write, so a replica that changed the job since our read wins.
-    const written = await this.#jobs.updateOne({ id: Number(id), state: seen.state, updated_at: seen.updatedAt }, { $set: mutableFields(next) });
+    const written = await this.#jobs.updateOne(
+      { id: Number(id), state: seen.state, updated_at: seen.updatedAt },
+      { $set: mutableFields(next) },
+    );
     return written.matchedCount === 1 ? next : undefined;
   }
 

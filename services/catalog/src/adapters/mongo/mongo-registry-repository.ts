@@ -1,10 +1,10 @@
 import { ConflictError } from '@vreg/contracts';
 import type { Collection, Db, UpdateFilter } from 'mongodb';
 import { parseNumericId } from '../../domain/numeric-id.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
-import { Collections, isDuplicateKey, toRegistry, type RegistryDocument } from './mongo-documents.ts';
+import { Collections, isDuplicateKey, type RegistryDocument, toRegistry } from './mongo-documents.ts';
 import type { MongoIdAllocator } from './mongo-id-allocator.ts';
 
 const NO_ID = { projection: { _id: 0 } } as const;
@@ -72,7 +72,12 @@ export class MongoRegistryRepository implements RegistryRepository {
         ...(patch.maxStoredBytes == null ? {} : { max_stored_bytes: patch.maxStoredBytes }),
       },
       ...(patch.description === null || patch.maxStoredBytes === null
-        ? { $unset: { ...(patch.description === null ? { description: '' as const } : {}), ...(patch.maxStoredBytes === null ? { max_stored_bytes: '' as const } : {}) } }
+        ? {
+            $unset: {
+              ...(patch.description === null ? { description: '' as const } : {}),
+              ...(patch.maxStoredBytes === null ? { max_stored_bytes: '' as const } : {}),
+            },
+          }
         : {}),
     };
     try {

@@ -101,7 +101,10 @@ export class MongoUpstreamRepository implements UpstreamRepository {
 
   async #reorder(registryId: number, move?: { id: string; to: number }): Promise<void> {
     const current = await this.#upstreams.find({ registry_id: registryId }, { projection: { _id: 0, id: 1, position: 1 } }).toArray();
-    const changes = planUpstreamOrder(current.map((d) => ({ id: String(d.id), position: d.position })), move);
+    const changes = planUpstreamOrder(
+      current.map((d) => ({ id: String(d.id), position: d.position })),
+      move,
+    );
     if (changes.length === 0) return;
     const ops: AnyBulkWriteOperation<UpstreamDocument>[] = changes.map((c) => ({
       updateOne: { filter: { id: Number(c.id) }, update: { $set: { position: c.position } } },

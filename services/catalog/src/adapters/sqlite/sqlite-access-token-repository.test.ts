@@ -19,12 +19,21 @@ describe('SqliteCatalogStore migration to access control', () => {
     const old = new Database(store.path);
     old.exec(MIGRATIONS[0] as string);
     old.pragma('user_version = 1');
-    old.prepare("INSERT INTO registries (name, created_at, updated_at) VALUES ('old', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')").run();
+    old
+      .prepare(
+        "INSERT INTO registries (name, created_at, updated_at) VALUES ('old', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')",
+      )
+      .run();
     old.close();
 
     const migrated = SqliteCatalogStore.open({ dataDir });
     expect(await migrated.registries.get('1')).toMatchObject({ name: 'old', visibility: 'private' });
-    const token = await migrated.accessTokens.create({ name: 't', tokenDigest: 'c'.repeat(64), tokenPrefix: 'vregat_cccc', scopes: ['admin'] });
+    const token = await migrated.accessTokens.create({
+      name: 't',
+      tokenDigest: 'c'.repeat(64),
+      tokenPrefix: 'vregat_cccc',
+      scopes: ['admin'],
+    });
     expect(await migrated.accessTokens.findByDigest('c'.repeat(64))).toEqual(token);
     await migrated.close();
   });

@@ -1,8 +1,8 @@
-import { ConflictError, type AccessTokenScope } from '@vreg/contracts';
+import { type AccessTokenScope, ConflictError } from '@vreg/contracts';
 import type Database from 'better-sqlite3';
 import type { AccessToken, NewAccessToken } from '../../domain/access-token.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import { fromSqlTime, isUniqueViolation, toSqlTime } from './sqlite-schema.ts';
 
@@ -105,7 +105,9 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
     if (n === undefined) return false;
     // Fixed-width ISO strings compare as times: only a later use moves it.
     const result = this.#db
-      .prepare<[string, string, number]>('UPDATE access_tokens SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END WHERE id = ?')
+      .prepare<[string, string, number]>(
+        'UPDATE access_tokens SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < ? THEN ? ELSE last_used_at END WHERE id = ?',
+      )
       .run(toSqlTime(at), toSqlTime(at), n);
     return result.changes > 0;
   }

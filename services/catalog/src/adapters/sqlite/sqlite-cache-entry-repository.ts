@@ -1,8 +1,20 @@
 import { ValidationError } from '@vreg/contracts';
 import type Database from 'better-sqlite3';
-import type { ActivityPageQuery, CacheEntry, CacheEntryKey, CacheEntryListQuery, CacheEntrySelector, CacheEntrySort, CacheEntryStatus, CacheEntryWrite, EntryTotals, UpsertOutcome, UpstreamLiveUsage } from '../../domain/cache-entry.ts';
+import type {
+  ActivityPageQuery,
+  CacheEntry,
+  CacheEntryKey,
+  CacheEntryListQuery,
+  CacheEntrySelector,
+  CacheEntrySort,
+  CacheEntryStatus,
+  CacheEntryWrite,
+  EntryTotals,
+  UpsertOutcome,
+  UpstreamLiveUsage,
+} from '../../domain/cache-entry.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import { fromSqlTime, toSqlTime } from './sqlite-schema.ts';
 
@@ -56,7 +68,10 @@ const LAST_ACTIVITY = 'coalesce(downloaded_at, created_at)';
 function whereOf(selector: CacheEntrySelector): { sql: string[]; args: unknown[] } | undefined {
   const sql: string[] = [];
   const args: unknown[] = [];
-  for (const [column, id] of [['registry_id', selector.registryId], ['upstream_id', selector.upstreamId]] as const) {
+  for (const [column, id] of [
+    ['registry_id', selector.registryId],
+    ['upstream_id', selector.upstreamId],
+  ] as const) {
     if (id === undefined) continue;
     const n = parseNumericId(id);
     if (n === undefined) return undefined;
@@ -102,7 +117,9 @@ export class SqliteCacheEntryRepository implements CacheEntryRepository {
     // SQLite serializes writers, so the comparison and the write are atomic.
     return this.#db.transaction((): UpsertOutcome => {
       const current = this.#db
-        .prepare<[number, string], { upstream_checked_at: string }>('SELECT upstream_checked_at FROM cache_entries WHERE upstream_id = ? AND relative_path = ?')
+        .prepare<[number, string], { upstream_checked_at: string }>(
+          'SELECT upstream_checked_at FROM cache_entries WHERE upstream_id = ? AND relative_path = ?',
+        )
         .get(upstreamId, entry.relativePath);
       if (current === undefined) {
         this.#db
@@ -145,7 +162,9 @@ export class SqliteCacheEntryRepository implements CacheEntryRepository {
     const n = parseNumericId(upstreamId);
     if (n === undefined) return { items: [], total: 0 };
     const rows = this.#db
-      .prepare<[number, number, number], CacheEntryRow>('SELECT * FROM cache_entries WHERE upstream_id = ? ORDER BY relative_path LIMIT ? OFFSET ?')
+      .prepare<[number, number, number], CacheEntryRow>(
+        'SELECT * FROM cache_entries WHERE upstream_id = ? ORDER BY relative_path LIMIT ? OFFSET ?',
+      )
       .all(n, page.perPage, pageOffset(page));
     return { items: rows.map(toCacheEntry), total: await this.countByUpstream(upstreamId) };
   }
@@ -167,7 +186,9 @@ export class SqliteCacheEntryRepository implements CacheEntryRepository {
   async get(upstreamId: string, relativePath: string): Promise<CacheEntry | undefined> {
     const n = parseNumericId(upstreamId);
     if (n === undefined) return undefined;
-    const row = this.#db.prepare<[number, string], CacheEntryRow>('SELECT * FROM cache_entries WHERE upstream_id = ? AND relative_path = ?').get(n, relativePath);
+    const row = this.#db
+      .prepare<[number, string], CacheEntryRow>('SELECT * FROM cache_entries WHERE upstream_id = ? AND relative_path = ?')
+      .get(n, relativePath);
     return row === undefined ? undefined : toCacheEntry(row);
   }
 
@@ -180,7 +201,9 @@ export class SqliteCacheEntryRepository implements CacheEntryRepository {
     const rows = this.#db
       .prepare<unknown[], CacheEntryRow>(`SELECT * FROM cache_entries WHERE ${where} ORDER BY ${ORDER_BY[query.sort]} LIMIT ? OFFSET ?`)
       .all(...args, page.perPage, pageOffset(page));
-    const { total } = this.#db.prepare<unknown[], { total: number }>(`SELECT count(*) AS total FROM cache_entries WHERE ${where}`).get(...args) as { total: number };
+    const { total } = this.#db
+      .prepare<unknown[], { total: number }>(`SELECT count(*) AS total FROM cache_entries WHERE ${where}`)
+      .get(...args) as { total: number };
     return { items: rows.map(toCacheEntry), total };
   }
 
@@ -188,7 +211,10 @@ export class SqliteCacheEntryRepository implements CacheEntryRepository {
     const where = whereOf(selector);
     if (where === undefined) return [];
     const clause = where.sql.length === 0 ? '' : `WHERE ${where.sql.join(' AND ')}`;
-    return this.#db.prepare<unknown[], CacheEntryRow>(`SELECT * FROM cache_entries ${clause}`).all(...where.args).map(toCacheEntry);
+    return this.#db
+      .prepare<unknown[], CacheEntryRow>(`SELECT * FROM cache_entries ${clause}`)
+      .all(...where.args)
+      .map(toCacheEntry);
   }
 
   async findPage(selector: CacheEntrySelector, after: CacheEntryKey | undefined, limit: number): Promise<CacheEntry[]> {
@@ -213,7 +239,11 @@ export class SqliteCacheEntryRepository implements CacheEntryRepository {
       where.args.push(toSqlTime(selector.lastActivityBefore));
     }
     const clause = where.sql.length === 0 ? '' : `WHERE ${where.sql.join(' AND ')}`;
-    const row = this.#db.prepare<unknown[], { entries: number; bytes: number | null }>(`SELECT count(*) AS entries, sum(size) AS bytes FROM cache_entries ${clause}`).get(...where.args);
+    const row = this.#db
+      .prepare<unknown[], { entries: number; bytes: number | null }>(
+        `SELECT count(*) AS entries, sum(size) AS bytes FROM cache_entries ${clause}`,
+      )
+      .get(...where.args);
     return { entries: row?.entries ?? 0, bytes: row?.bytes ?? 0 };
   }
 
@@ -231,7 +261,9 @@ export class SqliteCacheEntryRepository implements CacheEntryRepository {
       args.push(toSqlTime(query.after.lastActivityAt), query.after.relativePath, parseNumericId(query.after.upstreamId) ?? 0);
     }
     return this.#db
-      .prepare<unknown[], CacheEntryRow>(`SELECT * FROM cache_entries WHERE ${where.join(' AND ')} ORDER BY ${LAST_ACTIVITY}, relative_path, upstream_id LIMIT ?`)
+      .prepare<unknown[], CacheEntryRow>(
+        `SELECT * FROM cache_entries WHERE ${where.join(' AND ')} ORDER BY ${LAST_ACTIVITY}, relative_path, upstream_id LIMIT ?`,
+      )
       .all(...args, query.limit)
       .map(toCacheEntry);
   }
@@ -255,14 +287,22 @@ export class SqliteCacheEntryRepository implements CacheEntryRepository {
   async hasLiveDigest(upstreamId: string, digest: string): Promise<boolean> {
     const n = parseNumericId(upstreamId);
     if (n === undefined) return false;
-    return this.#db.prepare<[string, number], { one: number }>("SELECT 1 AS one FROM cache_entries WHERE digest = ? AND status = 'default' AND upstream_id = ? LIMIT 1").get(digest, n) !== undefined;
+    return (
+      this.#db
+        .prepare<[string, number], { one: number }>(
+          "SELECT 1 AS one FROM cache_entries WHERE digest = ? AND status = 'default' AND upstream_id = ? LIMIT 1",
+        )
+        .get(digest, n) !== undefined
+    );
   }
 
   async markPendingDestruction(upstreamId: string, relativePath: string): Promise<boolean> {
     const n = parseNumericId(upstreamId);
     if (n === undefined) return false;
     const result = this.#db
-      .prepare(`UPDATE cache_entries SET status = 'pending_destruction', updated_at = ? WHERE upstream_id = ? AND relative_path = ? AND status = 'default'`)
+      .prepare(
+        `UPDATE cache_entries SET status = 'pending_destruction', updated_at = ? WHERE upstream_id = ? AND relative_path = ? AND status = 'default'`,
+      )
       .run(toSqlTime(new Date()), n, relativePath);
     return result.changes > 0;
   }

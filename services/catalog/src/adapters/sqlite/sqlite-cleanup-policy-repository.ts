@@ -1,18 +1,18 @@
 import type Database from 'better-sqlite3';
 import {
   applyRunUpdate,
-  claimPolicyRun,
-  settlePolicy,
   type CleanupCadence,
   type CleanupPolicy,
   type CleanupPolicyRunUpdate,
   type CleanupPolicySettings,
   type CleanupPolicyStatus,
   type CleanupRun,
+  claimPolicyRun,
   type NewCleanupRun,
+  settlePolicy,
 } from '../../domain/cleanup-policy.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 import { fromSqlTime, toSqlTime } from './sqlite-schema.ts';
 
@@ -103,7 +103,10 @@ export class SqliteCleanupPolicyRepository implements CleanupPolicyRepository {
   async claimDue(now: Date): Promise<CleanupPolicy[]> {
     // One transaction: SQLite serializes writers, so no other claim interleaves.
     return this.#db.transaction(() => {
-      const due = this.#db.prepare<[string], PolicyRow>('SELECT * FROM cleanup_policies WHERE enabled = 1 AND next_run_at <= ?').all(toSqlTime(now)).map(toPolicy);
+      const due = this.#db
+        .prepare<[string], PolicyRow>('SELECT * FROM cleanup_policies WHERE enabled = 1 AND next_run_at <= ?')
+        .all(toSqlTime(now))
+        .map(toPolicy);
       const updatedAt = new Date();
       return due.map((policy) => {
         const claimed = claimPolicyRun(policy, now, updatedAt);
@@ -129,15 +132,28 @@ export class SqliteCleanupPolicyRepository implements CleanupPolicyRepository {
         `INSERT INTO cleanup_runs (registry_id, job_id, started_at, finished_at, keep_n_days_after_download, deleted_entries_count, deleted_size, status)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
-      .get(Number(run.registryId), Number(run.jobId), toSqlTime(run.startedAt), toSqlTime(run.finishedAt), run.keepNDaysAfterDownload, run.deletedEntriesCount, run.deletedSize, run.status);
+      .get(
+        Number(run.registryId),
+        Number(run.jobId),
+        toSqlTime(run.startedAt),
+        toSqlTime(run.finishedAt),
+        run.keepNDaysAfterDownload,
+        run.deletedEntriesCount,
+        run.deletedSize,
+        run.status,
+      );
     return toRun(row as RunRow);
   }
 
   async listRuns(registryId: string, page: PageRequest): Promise<Page<CleanupRun>> {
     const n = parseNumericId(registryId);
     if (n === undefined) return { items: [], total: 0 };
-    const rows = this.#db.prepare<[number, number, number], RunRow>('SELECT * FROM cleanup_runs WHERE registry_id = ? ORDER BY id DESC LIMIT ? OFFSET ?').all(n, page.perPage, pageOffset(page));
-    const { total } = this.#db.prepare<[number], { total: number }>('SELECT count(*) AS total FROM cleanup_runs WHERE registry_id = ?').get(n) as { total: number };
+    const rows = this.#db
+      .prepare<[number, number, number], RunRow>('SELECT * FROM cleanup_runs WHERE registry_id = ? ORDER BY id DESC LIMIT ? OFFSET ?')
+      .all(n, page.perPage, pageOffset(page));
+    const { total } = this.#db
+      .prepare<[number], { total: number }>('SELECT count(*) AS total FROM cleanup_runs WHERE registry_id = ?')
+      .get(n) as { total: number };
     return { items: rows.map(toRun), total };
   }
 

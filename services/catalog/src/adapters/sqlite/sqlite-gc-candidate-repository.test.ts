@@ -18,7 +18,10 @@ describeGcCandidateRepository('SqliteGcCandidateRepository', async () => {
       // A second connection, as purge would write through its own repository; WAL lets both in.
       const db = new Database(store.path);
       try {
-        db.prepare(`UPDATE cache_entries SET status = 'pending_destruction' WHERE upstream_id = ? AND relative_path = ?`).run(Number(upstreamId), relativePath);
+        db.prepare(`UPDATE cache_entries SET status = 'pending_destruction' WHERE upstream_id = ? AND relative_path = ?`).run(
+          Number(upstreamId),
+          relativePath,
+        );
       } finally {
         db.close();
       }

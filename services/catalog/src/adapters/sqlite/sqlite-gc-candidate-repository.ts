@@ -52,11 +52,19 @@ export class SqliteGcCandidateRepository implements GcCandidateRepository {
   async deletePendingEntry(upstreamId: string, relativePath: string): Promise<boolean> {
     const n = parseNumericId(upstreamId);
     if (n === undefined) return false;
-    return this.#db.prepare(`DELETE FROM cache_entries WHERE upstream_id = ? AND relative_path = ? AND status = 'pending_destruction'`).run(n, relativePath).changes > 0;
+    return (
+      this.#db
+        .prepare(`DELETE FROM cache_entries WHERE upstream_id = ? AND relative_path = ? AND status = 'pending_destruction'`)
+        .run(n, relativePath).changes > 0
+    );
   }
 
   async isReferenced(digest: string): Promise<boolean> {
-    return this.#db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM cache_entries WHERE digest = ? AND status = 'default' LIMIT 1`).get(digest) !== undefined;
+    return (
+      this.#db
+        .prepare<[string], { one: number }>(`SELECT 1 AS one FROM cache_entries WHERE digest = ? AND status = 'default' LIMIT 1`)
+        .get(digest) !== undefined
+    );
   }
 
   async mark(digest: string, size: number, at: Date): Promise<void> {
@@ -77,7 +85,9 @@ export class SqliteGcCandidateRepository implements GcCandidateRepository {
 
   async listDue(due: GcDueFilter, limit: number): Promise<GcCandidate[]> {
     return this.#db
-      .prepare<[{ markedBefore: string; staleClaimBefore: string; limit: number }], GcCandidateRow>(`SELECT * FROM gc_candidates WHERE ${DUE} ORDER BY marked_at, digest LIMIT @limit`)
+      .prepare<[{ markedBefore: string; staleClaimBefore: string; limit: number }], GcCandidateRow>(
+        `SELECT * FROM gc_candidates WHERE ${DUE} ORDER BY marked_at, digest LIMIT @limit`,
+      )
       .all({ ...dueParams(due), limit })
       .map(toCandidate);
   }
@@ -90,13 +100,18 @@ export class SqliteGcCandidateRepository implements GcCandidateRepository {
   }
 
   async release(digest: string, claimId: string): Promise<boolean> {
-    return this.#db.prepare(`DELETE FROM gc_candidates WHERE digest = ? AND state = 'deleting' AND claim_id = ?`).run(digest, claimId).changes > 0;
+    return (
+      this.#db.prepare(`DELETE FROM gc_candidates WHERE digest = ? AND state = 'deleting' AND claim_id = ?`).run(digest, claimId).changes >
+      0
+    );
   }
 
   async markDeleted(digest: string, claimId: string, at: Date): Promise<boolean> {
     return (
       this.#db
-        .prepare(`UPDATE gc_candidates SET state = 'deleted', deleted_at = ?, claim_id = NULL, claimed_at = NULL WHERE digest = ? AND state = 'deleting' AND claim_id = ?`)
+        .prepare(
+          `UPDATE gc_candidates SET state = 'deleted', deleted_at = ?, claim_id = NULL, claimed_at = NULL WHERE digest = ? AND state = 'deleting' AND claim_id = ?`,
+        )
         .run(toSqlTime(at), digest, claimId).changes > 0
     );
   }

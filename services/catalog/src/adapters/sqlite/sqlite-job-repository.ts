@@ -1,7 +1,18 @@
 import type Database from 'better-sqlite3';
-import { applyJobPatch, newJobRecord, type Job, type JobData, type JobFilter, type JobKind, type JobPatch, type JobProgress, type JobState, type NewJob } from '../../domain/job.ts';
+import {
+  applyJobPatch,
+  type Job,
+  type JobData,
+  type JobFilter,
+  type JobKind,
+  type JobPatch,
+  type JobProgress,
+  type JobState,
+  type NewJob,
+  newJobRecord,
+} from '../../domain/job.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import { fromSqlTime, toSqlTime } from './sqlite-schema.ts';
 
@@ -38,7 +49,12 @@ function toJob(row: JobRow): Job {
     state: row.state as JobState,
     registryId: row.registry_id === null ? null : String(row.registry_id),
     params: JSON.parse(row.params) as JobData,
-    progress: { objectsDone: progress.objects_done, objectsTotal: progress.objects_total, bytesDone: progress.bytes_done, bytesTotal: progress.bytes_total },
+    progress: {
+      objectsDone: progress.objects_done,
+      objectsTotal: progress.objects_total,
+      bytesDone: progress.bytes_done,
+      bytesTotal: progress.bytes_total,
+    },
     result: row.result === null ? null : (JSON.parse(row.result) as JobData),
     errors: JSON.parse(row.errors) as string[],
     createdAt: fromSqlTime(row.created_at),
@@ -49,7 +65,12 @@ function toJob(row: JobRow): Job {
 }
 
 function progressJson(p: JobProgress): string {
-  return JSON.stringify({ objects_done: p.objectsDone, objects_total: p.objectsTotal, bytes_done: p.bytesDone, bytes_total: p.bytesTotal } satisfies ProgressJson);
+  return JSON.stringify({
+    objects_done: p.objectsDone,
+    objects_total: p.objectsTotal,
+    bytes_done: p.bytesDone,
+    bytes_total: p.bytesTotal,
+  } satisfies ProgressJson);
 }
 
 const time = (d: Date | null): string | null => (d === null ? null : toSqlTime(d));
@@ -69,7 +90,15 @@ export class SqliteJobRepository implements JobRepository {
         `INSERT INTO jobs (kind, state, registry_id, params, progress, result, errors, created_at, started_at, finished_at, updated_at)
          VALUES (?, ?, ?, ?, ?, NULL, '[]', ?, NULL, NULL, ?) RETURNING *`,
       )
-      .get(draft.kind, draft.state, draft.registryId === null ? null : (parseNumericId(draft.registryId) ?? null), JSON.stringify(draft.params), progressJson(draft.progress), toSqlTime(draft.createdAt), toSqlTime(draft.updatedAt));
+      .get(
+        draft.kind,
+        draft.state,
+        draft.registryId === null ? null : (parseNumericId(draft.registryId) ?? null),
+        JSON.stringify(draft.params),
+        progressJson(draft.progress),
+        toSqlTime(draft.createdAt),
+        toSqlTime(draft.updatedAt),
+      );
     return toJob(row as JobRow);
   }
 
@@ -95,8 +124,12 @@ export class SqliteJobRepository implements JobRepository {
       args.push(n);
     }
     const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-    const rows = this.#db.prepare<unknown[], JobRow>(`SELECT * FROM jobs ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, page.perPage, pageOffset(page));
-    const { total } = this.#db.prepare<unknown[], { total: number }>(`SELECT count(*) AS total FROM jobs ${clause}`).get(...args) as { total: number };
+    const rows = this.#db
+      .prepare<unknown[], JobRow>(`SELECT * FROM jobs ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`)
+      .all(...args, page.perPage, pageOffset(page));
+    const { total } = this.#db.prepare<unknown[], { total: number }>(`SELECT count(*) AS total FROM jobs ${clause}`).get(...args) as {
+      total: number;
+    };
     return { items: rows.map(toJob), total };
   }
 
@@ -115,7 +148,8 @@ export class SqliteJobRepository implements JobRepository {
     // Compare and write in one transaction: SQLite serializes writers, across processes too.
     return this.#db.transaction((): Job | undefined => {
       const current = this.#get(id);
-      if (current === undefined || current.state !== seen.state || current.updatedAt.getTime() !== seen.updatedAt.getTime()) return undefined;
+      if (current === undefined || current.state !== seen.state || current.updatedAt.getTime() !== seen.updatedAt.getTime())
+        return undefined;
       const next = applyJobPatch(current, patch, new Date());
       this.#write(next);
       return next;
@@ -124,7 +158,9 @@ export class SqliteJobRepository implements JobRepository {
 
   async claimQueued(kind: JobKind, at: Date): Promise<Job | undefined> {
     return this.#db.transaction((): Job | undefined => {
-      const row = this.#db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE kind = ? AND state = 'queued' ORDER BY id LIMIT 1`).get(kind);
+      const row = this.#db
+        .prepare<[string], JobRow>(`SELECT * FROM jobs WHERE kind = ? AND state = 'queued' ORDER BY id LIMIT 1`)
+        .get(kind);
       if (row === undefined) return undefined;
       const claimed = applyJobPatch(toJob(row), { state: 'running', startedAt: at }, new Date());
       this.#write(claimed);
@@ -141,7 +177,18 @@ export class SqliteJobRepository implements JobRepository {
 
   #write(job: Job): void {
     this.#db
-      .prepare(`UPDATE jobs SET state = ?, progress = ?, result = ?, errors = ?, started_at = ?, finished_at = ?, updated_at = ? WHERE id = ?`)
-      .run(job.state, progressJson(job.progress), job.result === null ? null : JSON.stringify(job.result), JSON.stringify(job.errors), time(job.startedAt), time(job.finishedAt), toSqlTime(job.updatedAt), Number(job.id));
+      .prepare(
+        `UPDATE jobs SET state = ?, progress = ?, result = ?, errors = ?, started_at = ?, finished_at = ?, updated_at = ? WHERE id = ?`,
+      )
+      .run(
+        job.state,
+        progressJson(job.progress),
+        job.result === null ? null : JSON.stringify(job.result),
+        JSON.stringify(job.errors),
+        time(job.startedAt),
+        time(job.finishedAt),
+        toSqlTime(job.updatedAt),
+        Number(job.id),
+      );
   }
 }

@@ -1,8 +1,8 @@
+import type { RegistryVisibility } from '@vreg/contracts';
 import { ConflictError } from '@vreg/contracts';
 import type Database from 'better-sqlite3';
 import { parseNumericId } from '../../domain/numeric-id.ts';
-import { pageOffset, type Page, type PageRequest } from '../../domain/page.ts';
-import type { RegistryVisibility } from '@vreg/contracts';
+import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import { fromSqlTime, isUniqueViolation, toSqlTime } from './sqlite-schema.ts';
@@ -48,7 +48,14 @@ export class SqliteRegistryRepository implements RegistryRepository {
         .prepare<[string, string | null, string, number | null, string, string], RegistryRow>(
           'INSERT INTO registries (name, description, visibility, max_stored_bytes, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
         )
-        .get(input.name, input.description ?? null, input.visibility ?? DEFAULT_REGISTRY_VISIBILITY, input.maxStoredBytes ?? null, now, now);
+        .get(
+          input.name,
+          input.description ?? null,
+          input.visibility ?? DEFAULT_REGISTRY_VISIBILITY,
+          input.maxStoredBytes ?? null,
+          now,
+          now,
+        );
       return toRegistry(row as RegistryRow);
     } catch (err) {
       if (isUniqueViolation(err)) throw nameTaken();

@@ -55,13 +55,27 @@ export class SqliteUpstreamRepository implements UpstreamRepository {
     if (registryId === undefined) throw new NotFoundError('registry not found');
     const now = toSqlTime(new Date());
     const row = this.#db.transaction(() => {
-      const { n } = this.#db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM upstreams WHERE registry_id = ?').get(registryId) as { n: number };
+      const { n } = this.#db
+        .prepare<[number], { n: number }>('SELECT count(*) AS n FROM upstreams WHERE registry_id = ?')
+        .get(registryId) as { n: number };
       const inserted = this.#db
         .prepare<unknown[], UpstreamRow>(
           `INSERT INTO upstreams (registry_id, name, url, username, password_sealed, cache_validity_hours, library_prefix, max_blob_size_bytes, position, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         )
-        .get(registryId, input.name, input.url, input.username ?? null, input.passwordSealed ?? null, input.cacheValidityHours, input.libraryPrefix ? 1 : 0, input.maxBlobSizeBytes ?? null, n, now, now) as UpstreamRow;
+        .get(
+          registryId,
+          input.name,
+          input.url,
+          input.username ?? null,
+          input.passwordSealed ?? null,
+          input.cacheValidityHours,
+          input.libraryPrefix ? 1 : 0,
+          input.maxBlobSizeBytes ?? null,
+          n,
+          now,
+          now,
+        ) as UpstreamRow;
       if (input.position !== undefined) this.#reorder(registryId, { id: String(inserted.id), to: input.position });
       return this.#row(inserted.id);
     })();

@@ -9,13 +9,21 @@ export function describeAccessTokenRepository(store: () => CatalogStore): void {
   let n = 0;
   const input = (extra: Partial<NewAccessToken> = {}): NewAccessToken => {
     n += 1;
-    return { name: `token-${n}`, tokenDigest: n.toString(16).padStart(64, 'a'), tokenPrefix: `vregat_${n}`, scopes: ['read_virtual_registry'], ...extra };
+    return {
+      name: `token-${n}`,
+      tokenDigest: n.toString(16).padStart(64, 'a'),
+      tokenPrefix: `vregat_${n}`,
+      scopes: ['read_virtual_registry'],
+      ...extra,
+    };
   };
 
   describe('access tokens', () => {
     it('stores a token with a fresh id and finds it by id and by digest', async () => {
       const expiresAt = new Date('2031-02-03T04:05:06.789Z');
-      const created = await store().accessTokens.create(input({ scopes: ['read_virtual_registry', 'admin'], registryIds: ['3', '12'], expiresAt }));
+      const created = await store().accessTokens.create(
+        input({ scopes: ['read_virtual_registry', 'admin'], registryIds: ['3', '12'], expiresAt }),
+      );
       expect(created).toMatchObject({ scopes: ['read_virtual_registry', 'admin'], registryIds: ['3', '12'], expiresAt });
       expect(created.id).toMatch(/^[1-9][0-9]*$/);
       expect(created.lastUsedAt).toBeUndefined();
@@ -39,7 +47,9 @@ export function describeAccessTokenRepository(store: () => CatalogStore): void {
     it('refuses a second token with the same digest with CONFLICT', async () => {
       const first = input();
       await store().accessTokens.create(first);
-      await expect(store().accessTokens.create({ ...input(), tokenDigest: first.tokenDigest })).rejects.toMatchObject({ code: ErrorCodes.conflict });
+      await expect(store().accessTokens.create({ ...input(), tokenDigest: first.tokenDigest })).rejects.toMatchObject({
+        code: ErrorCodes.conflict,
+      });
     });
 
     it('lists tokens by id a page at a time with the total', async () => {

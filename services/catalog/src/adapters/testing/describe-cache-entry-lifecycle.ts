@@ -6,7 +6,13 @@ const CHECKED = new Date('2025-03-01T10:00:00.000Z');
 
 /** Lifecycle part of the `CatalogStore` contract: registry-wide entry queries, marking for destruction, registry quotas. */
 export function describeCacheEntryLifecycle(store: () => CatalogStore): void {
-  const write = (upstreamId: string, registryId: string, relativePath: string, size: number, digest = `sha256:${'a'.repeat(64)}`): CacheEntryWrite => ({
+  const write = (
+    upstreamId: string,
+    registryId: string,
+    relativePath: string,
+    size: number,
+    digest = `sha256:${'a'.repeat(64)}`,
+  ): CacheEntryWrite => ({
     upstreamId,
     registryId,
     relativePath,
@@ -40,12 +46,37 @@ export function describeCacheEntryLifecycle(store: () => CatalogStore): void {
       await seed();
       const list = async (sort: Parameters<ReturnType<typeof entries>['listByRegistry']>[1]['sort'], page = { page: 1, perPage: 10 }) =>
         (await entries().listByRegistry('1', { sort }, page)).items.map((e) => e.relativePath);
-      expect(await list('relative_path')).toEqual(['library/alpine/blobs/sha256:aa', 'library/alpine/manifests/3.20', 'library/busybox/manifests/latest', 'team_x/app/blobs/sha256:bb']);
-      expect(await list('-relative_path')).toEqual(['team_x/app/blobs/sha256:bb', 'library/busybox/manifests/latest', 'library/alpine/manifests/3.20', 'library/alpine/blobs/sha256:aa']);
-      expect(await list('size')).toEqual(['team_x/app/blobs/sha256:bb', 'library/busybox/manifests/latest', 'library/alpine/manifests/3.20', 'library/alpine/blobs/sha256:aa']);
-      expect(await list('-size')).toEqual(['library/alpine/blobs/sha256:aa', 'library/alpine/manifests/3.20', 'library/busybox/manifests/latest', 'team_x/app/blobs/sha256:bb']);
+      expect(await list('relative_path')).toEqual([
+        'library/alpine/blobs/sha256:aa',
+        'library/alpine/manifests/3.20',
+        'library/busybox/manifests/latest',
+        'team_x/app/blobs/sha256:bb',
+      ]);
+      expect(await list('-relative_path')).toEqual([
+        'team_x/app/blobs/sha256:bb',
+        'library/busybox/manifests/latest',
+        'library/alpine/manifests/3.20',
+        'library/alpine/blobs/sha256:aa',
+      ]);
+      expect(await list('size')).toEqual([
+        'team_x/app/blobs/sha256:bb',
+        'library/busybox/manifests/latest',
+        'library/alpine/manifests/3.20',
+        'library/alpine/blobs/sha256:aa',
+      ]);
+      expect(await list('-size')).toEqual([
+        'library/alpine/blobs/sha256:aa',
+        'library/alpine/manifests/3.20',
+        'library/busybox/manifests/latest',
+        'team_x/app/blobs/sha256:bb',
+      ]);
       // Never downloaded sorts first going up, last going down.
-      expect(await list('downloaded_at')).toEqual(['library/alpine/manifests/3.20', 'team_x/app/blobs/sha256:bb', 'library/busybox/manifests/latest', 'library/alpine/blobs/sha256:aa']);
+      expect(await list('downloaded_at')).toEqual([
+        'library/alpine/manifests/3.20',
+        'team_x/app/blobs/sha256:bb',
+        'library/busybox/manifests/latest',
+        'library/alpine/blobs/sha256:aa',
+      ]);
       expect((await list('-downloaded_at')).slice(0, 2)).toEqual(['library/alpine/blobs/sha256:aa', 'library/busybox/manifests/latest']);
       const page = await entries().listByRegistry('1', { sort: 'size' }, { page: 2, perPage: 3 });
       expect(page.total).toBe(4);
@@ -56,7 +87,10 @@ export function describeCacheEntryLifecycle(store: () => CatalogStore): void {
       await seed();
       await entries().upsert(write('1', '1', 'a.b/c/manifests/1', 1));
       await entries().upsert(write('1', '1', 'axb/c/manifests/1', 1));
-      const search = async (text: string) => (await entries().listByRegistry('1', { search: text, sort: 'relative_path' }, { page: 1, perPage: 10 })).items.map((e) => e.relativePath);
+      const search = async (text: string) =>
+        (await entries().listByRegistry('1', { search: text, sort: 'relative_path' }, { page: 1, perPage: 10 })).items.map(
+          (e) => e.relativePath,
+        );
       expect(await search('alpine')).toEqual(['library/alpine/blobs/sha256:aa', 'library/alpine/manifests/3.20']);
       expect(await search('a.b')).toEqual(['a.b/c/manifests/1']);
       expect(await search('_x')).toEqual(['team_x/app/blobs/sha256:bb']);
@@ -66,11 +100,18 @@ export function describeCacheEntryLifecycle(store: () => CatalogStore): void {
 
     it('finds every entry matching a selector', async () => {
       await seed();
-      const paths = async (selector: Parameters<ReturnType<typeof entries>['findAll']>[0]) => (await entries().findAll(selector)).map((e) => `${e.upstreamId}:${e.relativePath}`).sort();
+      const paths = async (selector: Parameters<ReturnType<typeof entries>['findAll']>[0]) =>
+        (await entries().findAll(selector)).map((e) => `${e.upstreamId}:${e.relativePath}`).sort();
       expect(await paths({ registryId: '1' })).toHaveLength(4);
       expect(await paths({ upstreamId: '2' })).toEqual(['2:library/busybox/manifests/latest', '2:team_x/app/blobs/sha256:bb']);
-      expect(await paths({ registryId: '1', pathPrefix: 'library/alpine/' })).toEqual(['1:library/alpine/blobs/sha256:aa', '1:library/alpine/manifests/3.20']);
-      expect(await paths({ pathPrefix: 'library/alpine/manifests/' })).toEqual(['1:library/alpine/manifests/3.20', '3:library/alpine/manifests/3.20']);
+      expect(await paths({ registryId: '1', pathPrefix: 'library/alpine/' })).toEqual([
+        '1:library/alpine/blobs/sha256:aa',
+        '1:library/alpine/manifests/3.20',
+      ]);
+      expect(await paths({ pathPrefix: 'library/alpine/manifests/' })).toEqual([
+        '1:library/alpine/manifests/3.20',
+        '3:library/alpine/manifests/3.20',
+      ]);
       expect(await paths({ registryId: 'nope' })).toEqual([]);
     });
 
@@ -112,11 +153,22 @@ export function describeCacheEntryLifecycle(store: () => CatalogStore): void {
         ['2:team_x/app/blobs/sha256:bb'],
       ]);
       expect(pages.flat().sort()).toEqual((await entries().findAll({ registryId: '1', status: 'default' })).map(key).sort());
-      expect((await entries().findPage({ registryId: '1', pathPrefix: 'library/alpine/m' }, undefined, 10)).map(key)).toEqual(['1:library/alpine/manifests/3.20', '2:library/alpine/manifests/3.20']);
-      expect((await entries().findPage({ upstreamId: '1' }, { upstreamId: '1', relativePath: 'library/alpine/blobs/sha256:aa' }, 10)).map(key)).toEqual(['1:library/alpine/manifests/3.20']);
+      expect((await entries().findPage({ registryId: '1', pathPrefix: 'library/alpine/m' }, undefined, 10)).map(key)).toEqual([
+        '1:library/alpine/manifests/3.20',
+        '2:library/alpine/manifests/3.20',
+      ]);
+      expect(
+        (await entries().findPage({ upstreamId: '1' }, { upstreamId: '1', relativePath: 'library/alpine/blobs/sha256:aa' }, 10)).map(key),
+      ).toEqual(['1:library/alpine/manifests/3.20']);
       await entries().markPendingDestruction('1', 'library/alpine/manifests/3.20');
-      expect((await entries().findPage({ registryId: '1', status: 'default', pathPrefix: 'library/alpine/' }, undefined, 10)).map(key)).toEqual(['1:library/alpine/blobs/sha256:aa', '2:library/alpine/manifests/3.20']);
-      expect((await entries().findPage({ registryId: '1', status: 'default', relativePath: 'library/alpine/manifests/3.20' }, undefined, 10)).map(key)).toEqual(['2:library/alpine/manifests/3.20']);
+      expect(
+        (await entries().findPage({ registryId: '1', status: 'default', pathPrefix: 'library/alpine/' }, undefined, 10)).map(key),
+      ).toEqual(['1:library/alpine/blobs/sha256:aa', '2:library/alpine/manifests/3.20']);
+      expect(
+        (
+          await entries().findPage({ registryId: '1', status: 'default', relativePath: 'library/alpine/manifests/3.20' }, undefined, 10)
+        ).map(key),
+      ).toEqual(['2:library/alpine/manifests/3.20']);
       expect(await entries().measure({ relativePath: 'library/alpine/manifests/3.20' })).toEqual({ entries: 3, bytes: 1599 });
       expect(await entries().findPage({ registryId: 'nope' }, undefined, 10)).toEqual([]);
     });
@@ -126,8 +178,13 @@ export function describeCacheEntryLifecycle(store: () => CatalogStore): void {
       expect(await entries().measure({ registryId: '1', status: 'default' })).toEqual({ entries: 4, bytes: 1550 });
       expect(await entries().measure({ registryId: '1', pathPrefix: 'library/' })).toEqual({ entries: 3, bytes: 1500 });
       // Only the busybox manifest (downloaded 2025-04-01) was last active before the cut-off; the never-downloaded ones were cached just now.
-      expect(await entries().measure({ registryId: '1', status: 'default', lastActivityBefore: new Date('2025-04-01T12:00:00.000Z') })).toEqual({ entries: 1, bytes: 200 });
-      expect(await entries().measure({ registryId: '1', status: 'default', lastActivityBefore: new Date(Date.now() + 60_000) })).toEqual({ entries: 4, bytes: 1550 });
+      expect(
+        await entries().measure({ registryId: '1', status: 'default', lastActivityBefore: new Date('2025-04-01T12:00:00.000Z') }),
+      ).toEqual({ entries: 1, bytes: 200 });
+      expect(await entries().measure({ registryId: '1', status: 'default', lastActivityBefore: new Date(Date.now() + 60_000) })).toEqual({
+        entries: 4,
+        bytes: 1550,
+      });
       expect(await entries().measure({ registryId: 'nope' })).toEqual({ entries: 0, bytes: 0 });
       expect(await entries().measure({ registryId: '9' })).toEqual({ entries: 0, bytes: 0 });
     });
@@ -147,7 +204,11 @@ export function describeCacheEntryLifecycle(store: () => CatalogStore): void {
         if (page.length === 0) break;
         expect(page).toHaveLength(1);
         all.push(key(page[0]!));
-        after = { upstreamId: page[0]!.upstreamId, relativePath: page[0]!.relativePath, lastActivityAt: page[0]!.downloadedAt ?? page[0]!.createdAt };
+        after = {
+          upstreamId: page[0]!.upstreamId,
+          relativePath: page[0]!.relativePath,
+          lastActivityAt: page[0]!.downloadedAt ?? page[0]!.createdAt,
+        };
       }
       expect(all).toEqual([
         '1:x/manifests/1',
@@ -157,7 +218,9 @@ export function describeCacheEntryLifecycle(store: () => CatalogStore): void {
         '1:library/alpine/manifests/3.20',
         '2:team_x/app/blobs/sha256:bb',
       ]);
-      const before = (await entries().findByLeastRecentActivity({ registryId: '1', before: new Date('2025-04-01T12:00:00.000Z'), limit: 10 })).map(key);
+      const before = (
+        await entries().findByLeastRecentActivity({ registryId: '1', before: new Date('2025-04-01T12:00:00.000Z'), limit: 10 })
+      ).map(key);
       expect(before).toEqual(['1:x/manifests/1', '2:x/manifests/1', '2:library/busybox/manifests/latest']);
       expect(await entries().findByLeastRecentActivity({ registryId: 'nope', limit: 10 })).toEqual([]);
     });

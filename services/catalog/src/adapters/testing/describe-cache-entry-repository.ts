@@ -62,9 +62,18 @@ export function describeCacheEntryRepository(store: () => CatalogStore): void {
       await entries().upsert(write('1', path));
       await entries().recordDownloads('1', path, 2, T1);
       const before = await entries().findFirst(['1'], path);
-      expect(await entries().upsert(write('1', path, { digest: DIGEST_B, size: 99, upstreamEtag: '"etag-2"', upstreamCheckedAt: T2 }))).toBe('updated');
+      expect(
+        await entries().upsert(write('1', path, { digest: DIGEST_B, size: 99, upstreamEtag: '"etag-2"', upstreamCheckedAt: T2 })),
+      ).toBe('updated');
       const after = await entries().findFirst(['1'], path);
-      expect(after).toMatchObject({ digest: DIGEST_B, size: 99, upstreamEtag: '"etag-2"', upstreamCheckedAt: T2, downloadsCount: 2, downloadedAt: T1 });
+      expect(after).toMatchObject({
+        digest: DIGEST_B,
+        size: 99,
+        upstreamEtag: '"etag-2"',
+        upstreamCheckedAt: T2,
+        downloadsCount: 2,
+        downloadedAt: T1,
+      });
       expect(after?.createdAt.getTime()).toBe(before?.createdAt.getTime());
     });
 

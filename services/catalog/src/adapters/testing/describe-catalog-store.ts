@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 import { describeAccessTokenRepository } from './describe-access-token-repository.ts';
-import { describeCacheEntryRepository } from './describe-cache-entry-repository.ts';
-import { describeJobRepository } from './describe-job-repository.ts';
 import { describeCacheEntryLifecycle } from './describe-cache-entry-lifecycle.ts';
+import { describeCacheEntryRepository } from './describe-cache-entry-repository.ts';
 import { describeCleanupPolicyRepository } from './describe-cleanup-policy-repository.ts';
+import { describeJobRepository } from './describe-job-repository.ts';
 import { describeRegistryRepository } from './describe-registry-repository.ts';
 import { describeUpstreamRepository } from './describe-upstream-repository.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, type CleanupPolicySettings } from '../../domain/cleanup-policy.ts';
+import { type CleanupPolicySettings, DAY_MS } from '../../domain/cleanup-policy.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
 
 const NOW = new Date('2030-05-01T12:00:00.000Z');
@@ -7,7 +7,13 @@ const NOW = new Date('2030-05-01T12:00:00.000Z');
 /** Cleanup-policy part of the `CatalogStore` contract. */
 export function describeCleanupPolicyRepository(store: () => CatalogStore): void {
   const policies = () => store().cleanupPolicies;
-  const settings = (extra: Partial<CleanupPolicySettings> = {}): CleanupPolicySettings => ({ enabled: true, keepNDaysAfterDownload: 30, cadence: 7, nextRunAt: new Date(NOW.getTime() + 7 * DAY_MS), ...extra });
+  const settings = (extra: Partial<CleanupPolicySettings> = {}): CleanupPolicySettings => ({
+    enabled: true,
+    keepNDaysAfterDownload: 30,
+    cadence: 7,
+    nextRunAt: new Date(NOW.getTime() + 7 * DAY_MS),
+    ...extra,
+  });
 
   describe('cleanup policies', () => {
     it('creates a policy with no run yet, reads it back and deletes it', async () => {
@@ -34,9 +40,23 @@ export function describeCleanupPolicyRepository(store: () => CatalogStore): void
     it('replaces the settings of a policy, keeping its last run and creation time', async () => {
       const created = await policies().put('2', settings());
       const ran = new Date('2030-04-01T00:00:00.000Z');
-      await policies().recordRun('2', { status: 'scheduled', lastRunAt: ran, lastRunDeletedEntriesCount: 4, lastRunDeletedSize: 4096, failureMessage: null });
+      await policies().recordRun('2', {
+        status: 'scheduled',
+        lastRunAt: ran,
+        lastRunDeletedEntriesCount: 4,
+        lastRunDeletedSize: 4096,
+        failureMessage: null,
+      });
       const replaced = await policies().put('2', settings({ enabled: false, keepNDaysAfterDownload: 90, cadence: 30 }));
-      expect(replaced).toMatchObject({ enabled: false, keepNDaysAfterDownload: 90, cadence: 30, lastRunAt: ran, lastRunDeletedEntriesCount: 4, lastRunDeletedSize: 4096, createdAt: created.createdAt });
+      expect(replaced).toMatchObject({
+        enabled: false,
+        keepNDaysAfterDownload: 90,
+        cadence: 30,
+        lastRunAt: ran,
+        lastRunDeletedEntriesCount: 4,
+        lastRunDeletedSize: 4096,
+        createdAt: created.createdAt,
+      });
       expect(await policies().get('2')).toEqual(replaced);
     });
 

@@ -61,7 +61,10 @@ export function describeGcCandidateRepository(label: string, open: () => Promise
       await t.markPending('1', 'a/blobs/' + D2);
       expect(await gc().listPendingDestruction(1)).toHaveLength(1);
       const pending = await gc().listPendingDestruction(10);
-      expect(pending.map((d) => `${d.upstreamId} ${d.relativePath} ${d.digest} ${d.size}`).sort()).toEqual([`1 a/blobs/${D1} ${D1} 11`, `1 a/blobs/${D2} ${D2} 22`]);
+      expect(pending.map((d) => `${d.upstreamId} ${d.relativePath} ${d.digest} ${d.size}`).sort()).toEqual([
+        `1 a/blobs/${D1} ${D1} 11`,
+        `1 a/blobs/${D2} ${D2} 22`,
+      ]);
       // A fill revives D2's entry (newer check) before the worker gets to it: the row stays.
       await t.store.cacheEntries.upsert(write('1', 'a/blobs/' + D2, D2, { size: 22, upstreamCheckedAt: at(1) }));
       expect(await gc().deletePendingEntry('1', 'a/blobs/' + D1)).toBe(true);

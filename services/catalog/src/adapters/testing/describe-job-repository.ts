@@ -34,13 +34,25 @@ export function describeJobRepository(store: () => CatalogStore): void {
       const job = await store().jobs.create({ kind: 'cleanup', registryId: '1', params: {} });
       const started = new Date('2030-01-01T00:00:00.000Z');
       await tick();
-      const running = await store().jobs.update(job.id, { state: 'running', startedAt: started, progress: { objectsTotal: 10, bytesTotal: 1000 } });
-      expect(running).toMatchObject({ state: 'running', startedAt: started, progress: { objectsDone: 0, objectsTotal: 10, bytesDone: 0, bytesTotal: 1000 } });
+      const running = await store().jobs.update(job.id, {
+        state: 'running',
+        startedAt: started,
+        progress: { objectsTotal: 10, bytesTotal: 1000 },
+      });
+      expect(running).toMatchObject({
+        state: 'running',
+        startedAt: started,
+        progress: { objectsDone: 0, objectsTotal: 10, bytesDone: 0, bytesTotal: 1000 },
+      });
       expect(running?.updatedAt.getTime()).toBeGreaterThan(job.updatedAt.getTime());
       await store().jobs.update(job.id, { progress: { objectsDone: 4, bytesDone: 400 }, appendErrors: ['first'] });
       await store().jobs.update(job.id, { appendErrors: ['second', 'third'] });
       const finished = new Date('2030-01-01T00:01:00.000Z');
-      const done = await store().jobs.update(job.id, { state: 'succeeded', finishedAt: finished, result: { deleted_entries_count: 4, nested: { a: [1, 2] } } });
+      const done = await store().jobs.update(job.id, {
+        state: 'succeeded',
+        finishedAt: finished,
+        result: { deleted_entries_count: 4, nested: { a: [1, 2] } },
+      });
       expect(done).toMatchObject({
         state: 'succeeded',
         progress: { objectsDone: 4, objectsTotal: 10, bytesDone: 400, bytesTotal: 1000 },
@@ -61,10 +73,18 @@ export function describeJobRepository(store: () => CatalogStore): void {
       expect(await store().jobs.updateIfUnchanged(job.id, job, { state: 'failed', appendErrors: ['stale'] })).toBeUndefined();
       expect(await store().jobs.get(job.id)).toMatchObject({ state: 'running', errors: [] });
       await tick();
-      const failed = await store().jobs.updateIfUnchanged(job.id, running as NonNullable<typeof running>, { state: 'failed', appendErrors: ['abandoned'] });
+      const failed = await store().jobs.updateIfUnchanged(job.id, running as NonNullable<typeof running>, {
+        state: 'failed',
+        appendErrors: ['abandoned'],
+      });
       expect(failed).toMatchObject({ state: 'failed', errors: ['abandoned'] });
       // A second replica that read the same running job loses.
-      expect(await store().jobs.updateIfUnchanged(job.id, running as NonNullable<typeof running>, { state: 'failed', appendErrors: ['abandoned'] })).toBeUndefined();
+      expect(
+        await store().jobs.updateIfUnchanged(job.id, running as NonNullable<typeof running>, {
+          state: 'failed',
+          appendErrors: ['abandoned'],
+        }),
+      ).toBeUndefined();
       expect(await store().jobs.get(job.id)).toMatchObject({ state: 'failed', errors: ['abandoned'] });
       expect(await store().jobs.updateIfUnchanged('4242', job, {})).toBeUndefined();
     });
@@ -114,7 +134,8 @@ export function describeJobRepository(store: () => CatalogStore): void {
       expect(new Set(claimedIds).size).toBe(claimedIds.length);
       expect(claimedIds.length).toBeLessThanOrEqual(3);
       // Whatever a racing round left queued is claimed later, once.
-      for (let job = await store().jobs.claimQueued('gc', at); job !== undefined; job = await store().jobs.claimQueued('gc', at)) claimedIds.push(job.id);
+      for (let job = await store().jobs.claimQueued('gc', at); job !== undefined; job = await store().jobs.claimQueued('gc', at))
+        claimedIds.push(job.id);
       expect([...claimedIds].sort()).toEqual([...created].sort());
     });
   });

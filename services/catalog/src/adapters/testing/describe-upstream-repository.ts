@@ -35,8 +35,18 @@ export function describeUpstreamRepository(store: () => CatalogStore): void {
 
     it('stores every field and returns the upstream by id', async () => {
       const { registryId } = await registryWith();
-      const created = await store().upstreams.create(input(registryId, 'private', { username: 'bot', passwordSealed: 'v1.sealed', cacheValidityHours: 0 }));
-      expect(created).toMatchObject({ registryId, name: 'private', url: 'https://private.example', username: 'bot', passwordSealed: 'v1.sealed', cacheValidityHours: 0, position: 0 });
+      const created = await store().upstreams.create(
+        input(registryId, 'private', { username: 'bot', passwordSealed: 'v1.sealed', cacheValidityHours: 0 }),
+      );
+      expect(created).toMatchObject({
+        registryId,
+        name: 'private',
+        url: 'https://private.example',
+        username: 'bot',
+        passwordSealed: 'v1.sealed',
+        cacheValidityHours: 0,
+        position: 0,
+      });
       expect(await store().upstreams.get(created.id)).toEqual(created);
       expect(await store().upstreams.get('98765')).toBeUndefined();
       expect(await store().upstreams.get('x')).toBeUndefined();
@@ -96,7 +106,14 @@ export function describeUpstreamRepository(store: () => CatalogStore): void {
       const created = await store().upstreams.create(input(registryId, 'u', { username: 'bot', passwordSealed: 'v1.old' }));
       await tick();
       const updated = await store().upstreams.update(created.id, { name: 'renamed', cacheValidityHours: 6, passwordSealed: 'v1.new' });
-      expect(updated).toMatchObject({ name: 'renamed', url: created.url, username: 'bot', passwordSealed: 'v1.new', cacheValidityHours: 6, position: 0 });
+      expect(updated).toMatchObject({
+        name: 'renamed',
+        url: created.url,
+        username: 'bot',
+        passwordSealed: 'v1.new',
+        cacheValidityHours: 6,
+        position: 0,
+      });
       expect(updated?.updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());
       expect(await store().upstreams.get(created.id)).toEqual(updated);
     });

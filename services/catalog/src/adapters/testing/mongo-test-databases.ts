@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll } from 'vitest';
-import { startMongoTestServer, uniqueDbName, type MongoTestServer } from './mongo-test-server.ts';
+import { type MongoTestServer, startMongoTestServer, uniqueDbName } from './mongo-test-server.ts';
 
 /** The Mongo server of one test file, with the databases its tests made. */
 export interface MongoTestDatabases {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { MemoryBlobStore } from '@vreg/blob-store';
 import type { ObjectRef } from '@vreg/contracts';
-import type { CacheEntry } from '../../domain/cache-entry.ts';
 import type { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.ts';
 import type { MemoryEntryRows } from '../../adapters/memory/memory-gc-candidate-repository.ts';
+import type { CacheEntry } from '../../domain/cache-entry.ts';
 import type { RefillRequester } from '../../ports/refill-requester.ts';
 
 /** Stores `bytes` and resolves to their digest. */

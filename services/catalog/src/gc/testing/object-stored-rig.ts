@@ -1,6 +1,6 @@
 import { MemoryBlobStore } from '@vreg/blob-store';
 import type { Delivery } from '@vreg/bus';
-import { Subjects, type ObjectStored } from '@vreg/contracts';
+import { type ObjectStored, Subjects } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.ts';
 import { ObjectStoredConsumer } from '../../consumers/object-stored-consumer.ts';

@@ -8,12 +8,12 @@ import { BusUpstreamProber } from '../../adapters/bus/bus-upstream-prober.ts';
 import { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.ts';
 import { AccessTokens } from '../../domain/access-tokens.ts';
 import { CatalogAdmin } from '../../domain/catalog-admin.ts';
-import { UpstreamTests } from '../../domain/upstream-tests.ts';
 import { OverviewStats } from '../../domain/overview-stats.ts';
-import { createAdminApi } from '../admin-api.ts';
+import { UpstreamTests } from '../../domain/upstream-tests.ts';
 import { JobWorker } from '../../lifecycle/job-worker.ts';
 import { createLifecycleServices, type LifecycleServices } from '../../lifecycle/lifecycle-services.ts';
 import { QuotaEnforcer } from '../../lifecycle/quota-enforcer.ts';
+import { createAdminApi } from '../admin-api.ts';
 import { adminFrameworkErrors, adminRootHandlers } from '../admin-framework-errors.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -38,19 +38,43 @@ export interface AdminApiHarness {
  * @param options.upstreamAllowedNetworks the SSRF allow-list; default `['127.0.0.1']`, as every test
  *   harness sets it, so tests may point upstreams at local servers
  */
-export async function startAdminApiHarness(options: { upstreamTestTimeoutMs?: number; upstreamAllowedNetworks?: string[] } = {}): Promise<AdminApiHarness> {
+export async function startAdminApiHarness(
+  options: { upstreamTestTimeoutMs?: number; upstreamAllowedNetworks?: string[] } = {},
+): Promise<AdminApiHarness> {
   const store = new MemoryCatalogStore();
   const box = new SecretBox(randomBytes(32));
   const bus = new MemoryEventBus({ logger: createLogger({ level: 'silent', name: 'admin-api-harness' }) });
-  const upstreamTests = new UpstreamTests({ upstreams: store.upstreams, sealer: box, prober: new BusUpstreamProber(bus), ...(options.upstreamTestTimeoutMs === undefined ? {} : { timeoutMs: options.upstreamTestTimeoutMs }) });
+  const upstreamTests = new UpstreamTests({
+    upstreams: store.upstreams,
+    sealer: box,
+    prober: new BusUpstreamProber(bus),
+    ...(options.upstreamTestTimeoutMs === undefined ? {} : { timeoutMs: options.upstreamTestTimeoutMs }),
+  });
   const server = Fastify({ logger: false, frameworkErrors: adminFrameworkErrors });
   adminRootHandlers(server);
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage: { touch: () => {} } });
   const quota = new QuotaEnforcer({ store, logger: createLogger({ level: 'silent', name: 'admin-api-harness' }), sweepIntervalMs: 0 });
   // A quota set through the API is enforced at once, as app.ts does (there debounced).
   const lifecycle = createLifecycleServices(store, undefined, (registryId) => void quota.enforce(registryId));
-  const worker = new JobWorker({ jobs: store.jobs, handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler }, logger: createLogger({ level: 'silent', name: 'admin-api-harness' }), pollIntervalMs: 0 });
-  await server.register(createAdminApi({ admin: new CatalogAdmin(store, box), adminToken: TEST_ADMIN_TOKEN, accessTokens, upstreamTests, jobs: store.jobs, lifecycle, stats: new OverviewStats(), upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']) }), { prefix: '/api/v1' });
+  const worker = new JobWorker({
+    jobs: store.jobs,
+    handlers: { purge: lifecycle.purge.handler, cleanup: lifecycle.cleanup.handler },
+    logger: createLogger({ level: 'silent', name: 'admin-api-harness' }),
+    pollIntervalMs: 0,
+  });
+  await server.register(
+    createAdminApi({
+      admin: new CatalogAdmin(store, box),
+      adminToken: TEST_ADMIN_TOKEN,
+      accessTokens,
+      upstreamTests,
+      jobs: store.jobs,
+      lifecycle,
+      stats: new OverviewStats(),
+      upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']),
+    }),
+    { prefix: '/api/v1' },
+  );
   await server.ready();
   return {
     server,

@@ -1,5 +1,5 @@
-import { EntryLookupReplySchema, RegistryViewSchema, Subjects, type CacheEntryView, type RegistryView } from '@vreg/contracts';
 import type { EventBus } from '@vreg/bus';
+import { type CacheEntryView, EntryLookupReplySchema, type RegistryView, RegistryViewSchema, Subjects } from '@vreg/contracts';
 import type { CatalogLookup } from '../../ports/catalog-lookup.ts';
 
 /** Catalog lookups over request/reply. */
@@ -17,7 +17,11 @@ export class BusCatalogLookup implements CatalogLookup {
   }
 
   async lookupEntry(registryId: string, relativePath: string): Promise<CacheEntryView | undefined> {
-    const reply = await this.#bus.request(Subjects.entryLookup, { registryId, relativePath }, { schema: EntryLookupReplySchema, timeoutMs: this.#timeoutMs });
+    const reply = await this.#bus.request(
+      Subjects.entryLookup,
+      { registryId, relativePath },
+      { schema: EntryLookupReplySchema, timeoutMs: this.#timeoutMs },
+    );
     return reply.entry;
   }
 }

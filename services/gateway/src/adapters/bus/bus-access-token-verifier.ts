@@ -1,5 +1,5 @@
 import type { EventBus } from '@vreg/bus';
-import { AccessTokenVerifyReplySchema, Subjects, type AccessTokenVerifyReply } from '@vreg/contracts';
+import { type AccessTokenVerifyReply, AccessTokenVerifyReplySchema, Subjects } from '@vreg/contracts';
 import type { AccessTokenVerifier } from '../../ports/access-token-verifier.ts';
 
 /** Seals what the bus carries (`SecretBox` from @vreg/secrets). */
@@ -24,6 +24,10 @@ export class BusAccessTokenVerifier implements AccessTokenVerifier {
   }
 
   verify(presented: string): Promise<AccessTokenVerifyReply> {
-    return this.#bus.request(Subjects.accessTokenVerify, { sealedToken: this.#sealer.seal(presented) }, { schema: AccessTokenVerifyReplySchema, timeoutMs: this.#timeoutMs });
+    return this.#bus.request(
+      Subjects.accessTokenVerify,
+      { sealedToken: this.#sealer.seal(presented) },
+      { schema: AccessTokenVerifyReplySchema, timeoutMs: this.#timeoutMs },
+    );
   }
 }

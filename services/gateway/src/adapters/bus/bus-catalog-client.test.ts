@@ -1,12 +1,24 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryEventBus } from '@vreg/bus';
-import { EntryLookupRequestSchema, RegistryResolveRequestSchema, Subjects, type CacheEntryView, type RegistryView } from '@vreg/contracts';
+import { type CacheEntryView, EntryLookupRequestSchema, RegistryResolveRequestSchema, type RegistryView, Subjects } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BusCatalogClient } from './bus-catalog-client.ts';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
-const registry: RegistryView = { id: '1', name: 'one', visibility: 'public', upstreams: [{ id: '10', name: 'a', url: 'http://upstream.test', position: 0, cacheValidityHours: 24 }] };
-const tagEntry: CacheEntryView = { upstreamId: '10', relativePath: 'library/alpine/manifests/latest', digest: `sha256:${'b'.repeat(64)}`, contentType: 'application/vnd.oci.image.manifest.v1+json', size: 10, upstreamCheckedAt: new Date(0).toISOString() };
+const registry: RegistryView = {
+  id: '1',
+  name: 'one',
+  visibility: 'public',
+  upstreams: [{ id: '10', name: 'a', url: 'http://upstream.test', position: 0, cacheValidityHours: 24 }],
+};
+const tagEntry: CacheEntryView = {
+  upstreamId: '10',
+  relativePath: 'library/alpine/manifests/latest',
+  digest: `sha256:${'b'.repeat(64)}`,
+  contentType: 'application/vnd.oci.image.manifest.v1+json',
+  size: 10,
+  upstreamCheckedAt: new Date(0).toISOString(),
+};
 
 let bus: MemoryEventBus;
 afterEach(async () => {
@@ -73,7 +85,9 @@ describe('BusCatalogClient after the catalog removed entries (purge, cleanup, qu
   it('keeps a digest lookup forever, until the registry is forgotten: then it asks the catalog again', async () => {
     bus = new MemoryEventBus({ logger });
     let live = true;
-    await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async () => ({ entry: live ? { ...tagEntry, relativePath: digestPath } : undefined }));
+    await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async () => ({
+      entry: live ? { ...tagEntry, relativePath: digestPath } : undefined,
+    }));
     const client = new BusCatalogClient(bus, logger, { registryTtlMs: 0, tagTtlMs: 0, timeoutMs: 1000, maxEntries: 100 });
     await expect(client.lookupEntry('1', digestPath)).resolves.toMatchObject({ relativePath: digestPath });
     live = false;

@@ -1,17 +1,17 @@
+import type { EventBus } from '@vreg/bus';
 import {
+  type CacheEntryView,
   CatalogUnavailableError,
   EntryLookupReplySchema,
   ErrorCodes,
+  hasCode,
+  type RegistryView,
   RegistryViewSchema,
   Subjects,
-  hasCode,
-  type CacheEntryView,
-  type RegistryView,
 } from '@vreg/contracts';
-import type { EventBus } from '@vreg/bus';
-import type { ZodType } from 'zod';
 import type { Logger } from '@vreg/logging';
 import { isDigest } from '@vreg/oci';
+import type { ZodType } from 'zod';
 import { LruCache } from '../../domain/lru-cache.ts';
 import type { CatalogClient } from '../../ports/catalog-client.ts';
 
