@@ -3,17 +3,14 @@ import { config, telemetry } from './main-telemetry.ts';
 import { s3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
 import { ErrorCodes, hasCode } from '@vreg/contracts';
-import { createLogger, type Logger } from '@vreg/logging';
+import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
-import { logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry } from '@vreg/telemetry';
+import { closeOnSignals, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry } from '@vreg/telemetry';
 import Fastify, { LogController } from 'fastify';
 import { MongoCatalogStore } from './adapters/mongo/mongo-catalog-store.ts';
 import { buildApp } from './app.ts';
 import { MAX_CACHE_ENTRY_ID_LENGTH } from './domain/cache-entry-id.ts';
 import { adminFrameworkErrors, adminRootHandlers } from './http/admin-framework-errors.ts';
-
-/** Seconds a graceful stop may take before the process exits anyway. */
-const STOP_TIMEOUT_MS = 30_000;
 
 /**
  * The catalog as its own process (distributed mode): NATS JetStream, a
@@ -62,40 +59,18 @@ async function main(): Promise<void> {
   // A copy: fastify writes into the options object it is given, and the config is frozen.
   await server.listen({ host: config.listen.host, port: config.listen.port });
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'catalog stopping');
-    readiness.markStopping();
-    setTimeout(() => {
-      logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'catalog stop timed out');
-      process.exit(1);
-    }, STOP_TIMEOUT_MS).unref();
-    await closeAll(logger, [
-      () => server.close(),
-      () => app.stop(),
-      () => bus.close(),
-      () => store.close(),
-      async () => blobs.close?.(),
-      () => telemetry.shutdown(),
-    ]);
-    logger.info('catalog stopped');
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-/** Runs each step in order; a failing step is logged and the next still runs. */
-async function closeAll(logger: Logger, steps: ReadonlyArray<() => Promise<unknown>>): Promise<void> {
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (err) {
-      logger.error({ err }, 'catalog stop step failed');
-      process.exitCode = 1;
-    }
-  }
+  closeOnSignals({
+    logger,
+    readiness,
+    steps: [
+      { name: 'server', close: () => server.close() },
+      { name: 'app', close: () => app.stop() },
+      { name: 'bus', close: () => bus.close() },
+      { name: 'store', close: () => store.close() },
+      { name: 'blobs', close: () => blobs.close?.() },
+      { name: 'telemetry', close: () => telemetry.shutdown() },
+    ],
+  });
 }
 
 main().catch((err: unknown) => {

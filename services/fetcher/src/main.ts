@@ -9,6 +9,7 @@ import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
 import {
   catalogCheck,
+  closeOnSignals,
   logTraceFields,
   natsCheck,
   opsRequestListener,
@@ -48,20 +49,16 @@ const health = createServer(opsRequestListener({ renderMetrics: () => telemetry.
 health.listen(splitListen(config.VREG_LISTEN).port, splitListen(config.VREG_LISTEN).host);
 logger.info({ listen: config.VREG_LISTEN }, 'fetcher started');
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    readiness.markStopping();
-    void (async () => {
-      health.close();
-      await app.stop();
-      failures.stop();
-      await bus.close();
-      await telemetry.shutdown();
-      process.exit(0);
-    })();
-  });
-}
+closeOnSignals({
+  logger,
+  readiness,
+  // The fills in flight may take minutes: the pod's terminationGracePeriodSeconds bounds the stop, not a deadline of ours.
+  timeoutMs: 0,
+  steps: [
+    { name: 'health', close: () => new Promise<void>((resolve) => health.close(() => resolve())) },
+    { name: 'app', close: () => app.stop() },
+    { name: 'failures', close: () => failures.stop() },
+    { name: 'bus', close: () => bus.close() },
+    { name: 'telemetry', close: () => telemetry.shutdown() },
+  ],
+});

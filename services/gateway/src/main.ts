@@ -8,6 +8,7 @@ import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
 import {
   catalogCheck,
+  closeOnSignals,
   logTraceFields,
   natsCheck,
   opsRoutes,
@@ -68,20 +69,16 @@ await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(
 await server.register(app.routes, { prefix: '/v2' });
 await server.listen(splitListen(config.VREG_LISTEN));
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    readiness.markStopping();
-    void (async () => {
-      await server.close();
-      await app.stop();
-      failures.stop();
-      await bus.close();
-      await telemetry.shutdown();
-      process.exit(0);
-    })();
-  });
-}
+closeOnSignals({
+  logger,
+  readiness,
+  // The pulls in flight may take minutes: the pod's terminationGracePeriodSeconds bounds the stop, not a deadline of ours.
+  timeoutMs: 0,
+  steps: [
+    { name: 'server', close: () => server.close() },
+    { name: 'app', close: () => app.stop() },
+    { name: 'failures', close: () => failures.stop() },
+    { name: 'bus', close: () => bus.close() },
+    { name: 'telemetry', close: () => telemetry.shutdown() },
+  ],
+});
