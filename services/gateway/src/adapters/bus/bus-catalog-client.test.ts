@@ -1,5 +1,12 @@
 import { MemoryEventBus } from '@vreg/bus';
-import { type CacheEntryView, EntryLookupRequestSchema, RegistryResolveRequestSchema, type RegistryView, Subjects } from '@vreg/contracts';
+import {
+  type CacheEntryView,
+  EntryLookupRequestSchema,
+  NameUnknownError,
+  RegistryResolveRequestSchema,
+  type RegistryView,
+  Subjects,
+} from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BusCatalogClient } from './bus-catalog-client.ts';
@@ -76,6 +83,41 @@ describe('BusCatalogClient when the catalog replies that it failed (its database
     const { client, databaseDown } = await catalogOnBus();
     databaseDown();
     await expect(client.resolveRegistry('1')).rejects.toMatchObject({ code: 'CATALOG_UNAVAILABLE' });
+  });
+});
+
+describe('BusCatalogClient under concurrent lookups', () => {
+  it('asks the catalog once for many concurrent lookups of one tag and one registry', async () => {
+    bus = new MemoryEventBus({ logger });
+    const asked = { registry: 0, entry: 0 };
+    await bus.serve(Subjects.registryResolve, RegistryResolveRequestSchema, async () => {
+      asked.registry += 1;
+      return registry;
+    });
+    await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async () => {
+      asked.entry += 1;
+      return { entry: tagEntry };
+    });
+    const client = new BusCatalogClient(bus, logger, { registryTtlMs: 60_000, tagTtlMs: 60_000, timeoutMs: 1000, maxEntries: 100 });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => Promise.all([client.resolveRegistry('1'), client.lookupEntry('1', tagEntry.relativePath)])),
+    );
+    expect(answers.every(([r, e]) => r.id === '1' && e?.digest === tagEntry.digest)).toBe(true);
+    expect(asked).toEqual({ registry: 1, entry: 1 });
+  });
+
+  it('forgets a registry the catalog no longer knows (NAME_UNKNOWN), rather than serving it from the cache', async () => {
+    bus = new MemoryEventBus({ logger });
+    let known = true;
+    await bus.serve(Subjects.registryResolve, RegistryResolveRequestSchema, async () => {
+      if (!known) throw new NameUnknownError('no such registry');
+      return registry;
+    });
+    const client = new BusCatalogClient(bus, logger, { registryTtlMs: 0, tagTtlMs: 0, timeoutMs: 1000, maxEntries: 100 });
+    await client.resolveRegistry('1');
+    known = false;
+    await new Promise((r) => setTimeout(r, 5));
+    await expect(client.resolveRegistry('1')).rejects.toMatchObject({ code: 'NAME_UNKNOWN' });
   });
 });
 
