@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import { isUpstreamAllowListEntry } from '@vreg/contracts';
+import { isUpstreamAllowListEntry, splitList } from '@vreg/contracts';
 
 /**
  * Ranges an upstream may not live in unless allowed (SSRF): an upstream URL
@@ -88,11 +88,7 @@ export class UpstreamAddressPolicy {
 
   /** Parses the comma-separated `VREG_UPSTREAM_ALLOWED_NETWORKS`; blank or unset allows nothing extra. */
   static fromList(list: string | undefined, resolve?: HostResolver): UpstreamAddressPolicy {
-    const entries = (list ?? '')
-      .split(',')
-      .map((e) => e.trim())
-      .filter((e) => e !== '');
-    return new UpstreamAddressPolicy(entries, resolve);
+    return new UpstreamAddressPolicy(splitList(list), resolve);
   }
 
   /** Whether `entry` is a valid allow-list entry (for config validation). */

@@ -3,7 +3,7 @@ import { config, telemetry } from './main-telemetry.ts';
 import { createServer } from 'node:http';
 import { s3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { Streams, splitListen } from '@vreg/contracts';
+import { Streams, splitList, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
@@ -23,7 +23,7 @@ import { buildApp } from './app.ts';
 // Distributed mode: one fetcher process. Signals, health and start only.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-fetcher', mixin: logTraceFields });
 const bus = await NatsEventBus.connect({
-  servers: config.VREG_NATS_URL.split(','),
+  servers: splitList(config.VREG_NATS_URL),
   namespace: config.VREG_NAMESPACE,
   replicas: config.VREG_NATS_REPLICAS,
   logger,

@@ -2,7 +2,7 @@
 import { config, telemetry } from './main-telemetry.ts';
 import { s3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { decodeKey, Streams, splitListen } from '@vreg/contracts';
+import { decodeKey, Streams, splitList, splitListen } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
@@ -25,7 +25,7 @@ import { createServer } from './http/create-server.ts';
 // Distributed mode: one gateway process. Signals and listen only.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-gateway', mixin: logTraceFields });
 const bus = await NatsEventBus.connect({
-  servers: config.VREG_NATS_URL.split(','),
+  servers: splitList(config.VREG_NATS_URL),
   namespace: config.VREG_NAMESPACE,
   replicas: config.VREG_NATS_REPLICAS,
   logger,
