@@ -2,9 +2,9 @@
 import { config, telemetry } from './main-telemetry.ts';
 import { s3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { ErrorCodes, hasCode } from '@vreg/contracts';
+import { ErrorCodes, hasCode, splitList, splitListen } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
-import { SecretBox } from '@vreg/secrets';
+import { secretBoxFromEnv } from '@vreg/secrets';
 import { closeOnSignals, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry } from '@vreg/telemetry';
 import Fastify, { LogController } from 'fastify';
 import { MongoCatalogStore } from './adapters/mongo/mongo-catalog-store.ts';
@@ -19,24 +19,24 @@ import { adminFrameworkErrors, adminRootHandlers } from './http/admin-framework-
  * then closes the bus and the database.
  */
 async function main(): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, name: 'vreg-catalog', mixin: logTraceFields });
+  const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-catalog', mixin: logTraceFields });
   const bus = await NatsEventBus.connect({
-    servers: [...config.nats.servers],
-    namespace: config.nats.namespace,
-    replicas: config.nats.replicas,
+    servers: splitList(config.VREG_NATS_URL),
+    namespace: config.VREG_NAMESPACE,
+    replicas: config.VREG_NATS_REPLICAS,
     logger,
     name: 'vreg-catalog',
     metrics: telemetry.metrics,
   });
-  const store = await MongoCatalogStore.connect({ url: config.mongo.url, dbName: config.mongo.dbName });
+  const store = await MongoCatalogStore.connect({ url: config.VREG_MONGO_URL, dbName: config.VREG_MONGO_DB });
   // The bucket the gateway and fetcher write: GC deletes from it (see gc/gc-sweep.ts).
-  const blobs = s3BlobStoreFromEnv(config.s3);
+  const blobs = s3BlobStoreFromEnv(config);
   const app = buildApp(config, {
     bus,
     store,
-    secretBox: new SecretBox(config.secretKey, config.previousSecretKeys),
+    secretBox: secretBoxFromEnv(config),
     logger,
-    adminToken: config.adminToken,
+    adminToken: config.VREG_ADMIN_TOKEN,
     blobs,
   });
 
@@ -56,8 +56,7 @@ async function main(): Promise<void> {
   await server.register(app.adminApi, { prefix: '/api/v1' });
   await server.register(app.console, { prefix: '/console' });
   await app.start();
-  // A copy: fastify writes into the options object it is given, and the config is frozen.
-  await server.listen({ host: config.listen.host, port: config.listen.port });
+  await server.listen(splitListen(config.VREG_LISTEN));
 
   closeOnSignals({
     logger,
