@@ -10,9 +10,9 @@ import { parseAllDocuments } from 'yaml';
 import { CHART, capture, deployTools, type EnvShape, envProblems, INSTALL_TIMEOUT_MS, ROOT } from './deploy-tools.ts';
 
 // The Helm chart, rendered by a real helm (v3.22, deploy/scripts/install-tools.sh)
-// in the value combinations users run, and checked against the invariants of
-// issue 7: probes, security settings, resources, each Deployment's environment
-// against its config schema, no credential in a ConfigMap, ingress for pulls.
+// in the value combinations users run, and checked against what a platform
+// team requires of it: probes, security settings, resources, each Deployment's
+// environment against its config schema, no credential in a ConfigMap, ingress for pulls.
 
 // Rendered manifests are untyped YAML: `any` below is the honest type of what helm printed.
 /* eslint-disable @typescript-eslint/no-explicit-any -- see above */

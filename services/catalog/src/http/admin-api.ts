@@ -38,7 +38,7 @@ export interface AdminApiOptions {
   upstreamAddressPolicy?: UpstreamAddressPolicy;
   /** Jobs of long operations (purge, cleanup, GC, warm-up), read through `/jobs`. */
   jobs: JobRepository;
-  /** Purge, cleanup policies and usage (issue 8); without it those routes are not served. */
+  /** Purge, cleanup policies, usage and quota changes; without it those routes are not served. */
   lifecycle?: LifecycleServices;
   /** Garbage collection of objects (`POST /gc`); without it the route is not served. */
   gc?: GcRunner;
