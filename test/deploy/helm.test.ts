@@ -390,6 +390,23 @@ describe('the Helm chart', () => {
       expect(await renderError(['--set-string', 's3.bucket=Not_A_Bucket'])).toContain('Not_A_Bucket');
     });
 
+    it('bound every JetStream stream by bytes, messages and age, the same for each component, and refuse bounds JetStream would not take', async () => {
+      for (const component of ['gateway', 'catalog', 'fetcher']) {
+        expect(named(await render(), 'ConfigMap', `vreg-${component}`)?.data).toMatchObject({
+          VREG_NATS_STREAM_MAX_BYTES: String(256 << 20),
+          VREG_NATS_STREAM_MAX_MSGS: '1000000',
+          VREG_NATS_STREAM_MAX_AGE_MS: String(7 * 86_400_000),
+        });
+      }
+      const sized = await render(['--set', 'nats.streams.maxBytes=1073741824', '--set', 'nats.streams.maxAgeMs=86400000']);
+      expect(named(sized, 'ConfigMap', 'vreg-fetcher')?.data).toMatchObject({
+        VREG_NATS_STREAM_MAX_BYTES: '1073741824',
+        VREG_NATS_STREAM_MAX_AGE_MS: '86400000',
+      });
+      expect(await renderError(['--set', 'nats.streams.maxBytes=1000'])).toContain('maxBytes');
+      expect(await renderError(['--set', 'nats.streams.maxAgeMs=60000'])).toContain('maxAgeMs');
+    });
+
     it('refuse an install with no MongoDB URL and no existingSecret', async () => {
       expect(await renderError(['--set', 'mongodb.url='])).toContain('mongodb.url is required');
     });

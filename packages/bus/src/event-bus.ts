@@ -1,4 +1,4 @@
-import { AppError, ErrorCodes, type RetryLaterCode } from '@vreg/contracts';
+import { AppError, ErrorCodes, type RetryLaterCode, type StreamSpec } from '@vreg/contracts';
 import type { ZodType } from 'zod';
 
 /** Options of a durable publish. */
@@ -99,8 +99,13 @@ export type RequestHandler<Req, Res> = (request: Req, headers: Readonly<Record<s
  * given here are un-namespaced; the adapter adds its namespace.
  */
 export interface EventBus {
-  /** Declares the streams (idempotent). Call once at start-up before publishing or consuming. */
-  ensureStreams(streams: ReadonlyArray<{ name: string; subjects: readonly string[] }>): Promise<void>;
+  /**
+   * Declares the streams with their retention (idempotent). Call once at
+   * start-up before publishing or consuming. A `workqueue` stream drops a
+   * message once its consumer acks or terms it, and takes one consumer per
+   * subject; every stream drops its oldest messages past its bounds.
+   */
+  ensureStreams(streams: readonly StreamSpec[]): Promise<void>;
   /** Durable publish; resolves once the server stored it. Throws `BusUnavailableError` when the bus cannot take it. */
   publish(subject: string, payload: unknown, options?: PublishOptions): Promise<PublishResult>;
   /** Starts a durable competing consumer. */

@@ -52,7 +52,40 @@ export const NatsEnv = {
     .default(''),
   /** Replicas for streams and KV buckets (3 in a NATS cluster). */
   VREG_NATS_REPLICAS: intFrom(1, 5).default(1),
+  /**
+   * Bytes each stream may hold on a NATS server (each of its replicas); past
+   * it the oldest messages go. JetStream reserves it up front: the server's
+   * max_file_store must hold 6 streams (VREG_FETCH, _OBJECTS, _SERVED, _WARM,
+   * _WARM_PROGRESS, _DEAD) of this size per namespace, 1.5 GiB by default.
+   * 256 MiB: about 800 000 fetch requests, or a week of download counts from
+   * ten busy gateways.
+   */
+  VREG_NATS_STREAM_MAX_BYTES: intFrom(1 << 20, 2 ** 40).default(256 << 20),
+  /** Messages each stream may hold; past it the oldest go. */
+  VREG_NATS_STREAM_MAX_MSGS: intFrom(1000, 1_000_000_000).default(1_000_000),
+  /** Milliseconds a message is kept at most (events, and commands not yet done); dead letters keep 30 days. 7 days. */
+  VREG_NATS_STREAM_MAX_AGE_MS: intFrom(3_600_000, 365 * 86_400_000).default(7 * 86_400_000),
 };
+
+/** The bounds of every stream (see NatsEnv); dead letters keep their own, longer age. */
+export interface StreamLimits {
+  readonly maxBytes: number;
+  readonly maxMessages: number;
+  readonly maxAgeMs: number;
+}
+
+/** The stream bounds of a config holding NatsEnv's settings. */
+export function streamLimitsOf(config: {
+  VREG_NATS_STREAM_MAX_BYTES: number;
+  VREG_NATS_STREAM_MAX_MSGS: number;
+  VREG_NATS_STREAM_MAX_AGE_MS: number;
+}): StreamLimits {
+  return {
+    maxBytes: config.VREG_NATS_STREAM_MAX_BYTES,
+    maxMessages: config.VREG_NATS_STREAM_MAX_MSGS,
+    maxAgeMs: config.VREG_NATS_STREAM_MAX_AGE_MS,
+  };
+}
 
 export const MongoEnv = {
   /** MongoDB connection string (any MongoDB-wire server: MongoDB, FerretDB). */

@@ -2,7 +2,7 @@
 import { config, telemetry } from './main-telemetry.ts';
 import { s3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { ErrorCodes, hasCode, splitList, splitListen } from '@vreg/contracts';
+import { ErrorCodes, hasCode, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
 import { closeOnSignals, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry } from '@vreg/telemetry';
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     servers: splitList(config.VREG_NATS_URL),
     namespace: config.VREG_NAMESPACE,
     replicas: config.VREG_NATS_REPLICAS,
+    streamLimits: streamLimitsOf(config),
     logger,
     name: 'vreg-catalog',
     metrics: telemetry.metrics,

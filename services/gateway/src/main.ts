@@ -2,7 +2,7 @@
 import { config, telemetry } from './main-telemetry.ts';
 import { s3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { decodeKey, Streams, splitList, splitListen } from '@vreg/contracts';
+import { decodeKey, Streams, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
@@ -28,6 +28,7 @@ const bus = await NatsEventBus.connect({
   servers: splitList(config.VREG_NATS_URL),
   namespace: config.VREG_NAMESPACE,
   replicas: config.VREG_NATS_REPLICAS,
+  streamLimits: streamLimitsOf(config),
   logger,
   metrics: telemetry.metrics,
 });
