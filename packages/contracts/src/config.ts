@@ -111,6 +111,13 @@ export const S3Env = {
   VREG_S3_FORCE_PATH_STYLE: bool.default(true),
   /** Multipart part size in MiB: the memory bound of one upload. */
   VREG_S3_PART_SIZE_MIB: intFrom(5, 512).default(8),
+  /**
+   * Create the bucket at start-up when it does not exist. Off by default: the
+   * bucket must exist (and /readyz answers 503 naming it when it does not),
+   * since creating one is usually a platform decision (region, encryption,
+   * lifecycle rules).
+   */
+  VREG_S3_CREATE_BUCKET: bool.default(false),
 };
 
 export const SecretsEnv = {

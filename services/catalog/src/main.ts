@@ -1,11 +1,11 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
-import { s3BlobStoreFromEnv } from '@vreg/blob-store';
+import { openS3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
 import { ErrorCodes, hasCode, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
-import { closeOnSignals, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry } from '@vreg/telemetry';
+import { closeOnSignals, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry, storeCheck } from '@vreg/telemetry';
 import Fastify, { LogController } from 'fastify';
 import { MongoCatalogStore } from './adapters/mongo/mongo-catalog-store.ts';
 import { buildApp } from './app.ts';
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   });
   const store = await MongoCatalogStore.connect({ url: config.VREG_MONGO_URL, dbName: config.VREG_MONGO_DB });
   // The bucket the gateway and fetcher write: GC deletes from it (see gc/gc-sweep.ts).
-  const blobs = s3BlobStoreFromEnv(config);
+  const blobs = await openS3BlobStoreFromEnv(config);
   const app = buildApp(config, {
     bus,
     store,
@@ -42,7 +42,12 @@ async function main(): Promise<void> {
   });
 
   // The catalog answers the data plane over NATS from its database: it needs both.
-  const readiness = new Readiness([natsCheck(bus.connection), { name: 'store', critical: true, check: () => store.registries.get('0') }]);
+  // And the bucket: GC deletes from it, and recording a stored object may look into it.
+  const readiness = new Readiness([
+    natsCheck(bus.connection),
+    { name: 'store', critical: true, check: () => store.registries.get('0') },
+    { ...storeCheck(blobs), name: 'bucket' },
+  ]);
   // One line per request comes from requestTelemetry, with trace ids and duration.
   const server = Fastify({
     loggerInstance: logger,
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
   await server.register(app.console, { prefix: '/console' });
   await app.start();
   await server.listen(splitListen(config.VREG_LISTEN));
+  void readiness.logReport(logger);
 
   closeOnSignals({
     logger,

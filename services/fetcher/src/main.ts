@@ -1,7 +1,7 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
 import { createServer } from 'node:http';
-import { s3BlobStoreFromEnv } from '@vreg/blob-store';
+import { openS3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
 import { Streams, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
@@ -36,7 +36,7 @@ const leases = await NatsKvFillLease.create(bus.connection, {
   replicas: config.VREG_NATS_REPLICAS,
   ttlMs: config.VREG_FILL_LEASE_TTL_MS,
 });
-const store = s3BlobStoreFromEnv(config);
+const store = await openS3BlobStoreFromEnv(config);
 const upstreams = httpUpstreamRegistryFromEnv(config);
 const app = buildApp(config, { bus, store, leases, upstreams, secrets: secretBoxFromEnv(config), logger, metrics: telemetry.metrics });
 // The console's overview lists upstream errors: the catalog hears of this process's over the bus (throttled).
@@ -49,6 +49,7 @@ const readiness = new Readiness([natsCheck(bus.connection), storeCheck(store), c
 const health = createServer(opsRequestListener({ renderMetrics: () => telemetry.renderMetrics(), readiness }));
 health.listen(splitListen(config.VREG_LISTEN).port, splitListen(config.VREG_LISTEN).host);
 logger.info({ listen: config.VREG_LISTEN }, 'fetcher started');
+void readiness.logReport(logger);
 
 closeOnSignals({
   logger,

@@ -1,6 +1,6 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
-import { s3BlobStoreFromEnv } from '@vreg/blob-store';
+import { openS3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
 import { decodeKey, Streams, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
@@ -38,7 +38,7 @@ const leases = await NatsKvFillLease.create(bus.connection, {
   replicas: config.VREG_NATS_REPLICAS,
   ttlMs: config.VREG_FILL_LEASE_TTL_MS,
 });
-const store = s3BlobStoreFromEnv(config);
+const store = await openS3BlobStoreFromEnv(config);
 const upstreams = httpUpstreamRegistryFromEnv(config);
 // Without configured signing keys, one is derived from the secrets key every replica shares.
 const signingKeys = config.VREG_TOKEN_SIGNING_KEYS
@@ -69,6 +69,7 @@ await server.register(telemetry.fastifyPlugin());
 await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
 await server.register(app.routes, { prefix: '/v2' });
 await server.listen(splitListen(config.VREG_LISTEN));
+void readiness.logReport(logger);
 
 closeOnSignals({
   logger,

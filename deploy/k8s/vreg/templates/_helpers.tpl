@@ -118,6 +118,7 @@ variables that component's config schema reads, plus the component's `env`.
 {{- $_ := set $cfg "VREG_S3_REGION" $v.s3.region -}}
 {{- $_ := set $cfg "VREG_S3_BUCKET" $v.s3.bucket -}}
 {{- $_ := set $cfg "VREG_S3_FORCE_PATH_STYLE" (toString $v.s3.forcePathStyle) -}}
+{{- $_ := set $cfg "VREG_S3_CREATE_BUCKET" (toString $v.s3.createBucket) -}}
 {{- $_ := set $cfg "VREG_S3_PART_SIZE_MIB" (toString $v.s3.partSizeMiB) -}}
 {{- with $v.s3.endpoint }}{{ $_ := set $cfg "VREG_S3_ENDPOINT" . }}{{ end -}}
 {{- end -}}
