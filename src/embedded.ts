@@ -52,7 +52,7 @@ export interface EmbeddedOptions {
  * distributed mode; only the adapters differ.
  */
 export async function startEmbedded(config: EmbeddedConfig, logger: Logger, options: EmbeddedOptions = {}): Promise<EmbeddedVreg> {
-  const telemetry = options.telemetry ?? startTelemetry({ serviceName: 'vreg', config: { VREG_OTEL: '0' } });
+  const telemetry = options.telemetry ?? startTelemetry({ serviceName: 'vreg', config: { VREG_OTEL: false } });
   const metrics = telemetry.metrics;
   const dataDir = resolve(config.VREG_DATA_DIR);
   await mkdir(dataDir, { recursive: true });

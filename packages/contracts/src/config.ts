@@ -155,7 +155,7 @@ export const UpstreamEnv = {
     .refine((v) => splitList(v).every(isUpstreamAllowListEntry), 'must be comma-separated CIDRs, IP addresses, host names or *.suffixes')
     .optional(),
   /** Largest blob fetched from an upstream, unless the upstream sets its own; 0 = no limit. */
-  VREG_UPSTREAM_MAX_BLOB_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  VREG_UPSTREAM_MAX_BLOB_BYTES: intFrom(0, Number.MAX_SAFE_INTEGER).default(0),
 };
 
 /**
