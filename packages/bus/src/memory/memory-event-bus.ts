@@ -113,7 +113,7 @@ export class MemoryEventBus implements EventBus {
     }
   }
 
-  /** Messages `stream` holds now (0 when there is no such stream): for tests and the embedded runner's checks. */
+  /** Messages `stream` holds now (0 when there is no such stream), as JetStream's stream info tells: for tests. */
   streamSize(stream: string): number {
     return this.#streams.get(stream)?.size ?? 0;
   }
