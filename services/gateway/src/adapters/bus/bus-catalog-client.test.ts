@@ -106,6 +106,25 @@ describe('BusCatalogClient under concurrent lookups', () => {
     expect(asked).toEqual({ registry: 1, entry: 1 });
   });
 
+  it('answers with what a fill remembered while a lookup of the same entry was waiting for the catalog', async () => {
+    bus = new MemoryEventBus({ logger });
+    let answer: (() => void) | undefined;
+    await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async () => {
+      await new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      return { entry: undefined }; // the catalog has not consumed object.stored yet
+    });
+    const client = new BusCatalogClient(bus, logger, { registryTtlMs: 60_000, tagTtlMs: 60_000, timeoutMs: 5000, maxEntries: 100 });
+    const digestEntry = { ...tagEntry, relativePath: `library/alpine/blobs/sha256:${'c'.repeat(64)}` };
+    const lookup = client.lookupEntry('1', digestEntry.relativePath);
+    while (answer === undefined) await new Promise((r) => setTimeout(r, 5));
+    client.remember('1', digestEntry);
+    answer();
+    await expect(lookup).resolves.toEqual(digestEntry);
+    await expect(client.lookupEntry('1', digestEntry.relativePath)).resolves.toEqual(digestEntry);
+  });
+
   it('forgets a registry the catalog no longer knows (NAME_UNKNOWN), rather than serving it from the cache', async () => {
     bus = new MemoryEventBus({ logger });
     let known = true;

@@ -50,7 +50,8 @@ const staleAfter = (ttlMs: number): number => Math.max(1, ttlMs);
  * Both caches are lru-cache `fetch` caches: concurrent lookups of one key
  * share one request, and the fetch method gets the stale value to fall back
  * on (stale-if-error). `ignoreFetchAbort` keeps an answer in flight when its
- * key is forgotten meanwhile: the caller still gets the catalog's answer.
+ * key is forgotten or set meanwhile: the caller still gets an answer, never
+ * an abort.
  */
 export class BusCatalogClient implements CatalogClient {
   readonly #bus: EventBus;
@@ -77,6 +78,9 @@ export class BusCatalogClient implements CatalogClient {
       max: options.maxEntries,
       noDeleteOnFetchRejection: true,
       ignoreFetchAbort: true,
+      // remember() during a lookup of the same key (our own fill just committed) aborts that lookup: it answers
+      // at once instead of rejecting, and lookupEntry then reads what was remembered.
+      allowStaleOnFetchAbort: true,
       fetchMethod: (_key, stale, { options: set, context }) => {
         set.ttl = this.#entryTtl(context.relativePath);
         return this.#fetchEntry(context, stale);
@@ -128,8 +132,9 @@ export class BusCatalogClient implements CatalogClient {
     return isDigest(reference) ? 0 : staleAfter(this.#options.tagTtlMs);
   }
 
-  lookupEntry(registryId: string, relativePath: string): Promise<CacheEntryView | undefined> {
-    return this.#entries.fetch(this.#entryKey(registryId, relativePath), { context: { registryId, relativePath } });
+  async lookupEntry(registryId: string, relativePath: string): Promise<CacheEntryView | undefined> {
+    const key = this.#entryKey(registryId, relativePath);
+    return (await this.#entries.fetch(key, { context: { registryId, relativePath } })) ?? this.#entries.get(key);
   }
 
   /** Resolves undefined (and forgets the key) when neither the catalog nor the cache has the entry. */
