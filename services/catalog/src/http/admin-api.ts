@@ -1,6 +1,7 @@
 import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccessTokens } from '../domain/access-tokens.ts';
+import { parseCacheEntryId } from '../domain/cache-entry-id.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import type { OverviewStats } from '../domain/overview-stats.ts';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
@@ -9,7 +10,7 @@ import type { GcRunner } from '../gc/gc-runner.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
 import { accessTokenRoutes } from './access-token-routes.ts';
-import { adminAuth, adminPrincipalOf, visibleRegistryIds } from './admin-auth.ts';
+import { adminAuth } from './admin-auth.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.ts';
 import { cleanupPolicyRoutes } from './cleanup-policy-routes.ts';
 import { gcRoutes } from './gc-routes.ts';
@@ -18,6 +19,7 @@ import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.t
 import { purgeRoutes } from './purge-routes.ts';
 import { registryCacheEntryRoutes } from './registry-cache-entry-routes.ts';
 import { registryRoutes } from './registry-routes.ts';
+import { type AdminRouteConfig, type RegistryLocator, RouteReaches } from './route-reach.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { statsRoutes } from './stats-routes.ts';
 import { upstreamRoutes } from './upstream-routes.ts';
@@ -46,12 +48,6 @@ export interface AdminApiOptions {
   warmJobs?: WarmJobs;
   /** The console's overview numbers; without it `/stats/overview` is not served. */
   stats?: OverviewStats;
-}
-
-/** What the admin routes may carry in `config`. */
-interface AdminRouteConfig {
-  summary?: string;
-  public?: boolean;
 }
 
 /**
@@ -84,6 +80,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
           url: route.url,
           ...(config.summary === undefined ? {} : { summary: config.summary }),
           public: config.public === true,
+          ...(config.reach === undefined ? {} : { reach: config.reach }),
           schema: (route.schema ?? {}) as DocumentedRoute['schema'],
         });
       }
@@ -91,28 +88,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
 
     await app.register(async (scope) => {
       const secured = scope.withTypeProvider<ZodTypeProvider>();
-      secured.addHook(
-        'onRequest',
-        adminAuth(options.adminToken, options.accessTokens, {
-          upstreamRegistryOf: (id) =>
-            options.admin.getUpstream(id).then(
-              (u) => u.registryId,
-              () => undefined,
-            ),
-        }),
-      );
-      // A restricted read-only token lists only its registries.
-      secured.addHook('preSerialization', async (request, _reply, payload: unknown) => {
-        const visible = visibleRegistryIds(adminPrincipalOf(request));
-        if (
-          visible === undefined ||
-          request.method !== 'GET' ||
-          !request.routeOptions.url?.endsWith('/registries') ||
-          !Array.isArray(payload)
-        )
-          return payload;
-        return payload.filter((r: { id?: unknown }) => typeof r.id === 'string' && visible.includes(r.id));
-      });
+      secured.addHook('onRequest', adminAuth(options.adminToken, options.accessTokens, { locator: registryLocator(options) }));
       secured.addHook('preHandler', upstreamUrlGuard(options.upstreamAddressPolicy ?? new UpstreamAddressPolicy()));
       // Each group is its own plugin, registered after the hooks above so that it inherits them.
       const { admin, lifecycle } = options;
@@ -135,8 +111,38 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
 
     let document: Record<string, unknown> | undefined;
     app.get('/openapi.json', {
-      config: { summary: 'This document', public: true } satisfies AdminRouteConfig,
+      config: { summary: 'This document', public: true, reach: RouteReaches.caller } satisfies AdminRouteConfig,
       handler: async () => (document ??= buildOpenApiDocument(routes)),
     });
+  };
+}
+
+/** Where upstreams, cache entries, jobs and access tokens belong, for the reach of restricted tokens. */
+function registryLocator(options: AdminApiOptions): RegistryLocator {
+  const upstreamRegistry = (id: string) =>
+    options.admin.getUpstream(id).then(
+      (u) => [u.registryId],
+      () => undefined,
+    );
+  return {
+    async registriesOf(reach, id) {
+      switch (reach) {
+        case RouteReaches.upstream:
+          return upstreamRegistry(id);
+        case RouteReaches.cacheEntry: {
+          const key = parseCacheEntryId(id);
+          return key === undefined ? undefined : upstreamRegistry(key.upstreamId);
+        }
+        case RouteReaches.job: {
+          const job = await options.jobs.get(id);
+          return job?.registryId == null ? undefined : [job.registryId];
+        }
+        case RouteReaches.accessToken:
+          return options.accessTokens.get(id).then(
+            (t) => t.registryIds,
+            () => undefined,
+          );
+      }
+    },
   };
 }
