@@ -190,6 +190,21 @@ export const HttpEnv = {
   VREG_MAX_URL_BYTES: intFrom(512, 1 << 20).default(4 * 1024),
 };
 
+/** Proxies whose forwarded headers a service believes: the gateway (and the embedded server) and the catalog's admin API. */
+export const ProxyEnv = {
+  /**
+   * Proxies in front of the service (comma-separated addresses or CIDRs,
+   * e.g. `10.0.0.0/8`) whose X-Forwarded-For, -Proto and -Host are believed:
+   * the client address then comes from X-Forwarded-For (per-address
+   * throttling), the realm's scheme and host from the others. Unset: none,
+   * and behind a proxy every client shares the proxy's address.
+   */
+  VREG_TRUST_PROXY: z
+    .string()
+    .regex(/^[0-9A-Fa-f:./]+(\s*,\s*[0-9A-Fa-f:./]+)*$/, 'comma-separated IP addresses or CIDRs')
+    .optional(),
+};
+
 /** Splits a validated `host:port`. */
 export function splitListen(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');

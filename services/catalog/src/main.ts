@@ -54,6 +54,8 @@ async function main(): Promise<void> {
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: adminFrameworkErrors,
     routerOptions: { maxParamLength: MAX_CACHE_ENTRY_ID_LENGTH },
+    // Failed admin authentications are counted per client address: behind a proxy, the one it forwards.
+    ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
   });
   adminRootHandlers(server);
   await server.register(requestTelemetry, { metrics: telemetry.metrics });

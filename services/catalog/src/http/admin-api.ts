@@ -1,3 +1,4 @@
+import type { FailureLimiter } from '@vreg/secrets';
 import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccessTokens } from '../domain/access-tokens.ts';
@@ -48,6 +49,8 @@ export interface AdminApiOptions {
   warmJobs?: WarmJobs;
   /** The console's overview numbers; without it `/stats/overview` is not served. */
   stats?: OverviewStats;
+  /** Failed authentications per client address (429 past its budget); without it nothing is throttled. */
+  authFailures?: FailureLimiter;
 }
 
 /**
@@ -88,7 +91,13 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
 
     await app.register(async (scope) => {
       const secured = scope.withTypeProvider<ZodTypeProvider>();
-      secured.addHook('onRequest', adminAuth(options.adminToken, options.accessTokens, { locator: registryLocator(options) }));
+      secured.addHook(
+        'onRequest',
+        adminAuth(options.adminToken, options.accessTokens, {
+          locator: registryLocator(options),
+          ...(options.authFailures === undefined ? {} : { failures: options.authFailures }),
+        }),
+      );
       secured.addHook('preHandler', upstreamUrlGuard(options.upstreamAddressPolicy ?? new UpstreamAddressPolicy()));
       // Each group is its own plugin, registered after the hooks above so that it inherits them.
       const { admin, lifecycle } = options;

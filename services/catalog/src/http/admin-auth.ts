@@ -1,5 +1,5 @@
-import { AccessTokenScopes, DeniedError, ErrorCodes, hasCode, UnauthorizedError } from '@vreg/contracts';
-import { safeEqual } from '@vreg/secrets';
+import { AccessTokenScopes, DeniedError, ErrorCodes, hasCode, TooManyRequestsError, UnauthorizedError } from '@vreg/contracts';
+import { type FailureLimiter, rateLimitKey, safeEqual } from '@vreg/secrets';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { AccessToken, TokenGrantor } from '../domain/access-token.ts';
 import { looksLikeAccessToken } from '../domain/access-tokens.ts';
@@ -27,8 +27,14 @@ export interface AdminPrincipal {
   readonly grantor?: TokenGrantor;
 }
 
-/** Lookups the reach rules need. */
+/** Lookups the reach rules need, and the throttle of failed authentications. */
 export interface AdminAuthOptions {
+  /**
+   * Failed authentications per client address (`rateLimitKey(request.ip)`:
+   * an IPv6 client by its /64); past its budget, 429 TOOMANYREQUESTS with
+   * Retry-After before the token is even checked. Without it nothing is throttled.
+   */
+  failures?: FailureLimiter;
   /** Finds the registries of an upstream, cache entry, job or access token for restricted tokens; without it those routes are refused to them. */
   locator?: RegistryLocator;
 }
@@ -66,10 +72,35 @@ export function adminAuth(
   options: AdminAuthOptions = {},
 ): onRequestAsyncHookHandler {
   return async (request: FastifyRequest) => {
-    const principal = await authenticate(request, adminToken, accessTokens);
+    const principal = await throttled(request, options.failures, () => authenticate(request, adminToken, accessTokens));
     await checkReach(request, principal, options.locator);
     principals.set(request, principal);
   };
+}
+
+/**
+ * Runs `attempt` unless the caller's address failed too often; a failed
+ * authentication (a wrong or malformed token, not a missing one: nobody
+ * guessed anything) counts against the address. Successes cost nothing.
+ */
+async function throttled(
+  request: FastifyRequest,
+  failures: FailureLimiter | undefined,
+  attempt: () => Promise<AdminPrincipal>,
+): Promise<AdminPrincipal> {
+  if (failures === undefined || request.headers.authorization === undefined) return attempt();
+  const key = rateLimitKey(request.ip);
+  const wait = failures.retryAfterSeconds(key);
+  if (wait !== undefined) {
+    request.log.info({ retryAfterSeconds: wait }, 'admin request throttled after repeated failed authentications');
+    throw new TooManyRequestsError(`too many failed authentications from this address: retry after ${wait}s`, wait);
+  }
+  try {
+    return await attempt();
+  } catch (err) {
+    if (hasCode(err, ErrorCodes.unauthorized)) failures.fail(key);
+    throw err;
+  }
 }
 
 async function authenticate(

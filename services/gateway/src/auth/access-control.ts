@@ -1,11 +1,11 @@
 import type { EventBus } from '@vreg/bus';
 import { ErrorCodes, hasCode } from '@vreg/contracts';
+import { FailureLimiter } from '@vreg/secrets';
 import type { FastifyPluginAsync } from 'fastify';
 import { BusAccessTokenVerifier, type TokenSealer } from '../adapters/bus/bus-access-token-verifier.ts';
 import type { GatewayPullConfig } from '../config.ts';
 import { tokenRoutes } from '../http/token-routes.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
-import { FailureLimiter } from './failure-limiter.ts';
 import type { VisibilityLookup } from './grant-policy.ts';
 import { PullGuard } from './pull-guard.ts';
 import { RegistryTokens } from './registry-tokens.ts';

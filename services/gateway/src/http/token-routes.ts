@@ -1,6 +1,6 @@
 import { ErrorCodes, hasCode, TooManyRequestsError, UnauthorizedError, ValidationError } from '@vreg/contracts';
+import type { FailureLimiter } from '@vreg/secrets';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { FailureLimiter } from '../auth/failure-limiter.ts';
 import { grantAccess, type Principal, type VisibilityLookup } from '../auth/grant-policy.ts';
 import { type AccessEntry, ANONYMOUS_SUBJECT, type RegistryTokens } from '../auth/registry-tokens.ts';
 import { parseScopes } from '../auth/repository-scope.ts';
