@@ -63,10 +63,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   // An operator's own admin token is the key to everything: say so when it looks guessable (never what it is).
   const weaknesses = tokenWeaknesses(deps.adminToken);
   if (weaknesses.length > 0)
-    logger.warn(
-      { reasons: weaknesses },
-      'VREG_ADMIN_TOKEN looks weak: set 32 or more random characters (openssl rand -hex 32)',
-    );
+    logger.warn({ reasons: weaknesses }, 'VREG_ADMIN_TOKEN looks weak: set 32 or more random characters (openssl rand -hex 32)');
   const lifecycle = buildLifecycle(config, { bus, store, blobs: deps.blobs, logger });
 
   const admin = new CatalogAdmin(lifecycle.store, secretBox);
