@@ -36,6 +36,8 @@ export const Subjects = {
   warmRequested: 'vreg.warm.requested',
   /** A warm job's progress snapshot or end state, from the fetcher to the catalog. JetStream. */
   warmProgress: 'vreg.warm.progress',
+  /** A pull the policy refused, or would have in audit mode; the catalog records it. JetStream. */
+  policyDenied: 'vreg.policy.denied',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
@@ -46,6 +48,7 @@ export const Streams = {
   served: { name: 'VREG_SERVED', subjects: [Subjects.entryServed] },
   warm: { name: 'VREG_WARM', subjects: [Subjects.warmRequested] },
   warmProgress: { name: 'VREG_WARM_PROGRESS', subjects: [Subjects.warmProgress] },
+  policy: { name: 'VREG_POLICY', subjects: [Subjects.policyDenied] },
   dead: { name: 'VREG_DEAD', subjects: [`${Subjects.deadLetterPrefix}.>`] },
 } as const;
 export type StreamName = (typeof Streams)[keyof typeof Streams]['name'];
@@ -57,5 +60,6 @@ export const Consumers = {
   catalogServed: 'catalog-served',
   fetcherWarm: 'fetcher-warm',
   catalogWarmProgress: 'catalog-warm-progress',
+  catalogPolicy: 'catalog-policy',
 } as const;
 export type ConsumerName = (typeof Consumers)[keyof typeof Consumers];
