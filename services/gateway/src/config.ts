@@ -4,6 +4,7 @@ import { HttpEnv, LogEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, UpstreamEnv } fr
 import { TelemetryEnv } from '@vreg/telemetry';
 import { z } from 'zod';
 import { GatewayAuthEnv } from './auth/auth-env.ts';
+import { GatewayPolicyEnv } from './policy/policy-env.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -11,6 +12,7 @@ const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).m
 export const GatewayPullEnv = {
   ...UpstreamEnv,
   ...GatewayAuthEnv,
+  ...GatewayPolicyEnv,
   /** Largest manifest accepted from an upstream. */
   VREG_MANIFEST_MAX_BYTES: intFrom(1024, 64 << 20).default(4 << 20),
   /** Fill lease TTL; renewed at a third of it while a fill runs. */

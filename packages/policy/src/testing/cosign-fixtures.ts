@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrustedKey } from '@vreg/contracts';
@@ -15,4 +16,36 @@ export const cosignFixtures = {
   payload: (name: 'keyA' | 'p384'): Buffer => readFileSync(join(dir, `${name}.payload`)),
   signature: (name: 'keyA' | 'p384'): string => read(`${name}.sig`).trim(),
   bundle: (): unknown => JSON.parse(read('keyA.bundle.json')) as unknown,
+  /** The signed image: its manifest (hashing to `digest`), config and one layer. */
+  image: (): { manifest: Buffer; config: Buffer; layer: Buffer } => ({
+    manifest: readFileSync(join(dir, 'manifest.json')),
+    config: readFileSync(join(dir, 'config.json')),
+    layer: readFileSync(join(dir, 'layer.txt')),
+  }),
 };
+
+const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/**
+ * A cosign signature manifest as `cosign sign` pushes it under
+ * `sha256-<hex>.sig`: one simple-signing layer per signature, the payload
+ * as the layer blob, the signature in the layer's annotation.
+ */
+export function cosignSignatureManifest(signatures: ReadonlyArray<{ payload: Buffer; signature: string }>): Buffer {
+  const config = Buffer.from(
+    '{"architecture":"","created":"0001-01-01T00:00:00Z","os":"","rootfs":{"type":"layers","diff_ids":[]},"config":{}}',
+  );
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: config.length, digest: sha256(config) },
+      layers: signatures.map((s) => ({
+        mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+        size: s.payload.length,
+        digest: sha256(s.payload),
+        annotations: { 'dev.cosignproject.cosign/signature': s.signature },
+      })),
+    }),
+  );
+}
