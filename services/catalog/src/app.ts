@@ -12,11 +12,13 @@ import type { CatalogConfig } from './config.ts';
 import { EntryServedConsumer } from './consumers/entry-served-consumer.ts';
 import { ObjectStoredConsumer } from './consumers/object-stored-consumer.ts';
 import { OverviewStatsRecorder } from './consumers/overview-stats-recorder.ts';
+import { PolicyDeniedConsumer } from './consumers/policy-denied-consumer.ts';
 import { WarmProgressConsumer } from './consumers/warm-progress-consumer.ts';
 import { LastUsedRecorder } from './domain/access-token-usage.ts';
 import { AccessTokens } from './domain/access-tokens.ts';
 import { CatalogAdmin } from './domain/catalog-admin.ts';
 import { OverviewStats } from './domain/overview-stats.ts';
+import { PullPolicies } from './domain/pull-policies.ts';
 import { UpstreamTests } from './domain/upstream-tests.ts';
 import { WarmJobs } from './domain/warm-jobs.ts';
 import { GcRunner } from './gc/gc-runner.ts';
@@ -27,6 +29,7 @@ import { withEntryHooks } from './lifecycle/entry-hooked-store.ts';
 import { EntryInvalidations } from './lifecycle/entry-invalidations.ts';
 import { JobWorker } from './lifecycle/job-worker.ts';
 import { createLifecycleServices } from './lifecycle/lifecycle-services.ts';
+import { PolicyDenialPruner } from './lifecycle/policy-denial-pruner.ts';
 import { QuotaEnforcer } from './lifecycle/quota-enforcer.ts';
 import { WarmJobWatchdog } from './lifecycle/warm-job-watchdog.ts';
 import type { CatalogStore } from './ports/catalog-store.ts';
@@ -148,6 +151,9 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   });
   const quota = new QuotaEnforcer({ store: hookedStore, logger, sweepIntervalMs: lifecycleSettings.quotaSweepIntervalMs });
   const warmWatchdog = new WarmJobWatchdog({ jobs: deps.store.jobs, logger, settings: config.warm ?? DEFAULT_WARM });
+  // A changed policy reaches every gateway at once: they drop the registry they cached with its policy.
+  const pullPolicies = new PullPolicies({ store: deps.store, changed: (registryId) => invalidations.noteRegistry(registryId) });
+  const denialPruner = new PolicyDenialPruner({ denials: deps.store.policyDenials, logger });
   const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
     { name: 'registry-resolve', start: (bus) => new RegistryResolveResponder({ store: deps.store }).start(bus) },
     { name: 'entry-lookup', start: (bus) => new EntryLookupResponder({ store: deps.store }).start(bus) },
@@ -172,6 +178,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     { name: 'warm-progress', start: (bus) => new WarmProgressConsumer({ jobs: deps.store.jobs, logger }).start(bus) },
     { name: 'entry-served', start: (bus) => statsRecorder.startEntryServed(bus, new EntryServedConsumer({ store: deps.store, logger })) },
     { name: 'upstream-failed', start: (bus) => statsRecorder.listenUpstreamFailed(bus) },
+    { name: 'policy-denied', start: (bus) => new PolicyDeniedConsumer({ policies: pullPolicies, logger }).start(bus) },
   ];
   let running: Subscription[] | undefined;
 
@@ -192,13 +199,14 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
       warmJobs: new WarmJobs({ jobs: deps.store.jobs, registries: deps.store.registries, dispatcher: new BusWarmDispatcher(deps.bus) }),
       upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks),
       stats,
+      pullPolicies,
     }),
     console: consoleStatic({ root: config.consoleRoot ?? defaultConsoleRoot() }),
 
     async start() {
       if (running !== undefined) return;
       // VREG_FETCH too: the object.stored consumer asks for refills when GC raced a fill.
-      await deps.bus.ensureStreams([Streams.objects, Streams.served, Streams.fetch, Streams.warm, Streams.warmProgress]);
+      await deps.bus.ensureStreams([Streams.objects, Streams.served, Streams.fetch, Streams.warm, Streams.warmProgress, Streams.policy]);
       const started: Subscription[] = [];
       try {
         for (const part of parts) started.push(await part.start(deps.bus));
@@ -214,6 +222,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
       cleanupScheduler.start();
       quota.start();
       warmWatchdog.start();
+      denialPruner.start();
       logger.info({ parts: parts.map((p) => p.name) }, 'catalog responders and consumers started');
     },
 
@@ -224,7 +233,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
       await stopAll(subscriptions);
       await usage.stop();
       await gc.stop();
-      await Promise.all([jobWorker.stop(), cleanupScheduler.stop(), quota.stop(), warmWatchdog.stop()]);
+      await Promise.all([jobWorker.stop(), cleanupScheduler.stop(), quota.stop(), warmWatchdog.stop(), denialPruner.stop()]);
       await invalidations.flush();
       logger.info('catalog responders and consumers stopped');
     },

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AccessTokens } from '../domain/access-tokens.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import type { OverviewStats } from '../domain/overview-stats.ts';
+import type { PullPolicies } from '../domain/pull-policies.ts';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
 import type { WarmJobs } from '../domain/warm-jobs.ts';
 import type { GcRunner } from '../gc/gc-runner.ts';
@@ -15,6 +16,7 @@ import { registerCleanupPolicyRoutes } from './cleanup-policy-routes.ts';
 import { registerGcRoutes } from './gc-routes.ts';
 import { registerJobRoutes } from './job-routes.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
+import { registerPullPolicyRoutes } from './pull-policy-routes.ts';
 import { registerPurgeRoutes } from './purge-routes.ts';
 import { registerRegistryCacheEntryRoutes } from './registry-cache-entry-routes.ts';
 import { registerRegistryRoutes } from './registry-routes.ts';
@@ -46,6 +48,8 @@ export interface AdminApiOptions {
   warmJobs?: WarmJobs;
   /** The console's overview numbers; without it `/stats/overview` is not served. */
   stats?: OverviewStats;
+  /** Pull policies and their refusals; without it those routes are not served. */
+  pullPolicies?: PullPolicies;
 }
 
 /** What the admin routes may carry in `config`. */
@@ -129,6 +133,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
       }
       if (options.gc !== undefined) registerGcRoutes(secured, options.gc);
       if (options.warmJobs !== undefined) registerWarmRoutes(secured, options.warmJobs);
+      if (options.pullPolicies !== undefined) registerPullPolicyRoutes(secured, options.pullPolicies);
     });
 
     let document: Record<string, unknown> | undefined;
