@@ -56,6 +56,7 @@ export function describePullPolicy(mode: string, start: () => Promise<PolicyVreg
     const keys: Record<'keyA' | 'keyB' | 'keyEvil', string> = { keyA: '', keyB: '', keyEvil: '' };
     const images: Record<string, PushedImage> = {};
     let multiChildren: PushedImage[] = [];
+    let upstreamUrl = '';
 
     const policyBody = (trusted: Array<'keyA' | 'keyB'>) => ({
       default_action: 'allow',
@@ -106,7 +107,7 @@ export function describePullPolicy(mode: string, start: () => Promise<PolicyVreg
       await replaySignature(A, `${prefix}/signed`, images.signed.digest, `${prefix}/replayed`, images.replayed.digest);
 
       vreg = await start();
-      const upstreamUrl = await counted.start();
+      upstreamUrl = await counted.start();
       enforceId = (await vreg.admin.createRegistry(`enforce-${prefix}`)).id;
       await vreg.admin.addUpstream(enforceId, { name: 'counted-a', url: upstreamUrl });
       expect((await vreg.admin.call('PUT', `/registries/${enforceId}/pull_policy`, policyBody(['keyA', 'keyB']))).status).toBe(200);
@@ -261,6 +262,53 @@ export function describePullPolicy(mode: string, start: () => Promise<PolicyVreg
       expect((await get(second, enforceId, `${prefix}/multi`, `manifests/${child}`)).status).toBe(200);
       const dir = await skopeoPull(env.skopeo, `${ref(enforceId, `${prefix}/multi`)}:v1`, { all: true });
       expect((await readdir(dir)).length).toBeGreaterThan(4);
+    });
+
+    it('fails the warm-up of a refused image with the reason, and leaves refused platforms out', async () => {
+      const warmId = (await vreg.admin.createRegistry(`warm-${prefix}`)).id;
+      await vreg.admin.addUpstream(warmId, { name: 'counted-a', url: upstreamUrl });
+      const policy = {
+        rules: [
+          { name: 'no-secrets', action: 'deny', image: 'secret/*' },
+          { name: 'no-arm', action: 'deny', image: '**', platforms: ['linux/arm64'] },
+        ],
+        signatures: { mode: 'enforce', keys: [{ name: 'keyA', pem: keys.keyA }] },
+      };
+      expect((await vreg.admin.call('PUT', `/registries/${warmId}/pull_policy`, policy)).status).toBe(200);
+      type Job = { id: string; state: string; errors: string[]; result: { platforms: string[] } | null };
+      const warm = async (body: object): Promise<Job> => {
+        const res = await vreg.admin.call<Job>('POST', `/registries/${warmId}/warm`, body);
+        expect(res.status).toBe(202);
+        return waitFor(
+          `warm ${JSON.stringify(body)}`,
+          async () => {
+            const job = (await vreg.admin.call<Job>('GET', `/jobs/${res.body.id}`)).body;
+            return job.state === 'succeeded' || job.state === 'failed' ? job : undefined;
+          },
+          90_000,
+          200,
+        );
+      };
+      const secret = await warm({ image: 'secret/app', tag: 'v1' });
+      expect(secret.state).toBe('failed');
+      expect(secret.errors.join('\n')).toMatch(/refused by rule 1 "no-secrets" \(deny secret\/\*\).*POLICY_DENIED/);
+      const unsigned = await warm({ image: `${prefix}/unsigned`, tag: 'v1' });
+      expect(unsigned.state).toBe('failed');
+      expect(unsigned.errors.join('\n')).toMatch(/refused by signature enforcement: no cosign signature found/);
+      const arm = await warm({ image: `${prefix}/multi`, tag: 'v1', platforms: ['linux/arm64'] });
+      expect(arm.state).toBe('failed');
+      expect(arm.errors.join('\n')).toMatch(/refused by rule 2 "no-arm"/);
+      const all = await warm({ image: `${prefix}/multi`, tag: 'v1' });
+      expect(all.state, all.errors.join('\n')).toBe('succeeded');
+      expect(all.result?.platforms).toEqual(['linux/amd64']);
+      expect((await warm({ image: `${prefix}/signed`, tag: 'v1' })).state).toBe('succeeded');
+      const recorded = await waitFor('the warm refusals recorded', async () => {
+        const found = (await denials(warmId)).filter((d) => d.kind === 'warm');
+        return found.length >= 3 ? found : undefined;
+      });
+      expect(recorded.map((d) => d.client)).toEqual(
+        expect.arrayContaining([`warm-job:${secret.id}`, `warm-job:${unsigned.id}`, `warm-job:${arm.id}`]),
+      );
     });
 
     it('counts refusals in /metrics by registry, mode and reason', async () => {
