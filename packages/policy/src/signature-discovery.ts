@@ -28,6 +28,8 @@ export interface SignatureSource {
    * undefined or an empty index when there are none.
    */
   referrers(image: string, digest: string): Promise<Buffer | undefined>;
+  /** The referrers asked of the upstream again, past any cached listing; absent when the source cannot. */
+  freshReferrers?(image: string, digest: string): Promise<Buffer | undefined>;
   /** A blob's bytes. @throws when it is larger than `maxBytes`. */
   blob(image: string, digest: string, maxBytes: number): Promise<Buffer>;
 }

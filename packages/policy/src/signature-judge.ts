@@ -143,12 +143,12 @@ export class SignatureJudge {
   }
 }
 
-/** The same source, but asking the upstream again for signature tags instead of trusting a cached copy. */
+/** The same source, but asking the upstream again for signature tags and referrers instead of trusting cached copies. */
 function freshSignatureTags(source: SignatureSource): SignatureSource {
   return {
     manifest: (image, reference) =>
       reference.endsWith('.sig') && source.freshManifest ? source.freshManifest(image, reference) : source.manifest(image, reference),
-    referrers: (image, digest) => source.referrers(image, digest),
+    referrers: (image, digest) => (source.freshReferrers ? source.freshReferrers(image, digest) : source.referrers(image, digest)),
     blob: (image, digest, maxBytes) => source.blob(image, digest, maxBytes),
   };
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '@vreg/blob-store';
-import { AppError, ErrorCodes, hasCode, type RegistryView } from '@vreg/contracts';
-import { type FillDeps, fillManifest, readBounded } from '@vreg/fill';
+import { AppError, ErrorCodes, hasCode, NameUnknownError, type RegistryView } from '@vreg/contracts';
+import { type FillDeps, fillManifest, firstUpstreamWith, readBounded, toUpstreamTarget } from '@vreg/fill';
 import type { FetchedManifest, SignatureSource } from '@vreg/policy';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { BlobService } from '../pull/blob-service.ts';
@@ -70,6 +70,27 @@ export class GatewaySignatureSource implements SignatureSource {
 
   async referrers(image: string, digest: string): Promise<Buffer | undefined> {
     return (await this.#deps.listings.referrers(this.#registry, image, digest, undefined)).body;
+  }
+
+  /**
+   * The referrers asked of the upstream again (the cached listing refused):
+   * its referrers API, else its tag schema's index read fresh. The pull
+   * path's listing keeps its own window; this only serves the judgement.
+   */
+  async freshReferrers(image: string, digest: string): Promise<Buffer | undefined> {
+    const { fill } = this.#deps;
+    const signal = AbortSignal.timeout(this.#deps.timeoutMs);
+    try {
+      const { value } = await firstUpstreamWith(
+        this.#registry.upstreams,
+        (u) => fill.upstreams.getReferrers(toUpstreamTarget(u, fill.secrets), image, digest, {}, { signal }),
+        () => new NameUnknownError('no referrers API upstream'),
+      );
+      return await readBounded(value.body, fill.manifestMaxBytes);
+    } catch (err) {
+      if (!hasCode(err, ErrorCodes.nameUnknown)) throw err;
+      return (await this.freshManifest(image, digest.replace(':', '-')))?.bytes;
+    }
   }
 
   async blob(image: string, digest: string, maxBytes: number): Promise<Buffer> {
