@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { cosignFixtures } from '@vreg/policy/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole, eventually, screenshot, startChromium, textOf } from './support/console-browser.ts';
@@ -89,6 +90,20 @@ describe('console: pull policy', () => {
     const rules = await textOf(page.getByRole('table', { name: 'Rules, first match decides' }));
     expect(rules).toContain('secret/*');
     expect(rules).toContain('no-secrets');
+    // Keyless trust: a sigstore trusted root and a signer identity.
+    const keyless = cosignFixtures.keyless();
+    const trust = page.getByRole('form', { name: 'Trust keyless signatures' });
+    await trust.getByLabel(/Trusted root/).fill(keyless.trustedRoot);
+    await trust.getByLabel(/Signer/).fill('*@example.test');
+    await trust.getByLabel('OIDC issuer').fill(keyless.identity.issuer);
+    await trust.getByRole('button', { name: 'Trust this signer' }).click();
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText(`by *@example.test (${keyless.identity.issuer})`).waitFor();
+    const withKeyless = await vreg.admin.call<{ signatures: { keyless: { identities: unknown[] } | null } }>(
+      'GET',
+      `/registries/${registryId}/pull_policy`,
+    );
+    expect(withKeyless.body.signatures.keyless?.identities).toEqual([{ subject: '*@example.test', issuer: keyless.identity.issuer }]);
   });
 
   it('lists refused pulls on the registry and on the refused-pulls page', async () => {

@@ -78,7 +78,7 @@ describe('vreg policy', () => {
           { name: 'lib', action: 'allow', image: 'library/**', tags: ['1.*', 'stable'] },
           { name: 'no-secrets', action: 'deny', image: 'secret/*' },
         ],
-        signatures: { mode: 'enforce', keys: [{ name: 'release', pem: PEM }], scopes: [] },
+        signatures: { mode: 'enforce', keys: [{ name: 'release', pem: PEM }], scopes: [], keyless: null },
       },
     });
     expect(r.err).toContain('Rule added to registry 1: allow library/** tags 1.*, stable  (lib).');

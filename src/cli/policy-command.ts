@@ -22,8 +22,14 @@ interface PolicyJson {
     keys: Array<{ name: string; pem: string; fingerprint: string }>;
     scopes: Array<{ image: string; mode: string }>;
     key_set_fingerprint: string;
+    keyless?: KeylessJson | null;
   };
   updated_at: string;
+}
+
+interface KeylessJson {
+  trusted_root: string;
+  identities: Array<{ subject: string; issuer: string }>;
 }
 
 interface DenialJson {
@@ -42,7 +48,12 @@ interface DenialJson {
 }
 
 type PolicyBody = Pick<PolicyJson, 'default_action' | 'rules'> & {
-  signatures: { mode: string; keys: Array<{ name: string; pem: string }>; scopes: Array<{ image: string; mode: string }> };
+  signatures: {
+    mode: string;
+    keys: Array<{ name: string; pem: string }>;
+    scopes: Array<{ image: string; mode: string }>;
+    keyless?: KeylessJson | null;
+  };
 };
 
 const MODES = ['off', 'audit', 'enforce'] as const;
@@ -56,6 +67,8 @@ export const POLICY_USAGE = `Usage:
   vreg policy signatures <registry> off|audit|enforce [--image <glob>] [--json]
   vreg policy key add <registry> <name> <key.pub|-> [--json]
   vreg policy key remove <registry> <name> [--json]
+  vreg policy keyless <registry> --trusted-root <trusted_root.json> (--subject <san-glob> --issuer <url>)... [--json]
+  vreg policy keyless <registry> --off [--json]
   vreg policy delete <registry> [--json]
   vreg policy denials [<registry>] [--limit <n>] [--json]
 
@@ -66,7 +79,10 @@ warm-ups, platforms; the default action for pulls no rule matches; and
 cosign signature verification (off, audit: serve but record, enforce: serve
 only what a trusted key signed), per registry or per image glob with
 --image. Keys are PEM public keys as cosign generate-key-pair writes them;
-trust two during a rotation. set replaces the whole policy with a JSON file
+trust two during a rotation. keyless trusts certificate signatures chained
+to a sigstore trusted root (its CAs, and a timestamp authority: signatures
+need an RFC 3161 timestamp) made by one of the identities given (each
+--subject paired with the --issuer at the same place). set replaces the whole policy with a JSON file
 as the admin API takes it (- reads stdin). denials lists refused pulls (and,
 in audit mode, those that would have been), newest first.`;
 
@@ -94,6 +110,7 @@ function bodyOf(policy: PolicyJson | undefined): PolicyBody {
       mode: policy.signatures.mode,
       keys: policy.signatures.keys.map((k) => ({ name: k.name, pem: k.pem })),
       scopes: policy.signatures.scopes.map((s) => ({ ...s })),
+      keyless: policy.signatures.keyless ?? null,
     },
   };
 }
@@ -118,6 +135,11 @@ function describe(p: PolicyJson): string {
         p.signatures.keys.length === 0 ? 'none' : p.signatures.keys.map((k) => `${k.name} (${k.fingerprint.slice(0, 16)})`).join(', '),
       ],
       ...p.signatures.scopes.map((s) => ['  for', `${s.image}: ${s.mode}`] as const),
+      [
+        'keyless',
+        // Absent from servers older than keyless trust.
+        p.signatures.keyless == null ? 'off' : p.signatures.keyless.identities.map((i) => `${i.subject} (${i.issuer})`).join(', '),
+      ],
       ['updated', p.updated_at],
     ]),
   ];
@@ -314,6 +336,39 @@ export async function policyCommand(args: string[], api: AdminApiClient, io: Cli
         );
       }
       throw new UsageError('policy key needs add or remove (see vreg policy --help)');
+    }
+    case 'keyless': {
+      const { values, positionals } = parseCommand(
+        'policy keyless',
+        rest,
+        {
+          'trusted-root': { type: 'string' },
+          subject: { type: 'string', multiple: true },
+          issuer: { type: 'string', multiple: true },
+          off: { type: 'boolean', default: false },
+        },
+        { min: 1, max: 1, what: 'a registry id' },
+      );
+      const registry = idArg(positionals[0], 'the registry id');
+      if (values.off)
+        return change(
+          registry,
+          values.json === true,
+          (body) => (body.signatures.keyless = null),
+          `Registry ${registry}: keyless signatures off.`,
+        );
+      const subjects = (values.subject as string[] | undefined) ?? [];
+      const issuers = (values.issuer as string[] | undefined) ?? [];
+      if (values['trusted-root'] === undefined || subjects.length === 0 || subjects.length !== issuers.length)
+        throw new UsageError('policy keyless needs --trusted-root and as many --subject as --issuer, at least one (or --off)');
+      const trustedRoot = await readSource(values['trusted-root'] as string, io, 'the trusted root');
+      const identities = subjects.map((subject, i) => ({ subject, issuer: issuers[i] as string }));
+      return change(
+        registry,
+        values.json === true,
+        (body) => (body.signatures.keyless = { trusted_root: trustedRoot, identities }),
+        `Registry ${registry} trusts keyless signatures by ${identities.map((i) => i.subject).join(', ')}.`,
+      );
     }
     case 'delete': {
       const { values, positionals } = parseCommand('policy delete', rest, {}, { min: 1, max: 1, what: 'a registry id' });

@@ -4,6 +4,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeKeylessPki, startTsa } from '@vreg/policy/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VregUnderTest } from './pull-scenarios.ts';
 import { Cosign, type PushedImage, pushIndex, pushLabelledImage, replaySignature } from './signed-images.ts';
@@ -309,6 +310,46 @@ export function describePullPolicy(mode: string, start: () => Promise<PolicyVreg
       expect(recorded.map((d) => d.client)).toEqual(
         expect.arrayContaining([`warm-job:${secret.id}`, `warm-job:${unsigned.id}`, `warm-job:${arm.id}`]),
       );
+    });
+
+    it('enforces keyless signatures against an operator-supplied trusted root: a trusted identity passes, another is refused', async () => {
+      const pki = await makeKeylessPki(await mkdtemp(join(tmpdir(), 'vreg-keyless-pki-')));
+      const tsa = await startTsa(pki);
+      try {
+        const image = await pushLabelledImage(env.upstreamA, `${prefix}/keyless`, 'v1', `${prefix} keyless`);
+        await cosign.importKey('leaf', pki.leafKey);
+        await cosign.signWithCertificate(
+          'leaf',
+          { certificate: pki.leafCert, chain: pki.chain, tsaUrl: tsa.url },
+          `${upstreamHost}/${prefix}/keyless@${image.digest}`,
+        );
+        const keylessId = (await vreg.admin.createRegistry(`keyless-${prefix}`)).id;
+        await vreg.admin.addUpstream(keylessId, { name: 'counted-a', url: upstreamUrl });
+        const policy = (subject: string) => ({
+          signatures: {
+            mode: 'enforce',
+            keys: [],
+            keyless: { trusted_root: JSON.parse(pki.trustedRoot), identities: [{ subject, issuer: pki.identity.issuer }] },
+          },
+        });
+        expect((await vreg.admin.call('PUT', `/registries/${keylessId}/pull_policy`, policy('*@example.test'))).status).toBe(200);
+        const dir = await skopeoPull(env.skopeo, `${ref(keylessId, `${prefix}/keyless`)}:v1`);
+        expect(await readdir(dir)).toContain('manifest.json');
+        // A key-signed image carries no certificate: keyless trust alone refuses it.
+        expect((await get(vreg.gatewayUrls[0]!, keylessId, `${prefix}/signed`, 'manifests/v1')).status).toBe(403);
+        expect((await vreg.admin.call('PUT', `/registries/${keylessId}/pull_policy`, policy('release@example.test'))).status).toBe(200);
+        for (const gw of vreg.gatewayUrls) {
+          const refused = await waitFor(`another identity refused at ${gw}`, async () => {
+            const res = await get(gw, keylessId, `${prefix}/keyless`, 'manifests/v1');
+            return res.status === 403 ? res : undefined;
+          });
+          expect(refusalOf(refused.body).message).toMatch(
+            /signed by signer@example.test \(https:\/\/issuer.example.test\), not a trusted identity/,
+          );
+        }
+      } finally {
+        await tsa.stop();
+      }
     });
 
     it('counts refusals in /metrics by registry, mode and reason', async () => {

@@ -200,6 +200,34 @@ export class Cosign {
     ]);
   }
 
+  /** `cosign import-key-pair`: a PEM private key (a keyless PKI's leaf) as a cosign key named `name`. */
+  async importKey(name: string, keyPath: string): Promise<void> {
+    await this.#run(['import-key-pair', '--key', keyPath, '--output-key-prefix', name]);
+  }
+
+  /**
+   * A "keyless" signature made offline: the key of a certificate from a
+   * private CA, the certificate and its chain attached, an RFC 3161
+   * timestamp from a local TSA, no Rekor (`--tlog-upload=false`).
+   */
+  async signWithCertificate(key: string, options: { certificate: string; chain: string; tsaUrl: string }, ref: string): Promise<void> {
+    await this.#run([
+      'sign',
+      '--key',
+      join(this.dir, `${key}.key`),
+      '--certificate',
+      options.certificate,
+      '--certificate-chain',
+      options.chain,
+      '--timestamp-server-url',
+      options.tsaUrl,
+      '--tlog-upload=false',
+      '--allow-insecure-registry',
+      '--yes',
+      ref,
+    ]);
+  }
+
   /**
    * `cosign verify` of a reference (through vreg, say), offline: an empty
    * trusted root keeps cosign from fetching the public Sigstore one.

@@ -86,8 +86,15 @@ export interface PullPolicy {
     keys: Array<{ name: string; pem: string; fingerprint: string }>;
     scopes: Array<{ image: string; mode: SignatureMode }>;
     key_set_fingerprint: string;
+    keyless?: KeylessTrust | null;
   };
   updated_at: string;
+}
+
+/** Keyless (certificate) signatures: the sigstore trusted root as stored, and who may sign. */
+export interface KeylessTrust {
+  trusted_root: string;
+  identities: Array<{ subject: string; issuer: string }>;
 }
 
 /** One refused pull (or, in audit mode, one that would have been). */

@@ -70,10 +70,39 @@ export type TrustedKey = z.infer<typeof TrustedKeySchema>;
 export const SignatureScopeSchema = z.object({ image: ImagePatternSchema, mode: SignatureModeSchema });
 export type SignatureScope = z.infer<typeof SignatureScopeSchema>;
 
+/** Longest trusted root accepted, in characters: the public Sigstore one is about 6 KB; a private one with a few CAs stays far below. */
+export const POLICY_TRUSTED_ROOT_MAX = 256 * 1024;
+
+/**
+ * A signer identity keyless signatures must carry: the certificate's SAN
+ * (an e-mail or URI; `*` matches any run of characters) and its OIDC issuer
+ * (Fulcio's extension), both required.
+ */
+export const KeylessIdentitySchema = z.object({
+  subject: z.string().min(1).max(512),
+  issuer: z.string().min(1).max(512),
+});
+export type KeylessIdentity = z.infer<typeof KeylessIdentitySchema>;
+
+/**
+ * Keyless (certificate) signatures: the operator's sigstore trusted root
+ * (`trusted_root.json`: its certificate authorities and timestamp
+ * authorities, as `cosign --trusted-root` reads it) and the identities
+ * trusted to sign. Verified offline; an RFC 3161 timestamp is required.
+ */
+export const KeylessPolicySchema = z.object({
+  /** The trusted root as JSON text, byte-exact. */
+  trustedRoot: z.string().min(2).max(POLICY_TRUSTED_ROOT_MAX),
+  identities: z.array(KeylessIdentitySchema).min(1).max(32),
+});
+export type KeylessPolicy = z.infer<typeof KeylessPolicySchema>;
+
 export const SignaturePolicySchema = z.object({
   mode: SignatureModeSchema,
   keys: z.array(TrustedKeySchema).max(POLICY_KEYS_MAX),
   scopes: z.array(SignatureScopeSchema).max(POLICY_SCOPES_MAX).optional(),
+  /** Certificate signatures, besides (or instead of) keys. */
+  keyless: KeylessPolicySchema.optional(),
 });
 export type SignaturePolicy = z.infer<typeof SignaturePolicySchema>;
 

@@ -1,6 +1,7 @@
 import { bundleFromJSON, toMessageSignatureBundle } from '@sigstore/bundle';
-import { crypto as sigstoreCrypto } from '@sigstore/core';
+import { pem, crypto as sigstoreCrypto } from '@sigstore/core';
 import { type TrustMaterial, toSignedEntity, VerificationError, Verifier } from '@sigstore/verify';
+import { identityTrusted, type KeylessTrust } from './keyless-trust.ts';
 import { hashName, type ParsedKey } from './trusted-keys.ts';
 
 /**
@@ -10,7 +11,22 @@ import { hashName, type ParsedKey } from './trusted-keys.ts';
  * sigstore bundle of `cosign sign --new-bundle-format` (a DSSE envelope
  * around an in-toto statement).
  */
-export type SignatureCandidate = { format: 'simple-signing'; payload: Buffer; signature: string } | { format: 'bundle'; bundle: unknown };
+export type SignatureCandidate =
+  | {
+      format: 'simple-signing';
+      payload: Buffer;
+      signature: string;
+      /** A keyless signature's certificate (PEM), with its RFC 3161 timestamp (DER) when it has one. */
+      certificate?: string;
+      timestamp?: Buffer;
+    }
+  | { format: 'bundle'; bundle: unknown };
+
+/** What a signature may be verified with: public keys, and keyless trust (a trusted root and identities). */
+export interface SignatureTrust {
+  keys: readonly ParsedKey[];
+  keyless?: KeylessTrust;
+}
 
 export type SignatureVerdict = { verified: true; key: string } | { verified: false; reason: 'unsigned' | 'untrusted'; detail: string };
 
@@ -26,19 +42,25 @@ const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 const KEYED_OFFLINE = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 } as const;
 
 /**
- * Is `digest` signed by one of `keys`? A candidate counts only when its
- * signature verifies with a trusted key AND what it signs names this exact
- * digest (a genuine signature copied from another image must not pass).
+ * Is `digest` signed by one of the trusted keys (or, keyless, a trusted
+ * identity)? A candidate counts only when its signature verifies AND what it
+ * signs names this exact digest (a genuine signature copied from another
+ * image must not pass).
  * The signed `docker-reference` is not compared: vreg serves an image under
  * its own name, not the one it was signed under (cosign does the same).
  */
-export function verifyCandidates(digest: string, candidates: readonly SignatureCandidate[], keys: readonly ParsedKey[]): SignatureVerdict {
+export function verifyCandidates(digest: string, candidates: readonly SignatureCandidate[], trust: SignatureTrust): SignatureVerdict {
   if (candidates.length === 0) return { verified: false, reason: 'unsigned', detail: `no cosign signature found for ${digest}` };
-  if (keys.length === 0) return { verified: false, reason: 'untrusted', detail: 'the registry trusts no key' };
+  const { keys, keyless } = trust;
+  if (keys.length === 0 && keyless === undefined) return { verified: false, reason: 'untrusted', detail: 'the registry trusts no key' };
   const problems = new Set<string>();
   for (const candidate of candidates) {
     const outcome =
-      candidate.format === 'simple-signing' ? checkSimpleSigning(candidate, digest, keys) : checkBundle(candidate.bundle, digest, keys);
+      candidate.format === 'bundle'
+        ? checkBundle(candidate.bundle, digest, keys)
+        : candidate.certificate !== undefined && keyless !== undefined
+          ? checkCertificate(candidate, digest, keyless)
+          : checkSimpleSigning(candidate, digest, keys);
     if (outcome.key !== undefined) return { verified: true, key: outcome.key };
     problems.add(outcome.problem);
   }
@@ -51,6 +73,51 @@ export function verifyCandidates(digest: string, candidates: readonly SignatureC
 }
 
 type Outcome = { key: string; problem?: undefined } | { key?: undefined; problem: string };
+
+/**
+ * A keyless signature: the certificate must chain to one of the trusted
+ * root's certificate authorities and have been valid at a time one of its
+ * timestamp authorities vouched for (so at least one RFC 3161 timestamp:
+ * sigstore-js checks the chain once per verified timestamp, and with none it
+ * would check nothing); then the certificate's identity must be one the
+ * policy trusts, and the payload must name this digest. The passing "key"
+ * is reported as the identity.
+ */
+function checkCertificate(
+  candidate: { payload: Buffer; signature: string; certificate?: string; timestamp?: Buffer },
+  digest: string,
+  keyless: KeylessTrust,
+): Outcome {
+  if (candidate.timestamp === undefined) return { problem: 'a certificate signature without an RFC 3161 timestamp' };
+  let certificate: Buffer;
+  try {
+    certificate = pem.toDER(candidate.certificate ?? '');
+  } catch {
+    return { problem: 'an unreadable signing certificate' };
+  }
+  const bundle = toMessageSignatureBundle({
+    digest: sigstoreCrypto.digest('sha256', candidate.payload),
+    signature: Buffer.from(candidate.signature, 'base64'),
+    certificate,
+  });
+  bundle.verificationMaterial.timestampVerificationData = { rfc3161Timestamps: [{ signedTimestamp: candidate.timestamp }] };
+  let identity: { subjectAlternativeName?: string; extensions?: { issuer?: string } } | undefined;
+  try {
+    identity = new Verifier(keyless.material, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 1 }).verify(
+      toSignedEntity(bundle, candidate.payload),
+    ).identity;
+  } catch {
+    return { problem: 'a certificate that does not chain to the trusted root at a trusted time, or a signature it does not verify' };
+  }
+  const subject = identity?.subjectAlternativeName;
+  if (!identityTrusted(keyless.identities, subject, identity?.extensions?.issuer))
+    return {
+      problem: `signed by ${subject ?? 'an unnamed identity'} (${identity?.extensions?.issuer ?? 'no issuer'}), not a trusted identity`,
+    };
+  const named = simpleSigningDigest(candidate.payload);
+  if (named !== digest) return { problem: `signed by ${subject} for ${named ?? 'an unreadable payload'}, not this digest` };
+  return { key: subject as string };
+}
 
 function checkSimpleSigning(candidate: { payload: Buffer; signature: string }, digest: string, keys: readonly ParsedKey[]): Outcome {
   const signature = Buffer.from(candidate.signature, 'base64');

@@ -1,5 +1,6 @@
 export * from './cosign-verifier.ts';
 export * from './glob.ts';
+export * from './keyless-trust.ts';
 export * from './oci-documents.ts';
 export * from './policy-problems.ts';
 export * from './pull-rules.ts';

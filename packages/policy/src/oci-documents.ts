@@ -35,6 +35,10 @@ export const SignatureMediaTypes = {
 
 /** The layer annotation holding a classic cosign signature (base64). */
 export const COSIGN_SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
+/** A keyless signature's signing certificate (PEM). */
+export const COSIGN_CERTIFICATE_ANNOTATION = 'dev.sigstore.cosign/certificate';
+/** A keyless signature's RFC 3161 timestamp: `{"SignedRFC3161Timestamp":"<base64 DER>"}`. */
+export const COSIGN_TIMESTAMP_ANNOTATION = 'dev.sigstore.cosign/rfc3161timestamp';
 
 const SIGNATURE_LAYER_TYPES = new Set<string>([
   SignatureMediaTypes.simpleSigning,

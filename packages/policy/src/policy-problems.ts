@@ -1,5 +1,6 @@
 import { type PullPolicy, SignatureModes } from '@vreg/contracts';
 import { imagePatternProblem } from './glob.ts';
+import { parseKeylessTrust, UnusableTrustedRootError } from './keyless-trust.ts';
 import { parseTrustedKey, UnusableKeyError } from './trusted-keys.ts';
 
 /**
@@ -29,8 +30,16 @@ export function pullPolicyProblems(policy: PullPolicy): string[] {
       problems.push(`signatures.keys[${i}]: ${err.message}`);
     }
   });
+  if (policy.signatures.keyless !== undefined) {
+    try {
+      parseKeylessTrust(policy.signatures.keyless);
+    } catch (err) {
+      if (!(err instanceof UnusableTrustedRootError)) throw err;
+      problems.push(`signatures.keyless.trusted_root: ${err.message}`);
+    }
+  }
   const modes = [policy.signatures.mode, ...(policy.signatures.scopes ?? []).map((s) => s.mode)];
-  if (policy.signatures.keys.length === 0 && modes.some((m) => m !== SignatureModes.off))
-    problems.push('signatures: audit and enforce need at least one trusted key (signatures.keys)');
+  if (policy.signatures.keys.length === 0 && policy.signatures.keyless === undefined && modes.some((m) => m !== SignatureModes.off))
+    problems.push('signatures: audit and enforce need at least one trusted key (signatures.keys) or keyless trust (signatures.keyless)');
   return problems;
 }

@@ -53,7 +53,7 @@ describe('signature discovery', () => {
   it('finds a sigstore bundle among the referrers (tag schema), reading the referrer manifest for its type', async () => {
     const bundle = Buffer.from(JSON.stringify(f.bundle()));
     const source = referrersSource([bundleReferrer(f.digest, bundle)], [bundle]);
-    expect(await verifyDigestSignatures(source, 'fixtures/app', f.digest, parseKeySet([f.key('keyA')]))).toEqual({
+    expect(await verifyDigestSignatures(source, 'fixtures/app', f.digest, { keys: parseKeySet([f.key('keyA')]) })).toEqual({
       verified: true,
       key: 'keyA',
     });
@@ -63,7 +63,7 @@ describe('signature discovery', () => {
   it('ignores a referrer whose subject is another digest', async () => {
     const bundle = Buffer.from(JSON.stringify(f.bundle()));
     const source = referrersSource([bundleReferrer(`sha256:${'1'.repeat(64)}`, bundle)], [bundle]);
-    expect(await verifyDigestSignatures(source, 'fixtures/app', f.digest, parseKeySet([f.key('keyA')]))).toMatchObject({
+    expect(await verifyDigestSignatures(source, 'fixtures/app', f.digest, { keys: parseKeySet([f.key('keyA')]) })).toMatchObject({
       verified: false,
       reason: 'unsigned',
     });

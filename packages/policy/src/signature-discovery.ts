@@ -1,8 +1,14 @@
 import { isDigest } from '@vreg/oci';
-import type { SignatureCandidate, SignatureVerdict } from './cosign-verifier.ts';
+import type { SignatureCandidate, SignatureTrust, SignatureVerdict } from './cosign-verifier.ts';
 import { verifyCandidates } from './cosign-verifier.ts';
-import { COSIGN_SIGNATURE_ANNOTATION, type PolicyManifest, parseManifest, SignatureMediaTypes } from './oci-documents.ts';
-import type { ParsedKey } from './trusted-keys.ts';
+import {
+  COSIGN_CERTIFICATE_ANNOTATION,
+  COSIGN_SIGNATURE_ANNOTATION,
+  COSIGN_TIMESTAMP_ANNOTATION,
+  type PolicyManifest,
+  parseManifest,
+  SignatureMediaTypes,
+} from './oci-documents.ts';
 
 /** A manifest as a signature source returns it: exact bytes and their digest. */
 export interface FetchedManifest {
@@ -53,14 +59,14 @@ export async function verifyDigestSignatures(
   source: SignatureSource,
   image: string,
   digest: string,
-  keys: readonly ParsedKey[],
+  trust: SignatureTrust,
 ): Promise<SignatureVerdict> {
   const tagged = await fromSignatureTag(source, image, digest);
-  const first = verifyCandidates(digest, tagged, keys);
+  const first = verifyCandidates(digest, tagged, trust);
   if (first.verified) return first;
   const referred = await fromReferrers(source, image, digest);
   if (referred.length === 0) return first;
-  return verifyCandidates(digest, [...tagged, ...referred], keys);
+  return verifyCandidates(digest, [...tagged, ...referred], trust);
 }
 
 /** cosign's tag of the signatures of `digest`: `sha256-<hex>.sig`. */
@@ -100,7 +106,16 @@ async function simpleSigningCandidates(source: SignatureSource, image: string, m
   for (const layer of (manifest.layers ?? []).slice(0, MAX_LAYERS)) {
     const signature = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
     if (layer.mediaType !== SignatureMediaTypes.simpleSigning || typeof signature !== 'string' || !isDigest(layer.digest ?? '')) continue;
-    out.push({ format: 'simple-signing', payload: await source.blob(image, layer.digest as string, PAYLOAD_MAX_BYTES), signature });
+    const payload = await source.blob(image, layer.digest as string, PAYLOAD_MAX_BYTES);
+    const certificate = layer.annotations?.[COSIGN_CERTIFICATE_ANNOTATION];
+    const timestamp = rfc3161TimestampOf(layer.annotations?.[COSIGN_TIMESTAMP_ANNOTATION]);
+    out.push({
+      format: 'simple-signing',
+      payload,
+      signature,
+      ...(certificate === undefined ? {} : { certificate }),
+      ...(timestamp === undefined ? {} : { timestamp }),
+    });
   }
   return out;
 }
@@ -114,4 +129,15 @@ async function bundleCandidates(source: SignatureSource, image: string, manifest
     if (json !== undefined) out.push({ format: 'bundle', bundle: json });
   }
   return out;
+}
+
+/** cosign's `{"SignedRFC3161Timestamp":"<base64 DER>"}` annotation, decoded; undefined when absent or unreadable. */
+function rfc3161TimestampOf(annotation: string | undefined): Buffer | undefined {
+  if (annotation === undefined) return undefined;
+  try {
+    const encoded = (JSON.parse(annotation) as { SignedRFC3161Timestamp?: unknown }).SignedRFC3161Timestamp;
+    return typeof encoded === 'string' && encoded !== '' ? Buffer.from(encoded, 'base64') : undefined;
+  } catch {
+    return undefined;
+  }
 }

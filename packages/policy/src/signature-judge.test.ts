@@ -66,13 +66,13 @@ describe('signature judge', () => {
     const source = new FakeSource();
     source.sign();
     const judge = new SignatureJudge({ store: new MemoryVerdictStore(), negativeTtlMs: 60_000 });
-    expect(await judge.judge(source, image, [f.key('keyA')])).toEqual({
+    expect(await judge.judge(source, image, { keys: [f.key('keyA')] })).toEqual({
       pass: true,
       record: { how: 'signed', key: 'keyA' },
       cached: false,
     });
     const reads = source.reads;
-    expect(await judge.judge(source, image, [f.key('keyA')])).toMatchObject({ pass: true, cached: true });
+    expect(await judge.judge(source, image, { keys: [f.key('keyA')] })).toMatchObject({ pass: true, cached: true });
     expect(source.reads).toBe(reads);
   });
 
@@ -80,22 +80,22 @@ describe('signature judge', () => {
     const source = new FakeSource();
     source.sign();
     const judge = new SignatureJudge({ store: new MemoryVerdictStore(), negativeTtlMs: 60_000 });
-    expect((await judge.judge(source, image, [f.key('keyA'), f.key('keyB')])).pass).toBe(true);
-    expect(await judge.judge(source, image, [f.key('keyB')])).toMatchObject({ pass: false, reason: 'untrusted' });
-    expect((await judge.judge(source, image, [f.key('keyB'), f.key('keyA')])).pass).toBe(true);
+    expect((await judge.judge(source, image, { keys: [f.key('keyA'), f.key('keyB')] })).pass).toBe(true);
+    expect(await judge.judge(source, image, { keys: [f.key('keyB')] })).toMatchObject({ pass: false, reason: 'untrusted' });
+    expect((await judge.judge(source, image, { keys: [f.key('keyB'), f.key('keyA')] })).pass).toBe(true);
   });
 
   it('remembers a refusal for its TTL, then reads the signature tag fresh and finds a signature added meanwhile', async () => {
     const source = new FakeSource();
     let now = 1_000;
     const judge = new SignatureJudge({ store: new MemoryVerdictStore(), negativeTtlMs: 30_000, now: () => now });
-    expect(await judge.judge(source, image, [f.key('keyA')])).toMatchObject({ pass: false, reason: 'unsigned' });
+    expect(await judge.judge(source, image, { keys: [f.key('keyA')] })).toMatchObject({ pass: false, reason: 'unsigned' });
     source.sign();
     const reads = source.reads;
-    expect(await judge.judge(source, image, [f.key('keyA')])).toMatchObject({ pass: false, reason: 'unsigned' });
+    expect(await judge.judge(source, image, { keys: [f.key('keyA')] })).toMatchObject({ pass: false, reason: 'unsigned' });
     expect(source.reads).toBe(reads);
     now += 30_001;
-    expect(await judge.judge(source, image, [f.key('keyA')])).toMatchObject({ pass: true });
+    expect(await judge.judge(source, image, { keys: [f.key('keyA')] })).toMatchObject({ pass: true });
     expect(source.freshReads).toBe(1);
   });
 
@@ -103,7 +103,7 @@ describe('signature judge', () => {
     const source = new FakeSource();
     source.sign();
     const judge = new SignatureJudge({ store: new MemoryVerdictStore(), negativeTtlMs: 60_000 });
-    const verdicts = await Promise.all(Array.from({ length: 5 }, () => judge.judge(source, image, [f.key('keyA')])));
+    const verdicts = await Promise.all(Array.from({ length: 5 }, () => judge.judge(source, image, { keys: [f.key('keyA')] })));
     expect(verdicts.every((v) => v.pass)).toBe(true);
     expect(source.reads).toBe(2); // the .sig manifest and its payload blob
   });
@@ -120,9 +120,9 @@ describe('signature judge', () => {
       }),
     );
     const source = new FakeSource();
-    const keys = [f.key('keyA')];
+    const keys = { keys: [f.key('keyA')] };
     // The index was verified before (by this replica or another): its verdict is in the store.
-    await store.put(keySetFingerprint(parseKeySet(keys)), sha256(index), { how: 'signed', key: 'keyA' });
+    await store.put(keySetFingerprint(parseKeySet(keys.keys)), sha256(index), { how: 'signed', key: 'keyA' });
     expect((await judge.judge(source, { image: 'a/multi', digest: sha256(index), bytes: index, contentType: OCI_INDEX }, keys)).pass).toBe(
       true,
     );
@@ -137,7 +137,7 @@ describe('signature judge', () => {
       record: { how: 'index', index: sha256(index), key: 'keyA' },
       cached: true,
     });
-    expect(await judge.judge(source, childManifest, [f.key('keyB')])).toMatchObject({ pass: false, reason: 'unsigned' });
+    expect(await judge.judge(source, childManifest, { keys: [f.key('keyB')] })).toMatchObject({ pass: false, reason: 'unsigned' });
   });
 
   it('serves signature artifacts unsigned, so verifiers can read them through the cache', async () => {
@@ -149,7 +149,11 @@ describe('signature judge', () => {
       }),
     );
     expect(
-      await judge.judge(new FakeSource(), { image: 'a/b', digest: sha256(sig), bytes: sig, contentType: OCI_MANIFEST }, [f.key('keyA')]),
+      await judge.judge(
+        new FakeSource(),
+        { image: 'a/b', digest: sha256(sig), bytes: sig, contentType: OCI_MANIFEST },
+        { keys: [f.key('keyA')] },
+      ),
     ).toMatchObject({
       pass: true,
       record: { how: 'artifact' },
@@ -165,7 +169,7 @@ describe('signature judge', () => {
     const source = new FakeSource();
     source.sign();
     const judge = new SignatureJudge({ store: broken, negativeTtlMs: 60_000, onStoreError: (e) => errors.push(e) });
-    expect((await judge.judge(source, image, [f.key('keyA')])).pass).toBe(true);
+    expect((await judge.judge(source, image, { keys: [f.key('keyA')] })).pass).toBe(true);
     expect(errors.length).toBe(2);
   });
 });

@@ -1,4 +1,7 @@
-import type { TrustedKey } from '@vreg/contracts';
+import { crypto as sigstoreCrypto } from '@sigstore/core';
+import type { SignaturePolicy } from '@vreg/contracts';
+import type { SignatureTrust } from './cosign-verifier.ts';
+import { type KeylessTrust, parseKeylessTrust } from './keyless-trust.ts';
 import { indexChildren, isIndex, isSignatureArtifact, parseManifest } from './oci-documents.ts';
 import { type SignatureSource, verifyDigestSignatures } from './signature-discovery.ts';
 import { keySetFingerprint, parseKeySet } from './trusted-keys.ts';
@@ -56,13 +59,14 @@ export class SignatureJudge {
     this.#options = options;
   }
 
-  async judge(source: SignatureSource, manifest: JudgedManifest, keys: readonly TrustedKey[]): Promise<Judgement> {
-    const parsedKeys = parseKeySet(keys);
-    const fingerprint = keySetFingerprint(parsedKeys);
+  /** @param trusted the policy's keys and keyless trust (what a signature may be verified with) */
+  async judge(source: SignatureSource, manifest: JudgedManifest, trusted: Pick<SignaturePolicy, 'keys' | 'keyless'>): Promise<Judgement> {
+    const trust = trustOf(trusted);
+    const fingerprint = trustFingerprint(trust);
     const key = `${fingerprint}/${manifest.digest}`;
     const running = this.#running.get(key);
     if (running !== undefined) return running;
-    const work = this.#judge(source, manifest, parsedKeys, fingerprint, key).finally(() => this.#running.delete(key));
+    const work = this.#judge(source, manifest, trust, fingerprint, key).finally(() => this.#running.delete(key));
     this.#running.set(key, work);
     return work;
   }
@@ -70,7 +74,7 @@ export class SignatureJudge {
   async #judge(
     source: SignatureSource,
     manifest: JudgedManifest,
-    keys: ReturnType<typeof parseKeySet>,
+    trust: SignatureTrust,
     fingerprint: string,
     key: string,
   ): Promise<Judgement> {
@@ -90,7 +94,7 @@ export class SignatureJudge {
       negative === undefined ? source : freshSignatureTags(source),
       manifest.image,
       manifest.digest,
-      keys,
+      trust,
     );
     if (!verdict.verified) {
       const judgement = { pass: false as const, reason: verdict.reason, detail: verdict.detail };
@@ -141,6 +145,28 @@ export class SignatureJudge {
       this.#options.onStoreError?.(err);
     }
   }
+}
+
+function trustOf(trusted: Pick<SignaturePolicy, 'keys' | 'keyless'>): SignatureTrust {
+  let keyless: KeylessTrust | undefined;
+  try {
+    keyless = trusted.keyless === undefined ? undefined : parseKeylessTrust(trusted.keyless);
+  } catch {
+    // The catalog refuses such a trusted root when it is saved; a bad one here trusts nothing.
+    keyless = undefined;
+  }
+  return { keys: parseKeySet(trusted.keys), ...(keyless === undefined ? {} : { keyless }) };
+}
+
+/**
+ * What a verdict depends on: the keys' fingerprint, and with keyless trust
+ * the trusted root and identities too. Keys alone keep their fingerprint,
+ * so adding keyless trust re-verifies, and keyed verdicts are not lost
+ * when nothing keyless is configured.
+ */
+function trustFingerprint(trust: SignatureTrust): string {
+  const keys = keySetFingerprint(trust.keys);
+  return trust.keyless === undefined ? keys : sigstoreCrypto.digest('sha256', `${keys}:${trust.keyless.fingerprint}`).toString('hex');
 }
 
 /** The same source, but asking the upstream again for signature tags and referrers instead of trusting cached copies. */

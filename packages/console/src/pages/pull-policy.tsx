@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import { ApiError, type PolicyRule, type PullPolicy, type SignatureMode } from '../api.ts';
+import { ApiError, type KeylessTrust, type PolicyRule, type PullPolicy, type SignatureMode } from '../api.ts';
 import { ConfirmButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
 import { formatTime } from '../format.ts';
 import { useSession } from '../session.ts';
@@ -8,10 +8,15 @@ import { PolicyDenialsTable } from './policy-denials.tsx';
 type Draft = {
   default_action: 'allow' | 'deny';
   rules: PolicyRule[];
-  signatures: { mode: SignatureMode; keys: Array<{ name: string; pem: string }>; scopes: Array<{ image: string; mode: SignatureMode }> };
+  signatures: {
+    mode: SignatureMode;
+    keys: Array<{ name: string; pem: string }>;
+    scopes: Array<{ image: string; mode: SignatureMode }>;
+    keyless: KeylessTrust | null;
+  };
 };
 
-const EMPTY: Draft = { default_action: 'allow', rules: [], signatures: { mode: 'off', keys: [], scopes: [] } };
+const EMPTY: Draft = { default_action: 'allow', rules: [], signatures: { mode: 'off', keys: [], scopes: [], keyless: null } };
 const MODES: Array<{ mode: SignatureMode; label: string }> = [
   { mode: 'off', label: 'Off: no signature is checked' },
   { mode: 'audit', label: 'Audit: serve, and record what would be refused' },
@@ -34,6 +39,7 @@ function draftOf(policy: PullPolicy | null | undefined): Draft {
       mode: policy.signatures.mode,
       keys: policy.signatures.keys.map((k) => ({ name: k.name, pem: k.pem })),
       scopes: policy.signatures.scopes.map((s) => ({ ...s })),
+      keyless: policy.signatures.keyless ?? null,
     },
   };
 }
@@ -166,6 +172,22 @@ export function PullPolicySection({ registryId }: { registryId: string }) {
         </ul>
       ) : null}
 
+      <p>
+        Keyless signatures:{' '}
+        {draft.signatures.keyless === null ? (
+          'not trusted'
+        ) : (
+          <>
+            by {draft.signatures.keyless.identities.map((i) => `${i.subject} (${i.issuer})`).join(', ')}
+            {canWrite ? (
+              <button type="button" onClick={() => edit((d) => void (d.signatures.keyless = null))}>
+                Stop trusting keyless signatures
+              </button>
+            ) : null}
+          </>
+        )}
+      </p>
+
       {canWrite ? <PolicyEditor draft={draft} edit={edit} /> : null}
       {canWrite ? (
         <div className="actions">
@@ -208,6 +230,9 @@ function PolicyEditor({ draft, edit }: { draft: Draft; edit: (change: (d: Draft)
   useEffect(() => setMode(draft.signatures.mode), [draft.signatures.mode]);
   const [keyName, setKeyName] = useState('');
   const [pem, setPem] = useState('');
+  const [trustedRoot, setTrustedRoot] = useState('');
+  const [subject, setSubject] = useState('');
+  const [issuer, setIssuer] = useState('');
   const addRule = (event: FormEvent) => {
     event.preventDefault();
     const t = list(tags);
@@ -242,6 +267,20 @@ function PolicyEditor({ draft, edit }: { draft: Draft; edit: (change: (d: Draft)
     edit((d) => d.signatures.keys.push({ name: keyName.trim(), pem }));
     setKeyName('');
     setPem('');
+  };
+  const trustKeyless = (event: FormEvent) => {
+    event.preventDefault();
+    edit((d) => {
+      const identity = { subject: subject.trim(), issuer: issuer.trim() };
+      const current = d.signatures.keyless;
+      d.signatures.keyless =
+        current !== null && trustedRoot.trim() === ''
+          ? { ...current, identities: [...current.identities, identity] }
+          : { trusted_root: trustedRoot.trim(), identities: [identity] };
+    });
+    setTrustedRoot('');
+    setSubject('');
+    setIssuer('');
   };
   return (
     <div className="columns">
@@ -305,6 +344,27 @@ function PolicyEditor({ draft, edit }: { draft: Draft; edit: (change: (d: Draft)
           <textarea value={pem} onChange={(e) => setPem(e.target.value)} rows={5} required placeholder="-----BEGIN PUBLIC KEY-----" />
         </label>
         <button type="submit">Add key</button>
+      </form>
+      <form onSubmit={trustKeyless} className="card" aria-label="Trust keyless signatures">
+        <label>
+          Trusted root (trusted_root.json{draft.signatures.keyless ? '; empty: keep the current one' : ''})
+          <textarea
+            value={trustedRoot}
+            onChange={(e) => setTrustedRoot(e.target.value)}
+            rows={4}
+            required={draft.signatures.keyless === null}
+            placeholder='{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1", …}'
+          />
+        </label>
+        <label>
+          Signer (certificate SAN; * matches anything)
+          <input value={subject} onChange={(e) => setSubject(e.target.value)} required placeholder="*@example.com" />
+        </label>
+        <label>
+          OIDC issuer
+          <input value={issuer} onChange={(e) => setIssuer(e.target.value)} required placeholder="https://accounts.example.com" />
+        </label>
+        <button type="submit">Trust this signer</button>
       </form>
     </div>
   );

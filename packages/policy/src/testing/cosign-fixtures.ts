@@ -16,6 +16,27 @@ export const cosignFixtures = {
   payload: (name: 'keyA' | 'p384'): Buffer => readFileSync(join(dir, `${name}.payload`)),
   signature: (name: 'keyA' | 'p384'): string => read(`${name}.sig`).trim(),
   bundle: (): unknown => JSON.parse(read('keyA.bundle.json')) as unknown,
+  /** A keyless signature of the same digest (make-keyless-fixture.ts): certificate from a private CA, RFC 3161 timestamp, trusted root. */
+  keyless: (): {
+    digest: string;
+    identity: { subject: string; issuer: string };
+    trustedRoot: string;
+    payload: Buffer;
+    signature: string;
+    certificate: string;
+    timestamp: Buffer;
+  } => {
+    const k = JSON.parse(read('keyless.json')) as Record<string, string> & { identity: { subject: string; issuer: string } };
+    return {
+      digest: k.digest as string,
+      identity: k.identity,
+      trustedRoot: k.trustedRoot as string,
+      payload: Buffer.from(k.payload as string, 'base64'),
+      signature: k.signature as string,
+      certificate: k.certificate as string,
+      timestamp: Buffer.from(k.timestamp as string, 'base64'),
+    };
+  },
   /** The signed image: its manifest (hashing to `digest`), config and one layer. */
   image: (): { manifest: Buffer; config: Buffer; layer: Buffer } => ({
     manifest: readFileSync(join(dir, 'manifest.json')),

@@ -88,6 +88,24 @@ describe('admin API: pull policies', () => {
     expect((await api.call('PUT', '/registries/99/pull_policy', {})).statusCode).toBe(404);
   });
 
+  it('stores keyless trust (a trusted root and identities) and refuses a root without a timestamp authority', async () => {
+    const k = f.keyless();
+    const body = {
+      signatures: { mode: 'enforce', keys: [], keyless: { trusted_root: JSON.parse(k.trustedRoot), identities: [k.identity] } },
+    };
+    const put = await api.call('PUT', '/registries/1/pull_policy', body);
+    expect(put.statusCode).toBe(200);
+    expect(put.json().signatures.keyless).toEqual({ trusted_root: JSON.stringify(JSON.parse(k.trustedRoot)), identities: [k.identity] });
+    const view = await new RegistryResolveResponder({ store: api.store }).handle({ registryId: '1' });
+    expect(view.policy?.signatures.keyless?.identities).toEqual([k.identity]);
+    const noTsa = { ...(JSON.parse(k.trustedRoot) as object), timestampAuthorities: [] };
+    const bad = await api.call('PUT', '/registries/1/pull_policy', {
+      signatures: { mode: 'enforce', keys: [], keyless: { trusted_root: noTsa, identities: [k.identity] } },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].detail.problems).toEqual([expect.stringMatching(/keyless.trusted_root: .*no timestamp authority/)]);
+  });
+
   it('deletes a policy', async () => {
     await api.call('PUT', '/registries/1/pull_policy', policyBody());
     expect((await api.call('DELETE', '/registries/1/pull_policy')).statusCode).toBe(204);

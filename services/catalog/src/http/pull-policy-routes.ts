@@ -8,6 +8,7 @@ import {
   POLICY_KEYS_MAX,
   POLICY_RULES_MAX,
   POLICY_SCOPES_MAX,
+  POLICY_TRUSTED_ROOT_MAX,
   PolicyActionSchema,
   type PullPolicy,
   SignatureModeSchema,
@@ -53,6 +54,20 @@ const KeyBody = z.strictObject({
     .meta({ description: 'PEM public key as cosign generate-key-pair writes it (ECDSA P-256/384/521 or RSA >= 2048); Ed25519 is refused' }),
 });
 
+const KeylessBody = z.strictObject({
+  trusted_root: z.union([z.string().min(2).max(POLICY_TRUSTED_ROOT_MAX), z.record(z.string(), z.unknown())]).meta({
+    description:
+      'The sigstore trusted root (trusted_root.json, as cosign --trusted-root reads it), as JSON or a string of it: its certificate authorities sign the certificates, its timestamp authorities vouch for when; no transparency log is read',
+  }),
+  identities: z
+    .array(z.strictObject({ subject: z.string().min(1).max(512), issuer: z.string().min(1).max(512) }))
+    .min(1)
+    .max(32)
+    .meta({
+      description: "Who may sign: the certificate's SAN (e-mail or URI; * matches any run of characters) and its OIDC issuer, exactly",
+    }),
+});
+
 const SignaturesBody = z.strictObject({
   mode: SignatureModeSchema.meta({
     description:
@@ -68,6 +83,7 @@ const SignaturesBody = z.strictObject({
     .max(POLICY_SCOPES_MAX)
     .optional()
     .meta({ description: 'A mode per image pattern, first match wins; images no scope matches get `mode`' }),
+  keyless: KeylessBody.nullable().optional().meta({ description: 'Keyless (certificate) signatures; null or absent: none' }),
 });
 
 const PullPolicyBody = z.strictObject({
@@ -91,6 +107,12 @@ export const PullPolicyJson = z.object({
     keys: z.array(KeyJson),
     scopes: z.array(z.object({ image: z.string(), mode: SignatureModeSchema })),
     key_set_fingerprint: z.string().meta({ description: 'Verdicts are cached under it: a change of keys re-verifies' }),
+    keyless: z
+      .object({
+        trusted_root: z.string().meta({ description: 'As stored, byte-exact' }),
+        identities: z.array(z.object({ subject: z.string(), issuer: z.string() })),
+      })
+      .nullable(),
   }),
   created_at: timestamp,
   updated_at: timestamp,
@@ -135,6 +157,17 @@ function toPolicy(body: z.output<typeof PullPolicyBody>): PullPolicy {
       mode: body.signatures.mode,
       keys: body.signatures.keys.map((k) => ({ name: k.name, pem: k.pem })),
       ...(body.signatures.scopes === undefined ? {} : { scopes: body.signatures.scopes }),
+      ...(body.signatures.keyless == null
+        ? {}
+        : {
+            keyless: {
+              trustedRoot:
+                typeof body.signatures.keyless.trusted_root === 'string'
+                  ? body.signatures.keyless.trusted_root
+                  : JSON.stringify(body.signatures.keyless.trusted_root),
+              identities: body.signatures.keyless.identities,
+            },
+          }),
     },
   };
 }
@@ -154,6 +187,10 @@ export function toPullPolicyJson(stored: StoredPullPolicy): z.input<typeof PullP
       }),
       scopes: policy.signatures.scopes ?? [],
       key_set_fingerprint: keySetFingerprint(parsed),
+      keyless:
+        policy.signatures.keyless === undefined
+          ? null
+          : { trusted_root: policy.signatures.keyless.trustedRoot, identities: policy.signatures.keyless.identities },
     },
     created_at: stored.createdAt.toISOString(),
     updated_at: stored.updatedAt.toISOString(),

@@ -90,7 +90,7 @@ export class WarmPolicy {
     const { policy } = subject.registry;
     const mode = signatureModeFor(policy, subject.image);
     if (policy === undefined || mode === SignatureModes.off) return;
-    const judgement = await this.#deps.judge.judge(source, { image: subject.image, ...manifest }, policy.signatures.keys);
+    const judgement = await this.#deps.judge.judge(source, { image: subject.image, ...manifest }, policy.signatures);
     if (judgement.pass) return;
     const what = `warm of ${subject.image}:${subject.tag} (${manifest.digest})`;
     if (mode === SignatureModes.enforce) {

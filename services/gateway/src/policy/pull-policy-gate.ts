@@ -75,7 +75,7 @@ export class PullPolicyGate {
       judgement = await this.#deps.judge.judge(
         this.#deps.sourceFor(registry),
         { image: target.image, digest: served.digest, bytes, contentType: served.contentType },
-        registry.policy.signatures.keys,
+        registry.policy.signatures,
       );
     } catch (err) {
       if (mode === SignatureModes.enforce) throw err;
