@@ -5,7 +5,7 @@ import { type KeylessTrust, parseKeylessTrust } from './keyless-trust.ts';
 import { indexChildren, isIndex, isSignatureArtifact, parseManifest } from './oci-documents.ts';
 import { type SignatureSource, verifyDigestSignatures } from './signature-discovery.ts';
 import { keySetFingerprint, parseKeySet } from './trusted-keys.ts';
-import type { PassRecord, VerdictStore } from './verdict-store.ts';
+import { MemoryVerdictStore, type PassRecord, type VerdictStore } from './verdict-store.ts';
 
 /** What a judged manifest looks like: its exact bytes (to see whether it is an index or a signature). */
 export interface JudgedManifest {
@@ -54,6 +54,8 @@ export class SignatureJudge {
   readonly #running = new Map<string, Promise<Judgement>>();
   /** Indexes whose children were recorded recently, so a hit on an index does not rewrite them each time. */
   readonly #covered = new Map<string, number>();
+  /** Passes seen by this process: immutable per key, so a hit needs no round trip to a shared store. */
+  readonly #passes = new MemoryVerdictStore(10_000);
 
   constructor(options: SignatureJudgeOptions) {
     this.#options = options;
@@ -115,6 +117,7 @@ export class SignatureJudge {
   }
 
   async #pass(fingerprint: string, digest: string, record: PassRecord): Promise<Judgement> {
+    await this.#passes.put(fingerprint, digest, record);
     try {
       await this.#options.store.put(fingerprint, digest, record);
     } catch (err) {
@@ -124,8 +127,12 @@ export class SignatureJudge {
   }
 
   async #stored(fingerprint: string, digest: string): Promise<PassRecord | undefined> {
+    const local = await this.#passes.get(fingerprint, digest);
+    if (local !== undefined) return local;
     try {
-      return await this.#options.store.get(fingerprint, digest);
+      const shared = await this.#options.store.get(fingerprint, digest);
+      if (shared !== undefined) await this.#passes.put(fingerprint, digest, shared);
+      return shared;
     } catch (err) {
       this.#options.onStoreError?.(err);
       return undefined;
