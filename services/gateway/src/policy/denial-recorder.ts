@@ -68,7 +68,8 @@ export class DenialRecorder {
       current.count += 1;
       return;
     }
-    this.#pending.set(key, { ...denial, eventId: randomUUID(), count: 1, at: at.toISOString() });
+    // A rule listing many long tag patterns makes a long message: the event's schema keeps 1000 characters.
+    this.#pending.set(key, { ...denial, message: denial.message.slice(0, 1000), eventId: randomUUID(), count: 1, at: at.toISOString() });
     if (this.#pending.size >= this.#options.maxKeys) void this.flush();
   }
 
