@@ -218,6 +218,21 @@ export function describePullPolicy(mode: string, start: () => Promise<PolicyVreg
       expect(recorded.every((d) => d.reason === 'rule' && d.rule?.name === 'no-secrets')).toBe(true);
     });
 
+    it('finds signatures pushed as OCI 1.1 referrers and as sigstore bundles (the tag schema, the upstream has no referrers API)', async () => {
+      const gateway = vreg.gatewayUrls[0]!;
+      for (const as of ['referrer', 'bundle'] as const) {
+        const image = await pushLabelledImage(env.upstreamA, `${prefix}/${as}`, 'v1', `${prefix} ${as}`);
+        await cosign.sign('keyA', `${upstreamHost}/${prefix}/${as}@${image.digest}`, { as });
+        // cosign pushed no .sig tag: only a referrer, listed in the tag schema's index sha256-<hex>.
+        expect(
+          (await fetch(`${env.upstreamA}/v2/${prefix}/${as}/manifests/${image.digest.replace(':', '-')}.sig`, { method: 'HEAD' })).status,
+        ).toBe(404);
+        const res = await get(gateway, enforceId, `${prefix}/${as}`, 'manifests/v1');
+        expect(res.status, `${as}: ${res.body}`).toBe(200);
+        expect(res.digest).toBe(image.digest);
+      }
+    });
+
     it('serves in audit mode and records what it would have refused', async () => {
       const gateway = vreg.gatewayUrls[0]!;
       const res = await get(gateway, auditId, `${prefix}/unsigned`, 'manifests/v1');

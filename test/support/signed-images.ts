@@ -161,7 +161,7 @@ export class Cosign {
     return new Cosign(dir, bin);
   }
 
-  async #run(args: string[]): Promise<string> {
+  async #run(args: string[], env: Record<string, string> = {}): Promise<string> {
     try {
       const { stdout } = await run(this.bin, args, {
         cwd: this.dir,
@@ -171,6 +171,7 @@ export class Cosign {
           HOME: join(this.dir, 'home'),
           COSIGN_PASSWORD: 'vreg-test',
           TUF_ROOT: join(this.dir, 'home', 'tuf'),
+          ...env,
         },
       });
       return stdout;
@@ -186,18 +187,30 @@ export class Cosign {
     return readFile(join(this.dir, `${name}.pub`), 'utf8');
   }
 
-  /** Signs `host/name@digest` with the key, pushing the signature to the registry (cosign's `.sig` tag). */
-  async sign(key: string, ref: string, options: { recursive?: boolean } = {}): Promise<void> {
-    await this.#run([
-      'sign',
-      '--key',
-      join(this.dir, `${key}.key`),
-      '--tlog-upload=false',
-      '--allow-insecure-registry',
-      '--yes',
-      ...(options.recursive ? ['--recursive'] : []),
-      ref,
-    ]);
+  /**
+   * Signs `host/name@digest` with the key, pushing the signature to the
+   * registry: cosign's `.sig` tag by default; with `as: 'referrer'` an OCI
+   * 1.1 referrer (`--registry-referrers-mode=oci-1-1`, experimental in
+   * cosign 2); with `as: 'bundle'` a sigstore bundle referrer
+   * (`--new-bundle-format`, cosign 3's default). On a registry without the
+   * referrers API cosign falls back to the tag schema's index.
+   */
+  async sign(key: string, ref: string, options: { recursive?: boolean; as?: 'sig-tag' | 'referrer' | 'bundle' } = {}): Promise<void> {
+    await this.#run(
+      [
+        'sign',
+        '--key',
+        join(this.dir, `${key}.key`),
+        '--tlog-upload=false',
+        '--allow-insecure-registry',
+        '--yes',
+        ...(options.recursive ? ['--recursive'] : []),
+        ...(options.as === 'referrer' ? ['--registry-referrers-mode=oci-1-1'] : []),
+        ...(options.as === 'bundle' ? ['--new-bundle-format'] : []),
+        ref,
+      ],
+      options.as === 'referrer' ? { COSIGN_EXPERIMENTAL: '1' } : {},
+    );
   }
 
   /** `cosign import-key-pair`: a PEM private key (a keyless PKI's leaf) as a cosign key named `name`. */
