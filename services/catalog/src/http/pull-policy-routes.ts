@@ -21,7 +21,7 @@ import type { PolicyDenial, StoredPullPolicy } from '../domain/pull-policy.ts';
 import { adminPrincipalOf, visibleRegistryIds } from './admin-auth.ts';
 import { errorResponses, IdParams, NoContent, PageQuery } from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 const timestamp = z.string().meta({ description: 'ISO-8601 UTC' });
 
@@ -217,7 +217,7 @@ export function toDenialJson(d: PolicyDenial): z.input<typeof PolicyDenialJson> 
 }
 
 /** `/registries/:id/pull_policy` (GET, PUT, DELETE), `/registries/:id/policy_denials` and `/policy_denials`. */
-export function registerPullPolicyRoutes(app: AdminApp, policies: PullPolicies): void {
+export const pullPolicyRoutes: AdminRoutes<{ policies: PullPolicies }> = async (app, { policies }) => {
   app.get('/registries/:id/pull_policy', {
     config: { summary: 'Get the pull policy of a virtual registry: rules and signature verification (404 when it has none)' },
     schema: { params: IdParams, response: { 200: PullPolicyJson, ...errorResponses(401, 403, 404) } },
@@ -271,4 +271,4 @@ export function registerPullPolicyRoutes(app: AdminApp, policies: PullPolicies):
       return result.items.map(toDenialJson);
     },
   });
-}
+};
