@@ -1,27 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { onTestFinished } from 'vitest';
+import type { AttackClass } from './attack-classes.ts';
 import { fuzzResultsDir } from './fuzz-record.ts';
 
-/**
- * The attack classes of the security table in docs/reliability.md
- * (scripts/reliability-report.mjs). A test names one per record; the report
- * lists every class, those no test recorded in this run as not run.
- */
-export const AttackClasses = {
-  forgedJwts: 'forged JWTs',
-  scopeTricks: 'scope tricks',
-  ssrf: 'SSRF (every address form, redirects)',
-  pathTraversal: 'path traversal',
-  secretLeaks: 'secret leaks',
-  hostileUpstream: 'hostile upstream content',
-  slowBodies: 'slow bodies',
-  bruteForce: 'brute force',
-  adminScopeEscalation: 'admin scope escalation',
-  infoLeaks: 'info leaks',
-  abandonedDownloads: 'abandoned downloads',
-} as const;
-export type AttackClass = (typeof AttackClasses)[keyof typeof AttackClasses];
+export { type AttackClass, AttackClasses } from './attack-classes.ts';
 
 /**
  * One record per test that attacks vreg, beside the fuzz records:
