@@ -16,6 +16,7 @@ import { WarmProgressConsumer } from './consumers/warm-progress-consumer.ts';
 import { LastUsedRecorder } from './domain/access-token-usage.ts';
 import { AccessTokens } from './domain/access-tokens.ts';
 import { CatalogAdmin } from './domain/catalog-admin.ts';
+import { MirrorHostAdmin } from './domain/mirror-host-admin.ts';
 import { OverviewStats } from './domain/overview-stats.ts';
 import { UpstreamTests } from './domain/upstream-tests.ts';
 import { WarmJobs } from './domain/warm-jobs.ts';
@@ -32,6 +33,7 @@ import { WarmJobWatchdog } from './lifecycle/warm-job-watchdog.ts';
 import type { CatalogStore } from './ports/catalog-store.ts';
 import { AccessTokenVerifyResponder } from './responders/access-token-verify-responder.ts';
 import { EntryLookupResponder } from './responders/entry-lookup-responder.ts';
+import { MirrorResolveResponder } from './responders/mirror-resolve-responder.ts';
 import { RegistryResolveResponder } from './responders/registry-resolve-responder.ts';
 
 /** Milliseconds between writes of access tokens' last-used times, when the config does not say. */
@@ -105,6 +107,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     removed: (upstreamId) => invalidations.noteUpstream(upstreamId),
   });
   const admin = new CatalogAdmin(hookedStore, deps.secretBox);
+  const mirrorHosts = new MirrorHostAdmin(deps.store);
   const usage = new LastUsedRecorder(deps.store.accessTokens, logger, {
     flushIntervalMs: config.lastUsedFlushMs ?? DEFAULT_LAST_USED_FLUSH_MS,
   });
@@ -151,6 +154,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
     { name: 'registry-resolve', start: (bus) => new RegistryResolveResponder({ store: deps.store }).start(bus) },
     { name: 'entry-lookup', start: (bus) => new EntryLookupResponder({ store: deps.store }).start(bus) },
+    { name: 'mirror-resolve', start: (bus) => new MirrorResolveResponder({ mirrors: mirrorHosts }).start(bus) },
     {
       name: 'access-token-verify',
       start: (bus) => new AccessTokenVerifyResponder({ tokens: accessTokens, opener: deps.secretBox }).start(bus),
@@ -192,6 +196,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
       warmJobs: new WarmJobs({ jobs: deps.store.jobs, registries: deps.store.registries, dispatcher: new BusWarmDispatcher(deps.bus) }),
       upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.upstreamAllowedNetworks),
       stats,
+      mirrorHosts,
     }),
     console: consoleStatic({ root: config.consoleRoot ?? defaultConsoleRoot() }),
 

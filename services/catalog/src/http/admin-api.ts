@@ -2,6 +2,7 @@ import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccessTokens } from '../domain/access-tokens.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
+import type { MirrorHostAdmin } from '../domain/mirror-host-admin.ts';
 import type { OverviewStats } from '../domain/overview-stats.ts';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
 import type { WarmJobs } from '../domain/warm-jobs.ts';
@@ -14,6 +15,7 @@ import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.t
 import { registerCleanupPolicyRoutes } from './cleanup-policy-routes.ts';
 import { registerGcRoutes } from './gc-routes.ts';
 import { registerJobRoutes } from './job-routes.ts';
+import { registerMirrorHostRoutes } from './mirror-host-routes.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
 import { registerPurgeRoutes } from './purge-routes.ts';
 import { registerRegistryCacheEntryRoutes } from './registry-cache-entry-routes.ts';
@@ -46,6 +48,8 @@ export interface AdminApiOptions {
   warmJobs?: WarmJobs;
   /** The console's overview numbers; without it `/stats/overview` is not served. */
   stats?: OverviewStats;
+  /** Mirror routing (`/registries/:id/mirror_hosts`, `/mirror_hosts`); without it those routes are not served. */
+  mirrorHosts?: MirrorHostAdmin;
 }
 
 /** What the admin routes may carry in `config`. */
@@ -122,6 +126,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
       registerAccessTokenRoutes(secured, options.accessTokens);
       registerJobRoutes(secured, options.jobs);
       registerRegistryCacheEntryRoutes(secured, options.admin);
+      if (options.mirrorHosts !== undefined) registerMirrorHostRoutes(secured, options.mirrorHosts);
       if (options.lifecycle !== undefined) {
         registerPurgeRoutes(secured, options.lifecycle.purge);
         registerCleanupPolicyRoutes(secured, options.lifecycle.cleanup);

@@ -3,6 +3,7 @@ import type { CacheEntryRepository } from './cache-entry-repository.ts';
 import type { CleanupPolicyRepository } from './cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from './gc-candidate-repository.ts';
 import type { JobRepository } from './job-repository.ts';
+import type { MirrorHostRepository } from './mirror-host-repository.ts';
 import type { RegistryRepository } from './registry-repository.ts';
 import type { UpstreamRepository } from './upstream-repository.ts';
 
@@ -22,6 +23,8 @@ export interface CatalogStore {
   readonly cleanupPolicies: CleanupPolicyRepository;
   /** Digests no live entry references any more, on their way to having their objects deleted (GC). */
   readonly gcCandidates: GcCandidateRepository;
+  /** The upstream hosts each registry mirrors, for pulls at the root path. */
+  readonly mirrorHosts: MirrorHostRepository;
   /** Releases the connection or file handle. The store is unusable afterwards. */
   close(): Promise<void>;
 }

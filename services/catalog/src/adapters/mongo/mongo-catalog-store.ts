@@ -5,6 +5,7 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
+import type { MirrorHostRepository } from '../../ports/mirror-host-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MongoAccessTokenRepository } from './mongo-access-token-repository.ts';
@@ -14,6 +15,7 @@ import { Collections } from './mongo-documents.ts';
 import { MongoGcCandidateRepository } from './mongo-gc-candidate-repository.ts';
 import { MongoIdAllocator } from './mongo-id-allocator.ts';
 import { MongoJobRepository } from './mongo-job-repository.ts';
+import { MongoMirrorHostRepository } from './mongo-mirror-host-repository.ts';
 import { MongoRegistryRepository } from './mongo-registry-repository.ts';
 import { MongoUpstreamRepository } from './mongo-upstream-repository.ts';
 
@@ -40,6 +42,7 @@ export class MongoCatalogStore implements CatalogStore {
   readonly jobs: JobRepository;
   readonly cleanupPolicies: CleanupPolicyRepository;
   readonly gcCandidates: GcCandidateRepository;
+  readonly mirrorHosts: MirrorHostRepository;
   readonly #client: MongoClient;
 
   private constructor(client: MongoClient, db: Db) {
@@ -52,6 +55,7 @@ export class MongoCatalogStore implements CatalogStore {
     this.jobs = new MongoJobRepository(db, ids);
     this.cleanupPolicies = new MongoCleanupPolicyRepository(db, ids);
     this.gcCandidates = new MongoGcCandidateRepository(db);
+    this.mirrorHosts = new MongoMirrorHostRepository(db);
   }
 
   /** Connects, creates the indexes (idempotent) and returns the store. */
@@ -101,6 +105,9 @@ const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name:
   { collection: Collections.cleanupRuns, key: { id: 1 }, name: 'id_unique', unique: true },
   { collection: Collections.cleanupRuns, key: { registry_id: 1, id: 1 }, name: 'registry_id_id' },
   { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1 }, name: 'registry_status' },
+  // Mirror routing: a host belongs to one registry.
+  { collection: Collections.mirrorHosts, key: { host: 1 }, name: 'host_unique', unique: true },
+  { collection: Collections.mirrorHosts, key: { registry_id: 1, host: 1 }, name: 'registry_host' },
   // Bounded lifecycle sweeps: pages by path (purges) and by last activity (quota, cleanup), both streams of it.
   {
     collection: Collections.cacheEntries,

@@ -71,6 +71,7 @@ export const Collections = {
   gcCandidates: 'gc_candidates',
   gcClaims: 'gc_claims',
   counters: 'counters',
+  mirrorHosts: 'mirror_hosts',
 } as const;
 
 export function toRegistry(doc: RegistryDocument): Registry {

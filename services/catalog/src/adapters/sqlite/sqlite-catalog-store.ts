@@ -7,6 +7,7 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
+import type { MirrorHostRepository } from '../../ports/mirror-host-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { SqliteAccessTokenRepository } from './sqlite-access-token-repository.ts';
@@ -14,6 +15,7 @@ import { SqliteCacheEntryRepository } from './sqlite-cache-entry-repository.ts';
 import { SqliteCleanupPolicyRepository } from './sqlite-cleanup-policy-repository.ts';
 import { SqliteGcCandidateRepository } from './sqlite-gc-candidate-repository.ts';
 import { SqliteJobRepository } from './sqlite-job-repository.ts';
+import { SqliteMirrorHostRepository } from './sqlite-mirror-host-repository.ts';
 import { SqliteRegistryRepository } from './sqlite-registry-repository.ts';
 import { migrateCatalogSchema } from './sqlite-schema.ts';
 import { SqliteUpstreamRepository } from './sqlite-upstream-repository.ts';
@@ -39,6 +41,7 @@ export class SqliteCatalogStore implements CatalogStore {
   readonly jobs: JobRepository;
   readonly cleanupPolicies: CleanupPolicyRepository;
   readonly gcCandidates: GcCandidateRepository;
+  readonly mirrorHosts: MirrorHostRepository;
   /** Absolute or relative path of the database file. */
   readonly path: string;
   readonly #db: Database.Database;
@@ -53,6 +56,7 @@ export class SqliteCatalogStore implements CatalogStore {
     this.jobs = new SqliteJobRepository(db);
     this.cleanupPolicies = new SqliteCleanupPolicyRepository(db);
     this.gcCandidates = new SqliteGcCandidateRepository(db);
+    this.mirrorHosts = new SqliteMirrorHostRepository(db);
   }
 
   /** Opens (creating when missing) the database file and migrates it to the current schema. */

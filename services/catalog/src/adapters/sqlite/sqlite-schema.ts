@@ -151,6 +151,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cache_entries_registry_status_activity ON cache_entries (registry_id, status, coalesce(downloaded_at, created_at), relative_path, upstream_id);
   CREATE INDEX cache_entries_registry_status_upstream_digest ON cache_entries (registry_id, status, upstream_id, digest, size);
   `,
+  // Mirror routing: the upstream hosts a registry mirrors. The host is the
+  // primary key, so a host belongs to one registry whoever writes it.
+  `
+  CREATE TABLE mirror_hosts (
+    host        TEXT PRIMARY KEY,
+    registry_id INTEGER NOT NULL,
+    created_at  TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX mirror_hosts_registry ON mirror_hosts (registry_id, host);
+  `,
 ];
 
 /** Brings the database to the latest schema version, each step in its own transaction. */

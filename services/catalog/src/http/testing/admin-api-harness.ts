@@ -8,6 +8,7 @@ import { BusUpstreamProber } from '../../adapters/bus/bus-upstream-prober.ts';
 import { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.ts';
 import { AccessTokens } from '../../domain/access-tokens.ts';
 import { CatalogAdmin } from '../../domain/catalog-admin.ts';
+import { MirrorHostAdmin } from '../../domain/mirror-host-admin.ts';
 import { OverviewStats } from '../../domain/overview-stats.ts';
 import { UpstreamTests } from '../../domain/upstream-tests.ts';
 import { JobWorker } from '../../lifecycle/job-worker.ts';
@@ -74,6 +75,7 @@ export async function startAdminApiHarness(
       jobs: store.jobs,
       lifecycle,
       stats,
+      mirrorHosts: new MirrorHostAdmin(store),
       upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']),
     }),
     { prefix: '/api/v1' },
