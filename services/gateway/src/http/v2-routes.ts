@@ -3,7 +3,6 @@ import { assertRegistryId, type PullTarget, parsePullPath } from '@vreg/oci';
 import { notePull } from '@vreg/telemetry';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { PullGuard } from '../auth/pull-guard.ts';
-import { parseAccept } from '../domain/accept-list.ts';
 import { parseRangeHeader } from '../domain/byte-range.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { MirrorDirectory } from '../ports/mirror-directory.ts';
@@ -136,14 +135,7 @@ async function pull(options: V2RoutesOptions, resolved: PullRequestTarget, reque
   });
   const served =
     target.kind === 'manifest'
-      ? await options.manifests.get(
-          registry,
-          target.image,
-          target.reference,
-          withBody,
-          parseAccept(request.headers.accept),
-          clientGone.signal,
-        )
+      ? await options.manifests.get(registry, target.image, target.reference, { withBody, signal: clientGone.signal })
       : withBody
         ? await options.blobs.get(registry, target.image, target.reference, parseRangeHeader(request.headers.range), clientGone.signal)
         : await options.blobs.head(registry, target.image, target.reference, clientGone.signal);
