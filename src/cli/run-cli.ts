@@ -6,6 +6,7 @@ import { ENTRIES_USAGE, entriesCommand } from './entries-command.ts';
 import { GC_USAGE, gcCommand } from './gc-command.ts';
 import { JOBS_USAGE, jobsCommand } from './jobs-command.ts';
 import { LOGIN_USAGE, loginCommand, logoutCommand } from './login-command.ts';
+import { MIRROR_CONFIG_USAGE, mirrorConfigCommand } from './mirror-config-command.ts';
 import { PURGE_USAGE, purgeCommand } from './purge-command.ts';
 import { REGISTRIES_USAGE, registriesCommand } from './registries-command.ts';
 import { TOKENS_USAGE, tokensCommand } from './tokens-command.ts';
@@ -27,6 +28,7 @@ const API_COMMANDS: Record<string, { usage: string; run: ApiCommand }> = {
   warm: { usage: WARM_USAGE, run: warmCommand },
   gc: { usage: GC_USAGE, run: gcCommand },
   jobs: { usage: JOBS_USAGE, run: jobsCommand },
+  'mirror-config': { usage: MIRROR_CONFIG_USAGE, run: mirrorConfigCommand },
 };
 
 export const USAGE = `vreg: manage a vreg container virtual registry through its admin API.
@@ -35,7 +37,7 @@ Usage: vreg <command> [arguments] [--json] [--help]
 
 Commands:
   login, logout     save (check first) or forget the server URL and token
-  registries        list, show, create, update, delete virtual registries
+  registries        list, show, create, update, delete virtual registries; set their mirror hosts
   upstreams         list, add, update, remove, reorder, move, test upstreams
   tokens            create, list, revoke access tokens
   entries           list or delete cache entries of a registry
@@ -45,6 +47,7 @@ Commands:
   warm              fetch an image into the cache ahead of pulls, with progress
   gc                delete objects no cache entry references (--dry-run reports)
   jobs              list, show or wait for purge, cleanup, gc and warm jobs
+  mirror-config     containerd, Docker or podman configuration to pull through vreg as a mirror
 
 Run vreg <command> --help for its arguments. Every command takes --json for
 scripts. Exit codes: 0 done, 1 the server refused, failed or could not be
