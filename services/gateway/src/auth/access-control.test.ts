@@ -182,6 +182,18 @@ describe('access control on /v2', () => {
     expect(h.upstream.count('GET manifest')).toBe(0);
   });
 
+  it('reads empty Basic credentials as none: an anonymous token at the token endpoint, a challenge on a pull', async () => {
+    const empty = basic('', '');
+    const jwt = await token(empty, `repository:${repo('3')}:pull`, `repository:${repo('1')}:pull`);
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString()) as { sub: string; access: unknown[] };
+    expect(claims).toMatchObject({ sub: '', access: [{ name: repo('3') }] });
+    expect((await h.server.inject({ method: 'GET', url: manifestUrl('3'), headers: { authorization: empty } })).statusCode).toBe(200);
+    const refused = await h.server.inject({ method: 'GET', url: manifestUrl('1'), headers: { authorization: empty } });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['www-authenticate']).toContain(`scope="repository:${repo('1')}:pull"`);
+    expect(verifications).toBe(0);
+  });
+
   it('answers wrong credentials with 401 and never grants anything', async () => {
     const res = await h.server.inject({
       method: 'GET',

@@ -12,7 +12,10 @@ export interface Credentials {
 
 /**
  * The Basic credentials of a request: undefined when it carries none (or
- * another scheme), `malformed` when its Basic header cannot be read.
+ * another scheme), or only an empty username and password, which clients
+ * send when they have none (the OCI conformance suite always does; an empty
+ * password is no access token, so reading it as anonymous grants nothing
+ * more); `malformed` when its Basic header cannot be read.
  */
 export function basicCredentials(request: FastifyRequest): Credentials | undefined | 'malformed' {
   const header = request.headers.authorization;
@@ -22,6 +25,7 @@ export function basicCredentials(request: FastifyRequest): Credentials | undefin
   const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return 'malformed';
+  if (decoded === ':') return undefined;
   return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 

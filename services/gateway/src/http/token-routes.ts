@@ -71,8 +71,9 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
   const sendNoStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
   app.get<{ Querystring: Record<string, string | string[]> }>('/token', async (request, reply) => {
-    // Any other scheme here is a client mistake, reported as one.
-    const credentials = request.headers.authorization === undefined ? undefined : (basicCredentials(request) ?? 'malformed');
+    // Any other scheme here is a client mistake, reported as one; empty Basic credentials are none.
+    const header = request.headers.authorization;
+    const credentials = header === undefined || /^Basic /i.test(header) ? basicCredentials(request) : 'malformed';
     if (credentials === 'malformed') {
       options.login.malformed(request);
       throw new UnauthorizedError('credentials must be HTTP Basic: any username and an access token as the password');
