@@ -93,3 +93,57 @@ describe.each([
     }
   }
 });
+
+/**
+ * The answer chosen for a client whose Accept leaves out the only form a
+ * manifest exists in, next to what distribution 2.8 (the upstream here)
+ * answers the same request: vreg serves the manifest as stored, with its
+ * real Content-Type and digest, by tag and by digest; distribution turns a
+ * schema 2 manifest asked for by tag into signed schema 1 (another digest)
+ * and refuses an OCI manifest with 404.
+ */
+describe('a manifest for a client whose Accept leaves out its only form', () => {
+  const env = testEnv();
+  let vreg: VregUnderTest;
+  let base: string;
+  const OCI_ONLY = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json';
+  const DOCKER_ONLY = 'application/vnd.docker.distribution.manifest.v2+json';
+
+  beforeAll(async () => {
+    vreg = await startEmbeddedUnderTest();
+    const { id } = await vreg.admin.createRegistry('negotiation');
+    await vreg.admin.addUpstream(id, { name: 'registry-a', url: env.upstreamA });
+    base = `${vreg.gatewayUrl}/v2/virtual_registries/containers/${id}`;
+  });
+  afterAll(async () => vreg?.stop());
+
+  const get = async (url: string, accept: string) => {
+    const res = await fetch(url, { headers: { accept } });
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      digest: res.headers.get('docker-content-digest'),
+      body: await res.text(),
+    };
+  };
+
+  it('serves a Docker schema 2 manifest to an OCI-only Accept by tag and digest, where distribution converts to schema 1', async () => {
+    const { digest } = seededImage(env, 'library/bigimage', 'v1');
+    const upstream = await get(`${env.upstreamA}/v2/library/bigimage/manifests/v1`, OCI_ONLY);
+    expect(upstream).toMatchObject({ status: 200, type: 'application/vnd.docker.distribution.manifest.v1+prettyjws' });
+    expect(upstream.digest).not.toBe(digest);
+    for (const ref of ['v1', digest]) {
+      const served = await get(`${base}/library/bigimage/manifests/${ref}`, OCI_ONLY);
+      expect(served, ref).toMatchObject({ status: 200, type: DOCKER_ONLY, digest });
+    }
+  });
+
+  it('serves an OCI manifest to a Docker-only Accept by tag and digest, where distribution answers 404', async () => {
+    const { digest } = seededImage(env, 'library/busybox', 'latest');
+    expect((await get(`${env.upstreamA}/v2/library/busybox/manifests/latest`, DOCKER_ONLY)).status).toBe(404);
+    for (const ref of ['latest', digest]) {
+      const served = await get(`${base}/library/busybox/manifests/${ref}`, DOCKER_ONLY);
+      expect(served, ref).toMatchObject({ status: 200, type: 'application/vnd.oci.image.manifest.v1+json', digest });
+    }
+  });
+});
