@@ -598,9 +598,11 @@ describe('the Helm chart', () => {
     it('prints the containerd hosts.toml files that make nodes pull through the ingress host as their mirror', async () => {
       const notes = await renderNotes(['--set', 'ingress.enabled=true', '--set', 'ingress.hosts[0]=registry.acme.test']);
       expect(notes).toContain(
-        ['  # /etc/containerd/certs.d/_default/hosts.toml', '  [host."https://registry.acme.test"]', '    capabilities = ["pull", "resolve"]'].join(
-          '\n',
-        ),
+        [
+          '  # /etc/containerd/certs.d/_default/hosts.toml',
+          '  [host."https://registry.acme.test"]',
+          '    capabilities = ["pull", "resolve"]',
+        ].join('\n'),
       );
       expect(notes).toContain(
         [
@@ -614,7 +616,14 @@ describe('the Helm chart', () => {
       expect(notes).toContain('vreg mirror-config\n   containerd --url https://registry.acme.test');
       expect(notes).toContain(`-d '{"hosts":["docker.io"]}' $VREG_ADMIN/registries/1/mirror_hosts`);
       expect(
-        await renderNotes(['--set', 'ingress.enabled=true', '--set', 'ingress.hosts[0]=registry.acme.test', '--set', 'ingress.tls.enabled=false']),
+        await renderNotes([
+          '--set',
+          'ingress.enabled=true',
+          '--set',
+          'ingress.hosts[0]=registry.acme.test',
+          '--set',
+          'ingress.tls.enabled=false',
+        ]),
       ).toContain('[host."http://registry.acme.test"]');
       expect(await renderNotes([])).toContain('then these notes show how nodes pull through vreg as their registry mirror');
     });

@@ -13,12 +13,12 @@ import './styles.css';
 
 function Routes() {
   const path = usePath();
-  const registry = /^\/registries\/([^/]+)(?:\/(upstreams|entries|cleanup))?\/?$/.exec(path);
+  const registry = /^\/registries\/([^/]+)(?:\/(upstreams|entries|cleanup|mirror))?\/?$/.exec(path);
   if (registry)
     return (
       <RegistryPage
         id={decodeURIComponent(registry[1] as string)}
-        tab={(registry[2] as 'upstreams' | 'entries' | 'cleanup' | undefined) ?? 'upstreams'}
+        tab={(registry[2] as 'upstreams' | 'entries' | 'cleanup' | 'mirror' | undefined) ?? 'upstreams'}
       />
     );
   if (path === '/registries' || path === '/registries/') return <RegistriesPage />;
