@@ -17,6 +17,11 @@ export type BytesSource = 'cache' | 'upstream';
 /** What a fill lease or upstream request is about. */
 export type ObjectKindLabel = 'manifest' | 'blob' | 'tags' | 'referrers' | 'other';
 
+/** The label values known before anything happened: their series start at 0 (see `initPullSeries`). */
+const CACHE_RESULTS: readonly CacheResultLabel[] = ['hit', 'miss', 'stale', 'coalesced'];
+const PULL_KINDS: readonly ObjectKindLabel[] = ['manifest', 'blob'];
+const BYTES_SOURCES: readonly BytesSource[] = ['cache', 'upstream'];
+
 /** Seconds: from a cached lookup (sub-millisecond) to a slow upstream (a minute). */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Seconds of a whole HTTP request: up to an hour-long blob. */
@@ -128,6 +133,28 @@ export class VregMetrics implements BusMetrics {
     return new VregMetrics(createNoopMeter());
   }
 
+  /**
+   * Zero series for the pull path's known label sets: each cache result of a
+   * manifest or blob pull, each source of bytes served, coalesced waiters.
+   * A counter's series appears only once recorded, so without these a new
+   * gateway's dashboards show "No data" instead of 0 until its first pull.
+   * The registry label is left off (no registry is known yet); the
+   * dashboard's per-registry panels leave these series out.
+   */
+  initPullSeries(): void {
+    for (const result of CACHE_RESULTS) for (const kind of PULL_KINDS) this.#cacheResults.add(0, { result, kind });
+    for (const source of BYTES_SOURCES) this.#bytesServed.add(0, { source });
+    this.#coalescedWaiters.add(0);
+  }
+
+  /** Zero series of fills in flight and lease contention by kind (manifest, blob), for the processes that fill (gateway, fetcher). */
+  initFillSeries(): void {
+    for (const kind of PULL_KINDS) {
+      this.#fillsInFlight.add(0, { kind });
+      this.#leaseContention.add(0, { kind });
+    }
+  }
+
   httpRequest(route: string, method: string, status: number, seconds: number): void {
     this.#httpRequests.add(1, { route, method, status: String(status) });
     this.#httpDuration.record(seconds, { route, method });
@@ -195,6 +222,9 @@ export class VregMetrics implements BusMetrics {
   }
 
   observePending(stream: string, consumer: string, read: PendingReader): () => void {
+    // The consumer exists from now: its redeliveries and dead letters read 0 until the first one.
+    this.#redeliveries.add(0, { stream, consumer });
+    this.#deadLetters.add(0, { stream, consumer });
     const key = {};
     this.#pendingReaders.set(key, { attributes: { stream, consumer }, read });
     return () => {

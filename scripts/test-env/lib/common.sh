@@ -27,7 +27,7 @@ VREG_TEST_ENV_DIR="${VREG_TEST_ENV_DIR:-$VREG_REPO_ROOT/.vreg-test/env}"
 NATS_SERVER_VERSION="v2.15.2"
 # shellcheck disable=SC2034
 FERRETDB_VERSION="v1.24.2"
-# Real pull clients besides skopeo (issue 4): go-containerregistry's crane and oras.
+# Real pull clients besides skopeo, since each parses manifests and auth its own way: go-containerregistry's crane and oras.
 CRANE_VERSION="v0.22.1"
 ORAS_VERSION="v1.3.6"
 # The OCI distribution-spec conformance suite: its own module with no tags, so

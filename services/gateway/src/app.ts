@@ -48,6 +48,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
   const logger = deps.logger.child({ component: 'gateway' });
   // Measured at the ports: every upstream call and every fill lease, whoever makes them.
   const metrics = deps.metrics ?? VregMetrics.noop();
+  metrics.initPullSeries();
   const upstreams = new InstrumentedUpstreamRegistry(deps.upstreams, metrics);
   const leases = new MeteredFillLease(deps.leases, metrics);
   const fill: FillDeps = {

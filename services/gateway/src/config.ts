@@ -1,11 +1,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HttpEnv, LogEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, UpstreamEnv } from '@vreg/contracts';
+import { HttpEnv, intFrom, LogEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, UpstreamEnv } from '@vreg/contracts';
 import { TelemetryEnv } from '@vreg/telemetry';
 import { z } from 'zod';
 import { GatewayAuthEnv } from './auth/auth-env.ts';
-
-const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** Pull-path settings, the same in embedded and distributed mode. Units in the names. */
 export const GatewayPullEnv = {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { MirrorHost } from '../domain/mirror-host.ts';
 import type { MirrorHostAdmin } from '../domain/mirror-host-admin.ts';
 import { errorResponses, IdParams } from './api-schemas.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 const host = z.string().min(1).max(260);
 
@@ -35,7 +35,7 @@ function toHostsJson(registryId: string, hosts: readonly MirrorHost[]): z.input<
  * `?ns=<host>` picks the registry mirroring that host; no `ns` (Docker's
  * `registry-mirrors`) picks the one mirroring docker.io.
  */
-export function registerMirrorHostRoutes(app: AdminApp, mirrors: MirrorHostAdmin): void {
+export const mirrorHostRoutes: AdminRoutes<{ mirrors: MirrorHostAdmin }> = async (app, { mirrors }) => {
   app.get('/registries/:id/mirror_hosts', {
     config: { summary: 'The upstream hosts a virtual registry mirrors (pulls at the root path naming them go to it)' },
     schema: { params: IdParams, response: { 200: RegistryMirrorHostsJson, ...errorResponses(401, 403, 404) } },
@@ -57,4 +57,4 @@ export function registerMirrorHostRoutes(app: AdminApp, mirrors: MirrorHostAdmin
     schema: { response: { 200: z.array(MirrorHostJson), ...errorResponses(401, 403) } },
     handler: async () => (await mirrors.list()).map((m) => ({ host: m.host, registry_id: m.registryId })),
   });
-}
+};

@@ -5,8 +5,8 @@ import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { isDigest } from '@vreg/oci';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
-import { ByteBudgetCache } from '../domain/byte-budget-cache.ts';
-import { LruCache } from '../domain/lru-cache.ts';
+import { LRUCache } from 'lru-cache';
+import { type ByteBudgetCache, byteBudgetCache } from '../domain/byte-budget-cache.ts';
 import { isTagEntryFresh } from '../domain/tag-freshness.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { FetchRequester } from './fetch-requester.ts';
@@ -61,13 +61,13 @@ export interface ManifestGetOptions {
 export class ManifestService {
   readonly #deps: ManifestServiceDeps;
   readonly #fills = new SingleFlight<FilledManifest>();
-  readonly #unknown = new LruCache<string, true>(10_000);
+  readonly #unknown = new LRUCache<string, true>({ max: 10_000 });
   readonly #revalidator: TagRevalidator;
   readonly #bytes: ByteBudgetCache;
 
   constructor(deps: ManifestServiceDeps) {
     this.#deps = deps;
-    this.#bytes = new ByteBudgetCache(deps.manifestCacheBytes);
+    this.#bytes = byteBudgetCache(deps.manifestCacheBytes);
     this.#revalidator = new TagRevalidator(deps);
   }
 
@@ -141,7 +141,7 @@ export class ManifestService {
 
   #fill(registry: RegistryView, image: string, reference: string): Promise<FilledManifest> {
     const key = `${registry.id}/${image}/${reference}`;
-    if (this.#unknown.get(key)?.fresh) {
+    if (this.#unknown.get(key)) {
       return Promise.reject(
         new ManifestUnknownError('manifest unknown to every upstream of this registry (remembered)', { name: image, reference }),
       );
@@ -161,7 +161,7 @@ export class ManifestService {
       } catch (err) {
         // A broken deployment asking for a missing tag must not hammer the upstream.
         if (hasCode(err, ErrorCodes.manifestUnknown) && this.#deps.negativeCacheMs > 0)
-          this.#unknown.set(key, true, this.#deps.negativeCacheMs);
+          this.#unknown.set(key, true, { ttl: this.#deps.negativeCacheMs });
         throw err;
       } finally {
         await lease?.release();

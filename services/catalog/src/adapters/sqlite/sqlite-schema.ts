@@ -106,8 +106,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cache_entries_digest_status ON cache_entries (digest, status);
   CREATE INDEX cache_entries_status ON cache_entries (status);
   `,
-  // Lifecycle (issue 8): per-registry quota, cleanup policies and their audit
-  // records, and the index that registry-wide entry queries need.
+  // Lifecycle: per-registry quota, cleanup policies and their audit records,
+  // and the index that registry-wide entry queries need.
   `
   ALTER TABLE registries ADD COLUMN max_stored_bytes INTEGER;
   CREATE TABLE cleanup_policies (
@@ -139,7 +139,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cleanup_runs_registry ON cleanup_runs (registry_id, id);
   CREATE INDEX cache_entries_registry_status ON cache_entries (registry_id, status);
   `,
-  // Per-upstream blob size limit (issue 9); NULL = the services' VREG_UPSTREAM_MAX_BLOB_BYTES.
+  // Per-upstream blob size limit; NULL = the services' VREG_UPSTREAM_MAX_BLOB_BYTES.
   `
   ALTER TABLE upstreams ADD COLUMN max_blob_size_bytes INTEGER;
   `,
