@@ -4,7 +4,7 @@
 #
 #   apt:  docker-registry (CNCF distribution v2), skopeo, podman, containerd, busybox-static, chromium
 #   deb:  docker.io's dockerd, extracted into $VREG_TEST_CACHE/docker.io (not installed)
-#   go:   nats-server v2.15.2, ferretdb v1.24.2 (built into $VREG_TEST_CACHE/bin), the OCI
+#   go:   nats-server v2.15.2, ferretdb v1.24.2, crane, oras, cosign v2.6.1 (built into $VREG_TEST_CACHE/bin), the OCI
 #         conformance suite (build-conformance.sh)
 #   pip:  moto[server] (moto_server, an S3 server), only if moto_server is missing
 #
@@ -274,6 +274,7 @@ install_go_client() {
 
 install_go_client crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION" version
 install_go_client oras oras.land/oras/cmd/oras "$ORAS_VERSION" version
+install_go_client cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" version
 
 if [[ -x "$VREG_OCI_CONFORMANCE_BIN" ]]; then
   report oci-conformance "present ($VREG_OCI_CONFORMANCE_BIN)"

@@ -41,6 +41,10 @@ OCI_CONFORMANCE_VERSION="v0.0.0-20260831232431-97274622c111"
 VREG_DOCKERD_ROOT="$VREG_TEST_CACHE/docker.io/root"
 # shellcheck disable=SC2034
 VREG_OCI_CONFORMANCE_BIN="$VREG_TEST_CACHE/oci-conformance/$OCI_CONFORMANCE_VERSION-patched/conformance"
+# cosign signs the pull-policy tests' images (keyed, offline: no Rekor, no TUF). Its
+# build from the Go module proxy takes 4 to 17 minutes on a fresh machine, once.
+# shellcheck disable=SC2034
+COSIGN_VERSION="v2.6.1"
 
 # Names of the services start.sh runs, in start order.
 vreg_services() {

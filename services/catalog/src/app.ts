@@ -14,6 +14,7 @@ import { AccessTokens } from './domain/access-tokens.ts';
 import { CatalogAdmin } from './domain/catalog-admin.ts';
 import { MirrorHostAdmin } from './domain/mirror-host-admin.ts';
 import { OverviewStats } from './domain/overview-stats.ts';
+import { PullPolicies } from './domain/pull-policies.ts';
 import { UpstreamTests } from './domain/upstream-tests.ts';
 import { WarmJobs } from './domain/warm-jobs.ts';
 import { createAdminApi } from './http/admin-api.ts';
@@ -66,6 +67,8 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage });
   const stats = new OverviewStats();
   const statsRecorder = new OverviewStatsRecorder({ stats, store, logger });
+  // A changed policy reaches every gateway at once: they drop the registry they cached with its policy.
+  const pullPolicies = new PullPolicies({ store, changed: (registryId) => lifecycle.registryChanged(registryId) });
   const handlers = buildBusHandlers({
     bus,
     store,
@@ -75,6 +78,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     accessTokens,
     mirrorHosts,
     statsRecorder,
+    policies: pullPolicies,
     logger,
     objectsConcurrency: config.VREG_CATALOG_OBJECTS_CONCURRENCY,
   });
@@ -91,6 +95,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.VREG_UPSTREAM_ALLOWED_NETWORKS),
     stats,
     mirrorHosts,
+    pullPolicies,
   });
 
   let running = false;

@@ -122,6 +122,8 @@ export class CatalogAdmin {
     }
     await this.#store.cleanupPolicies.delete(id);
     await this.#store.mirrorHosts.deleteByRegistry(id);
+    await this.#store.pullPolicies.delete(id);
+    await this.#store.policyDenials.deleteByRegistry(id);
     await this.#store.registries.delete(id);
   }
 

@@ -4,6 +4,8 @@ import type { CleanupPolicyRepository } from './cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from './gc-candidate-repository.ts';
 import type { JobRepository } from './job-repository.ts';
 import type { MirrorHostRepository } from './mirror-host-repository.ts';
+import type { PolicyDenialRepository } from './policy-denial-repository.ts';
+import type { PullPolicyRepository } from './pull-policy-repository.ts';
 import type { RegistryRepository } from './registry-repository.ts';
 import type { UpstreamRepository } from './upstream-repository.ts';
 
@@ -25,6 +27,10 @@ export interface CatalogStore {
   readonly gcCandidates: GcCandidateRepository;
   /** The upstream hosts each registry mirrors, for pulls at the root path. */
   readonly mirrorHosts: MirrorHostRepository;
+  /** Per-registry pull policies: rules and signature verification. */
+  readonly pullPolicies: PullPolicyRepository;
+  /** The records of pull-policy refusals (bounded). */
+  readonly policyDenials: PolicyDenialRepository;
   /** Releases the connection or file handle. The store is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -4,6 +4,8 @@ import { notePull } from '@vreg/telemetry';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { PullGuard } from '../auth/pull-guard.ts';
 import { parseRangeHeader } from '../domain/byte-range.ts';
+import { clientOfRequest } from '../policy/client-of-request.ts';
+import type { PullPolicyGate } from '../policy/pull-policy-gate.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { MirrorDirectory } from '../ports/mirror-directory.ts';
 import type { BlobService } from '../pull/blob-service.ts';
@@ -22,6 +24,8 @@ export interface V2RoutesOptions {
   guard: PullGuard;
   /** Which registry mirrors which upstream host: pulls at the root path (`/v2/<image>/...`) go by it. */
   mirrors: MirrorDirectory;
+  /** The registry's pull policy: rules before anything is fetched, signatures before a manifest is sent. */
+  policy: PullPolicyGate;
 }
 
 /** Where a pull goes, decided from the route before anything else looks at it. */
@@ -127,6 +131,8 @@ function pullRouteHandlers(options: V2RoutesOptions): PullRouteHandlers {
 async function pull(options: V2RoutesOptions, resolved: PullRequestTarget, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const { registryId, target } = resolved;
   const registry = await options.catalog.resolveRegistry(registryId);
+  const client = clientOfRequest(request);
+  options.policy.admit(registry, target, client);
   if (target.kind === 'tags' || target.kind === 'referrers') return replyListing(options.listings, target, registry, request, reply);
   const withBody = request.method === 'GET';
   const clientGone = new AbortController();
@@ -139,6 +145,7 @@ async function pull(options: V2RoutesOptions, resolved: PullRequestTarget, reque
       : withBody
         ? await options.blobs.get(registry, target.image, target.reference, parseRangeHeader(request.headers.range), clientGone.signal)
         : await options.blobs.head(registry, target.image, target.reference, clientGone.signal);
+  await options.policy.vouch(registry, target, served, client);
   reply.header('Docker-Content-Digest', served.digest);
   if (served.redirect) {
     reply.header('X-Vreg-Cache', served.cache);

@@ -25,6 +25,8 @@ import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-reposit
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import type { MirrorHostRepository } from '../../ports/mirror-host-repository.ts';
+import type { PolicyDenialRepository } from '../../ports/policy-denial-repository.ts';
+import type { PullPolicyRepository } from '../../ports/pull-policy-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MemoryAccessTokenRepository } from './memory-access-token-repository.ts';
@@ -32,6 +34,7 @@ import { MemoryCleanupPolicyRepository } from './memory-cleanup-policy-repositor
 import { MemoryGcCandidateRepository } from './memory-gc-candidate-repository.ts';
 import { MemoryJobRepository } from './memory-job-repository.ts';
 import { MemoryMirrorHostRepository } from './memory-mirror-host-repository.ts';
+import { MemoryPolicyDenialRepository, MemoryPullPolicyRepository } from './memory-pull-policy-repositories.ts';
 
 /** Drops keys whose value is undefined, so patched objects keep the "absent, not undefined" shape. */
 function compact<T extends object>(value: T): T {
@@ -351,6 +354,8 @@ export class MemoryCatalogStore implements CatalogStore {
   readonly jobs: JobRepository = new MemoryJobRepository();
   readonly cleanupPolicies: CleanupPolicyRepository = new MemoryCleanupPolicyRepository();
   readonly mirrorHosts: MirrorHostRepository = new MemoryMirrorHostRepository();
+  readonly pullPolicies: PullPolicyRepository = new MemoryPullPolicyRepository();
+  readonly policyDenials: PolicyDenialRepository = new MemoryPolicyDenialRepository();
 
   async close(): Promise<void> {}
 }

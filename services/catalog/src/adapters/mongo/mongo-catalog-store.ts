@@ -6,6 +6,8 @@ import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-reposit
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import type { MirrorHostRepository } from '../../ports/mirror-host-repository.ts';
+import type { PolicyDenialRepository } from '../../ports/policy-denial-repository.ts';
+import type { PullPolicyRepository } from '../../ports/pull-policy-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MongoAccessTokenRepository } from './mongo-access-token-repository.ts';
@@ -16,6 +18,7 @@ import { MongoGcCandidateRepository } from './mongo-gc-candidate-repository.ts';
 import { MongoIdAllocator } from './mongo-id-allocator.ts';
 import { MongoJobRepository } from './mongo-job-repository.ts';
 import { MongoMirrorHostRepository } from './mongo-mirror-host-repository.ts';
+import { MongoPolicyDenialRepository, MongoPullPolicyRepository } from './mongo-pull-policy-repositories.ts';
 import { MongoRegistryRepository } from './mongo-registry-repository.ts';
 import { MongoUpstreamRepository } from './mongo-upstream-repository.ts';
 
@@ -43,6 +46,8 @@ export class MongoCatalogStore implements CatalogStore {
   readonly cleanupPolicies: CleanupPolicyRepository;
   readonly gcCandidates: GcCandidateRepository;
   readonly mirrorHosts: MirrorHostRepository;
+  readonly pullPolicies: PullPolicyRepository;
+  readonly policyDenials: PolicyDenialRepository;
   readonly #client: MongoClient;
 
   private constructor(client: MongoClient, db: Db) {
@@ -56,6 +61,8 @@ export class MongoCatalogStore implements CatalogStore {
     this.cleanupPolicies = new MongoCleanupPolicyRepository(db, ids);
     this.gcCandidates = new MongoGcCandidateRepository(db);
     this.mirrorHosts = new MongoMirrorHostRepository(db);
+    this.pullPolicies = new MongoPullPolicyRepository(db);
+    this.policyDenials = new MongoPolicyDenialRepository(db);
   }
 
   /** Connects, creates the indexes (idempotent) and returns the store. */
@@ -108,6 +115,11 @@ const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name:
   // Mirror routing: a host belongs to one registry.
   { collection: Collections.mirrorHosts, key: { host: 1 }, name: 'host_unique', unique: true },
   { collection: Collections.mirrorHosts, key: { registry_id: 1, host: 1 }, name: 'registry_host' },
+  // Pull policies: one per registry; refusal records listed newest first, all or per registry, and pruned by age.
+  { collection: Collections.pullPolicies, key: { registry_id: 1 }, name: 'registry_id_unique', unique: true },
+  { collection: Collections.policyDenials, key: { id: 1 }, name: 'id_unique', unique: true },
+  { collection: Collections.policyDenials, key: { at: 1, id: 1 }, name: 'at_id' },
+  { collection: Collections.policyDenials, key: { registry_id: 1, at: 1, id: 1 }, name: 'registry_at_id' },
   // Bounded lifecycle sweeps: pages by path (purges) and by last activity (quota, cleanup), both streams of it.
   {
     collection: Collections.cacheEntries,

@@ -72,6 +72,8 @@ export const Collections = {
   gcClaims: 'gc_claims',
   counters: 'counters',
   mirrorHosts: 'mirror_hosts',
+  pullPolicies: 'pull_policies',
+  policyDenials: 'policy_denials',
 } as const;
 
 export function toRegistry(doc: RegistryDocument): Registry {

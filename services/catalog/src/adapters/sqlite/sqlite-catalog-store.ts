@@ -8,6 +8,8 @@ import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-reposit
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
 import type { MirrorHostRepository } from '../../ports/mirror-host-repository.ts';
+import type { PolicyDenialRepository } from '../../ports/policy-denial-repository.ts';
+import type { PullPolicyRepository } from '../../ports/pull-policy-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { SqliteAccessTokenRepository } from './sqlite-access-token-repository.ts';
@@ -16,6 +18,7 @@ import { SqliteCleanupPolicyRepository } from './sqlite-cleanup-policy-repositor
 import { SqliteGcCandidateRepository } from './sqlite-gc-candidate-repository.ts';
 import { SqliteJobRepository } from './sqlite-job-repository.ts';
 import { SqliteMirrorHostRepository } from './sqlite-mirror-host-repository.ts';
+import { SqlitePolicyDenialRepository, SqlitePullPolicyRepository } from './sqlite-pull-policy-repositories.ts';
 import { SqliteRegistryRepository } from './sqlite-registry-repository.ts';
 import { migrateCatalogSchema } from './sqlite-schema.ts';
 import { SqliteUpstreamRepository } from './sqlite-upstream-repository.ts';
@@ -42,6 +45,8 @@ export class SqliteCatalogStore implements CatalogStore {
   readonly cleanupPolicies: CleanupPolicyRepository;
   readonly gcCandidates: GcCandidateRepository;
   readonly mirrorHosts: MirrorHostRepository;
+  readonly pullPolicies: PullPolicyRepository;
+  readonly policyDenials: PolicyDenialRepository;
   /** Absolute or relative path of the database file. */
   readonly path: string;
   readonly #db: Database.Database;
@@ -57,6 +62,8 @@ export class SqliteCatalogStore implements CatalogStore {
     this.cleanupPolicies = new SqliteCleanupPolicyRepository(db);
     this.gcCandidates = new SqliteGcCandidateRepository(db);
     this.mirrorHosts = new SqliteMirrorHostRepository(db);
+    this.pullPolicies = new SqlitePullPolicyRepository(db);
+    this.policyDenials = new SqlitePolicyDenialRepository(db);
   }
 
   /** Opens (creating when missing) the database file and migrates it to the current schema. */

@@ -6,6 +6,7 @@ import { describeCacheEntryRepository } from './describe-cache-entry-repository.
 import { describeCleanupPolicyRepository } from './describe-cleanup-policy-repository.ts';
 import { describeJobRepository } from './describe-job-repository.ts';
 import { describeMirrorHostRepository } from './describe-mirror-host-repository.ts';
+import { describePullPolicyRepository } from './describe-pull-policy-repository.ts';
 import { describeRegistryRepository } from './describe-registry-repository.ts';
 import { describeUpstreamRepository } from './describe-upstream-repository.ts';
 
@@ -40,5 +41,6 @@ export function describeCatalogStore(label: string, makeStore: MakeCatalogStore)
     describeCacheEntryLifecycle(current);
     describeCleanupPolicyRepository(current);
     describeMirrorHostRepository(current);
+    describePullPolicyRepository(current);
   });
 }

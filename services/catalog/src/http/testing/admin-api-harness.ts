@@ -10,6 +10,7 @@ import { AccessTokens } from '../../domain/access-tokens.ts';
 import { CatalogAdmin } from '../../domain/catalog-admin.ts';
 import { MirrorHostAdmin } from '../../domain/mirror-host-admin.ts';
 import { OverviewStats } from '../../domain/overview-stats.ts';
+import { PullPolicies } from '../../domain/pull-policies.ts';
 import { UpstreamTests } from '../../domain/upstream-tests.ts';
 import { JobWorker } from '../../lifecycle/job-worker.ts';
 import { createLifecycleServices, type LifecycleServices } from '../../lifecycle/lifecycle-services.ts';
@@ -32,6 +33,9 @@ export interface AdminApiHarness {
   readonly lifecycle: LifecycleServices;
   /** The overview's counts behind `/stats/overview`, on the real clock; tests record traffic into it. */
   readonly stats: OverviewStats;
+  /** Pull policies behind their routes; `changed` lists the registries whose gateways were told. */
+  readonly pullPolicies: PullPolicies;
+  readonly policyChanges: string[];
   /** Runs the queued purge and cleanup jobs now (no worker runs in the background); resolves to how many ran. */
   runJobs(): Promise<number>;
   close(): Promise<void>;
@@ -66,6 +70,8 @@ export async function startAdminApiHarness(
     pollIntervalMs: 0,
   });
   const stats = new OverviewStats();
+  const policyChanges: string[] = [];
+  const pullPolicies = new PullPolicies({ store, changed: (registryId) => policyChanges.push(registryId) });
   await server.register(
     createAdminApi({
       admin: new CatalogAdmin(store, box),
@@ -76,6 +82,7 @@ export async function startAdminApiHarness(
       lifecycle,
       stats,
       mirrorHosts: new MirrorHostAdmin(store),
+      pullPolicies,
       upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']),
     }),
     { prefix: '/api/v1' },
@@ -88,6 +95,8 @@ export async function startAdminApiHarness(
     bus,
     lifecycle,
     stats,
+    pullPolicies,
+    policyChanges,
     runJobs: () => worker.runQueued(),
     call: (method, path, body) =>
       server.inject({
