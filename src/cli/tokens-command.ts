@@ -17,7 +17,8 @@ Use it as the password of docker login / skopeo login / podman login (any userna
 --registry restricts a token to those registries, whatever its scopes: a pull
 token pulls only from them, an admin token administers only them (their
 upstreams, cache, policies, jobs and tokens) and is refused everything that
-concerns every registry (creating registries, gc, the overview, quotas).
+concerns every registry (creating registries, gc, the overview, quotas,
+mirror hosts).
 Logged in with such a token, tokens create needs --registry with some of its
 registries, and --expires-at/--expires-in no later than its own expiry.`;
 

@@ -84,6 +84,8 @@ export function describeAdminReach(mode: string, start: () => Promise<VregUnderT
         ['POST', '/access_tokens', { name: 'wider', scopes: ['admin'], registry_ids: [ids.mine, ids.victim] }],
         ['POST', '/access_tokens', { name: 'theirs', scopes: ['read_virtual_registry'], registry_ids: [ids.victim] }],
         ['PATCH', `/registries/${ids.mine}`, { max_stored_bytes: 1 }],
+        ['PUT', `/registries/${ids.mine}/mirror_hosts`, { hosts: ['docker.io'] }],
+        ['GET', `/registries/${ids.victim}/mirror_hosts`],
       ];
       for (const [method, path, body] of attempts) {
         const res = (await attacker.call(method, path, body)) as Answer;

@@ -112,6 +112,16 @@ describe('admin API: an admin token restricted to registries', () => {
     expect((await api.call('GET', `/registries/${mine}`)).json().max_stored_bytes).toBeNull();
   });
 
+  it('reads its registries’ mirror hosts but sets none: where every node’s pulls go is not its to decide', async () => {
+    const team = await token({ name: 'team', scopes: ['admin'], registry_ids: [mine] });
+    expect((await api.call('PUT', `/registries/${mine}/mirror_hosts`, { hosts: ['ghcr.io'] })).statusCode).toBe(200);
+    expect((await api.call('PUT', `/registries/${other}/mirror_hosts`, { hosts: ['docker.io'] })).statusCode).toBe(200);
+    expect((await as(team.token, 'GET', `/registries/${mine}/mirror_hosts`)).json().hosts).toEqual(['ghcr.io']);
+    expect(denied(await as(team.token, 'PUT', `/registries/${mine}/mirror_hosts`, { hosts: ['docker.io'] }))).toContain('every registry');
+    expect((await as(team.token, 'GET', '/mirror_hosts')).json()).toEqual([{ host: 'ghcr.io', registry_id: mine }]);
+    expect((await api.call('GET', '/mirror_hosts')).json()).toHaveLength(2);
+  });
+
   it('tells the console its registries and expiry at GET /session', async () => {
     const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
     const team = await token({ name: 'team', scopes: ['admin'], registry_ids: [mine], expires_at: expiresAt });

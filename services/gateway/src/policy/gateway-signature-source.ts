@@ -37,14 +37,10 @@ export class GatewaySignatureSource implements SignatureSource {
 
   async manifest(image: string, reference: string): Promise<FetchedManifest | undefined> {
     try {
-      const served = await this.#deps.manifests.get(
-        this.#registry,
-        image,
-        reference,
-        true,
-        undefined,
-        AbortSignal.timeout(this.#deps.timeoutMs),
-      );
+      const served = await this.#deps.manifests.get(this.#registry, image, reference, {
+        withBody: true,
+        signal: AbortSignal.timeout(this.#deps.timeoutMs),
+      });
       return {
         digest: served.digest,
         bytes: await bytesOf(served.body, this.#deps.fill.manifestMaxBytes),
