@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { parseDigest } from './blob-key.ts';
-import type { BlobWriter } from './blob-store.ts';
+import type { BlobWriter, WrittenBytes } from './blob-store.ts';
 import { BlobDigestMismatchError } from './errors.ts';
 
 /**
@@ -22,6 +22,8 @@ export interface BlobSink {
   commit(size: number, signal: AbortSignal): Promise<void>;
   /** Discards everything written; best effort (rejections are ignored). */
   abort(): Promise<void>;
+  /** Backends writing a local file: opens it for reading (see {@link BlobWriter.openWrittenBytes}). */
+  openWrittenBytes?(): Promise<WrittenBytes>;
 }
 
 /** Options of {@link VerifyingBlobWriter}. */
@@ -44,6 +46,8 @@ export interface VerifyingBlobWriterOptions {
 export class VerifyingBlobWriter implements BlobWriter {
   /** Writable that receives the bytes in order; honours backpressure. */
   readonly stream: Writable;
+  /** Present when the sink writes a local file; see {@link BlobWriter.openWrittenBytes}. */
+  readonly openWrittenBytes?: () => Promise<WrittenBytes>;
   readonly #digest: string;
   readonly #algorithm: string;
   readonly #hash: Hash;
@@ -70,6 +74,7 @@ export class VerifyingBlobWriter implements BlobWriter {
     this.#digest = opts.digest;
     this.#expectedSize = opts.expectedSize;
     this.#sink = opts.sink;
+    if (opts.sink.openWrittenBytes) this.openWrittenBytes = opts.sink.openWrittenBytes.bind(opts.sink);
     this.#hash = createHash(this.#algorithm);
     this.stream = new Writable({ write: (chunk: Buffer, _enc, cb) => this.#write(chunk, cb) });
     // Remember the first failure for commit(); the listener also keeps an

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { WrittenBytes } from '../blob-store.ts';
 import { BlobStoreUnavailableError } from '../errors.ts';
 import type { BlobSink } from '../verifying-blob-writer.ts';
 
@@ -33,6 +34,32 @@ export class FsBlobSink implements BlobSink {
     } catch (err) {
       throw new BlobStoreUnavailableError(`cannot create temp file for blob write`, err);
     }
+  }
+
+  /**
+   * Opens the temp file for reading on a handle of its own: it keeps reading
+   * the same file after commit renames it (or removes it because the blob
+   * already existed) and after an abort removes it.
+   * @throws BlobStoreUnavailableError once the write is over, or when the file cannot be opened.
+   */
+  async openWrittenBytes(): Promise<WrittenBytes> {
+    if (this.#closed) throw new BlobStoreUnavailableError('the blob write is over: its temp file cannot be opened');
+    let handle: FileHandle;
+    try {
+      handle = await open(this.#tmpPath, 'r');
+    } catch (err) {
+      throw new BlobStoreUnavailableError('cannot open blob temp file for reading', err);
+    }
+    return {
+      read: async (buffer, position) => {
+        try {
+          return (await handle.read(buffer, 0, buffer.length, position)).bytesRead;
+        } catch (err) {
+          throw new BlobStoreUnavailableError('cannot read blob temp file', err);
+        }
+      },
+      close: () => handle.close(),
+    };
   }
 
   /** Appends a chunk to the temp file. @throws BlobStoreUnavailableError (e.g. ENOSPC) */
