@@ -49,7 +49,7 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
         } else {
           const stored = await deps.fill.store.stat(object.reference);
           if (stored) await recordExistingBlob(deps.fill, registry, object.image, object.reference, stored.size, signal);
-          else await (await startBlobFill(deps.fill, registry, object.image, object.reference, { store: true, signal })).done;
+          else await (await startBlobFill(deps.fill, registry, object.image, object.reference, { signal })).done;
         }
         log.info({ registryId, relativePath, deliveryCount: delivery.deliveryCount }, 'fetcher filled an object');
       } finally {

@@ -55,7 +55,7 @@ export async function warmBlob(
         await recordExistingBlob(deps.fill, registry, image, digest, committed.size, signal);
         return 'cached';
       }
-      await (await startBlobFill(deps.fill, registry, image, digest, { store: true, signal, ...(onBytes ? { onBytes } : {}) })).done;
+      await (await startBlobFill(deps.fill, registry, image, digest, { signal, ...(onBytes ? { onBytes } : {}) })).done;
       return 'downloaded';
     } finally {
       stopRenewing();
