@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RegistryView } from '@vreg/contracts';
+import { type FillLease, MemoryFillLease } from '@vreg/fill-lease';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
@@ -101,5 +102,34 @@ describe('concurrent misses of one blob in one gateway', () => {
     slow.resume();
     expect(sha((await slow.done).body)).toBe(digest);
     expect(h.upstream.count('GET blob')).toBe(1);
+  });
+});
+
+describe('a miss racing another process that just stored the blob', () => {
+  let h: Awaited<ReturnType<typeof gatewayHarness>> | undefined;
+  afterEach(async () => h?.close());
+
+  it('serves what the last lease holder committed instead of downloading it again', async () => {
+    const blob = randomBytes(100_000);
+    const digest = sha(blob);
+    const inner = new MemoryFillLease();
+    // Another gateway commits the blob and lets its lease go just before this one acquires the
+    // lease: after this gateway's catalog look-up missed, before it holds the lease.
+    const leases: FillLease = {
+      acquire: async (key, ttlMs, holder) => {
+        const writer = await h!.store.beginWrite(digest);
+        writer.stream.end(blob);
+        await writer.commit();
+        return inner.acquire(key, ttlMs, holder);
+      },
+      holderOf: (key) => inner.holderOf(key),
+    };
+    h = await gatewayHarness(registries, {}, { leases });
+    h.upstream.addBlob(UP, 'library/x', blob);
+    const res = await h.server.inject({ method: 'GET', url: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}` });
+    expect(res.statusCode).toBe(200);
+    expect(sha(res.rawPayload)).toBe(digest);
+    expect(h.upstream.count('GET blob')).toBe(0);
+    expect(await inner.holderOf(`blob/${digest}`)).toBeUndefined();
   });
 });

@@ -11,7 +11,7 @@ import {
   Streams,
   Subjects,
 } from '@vreg/contracts';
-import { MemoryFillLease } from '@vreg/fill-lease';
+import { type FillLease, MemoryFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
@@ -26,11 +26,13 @@ import { createServer } from '../http/create-server.ts';
  * on the bus from a map that `object.stored` events fill, as the real
  * catalog does. A registry without a `visibility` is public here, so pull
  * tests need no token; access-control tests give theirs `private`. `env`
- * overrides pull settings (GatewayPullEnv), e.g. the rate limit.
+ * overrides pull settings (GatewayPullEnv), e.g. the rate limit; `overrides`
+ * replaces adapters (a lease store that plays another process).
  */
 export async function gatewayHarness(
   registries: RegistryView[],
   env: Record<string, string> = {},
+  overrides: { leases?: FillLease } = {},
 ): Promise<{
   server: FastifyInstance;
   upstream: FakeUpstreamRegistry;
@@ -78,7 +80,7 @@ export async function gatewayHarness(
   const app = buildApp(loadGatewayPullConfig({ VREG_SERVED_FLUSH_MS: '100000', ...env }), {
     bus,
     store,
-    leases: new MemoryFillLease(),
+    leases: overrides.leases ?? new MemoryFillLease(),
     upstreams: upstream,
     secrets,
     logger,
