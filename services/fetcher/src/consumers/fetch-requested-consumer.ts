@@ -41,6 +41,7 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
       const stopRenewing = keepRenewed(lease, deps.leaseTtlMs, {
         onTick: () => delivery.working(),
         onLost: (reason) => log.warn({ key, reason }, 'fill lease lost while filling'),
+        onFailed: (err) => log.warn({ key, err: err.message }, 'fill lease renewal failed: retrying'),
       });
       try {
         const signal = AbortSignal.timeout(deps.fillTimeoutMs);

@@ -47,6 +47,7 @@ export async function warmBlob(
     }
     const stopRenewing = keepRenewed(lease, deps.leaseTtlMs, {
       onLost: (reason) => deps.fill.logger.warn({ digest, reason }, 'fill lease lost while warming a blob'),
+      onFailed: (err) => deps.fill.logger.warn({ digest, err: err.message }, 'fill lease renewal failed: retrying'),
     });
     try {
       // The previous holder may have committed between our stat and our acquire.

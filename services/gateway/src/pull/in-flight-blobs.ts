@@ -84,6 +84,7 @@ export class InFlightBlobs {
       }
       stopRenewing = keepRenewed(lease, deps.leaseTtlMs, {
         onLost: (reason) => deps.logger.warn({ key: lease.key, reason }, 'fill lease lost while filling'),
+        onFailed: (err) => deps.logger.warn({ key: lease.key, err: err.message }, 'fill lease renewal failed: retrying'),
       });
       // Lease first, then the request: a fetcher that sees the request finds the lease taken and
       // waits. That holds as soon as the publish starts after the acquire, so the publish need not
