@@ -179,14 +179,8 @@ interface Pumped {
  */
 async function pump(p: Pumped): Promise<number> {
   const { body, digest, size, writer, spool, spoolFile } = p;
-  // The store's temp file is the spool's file: a chunk is in it once the writer called back.
-  const persisted =
-    spool && !spoolFile
-      ? (end: number) =>
-          (err?: Error | null): void => {
-            if (!err) spool.persisted(end);
-          }
-      : undefined;
+  // The file the spool reads: a chunk is in it once that stream called back for it.
+  const local = spool ? (spoolFile?.stream ?? writer.stream) : undefined;
   let bytes = 0;
   try {
     for await (const chunk of body) {
@@ -197,13 +191,18 @@ async function pump(p: Pumped): Promise<number> {
       if (p.limit !== undefined && bytes > p.limit.bytes) throw p.limit.error();
       spool?.push(buf);
       const end = bytes;
-      const accepted = writer.stream.write(buf, persisted?.(end));
-      const spooled = spoolFile?.append(buf).then(() => spool?.persisted(end));
-      await Promise.all([accepted ? undefined : drained(writer.stream), spooled]);
+      const persisted = (err?: Error | null): void => {
+        if (!err) spool?.persisted(end);
+      };
+      const stored = writer.stream.write(buf, local === writer.stream ? persisted : undefined);
+      const spooled = spoolFile ? spoolFile.stream.write(buf, persisted) : true;
+      // Both queue up to their high-water mark, so disk writes overlap the next upstream reads.
+      if (!stored) await drained(writer.stream);
+      if (!spooled && spoolFile) await drained(spoolFile.stream);
       p.onBytes?.(buf.length);
     }
     if (size !== undefined && bytes !== size) throw mismatch('upstream sent fewer bytes than its Content-Length', digest);
-    await new Promise<void>((resolve, reject) => writer.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await Promise.all([ended(writer.stream), spoolFile ? ended(spoolFile.stream) : undefined]);
     // Verifies size and digest (a mismatch throws BLOB_DIGEST_MISMATCH and nothing becomes
     // visible); clients get their last bytes as soon as the digest matched, not after the fsync.
     await writer.commit({
@@ -218,9 +217,15 @@ async function pump(p: Pumped): Promise<number> {
   } catch (err) {
     body.destroy();
     spool?.failed(err as Error);
+    spoolFile?.stream.destroy();
     await writer.abort(err);
     throw err;
   }
+}
+
+/** Ends `stream` and resolves once every write in it is done; rejects with its error. */
+function ended(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
 /** Resolves when `stream` drained; rejects when it errors or closes first (an aborted write). */

@@ -25,7 +25,7 @@ async function spooled(): Promise<{ spool: Spool; append: (chunk: Buffer) => Pro
     spool,
     append: async (chunk) => {
       spool.push(chunk);
-      await file.append(chunk);
+      await new Promise<void>((resolve, reject) => file.stream.write(chunk, (err) => (err ? reject(err) : resolve())));
       spool.persisted(spool.written);
     },
   };

@@ -76,6 +76,25 @@ export class FsBlobSink implements BlobSink {
     }
   }
 
+  /** Appends several chunks with one writev(2) each time. @throws BlobStoreUnavailableError (e.g. ENOSPC) */
+  async writev(chunks: Buffer[]): Promise<void> {
+    try {
+      let pending = chunks;
+      // writev(2) may take fewer bytes than offered; go on from where it stopped.
+      while (pending.length > 0) {
+        let { bytesWritten } = await this.#handle.writev(pending);
+        if (bytesWritten === 0) throw new Error('writev wrote nothing');
+        let first = 0;
+        while (first < pending.length && bytesWritten >= (pending[first] as Buffer).length)
+          bytesWritten -= (pending[first++] as Buffer).length;
+        pending = pending.slice(first);
+        if (bytesWritten > 0) pending[0] = (pending[0] as Buffer).subarray(bytesWritten);
+      }
+    } catch (err) {
+      throw new BlobStoreUnavailableError(`cannot write blob temp file`, err);
+    }
+  }
+
   /**
    * Flushes the temp file to disk and renames it onto the final path. When
    * the blob already exists (a concurrent writer won), the temp file is
