@@ -3,8 +3,9 @@ import type { WrittenBytes } from '@vreg/blob-store';
 
 // Memory per fill: the newest 4 MiB stay in memory, shared by every reader that keeps up (their
 // chunks are references, never copies); a reader further behind reads 256 KiB at a time from the
-// file the bytes were written to once. Bound: 4 MiB + 1 chunk not yet on disk + 512 KiB per slow
-// reader (one read in flight, one in its stream buffer), so 50 slow readers stay under 30 MiB.
+// file the bytes were written to once, and reads no further ahead than its client takes (a stream
+// high-water mark of 0). Bound: 4 MiB + the writes queued for disk (1 MiB, the same chunks) + about
+// 2 x 256 KiB per slow reader (one read, one in its response's buffer): 50 slow readers, 30 MiB.
 const WINDOW_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK = 256 * 1024;
 
@@ -117,7 +118,8 @@ export class Spool {
       );
     };
     const stream: Readable = new Readable({
-      highWaterMark: READ_CHUNK,
+      // No read-ahead: what the client does not take yet stays in the window or the file.
+      highWaterMark: 0,
       read: () => {
         if (feeding) wanted = true;
         else feed();
