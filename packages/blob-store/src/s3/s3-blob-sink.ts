@@ -21,7 +21,7 @@ export interface S3BlobSinkOptions {
   bucket: string;
   /** Final object key: nothing is visible there before commit. */
   key: string;
-  /** Bytes per multipart part; also the memory one write holds at most. */
+  /** Bytes per multipart part; one write holds two parts in memory at most. */
   partSizeBytes: number;
   /** Expected object size, to size the buffer of a small object exactly. */
   expectedSize?: number | undefined;
