@@ -133,3 +133,41 @@ describe('a miss racing another process that just stored the blob', () => {
     expect(await inner.holderOf(`blob/${digest}`)).toBeUndefined();
   });
 });
+
+describe('a miss while another process holds the fill lease', () => {
+  let h: Awaited<ReturnType<typeof gatewayHarness>> | undefined;
+  afterEach(async () => h?.close());
+
+  async function setUp(leases: FillLease): Promise<{ blob: Buffer; digest: string; url: string }> {
+    h = await gatewayHarness(registries, { VREG_FILL_LEASE_TTL_MS: '1000', VREG_FILL_WAIT_POLL_MS: '20' }, { leases });
+    const blob = randomBytes(50_000);
+    const digest = h.upstream.addBlob(UP, 'library/x', blob);
+    return { blob, digest, url: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}` };
+  }
+
+  it('keeps waiting on a holder the lease store still names, however long past the TTL, then serves what it stored', async () => {
+    // A slow but live holder: the lease store keeps naming it, whatever this gateway's clock says.
+    const held: FillLease = { acquire: async () => undefined, holderOf: async () => 'slow-gateway' };
+    const { blob, digest, url } = await setUp(held);
+    const pending = h!.server.inject({ method: 'GET', url });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(h!.upstream.count('GET blob')).toBe(0);
+    const writer = await h!.store.beginWrite(digest);
+    writer.stream.end(blob);
+    await writer.commit();
+    const res = await pending;
+    expect(res.statusCode).toBe(200);
+    expect(sha(res.rawPayload)).toBe(digest);
+    expect(h!.upstream.count('GET blob')).toBe(0);
+  });
+
+  it('takes the fill over once the holder is gone (it stopped renewing and its lease expired)', async () => {
+    const leases = new MemoryFillLease();
+    const { digest, url } = await setUp(leases);
+    await leases.acquire(`blob/${digest}`, 1000, 'dead-gateway');
+    const res = await h!.server.inject({ method: 'GET', url });
+    expect(res.statusCode).toBe(200);
+    expect(sha(res.rawPayload)).toBe(digest);
+    expect(h!.upstream.count('GET blob')).toBe(1);
+  });
+});
