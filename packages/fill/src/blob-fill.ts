@@ -11,6 +11,7 @@ import {
   type UpstreamView,
 } from '@vreg/contracts';
 import type { UpstreamResponse } from '@vreg/upstream-client';
+import { drained } from './drained.ts';
 import type { FillDeps } from './fill-deps.ts';
 import { Spool } from './spool.ts';
 import { SpoolFile } from './spool-file.ts';
@@ -119,7 +120,11 @@ async function begin(
   let spool: Spool | undefined;
   let spoolFile: SpoolFile | undefined;
   try {
-    writer = await deps.store.beginWrite(digest, size === undefined ? {} : { expectedSize: size });
+    // The fill's deadline covers the store too: a hung upload fails the fill rather than holding its lease for ever.
+    writer = await deps.store.beginWrite(digest, {
+      ...(size === undefined ? {} : { expectedSize: size }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     if (spooled) {
       if (writer.openWrittenBytes) spool = new Spool(await writer.openWrittenBytes());
       else spool = new Spool((spoolFile = await SpoolFile.create(spooled.spoolDir)));
@@ -139,6 +144,7 @@ async function begin(
     limit: limit === undefined ? undefined : { bytes: limit, error: () => tooLarge(upstream, digest, limit) },
     onBytes: options.onBytes,
     endAfter: spooled?.endAfter,
+    signal: options.signal,
   }).then(async (bytes): Promise<CacheEntryView> => {
     const entry: CacheEntryView = {
       upstreamId: upstream.id,
@@ -167,6 +173,8 @@ interface Pumped {
   limit: { bytes: number; error: () => AppError } | undefined;
   onBytes: ((bytes: number) => void) | undefined;
   endAfter: Promise<void> | undefined;
+  /** The fill's deadline: a wait for the disk ends with it too. */
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -197,8 +205,7 @@ async function pump(p: Pumped): Promise<number> {
       const stored = writer.stream.write(buf, local === writer.stream ? persisted : undefined);
       const spooled = spoolFile ? spoolFile.stream.write(buf, persisted) : true;
       // Both queue up to their high-water mark, so disk writes overlap the next upstream reads.
-      if (!stored) await drained(writer.stream);
-      if (!spooled && spoolFile) await drained(spoolFile.stream);
+      if (!stored || !spooled) await Promise.all([drained(writer.stream, p.signal), spoolFile && drained(spoolFile.stream, p.signal)]);
       p.onBytes?.(buf.length);
     }
     if (size !== undefined && bytes !== size) throw mismatch('upstream sent fewer bytes than its Content-Length', digest);
@@ -226,27 +233,6 @@ async function pump(p: Pumped): Promise<number> {
 /** Ends `stream` and resolves once every write in it is done; rejects with its error. */
 function ended(stream: Writable): Promise<void> {
   return new Promise((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-}
-
-/** Resolves when `stream` drained; rejects when it errors or closes first (an aborted write). */
-function drained(stream: Writable): Promise<void> {
-  if (stream.errored) return Promise.reject(stream.errored);
-  if (stream.destroyed) return Promise.reject(new Error('the blob write was aborted'));
-  return new Promise((resolve, reject) => {
-    const settle = (err?: Error): void => {
-      stream.off('drain', onDrain);
-      stream.off('error', onError);
-      stream.off('close', onClose);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = (): void => settle();
-    const onError = (err: Error): void => settle(err);
-    const onClose = (): void => settle(stream.errored ?? new Error('the blob write was aborted'));
-    stream.on('drain', onDrain);
-    stream.on('error', onError);
-    stream.on('close', onClose);
-  });
 }
 
 function tooLarge(upstream: UpstreamView, digest: string, limitBytes: number, sizeBytes?: number): BlobTooLargeError {
