@@ -7,6 +7,9 @@ import { testEnv } from './support/test-env.ts';
 import { ThrottledProxy } from './support/throttled-proxy.ts';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+// The catalog answers registry look-ups over NATS; starved by the hog on a busy machine it has been
+// seen to need more than the default 2 s, which fails the pull before any blob is asked for.
+const STARVED = { VREG_CATALOG_TIMEOUT_MS: '30000' };
 
 /**
  * A rollout: many clients pull the same new image through two gateway
@@ -36,7 +39,7 @@ describe('concurrent cold pulls across two gateways (distributed mode), on a sta
   it('downloads every blob from the upstream once and gives every client the right bytes', async () => {
     const blobs = await directBlobs();
     counting = new ThrottledProxy(env.upstreamA, 64 << 20);
-    vreg = await startDistributedUnderTest({}, { gateways: 2 });
+    vreg = await startDistributedUnderTest({ gateway: STARVED }, { gateways: 2 });
     const id = (await vreg.admin.createRegistry('rollout')).id;
     await vreg.admin.addUpstream(id, { name: 'counted-a', url: await counting.start() });
     hog = await startCpuHog(180_000);
@@ -64,7 +67,7 @@ describe('concurrent cold pulls across two gateways (distributed mode), on a sta
     const blobs = await directBlobs();
     counting = new ThrottledProxy(env.upstreamA, 4 << 20);
     const leaseTtl = { VREG_FILL_LEASE_TTL_MS: '4000' };
-    vreg = await startDistributedUnderTest({ gateway: leaseTtl, fetcher: leaseTtl }, { gateways: 2 });
+    vreg = await startDistributedUnderTest({ gateway: { ...STARVED, ...leaseTtl }, fetcher: leaseTtl }, { gateways: 2 });
     const id = (await vreg.admin.createRegistry('rollout')).id;
     await vreg.admin.addUpstream(id, { name: 'counted-a', url: await counting.start() });
     const gateways = vreg.gatewayUrls;
