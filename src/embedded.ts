@@ -2,14 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { FsBlobStore } from '@vreg/blob-store';
 import { MemoryEventBus } from '@vreg/bus';
-import {
-  buildApp as buildCatalog,
-  gcConfigOf,
-  lifecycleConfigOf,
-  MAX_CACHE_ENTRY_ID_LENGTH,
-  SqliteCatalogStore,
-  warmConfigOf,
-} from '@vreg/catalog';
+import { buildApp as buildCatalog, MAX_CACHE_ENTRY_ID_LENGTH, SqliteCatalogStore } from '@vreg/catalog';
 import { Streams, splitListen } from '@vreg/contracts';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
 import { MemoryFillLease } from '@vreg/fill-lease';
@@ -59,7 +52,7 @@ export interface EmbeddedOptions {
  * distributed mode; only the adapters differ.
  */
 export async function startEmbedded(config: EmbeddedConfig, logger: Logger, options: EmbeddedOptions = {}): Promise<EmbeddedVreg> {
-  const telemetry = options.telemetry ?? startTelemetry({ serviceName: 'vreg', config: { VREG_OTEL: '0' } });
+  const telemetry = options.telemetry ?? startTelemetry({ serviceName: 'vreg', config: { VREG_OTEL: false } });
   const metrics = telemetry.metrics;
   const dataDir = resolve(config.VREG_DATA_DIR);
   await mkdir(dataDir, { recursive: true });
@@ -82,13 +75,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const upstreams = httpUpstreamRegistryFromEnv(config);
 
   const catalog = buildCatalog(
-    {
-      objectsConcurrency: 4,
-      upstreamAllowedNetworks: config.VREG_UPSTREAM_ALLOWED_NETWORKS,
-      gc: gcConfigOf(config),
-      lifecycle: lifecycleConfigOf(config),
-      warm: warmConfigOf(config),
-    },
+    config,
     // The same blob store as the gateway and fetcher: GC deletes what no entry references any more.
     { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value, blobs: store },
   );

@@ -1,7 +1,7 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
 import { createLogger } from '@vreg/logging';
-import { logTraceFields } from '@vreg/telemetry';
+import { closeOnSignals, logTraceFields } from '@vreg/telemetry';
 import { startEmbedded } from './embedded.ts';
 
 // `npm start`: vreg in embedded mode. Signals and listen only.
@@ -15,14 +15,13 @@ process.stderr.write(
   `vreg listening on ${vreg.url}  (pull: ${vreg.url.replace(/^https?:\/\//, '')}/virtual_registries/containers/<id>/<image>:<tag>, admin: ${vreg.url}/api/v1)\n`,
 );
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    void vreg
-      .stop()
-      .then(() => telemetry.shutdown())
-      .then(() => process.exit(0));
-  });
-}
+closeOnSignals({
+  logger,
+  readiness: vreg.readiness,
+  // Pulls in flight may take minutes; a second Ctrl+C exits at once.
+  timeoutMs: 0,
+  steps: [
+    { name: 'vreg', close: () => vreg.stop() },
+    { name: 'telemetry', close: () => telemetry.shutdown() },
+  ],
+});

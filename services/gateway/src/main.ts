@@ -1,13 +1,14 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
-import { s3BlobStoreFromEnv } from '@vreg/blob-store';
+import { openS3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { decodeKey, Streams, splitListen } from '@vreg/contracts';
+import { decodeKey, Streams, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
 import {
   catalogCheck,
+  closeOnSignals,
   logTraceFields,
   natsCheck,
   opsRoutes,
@@ -17,6 +18,7 @@ import {
   UpstreamFailureBroadcaster,
 } from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
+import { NatsKvVerdictStore } from './adapters/nats/nats-kv-verdict-store.ts';
 import { buildApp } from './app.ts';
 import { TokenKeyRing } from './auth/token-key-ring.ts';
 import { createServer } from './http/create-server.ts';
@@ -24,9 +26,10 @@ import { createServer } from './http/create-server.ts';
 // Distributed mode: one gateway process. Signals and listen only.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-gateway', mixin: logTraceFields });
 const bus = await NatsEventBus.connect({
-  servers: config.VREG_NATS_URL.split(','),
+  servers: splitList(config.VREG_NATS_URL),
   namespace: config.VREG_NAMESPACE,
   replicas: config.VREG_NATS_REPLICAS,
+  streamLimits: streamLimitsOf(config),
   logger,
   metrics: telemetry.metrics,
 });
@@ -36,7 +39,9 @@ const leases = await NatsKvFillLease.create(bus.connection, {
   replicas: config.VREG_NATS_REPLICAS,
   ttlMs: config.VREG_FILL_LEASE_TTL_MS,
 });
-const store = s3BlobStoreFromEnv(config);
+// Signature verdicts are shared: an index verified by one replica vouches for its platform manifests on all.
+const verdicts = await NatsKvVerdictStore.create(bus.connection, { namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS });
+const store = await openS3BlobStoreFromEnv(config);
 const upstreams = httpUpstreamRegistryFromEnv(config);
 // Without configured signing keys, one is derived from the secrets key every replica shares.
 const signingKeys = config.VREG_TOKEN_SIGNING_KEYS
@@ -51,6 +56,7 @@ const app = buildApp(config, {
   logger,
   signingKeys,
   metrics: telemetry.metrics,
+  verdicts,
 });
 // The console's overview lists upstream errors: the catalog hears of this process's over the bus (throttled).
 const failures = new UpstreamFailureBroadcaster({ bus, logger });
@@ -67,21 +73,18 @@ await server.register(telemetry.fastifyPlugin());
 await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
 await server.register(app.routes, { prefix: '/v2' });
 await server.listen(splitListen(config.VREG_LISTEN));
+void readiness.logReport(logger);
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    readiness.markStopping();
-    void (async () => {
-      await server.close();
-      await app.stop();
-      failures.stop();
-      await bus.close();
-      await telemetry.shutdown();
-      process.exit(0);
-    })();
-  });
-}
+closeOnSignals({
+  logger,
+  readiness,
+  // The pulls in flight may take minutes: the pod's terminationGracePeriodSeconds bounds the stop, not a deadline of ours.
+  timeoutMs: 0,
+  steps: [
+    { name: 'server', close: () => server.close() },
+    { name: 'app', close: () => app.stop() },
+    { name: 'failures', close: () => failures.stop() },
+    { name: 'bus', close: () => bus.close() },
+    { name: 'telemetry', close: () => telemetry.shutdown() },
+  ],
+});

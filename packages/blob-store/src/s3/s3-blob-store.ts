@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { addAbortSignal, type Readable } from 'node:stream';
 import {
   type BucketLocationConstraint,
@@ -6,6 +7,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -59,6 +61,8 @@ export class S3BlobStore implements BlobStore {
   readonly #region: string;
   readonly #prefix: string;
   readonly #partSizeBytes: number;
+  /** This instance's own readiness object, so replicas probing at once never delete each other's. */
+  readonly #probeKey: string;
 
   /** @throws RangeError for a part size outside S3's limits. */
   constructor(opts: S3BlobStoreOptions) {
@@ -71,6 +75,7 @@ export class S3BlobStore implements BlobStore {
     this.#partSizeBytes = partSizeBytes;
     const prefix = (opts.prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.#prefix = prefix === '' ? '' : `${prefix}/`;
+    this.#probeKey = `${this.#prefix}_vreg/readiness/${randomUUID()}`;
     this.#ownsClient = opts.client === undefined;
     this.#client =
       opts.client ??
@@ -113,6 +118,32 @@ export class S3BlobStore implements BlobStore {
       // Lost a race with another creator: fine.
       if (s3ErrorName(err) === 'BucketAlreadyOwnedByYou') return;
       throw new BlobStoreUnavailableError(`S3 CreateBucket ${Bucket} failed`, err);
+    }
+  }
+
+  /**
+   * Readiness: PutObject then DeleteObject of a 2-byte object under
+   * `_vreg/readiness/` (GC and the blob keys never look there). A HEAD
+   * cannot tell a missing bucket from a missing object (its 404 has no
+   * body), so only a write proves the bucket is there and takes writes.
+   * @throws BlobStoreUnavailableError naming the bucket and what S3 said.
+   */
+  async probeWritable(signal?: AbortSignal): Promise<void> {
+    const Bucket = this.bucket;
+    const Key = this.#probeKey;
+    try {
+      await this.#client.send(new PutObjectCommand({ Bucket, Key, Body: 'ok', ContentType: 'text/plain' }), { abortSignal: signal });
+      await this.#client.send(new DeleteObjectCommand({ Bucket, Key }), { abortSignal: signal });
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      const name = s3ErrorName(err) ?? 'error';
+      const why =
+        name === 'NoSuchBucket'
+          ? `S3 bucket ${Bucket} does not exist: create it, or set VREG_S3_CREATE_BUCKET=true to have vreg create it`
+          : name === 'AccessDenied' || s3Status(err) === 403
+            ? `S3 bucket ${Bucket} refuses writes (${name}): give these credentials s3:PutObject and s3:DeleteObject on it`
+            : `S3 bucket ${Bucket} cannot be written (${name})`;
+      throw new BlobStoreUnavailableError(why, err);
     }
   }
 
