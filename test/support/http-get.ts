@@ -54,3 +54,41 @@ export function getAndHangUp(url: string, bytes: number): Promise<{ status: numb
 }
 
 export const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+export interface HashedResponse {
+  status: number;
+  /** Bytes received. */
+  size: number;
+  /** sha256 of the bytes received, `sha256:<hex>`. */
+  digest: string;
+  /** The connection ended before Content-Length bytes arrived, or errored. */
+  truncated: boolean;
+}
+
+/** A GET that hashes the body as it streams instead of keeping it: many clients pulling big blobs at once stay small. */
+export function hashedGet(url: string, headers: Record<string, string> = {}): Promise<HashedResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      const hash = createHash('sha256');
+      let size = 0;
+      let truncated = false;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        hash.update(c);
+      });
+      res.on('aborted', () => {
+        truncated = true;
+      });
+      res.on('error', () => {
+        truncated = true;
+      });
+      res.on('close', () => {
+        const declared = Number(res.headers['content-length'] ?? NaN);
+        if (!res.complete || (!Number.isNaN(declared) && size !== declared)) truncated = true;
+        resolve({ status: res.statusCode ?? 0, size, digest: `sha256:${hash.digest('hex')}`, truncated });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

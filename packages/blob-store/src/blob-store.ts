@@ -26,6 +26,23 @@ export interface ByteRange {
 }
 
 /**
+ * Positional reads of the bytes a write has put in a local file so far (the
+ * file-system store's temp file). A fill's readers that fall behind read the
+ * bytes back from there, so a miss is written to local disk once.
+ */
+export interface WrittenBytes {
+  /**
+   * Reads up to `buffer.length` bytes at `position` into `buffer`; resolves
+   * how many were read. Bytes are there once the stream's write callback for
+   * them fired.
+   * @throws BlobStoreUnavailableError when the file cannot be read.
+   */
+  read(buffer: Buffer, position: number): Promise<number>;
+  /** Closes this read handle; the file itself stays the write's (renamed on commit, removed on abort). */
+  close(): Promise<void>;
+}
+
+/**
  * One write of a blob whose digest is known in advance. Bytes go to
  * `stream`; nothing is visible under the digest until `commit()` has checked
  * that they hash to it. Typical use:
@@ -64,6 +81,13 @@ export interface BlobWriter {
     /** Called once the bytes are verified, before they are made durable (fsync, multipart completion): readers waiting on the digest may go on. */
     onVerified?: () => void;
   }): Promise<void>;
+  /**
+   * Present when the backend writes to a local file: opens that file for
+   * reading. Call it before `commit()` or `abort()`; the handle stays valid
+   * after either, until closed.
+   * @throws BlobStoreUnavailableError when the file cannot be opened.
+   */
+  openWrittenBytes?(): Promise<WrittenBytes>;
   /**
    * Discards everything written; nothing becomes visible. Destroys `stream`
    * and cancels backend requests in flight. Safe to call twice, after a

@@ -109,7 +109,7 @@ export const S3Env = {
   VREG_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   /** Path-style addressing, needed by most S3-compatible servers. */
   VREG_S3_FORCE_PATH_STYLE: bool.default(true),
-  /** Multipart part size in MiB: the memory bound of one upload. */
+  /** Multipart part size in MiB: one upload holds two parts in memory at most (one uploading, one filling). */
   VREG_S3_PART_SIZE_MIB: intFrom(5, 512).default(8),
   /**
    * Create the bucket at start-up when it does not exist. Off by default: the

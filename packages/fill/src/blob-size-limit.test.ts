@@ -65,7 +65,7 @@ const registry = (maxBlobSizeBytes?: number): RegistryView => ({
 describe('blob size limits', () => {
   it("refuses a blob whose Content-Length passes the upstream's limit before storing a byte", async () => {
     const d = await deps(upstreamServing(true));
-    await expect(startBlobFill(d, registry(9_999), 'library/x', DIGEST, { store: true })).rejects.toMatchObject({
+    await expect(startBlobFill(d, registry(9_999), 'library/x', DIGEST)).rejects.toMatchObject({
       code: 'BLOB_TOO_LARGE',
       message: expect.stringContaining('limit of 9999 bytes'),
       detail: { limitBytes: 9_999, sizeBytes: 10_000, upstreamId: '10' },
@@ -75,23 +75,23 @@ describe('blob size limits', () => {
 
   it('stops a blob without Content-Length once the bytes seen pass the limit, and stores nothing', async () => {
     const d = await deps(upstreamServing(false));
-    const fill = await startBlobFill(d, registry(5_000), 'library/x', DIGEST, { store: true });
+    const fill = await startBlobFill(d, registry(5_000), 'library/x', DIGEST);
     await expect(fill.done).rejects.toMatchObject({ code: 'BLOB_TOO_LARGE' });
     expect(d.store.digests()).toEqual([]);
   });
 
   it("applies the global default when the upstream sets no limit, and the upstream's own limit over it", async () => {
-    await expect(
-      startBlobFill(await deps(upstreamServing(true), 1_000), registry(), 'library/x', DIGEST, { store: true }),
-    ).rejects.toMatchObject({ code: 'BLOB_TOO_LARGE' });
+    await expect(startBlobFill(await deps(upstreamServing(true), 1_000), registry(), 'library/x', DIGEST)).rejects.toMatchObject({
+      code: 'BLOB_TOO_LARGE',
+    });
     const roomy = await deps(upstreamServing(true), 1_000);
-    const fill = await startBlobFill(roomy, registry(20_000), 'library/x', DIGEST, { store: true });
+    const fill = await startBlobFill(roomy, registry(20_000), 'library/x', DIGEST);
     expect((await fill.done).size).toBe(10_000);
     expect(roomy.store.digests()).toEqual([DIGEST]);
   });
 
   it('has no limit at 0', async () => {
     const d = await deps(upstreamServing(false), 0);
-    expect((await (await startBlobFill(d, registry(), 'library/x', DIGEST, { store: true })).done).size).toBe(10_000);
+    expect((await (await startBlobFill(d, registry(), 'library/x', DIGEST)).done).size).toBe(10_000);
   });
 });

@@ -3,24 +3,64 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { WrittenBytes } from '@vreg/blob-store';
 import { describe, expect, it } from 'vitest';
 import { Spool } from './spool.ts';
+import { SpoolFile } from './spool-file.ts';
 
 const dir = join(tmpdir(), 'vreg-spool-test');
+const MIB = 1024 * 1024;
+
 const readAll = async (r: Readable): Promise<Buffer> => {
   const chunks: Buffer[] = [];
   for await (const c of r) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 };
 
+/** A spool over a real spool file, fed the way a fill feeds it: memory first, then the file. */
+async function spooled(): Promise<{ spool: Spool; append: (chunk: Buffer) => Promise<void> }> {
+  const file = await SpoolFile.create(dir);
+  const spool = new Spool(file);
+  return {
+    spool,
+    append: async (chunk) => {
+      spool.push(chunk);
+      await new Promise<void>((resolve, reject) => file.stream.write(chunk, (err) => (err ? reject(err) : resolve())));
+      spool.persisted(spool.written);
+    },
+  };
+}
+
+/** A file of known bytes that counts the reads slow readers make. */
+function countingFile(data: Buffer): WrittenBytes & { reads: number; closed: boolean } {
+  const file = {
+    reads: 0,
+    closed: false,
+    async read(buffer: Buffer, position: number) {
+      file.reads += 1;
+      return data.copy(buffer, 0, position, Math.min(data.length, position + buffer.length));
+    },
+    async close() {
+      file.closed = true;
+    },
+  };
+  return file;
+}
+
+function chunked(data: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < data.length; i += size) out.push(data.subarray(i, i + size));
+  return out;
+}
+
 describe('Spool', () => {
   it('gives every reader the whole object from byte 0, including one that joins late', async () => {
-    const spool = await Spool.create(dir);
+    const { spool, append } = await spooled();
     const data = randomBytes(300_000);
     const early = readAll(spool.reader());
-    await spool.append(data.subarray(0, 100_000));
+    await append(data.subarray(0, 100_000));
     const late = readAll(spool.reader());
-    await spool.append(data.subarray(100_000));
+    await append(data.subarray(100_000));
     spool.verified();
     await spool.release();
     expect((await early).equals(data)).toBe(true);
@@ -28,12 +68,12 @@ describe('Spool', () => {
   });
 
   it('holds the last chunk back until the fill is verified', async () => {
-    const spool = await Spool.create(dir);
+    const { spool, append } = await spooled();
     const reader = spool.reader();
     const got: Buffer[] = [];
     reader.on('data', (c: Buffer) => got.push(c));
-    await spool.append(Buffer.alloc(1000, 1));
-    await spool.append(Buffer.alloc(10, 2));
+    await append(Buffer.alloc(1000, 1));
+    await append(Buffer.alloc(10, 2));
     await new Promise((r) => setTimeout(r, 30));
     expect(Buffer.concat(got).length).toBe(1000);
     spool.verified();
@@ -43,30 +83,85 @@ describe('Spool', () => {
   });
 
   it('errors its readers when the fill fails, so no reader ends cleanly', async () => {
-    const spool = await Spool.create(dir);
+    const { spool, append } = await spooled();
     const reading = readAll(spool.reader());
-    await spool.append(Buffer.alloc(5000));
+    await append(Buffer.alloc(5000));
     spool.failed(new Error('digest mismatch'));
+    spool.verified();
     await expect(reading).rejects.toThrow('digest mismatch');
+    await expect(readAll(spool.reader())).rejects.toThrow('digest mismatch');
     await spool.release();
   });
 
-  it('lets a fast reader finish while a slow one is paused', async () => {
-    const spool = await Spool.create(dir);
+  it('lets a fast reader finish while a slow one is paused, the slow one reading back from the file', async () => {
+    const data = randomBytes(12 * MIB);
+    const file = countingFile(data);
+    const spool = new Spool(file);
     const slow = spool.reader();
     slow.pause();
     const fast = readAll(spool.reader());
-    const data = randomBytes(1 << 20);
-    await spool.append(data);
+    for (const chunk of chunked(data, 64 * 1024)) {
+      spool.push(chunk);
+      spool.persisted(spool.written);
+    }
     spool.verified();
     expect((await fast).equals(data)).toBe(true);
+    const readsBefore = file.reads;
     expect((await readAll(slow)).equals(data)).toBe(true);
+    expect(file.reads).toBeGreaterThan(readsBefore);
+    await spool.release();
+    expect(file.closed).toBe(true);
+  });
+
+  it('serves a reader that keeps up from memory, never from the file', async () => {
+    const data = randomBytes(10 * MIB);
+    const file = countingFile(data);
+    const spool = new Spool(file);
+    const reader = spool.reader();
+    let received = 0;
+    const got: Buffer[] = [];
+    reader.on('data', (c: Buffer) => {
+      got.push(c);
+      received += c.length;
+    });
+    const chunks = chunked(data, 64 * 1024);
+    for (const [i, chunk] of chunks.entries()) {
+      spool.push(chunk);
+      spool.persisted(spool.written);
+      // Everything but the last chunk (held until verified) reaches the reader before the next one comes.
+      const due = i * 64 * 1024;
+      while (received < due) await new Promise((r) => setImmediate(r));
+    }
+    spool.verified();
+    await new Promise((r) => reader.once('end', r));
+    expect(Buffer.concat(got).equals(data)).toBe(true);
+    expect(file.reads).toBe(0);
+    await spool.release();
+  });
+
+  it('keeps about 4 MiB in memory once the bytes are on disk, and everything that is not', async () => {
+    const data = randomBytes(16 * MIB);
+    const spool = new Spool(countingFile(data));
+    const chunks = chunked(data, 256 * 1024);
+    for (const chunk of chunks.slice(0, 32)) spool.push(chunk);
+    // Not on disk yet: nothing may leave memory.
+    expect(spool.bufferedBytes).toBe(8 * MIB);
+    spool.persisted(8 * MIB);
+    expect(spool.bufferedBytes).toBeLessThanOrEqual(4 * MIB + 256 * 1024);
+    for (const chunk of chunks.slice(32)) {
+      spool.push(chunk);
+      spool.persisted(spool.written);
+    }
+    expect(spool.bufferedBytes).toBeLessThanOrEqual(4 * MIB + 256 * 1024);
+    spool.verified();
+    // A reader joining now reads the old part from the file and the rest from memory.
+    expect((await readAll(spool.reader())).equals(data)).toBe(true);
     await spool.release();
   });
 
   it('leaves no file behind', async () => {
-    const spool = await Spool.create(dir);
-    await spool.append(Buffer.alloc(10));
+    const { spool, append } = await spooled();
+    await append(Buffer.alloc(10));
     spool.verified();
     await spool.release();
     expect((await readdir(dir)).filter((f) => f.startsWith('spool-'))).toEqual([]);
@@ -75,7 +170,7 @@ describe('Spool', () => {
 
 describe('Spool ranges', () => {
   it('serves a byte range and ends only once the fill is verified', async () => {
-    const spool = await Spool.create(dir);
+    const { spool, append } = await spooled();
     const data = randomBytes(100_000);
     const reader = spool.reader({ start: 10, end: 19 });
     let ended = false;
@@ -83,12 +178,27 @@ describe('Spool ranges', () => {
       ended = true;
       return b;
     });
-    await spool.append(data.subarray(0, 50_000));
-    await spool.append(data.subarray(50_000));
+    await append(data.subarray(0, 50_000));
+    await append(data.subarray(50_000));
     await new Promise((r) => setTimeout(r, 20));
     expect(ended).toBe(false);
     spool.verified();
     expect((await got).equals(data.subarray(10, 20))).toBe(true);
+    await spool.release();
+  });
+
+  it('serves a range that starts below the window from the file and ends in memory', async () => {
+    const data = randomBytes(9 * MIB);
+    const file = countingFile(data);
+    const spool = new Spool(file);
+    for (const chunk of chunked(data, 100_000)) {
+      spool.push(chunk);
+      spool.persisted(spool.written);
+    }
+    spool.verified();
+    const range = { start: 1_000_003, end: 8 * MIB + 17 };
+    expect((await readAll(spool.reader(range))).equals(data.subarray(range.start, range.end + 1))).toBe(true);
+    expect(file.reads).toBeGreaterThan(0);
     await spool.release();
   });
 });

@@ -1,63 +1,76 @@
-import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import type { WrittenBytes } from '@vreg/blob-store';
 
-// Large reads: every read is a thread-pool trip; 256 KiB keeps 50 readers under 13 MiB of buffers.
+// Memory per fill: the newest 4 MiB stay in memory, shared by every reader that keeps up (their
+// chunks are references, never copies); a reader further behind reads 256 KiB at a time from the
+// file the bytes were written to once, and reads no further ahead than its client takes (a stream
+// high-water mark of 0). Bound: 4 MiB + the writes queued for disk (1 MiB, the same chunks) + about
+// 2 x 256 KiB per slow reader (one read, one in its response's buffer): 50 slow readers, 30 MiB.
+const WINDOW_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK = 256 * 1024;
 
 /**
- * A fill's bytes on local disk, written at upstream speed and read by any
- * number of clients, each at its own pace and each from byte 0. The file is
- * unlinked as soon as it is opened (it lives while the handle does), so a
- * crash leaves nothing behind. The last chunk written stays unreadable until
- * the fill is verified: a reader never sees a clean end of wrong bytes.
+ * A fill's bytes as they arrive, read by any number of clients, each at its
+ * own pace and each from byte 0 (or its range's start): the fill never waits
+ * for a reader. The newest chunks are kept in memory, so readers that keep
+ * up are served from there; older bytes are read back from the local file
+ * the fill writes them to anyway (the store's temp file, or a spool file),
+ * so nothing is written to disk twice. The last chunk stays unreadable
+ * until the fill is verified: a reader never sees a clean end of wrong bytes.
  */
 export class Spool {
-  readonly #file: FileHandle;
-  readonly #events = new EventEmitter();
+  readonly #file: WrittenBytes;
+  /** The newest chunks, oldest first; `#starts[i]` is the offset of `#chunks[i]`. */
+  #chunks: Buffer[] = [];
+  #starts: number[] = [];
+  #windowBytes = 0;
   #written = 0;
+  #onDisk = 0;
   #lastChunk = 0;
   #state: 'filling' | 'verified' | 'failed' = 'filling';
   #error: Error | undefined;
+  #waiting = new Set<() => void>();
   #refs = 1;
 
-  private constructor(file: FileHandle) {
+  /** A spool over `file`, the local file the fill's bytes are written to; it is closed with the spool. The creator holds the first reference. */
+  constructor(file: WrittenBytes) {
     this.#file = file;
-    this.#events.setMaxListeners(0);
   }
 
-  /** Opens an anonymous spool file in `dir`. The creator holds the first reference. */
-  static async create(dir: string): Promise<Spool> {
-    await mkdir(dir, { recursive: true });
-    const path = join(dir, `spool-${randomUUID()}`);
-    const file = await open(path, 'w+', 0o600);
-    await unlink(path);
-    return new Spool(file);
-  }
-
-  /** Bytes written so far. */
+  /** Bytes taken so far. */
   get written(): number {
     return this.#written;
   }
 
-  /** Appends the next chunk; resolves once it is on disk (in the page cache). */
-  async append(chunk: Buffer): Promise<void> {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const { bytesWritten } = await this.#file.write(chunk, offset, chunk.length - offset, this.#written + offset);
-      offset += bytesWritten;
-    }
+  /** Bytes of chunks held in memory now. */
+  get bufferedBytes(): number {
+    return this.#windowBytes;
+  }
+
+  /** Takes the next chunk: readers may have it at once, from memory. The spool keeps it (callers must not reuse it). */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0 || this.#state !== 'filling') return;
+    this.#chunks.push(chunk);
+    this.#starts.push(this.#written);
+    this.#windowBytes += chunk.length;
     this.#written += chunk.length;
     this.#lastChunk = chunk.length;
-    this.#events.emit('change');
+    this.#evict();
+    this.#wake();
+  }
+
+  /** The first `bytes` bytes are in the file: chunks among them may leave memory. */
+  persisted(bytes: number): void {
+    if (bytes <= this.#onDisk) return;
+    this.#onDisk = bytes;
+    this.#evict();
   }
 
   /** Every byte is in and verified: readers may read to the end. */
   verified(): void {
+    if (this.#state !== 'filling') return;
     this.#state = 'verified';
-    this.#events.emit('change');
+    this.#wake();
   }
 
   /** The fill failed: readers error out instead of ending cleanly. */
@@ -65,12 +78,10 @@ export class Spool {
     if (this.#state !== 'filling') return;
     this.#state = 'failed';
     this.#error = err;
-    this.#events.emit('change');
-  }
-
-  /** Bytes a reader may have now. */
-  get #readable(): number {
-    return this.#state === 'verified' ? this.#written : Math.max(0, this.#written - this.#lastChunk);
+    this.#chunks = [];
+    this.#starts = [];
+    this.#windowBytes = 0;
+    this.#wake();
   }
 
   /**
@@ -82,26 +93,36 @@ export class Spool {
     this.#refs += 1;
     let position = range?.start ?? 0;
     const limit = range === undefined ? Infinity : range.end + 1;
+    let feeding = false;
+    let wanted = false;
     let released = false;
     const release = (): void => {
       if (released) return;
       released = true;
       void this.release();
     };
+    // One feed at a time; a read() that comes while one runs (a push can trigger it) is run after it.
+    const feed = (): void => {
+      feeding = true;
+      wanted = false;
+      this.#feed(stream, position, limit).then(
+        (next) => {
+          position = next;
+          feeding = false;
+          if (wanted) feed();
+        },
+        (err: Error) => {
+          feeding = false;
+          stream.destroy(err);
+        },
+      );
+    };
     const stream: Readable = new Readable({
-      highWaterMark: READ_CHUNK,
+      // No read-ahead: what the client does not take yet stays in the window or the file.
+      highWaterMark: 0,
       read: () => {
-        void this.#readNext(position, limit).then(
-          (chunk) => {
-            if (chunk === null) {
-              stream.push(null);
-              return;
-            }
-            position += chunk.length;
-            stream.push(chunk);
-          },
-          (err: Error) => stream.destroy(err),
-        );
+        if (feeding) wanted = true;
+        else feed();
       },
       destroy(err, callback) {
         release();
@@ -112,24 +133,89 @@ export class Spool {
     return stream;
   }
 
-  /** Waits until there is something to read past `position` (below `limit`), then reads it; null at the verified end. */
-  async #readNext(position: number, limit: number): Promise<Buffer | null> {
-    for (;;) {
-      if (this.#state === 'failed') throw this.#error ?? new Error('fill failed');
-      const available = Math.min(this.#readable, limit) - position;
-      if (available > 0) {
-        const buffer = Buffer.allocUnsafe(Math.min(available, READ_CHUNK));
-        const { bytesRead } = await this.#file.read(buffer, 0, buffer.length, position);
-        return buffer.subarray(0, bytesRead);
-      }
-      if (this.#state === 'verified') return null;
-      await new Promise<void>((resolve) => this.#events.once('change', resolve));
-    }
-  }
-
   /** Drops a reference; the file closes when the fill and every reader are done with it. */
   async release(): Promise<void> {
     this.#refs -= 1;
     if (this.#refs === 0) await this.#file.close();
+  }
+
+  /**
+   * Pushes what `stream` may have from `position` on: chunks from memory
+   * until it wants no more, or one read from the file; waits first when
+   * there is nothing yet. Resolves the new position.
+   */
+  async #feed(stream: Readable, position: number, limit: number): Promise<number> {
+    for (;;) {
+      if (stream.destroyed) return position;
+      if (this.#state === 'failed') throw this.#error ?? new Error('fill failed');
+      const end = Math.min(this.#readable, limit);
+      if (position >= end) {
+        // A range that is all in ends only with the verified fill too: its bytes could still prove wrong.
+        if (this.#state === 'verified') {
+          stream.push(null);
+          return position;
+        }
+        await new Promise<void>((resolve) => this.#waiting.add(resolve));
+        continue;
+      }
+      const windowStart = this.#starts[0] ?? this.#written;
+      if (position < windowStart) {
+        // Below the window every byte is in the file.
+        const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, windowStart - position, end - position));
+        const read = await this.#file.read(buffer, position);
+        if (read === 0) throw new Error(`spool file ends at ${position} bytes, ${end} expected`);
+        stream.push(buffer.subarray(0, read));
+        return position + read;
+      }
+      let i = this.#chunkAt(position);
+      for (; i < this.#chunks.length && position < end; i++) {
+        const chunk = this.#chunks[i] as Buffer;
+        const start = this.#starts[i] as number;
+        const piece = chunk.subarray(position - start, Math.min(chunk.length, end - start));
+        position += piece.length;
+        if (!stream.push(piece)) return position;
+      }
+      return position;
+    }
+  }
+
+  /** Bytes a reader may have now. */
+  get #readable(): number {
+    return this.#state === 'verified' ? this.#written : Math.max(0, this.#written - this.#lastChunk);
+  }
+
+  /** Index of the chunk in memory holding `position` (which is inside the window). */
+  #chunkAt(position: number): number {
+    let low = 0;
+    let high = this.#starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((this.#starts[mid] as number) <= position) low = mid;
+      else high = mid - 1;
+    }
+    return low;
+  }
+
+  /** Drops the oldest chunks past the window, once they are in the file. */
+  #evict(): void {
+    let drop = 0;
+    let bytes = this.#windowBytes;
+    while (drop < this.#chunks.length) {
+      const size = (this.#chunks[drop] as Buffer).length;
+      const end = (this.#starts[drop] as number) + size;
+      if (bytes - size < WINDOW_BYTES || end > this.#onDisk) break;
+      bytes -= size;
+      drop += 1;
+    }
+    if (drop === 0) return;
+    this.#chunks.splice(0, drop);
+    this.#starts.splice(0, drop);
+    this.#windowBytes = bytes;
+  }
+
+  #wake(): void {
+    const waiting = this.#waiting;
+    this.#waiting = new Set();
+    for (const resolve of waiting) resolve();
   }
 }

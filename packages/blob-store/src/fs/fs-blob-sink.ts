@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { WrittenBytes } from '../blob-store.ts';
 import { BlobStoreUnavailableError } from '../errors.ts';
 import type { BlobSink } from '../verifying-blob-writer.ts';
 
@@ -35,6 +36,32 @@ export class FsBlobSink implements BlobSink {
     }
   }
 
+  /**
+   * Opens the temp file for reading on a handle of its own: it keeps reading
+   * the same file after commit renames it (or removes it because the blob
+   * already existed) and after an abort removes it.
+   * @throws BlobStoreUnavailableError once the write is over, or when the file cannot be opened.
+   */
+  async openWrittenBytes(): Promise<WrittenBytes> {
+    if (this.#closed) throw new BlobStoreUnavailableError('the blob write is over: its temp file cannot be opened');
+    let handle: FileHandle;
+    try {
+      handle = await open(this.#tmpPath, 'r');
+    } catch (err) {
+      throw new BlobStoreUnavailableError('cannot open blob temp file for reading', err);
+    }
+    return {
+      read: async (buffer, position) => {
+        try {
+          return (await handle.read(buffer, 0, buffer.length, position)).bytesRead;
+        } catch (err) {
+          throw new BlobStoreUnavailableError('cannot read blob temp file', err);
+        }
+      },
+      close: () => handle.close(),
+    };
+  }
+
   /** Appends a chunk to the temp file. @throws BlobStoreUnavailableError (e.g. ENOSPC) */
   async write(chunk: Buffer): Promise<void> {
     try {
@@ -43,6 +70,25 @@ export class FsBlobSink implements BlobSink {
       while (offset < chunk.length) {
         const { bytesWritten } = await this.#handle.write(chunk, offset, chunk.length - offset);
         offset += bytesWritten;
+      }
+    } catch (err) {
+      throw new BlobStoreUnavailableError(`cannot write blob temp file`, err);
+    }
+  }
+
+  /** Appends several chunks with one writev(2) each time. @throws BlobStoreUnavailableError (e.g. ENOSPC) */
+  async writev(chunks: Buffer[]): Promise<void> {
+    try {
+      let pending = chunks;
+      // writev(2) may take fewer bytes than offered; go on from where it stopped.
+      while (pending.length > 0) {
+        let { bytesWritten } = await this.#handle.writev(pending);
+        if (bytesWritten === 0) throw new Error('writev wrote nothing');
+        let first = 0;
+        while (first < pending.length && bytesWritten >= (pending[first] as Buffer).length)
+          bytesWritten -= (pending[first++] as Buffer).length;
+        pending = pending.slice(first);
+        if (bytesWritten > 0) pending[0] = (pending[0] as Buffer).subarray(bytesWritten);
       }
     } catch (err) {
       throw new BlobStoreUnavailableError(`cannot write blob temp file`, err);

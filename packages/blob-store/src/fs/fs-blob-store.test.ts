@@ -68,6 +68,33 @@ describe('FsBlobStore on disk', () => {
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
   });
 
+  it('reads back what a write put in its temp file, still after the commit moved it and after an abort removed it', async () => {
+    const blob = testBlob('read me back while i am written');
+    const writer = await store.beginWrite(blob.digest, { expectedSize: blob.bytes.length });
+    const written = await writer.openWrittenBytes!();
+    await new Promise<void>((resolve, reject) => writer.stream.write(blob.bytes.subarray(0, 10), (e) => (e ? reject(e) : resolve())));
+    const head = Buffer.alloc(10);
+    expect(await written.read(head, 0)).toBe(10);
+    expect(head).toEqual(blob.bytes.subarray(0, 10));
+    writer.stream.end(blob.bytes.subarray(10));
+    await writer.commit();
+    const all = Buffer.alloc(blob.bytes.length);
+    expect(await written.read(all, 0)).toBe(blob.bytes.length);
+    expect(all).toEqual(blob.bytes);
+    await written.close();
+    await expect(writer.openWrittenBytes!()).rejects.toMatchObject({ code: 'BLOB_STORE_UNAVAILABLE' });
+
+    const other = testBlob('aborted halfway');
+    const aborted = await store.beginWrite(other.digest);
+    const partial = await aborted.openWrittenBytes!();
+    await new Promise<void>((resolve, reject) => aborted.stream.write(other.bytes, (e) => (e ? reject(e) : resolve())));
+    await aborted.abort(new Error('client gone'));
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    const kept = Buffer.alloc(other.bytes.length);
+    expect(await partial.read(kept, 0)).toBe(other.bytes.length);
+    await partial.close();
+  });
+
   it('removes temp files older than an hour at start and keeps fresh ones', async () => {
     const tmp = join(root, 'tmp');
     await mkdir(tmp, { recursive: true });

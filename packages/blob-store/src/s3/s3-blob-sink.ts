@@ -21,39 +21,45 @@ export interface S3BlobSinkOptions {
   bucket: string;
   /** Final object key: nothing is visible there before commit. */
   key: string;
-  /** Bytes per multipart part; also the memory one write holds at most. */
+  /** Bytes per multipart part; one write holds two parts in memory at most. */
   partSizeBytes: number;
   /** Expected object size, to size the buffer of a small object exactly. */
   expectedSize?: number | undefined;
 }
 
 /**
- * The S3 end of one blob write, holding at most one part in memory.
+ * The S3 end of one blob write, holding at most two parts in memory.
  *
  * An object that fits in one part is buffered and PUT at commit, after the
  * digest matched. A bigger one becomes a multipart upload on the final key:
- * each full part is uploaded before more bytes are taken (the stream's
- * backpressure), and CompleteMultipartUpload, which is what makes it
- * visible, runs only in commit. Parts of an aborted upload never show.
+ * each full part is uploaded while the next one fills, and a third part
+ * waits for the first upload to finish (the stream's backpressure), so the
+ * download never stalls on an upload unless S3 is the slower of the two.
+ * CompleteMultipartUpload, which is what makes the object visible, runs only
+ * in commit. Parts of an aborted upload never show.
  */
 export class S3BlobSink implements BlobSink {
   readonly #opts: S3BlobSinkOptions;
   #buffer: Buffer | undefined;
   #length = 0;
+  /** The buffer of the part being uploaded, reused for the part after next. */
+  #spare: Buffer | undefined;
   #uploadId: string | undefined;
   #parts: CompletedPart[] = [];
+  /** The upload of the previous part, if one runs. */
+  #uploading: Promise<void> | undefined;
 
   constructor(opts: S3BlobSinkOptions) {
     this.#opts = opts;
   }
 
-  /** Buffers a chunk, uploading each part as it fills. @throws BlobStoreUnavailableError */
+  /** Buffers a chunk, starting each part's upload as it fills. @throws BlobStoreUnavailableError */
   async write(chunk: Buffer, signal: AbortSignal): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
       // Flush lazily, only once more bytes arrive: an object of exactly one
       // part then still takes the single-PUT path.
-      if (this.#length === this.#opts.partSizeBytes) await this.#uploadPart(signal);
+      if (this.#length === this.#opts.partSizeBytes) await this.#startPart(signal);
       offset += this.#append(chunk, offset);
     }
   }
@@ -61,7 +67,7 @@ export class S3BlobSink implements BlobSink {
   /** PUTs a single-part object, or uploads the last part and completes the upload. */
   async commit(_size: number, signal: AbortSignal): Promise<void> {
     const { client, bucket, key } = this.#opts;
-    if (this.#uploadId === undefined) {
+    if (this.#uploadId === undefined && this.#uploading === undefined) {
       const body = this.#buffer?.subarray(0, this.#length) ?? Buffer.alloc(0);
       await s3Call('PutObject', signal, () =>
         client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length, ContentType: CONTENT_TYPE }), {
@@ -71,7 +77,8 @@ export class S3BlobSink implements BlobSink {
       this.#release();
       return;
     }
-    if (this.#length > 0) await this.#uploadPart(signal);
+    if (this.#length > 0) await this.#startPart(signal);
+    await this.#uploading;
     const uploadId = this.#uploadId;
     await s3Call('CompleteMultipartUpload', signal, () =>
       client.send(
@@ -88,8 +95,10 @@ export class S3BlobSink implements BlobSink {
     this.#release();
   }
 
-  /** Drops the buffer and aborts the multipart upload, if one was started. */
+  /** Drops the buffers and aborts the multipart upload, if one was started. */
   async abort(): Promise<void> {
+    await this.#uploading?.catch(() => undefined);
+    this.#uploading = undefined;
     this.#release();
     const uploadId = this.#uploadId;
     if (uploadId === undefined) return;
@@ -122,7 +131,13 @@ export class S3BlobSink implements BlobSink {
     this.#buffer = next;
   }
 
-  async #uploadPart(signal: AbortSignal): Promise<void> {
+  /**
+   * Waits for the previous part's upload (so at most two parts are held),
+   * then starts uploading the current one without waiting for it, and
+   * fills the buffer the previous part no longer needs.
+   */
+  async #startPart(signal: AbortSignal): Promise<void> {
+    await this.#uploading;
     const { client, bucket, key } = this.#opts;
     if (this.#uploadId === undefined) {
       const created = await s3Call('CreateMultipartUpload', signal, () =>
@@ -135,10 +150,12 @@ export class S3BlobSink implements BlobSink {
     }
     const uploadId = this.#uploadId;
     const partNumber = this.#parts.length + 1;
-    // The SDK is done with the body once send() settles, so the buffer is
-    // reused for the next part: memory stays at one part.
-    const body = (this.#buffer as Buffer).subarray(0, this.#length);
-    const uploaded = await s3Call(`UploadPart ${partNumber}`, signal, () =>
+    const part: CompletedPart = { PartNumber: partNumber };
+    this.#parts.push(part);
+    const full = this.#buffer as Buffer;
+    const body = full.subarray(0, this.#length);
+    // The SDK is done with the body once send() settles; then its buffer takes the part after next.
+    this.#uploading = s3Call(`UploadPart ${partNumber}`, signal, () =>
       client.send(
         new UploadPartCommand({
           Bucket: bucket,
@@ -150,13 +167,20 @@ export class S3BlobSink implements BlobSink {
         }),
         { abortSignal: signal },
       ),
-    );
-    this.#parts.push({ ETag: uploaded.ETag, PartNumber: partNumber });
+    ).then((uploaded) => {
+      part.ETag = uploaded.ETag;
+      this.#spare = full;
+    });
+    // A failure surfaces from the next write or the commit, whichever waits for it first.
+    this.#uploading.catch(() => undefined);
+    this.#buffer = this.#spare;
+    this.#spare = undefined;
     this.#length = 0;
   }
 
   #release(): void {
     this.#buffer = undefined;
+    this.#spare = undefined;
     this.#length = 0;
   }
 }

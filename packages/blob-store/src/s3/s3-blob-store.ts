@@ -42,14 +42,14 @@ export interface S3BlobStoreOptions {
   forcePathStyle?: boolean;
   /** Key prefix inside the bucket, e.g. `vreg`; blobs go to `<prefix>/blobs/...`. */
   prefix?: string;
-  /** Multipart part size in bytes (5 MiB to 5 GiB); bounds a write's memory. Default 8 MiB. */
+  /** Multipart part size in bytes (5 MiB to 5 GiB); a write holds two parts in memory at most. Default 8 MiB. */
   partSizeBytes?: number;
 }
 
 /**
  * A `BlobStore` on S3 or an S3-compatible server (distributed mode). Keys are
- * `[<prefix>/]blobs/<algorithm>/<2 hex>/<hex>`. A write holds at most one part
- * in memory and makes nothing visible before its digest is verified. Objects
+ * `[<prefix>/]blobs/<algorithm>/<2 hex>/<hex>`. A write holds at most two parts
+ * in memory (one uploading, one filling) and makes nothing visible before its digest is verified. Objects
  * are never rewritten in place, so concurrent writers of one digest are safe.
  * `presignGet` signs GET URLs locally, for redirecting blob hits.
  */

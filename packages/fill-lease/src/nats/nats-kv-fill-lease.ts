@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
@@ -39,17 +39,23 @@ const markerTtlSeconds = 5;
 /**
  * `FillLease` on a NATS KV bucket (history 1), one key per object:
  *
- * - acquire = `kv.create(key, holder, ttl)`: create-only, so of N concurrent
- *   acquirers exactly one wins; the value is the holder id.
+ * - acquire = `kv.create(key, value, ttl)`: create-only, so of N concurrent
+ *   acquirers exactly one wins; the value is the holder id and a token of
+ *   this acquisition (JSON), so the holder knows its own key when an answer
+ *   was lost in transit.
  * - expiry = per-message TTL (`Nats-TTL`, nats-server 2.11+; the bucket has
  *   `allow_msg_ttl`). The server counts whole seconds: `ttlMs` is rounded up
  *   to the next second (minimum 1 s), and removal lags the deadline by up to
  *   about a second. On expiry the server writes a delete marker, which a
  *   later `create` accepts.
  * - renew = a publish of the same value expecting the revision we hold and
- *   carrying a fresh TTL (`kv.update` cannot set a TTL); a different
- *   revision means the lease expired or changed hands → false.
- * - release = a purge expecting our revision, whose marker itself expires.
+ *   carrying a fresh TTL (`kv.update` cannot set a TTL). A different
+ *   revision that still holds our value is ours (an earlier renewal whose
+ *   answer we missed): kept, renewed from there. False only when the server
+ *   no longer holds our value: it expired there or changed hands. Late
+ *   renewals are judged by the server, never by the local clock.
+ * - release = a purge expecting the revision that holds our value, whose
+ *   marker itself expires.
  *
  * Servers before 2.11 lack per-message TTL: there (or with `expiry:
  * 'bucket'`) every key expires `ttlMs` after its last write, the bucket's
@@ -104,23 +110,51 @@ export class NatsKvFillLease implements FillLease {
   async acquire(key: string, ttlMs: number, holder: string): Promise<Lease | undefined> {
     const kvKey = encodeKey(key);
     const ttl = this.#perKey ? ttlHeader(ttlMs) : undefined;
+    // The value names this one acquisition, so an answer lost in transit can be told apart from another holder.
+    const value = JSON.stringify({ holder, token: randomUUID() });
     let revision: number;
     try {
-      revision = await this.#kv.create(kvKey, holder, ttl);
+      revision = await this.#kv.create(kvKey, value, ttl);
     } catch (err) {
       if (isWrongRevision(err)) return undefined;
-      throw new FillLeaseUnavailableError(`cannot acquire the fill lease on ${key}`, err);
+      // A create whose answer was lost (a timeout on a slow machine) may have landed all the same.
+      const landed = await this.#revisionHeldBy(kvKey, value).catch(() => undefined);
+      if (landed === undefined) throw new FillLeaseUnavailableError(`cannot acquire the fill lease on ${key}`, err);
+      revision = landed;
     }
+    const publishRenewal = async (): Promise<number> =>
+      (
+        await this.#js.publish(this.#subjectPrefix + kvKey, value, {
+          expect: { lastSubjectSequence: revision },
+          ...(ttl === undefined ? {} : { ttl }),
+        })
+      ).seq;
     return {
       key,
       // Throws FillLeaseUnavailableError when NATS cannot answer: the caller cannot know it still holds the lease.
       renew: async () => {
         try {
-          const ack = await this.#js.publish(this.#subjectPrefix + kvKey, holder, {
-            expect: { lastSubjectSequence: revision },
-            ...(ttl === undefined ? {} : { ttl }),
-          });
-          revision = ack.seq;
+          try {
+            revision = await publishRenewal();
+            return true;
+          } catch (err) {
+            if (!isWrongRevision(err)) throw err;
+          }
+          // Our revision is stale, yet the lease may still be ours: an earlier renewal landed but
+          // its answer never reached us, or another renewal of ours overlapped this one. Lost only
+          // when the server holds no value of ours any more; while it does, the lease is kept, and
+          // freshly renewed when no other renewal of ours moves the revision on meanwhile.
+          const current = await this.#revisionHeldBy(kvKey, value);
+          if (current === undefined) return false;
+          revision = current;
+          try {
+            revision = await publishRenewal();
+          } catch (err) {
+            if (!isWrongRevision(err)) throw err;
+            const again = await this.#revisionHeldBy(kvKey, value);
+            if (again === undefined) return false;
+            revision = again;
+          }
           return true;
         } catch (err) {
           if (isWrongRevision(err)) return false;
@@ -128,8 +162,18 @@ export class NatsKvFillLease implements FillLease {
         }
       },
       release: async () => {
+        const purge = (previousSeq: number): Promise<void> =>
+          this.#kv.purge(kvKey, { previousSeq, ...(this.#perKey ? { ttl: `${markerTtlSeconds}s` } : {}) });
         try {
-          await this.#kv.purge(kvKey, { previousSeq: revision, ...(this.#perKey ? { ttl: `${markerTtlSeconds}s` } : {}) });
+          try {
+            await purge(revision);
+            return;
+          } catch (err) {
+            if (!isWrongRevision(err)) throw err;
+          }
+          // A renewal we missed the answer of moved the revision on: purge that one if it is still ours.
+          const current = await this.#revisionHeldBy(kvKey, value);
+          if (current !== undefined) await purge(current);
         } catch {
           // Lost already, or NATS is away: the lease then expires by its TTL.
         }
@@ -141,11 +185,28 @@ export class NatsKvFillLease implements FillLease {
   async holderOf(key: string): Promise<string | undefined> {
     try {
       const entry = await this.#kv.get(encodeKey(key));
-      return entry && entry.operation === 'PUT' ? entry.string() : undefined;
+      return entry && entry.operation === 'PUT' ? holderIn(entry.string()) : undefined;
     } catch (err) {
       throw new FillLeaseUnavailableError(`cannot read the fill lease on ${key}`, err);
     }
   }
+
+  /** The revision of `kvKey` when the server holds `value` there (ours, unexpired), else undefined. */
+  async #revisionHeldBy(kvKey: string, value: string): Promise<number | undefined> {
+    const entry = await this.#kv.get(kvKey);
+    return entry && entry.operation === 'PUT' && entry.string() === value ? entry.revision : undefined;
+  }
+}
+
+/** The holder id in a lease value (a bare id from an older writer is its own holder). */
+function holderIn(value: string): string {
+  try {
+    const parsed = JSON.parse(value) as { holder?: unknown };
+    if (typeof parsed.holder === 'string') return parsed.holder;
+  } catch {
+    // Not JSON: a value written before values named their acquisition.
+  }
+  return value;
 }
 
 /** The KV key for an arbitrary lease key: sha256 hex, inside KV's `[-/_=.a-zA-Z0-9]`. */

@@ -66,6 +66,15 @@ export function describeFillLease(name: string, make: () => Promise<FillLeaseFix
       expect(await leases.holderOf(key)).toBe('a');
     });
 
+    it('keeps the lease through renewals that overlap (an answer lost in transit looks the same)', async () => {
+      const lease = await leases.acquire(key, 30_000, 'a');
+      expect(await Promise.all([lease?.renew(), lease?.renew(), lease?.renew()])).toEqual([true, true, true]);
+      expect(await lease?.renew()).toBe(true);
+      expect(await leases.acquire(key, 30_000, 'b')).toBeUndefined();
+      await lease?.release();
+      expect(await leases.holderOf(key)).toBeUndefined();
+    });
+
     it('lets another filler take the lease at once after a release', async () => {
       const lease = await leases.acquire(key, 30_000, 'a');
       await lease?.release();

@@ -43,6 +43,7 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
       const stopRenewing = keepRenewed(lease, deps.leaseTtlMs, {
         onTick: () => delivery.working(),
         onLost: (reason) => log.warn({ key, reason }, 'fill lease lost while filling'),
+        onFailed: (err) => log.warn({ key, err: err.message }, 'fill lease renewal failed: retrying'),
       });
       try {
         const signal = AbortSignal.timeout(deps.fillTimeoutMs);
@@ -51,7 +52,7 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
         } else {
           const stored = await deps.fill.store.stat(object.reference);
           if (stored) await recordExistingBlob(deps.fill, registry, object.image, object.reference, stored.size, signal);
-          else await (await startBlobFill(deps.fill, registry, object.image, object.reference, { store: true, signal })).done;
+          else await (await startBlobFill(deps.fill, registry, object.image, object.reference, { signal })).done;
         }
         log.info({ registryId, relativePath, deliveryCount: delivery.deliveryCount }, 'fetcher filled an object');
       } finally {

@@ -47,6 +47,7 @@ export async function warmBlob(
     }
     const stopRenewing = keepRenewed(lease, deps.leaseTtlMs, {
       onLost: (reason) => deps.fill.logger.warn({ digest, reason }, 'fill lease lost while warming a blob'),
+      onFailed: (err) => deps.fill.logger.warn({ digest, err: err.message }, 'fill lease renewal failed: retrying'),
     });
     try {
       // The previous holder may have committed between our stat and our acquire.
@@ -55,7 +56,7 @@ export async function warmBlob(
         await recordExistingBlob(deps.fill, registry, image, digest, committed.size, signal);
         return 'cached';
       }
-      await (await startBlobFill(deps.fill, registry, image, digest, { store: true, signal, ...(onBytes ? { onBytes } : {}) })).done;
+      await (await startBlobFill(deps.fill, registry, image, digest, { signal, ...(onBytes ? { onBytes } : {}) })).done;
       return 'downloaded';
     } finally {
       stopRenewing();

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RegistryView } from '@vreg/contracts';
+import { type FillLease, MemoryFillLease } from '@vreg/fill-lease';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
@@ -101,5 +102,72 @@ describe('concurrent misses of one blob in one gateway', () => {
     slow.resume();
     expect(sha((await slow.done).body)).toBe(digest);
     expect(h.upstream.count('GET blob')).toBe(1);
+  });
+});
+
+describe('a miss racing another process that just stored the blob', () => {
+  let h: Awaited<ReturnType<typeof gatewayHarness>> | undefined;
+  afterEach(async () => h?.close());
+
+  it('serves what the last lease holder committed instead of downloading it again', async () => {
+    const blob = randomBytes(100_000);
+    const digest = sha(blob);
+    const inner = new MemoryFillLease();
+    // Another gateway commits the blob and lets its lease go just before this one acquires the
+    // lease: after this gateway's catalog look-up missed, before it holds the lease.
+    const leases: FillLease = {
+      acquire: async (key, ttlMs, holder) => {
+        const writer = await h!.store.beginWrite(digest);
+        writer.stream.end(blob);
+        await writer.commit();
+        return inner.acquire(key, ttlMs, holder);
+      },
+      holderOf: (key) => inner.holderOf(key),
+    };
+    h = await gatewayHarness(registries, {}, { leases });
+    h.upstream.addBlob(UP, 'library/x', blob);
+    const res = await h.server.inject({ method: 'GET', url: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}` });
+    expect(res.statusCode).toBe(200);
+    expect(sha(res.rawPayload)).toBe(digest);
+    expect(h.upstream.count('GET blob')).toBe(0);
+    expect(await inner.holderOf(`blob/${digest}`)).toBeUndefined();
+  });
+});
+
+describe('a miss while another process holds the fill lease', () => {
+  let h: Awaited<ReturnType<typeof gatewayHarness>> | undefined;
+  afterEach(async () => h?.close());
+
+  async function setUp(leases: FillLease): Promise<{ blob: Buffer; digest: string; url: string }> {
+    h = await gatewayHarness(registries, { VREG_FILL_LEASE_TTL_MS: '1000', VREG_FILL_WAIT_POLL_MS: '20' }, { leases });
+    const blob = randomBytes(50_000);
+    const digest = h.upstream.addBlob(UP, 'library/x', blob);
+    return { blob, digest, url: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}` };
+  }
+
+  it('keeps waiting on a holder the lease store still names, however long past the TTL, then serves what it stored', async () => {
+    // A slow but live holder: the lease store keeps naming it, whatever this gateway's clock says.
+    const held: FillLease = { acquire: async () => undefined, holderOf: async () => 'slow-gateway' };
+    const { blob, digest, url } = await setUp(held);
+    const pending = h!.server.inject({ method: 'GET', url });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(h!.upstream.count('GET blob')).toBe(0);
+    const writer = await h!.store.beginWrite(digest);
+    writer.stream.end(blob);
+    await writer.commit();
+    const res = await pending;
+    expect(res.statusCode).toBe(200);
+    expect(sha(res.rawPayload)).toBe(digest);
+    expect(h!.upstream.count('GET blob')).toBe(0);
+  });
+
+  it('takes the fill over once the holder is gone (it stopped renewing and its lease expired)', async () => {
+    const leases = new MemoryFillLease();
+    const { digest, url } = await setUp(leases);
+    await leases.acquire(`blob/${digest}`, 1000, 'dead-gateway');
+    const res = await h!.server.inject({ method: 'GET', url });
+    expect(res.statusCode).toBe(200);
+    expect(sha(res.rawPayload)).toBe(digest);
+    expect(h!.upstream.count('GET blob')).toBe(1);
   });
 });

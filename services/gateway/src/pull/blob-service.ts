@@ -41,6 +41,7 @@ export class BlobService {
   readonly #deps: BlobServiceDeps;
   readonly #inFlight: InFlightBlobs;
   readonly #authorizations = new SingleFlight<CacheEntryView>();
+  readonly #waits = new SingleFlight<'stored' | 'free' | 'waiting'>();
 
   constructor(deps: BlobServiceDeps) {
     this.#deps = deps;
@@ -73,12 +74,18 @@ export class BlobService {
     }
     const deadline = Date.now() + this.#deps.fillTimeoutMs;
     for (;;) {
-      const stored = await this.#serveStored(registry, image, digest, range, signal);
-      if (stored) return stored;
       const joined = await this.#inFlight.join(registry, image, digest, range);
-      if (joined) return joined;
+      if (joined.kind === 'filling') return joined.served;
       // Another process holds the lease: wait for its commit, or for the lease to free up.
-      await this.#waitForOtherFiller(digest, Math.min(deadline, Date.now() + this.#deps.leaseTtlMs * 2), signal);
+      const seen =
+        joined.kind === 'stored'
+          ? 'stored'
+          : await unlessAborted(this.#waitForOtherFiller(digest, Math.min(deadline, Date.now() + this.#deps.leaseTtlMs * 2)), signal);
+      if (seen === 'stored') {
+        const stored = await this.#serveStored(registry, image, digest, range, signal);
+        if (stored) return stored;
+      }
+      signal?.throwIfAborted();
       if (Date.now() > deadline) throw new BlobUnknownError('the blob is still being fetched by another process; retry later', { digest });
     }
   }
@@ -135,11 +142,42 @@ export class BlobService {
     return { digest, contentType, size: read.size, body: read.body, cache: CacheResults.hit, ...(range ? { range } : {}) };
   }
 
-  async #waitForOtherFiller(digest: string, until: number, signal?: AbortSignal): Promise<void> {
-    while (Date.now() < until && !signal?.aborted) {
-      await new Promise((r) => setTimeout(r, this.#deps.waitPollMs));
-      if (await this.#deps.store.stat(digest)) return;
-      if ((await this.#deps.leases.holderOf(blobLeaseKey(digest))) === undefined) return;
-    }
+  /**
+   * Until the other filler's commit shows up in the store ('stored'), its
+   * lease is gone from the lease store ('free': it gave up or died; the
+   * caller then tries to take over), or `until` passed ('waiting'). A holder
+   * that is only slow keeps renewing and stays the holder: nothing here
+   * decides by the local clock that it is dead. One poll per digest however
+   * many requests wait on it.
+   */
+  #waitForOtherFiller(digest: string, until: number): Promise<'stored' | 'free' | 'waiting'> {
+    return this.#waits.run(digest, async () => {
+      while (Date.now() < until) {
+        await new Promise((r) => setTimeout(r, this.#deps.waitPollMs));
+        if (await this.#deps.store.stat(digest)) return 'stored';
+        if ((await this.#deps.leases.holderOf(blobLeaseKey(digest))) === undefined) return 'free';
+      }
+      return 'waiting';
+    });
   }
+}
+
+/** `work`, or the abort reason as soon as `signal` fires (the work itself goes on for others). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err as Error);
+      },
+    );
+  });
 }

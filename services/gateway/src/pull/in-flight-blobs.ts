@@ -1,5 +1,5 @@
 import type { RegistryView } from '@vreg/contracts';
-import { blobLeaseKey, Spool, startBlobFill } from '@vreg/fill';
+import { blobLeaseKey, type Spool, startSpooledBlobFill } from '@vreg/fill';
 import { keepRenewed } from '@vreg/fill-lease';
 import { type RequestedRange, satisfyRange } from '../domain/byte-range.ts';
 import type { BlobServiceDeps } from './blob-service.ts';
@@ -12,6 +12,13 @@ interface RunningFill {
 }
 
 /**
+ * What a request found when it went for the fill: a fill running here (its
+ * bytes), the object already stored (it was committed before this process
+ * took the lease), or another process holding the lease.
+ */
+export type Joined = { kind: 'filling'; served: ServedObject } | { kind: 'stored' } | { kind: 'elsewhere' };
+
+/**
  * The blob fills running in this process, so concurrent misses share one
  * upstream download: the first request starts the fill under the lease and
  * every request, first or late, reads the spool from byte 0 at its own pace.
@@ -20,7 +27,7 @@ interface RunningFill {
  */
 export class InFlightBlobs {
   readonly #deps: BlobServiceDeps;
-  readonly #fills = new Map<string, Promise<RunningFill | undefined>>();
+  readonly #fills = new Map<string, Promise<RunningFill | 'stored' | 'elsewhere'>>();
 
   constructor(deps: BlobServiceDeps) {
     this.#deps = deps;
@@ -30,11 +37,8 @@ export class InFlightBlobs {
     return this.#fills.size;
   }
 
-  /**
-   * Streams the blob from the fill running here, starting one if none runs.
-   * Resolves undefined when another process holds the fill lease.
-   */
-  async join(registry: RegistryView, image: string, digest: string, requested?: RequestedRange): Promise<ServedObject | undefined> {
+  /** Streams the blob from the fill running here, starting one under the fill lease if none runs. */
+  async join(registry: RegistryView, image: string, digest: string, requested?: RequestedRange): Promise<Joined> {
     const key = `${registry.id}|${image}|${digest}`;
     let pending = this.#fills.get(key);
     const starter = pending === undefined;
@@ -44,40 +48,57 @@ export class InFlightBlobs {
       this.#fills.set(key, pending);
       pending.then(
         (fill) => {
-          if (!fill) this.#fills.delete(key);
+          if (typeof fill === 'string') this.#fills.delete(key);
         },
         () => this.#fills.delete(key),
       );
     }
     const fill = await pending;
-    if (!fill) return undefined;
+    if (typeof fill === 'string') return { kind: fill };
     const cache = starter ? CacheResults.miss : CacheResults.coalesced;
     // A ranged miss still fills the whole blob once; the client gets its range from the spool.
     const range = requested === undefined ? undefined : satisfyRange(requested, fill.size);
-    if (!range) return { digest, contentType: fill.contentType, size: fill.size, body: fill.spool.reader(), cache };
-    return { digest, contentType: fill.contentType, size: range.end - range.start + 1, body: fill.spool.reader(range), cache, range };
+    const served: ServedObject = range
+      ? { digest, contentType: fill.contentType, size: range.end - range.start + 1, body: fill.spool.reader(range), cache, range }
+      : { digest, contentType: fill.contentType, size: fill.size, body: fill.spool.reader(), cache };
+    return { kind: 'filling', served };
   }
 
-  async #start(key: string, registry: RegistryView, image: string, digest: string): Promise<RunningFill | undefined> {
+  /**
+   * Before the first upstream byte: the lease (one round trip), then the
+   * store check (one), then the upstream request. The fetch request's publish
+   * overlaps the upstream request instead of preceding it.
+   */
+  async #start(key: string, registry: RegistryView, image: string, digest: string): Promise<RunningFill | 'stored' | 'elsewhere'> {
     const deps = this.#deps;
     const lease = await deps.leases.acquire(blobLeaseKey(digest), deps.leaseTtlMs, deps.holderId);
-    if (!lease) return undefined;
-    // Lease first, then the request: a fetcher that sees the request finds the lease taken and waits.
-    await deps.fetches.request(registry.id, { kind: 'blob', image, reference: digest });
-    const stopRenewing = keepRenewed(lease, deps.leaseTtlMs, {
-      onLost: (reason) => deps.logger.warn({ key: lease.key, reason }, 'fill lease lost while filling'),
-    });
-    let spool: Spool | undefined;
+    if (!lease) return 'elsewhere';
+    let stopRenewing: (() => void) | undefined;
     try {
-      spool = await Spool.create(deps.spoolDir);
-      // The fill has its own deadline: it keeps going when its clients leave.
-      const fill = await startBlobFill(deps.fill, registry, image, digest, {
-        store: true,
-        spool,
-        signal: AbortSignal.timeout(deps.fillTimeoutMs),
+      // The lease elects one filler among those that have not seen the object stored. The last
+      // holder may have committed and let go between our caller's look-up and our acquire (on a
+      // starved machine that gap is long: two downloads of one blob), so look while holding it.
+      if (await deps.store.stat(digest)) {
+        void lease.release();
+        return 'stored';
+      }
+      stopRenewing = keepRenewed(lease, deps.leaseTtlMs, {
+        onLost: (reason) => deps.logger.warn({ key: lease.key, reason }, 'fill lease lost while filling'),
+        onFailed: (err) => deps.logger.warn({ key: lease.key, err: err.message }, 'fill lease renewal failed: retrying'),
       });
-      const running: RunningFill = { spool, contentType: fill.contentType, size: fill.size };
-      const owned = spool;
+      // Lease first, then the request: a fetcher that sees the request finds the lease taken and
+      // waits. That holds as soon as the publish starts after the acquire, so the publish need not
+      // finish before the upstream request; clients get their last bytes only once it has, so a
+      // client that got the whole blob can count on the object ending up stored.
+      const requested = deps.fetches.request(registry.id, { kind: 'blob', image, reference: digest });
+      // The fill has its own deadline: it keeps going when its clients leave.
+      const fill = await startSpooledBlobFill(deps.fill, registry, image, digest, {
+        spoolDir: deps.spoolDir,
+        signal: AbortSignal.timeout(deps.fillTimeoutMs),
+        endAfter: requested,
+      });
+      const { spool } = fill;
+      const stop = stopRenewing;
       fill.done
         .then((entry) => deps.catalog.remember(registry.id, entry))
         .catch((err: Error & { code?: string }) =>
@@ -86,15 +107,14 @@ export class InFlightBlobs {
         .finally(() => {
           // Forget the fill before dropping our spool reference: no one may join a closing spool.
           this.#fills.delete(key);
-          stopRenewing();
+          stop();
           void lease.release();
-          void owned.release();
+          void spool.release();
         });
-      return running;
+      return { spool, contentType: fill.contentType, size: fill.size };
     } catch (err) {
-      stopRenewing();
+      stopRenewing?.();
       void lease.release();
-      if (spool) void spool.release();
       throw err;
     }
   }

@@ -12,7 +12,7 @@ import {
   Streams,
   Subjects,
 } from '@vreg/contracts';
-import { MemoryFillLease } from '@vreg/fill-lease';
+import { type FillLease, MemoryFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
@@ -27,13 +27,15 @@ import { createServer } from '../http/create-server.ts';
  * on the bus from a map that `object.stored` events fill, as the real
  * catalog does. A registry without a `visibility` is public here, so pull
  * tests need no token; access-control tests give theirs `private`. `env`
- * overrides pull settings (GatewayPullEnv), e.g. the rate limit. `mirrors`
+ * overrides pull settings (GatewayPullEnv), e.g. the rate limit; `overrides`
+ * replaces adapters (a lease store that plays another process). `mirrors`
  * (host → registry id) is what the stand-in catalog answers for mirror
  * routing; tests may change it (mind VREG_REGISTRY_CACHE_MS).
  */
 export async function gatewayHarness(
   registries: RegistryView[],
   env: Record<string, string> = {},
+  overrides: { leases?: FillLease } = {},
 ): Promise<{
   server: FastifyInstance;
   upstream: FakeUpstreamRegistry;
@@ -87,7 +89,7 @@ export async function gatewayHarness(
   const app = buildApp(loadGatewayPullConfig({ VREG_SERVED_FLUSH_MS: '100000', ...env }), {
     bus,
     store,
-    leases: new MemoryFillLease(),
+    leases: overrides.leases ?? new MemoryFillLease(),
     upstreams: upstream,
     secrets,
     logger,
