@@ -154,8 +154,20 @@ export const UpstreamEnv = {
     .string()
     .refine((v) => splitList(v).every(isUpstreamAllowListEntry), 'must be comma-separated CIDRs, IP addresses, host names or *.suffixes')
     .optional(),
-  /** Largest blob fetched from an upstream, unless the upstream sets its own; 0 = no limit. */
-  VREG_UPSTREAM_MAX_BLOB_BYTES: intFrom(0, Number.MAX_SAFE_INTEGER).default(0),
+  /**
+   * Largest blob fetched from an upstream, unless the upstream sets its own
+   * (`max_blob_size_bytes`); 0 = no limit. Default 10 GiB: above the largest
+   * layers of common images (CUDA and ML images ship layers of a few GiB),
+   * so a hostile or broken upstream's endless body stops there.
+   */
+  VREG_UPSTREAM_MAX_BLOB_BYTES: intFrom(0, Number.MAX_SAFE_INTEGER).default(10 * 2 ** 30),
+  /**
+   * Blob fills one process (a gateway, a fetcher, embedded mode) runs at once
+   * against one upstream; past it a miss is 503 UNAVAILABLE with Retry-After
+   * and the fetcher retries later. A fill outlives the client that started it,
+   * so this bounds what abandoned downloads can hold. 0 = no limit.
+   */
+  VREG_UPSTREAM_MAX_CONCURRENT_FILLS: intFrom(0, 100_000).default(32),
 };
 
 /**
