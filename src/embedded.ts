@@ -5,6 +5,7 @@ import { MemoryEventBus } from '@vreg/bus';
 import { buildApp as buildCatalog, MAX_CACHE_ENTRY_ID_LENGTH, SqliteCatalogStore } from '@vreg/catalog';
 import { Streams, splitListen } from '@vreg/contracts';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
+import { LocalFillSlots } from '@vreg/fill';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import { buildApp as buildGateway, createServer, TokenKeyRing } from '@vreg/gateway';
 import type { Logger } from '@vreg/logging';
@@ -79,8 +80,10 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
     // The same blob store as the gateway and fetcher: GC deletes what no entry references any more.
     { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value, blobs: store },
   );
-  const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger, metrics });
-  const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys, metrics });
+  // One bound on the fills per upstream for the whole process: the gateway's misses and the fetcher's completions share it.
+  const fillSlots = new LocalFillSlots(config.VREG_UPSTREAM_MAX_CONCURRENT_FILLS);
+  const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger, metrics, fillSlots });
+  const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys, metrics, fillSlots });
   // The console's overview lists upstream errors: broadcast on the in-process bus to the catalog, as in distributed mode.
   const failures = new UpstreamFailureBroadcaster({ bus, logger });
   failures.start(metrics);
