@@ -10,6 +10,7 @@ import type { ListingService } from '../pull/listing-service.ts';
 import type { ManifestService } from '../pull/manifest-service.ts';
 import { replyListing } from './listing-reply.ts';
 import { ociErrorHandler } from './oci-error-handler.ts';
+import { sendBlob } from './send-blob.ts';
 
 export interface V2RoutesOptions {
   catalog: CatalogClient;
@@ -111,5 +112,10 @@ async function pull(
     reply.code(206);
     reply.header('Content-Range', `bytes ${served.range.start}-${served.range.end}/${served.range.size ?? '*'}`);
   }
-  return reply.send(withBody ? served.body : undefined);
+  if (!withBody) return reply.send();
+  // Blob bytes go straight to the connection; manifests (a buffer) the usual way.
+  const body = served.read ?? served.body;
+  if (body === undefined || Buffer.isBuffer(body)) return reply.send(body);
+  await sendBlob(request, reply, body);
+  return reply;
 }
