@@ -2,7 +2,7 @@
 # Install or build everything the integration tests run against, skipping what
 # is already there. Idempotent; a second run only checks versions.
 #
-#   apt:  docker-registry (CNCF distribution v2), skopeo, podman, busybox-static, chromium
+#   apt:  docker-registry (CNCF distribution v2), skopeo, podman, busybox-static, chromium, wrk
 #   go:   nats-server v2.15.2, ferretdb v1.24.2 (built into $VREG_TEST_CACHE/bin)
 #   pip:  moto[server] (moto_server, an S3 server), only if moto_server is missing
 #
@@ -62,6 +62,8 @@ check_apt() {
 
 check_apt docker-registry docker-registry
 check_apt skopeo skopeo
+# The bench's load generator for hits and manifests (a C client, so the client is not what caps the figures).
+check_apt wrk wrk
 # A third real client: podman pulls (it cannot run containers in this sandbox, so tests only pull).
 check_apt podman podman
 # Headless Chromium for the console's browser tests (playwright-core drives it; VREG_TEST_CHROMIUM overrides).
