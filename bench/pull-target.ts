@@ -12,8 +12,10 @@ export interface PullTarget {
    * Clients are spread over them round-robin.
    */
   bases: string[];
-  /** Pids whose memory the bench may sample (the serving processes). */
+  /** Pids of every process of the target (CPU time is summed over them). */
   pids: number[];
+  /** The processes that serve requests, whose memory is the figure (a vreg primary's workers); default `pids`. */
+  servingPids?: number[];
   stop(): Promise<void>;
 }
 

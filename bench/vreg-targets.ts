@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,8 @@ export interface VregTargetOptions {
   upstreamUrl: string;
   /** When set, the vreg process(es) run with `--cpu-prof` and write profiles here on exit. */
   cpuProfDir?: string;
+  /** VREG_WORKERS of embedded vreg; default VREG_BENCH_WORKERS, else vreg's own default (auto). */
+  workers?: number | 'auto';
 }
 
 /**
@@ -42,6 +45,7 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
       // The bench's upstreams listen on 127.0.0.1 (SSRF guard), and its clients pull far past the per-address rate limit.
       VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
       VREG_PULL_RATE_LIMIT: '0',
+      ...workersEnv(options.workers),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -56,10 +60,13 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
   try {
     await waitForOk('vreg (embedded)', `${url}/healthz`, 60_000, () => (child.exitCode === null ? undefined : out.text()));
     const registryId = await createPublicRegistry(new AdminClient(url, adminToken), options.upstreamUrl);
+    // With workers, they serve: their pids (children of the primary) are measured with it.
+    const workers = childPids(child.pid!);
     return {
-      label: process.env.VREG_BENCH_BUNDLE ? 'vreg embedded (bundle)' : 'vreg embedded',
+      label: `${process.env.VREG_BENCH_BUNDLE ? 'vreg embedded (bundle)' : 'vreg embedded'}${workers.length ? ` ×${workers.length} workers` : ''}`,
       bases: [`${url}/v2/virtual_registries/containers/${registryId}`],
-      pids: [child.pid!],
+      pids: [child.pid!, ...workers],
+      servingPids: workers.length ? workers : [child.pid!],
       stop,
     };
   } catch (err) {
@@ -89,6 +96,30 @@ export async function startDistributedVreg(options: VregTargetOptions & { gatewa
     await vreg.stop();
     throw err;
   }
+}
+
+/** VREG_WORKERS for a vreg process: the option, else VREG_BENCH_WORKERS, else none (vreg's default). */
+function workersEnv(workers: number | 'auto' | undefined): Record<string, string> {
+  const value = workers ?? process.env.VREG_BENCH_WORKERS;
+  return value === undefined ? {} : { VREG_WORKERS: String(value) };
+}
+
+/** Pids of the processes whose parent is `pid` (a vreg primary's workers), from /proc. */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The fields after the command name (which may hold spaces): state, then the parent's pid.
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ');
+      if (Number(fields[1]) === pid) out.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out.sort((a, b) => a - b);
 }
 
 /** A public registry (anonymous pulls) with one upstream; resolves its id. */

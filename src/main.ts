@@ -1,28 +1,36 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
-import { config, telemetry } from './main-telemetry.ts';
+import { config, telemetry, workers } from './main-telemetry.ts';
+import cluster from 'node:cluster';
 import { createLogger } from '@vreg/logging';
 import { logTraceFields } from '@vreg/telemetry';
 import { startEmbedded } from './embedded.ts';
+import { startEmbeddedPrimary } from './embedded-primary.ts';
+import { runEmbeddedWorker } from './embedded-worker.ts';
 
-// `npm start`: vreg in embedded mode. Signals and listen only.
+// `npm start`: vreg in embedded mode, in one process or a primary and VREG_WORKERS workers. Signals and listen only.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg', mixin: logTraceFields });
-const vreg = await startEmbedded(config, logger, { telemetry });
-if (vreg.adminTokenGenerated) {
-  // Shown once, on the terminal only: it is the key to the admin API. It is kept in the data dir (mode 0600).
-  process.stderr.write(`\nvreg admin token (shown once; stored in ${config.VREG_DATA_DIR}/admin-token): ${vreg.adminToken}\n\n`);
-}
-process.stderr.write(
-  `vreg listening on ${vreg.url}  (pull: ${vreg.url.replace(/^https?:\/\//, '')}/virtual_registries/containers/<id>/<image>:<tag>, admin: ${vreg.url}/api/v1)\n`,
-);
+if (cluster.isWorker) {
+  await runEmbeddedWorker(config, logger, telemetry);
+} else {
+  const vreg =
+    workers > 1 ? await startEmbeddedPrimary(config, logger, telemetry, workers) : await startEmbedded(config, logger, { telemetry });
+  if (vreg.adminTokenGenerated) {
+    // Shown once, on the terminal only: it is the key to the admin API. It is kept in the data dir (mode 0600).
+    process.stderr.write(`\nvreg admin token (shown once; stored in ${config.VREG_DATA_DIR}/admin-token): ${vreg.adminToken}\n\n`);
+  }
+  process.stderr.write(
+    `vreg listening on ${vreg.url}${workers > 1 ? ` (${workers} workers)` : ''}  (pull: ${vreg.url.replace(/^https?:\/\//, '')}/virtual_registries/containers/<id>/<image>:<tag>, admin: ${vreg.url}/api/v1)\n`,
+  );
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    void vreg
-      .stop()
-      .then(() => telemetry.shutdown())
-      .then(() => process.exit(0));
-  });
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      void vreg
+        .stop()
+        .then(() => telemetry.shutdown())
+        .then(() => process.exit(0));
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import { type ELDHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Meter, ObservableResult } from '@opentelemetry/api';
+import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
 
 /** What the gauge reports, per collection window. */
 const STATS = [
@@ -25,9 +25,12 @@ const STATS = [
 export class EventLoopDelay {
   readonly #histogram: ELDHistogram;
   readonly #resolutionNs: number;
+  readonly #attributes: Attributes;
 
-  constructor(meter: Meter, resolutionMs = 10) {
+  /** @param attributes added to every sample (a worker process's `worker` label, so workers' loops stay apart when merged). */
+  constructor(meter: Meter, attributes: Attributes = {}, resolutionMs = 10) {
     this.#resolutionNs = resolutionMs * 1e6;
+    this.#attributes = attributes;
     this.#histogram = monitorEventLoopDelay({ resolution: resolutionMs });
     this.#histogram.enable();
     const gauge = meter.createObservableGauge('vreg_event_loop_delay_seconds', {
@@ -59,6 +62,6 @@ export class EventLoopDelay {
   #observe(result: ObservableResult): void {
     const figures = this.take();
     if (!figures) return;
-    for (const [stat] of STATS) result.observe(figures[stat], { stat });
+    for (const [stat] of STATS) result.observe(figures[stat], { ...this.#attributes, stat });
   }
 }

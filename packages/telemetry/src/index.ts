@@ -7,6 +7,7 @@
 
 export { InstrumentedUpstreamRegistry, parseRateLimitRemaining, upstreamLabel } from './instrumented-upstream-registry.ts';
 export { logTraceFields, traceFieldsOf } from './log-trace-fields.ts';
+export { GAUGE_MERGES, type GaugeMerge, mergeExpositions, withoutGauges } from './merge-expositions.ts';
 export { extractTraceContext, injectTraceContext, traceAnswer, traceDelivery, tracePublish, traceRequest } from './message-tracing.ts';
 export { MeteredFillLease } from './metered-fill-lease.ts';
 export { type OpsRoutesOptions, opsRequestListener, opsRoutes } from './ops-routes.ts';

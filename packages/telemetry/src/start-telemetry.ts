@@ -28,6 +28,12 @@ export interface StartTelemetryOptions {
    * in-memory exporter). Giving any turns tracing on.
    */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Labels of this process among several serving one address (a worker's
+   * `worker: "<slot>"`, the primary's `worker: "primary"`), on the metrics
+   * that describe one process (the event loop's delay). Default: none.
+   */
+  processLabels?: Record<string, string>;
 }
 
 /** What a process's telemetry offers its wiring. */
@@ -68,7 +74,7 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   const prometheus = new PrometheusText();
   const meterProvider = new MeterProvider({ resource, readers: [prometheus.reader] });
   const metrics = new VregMetrics(meterProvider.getMeter('vreg'));
-  const loopDelay = new EventLoopDelay(meterProvider.getMeter('vreg'));
+  const loopDelay = new EventLoopDelay(meterProvider.getMeter('vreg'), options.processLabels);
 
   const tracing = options.spanProcessors !== undefined || tracesExported(options.config);
   let tracerProvider: NodeTracerProvider | undefined;

@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpEnv, LogEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, UpstreamEnv } from '@vreg/contracts';
 import { TelemetryEnv } from '@vreg/telemetry';
+import { WorkersEnv } from '@vreg/workers';
 import { z } from 'zod';
 import { GatewayAuthEnv } from './auth/auth-env.ts';
 
@@ -50,7 +51,7 @@ export const GatewayPullEnv = {
 export type GatewayPullConfig = Readonly<z.infer<z.ZodObject<typeof GatewayPullEnv>>>;
 
 /** The distributed gateway process: pull settings plus NATS, S3 and its listen address. */
-export const GatewayEnv = { ...LogEnv, ...NatsEnv, ...S3Env, ...SecretsEnv, ...HttpEnv, ...TelemetryEnv, ...GatewayPullEnv };
+export const GatewayEnv = { ...LogEnv, ...NatsEnv, ...S3Env, ...SecretsEnv, ...HttpEnv, ...TelemetryEnv, ...WorkersEnv, ...GatewayPullEnv };
 export type GatewayConfig = Readonly<z.infer<z.ZodObject<typeof GatewayEnv>>>;
 
 /** Validates every setting at once; throws CONFIG_INVALID listing each problem. */

@@ -1,87 +1,57 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
-import { config, telemetry } from './main-telemetry.ts';
-import { s3BlobStoreFromEnv } from '@vreg/blob-store';
-import { NatsEventBus } from '@vreg/bus';
-import { decodeKey, Streams, splitListen } from '@vreg/contracts';
-import { NatsKvFillLease } from '@vreg/fill-lease';
+import { config, telemetry, workers } from './main-telemetry.ts';
+import cluster from 'node:cluster';
 import { createLogger } from '@vreg/logging';
-import { secretBoxFromEnv } from '@vreg/secrets';
-import {
-  catalogCheck,
-  logTraceFields,
-  natsCheck,
-  opsRoutes,
-  Readiness,
-  requestTelemetry,
-  storeCheck,
-  UpstreamFailureBroadcaster,
-} from '@vreg/telemetry';
-import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
-import { buildApp } from './app.ts';
-import { TokenKeyRing } from './auth/token-key-ring.ts';
-import { createServer } from './http/create-server.ts';
+import { logTraceFields } from '@vreg/telemetry';
+import { connectToPrimary, MetricsGatherer, stopWhenAsked, WorkerKinds, WorkerSupervisor } from '@vreg/workers';
+import { startGatewayProcess } from './gateway-process.ts';
 
-// Distributed mode: one gateway process. Signals and listen only.
+// Distributed mode: one gateway process, or a primary and VREG_WORKERS gateway workers on one address. Signals and listen only.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-gateway', mixin: logTraceFields });
-const bus = await NatsEventBus.connect({
-  servers: config.VREG_NATS_URL.split(','),
-  namespace: config.VREG_NAMESPACE,
-  replicas: config.VREG_NATS_REPLICAS,
-  logger,
-  metrics: telemetry.metrics,
-});
-await bus.ensureStreams(Object.values(Streams));
-const leases = await NatsKvFillLease.create(bus.connection, {
-  namespace: config.VREG_NAMESPACE,
-  replicas: config.VREG_NATS_REPLICAS,
-  ttlMs: config.VREG_FILL_LEASE_TTL_MS,
-});
-const store = s3BlobStoreFromEnv(config);
-const upstreams = httpUpstreamRegistryFromEnv(config);
-// Without configured signing keys, one is derived from the secrets key every replica shares.
-const signingKeys = config.VREG_TOKEN_SIGNING_KEYS
-  ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS)
-  : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
-const app = buildApp(config, {
-  bus,
-  store,
-  leases,
-  upstreams,
-  secrets: secretBoxFromEnv(config),
-  logger,
-  signingKeys,
-  metrics: telemetry.metrics,
-});
-// The console's overview lists upstream errors: the catalog hears of this process's over the bus (throttled).
-const failures = new UpstreamFailureBroadcaster({ bus, logger });
-failures.start(telemetry.metrics);
-// Hits are served from the store even while NATS or the catalog is down: only the store decides readiness.
-const readiness = new Readiness([storeCheck(store), natsCheck(bus.connection, false), catalogCheck(bus, false)]);
-const server = createServer(logger, {
-  maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
-  maxUrlBytes: config.VREG_MAX_URL_BYTES,
-  ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
-});
-await server.register(requestTelemetry, { metrics: telemetry.metrics });
-await server.register(telemetry.fastifyPlugin());
-await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
-await server.register(app.routes, { prefix: '/v2' });
-await server.listen(splitListen(config.VREG_LISTEN));
-
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    readiness.markStopping();
-    void (async () => {
-      await server.close();
-      await app.stop();
-      failures.stop();
-      await bus.close();
-      await telemetry.shutdown();
-      process.exit(0);
-    })();
+if (cluster.isWorker) {
+  const { link } = connectToPrimary();
+  const stopping = stopWhenAsked(link, logger);
+  link.handle(WorkerKinds.renderMetrics, () => telemetry.renderMetrics());
+  const gateway = await startGatewayProcess(config, telemetry, logger, {
+    renderMetrics: () => link.request<string>(WorkerKinds.gatherMetrics, null, 15_000),
   });
+  stopping.serving(async () => {
+    await gateway.stop();
+    await telemetry.shutdown();
+  });
+} else {
+  let stop: () => Promise<void>;
+  if (workers > 1) {
+    // The primary only supervises: the workers connect to NATS and S3 and serve.
+    const supervisor: WorkerSupervisor = new WorkerSupervisor({
+      count: workers,
+      logger,
+      attach: (link, slot) => {
+        link.handle(WorkerKinds.gatherMetrics, () => metrics.gather());
+        return async () => metrics.retire(slot);
+      },
+    });
+    const metrics = new MetricsGatherer(
+      () => telemetry.renderMetrics(),
+      () => supervisor.links(),
+    );
+    await supervisor.start();
+    stop = () => supervisor.stop();
+  } else {
+    const gateway = await startGatewayProcess(config, telemetry, logger);
+    stop = () => gateway.stop();
+  }
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      void (async () => {
+        await stop();
+        await telemetry.shutdown();
+        process.exit(0);
+      })();
+    });
+  }
 }
