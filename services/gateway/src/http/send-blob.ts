@@ -34,10 +34,14 @@ export async function sendBlob(request: FastifyRequest, reply: FastifyReply, bod
   }
   const stream = 'pipe' in body ? body : body.body;
   stream.on('data', (chunk: Buffer) => telemetry.written(chunk.length));
+  // Before the pipeline ends the response: the request's span closes with it.
+  stream.once('end', () => telemetry.ending());
   await new Promise<void>((resolve) => {
     pipeline(stream, res, (err) => {
-      telemetry.ending();
-      if (err) fail(request, res, err);
+      if (err) {
+        telemetry.ending();
+        fail(request, res, err);
+      }
       resolve();
     });
   });
