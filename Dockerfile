@@ -66,7 +66,8 @@ USER 10001:10001
 EXPOSE 5000 5002 5003
 # Node, not curl (slim images have none); the port follows VREG_LISTEN.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
-# Node is PID 1 and every process handles SIGTERM itself (drain, then exit 0),
-# and none spawns children: no init needed.
+# Node is PID 1 and every process handles SIGTERM itself (drain, then exit 0);
+# the only children are embedded mode's and the gateway's worker processes
+# (VREG_WORKERS), which the primary stops and waits for: no init needed.
 ENTRYPOINT ["node", "/app/vreg.mjs"]
 CMD ["embedded"]

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AdminClient } from '../test/support/admin-client.ts';
 import { freePort, startDistributedUnderTest } from '../test/support/distributed-under-test.ts';
+import { workerPids } from '../test/support/process-tree.ts';
 import { outputTail, type PullTarget, waitForOk } from './pull-target.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -61,7 +61,7 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
     await waitForOk('vreg (embedded)', `${url}/healthz`, 60_000, () => (child.exitCode === null ? undefined : out.text()));
     const registryId = await createPublicRegistry(new AdminClient(url, adminToken), options.upstreamUrl);
     // With workers, they serve: their pids (children of the primary) are measured with it.
-    const workers = childPids(child.pid!);
+    const workers = workerPids(child.pid!);
     return {
       label: `${process.env.VREG_BENCH_BUNDLE ? 'vreg embedded (bundle)' : 'vreg embedded'}${workers.length ? ` ×${workers.length} workers` : ''}`,
       bases: [`${url}/v2/virtual_registries/containers/${registryId}`],
@@ -102,24 +102,6 @@ export async function startDistributedVreg(options: VregTargetOptions & { gatewa
 function workersEnv(workers: number | 'auto' | undefined): Record<string, string> {
   const value = workers ?? process.env.VREG_BENCH_WORKERS;
   return value === undefined ? {} : { VREG_WORKERS: String(value) };
-}
-
-/** Pids of the processes whose parent is `pid` (a vreg primary's workers), from /proc. */
-export function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The fields after the command name (which may hold spaces): state, then the parent's pid.
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8')
-        .replace(/^.*\) /, '')
-        .split(' ');
-      if (Number(fields[1]) === pid) out.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out.sort((a, b) => a - b);
 }
 
 /** A public registry (anonymous pulls) with one upstream; resolves its id. */

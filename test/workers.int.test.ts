@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDistributedUnderTest } from './support/distributed-under-test.ts';
 import { startEmbeddedProcessUnderTest } from './support/embedded-under-test.ts';
 import { rawGet, sha256 } from './support/http-get.ts';
+import { workerPids } from './support/process-tree.ts';
 import { describePullThrough, type VregUnderTest } from './support/pull-scenarios.ts';
 import { testEnv } from './support/test-env.ts';
 import { ThrottledProxy } from './support/throttled-proxy.ts';
@@ -13,23 +13,6 @@ const BIG = { name: 'library/bigimage', tag: 'v1' } as const;
 const MANIFEST_ACCEPT = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
 /** A new connection per request: the cluster hands each to the next worker, so requests spread over both. */
 const NEW_CONNECTION = { connection: 'close' };
-
-/** Pids whose parent is `pid` (a primary's workers), from /proc. */
-function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8')
-        .replace(/^.*\) /, '')
-        .split(' ');
-      if (Number(fields[1]) === pid) out.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out.sort((a, b) => a - b);
-}
 
 /** One busy loop per core, each its own process, ending by itself after `maxMs` (a test that dies leaves nothing spinning). */
 function cpuHog(maxMs: number, processes = 2): { stop(): Promise<void> } {
@@ -97,7 +80,7 @@ describe('embedded mode with worker processes (VREG_WORKERS=2)', () => {
   });
 
   it('runs a primary and two workers that answer /readyz', async () => {
-    expect(childPids(vreg.process.child.pid!)).toHaveLength(2);
+    expect(workerPids(vreg.process.child.pid!)).toHaveLength(2);
     const ready = await rawGet(`${vreg.gatewayUrl}/readyz`, NEW_CONNECTION);
     expect(ready.status).toBe(200);
   });
@@ -146,13 +129,13 @@ describe('embedded mode with worker processes (VREG_WORKERS=2)', () => {
 
   it('replaces a worker that dies, and its counts stay in /metrics', async () => {
     const primary = vreg.process.child.pid!;
-    const [victim] = childPids(primary);
+    const [victim] = workerPids(primary);
     const counted = seriesSum(await metrics(), 'vreg_cache_results_total', { registry: registryId, kind: 'blob' });
     process.kill(victim!, 'SIGKILL');
     await waitFor(
       'a new worker',
       async () => {
-        const pids = childPids(primary);
+        const pids = workerPids(primary);
         return pids.length === 2 && !pids.includes(victim!) ? pids : undefined;
       },
       60_000,
@@ -179,7 +162,7 @@ describe('embedded mode with worker processes (VREG_WORKERS=2)', () => {
 
   it('stops every process on SIGTERM to the primary, exit code 0', async () => {
     const primary = vreg.process.child;
-    const workers = childPids(primary.pid!);
+    const workers = workerPids(primary.pid!);
     const exited = new Promise<number | null>((resolve) => primary.once('exit', (code) => resolve(code)));
     primary.kill('SIGTERM');
     expect(await exited).toBe(0);

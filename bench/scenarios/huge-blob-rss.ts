@@ -12,7 +12,10 @@ const HUGE = { name: 'bench/huge', tag: 'v1' } as const;
 const PHASE_WINDOW_MS = 20_000;
 
 interface Phase {
+  /** Per serving process. */
   peak: RssPeak;
+  /** The sum of every process's own peak (a primary and its workers), when there are several. */
+  totalPeakMb?: number;
   ms: number;
   /** Clients that received the whole blob (hashed and checked when verifying). */
   complete: number;
@@ -30,7 +33,9 @@ interface Phase {
  * the clients still streaming are cut off (not counted as failed).
  */
 async function phase(ctx: BenchContext, target: PullTarget, image: HugeImage, verify: boolean): Promise<Phase> {
-  const sampler = new RssSampler(target.pids, 100);
+  // The processes that serve (a vreg primary's workers; else the one process).
+  const sampler = new RssSampler(target.servingPids ?? target.pids, 100);
+  const all = target.servingPids ? new RssSampler(target.pids, 100) : undefined;
   const clients = Array.from({ length: ctx.clients }, () => new PullClient(1));
   let streamed = 0;
   let windowClosed = false;
@@ -45,8 +50,10 @@ async function phase(ctx: BenchContext, target: PullTarget, image: HugeImage, ve
     );
     const ms = performance.now() - t0;
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const allPeak = all?.stop();
     return {
       peak: sampler.stop(),
+      ...(allPeak ? { totalPeakMb: allPeak.sampledMb.reduce((a, b) => a + b, 0) } : {}),
       ms,
       complete: results.length - failures.length,
       failed: windowClosed ? 0 : failures.length,
@@ -56,6 +63,7 @@ async function phase(ctx: BenchContext, target: PullTarget, image: HugeImage, ve
   } finally {
     clearTimeout(cutOff);
     sampler.stop();
+    all?.stop();
     for (const c of clients) c.close();
   }
 }
@@ -78,9 +86,11 @@ async function coldAndWarm(ctx: BenchContext, start: Promise<PullTarget>, image:
 /**
  * Row 5: peak resident memory of the serving process while `clients`
  * clients stream the same ~200 MB blob at once, first through a cold cache
- * (one upstream download fanned out), then warm. vreg is the embedded
- * process (gateway, fetcher and catalog together: an upper bound for a
- * gateway); distribution is the Go process.
+ * (one upstream download fanned out), then warm. vreg is embedded mode: the
+ * figure is its largest serving process (a worker, running the gateway;
+ * with VREG_WORKERS=1, the one process that also runs the fetcher and the
+ * catalog), the notes add every process together; distribution is the Go
+ * process.
  */
 export async function hugeBlobRss(ctx: BenchContext, sizeMb: number): Promise<void> {
   const verify = (kind: 'cold' | 'warm'): string => (kind === 'cold' ? ' and verified' : '');
@@ -96,7 +106,7 @@ export async function hugeBlobRss(ctx: BenchContext, sizeMb: number): Promise<vo
     const peak = (p: Phase): number => Math.max(...p.peak.sampledMb);
     const cell = (p: Phase): string => `${peak(p).toFixed(0)} MB${p.failed ? ` (${p.failed} failed)` : ''}`;
     ctx.table.add({
-      scenario: `peak RSS, ${ctx.clients} concurrent GETs of one ${sizeMb} MiB blob, ${kind} (first ${PHASE_WINDOW_MS / 1000} s at most)`,
+      scenario: `peak RSS of the (largest) serving process, ${ctx.clients} concurrent GETs of one ${sizeMb} MiB blob, ${kind} (first ${PHASE_WINDOW_MS / 1000} s at most)`,
       vreg: cell(v),
       distribution: cell(d),
       ratio: ratioText(peak(v), peak(d), 'vreg/distribution'),
@@ -109,7 +119,7 @@ export async function hugeBlobRss(ctx: BenchContext, sizeMb: number): Promise<vo
       ['distribution', d],
     ] as const) {
       ctx.table.note(
-        `${sizeMb} MiB × ${ctx.clients} ${kind} via ${who}: ${p.complete} of ${ctx.clients} complete${verify(kind)} in ${(p.ms / 1000).toFixed(1)} s, ${(p.streamedMb / 1000).toFixed(1)} GB streamed (${(p.streamedMb / (p.ms / 1000)).toFixed(0)} MB/s); RSS before ${p.peak.baselineMb.map((m) => m.toFixed(0)).join('/')} MB, VmHWM since start ${p.peak.hwmMb.map((m) => m.toFixed(0)).join('/')} MB${p.failed ? `; ${p.failed} failed, first: ${p.firstError}` : ''}.`,
+        `${sizeMb} MiB × ${ctx.clients} ${kind} via ${who}: ${p.complete} of ${ctx.clients} complete${verify(kind)} in ${(p.ms / 1000).toFixed(1)} s, ${(p.streamedMb / 1000).toFixed(1)} GB streamed (${(p.streamedMb / (p.ms / 1000)).toFixed(0)} MB/s); peak RSS per serving process ${p.peak.sampledMb.map((m) => m.toFixed(0)).join('/')} MB${p.totalPeakMb === undefined ? '' : ` (all processes together, primary included: ${p.totalPeakMb.toFixed(0)} MB)`}, before ${p.peak.baselineMb.map((m) => m.toFixed(0)).join('/')} MB, VmHWM since start ${p.peak.hwmMb.map((m) => m.toFixed(0)).join('/')} MB${p.failed ? `; ${p.failed} failed, first: ${p.firstError}` : ''}.`,
       );
     }
   }

@@ -32,6 +32,7 @@ export const GatewayPullEnv = {
   /**
    * Blob hits answer 307 to a presigned store URL valid this many seconds, so
    * bytes bypass the gateways (S3 only; the embedded disk store has none). 0 = off.
+   * One URL per blob is handed out until half its validity is gone.
    */
   VREG_BLOB_REDIRECT_TTL_SECONDS: intFrom(0, 7 * 24 * 3600).default(0),
   /** Manifest bytes kept in memory by digest (hits then never touch the store); 0 = off. */
