@@ -8,9 +8,8 @@ import type { Telemetry } from '@vreg/telemetry';
 import { MetricsGatherer, serveEventBus, serveFillLease, WorkerKinds, WorkerSupervisor } from '@vreg/workers';
 import type { EmbeddedConfig } from './embedded-config.ts';
 import { startEmbeddedCore } from './embedded-core.ts';
+import { PRIMARY_SOCKET_KIND } from './embedded-ipc.ts';
 
-/** Asked by a worker: where the primary's private server listens. */
-export const PRIMARY_SOCKET_KIND = 'embedded.primarySocket';
 
 export interface EmbeddedPrimary {
   /** `http://host:port` the workers listen on. */

@@ -1,5 +1,4 @@
 import { FsBlobStore } from '@vreg/blob-store';
-import { MAX_CACHE_ENTRY_ID_LENGTH } from '@vreg/catalog';
 import { splitListen } from '@vreg/contracts';
 import { buildApp as buildGateway, createServer } from '@vreg/gateway';
 import type { Logger } from '@vreg/logging';
@@ -16,7 +15,7 @@ import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import { connectToPrimary, IpcEventBus, IpcFillLease, stopWhenAsked, WorkerKinds } from '@vreg/workers';
 import type { EmbeddedConfig } from './embedded-config.ts';
 import { loadEmbeddedKeys } from './embedded-keys.ts';
-import { PRIMARY_SOCKET_KIND } from './embedded-primary.ts';
+import { PRIMARY_SOCKET_KIND } from './embedded-ipc.ts';
 import { forwardToPrimary } from './forward-to-primary.ts';
 
 /**
@@ -24,7 +23,9 @@ import { forwardToPrimary } from './forward-to-primary.ts';
  * shares the address with the other workers), its bus and fill leases the
  * primary's over IPC, blobs on the same disk. The admin API and the console
  * are forwarded to the primary; `/metrics` answers for every process.
- * Stops when the primary says so.
+ * Stops when the primary says so. Loads only what the gateway needs (not
+ * the catalog, its database drivers or the fetcher): a worker is the
+ * process that serves, and its memory is the figure that counts.
  */
 export async function runEmbeddedWorker(config: EmbeddedConfig, logger: Logger, telemetry: Telemetry): Promise<void> {
   const { link } = connectToPrimary();
@@ -52,7 +53,8 @@ export async function runEmbeddedWorker(config: EmbeddedConfig, logger: Logger, 
   const server = createServer(logger, {
     maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
     maxUrlBytes: config.VREG_MAX_URL_BYTES,
-    maxParamLength: MAX_CACHE_ENTRY_ID_LENGTH,
+    // Forwarded admin URLs carry long cache entry ids; the URL limit bounds every parameter anyway.
+    maxParamLength: config.VREG_MAX_URL_BYTES,
     ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
   });
   // The catalog answers through the primary: this check covers the link too.

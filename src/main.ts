@@ -3,17 +3,18 @@ import { config, telemetry, workers } from './main-telemetry.ts';
 import cluster from 'node:cluster';
 import { createLogger } from '@vreg/logging';
 import { logTraceFields } from '@vreg/telemetry';
-import { startEmbedded } from './embedded.ts';
-import { startEmbeddedPrimary } from './embedded-primary.ts';
-import { runEmbeddedWorker } from './embedded-worker.ts';
 
 // `npm start`: vreg in embedded mode, in one process or a primary and VREG_WORKERS workers. Signals and listen only.
+// Each role loads only its own modules: a worker never loads the catalog or the fetcher.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg', mixin: logTraceFields });
 if (cluster.isWorker) {
+  const { runEmbeddedWorker } = await import('./embedded-worker.ts');
   await runEmbeddedWorker(config, logger, telemetry);
 } else {
   const vreg =
-    workers > 1 ? await startEmbeddedPrimary(config, logger, telemetry, workers) : await startEmbedded(config, logger, { telemetry });
+    workers > 1
+      ? await (await import('./embedded-primary.ts')).startEmbeddedPrimary(config, logger, telemetry, workers)
+      : await (await import('./embedded.ts')).startEmbedded(config, logger, { telemetry });
   if (vreg.adminTokenGenerated) {
     // Shown once, on the terminal only: it is the key to the admin API. It is kept in the data dir (mode 0600).
     process.stderr.write(`\nvreg admin token (shown once; stored in ${config.VREG_DATA_DIR}/admin-token): ${vreg.adminToken}\n\n`);

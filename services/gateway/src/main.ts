@@ -4,14 +4,15 @@ import cluster from 'node:cluster';
 import { createLogger } from '@vreg/logging';
 import { logTraceFields } from '@vreg/telemetry';
 import { connectToPrimary, MetricsGatherer, stopWhenAsked, WorkerKinds, WorkerSupervisor } from '@vreg/workers';
-import { startGatewayProcess } from './gateway-process.ts';
 
 // Distributed mode: one gateway process, or a primary and VREG_WORKERS gateway workers on one address. Signals and listen only.
+// The primary of workers supervises only: it never loads the NATS, S3 or gateway modules.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-gateway', mixin: logTraceFields });
 if (cluster.isWorker) {
   const { link } = connectToPrimary();
   const stopping = stopWhenAsked(link, logger);
   link.handle(WorkerKinds.renderMetrics, () => telemetry.renderMetrics());
+  const { startGatewayProcess } = await import('./gateway-process.ts');
   const gateway = await startGatewayProcess(config, telemetry, logger, {
     renderMetrics: () => link.request<string>(WorkerKinds.gatherMetrics, null, 15_000),
   });
@@ -38,6 +39,7 @@ if (cluster.isWorker) {
     await supervisor.start();
     stop = () => supervisor.stop();
   } else {
+    const { startGatewayProcess } = await import('./gateway-process.ts');
     const gateway = await startGatewayProcess(config, telemetry, logger);
     stop = () => gateway.stop();
   }
