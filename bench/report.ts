@@ -10,14 +10,29 @@ const COLOURS: Record<string, string> = {
 
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** One horizontal bar chart: a row per target, bars scaled to the largest value. */
-function panel(x: number, title: string, rows: Array<{ target: string; value: number }>, unit: string, digits: number): string {
+/** One horizontal bar chart: a row per target, bars scaled to the largest value (or the marker, if larger), a dashed line at the marker. */
+function panel(
+  x: number,
+  title: string,
+  rows: Array<{ target: string; value: number }>,
+  unit: string,
+  digits: number,
+  marker?: { value: number; label: string },
+): string {
   const labelWidth = 130;
-  const barWidth = 250;
+  const barWidth = 230;
   const rowHeight = 34;
   const finite = rows.filter((r) => Number.isFinite(r.value));
-  const max = Math.max(1e-9, ...finite.map((r) => r.value));
+  const max = Math.max(1e-9, ...finite.map((r) => r.value), marker && Number.isFinite(marker.value) ? marker.value : 0);
   const out = [`<text x="${x}" y="58" class="title">${escape(title)}</text>`];
+  if (marker && Number.isFinite(marker.value)) {
+    const mx = x + labelWidth + (marker.value / max) * barWidth;
+    const bottom = 78 + rows.length * rowHeight;
+    out.push(
+      `<line x1="${mx.toFixed(1)}" y1="72" x2="${mx.toFixed(1)}" y2="${bottom}" stroke="#2d3748" stroke-width="1" stroke-dasharray="4 3"/>`,
+      `<text x="${mx.toFixed(1)}" y="${bottom + 14}" class="sub" text-anchor="middle">${escape(marker.label)}</text>`,
+    );
+  }
   rows.forEach((r, i) => {
     const y = 78 + i * rowHeight;
     const ok = Number.isFinite(r.value);
@@ -38,8 +53,9 @@ function panel(x: number, title: string, rows: Array<{ target: string; value: nu
  */
 export function chartSvg(chart: ChartData, subtitle: string): string {
   const rows = Math.max(chart.throughput.length, chart.manifestP99.length, 1);
-  const height = 78 + rows * 34 + 24;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="${height}" viewBox="0 0 900 ${height}" role="img" aria-label="vreg vs distribution: cached blob throughput and manifest p99 latency">
+  const height = 78 + rows * 34 + 30;
+  const distribution = chart.throughput.find((t) => t.target === 'distribution')?.mbps ?? Number.NaN;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="940" height="${height}" viewBox="0 0 940 ${height}" role="img" aria-label="vreg vs distribution: cached blob throughput and manifest p99 latency">
   <style>
     text { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; fill: #1a202c; }
     .heading { font-size: 16px; font-weight: 600; }
@@ -48,7 +64,7 @@ export function chartSvg(chart: ChartData, subtitle: string): string {
     .label { font-size: 12px; }
     .value { font-size: 12px; fill: #2d3748; }
   </style>
-  <rect width="900" height="${height}" fill="#ffffff"/>
+  <rect width="940" height="${height}" fill="#ffffff"/>
   <text x="16" y="22" class="heading">vreg vs the CNCF distribution registry (pull-through proxy), wrk at 50 connections</text>
   <text x="16" y="38" class="sub">${escape(subtitle)}</text>
   ${panel(
@@ -57,13 +73,15 @@ export function chartSvg(chart: ChartData, subtitle: string): string {
     chart.throughput.map((t) => ({ target: t.target, value: t.mbps })),
     'MB/s',
     0,
+    { value: 1.2 * distribution, label: 'target: 1.2 × distribution' },
   )}
   ${panel(
-    466,
+    476,
     'Manifest by tag, p99 latency, ms (lower is better)',
     chart.manifestP99.map((t) => ({ target: t.target, value: t.ms })),
     'ms',
     1,
+    { value: 100, label: 'target: 100 ms' },
   )}
 </svg>
 `;
