@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole, eventually, isFocused, screenshot, startChromium, textOf } from './support/console-browser.ts';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
@@ -50,6 +50,96 @@ afterAll(async () => {
   await browser?.close();
   await vreg?.stop();
 });
+
+/** Series colours of the overview's charts (packages/console/src/pages/overview-charts.tsx). */
+const CHART_COLORS = { cache: '#0b5cad', upstream: '#b35900', ratio: '#1b6e20' };
+
+/** Canvas pixels within a small distance of `color`: a series was drawn, not only the axes and grid. */
+function pixelsOf(canvas: Locator, color: string): Promise<number> {
+  // The root tsconfig has no DOM types: `c` is the page's <canvas>, its pixels RGBA bytes.
+  return canvas.evaluate((c, hex: string) => {
+    const want = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16));
+    const data: ArrayLike<number> = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4)
+      if ((data[i + 3] ?? 0) > 200 && want.every((v, k) => Math.abs((data[i + k] ?? 0) - v) < 24)) n += 1;
+    return n;
+  }, color);
+}
+
+/** The text of the elements `aria-describedby` points at. */
+function descriptionOf(locator: Locator): Promise<string> {
+  return locator.evaluate((el) =>
+    (el.getAttribute('aria-describedby') ?? '')
+      .split(' ')
+      .map((id: string) => el.ownerDocument.getElementById(id)?.textContent ?? '')
+      .join(' '),
+  );
+}
+
+/** The rows of the charts' data table (opened with the keyboard from the Refresh button), cells as text. */
+async function chartTableRows(window: 'one-minute' | '15-minute'): Promise<string[][]> {
+  await page.getByRole('button', { name: 'Refresh' }).focus();
+  await page.keyboard.press('Tab');
+  const disclosure = page.getByText('Chart data as a table');
+  expect(await isFocused(disclosure)).toBe(true);
+  if ((await page.locator('details.chart-data').getAttribute('open')) === null) await page.keyboard.press('Enter');
+  const table = page.getByRole('table', { name: new RegExp(`^Traffic per ${window} interval`) });
+  await table.waitFor();
+  return table.locator('tbody tr').evaluateAll((rows) => rows.map((tr) => [...tr.children].map((cell) => cell.textContent ?? '')));
+}
+
+/**
+ * The three charts after a miss and a hit of every object of one image:
+ * each canvas drawn with its series' colours, its text alternative saying
+ * 50 %, and the data table behind them adding up to the totals, with bytes
+ * both from upstream and from the cache, in the hour and in the day.
+ */
+async function checkCharts(objects: number): Promise<void> {
+  const charts = {
+    ratio: page.getByRole('img', { name: 'Hit ratio' }),
+    requests: page.getByRole('img', { name: 'Requests: hits and misses' }),
+    bytes: page.getByRole('img', { name: 'Bytes from the cache and from upstreams' }),
+  };
+  for (const chart of Object.values(charts)) {
+    const box = await chart.locator('canvas').boundingBox();
+    expect(box?.width).toBeGreaterThan(100);
+    expect(box?.height).toBeGreaterThan(100);
+  }
+  expect(await pixelsOf(charts.ratio.locator('canvas'), CHART_COLORS.ratio)).toBeGreaterThan(0);
+  for (const chart of [charts.requests, charts.bytes]) {
+    expect(await pixelsOf(chart.locator('canvas'), CHART_COLORS.cache)).toBeGreaterThan(0);
+    expect(await pixelsOf(chart.locator('canvas'), CHART_COLORS.upstream)).toBeGreaterThan(0);
+  }
+  expect(await descriptionOf(charts.ratio)).toContain(`Hit ratio 50.0 % in the last hour (${objects} hits, ${objects} misses)`);
+  expect(await descriptionOf(charts.requests)).toContain(`${objects} hits and ${objects} misses in the last hour`);
+  expect(await descriptionOf(charts.bytes)).toMatch(
+    /^[\d.]+ (B|KiB|MiB) served from the cache and [\d.]+ (B|KiB|MiB) fetched from upstreams/,
+  );
+
+  for (const [window, interval] of [
+    ['24h', '15-minute'],
+    ['1h', 'one-minute'],
+  ] as const) {
+    await page.getByLabel('Window').selectOption(window);
+    // The old window's charts stay up while the new one loads, with Refresh disabled.
+    await eventually(
+      async () =>
+        `${await descriptionOf(charts.ratio)} ${(await page.getByRole('button', { name: 'Refresh' }).isEnabled()) ? 'ready' : ''}`,
+      (text) => text.includes(window === '24h' ? 'in the last day' : 'in the last hour') && text.endsWith('ready'),
+      `charts of ${window}`,
+    );
+    const rows = await chartTableRows(interval);
+    expect(rows.length).toBeGreaterThan(0);
+    const column = (i: number) => rows.map((r) => r[i] ?? '');
+    expect(column(1).reduce((n, v) => n + Number(v), 0)).toBe(objects);
+    expect(column(2).reduce((n, v) => n + Number(v), 0)).toBe(objects);
+    expect(column(4).some((v) => v !== '0 B')).toBe(true);
+    expect(column(5).some((v) => v !== '0 B')).toBe(true);
+  }
+  // Closed again, so the page's first table is the top images, as before.
+  await page.keyboard.press('Enter');
+}
 
 describe('web console', () => {
   it('is served at /console/ with a strict Content-Security-Policy', async () => {
@@ -184,7 +274,19 @@ describe('web console', () => {
     );
     expect(Number.parseFloat(ratio)).toBeGreaterThan(0);
     expect(Number(await textOf(page.getByTestId('misses')))).toBe(misses);
-    expect(await textOf(page.getByRole('table').first())).toContain('library/busybox');
+    expect(await textOf(page.getByRole('table', { name: 'Top images' }))).toContain('library/busybox');
+
+    // The second pull asked for the objects the first one stored: once its hits are all in, one hit per miss.
+    await eventually(
+      async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        return textOf(page.getByTestId('hit-ratio'));
+      },
+      (text) => text === '50.0 %',
+      'hit ratio once every hit of the second pull is counted',
+    );
+    expect(Number(await textOf(page.getByTestId('hits')))).toBe(misses);
+    await checkCharts(misses);
 
     // An upstream nobody answers at: the gateway's failed request shows under upstream errors.
     const broken = await vreg.admin.createRegistry('broken');

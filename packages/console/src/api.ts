@@ -75,6 +75,19 @@ export interface Overview {
   bytes_fetched_upstream: number;
   top_images: Array<{ image: string; downloads: number }>;
   upstream_errors: Array<{ upstream_id: string | null; upstream: string; count: number; last_message: string; last_at: string }>;
+  /** The same traffic over time: fixed intervals of `interval_seconds`, oldest first, adding up to the totals. */
+  series: { interval_seconds: number; points: OverviewPoint[] };
+}
+
+export interface OverviewPoint {
+  /** When the interval starts (ISO 8601). */
+  start: string;
+  hits: number;
+  misses: number;
+  /** null when the interval had no pulls. */
+  hit_ratio: number | null;
+  bytes_served_from_cache: number;
+  bytes_fetched_upstream: number;
 }
 
 export interface Session {

@@ -4,8 +4,9 @@ import { ErrorMessage, useLoad } from '../components/status.tsx';
 import { formatBytes, formatPercent, formatTime } from '../format.ts';
 import { Link } from '../router.tsx';
 import { useSession } from '../session.ts';
+import { TrafficCharts } from './overview-charts.tsx';
 
-/** Hit ratio, bytes from the cache and from upstreams, top images and upstream errors over the last hour or day. */
+/** Hit ratio, bytes from the cache and from upstreams (as numbers and over time), top images and upstream errors over the last hour or day. */
 export function OverviewPage() {
   const { session } = useSession();
   // The numbers cover every registry: a token restricted to some may not see them (the API answers 403).
@@ -67,6 +68,7 @@ function Traffic() {
               <dd>{formatBytes(data.bytes_fetched_upstream)}</dd>
             </div>
           </dl>
+          <TrafficCharts overview={data} />
           <div className="columns">
             <section aria-labelledby="top-images">
               <h2 id="top-images">Top images</h2>

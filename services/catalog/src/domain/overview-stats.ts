@@ -15,6 +15,25 @@ const MESSAGE_MAX = 200;
 export const OverviewWindows = { '1h': 60, '24h': MINUTES_KEPT } as const;
 export type OverviewWindow = keyof typeof OverviewWindows;
 
+/**
+ * Points of each window's time series, a fixed number whatever the traffic:
+ * one-minute points for the hour, fifteen-minute points for the day (96, a
+ * chart's width worth of bars). Each divides its window evenly.
+ */
+export const OverviewSeriesPoints: Record<OverviewWindow, number> = { '1h': 60, '24h': 96 };
+
+/** The traffic of one interval of the window's series. */
+export interface OverviewPoint {
+  /** The interval's first minute; it lasts the series' `bucketMinutes`. */
+  start: Date;
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses); undefined when the interval had no traffic (no ratio, unlike the window's 0). */
+  hitRatio: number | undefined;
+  bytesServedFromCache: number;
+  bytesFetchedUpstream: number;
+}
+
 /** Traffic over a window: hits and bytes from the cache, misses and bytes from upstreams, what was pulled most, what failed. */
 export interface Overview {
   window: OverviewWindow;
@@ -32,6 +51,12 @@ export interface Overview {
   topImages: Array<{ image: string; downloads: number }>;
   /** Failed upstream requests by upstream, most first. */
   upstreamErrors: Array<{ upstream: string; count: number; lastMessage: string; lastAt: Date }>;
+  /**
+   * The same hits, misses and bytes over time: `OverviewSeriesPoints[window]`
+   * intervals of `bucketMinutes`, oldest first, the last one ending with the
+   * current minute, so the points add up to the window's totals.
+   */
+  series: { bucketMinutes: number; points: OverviewPoint[] };
 }
 
 interface Bucket {
@@ -54,7 +79,9 @@ export function imageOfPath(relativePath: string): string {
 /**
  * The console's overview, aggregated in memory by this catalog process from
  * the events its consumers handle (entry.served, object.stored) and from
- * upstream failures reported to it, in one-minute buckets kept for a day.
+ * upstream failures reported to it, in one-minute buckets kept for a day
+ * (at most 1,440, whatever the traffic); a window's series is summed from
+ * them when asked for.
  * Not persisted: a restart starts from zero, and with several catalog
  * replicas each one counts the events it consumed (the Prometheus metrics
  * are the fleet-wide numbers).
@@ -109,10 +136,12 @@ export class OverviewStats {
     return n;
   }
 
-  /** Sums the buckets of the last `window`. */
+  /** Sums the buckets of the last `window`, and each of its series' intervals. */
   overview(window: OverviewWindow): Overview {
     const nowMinute = minuteOf(this.#now());
     const from = nowMinute - OverviewWindows[window] + 1;
+    const bucketMinutes = OverviewWindows[window] / OverviewSeriesPoints[window];
+    const points = Array.from({ length: OverviewSeriesPoints[window] }, () => ({ hits: 0, misses: 0, bytesServed: 0, bytesFetched: 0 }));
     let hits = 0,
       misses = 0,
       bytesServed = 0,
@@ -125,6 +154,11 @@ export class OverviewStats {
       misses += b.misses;
       bytesServed += b.bytesServed;
       bytesFetched += b.bytesFetched;
+      const point = points[Math.floor((minute - from) / bucketMinutes)] as (typeof points)[number];
+      point.hits += b.hits;
+      point.misses += b.misses;
+      point.bytesServed += b.bytesServed;
+      point.bytesFetched += b.bytesFetched;
       for (const [image, n] of b.images) images.set(image, (images.get(image) ?? 0) + n);
       for (const [upstream, e] of b.errors) {
         const sum = errors.get(upstream);
@@ -147,6 +181,17 @@ export class OverviewStats {
         .slice(0, 10)
         .map(([image, downloads]) => ({ image, downloads })),
       upstreamErrors: [...errors].sort((a, b) => b[1].count - a[1].count).map(([upstream, e]) => ({ upstream, ...e })),
+      series: {
+        bucketMinutes,
+        points: points.map((p, i) => ({
+          start: new Date((from + i * bucketMinutes) * 60_000),
+          hits: p.hits,
+          misses: p.misses,
+          hitRatio: p.hits + p.misses === 0 ? undefined : p.hits / (p.hits + p.misses),
+          bytesServedFromCache: p.bytesServed,
+          bytesFetchedUpstream: p.bytesFetched,
+        })),
+      },
     };
   }
 

@@ -32,6 +32,24 @@ export const OverviewJson = z.object({
       last_at: z.string(),
     }),
   ),
+  series: z
+    .object({
+      interval_seconds: z.number().meta({ description: "Length of each point's interval: 60 for the hour, 900 for the day" }),
+      points: z.array(
+        z.object({
+          start: z.string().meta({ description: 'When the interval starts (ISO 8601)' }),
+          hits: z.number(),
+          misses: z.number(),
+          hit_ratio: z.number().nullable().meta({ description: 'hits / (hits + misses), 0..1; null when the interval had no traffic' }),
+          bytes_served_from_cache: z.number().meta({ description: 'Bytes' }),
+          bytes_fetched_upstream: z.number().meta({ description: 'Bytes' }),
+        }),
+      ),
+    })
+    .meta({
+      description:
+        'The same traffic over time: 60 one-minute points for the hour, 96 fifteen-minute points for the day, oldest first; the last ends with the current minute, so the points add up to the totals',
+    }),
   source: z.string().meta({ description: 'Where the numbers come from' }),
 });
 
@@ -40,7 +58,7 @@ export function registerStatsRoutes(app: AdminApp, stats: OverviewStats, admin: 
   app.get('/stats/overview', {
     config: {
       summary:
-        'Traffic of the last hour or day as this catalog process counted it: hits, misses, hit ratio, bytes from cache and from upstreams, top images, upstream errors the gateways and fetchers broadcast',
+        'Traffic of the last hour or day as this catalog process counted it: hits, misses, hit ratio, bytes from cache and from upstreams, the same over time, top images, upstream errors the gateways and fetchers broadcast',
     },
     schema: { querystring: OverviewQuery, response: { 200: OverviewJson, ...errorResponses(400, 401, 403) } },
     handler: async (request) => {
@@ -61,6 +79,17 @@ export function registerStatsRoutes(app: AdminApp, stats: OverviewStats, admin: 
           last_message: e.lastMessage,
           last_at: e.lastAt.toISOString(),
         })),
+        series: {
+          interval_seconds: overview.series.bucketMinutes * 60,
+          points: overview.series.points.map((p) => ({
+            start: p.start.toISOString(),
+            hits: p.hits,
+            misses: p.misses,
+            hit_ratio: p.hitRatio ?? null,
+            bytes_served_from_cache: p.bytesServedFromCache,
+            bytes_fetched_upstream: p.bytesFetchedUpstream,
+          })),
+        },
         source:
           'catalog aggregates of entry.served and object.stored events since this process started; upstream errors broadcast by the gateways and fetchers (best effort, throttled to one message per upstream per second each)',
       };

@@ -29,6 +29,8 @@ export interface AdminApiHarness {
   call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<LightMyRequestResponse>;
   /** Purge, cleanup and usage use cases behind the lifecycle routes. */
   readonly lifecycle: LifecycleServices;
+  /** The overview's counts behind `/stats/overview`, on the real clock; tests record traffic into it. */
+  readonly stats: OverviewStats;
   /** Runs the queued purge and cleanup jobs now (no worker runs in the background); resolves to how many ran. */
   runJobs(): Promise<number>;
   close(): Promise<void>;
@@ -62,6 +64,7 @@ export async function startAdminApiHarness(
     logger: createLogger({ level: 'silent', name: 'admin-api-harness' }),
     pollIntervalMs: 0,
   });
+  const stats = new OverviewStats();
   await server.register(
     createAdminApi({
       admin: new CatalogAdmin(store, box),
@@ -70,7 +73,7 @@ export async function startAdminApiHarness(
       upstreamTests,
       jobs: store.jobs,
       lifecycle,
-      stats: new OverviewStats(),
+      stats,
       upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']),
     }),
     { prefix: '/api/v1' },
@@ -82,6 +85,7 @@ export async function startAdminApiHarness(
     box,
     bus,
     lifecycle,
+    stats,
     runJobs: () => worker.runQueued(),
     call: (method, path, body) =>
       server.inject({
