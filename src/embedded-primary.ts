@@ -10,7 +10,6 @@ import type { EmbeddedConfig } from './embedded-config.ts';
 import { startEmbeddedCore } from './embedded-core.ts';
 import { PRIMARY_SOCKET_KIND } from './embedded-ipc.ts';
 
-
 export interface EmbeddedPrimary {
   /** `http://host:port` the workers listen on. */
   url: string;

@@ -14,8 +14,8 @@ import {
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import { connectToPrimary, IpcEventBus, IpcFillLease, stopWhenAsked, WorkerKinds } from '@vreg/workers';
 import type { EmbeddedConfig } from './embedded-config.ts';
-import { loadEmbeddedKeys } from './embedded-keys.ts';
 import { PRIMARY_SOCKET_KIND } from './embedded-ipc.ts';
+import { loadEmbeddedKeys } from './embedded-keys.ts';
 import { forwardToPrimary } from './forward-to-primary.ts';
 
 /**

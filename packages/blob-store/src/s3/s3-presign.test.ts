@@ -3,7 +3,14 @@ import { S3BlobStore } from './s3-blob-store.ts';
 
 // Signing is local: no S3 server is needed to presign.
 const store = (): S3BlobStore =>
-  new S3BlobStore({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', bucket: 'b', accessKeyId: 'a', secretAccessKey: 's', forcePathStyle: true });
+  new S3BlobStore({
+    endpoint: 'http://127.0.0.1:9',
+    region: 'us-east-1',
+    bucket: 'b',
+    accessKeyId: 'a',
+    secretAccessKey: 's',
+    forcePathStyle: true,
+  });
 const digest = `sha256:${'a'.repeat(64)}`;
 
 describe('S3BlobStore.presignGet', () => {
