@@ -3,6 +3,7 @@ import { config, telemetry, workers } from './main-telemetry.ts';
 import cluster from 'node:cluster';
 import { createLogger } from '@vreg/logging';
 import { logTraceFields } from '@vreg/telemetry';
+import { stopOnSignals } from '@vreg/workers';
 
 // `npm start`: vreg in embedded mode, in one process or a primary and VREG_WORKERS workers. Signals and listen only.
 // Each role loads only its own modules: a worker never loads the catalog or the fetcher.
@@ -11,10 +12,15 @@ if (cluster.isWorker) {
   const { runEmbeddedWorker } = await import('./embedded-worker.ts');
   await runEmbeddedWorker(config, logger, telemetry);
 } else {
+  const signals = stopOnSignals();
   const vreg =
     workers > 1
       ? await (await import('./embedded-primary.ts')).startEmbeddedPrimary(config, logger, telemetry, workers)
       : await (await import('./embedded.ts')).startEmbedded(config, logger, { telemetry });
+  signals.ready(async () => {
+    await vreg.stop();
+    await telemetry.shutdown();
+  });
   if (vreg.adminTokenGenerated) {
     // Shown once, on the terminal only: it is the key to the admin API. It is kept in the data dir (mode 0600).
     process.stderr.write(`\nvreg admin token (shown once; stored in ${config.VREG_DATA_DIR}/admin-token): ${vreg.adminToken}\n\n`);
@@ -22,16 +28,4 @@ if (cluster.isWorker) {
   process.stderr.write(
     `vreg listening on ${vreg.url}${workers > 1 ? ` (${workers} workers)` : ''}  (pull: ${vreg.url.replace(/^https?:\/\//, '')}/virtual_registries/containers/<id>/<image>:<tag>, admin: ${vreg.url}/api/v1)\n`,
   );
-
-  let stopping = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      void vreg
-        .stop()
-        .then(() => telemetry.shutdown())
-        .then(() => process.exit(0));
-    });
-  }
 }

@@ -3,7 +3,7 @@ import { config, telemetry, workers } from './main-telemetry.ts';
 import cluster from 'node:cluster';
 import { createLogger } from '@vreg/logging';
 import { logTraceFields } from '@vreg/telemetry';
-import { connectToPrimary, MetricsGatherer, stopWhenAsked, WorkerKinds, WorkerSupervisor } from '@vreg/workers';
+import { connectToPrimary, MetricsGatherer, stopOnSignals, stopWhenAsked, WorkerKinds, WorkerSupervisor } from '@vreg/workers';
 
 // Distributed mode: one gateway process, or a primary and VREG_WORKERS gateway workers on one address. Signals and listen only.
 // The primary of workers supervises only: it never loads the NATS, S3 or gateway modules.
@@ -21,6 +21,7 @@ if (cluster.isWorker) {
     await telemetry.shutdown();
   });
 } else {
+  const signals = stopOnSignals((signal) => logger.info({ signal }, 'stopping'));
   let stop: () => Promise<void>;
   if (workers > 1) {
     // The primary only supervises: the workers connect to NATS and S3 and serve.
@@ -43,17 +44,8 @@ if (cluster.isWorker) {
     const gateway = await startGatewayProcess(config, telemetry, logger);
     stop = () => gateway.stop();
   }
-  let stopping = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'stopping');
-      void (async () => {
-        await stop();
-        await telemetry.shutdown();
-        process.exit(0);
-      })();
-    });
-  }
+  signals.ready(async () => {
+    await stop();
+    await telemetry.shutdown();
+  });
 }
