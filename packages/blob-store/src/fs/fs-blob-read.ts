@@ -72,11 +72,12 @@ interface Chunk {
 
 /**
  * Reads `size` bytes from `start` into pooled chunks and writes each to
- * `destination`, reading the next one while the previous is written: two
- * chunks per read at most. A chunk goes back to the pool when the write's
- * callback says the destination (the socket, for a response) took it; a
- * chunk whose write was cut short by a closing destination is left to the
- * GC, since the socket may still hold it.
+ * `destination`, reading the next one while the previous is written when
+ * the pool has a spare buffer (few streams: a read ahead keeps one stream
+ * fast; many streams keep each other's sockets busy without it). A chunk
+ * goes back to the pool when the write's callback says the destination (the
+ * socket, for a response) took it; a chunk whose write was cut short by a
+ * closing destination is left to the GC, since the socket may still hold it.
  */
 async function pump(
   fd: number,
@@ -88,18 +89,30 @@ async function pump(
   onWritten: ((bytes: number) => void) | undefined,
 ): Promise<void> {
   const end = start + size;
-  const readAt = (position: number): Promise<Chunk> => readChunk(fd, pool, position, Math.min(pool.chunkBytes, end - position));
+  const readAt = (position: number, buffer: Buffer): Promise<Chunk> =>
+    readChunk(fd, pool, buffer, position, Math.min(pool.chunkBytes, end - position));
   let position = start;
-  let next = position < end ? readAt(position) : undefined;
+  let next = position < end ? readAt(position, pool.take()) : undefined;
   try {
     while (next) {
       const chunk = await next;
+      next = undefined;
       position += chunk.length;
-      next = position < end ? readAt(position) : undefined; // read ahead while this chunk is written
-      for (const s of signals) s.throwIfAborted();
-      await writeChunk(destination, chunk.length === chunk.buffer.length ? chunk.buffer : chunk.buffer.subarray(0, chunk.length));
-      pool.give(chunk.buffer);
+      if (signals.some((s) => s.aborted)) {
+        pool.give(chunk.buffer);
+        for (const s of signals) s.throwIfAborted();
+      }
+      const spare = position < end ? pool.takeSpare() : undefined;
+      next = spare ? readAt(position, spare) : undefined;
+      try {
+        await writeChunk(destination, chunk.length === chunk.buffer.length ? chunk.buffer : chunk.buffer.subarray(0, chunk.length));
+      } catch (err) {
+        pool.forget();
+        throw err;
+      }
       onWritten?.(chunk.length);
+      if (next || position >= end) pool.give(chunk.buffer);
+      else next = readAt(position, chunk.buffer); // no spare: the buffer just written is read into next
     }
   } finally {
     // The caller closes the file next: a read still running must finish first (its buffer is pooled, unsent).
@@ -111,9 +124,8 @@ async function pump(
   }
 }
 
-/** Reads exactly `length` bytes at `position` (a short read means the file shrank under us: an error, never a short blob). */
-function readChunk(fd: number, pool: ReadBufferPool, position: number, length: number): Promise<Chunk> {
-  const buffer = pool.take();
+/** Reads exactly `length` bytes at `position` into `buffer` (a short read means the file shrank under us: an error, never a short blob). */
+function readChunk(fd: number, pool: ReadBufferPool, buffer: Buffer, position: number, length: number): Promise<Chunk> {
   return new Promise((resolve, reject) => {
     let filled = 0;
     const more = (): void => {
