@@ -57,13 +57,21 @@ export function targetStarters(
   const tracked = async (start: Promise<PullTarget>): Promise<PullTarget> => {
     const target = await start;
     log(`  started ${target.label} for "${scenario()}" (pid ${target.pids.join(', ')})`);
-    const stop = target.stop;
+    const { stop, restart } = target;
     const wrapped: PullTarget = {
       ...target,
       stop: async () => {
         live.delete(wrapped);
         await stop();
       },
+      ...(restart
+        ? {
+            restart: async () => {
+              live.delete(wrapped);
+              return tracked(restart());
+            },
+          }
+        : {}),
     };
     live.add(wrapped);
     return wrapped;

@@ -17,6 +17,8 @@ export interface PullTarget {
   /** The processes that serve requests, whose memory is the figure (a vreg primary's workers); default `pids`. */
   servingPids?: number[];
   stop(): Promise<void>;
+  /** Stops the process(es) and starts new ones on the same data (embedded vreg): a warm cache, a process that has served nothing. */
+  restart?(): Promise<PullTarget>;
 }
 
 /** The upstream registry itself, for direct pulls; stopping it does nothing (the test env owns it). */

@@ -4,6 +4,7 @@ import type { ChartData } from './bench-context.ts';
 const COLOURS: Record<string, string> = {
   vreg: '#2b6cb0',
   'vreg, 1 process': '#63b3ed',
+  'vreg, 2 workers': '#63b3ed',
   distribution: '#dd6b20',
   'direct (upstream)': '#a0aec0',
 };

@@ -19,14 +19,25 @@ export interface VregTargetOptions {
   workers?: number | 'auto';
 }
 
+/** An embedded vreg's state on disk, enough to start it again on the same data. */
+interface EmbeddedData {
+  dataDir: string;
+  adminToken: string;
+}
+
 /**
  * vreg embedded mode as its own process, the way `npm start` runs it, with a
  * fresh data directory (a cold cache), one public registry and one upstream.
+ * `restart()` stops it and starts a new process on the same data (a warm
+ * cache in a process that has served nothing yet).
  */
 export async function startEmbeddedVreg(options: VregTargetOptions): Promise<PullTarget> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'vreg-bench-'));
+  const data = { dataDir: await mkdtemp(join(tmpdir(), 'vreg-bench-')), adminToken: `bench-${randomBytes(16).toString('hex')}` };
+  return spawnEmbedded(options, data, undefined);
+}
+
+async function spawnEmbedded(options: VregTargetOptions, data: EmbeddedData, registryId: string | undefined): Promise<PullTarget> {
   const port = await freePort();
-  const adminToken = `bench-${randomBytes(16).toString('hex')}`;
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   // VREG_BENCH_BUNDLE=<dir of `npm run build` output> runs the bundled JavaScript instead of the TypeScript through tsx.
   const entry = process.env.VREG_BENCH_BUNDLE
@@ -38,9 +49,9 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       VREG_LISTEN: `127.0.0.1:${port}`,
-      VREG_DATA_DIR: dataDir,
-      VREG_SPOOL_DIR: join(dataDir, 'spool'),
-      VREG_ADMIN_TOKEN: adminToken,
+      VREG_DATA_DIR: data.dataDir,
+      VREG_SPOOL_DIR: join(data.dataDir, 'spool'),
+      VREG_ADMIN_TOKEN: data.adminToken,
       VREG_LOG_LEVEL: process.env.VREG_BENCH_LOG_LEVEL ?? 'warn',
       // The bench's upstreams listen on 127.0.0.1 (SSRF guard), and its clients pull far past the per-address rate limit.
       VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
@@ -53,21 +64,29 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
   child.stdout.on('data', out.keep);
   child.stderr.on('data', out.keep);
   const url = `http://127.0.0.1:${port}`;
+  const stopProcess = (): Promise<void> => stopChild(child);
   const stop = async (): Promise<void> => {
-    await stopChild(child);
-    await rm(dataDir, { recursive: true, force: true });
+    await stopProcess();
+    await rm(data.dataDir, { recursive: true, force: true });
   };
   try {
-    await waitForOk('vreg (embedded)', `${url}/healthz`, 60_000, () => (child.exitCode === null ? undefined : out.text()));
-    const registryId = await createPublicRegistry(new AdminClient(url, adminToken), options.upstreamUrl);
+    await waitForOk('vreg (embedded)', `${url}/readyz`, 60_000, () => (child.exitCode === null ? undefined : out.text()));
+    // Printed once every worker listens (with workers, the first answers before the others).
+    const deadline = Date.now() + 60_000;
+    while (!out.text().includes('vreg listening on') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const id = registryId ?? (await createPublicRegistry(new AdminClient(url, data.adminToken), options.upstreamUrl));
     // With workers, they serve: their pids (children of the primary) are measured with it.
     const workers = workerPids(child.pid!);
     return {
       label: `${process.env.VREG_BENCH_BUNDLE ? 'vreg embedded (bundle)' : 'vreg embedded'}${workers.length ? ` ×${workers.length} workers` : ''}`,
-      bases: [`${url}/v2/virtual_registries/containers/${registryId}`],
+      bases: [`${url}/v2/virtual_registries/containers/${id}`],
       pids: [child.pid!, ...workers],
       servingPids: workers.length ? workers : [child.pid!],
       stop,
+      restart: async () => {
+        await stopProcess();
+        return spawnEmbedded(options, data, id);
+      },
     };
   } catch (err) {
     await stop();
