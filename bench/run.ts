@@ -81,7 +81,7 @@ const scenarios: Array<{ key: string; name: string; limitMs: number; target: str
   {
     key: 'coalescing',
     name: `${ctx.clients} concurrent cold pulls`,
-    limitMs: 120_000,
+    limitMs: 180_000,
     target: 'exactly 1',
     run: () => coldCoalescing(ctx),
   },
@@ -89,21 +89,21 @@ const scenarios: Array<{ key: string; name: string; limitMs: number; target: str
   {
     key: 'wrk',
     name: 'hits and manifests at 50 connections (wrk)',
-    limitMs: 240_000,
+    limitMs: 300_000,
     target: '≥ 1.2 × distribution; p99 ≤ 100 ms',
     run: () => wrkServing(ctx),
   },
   {
     key: 'warm',
     name: 'warm throughput and manifest latency',
-    limitMs: 180_000,
+    limitMs: 200_000,
     target: '—',
     run: () => warmServing(ctx),
   },
   {
     key: 'rss',
     name: 'peak RSS with huge blobs',
-    limitMs: 150_000,
+    limitMs: 180_000,
     target: '≤ 200 MB',
     run: () => hugeBlobRss(ctx, number('VREG_BENCH_HUGE_MB', 200)),
   },
