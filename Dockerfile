@@ -36,6 +36,7 @@ COPY packages ./packages
 COPY services ./services
 COPY src ./src
 COPY deploy/build.mjs ./deploy/build.mjs
+COPY scripts/precompress.mjs ./scripts/precompress.mjs
 COPY deploy/docker ./deploy/docker
 RUN npm run build \
  && node dist/vreg.mjs 2>&1 | grep -q '^usage: vreg'

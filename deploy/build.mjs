@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { precompressAssets } from '../scripts/precompress.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { outdir: { type: 'string', default: join(root, 'dist') } } });
@@ -133,6 +134,7 @@ for (const name of NATIVE) await copyPackage(name, root);
 // The web console: static files the catalog serves from console/ beside the entry.
 const { build: viteBuild } = await import('vite');
 await viteBuild({ root: join(root, 'packages/console'), logLevel: 'warn', build: { outDir: join(out, 'console'), emptyOutDir: true } });
+await precompressAssets(join(out, 'console'));
 
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith('.mjs'))

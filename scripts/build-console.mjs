@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { precompressAssets } from './precompress.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const consoleDir = join(root, 'packages/console');
@@ -33,4 +34,5 @@ if (!force && builtAt > sourcesAt) {
 }
 const result = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: consoleDir, stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
-console.log('console: built packages/console/dist');
+const compressed = await precompressAssets(join(consoleDir, 'dist'));
+console.log(`console: built packages/console/dist (${compressed} assets precompressed)`);

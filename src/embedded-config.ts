@@ -1,4 +1,4 @@
-import { CatalogGcEnv, CatalogLifecycleEnv, CatalogWarmEnv } from '@vreg/catalog';
+import { CatalogAppEnv } from '@vreg/catalog';
 import { HttpEnv, LogEnv, parseEnv, SecretsEnv } from '@vreg/contracts';
 import { FetcherFillEnv } from '@vreg/fetcher';
 import { GatewayPullEnv } from '@vreg/gateway';
@@ -13,9 +13,7 @@ export const EmbeddedEnv = {
   ...TelemetryEnv,
   ...FetcherFillEnv,
   ...GatewayPullEnv,
-  ...CatalogGcEnv,
-  ...CatalogLifecycleEnv,
-  ...CatalogWarmEnv,
+  ...CatalogAppEnv,
   ...WorkersEnv,
   /** Blobs, the catalog database and generated keys live here. */
   VREG_DATA_DIR: z.string().min(1).default('./data'),

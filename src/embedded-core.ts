@@ -1,6 +1,6 @@
 import { FsBlobStore } from '@vreg/blob-store';
 import { MemoryEventBus } from '@vreg/bus';
-import { buildApp as buildCatalog, type CatalogApp, gcConfigOf, lifecycleConfigOf, SqliteCatalogStore, warmConfigOf } from '@vreg/catalog';
+import { buildApp as buildCatalog, type CatalogApp, SqliteCatalogStore } from '@vreg/catalog';
 import { Streams } from '@vreg/contracts';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
 import { MemoryFillLease } from '@vreg/fill-lease';
@@ -39,13 +39,7 @@ export async function startEmbeddedCore(config: EmbeddedConfig, logger: Logger, 
   const upstreams = httpUpstreamRegistryFromEnv(config);
 
   const catalog = buildCatalog(
-    {
-      objectsConcurrency: 4,
-      upstreamAllowedNetworks: config.VREG_UPSTREAM_ALLOWED_NETWORKS,
-      gc: gcConfigOf(config),
-      lifecycle: lifecycleConfigOf(config),
-      warm: warmConfigOf(config),
-    },
+    config,
     // The same blob store as the gateway and fetcher: GC deletes what no entry references any more.
     { bus, store: catalogStore, secretBox: keys.secrets, logger, adminToken: keys.admin.value, blobs: store },
   );

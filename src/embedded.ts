@@ -35,7 +35,7 @@ export interface EmbeddedOptions {
  * distributed mode; only the adapters differ.
  */
 export async function startEmbedded(config: EmbeddedConfig, logger: Logger, options: EmbeddedOptions = {}): Promise<EmbeddedVreg> {
-  const telemetry = options.telemetry ?? startTelemetry({ serviceName: 'vreg', config: { VREG_OTEL: '0' } });
+  const telemetry = options.telemetry ?? startTelemetry({ serviceName: 'vreg', config: { VREG_OTEL: false } });
   const metrics = telemetry.metrics;
   const core = await startEmbeddedCore(config, logger, telemetry);
   const { bus, leases, store, upstreams, catalog, keys } = core;

@@ -5,7 +5,7 @@ import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
 import { hostOf, skopeoPull } from './support/skopeo.ts';
 import { testEnv } from './support/test-env.ts';
 
-// The web console (issue 10) in Debian's Chromium against vreg in embedded mode:
+// The web console in Debian's Chromium against vreg in embedded mode:
 // every click goes through the public admin API, pulls through the gateway with skopeo.
 const env = testEnv();
 let vreg: Awaited<ReturnType<typeof startEmbeddedUnderTest>>;

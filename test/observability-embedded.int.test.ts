@@ -45,6 +45,7 @@ describe('observability (embedded mode, in-memory spans)', () => {
   let s: ObservedScenario;
   const pulls: Array<{ status: number; cache: string | null; bytes: number }> = [];
   let metricsText = '';
+  let firstScrape = '';
   let deadUpstreamStatus = 0;
 
   beforeAll(async () => {
@@ -64,6 +65,8 @@ describe('observability (embedded mode, in-memory spans)', () => {
       destination: { write: (line: string) => void logLines.push(line) },
     });
     vreg = await startEmbedded(config, logger, { telemetry });
+    // Before anything happened: what a Prometheus scrape of a new install sees.
+    firstScrape = await (await fetch(`${vreg.url}/metrics`)).text();
     const admin = new AdminClient(vreg.url, vreg.adminToken);
     s = await setUpPrivateScenario(env, { gatewayUrl: vreg.url, admin });
     // 1 miss, then (once the fill is recorded) 2 hits.
@@ -206,6 +209,37 @@ describe('observability (embedded mode, in-memory spans)', () => {
     const stopping = await fetch(`${vreg.url}/readyz`);
     expect(stopping.status).toBe(503);
     expect(await stopping.json()).toMatchObject({ status: 'stopping' });
+  });
+
+  it("exports the dashboards' series at 0 from the first scrape, before any pull", () => {
+    const first = parseMetrics(firstScrape);
+    const zero = (name: string, labels: Record<string, string>) => {
+      const series = first.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
+      expect(series.length, `${name} ${JSON.stringify(labels)} has a series`).toBeGreaterThan(0);
+      expect(sumOf(series, name), `${name} ${JSON.stringify(labels)} reads 0`).toBe(0);
+    };
+    for (const result of ['hit', 'miss', 'stale', 'coalesced'])
+      for (const kind of ['manifest', 'blob']) zero('vreg_cache_results_total', { result, kind });
+    for (const source of ['cache', 'upstream']) zero('vreg_bytes_served_total', { source });
+    for (const kind of ['manifest', 'blob']) {
+      zero('vreg_fills_in_flight', { kind });
+      zero('vreg_lease_contention_total', { kind });
+    }
+    zero('vreg_coalesced_waiters', {});
+    zero('vreg_consumer_redeliveries_total', { stream: Streams.fetch.name, consumer: Consumers.fetcher });
+    zero('vreg_dead_letters_total', { stream: Streams.objects.name, consumer: Consumers.catalogObjects });
+    zero('vreg_consumer_pending', { stream: Streams.fetch.name, consumer: Consumers.fetcher });
+    // Every metric a dashboard panel queries is there, but those whose labels name what has not happened yet
+    // (a route and status answered, an upstream asked): no value of theirs is known before the first request.
+    const needsAnEvent = new Set([
+      'vreg_http_requests_total',
+      'vreg_upstream_request_duration_seconds_bucket',
+      'vreg_upstream_errors_total',
+    ]);
+    const present = new Set(first.map((x) => x.name));
+    for (const { panel, expr } of dashboardExpressions(DashboardSchema.parse(loadDashboard()))) {
+      for (const name of metricNamesIn(expr).filter((n) => !needsAnEvent.has(n))) expect(present.has(name), `${panel}: ${name}`).toBe(true);
+    }
   });
 
   it('ships a dashboard that loads and queries only metrics vreg exports', () => {

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryBlobStore } from '@vreg/blob-store';
 import { MemoryEventBus } from '@vreg/bus';
-import { buildApp as buildCatalog, MemoryCatalogStore } from '@vreg/catalog';
+import { buildApp as buildCatalog, loadCatalogAppConfig, MemoryCatalogStore } from '@vreg/catalog';
 import { Streams } from '@vreg/contracts';
 import { buildApp as buildFetcher, type FetcherApp, loadFetcherFillConfig } from '@vreg/fetcher';
 import { MemoryFillLease } from '@vreg/fill-lease';
@@ -66,7 +66,7 @@ describe('upstream test connection, catalog and fetcher on one bus', () => {
     upstreams = new HttpUpstreamRegistry({ connectTimeoutMs: 2000, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']) });
     registry = await startBasicRegistry();
     const catalog = buildCatalog(
-      { objectsConcurrency: 1, upstreamAllowedNetworks: '127.0.0.1' },
+      loadCatalogAppConfig({ VREG_CATALOG_OBJECTS_CONCURRENCY: '1', VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1' }),
       { bus, store: new MemoryCatalogStore(), secretBox: secrets, logger, adminToken: ADMIN, blobs: new MemoryBlobStore() },
     );
     fetcher = buildFetcher(loadFetcherFillConfig({}), {

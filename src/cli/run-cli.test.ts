@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBlobStore } from '@vreg/blob-store';
 import { MemoryEventBus } from '@vreg/bus';
-import { buildApp, MemoryCatalogStore } from '@vreg/catalog';
+import { buildApp, loadCatalogAppConfig, MemoryCatalogStore } from '@vreg/catalog';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -19,17 +19,14 @@ let url: string;
 
 beforeAll(async () => {
   const logger = createLogger({ level: 'silent', name: 'cli-test' });
-  const app = buildApp(
-    { objectsConcurrency: 1 },
-    {
-      bus: new MemoryEventBus({ logger }),
-      store: new MemoryCatalogStore(),
-      secretBox: new SecretBox(randomBytes(32)),
-      logger,
-      adminToken: ADMIN,
-      blobs: new MemoryBlobStore(),
-    },
-  );
+  const app = buildApp(loadCatalogAppConfig({ VREG_CATALOG_OBJECTS_CONCURRENCY: '1' }), {
+    bus: new MemoryEventBus({ logger }),
+    store: new MemoryCatalogStore(),
+    secretBox: new SecretBox(randomBytes(32)),
+    logger,
+    adminToken: ADMIN,
+    blobs: new MemoryBlobStore(),
+  });
   server = Fastify({ logger: false });
   await server.register(app.adminApi, { prefix: '/api/v1' });
   url = await server.listen({ host: '127.0.0.1', port: 0 });

@@ -37,7 +37,7 @@ interface ComposeProject {
 
 const VREG_SERVICES: Record<string, EnvShape> = { catalog: CatalogEnv, fetcher: FetcherEnv, gateway: GatewayEnv };
 const DEFAULT_PORTS: Record<string, number> = { gateway: 5000, catalog: 5002, fetcher: 5003 };
-/** The metric names the dashboard is built on (issue 6 exports them). */
+/** The metric names the dashboard is built on: every one must be exported (packages/telemetry/src/vreg-metrics.ts). */
 const DASHBOARD_METRICS = [
   'vreg_http_requests_total',
   'vreg_cache_results_total',

@@ -10,9 +10,9 @@ import { parseAllDocuments } from 'yaml';
 import { CHART, capture, deployTools, type EnvShape, envProblems, INSTALL_TIMEOUT_MS, ROOT } from './deploy-tools.ts';
 
 // The Helm chart, rendered by a real helm (v3.22, deploy/scripts/install-tools.sh)
-// in the value combinations users run, and checked against the invariants of
-// issue 7: probes, security settings, resources, each Deployment's environment
-// against its config schema, no credential in a ConfigMap, ingress for pulls.
+// in the value combinations users run, and checked against what a platform
+// team requires of it: probes, security settings, resources, each Deployment's
+// environment against its config schema, no credential in a ConfigMap, ingress for pulls.
 
 // Rendered manifests are untyped YAML: `any` below is the honest type of what helm printed.
 /* eslint-disable @typescript-eslint/no-explicit-any -- see above */
@@ -388,6 +388,23 @@ describe('the Helm chart', () => {
       expect(await renderError(['--set', 'gateway.env.VREG_SECRET_KEY=abc'])).toContain('VREG_SECRET_KEY');
       expect(await renderError(['--set', 'ingress.preset=bogus'])).toContain('bogus');
       expect(await renderError(['--set-string', 's3.bucket=Not_A_Bucket'])).toContain('Not_A_Bucket');
+    });
+
+    it('bound every JetStream stream by bytes, messages and age, the same for each component, and refuse bounds JetStream would not take', async () => {
+      for (const component of ['gateway', 'catalog', 'fetcher']) {
+        expect(named(await render(), 'ConfigMap', `vreg-${component}`)?.data).toMatchObject({
+          VREG_NATS_STREAM_MAX_BYTES: String(256 << 20),
+          VREG_NATS_STREAM_MAX_MSGS: '1000000',
+          VREG_NATS_STREAM_MAX_AGE_MS: String(7 * 86_400_000),
+        });
+      }
+      const sized = await render(['--set', 'nats.streams.maxBytes=1073741824', '--set', 'nats.streams.maxAgeMs=86400000']);
+      expect(named(sized, 'ConfigMap', 'vreg-fetcher')?.data).toMatchObject({
+        VREG_NATS_STREAM_MAX_BYTES: '1073741824',
+        VREG_NATS_STREAM_MAX_AGE_MS: '86400000',
+      });
+      expect(await renderError(['--set', 'nats.streams.maxBytes=1000'])).toContain('maxBytes');
+      expect(await renderError(['--set', 'nats.streams.maxAgeMs=60000'])).toContain('maxAgeMs');
     });
 
     it('refuse an install with no MongoDB URL and no existingSecret', async () => {

@@ -20,6 +20,8 @@ export function distributedEnv(
     VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn',
     VREG_NATS_URL: servers.natsUrl,
     VREG_NAMESPACE: own.namespace,
+    // JetStream reserves each stream's max_bytes on disk up front; a test's streams hold a few hundred messages.
+    VREG_NATS_STREAM_MAX_BYTES: String(16 << 20),
     VREG_SECRET_KEY: randomBytes(32).toString('hex'),
     VREG_MONGO_URL: servers.mongoUrl,
     VREG_MONGO_DB: own.db,

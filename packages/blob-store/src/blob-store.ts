@@ -141,6 +141,14 @@ export interface BlobStore {
    */
   presignGet?(digest: string, expiresInSeconds: number): Promise<string | undefined>;
 
+  /**
+   * For readiness: proves the store takes a write now (S3: puts and deletes
+   * a small object under the reserved `_vreg/readiness/` prefix, outside
+   * `blobs/`). Absent when a read proves as much (a disk the process made).
+   * @throws BlobStoreUnavailableError saying what is wrong (the bucket does not exist, refuses writes...).
+   */
+  probeWritable?(signal?: AbortSignal): Promise<void>;
+
   /** Releases connections and handles. The store is unusable afterwards. */
   close?(): Promise<void>;
 }

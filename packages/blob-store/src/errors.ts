@@ -1,19 +1,14 @@
 /**
- * Errors thrown by blob stores. Each carries a stable `code` (check by code,
- * never by class or message) and keeps the foreign error as `cause`. The
- * codes match `@vreg/contracts`' `ErrorCodes`, so these classes can later
- * become `AppError` subclasses without changing what callers check.
+ * Errors thrown by blob stores: AppError subclasses, each with its code from
+ * `@vreg/contracts`' `ErrorCodes` (check by code, never by class or message),
+ * keeping the foreign error as `cause`.
  */
+import { AppError, type ErrorCode, ErrorCodes } from '@vreg/contracts';
 
 /** Base of every error this package throws on purpose. */
-export class BlobStoreError extends Error {
-  /** Stable machine-readable code, e.g. `BLOB_DIGEST_MISMATCH`. */
-  readonly code: string;
-
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
+export class BlobStoreError extends AppError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 
@@ -52,7 +47,7 @@ export class BlobDigestMismatchError extends BlobStoreError implements DigestMis
         ? `more than ${detail.expectedSize} bytes were written`
         : `got ${detail.actualDigest} (${detail.actualSize} bytes)`;
     const size = detail.expectedSize === undefined ? '' : ` (${detail.expectedSize} bytes)`;
-    super('BLOB_DIGEST_MISMATCH', `blob does not match ${detail.expectedDigest}${size}: ${what}`);
+    super(ErrorCodes.blobDigestMismatch, `blob does not match ${detail.expectedDigest}${size}: ${what}`);
     this.expectedDigest = detail.expectedDigest;
     this.actualDigest = detail.actualDigest;
     this.expectedSize = detail.expectedSize;
@@ -70,7 +65,7 @@ export class InvalidDigestError extends BlobStoreError {
 
   constructor(digest: unknown) {
     const shown = String(digest).slice(0, 200);
-    super('DIGEST_INVALID', `invalid digest ${JSON.stringify(shown)}`);
+    super(ErrorCodes.digestInvalid, `invalid digest ${JSON.stringify(shown)}`);
     this.digest = shown;
   }
 }
@@ -85,7 +80,7 @@ export class BlobRangeInvalidError extends BlobStoreError {
   readonly size: number | undefined;
 
   constructor(message: string, size?: number) {
-    super('RANGE_INVALID', message);
+    super(ErrorCodes.rangeInvalid, message);
     this.size = size;
   }
 }
@@ -96,6 +91,6 @@ export class BlobRangeInvalidError extends BlobStoreError {
  */
 export class BlobStoreUnavailableError extends BlobStoreError {
   constructor(message: string, cause?: unknown) {
-    super('BLOB_STORE_UNAVAILABLE', message, { cause });
+    super(ErrorCodes.blobStoreUnavailable, message, { cause });
   }
 }

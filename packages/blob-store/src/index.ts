@@ -12,5 +12,5 @@ export { FsBlobStore, type FsBlobStoreOptions } from './fs/fs-blob-store.ts';
 export { MemoryBlobStore } from './memory/memory-blob-store.ts';
 export { type ResolvedRange, resolveRange } from './resolve-range.ts';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3/s3-blob-store.ts';
-export { type S3EnvSettings, s3BlobStoreFromEnv } from './s3/s3-blob-store-from-env.ts';
+export { openS3BlobStoreFromEnv, type S3EnvSettings, s3BlobStoreFromEnv } from './s3/s3-blob-store-from-env.ts';
 export { type BlobSink, VerifyingBlobWriter, type VerifyingBlobWriterOptions } from './verifying-blob-writer.ts';

@@ -1,3 +1,4 @@
+import { AppError, ErrorCodes, type RetryLaterCode, type StreamSpec } from '@vreg/contracts';
 import type { ZodType } from 'zod';
 
 /** Options of a durable publish. */
@@ -25,23 +26,22 @@ export interface Delivery<T> {
   working(): void;
 }
 
-/** What a handler throws to say its failure is permanent: the message is dead-lettered at once, not retried. */
-export class PermanentFailure extends Error {
+/** What a handler throws to say its failure is permanent (PERMANENT_FAILURE): the message is dead-lettered at once, not retried. */
+export class PermanentFailure extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PermanentFailure';
+    super(ErrorCodes.permanentFailure, message, options);
   }
 }
 
 /**
- * What a handler throws to say the message is not ready yet (another process
- * is working on it): nak with the usual backoff, but logged at debug, since
- * nothing failed.
+ * Base of what a handler throws to say the message is not ready yet (another
+ * process is working on it), with one of the RetryLaterCodes: nak with the
+ * usual backoff, but logged at debug, since nothing failed. The bus checks the
+ * code (`isRetryLater`), not the class.
  */
-export class RetryLater extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RetryLater';
+export abstract class RetryLater extends AppError {
+  constructor(code: RetryLaterCode, message: string) {
+    super(code, message);
   }
 }
 
@@ -77,7 +77,13 @@ export interface Subscription {
 }
 
 export interface RequestOptions<T> {
-  /** Milliseconds before the request fails with CATALOG_UNAVAILABLE-like `BusTimeoutError`. Default 2000. */
+  /**
+   * Milliseconds to wait for the reply. Default 2000. No responder, or no
+   * reply in time: every adapter throws `CatalogUnavailableError`
+   * (CATALOG_UNAVAILABLE, the transport's error as `cause`), since the catalog
+   * answers the data plane's requests; a caller asking another service (the
+   * fetcher, for upstream tests) translates it to that service's code.
+   */
   timeoutMs?: number;
   /** Schema of the reply's `data`. */
   schema: ZodType<T>;
@@ -93,13 +99,21 @@ export type RequestHandler<Req, Res> = (request: Req, headers: Readonly<Record<s
  * given here are un-namespaced; the adapter adds its namespace.
  */
 export interface EventBus {
-  /** Declares the streams (idempotent). Call once at start-up before publishing or consuming. */
-  ensureStreams(streams: ReadonlyArray<{ name: string; subjects: readonly string[] }>): Promise<void>;
+  /**
+   * Declares the streams with their retention (idempotent). Call once at
+   * start-up before publishing or consuming. A `workqueue` stream drops a
+   * message once its consumer acks or terms it, and takes one consumer per
+   * subject; every stream drops its oldest messages past its bounds.
+   */
+  ensureStreams(streams: readonly StreamSpec[]): Promise<void>;
   /** Durable publish; resolves once the server stored it. Throws `BusUnavailableError` when the bus cannot take it. */
   publish(subject: string, payload: unknown, options?: PublishOptions): Promise<PublishResult>;
   /** Starts a durable competing consumer. */
   consume<T>(spec: ConsumeSpec<T>, handler: MessageHandler<T>): Promise<Subscription>;
-  /** Request/reply. The reply envelope `{ok,data}|{ok:false,error}` is unwrapped: an error reply is thrown as an `AppError` with its code. */
+  /**
+   * Request/reply. The reply envelope `{ok,data}|{ok:false,error}` is unwrapped: an error reply is thrown as an `AppError` with its code.
+   * @throws CatalogUnavailableError when nobody serves `subject` or no reply comes within `timeoutMs`.
+   */
   request<T>(subject: string, payload: unknown, options: RequestOptions<T>): Promise<T>;
   /** Answers requests on `subject`; replicas share the load (queue group = subject). Payloads failing `schema` get a VALIDATION_FAILED reply. */
   serve<Req, Res>(subject: string, schema: ZodType<Req>, handler: RequestHandler<Req, Res>): Promise<Subscription>;

@@ -1,7 +1,7 @@
+import { ErrorCodes, hasCode, isRetryLater } from '@vreg/contracts';
 import type { Logger } from 'pino';
 import { prettifyError, ZodError } from 'zod';
 import type { ConsumeSpec, Delivery, MessageHandler } from './event-bus.ts';
-import { PermanentFailure } from './event-bus.ts';
 
 /** Longest nak delay, whatever the delivery count. */
 export const maxNakDelayMs = 60_000;
@@ -83,7 +83,7 @@ export async function handleDelivery<T>(msg: InboundMessage, ctx: DeliveryContex
     return;
   } catch (err) {
     const fields = { ...describeMessage(msg, data), err };
-    if (isPermanentFailure(err)) {
+    if (hasCode(err, ErrorCodes.permanentFailure)) {
       logger.error(fields, 'permanent failure: message dead-lettered');
       await giveUp(msg, describeError(err), ctx);
     } else if (msg.deliveryCount >= spec.maxDeliver) {
@@ -91,7 +91,7 @@ export async function handleDelivery<T>(msg: InboundMessage, ctx: DeliveryContex
       await giveUp(msg, `gave up after ${msg.deliveryCount} deliveries: ${describeError(err)}`, ctx);
     } else {
       const delayMs = nakDelayMs(spec.backoffBaseMs, msg.deliveryCount);
-      if (err instanceof Error && err.name === 'RetryLater')
+      if (isRetryLater(err) && err instanceof Error)
         logger.debug({ ...describeMessage(msg, data), reason: err.message, delayMs }, 'message not ready: retrying later');
       else logger.warn({ ...fields, delayMs }, 'handler failed: message will be retried');
       msg.nak(delayMs);
@@ -110,10 +110,6 @@ async function giveUp<T>(msg: InboundMessage, reason: string, ctx: DeliveryConte
     return;
   }
   msg.term(reason);
-}
-
-function isPermanentFailure(err: unknown): boolean {
-  return err instanceof PermanentFailure || (err instanceof Error && err.name === 'PermanentFailure');
 }
 
 /** A one-paragraph description of an error, zod issues spelled out. */

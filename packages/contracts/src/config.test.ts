@@ -1,5 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeKeys, isUpstreamAllowListEntry, parseEnv, SecretsEnv, UpstreamEnv } from './config.ts';
+import {
+  decodeKey,
+  decodeKeys,
+  intFrom,
+  isUpstreamAllowListEntry,
+  parseEnv,
+  parseKey,
+  SecretsEnv,
+  splitList,
+  UpstreamEnv,
+} from './config.ts';
 
 const HEX = 'ab'.repeat(32);
 const B64 = Buffer.alloc(32, 5).toString('base64');
@@ -19,6 +30,51 @@ describe('SecretsEnv', () => {
     expect(() => parseEnv(SecretsEnv, { VREG_SECRET_KEY: HEX, VREG_SECRET_KEY_PREVIOUS: `${HEX},abc` })).toThrow(
       /VREG_SECRET_KEY_PREVIOUS: must be comma-separated keys/,
     );
+  });
+});
+
+describe('parseKey (every 32-byte key setting: secrets and token signing keys)', () => {
+  const key = randomBytes(32);
+
+  it('reads 64 hex chars, base64 with or without its padding, and base64url, spaces around ignored', () => {
+    for (const written of [
+      key.toString('hex'),
+      key.toString('hex').toUpperCase(),
+      key.toString('base64'),
+      key.toString('base64url'),
+      ` ${key.toString('base64')} `,
+    ]) {
+      expect(parseKey(written)).toEqual(key);
+    }
+  });
+
+  it("refuses what Node's lenient base64 decoder would have read as some other 32 bytes", () => {
+    const b64 = key.toString('base64');
+    expect(parseKey(`${b64.slice(0, 20)}!${b64.slice(20)}`)).toBeUndefined(); // a stray character
+    expect(parseKey(`${b64.slice(0, 20)} ${b64.slice(20)}`)).toBeUndefined(); // a space inside
+    expect(parseKey(randomBytes(31).toString('base64'))).toBeUndefined();
+    expect(parseKey(randomBytes(33).toString('hex'))).toBeUndefined();
+    expect(parseKey('')).toBeUndefined();
+  });
+
+  it('is what the settings check: a key parseKey refuses fails the config, naming the variable', () => {
+    const bad = `${key.toString('base64').slice(0, 20)}!${key.toString('base64').slice(20)}`;
+    expect(() => parseEnv(SecretsEnv, { VREG_SECRET_KEY: bad })).toThrow(/VREG_SECRET_KEY: must be 32 bytes/);
+    expect(() => decodeKey(bad)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});
+
+describe('splitList and intFrom', () => {
+  it('splits on commas, trims, and drops blank entries', () => {
+    expect(splitList(' a, b ,,c, ')).toEqual(['a', 'b', 'c']);
+    expect(splitList(undefined)).toEqual([]);
+    expect(splitList('')).toEqual([]);
+  });
+
+  it('takes whole numbers within the bounds only', () => {
+    const n = intFrom(1, 10);
+    expect(n.parse('10')).toBe(10);
+    for (const bad of ['0', '11', '1.5', 'ten']) expect(n.safeParse(bad).success).toBe(false);
   });
 });
 

@@ -7,8 +7,35 @@ import { ConfigInvalidError } from './errors.ts';
  * service's `config.ts` composes the pieces it needs, parses `process.env`
  * once at start-up with `parseEnv` and passes the frozen result down.
  */
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A yes/no setting: `true`/`1` or `false`/`0`. */
+export const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** An integer setting from `min` to `max` inclusive (the environment's string, coerced). */
+export const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** A comma-separated list setting: entries trimmed, blank ones dropped; none for `undefined`. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+}
+
+/**
+ * A 32-byte key written as 64 hex chars, or as base64 or base64url (43
+ * characters and an optional `=`), surrounding spaces ignored; undefined when
+ * it is neither. Strict on purpose: Node's base64 decoder skips characters it
+ * does not know, so a mistyped key could otherwise decode to 32 other bytes.
+ */
+export function parseKey(value: string): Buffer | undefined {
+  const v = value.trim();
+  if (/^[a-f0-9]{64}$/i.test(v)) return Buffer.from(v, 'hex');
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(v)) return undefined;
+  const bytes = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
+
+const isKey = (v: string): boolean => parseKey(v) !== undefined;
 
 export const LogEnv = {
   /** pino level. */
@@ -25,7 +52,40 @@ export const NatsEnv = {
     .default(''),
   /** Replicas for streams and KV buckets (3 in a NATS cluster). */
   VREG_NATS_REPLICAS: intFrom(1, 5).default(1),
+  /**
+   * Bytes each stream may hold on a NATS server (each of its replicas); past
+   * it the oldest messages go. JetStream reserves it up front: the server's
+   * max_file_store must hold 6 streams (VREG_FETCH, _OBJECTS, _SERVED, _WARM,
+   * _WARM_PROGRESS, _DEAD) of this size per namespace, 1.5 GiB by default.
+   * 256 MiB: about 800 000 fetch requests, or a week of download counts from
+   * ten busy gateways.
+   */
+  VREG_NATS_STREAM_MAX_BYTES: intFrom(1 << 20, 2 ** 40).default(256 << 20),
+  /** Messages each stream may hold; past it the oldest go. */
+  VREG_NATS_STREAM_MAX_MSGS: intFrom(1000, 1_000_000_000).default(1_000_000),
+  /** Milliseconds a message is kept at most (events, and commands not yet done); dead letters keep 30 days. 7 days. */
+  VREG_NATS_STREAM_MAX_AGE_MS: intFrom(3_600_000, 365 * 86_400_000).default(7 * 86_400_000),
 };
+
+/** The bounds of every stream (see NatsEnv); dead letters keep their own, longer age. */
+export interface StreamLimits {
+  readonly maxBytes: number;
+  readonly maxMessages: number;
+  readonly maxAgeMs: number;
+}
+
+/** The stream bounds of a config holding NatsEnv's settings. */
+export function streamLimitsOf(config: {
+  VREG_NATS_STREAM_MAX_BYTES: number;
+  VREG_NATS_STREAM_MAX_MSGS: number;
+  VREG_NATS_STREAM_MAX_AGE_MS: number;
+}): StreamLimits {
+  return {
+    maxBytes: config.VREG_NATS_STREAM_MAX_BYTES,
+    maxMessages: config.VREG_NATS_STREAM_MAX_MSGS,
+    maxAgeMs: config.VREG_NATS_STREAM_MAX_AGE_MS,
+  };
+}
 
 export const MongoEnv = {
   /** MongoDB connection string (any MongoDB-wire server: MongoDB, FerretDB). */
@@ -51,13 +111,18 @@ export const S3Env = {
   VREG_S3_FORCE_PATH_STYLE: bool.default(true),
   /** Multipart part size in MiB: the memory bound of one upload. */
   VREG_S3_PART_SIZE_MIB: intFrom(5, 512).default(8),
+  /**
+   * Create the bucket at start-up when it does not exist. Off by default: the
+   * bucket must exist (and /readyz answers 503 naming it when it does not),
+   * since creating one is usually a platform decision (region, encryption,
+   * lifecycle rules).
+   */
+  VREG_S3_CREATE_BUCKET: bool.default(false),
 };
-
-const isKey = (v: string): boolean => /^[a-f0-9]{64}$/i.test(v) || Buffer.from(v, 'base64').length === 32;
 
 export const SecretsEnv = {
   /** 32-byte key, base64 or 64 hex chars: seals upstream passwords at rest (and access tokens on the bus). */
-  VREG_SECRET_KEY: z.string().refine(isKey, 'must be 32 bytes as 64 hex chars or base64'),
+  VREG_SECRET_KEY: z.string().refine(isKey, 'must be 32 bytes as 64 hex chars or base64 (44 characters)'),
   /**
    * Keys retired from sealing that still open values sealed with them,
    * comma-separated, each like VREG_SECRET_KEY. For rotation: list the new
@@ -66,7 +131,7 @@ export const SecretsEnv = {
    */
   VREG_SECRET_KEY_PREVIOUS: z
     .string()
-    .refine((v) => splitKeyList(v).every(isKey), 'must be comma-separated keys of 32 bytes, each 64 hex chars or base64')
+    .refine((v) => splitList(v).every(isKey), 'must be comma-separated keys of 32 bytes, each 64 hex chars or base64')
     .optional(),
 };
 
@@ -90,7 +155,7 @@ export const UpstreamEnv = {
     .refine((v) => splitList(v).every(isUpstreamAllowListEntry), 'must be comma-separated CIDRs, IP addresses, host names or *.suffixes')
     .optional(),
   /** Largest blob fetched from an upstream, unless the upstream sets its own; 0 = no limit. */
-  VREG_UPSTREAM_MAX_BLOB_BYTES: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  VREG_UPSTREAM_MAX_BLOB_BYTES: intFrom(0, Number.MAX_SAFE_INTEGER).default(0),
 };
 
 /**
@@ -113,13 +178,6 @@ export function isUpstreamAllowListEntry(entry: string): boolean {
   return host.length <= 253 && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(host);
 }
 
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((k) => k.trim())
-    .filter((k) => k !== '');
-}
-
 export const HttpEnv = {
   /** host:port the HTTP server listens on. */
   VREG_LISTEN: z
@@ -138,21 +196,19 @@ export function splitListen(listen: string): { host: string; port: number } {
   return { host: listen.slice(0, i), port: Number(listen.slice(i + 1)) };
 }
 
-/** Reads a 32-byte key given as 64 hex chars or base64. */
+/**
+ * Reads a validated key setting (see parseKey).
+ * @throws ConfigInvalidError when it is not a 32-byte key.
+ */
 export function decodeKey(value: string): Buffer {
-  return /^[a-f0-9]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  const key = parseKey(value);
+  if (key === undefined) throw new ConfigInvalidError(['a key must be 32 bytes as 64 hex chars or base64']);
+  return key;
 }
 
 /** Reads a comma-separated list of keys (VREG_SECRET_KEY_PREVIOUS); none for `undefined` or blank. */
 export function decodeKeys(value: string | undefined): Buffer[] {
-  return value === undefined ? [] : splitKeyList(value).map(decodeKey);
-}
-
-function splitKeyList(value: string): string[] {
-  return value
-    .split(',')
-    .map((k) => k.trim())
-    .filter((k) => k !== '');
+  return splitList(value).map(decodeKey);
 }
 
 /**

@@ -13,6 +13,8 @@ export const ErrorCodes = {
   unsupported: 'UNSUPPORTED',
   unauthorized: 'UNAUTHORIZED',
   denied: 'DENIED',
+  /** The registry's pull policy refused the pull: a rule, or a missing or untrusted signature. */
+  policyDenied: 'POLICY_DENIED',
   tooManyRequests: 'TOOMANYREQUESTS',
   rangeInvalid: 'RANGE_INVALID',
   upstreamUnavailable: 'UPSTREAM_UNAVAILABLE',
@@ -24,6 +26,14 @@ export const ErrorCodes = {
   catalogUnavailable: 'CATALOG_UNAVAILABLE',
   fetcherUnavailable: 'FETCHER_UNAVAILABLE',
   fillLeaseUnavailable: 'FILL_LEASE_UNAVAILABLE',
+  /** An upstream URL's host is, or resolves to, an internal address the SSRF guard refuses. */
+  upstreamAddressBlocked: 'UPSTREAM_ADDRESS_BLOCKED',
+  /** A consumer's "not yet": another process holds the object's fill lease. */
+  fillInProgress: 'FILL_IN_PROGRESS',
+  /** A consumer's "not yet": a GC sweep is deleting the event's object. */
+  gcInProgress: 'GC_IN_PROGRESS',
+  /** A consumer's "never": no retry can change the outcome; the message is dead-lettered at once. */
+  permanentFailure: 'PERMANENT_FAILURE',
   validationFailed: 'VALIDATION_FAILED',
   notFound: 'NOT_FOUND',
   conflict: 'CONFLICT',
@@ -85,6 +95,12 @@ export class DeniedError extends AppError {
     super(ErrorCodes.denied, message, { detail });
   }
 }
+/** The pull policy refused: the message names the rule or says what the signature check found. */
+export class PolicyDeniedError extends AppError {
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.policyDenied, message, { detail });
+  }
+}
 export class RangeInvalidError extends AppError {
   constructor(message: string, detail?: unknown) {
     super(ErrorCodes.rangeInvalid, message, { detail });
@@ -142,6 +158,19 @@ export class ConfigInvalidError extends AppError {
     super(ErrorCodes.configInvalid, `invalid configuration:\n  - ${problems.join('\n  - ')}`, { detail: { problems } });
     this.problems = problems;
   }
+}
+
+/**
+ * The codes a message handler throws to say "not ready yet, another process
+ * is on it": the message comes back after the usual backoff, logged at debug
+ * and not marked as an error on its span, since nothing failed.
+ */
+export const RetryLaterCodes = [ErrorCodes.fillInProgress, ErrorCodes.gcInProgress] as const;
+export type RetryLaterCode = (typeof RetryLaterCodes)[number];
+
+/** Whether `err` is a handler's "not ready yet" (see RetryLaterCodes). */
+export function isRetryLater(err: unknown): boolean {
+  return RetryLaterCodes.some((code) => hasCode(err, code));
 }
 
 /** True when `err` carries one of our codes (also for errors from other packages that follow the same shape). */

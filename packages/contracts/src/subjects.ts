@@ -36,18 +36,47 @@ export const Subjects = {
   warmRequested: 'vreg.warm.requested',
   /** A warm job's progress snapshot or end state, from the fetcher to the catalog. JetStream. */
   warmProgress: 'vreg.warm.progress',
+  /** A pull the policy refused, or would have in audit mode; the catalog records it. JetStream. */
+  policyDenied: 'vreg.policy.denied',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
-/** JetStream streams and the subjects each one captures. */
+/**
+ * How long a stream keeps a message.
+ * - `workqueue`: until the stream's one consumer group acks (or terms) it.
+ *   For commands, which one group carries out: nothing done stays on disk.
+ * - `limits`: within the stream's bounds (age, bytes, messages), whatever
+ *   the acks: for events, which more than one reader may want, and for dead
+ *   letters, kept for inspection and replay.
+ * Every stream is bounded by age, bytes and messages as well (the oldest go first).
+ */
+export type StreamRetention = 'workqueue' | 'limits';
+
+/** A JetStream stream: its name, the subjects it captures and its retention. */
+export interface StreamSpec {
+  readonly name: string;
+  readonly subjects: readonly string[];
+  /** Default `limits`. */
+  readonly retention?: StreamRetention;
+}
+
+/** JetStream streams, the subjects each one captures and what they keep. */
 export const Streams = {
-  fetch: { name: 'VREG_FETCH', subjects: [Subjects.fetchRequested] },
-  objects: { name: 'VREG_OBJECTS', subjects: [Subjects.objectStored] },
-  served: { name: 'VREG_SERVED', subjects: [Subjects.entryServed] },
-  warm: { name: 'VREG_WARM', subjects: [Subjects.warmRequested] },
-  warmProgress: { name: 'VREG_WARM_PROGRESS', subjects: [Subjects.warmProgress] },
-  dead: { name: 'VREG_DEAD', subjects: [`${Subjects.deadLetterPrefix}.>`] },
-} as const;
+  /** Command to the fetchers (consumer `fetcher`): gone once done. */
+  fetch: { name: 'VREG_FETCH', subjects: [Subjects.fetchRequested], retention: 'workqueue' },
+  /** Event: an object is stored; the catalog records it. */
+  objects: { name: 'VREG_OBJECTS', subjects: [Subjects.objectStored], retention: 'limits' },
+  /** Event: download counts, batched. */
+  served: { name: 'VREG_SERVED', subjects: [Subjects.entryServed], retention: 'limits' },
+  /** Command to the fetchers (consumer `fetcher-warm`): gone once done. */
+  warm: { name: 'VREG_WARM', subjects: [Subjects.warmRequested], retention: 'workqueue' },
+  /** Event: a warm job's progress, for the catalog. */
+  warmProgress: { name: 'VREG_WARM_PROGRESS', subjects: [Subjects.warmProgress], retention: 'limits' },
+  /** Event: a refusal by a pull policy, for the catalog's records (bounded there too). */
+  policy: { name: 'VREG_POLICY', subjects: [Subjects.policyDenied], retention: 'limits' },
+  /** Dead letters, kept longer (30 days) for inspection and replay. */
+  dead: { name: 'VREG_DEAD', subjects: [`${Subjects.deadLetterPrefix}.>`], retention: 'limits' },
+} as const satisfies Record<string, StreamSpec>;
 export type StreamName = (typeof Streams)[keyof typeof Streams]['name'];
 
 /** Durable consumer names: one per job, shared by all replicas of that job (competing consumers). */
@@ -57,5 +86,6 @@ export const Consumers = {
   catalogServed: 'catalog-served',
   fetcherWarm: 'fetcher-warm',
   catalogWarmProgress: 'catalog-warm-progress',
+  catalogPolicy: 'catalog-policy',
 } as const;
 export type ConsumerName = (typeof Consumers)[keyof typeof Consumers];

@@ -9,7 +9,7 @@ function stat(text: string, name: string): number {
 
 describe('EventLoopDelay', () => {
   it('reports a blocked event loop as vreg_event_loop_delay_seconds max, then starts a new window', async () => {
-    const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: '0' } });
+    const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: false } });
     try {
       await new Promise((r) => setTimeout(r, 50));
       const until = Date.now() + 300;

@@ -5,6 +5,13 @@
  * per-request logs and metrics, /healthz and /readyz.
  */
 
+export {
+  closeInOrder,
+  closeOnSignals,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  type GracefulShutdownOptions,
+  type ShutdownStep,
+} from './graceful-shutdown.ts';
 export { InstrumentedUpstreamRegistry, parseRateLimitRemaining, upstreamLabel } from './instrumented-upstream-registry.ts';
 export { logTraceFields, traceFieldsOf } from './log-trace-fields.ts';
 export { GAUGE_MERGES, type GaugeMerge, mergeExpositions, withoutGauges } from './merge-expositions.ts';

@@ -19,7 +19,7 @@ describe('InstrumentedUpstreamRegistry', () => {
   });
 
   it('measures answers, bytes, rate-limit headroom and errors by code', async () => {
-    const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: '0' } });
+    const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: false } });
     const inner = {
       getBlob: async (): Promise<UpstreamResponse> => ({
         status: 200,

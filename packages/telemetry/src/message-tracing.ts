@@ -11,6 +11,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { isRetryLater } from '@vreg/contracts';
 
 /**
  * W3C trace context on bus messages: written once here and used by every
@@ -72,7 +73,7 @@ async function inSpan<T>(span: Span, ctx: Context, run: () => Promise<T>, failed
     return value;
   } catch (err) {
     // "Not ready yet" (another process is filling) is no failure: the message comes back later.
-    if (err instanceof Error && err.name === 'RetryLater') {
+    if (isRetryLater(err)) {
       span.setAttribute('vreg.retry_later', true);
       throw err;
     }

@@ -5,7 +5,7 @@ import { startTelemetry } from './start-telemetry.ts';
 
 describe('MeteredFillLease', () => {
   it('counts a held lease as a fill in flight until released (once), and a refused one as contention', async () => {
-    const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: '0' } });
+    const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: false } });
     const leases = new MeteredFillLease(new MemoryFillLease(), telemetry.metrics);
     const lease = await leases.acquire('blob/sha256:x', 10_000, 'a');
     expect(await leases.acquire('blob/sha256:x', 10_000, 'b')).toBeUndefined();

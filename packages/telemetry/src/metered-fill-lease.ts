@@ -21,6 +21,7 @@ export class MeteredFillLease implements FillLease {
   constructor(inner: FillLease, metrics: VregMetrics) {
     this.#inner = inner;
     this.#metrics = metrics;
+    metrics.initFillSeries();
   }
 
   async acquire(key: string, ttlMs: number, holder: string): Promise<Lease | undefined> {

@@ -1,3 +1,6 @@
+import { AppError } from '@vreg/contracts';
+import type { Logger } from '@vreg/logging';
+
 /** One dependency `/readyz` checks. */
 export interface ReadinessCheck {
   /** Short name in the report: `nats`, `store`, `catalog`. */
@@ -15,7 +18,12 @@ export interface ReadinessCheck {
 export interface ReadinessReport {
   /** `ready`, `degraded` (a non-critical check failed), `unready` or `stopping`. */
   status: 'ready' | 'degraded' | 'unready' | 'stopping';
-  checks: Record<string, { ok: boolean; critical: boolean; ms: number; error?: string }>;
+  /**
+   * Per check: `error` is the failure's code (or its message when it has none);
+   * `message` the message of one of vreg's own errors (written to name what is
+   * wrong, never a secret), e.g. which bucket does not exist.
+   */
+  checks: Record<string, { ok: boolean; critical: boolean; ms: number; error?: string; message?: string }>;
 }
 
 /** Milliseconds each check may take before it counts as failed. */
@@ -43,6 +51,19 @@ export class Readiness {
     this.#stopping = true;
   }
 
+  /**
+   * Checks once and logs the outcome: at start-up, so a process that cannot
+   * serve says why in its log (a missing bucket, NATS unreachable) rather
+   * than only through /readyz.
+   */
+  async logReport(logger: Pick<Logger, 'info' | 'warn' | 'error'>): Promise<void> {
+    const report = await this.report();
+    const failing = Object.fromEntries(Object.entries(report.checks).filter(([, c]) => !c.ok));
+    if (report.status === 'unready') logger.error({ status: report.status, failing }, 'not ready: /readyz answers 503 until these pass');
+    else if (report.status === 'degraded') logger.warn({ status: report.status, failing }, 'ready, degraded');
+    else logger.info({ status: report.status }, 'ready');
+  }
+
   async report(): Promise<ReadinessReport> {
     if (this.#stopping) return { status: 'stopping', checks: {} };
     const results = await Promise.all(this.#checks.map(async (c) => [c, await runCheck(c)] as const));
@@ -61,7 +82,7 @@ export function readinessStatusCode(report: ReadinessReport): 200 | 503 {
   return report.status === 'ready' || report.status === 'degraded' ? 200 : 503;
 }
 
-async function runCheck(c: ReadinessCheck): Promise<{ ok: boolean; ms: number; error?: string }> {
+async function runCheck(c: ReadinessCheck): Promise<{ ok: boolean; ms: number; error?: string; message?: string }> {
   const started = performance.now();
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -75,12 +96,13 @@ async function runCheck(c: ReadinessCheck): Promise<{ ok: boolean; ms: number; e
     await Promise.race([c.check(controller.signal), deadline]);
     return { ok: true, ms: Math.round(performance.now() - started) };
   } catch (err) {
-    // The message only: never a stack or a connection string.
+    // The code, and the message of our own errors only: never a stack or a connection string.
     const code = (err as { code?: unknown }).code;
     return {
       ok: false,
       ms: Math.round(performance.now() - started),
       error: typeof code === 'string' ? code : err instanceof Error ? err.message : String(err),
+      ...(err instanceof AppError ? { message: err.message } : {}),
     };
   } finally {
     clearTimeout(timer);

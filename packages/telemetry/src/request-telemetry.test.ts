@@ -7,7 +7,7 @@ import { startTelemetry } from './start-telemetry.ts';
 const blob = Buffer.alloc(70_000, 7);
 
 async function appWithPulls() {
-  const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: '0' } });
+  const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: false } });
   const app = fastify();
   await app.register(requestTelemetry, { metrics: telemetry.metrics });
   await app.register(

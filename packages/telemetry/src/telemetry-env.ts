@@ -1,3 +1,4 @@
+import { bool } from '@vreg/contracts';
 import { z } from 'zod';
 
 /**
@@ -12,7 +13,7 @@ import { z } from 'zod';
  */
 export const TelemetryEnv = {
   /** `1`/`true` exports traces even without an endpoint (to the OTLP default, localhost:4318); `0`/`false` never does. */
-  VREG_OTEL: z.enum(['0', '1', 'true', 'false']).optional(),
+  VREG_OTEL: bool.optional(),
   /** OTLP/HTTP base URL of a collector, e.g. `http://otel-collector:4318`. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** OTLP/HTTP URL for traces only, e.g. `http://otel-collector:4318/v1/traces`. */
@@ -20,24 +21,23 @@ export const TelemetryEnv = {
   /** `http/protobuf` (the default) or `http/json`; gRPC is not supported. */
   OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).optional(),
   /** `true` turns every signal off, as the OpenTelemetry specification says. */
-  OTEL_SDK_DISABLED: z.enum(['true', 'false']).optional(),
+  OTEL_SDK_DISABLED: bool.optional(),
   /** Service name of the spans and of `target_info`; defaults to the process name (`vreg-gateway`...). */
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 };
 
 export type TelemetryConfig = Readonly<{
-  VREG_OTEL?: '0' | '1' | 'true' | 'false' | undefined;
+  VREG_OTEL?: boolean | undefined;
   OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
   OTEL_EXPORTER_OTLP_PROTOCOL?: 'http/protobuf' | 'http/json' | undefined;
-  OTEL_SDK_DISABLED?: 'true' | 'false' | undefined;
+  OTEL_SDK_DISABLED?: boolean | undefined;
   OTEL_SERVICE_NAME?: string | undefined;
 }>;
 
 /** Whether traces are exported, by the rule above. */
 export function tracesExported(config: TelemetryConfig): boolean {
-  if (config.OTEL_SDK_DISABLED === 'true') return false;
-  if (config.VREG_OTEL === '0' || config.VREG_OTEL === 'false') return false;
-  if (config.VREG_OTEL === '1' || config.VREG_OTEL === 'true') return true;
+  if (config.OTEL_SDK_DISABLED === true) return false;
+  if (config.VREG_OTEL !== undefined) return config.VREG_OTEL;
   return config.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined || config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== undefined;
 }

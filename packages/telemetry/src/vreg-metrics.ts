@@ -17,6 +17,11 @@ export type BytesSource = 'cache' | 'upstream';
 /** What a fill lease or upstream request is about. */
 export type ObjectKindLabel = 'manifest' | 'blob' | 'tags' | 'referrers' | 'other';
 
+/** The label values known before anything happened: their series start at 0 (see `initPullSeries`). */
+const CACHE_RESULTS: readonly CacheResultLabel[] = ['hit', 'miss', 'stale', 'coalesced'];
+const PULL_KINDS: readonly ObjectKindLabel[] = ['manifest', 'blob'];
+const BYTES_SOURCES: readonly BytesSource[] = ['cache', 'upstream'];
+
 /** Seconds: from a cached lookup (sub-millisecond) to a slow upstream (a minute). */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /** Seconds of a whole HTTP request: up to an hour-long blob. */
@@ -65,6 +70,7 @@ export class VregMetrics implements BusMetrics {
   readonly #deadLetters: Counter;
   readonly #lookupDuration: Histogram;
   readonly #pending: ObservableGauge;
+  readonly #policyDenials: Counter;
   readonly #failureListeners = new Set<UpstreamFailureListener>();
   readonly #pendingReaders = new Map<object, { attributes: Attributes; read: PendingReader }>();
 
@@ -117,6 +123,10 @@ export class VregMetrics implements BusMetrics {
       unit: 's',
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS },
     });
+    this.#policyDenials = meter.createCounter('vreg_policy_denials_total', {
+      description:
+        'Pulls and warm-ups the pull policy refused (mode="enforce") or would have refused (mode="audit"), by registry and reason: rule, default, unsigned, untrusted',
+    });
     this.#pending = meter.createObservableGauge('vreg_consumer_pending', {
       description: 'Messages in the stream not yet delivered to the consumer (consumer lag)',
     });
@@ -126,6 +136,28 @@ export class VregMetrics implements BusMetrics {
   /** Records nothing: for tests and for code built without telemetry. */
   static noop(): VregMetrics {
     return new VregMetrics(createNoopMeter());
+  }
+
+  /**
+   * Zero series for the pull path's known label sets: each cache result of a
+   * manifest or blob pull, each source of bytes served, coalesced waiters.
+   * A counter's series appears only once recorded, so without these a new
+   * gateway's dashboards show "No data" instead of 0 until its first pull.
+   * The registry label is left off (no registry is known yet); the
+   * dashboard's per-registry panels leave these series out.
+   */
+  initPullSeries(): void {
+    for (const result of CACHE_RESULTS) for (const kind of PULL_KINDS) this.#cacheResults.add(0, { result, kind });
+    for (const source of BYTES_SOURCES) this.#bytesServed.add(0, { source });
+    this.#coalescedWaiters.add(0);
+  }
+
+  /** Zero series of fills in flight and lease contention by kind (manifest, blob), for the processes that fill (gateway, fetcher). */
+  initFillSeries(): void {
+    for (const kind of PULL_KINDS) {
+      this.#fillsInFlight.add(0, { kind });
+      this.#leaseContention.add(0, { kind });
+    }
   }
 
   httpRequest(route: string, method: string, status: number, seconds: number): void {
@@ -193,7 +225,15 @@ export class VregMetrics implements BusMetrics {
     this.#lookupDuration.record(seconds, { subject, outcome });
   }
 
+  /** A refusal by the pull policy; `mode` and `reason` come from bounded sets (contracts' DenialModes, DenialReasons). */
+  policyDenial(registry: string, mode: string, reason: string): void {
+    this.#policyDenials.add(1, { registry, mode, reason });
+  }
+
   observePending(stream: string, consumer: string, read: PendingReader): () => void {
+    // The consumer exists from now: its redeliveries and dead letters read 0 until the first one.
+    this.#redeliveries.add(0, { stream, consumer });
+    this.#deadLetters.add(0, { stream, consumer });
     const key = {};
     this.#pendingReaders.set(key, { attributes: { stream, consumer }, read });
     return () => {

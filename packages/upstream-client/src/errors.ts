@@ -1,14 +1,16 @@
+import { ErrorCodes } from '@vreg/contracts';
+
 /**
  * Codes of the errors this package throws. Check errors by `code`, not by
  * class: the classes will be folded into the project's `AppError` family.
  */
 export const UpstreamErrorCode = {
   /** The upstream refused our credentials (401/403 after authenticating) or needs credentials we lack. */
-  AuthFailed: 'UPSTREAM_AUTH_FAILED',
+  AuthFailed: ErrorCodes.upstreamAuthFailed,
   /** The upstream answered 429 Too Many Requests. */
-  RateLimited: 'UPSTREAM_RATE_LIMITED',
+  RateLimited: ErrorCodes.upstreamRateLimited,
   /** The upstream could not be reached, timed out, broke off, or answered 5xx or another unexpected status. */
-  Unavailable: 'UPSTREAM_UNAVAILABLE',
+  Unavailable: ErrorCodes.upstreamUnavailable,
 } as const;
 
 /** One of {@link UpstreamErrorCode}'s values. */

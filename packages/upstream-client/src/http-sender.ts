@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { ErrorCodes } from '@vreg/contracts';
 import type { Dispatcher } from 'undici';
 import { request } from 'undici';
 import type { UpstreamError } from './errors.ts';
@@ -118,7 +119,7 @@ export class HttpSender {
       return { statusCode, headers: resHeaders, body };
     } catch (err) {
       if (signal?.aborted === true) throw signal.reason;
-      if (errorCode(err) === 'UPSTREAM_ADDRESS_BLOCKED') {
+      if (errorCode(err) === ErrorCodes.upstreamAddressBlocked) {
         throw new UpstreamUnavailableError(`upstream ${describeUrl(url)} not contacted: ${(err as Error).message}`, { cause: err });
       }
       throw new UpstreamUnavailableError(`upstream ${describeUrl(url)} unreachable: ${errorCode(err)}`, { cause: err });

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import { isUpstreamAllowListEntry } from '@vreg/contracts';
+import { AppError, ErrorCodes, isUpstreamAllowListEntry, splitList } from '@vreg/contracts';
 
 /**
  * Ranges an upstream may not live in unless allowed (SSRF): an upstream URL
@@ -31,10 +31,8 @@ const BLOCKED_IPV6: ReadonlyArray<readonly [string, number]> = [
 ];
 // IPv4-mapped IPv6 (::ffff:127.0.0.1) is matched against the IPv4 ranges by BlockList itself.
 
-/** Thrown (and handed to undici as a connect error) when an upstream resolves to a blocked address. */
-export class UpstreamAddressBlockedError extends Error {
-  /** Always `UPSTREAM_ADDRESS_BLOCKED`. */
-  readonly code = 'UPSTREAM_ADDRESS_BLOCKED';
+/** Thrown (and handed to undici as a connect error) when an upstream resolves to a blocked address: UPSTREAM_ADDRESS_BLOCKED. */
+export class UpstreamAddressBlockedError extends AppError {
   /**
    * @param host the host name or literal address asked for
    * @param address the blocked address it is or resolved to
@@ -44,11 +42,11 @@ export class UpstreamAddressBlockedError extends Error {
     readonly address: string,
   ) {
     super(
+      ErrorCodes.upstreamAddressBlocked,
       host === address
         ? `${address} is a loopback, link-local, private or otherwise internal address; allow it in VREG_UPSTREAM_ALLOWED_NETWORKS to use it as an upstream`
         : `${host} resolves to ${address}, a loopback, link-local, private or otherwise internal address; allow it in VREG_UPSTREAM_ALLOWED_NETWORKS to use it as an upstream`,
     );
-    this.name = 'UpstreamAddressBlockedError';
   }
 }
 
@@ -88,11 +86,7 @@ export class UpstreamAddressPolicy {
 
   /** Parses the comma-separated `VREG_UPSTREAM_ALLOWED_NETWORKS`; blank or unset allows nothing extra. */
   static fromList(list: string | undefined, resolve?: HostResolver): UpstreamAddressPolicy {
-    const entries = (list ?? '')
-      .split(',')
-      .map((e) => e.trim())
-      .filter((e) => e !== '');
-    return new UpstreamAddressPolicy(entries, resolve);
+    return new UpstreamAddressPolicy(splitList(list), resolve);
   }
 
   /** Whether `entry` is a valid allow-list entry (for config validation). */

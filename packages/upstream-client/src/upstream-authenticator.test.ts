@@ -106,6 +106,29 @@ describe('bearer challenge', () => {
     expect(auth.requests).toHaveLength(2);
   });
 
+  it('keeps at most maxCachedTokens tokens, forgetting the least recently used first', async () => {
+    const bounded = new HttpUpstreamRegistry({ logger, addressPolicy: new UpstreamAddressPolicy(['127.0.0.1']), maxCachedTokens: 2 });
+    try {
+      registry.handle((req, res) => {
+        if (req.headers.authorization === `Bearer ${TOKEN}`) return void res.writeHead(200).end();
+        const image = /\/v2\/(.+)\/manifests\//.exec(req.url ?? '')?.[1] ?? '';
+        sendJson(res, 401, {}, { 'www-authenticate': `Bearer realm="${auth.url}/token",scope="repository:${image}:pull"` });
+      });
+      auth.handle((_req, res) => sendJson(res, 200, { token: TOKEN, expires_in: 300 }));
+      const t = { url: registry.url };
+      for (const image of ['team/a', 'team/b', 'team/a', 'team/c', 'team/a', 'team/b']) await bounded.headManifest(t, image, 'v1');
+      // a, b fetched; a reused; c evicts b; a reused; b fetched again.
+      expect(auth.requests.map((r) => new URL(r.url, auth.url).searchParams.get('scope'))).toEqual([
+        'repository:team/a:pull',
+        'repository:team/b:pull',
+        'repository:team/c:pull',
+        'repository:team/b:pull',
+      ]);
+    } finally {
+      await bounded.close();
+    }
+  });
+
   it('fetches a fresh token when the upstream rejects the cached one', async () => {
     let revoked = false;
     registry.handle((req, res) => {

@@ -1,9 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import { UpstreamAuthError, UpstreamUnavailableError } from './errors.ts';
 import type { HttpSender, UpstreamLogger } from './http-sender.ts';
 import { describeUrl, discardBody, errorForStatus } from './http-sender.ts';
-import { LruCache } from './lru-cache.ts';
 import { parseWwwAuthenticate } from './parse-www-authenticate.ts';
 import type { UpstreamTarget } from './upstream-registry.ts';
 
@@ -27,8 +27,9 @@ const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
  * All state is per instance and bounded.
  */
 export class UpstreamAuthenticator {
-  readonly #tokens: LruCache<string>;
-  readonly #basicOrigins: LruCache<true>;
+  // Bounded, so a flood of distinct scopes cannot grow them without end.
+  readonly #tokens: LRUCache<string, string>;
+  readonly #basicOrigins: LRUCache<string, true>;
   readonly #inflight = new Map<string, Promise<string>>();
   // Keys hold an HMAC of the credentials, so a wrong password never shares
   // a token fetched with the right one, and no password sits in a key.
@@ -44,8 +45,8 @@ export class UpstreamAuthenticator {
     maxEntries: number,
     private readonly logger?: UpstreamLogger,
   ) {
-    this.#tokens = new LruCache(maxEntries);
-    this.#basicOrigins = new LruCache(maxEntries);
+    this.#tokens = new LRUCache({ max: maxEntries });
+    this.#basicOrigins = new LRUCache({ max: maxEntries });
   }
 
   /** The `Authorization` to send first: a cached token, Basic if this origin asked for it before, or none. */
@@ -138,7 +139,8 @@ export class UpstreamAuthenticator {
     const expiresIn = pickNumber(body, 'expires_in') ?? DEFAULT_TOKEN_TTL_S;
     // Refresh early so a token never expires between our check and its use.
     const ttlMs = expiresIn * 1000 - Math.min(30_000, (expiresIn * 1000) / 4);
-    this.#tokens.set(key, token, ttlMs);
+    // lru-cache reads a ttl of 0 as "forever": a token already due for refresh is used once and not kept.
+    if (ttlMs >= 1) this.#tokens.set(key, token, { ttl: Math.floor(ttlMs) });
     this.logger?.debug(
       { upstream: auth.baseUrl.origin, realm: describeUrl(res.url), scope: auth.scope, expiresIn },
       'fetched upstream token',

@@ -13,6 +13,5 @@ export { type IpcEndpoint, IpcLink, IpcUnavailableError } from './ipc-link.ts';
 export { BusKinds, LeaseKinds, WorkerKinds } from './kinds.ts';
 export { MetricsGatherer } from './metrics-gatherer.ts';
 export { connectToPrimary, stopWhenAsked } from './primary-link.ts';
-export { stopOnSignals } from './stop-signals.ts';
 export { MAX_AUTO_WORKERS, parseCpuMax, usableCpus, WorkersEnv, workerCount } from './worker-count.ts';
 export { WORKER_SLOT_ENV, WorkerSupervisor, type WorkerSupervisorOptions } from './worker-supervisor.ts';

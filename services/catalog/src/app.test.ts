@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryCatalogStore } from './adapters/memory/memory-catalog-store.ts';
 import { buildApp, type CatalogApp } from './app.ts';
+import { loadCatalogAppConfig } from './config.ts';
 
 const ADMIN_TOKEN = 'app-test-admin-token-123';
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -22,10 +23,14 @@ beforeEach(async () => {
   const logger = createLogger({ level: 'silent', name: 'catalog-test' });
   bus = new MemoryEventBus({ logger });
   store = new MemoryCatalogStore();
-  app = buildApp(
-    { objectsConcurrency: 2 },
-    { bus, store, secretBox: new SecretBox(randomBytes(32)), logger, adminToken: ADMIN_TOKEN, blobs: new MemoryBlobStore() },
-  );
+  app = buildApp(loadCatalogAppConfig({ VREG_CATALOG_OBJECTS_CONCURRENCY: '2' }), {
+    bus,
+    store,
+    secretBox: new SecretBox(randomBytes(32)),
+    logger,
+    adminToken: ADMIN_TOKEN,
+    blobs: new MemoryBlobStore(),
+  });
   server = Fastify({ logger: false });
   await server.register(app.adminApi, { prefix: '/api/v1' });
   await app.start();

@@ -1,28 +1,30 @@
 import { ConfigInvalidError, ErrorCodes } from '@vreg/contracts';
 import { describe, expect, it } from 'vitest';
-import { loadCatalogConfig } from './config.ts';
+import { loadCatalogAppConfig, loadCatalogConfig } from './config.ts';
 
 const KEY_HEX = 'ab'.repeat(32);
 const required = { VREG_ADMIN_TOKEN: 'admin-token-of-20-chars', VREG_SECRET_KEY: KEY_HEX, VREG_S3_BUCKET: 'vreg-blobs' };
 
 describe('loadCatalogConfig', () => {
   it('fills every default, listening on 127.0.0.1:5002', () => {
-    const config = loadCatalogConfig(required);
-    expect(config).toMatchObject({
-      logLevel: 'info',
-      nats: { servers: ['nats://127.0.0.1:4222'], namespace: '', replicas: 1 },
-      mongo: { url: 'mongodb://127.0.0.1:27017/', dbName: 'vreg' },
-      listen: { host: '127.0.0.1', port: 5002 },
-      adminToken: 'admin-token-of-20-chars',
-      objectsConcurrency: 4,
+    expect(loadCatalogConfig(required)).toMatchObject({
+      VREG_LOG_LEVEL: 'info',
+      VREG_NATS_URL: 'nats://127.0.0.1:4222',
+      VREG_NAMESPACE: '',
+      VREG_NATS_REPLICAS: 1,
+      VREG_MONGO_URL: 'mongodb://127.0.0.1:27017/',
+      VREG_MONGO_DB: 'vreg',
+      VREG_LISTEN: '127.0.0.1:5002',
+      VREG_ADMIN_TOKEN: 'admin-token-of-20-chars',
+      VREG_SECRET_KEY: KEY_HEX,
+      VREG_CATALOG_OBJECTS_CONCURRENCY: 4,
+      VREG_LAST_USED_FLUSH_MS: 60_000,
     });
-    expect(config.secretKey).toEqual(Buffer.from(KEY_HEX, 'hex'));
   });
 
   it('reads every setting from the environment', () => {
     const config = loadCatalogConfig({
       ...required,
-      VREG_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
       VREG_LOG_LEVEL: 'debug',
       VREG_NATS_URL: 'nats://a:4222, nats://b:4222',
       VREG_NAMESPACE: 'ci-1',
@@ -33,13 +35,15 @@ describe('loadCatalogConfig', () => {
       VREG_CATALOG_OBJECTS_CONCURRENCY: '8',
     });
     expect(config).toMatchObject({
-      logLevel: 'debug',
-      nats: { servers: ['nats://a:4222', 'nats://b:4222'], namespace: 'ci-1', replicas: 3 },
-      mongo: { url: 'mongodb://mongo:27017/', dbName: 'catalog' },
-      listen: { host: '0.0.0.0', port: 8080 },
-      objectsConcurrency: 8,
+      VREG_LOG_LEVEL: 'debug',
+      VREG_NATS_URL: 'nats://a:4222, nats://b:4222',
+      VREG_NAMESPACE: 'ci-1',
+      VREG_NATS_REPLICAS: 3,
+      VREG_MONGO_URL: 'mongodb://mongo:27017/',
+      VREG_MONGO_DB: 'catalog',
+      VREG_LISTEN: '0.0.0.0:8080',
+      VREG_CATALOG_OBJECTS_CONCURRENCY: 8,
     });
-    expect(config.secretKey).toEqual(Buffer.alloc(32, 7));
   });
 
   it('reports every problem at once', () => {
@@ -63,20 +67,22 @@ describe('loadCatalogConfig', () => {
     expect(() => loadCatalogConfig({ VREG_SECRET_KEY: KEY_HEX })).toThrow(/VREG_ADMIN_TOKEN/);
   });
 
-  it('reads previous secret keys for rotation (none by default) and names a malformed one', () => {
-    expect(loadCatalogConfig(required).previousSecretKeys).toEqual([]);
-    const config = loadCatalogConfig({
-      ...required,
-      VREG_SECRET_KEY_PREVIOUS: `${'cd'.repeat(32)}, ${Buffer.alloc(32, 9).toString('base64')}`,
-    });
-    expect(config.previousSecretKeys).toEqual([Buffer.from('cd'.repeat(32), 'hex'), Buffer.alloc(32, 9)]);
+  it('checks the secret key and the previous keys for rotation (none by default), naming a malformed one', () => {
+    expect(loadCatalogConfig(required).VREG_SECRET_KEY_PREVIOUS).toBeUndefined();
+    const previous = `${'cd'.repeat(32)}, ${Buffer.alloc(32, 9).toString('base64')}`;
+    expect(loadCatalogConfig({ ...required, VREG_SECRET_KEY_PREVIOUS: previous }).VREG_SECRET_KEY_PREVIOUS).toBe(previous);
     expect(() => loadCatalogConfig({ ...required, VREG_SECRET_KEY_PREVIOUS: `${KEY_HEX},short` })).toThrow(/VREG_SECRET_KEY_PREVIOUS/);
+    expect(() => loadCatalogConfig({ ...required, VREG_SECRET_KEY: 'short' })).toThrow(/VREG_SECRET_KEY/);
   });
 
   it('reads the S3 bucket GC deletes from, and GC timings with their defaults (grace 1 h)', () => {
     expect(loadCatalogConfig(required)).toMatchObject({
-      s3: { VREG_S3_BUCKET: 'vreg-blobs', VREG_S3_REGION: 'us-east-1', VREG_S3_FORCE_PATH_STYLE: true },
-      gc: { graceMs: 3_600_000, intervalMs: 900_000, destructionIntervalMs: 60_000 },
+      VREG_S3_BUCKET: 'vreg-blobs',
+      VREG_S3_REGION: 'us-east-1',
+      VREG_S3_FORCE_PATH_STYLE: true,
+      VREG_GC_GRACE_MS: 3_600_000,
+      VREG_GC_INTERVAL_MS: 900_000,
+      VREG_DESTRUCTION_INTERVAL_MS: 60_000,
     });
     const set = loadCatalogConfig({
       ...required,
@@ -86,8 +92,10 @@ describe('loadCatalogConfig', () => {
       VREG_DESTRUCTION_INTERVAL_MS: '500',
     });
     expect(set).toMatchObject({
-      s3: { VREG_S3_ENDPOINT: 'http://minio:9000' },
-      gc: { graceMs: 0, intervalMs: 0, destructionIntervalMs: 500 },
+      VREG_S3_ENDPOINT: 'http://minio:9000',
+      VREG_GC_GRACE_MS: 0,
+      VREG_GC_INTERVAL_MS: 0,
+      VREG_DESTRUCTION_INTERVAL_MS: 500,
     });
     expect(() => loadCatalogConfig({ ...required, VREG_GC_GRACE_MS: '-1' })).toThrow(/VREG_GC_GRACE_MS/);
     expect(() => loadCatalogConfig({ VREG_ADMIN_TOKEN: 'admin-token-of-20-chars', VREG_SECRET_KEY: KEY_HEX })).toThrow(/VREG_S3_BUCKET/);
@@ -98,8 +106,25 @@ describe('loadCatalogConfig', () => {
   });
 
   it('returns a frozen configuration', () => {
-    const config = loadCatalogConfig(required);
-    expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.nats)).toBe(true);
+    expect(Object.isFrozen(loadCatalogConfig(required))).toBe(true);
+  });
+});
+
+describe('loadCatalogAppConfig', () => {
+  it('fills the defaults of the settings buildApp reads, embedded and distributed alike', () => {
+    expect(loadCatalogAppConfig({})).toEqual({
+      VREG_GC_GRACE_MS: 3_600_000,
+      VREG_GC_INTERVAL_MS: 900_000,
+      VREG_DESTRUCTION_INTERVAL_MS: 60_000,
+      VREG_JOB_POLL_INTERVAL_MS: 5_000,
+      VREG_CLEANUP_SCHEDULER_INTERVAL_MS: 60_000,
+      VREG_QUOTA_SWEEP_INTERVAL_MS: 300_000,
+      VREG_WARM_ABANDON_MS: 120_000,
+      VREG_WARM_QUEUED_ABANDON_MS: 1_800_000,
+      VREG_POLICY_DENIALS_MAX_AGE_DAYS: 30,
+      VREG_POLICY_DENIALS_MAX_RECORDS: 100_000,
+      VREG_CATALOG_OBJECTS_CONCURRENCY: 4,
+      VREG_LAST_USED_FLUSH_MS: 60_000,
+    });
   });
 });

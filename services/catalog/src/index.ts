@@ -9,20 +9,17 @@
 export { MemoryCatalogStore } from './adapters/memory/memory-catalog-store.ts';
 export { MongoCatalogStore, type MongoCatalogStoreOptions } from './adapters/mongo/mongo-catalog-store.ts';
 export { SqliteCatalogStore, type SqliteCatalogStoreOptions } from './adapters/sqlite/sqlite-catalog-store.ts';
-export { buildApp, type CatalogApp, type CatalogAppConfig, type CatalogAppDeps } from './app.ts';
+export { buildApp, type CatalogApp, type CatalogAppDeps } from './app.ts';
 export {
+  type CatalogAppConfig,
+  CatalogAppEnv,
   type CatalogConfig,
   CatalogEnv,
-  type CatalogGcConfig,
   CatalogGcEnv,
-  type CatalogLifecycleConfig,
   CatalogLifecycleEnv,
-  type CatalogWarmConfig,
   CatalogWarmEnv,
-  gcConfigOf,
-  lifecycleConfigOf,
+  loadCatalogAppConfig,
   loadCatalogConfig,
-  warmConfigOf,
 } from './config.ts';
 export type { CacheEntry, CacheEntryStatus, CacheEntryWrite, UpsertOutcome } from './domain/cache-entry.ts';
 export { MAX_CACHE_ENTRY_ID_LENGTH } from './domain/cache-entry-id.ts';

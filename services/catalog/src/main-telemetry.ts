@@ -6,7 +6,7 @@ import { type CatalogConfig, loadCatalogConfig } from './config.ts';
 // order, so telemetry starts before the instrumented modules (the MongoDB
 // driver) are loaded, and the instrumentations can patch them.
 export const config = loadOrExit();
-export const telemetry = startTelemetry({ serviceName: 'vreg-catalog', config: config.telemetry });
+export const telemetry = startTelemetry({ serviceName: 'vreg-catalog', config });
 
 function loadOrExit(): CatalogConfig {
   try {

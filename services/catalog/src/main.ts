@@ -1,19 +1,16 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
-import { s3BlobStoreFromEnv } from '@vreg/blob-store';
+import { openS3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { ErrorCodes, hasCode } from '@vreg/contracts';
-import { createLogger, type Logger } from '@vreg/logging';
-import { SecretBox } from '@vreg/secrets';
-import { logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry } from '@vreg/telemetry';
+import { ErrorCodes, hasCode, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
+import { createLogger } from '@vreg/logging';
+import { secretBoxFromEnv } from '@vreg/secrets';
+import { closeOnSignals, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry, storeCheck } from '@vreg/telemetry';
 import Fastify, { LogController } from 'fastify';
 import { MongoCatalogStore } from './adapters/mongo/mongo-catalog-store.ts';
 import { buildApp } from './app.ts';
 import { MAX_CACHE_ENTRY_ID_LENGTH } from './domain/cache-entry-id.ts';
 import { adminFrameworkErrors, adminRootHandlers } from './http/admin-framework-errors.ts';
-
-/** Seconds a graceful stop may take before the process exits anyway. */
-const STOP_TIMEOUT_MS = 30_000;
 
 /**
  * The catalog as its own process (distributed mode): NATS JetStream, a
@@ -22,29 +19,35 @@ const STOP_TIMEOUT_MS = 30_000;
  * then closes the bus and the database.
  */
 async function main(): Promise<void> {
-  const logger = createLogger({ level: config.logLevel, name: 'vreg-catalog', mixin: logTraceFields });
+  const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-catalog', mixin: logTraceFields });
   const bus = await NatsEventBus.connect({
-    servers: [...config.nats.servers],
-    namespace: config.nats.namespace,
-    replicas: config.nats.replicas,
+    servers: splitList(config.VREG_NATS_URL),
+    namespace: config.VREG_NAMESPACE,
+    replicas: config.VREG_NATS_REPLICAS,
+    streamLimits: streamLimitsOf(config),
     logger,
     name: 'vreg-catalog',
     metrics: telemetry.metrics,
   });
-  const store = await MongoCatalogStore.connect({ url: config.mongo.url, dbName: config.mongo.dbName });
+  const store = await MongoCatalogStore.connect({ url: config.VREG_MONGO_URL, dbName: config.VREG_MONGO_DB });
   // The bucket the gateway and fetcher write: GC deletes from it (see gc/gc-sweep.ts).
-  const blobs = s3BlobStoreFromEnv(config.s3);
+  const blobs = await openS3BlobStoreFromEnv(config);
   const app = buildApp(config, {
     bus,
     store,
-    secretBox: new SecretBox(config.secretKey, config.previousSecretKeys),
+    secretBox: secretBoxFromEnv(config),
     logger,
-    adminToken: config.adminToken,
+    adminToken: config.VREG_ADMIN_TOKEN,
     blobs,
   });
 
   // The catalog answers the data plane over NATS from its database: it needs both.
-  const readiness = new Readiness([natsCheck(bus.connection), { name: 'store', critical: true, check: () => store.registries.get('0') }]);
+  // And the bucket: GC deletes from it, and recording a stored object may look into it.
+  const readiness = new Readiness([
+    natsCheck(bus.connection),
+    { name: 'store', critical: true, check: () => store.registries.get('0') },
+    { ...storeCheck(blobs), name: 'bucket' },
+  ]);
   // One line per request comes from requestTelemetry, with trace ids and duration.
   const server = Fastify({
     loggerInstance: logger,
@@ -59,43 +62,21 @@ async function main(): Promise<void> {
   await server.register(app.adminApi, { prefix: '/api/v1' });
   await server.register(app.console, { prefix: '/console' });
   await app.start();
-  // A copy: fastify writes into the options object it is given, and the config is frozen.
-  await server.listen({ host: config.listen.host, port: config.listen.port });
+  await server.listen(splitListen(config.VREG_LISTEN));
+  void readiness.logReport(logger);
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'catalog stopping');
-    readiness.markStopping();
-    setTimeout(() => {
-      logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'catalog stop timed out');
-      process.exit(1);
-    }, STOP_TIMEOUT_MS).unref();
-    await closeAll(logger, [
-      () => server.close(),
-      () => app.stop(),
-      () => bus.close(),
-      () => store.close(),
-      async () => blobs.close?.(),
-      () => telemetry.shutdown(),
-    ]);
-    logger.info('catalog stopped');
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-/** Runs each step in order; a failing step is logged and the next still runs. */
-async function closeAll(logger: Logger, steps: ReadonlyArray<() => Promise<unknown>>): Promise<void> {
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (err) {
-      logger.error({ err }, 'catalog stop step failed');
-      process.exitCode = 1;
-    }
-  }
+  closeOnSignals({
+    logger,
+    readiness,
+    steps: [
+      { name: 'server', close: () => server.close() },
+      { name: 'app', close: () => app.stop() },
+      { name: 'bus', close: () => bus.close() },
+      { name: 'store', close: () => store.close() },
+      { name: 'blobs', close: () => blobs.close?.() },
+      { name: 'telemetry', close: () => telemetry.shutdown() },
+    ],
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1,8 +1,6 @@
-import { HttpEnv, LogEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, UpstreamEnv } from '@vreg/contracts';
+import { HttpEnv, intFrom, LogEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, UpstreamEnv } from '@vreg/contracts';
 import { TelemetryEnv } from '@vreg/telemetry';
-import { z } from 'zod';
-
-const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+import type { z } from 'zod';
 
 /** Fill settings, the same in embedded and distributed mode. */
 export const FetcherFillEnv = {

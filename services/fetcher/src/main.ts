@@ -1,14 +1,15 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
 import { createServer } from 'node:http';
-import { s3BlobStoreFromEnv } from '@vreg/blob-store';
+import { openS3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { Streams, splitListen } from '@vreg/contracts';
+import { Streams, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
 import {
   catalogCheck,
+  closeOnSignals,
   logTraceFields,
   natsCheck,
   opsRequestListener,
@@ -22,9 +23,10 @@ import { buildApp } from './app.ts';
 // Distributed mode: one fetcher process. Signals, health and start only.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-fetcher', mixin: logTraceFields });
 const bus = await NatsEventBus.connect({
-  servers: config.VREG_NATS_URL.split(','),
+  servers: splitList(config.VREG_NATS_URL),
   namespace: config.VREG_NAMESPACE,
   replicas: config.VREG_NATS_REPLICAS,
+  streamLimits: streamLimitsOf(config),
   logger,
   metrics: telemetry.metrics,
 });
@@ -34,7 +36,7 @@ const leases = await NatsKvFillLease.create(bus.connection, {
   replicas: config.VREG_NATS_REPLICAS,
   ttlMs: config.VREG_FILL_LEASE_TTL_MS,
 });
-const store = s3BlobStoreFromEnv(config);
+const store = await openS3BlobStoreFromEnv(config);
 const upstreams = httpUpstreamRegistryFromEnv(config);
 const app = buildApp(config, { bus, store, leases, upstreams, secrets: secretBoxFromEnv(config), logger, metrics: telemetry.metrics });
 // The console's overview lists upstream errors: the catalog hears of this process's over the bus (throttled).
@@ -47,21 +49,18 @@ const readiness = new Readiness([natsCheck(bus.connection), storeCheck(store), c
 const health = createServer(opsRequestListener({ renderMetrics: () => telemetry.renderMetrics(), readiness }));
 health.listen(splitListen(config.VREG_LISTEN).port, splitListen(config.VREG_LISTEN).host);
 logger.info({ listen: config.VREG_LISTEN }, 'fetcher started');
+void readiness.logReport(logger);
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    readiness.markStopping();
-    void (async () => {
-      health.close();
-      await app.stop();
-      failures.stop();
-      await bus.close();
-      await telemetry.shutdown();
-      process.exit(0);
-    })();
-  });
-}
+closeOnSignals({
+  logger,
+  readiness,
+  // The fills in flight may take minutes: the pod's terminationGracePeriodSeconds bounds the stop, not a deadline of ours.
+  timeoutMs: 0,
+  steps: [
+    { name: 'health', close: () => new Promise<void>((resolve) => health.close(() => resolve())) },
+    { name: 'app', close: () => app.stop() },
+    { name: 'failures', close: () => failures.stop() },
+    { name: 'bus', close: () => bus.close() },
+    { name: 'telemetry', close: () => telemetry.shutdown() },
+  ],
+});

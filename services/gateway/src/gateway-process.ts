@@ -1,6 +1,6 @@
-import { s3BlobStoreFromEnv } from '@vreg/blob-store';
+import { openS3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { decodeKey, Streams, splitListen } from '@vreg/contracts';
+import { decodeKey, Streams, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
@@ -10,11 +10,13 @@ import {
   opsRoutes,
   Readiness,
   requestTelemetry,
+  type ShutdownStep,
   storeCheck,
   type Telemetry,
   UpstreamFailureBroadcaster,
 } from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
+import { NatsKvVerdictStore } from './adapters/nats/nats-kv-verdict-store.ts';
 import { buildApp } from './app.ts';
 import { TokenKeyRing } from './auth/token-key-ring.ts';
 import type { GatewayConfig } from './config.ts';
@@ -22,8 +24,8 @@ import { createServer } from './http/create-server.ts';
 
 export interface GatewayProcess {
   readiness: Readiness;
-  /** Stops taking requests, finishes those in flight, publishes what is owed, disconnects. */
-  stop(): Promise<void>;
+  /** What stopping takes, in order: no new requests, those in flight finished, what is owed published, disconnected. */
+  steps: ShutdownStep[];
 }
 
 /**
@@ -39,9 +41,10 @@ export async function startGatewayProcess(
   options: { renderMetrics?: () => Promise<string> } = {},
 ): Promise<GatewayProcess> {
   const bus = await NatsEventBus.connect({
-    servers: config.VREG_NATS_URL.split(','),
+    servers: splitList(config.VREG_NATS_URL),
     namespace: config.VREG_NAMESPACE,
     replicas: config.VREG_NATS_REPLICAS,
+    streamLimits: streamLimitsOf(config),
     logger,
     metrics: telemetry.metrics,
   });
@@ -51,7 +54,12 @@ export async function startGatewayProcess(
     replicas: config.VREG_NATS_REPLICAS,
     ttlMs: config.VREG_FILL_LEASE_TTL_MS,
   });
-  const store = s3BlobStoreFromEnv(config);
+  // Signature verdicts are shared: an index verified by one replica vouches for its platform manifests on all.
+  const verdicts = await NatsKvVerdictStore.create(bus.connection, {
+    namespace: config.VREG_NAMESPACE,
+    replicas: config.VREG_NATS_REPLICAS,
+  });
+  const store = await openS3BlobStoreFromEnv(config);
   const upstreams = httpUpstreamRegistryFromEnv(config);
   // Without configured signing keys, one is derived from the secrets key every replica shares.
   const signingKeys = config.VREG_TOKEN_SIGNING_KEYS
@@ -66,6 +74,7 @@ export async function startGatewayProcess(
     logger,
     signingKeys,
     metrics: telemetry.metrics,
+    verdicts,
   });
   // The console's overview lists upstream errors: the catalog hears of this process's over the bus (throttled).
   const failures = new UpstreamFailureBroadcaster({ bus, logger });
@@ -82,15 +91,15 @@ export async function startGatewayProcess(
   await server.register(opsRoutes, { renderMetrics: options.renderMetrics ?? (() => telemetry.renderMetrics()), readiness });
   await server.register(app.routes, { prefix: '/v2' });
   await server.listen(splitListen(config.VREG_LISTEN));
+  void readiness.logReport(logger);
   return {
     readiness,
-    async stop() {
-      readiness.markStopping();
-      await server.close();
-      await app.stop();
-      failures.stop();
-      await bus.close();
-      await store.close();
-    },
+    steps: [
+      { name: 'server', close: () => server.close() },
+      { name: 'app', close: () => app.stop() },
+      { name: 'failures', close: () => failures.stop() },
+      { name: 'bus', close: () => bus.close() },
+      { name: 'store', close: () => store.close() },
+    ],
   };
 }

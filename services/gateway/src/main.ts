@@ -2,13 +2,14 @@
 import { config, telemetry, workers } from './main-telemetry.ts';
 import cluster from 'node:cluster';
 import { createLogger } from '@vreg/logging';
-import { logTraceFields } from '@vreg/telemetry';
-import { connectToPrimary, MetricsGatherer, stopOnSignals, stopWhenAsked, WorkerKinds, WorkerSupervisor } from '@vreg/workers';
+import { closeInOrder, closeOnSignals, logTraceFields } from '@vreg/telemetry';
+import { connectToPrimary, MetricsGatherer, stopWhenAsked, WorkerKinds, WorkerSupervisor } from '@vreg/workers';
 
 // Distributed mode: one gateway process, or a primary and VREG_WORKERS gateway workers on one address. Signals and listen only.
 // The primary of workers supervises only: it never loads the NATS, S3 or gateway modules.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-gateway', mixin: logTraceFields });
 if (cluster.isWorker) {
+  // A worker stops on its primary's word, not on signals.
   const { link } = connectToPrimary();
   const stopping = stopWhenAsked(link, logger);
   link.handle(WorkerKinds.renderMetrics, () => telemetry.renderMetrics());
@@ -17,35 +18,43 @@ if (cluster.isWorker) {
     renderMetrics: () => link.request<string>(WorkerKinds.gatherMetrics, null, 15_000),
   });
   stopping.serving(async () => {
-    await gateway.stop();
-    await telemetry.shutdown();
+    gateway.readiness.markStopping();
+    await closeInOrder(logger, [...gateway.steps, { name: 'telemetry', close: () => telemetry.shutdown() }]);
   });
+} else if (workers > 1) {
+  // The primary only supervises: the workers connect to NATS and S3 and serve.
+  const supervisor: WorkerSupervisor = new WorkerSupervisor({
+    count: workers,
+    logger,
+    attach: (link, slot) => {
+      link.handle(WorkerKinds.gatherMetrics, () => metrics.gather());
+      return async () => metrics.retire(slot);
+    },
+  });
+  const metrics = new MetricsGatherer(
+    () => telemetry.renderMetrics(),
+    () => supervisor.links(),
+  );
+  const starting = supervisor.start();
+  // Taken from the first moment: one worker may answer (and be told to stop) while the others still start.
+  closeOnSignals({
+    logger,
+    // The pulls in flight may take minutes: the pod's terminationGracePeriodSeconds bounds the stop, not a deadline of ours.
+    timeoutMs: 0,
+    steps: [
+      { name: 'workers', close: () => starting.finally(() => supervisor.stop()) },
+      { name: 'telemetry', close: () => telemetry.shutdown() },
+    ],
+  });
+  await starting;
 } else {
-  const signals = stopOnSignals((signal) => logger.info({ signal }, 'stopping'));
-  let stop: () => Promise<void>;
-  if (workers > 1) {
-    // The primary only supervises: the workers connect to NATS and S3 and serve.
-    const supervisor: WorkerSupervisor = new WorkerSupervisor({
-      count: workers,
-      logger,
-      attach: (link, slot) => {
-        link.handle(WorkerKinds.gatherMetrics, () => metrics.gather());
-        return async () => metrics.retire(slot);
-      },
-    });
-    const metrics = new MetricsGatherer(
-      () => telemetry.renderMetrics(),
-      () => supervisor.links(),
-    );
-    await supervisor.start();
-    stop = () => supervisor.stop();
-  } else {
-    const { startGatewayProcess } = await import('./gateway-process.ts');
-    const gateway = await startGatewayProcess(config, telemetry, logger);
-    stop = () => gateway.stop();
-  }
-  signals.ready(async () => {
-    await stop();
-    await telemetry.shutdown();
+  const { startGatewayProcess } = await import('./gateway-process.ts');
+  const gateway = await startGatewayProcess(config, telemetry, logger);
+  closeOnSignals({
+    logger,
+    readiness: gateway.readiness,
+    // The pulls in flight may take minutes: the pod's terminationGracePeriodSeconds bounds the stop, not a deadline of ours.
+    timeoutMs: 0,
+    steps: [...gateway.steps, { name: 'telemetry', close: () => telemetry.shutdown() }],
   });
 }

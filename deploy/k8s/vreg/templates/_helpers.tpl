@@ -108,6 +108,9 @@ variables that component's config schema reads, plus the component's `env`.
   "VREG_NAMESPACE" $v.config.namespace
   "VREG_NATS_URL" $v.nats.url
   "VREG_NATS_REPLICAS" (toString $v.nats.replicas)
+  "VREG_NATS_STREAM_MAX_BYTES" (toString (int64 $v.nats.streams.maxBytes))
+  "VREG_NATS_STREAM_MAX_MSGS" (toString (int64 $v.nats.streams.maxMessages))
+  "VREG_NATS_STREAM_MAX_AGE_MS" (toString (int64 $v.nats.streams.maxAgeMs))
   "VREG_LISTEN" (printf "0.0.0.0:%v" $c.port)
 -}}
 {{- /* Every component reads the bucket: the gateway and fetcher write objects, the catalog's GC deletes them. */ -}}
@@ -115,6 +118,7 @@ variables that component's config schema reads, plus the component's `env`.
 {{- $_ := set $cfg "VREG_S3_REGION" $v.s3.region -}}
 {{- $_ := set $cfg "VREG_S3_BUCKET" $v.s3.bucket -}}
 {{- $_ := set $cfg "VREG_S3_FORCE_PATH_STYLE" (toString $v.s3.forcePathStyle) -}}
+{{- $_ := set $cfg "VREG_S3_CREATE_BUCKET" (toString $v.s3.createBucket) -}}
 {{- $_ := set $cfg "VREG_S3_PART_SIZE_MIB" (toString $v.s3.partSizeMiB) -}}
 {{- with $v.s3.endpoint }}{{ $_ := set $cfg "VREG_S3_ENDPOINT" . }}{{ end -}}
 {{- end -}}

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { addAbortSignal, type Readable } from 'node:stream';
 import {
   type BucketLocationConstraint,
@@ -6,9 +7,11 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LRUCache } from 'lru-cache';
 import { blobKey } from '../blob-key.ts';
 import type { BlobRead, BlobStat, BlobStore, BlobWriter, ByteRange } from '../blob-store.ts';
 import { BlobRangeInvalidError, BlobStoreUnavailableError } from '../errors.ts';
@@ -24,7 +27,7 @@ const MIB = 1024 * 1024;
  * uploads would wait on each other.
  */
 const MAX_SOCKETS = 256;
-/** Presigned URLs remembered; past it the oldest is signed again when next asked for. */
+/** Presigned URLs remembered; past it the least recently used is signed again when next asked for. */
 const PRESIGNED_KEPT = 10_000;
 // S3's limits for every part but the last.
 const MIN_PART_SIZE = 5 * MIB;
@@ -67,8 +70,11 @@ export class S3BlobStore implements BlobStore {
   readonly #region: string;
   readonly #prefix: string;
   readonly #partSizeBytes: number;
-  /** digest|expiry → a presigned URL and when to sign a new one (epoch ms), oldest first. */
-  readonly #presigned = new Map<string, { url: string; renewAt: number }>();
+  /** digest|expiry → a presigned URL, until half its validity is gone. */
+  // On the wall clock, as the signatures' own validity is.
+  readonly #presigned = new LRUCache<string, string>({ max: PRESIGNED_KEPT, ttlResolution: 0, perf: { now: () => Date.now() } });
+  /** This instance's own readiness object, so replicas probing at once never delete each other's. */
+  readonly #probeKey: string;
 
   /** @throws RangeError for a part size outside S3's limits. */
   constructor(opts: S3BlobStoreOptions) {
@@ -81,6 +87,7 @@ export class S3BlobStore implements BlobStore {
     this.#partSizeBytes = partSizeBytes;
     const prefix = (opts.prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.#prefix = prefix === '' ? '' : `${prefix}/`;
+    this.#probeKey = `${this.#prefix}_vreg/readiness/${randomUUID()}`;
     this.#ownsClient = opts.client === undefined;
     this.#client =
       opts.client ??
@@ -127,6 +134,32 @@ export class S3BlobStore implements BlobStore {
       // Lost a race with another creator: fine.
       if (s3ErrorName(err) === 'BucketAlreadyOwnedByYou') return;
       throw new BlobStoreUnavailableError(`S3 CreateBucket ${Bucket} failed`, err);
+    }
+  }
+
+  /**
+   * Readiness: PutObject then DeleteObject of a 2-byte object under
+   * `_vreg/readiness/` (GC and the blob keys never look there). A HEAD
+   * cannot tell a missing bucket from a missing object (its 404 has no
+   * body), so only a write proves the bucket is there and takes writes.
+   * @throws BlobStoreUnavailableError naming the bucket and what S3 said.
+   */
+  async probeWritable(signal?: AbortSignal): Promise<void> {
+    const Bucket = this.bucket;
+    const Key = this.#probeKey;
+    try {
+      await this.#client.send(new PutObjectCommand({ Bucket, Key, Body: 'ok', ContentType: 'text/plain' }), { abortSignal: signal });
+      await this.#client.send(new DeleteObjectCommand({ Bucket, Key }), { abortSignal: signal });
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      const name = s3ErrorName(err) ?? 'error';
+      const why =
+        name === 'NoSuchBucket'
+          ? `S3 bucket ${Bucket} does not exist: create it, or set VREG_S3_CREATE_BUCKET=true to have vreg create it`
+          : name === 'AccessDenied' || s3Status(err) === 403
+            ? `S3 bucket ${Bucket} refuses writes (${name}): give these credentials s3:PutObject and s3:DeleteObject on it`
+            : `S3 bucket ${Bucket} cannot be written (${name})`;
+      throw new BlobStoreUnavailableError(why, err);
     }
   }
 
@@ -190,13 +223,10 @@ export class S3BlobStore implements BlobStore {
   async presignGet(digest: string, expiresInSeconds: number): Promise<string | undefined> {
     const key = this.key(digest);
     const memo = `${key}|${expiresInSeconds}`;
-    const now = Date.now();
     const known = this.#presigned.get(memo);
-    if (known && known.renewAt > now) return known.url;
+    if (known !== undefined) return known;
     const url = await getSignedUrl(this.#client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
-    this.#presigned.delete(memo);
-    if (this.#presigned.size >= PRESIGNED_KEPT) this.#presigned.delete(this.#presigned.keys().next().value as string);
-    this.#presigned.set(memo, { url, renewAt: now + (expiresInSeconds * 1000) / 2 });
+    this.#presigned.set(memo, url, { ttl: (expiresInSeconds * 1000) / 2 });
     return url;
   }
 

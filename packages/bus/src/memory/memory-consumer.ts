@@ -25,6 +25,11 @@ export type MemoryDeadLetter = (msg: InboundMessage, spec: ResolvedConsumeSpec<u
 export class MemoryConsumer {
   readonly name: string;
   #spec: ResolvedConsumeSpec<unknown>;
+
+  /** The subject filter it consumes. */
+  get subject(): string {
+    return this.#spec.subject;
+  }
   readonly #stream: MemoryStream;
   readonly #deadLetter: MemoryDeadLetter;
   readonly #logger: Logger;
@@ -199,6 +204,7 @@ export class MemoryConsumer {
   }
 
   #finish(seq: number): void {
+    this.#stream.done(seq);
     const out = this.#outstanding.get(seq);
     if (out) clearTimeout(out.timer);
     this.#outstanding.delete(seq);

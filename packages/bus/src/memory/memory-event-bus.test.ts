@@ -5,7 +5,7 @@ import { nakDelayMs } from '../handle-delivery.ts';
 import { sleep, testSpec, testStream, waitFor } from '../testing/bus-test-kit.ts';
 import { describeEventBus } from '../testing/describe-event-bus.ts';
 import { MemoryEventBus } from './memory-event-bus.ts';
-import { subjectMatches } from './memory-stream.ts';
+import { MemoryStream, subjectMatches } from './memory-stream.ts';
 
 describeEventBus('memory', async () => {
   const bus = new MemoryEventBus();
@@ -71,6 +71,46 @@ describe('MemoryEventBus', () => {
     const bus = new MemoryEventBus();
     await bus.ensureStreams([]);
     await expect(bus.publish(`${Streams.dead.subjects[0].slice(0, -1)}x`, {})).resolves.toEqual({ duplicate: false });
+    await bus.close();
+  });
+});
+
+describe('MemoryStream bounds and retention, as JetStream keeps them', () => {
+  const limits = { maxAgeMs: 60_000, maxMessages: 3, maxBytes: 1000, duplicateWindowMs: 1000 };
+
+  it('drops the oldest messages past the message bound or the byte bound', () => {
+    const byCount = new MemoryStream('S', ['s.>'], 'limits', limits);
+    for (let n = 1; n <= 5; n += 1) byCount.append('s.a', `{"n":${n}}`, {}, undefined);
+    expect([byCount.size, byCount.firstSeq, byCount.lastSeq]).toEqual([3, 3, 5]);
+    const bySize = new MemoryStream('S', ['s.>'], 'limits', { ...limits, maxMessages: 100 });
+    for (let n = 1; n <= 5; n += 1) bySize.append('s.a', 'x'.repeat(300), {}, undefined);
+    expect([bySize.size, bySize.bytes, bySize.firstSeq]).toEqual([3, 900, 3]);
+  });
+
+  it('forgets a done message in a work queue, keeps it within limits otherwise', () => {
+    const work = new MemoryStream('W', ['w.>'], 'workqueue', limits);
+    const events = new MemoryStream('E', ['e.>'], 'limits', limits);
+    for (const s of [work, events]) {
+      s.append(`${s.subjects[0]?.[0]}.a`, '{}', {}, undefined);
+      s.append(`${s.subjects[0]?.[0]}.a`, '{}', {}, undefined);
+      s.done(2);
+      s.done(1);
+    }
+    expect([work.size, work.bytes, work.firstSeq]).toEqual([0, 0, 3]);
+    expect(events.size).toBe(2);
+  });
+
+  it('drops a command from the bus once its consumer acked it', async () => {
+    const bus = new MemoryEventBus();
+    await bus.ensureStreams([Streams.fetch]);
+    const done: number[] = [];
+    await bus.consume(
+      { stream: Streams.fetch.name, consumer: 'fetcher', subject: 'vreg.fetch.requested', schema: z.object({ n: z.number() }) },
+      async (d) => void done.push(d.data.n),
+    );
+    await bus.publish('vreg.fetch.requested', { n: 1 });
+    await waitFor(() => done.length === 1);
+    await waitFor(() => bus.streamSize(Streams.fetch.name) === 0, 5_000, 'the acked command gone');
     await bus.close();
   });
 });

@@ -1,5 +1,5 @@
 import type { Reply } from '@vreg/contracts';
-import { CatalogUnavailableError, Streams } from '@vreg/contracts';
+import { CatalogUnavailableError, type StreamLimits, type StreamSpec, Streams } from '@vreg/contracts';
 import { type BusMetrics, traceAnswer, tracePublish, VregMetrics } from '@vreg/telemetry';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -23,7 +23,7 @@ import { answerRequest, defaultRequestTimeoutMs, encodeReply, unwrapReply } from
 import { timedRequest } from '../timed-request.ts';
 import type { MemoryWorker } from './memory-consumer.ts';
 import { MemoryConsumer } from './memory-consumer.ts';
-import { MemoryStream } from './memory-stream.ts';
+import { MemoryStream, subjectMatches } from './memory-stream.ts';
 
 const day = 24 * 60 * 60 * 1000;
 
@@ -47,8 +47,11 @@ export interface MemoryEventBusOptions {
   logger?: Logger;
   /** Milliseconds a `msgId` is remembered. Default 2 minutes, as on NATS. */
   duplicateWindowMs?: number;
-  /** Messages kept per stream, oldest dropped first. Default 10000. */
-  maxMessagesPerStream?: number;
+  /**
+   * Bounds of every stream, oldest dropped first past any of them. Default:
+   * 10 000 messages, 64 MiB, 7 days (this process's memory holds them all).
+   */
+  streamLimits?: Partial<StreamLimits>;
   /** Where redeliveries, dead letters, consumer lag and lookup latency are counted. Default: nowhere. */
   metrics?: BusMetrics;
 }
@@ -72,7 +75,7 @@ export class MemoryEventBus implements EventBus {
   readonly deadLetters: MemoryDeadLetterRecord[] = [];
   readonly #logger: Logger;
   readonly #duplicateWindowMs: number;
-  readonly #maxMessages: number;
+  readonly #limits: StreamLimits;
   readonly #streams = new Map<string, MemoryStream>();
   readonly #responders = new Map<string, Responder[]>();
   readonly #listeners = new Map<string, Array<(text: string) => void>>();
@@ -82,29 +85,37 @@ export class MemoryEventBus implements EventBus {
   constructor(options: MemoryEventBusOptions = {}) {
     this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'memory-event-bus' });
     this.#duplicateWindowMs = options.duplicateWindowMs ?? 2 * 60 * 1000;
-    this.#maxMessages = options.maxMessagesPerStream ?? 10_000;
+    this.#limits = { maxMessages: 10_000, maxBytes: 64 << 20, maxAgeMs: 7 * day, ...options.streamLimits };
     this.#metrics = options.metrics ?? VregMetrics.noop();
   }
 
-  /** Creates or updates each stream, and always the dead-letter stream. */
-  async ensureStreams(streams: ReadonlyArray<{ name: string; subjects: readonly string[] }>): Promise<void> {
+  /** Creates or updates each stream with its retention, and always the dead-letter stream. */
+  async ensureStreams(streams: readonly StreamSpec[]): Promise<void> {
     const all = streams.some((s) => s.name === Streams.dead.name) ? streams : [...streams, Streams.dead];
-    for (const { name, subjects } of all) {
+    for (const { name, subjects, retention = 'limits' } of all) {
       const existing = this.#streams.get(name);
       if (existing) {
         existing.subjects = [...subjects];
+        // Nothing outlives this process, so unlike JetStream the retention can simply change.
+        existing.retention = retention;
         continue;
       }
       const isDead = subjects.every(isDeadLetterSubject);
       this.#streams.set(
         name,
-        new MemoryStream(name, [...subjects], {
-          maxAgeMs: isDead ? 30 * day : 7 * day,
-          maxMessages: this.#maxMessages,
+        new MemoryStream(name, [...subjects], retention, {
+          maxAgeMs: isDead ? 30 * day : this.#limits.maxAgeMs,
+          maxMessages: this.#limits.maxMessages,
+          maxBytes: this.#limits.maxBytes,
           duplicateWindowMs: this.#duplicateWindowMs,
         }),
       );
     }
+  }
+
+  /** Messages `stream` holds now (0 when there is no such stream), as JetStream's stream info tells: for tests. */
+  streamSize(stream: string): number {
+    return this.#streams.get(stream)?.size ?? 0;
   }
 
   /** Stores the message in the stream capturing `subject`; `BusUnavailableError` when none does. */
@@ -134,6 +145,16 @@ export class MemoryEventBus implements EventBus {
     if (!stream) throw new BusUnavailableError(`cannot create consumer ${spec.consumer}: stream ${spec.stream} not found`);
     const resolved = resolveConsumeSpec(spec) as ResolvedConsumeSpec<unknown>;
     let consumer = stream.consumers.get(spec.consumer);
+    if (!consumer && stream.retention === 'workqueue') {
+      // As JetStream: each message of a work queue is for one consumer, so their subjects may not overlap.
+      const rival = [...stream.consumers.values()].find(
+        (c) => subjectMatches(c.subject, spec.subject) || subjectMatches(spec.subject, c.subject),
+      );
+      if (rival)
+        throw new BusUnavailableError(
+          `cannot create consumer ${spec.consumer}: work-queue stream ${spec.stream} already has consumer ${rival.name} on its subjects`,
+        );
+    }
     if (consumer) {
       consumer.configure(resolved);
     } else {

@@ -1,7 +1,9 @@
-import { jetstreamManager } from '@nats-io/jetstream';
-import { Streams } from '@vreg/contracts';
+import { jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import { Consumers, type StreamLimits, Streams, Subjects } from '@vreg/contracts';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { DeadLetterHeaders } from '../dead-letter.ts';
 import { sleep, testSpec, testStream, waitFor } from '../testing/bus-test-kit.ts';
 import { describeEventBus } from '../testing/describe-event-bus.ts';
@@ -20,8 +22,11 @@ afterAll(async () => {
   await release();
 });
 
-async function openBus(namespace = randomNamespace()): Promise<{ bus: NatsEventBus; cleanup(): Promise<void> }> {
-  const bus = await NatsEventBus.connect({ servers, namespace, replicas: 1, logger });
+async function openBus(
+  namespace = randomNamespace(),
+  streamLimits?: Partial<StreamLimits>,
+): Promise<{ bus: NatsEventBus; cleanup(): Promise<void> }> {
+  const bus = await NatsEventBus.connect({ servers, namespace, replicas: 1, logger, ...(streamLimits ? { streamLimits } : {}) });
   return {
     bus,
     cleanup: async () => {
@@ -94,6 +99,105 @@ describe('NatsEventBus', () => {
     await sleep(300);
     await bus.publish('vreg.test.a', { eventId: 'two', n: 2 });
     await waitFor(() => got.has('two'), 30_000, 'the message published after the deletion');
+  });
+
+  describe('stream retention and bounds', () => {
+    const fetchSpec = () => ({
+      stream: Streams.fetch.name,
+      consumer: Consumers.fetcher,
+      subject: Subjects.fetchRequested,
+      schema: z.object({ n: z.number() }),
+    });
+
+    it('keeps a command only until its consumer acks it, and an event within its bounds whatever the acks', async () => {
+      const namespace = randomNamespace();
+      const { bus, cleanup } = await openBus(namespace, { maxBytes: 8 << 20, maxMessages: 5000, maxAgeMs: 3_600_000 });
+      cleanups.push(cleanup);
+      await bus.ensureStreams([Streams.fetch, Streams.objects]);
+      const jsm = await jetstreamManager(bus.connection);
+      const fetch = await jsm.streams.info(`${namespace}_${Streams.fetch.name}`);
+      expect(fetch.config).toMatchObject({ retention: 'workqueue', max_bytes: 8 << 20, max_msgs: 5000, discard: 'old' });
+      expect(fetch.config.max_age).toBe(3_600_000 * 1_000_000);
+      const objects = await jsm.streams.info(`${namespace}_${Streams.objects.name}`);
+      expect(objects.config).toMatchObject({ retention: 'limits', max_bytes: 8 << 20, max_msgs: 5000 });
+      // The dead letters keep their own age, within the same bounds.
+      const dead = await jsm.streams.info(`${namespace}_${Streams.dead.name}`);
+      expect(dead.config).toMatchObject({ retention: 'limits', max_bytes: 8 << 20, max_age: 30 * 86_400_000 * 1_000_000 });
+
+      const done: number[] = [];
+      await bus.consume(fetchSpec(), async (d) => void done.push(d.data.n));
+      await bus.consume(
+        {
+          stream: Streams.objects.name,
+          consumer: Consumers.catalogObjects,
+          subject: Subjects.objectStored,
+          schema: z.object({ n: z.number() }),
+        },
+        async (d) => void done.push(d.data.n),
+      );
+      await bus.publish(Subjects.fetchRequested, { n: 1 });
+      await bus.publish(Subjects.objectStored, { n: 2 });
+      await waitFor(() => done.length === 2);
+      await waitFor(
+        async () => (await jsm.streams.info(`${namespace}_${Streams.fetch.name}`)).state.messages === 0,
+        10_000,
+        'the acked command gone',
+      );
+      expect((await jsm.streams.info(`${namespace}_${Streams.objects.name}`)).state.messages).toBe(1);
+    });
+
+    it('refuses a second consumer group on a command stream, as a work queue must', async () => {
+      const { bus, cleanup } = await openBus();
+      cleanups.push(cleanup);
+      await bus.ensureStreams([Streams.fetch]);
+      await bus.consume(fetchSpec(), async () => undefined);
+      await expect(bus.consume({ ...fetchSpec(), consumer: 'another-group' }, async () => undefined)).rejects.toMatchObject({
+        code: 'INTERNAL',
+      });
+    });
+
+    it('moves a stream made with limits retention to workqueue once its consumer processed every message, and not before', async () => {
+      const namespace = randomNamespace();
+      const { bus, cleanup } = await openBus(namespace);
+      cleanups.push(cleanup);
+      const jsm = await jetstreamManager(bus.connection);
+      const name = `${namespace}_${Streams.fetch.name}`;
+      // As an older vreg made it: limits retention, no bounds but age.
+      await jsm.streams.add({
+        name,
+        subjects: [`${namespace}.${Subjects.fetchRequested}`],
+        retention: RetentionPolicy.Limits,
+        max_age: nanos(7 * 86_400_000),
+      });
+      await bus.publish(Subjects.fetchRequested, { n: 1 });
+
+      // Not yet read by any consumer: the old stream stays, with the new bounds.
+      await bus.ensureStreams([Streams.fetch]);
+      let info = await jsm.streams.info(name);
+      expect(info.config.retention).toBe('limits');
+      expect(info.config.max_bytes).toBe(256 << 20);
+      expect(info.state.messages).toBe(1);
+
+      // Processed (acked, yet kept by limits retention): made anew as a work queue.
+      const done: number[] = [];
+      const sub = await bus.consume(fetchSpec(), async (d) => void done.push(d.data.n));
+      await waitFor(() => done.length === 1);
+      await waitFor(
+        async () => (await jsm.consumers.info(name, `${namespace}_${Consumers.fetcher}`)).num_ack_pending === 0,
+        10_000,
+        'the ack',
+      );
+      await sub.stop();
+      await bus.ensureStreams([Streams.fetch]);
+      info = await jsm.streams.info(name);
+      expect(info.config.retention).toBe('workqueue');
+      expect(info.state.messages).toBe(0);
+
+      // The consumer comes back on the new stream, and commands flow again.
+      await bus.consume(fetchSpec(), async (d) => void done.push(d.data.n));
+      await bus.publish(Subjects.fetchRequested, { n: 2 });
+      await waitFor(() => done.includes(2), 30_000, 'a command on the new stream');
+    });
   });
 
   describe('across a nats-server restart', () => {

@@ -1,4 +1,4 @@
-import type { JetStreamClient, JetStreamManager, JsMsg, StreamConfig } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg, StreamConfig, StreamInfo } from '@nats-io/jetstream';
 import {
   DiscardPolicy,
   JetStreamApiCodes,
@@ -11,7 +11,7 @@ import {
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
 import { nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { CatalogUnavailableError, Streams } from '@vreg/contracts';
+import { CatalogUnavailableError, type StreamLimits, type StreamSpec, Streams } from '@vreg/contracts';
 import { type BusMetrics, traceAnswer, tracePublish, VregMetrics } from '@vreg/telemetry';
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
@@ -48,6 +48,8 @@ export interface NatsEventBusOptions {
   name?: string;
   /** Where redeliveries, dead letters, consumer lag and lookup latency are counted. Default: nowhere. */
   metrics?: BusMetrics;
+  /** Bounds of every stream (VREG_NATS_STREAM_MAX_*); defaults in `defaultStreamLimits`. */
+  streamLimits?: Partial<StreamLimits>;
 }
 
 type StreamSettings = Partial<StreamConfig> & { name: string };
@@ -55,8 +57,8 @@ type StreamSettings = Partial<StreamConfig> & { name: string };
 const day = 24 * 60 * 60 * 1000;
 /** Dedup window of every stream (`Nats-Msg-Id`). */
 export const duplicateWindowMs = 2 * 60 * 1000;
-/** How long events are kept. */
-export const eventMaxAgeMs = 7 * day;
+/** Bounds of every stream unless configured: NatsEnv's defaults. */
+export const defaultStreamLimits: StreamLimits = { maxBytes: 256 << 20, maxMessages: 1_000_000, maxAgeMs: 7 * day };
 /** How long dead letters are kept for inspection and replay. */
 export const deadLetterMaxAgeMs = 30 * day;
 
@@ -75,6 +77,7 @@ export class NatsEventBus implements EventBus {
   readonly #logger: Logger;
   readonly #subscriptions = new Set<Subscription>();
   readonly #metrics: BusMetrics;
+  readonly #limits: StreamLimits;
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, options: NatsEventBusOptions) {
     this.connection = nc;
@@ -84,6 +87,7 @@ export class NatsEventBus implements EventBus {
     this.#replicas = options.replicas;
     this.#logger = options.logger.child({ component: 'nats-event-bus' });
     this.#metrics = options.metrics ?? VregMetrics.noop();
+    this.#limits = { ...defaultStreamLimits, ...options.streamLimits };
   }
 
   /** Connects to NATS. Throws `BusUnavailableError` when no server answers or JetStream is not enabled. */
@@ -103,8 +107,19 @@ export class NatsEventBus implements EventBus {
     }
   }
 
-  /** Creates or updates each stream, and always the dead-letter stream. File storage, 2 min dedup window. */
-  async ensureStreams(streams: ReadonlyArray<{ name: string; subjects: readonly string[] }>): Promise<void> {
+  /**
+   * Creates or updates each stream, and always the dead-letter stream: file
+   * storage, a 2 min dedup window, the stream's retention, and the bounds of
+   * `streamLimits` (the oldest messages go first past any of them).
+   *
+   * JetStream cannot change an existing stream's retention (one made with
+   * limits retention before commands moved to workqueue): such a stream is
+   * deleted and made anew when nothing in it is still to be processed (no
+   * consumer has a message pending or unacknowledged, and none is missing);
+   * otherwise it keeps its old retention, bounds updated, with a warning
+   * saying why, and the next start tries again.
+   */
+  async ensureStreams(streams: readonly StreamSpec[]): Promise<void> {
     const all = streams.some((s) => s.name === Streams.dead.name) ? streams : [...streams, Streams.dead];
     for (const stream of all) {
       const isDead = stream.subjects.every(isDeadLetterSubject);
@@ -112,29 +127,86 @@ export class NatsEventBus implements EventBus {
         name: this.#ns.name(stream.name),
         subjects: stream.subjects.map((s) => this.#ns.subject(s)),
         storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
+        retention: stream.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
         discard: DiscardPolicy.Old,
         duplicate_window: nanos(duplicateWindowMs),
-        max_age: nanos(isDead ? deadLetterMaxAgeMs : eventMaxAgeMs),
+        max_age: nanos(isDead ? deadLetterMaxAgeMs : this.#limits.maxAgeMs),
+        max_bytes: this.#limits.maxBytes,
+        max_msgs: this.#limits.maxMessages,
         num_replicas: this.#replicas,
       };
       try {
         await this.#upsertStream(config);
       } catch (err) {
-        throw new BusUnavailableError(`cannot create or update stream ${stream.name}`, err);
+        throw new BusUnavailableError(`cannot create or update stream ${stream.name}: ${describeNatsError(err)}`, err);
       }
     }
   }
 
   async #upsertStream(config: StreamSettings): Promise<void> {
-    try {
-      await this.#jsm.streams.info(config.name);
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
-      await this.#jsm.streams.add(config);
+    const existing = await this.#streamInfo(config.name);
+    if (existing === undefined) {
+      await this.#addStream(config);
       return;
     }
-    await this.#jsm.streams.update(config.name, config);
+    if (existing.config.retention === config.retention) {
+      await this.#jsm.streams.update(config.name, config);
+      return;
+    }
+    const unfinished = await this.#unfinishedWork(existing);
+    // Read again just before deleting: another replica starting at the same time may have made it anew already.
+    const current = unfinished === undefined ? await this.#streamInfo(config.name) : existing;
+    if (current !== undefined && current.config.retention === config.retention) {
+      await this.#jsm.streams.update(config.name, config);
+      return;
+    }
+    if (unfinished === undefined) {
+      if (current !== undefined) await this.#jsm.streams.delete(config.name);
+      await this.#addStream(config);
+      this.#logger.warn(
+        { stream: config.name, from: existing.config.retention, to: config.retention, dropped: existing.state.messages },
+        'stream made anew with its new retention (JetStream cannot change it in place); its messages were all processed',
+      );
+      return;
+    }
+    // Everything but the retention: the bounds apply to the old stream too.
+    const { retention: _wanted, ...bounds } = config;
+    await this.#jsm.streams.update(config.name, bounds);
+    this.#logger.warn(
+      { stream: config.name, retention: existing.config.retention, wanted: config.retention, reason: unfinished },
+      'stream keeps its old retention until its messages are processed (JetStream cannot change it in place); the next start tries again',
+    );
+  }
+
+  async #streamInfo(name: string): Promise<StreamInfo | undefined> {
+    try {
+      return await this.#jsm.streams.info(name);
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** Adds a stream; one another replica added meanwhile is updated instead. */
+  async #addStream(config: StreamSettings): Promise<void> {
+    try {
+      await this.#jsm.streams.add(config);
+    } catch (err) {
+      if ((await this.#streamInfo(config.name))?.config.retention !== config.retention) throw err;
+      await this.#jsm.streams.update(config.name, config);
+    }
+  }
+
+  /** Why the stream's messages cannot be dropped yet, or undefined when every one was processed. */
+  async #unfinishedWork(info: StreamInfo): Promise<string | undefined> {
+    if (info.state.messages === 0) return undefined;
+    const consumers = await this.#jsm.consumers.list(info.config.name).next();
+    if (consumers.length === 0) return `${info.state.messages} messages that no consumer has read`;
+    for (const c of consumers) {
+      const open = c.num_pending + c.num_ack_pending;
+      if (open > 0) return `consumer ${c.name} has ${open} messages not yet processed`;
+    }
+    return undefined;
   }
 
   /** JetStream publish; `{ duplicate: true }` when `msgId` was seen in the last 2 minutes. */
@@ -299,4 +371,17 @@ export class NatsEventBus implements EventBus {
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
     if (!this.connection.isClosed()) await this.connection.drain().catch(() => undefined);
   }
+}
+
+/** JetStream's code when a stream's max_bytes does not fit in what the server (or account) has left to reserve. */
+const INSUFFICIENT_STORAGE = 10047;
+
+/** A JetStream API error's own words, with what to do about the one an operator meets first. */
+function describeNatsError(err: unknown): string {
+  if (!(err instanceof JetStreamApiError)) return err instanceof Error ? err.message : String(err);
+  const hint =
+    err.code === INSUFFICIENT_STORAGE
+      ? ": JetStream reserves each stream's max_bytes up front; lower VREG_NATS_STREAM_MAX_BYTES or give the server more max_file_store"
+      : '';
+  return `${err.message} (JetStream error ${err.code})${hint}`;
 }

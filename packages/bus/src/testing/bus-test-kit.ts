@@ -5,6 +5,9 @@ import type { ConsumeSpec, Delivery, EventBus, Subscription } from '../event-bus
 /** The stream every contract case publishes to. */
 export const testStream = { name: 'VREG_TEST', subjects: ['vreg.test.>'] } as const;
 
+/** A command stream: each message is gone once its one consumer group has it done. */
+export const testWorkStream = { name: 'VREG_TEST_WORK', subjects: ['vreg.testwork.>'], retention: 'workqueue' } as const;
+
 /** The event the contract cases publish. */
 export const TestEventSchema = z.object({ eventId: z.string(), n: z.number().int() });
 export type TestEvent = z.infer<typeof TestEventSchema>;
@@ -25,9 +28,9 @@ export function testSpec(overrides: Partial<ConsumeSpec<TestEvent>> = {}): Consu
 }
 
 /** Resolves once `check` returns true; rejects after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
   }

@@ -5,7 +5,7 @@ import { DeadLetterHeaders } from '../dead-letter.ts';
 import type { EventBus } from '../event-bus.ts';
 import { PermanentFailure } from '../event-bus.ts';
 import type { Seen, TestEvent } from './bus-test-kit.ts';
-import { seen, sleep, testSpec, testStream, waitFor, watchDeadLetters } from './bus-test-kit.ts';
+import { seen, sleep, testSpec, testStream, testWorkStream, waitFor, watchDeadLetters } from './bus-test-kit.ts';
 import { describeRequestReply } from './describe-request-reply.ts';
 
 /** A bus under test and how to tear it down (close it, drop its streams). */
@@ -195,6 +195,21 @@ export function describeEventBus(name: string, make: () => Promise<EventBusFixtu
       await waitFor(() => second.length === 2, 10_000, 'the second broadcast');
       expect(first).toEqual([1]);
       expect(second).toEqual([1, 2]);
+    });
+
+    it('gives a work-queue stream one consumer group: each message to it once, a second group refused', async () => {
+      await bus.ensureStreams([testWorkStream]);
+      const spec = testSpec({ stream: testWorkStream.name, consumer: 'workers', subject: 'vreg.testwork.>' });
+      const got: string[] = [];
+      await bus.consume(spec, async (d) => void got.push(d.data.eventId));
+      await bus.consume(spec, async (d) => void got.push(d.data.eventId)); // a second replica of the same group
+      for (let n = 0; n < 6; n += 1) await bus.publish('vreg.testwork.a', { eventId: `w${n}`, n });
+      await waitFor(() => got.length === 6, 10_000, 'six commands');
+      await sleep(200);
+      expect(got.sort()).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5']);
+      await expect(bus.consume({ ...spec, consumer: 'another-group' }, async () => undefined)).rejects.toMatchObject({
+        code: ErrorCodes.internal,
+      });
     });
 
     describeRequestReply(() => bus);

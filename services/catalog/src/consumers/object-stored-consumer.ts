@@ -1,6 +1,6 @@
 import type { BlobStore } from '@vreg/blob-store';
 import { type ConsumeSpec, type Delivery, type EventBus, RetryLater, type Subscription } from '@vreg/bus';
-import { Consumers, type ObjectStored, ObjectStoredSchema, Streams, Subjects } from '@vreg/contracts';
+import { Consumers, ErrorCodes, type ObjectStored, ObjectStoredSchema, Streams, Subjects } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import type { CacheEntryWrite, UpsertOutcome } from '../domain/cache-entry.ts';
 import { objectRefOfPath } from '../domain/object-ref-of-path.ts';
@@ -13,7 +13,9 @@ export type ObjectStoredOutcome = UpsertOutcome | 'dropped' | 'refill_requested'
 
 /** Thrown while a GC sweep is deleting the event's object: decided on redelivery, once the sweep is done. */
 export class GcInProgressError extends RetryLater {
-  readonly code = 'GC_IN_PROGRESS';
+  constructor(message: string) {
+    super(ErrorCodes.gcInProgress, message);
+  }
 }
 
 export interface ObjectStoredConsumerDeps {

@@ -4,7 +4,7 @@ import type { AccessTokens } from '../domain/access-tokens.ts';
 import { AccessTokenCreateBody, AccessTokenCreatedJson, AccessTokenJson } from './access-token-schemas.ts';
 import { errorResponses, IdParams, NoContent, PageQuery } from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 /** The JSON of an access token: never the secret, never its digest. */
 export function toAccessTokenJson(token: AccessToken, now = new Date()): z.input<typeof AccessTokenJson> {
@@ -25,7 +25,7 @@ export function toAccessTokenJson(token: AccessToken, now = new Date()): z.input
 }
 
 /** `/access_tokens` and `/access_tokens/:id`. */
-export function registerAccessTokenRoutes(app: AdminApp, tokens: AccessTokens): void {
+export const accessTokenRoutes: AdminRoutes<{ tokens: AccessTokens }> = async (app, { tokens }) => {
   app.post('/access_tokens', {
     config: { summary: 'Create an access token; the response carries the token, shown this once' },
     schema: { body: AccessTokenCreateBody, response: { 201: AccessTokenCreatedJson, ...errorResponses(400, 401, 403) } },
@@ -69,4 +69,4 @@ export function registerAccessTokenRoutes(app: AdminApp, tokens: AccessTokens): 
       return reply.status(204).send(undefined);
     },
   });
-}
+};

@@ -3,28 +3,30 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AccessTokens } from '../domain/access-tokens.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import type { OverviewStats } from '../domain/overview-stats.ts';
+import type { PullPolicies } from '../domain/pull-policies.ts';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
 import type { WarmJobs } from '../domain/warm-jobs.ts';
 import type { GcRunner } from '../gc/gc-runner.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
-import { registerAccessTokenRoutes } from './access-token-routes.ts';
+import { accessTokenRoutes } from './access-token-routes.ts';
 import { adminAuth, adminPrincipalOf, visibleRegistryIds } from './admin-auth.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.ts';
-import { registerCleanupPolicyRoutes } from './cleanup-policy-routes.ts';
-import { registerGcRoutes } from './gc-routes.ts';
-import { registerJobRoutes } from './job-routes.ts';
+import { cleanupPolicyRoutes } from './cleanup-policy-routes.ts';
+import { gcRoutes } from './gc-routes.ts';
+import { jobRoutes } from './job-routes.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
-import { registerPurgeRoutes } from './purge-routes.ts';
-import { registerRegistryCacheEntryRoutes } from './registry-cache-entry-routes.ts';
-import { registerRegistryRoutes } from './registry-routes.ts';
-import { registerSessionRoutes } from './session-routes.ts';
-import { registerStatsRoutes } from './stats-routes.ts';
-import { registerUpstreamRoutes } from './upstream-routes.ts';
-import { registerUpstreamTestRoutes } from './upstream-test-routes.ts';
+import { pullPolicyRoutes } from './pull-policy-routes.ts';
+import { purgeRoutes } from './purge-routes.ts';
+import { registryCacheEntryRoutes } from './registry-cache-entry-routes.ts';
+import { registryRoutes } from './registry-routes.ts';
+import { sessionRoutes } from './session-routes.ts';
+import { statsRoutes } from './stats-routes.ts';
+import { upstreamRoutes } from './upstream-routes.ts';
+import { upstreamTestRoutes } from './upstream-test-routes.ts';
 import { upstreamUrlGuard } from './upstream-url-guard.ts';
-import { registerUsageRoutes } from './usage-routes.ts';
-import { registerWarmRoutes } from './warm-routes.ts';
+import { usageRoutes } from './usage-routes.ts';
+import { warmRoutes } from './warm-routes.ts';
 import { type ZodTypeProvider, zodSerializerCompiler, zodValidatorCompiler } from './zod-type-provider.ts';
 
 export interface AdminApiOptions {
@@ -38,7 +40,7 @@ export interface AdminApiOptions {
   upstreamAddressPolicy?: UpstreamAddressPolicy;
   /** Jobs of long operations (purge, cleanup, GC, warm-up), read through `/jobs`. */
   jobs: JobRepository;
-  /** Purge, cleanup policies and usage (issue 8); without it those routes are not served. */
+  /** Purge, cleanup policies, usage and quota changes; without it those routes are not served. */
   lifecycle?: LifecycleServices;
   /** Garbage collection of objects (`POST /gc`); without it the route is not served. */
   gc?: GcRunner;
@@ -46,6 +48,8 @@ export interface AdminApiOptions {
   warmJobs?: WarmJobs;
   /** The console's overview numbers; without it `/stats/overview` is not served. */
   stats?: OverviewStats;
+  /** Pull policies and their refusals; without it those routes are not served. */
+  pullPolicies?: PullPolicies;
 }
 
 /** What the admin routes may carry in `config`. */
@@ -113,22 +117,25 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
           return payload;
         return payload.filter((r: { id?: unknown }) => typeof r.id === 'string' && visible.includes(r.id));
       });
-      registerSessionRoutes(secured);
-      if (options.stats !== undefined) registerStatsRoutes(secured, options.stats, options.admin);
       secured.addHook('preHandler', upstreamUrlGuard(options.upstreamAddressPolicy ?? new UpstreamAddressPolicy()));
-      registerRegistryRoutes(secured, options.admin, options.lifecycle?.quotaChanged);
-      registerUpstreamRoutes(secured, options.admin);
-      registerUpstreamTestRoutes(secured, options.upstreamTests);
-      registerAccessTokenRoutes(secured, options.accessTokens);
-      registerJobRoutes(secured, options.jobs);
-      registerRegistryCacheEntryRoutes(secured, options.admin);
-      if (options.lifecycle !== undefined) {
-        registerPurgeRoutes(secured, options.lifecycle.purge);
-        registerCleanupPolicyRoutes(secured, options.lifecycle.cleanup);
-        registerUsageRoutes(secured, options.lifecycle.usage);
+      // Each group is its own plugin, registered after the hooks above so that it inherits them.
+      const { admin, lifecycle } = options;
+      await secured.register(sessionRoutes);
+      if (options.stats !== undefined) await secured.register(statsRoutes, { stats: options.stats, admin });
+      await secured.register(registryRoutes, { admin, ...(lifecycle?.quotaChanged ? { quotaChanged: lifecycle.quotaChanged } : {}) });
+      await secured.register(upstreamRoutes, { admin });
+      await secured.register(upstreamTestRoutes, { tests: options.upstreamTests });
+      await secured.register(accessTokenRoutes, { tokens: options.accessTokens });
+      await secured.register(jobRoutes, { jobs: options.jobs });
+      await secured.register(registryCacheEntryRoutes, { admin });
+      if (lifecycle !== undefined) {
+        await secured.register(purgeRoutes, { purge: lifecycle.purge });
+        await secured.register(cleanupPolicyRoutes, { cleanup: lifecycle.cleanup });
+        await secured.register(usageRoutes, { usage: lifecycle.usage });
       }
-      if (options.gc !== undefined) registerGcRoutes(secured, options.gc);
-      if (options.warmJobs !== undefined) registerWarmRoutes(secured, options.warmJobs);
+      if (options.gc !== undefined) await secured.register(gcRoutes, { gc: options.gc });
+      if (options.warmJobs !== undefined) await secured.register(warmRoutes, { warm: options.warmJobs });
+      if (options.pullPolicies !== undefined) await secured.register(pullPolicyRoutes, { policies: options.pullPolicies });
     });
 
     let document: Record<string, unknown> | undefined;

@@ -11,7 +11,7 @@ import type { CleanupPolicies } from '../lifecycle/cleanup-policies.ts';
 import { errorResponses, IdParams, NoContent, PageQuery } from './api-schemas.ts';
 import { JobJson, toJobJson } from './job-routes.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 const timestamp = z.string().meta({ description: 'ISO-8601 UTC' });
 
@@ -87,7 +87,7 @@ function toRunJson(r: CleanupRun): z.input<typeof CleanupRunJson> {
 }
 
 /** `/registries/:id/cleanup_policy` (GET, PUT, DELETE, POST .../run) and `/registries/:id/cleanup_runs`. */
-export function registerCleanupPolicyRoutes(app: AdminApp, cleanup: CleanupPolicies): void {
+export const cleanupPolicyRoutes: AdminRoutes<{ cleanup: CleanupPolicies }> = async (app, { cleanup }) => {
   app.get('/registries/:id/cleanup_policy', {
     config: { summary: 'Get the cleanup policy of a virtual registry (404 when it has none)' },
     schema: { params: IdParams, response: { 200: CleanupPolicyJson, ...errorResponses(401, 403, 404) } },
@@ -131,4 +131,4 @@ export function registerCleanupPolicyRoutes(app: AdminApp, cleanup: CleanupPolic
       return result.items.map(toRunJson);
     },
   });
-}
+};

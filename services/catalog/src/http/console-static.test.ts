@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { consoleStatic } from './console-static.ts';
@@ -49,8 +50,10 @@ describe('console static files', () => {
   it('serves hashed assets with their content type, cached for a year', async () => {
     const js = await server.inject('/console/assets/index-abc.js');
     expect(js.statusCode).toBe(200);
-    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    // Either JavaScript MIME type is valid for module scripts (RFC 9239); @fastify/static's mime table says application/.
+    expect(js.headers['content-type']).toMatch(/^(text|application)\/javascript; charset=utf-8$/);
     expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(js.headers['content-security-policy']).toContain("script-src 'self'");
     expect((await server.inject('/console/assets/index-abc.css')).headers['content-type']).toBe('text/css; charset=utf-8');
   });
 
@@ -59,6 +62,40 @@ describe('console static files', () => {
     const escaped = await server.inject('/console/assets/..%2F..%2Fsecret.txt');
     expect(escaped.statusCode).toBe(404);
     expect(escaped.body).not.toContain('outside assets');
+  });
+
+  it('answers a conditional request for an asset or index.html with 304 and no body', async () => {
+    for (const url of ['/console/assets/index-abc.js', '/console/']) {
+      const first = await server.inject(url);
+      expect(first.headers.etag).toBeDefined();
+      const again = await server.inject({ url, headers: { 'if-none-match': first.headers.etag as string } });
+      expect(again.statusCode).toBe(304);
+      expect(again.body).toBe('');
+    }
+  });
+
+  it('serves the precompressed copy to a client that accepts it, and the plain file to one that does not', async () => {
+    const plain = 'console.log("a long enough script");'.repeat(50);
+    await writeFile(join(dir, 'assets/app-def.js'), plain);
+    await writeFile(join(dir, 'assets/app-def.js.br'), brotliCompressSync(plain));
+    await writeFile(join(dir, 'assets/app-def.js.gz'), gzipSync(plain));
+    const br = await server.inject({ url: '/console/assets/app-def.js', headers: { 'accept-encoding': 'gzip, br' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(String(br.headers.vary).toLowerCase()).toContain('accept-encoding');
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(plain);
+    const gz = await server.inject({ url: '/console/assets/app-def.js', headers: { 'accept-encoding': 'gzip' } });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.rawPayload).toString()).toBe(plain);
+    const identity = await server.inject({ url: '/console/assets/app-def.js', headers: { 'accept-encoding': 'identity' } });
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(identity.body).toBe(plain);
+  });
+
+  it('serves only the file types a console build has from assets/', async () => {
+    await writeFile(join(dir, 'assets/tool.sh'), 'echo hi');
+    const res = await server.inject('/console/assets/tool.sh');
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['x-frame-options']).toBe('DENY');
   });
 
   it('answers 503 with how to build when there is no build', async () => {

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, extname, join, normalize, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 export interface ConsoleStaticOptions {
@@ -9,17 +10,11 @@ export interface ConsoleStaticOptions {
   root: string;
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-};
+/**
+ * The file types a console build has; anything else under assets/ is
+ * answered 404, so a stray file in the build directory is never served.
+ */
+const ASSET_TYPES = new Set(['.js', '.css', '.svg', '.png', '.ico', '.woff2', '.json', '.txt', '.map']);
 
 /**
  * Same-origin files only, no inline script or style attribute injection
@@ -46,55 +41,68 @@ function secureHeaders(reply: FastifyReply): FastifyReply {
     .header('cross-origin-opener-policy', 'same-origin');
 }
 
+const notFound = (reply: FastifyReply) => secureHeaders(reply).status(404).type('text/plain; charset=utf-8').send('not found\n');
+
 /**
- * Serves the web console's static build; register it with `{ prefix: '/console' }`.
- * Hashed files under `assets/` are cached for a year (their names change with
- * their content); every other path is a client-side route and gets
- * index.html, never cached, so a new build is picked up at once. Without a
- * build it answers 503 with how to make one.
+ * Serves the web console's static build with @fastify/static; register it
+ * with `{ prefix: '/console' }`. Hashed files under `assets/` are cached for
+ * a year (their names change with their content), served precompressed
+ * (`.br`/`.gz` beside them, made by `npm run build:console`) to clients that
+ * accept it; every other path is a client-side route and gets index.html,
+ * revalidated on every load (`no-cache`, ETag and Last-Modified answer 304),
+ * so a new build is picked up at once. Without a build it answers 503 with
+ * how to make one.
  */
 export function consoleStatic(options: ConsoleStaticOptions): FastifyPluginAsync {
   const root = normalize(options.root);
   return async (fastify) => {
-    const sendIndex = async (reply: FastifyReply) => {
-      const html = await readFile(join(root, 'index.html')).catch(() => undefined);
-      if (html === undefined) {
+    // Serves index.html through the assets' plugin (reply.sendFile): ETag, Last-Modified and 304 come with it.
+    await fastify.register(async (assets) => {
+      await assets.register(fastifyStatic, {
+        root: join(root, 'assets'),
+        prefix: '/assets/',
+        index: false,
+        dotfiles: 'deny',
+        preCompressed: true,
+        immutable: true,
+        maxAge: '365d',
+        // index.html goes out through sendFile from the build's root; from assets/, only the known types.
+        allowedPath: (path, fileRoot) => (fileRoot === root ? path.endsWith('index.html') : ASSET_TYPES.has(extname(path))),
+        setHeaders: (reply) => void secureHeaders(reply),
+      });
+      assets.setNotFoundHandler((_request, reply) => notFound(reply));
+      // @fastify/send refuses a path leaving the root with 403: answer it as any other missing file.
+      assets.setErrorHandler((err: { statusCode?: number }, _request, reply) => {
+        const status = err.statusCode ?? 500;
+        if (status === 403 || status === 404) return notFound(reply);
         return secureHeaders(reply)
-          .status(503)
+          .status(status)
           .type('text/plain; charset=utf-8')
-          .send('The console is not built: run `npm run build:console`.\n');
-      }
-      return secureHeaders(reply)
-        .header('cache-control', 'no-cache')
-        .type(CONTENT_TYPES['.html'] as string)
-        .send(html);
-    };
+          .send(status >= 500 ? 'error\n' : 'bad request\n');
+      });
 
-    // `/console` without the slash: relative asset URLs need the directory form.
-    fastify.get('', async (_request, reply) => reply.redirect('/console/', 308));
-    fastify.route({ method: 'GET', url: '/', prefixTrailingSlash: 'slash', handler: async (_request, reply) => sendIndex(reply) });
-    fastify.get('/*', async (request, reply) => {
-      const rest = (request.params as { '*': string })['*'];
-      if (rest.startsWith('assets/')) {
-        const file = normalize(join(root, rest));
-        const type = CONTENT_TYPES[extname(file)];
-        // Never outside the build, never a directory, only known types.
+      const sendIndex = async (reply: FastifyReply) => {
         if (
-          !file.startsWith(root + sep) ||
-          type === undefined ||
-          !(await stat(file).then(
+          !(await stat(join(root, 'index.html')).then(
             (s) => s.isFile(),
             () => false,
           ))
         ) {
-          return secureHeaders(reply).status(404).type('text/plain; charset=utf-8').send('not found\n');
+          return secureHeaders(reply)
+            .status(503)
+            .type('text/plain; charset=utf-8')
+            .send('The console is not built: run `npm run build:console`.\n');
         }
-        return secureHeaders(reply)
-          .header('cache-control', 'public, max-age=31536000, immutable')
-          .type(type)
-          .send(await readFile(file));
-      }
-      return sendIndex(reply);
+        return secureHeaders(reply).header('cache-control', 'no-cache').sendFile('index.html', root, { cacheControl: false });
+      };
+      // `/console` without the slash: relative asset URLs need the directory form.
+      assets.get('', async (_request, reply) => reply.redirect('/console/', 308));
+      assets.route({ method: 'GET', url: '/', prefixTrailingSlash: 'slash', handler: async (_request, reply) => sendIndex(reply) });
+      assets.get('/*', async (request, reply) => {
+        // Only a missing asset gets here from assets/ (the static route answered the rest): a 404, not the app.
+        if ((request.params as { '*': string })['*'].startsWith('assets/')) return notFound(reply);
+        return sendIndex(reply);
+      });
     });
   };
 }

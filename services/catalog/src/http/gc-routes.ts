@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { GcRunner } from '../gc/gc-runner.ts';
 import { errorResponses } from './api-schemas.ts';
 import { JobJson, toJobJson } from './job-routes.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 export const GcBody = z.strictObject({
   dry_run: z
@@ -17,7 +17,7 @@ export const GcBody = z.strictObject({
  * objects no live entry references once their grace period (VREG_GC_GRACE_MS)
  * is over. `GET /jobs/:id` shows the result.
  */
-export function registerGcRoutes(app: AdminApp, gc: GcRunner): void {
+export const gcRoutes: AdminRoutes<{ gc: GcRunner }> = async (app, { gc }) => {
   app.post('/gc', {
     config: {
       summary:
@@ -26,4 +26,4 @@ export function registerGcRoutes(app: AdminApp, gc: GcRunner): void {
     schema: { body: GcBody, response: { 202: JobJson, ...errorResponses(400, 401) } },
     handler: async (request, reply) => reply.status(202).send(toJobJson(await gc.requestGc(request.body.dry_run))),
   });
-}
+};

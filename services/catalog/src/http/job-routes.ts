@@ -4,7 +4,7 @@ import { type Job, JobKinds, JobStates } from '../domain/job.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
 import { errorResponses, IdParams, PageQuery } from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 const timestamp = z.string().meta({ description: 'ISO-8601 UTC' });
 
@@ -55,7 +55,7 @@ const JobListQuery = PageQuery.extend({
 });
 
 /** `GET /jobs/:id` and `GET /jobs`. */
-export function registerJobRoutes(app: AdminApp, jobs: JobRepository): void {
+export const jobRoutes: AdminRoutes<{ jobs: JobRepository }> = async (app, { jobs }) => {
   app.get('/jobs/:id', {
     config: { summary: 'Get a job (purge, cleanup, gc, warm): state, progress, result, errors' },
     schema: { params: IdParams, response: { 200: JobJson, ...errorResponses(401, 404) } },
@@ -80,4 +80,4 @@ export function registerJobRoutes(app: AdminApp, jobs: JobRepository): void {
       return result.items.map(toJobJson);
     },
   });
-}
+};

@@ -4,7 +4,7 @@ import { MAX_CACHE_ENTRY_ID_LENGTH } from '../domain/cache-entry-id.ts';
 import type { PurgeJobs } from '../lifecycle/purge-jobs.ts';
 import { errorResponses, IdParams } from './api-schemas.ts';
 import { JobJson, toJobJson } from './job-routes.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 const PurgeQuery = z
   .strictObject({
@@ -22,7 +22,7 @@ const EntryIdParams = z.object({
 });
 
 /** `DELETE /registries/:id/cache`, `/upstreams/:id/cache`, `/cache_entries/:id`: 202 with the purge job. */
-export function registerPurgeRoutes(app: AdminApp, purge: PurgeJobs): void {
+export const purgeRoutes: AdminRoutes<{ purge: PurgeJobs }> = async (app, { purge }) => {
   app.delete('/registries/:id/cache', {
     config: { summary: 'Purge the cache of a virtual registry, or of one image (?image=) or tag (?image=&tag=): 202 with the purge job' },
     schema: { params: IdParams, querystring: PurgeQuery, response: { 202: JobJson, ...errorResponses(400, 401, 403, 404) } },
@@ -47,4 +47,4 @@ export function registerPurgeRoutes(app: AdminApp, purge: PurgeJobs): void {
     schema: { params: EntryIdParams, response: { 202: JobJson, ...errorResponses(401, 403, 404) } },
     handler: async (request, reply) => reply.status(202).send(toJobJson(await purge.purgeEntry(request.params.id))),
   });
-}
+};

@@ -4,7 +4,7 @@ import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import { CacheEntryJson, errorResponses, IdParams, PageQuery } from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
 import { toCacheEntryJson } from './presenters.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 const RegistryCacheEntriesQuery = PageQuery.extend({
   search: z.string().min(1).max(255).optional().meta({ description: 'Substring of the relative path (the image name), case-sensitive' }),
@@ -12,7 +12,7 @@ const RegistryCacheEntriesQuery = PageQuery.extend({
 });
 
 /** `GET /registries/:id/cache_entries`. */
-export function registerRegistryCacheEntryRoutes(app: AdminApp, admin: CatalogAdmin): void {
+export const registryCacheEntryRoutes: AdminRoutes<{ admin: CatalogAdmin }> = async (app, { admin }) => {
   app.get('/registries/:id/cache_entries', {
     config: { summary: 'List the cache entries of a virtual registry across its upstreams: search by image, sort, paginate' },
     schema: {
@@ -28,4 +28,4 @@ export function registerRegistryCacheEntryRoutes(app: AdminApp, admin: CatalogAd
       return result.items.map(toCacheEntryJson);
     },
   });
-}
+};

@@ -3,10 +3,13 @@ import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import { errorResponses, IdParams, NoContent, PageQuery, RegistryCreateBody, RegistryJson, RegistryPatchBody } from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
 import { toRegistryJson } from './presenters.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 /** `/registries` and `/registries/:id`. */
-export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin, quotaChanged?: (registryId: string) => void): void {
+export const registryRoutes: AdminRoutes<{ admin: CatalogAdmin; quotaChanged?: (registryId: string) => void }> = async (
+  app,
+  { admin, quotaChanged },
+) => {
   app.post('/registries', {
     config: { summary: 'Create a virtual registry' },
     schema: { body: RegistryCreateBody, response: { 201: RegistryJson, ...errorResponses(400, 401, 409) } },
@@ -63,4 +66,4 @@ export function registerRegistryRoutes(app: AdminApp, admin: CatalogAdmin, quota
       return reply.status(204).send(undefined);
     },
   });
-}
+};

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { adminPrincipalOf } from './admin-auth.ts';
 import { errorResponses } from './api-schemas.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 export const SessionJson = z.object({
   access: z.enum(['admin', 'read']).meta({ description: '`admin`: every route; `read`: GET routes only (a read_virtual_registry token)' }),
@@ -10,7 +10,7 @@ export const SessionJson = z.object({
 });
 
 /** `GET /session`: what the presented token may do, so the console signs in and hides what it may not change. */
-export function registerSessionRoutes(app: AdminApp): void {
+export const sessionRoutes: AdminRoutes = async (app, _options) => {
   app.get('/session', {
     config: { summary: 'What the presented token may do (the console signs in with it)' },
     schema: { response: { 200: SessionJson, ...errorResponses(401, 403) } },
@@ -23,4 +23,4 @@ export function registerSessionRoutes(app: AdminApp): void {
       };
     },
   });
-}
+};

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import { type OverviewStats, OverviewWindows } from '../domain/overview-stats.ts';
 import { errorResponses } from './api-schemas.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 /** Registries scanned to name the upstreams behind an error label (the console's scale, not a fleet's). */
 const REGISTRIES_SCANNED = 100;
@@ -54,7 +54,7 @@ export const OverviewJson = z.object({
 });
 
 /** `GET /stats/overview?window=1h|24h`: the console's overview (hit ratio, bytes, top images, upstream errors). */
-export function registerStatsRoutes(app: AdminApp, stats: OverviewStats, admin: CatalogAdmin): void {
+export const statsRoutes: AdminRoutes<{ stats: OverviewStats; admin: CatalogAdmin }> = async (app, { stats, admin }) => {
   app.get('/stats/overview', {
     config: {
       summary:
@@ -95,7 +95,7 @@ export function registerStatsRoutes(app: AdminApp, stats: OverviewStats, admin: 
       };
     },
   });
-}
+};
 
 async function upstreamIdsByLabel(admin: CatalogAdmin): Promise<Map<string, string>> {
   const byLabel = new Map<string, string>();

@@ -12,10 +12,10 @@ import {
 } from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
 import { toCacheEntryJson, toUpstreamJson } from './presenters.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 /** `/registries/:id/upstreams`, `/upstreams/:id` and `/upstreams/:id/cache_entries`. */
-export function registerUpstreamRoutes(app: AdminApp, admin: CatalogAdmin): void {
+export const upstreamRoutes: AdminRoutes<{ admin: CatalogAdmin }> = async (app, { admin }) => {
   app.post('/registries/:id/upstreams', {
     config: { summary: 'Add an upstream to a virtual registry (appended unless position is given)' },
     schema: { params: IdParams, body: UpstreamCreateBody, response: { 201: UpstreamJson, ...errorResponses(400, 401, 404) } },
@@ -85,4 +85,4 @@ export function registerUpstreamRoutes(app: AdminApp, admin: CatalogAdmin): void
       return result.items.map(toCacheEntryJson);
     },
   });
-}
+};

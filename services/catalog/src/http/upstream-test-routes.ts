@@ -2,7 +2,7 @@ import { type UpstreamTestReply, UpstreamTestResultSchema } from '@vreg/contract
 import { z } from 'zod';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
 import { errorResponses, IdParams, password, upstreamUrl, username } from './api-schemas.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 export const UpstreamTestBody = z.strictObject({
   url: upstreamUrl,
@@ -45,7 +45,7 @@ function toUpstreamTestJson(reply: UpstreamTestReply): z.input<typeof UpstreamTe
  * result; only a missing upstream (404), a bad body (400) or a missing
  * fetcher (503) is an error.
  */
-export function registerUpstreamTestRoutes(app: AdminApp, tests: UpstreamTests): void {
+export const upstreamTestRoutes: AdminRoutes<{ tests: UpstreamTests }> = async (app, { tests }) => {
   app.post('/upstreams/:id/test', {
     config: {
       summary:
@@ -69,4 +69,4 @@ export function registerUpstreamTestRoutes(app: AdminApp, tests: UpstreamTests):
       );
     },
   });
-}
+};

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RegistryUsageReader } from '../lifecycle/registry-usage.ts';
 import { errorResponses, IdParams } from './api-schemas.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 export const RegistryUsageJson = z.object({
   registry_id: z.string(),
@@ -12,7 +12,7 @@ export const RegistryUsageJson = z.object({
 });
 
 /** `GET /registries/:id/usage`. */
-export function registerUsageRoutes(app: AdminApp, usage: RegistryUsageReader): void {
+export const usageRoutes: AdminRoutes<{ usage: RegistryUsageReader }> = async (app, { usage }) => {
   app.get('/registries/:id/usage', {
     config: { summary: 'Storage used by a virtual registry, in total and per upstream, and its quota' },
     schema: { params: IdParams, response: { 200: RegistryUsageJson, ...errorResponses(401, 403, 404) } },
@@ -32,4 +32,4 @@ export function registerUsageRoutes(app: AdminApp, usage: RegistryUsageReader): 
       };
     },
   });
-}
+};

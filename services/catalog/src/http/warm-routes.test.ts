@@ -7,8 +7,8 @@ import { BusWarmDispatcher } from '../adapters/bus/bus-warm-dispatcher.ts';
 import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
 import { WarmJobs } from '../domain/warm-jobs.ts';
 import { adminErrorHandler } from './admin-error-handler.ts';
-import { registerJobRoutes } from './job-routes.ts';
-import { registerWarmRoutes } from './warm-routes.ts';
+import { jobRoutes } from './job-routes.ts';
+import { warmRoutes } from './warm-routes.ts';
 import { type ZodTypeProvider, zodSerializerCompiler, zodValidatorCompiler } from './zod-type-provider.ts';
 
 let server: FastifyInstance;
@@ -38,8 +38,10 @@ async function start(withStreams: boolean): Promise<void> {
       app.setValidatorCompiler(zodValidatorCompiler);
       app.setSerializerCompiler(zodSerializerCompiler);
       app.setErrorHandler(adminErrorHandler);
-      registerWarmRoutes(app, new WarmJobs({ jobs: store.jobs, registries: store.registries, dispatcher: new BusWarmDispatcher(bus) }));
-      registerJobRoutes(app, store.jobs);
+      await app.register(warmRoutes, {
+        warm: new WarmJobs({ jobs: store.jobs, registries: store.registries, dispatcher: new BusWarmDispatcher(bus) }),
+      });
+      await app.register(jobRoutes, { jobs: store.jobs });
     },
     { prefix: '/api/v1' },
   );

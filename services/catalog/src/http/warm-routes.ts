@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { WarmJobs } from '../domain/warm-jobs.ts';
 import { errorResponses, IdParams } from './api-schemas.ts';
 import { JobJson, toJobJson } from './job-routes.ts';
-import type { AdminApp } from './zod-type-provider.ts';
+import type { AdminRoutes } from './zod-type-provider.ts';
 
 const isDigestReference = (value: string): boolean => {
   try {
@@ -35,7 +35,7 @@ export const WarmBody = z.strictObject({
  * ahead of its first pull. Answers 202 with a `warm` job; the fetcher does
  * the work and `GET /jobs/:id` shows its progress and end.
  */
-export function registerWarmRoutes(app: AdminApp, warm: WarmJobs): void {
+export const warmRoutes: AdminRoutes<{ warm: WarmJobs }> = async (app, { warm }) => {
   app.post('/registries/:id/warm', {
     config: {
       summary:
@@ -52,4 +52,4 @@ export function registerWarmRoutes(app: AdminApp, warm: WarmJobs): void {
       return reply.status(202).send(toJobJson(job));
     },
   });
-}
+};

@@ -2,6 +2,7 @@ import { ValidationError } from '@vreg/contracts';
 import type {
   FastifyBaseLogger,
   FastifyInstance,
+  FastifyPluginAsync,
   FastifySchemaCompiler,
   FastifySerializerCompiler,
   FastifyTypeProvider,
@@ -28,6 +29,13 @@ export type AdminApp = FastifyInstance<
   RawRequestDefaultExpression,
   RawReplyDefaultExpression,
   FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** One route group of the admin API: an encapsulated fastify plugin taking the use cases it serves as options. */
+export type AdminRoutes<Options extends Record<string, unknown> = Record<never, never>> = FastifyPluginAsync<
+  Options,
+  RawServerDefault,
   ZodTypeProvider
 >;
 

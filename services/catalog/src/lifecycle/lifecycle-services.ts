@@ -3,7 +3,7 @@ import { CleanupPolicies } from './cleanup-policies.ts';
 import { PurgeJobs } from './purge-jobs.ts';
 import { RegistryUsageReader } from './registry-usage.ts';
 
-/** The lifecycle use cases the admin API calls (issue 8: purge, cleanup policies, usage). */
+/** The lifecycle use cases the admin API calls: purge, cleanup policies, usage. */
 export interface LifecycleServices {
   readonly purge: PurgeJobs;
   readonly cleanup: CleanupPolicies;

@@ -15,7 +15,9 @@ export interface FetchRequestedHandlerDeps {
 
 /** Thrown while another process holds the fill lease: the message is retried later (nak with backoff). */
 export class FillInProgressError extends RetryLater {
-  readonly code = 'FILL_IN_PROGRESS';
+  constructor(message: string) {
+    super(ErrorCodes.fillInProgress, message);
+  }
 }
 
 /** Upstream answers that no retry will change: the object does not exist anywhere. */

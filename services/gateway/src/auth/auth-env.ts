@@ -1,7 +1,6 @@
+import { intFrom, parseKey, splitList } from '@vreg/contracts';
 import { z } from 'zod';
-import { decodeSeed, MAX_TOKEN_KEYS } from './token-key-ring.ts';
-
-const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+import { MAX_TOKEN_KEYS } from './token-key-ring.ts';
 
 /** Access-control settings of the gateway, the same in embedded and distributed mode. Units in the names. */
 export const GatewayAuthEnv = {
@@ -36,11 +35,8 @@ export const GatewayAuthEnv = {
   VREG_TOKEN_SIGNING_KEYS: z
     .string()
     .refine((v) => {
-      const parts = v
-        .split(',')
-        .map((p) => p.trim())
-        .filter((p) => p !== '');
-      return parts.length >= 1 && parts.length <= MAX_TOKEN_KEYS && parts.every((p) => decodeSeed(p) !== undefined);
+      const parts = splitList(v);
+      return parts.length >= 1 && parts.length <= MAX_TOKEN_KEYS && parts.every((p) => parseKey(p) !== undefined);
     }, `1 to ${MAX_TOKEN_KEYS} comma-separated 32-byte keys as 64 hex chars or base64`)
     .optional(),
   /**

@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /** Settings of a `FailureLimiter`. */
 export interface FailureLimiterOptions {
   /** Failures a key may have in a row before it is throttled (the bucket size). */
@@ -23,10 +25,12 @@ interface Bucket {
 export class FailureLimiter {
   readonly #options: Required<FailureLimiterOptions>;
   readonly #refillPerMs: number;
-  readonly #buckets = new Map<string, Bucket>();
+  /** Bounded: a flood of distinct keys forgets the least recently failed first. */
+  readonly #buckets: LRUCache<string, Bucket>;
 
   constructor(options: FailureLimiterOptions) {
     this.#options = { now: Date.now, ...options };
+    this.#buckets = new LRUCache({ max: options.maxKeys });
     this.#refillPerMs = options.burst / (options.windowSeconds * 1000);
   }
 
@@ -41,13 +45,8 @@ export class FailureLimiter {
   fail(key: string): void {
     const bucket = this.#current(key) ?? { tokens: this.#options.burst, updatedMs: this.#options.now() };
     bucket.tokens = Math.max(0, bucket.tokens - 1);
-    // Re-insert so the Map's order is least-recently-failed first.
-    this.#buckets.delete(key);
+    // set() makes it the most recently failed; a read (peek, below) does not.
     this.#buckets.set(key, bucket);
-    while (this.#buckets.size > this.#options.maxKeys) {
-      const oldest = this.#buckets.keys().next().value as string;
-      this.#buckets.delete(oldest);
-    }
   }
 
   /** Number of keys remembered (for tests and metrics). */
@@ -56,7 +55,7 @@ export class FailureLimiter {
   }
 
   #current(key: string): Bucket | undefined {
-    const bucket = this.#buckets.get(key);
+    const bucket = this.#buckets.peek(key);
     if (bucket === undefined) return undefined;
     const now = this.#options.now();
     bucket.tokens = Math.min(this.#options.burst, bucket.tokens + (now - bucket.updatedMs) * this.#refillPerMs);

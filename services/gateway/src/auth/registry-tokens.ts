@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { UnauthorizedError } from '@vreg/contracts';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { JwsError } from './jws.ts';
 import type { TokenKeyRing } from './token-key-ring.ts';
@@ -28,8 +29,8 @@ export const RegistryTokenClaimsSchema = z.object({
 export type RegistryTokenClaims = z.infer<typeof RegistryTokenClaimsSchema>;
 
 /**
- * Tokens whose signature and claims were checked, remembered (oldest out
- * first): a client presents the same token on every request of a pull for
+ * Tokens whose signature and claims were checked, remembered (least
+ * recently used out first): a client presents the same token on every request of a pull for
  * its whole lifetime, and an Ed25519 check plus the claims' parse cost
  * ~120 µs of CPU, more than serving a manifest hit. 4,096 tokens are about
  * 2 MiB.
@@ -70,7 +71,7 @@ export class RegistryTokens {
   readonly #keys: TokenKeyRing;
   readonly #options: Required<RegistryTokensOptions>;
   /** Token → its checked claims (signature, issuer, audience); times are checked on every use. */
-  readonly #verified = new Map<string, RegistryTokenClaims>();
+  readonly #verified = new LRUCache<string, RegistryTokenClaims>({ max: VERIFIED_KEPT });
 
   constructor(keys: TokenKeyRing, options: RegistryTokensOptions) {
     this.#keys = keys;
@@ -125,7 +126,6 @@ export class RegistryTokens {
     if (claims.iss !== this.#options.issuer) throw refused('issuer');
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (!audiences.includes(this.#options.service)) throw refused('audience');
-    if (this.#verified.size >= VERIFIED_KEPT) this.#verified.delete(this.#verified.keys().next().value as string);
     this.#verified.set(token, claims);
     return claims;
   }

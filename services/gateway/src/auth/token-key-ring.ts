@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, hkdfSync, type KeyObject, randomBytes } from 'node:crypto';
+import { parseKey, splitList } from '@vreg/contracts';
 import { signJws, verifyJws } from './jws.ts';
 
 /** Most keys verified at once: the signing key and the one being rotated out (or in). */
@@ -11,15 +12,6 @@ interface RingKey {
   kid: string;
   privateKey: KeyObject;
   publicKey: KeyObject;
-}
-
-/** Reads a 32-byte seed given as 64 hex chars or base64/base64url; undefined when it is neither. */
-export function decodeSeed(value: string): Buffer | undefined {
-  const v = value.trim();
-  if (/^[a-f0-9]{64}$/i.test(v)) return Buffer.from(v, 'hex');
-  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(v)) return undefined;
-  const bytes = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  return bytes.length === 32 ? bytes : undefined;
 }
 
 /** A fresh Ed25519 seed as 64 hex chars, for a key file or `VREG_TOKEN_SIGNING_KEYS`. */
@@ -68,13 +60,9 @@ export class TokenKeyRing {
    * @throws Error naming the first bad entry.
    */
   static parse(value: string): TokenKeyRing {
-    const parts = value
-      .split(',')
-      .map((p) => p.trim())
-      .filter((p) => p !== '');
     return TokenKeyRing.fromSeeds(
-      parts.map((p, i) => {
-        const seed = decodeSeed(p);
+      splitList(value).map((p, i) => {
+        const seed = parseKey(p);
         if (seed === undefined) throw new Error(`token signing key ${i + 1} is not 32 bytes as 64 hex chars or base64`);
         return seed;
       }),

@@ -1,44 +1,22 @@
-/**
- * Immutable byte strings by key (manifests by digest), least recently used
- * first out once their total size passes the budget. A hit costs no disk
- * trip: each stored-manifest read was four thread-pool calls.
- */
-export class ByteBudgetCache {
-  readonly #budget: number;
-  readonly #map = new Map<string, Buffer>();
-  #bytes = 0;
+import { LRUCache } from 'lru-cache';
 
-  /** @param budgetBytes total bytes kept; 0 keeps nothing. */
-  constructor(budgetBytes: number) {
-    this.#budget = budgetBytes;
-  }
-
-  get(key: string): Buffer | undefined {
-    const value = this.#map.get(key);
-    if (value === undefined) return undefined;
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    return value;
-  }
-
-  set(key: string, value: Buffer): void {
-    if (value.length > this.#budget) return;
-    const old = this.#map.get(key);
-    if (old) {
-      this.#map.delete(key);
-      this.#bytes -= old.length;
-    }
-    this.#map.set(key, value);
-    this.#bytes += value.length;
-    for (const [k, v] of this.#map) {
-      if (this.#bytes <= this.#budget) break;
-      this.#map.delete(k);
-      this.#bytes -= v.length;
-    }
-  }
-
+/** Immutable byte strings by key (manifests by digest); an `LRUCache` fits it. */
+export interface ByteBudgetCache {
+  get(key: string): Buffer | undefined;
+  set(key: string, value: Buffer): unknown;
   /** Bytes held. */
-  get bytes(): number {
-    return this.#bytes;
-  }
+  readonly calculatedSize: number;
+}
+
+/**
+ * Byte strings by key, least recently used first out once their total size
+ * passes the budget; a value larger than the whole budget is not kept. A hit
+ * costs no disk trip: each stored-manifest read was four thread-pool calls.
+ *
+ * @param budgetBytes total bytes kept; 0 keeps nothing.
+ */
+export function byteBudgetCache(budgetBytes: number): ByteBudgetCache {
+  // lru-cache wants a positive budget and positive sizes: a 0 budget is "off", and an empty value counts as 1 byte.
+  if (budgetBytes <= 0) return { get: () => undefined, set: () => undefined, calculatedSize: 0 };
+  return new LRUCache<string, Buffer>({ maxSize: budgetBytes, sizeCalculation: (value) => Math.max(1, value.length) });
 }

@@ -13,12 +13,14 @@ describe('rateLimitKey', () => {
     expect(rateLimitKey('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).toBe(a);
     expect(rateLimitKey('2001:db8:1:2::')).toBe(a);
     expect(rateLimitKey('2001:db8:1:3::1')).not.toBe(a);
-    expect(rateLimitKey('::1')).toBe('0:0:0:0::/64');
-    expect(rateLimitKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
-    expect(rateLimitKey('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
+    expect(rateLimitKey('::1')).toBe('::/64');
+    expect(rateLimitKey('fe80::1%eth0')).toBe('fe80::/64');
+    expect(rateLimitKey('FE80:0:0:0:0:0:0:2')).toBe('fe80::/64');
+    expect(rateLimitKey('64:ff9b::192.0.2.1')).toBe('64:ff9b::/64');
   });
 
   it('passes anything that is not an address through unchanged', () => {
     expect(rateLimitKey('unknown')).toBe('unknown');
+    expect(rateLimitKey('2001:db8::1::2')).toBe('2001:db8::1::2');
   });
 });

@@ -22,6 +22,8 @@ export class RequestRateLimiter {
   readonly #maxKeys: number;
   readonly #now: () => number;
   #window = -1;
+  // A plain Map, not lru-cache: counts live one window and are dropped whole at its edge, and past maxKeys the
+  // first key counted goes (insertion order); no recency to keep, on a path every /v2 request takes.
   #counts = new Map<string, number>();
 
   constructor(options: RequestRateLimiterOptions) {

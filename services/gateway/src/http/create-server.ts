@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { ErrorCodes } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 
@@ -83,7 +84,7 @@ function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: numbe
   // The admin API's error shape under /api, the OCI one elsewhere (`/v2`).
   const admin = (request.raw.url ?? '').startsWith('/api/');
   const error = admin
-    ? { code: status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED', message, detail: { reason } }
+    ? { code: status === 404 ? ErrorCodes.notFound : ErrorCodes.validationFailed, message, detail: { reason } }
     : { code: status === 404 ? 'NAME_UNKNOWN' : status === 414 || status === 400 ? 'NAME_INVALID' : 'UNSUPPORTED', message };
   return reply
     .code(status)

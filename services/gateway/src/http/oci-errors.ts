@@ -11,6 +11,7 @@ export const ociErrorTable: Readonly<Record<ErrorCode, { ociCode: string; status
   [ErrorCodes.unsupported]: { ociCode: 'UNSUPPORTED', status: 405 },
   [ErrorCodes.unauthorized]: { ociCode: 'UNAUTHORIZED', status: 401 },
   [ErrorCodes.denied]: { ociCode: 'DENIED', status: 403 },
+  [ErrorCodes.policyDenied]: { ociCode: 'DENIED', status: 403 },
   [ErrorCodes.tooManyRequests]: { ociCode: 'TOOMANYREQUESTS', status: 429 },
   [ErrorCodes.rangeInvalid]: { ociCode: 'RANGE_INVALID', status: 416 },
   [ErrorCodes.upstreamUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
@@ -23,6 +24,12 @@ export const ociErrorTable: Readonly<Record<ErrorCode, { ociCode: string; status
   [ErrorCodes.catalogUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
   [ErrorCodes.fetcherUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
   [ErrorCodes.fillLeaseUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
+  // An upstream configured at an internal address: the registry's setup is wrong, not the request.
+  [ErrorCodes.upstreamAddressBlocked]: { ociCode: 'UNAVAILABLE', status: 502 },
+  // The consumers' "not yet" and "never": they never reach a client; if one did, the client may retry the first.
+  [ErrorCodes.fillInProgress]: { ociCode: 'UNAVAILABLE', status: 503 },
+  [ErrorCodes.gcInProgress]: { ociCode: 'UNAVAILABLE', status: 503 },
+  [ErrorCodes.permanentFailure]: { ociCode: 'UNKNOWN', status: 500 },
   [ErrorCodes.validationFailed]: { ociCode: 'NAME_INVALID', status: 400 },
   [ErrorCodes.notFound]: { ociCode: 'NAME_UNKNOWN', status: 404 },
   [ErrorCodes.conflict]: { ociCode: 'DENIED', status: 409 },

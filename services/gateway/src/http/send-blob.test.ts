@@ -52,7 +52,7 @@ describe('sendBlob', () => {
   });
 
   async function serve(body: () => BlobRead | Readable) {
-    const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: '0' } });
+    const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: false } });
     app = fastify();
     await app.register(requestTelemetry, { metrics: telemetry.metrics });
     app.get('/v2/virtual_registries/containers/:registryId/*', async (request, reply) => {

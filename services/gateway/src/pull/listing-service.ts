@@ -1,7 +1,7 @@
 import { ErrorCodes, hasCode, MediaTypes, NameUnknownError, type RegistryView, type UpstreamView } from '@vreg/contracts';
 import { type FillDeps, firstUpstreamWith, readBounded, toUpstreamTarget } from '@vreg/fill';
 import type { UpstreamResponse } from '@vreg/upstream-client';
-import { LruCache } from '../domain/lru-cache.ts';
+import { LRUCache } from 'lru-cache';
 import type { ManifestService } from './manifest-service.ts';
 import { type CacheResult, CacheResults } from './served-object.ts';
 
@@ -26,7 +26,8 @@ const MAX_LISTING_BYTES = 4 << 20;
  */
 export class ListingService {
   readonly #deps: { fill: FillDeps; manifests: ManifestService };
-  readonly #cache = new LruCache<string, Omit<Listing, 'cache'>>(10_000);
+  // A stale listing stays (noDeleteOnStaleGet) to answer when the upstream fails.
+  readonly #cache = new LRUCache<string, Omit<Listing, 'cache'>>({ max: 10_000, noDeleteOnStaleGet: true });
 
   constructor(deps: { fill: FillDeps; manifests: ManifestService }) {
     this.#deps = deps;
@@ -106,15 +107,17 @@ export class ListingService {
     key: string,
     load: () => Promise<{ upstream: UpstreamView | undefined; listing: Omit<Listing, 'cache'> }>,
   ): Promise<Listing> {
-    const cached = this.#cache.get(key);
-    if (cached?.fresh) return { ...cached.value, cache: CacheResults.hit };
+    const fresh = this.#cache.get(key);
+    if (fresh) return { ...fresh, cache: CacheResults.hit };
     try {
       const { upstream, listing } = await load();
       const hours = upstream?.cacheValidityHours ?? 24;
-      this.#cache.set(key, listing, hours === 0 ? Infinity : hours * 3_600_000);
+      // lru-cache's ttl 0 is "never stale", as the upstream's 0 hours is.
+      this.#cache.set(key, listing, { ttl: hours * 3_600_000 });
       return { ...listing, cache: CacheResults.miss };
     } catch (err) {
-      if (cached && !hasCode(err, ErrorCodes.nameUnknown)) return { ...cached.value, cache: CacheResults.stale };
+      const stale = this.#cache.peek(key, { allowStale: true });
+      if (stale && !hasCode(err, ErrorCodes.nameUnknown)) return { ...stale, cache: CacheResults.stale };
       throw err;
     }
   }

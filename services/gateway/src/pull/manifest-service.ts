@@ -5,9 +5,9 @@ import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { isDigest } from '@vreg/oci';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
+import { LRUCache } from 'lru-cache';
 import { accepts } from '../domain/accept-list.ts';
-import { ByteBudgetCache } from '../domain/byte-budget-cache.ts';
-import { LruCache } from '../domain/lru-cache.ts';
+import { type ByteBudgetCache, byteBudgetCache } from '../domain/byte-budget-cache.ts';
 import { isTagEntryFresh } from '../domain/tag-freshness.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { FetchRequester } from './fetch-requester.ts';
@@ -45,13 +45,13 @@ export interface ManifestServiceDeps {
 export class ManifestService {
   readonly #deps: ManifestServiceDeps;
   readonly #fills = new SingleFlight<FilledManifest>();
-  readonly #unknown = new LruCache<string, true>(10_000);
+  readonly #unknown = new LRUCache<string, true>({ max: 10_000 });
   readonly #revalidator: TagRevalidator;
   readonly #bytes: ByteBudgetCache;
 
   constructor(deps: ManifestServiceDeps) {
     this.#deps = deps;
-    this.#bytes = new ByteBudgetCache(deps.manifestCacheBytes);
+    this.#bytes = byteBudgetCache(deps.manifestCacheBytes);
     this.#revalidator = new TagRevalidator(deps);
   }
 
@@ -157,7 +157,7 @@ export class ManifestService {
   ): Promise<FilledManifest> {
     const key = `${registry.id}/${image}/${reference}|${accept?.join(',') ?? '*'}|${recordTag}`;
     const unknownKey = `${registry.id}/${image}/${reference}`;
-    if (this.#unknown.get(unknownKey)?.fresh) {
+    if (this.#unknown.get(unknownKey)) {
       return Promise.reject(
         new ManifestUnknownError('manifest unknown to every upstream of this registry (remembered)', { name: image, reference }),
       );
@@ -180,7 +180,7 @@ export class ManifestService {
       } catch (err) {
         // A broken deployment asking for a missing tag must not hammer the upstream.
         if (hasCode(err, ErrorCodes.manifestUnknown) && this.#deps.negativeCacheMs > 0)
-          this.#unknown.set(unknownKey, true, this.#deps.negativeCacheMs);
+          this.#unknown.set(unknownKey, true, { ttl: this.#deps.negativeCacheMs });
         throw err;
       } finally {
         await lease?.release();

@@ -106,8 +106,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cache_entries_digest_status ON cache_entries (digest, status);
   CREATE INDEX cache_entries_status ON cache_entries (status);
   `,
-  // Lifecycle (issue 8): per-registry quota, cleanup policies and their audit
-  // records, and the index that registry-wide entry queries need.
+  // Lifecycle: per-registry quota, cleanup policies and their audit records,
+  // and the index that registry-wide entry queries need.
   `
   ALTER TABLE registries ADD COLUMN max_stored_bytes INTEGER;
   CREATE TABLE cleanup_policies (
@@ -139,7 +139,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cleanup_runs_registry ON cleanup_runs (registry_id, id);
   CREATE INDEX cache_entries_registry_status ON cache_entries (registry_id, status);
   `,
-  // Per-upstream blob size limit (issue 9); NULL = the services' VREG_UPSTREAM_MAX_BLOB_BYTES.
+  // Per-upstream blob size limit; NULL = the services' VREG_UPSTREAM_MAX_BLOB_BYTES.
   `
   ALTER TABLE upstreams ADD COLUMN max_blob_size_bytes INTEGER;
   `,
@@ -150,6 +150,35 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cache_entries_registry_status_path ON cache_entries (registry_id, status, relative_path, upstream_id);
   CREATE INDEX cache_entries_registry_status_activity ON cache_entries (registry_id, status, coalesce(downloaded_at, created_at), relative_path, upstream_id);
   CREATE INDEX cache_entries_registry_status_upstream_digest ON cache_entries (registry_id, status, upstream_id, digest, size);
+  `,
+  // Pull policies (one JSON document per registry: ordered rules, signature
+  // mode and trusted public keys) and the bounded records of their refusals.
+  `
+  CREATE TABLE pull_policies (
+    registry_id INTEGER PRIMARY KEY,
+    policy      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  CREATE TABLE policy_denials (
+    id          TEXT PRIMARY KEY,
+    registry_id INTEGER NOT NULL,
+    image       TEXT NOT NULL,
+    reference   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    digest      TEXT,
+    mode        TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    rule_index  INTEGER,
+    rule_name   TEXT,
+    message     TEXT NOT NULL,
+    client      TEXT NOT NULL,
+    token_name  TEXT,
+    count       INTEGER NOT NULL,
+    at          TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX policy_denials_at ON policy_denials (at, id);
+  CREATE INDEX policy_denials_registry_at ON policy_denials (registry_id, at, id);
   `,
 ];
 

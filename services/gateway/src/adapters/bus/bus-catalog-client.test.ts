@@ -1,5 +1,12 @@
 import { MemoryEventBus } from '@vreg/bus';
-import { type CacheEntryView, EntryLookupRequestSchema, RegistryResolveRequestSchema, type RegistryView, Subjects } from '@vreg/contracts';
+import {
+  type CacheEntryView,
+  EntryLookupRequestSchema,
+  NameUnknownError,
+  RegistryResolveRequestSchema,
+  type RegistryView,
+  Subjects,
+} from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BusCatalogClient } from './bus-catalog-client.ts';
@@ -76,6 +83,60 @@ describe('BusCatalogClient when the catalog replies that it failed (its database
     const { client, databaseDown } = await catalogOnBus();
     databaseDown();
     await expect(client.resolveRegistry('1')).rejects.toMatchObject({ code: 'CATALOG_UNAVAILABLE' });
+  });
+});
+
+describe('BusCatalogClient under concurrent lookups', () => {
+  it('asks the catalog once for many concurrent lookups of one tag and one registry', async () => {
+    bus = new MemoryEventBus({ logger });
+    const asked = { registry: 0, entry: 0 };
+    await bus.serve(Subjects.registryResolve, RegistryResolveRequestSchema, async () => {
+      asked.registry += 1;
+      return registry;
+    });
+    await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async () => {
+      asked.entry += 1;
+      return { entry: tagEntry };
+    });
+    const client = new BusCatalogClient(bus, logger, { registryTtlMs: 60_000, tagTtlMs: 60_000, timeoutMs: 1000, maxEntries: 100 });
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => Promise.all([client.resolveRegistry('1'), client.lookupEntry('1', tagEntry.relativePath)])),
+    );
+    expect(answers.every(([r, e]) => r.id === '1' && e?.digest === tagEntry.digest)).toBe(true);
+    expect(asked).toEqual({ registry: 1, entry: 1 });
+  });
+
+  it('answers with what a fill remembered while a lookup of the same entry was waiting for the catalog', async () => {
+    bus = new MemoryEventBus({ logger });
+    let answer: (() => void) | undefined;
+    await bus.serve(Subjects.entryLookup, EntryLookupRequestSchema, async () => {
+      await new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      return { entry: undefined }; // the catalog has not consumed object.stored yet
+    });
+    const client = new BusCatalogClient(bus, logger, { registryTtlMs: 60_000, tagTtlMs: 60_000, timeoutMs: 5000, maxEntries: 100 });
+    const digestEntry = { ...tagEntry, relativePath: `library/alpine/blobs/sha256:${'c'.repeat(64)}` };
+    const lookup = client.lookupEntry('1', digestEntry.relativePath);
+    while (answer === undefined) await new Promise((r) => setTimeout(r, 5));
+    client.remember('1', digestEntry);
+    answer();
+    await expect(lookup).resolves.toEqual(digestEntry);
+    await expect(client.lookupEntry('1', digestEntry.relativePath)).resolves.toEqual(digestEntry);
+  });
+
+  it('forgets a registry the catalog no longer knows (NAME_UNKNOWN), rather than serving it from the cache', async () => {
+    bus = new MemoryEventBus({ logger });
+    let known = true;
+    await bus.serve(Subjects.registryResolve, RegistryResolveRequestSchema, async () => {
+      if (!known) throw new NameUnknownError('no such registry');
+      return registry;
+    });
+    const client = new BusCatalogClient(bus, logger, { registryTtlMs: 0, tagTtlMs: 0, timeoutMs: 1000, maxEntries: 100 });
+    await client.resolveRegistry('1');
+    known = false;
+    await new Promise((r) => setTimeout(r, 5));
+    await expect(client.resolveRegistry('1')).rejects.toMatchObject({ code: 'NAME_UNKNOWN' });
   });
 });
 
