@@ -62,7 +62,8 @@ WORKDIR /app
 # --max-semi-space-size=8 (MiB): V8's young generation otherwise grows to
 # ~40 MiB more under a server's allocation rate; with 8 a gateway streaming
 # 50 hits peaked at 160 MB RSS instead of 202, for ~6 % more CPU per
-# manifest hit (bench/README.md). The bench runs the bundle with these options.
+# manifest hit (measured with wrk at 50 connections). The bench runs the
+# bundle with these options.
 ENV NODE_ENV=production \
     NODE_OPTIONS="--enable-source-maps --max-semi-space-size=8" \
     VREG_DATA_DIR=/data
