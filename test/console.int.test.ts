@@ -381,6 +381,36 @@ describe('web console', () => {
     await screenshot(page, 'cleanup-policy');
   });
 
+  it('sets the hosts the registry mirrors, shows their containerd files, and a conflict as the API words it', async () => {
+    await page.getByRole('link', { name: 'Mirror hosts' }).click();
+    await page.getByRole('heading', { name: 'Mirror hosts' }).waitFor();
+    const form = page.getByRole('form', { name: 'Mirror hosts' });
+    await form.getByLabel('Mirrored hosts').fill('registry-1.docker.io, ghcr.io');
+    await form.getByRole('button', { name: 'Save mirror hosts' }).click();
+    await form.getByText('Saved.').waitFor();
+    expect((await vreg.admin.call('GET', `/registries/${registryId}/mirror_hosts`)).body).toEqual({
+      registry_id: registryId,
+      hosts: ['docker.io', 'ghcr.io'],
+    });
+    expect(await form.getByLabel('Mirrored hosts').inputValue()).toBe('docker.io ghcr.io');
+    const files = await textOf(page.getByLabel('containerd hosts.toml'));
+    expect(files).toContain(
+      `# /etc/containerd/certs.d/docker.io/hosts.toml\nserver = "https://registry-1.docker.io"\n\n[host."${vreg.gatewayUrl}"]`,
+    );
+    expect(files).toContain('# /etc/containerd/certs.d/ghcr.io/hosts.toml');
+    const other = await vreg.admin.createRegistry('quay-mirror');
+    await vreg.admin.call('PUT', `/registries/${other.id}/mirror_hosts`, { hosts: ['quay.io'] });
+    await form.getByLabel('Mirrored hosts').fill('docker.io quay.io');
+    await form.getByRole('button', { name: 'Save mirror hosts' }).click();
+    expect(await textOf(form.getByRole('alert'))).toContain(`quay.io is already mirrored by registry ${other.id}`);
+    expect((await vreg.admin.call<{ hosts: string[] }>('GET', `/registries/${registryId}/mirror_hosts`)).body.hosts).toEqual([
+      'docker.io',
+      'ghcr.io',
+    ]);
+    await screenshot(page, 'mirror-hosts');
+    expect((await vreg.admin.call('DELETE', `/registries/${other.id}`)).status).toBe(204);
+  });
+
   it('creates an access token shown once, and a revoked token is refused by the console', async () => {
     await page.getByRole('link', { name: 'Access tokens' }).click();
     await page.getByLabel('Token name').fill('second admin');

@@ -2,8 +2,10 @@
 # Install or build everything the integration tests run against, skipping what
 # is already there. Idempotent; a second run only checks versions.
 #
-#   apt:  docker-registry (CNCF distribution v2), skopeo, podman, busybox-static, chromium, wrk
-#   go:   nats-server v2.15.2, ferretdb v1.24.2, crane, oras, cosign v2.6.1 (built into $VREG_TEST_CACHE/bin)
+#   apt:  docker-registry (CNCF distribution v2), skopeo, podman, containerd, busybox-static, chromium, wrk
+#   deb:  docker.io's dockerd, extracted into $VREG_TEST_CACHE/docker.io (not installed)
+#   go:   nats-server v2.15.2, ferretdb v1.24.2, crane, oras, cosign v2.6.1 (built into $VREG_TEST_CACHE/bin), the OCI
+#         conformance suite (build-conformance.sh)
 #   pip:  moto[server] (moto_server, an S3 server), only if moto_server is missing
 #
 # See lib/common.sh for the environment variables it honours.
@@ -66,6 +68,9 @@ check_apt skopeo skopeo
 check_apt wrk wrk
 # A third real client: podman pulls (it cannot run containers in this sandbox, so tests only pull).
 check_apt podman podman
+# Container runtimes pulling through vreg as their mirror: a containerd daemon of each test's own (ctr pulls), and
+# the one dockerd (extracted below) uses.
+check_apt containerd containerd
 # Headless Chromium for the console's browser tests (playwright-core drives it; VREG_TEST_CHROMIUM overrides).
 [[ -n "${VREG_TEST_CHROMIUM:-}" ]] || check_apt chromium chromium
 # The seeded busybox image needs a statically linked busybox (no libc in the
@@ -95,6 +100,37 @@ if ((${#apt_missing[@]})); then
     report "$pkg" "installed in $(vreg_elapsed "$t0")s"
   done
 fi
+
+# ---- dockerd (Debian's docker.io, extracted) ---------------------------------
+
+# Installing docker.io would put its docker CLI over the one a machine may
+# have; the mirror tests only need its dockerd, run as a process of their own.
+install_dockerd() {
+  local t0 tmp log out
+  if [[ -x "$VREG_DOCKERD_ROOT/usr/sbin/dockerd" ]]; then
+    out="$("$VREG_DOCKERD_ROOT/usr/sbin/dockerd" --version 2>&1)" || true
+    if [[ "$out" == "Docker version"* ]]; then
+      report dockerd "present ($VREG_DOCKERD_ROOT, ${out#Docker version })"
+      return
+    fi
+  fi
+  command -v apt-get >/dev/null 2>&1 || vreg_die "dockerd: no apt-get here to download Debian's docker.io package"
+  t0="$(vreg_now)"
+  new_build_dir
+  log="$VREG_TEST_CACHE/logs/docker.io.log"
+  # apt-get download needs the package lists; a fresh image has none.
+  if ! (cd "$tmp" && apt-get download docker.io >"$log" 2>&1); then
+    run_logged "apt-get update" "$log.update" vreg_as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+    run_logged "apt-get download docker.io" "$log" bash -c "cd '$tmp' && apt-get download docker.io"
+  fi
+  run_logged "extracting docker.io" "$log.extract" bash -c "dpkg-deb -x '$tmp'/docker.io_*.deb '$tmp/root'"
+  [[ -x "$tmp/root/usr/sbin/dockerd" ]] || vreg_die "docker.io's package has no usr/sbin/dockerd"
+  rm -rf "$VREG_DOCKERD_ROOT"
+  mkdir -p "$(dirname "$VREG_DOCKERD_ROOT")"
+  mv "$tmp/root" "$VREG_DOCKERD_ROOT"
+  report dockerd "extracted $("$VREG_DOCKERD_ROOT/usr/sbin/dockerd" --version 2>&1 | head -1) in $(vreg_elapsed "$t0")s"
+}
+install_dockerd
 
 if [[ -z "${VREG_TEST_BUSYBOX:-}" && ! -x /bin/busybox ]]; then
   vreg_die "busybox-static is installed but /bin/busybox is missing"
@@ -241,6 +277,16 @@ install_go_client() {
 install_go_client crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION" version
 install_go_client oras oras.land/oras/cmd/oras "$ORAS_VERSION" version
 install_go_client cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" version
+
+if [[ -x "$VREG_OCI_CONFORMANCE_BIN" ]]; then
+  report oci-conformance "present ($VREG_OCI_CONFORMANCE_BIN)"
+else
+  require_go "the OCI conformance suite"
+  t0="$(vreg_now)"
+  run_logged "building the OCI conformance suite $OCI_CONFORMANCE_VERSION" "$VREG_TEST_CACHE/logs/oci-conformance-build.log" \
+    bash "$VREG_TEST_SCRIPTS_DIR/build-conformance.sh"
+  report oci-conformance "built $OCI_CONFORMANCE_VERSION in $(vreg_elapsed "$t0")s"
+fi
 
 if [[ "${VREG_TEST_ONLY_REGISTRIES:-}" != 1 ]]; then
   install_nats

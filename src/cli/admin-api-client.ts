@@ -60,6 +60,12 @@ export class AdminApiClient {
     this.#fetch = fetchImpl;
   }
 
+  /** The server's origin (VREG_URL or the saved login): what runtimes reach in the embedded mode. */
+  async serverUrl(): Promise<string> {
+    this.#connection ??= await this.#connect();
+    return new URL(this.#connection.url).origin;
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<{ body: T; headers: Headers; status: number }> {
     this.#connection ??= await this.#connect();
     const base = `${this.#connection.url.replace(/\/+$/, '')}/api/v1`;

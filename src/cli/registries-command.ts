@@ -1,4 +1,4 @@
-import type { UpstreamJson } from '@vreg/contracts/admin-api-json';
+import type { RegistryMirrorHostsJson, UpstreamJson } from '@vreg/contracts/admin-api-json';
 import type { AdminApiClient } from './admin-api-client.ts';
 import { idArg, parseCommand } from './cli-args.ts';
 import { type CliIo, UsageError } from './cli-io.ts';
@@ -25,11 +25,17 @@ export const REGISTRIES_USAGE = `Usage:
   vreg registries update <id> [--name <name>] [--description <text>] [--no-description]
                          [--visibility private|public] [--max-stored-bytes <size>|none] [--json]
   vreg registries delete <id> [--json]
+  vreg registries mirror-hosts <id> [<host>...] [--none] [--json]
 
 A registry is private unless created --visibility public (anonymous pulls).
 --max-stored-bytes takes 500MB, 10GiB or bytes: past it the least recently
 downloaded entries are purged; none removes the quota.
-Pull from it as HOST/virtual_registries/containers/<id>/<image>:<tag>.`;
+Pull from it as HOST/virtual_registries/containers/<id>/<image>:<tag>.
+
+mirror-hosts shows the upstream hosts a registry mirrors, or sets them (the
+whole set; --none for none): pulls at vreg's root path for those hosts
+(containerd's ?ns=<host>; Docker's registry-mirrors for docker.io) go to it.
+A host belongs to one registry. vreg mirror-config prints the runtime side.`;
 
 function quota(r: RegistryJson): string {
   return r.max_stored_bytes === undefined || r.max_stored_bytes === null ? 'none' : formatBytes(r.max_stored_bytes);
@@ -67,6 +73,7 @@ export async function registriesCommand(args: string[], api: AdminApiClient, io:
       const id = idArg(positionals[0], 'the registry id');
       const { body } = await api.request<RegistryJson>('GET', `/registries/${id}`);
       if (values.json) return io.out(JSON.stringify(body, null, 2));
+      const { body: mirrors } = await api.request<RegistryMirrorHostsJson>('GET', `/registries/${id}/mirror_hosts`);
       io.out(
         formatRecord([
           ['id', body.id],
@@ -74,6 +81,7 @@ export async function registriesCommand(args: string[], api: AdminApiClient, io:
           ['description', body.description ?? ''],
           ['visibility', body.visibility],
           ['quota', quota(body)],
+          ['mirrors', mirrors.hosts.length === 0 ? 'none' : mirrors.hosts.join(', ')],
           ['created', body.created_at],
           ['updated', body.updated_at ?? ''],
         ]),
@@ -134,6 +142,25 @@ export async function registriesCommand(args: string[], api: AdminApiClient, io:
       const id = idArg(positionals[0], 'the registry id');
       await api.request('DELETE', `/registries/${id}`);
       reportDone(io, values.json === true, { id, deleted: true }, `Deleted registry ${id} with its upstreams and cache entries.`);
+      return;
+    }
+    case 'mirror-hosts': {
+      const { values, positionals } = parseCommand(
+        'registries mirror-hosts',
+        rest,
+        { none: { type: 'boolean', default: false } },
+        { min: 1, max: 51, what: 'a registry id, then the hosts it mirrors' },
+      );
+      const id = idArg(positionals[0], 'the registry id');
+      const hosts = positionals.slice(1);
+      if (values.none === true && hosts.length > 0) throw new UsageError('give hosts or --none, not both');
+      const { body } =
+        hosts.length === 0 && values.none !== true
+          ? await api.request<RegistryMirrorHostsJson>('GET', `/registries/${id}/mirror_hosts`)
+          : await api.request<RegistryMirrorHostsJson>('PUT', `/registries/${id}/mirror_hosts`, { hosts });
+      if (values.json) return io.out(JSON.stringify(body, null, 2));
+      if (body.hosts.length === 0) io.out(`Registry ${id} mirrors no host.`);
+      else io.out(`Registry ${id} mirrors ${body.hosts.join(', ')}.`);
       return;
     }
     default:

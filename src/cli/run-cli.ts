@@ -6,6 +6,7 @@ import { ENTRIES_USAGE, entriesCommand } from './entries-command.ts';
 import { GC_USAGE, gcCommand } from './gc-command.ts';
 import { JOBS_USAGE, jobsCommand } from './jobs-command.ts';
 import { LOGIN_USAGE, loginCommand, logoutCommand } from './login-command.ts';
+import { MIRROR_CONFIG_USAGE, mirrorConfigCommand } from './mirror-config-command.ts';
 import { POLICY_USAGE, policyCommand } from './policy-command.ts';
 import { PURGE_USAGE, purgeCommand } from './purge-command.ts';
 import { REGISTRIES_USAGE, registriesCommand } from './registries-command.ts';
@@ -28,6 +29,7 @@ const API_COMMANDS: Record<string, { usage: string; run: ApiCommand }> = {
   warm: { usage: WARM_USAGE, run: warmCommand },
   gc: { usage: GC_USAGE, run: gcCommand },
   jobs: { usage: JOBS_USAGE, run: jobsCommand },
+  'mirror-config': { usage: MIRROR_CONFIG_USAGE, run: mirrorConfigCommand },
   policy: { usage: POLICY_USAGE, run: policyCommand },
 };
 
@@ -37,7 +39,7 @@ Usage: vreg <command> [arguments] [--json] [--help]
 
 Commands:
   login, logout     save (check first) or forget the server URL and token
-  registries        list, show, create, update, delete virtual registries
+  registries        list, show, create, update, delete virtual registries; set their mirror hosts
   upstreams         list, add, update, remove, reorder, move, test upstreams
   tokens            create, list, revoke access tokens
   entries           list or delete cache entries of a registry
@@ -47,6 +49,7 @@ Commands:
   warm              fetch an image into the cache ahead of pulls, with progress
   gc                delete objects no cache entry references (--dry-run reports)
   jobs              list, show or wait for purge, cleanup, gc and warm jobs
+  mirror-config     containerd, Docker or podman configuration to pull through vreg as a mirror
   policy            a registry's pull policy: rules, signatures, keys; refused pulls (denials)
 
 Run vreg <command> --help for its arguments. Every command takes --json for

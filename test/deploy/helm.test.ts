@@ -612,6 +612,39 @@ describe('the Helm chart', () => {
       expect(notes).toContain('VREG_SECRET_KEY was generated: back it up');
     });
 
+    it('prints the containerd hosts.toml files that make nodes pull through the ingress host as their mirror', async () => {
+      const notes = await renderNotes(['--set', 'ingress.enabled=true', '--set', 'ingress.hosts[0]=registry.acme.test']);
+      expect(notes).toContain(
+        [
+          '  # /etc/containerd/certs.d/_default/hosts.toml',
+          '  [host."https://registry.acme.test"]',
+          '    capabilities = ["pull", "resolve"]',
+        ].join('\n'),
+      );
+      expect(notes).toContain(
+        [
+          '  # /etc/containerd/certs.d/docker.io/hosts.toml',
+          '  server = "https://registry-1.docker.io"',
+          '',
+          '  [host."https://registry.acme.test"]',
+          '    capabilities = ["pull", "resolve"]',
+        ].join('\n'),
+      );
+      expect(notes).toContain('vreg mirror-config\n   containerd --url https://registry.acme.test');
+      expect(notes).toContain(`-d '{"hosts":["docker.io"]}' $VREG_ADMIN/registries/1/mirror_hosts`);
+      expect(
+        await renderNotes([
+          '--set',
+          'ingress.enabled=true',
+          '--set',
+          'ingress.hosts[0]=registry.acme.test',
+          '--set',
+          'ingress.tls.enabled=false',
+        ]),
+      ).toContain('[host."http://registry.acme.test"]');
+      expect(await renderNotes([])).toContain('then these notes show how nodes pull through vreg as their registry mirror');
+    });
+
     it('tells to port-forward without an ingress, and names the existing Secret', async () => {
       const notes = await renderNotes(['--set', 'secrets.existingSecret=vreg-credentials']);
       expect(notes).toContain('kubectl -n vreg port-forward svc/vreg-gateway 5000:5000');

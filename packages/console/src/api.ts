@@ -15,6 +15,7 @@ export class ApiError extends Error {
 // Types only: nothing of @vreg/contracts (zod) reaches the bundle.
 export type {
   AccessTokenJson as AccessToken,
+  RegistryMirrorHostsJson as RegistryMirrorHosts,
   UpstreamJson as Upstream,
   UpstreamTestJson as UpstreamTestResult,
 } from '@vreg/contracts/admin-api-json';

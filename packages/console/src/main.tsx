@@ -14,12 +14,12 @@ import './styles.css';
 
 function Routes() {
   const path = usePath();
-  const registry = /^\/registries\/([^/]+)(?:\/(upstreams|entries|cleanup|policy))?\/?$/.exec(path);
+  const registry = /^\/registries\/([^/]+)(?:\/(upstreams|entries|cleanup|policy|mirror))?\/?$/.exec(path);
   if (registry)
     return (
       <RegistryPage
         id={decodeURIComponent(registry[1] as string)}
-        tab={(registry[2] as 'upstreams' | 'entries' | 'cleanup' | 'policy' | undefined) ?? 'upstreams'}
+        tab={(registry[2] as 'upstreams' | 'entries' | 'cleanup' | 'policy' | 'mirror' | undefined) ?? 'upstreams'}
       />
     );
   if (path === '/denials' || path === '/denials/') return <PolicyDenialsPage />;

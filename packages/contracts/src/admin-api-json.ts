@@ -40,3 +40,16 @@ export interface AccessTokenJson {
   active: boolean;
   created_at: string;
 }
+
+/** The upstream hosts one registry mirrors (`GET|PUT /registries/:id/mirror_hosts`). */
+export interface RegistryMirrorHostsJson {
+  registry_id: string;
+  /** Normalised host names (`docker.io`, `ghcr.io`), sorted. */
+  hosts: string[];
+}
+
+/** One mirrored host and its registry (`GET /mirror_hosts`). */
+export interface MirrorHostJson {
+  host: string;
+  registry_id: string;
+}

@@ -13,6 +13,8 @@ export const Subjects = {
   deadLetterPrefix: 'vreg.dead',
   /** Request/reply: a registry and its ordered upstreams. Core NATS. */
   registryResolve: 'vreg.catalog.registry.resolve',
+  /** Request/reply: the registry that mirrors an upstream host (`docker.io`, `ghcr.io`), for pulls at the root path. Core NATS. */
+  mirrorResolve: 'vreg.catalog.mirror.resolve',
   /** Request/reply: the cache entry for a relative path in a registry. Core NATS. */
   entryLookup: 'vreg.catalog.entry.lookup',
   /** Request/reply: is this presented access token valid, and what may it do. The token travels sealed. Core NATS. */

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { AppError, type CacheEntryView, ErrorCodes, ManifestUnknownError, type RegistryView, relativePathOf } from '@vreg/contracts';
 import { digestWithAlgorithmOf, isDigest, parseDigest, sha256Digest } from '@vreg/oci';
+import { isSchema1Manifest } from '@vreg/upstream-client';
 import type { FillDeps } from './fill-deps.ts';
 import { publishStored } from './stored-publisher.ts';
 import { firstUpstreamWith } from './upstream-chain.ts';
@@ -17,39 +18,43 @@ export interface FilledManifest {
 }
 
 /**
- * Fetches a manifest from the first upstream that has it, byte-exact. A
- * manifest by digest must hash to that digest; a manifest by tag must match
- * the upstream's Docker-Content-Digest when one is sent. Wrong bytes count as
- * that upstream failing, so the next one is tried.
+ * Fetches a manifest from the first upstream that has it, byte-exact, in
+ * the form the upstream stores it (every current type is asked for, so
+ * nothing is converted). A manifest by digest must hash to that digest; a
+ * manifest by tag must match the upstream's Docker-Content-Digest when one
+ * is sent. Wrong bytes count as that upstream failing, so the next one is
+ * tried. A Docker schema 1 manifest is refused like a missing one: when no
+ * upstream has anything else, MANIFEST_UNKNOWN says why.
  */
-export interface ManifestFillOptions {
-  /** Media types the client accepts, forwarded to the upstream; the standard list when absent. */
-  accept?: readonly string[];
-  /** Record the tag entry too (default). Off for a variant fetched for one client's narrower Accept. */
-  recordTag?: boolean;
-}
-
 export async function fillManifest(
   deps: FillDeps,
   registry: RegistryView,
   image: string,
   reference: string,
   signal?: AbortSignal,
-  options: ManifestFillOptions = {},
 ): Promise<FilledManifest> {
+  let schema1 = false;
   const { upstream, value } = await firstUpstreamWith(
     registry.upstreams,
     async (u) => {
-      const res = await deps.upstreams.getManifest(toUpstreamTarget(u, deps.secrets), image, reference, {
-        ...(signal ? { signal } : {}),
-        ...(options.accept ? { accept: [...options.accept] } : {}),
-      });
+      const res = await deps.upstreams.getManifest(toUpstreamTarget(u, deps.secrets), image, reference, signal ? { signal } : {});
       if (res === undefined) return undefined;
       const bytes = await readBounded(res.body, deps.manifestMaxBytes);
+      if (isSchema1Manifest(res.contentType, bytes)) {
+        deps.logger.info({ upstreamId: u.id, image, reference }, 'upstream manifest is Docker schema 1: refused');
+        schema1 = true;
+        return undefined;
+      }
       const digest = verifiedManifestDigest(reference, bytes, res.dockerContentDigest);
       return { bytes, digest, contentType: res.contentType ?? 'application/octet-stream', etag: res.etag };
     },
-    () => new ManifestUnknownError('manifest unknown to every upstream of this registry', { name: image, reference }),
+    () =>
+      new ManifestUnknownError(
+        schema1
+          ? 'the upstream has this manifest only as Docker schema 1, which vreg does not serve: push it as schema 2 or OCI'
+          : 'manifest unknown to every upstream of this registry',
+        { name: image, reference },
+      ),
     (u, err) =>
       deps.logger.warn(
         { upstreamId: u.id, code: (err as { code?: string }).code, err: (err as Error).message },
@@ -68,8 +73,7 @@ export async function fillManifest(
     ...(value.etag ? { upstreamEtag: value.etag } : {}),
   };
   const entries: CacheEntryView[] = [{ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference: value.digest }) }];
-  if (!isDigest(reference) && options.recordTag !== false)
-    entries.unshift({ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference }) });
+  if (!isDigest(reference)) entries.unshift({ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference }) });
   try {
     await publishStored(deps.bus, registry.id, entries, new Date());
   } catch (err) {

@@ -21,7 +21,14 @@ export { type OpsRoutesOptions, opsRequestListener, opsRoutes } from './ops-rout
 export { PrometheusText } from './prometheus-text.ts';
 export { Readiness, type ReadinessCheck, type ReadinessReport, readinessStatusCode } from './readiness.ts';
 export { catalogCheck, natsCheck, storeCheck } from './readiness-checks.ts';
-export { type RequestTelemetryOptions, requestTelemetry, type StreamedBody, streamedBody } from './request-telemetry.ts';
+export {
+  type NotedPull,
+  notePull,
+  type RequestTelemetryOptions,
+  requestTelemetry,
+  type StreamedBody,
+  streamedBody,
+} from './request-telemetry.ts';
 export { type StartTelemetryOptions, startTelemetry, type Telemetry } from './start-telemetry.ts';
 export { type TelemetryConfig, TelemetryEnv, tracesExported } from './telemetry-env.ts';
 export { type Broadcaster, redactUrls, UpstreamFailureBroadcaster } from './upstream-failure-broadcaster.ts';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { requestTelemetry } from './request-telemetry.ts';
+import { notePull, requestTelemetry } from './request-telemetry.ts';
 import { startTelemetry } from './start-telemetry.ts';
 
 const blob = Buffer.alloc(70_000, 7);
@@ -52,6 +52,28 @@ describe('requestTelemetry', () => {
       headers: { 'x-test-cache': 'hit' },
     });
     expect(await telemetry.renderMetrics()).not.toContain('vreg_cache_results_total');
+    await app.close();
+  });
+
+  it('labels root-path pulls with the registry and mirror host the route noted, and spells out the route template', async () => {
+    const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: false } });
+    const app = fastify();
+    await app.register(requestTelemetry, { metrics: telemetry.metrics });
+    await app.register(
+      async (v2) => {
+        v2.get('/*', async (request, reply) => {
+          notePull(request, { registry: '4', image: 'library/alpine', reference: 'latest', kind: 'manifest', mirrorHost: 'docker.io' });
+          reply.header('X-Vreg-Cache', 'miss');
+          return reply.send(blob);
+        });
+      },
+      { prefix: '/v2' },
+    );
+    await app.inject({ url: '/v2/alpine/manifests/latest' });
+    const text = await telemetry.renderMetrics();
+    expect(text).toContain('vreg_cache_results_total{result="miss",registry="4",kind="manifest",mirror_host="docker.io"} 1');
+    expect(text).toContain(`vreg_bytes_served_total{source="upstream",registry="4",mirror_host="docker.io"} ${blob.length}`);
+    expect(text).toContain('vreg_http_requests_total{route="/v2/:name/manifests/:reference",method="GET",status="200"} 1');
     await app.close();
   });
 });

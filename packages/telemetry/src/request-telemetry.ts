@@ -24,6 +24,28 @@ const PULL_KIND: Readonly<Record<string, { kind: ObjectKindLabel; route: string 
   referrers: { kind: 'referrers', route: ':name/referrers/:digest' },
 };
 
+/** What a pull route resolved a request to, told to the telemetry by the route itself ({@link notePull}). */
+export interface NotedPull {
+  /** The registry id the pull went to. */
+  registry: string;
+  image: string;
+  reference: string;
+  kind: 'manifest' | 'blob' | 'tags' | 'referrers';
+  /** The upstream host a root-path pull was routed by (a mirrored host, so a bounded label); absent on the prefixed path. */
+  mirrorHost?: string;
+}
+
+const noted = new WeakMap<FastifyRequest, NotedPull>();
+
+/**
+ * Tells the request telemetry where a pull went, once its route resolved
+ * it: the root path (`/v2/<name>/...`) names no registry, so the metrics,
+ * span and log line could not read one off the URL.
+ */
+export function notePull(request: FastifyRequest, pull: NotedPull): void {
+  noted.set(request, pull);
+}
+
 interface RequestState {
   startedAt: bigint;
   /** The request's server span (http instrumentation), if traced. */
@@ -76,8 +98,8 @@ export const requestTelemetry = fastifyPlugin<RequestTelemetryOptions>(
       const pull = describePull(request, reply);
       const pulled = pull?.cache !== undefined && request.method === 'GET' && (reply.statusCode === 200 || reply.statusCode === 206);
       if (pulled && pull?.cache) {
-        metrics.cacheResult(pull.cache, pull.registry, pull.kind);
-        metrics.bytesServed(sourceOf(pull.cache), pull.registry, state.bytes);
+        metrics.cacheResult(pull.cache, pull.registry, pull.kind, pull.mirrorHost);
+        metrics.bytesServed(sourceOf(pull.cache), pull.registry, state.bytes, pull.mirrorHost);
       }
       if (OPS_PATHS.has(withoutQuery(request.url))) return;
       const fields = {
@@ -87,7 +109,13 @@ export const requestTelemetry = fastifyPlugin<RequestTelemetryOptions>(
         status: reply.statusCode,
         durationMs: Math.round(seconds * 1e6) / 1e3,
         bytes: state.bytes,
-        ...(pull ? { registryId: pull.registry, ...(pull.cache ? { cache: pull.cache } : {}) } : {}),
+        ...(pull
+          ? {
+              registryId: pull.registry,
+              ...(pull.mirrorHost === undefined ? {} : { mirrorHost: pull.mirrorHost }),
+              ...(pull.cache ? { cache: pull.cache } : {}),
+            }
+          : {}),
         ...traceFieldsOf(state.span),
       };
       if (reply.statusCode >= 500) request.log.error(fields, 'request completed');
@@ -132,6 +160,7 @@ function describeBody(request: FastifyRequest, reply: FastifyReply, state: Reque
   if (pull && state.span) {
     state.span.setAttributes({
       'vreg.registry.id': pull.registry,
+      ...(pull.mirrorHost === undefined ? {} : { 'vreg.mirror.host': pull.mirrorHost }),
       'vreg.image': pull.image,
       'vreg.reference': pull.reference,
       ...(pull.kind === 'blob' || pull.reference.includes(':') ? { 'vreg.digest': pull.reference } : {}),
@@ -148,28 +177,40 @@ function describeBody(request: FastifyRequest, reply: FastifyReply, state: Reque
 function routeOf(request: FastifyRequest): string {
   const url = request.routeOptions.url;
   if (url === undefined) return 'unmatched';
+  const pull = noted.get(request);
+  if (pull !== undefined && url.endsWith('/*')) return `${url.slice(0, -1)}${routeByKind[pull.kind]}`;
   if (!url.endsWith(PULL_ROUTE_SUFFIX)) return url;
   const match = PULL_PATH.exec((request.params as { '*'?: string })['*'] ?? '');
   const kind = match?.[2] === undefined ? undefined : PULL_KIND[match[2]];
   return kind ? `${url.slice(0, -1)}${kind.route}` : url;
 }
 
+const routeByKind: Readonly<Record<NotedPull['kind'], string>> = {
+  manifest: ':name/manifests/:reference',
+  blob: ':name/blobs/:digest',
+  tags: ':name/tags/list',
+  referrers: ':name/referrers/:digest',
+};
+
 interface PullDescription {
   registry: string;
   image: string;
   reference: string;
   kind: ObjectKindLabel;
+  mirrorHost?: string;
   cache: CacheResultLabel | undefined;
 }
 
 /** Registry, image, reference and cache result of a pull; undefined for any other request. */
 function describePull(request: FastifyRequest, reply: FastifyReply): PullDescription | undefined {
+  const header = reply.getHeader(CACHE_HEADER);
+  const cache = typeof header === 'string' && CACHE_RESULTS.has(header) ? (header as CacheResultLabel) : undefined;
+  const pull = noted.get(request);
+  if (pull !== undefined) return { ...pull, cache };
   if (!request.routeOptions.url?.endsWith(PULL_ROUTE_SUFFIX)) return undefined;
   const params = request.params as { registryId?: string; '*'?: string };
   const match = PULL_PATH.exec(params['*'] ?? '');
   if (!match || params.registryId === undefined) return undefined;
-  const header = reply.getHeader(CACHE_HEADER);
-  const cache = typeof header === 'string' && CACHE_RESULTS.has(header) ? (header as CacheResultLabel) : undefined;
   const kind = PULL_KIND[match[2] ?? '']?.kind ?? 'other';
   return { registry: params.registryId, image: match[1] ?? '', reference: match[3] ?? '', kind, cache };
 }

@@ -165,12 +165,13 @@ export class VregMetrics implements BusMetrics {
     this.#httpDuration.record(seconds, { route, method });
   }
 
-  cacheResult(result: CacheResultLabel, registry: string, kind: ObjectKindLabel): void {
-    this.#cacheResults.add(1, { result, registry, kind });
+  /** `mirrorHost`: the upstream host a root-path pull was routed by (only hosts some registry mirrors, so bounded). */
+  cacheResult(result: CacheResultLabel, registry: string, kind: ObjectKindLabel, mirrorHost?: string): void {
+    this.#cacheResults.add(1, { result, registry, kind, ...(mirrorHost === undefined ? {} : { mirror_host: mirrorHost }) });
   }
 
-  bytesServed(source: BytesSource, registry: string, bytes: number): void {
-    if (bytes > 0) this.#bytesServed.add(bytes, { source, registry });
+  bytesServed(source: BytesSource, registry: string, bytes: number, mirrorHost?: string): void {
+    if (bytes > 0) this.#bytesServed.add(bytes, { source, registry, ...(mirrorHost === undefined ? {} : { mirror_host: mirrorHost }) });
   }
 
   /** +1 when a coalesced response starts, -1 when it ends. */

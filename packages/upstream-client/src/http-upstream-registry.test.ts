@@ -66,11 +66,15 @@ describe('HttpUpstreamRegistry results', () => {
     expect(sent.headers.authorization).toBeUndefined();
   });
 
-  it('keeps a path prefix of the upstream url and passes a caller Accept list', async () => {
+  it('keeps a path prefix of the upstream url, and asks HEADs with every current manifest type too, never schema 1', async () => {
     upstream.handle((_req, res) => res.writeHead(200, { 'content-type': 'x' }).end());
-    await client.headManifest({ url: `${upstream.url}/mirror/hub` }, 'alpine', DIGEST, { accept: ['a/b', 'c/d'] });
+    await client.headManifest({ url: `${upstream.url}/mirror/hub` }, 'alpine', DIGEST);
     expect(upstream.requests[0]).toMatchObject({ method: 'HEAD', url: `/mirror/hub/v2/alpine/manifests/${DIGEST}` });
-    expect(upstream.requests[0]?.headers.accept).toBe('a/b, c/d');
+    expect(upstream.requests[0]?.headers.accept).toBe(
+      'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, ' +
+        'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json',
+    );
+    expect(upstream.requests[0]?.headers.accept).not.toContain('distribution.manifest.v1');
   });
 
   it('asks for one-component names under library/ when the upstream wants it (Docker Hub), and only then', async () => {

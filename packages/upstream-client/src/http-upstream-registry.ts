@@ -98,7 +98,7 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
     reference: string,
     opts: ManifestRequestOptions = {},
   ): Promise<UpstreamResponse | undefined> {
-    const res = await this.#fetch('GET', target, image, 'manifests', reference, manifestHeaders(opts), opts.signal);
+    const res = await this.#fetch('GET', target, image, 'manifests', reference, MANIFEST_HEADERS, opts.signal);
     return res === undefined ? undefined : toResponse(res, opts.signal);
   }
 
@@ -109,7 +109,7 @@ export class HttpUpstreamRegistry implements UpstreamRegistry {
     reference: string,
     opts: ManifestRequestOptions = {},
   ): Promise<UpstreamHead | undefined> {
-    const res = await this.#fetch('HEAD', target, image, 'manifests', reference, manifestHeaders(opts), opts.signal);
+    const res = await this.#fetch('HEAD', target, image, 'manifests', reference, MANIFEST_HEADERS, opts.signal);
     return res === undefined ? undefined : toHead(res);
   }
 
@@ -286,10 +286,7 @@ function authScheme(authorization: string | undefined): PingAuth {
   return authorization.startsWith('Bearer ') ? 'bearer' : 'basic';
 }
 
-function manifestHeaders(opts: ManifestRequestOptions): Record<string, string> {
-  const accept = opts.accept !== undefined && opts.accept.length > 0 ? opts.accept : DEFAULT_MANIFEST_ACCEPT;
-  return { accept: accept.join(', ') };
-}
+const MANIFEST_HEADERS: Readonly<Record<string, string>> = Object.freeze({ accept: DEFAULT_MANIFEST_ACCEPT.join(', ') });
 
 function rangeHeader(range: ByteRange): string {
   const { start, end } = range;

@@ -17,7 +17,7 @@ export type { UpstreamLogger } from './http-sender.ts';
 export type { HttpUpstreamRegistryOptions } from './http-upstream-registry.ts';
 export { HttpUpstreamRegistry } from './http-upstream-registry.ts';
 export { httpUpstreamRegistryFromEnv, type UpstreamEnvSettings } from './http-upstream-registry-from-env.ts';
-export { DEFAULT_MANIFEST_ACCEPT, ManifestMediaType } from './media-types.ts';
+export { DEFAULT_MANIFEST_ACCEPT, isSchema1Manifest, ManifestMediaType } from './media-types.ts';
 export type { AuthChallenge } from './parse-www-authenticate.ts';
 export { parseWwwAuthenticate } from './parse-www-authenticate.ts';
 export type { HostResolver } from './upstream-address-policy.ts';

@@ -34,14 +34,11 @@ export interface ByteRange {
 
 /** Options of a manifest request (GET or HEAD). */
 export interface ManifestRequestOptions {
-  /** Aborting it rejects the pending request, or destroys the returned body with the signal's reason. */
-  signal?: AbortSignal;
   /**
-   * Media types to send in `Accept`, most wanted first. Defaults to
-   * `DEFAULT_MANIFEST_ACCEPT` (OCI index and manifest, Docker list and
-   * schema 2, schema 1 last).
+   * Aborting it rejects the pending request, or destroys the returned body with the signal's reason.
+   * (`Accept` is always `DEFAULT_MANIFEST_ACCEPT`: a narrower one makes registries convert.)
    */
-  accept?: string[];
+  signal?: AbortSignal;
 }
 
 /** Options of a blob GET. */

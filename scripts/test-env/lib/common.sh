@@ -30,6 +30,17 @@ FERRETDB_VERSION="v1.24.2"
 # Real pull clients besides skopeo, since each parses manifests and auth its own way: go-containerregistry's crane and oras.
 CRANE_VERSION="v0.22.1"
 ORAS_VERSION="v1.3.6"
+# The OCI distribution-spec conformance suite: its own module with no tags, so
+# the proxy serves it only as a pseudo-version (the 2026 redesign). Pinned.
+# shellcheck disable=SC2034
+OCI_CONFORMANCE_VERSION="v0.0.0-20260831232431-97274622c111"
+
+# Debian's dockerd (package docker.io) for the mirror tests, extracted here
+# rather than installed: it would replace the machine's own docker CLI.
+# shellcheck disable=SC2034
+VREG_DOCKERD_ROOT="$VREG_TEST_CACHE/docker.io/root"
+# shellcheck disable=SC2034
+VREG_OCI_CONFORMANCE_BIN="$VREG_TEST_CACHE/oci-conformance/$OCI_CONFORMANCE_VERSION-patched/conformance"
 # cosign signs the pull-policy tests' images (keyed, offline: no Rekor, no TUF). Its
 # build from the Go module proxy takes 4 to 17 minutes on a fresh machine, once.
 # shellcheck disable=SC2034

@@ -157,5 +157,8 @@ vreg_write_env() {
       echo "VREG_TEST_MOTO_SERVER_BIN=$(vreg_bin moto_server)"
     fi
     echo "VREG_TEST_SEEDED=$VREG_TEST_ENV_DIR/seeded.json"
+    # Mirror and conformance tests: the extracted dockerd and the built suite (install.sh).
+    echo "VREG_TEST_DOCKERD_ROOT=$VREG_DOCKERD_ROOT"
+    echo "VREG_TEST_OCI_CONFORMANCE=$VREG_OCI_CONFORMANCE_BIN"
   } | node "$VREG_TEST_ENV_LIB_DIR/write-env.mjs" "$VREG_TEST_ENV_DIR/env.sh" "$VREG_TEST_ENV_DIR/env.json"
 }

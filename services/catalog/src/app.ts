@@ -12,6 +12,7 @@ import { OverviewStatsRecorder } from './consumers/overview-stats-recorder.ts';
 import { LastUsedRecorder } from './domain/access-token-usage.ts';
 import { AccessTokens } from './domain/access-tokens.ts';
 import { CatalogAdmin } from './domain/catalog-admin.ts';
+import { MirrorHostAdmin } from './domain/mirror-host-admin.ts';
 import { OverviewStats } from './domain/overview-stats.ts';
 import { PullPolicies } from './domain/pull-policies.ts';
 import { UpstreamTests } from './domain/upstream-tests.ts';
@@ -61,6 +62,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   const lifecycle = buildLifecycle(config, { bus, store, blobs: deps.blobs, logger });
 
   const admin = new CatalogAdmin(lifecycle.store, secretBox);
+  const mirrorHosts = new MirrorHostAdmin(store);
   const usage = new LastUsedRecorder(store.accessTokens, logger, { flushIntervalMs: config.VREG_LAST_USED_FLUSH_MS });
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage });
   const stats = new OverviewStats();
@@ -74,6 +76,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     blobs: deps.blobs,
     secretBox,
     accessTokens,
+    mirrorHosts,
     statsRecorder,
     policies: pullPolicies,
     logger,
@@ -91,6 +94,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     warmJobs: new WarmJobs({ jobs: store.jobs, registries: store.registries, dispatcher: new BusWarmDispatcher(bus) }),
     upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.VREG_UPSTREAM_ALLOWED_NETWORKS),
     stats,
+    mirrorHosts,
     pullPolicies,
   });
 

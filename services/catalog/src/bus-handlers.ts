@@ -10,10 +10,12 @@ import type { OverviewStatsRecorder } from './consumers/overview-stats-recorder.
 import { PolicyDeniedConsumer } from './consumers/policy-denied-consumer.ts';
 import { WarmProgressConsumer } from './consumers/warm-progress-consumer.ts';
 import type { AccessTokens } from './domain/access-tokens.ts';
+import type { MirrorHostAdmin } from './domain/mirror-host-admin.ts';
 import type { PullPolicies } from './domain/pull-policies.ts';
 import type { CatalogStore } from './ports/catalog-store.ts';
 import { AccessTokenVerifyResponder } from './responders/access-token-verify-responder.ts';
 import { EntryLookupResponder } from './responders/entry-lookup-responder.ts';
+import { MirrorResolveResponder } from './responders/mirror-resolve-responder.ts';
 import { RegistryResolveResponder } from './responders/registry-resolve-responder.ts';
 
 export interface BusHandlersDeps {
@@ -25,6 +27,8 @@ export interface BusHandlersDeps {
   blobs: BlobStore;
   secretBox: SecretBox;
   accessTokens: AccessTokens;
+  /** Which registry mirrors which host, for `mirror.resolve`. */
+  mirrorHosts: MirrorHostAdmin;
   statsRecorder: OverviewStatsRecorder;
   /** Records the pull policies' refusals (policy.denied). */
   policies: PullPolicies;
@@ -44,8 +48,8 @@ export interface BusHandlers {
 }
 
 /**
- * What the catalog answers and consumes on the bus: 3 responders
- * (`registry.resolve`, `entry.lookup`, `access-token.verify`) and 5 consumers
+ * What the catalog answers and consumes on the bus: 4 responders
+ * (`registry.resolve`, `entry.lookup`, `mirror.resolve`, `access-token.verify`) and 5 consumers
  * (`object.stored`, `warm.progress`, `entry.served`, `upstream.failed`, `policy.denied`).
  */
 export function buildBusHandlers(deps: BusHandlersDeps): BusHandlers {
@@ -53,6 +57,7 @@ export function buildBusHandlers(deps: BusHandlersDeps): BusHandlers {
   const parts: ReadonlyArray<{ name: string; start(bus: EventBus): Promise<Subscription> }> = [
     { name: 'registry-resolve', start: (b) => new RegistryResolveResponder({ store }).start(b) },
     { name: 'entry-lookup', start: (b) => new EntryLookupResponder({ store }).start(b) },
+    { name: 'mirror-resolve', start: (b) => new MirrorResolveResponder({ mirrors: deps.mirrorHosts }).start(b) },
     {
       name: 'access-token-verify',
       start: (b) => new AccessTokenVerifyResponder({ tokens: deps.accessTokens, opener: deps.secretBox }).start(b),

@@ -11,6 +11,7 @@ import { InstrumentedUpstreamRegistry, MeteredFillLease, VregMetrics } from '@vr
 import type { UpstreamRegistry } from '@vreg/upstream-client';
 import type { FastifyPluginAsync } from 'fastify';
 import { BusCatalogClient } from './adapters/bus/bus-catalog-client.ts';
+import { BusMirrorDirectory } from './adapters/bus/bus-mirror-directory.ts';
 import { buildAccessControl } from './auth/access-control.ts';
 import type { TokenKeyRing } from './auth/token-key-ring.ts';
 import type { GatewayPullConfig } from './config.ts';
@@ -71,6 +72,10 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     timeoutMs: config.VREG_CATALOG_TIMEOUT_MS,
     maxEntries: config.VREG_CATALOG_CACHE_ENTRIES,
   });
+  const mirrors = new BusMirrorDirectory(deps.bus, logger, {
+    ttlMs: config.VREG_REGISTRY_CACHE_MS,
+    timeoutMs: config.VREG_CATALOG_TIMEOUT_MS,
+  });
   const served = new ServedBatcher(deps.bus, logger, { flushIntervalMs: config.VREG_SERVED_FLUSH_MS, maxKeys: 10_000 });
   const fetches = new FetchRequester(deps.bus, logger);
   const holderId = `gateway-${randomUUID()}`;
@@ -104,7 +109,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     waitPollMs: config.VREG_FILL_WAIT_POLL_MS,
     redirectTtlSeconds: config.VREG_BLOB_REDIRECT_TTL_SECONDS,
   });
-  const access = buildAccessControl(config, { bus: deps.bus, catalog, signingKeys: deps.signingKeys, sealer: deps.secrets });
+  const access = buildAccessControl(config, { bus: deps.bus, catalog, mirrors, signingKeys: deps.signingKeys, sealer: deps.secrets });
   const listings = new ListingService({ fill, manifests });
   const policy = buildPolicyGate(config, { ...deps, metrics, logger, fill, catalog, manifests, listings, blobs });
   const limiter = new RequestRateLimiter({ limit: config.VREG_PULL_RATE_LIMIT, windowMs: config.VREG_PULL_RATE_WINDOW_MS });
@@ -117,7 +122,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     if (limiter.enabled)
       app.addHook('onRequest', pullRateLimit(limiter, `${config.VREG_PULL_RATE_LIMIT} per ${config.VREG_PULL_RATE_WINDOW_MS / 1000}s`));
     await app.register(access.tokenRoutes);
-    await app.register(v2Routes, { catalog, manifests, blobs, listings, guard: access.guard, policy: policy.gate });
+    await app.register(v2Routes, { catalog, manifests, blobs, listings, guard: access.guard, mirrors, policy: policy.gate });
   };
   return {
     routes,

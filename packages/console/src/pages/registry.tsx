@@ -6,18 +6,20 @@ import { Link, navigate } from '../router.tsx';
 import { useSession } from '../session.ts';
 import { CacheEntriesSection } from './cache-entries.tsx';
 import { CleanupPolicySection } from './cleanup-policy.tsx';
+import { MirrorHostsSection } from './mirror-hosts.tsx';
 import { PullPolicySection } from './pull-policy.tsx';
 import { UpstreamsSection } from './upstreams.tsx';
 
-type Tab = 'upstreams' | 'entries' | 'cleanup' | 'policy';
+type Tab = 'upstreams' | 'entries' | 'cleanup' | 'policy' | 'mirror';
 const TABS: Array<{ tab: Tab; label: string }> = [
   { tab: 'upstreams', label: 'Upstreams' },
   { tab: 'entries', label: 'Cache entries' },
   { tab: 'cleanup', label: 'Cleanup policy' },
   { tab: 'policy', label: 'Pull policy' },
+  { tab: 'mirror', label: 'Mirror hosts' },
 ];
 
-/** One registry: its settings, pull command, and a tab each for upstreams, cache entries, cleanup and the pull policy. */
+/** One registry: its settings, pull command, and a tab each for upstreams, cache entries, cleanup, the pull policy and the hosts it mirrors. */
 export function RegistryPage({ id, tab }: { id: string; tab: Tab }) {
   const { api } = useSession();
   const { data: registry, error, reload } = useLoad(() => api.get<Registry>(`/registries/${encodeURIComponent(id)}`), [api, id]);
@@ -43,6 +45,7 @@ export function RegistryPage({ id, tab }: { id: string; tab: Tab }) {
           {tab === 'entries' ? <CacheEntriesSection registryId={registry.id} /> : null}
           {tab === 'cleanup' ? <CleanupPolicySection registryId={registry.id} /> : null}
           {tab === 'policy' ? <PullPolicySection registryId={registry.id} /> : null}
+          {tab === 'mirror' ? <MirrorHostsSection registryId={registry.id} /> : null}
         </>
       ) : null}
     </section>

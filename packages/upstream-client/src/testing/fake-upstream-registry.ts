@@ -20,8 +20,6 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
   chunkDelayMs = 0;
   /** When set, every request fails with it (an upstream down or rate-limiting). */
   failWith: Error | undefined;
-  /** The Accept list of each manifest request, in order. */
-  readonly acceptsSeen: Array<string[] | undefined> = [];
 
   addManifest(url: string, image: string, tag: string, bytes: Buffer, contentType: string): string {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -40,22 +38,15 @@ export class FakeUpstreamRegistry implements UpstreamRegistry {
     return this.calls.filter((c) => c.startsWith(prefix)).length;
   }
 
-  async getManifest(
-    t: UpstreamTarget,
-    image: string,
-    reference: string,
-    opts?: { accept?: string[] },
-  ): Promise<UpstreamResponse | undefined> {
+  async getManifest(t: UpstreamTarget, image: string, reference: string): Promise<UpstreamResponse | undefined> {
     this.calls.push(`GET manifest ${image}:${reference}`);
-    this.acceptsSeen.push(opts?.accept);
     if (this.failWith) throw this.failWith;
     const o = this.manifests.get(`${t.url}|${image}|${reference}`);
     return o && this.#response(o, true);
   }
 
-  async headManifest(t: UpstreamTarget, image: string, reference: string, opts?: { accept?: string[] }): Promise<UpstreamHead | undefined> {
+  async headManifest(t: UpstreamTarget, image: string, reference: string): Promise<UpstreamHead | undefined> {
     this.calls.push(`HEAD manifest ${image}:${reference}`);
-    this.acceptsSeen.push(opts?.accept);
     if (this.failWith) throw this.failWith;
     const o = this.manifests.get(`${t.url}|${image}|${reference}`);
     return o && { contentType: o.contentType, contentLength: o.bytes.length, dockerContentDigest: digestOf(o.bytes), headers: {} };

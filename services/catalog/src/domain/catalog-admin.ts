@@ -114,13 +114,14 @@ export class CatalogAdmin {
     return found(await this.#store.registries.update(id, patch), () => registryNotFound(id));
   }
 
-  /** Deletes the registry, its upstreams and their cache entries. @throws NotFoundError */
+  /** Deletes the registry, its upstreams and their cache entries, and stops it mirroring any host. @throws NotFoundError */
   async deleteRegistry(id: string): Promise<void> {
     await this.getRegistry(id);
     for (const upstream of await this.#store.upstreams.listByRegistry(id)) {
       await this.#removeUpstream(upstream.id);
     }
     await this.#store.cleanupPolicies.delete(id);
+    await this.#store.mirrorHosts.deleteByRegistry(id);
     await this.#store.pullPolicies.delete(id);
     await this.#store.policyDenials.deleteByRegistry(id);
     await this.#store.registries.delete(id);

@@ -2,6 +2,7 @@ import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccessTokens } from '../domain/access-tokens.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
+import type { MirrorHostAdmin } from '../domain/mirror-host-admin.ts';
 import type { OverviewStats } from '../domain/overview-stats.ts';
 import type { PullPolicies } from '../domain/pull-policies.ts';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
@@ -15,6 +16,7 @@ import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.t
 import { cleanupPolicyRoutes } from './cleanup-policy-routes.ts';
 import { gcRoutes } from './gc-routes.ts';
 import { jobRoutes } from './job-routes.ts';
+import { mirrorHostRoutes } from './mirror-host-routes.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
 import { pullPolicyRoutes } from './pull-policy-routes.ts';
 import { purgeRoutes } from './purge-routes.ts';
@@ -48,6 +50,8 @@ export interface AdminApiOptions {
   warmJobs?: WarmJobs;
   /** The console's overview numbers; without it `/stats/overview` is not served. */
   stats?: OverviewStats;
+  /** Mirror routing (`/registries/:id/mirror_hosts`, `/mirror_hosts`); without it those routes are not served. */
+  mirrorHosts?: MirrorHostAdmin;
   /** Pull policies and their refusals; without it those routes are not served. */
   pullPolicies?: PullPolicies;
 }
@@ -128,6 +132,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
       await secured.register(accessTokenRoutes, { tokens: options.accessTokens });
       await secured.register(jobRoutes, { jobs: options.jobs });
       await secured.register(registryCacheEntryRoutes, { admin });
+      if (options.mirrorHosts !== undefined) await secured.register(mirrorHostRoutes, { mirrors: options.mirrorHosts });
       if (lifecycle !== undefined) {
         await secured.register(purgeRoutes, { purge: lifecycle.purge });
         await secured.register(cleanupPolicyRoutes, { cleanup: lifecycle.cleanup });

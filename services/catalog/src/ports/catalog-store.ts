@@ -3,6 +3,7 @@ import type { CacheEntryRepository } from './cache-entry-repository.ts';
 import type { CleanupPolicyRepository } from './cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from './gc-candidate-repository.ts';
 import type { JobRepository } from './job-repository.ts';
+import type { MirrorHostRepository } from './mirror-host-repository.ts';
 import type { PolicyDenialRepository } from './policy-denial-repository.ts';
 import type { PullPolicyRepository } from './pull-policy-repository.ts';
 import type { RegistryRepository } from './registry-repository.ts';
@@ -24,6 +25,8 @@ export interface CatalogStore {
   readonly cleanupPolicies: CleanupPolicyRepository;
   /** Digests no live entry references any more, on their way to having their objects deleted (GC). */
   readonly gcCandidates: GcCandidateRepository;
+  /** The upstream hosts each registry mirrors, for pulls at the root path. */
+  readonly mirrorHosts: MirrorHostRepository;
   /** Per-registry pull policies: rules and signature verification. */
   readonly pullPolicies: PullPolicyRepository;
   /** The records of pull-policy refusals (bounded). */

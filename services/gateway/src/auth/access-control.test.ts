@@ -145,6 +145,55 @@ describe('access control on /v2', () => {
     );
   });
 
+  it('pulls with an access token in a Basic header, as a runtime given a static header does, checked on every request', async () => {
+    const only1 = basic('node', 'vregat_only1');
+    const pulled = await h.server.inject({ method: 'GET', url: manifestUrl('1'), headers: { authorization: only1 } });
+    expect(pulled.statusCode, pulled.body).toBe(200);
+    expect(pulled.body).toBe('{"schemaVersion":2,"r":1}');
+    expect((await h.server.inject({ method: 'HEAD', url: manifestUrl('1'), headers: { authorization: only1 } })).statusCode).toBe(200);
+    const denied = await h.server.inject({ method: 'GET', url: manifestUrl('2'), headers: { authorization: only1 } });
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json().errors[0].code).toBe('DENIED');
+    expect((await h.server.inject({ method: 'GET', url: manifestUrl('3'), headers: { authorization: only1 } })).statusCode).toBe(200);
+    expect((await h.server.inject({ method: 'GET', url: '/v2/', headers: { authorization: only1 } })).statusCode).toBe(200);
+    expect(verifications).toBe(5);
+  });
+
+  it('answers a wrong or malformed Basic header on a pull with 401 and the Bearer challenge, and throttles repeated ones', async () => {
+    const wrong = await h.server.inject({ method: 'GET', url: manifestUrl('1'), headers: { authorization: basic('node', 'vregat_nope') } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers['www-authenticate']).toBe(
+      `Bearer realm="http://localhost:80/v2/token",service="vreg",scope="repository:${repo('1')}:pull",error="invalid_token"`,
+    );
+    expect(wrong.body).not.toContain('vregat_nope');
+    const malformed = await h.server.inject({ method: 'GET', url: manifestUrl('1'), headers: { authorization: 'Basic !!!' } });
+    expect(malformed.statusCode).toBe(401);
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i += 1) {
+      const res = await h.server.inject({
+        method: 'GET',
+        url: manifestUrl('1'),
+        remoteAddress: '10.0.0.99',
+        headers: { authorization: basic(`n${i}`, `vregat_guess${i}`) },
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(h.upstream.count('GET manifest')).toBe(0);
+  });
+
+  it('reads empty Basic credentials as none: an anonymous token at the token endpoint, a challenge on a pull', async () => {
+    const empty = basic('', '');
+    const jwt = await token(empty, `repository:${repo('3')}:pull`, `repository:${repo('1')}:pull`);
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString()) as { sub: string; access: unknown[] };
+    expect(claims).toMatchObject({ sub: '', access: [{ name: repo('3') }] });
+    expect((await h.server.inject({ method: 'GET', url: manifestUrl('3'), headers: { authorization: empty } })).statusCode).toBe(200);
+    const refused = await h.server.inject({ method: 'GET', url: manifestUrl('1'), headers: { authorization: empty } });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['www-authenticate']).toContain(`scope="repository:${repo('1')}:pull"`);
+    expect(verifications).toBe(0);
+  });
+
   it('answers wrong credentials with 401 and never grants anything', async () => {
     const res = await h.server.inject({
       method: 'GET',

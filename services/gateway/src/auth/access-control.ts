@@ -5,6 +5,8 @@ import { BusAccessTokenVerifier, type TokenSealer } from '../adapters/bus/bus-ac
 import type { GatewayPullConfig } from '../config.ts';
 import { tokenRoutes } from '../http/token-routes.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
+import type { MirrorDirectory } from '../ports/mirror-directory.ts';
+import { AccessTokenLogin } from './access-token-login.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import type { VisibilityLookup } from './grant-policy.ts';
 import { PullGuard } from './pull-guard.ts';
@@ -24,17 +26,12 @@ export interface AccessControl {
 /** Wires access control from the config, the signing keys and the catalog. */
 export function buildAccessControl(
   config: GatewayPullConfig,
-  deps: { bus: EventBus; catalog: CatalogClient; signingKeys: TokenKeyRing; sealer: TokenSealer },
+  deps: { bus: EventBus; catalog: CatalogClient; mirrors: MirrorDirectory; signingKeys: TokenKeyRing; sealer: TokenSealer },
 ): AccessControl {
   const tokens = new RegistryTokens(deps.signingKeys, {
     issuer: config.VREG_TOKEN_ISSUER,
     service: config.VREG_TOKEN_SERVICE,
     ttlSeconds: config.VREG_TOKEN_TTL_SECONDS,
-  });
-  const guard = new PullGuard({
-    tokens,
-    catalog: deps.catalog,
-    ...(config.VREG_EXTERNAL_URL === undefined ? {} : { externalUrl: config.VREG_EXTERNAL_URL }),
   });
   const visibilityOf: VisibilityLookup = async (registryId) => {
     try {
@@ -45,13 +42,18 @@ export function buildAccessControl(
     }
   };
   const window = { windowSeconds: config.VREG_AUTH_FAILURE_WINDOW_SECONDS, maxKeys: LIMITER_MAX_KEYS };
-  const options = {
-    tokens,
+  const login = new AccessTokenLogin({
     verifier: new BusAccessTokenVerifier(deps.bus, deps.sealer, { timeoutMs: config.VREG_CATALOG_TIMEOUT_MS }),
-    visibilityOf,
     addressFailures: new FailureLimiter({ burst: config.VREG_AUTH_FAILURES_PER_ADDRESS, ...window }),
     usernameFailures: new FailureLimiter({ burst: config.VREG_AUTH_FAILURES_PER_USERNAME, ...window }),
-  };
+  });
+  const guard = new PullGuard({
+    tokens,
+    catalog: deps.catalog,
+    login,
+    ...(config.VREG_EXTERNAL_URL === undefined ? {} : { externalUrl: config.VREG_EXTERNAL_URL }),
+  });
+  const options = { tokens, login, lookups: { visibilityOf, mirrorOf: (host: string) => deps.mirrors.registryFor(host) } };
   return {
     guard,
     tokenRoutes: async (app) => {

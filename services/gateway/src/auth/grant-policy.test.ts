@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { grantAccess, type Principal } from './grant-policy.ts';
+import { type GrantLookups, grantAccess, type Principal } from './grant-policy.ts';
 import { parseRepositoryName, parseScopes } from './repository-scope.ts';
 
 const repo = (id: string, image = 'library/alpine') => `virtual_registries/containers/${id}/${image}`;
 const visibility: Record<string, 'public' | 'private'> = { '1': 'private', '2': 'private', '3': 'public' };
-const lookup = async (id: string) => visibility[id];
+/** No registry mirrors anything: plain names grant nothing. */
+const lookup: GrantLookups = { visibilityOf: async (id: string) => visibility[id], mirrorOf: async () => undefined };
+/** Registry 1 mirrors docker.io, registry 2 ghcr.io. */
+const mirrored = (hub = '1'): GrantLookups => ({
+  visibilityOf: lookup.visibilityOf,
+  mirrorOf: async (host) => ({ 'docker.io': hub, 'ghcr.io': '2' })[host],
+});
 const token = (extra: Partial<Extract<Principal, { kind: 'access-token' }>['token']> = {}): Principal => ({
   kind: 'access-token',
   token: { tokenId: '9', name: 't', scopes: ['read_virtual_registry'], ...extra },
@@ -87,8 +93,39 @@ describe('grantAccess', () => {
     const down = async () => {
       throw Object.assign(new Error('catalog down'), { code: 'CATALOG_UNAVAILABLE' });
     };
-    await expect(grantAccess({ kind: 'anonymous' }, parseScopes([`repository:${repo('3')}:pull`]), down)).rejects.toMatchObject({
+    await expect(
+      grantAccess({ kind: 'anonymous' }, parseScopes([`repository:${repo('3')}:pull`]), { visibilityOf: down, mirrorOf: down }),
+    ).rejects.toMatchObject({
       code: 'CATALOG_UNAVAILABLE',
     });
+  });
+
+  it('grants a plain name (a root-path pull) under the name of the registry mirroring docker.io, with Docker Hub’s library/', async () => {
+    const granted = await grantAccess(
+      token({ registryIds: ['1'] }),
+      parseScopes(['repository:library/alpine:pull', 'repository:busybox:pull', 'repository:org/app:pull']),
+      mirrored(),
+    );
+    expect(granted.map((g) => g.name)).toEqual([repo('1'), repo('1', 'library/busybox'), repo('1', 'org/app')]);
+    // alpine and library/alpine are one repository: granted once.
+    expect(await grantAccess(token(), parseScopes(['repository:alpine:pull', 'repository:library/alpine:pull']), mirrored())).toHaveLength(
+      1,
+    );
+  });
+
+  it('grants nothing for a plain name while registry 1 is not the docker.io mirror, to a token limited to registry 1', async () => {
+    const limited = token({ registryIds: ['1'] });
+    expect(await grantAccess(limited, parseScopes(['repository:library/alpine:pull']), mirrored('2'))).toEqual([]);
+    expect(await grantAccess(limited, parseScopes(['repository:library/alpine:pull']), lookup)).toEqual([]);
+    // Public: anyone gets the mirror's images.
+    expect((await grantAccess({ kind: 'anonymous' }, parseScopes(['repository:library/alpine:pull']), mirrored('3')))[0]?.name).toBe(
+      repo('3'),
+    );
+  });
+
+  it('drops plain names that are not repository names', async () => {
+    expect(
+      await grantAccess(token(), parseScopes(['repository:UPPER/case:pull', 'repository:virtual_registries/x:pull']), mirrored()),
+    ).toEqual([]);
   });
 });

@@ -1,41 +1,21 @@
-import { ErrorCodes, hasCode, TooManyRequestsError, UnauthorizedError, ValidationError } from '@vreg/contracts';
+import { UnauthorizedError, ValidationError } from '@vreg/contracts';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { FailureLimiter } from '../auth/failure-limiter.ts';
-import { grantAccess, type Principal, type VisibilityLookup } from '../auth/grant-policy.ts';
+import { type AccessTokenLogin, basicCredentials, type Credentials } from '../auth/access-token-login.ts';
+import { type GrantLookups, grantAccess, type Principal } from '../auth/grant-policy.ts';
 import { type AccessEntry, ANONYMOUS_SUBJECT, type RegistryTokens } from '../auth/registry-tokens.ts';
 import { parseScopes } from '../auth/repository-scope.ts';
-import type { AccessTokenVerifier } from '../ports/access-token-verifier.ts';
 import { ociErrorHandler } from './oci-error-handler.ts';
 
 export interface TokenRoutesOptions {
   tokens: RegistryTokens;
-  verifier: AccessTokenVerifier;
-  visibilityOf: VisibilityLookup;
-  /** Failed attempts per client address. */
-  addressFailures: FailureLimiter;
-  /** Failed attempts per username. */
-  usernameFailures: FailureLimiter;
-}
-
-/** Credentials as a client sent them: a username (any) and an access token. */
-interface Credentials {
-  username: string;
-  secret: string;
+  /** Checks access tokens presented as passwords, throttling repeated failures. */
+  login: AccessTokenLogin;
+  /** Registry visibility and mirror hosts, to decide what a token grants. */
+  lookups: GrantLookups;
 }
 
 /** Longest form body accepted, bytes. */
 const FORM_LIMIT = 16 * 1024;
-
-function basicCredentials(request: FastifyRequest): Credentials | undefined | 'malformed' {
-  const header = request.headers.authorization;
-  if (header === undefined) return undefined;
-  const match = /^Basic[ ]+([A-Za-z0-9+/=]+)[ ]*$/i.exec(header);
-  if (match === null) return 'malformed';
-  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return 'malformed';
-  return { username: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
-}
 
 const asList = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : typeof value === 'string' ? [value] : [];
@@ -72,8 +52,8 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
   });
 
   async function issue(request: FastifyRequest, credentials: Credentials | undefined, scopeValues: readonly string[]) {
-    const principal = credentials === undefined ? ({ kind: 'anonymous' } as const) : await authenticate(request, credentials);
-    const access = await grantAccess(principal, parseScopes(scopeValues), options.visibilityOf);
+    const principal: Principal = credentials === undefined ? { kind: 'anonymous' } : await options.login.authenticate(request, credentials);
+    const access = await grantAccess(principal, parseScopes(scopeValues), options.lookups);
     const subject = principal.kind === 'anonymous' ? ANONYMOUS_SUBJECT : `access-token:${principal.token.tokenId}`;
     const issued = options.tokens.issue(subject, access);
     request.log.info(
@@ -88,35 +68,14 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
     return { issued, access };
   }
 
-  async function authenticate(request: FastifyRequest, credentials: Credentials): Promise<Principal> {
-    const addressKey = request.ip;
-    // An empty username (refresh-token grants) is nobody's name: throttling it would lock everyone out.
-    const usernameKey = credentials.username === '' ? undefined : credentials.username.toLowerCase();
-    const wait = Math.max(
-      options.addressFailures.retryAfterSeconds(addressKey) ?? 0,
-      usernameKey === undefined ? 0 : (options.usernameFailures.retryAfterSeconds(usernameKey) ?? 0),
-    );
-    if (wait > 0) {
-      request.log.info({ retryAfterSeconds: wait }, 'token request throttled after repeated failures');
-      throw new TooManyRequestsError('too many failed login attempts: try again later', wait);
-    }
-    try {
-      return { kind: 'access-token', token: await options.verifier.verify(credentials.secret) };
-    } catch (err) {
-      if (!hasCode(err, ErrorCodes.unauthorized)) throw err;
-      options.addressFailures.fail(addressKey);
-      if (usernameKey !== undefined) options.usernameFailures.fail(usernameKey);
-      throw new UnauthorizedError('incorrect username or access token');
-    }
-  }
-
   const sendNoStore = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
   app.get<{ Querystring: Record<string, string | string[]> }>('/token', async (request, reply) => {
-    const credentials = basicCredentials(request);
+    // Any other scheme here is a client mistake, reported as one; empty Basic credentials are none.
+    const header = request.headers.authorization;
+    const credentials = header === undefined || /^Basic /i.test(header) ? basicCredentials(request) : 'malformed';
     if (credentials === 'malformed') {
-      // Counted like a wrong password: garbage is a cheap way to probe too.
-      options.addressFailures.fail(request.ip);
+      options.login.malformed(request);
       throw new UnauthorizedError('credentials must be HTTP Basic: any username and an access token as the password');
     }
     const { issued } = await issue(request, credentials, asList(request.query.scope));

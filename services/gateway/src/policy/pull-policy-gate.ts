@@ -109,7 +109,7 @@ export class PullPolicyGate {
   }
 
   async #bytesOf(registry: RegistryView, image: string, digest: string): Promise<Buffer> {
-    const full = await this.#deps.manifests.get(registry, image, digest, true, undefined);
+    const full = await this.#deps.manifests.get(registry, image, digest, { withBody: true });
     if (Buffer.isBuffer(full.body)) return full.body;
     throw new Error(`manifest ${digest} came without its bytes`);
   }

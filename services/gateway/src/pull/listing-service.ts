@@ -86,7 +86,7 @@ export class ListingService {
     const tag = digest.replace(':', '-');
     let body: Buffer = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] }));
     try {
-      const served = await this.#deps.manifests.get(registry, image, tag, true, [MediaTypes.ociIndex], undefined);
+      const served = await this.#deps.manifests.get(registry, image, tag, { withBody: true });
       if (served.body) body = Buffer.isBuffer(served.body) ? served.body : await readBounded(served.body, MAX_LISTING_BYTES);
     } catch (err) {
       if (!hasCode(err, ErrorCodes.manifestUnknown)) throw err;

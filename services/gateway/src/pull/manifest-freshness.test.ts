@@ -79,16 +79,63 @@ describe('tag freshness and upstream trouble', () => {
 describe('manifest negotiation', () => {
   let h: Awaited<ReturnType<typeof gatewayHarness>>;
   afterEach(async () => h?.close());
+  const OCI_ONLY = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json';
 
-  it('forwards the client Accept and never serves a type the client did not accept', async () => {
+  it('serves a manifest by digest whatever the Accept, cached or not (content addressing)', async () => {
     h = await gatewayHarness(registry(24));
-    h.upstream.addManifest(UP, 'library/x', 'latest', Buffer.from('{"index":true}'), OCI_INDEX);
-    const first = await h.server.inject({ method: 'GET', url, headers: { accept: `${OCI_INDEX}, ${DOCKER_V2}` } });
-    expect(first.headers['content-type']).toBe(OCI_INDEX);
+    const bytes = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}');
+    const digest = h.upstream.addManifest(UP, 'library/x', 'latest', bytes, DOCKER_V2);
+    const byDigest = `/v2/virtual_registries/containers/1/library/x/manifests/${digest}`;
+    for (const cache of ['miss', 'hit']) {
+      const res = await h.server.inject({ method: 'GET', url: byDigest, headers: { accept: OCI_ONLY } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.headers).toMatchObject({ 'content-type': DOCKER_V2, 'docker-content-digest': digest, 'x-vreg-cache': cache });
+      expect(res.rawPayload.equals(bytes)).toBe(true);
+      await settle();
+    }
+    expect(h.upstream.count('GET manifest')).toBe(1);
+  });
+
+  it('serves a tag’s only form with its real Content-Type to a client whose Accept leaves it out, from one cache entry', async () => {
+    h = await gatewayHarness(registry(24));
+    const bytes = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","v":1}');
+    const digest = h.upstream.addManifest(UP, 'library/x', 'latest', bytes, DOCKER_V2);
+    const narrow = await h.server.inject({ method: 'GET', url, headers: { accept: OCI_ONLY } });
+    expect(narrow.statusCode, narrow.body).toBe(200);
+    expect(narrow.headers).toMatchObject({ 'content-type': DOCKER_V2, 'docker-content-digest': digest });
     await settle();
-    const narrow = await h.server.inject({ method: 'GET', url, headers: { accept: DOCKER_V2 } });
-    expect(narrow.statusCode).toBe(404);
-    expect(narrow.json().errors[0].code).toBe('MANIFEST_UNKNOWN');
-    expect(h.upstream.acceptsSeen.at(-1)).toEqual([DOCKER_V2]);
+    for (const accept of [DOCKER_V2, OCI_INDEX, OCI_ONLY, '*/*']) {
+      const res = await h.server.inject({ method: 'HEAD', url, headers: { accept } });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers).toMatchObject({ 'content-type': DOCKER_V2, 'docker-content-digest': digest, 'x-vreg-cache': 'hit' });
+    }
+    expect(h.upstream.count('GET manifest')).toBe(1);
+  });
+
+  it('revalidates an expired tag for a narrow Accept with one HEAD and keeps the cached manifest', async () => {
+    h = await gatewayHarness(registry(0.0002)); // 0.72 s
+    h.upstream.addManifest(UP, 'library/x', 'latest', Buffer.from('{"schemaVersion":2,"v":2}'), DOCKER_V2);
+    await h.server.inject({ method: 'GET', url, headers: { accept: OCI_ONLY } });
+    await settle(900);
+    h.upstream.calls.length = 0;
+    const res = await h.server.inject({ method: 'GET', url, headers: { accept: OCI_ONLY } });
+    expect(res.headers['x-vreg-cache']).toBe('hit');
+    expect(h.upstream.calls).toEqual(['HEAD manifest library/x:latest']);
+  });
+
+  it('refuses a Docker schema 1 manifest from the upstream with 404 MANIFEST_UNKNOWN saying why, by tag and by digest, never a 5xx', async () => {
+    h = await gatewayHarness(registry(24));
+    const signed = Buffer.from('{"schemaVersion":1,"name":"library/old","tag":"v1","fsLayers":[],"signatures":[]}');
+    const digest = h.upstream.addManifest(UP, 'library/old', 'v1', signed, 'application/vnd.docker.distribution.manifest.v1+prettyjws');
+    h.upstream.addManifest(UP, 'library/plain', 'v1', Buffer.from('{"schemaVersion": 1, "fsLayers": []}'), 'application/json');
+    for (const ref of ['library/old/manifests/v1', `library/old/manifests/${digest}`, 'library/plain/manifests/v1']) {
+      const res = await h.server.inject({ method: 'GET', url: `/v2/virtual_registries/containers/1/${ref}` });
+      expect(res.statusCode, ref).toBe(404);
+      expect(res.json().errors[0]).toMatchObject({
+        code: 'MANIFEST_UNKNOWN',
+        message: 'the upstream has this manifest only as Docker schema 1, which vreg does not serve: push it as schema 2 or OCI',
+      });
+    }
+    expect(h.store.size).toBe(0);
   });
 });

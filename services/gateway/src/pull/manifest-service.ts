@@ -6,7 +6,6 @@ import type { Logger } from '@vreg/logging';
 import { isDigest } from '@vreg/oci';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
 import { LRUCache } from 'lru-cache';
-import { accepts } from '../domain/accept-list.ts';
 import { type ByteBudgetCache, byteBudgetCache } from '../domain/byte-budget-cache.ts';
 import { isTagEntryFresh } from '../domain/tag-freshness.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
@@ -35,12 +34,29 @@ export interface ManifestServiceDeps {
   manifestCacheBytes: number;
 }
 
+/** How a manifest is wanted. */
+export interface ManifestGetOptions {
+  /** GET (true) or HEAD (false). */
+  withBody: boolean;
+  /** The client went away: stops reading the store (a fill goes on, it is shared). */
+  signal?: AbortSignal;
+}
+
 /**
  * Manifests by tag or digest: from the cache when present (tags revalidated
  * once their upstream's validity ran out, served stale when the upstream
- * fails), else filled from the first upstream that has them, with the
- * client's Accept forwarded. Manifests are small and bounded, so they are
- * handled whole; blobs never are.
+ * fails), else filled from the first upstream that has them. Manifests are
+ * small and bounded, so they are handled whole; blobs never are.
+ *
+ * Content negotiation: an upstream is always asked for every current
+ * manifest type, so the cache holds the one form the upstream stores, and
+ * that form is served whatever the client's Accept, with its real
+ * Content-Type. By digest this is content addressing: the bytes are the
+ * digest. By tag, a client whose Accept leaves out the only form there is
+ * gets it all the same, as RFC 9110 §12.5.1 allows, rather than what
+ * distribution 2.x does (a schema 1 conversion for schema 2, another
+ * digest; 404 for OCI) or a 404 that would deny a manifest that exists;
+ * the Content-Type tells the client what it got.
  */
 export class ManifestService {
   readonly #deps: ManifestServiceDeps;
@@ -55,33 +71,23 @@ export class ManifestService {
     this.#revalidator = new TagRevalidator(deps);
   }
 
-  /**
-   * @param accept media types the client accepts; undefined for anything.
-   * @throws MANIFEST_UNKNOWN when no upstream has it, or none in a type the client accepts.
-   */
-  async get(
-    registry: RegistryView,
-    image: string,
-    reference: string,
-    withBody: boolean,
-    accept: readonly string[] | undefined,
-    signal?: AbortSignal,
-  ): Promise<ServedObject> {
+  /** @throws MANIFEST_UNKNOWN when no upstream has it (or only as Docker schema 1). */
+  async get(registry: RegistryView, image: string, reference: string, options: ManifestGetOptions): Promise<ServedObject> {
+    const { withBody, signal } = options;
     const relativePath = relativePathOf({ kind: 'manifest', image, reference });
     const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
-    if (entry && !accepts(accept, entry.contentType)) return this.#variant(registry, image, reference, withBody, accept);
     if (entry) {
       const upstream = registry.upstreams.find((u) => u.id === entry.upstreamId);
       let cache: ServedObject['cache'] = CacheResults.hit;
       if (!isDigest(reference) && !isTagEntryFresh(entry, upstream, new Date())) {
-        const outcome = await this.#revalidator.revalidate(registry, image, reference, entry, accept, signal);
+        const outcome = await this.#revalidator.revalidate(registry, image, reference, entry, signal);
         if (outcome === 'failed') cache = CacheResults.stale;
-        if (outcome === 'changed') return this.#refill(registry, image, reference, withBody, accept, entry, signal);
+        if (outcome === 'changed') return this.#refill(registry, image, reference, withBody, entry, signal);
       }
       const served = await this.#fromStore(entry, withBody, cache, signal);
       if (served) return served;
     }
-    return this.#served(await this.#fill(registry, image, reference, accept, true), withBody, CacheResults.miss);
+    return this.#served(await this.#fill(registry, image, reference), withBody, CacheResults.miss);
   }
 
   /** The tag moved upstream: fetch the new manifest, or serve the old one if the upstream fails meanwhile. */
@@ -90,32 +96,17 @@ export class ManifestService {
     image: string,
     reference: string,
     withBody: boolean,
-    accept: readonly string[] | undefined,
     entry: CacheEntryView,
     signal?: AbortSignal,
   ): Promise<ServedObject> {
     try {
-      return this.#served(await this.#fill(registry, image, reference, accept, true), withBody, CacheResults.miss);
+      return this.#served(await this.#fill(registry, image, reference), withBody, CacheResults.miss);
     } catch (err) {
       if (hasCode(err, ErrorCodes.manifestUnknown)) throw err;
       const stale = await this.#fromStore(entry, withBody, CacheResults.stale, signal);
       if (stale) return stale;
       throw err;
     }
-  }
-
-  /** A client whose Accept excludes the cached type gets the variant it accepts, or MANIFEST_UNKNOWN. */
-  async #variant(
-    registry: RegistryView,
-    image: string,
-    reference: string,
-    withBody: boolean,
-    accept: readonly string[] | undefined,
-  ): Promise<ServedObject> {
-    const filled = await this.#fill(registry, image, reference, accept, false);
-    if (!accepts(accept, filled.contentType))
-      throw new ManifestUnknownError('no upstream has this manifest in a media type the client accepts', { name: image, reference });
-    return this.#served(filled, withBody, CacheResults.miss);
   }
 
   async #fromStore(
@@ -148,16 +139,9 @@ export class ManifestService {
     };
   }
 
-  #fill(
-    registry: RegistryView,
-    image: string,
-    reference: string,
-    accept: readonly string[] | undefined,
-    recordTag: boolean,
-  ): Promise<FilledManifest> {
-    const key = `${registry.id}/${image}/${reference}|${accept?.join(',') ?? '*'}|${recordTag}`;
-    const unknownKey = `${registry.id}/${image}/${reference}`;
-    if (this.#unknown.get(unknownKey)) {
+  #fill(registry: RegistryView, image: string, reference: string): Promise<FilledManifest> {
+    const key = `${registry.id}/${image}/${reference}`;
+    if (this.#unknown.get(key)) {
       return Promise.reject(
         new ManifestUnknownError('manifest unknown to every upstream of this registry (remembered)', { name: image, reference }),
       );
@@ -171,16 +155,13 @@ export class ManifestService {
       );
       try {
         await this.#deps.fetches.request(registry.id, { kind: 'manifest', image, reference });
-        const filled = await fillManifest(this.#deps.fill, registry, image, reference, AbortSignal.timeout(this.#deps.fillTimeoutMs), {
-          ...(accept ? { accept } : {}),
-          recordTag,
-        });
+        const filled = await fillManifest(this.#deps.fill, registry, image, reference, AbortSignal.timeout(this.#deps.fillTimeoutMs));
         for (const e of filled.entries) this.#deps.catalog.remember(registry.id, e);
         return filled;
       } catch (err) {
         // A broken deployment asking for a missing tag must not hammer the upstream.
         if (hasCode(err, ErrorCodes.manifestUnknown) && this.#deps.negativeCacheMs > 0)
-          this.#unknown.set(unknownKey, true, { ttl: this.#deps.negativeCacheMs });
+          this.#unknown.set(key, true, { ttl: this.#deps.negativeCacheMs });
         throw err;
       } finally {
         await lease?.release();

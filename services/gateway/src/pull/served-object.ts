@@ -30,3 +30,8 @@ export interface ServedObject {
   range?: SatisfiedRange;
   cache: CacheResult;
 }
+
+/** The bytes of a served object as one stream or buffer, whichever way they came (a stored read's stream, or the body). */
+export function bodyOf(served: Pick<ServedObject, 'body' | 'read'>): Readable | Buffer | undefined {
+  return served.read?.body ?? served.body;
+}

@@ -7,8 +7,9 @@ import type { CatalogClient } from '../ports/catalog-client.ts';
 export type RevalidationOutcome = 'unchanged' | 'changed' | 'failed';
 
 /**
- * Asks a tag entry's upstream, with a HEAD carrying the client's Accept,
- * whether the tag still points at the cached digest. Unchanged → only the
+ * Asks a tag entry's upstream, with a HEAD (the same Accept as every fill,
+ * so an unchanged tag answers the cached digest), whether the tag still
+ * points at the cached digest. Unchanged → only the
  * entry's checked-at time moves (one HEAD, no download). Any upstream
  * trouble (down, timeout, 429, 5xx) → `failed`: the caller serves the
  * cached copy, marked stale.
@@ -25,16 +26,17 @@ export class TagRevalidator {
     image: string,
     reference: string,
     entry: CacheEntryView,
-    accept: readonly string[] | undefined,
     signal?: AbortSignal,
   ): Promise<RevalidationOutcome> {
     const upstream = registry.upstreams.find((u) => u.id === entry.upstreamId);
     if (!upstream) return 'changed';
     try {
-      const head = await this.#deps.upstreams.headManifest(toUpstreamTarget(upstream, this.#deps.fill.secrets), image, reference, {
-        ...(signal ? { signal } : {}),
-        ...(accept ? { accept: [...accept] } : {}),
-      });
+      const head = await this.#deps.upstreams.headManifest(
+        toUpstreamTarget(upstream, this.#deps.fill.secrets),
+        image,
+        reference,
+        signal ? { signal } : {},
+      );
       if (head === undefined || head.dockerContentDigest !== entry.digest) return 'changed';
       const touched: CacheEntryView = { ...entry, upstreamCheckedAt: new Date().toISOString() };
       this.#deps.catalog.remember(registry.id, touched);

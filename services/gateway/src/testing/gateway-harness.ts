@@ -4,6 +4,7 @@ import { MemoryEventBus } from '@vreg/bus';
 import {
   type CacheEntryView,
   EntryLookupRequestSchema,
+  MirrorResolveRequestSchema,
   NameUnknownError,
   ObjectStoredSchema,
   RegistryResolveRequestSchema,
@@ -26,7 +27,9 @@ import { createServer } from '../http/create-server.ts';
  * on the bus from a map that `object.stored` events fill, as the real
  * catalog does. A registry without a `visibility` is public here, so pull
  * tests need no token; access-control tests give theirs `private`. `env`
- * overrides pull settings (GatewayPullEnv), e.g. the rate limit.
+ * overrides pull settings (GatewayPullEnv), e.g. the rate limit. `mirrors`
+ * (host → registry id) is what the stand-in catalog answers for mirror
+ * routing; tests may change it (mind VREG_REGISTRY_CACHE_MS).
  */
 export async function gatewayHarness(
   registries: RegistryView[],
@@ -36,6 +39,7 @@ export async function gatewayHarness(
   upstream: FakeUpstreamRegistry;
   store: MemoryBlobStore;
   entries: Map<string, CacheEntryView>;
+  mirrors: Map<string, string>;
   bus: MemoryEventBus;
   secrets: SecretBox;
   signingKeys: TokenKeyRing;
@@ -45,6 +49,11 @@ export async function gatewayHarness(
   const bus = new MemoryEventBus({ logger });
   await bus.ensureStreams(Object.values(Streams));
   const entries = new Map<string, CacheEntryView>();
+  const mirrors = new Map<string, string>();
+  await bus.serve(Subjects.mirrorResolve, MirrorResolveRequestSchema, async ({ host }) => {
+    const registryId = mirrors.get(host);
+    return registryId === undefined ? {} : { registryId };
+  });
   await bus.serve(Subjects.registryResolve, RegistryResolveRequestSchema, async ({ registryId }) => {
     const r = registries.find((x) => x.id === registryId);
     if (!r) throw new NameUnknownError('registry not found');
@@ -92,6 +101,7 @@ export async function gatewayHarness(
     upstream,
     store,
     entries,
+    mirrors,
     bus,
     secrets,
     signingKeys,

@@ -24,6 +24,7 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
+import type { MirrorHostRepository } from '../../ports/mirror-host-repository.ts';
 import type { PolicyDenialRepository } from '../../ports/policy-denial-repository.ts';
 import type { PullPolicyRepository } from '../../ports/pull-policy-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
@@ -32,6 +33,7 @@ import { MemoryAccessTokenRepository } from './memory-access-token-repository.ts
 import { MemoryCleanupPolicyRepository } from './memory-cleanup-policy-repository.ts';
 import { MemoryGcCandidateRepository } from './memory-gc-candidate-repository.ts';
 import { MemoryJobRepository } from './memory-job-repository.ts';
+import { MemoryMirrorHostRepository } from './memory-mirror-host-repository.ts';
 import { MemoryPolicyDenialRepository, MemoryPullPolicyRepository } from './memory-pull-policy-repositories.ts';
 
 /** Drops keys whose value is undefined, so patched objects keep the "absent, not undefined" shape. */
@@ -351,6 +353,7 @@ export class MemoryCatalogStore implements CatalogStore {
   readonly accessTokens: AccessTokenRepository = new MemoryAccessTokenRepository();
   readonly jobs: JobRepository = new MemoryJobRepository();
   readonly cleanupPolicies: CleanupPolicyRepository = new MemoryCleanupPolicyRepository();
+  readonly mirrorHosts: MirrorHostRepository = new MemoryMirrorHostRepository();
   readonly pullPolicies: PullPolicyRepository = new MemoryPullPolicyRepository();
   readonly policyDenials: PolicyDenialRepository = new MemoryPolicyDenialRepository();
 

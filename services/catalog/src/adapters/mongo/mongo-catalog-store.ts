@@ -5,6 +5,7 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
+import type { MirrorHostRepository } from '../../ports/mirror-host-repository.ts';
 import type { PolicyDenialRepository } from '../../ports/policy-denial-repository.ts';
 import type { PullPolicyRepository } from '../../ports/pull-policy-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
@@ -16,6 +17,7 @@ import { Collections } from './mongo-documents.ts';
 import { MongoGcCandidateRepository } from './mongo-gc-candidate-repository.ts';
 import { MongoIdAllocator } from './mongo-id-allocator.ts';
 import { MongoJobRepository } from './mongo-job-repository.ts';
+import { MongoMirrorHostRepository } from './mongo-mirror-host-repository.ts';
 import { MongoPolicyDenialRepository, MongoPullPolicyRepository } from './mongo-pull-policy-repositories.ts';
 import { MongoRegistryRepository } from './mongo-registry-repository.ts';
 import { MongoUpstreamRepository } from './mongo-upstream-repository.ts';
@@ -43,6 +45,7 @@ export class MongoCatalogStore implements CatalogStore {
   readonly jobs: JobRepository;
   readonly cleanupPolicies: CleanupPolicyRepository;
   readonly gcCandidates: GcCandidateRepository;
+  readonly mirrorHosts: MirrorHostRepository;
   readonly pullPolicies: PullPolicyRepository;
   readonly policyDenials: PolicyDenialRepository;
   readonly #client: MongoClient;
@@ -57,6 +60,7 @@ export class MongoCatalogStore implements CatalogStore {
     this.jobs = new MongoJobRepository(db, ids);
     this.cleanupPolicies = new MongoCleanupPolicyRepository(db, ids);
     this.gcCandidates = new MongoGcCandidateRepository(db);
+    this.mirrorHosts = new MongoMirrorHostRepository(db);
     this.pullPolicies = new MongoPullPolicyRepository(db);
     this.policyDenials = new MongoPolicyDenialRepository(db);
   }
@@ -108,6 +112,9 @@ const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name:
   { collection: Collections.cleanupRuns, key: { id: 1 }, name: 'id_unique', unique: true },
   { collection: Collections.cleanupRuns, key: { registry_id: 1, id: 1 }, name: 'registry_id_id' },
   { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1 }, name: 'registry_status' },
+  // Mirror routing: a host belongs to one registry.
+  { collection: Collections.mirrorHosts, key: { host: 1 }, name: 'host_unique', unique: true },
+  { collection: Collections.mirrorHosts, key: { registry_id: 1, host: 1 }, name: 'registry_host' },
   // Pull policies: one per registry; refusal records listed newest first, all or per registry, and pruned by age.
   { collection: Collections.pullPolicies, key: { registry_id: 1 }, name: 'registry_id_unique', unique: true },
   { collection: Collections.policyDenials, key: { id: 1 }, name: 'id_unique', unique: true },

@@ -71,6 +71,7 @@ export const Collections = {
   gcCandidates: 'gc_candidates',
   gcClaims: 'gc_claims',
   counters: 'counters',
+  mirrorHosts: 'mirror_hosts',
   pullPolicies: 'pull_policies',
   policyDenials: 'policy_denials',
 } as const;

@@ -7,6 +7,7 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
+import type { MirrorHostRepository } from '../../ports/mirror-host-repository.ts';
 import type { PolicyDenialRepository } from '../../ports/policy-denial-repository.ts';
 import type { PullPolicyRepository } from '../../ports/pull-policy-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
@@ -16,6 +17,7 @@ import { SqliteCacheEntryRepository } from './sqlite-cache-entry-repository.ts';
 import { SqliteCleanupPolicyRepository } from './sqlite-cleanup-policy-repository.ts';
 import { SqliteGcCandidateRepository } from './sqlite-gc-candidate-repository.ts';
 import { SqliteJobRepository } from './sqlite-job-repository.ts';
+import { SqliteMirrorHostRepository } from './sqlite-mirror-host-repository.ts';
 import { SqlitePolicyDenialRepository, SqlitePullPolicyRepository } from './sqlite-pull-policy-repositories.ts';
 import { SqliteRegistryRepository } from './sqlite-registry-repository.ts';
 import { migrateCatalogSchema } from './sqlite-schema.ts';
@@ -42,6 +44,7 @@ export class SqliteCatalogStore implements CatalogStore {
   readonly jobs: JobRepository;
   readonly cleanupPolicies: CleanupPolicyRepository;
   readonly gcCandidates: GcCandidateRepository;
+  readonly mirrorHosts: MirrorHostRepository;
   readonly pullPolicies: PullPolicyRepository;
   readonly policyDenials: PolicyDenialRepository;
   /** Absolute or relative path of the database file. */
@@ -58,6 +61,7 @@ export class SqliteCatalogStore implements CatalogStore {
     this.jobs = new SqliteJobRepository(db);
     this.cleanupPolicies = new SqliteCleanupPolicyRepository(db);
     this.gcCandidates = new SqliteGcCandidateRepository(db);
+    this.mirrorHosts = new SqliteMirrorHostRepository(db);
     this.pullPolicies = new SqlitePullPolicyRepository(db);
     this.policyDenials = new SqlitePolicyDenialRepository(db);
   }

@@ -180,6 +180,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX policy_denials_at ON policy_denials (at, id);
   CREATE INDEX policy_denials_registry_at ON policy_denials (registry_id, at, id);
   `,
+  // Mirror routing: the upstream hosts a registry mirrors. The host is the
+  // primary key, so a host belongs to one registry whoever writes it.
+  `
+  CREATE TABLE mirror_hosts (
+    host        TEXT PRIMARY KEY,
+    registry_id INTEGER NOT NULL,
+    created_at  TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX mirror_hosts_registry ON mirror_hosts (registry_id, host);
+  `,
 ];
 
 /** Brings the database to the latest schema version, each step in its own transaction. */

@@ -8,6 +8,7 @@ import { BusUpstreamProber } from '../../adapters/bus/bus-upstream-prober.ts';
 import { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.ts';
 import { AccessTokens } from '../../domain/access-tokens.ts';
 import { CatalogAdmin } from '../../domain/catalog-admin.ts';
+import { MirrorHostAdmin } from '../../domain/mirror-host-admin.ts';
 import { OverviewStats } from '../../domain/overview-stats.ts';
 import { PullPolicies } from '../../domain/pull-policies.ts';
 import { UpstreamTests } from '../../domain/upstream-tests.ts';
@@ -80,6 +81,7 @@ export async function startAdminApiHarness(
       jobs: store.jobs,
       lifecycle,
       stats,
+      mirrorHosts: new MirrorHostAdmin(store),
       pullPolicies,
       upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']),
     }),
