@@ -1,29 +1,11 @@
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { FsBlobStore } from '@vreg/blob-store';
-import { MemoryEventBus } from '@vreg/bus';
-import { buildApp as buildCatalog, MAX_CACHE_ENTRY_ID_LENGTH, SqliteCatalogStore } from '@vreg/catalog';
-import { Streams, splitListen } from '@vreg/contracts';
-import { buildApp as buildFetcher } from '@vreg/fetcher';
-import { LocalFillSlots } from '@vreg/fill';
-import { MemoryFillLease } from '@vreg/fill-lease';
-import { buildApp as buildGateway, createServer, TokenKeyRing } from '@vreg/gateway';
+import { MAX_CACHE_ENTRY_ID_LENGTH } from '@vreg/catalog';
+import { splitListen } from '@vreg/contracts';
+import { buildApp as buildGateway, createServer } from '@vreg/gateway';
 import type { Logger } from '@vreg/logging';
-import { secretBoxFromEnv } from '@vreg/secrets';
-import {
-  catalogCheck,
-  opsRoutes,
-  Readiness,
-  requestTelemetry,
-  startTelemetry,
-  storeCheck,
-  type Telemetry,
-  UpstreamFailureBroadcaster,
-} from '@vreg/telemetry';
-import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
+import { catalogCheck, opsRoutes, Readiness, requestTelemetry, startTelemetry, storeCheck, type Telemetry } from '@vreg/telemetry';
 import type { FastifyInstance } from 'fastify';
 import type { EmbeddedConfig } from './embedded-config.ts';
-import { newAdminToken, newSecretKey, newTokenSigningKey, readOrCreateKeyFile } from './local-keys.ts';
+import { startEmbeddedCore } from './embedded-core.ts';
 
 export interface EmbeddedVreg {
   /** `http://host:port` the server listens on. */
@@ -55,40 +37,20 @@ export interface EmbeddedOptions {
 export async function startEmbedded(config: EmbeddedConfig, logger: Logger, options: EmbeddedOptions = {}): Promise<EmbeddedVreg> {
   const telemetry = options.telemetry ?? startTelemetry({ serviceName: 'vreg', config: { VREG_OTEL: false } });
   const metrics = telemetry.metrics;
-  const dataDir = resolve(config.VREG_DATA_DIR);
-  await mkdir(dataDir, { recursive: true });
-  const admin = config.VREG_ADMIN_TOKEN
-    ? { value: config.VREG_ADMIN_TOKEN, created: false }
-    : await readOrCreateKeyFile(dataDir, 'admin-token', newAdminToken);
-  const secretKey = config.VREG_SECRET_KEY
-    ? { value: config.VREG_SECRET_KEY }
-    : await readOrCreateKeyFile(dataDir, 'secret.key', newSecretKey);
-  const secrets = secretBoxFromEnv({ VREG_SECRET_KEY: secretKey.value, VREG_SECRET_KEY_PREVIOUS: config.VREG_SECRET_KEY_PREVIOUS });
-  const signingKeys = TokenKeyRing.parse(
-    config.VREG_TOKEN_SIGNING_KEYS ?? (await readOrCreateKeyFile(dataDir, 'token-signing.key', newTokenSigningKey)).value,
-  );
-
-  const bus = new MemoryEventBus({ logger, metrics });
-  await bus.ensureStreams(Object.values(Streams));
-  const leases = new MemoryFillLease();
-  const store = new FsBlobStore({ root: dataDir });
-  const catalogStore = SqliteCatalogStore.open({ dataDir });
-  const upstreams = httpUpstreamRegistryFromEnv(config);
-
-  const catalog = buildCatalog(
-    config,
-    // The same blob store as the gateway and fetcher: GC deletes what no entry references any more.
-    { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value, blobs: store },
-  );
-  // One bound on the fills per upstream for the whole process: the gateway's misses and the fetcher's completions share it.
-  const fillSlots = new LocalFillSlots(config.VREG_UPSTREAM_MAX_CONCURRENT_FILLS);
-  const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger, metrics, fillSlots });
-  const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys, metrics, fillSlots });
-  // The console's overview lists upstream errors: broadcast on the in-process bus to the catalog, as in distributed mode.
-  const failures = new UpstreamFailureBroadcaster({ bus, logger });
-  failures.start(metrics);
-  await catalog.start();
-  await fetcher.start();
+  const core = await startEmbeddedCore(config, logger, telemetry);
+  const { bus, leases, store, upstreams, catalog, keys } = core;
+  const gateway = buildGateway(config, {
+    bus,
+    store,
+    leases,
+    upstreams,
+    secrets: keys.secrets,
+    logger,
+    signingKeys: keys.signingKeys,
+    metrics,
+    // One bound on the fills per upstream for the process: the gateway's misses and the fetcher's completions share it.
+    fillSlots: core.fillSlots,
+  });
 
   const server = createServer(logger, {
     maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
@@ -110,18 +72,14 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   return {
     url: address,
     server,
-    adminToken: admin.value,
-    adminTokenGenerated: admin.created,
+    adminToken: keys.admin.value,
+    adminTokenGenerated: keys.admin.created,
     readiness,
     async stop() {
       readiness.markStopping();
       await server.close();
       await gateway.stop();
-      await fetcher.stop();
-      await catalog.stop();
-      failures.stop();
-      await bus.close();
-      await catalogStore.close();
+      await core.stop();
       if (!options.telemetry) await telemetry.shutdown();
     },
   };

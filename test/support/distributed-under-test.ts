@@ -30,9 +30,14 @@ export interface ServiceProcess {
   fullOutput: () => string;
 }
 
-export async function startService(name: 'gateway' | 'fetcher' | 'catalog', env: Record<string, string>): Promise<ServiceProcess> {
+/** A service process started the way `npm run start:<service>` starts it (`embedded`: the way `npm start` does). */
+export async function startService(
+  name: 'gateway' | 'fetcher' | 'catalog' | 'embedded',
+  env: Record<string, string>,
+): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, `services/${name}/src/main.ts`)], {
+  const entry = name === 'embedded' ? 'src/main.ts' : `services/${name}/src/main.ts`;
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, entry)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, VREG_LISTEN: `127.0.0.1:${port}` },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -40,6 +40,17 @@ describe('RegistryTokens', () => {
     );
   });
 
+  it('checks a token it accepted before only for its times, and an altered copy in full', () => {
+    const issued = tokens.issue('access-token:9', access);
+    expect(tokens.verify(issued.token).sub).toBe('access-token:9');
+    const [header, payload, signature] = issued.token.split('.') as [string, string, string];
+    const flipped = `${signature.slice(0, -2)}${signature.at(-2) === 'A' ? 'B' : 'A'}${signature.at(-1)}`;
+    expect(() => tokens.verify(`${header}.${payload}.${flipped}`)).toThrow(expect.objectContaining({ code: ErrorCodes.unauthorized }));
+    const other = new RegistryTokens(keys, { issuer: 'vreg', service: 'another', ttlSeconds: 300, now: () => now });
+    expect(() => other.verify(issued.token)).toThrow(expect.objectContaining({ detail: { reason: 'audience' } }));
+    expect(tokens.verify(issued.token).sub).toBe('access-token:9');
+  });
+
   it('refuses a token of another service, another issuer or from the future', () => {
     const other = new RegistryTokens(keys, { issuer: 'vreg', service: 'elsewhere', ttlSeconds: 300, now: () => now });
     expect(() => tokens.verify(other.issue('', access).token)).toThrow(expect.objectContaining({ detail: { reason: 'audience' } }));

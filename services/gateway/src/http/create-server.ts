@@ -24,7 +24,7 @@ export const DEFAULT_MAX_URL_BYTES = 4 * 1024;
  * header block) get the `{ errors: [{ code, message }] }` body of the API
  * they aimed at, never fastify's own shape.
  */
-export function createServer(logger: Logger, options: { trustProxy?: string } & ServerLimits = {}): FastifyInstance {
+export function createServer(logger: Logger, options: { trustProxy?: string | true } & ServerLimits = {}): FastifyInstance {
   const maxUrlBytes = options.maxUrlBytes ?? DEFAULT_MAX_URL_BYTES;
   const server = fastify({
     loggerInstance: logger,

@@ -14,6 +14,7 @@ import type { ManifestService } from '../pull/manifest-service.ts';
 import { replyListing } from './listing-reply.ts';
 import { mirrorRoutes } from './mirror-routes.ts';
 import { ociErrorHandler } from './oci-error-handler.ts';
+import { sendBlob } from './send-blob.ts';
 
 export interface V2RoutesOptions {
   catalog: CatalogClient;
@@ -160,5 +161,10 @@ async function pull(options: V2RoutesOptions, resolved: PullRequestTarget, reque
     reply.code(206);
     reply.header('Content-Range', `bytes ${served.range.start}-${served.range.end}/${served.range.size ?? '*'}`);
   }
-  return reply.send(withBody ? served.body : undefined);
+  if (!withBody) return reply.send();
+  // Blob bytes go straight to the connection; manifests (a buffer) the usual way.
+  const body = served.read ?? served.body;
+  if (body === undefined || Buffer.isBuffer(body)) return reply.send(body);
+  await sendBlob(request, reply, body);
+  return reply;
 }

@@ -21,8 +21,8 @@ function holdBodiesOf(h: Harness, digest: string): { release: () => void } {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const getBlob = h.upstream.getBlob.bind(h.upstream);
-  h.upstream.getBlob = (async (target, image, asked, opts) => {
-    const res = await getBlob(target, image, asked, opts);
+  h.upstream.getBlob = (async (target, image, asked) => {
+    const res = await getBlob(target, image, asked);
     if (res === undefined || asked !== digest) return res;
     const source = res.body;
     async function* held(): AsyncGenerator<Buffer> {
