@@ -6,7 +6,7 @@ import fc from 'fast-check';
 /**
  * An upstream registry of the test's own that answers each case the way the
  * case's plan says: wrong content types, huge headers, endless, truncated,
- * stalled or wrong bodies, lying lengths and digests, redirects (to good
+ * stalled, trickling or wrong bodies, lying lengths and digests, redirects (to good
  * bytes, in loops, to cloud metadata, to other schemes), hostile token
  * challenges. A case is named by its repository, `fuzz/c<n>/app`, so every
  * request for it (the gateway's, the fetcher's retry) gets the same answer.
@@ -21,7 +21,9 @@ export type HostileBody =
   | { kind: 'endless' }
   | { kind: 'truncated' }
   | { kind: 'empty' }
-  | { kind: 'stall'; afterBytes: number };
+  | { kind: 'stall'; afterBytes: number }
+  /** The first KiB at once, then a byte every 100 ms (never idle long enough to time out) until the test calls `endTrickles()`. */
+  | { kind: 'trickle' };
 
 export type HostileRedirect = 'to-good' | 'loop' | 'metadata' | 'closed-port' | 'ftp' | 'relative' | 'empty' | 'huge';
 export type HostileChallenge = 'garbage' | 'hostile-realm' | 'metadata-realm' | 'loop-realm';
@@ -173,6 +175,9 @@ export function isGoodPlan(plan: HostilePlan): boolean {
   );
 }
 
+/** Bytes a trickling answer sends at once, before its drip. */
+const TRICKLE_HEAD = 1024;
+
 /** Cap of an endless body, so a vreg that never stops reading cannot fill the disk: far above the test's blob limit. */
 const ENDLESS_CAP = 16 << 20;
 
@@ -187,6 +192,12 @@ export class HostileUpstream {
   readonly #sockets = new Set<Socket>();
   /** Requests seen, by path, for tests that count them. */
   readonly requests: string[] = [];
+  /** Trickling answers still open, each with the way to finish it. */
+  readonly #trickles = new Set<{ finish: () => void }>();
+  /** Bytes the trickling answers dripped after their first KiB, in all. */
+  trickledBytes = 0;
+  /** Trickling answers the other side closed before the test finished them (a fill's deadline, an abort). */
+  tricklesCut = 0;
   #server: Server | undefined;
   url = '';
 
@@ -203,6 +214,16 @@ export class HostileUpstream {
   async stop(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
     await new Promise<void>((r) => this.#server?.close(() => r()) ?? r());
+  }
+
+  /** Trickling answers still open. */
+  get trickling(): number {
+    return this.#trickles.size;
+  }
+
+  /** Sends every open trickling answer the rest of its bytes and ends it: the fills behind them can complete. */
+  endTrickles(): void {
+    for (const t of [...this.#trickles]) t.finish();
   }
 
   /** Registers case `n`: its repository is `fuzz/c<n>/app`. */
@@ -286,6 +307,7 @@ export class HostileUpstream {
       truncated: object.bytes,
       empty: Buffer.alloc(0),
       stall: object.bytes,
+      trickle: object.bytes,
     }[plan.body.kind];
     const headers: Record<string, string | string[]> = {};
     const contentType = plan.contentType === 'right' ? object.mediaType : plan.contentType;
@@ -318,6 +340,8 @@ export class HostileUpstream {
     switch (plan.body.kind) {
       case 'endless':
         return endless(res);
+      case 'trickle':
+        return this.#trickle(res, object.bytes);
       case 'truncated':
         res.write(object.bytes.subarray(0, Math.floor(object.bytes.length / 2)));
         res.socket?.destroy();
@@ -335,6 +359,30 @@ export class HostileUpstream {
         }
         res.end(body);
     }
+  }
+
+  /** The first KiB, then a byte every 100 ms (never the whole object) until `endTrickles()` or the other side closes. */
+  #trickle(res: ServerResponse, bytes: Buffer): void {
+    let sent = Math.max(0, Math.min(TRICKLE_HEAD, bytes.length - 1));
+    res.write(bytes.subarray(0, sent));
+    const drip = setInterval(() => {
+      if (sent >= bytes.length - 1) return;
+      res.write(bytes.subarray(sent, sent + 1));
+      sent += 1;
+      this.trickledBytes += 1;
+    }, 100);
+    const trickle = {
+      finish: () => {
+        clearInterval(drip);
+        this.#trickles.delete(trickle);
+        res.end(bytes.subarray(sent));
+      },
+    };
+    this.#trickles.add(trickle);
+    res.on('close', () => {
+      clearInterval(drip);
+      if (this.#trickles.delete(trickle)) this.tricklesCut += 1;
+    });
   }
 }
 
