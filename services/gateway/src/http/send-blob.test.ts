@@ -55,7 +55,9 @@ describe('sendBlob', () => {
     const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: false } });
     app = fastify();
     // As the OCI error handler does for an error thrown before the reply was taken over.
-    app.setErrorHandler((err, _request, reply) => reply.code(502).send({ errors: [{ code: 'UNAVAILABLE', message: err.message }] }));
+    app.setErrorHandler((err, _request, reply) =>
+      reply.code(502).send({ errors: [{ code: 'UNAVAILABLE', message: (err as Error).message }] }),
+    );
     await app.register(requestTelemetry, { metrics: telemetry.metrics });
     app.get('/v2/virtual_registries/containers/:registryId/*', async (request, reply) => {
       reply.header('Content-Length', String(length));
