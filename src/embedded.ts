@@ -63,7 +63,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
     ? { value: config.VREG_SECRET_KEY }
     : await readOrCreateKeyFile(dataDir, 'secret.key', newSecretKey);
   const secrets = secretBoxFromEnv({ VREG_SECRET_KEY: secretKey.value, VREG_SECRET_KEY_PREVIOUS: config.VREG_SECRET_KEY_PREVIOUS });
-  const signingKeys = TokenKeyRing.parse(
+  const signingKeys = await TokenKeyRing.parse(
     config.VREG_TOKEN_SIGNING_KEYS ?? (await readOrCreateKeyFile(dataDir, 'token-signing.key', newTokenSigningKey)).value,
   );
 

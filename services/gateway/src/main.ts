@@ -42,8 +42,8 @@ const store = await openS3BlobStoreFromEnv(config);
 const upstreams = httpUpstreamRegistryFromEnv(config);
 // Without configured signing keys, one is derived from the secrets key every replica shares.
 const signingKeys = config.VREG_TOKEN_SIGNING_KEYS
-  ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS)
-  : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
+  ? await TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS)
+  : await TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
 const app = buildApp(config, {
   bus,
   store,

@@ -75,7 +75,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
     const principal = credentials === undefined ? ({ kind: 'anonymous' } as const) : await authenticate(request, credentials);
     const access = await grantAccess(principal, parseScopes(scopeValues), options.visibilityOf);
     const subject = principal.kind === 'anonymous' ? ANONYMOUS_SUBJECT : `access-token:${principal.token.tokenId}`;
-    const issued = options.tokens.issue(subject, access);
+    const issued = await options.tokens.issue(subject, access);
     request.log.info(
       {
         subject,
