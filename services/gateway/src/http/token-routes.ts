@@ -4,6 +4,7 @@ import type { FailureLimiter } from '../auth/failure-limiter.ts';
 import { grantAccess, type Principal, type VisibilityLookup } from '../auth/grant-policy.ts';
 import { type AccessEntry, ANONYMOUS_SUBJECT, type RegistryTokens } from '../auth/registry-tokens.ts';
 import { parseScopes } from '../auth/repository-scope.ts';
+import { loginFailureKeys } from '../domain/login-failure-keys.ts';
 import type { AccessTokenVerifier } from '../ports/access-token-verifier.ts';
 import { ociErrorHandler } from './oci-error-handler.ts';
 
@@ -11,9 +12,9 @@ export interface TokenRoutesOptions {
   tokens: RegistryTokens;
   verifier: AccessTokenVerifier;
   visibilityOf: VisibilityLookup;
-  /** Failed attempts per client address. */
+  /** Failed attempts per client address (IPv6: per /64). */
   addressFailures: FailureLimiter;
-  /** Failed attempts per username. */
+  /** Failed attempts per username and client network (see loginFailureKeys). */
   usernameFailures: FailureLimiter;
 }
 
@@ -52,8 +53,10 @@ const asList = (value: unknown): string[] =>
  * The answer is a short-lived JWT granting `pull` on each requested
  * repository the caller may read; the rest is dropped from the grant, not an
  * error. Wrong credentials are 401; after too many of them from one address
- * or for one username, 429 TOOMANYREQUESTS with Retry-After, before the
- * credentials are even checked. Successful requests never count.
+ * (IPv6: one /64), or for one username from one address, 429
+ * TOOMANYREQUESTS with Retry-After, before the credentials are even
+ * checked. Successful requests never count, and no one can throttle a
+ * username for clients at another address.
  */
 export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, options) => {
   app.setErrorHandler(ociErrorHandler);
@@ -89,9 +92,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
   }
 
   async function authenticate(request: FastifyRequest, credentials: Credentials): Promise<Principal> {
-    const addressKey = request.ip;
-    // An empty username (refresh-token grants) is nobody's name: throttling it would lock everyone out.
-    const usernameKey = credentials.username === '' ? undefined : credentials.username.toLowerCase();
+    const { address: addressKey, username: usernameKey } = loginFailureKeys(request.ip, credentials.username);
     const wait = Math.max(
       options.addressFailures.retryAfterSeconds(addressKey) ?? 0,
       usernameKey === undefined ? 0 : (options.usernameFailures.retryAfterSeconds(usernameKey) ?? 0),
@@ -116,7 +117,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
     const credentials = basicCredentials(request);
     if (credentials === 'malformed') {
       // Counted like a wrong password: garbage is a cheap way to probe too.
-      options.addressFailures.fail(request.ip);
+      options.addressFailures.fail(loginFailureKeys(request.ip, '').address);
       throw new UnauthorizedError('credentials must be HTTP Basic: any username and an access token as the password');
     }
     const { issued } = await issue(request, credentials, asList(request.query.scope));
