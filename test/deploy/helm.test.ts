@@ -191,7 +191,20 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
     if (!deployments.some((d) => matches(pdb.spec?.selector?.matchLabels ?? { none: 'x' }, d.spec?.template?.metadata?.labels)))
       problems.push(`PodDisruptionBudget ${pdb.metadata.name}: selects no pods`);
   }
+  const catalogPods: Record<string, string> =
+    deployments.find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'catalog')?.spec?.template?.metadata?.labels ?? {};
   for (const ing of ofKind(objs, 'Ingress')) {
+    if (ing.metadata.name.endsWith('-console')) {
+      // The console's own hosts: people, never pulls, so never what an upstream sent on the console's origin.
+      for (const rule of ing.spec?.rules ?? []) {
+        for (const p of rule.http?.paths ?? []) {
+          const svc = named(objs, 'Service', p.backend?.service?.name);
+          if (p.path === '/v2' || !svc || !matches(svc.spec?.selector ?? { none: 'x' }, catalogPods))
+            problems.push(`Ingress ${ing.metadata.name}: ${rule.host}${p.path} is not the catalog's console or admin API`);
+        }
+      }
+      continue;
+    }
     for (const rule of ing.spec?.rules ?? []) {
       const v2 = (rule.http?.paths ?? []).find((p: any) => p.path === '/v2');
       const svc = v2 && named(objs, 'Service', v2.backend?.service?.name);
@@ -522,6 +535,36 @@ describe('the Helm chart', () => {
         ['/v2', 'vreg-gateway'],
         ['/api', 'vreg-catalog'],
       ]);
+    });
+
+    it('serves the console and the admin API on consoleHosts only, with no pulls there and none of them on the pull hosts', async () => {
+      const objs = await render([
+        '--set',
+        'ingress.enabled=true',
+        '--set',
+        'ingress.consoleHosts[0]=console.example.com',
+        '--set',
+        'networkPolicy.enabled=true',
+      ]);
+      expect(invariantProblems(objs)).toEqual([]);
+      const pulls = named(objs, 'Ingress', 'vreg');
+      expect(pulls?.spec.rules.map((r: any) => [r.host, r.http.paths.map((p: any) => p.path)])).toEqual([
+        ['registry.example.com', ['/v2']],
+      ]);
+      const console = named(objs, 'Ingress', 'vreg-console');
+      expect(console?.spec.rules.map((r: any) => [r.host, r.http.paths.map((p: any) => [p.path, p.backend.service.name])])).toEqual([
+        [
+          'console.example.com',
+          [
+            ['/console', 'vreg-catalog'],
+            ['/api', 'vreg-catalog'],
+          ],
+        ],
+      ]);
+      expect(console?.spec.tls).toEqual([{ hosts: ['console.example.com'], secretName: 'vreg-console-tls' }]);
+      const catalogPolicy = named(objs, 'NetworkPolicy', 'vreg-catalog');
+      expect(catalogPolicy?.spec.ingress.some((r: any) => JSON.stringify(r.from).includes('ingress-nginx'))).toBe(true);
+      expect(ofKind(await render(['--set', 'ingress.enabled=true']), 'Ingress').map((i) => i.metadata.name)).toEqual(['vreg']);
     });
 
     it("takes another controller's annotations instead of nginx's", async () => {

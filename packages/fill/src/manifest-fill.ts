@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { AppError, type CacheEntryView, ErrorCodes, ManifestUnknownError, type RegistryView, relativePathOf } from '@vreg/contracts';
 import { digestWithAlgorithmOf, isDigest, parseDigest, sha256Digest } from '@vreg/oci';
 import type { FillDeps } from './fill-deps.ts';
+import { acceptedManifestType } from './manifest-media-type.ts';
 import { publishStored } from './stored-publisher.ts';
 import { firstUpstreamWith } from './upstream-chain.ts';
 import { toUpstreamTarget } from './upstream-target.ts';
@@ -19,8 +20,10 @@ export interface FilledManifest {
 /**
  * Fetches a manifest from the first upstream that has it, byte-exact. A
  * manifest by digest must hash to that digest; a manifest by tag must match
- * the upstream's Docker-Content-Digest when one is sent. Wrong bytes count as
- * that upstream failing, so the next one is tried.
+ * the upstream's Docker-Content-Digest when one is sent, and any manifest
+ * must be one by its type and JSON (acceptedManifestType). Wrong bytes count
+ * as that upstream failing, so the next one is tried, and nothing of them
+ * is stored.
  */
 export interface ManifestFillOptions {
   /** Media types the client accepts, forwarded to the upstream; the standard list when absent. */
@@ -46,8 +49,9 @@ export async function fillManifest(
       });
       if (res === undefined) return undefined;
       const bytes = await readBounded(res.body, deps.manifestMaxBytes);
+      const contentType = acceptedManifestType(res.contentType, bytes);
       const digest = verifiedManifestDigest(reference, bytes, res.dockerContentDigest);
-      return { bytes, digest, contentType: res.contentType ?? 'application/octet-stream', etag: res.etag };
+      return { bytes, digest, contentType, etag: res.etag };
     },
     () => new ManifestUnknownError('manifest unknown to every upstream of this registry', { name: image, reference }),
     (u, err) =>

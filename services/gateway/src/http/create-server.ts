@@ -13,6 +13,19 @@ export interface ServerLimits {
   maxParamLength?: number;
 }
 
+/**
+ * On every answer under `/v2` (pulls, errors, challenges, the token
+ * endpoint, redirects, HEAD): vreg's origin serves what upstreams sent, and
+ * the console lives on the same origin, so nothing there may be sniffed
+ * into a type a browser runs, or run at all if it were.
+ */
+export const V2_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; sandbox",
+};
+
+const isV2Path = (url: string): boolean => url === '/v2' || url.startsWith('/v2/') || url.startsWith('/v2?');
+
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_MAX_URL_BYTES = 4 * 1024;
 
@@ -43,6 +56,11 @@ export function createServer(logger: Logger, options: { trustProxy?: string } & 
     frameworkErrors: refuseBeforeRouting,
     clientErrorHandler: refuseUnparsable,
   }) as unknown as FastifyInstance;
+  // First of all hooks, so that every later answer, refusals included, carries them (a blob reply taken over by the route too).
+  server.addHook('onRequest', (request, reply, done) => {
+    if (isV2Path(request.raw.url ?? '')) reply.headers(V2_SECURITY_HEADERS);
+    done();
+  });
   // Before routing work and auth: the URL's length alone decides.
   server.addHook('onRequest', async (request, reply) => {
     const length = Buffer.byteLength(request.raw.url ?? '');
@@ -88,6 +106,7 @@ function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: numbe
     : { code: status === 404 ? 'NAME_UNKNOWN' : status === 414 || status === 400 ? 'NAME_INVALID' : 'UNSUPPORTED', message };
   return reply
     .code(status)
+    .headers(V2_SECURITY_HEADERS)
     .type('application/json; charset=utf-8')
     .send({ errors: [error] });
 }
@@ -97,6 +116,10 @@ function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: numbe
  * malformed request line): no URL to choose a shape by, so one plain body
  * in the shared `{ errors: [...] }` form.
  */
+const securityHeaderLines = Object.entries(V2_SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+
 function refuseUnparsable(this: FastifyInstance, err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, code, message] =
@@ -113,6 +136,6 @@ function refuseUnparsable(this: FastifyInstance, err: NodeJS.ErrnoException & { 
   const body = JSON.stringify({ errors: [{ code, message }] });
   const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n${securityHeaderLines}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
