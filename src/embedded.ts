@@ -90,6 +90,8 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const server = createServer(logger, {
     maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
     maxUrlBytes: config.VREG_MAX_URL_BYTES,
+    receiveTimeoutMs: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+    maxConnections: config.VREG_MAX_CONNECTIONS,
     // The admin API is on this server too: its cache entry ids are long route parameters.
     maxParamLength: MAX_CACHE_ENTRY_ID_LENGTH,
     ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),

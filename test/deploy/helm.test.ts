@@ -482,6 +482,16 @@ describe('the Helm chart', () => {
       expect(deploymentOf(objs, 'gateway').spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
     });
 
+    it('caps its open connections with gateway.maxConnections (VREG_MAX_CONNECTIONS), 10,000 unless set', async () => {
+      const env = async (args: string[]) => {
+        const objs = await render(args);
+        return containerEnv(objs, containerOf(objs, 'gateway'), {}).env;
+      };
+      expect((await env([])).VREG_MAX_CONNECTIONS).toBe('10000');
+      expect((await env(['--set', 'gateway.maxConnections=2500'])).VREG_MAX_CONNECTIONS).toBe('2500');
+      expect(await renderError(['--set', 'gateway.maxConnections=-1'])).toMatch(/maxConnections/);
+    });
+
     it('spools fills to their own volume, an emptyDir or a per-pod ephemeral claim', async () => {
       const spoolOf = (objs: Obj[]): any => deploymentOf(objs, 'gateway').spec.template.spec.volumes.find((v: any) => v.name === 'spool');
       const defaults = await render();

@@ -54,7 +54,15 @@ async function main(): Promise<void> {
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: adminFrameworkErrors,
     routerOptions: { maxParamLength: MAX_CACHE_ENTRY_ID_LENGTH },
+    // A request (headers and body) must arrive in time, as on the gateway; answers are not bounded.
+    requestTimeout: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+    http: {
+      requestTimeout: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+      headersTimeout: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(config.VREG_REQUEST_RECEIVE_TIMEOUT_MS / 10))),
+    },
   });
+  if (config.VREG_MAX_CONNECTIONS > 0) server.server.maxConnections = config.VREG_MAX_CONNECTIONS;
   adminRootHandlers(server);
   await server.register(requestTelemetry, { metrics: telemetry.metrics });
   await server.register(telemetry.fastifyPlugin());

@@ -62,6 +62,8 @@ const readiness = new Readiness([storeCheck(store), natsCheck(bus.connection, fa
 const server = createServer(logger, {
   maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
   maxUrlBytes: config.VREG_MAX_URL_BYTES,
+  receiveTimeoutMs: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+  maxConnections: config.VREG_MAX_CONNECTIONS,
   ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
 });
 await server.register(requestTelemetry, { metrics: telemetry.metrics });

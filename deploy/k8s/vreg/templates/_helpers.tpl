@@ -127,6 +127,7 @@ variables that component's config schema reads, plus the component's `env`.
 {{- end -}}
 {{- if eq .component "gateway" -}}
 {{- $_ := set $cfg "VREG_SPOOL_DIR" "/spool" -}}
+{{- $_ := set $cfg "VREG_MAX_CONNECTIONS" (toString (int64 $c.maxConnections)) -}}
 {{- end -}}
 {{- range $key, $value := $c.env -}}
 {{- $_ := set $cfg $key (toString $value) -}}
