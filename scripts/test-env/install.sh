@@ -3,7 +3,7 @@
 # is already there. Idempotent; a second run only checks versions.
 #
 #   apt:  docker-registry (CNCF distribution v2), skopeo, podman, busybox-static, chromium
-#   go:   nats-server v2.15.2, ferretdb v1.24.2 (built into $VREG_TEST_CACHE/bin)
+#   go:   nats-server v2.15.2, ferretdb v1.24.2, crane, oras, cosign v2.6.1 (built into $VREG_TEST_CACHE/bin)
 #   pip:  moto[server] (moto_server, an S3 server), only if moto_server is missing
 #
 # See lib/common.sh for the environment variables it honours.
@@ -238,6 +238,7 @@ install_go_client() {
 
 install_go_client crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION" version
 install_go_client oras oras.land/oras/cmd/oras "$ORAS_VERSION" version
+install_go_client cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" version
 
 if [[ "${VREG_TEST_ONLY_REGISTRIES:-}" != 1 ]]; then
   install_nats

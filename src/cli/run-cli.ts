@@ -6,6 +6,7 @@ import { ENTRIES_USAGE, entriesCommand } from './entries-command.ts';
 import { GC_USAGE, gcCommand } from './gc-command.ts';
 import { JOBS_USAGE, jobsCommand } from './jobs-command.ts';
 import { LOGIN_USAGE, loginCommand, logoutCommand } from './login-command.ts';
+import { POLICY_USAGE, policyCommand } from './policy-command.ts';
 import { PURGE_USAGE, purgeCommand } from './purge-command.ts';
 import { REGISTRIES_USAGE, registriesCommand } from './registries-command.ts';
 import { TOKENS_USAGE, tokensCommand } from './tokens-command.ts';
@@ -27,6 +28,7 @@ const API_COMMANDS: Record<string, { usage: string; run: ApiCommand }> = {
   warm: { usage: WARM_USAGE, run: warmCommand },
   gc: { usage: GC_USAGE, run: gcCommand },
   jobs: { usage: JOBS_USAGE, run: jobsCommand },
+  policy: { usage: POLICY_USAGE, run: policyCommand },
 };
 
 export const USAGE = `vreg: manage a vreg container virtual registry through its admin API.
@@ -45,6 +47,7 @@ Commands:
   warm              fetch an image into the cache ahead of pulls, with progress
   gc                delete objects no cache entry references (--dry-run reports)
   jobs              list, show or wait for purge, cleanup, gc and warm jobs
+  policy            a registry's pull policy: rules, signatures, keys; refused pulls (denials)
 
 Run vreg <command> --help for its arguments. Every command takes --json for
 scripts. Exit codes: 0 done, 1 the server refused, failed or could not be

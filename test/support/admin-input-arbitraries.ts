@@ -78,6 +78,72 @@ const tokenBody = fc.record(
   { requiredKeys: [] },
 );
 
+const PEM_P256 =
+  '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE0TOCR1bnHmmN1ZyNvBgPA4vk8Kz3\nGgeB+5lnDuqdc6cnGxb/5B4r1eHCxC8VEKHGrjbTfEKvw1jbtE1D1D4R6w==\n-----END PUBLIC KEY-----\n';
+const pem = fc.oneof(
+  fc.constantFrom(
+    PEM_P256,
+    '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n',
+    '-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----\n',
+    '-----BEGIN PUBLIC KEY-----',
+    '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+  ),
+  unicode,
+  longText,
+);
+const pattern = fc.oneof(fc.constantFrom('library/*', 'org/**', '**', 'a//b', '/x', 'x**', '***', 'UPPER', ''), unicode);
+const pullPolicyBody = fc.record(
+  {
+    default_action: fc.oneof(fc.constantFrom('allow', 'deny', 'maybe'), anyValue),
+    rules: fc.oneof(
+      fc.array(
+        fc.record(
+          {
+            name: fc.oneof(unicode, anyValue),
+            action: fc.oneof(fc.constantFrom('allow', 'deny'), anyValue),
+            image: fc.oneof(pattern, anyValue),
+            tags: fc.oneof(fc.array(fc.oneof(fc.constantFrom('latest', '1.*', '*', 'a/b'), unicode), { maxLength: 3 }), anyValue),
+            platforms: fc.oneof(fc.array(fc.constantFrom('linux/amd64', 'linux/arm64/v8', 'x', ''), { maxLength: 3 }), anyValue),
+          },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 4 },
+      ),
+      anyValue,
+    ),
+    signatures: fc.oneof(
+      fc.record(
+        {
+          mode: fc.oneof(fc.constantFrom('off', 'audit', 'enforce', 'strict'), anyValue),
+          keys: fc.oneof(
+            fc.array(fc.record({ name: fc.oneof(unicode, anyValue), pem: fc.oneof(pem, anyValue) }), { maxLength: 3 }),
+            anyValue,
+          ),
+          scopes: fc.oneof(
+            fc.array(fc.record({ image: pattern, mode: fc.constantFrom('off', 'enforce', 'x') }), { maxLength: 2 }),
+            anyValue,
+          ),
+          keyless: fc.oneof(
+            fc.constant(null),
+            fc.record({
+              trusted_root: fc.oneof(
+                fc.jsonValue({ maxDepth: 4 }),
+                unicode,
+                fc.constantFrom('{}', '{"certificateAuthorities":[{}]}', '[]'),
+              ),
+              identities: fc.oneof(fc.array(fc.record({ subject: unicode, issuer: unicode }), { maxLength: 2 }), anyValue),
+            }),
+            anyValue,
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+      anyValue,
+    ),
+  },
+  { requiredKeys: [] },
+);
+
 /** A request as inject takes it: a route-shaped path and a body that is valid-ish, wrongly typed, not JSON or absent. */
 const request = fc.oneof(
   fc.record({ method: fc.constantFrom('POST', 'PATCH'), path: fc.constant('/registries'), body: registryBody }),
@@ -114,6 +180,23 @@ const request = fc.oneof(
       id.map((i) => `/access_tokens/${i}`),
     ),
     body: fc.option(tokenBody, { nil: undefined }),
+  }),
+  fc.record({
+    method: fc.constantFrom('GET', 'PUT', 'DELETE'),
+    path: id.map((i) => `/registries/${i}/pull_policy`),
+    body: fc.option(pullPolicyBody, { nil: undefined }),
+  }),
+  fc.record({
+    method: fc.constant('GET'),
+    path: fc
+      .tuple(id, fc.oneof(fc.integer({ min: -3, max: 2_000_000 }).map(String), unicode))
+      .map(([i, p]) => `/registries/${i}/policy_denials?page=${encodeURIComponent(p)}&per_page=${encodeURIComponent(p)}`),
+    body: fc.constant(undefined),
+  }),
+  fc.record({
+    method: fc.constant('GET'),
+    path: fc.oneof(id, unicode).map((r) => `/policy_denials?registry_id=${encodeURIComponent(r)}`),
+    body: fc.constant(undefined),
   }),
   fc.record({
     method: fc.constantFrom('GET', 'POST', 'PUT', 'OPTIONS'),

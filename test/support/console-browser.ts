@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
@@ -63,12 +63,13 @@ export function isFocused(locator: Locator): Promise<boolean> {
   return locator.evaluate((el) => el === el.ownerDocument.activeElement);
 }
 
-/** A full-page screenshot into docs/console/<name>.png (the README links them); `mask` hides secrets. */
+/**
+ * A full-page screenshot (`mask` hides secrets): always taken, so a page that
+ * cannot render fails the test; written to docs/console/<name>.png (the README
+ * links them) only with VREG_UPDATE_SCREENSHOTS=1, so a test run never
+ * rewrites tracked files.
+ */
 export async function screenshot(page: Page, name: string, mask: Locator[] = []): Promise<void> {
-  await page.screenshot({
-    path: join(import.meta.dirname, '../../docs/console', `${name}.png`),
-    fullPage: true,
-    animations: 'disabled',
-    mask,
-  });
+  const image = await page.screenshot({ fullPage: true, animations: 'disabled', mask });
+  if (process.env.VREG_UPDATE_SCREENSHOTS === '1') await writeFile(join(import.meta.dirname, '../../docs/console', `${name}.png`), image);
 }

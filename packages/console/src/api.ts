@@ -66,6 +66,55 @@ export interface CleanupPolicy {
   failure_message: string | null;
 }
 
+export interface PolicyRule {
+  name?: string;
+  action: 'allow' | 'deny';
+  image: string;
+  tags?: string[];
+  platforms?: string[];
+}
+
+export type SignatureMode = 'off' | 'audit' | 'enforce';
+
+/** A registry's pull policy as `GET /registries/:id/pull_policy` answers it. */
+export interface PullPolicy {
+  registry_id: string;
+  default_action: 'allow' | 'deny';
+  rules: PolicyRule[];
+  signatures: {
+    mode: SignatureMode;
+    keys: Array<{ name: string; pem: string; fingerprint: string }>;
+    scopes: Array<{ image: string; mode: SignatureMode }>;
+    key_set_fingerprint: string;
+    keyless?: KeylessTrust | null;
+  };
+  updated_at: string;
+}
+
+/** Keyless (certificate) signatures: the sigstore trusted root as stored, and who may sign. */
+export interface KeylessTrust {
+  trusted_root: string;
+  identities: Array<{ subject: string; issuer: string }>;
+}
+
+/** One refused pull (or, in audit mode, one that would have been). */
+export interface PolicyDenial {
+  id: string;
+  registry_id: string;
+  image: string;
+  reference: string;
+  kind: string;
+  digest: string | null;
+  mode: 'enforce' | 'audit';
+  reason: string;
+  rule: { index: number; name: string | null } | null;
+  message: string;
+  client: string;
+  token_name: string | null;
+  count: number;
+  at: string;
+}
+
 export interface Overview {
   window: string;
   hits: number;

@@ -4,6 +4,7 @@ import { Api, type Session, signIn } from './api.ts';
 import { ErrorBoundary } from './components/error-boundary.tsx';
 import { AccessTokensPage } from './pages/access-tokens.tsx';
 import { OverviewPage } from './pages/overview.tsx';
+import { PolicyDenialsPage } from './pages/policy-denials.tsx';
 import { RegistriesPage } from './pages/registries.tsx';
 import { RegistryPage } from './pages/registry.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
@@ -13,14 +14,15 @@ import './styles.css';
 
 function Routes() {
   const path = usePath();
-  const registry = /^\/registries\/([^/]+)(?:\/(upstreams|entries|cleanup))?\/?$/.exec(path);
+  const registry = /^\/registries\/([^/]+)(?:\/(upstreams|entries|cleanup|policy))?\/?$/.exec(path);
   if (registry)
     return (
       <RegistryPage
         id={decodeURIComponent(registry[1] as string)}
-        tab={(registry[2] as 'upstreams' | 'entries' | 'cleanup' | undefined) ?? 'upstreams'}
+        tab={(registry[2] as 'upstreams' | 'entries' | 'cleanup' | 'policy' | undefined) ?? 'upstreams'}
       />
     );
+  if (path === '/denials' || path === '/denials/') return <PolicyDenialsPage />;
   if (path === '/registries' || path === '/registries/') return <RegistriesPage />;
   if (path === '/tokens' || path === '/tokens/') return <AccessTokensPage />;
   if (path === '/' || path === '') return <OverviewPage />;
@@ -57,6 +59,9 @@ function Shell({ signedIn }: { signedIn: SignedIn }) {
           </Link>
           <Link to="/registries" aria-current={current('/registries')}>
             Registries
+          </Link>
+          <Link to="/denials" aria-current={current('/denials')}>
+            Refused pulls
           </Link>
           {signedIn.canWrite ? (
             <Link to="/tokens" aria-current={current('/tokens')}>

@@ -13,6 +13,8 @@ export const ErrorCodes = {
   unsupported: 'UNSUPPORTED',
   unauthorized: 'UNAUTHORIZED',
   denied: 'DENIED',
+  /** The registry's pull policy refused the pull: a rule, or a missing or untrusted signature. */
+  policyDenied: 'POLICY_DENIED',
   tooManyRequests: 'TOOMANYREQUESTS',
   rangeInvalid: 'RANGE_INVALID',
   upstreamUnavailable: 'UPSTREAM_UNAVAILABLE',
@@ -91,6 +93,12 @@ export class UnauthorizedError extends AppError {
 export class DeniedError extends AppError {
   constructor(message: string, detail?: unknown) {
     super(ErrorCodes.denied, message, { detail });
+  }
+}
+/** The pull policy refused: the message names the rule or says what the signature check found. */
+export class PolicyDeniedError extends AppError {
+  constructor(message: string, detail?: unknown) {
+    super(ErrorCodes.policyDenied, message, { detail });
   }
 }
 export class RangeInvalidError extends AppError {

@@ -4,6 +4,7 @@ export * from './errors.ts';
 export * from './events.ts';
 export * from './media-types.ts';
 export * from './messages.ts';
+export * from './pull-policy.ts';
 export * from './subjects.ts';
 export * from './upstream-test.ts';
 export * from './warm.ts';

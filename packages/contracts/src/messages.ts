@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DigestSchema } from './events.ts';
+import { PullPolicySchema } from './pull-policy.ts';
 
 /**
  * Request/reply messages between the gateway (or fetcher) and the catalog.
@@ -42,6 +43,8 @@ export const RegistryViewSchema = z.object({
   /** Absent (a catalog older than visibility) means `private`: only the exact value `public` opens a registry. */
   visibility: RegistryVisibilitySchema.optional(),
   upstreams: z.array(UpstreamViewSchema),
+  /** The pull policy; absent = every pull allowed, no signature checks. */
+  policy: PullPolicySchema.optional(),
 });
 export type RegistryView = z.infer<typeof RegistryViewSchema>;
 

@@ -36,6 +36,8 @@ export const Subjects = {
   warmRequested: 'vreg.warm.requested',
   /** A warm job's progress snapshot or end state, from the fetcher to the catalog. JetStream. */
   warmProgress: 'vreg.warm.progress',
+  /** A pull the policy refused, or would have in audit mode; the catalog records it. JetStream. */
+  policyDenied: 'vreg.policy.denied',
 } as const;
 export type Subject = (typeof Subjects)[keyof typeof Subjects];
 
@@ -70,6 +72,8 @@ export const Streams = {
   warm: { name: 'VREG_WARM', subjects: [Subjects.warmRequested], retention: 'workqueue' },
   /** Event: a warm job's progress, for the catalog. */
   warmProgress: { name: 'VREG_WARM_PROGRESS', subjects: [Subjects.warmProgress], retention: 'limits' },
+  /** Event: a refusal by a pull policy, for the catalog's records (bounded there too). */
+  policy: { name: 'VREG_POLICY', subjects: [Subjects.policyDenied], retention: 'limits' },
   /** Dead letters, kept longer (30 days) for inspection and replay. */
   dead: { name: 'VREG_DEAD', subjects: [`${Subjects.deadLetterPrefix}.>`], retention: 'limits' },
 } as const satisfies Record<string, StreamSpec>;
@@ -82,5 +86,6 @@ export const Consumers = {
   catalogServed: 'catalog-served',
   fetcherWarm: 'fetcher-warm',
   catalogWarmProgress: 'catalog-warm-progress',
+  catalogPolicy: 'catalog-policy',
 } as const;
 export type ConsumerName = (typeof Consumers)[keyof typeof Consumers];

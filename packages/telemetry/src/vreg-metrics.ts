@@ -70,6 +70,7 @@ export class VregMetrics implements BusMetrics {
   readonly #deadLetters: Counter;
   readonly #lookupDuration: Histogram;
   readonly #pending: ObservableGauge;
+  readonly #policyDenials: Counter;
   readonly #failureListeners = new Set<UpstreamFailureListener>();
   readonly #pendingReaders = new Map<object, { attributes: Attributes; read: PendingReader }>();
 
@@ -121,6 +122,10 @@ export class VregMetrics implements BusMetrics {
       description: 'Request/reply round trips to the catalog, by subject and outcome',
       unit: 's',
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS },
+    });
+    this.#policyDenials = meter.createCounter('vreg_policy_denials_total', {
+      description:
+        'Pulls and warm-ups the pull policy refused (mode="enforce") or would have refused (mode="audit"), by registry and reason: rule, default, unsigned, untrusted',
     });
     this.#pending = meter.createObservableGauge('vreg_consumer_pending', {
       description: 'Messages in the stream not yet delivered to the consumer (consumer lag)',
@@ -218,6 +223,11 @@ export class VregMetrics implements BusMetrics {
 
   lookupTimed(subject: string, seconds: number, outcome: 'ok' | 'error' | 'unavailable'): void {
     this.#lookupDuration.record(seconds, { subject, outcome });
+  }
+
+  /** A refusal by the pull policy; `mode` and `reason` come from bounded sets (contracts' DenialModes, DenialReasons). */
+  policyDenial(registry: string, mode: string, reason: string): void {
+    this.#policyDenials.add(1, { registry, mode, reason });
   }
 
   observePending(stream: string, consumer: string, read: PendingReader): () => void {

@@ -30,6 +30,10 @@ FERRETDB_VERSION="v1.24.2"
 # Real pull clients besides skopeo, since each parses manifests and auth its own way: go-containerregistry's crane and oras.
 CRANE_VERSION="v0.22.1"
 ORAS_VERSION="v1.3.6"
+# cosign signs the pull-policy tests' images (keyed, offline: no Rekor, no TUF). Its
+# build from the Go module proxy takes 4 to 17 minutes on a fresh machine, once.
+# shellcheck disable=SC2034
+COSIGN_VERSION="v2.6.1"
 
 # Names of the services start.sh runs, in start order.
 vreg_services() {

@@ -13,6 +13,7 @@ import { LastUsedRecorder } from './domain/access-token-usage.ts';
 import { AccessTokens } from './domain/access-tokens.ts';
 import { CatalogAdmin } from './domain/catalog-admin.ts';
 import { OverviewStats } from './domain/overview-stats.ts';
+import { PullPolicies } from './domain/pull-policies.ts';
 import { UpstreamTests } from './domain/upstream-tests.ts';
 import { WarmJobs } from './domain/warm-jobs.ts';
 import { createAdminApi } from './http/admin-api.ts';
@@ -64,6 +65,8 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
   const accessTokens = new AccessTokens({ tokens: store.accessTokens, registries: store.registries, usage });
   const stats = new OverviewStats();
   const statsRecorder = new OverviewStatsRecorder({ stats, store, logger });
+  // A changed policy reaches every gateway at once: they drop the registry they cached with its policy.
+  const pullPolicies = new PullPolicies({ store, changed: (registryId) => lifecycle.registryChanged(registryId) });
   const handlers = buildBusHandlers({
     bus,
     store,
@@ -72,6 +75,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     secretBox,
     accessTokens,
     statsRecorder,
+    policies: pullPolicies,
     logger,
     objectsConcurrency: config.VREG_CATALOG_OBJECTS_CONCURRENCY,
   });
@@ -87,6 +91,7 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     warmJobs: new WarmJobs({ jobs: store.jobs, registries: store.registries, dispatcher: new BusWarmDispatcher(bus) }),
     upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.VREG_UPSTREAM_ALLOWED_NETWORKS),
     stats,
+    pullPolicies,
   });
 
   let running = false;

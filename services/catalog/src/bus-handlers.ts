@@ -7,8 +7,10 @@ import { BusRefillRequester } from './adapters/bus/bus-refill-requester.ts';
 import { EntryServedConsumer } from './consumers/entry-served-consumer.ts';
 import { ObjectStoredConsumer } from './consumers/object-stored-consumer.ts';
 import type { OverviewStatsRecorder } from './consumers/overview-stats-recorder.ts';
+import { PolicyDeniedConsumer } from './consumers/policy-denied-consumer.ts';
 import { WarmProgressConsumer } from './consumers/warm-progress-consumer.ts';
 import type { AccessTokens } from './domain/access-tokens.ts';
+import type { PullPolicies } from './domain/pull-policies.ts';
 import type { CatalogStore } from './ports/catalog-store.ts';
 import { AccessTokenVerifyResponder } from './responders/access-token-verify-responder.ts';
 import { EntryLookupResponder } from './responders/entry-lookup-responder.ts';
@@ -24,6 +26,8 @@ export interface BusHandlersDeps {
   secretBox: SecretBox;
   accessTokens: AccessTokens;
   statsRecorder: OverviewStatsRecorder;
+  /** Records the pull policies' refusals (policy.denied). */
+  policies: PullPolicies;
   logger: Logger;
   /** object.stored events handled at once (VREG_CATALOG_OBJECTS_CONCURRENCY). */
   objectsConcurrency: number;
@@ -41,8 +45,8 @@ export interface BusHandlers {
 
 /**
  * What the catalog answers and consumes on the bus: 3 responders
- * (`registry.resolve`, `entry.lookup`, `access-token.verify`) and 4 consumers
- * (`object.stored`, `warm.progress`, `entry.served`, `upstream.failed`).
+ * (`registry.resolve`, `entry.lookup`, `access-token.verify`) and 5 consumers
+ * (`object.stored`, `warm.progress`, `entry.served`, `upstream.failed`, `policy.denied`).
  */
 export function buildBusHandlers(deps: BusHandlersDeps): BusHandlers {
   const { bus, store, logger, statsRecorder } = deps;
@@ -70,6 +74,7 @@ export function buildBusHandlers(deps: BusHandlersDeps): BusHandlers {
     { name: 'warm-progress', start: (b) => new WarmProgressConsumer({ jobs: store.jobs, logger }).start(b) },
     { name: 'entry-served', start: (b) => statsRecorder.startEntryServed(b, new EntryServedConsumer({ store, logger })) },
     { name: 'upstream-failed', start: (b) => statsRecorder.listenUpstreamFailed(b) },
+    { name: 'policy-denied', start: (b) => new PolicyDeniedConsumer({ policies: deps.policies, logger }).start(b) },
   ];
   let running: Subscription[] = [];
 
@@ -82,7 +87,7 @@ export function buildBusHandlers(deps: BusHandlersDeps): BusHandlers {
     names: parts.map((p) => p.name),
     async start() {
       // VREG_FETCH too: the object.stored consumer asks for refills when GC raced a fill.
-      await bus.ensureStreams([Streams.objects, Streams.served, Streams.fetch, Streams.warm, Streams.warmProgress]);
+      await bus.ensureStreams([Streams.objects, Streams.served, Streams.fetch, Streams.warm, Streams.warmProgress, Streams.policy]);
       const started: Subscription[] = [];
       try {
         for (const part of parts) started.push(await part.start(bus));

@@ -43,6 +43,14 @@ export const CatalogWarmEnv = {
   VREG_WARM_QUEUED_ABANDON_MS: intFrom(1000, 7 * DAY_MS).default(1_800_000),
 };
 
+/** The records of pull-policy refusals: how long and how many are kept (pruned every 10 minutes). */
+export const CatalogPolicyEnv = {
+  /** Days a refusal record is kept. */
+  VREG_POLICY_DENIALS_MAX_AGE_DAYS: intFrom(1, 3650).default(30),
+  /** Refusal records kept at most, the newest. */
+  VREG_POLICY_DENIALS_MAX_RECORDS: intFrom(100, 100_000_000).default(100_000),
+};
+
 /**
  * What `buildApp` reads, the same in embedded and distributed mode: the
  * lifecycle, GC and warm timings, the consumers' concurrency and the
@@ -52,6 +60,7 @@ export const CatalogAppEnv = {
   ...CatalogGcEnv,
   ...CatalogLifecycleEnv,
   ...CatalogWarmEnv,
+  ...CatalogPolicyEnv,
   /** object.stored events handled at once by one catalog process. */
   VREG_CATALOG_OBJECTS_CONCURRENCY: intFrom(1, 64).default(4),
   /** Milliseconds between batched writes of access tokens' last-used times. */

@@ -4,6 +4,7 @@ import type { EventBus, Subscription } from '@vreg/bus';
 import { Consumers, FetchRequestedSchema, Streams, Subjects, WarmRequestedSchema } from '@vreg/contracts';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
+import { MemoryVerdictStore, SignatureJudge } from '@vreg/policy';
 import type { SecretBox } from '@vreg/secrets';
 import { InstrumentedUpstreamRegistry, MeteredFillLease, VregMetrics } from '@vreg/telemetry';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
@@ -12,6 +13,7 @@ import type { FetcherFillConfig } from './config.ts';
 import { fetchRequestedHandler } from './consumers/fetch-requested-consumer.ts';
 import { warmRequestedHandler } from './consumers/warm-requested-consumer.ts';
 import { UpstreamTestResponder } from './responders/upstream-test-responder.ts';
+import { WarmPolicy } from './warm/warm-policy.ts';
 
 export interface FetcherDeps {
   bus: EventBus;
@@ -73,6 +75,13 @@ export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherA
     warmTimeoutMs: config.VREG_WARM_TIMEOUT_MS,
     workingEveryMs: Math.floor(warmAckWaitMs / 3),
     heartbeatMs: config.VREG_WARM_HEARTBEAT_MS,
+    // Warms are few: this process's memory holds their verdicts; a refusal is judged again at the next warm.
+    policy: new WarmPolicy({
+      bus: deps.bus,
+      judge: new SignatureJudge({ store: new MemoryVerdictStore(10_000), negativeTtlMs: 1_000 }),
+      metrics,
+      logger,
+    }),
   });
   // The upstream itself, not the instrumented one: a test connection is not traffic.
   const upstreamTests = new UpstreamTestResponder({ upstreams: deps.upstreams, opener: deps.secrets, logger });

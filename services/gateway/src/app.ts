@@ -5,6 +5,7 @@ import { EntriesInvalidatedSchema, Subjects } from '@vreg/contracts';
 import type { FillDeps } from '@vreg/fill';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
+import { MemoryVerdictStore, SignatureJudge, type VerdictStore } from '@vreg/policy';
 import type { SecretBox } from '@vreg/secrets';
 import { InstrumentedUpstreamRegistry, MeteredFillLease, VregMetrics } from '@vreg/telemetry';
 import type { UpstreamRegistry } from '@vreg/upstream-client';
@@ -16,6 +17,9 @@ import type { GatewayPullConfig } from './config.ts';
 import { RequestRateLimiter } from './domain/request-rate-limiter.ts';
 import { pullRateLimit } from './http/pull-rate-limit.ts';
 import { v2Routes } from './http/v2-routes.ts';
+import { DenialRecorder } from './policy/denial-recorder.ts';
+import { GatewaySignatureSource } from './policy/gateway-signature-source.ts';
+import { PullPolicyGate } from './policy/pull-policy-gate.ts';
 import { BlobService } from './pull/blob-service.ts';
 import { FetchRequester } from './pull/fetch-requester.ts';
 import { ListingService } from './pull/listing-service.ts';
@@ -33,6 +37,8 @@ export interface GatewayDeps {
   signingKeys: TokenKeyRing;
   /** Where upstream calls and fills are measured (the process's telemetry). Default: nowhere. */
   metrics?: VregMetrics;
+  /** Signature verdicts shared by every gateway (NATS KV when distributed). Default: this process's memory. */
+  verdicts?: VerdictStore;
 }
 
 export interface GatewayApp {
@@ -100,6 +106,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
   });
   const access = buildAccessControl(config, { bus: deps.bus, catalog, signingKeys: deps.signingKeys, sealer: deps.secrets });
   const listings = new ListingService({ fill, manifests });
+  const policy = buildPolicyGate(config, { ...deps, metrics, logger, fill, catalog, manifests, listings, blobs });
   const limiter = new RequestRateLimiter({ limit: config.VREG_PULL_RATE_LIMIT, windowMs: config.VREG_PULL_RATE_WINDOW_MS });
   let invalidations: Subscription | undefined;
   const routes: FastifyPluginAsync = async (app) => {
@@ -110,13 +117,48 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     if (limiter.enabled)
       app.addHook('onRequest', pullRateLimit(limiter, `${config.VREG_PULL_RATE_LIMIT} per ${config.VREG_PULL_RATE_WINDOW_MS / 1000}s`));
     await app.register(access.tokenRoutes);
-    await app.register(v2Routes, { catalog, manifests, blobs, listings, guard: access.guard });
+    await app.register(v2Routes, { catalog, manifests, blobs, listings, guard: access.guard, policy: policy.gate });
   };
   return {
     routes,
     stop: async () => {
       await invalidations?.stop();
       await served.stop();
+      await policy.recorder.stop();
     },
   };
+}
+
+/** The pull policy's part of the gateway: the gate every pull goes through, its judge and its records. */
+function buildPolicyGate(
+  config: GatewayPullConfig,
+  deps: Pick<GatewayDeps, 'bus' | 'store' | 'verdicts'> & {
+    metrics: VregMetrics;
+    logger: Logger;
+    fill: FillDeps;
+    catalog: BusCatalogClient;
+    manifests: ManifestService;
+    listings: ListingService;
+    blobs: BlobService;
+  },
+): { gate: PullPolicyGate; recorder: DenialRecorder } {
+  const log = deps.logger.child({ component: 'pull-policy' });
+  const recorder = new DenialRecorder(deps.bus, log, deps.metrics, {
+    flushIntervalMs: config.VREG_POLICY_DENIAL_FLUSH_MS,
+    maxKeys: 10_000,
+  });
+  const judge = new SignatureJudge({
+    store: deps.verdicts ?? new MemoryVerdictStore(config.VREG_POLICY_VERDICT_CACHE_ENTRIES),
+    negativeTtlMs: config.VREG_POLICY_REFUSAL_CACHE_MS,
+    onStoreError: (err) => log.warn({ err: (err as Error).message }, 'signature verdict store failed; verifying without it'),
+  });
+  const sourceDeps = { ...deps, timeoutMs: config.VREG_POLICY_SIGNATURE_TIMEOUT_MS };
+  const gate = new PullPolicyGate({
+    judge,
+    recorder,
+    sourceFor: (registry) => new GatewaySignatureSource(sourceDeps, registry),
+    manifests: deps.manifests,
+    logger: log,
+  });
+  return { gate, recorder };
 }

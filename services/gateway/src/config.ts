@@ -4,11 +4,13 @@ import { HttpEnv, intFrom, LogEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, Upstrea
 import { TelemetryEnv } from '@vreg/telemetry';
 import { z } from 'zod';
 import { GatewayAuthEnv } from './auth/auth-env.ts';
+import { GatewayPolicyEnv } from './policy/policy-env.ts';
 
 /** Pull-path settings, the same in embedded and distributed mode. Units in the names. */
 export const GatewayPullEnv = {
   ...UpstreamEnv,
   ...GatewayAuthEnv,
+  ...GatewayPolicyEnv,
   /** Largest manifest accepted from an upstream. */
   VREG_MANIFEST_MAX_BYTES: intFrom(1024, 64 << 20).default(4 << 20),
   /** Fill lease TTL; renewed at a third of it while a fill runs. */

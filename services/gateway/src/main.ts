@@ -18,6 +18,7 @@ import {
   UpstreamFailureBroadcaster,
 } from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
+import { NatsKvVerdictStore } from './adapters/nats/nats-kv-verdict-store.ts';
 import { buildApp } from './app.ts';
 import { TokenKeyRing } from './auth/token-key-ring.ts';
 import { createServer } from './http/create-server.ts';
@@ -38,6 +39,8 @@ const leases = await NatsKvFillLease.create(bus.connection, {
   replicas: config.VREG_NATS_REPLICAS,
   ttlMs: config.VREG_FILL_LEASE_TTL_MS,
 });
+// Signature verdicts are shared: an index verified by one replica vouches for its platform manifests on all.
+const verdicts = await NatsKvVerdictStore.create(bus.connection, { namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS });
 const store = await openS3BlobStoreFromEnv(config);
 const upstreams = httpUpstreamRegistryFromEnv(config);
 // Without configured signing keys, one is derived from the secrets key every replica shares.
@@ -53,6 +56,7 @@ const app = buildApp(config, {
   logger,
   signingKeys,
   metrics: telemetry.metrics,
+  verdicts,
 });
 // The console's overview lists upstream errors: the catalog hears of this process's over the bus (throttled).
 const failures = new UpstreamFailureBroadcaster({ bus, logger });

@@ -6,16 +6,18 @@ import { Link, navigate } from '../router.tsx';
 import { useSession } from '../session.ts';
 import { CacheEntriesSection } from './cache-entries.tsx';
 import { CleanupPolicySection } from './cleanup-policy.tsx';
+import { PullPolicySection } from './pull-policy.tsx';
 import { UpstreamsSection } from './upstreams.tsx';
 
-type Tab = 'upstreams' | 'entries' | 'cleanup';
+type Tab = 'upstreams' | 'entries' | 'cleanup' | 'policy';
 const TABS: Array<{ tab: Tab; label: string }> = [
   { tab: 'upstreams', label: 'Upstreams' },
   { tab: 'entries', label: 'Cache entries' },
   { tab: 'cleanup', label: 'Cleanup policy' },
+  { tab: 'policy', label: 'Pull policy' },
 ];
 
-/** One registry: its settings, pull command, and a tab each for upstreams, cache entries and cleanup. */
+/** One registry: its settings, pull command, and a tab each for upstreams, cache entries, cleanup and the pull policy. */
 export function RegistryPage({ id, tab }: { id: string; tab: Tab }) {
   const { api } = useSession();
   const { data: registry, error, reload } = useLoad(() => api.get<Registry>(`/registries/${encodeURIComponent(id)}`), [api, id]);
@@ -40,6 +42,7 @@ export function RegistryPage({ id, tab }: { id: string; tab: Tab }) {
           {tab === 'upstreams' ? <UpstreamsSection registryId={registry.id} /> : null}
           {tab === 'entries' ? <CacheEntriesSection registryId={registry.id} /> : null}
           {tab === 'cleanup' ? <CleanupPolicySection registryId={registry.id} /> : null}
+          {tab === 'policy' ? <PullPolicySection registryId={registry.id} /> : null}
         </>
       ) : null}
     </section>

@@ -121,6 +121,8 @@ export class CatalogAdmin {
       await this.#removeUpstream(upstream.id);
     }
     await this.#store.cleanupPolicies.delete(id);
+    await this.#store.pullPolicies.delete(id);
+    await this.#store.policyDenials.deleteByRegistry(id);
     await this.#store.registries.delete(id);
   }
 

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AccessTokens } from '../domain/access-tokens.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import type { OverviewStats } from '../domain/overview-stats.ts';
+import type { PullPolicies } from '../domain/pull-policies.ts';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
 import type { WarmJobs } from '../domain/warm-jobs.ts';
 import type { GcRunner } from '../gc/gc-runner.ts';
@@ -15,6 +16,7 @@ import { cleanupPolicyRoutes } from './cleanup-policy-routes.ts';
 import { gcRoutes } from './gc-routes.ts';
 import { jobRoutes } from './job-routes.ts';
 import { buildOpenApiDocument, type DocumentedRoute } from './openapi-document.ts';
+import { pullPolicyRoutes } from './pull-policy-routes.ts';
 import { purgeRoutes } from './purge-routes.ts';
 import { registryCacheEntryRoutes } from './registry-cache-entry-routes.ts';
 import { registryRoutes } from './registry-routes.ts';
@@ -46,6 +48,8 @@ export interface AdminApiOptions {
   warmJobs?: WarmJobs;
   /** The console's overview numbers; without it `/stats/overview` is not served. */
   stats?: OverviewStats;
+  /** Pull policies and their refusals; without it those routes are not served. */
+  pullPolicies?: PullPolicies;
 }
 
 /** What the admin routes may carry in `config`. */
@@ -131,6 +135,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
       }
       if (options.gc !== undefined) await secured.register(gcRoutes, { gc: options.gc });
       if (options.warmJobs !== undefined) await secured.register(warmRoutes, { warm: options.warmJobs });
+      if (options.pullPolicies !== undefined) await secured.register(pullPolicyRoutes, { policies: options.pullPolicies });
     });
 
     let document: Record<string, unknown> | undefined;

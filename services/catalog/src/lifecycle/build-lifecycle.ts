@@ -10,6 +10,7 @@ import { withEntryHooks } from './entry-hooked-store.ts';
 import { EntryInvalidations } from './entry-invalidations.ts';
 import { JobWorker } from './job-worker.ts';
 import { createLifecycleServices, type LifecycleServices } from './lifecycle-services.ts';
+import { PolicyDenialPruner } from './policy-denial-pruner.ts';
 import { QuotaEnforcer } from './quota-enforcer.ts';
 import { WarmJobWatchdog } from './warm-job-watchdog.ts';
 
@@ -33,7 +34,9 @@ export interface Lifecycle {
   readonly services: LifecycleServices;
   /** Garbage collection of objects (`POST /gc`, and its timers). */
   readonly gc: GcRunner;
-  /** Starts the timers: GC, the job worker, the cleanup scheduler, the quota sweep, the warm watchdog. */
+  /** Tells every gateway a registry changed (its pull policy), so it drops the registry it cached. */
+  registryChanged(registryId: string): void;
+  /** Starts the timers: GC, the job worker, the cleanup scheduler, the quota sweep, the warm watchdog, the refusal records' pruning. */
   start(): void;
   /** Stops them, waiting for work in progress, then publishes the invalidations still pending. */
   stop(): Promise<void>;
@@ -87,6 +90,11 @@ export function buildLifecycle(config: CatalogAppConfig, deps: LifecycleDeps): L
     logger,
     intervalMs: config.VREG_CLEANUP_SCHEDULER_INTERVAL_MS,
   });
+  const denialPruner = new PolicyDenialPruner({
+    denials: deps.store.policyDenials,
+    logger,
+    retention: { maxAgeMs: config.VREG_POLICY_DENIALS_MAX_AGE_DAYS * 86_400_000, maxRecords: config.VREG_POLICY_DENIALS_MAX_RECORDS },
+  });
   const warmWatchdog = new WarmJobWatchdog({
     jobs: deps.store.jobs,
     logger,
@@ -97,16 +105,18 @@ export function buildLifecycle(config: CatalogAppConfig, deps: LifecycleDeps): L
     store,
     services,
     gc,
+    registryChanged: (registryId) => invalidations.noteRegistry(registryId),
     start() {
       gc.start();
       jobWorker.start();
       cleanupScheduler.start();
       quota.start();
       warmWatchdog.start();
+      denialPruner.start();
     },
     async stop() {
       await gc.stop();
-      await Promise.all([jobWorker.stop(), cleanupScheduler.stop(), quota.stop(), warmWatchdog.stop()]);
+      await Promise.all([jobWorker.stop(), cleanupScheduler.stop(), quota.stop(), warmWatchdog.stop(), denialPruner.stop()]);
       await invalidations.flush();
     },
   };

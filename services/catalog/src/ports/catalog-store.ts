@@ -3,6 +3,8 @@ import type { CacheEntryRepository } from './cache-entry-repository.ts';
 import type { CleanupPolicyRepository } from './cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from './gc-candidate-repository.ts';
 import type { JobRepository } from './job-repository.ts';
+import type { PolicyDenialRepository } from './policy-denial-repository.ts';
+import type { PullPolicyRepository } from './pull-policy-repository.ts';
 import type { RegistryRepository } from './registry-repository.ts';
 import type { UpstreamRepository } from './upstream-repository.ts';
 
@@ -22,6 +24,10 @@ export interface CatalogStore {
   readonly cleanupPolicies: CleanupPolicyRepository;
   /** Digests no live entry references any more, on their way to having their objects deleted (GC). */
   readonly gcCandidates: GcCandidateRepository;
+  /** Per-registry pull policies: rules and signature verification. */
+  readonly pullPolicies: PullPolicyRepository;
+  /** The records of pull-policy refusals (bounded). */
+  readonly policyDenials: PolicyDenialRepository;
   /** Releases the connection or file handle. The store is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -44,11 +44,19 @@ export class RegistryResolveResponder {
 
   /** @throws NameUnknownError when there is no such registry (a NAME_UNKNOWN reply). */
   readonly handle = async (request: RegistryResolveRequest): Promise<RegistryView> => {
-    const [registry, upstreams] = await Promise.all([
+    const [registry, upstreams, policy] = await Promise.all([
       this.#store.registries.get(request.registryId),
       this.#store.upstreams.listByRegistry(request.registryId),
+      this.#store.pullPolicies.get(request.registryId),
     ]);
     if (registry === undefined) throw new NameUnknownError('registry not found', { registryId: request.registryId });
-    return { id: registry.id, name: registry.name, visibility: registry.visibility, upstreams: upstreams.map(toUpstreamView) };
+    return {
+      id: registry.id,
+      name: registry.name,
+      visibility: registry.visibility,
+      upstreams: upstreams.map(toUpstreamView),
+      // With the registry, so a gateway's cached resolution carries its policy: a hit asks nothing more.
+      ...(policy === undefined ? {} : { policy: policy.policy }),
+    };
   };
 }

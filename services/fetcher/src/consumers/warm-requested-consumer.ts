@@ -39,7 +39,7 @@ export function warmRequestedHandler(deps: WarmRequestedHandlerDeps): (delivery:
       await progress.flush();
       progress.startHeartbeat();
       const registry = await deps.catalog.resolveRegistry(registryId);
-      const result = await warmImage(deps, registry, { image, tag, platforms }, progress, AbortSignal.timeout(deps.warmTimeoutMs));
+      const result = await warmImage(deps, registry, { image, tag, platforms, jobId }, progress, AbortSignal.timeout(deps.warmTimeoutMs));
       await progress.finish('succeeded', result);
       log.info({ jobId, registryId, image, tag, objects: progress.objectsDone, downloaded: progress.objectsDownloaded }, 'image warmed');
     } catch (err) {

@@ -2,6 +2,7 @@ import {
   AppError,
   ErrorCodes,
   ManifestUnknownError,
+  PolicyDeniedError,
   type RegistryView,
   relativePathOf,
   UnsupportedError,
@@ -13,19 +14,25 @@ import { type Descriptor, type ImageManifest, parseImageManifest } from '../doma
 import { formatPlatform, platformMatches, selectPlatformManifests } from '../domain/platform-selection.ts';
 import { type BlobWarmerDeps, warmBlob } from './blob-warmer.ts';
 import { warmManifest } from './manifest-warmer.ts';
+import type { WarmPolicy } from './warm-policy.ts';
 import type { WarmProgressReporter } from './warm-progress.ts';
+import { WarmSignatureSource } from './warm-signature-source.ts';
 
 export interface ImageWarmerDeps extends BlobWarmerDeps {
   /** Blobs downloaded at once by one warm. */
   blobConcurrency: number;
   /** How long to wait for the catalog to record every entry before the warm counts as done, ms. */
   recordWaitMs: number;
+  /** The registries' pull policies, applied as to pulls; absent: nothing is refused. */
+  policy?: WarmPolicy;
 }
 
 export interface WarmTarget {
   image: string;
   tag: string;
   platforms: WarmPlatforms;
+  /** The job, named in the records of a refusal. */
+  jobId?: string;
 }
 
 /**
@@ -52,6 +59,7 @@ const PERMANENT = new Set<string>([
   ErrorCodes.digestInvalid,
   ErrorCodes.manifestInvalid,
   ErrorCodes.unsupported,
+  ErrorCodes.policyDenied,
 ]);
 
 export function isPermanentWarmError(err: unknown): boolean {
@@ -84,7 +92,10 @@ export async function warmImage(
   const { image, tag } = target;
   if (registry.upstreams.length === 0)
     throw new ManifestUnknownError('the registry has no upstream to warm from', { name: image, reference: tag });
+  const subject = { jobId: target.jobId ?? 'unknown', registry, image, tag };
+  await deps.policy?.admit(subject);
   const top = await warmManifest(deps, registry, image, tag, signal);
+  await deps.policy?.vouch(subject, top, new WarmSignatureSource(deps, registry, signal));
   progress.objectDone(top.bytes.length, top.outcome);
   const paths = [...top.paths];
   const parsed = parseImageManifest(top.bytes, top.contentType);
@@ -92,7 +103,14 @@ export async function warmImage(
   let images: Array<{ manifest: Extract<ImageManifest, { kind: 'image' }>; descriptor?: Descriptor }>;
   let platforms: string[] = [];
   if (parsed.kind === 'index') {
-    const chosen = selectPlatformManifests(parsed.manifests, target.platforms);
+    let chosen = selectPlatformManifests(parsed.manifests, target.platforms);
+    if (deps.policy !== undefined) {
+      const offered = chosen.flatMap((d) => (d.platform ? [formatPlatform(d.platform)] : []));
+      const allowed = await deps.policy.platformsAllowed(subject, offered, target.platforms !== 'all');
+      chosen = chosen.filter((d) => d.platform === undefined || allowed.has(formatPlatform(d.platform)));
+      if (chosen.length === 0 && offered.length > 0)
+        throw new PolicyDeniedError(`every platform of ${image}:${tag} is refused by the registry's pull policy (${offered.join(', ')})`);
+    }
     platforms = [...new Set(chosen.flatMap((d) => (d.platform ? [formatPlatform(d.platform)] : [])))];
     images = [];
     for (const descriptor of chosen) {

@@ -11,6 +11,7 @@ export const ociErrorTable: Readonly<Record<ErrorCode, { ociCode: string; status
   [ErrorCodes.unsupported]: { ociCode: 'UNSUPPORTED', status: 405 },
   [ErrorCodes.unauthorized]: { ociCode: 'UNAUTHORIZED', status: 401 },
   [ErrorCodes.denied]: { ociCode: 'DENIED', status: 403 },
+  [ErrorCodes.policyDenied]: { ociCode: 'DENIED', status: 403 },
   [ErrorCodes.tooManyRequests]: { ociCode: 'TOOMANYREQUESTS', status: 429 },
   [ErrorCodes.rangeInvalid]: { ociCode: 'RANGE_INVALID', status: 416 },
   [ErrorCodes.upstreamUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },

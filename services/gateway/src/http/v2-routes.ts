@@ -4,6 +4,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { PullGuard } from '../auth/pull-guard.ts';
 import { parseAccept } from '../domain/accept-list.ts';
 import { parseRangeHeader } from '../domain/byte-range.ts';
+import { clientOfRequest } from '../policy/client-of-request.ts';
+import type { PullPolicyGate } from '../policy/pull-policy-gate.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { BlobService } from '../pull/blob-service.ts';
 import type { ListingService } from '../pull/listing-service.ts';
@@ -18,6 +20,8 @@ export interface V2RoutesOptions {
   listings: ListingService;
   /** Access control: a preHandler for `/v2/` and one for pulls. */
   guard: PullGuard;
+  /** The registry's pull policy: rules before anything is fetched, signatures before a manifest is sent. */
+  policy: PullPolicyGate;
 }
 
 const PULL_URL = '/virtual_registries/containers/:registryId/*';
@@ -78,6 +82,8 @@ async function pull(
   assertRegistryId(registryId);
   const target = parsePullPath(request.params['*']);
   const registry = await options.catalog.resolveRegistry(registryId);
+  const client = clientOfRequest(request);
+  options.policy.admit(registry, target, client);
   if (target.kind === 'tags' || target.kind === 'referrers') return replyListing(options.listings, target, registry, request, reply);
   const withBody = request.method === 'GET';
   const clientGone = new AbortController();
@@ -97,6 +103,7 @@ async function pull(
       : withBody
         ? await options.blobs.get(registry, target.image, target.reference, parseRangeHeader(request.headers.range), clientGone.signal)
         : await options.blobs.head(registry, target.image, target.reference, clientGone.signal);
+  await options.policy.vouch(registry, target, served, client);
   reply.header('Docker-Content-Digest', served.digest);
   if (served.redirect) {
     reply.header('X-Vreg-Cache', served.cache);

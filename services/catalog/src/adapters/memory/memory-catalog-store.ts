@@ -24,12 +24,15 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
+import type { PolicyDenialRepository } from '../../ports/policy-denial-repository.ts';
+import type { PullPolicyRepository } from '../../ports/pull-policy-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MemoryAccessTokenRepository } from './memory-access-token-repository.ts';
 import { MemoryCleanupPolicyRepository } from './memory-cleanup-policy-repository.ts';
 import { MemoryGcCandidateRepository } from './memory-gc-candidate-repository.ts';
 import { MemoryJobRepository } from './memory-job-repository.ts';
+import { MemoryPolicyDenialRepository, MemoryPullPolicyRepository } from './memory-pull-policy-repositories.ts';
 
 /** Drops keys whose value is undefined, so patched objects keep the "absent, not undefined" shape. */
 function compact<T extends object>(value: T): T {
@@ -348,6 +351,8 @@ export class MemoryCatalogStore implements CatalogStore {
   readonly accessTokens: AccessTokenRepository = new MemoryAccessTokenRepository();
   readonly jobs: JobRepository = new MemoryJobRepository();
   readonly cleanupPolicies: CleanupPolicyRepository = new MemoryCleanupPolicyRepository();
+  readonly pullPolicies: PullPolicyRepository = new MemoryPullPolicyRepository();
+  readonly policyDenials: PolicyDenialRepository = new MemoryPolicyDenialRepository();
 
   async close(): Promise<void> {}
 }

@@ -5,6 +5,8 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
+import type { PolicyDenialRepository } from '../../ports/policy-denial-repository.ts';
+import type { PullPolicyRepository } from '../../ports/pull-policy-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { MongoAccessTokenRepository } from './mongo-access-token-repository.ts';
@@ -14,6 +16,7 @@ import { Collections } from './mongo-documents.ts';
 import { MongoGcCandidateRepository } from './mongo-gc-candidate-repository.ts';
 import { MongoIdAllocator } from './mongo-id-allocator.ts';
 import { MongoJobRepository } from './mongo-job-repository.ts';
+import { MongoPolicyDenialRepository, MongoPullPolicyRepository } from './mongo-pull-policy-repositories.ts';
 import { MongoRegistryRepository } from './mongo-registry-repository.ts';
 import { MongoUpstreamRepository } from './mongo-upstream-repository.ts';
 
@@ -40,6 +43,8 @@ export class MongoCatalogStore implements CatalogStore {
   readonly jobs: JobRepository;
   readonly cleanupPolicies: CleanupPolicyRepository;
   readonly gcCandidates: GcCandidateRepository;
+  readonly pullPolicies: PullPolicyRepository;
+  readonly policyDenials: PolicyDenialRepository;
   readonly #client: MongoClient;
 
   private constructor(client: MongoClient, db: Db) {
@@ -52,6 +57,8 @@ export class MongoCatalogStore implements CatalogStore {
     this.jobs = new MongoJobRepository(db, ids);
     this.cleanupPolicies = new MongoCleanupPolicyRepository(db, ids);
     this.gcCandidates = new MongoGcCandidateRepository(db);
+    this.pullPolicies = new MongoPullPolicyRepository(db);
+    this.policyDenials = new MongoPolicyDenialRepository(db);
   }
 
   /** Connects, creates the indexes (idempotent) and returns the store. */
@@ -101,6 +108,11 @@ const INDEXES: ReadonlyArray<{ collection: string; key: Record<string, 1>; name:
   { collection: Collections.cleanupRuns, key: { id: 1 }, name: 'id_unique', unique: true },
   { collection: Collections.cleanupRuns, key: { registry_id: 1, id: 1 }, name: 'registry_id_id' },
   { collection: Collections.cacheEntries, key: { registry_id: 1, status: 1 }, name: 'registry_status' },
+  // Pull policies: one per registry; refusal records listed newest first, all or per registry, and pruned by age.
+  { collection: Collections.pullPolicies, key: { registry_id: 1 }, name: 'registry_id_unique', unique: true },
+  { collection: Collections.policyDenials, key: { id: 1 }, name: 'id_unique', unique: true },
+  { collection: Collections.policyDenials, key: { at: 1, id: 1 }, name: 'at_id' },
+  { collection: Collections.policyDenials, key: { registry_id: 1, at: 1, id: 1 }, name: 'registry_at_id' },
   // Bounded lifecycle sweeps: pages by path (purges) and by last activity (quota, cleanup), both streams of it.
   {
     collection: Collections.cacheEntries,

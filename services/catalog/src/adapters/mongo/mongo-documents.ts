@@ -71,6 +71,8 @@ export const Collections = {
   gcCandidates: 'gc_candidates',
   gcClaims: 'gc_claims',
   counters: 'counters',
+  pullPolicies: 'pull_policies',
+  policyDenials: 'policy_denials',
 } as const;
 
 export function toRegistry(doc: RegistryDocument): Registry {

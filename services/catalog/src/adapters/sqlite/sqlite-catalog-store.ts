@@ -7,6 +7,8 @@ import type { CatalogStore } from '../../ports/catalog-store.ts';
 import type { CleanupPolicyRepository } from '../../ports/cleanup-policy-repository.ts';
 import type { GcCandidateRepository } from '../../ports/gc-candidate-repository.ts';
 import type { JobRepository } from '../../ports/job-repository.ts';
+import type { PolicyDenialRepository } from '../../ports/policy-denial-repository.ts';
+import type { PullPolicyRepository } from '../../ports/pull-policy-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
 import { SqliteAccessTokenRepository } from './sqlite-access-token-repository.ts';
@@ -14,6 +16,7 @@ import { SqliteCacheEntryRepository } from './sqlite-cache-entry-repository.ts';
 import { SqliteCleanupPolicyRepository } from './sqlite-cleanup-policy-repository.ts';
 import { SqliteGcCandidateRepository } from './sqlite-gc-candidate-repository.ts';
 import { SqliteJobRepository } from './sqlite-job-repository.ts';
+import { SqlitePolicyDenialRepository, SqlitePullPolicyRepository } from './sqlite-pull-policy-repositories.ts';
 import { SqliteRegistryRepository } from './sqlite-registry-repository.ts';
 import { migrateCatalogSchema } from './sqlite-schema.ts';
 import { SqliteUpstreamRepository } from './sqlite-upstream-repository.ts';
@@ -39,6 +42,8 @@ export class SqliteCatalogStore implements CatalogStore {
   readonly jobs: JobRepository;
   readonly cleanupPolicies: CleanupPolicyRepository;
   readonly gcCandidates: GcCandidateRepository;
+  readonly pullPolicies: PullPolicyRepository;
+  readonly policyDenials: PolicyDenialRepository;
   /** Absolute or relative path of the database file. */
   readonly path: string;
   readonly #db: Database.Database;
@@ -53,6 +58,8 @@ export class SqliteCatalogStore implements CatalogStore {
     this.jobs = new SqliteJobRepository(db);
     this.cleanupPolicies = new SqliteCleanupPolicyRepository(db);
     this.gcCandidates = new SqliteGcCandidateRepository(db);
+    this.pullPolicies = new SqlitePullPolicyRepository(db);
+    this.policyDenials = new SqlitePolicyDenialRepository(db);
   }
 
   /** Opens (creating when missing) the database file and migrates it to the current schema. */

@@ -151,6 +151,35 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cache_entries_registry_status_activity ON cache_entries (registry_id, status, coalesce(downloaded_at, created_at), relative_path, upstream_id);
   CREATE INDEX cache_entries_registry_status_upstream_digest ON cache_entries (registry_id, status, upstream_id, digest, size);
   `,
+  // Pull policies (one JSON document per registry: ordered rules, signature
+  // mode and trusted public keys) and the bounded records of their refusals.
+  `
+  CREATE TABLE pull_policies (
+    registry_id INTEGER PRIMARY KEY,
+    policy      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  CREATE TABLE policy_denials (
+    id          TEXT PRIMARY KEY,
+    registry_id INTEGER NOT NULL,
+    image       TEXT NOT NULL,
+    reference   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    digest      TEXT,
+    mode        TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    rule_index  INTEGER,
+    rule_name   TEXT,
+    message     TEXT NOT NULL,
+    client      TEXT NOT NULL,
+    token_name  TEXT,
+    count       INTEGER NOT NULL,
+    at          TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX policy_denials_at ON policy_denials (at, id);
+  CREATE INDEX policy_denials_registry_at ON policy_denials (registry_id, at, id);
+  `,
 ];
 
 /** Brings the database to the latest schema version, each step in its own transaction. */

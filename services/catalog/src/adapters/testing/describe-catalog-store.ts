@@ -5,6 +5,7 @@ import { describeCacheEntryLifecycle } from './describe-cache-entry-lifecycle.ts
 import { describeCacheEntryRepository } from './describe-cache-entry-repository.ts';
 import { describeCleanupPolicyRepository } from './describe-cleanup-policy-repository.ts';
 import { describeJobRepository } from './describe-job-repository.ts';
+import { describePullPolicyRepository } from './describe-pull-policy-repository.ts';
 import { describeRegistryRepository } from './describe-registry-repository.ts';
 import { describeUpstreamRepository } from './describe-upstream-repository.ts';
 
@@ -38,5 +39,6 @@ export function describeCatalogStore(label: string, makeStore: MakeCatalogStore)
     describeJobRepository(current);
     describeCacheEntryLifecycle(current);
     describeCleanupPolicyRepository(current);
+    describePullPolicyRepository(current);
   });
 }

@@ -9,6 +9,7 @@ import { MemoryCatalogStore } from '../../adapters/memory/memory-catalog-store.t
 import { AccessTokens } from '../../domain/access-tokens.ts';
 import { CatalogAdmin } from '../../domain/catalog-admin.ts';
 import { OverviewStats } from '../../domain/overview-stats.ts';
+import { PullPolicies } from '../../domain/pull-policies.ts';
 import { UpstreamTests } from '../../domain/upstream-tests.ts';
 import { JobWorker } from '../../lifecycle/job-worker.ts';
 import { createLifecycleServices, type LifecycleServices } from '../../lifecycle/lifecycle-services.ts';
@@ -31,6 +32,9 @@ export interface AdminApiHarness {
   readonly lifecycle: LifecycleServices;
   /** The overview's counts behind `/stats/overview`, on the real clock; tests record traffic into it. */
   readonly stats: OverviewStats;
+  /** Pull policies behind their routes; `changed` lists the registries whose gateways were told. */
+  readonly pullPolicies: PullPolicies;
+  readonly policyChanges: string[];
   /** Runs the queued purge and cleanup jobs now (no worker runs in the background); resolves to how many ran. */
   runJobs(): Promise<number>;
   close(): Promise<void>;
@@ -65,6 +69,8 @@ export async function startAdminApiHarness(
     pollIntervalMs: 0,
   });
   const stats = new OverviewStats();
+  const policyChanges: string[] = [];
+  const pullPolicies = new PullPolicies({ store, changed: (registryId) => policyChanges.push(registryId) });
   await server.register(
     createAdminApi({
       admin: new CatalogAdmin(store, box),
@@ -74,6 +80,7 @@ export async function startAdminApiHarness(
       jobs: store.jobs,
       lifecycle,
       stats,
+      pullPolicies,
       upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']),
     }),
     { prefix: '/api/v1' },
@@ -86,6 +93,8 @@ export async function startAdminApiHarness(
     bus,
     lifecycle,
     stats,
+    pullPolicies,
+    policyChanges,
     runJobs: () => worker.runQueued(),
     call: (method, path, body) =>
       server.inject({

@@ -1,0 +1,2 @@
+export * from './cosign-fixtures.ts';
+export * from './keyless-pki.ts';
