@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { FsBlobStore } from '@vreg/blob-store';
 import { MemoryEventBus } from '@vreg/bus';
@@ -21,6 +20,7 @@ import {
 } from '@vreg/telemetry';
 import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import type { FastifyInstance } from 'fastify';
+import { secureDataDir } from './data-dir-modes.ts';
 import type { EmbeddedConfig } from './embedded-config.ts';
 import { newAdminToken, newSecretKey, newTokenSigningKey, readOrCreateKeyFile } from './local-keys.ts';
 
@@ -55,7 +55,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const telemetry = options.telemetry ?? startTelemetry({ serviceName: 'vreg', config: { VREG_OTEL: false } });
   const metrics = telemetry.metrics;
   const dataDir = resolve(config.VREG_DATA_DIR);
-  await mkdir(dataDir, { recursive: true });
+  await secureDataDir(dataDir, logger);
   const admin = config.VREG_ADMIN_TOKEN
     ? { value: config.VREG_ADMIN_TOKEN, created: false }
     : await readOrCreateKeyFile(dataDir, 'admin-token', newAdminToken);

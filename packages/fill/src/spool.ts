@@ -30,7 +30,7 @@ export class Spool {
 
   /** Opens an anonymous spool file in `dir`. The creator holds the first reference. */
   static async create(dir: string): Promise<Spool> {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, `spool-${randomUUID()}`);
     const file = await open(path, 'w+', 0o600);
     await unlink(path);
