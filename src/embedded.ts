@@ -13,6 +13,7 @@ import {
   opsRoutes,
   Readiness,
   requestTelemetry,
+  startOpsServer,
   startTelemetry,
   storeCheck,
   type Telemetry,
@@ -27,6 +28,8 @@ import { newAdminToken, newSecretKey, newTokenSigningKey, readOrCreateKeyFile } 
 export interface EmbeddedVreg {
   /** `http://host:port` the server listens on. */
   url: string;
+  /** `http://host:port` of the ops listener (/metrics, /healthz, /readyz) when VREG_OPS_LISTEN is set. */
+  opsUrl?: string;
   server: FastifyInstance;
   adminToken: string;
   /** True when this start generated the admin token (show it once). */
@@ -100,7 +103,10 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const readiness = new Readiness([storeCheck(store), catalogCheck(bus)]);
   await server.register(requestTelemetry, { metrics });
   await server.register(telemetry.fastifyPlugin());
-  await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
+  const ops = { renderMetrics: () => telemetry.renderMetrics(), readiness };
+  // With VREG_OPS_LISTEN, metrics and health leave the public port for a listener of their own.
+  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
+  if (opsServer === undefined) await server.register(opsRoutes, ops);
   await server.register(gateway.routes, { prefix: '/v2' });
   await server.register(catalog.adminApi, { prefix: '/api/v1' });
   await server.register(catalog.console, { prefix: '/console' });
@@ -108,6 +114,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
 
   return {
     url: address,
+    ...(opsServer ? { opsUrl: opsServer.url } : {}),
     server,
     adminToken: admin.value,
     adminTokenGenerated: admin.created,
@@ -121,6 +128,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
       failures.stop();
       await bus.close();
       await catalogStore.close();
+      await opsServer?.close();
       if (!options.telemetry) await telemetry.shutdown();
     },
   };

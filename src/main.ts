@@ -14,6 +14,7 @@ if (vreg.adminTokenGenerated) {
 process.stderr.write(
   `vreg listening on ${vreg.url}  (pull: ${vreg.url.replace(/^https?:\/\//, '')}/virtual_registries/containers/<id>/<image>:<tag>, admin: ${vreg.url}/api/v1)\n`,
 );
+if (vreg.opsUrl) process.stderr.write(`vreg metrics and health on ${vreg.opsUrl}  (/metrics, /healthz, /readyz)\n`);
 
 closeOnSignals({
   logger,

@@ -130,11 +130,14 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
       if ((sc.capabilities?.add ?? []).length) problems.push(`${at}: adds capabilities`);
       if ((sc.seccompProfile ?? pod.securityContext?.seccompProfile)?.type !== 'RuntimeDefault')
         problems.push(`${at}: seccomp profile is not RuntimeDefault`);
+      const { env, problems: envRefs } = containerEnv(objs, c, existingSecret);
+      // Health and metrics live on the ops listener when there is one (VREG_OPS_LISTEN), else on the http port.
+      const opsPortName = env.VREG_OPS_LISTEN ? 'ops' : 'http';
       for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
         const get = c[probe]?.httpGet;
         if (!get) problems.push(`${at}: no ${probe}`);
-        else if (get.port !== 'http' || !String(get.path).startsWith('/'))
-          problems.push(`${at}: ${probe} is not an HTTP GET on the http port`);
+        else if (get.port !== opsPortName || !String(get.path).startsWith('/'))
+          problems.push(`${at}: ${probe} is not an HTTP GET on the ${opsPortName} port`);
       }
       if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) problems.push(`${at}: no cpu and memory requests`);
       if (!c.resources?.limits?.memory) problems.push(`${at}: no memory limit`);
@@ -142,9 +145,13 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
       const tmpVolume = (pod.volumes ?? []).find((v: any) => v.name === tmp?.name);
       if (!tmpVolume?.emptyDir) problems.push(`${at}: /tmp is not an emptyDir`);
       const port = (c.ports ?? []).find((p: any) => p.name === 'http');
-      if (!port) problems.push(`${at}: no port named http`);
-
-      const { env, problems: envRefs } = containerEnv(objs, c, existingSecret);
+      const opsPort = (c.ports ?? []).find((p: any) => p.name === 'ops');
+      // The fetcher has no HTTP surface but its ops listener: with one, it listens nowhere else.
+      const opsOnly = component === 'fetcher' && env.VREG_OPS_LISTEN !== undefined;
+      if (!port && !opsOnly) problems.push(`${at}: no port named http`);
+      if (port && opsOnly) problems.push(`${at}: a port named http nothing listens on`);
+      if (env.VREG_OPS_LISTEN !== undefined && env.VREG_OPS_LISTEN !== `0.0.0.0:${opsPort?.containerPort}`)
+        problems.push(`${at}: VREG_OPS_LISTEN ${env.VREG_OPS_LISTEN} is not 0.0.0.0 on a port named ops`);
       problems.push(...envRefs.map((p) => `${at}: ${p}`));
       // The root filesystem is read-only: every directory a service writes must be a volume.
       for (const key of ['VREG_SPOOL_DIR', 'VREG_DATA_DIR']) {
@@ -161,8 +168,10 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
       const services = ofKind(objs, 'Service').filter((s) => matches(s.spec?.selector ?? { none: 'x' }, podLabels));
       if (services.length !== 1) problems.push(`${at}: ${services.length} Services select its pods`);
       for (const s of services) {
-        if (!(s.spec?.ports ?? []).some((p: any) => p.name === 'http' && p.targetPort === 'http'))
-          problems.push(`Service ${s.metadata.name}: no http port to the container's http port`);
+        for (const name of [port ? 'http' : undefined, opsPort ? 'ops' : undefined].filter((n) => n !== undefined)) {
+          if (!(s.spec?.ports ?? []).some((p: any) => p.name === name && p.targetPort === name))
+            problems.push(`Service ${s.metadata.name}: no ${name} port to the container's ${name} port`);
+        }
       }
     }
   }
@@ -609,9 +618,40 @@ describe('the Helm chart', () => {
       ]);
       const sm = named(objs, 'ServiceMonitor', 'vreg');
       expect(sm?.metadata.labels?.release).toBe('kps');
-      expect(sm?.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
+      expect(sm?.spec.endpoints).toEqual([expect.objectContaining({ port: 'ops', path: '/metrics' })]);
       const selected = ofKind(objs, 'Service').filter((s) => matches(sm?.spec.selector.matchLabels, s.metadata.labels));
       expect(selected.map((s) => s.metadata.name).sort()).toEqual(['vreg-catalog', 'vreg-fetcher', 'vreg-gateway']);
+      for (const svc of selected)
+        expect(svc.spec.ports, svc.metadata.name).toContainEqual(expect.objectContaining({ name: 'ops', port: 9464 }));
+    });
+
+    it('serves metrics and health on an ops port of their own (VREG_OPS_LISTEN), never on the public ports, and as before with opsPort 0', async () => {
+      const objs = await render(['--set', 'networkPolicy.enabled=true']);
+      for (const component of ['gateway', 'catalog', 'fetcher']) {
+        const c = containerOf(objs, component);
+        expect(containerEnv(objs, c, {}).env.VREG_OPS_LISTEN, component).toBe('0.0.0.0:9464');
+        expect(c.ports.find((p: any) => p.name === 'ops')?.containerPort, component).toBe(9464);
+        for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe'])
+          expect(c[probe].httpGet.port, `${component} ${probe}`).toBe('ops');
+      }
+      // The fetcher has nothing else to serve.
+      expect(containerOf(objs, 'fetcher').ports.map((p: any) => p.name)).toEqual(['ops']);
+      // Prometheus and helm test reach the ops port only; the ingress controller the public one only.
+      const gatewayPolicy = named(objs, 'NetworkPolicy', 'vreg-gateway');
+      const portsFrom = (peer: string) =>
+        gatewayPolicy?.spec.ingress
+          .filter((r: any) => JSON.stringify(r.from).includes(peer))
+          .flatMap((r: any) => r.ports.map((p: any) => p.port));
+      expect(portsFrom('monitoring')).toEqual(['ops']);
+      expect(portsFrom('helm-test')).toEqual(['ops']);
+      expect(portsFrom('ingress-nginx')).toEqual(['http']);
+      const before = await render(['--set', 'metrics.opsPort=0']);
+      expect(invariantProblems(before)).toEqual([]);
+      for (const component of ['gateway', 'catalog', 'fetcher']) {
+        const c = containerOf(before, component);
+        expect(containerEnv(before, c, {}).env.VREG_OPS_LISTEN, component).toBeUndefined();
+        expect(c.readinessProbe.httpGet.port).toBe('http');
+      }
     });
 
     it('ships the Grafana dashboard as a ConfigMap for the sidecar, the same JSON as compose provisions', async () => {
@@ -678,6 +718,12 @@ describe('the Helm chart', () => {
     const pods = ofKind(await render(), 'Pod');
     expect(pods.map((p) => p.metadata.annotations?.['helm.sh/hook'])).toEqual(['test', 'test', 'test']);
     expect(pods.map((p) => p.spec.containers[0].env[0].value).sort()).toEqual([
+      'vreg-catalog:9464',
+      'vreg-fetcher:9464',
+      'vreg-gateway:9464',
+    ]);
+    const onPublicPorts = ofKind(await render(['--set', 'metrics.opsPort=0']), 'Pod');
+    expect(onPublicPorts.map((p) => p.spec.containers[0].env[0].value).sort()).toEqual([
       'vreg-catalog:5002',
       'vreg-fetcher:5003',
       'vreg-gateway:5000',

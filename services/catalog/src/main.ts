@@ -5,7 +5,16 @@ import { NatsEventBus } from '@vreg/bus';
 import { ErrorCodes, hasCode, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
-import { closeOnSignals, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry, storeCheck } from '@vreg/telemetry';
+import {
+  closeOnSignals,
+  logTraceFields,
+  natsCheck,
+  opsRoutes,
+  Readiness,
+  requestTelemetry,
+  startOpsServer,
+  storeCheck,
+} from '@vreg/telemetry';
 import Fastify, { LogController } from 'fastify';
 import { MongoCatalogStore } from './adapters/mongo/mongo-catalog-store.ts';
 import { buildApp } from './app.ts';
@@ -66,7 +75,10 @@ async function main(): Promise<void> {
   adminRootHandlers(server);
   await server.register(requestTelemetry, { metrics: telemetry.metrics });
   await server.register(telemetry.fastifyPlugin());
-  await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
+  const ops = { renderMetrics: () => telemetry.renderMetrics(), readiness };
+  // With VREG_OPS_LISTEN, metrics and health leave the admin API's port for a listener of their own.
+  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
+  if (opsServer === undefined) await server.register(opsRoutes, ops);
   await server.register(app.adminApi, { prefix: '/api/v1' });
   await server.register(app.console, { prefix: '/console' });
   await app.start();
@@ -82,6 +94,7 @@ async function main(): Promise<void> {
       { name: 'bus', close: () => bus.close() },
       { name: 'store', close: () => store.close() },
       { name: 'blobs', close: () => blobs.close?.() },
+      { name: 'ops', close: async () => opsServer?.close() },
       { name: 'telemetry', close: () => telemetry.shutdown() },
     ],
   });

@@ -14,6 +14,7 @@ import {
   opsRoutes,
   Readiness,
   requestTelemetry,
+  startOpsServer,
   storeCheck,
   UpstreamFailureBroadcaster,
 } from '@vreg/telemetry';
@@ -72,7 +73,10 @@ const server = createServer(logger, {
 });
 await server.register(requestTelemetry, { metrics: telemetry.metrics });
 await server.register(telemetry.fastifyPlugin());
-await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
+const ops = { renderMetrics: () => telemetry.renderMetrics(), readiness };
+// With VREG_OPS_LISTEN, metrics and health leave the public port for a listener of their own.
+const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
+if (opsServer === undefined) await server.register(opsRoutes, ops);
 await server.register(app.routes, { prefix: '/v2' });
 await server.listen(splitListen(config.VREG_LISTEN));
 void readiness.logReport(logger);
@@ -87,6 +91,8 @@ closeOnSignals({
     { name: 'app', close: () => app.stop() },
     { name: 'failures', close: () => failures.stop() },
     { name: 'bus', close: () => bus.close() },
+    // Last but telemetry: /readyz answers 503 to the probes while the rest stops.
+    { name: 'ops', close: async () => opsServer?.close() },
     { name: 'telemetry', close: () => telemetry.shutdown() },
   ],
 });
