@@ -66,14 +66,15 @@ export async function runEmbeddedWorker(config: EmbeddedConfig, logger: Logger, 
   await server.register(telemetry.fastifyPlugin());
   const ops = { renderMetrics: () => link.request<string>(WorkerKinds.gatherMetrics, null, 15_000), readiness };
   // With VREG_OPS_LISTEN, metrics and health leave the public port for a listener the workers share as they share VREG_LISTEN.
-  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
-  if (opsServer === undefined) await server.register(opsRoutes, ops);
+  if (config.VREG_OPS_LISTEN === undefined) await server.register(opsRoutes, ops);
   await server.register(gateway.routes, { prefix: '/v2' });
   await server.register(forwardToPrimary, {
     socketPath: await link.request<string>(PRIMARY_SOCKET_KIND, null, 10_000),
     prefixes: ['/api', '/console'],
   });
   await server.listen(splitListen(config.VREG_LISTEN));
+  // After the public listener: a worker's first listen is the address its primary reports.
+  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
 
   stopping.serving(async () => {
     readiness.markStopping();

@@ -66,6 +66,8 @@ describe('embedded mode with worker processes (VREG_WORKERS=2)', () => {
 
   beforeAll(async () => {
     vreg = await startEmbeddedProcessUnderTest({ VREG_WORKERS: '2', VREG_LOG_LEVEL: 'info' });
+    // One worker answers first; the other may still be loading on a busy machine, and cluster sends it nothing until it listens.
+    await bothWorkersListening(() => vreg.process.fullOutput());
     registryId = (await vreg.admin.createRegistry('workers', { visibility: 'public' })).id;
     await vreg.admin.addUpstream(registryId, { name: 'a', url: await upstream.start() });
     const manifest = await rawGet(`${env.upstreamA}/v2/${BIG.name}/manifests/${BIG.tag}`, { accept: MANIFEST_ACCEPT });
@@ -178,7 +180,8 @@ describe('distributed gateway with worker processes (VREG_WORKERS=2)', () => {
   let registryId: string;
 
   beforeAll(async () => {
-    vreg = await startDistributedUnderTest({ gateway: { VREG_WORKERS: '2' } });
+    vreg = await startDistributedUnderTest({ gateway: { VREG_WORKERS: '2', VREG_LOG_LEVEL: 'info' } });
+    await bothWorkersListening(() => vreg.services.find((s) => s.name === 'gateway')?.fullOutput() ?? '');
     registryId = (await vreg.admin.createRegistry('gateway-workers', { visibility: 'public' })).id;
     await vreg.admin.addUpstream(registryId, { name: 'a', url: env.upstreamA });
   });
@@ -204,3 +207,8 @@ describe('distributed gateway with worker processes (VREG_WORKERS=2)', () => {
     for (const worker of ['1', '2']) expect(text).toMatch(new RegExp(`vreg_event_loop_delay_seconds\\{worker="${worker}",stat="max"\\} `));
   });
 });
+
+/** Waits for the primary's word that every worker listens (its supervisor logs it once all do). */
+async function bothWorkersListening(output: () => string): Promise<void> {
+  await waitFor('every worker listening', async () => (output().includes('"msg":"workers listening"') ? true : undefined), 120_000, 200);
+}

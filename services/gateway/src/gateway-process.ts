@@ -93,10 +93,11 @@ export async function startGatewayProcess(
   await server.register(telemetry.fastifyPlugin());
   const ops = { renderMetrics: options.renderMetrics ?? (() => telemetry.renderMetrics()), readiness };
   // With VREG_OPS_LISTEN, metrics and health leave the public port for a listener of their own (workers share it as they share VREG_LISTEN).
-  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
-  if (opsServer === undefined) await server.register(opsRoutes, ops);
+  if (config.VREG_OPS_LISTEN === undefined) await server.register(opsRoutes, ops);
   await server.register(app.routes, { prefix: '/v2' });
   await server.listen(splitListen(config.VREG_LISTEN));
+  // After the public listener: a worker's first listen is the address its primary reports.
+  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
   void readiness.logReport(logger);
   return {
     readiness,
