@@ -1,5 +1,5 @@
 export { blobKey, type DigestAlgorithm, DigestAlgorithms, isValidDigest, type ParsedDigest, parseDigest } from './blob-key.ts';
-export type { BlobRead, BlobStat, BlobStore, BlobWriter, ByteRange, WrittenBytes } from './blob-store.ts';
+export type { BlobRead, BlobStat, BlobStore, BlobWriter, BlobWriteToOptions, ByteRange, WrittenBytes } from './blob-store.ts';
 export {
   BlobDigestMismatchError,
   BlobRangeInvalidError,
