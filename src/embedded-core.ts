@@ -36,7 +36,7 @@ export interface EmbeddedCore {
  */
 export async function startEmbeddedCore(config: EmbeddedConfig, logger: Logger, telemetry: Telemetry): Promise<EmbeddedCore> {
   const metrics = telemetry.metrics;
-  const keys = await loadEmbeddedKeys(config);
+  const keys = await loadEmbeddedKeys(config, logger);
   const bus = new MemoryEventBus({ logger, metrics });
   await bus.ensureStreams(Object.values(Streams));
   const leases = new MemoryFillLease();

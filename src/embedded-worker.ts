@@ -7,6 +7,7 @@ import {
   opsRoutes,
   Readiness,
   requestTelemetry,
+  startOpsServer,
   storeCheck,
   type Telemetry,
   UpstreamFailureBroadcaster,
@@ -31,7 +32,7 @@ export async function runEmbeddedWorker(config: EmbeddedConfig, logger: Logger, 
   const { link } = connectToPrimary();
   const stopping = stopWhenAsked(link, logger);
   const metrics = telemetry.metrics;
-  const keys = await loadEmbeddedKeys(config);
+  const keys = await loadEmbeddedKeys(config, logger);
   const bus = new IpcEventBus(link, logger);
   const leases = new IpcFillLease(link);
   const store = new FsBlobStore({ root: keys.dataDir });
@@ -53,6 +54,8 @@ export async function runEmbeddedWorker(config: EmbeddedConfig, logger: Logger, 
   const server = createServer(logger, {
     maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
     maxUrlBytes: config.VREG_MAX_URL_BYTES,
+    receiveTimeoutMs: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+    maxConnections: config.VREG_MAX_CONNECTIONS,
     // Forwarded admin URLs carry long cache entry ids; the URL limit bounds every parameter anyway.
     maxParamLength: config.VREG_MAX_URL_BYTES,
     ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
@@ -61,13 +64,17 @@ export async function runEmbeddedWorker(config: EmbeddedConfig, logger: Logger, 
   const readiness = new Readiness([storeCheck(store), catalogCheck(bus)]);
   await server.register(requestTelemetry, { metrics });
   await server.register(telemetry.fastifyPlugin());
-  await server.register(opsRoutes, { renderMetrics: () => link.request<string>(WorkerKinds.gatherMetrics, null, 15_000), readiness });
+  const ops = { renderMetrics: () => link.request<string>(WorkerKinds.gatherMetrics, null, 15_000), readiness };
+  // With VREG_OPS_LISTEN, metrics and health leave the public port for a listener the workers share as they share VREG_LISTEN.
+  if (config.VREG_OPS_LISTEN === undefined) await server.register(opsRoutes, ops);
   await server.register(gateway.routes, { prefix: '/v2' });
   await server.register(forwardToPrimary, {
     socketPath: await link.request<string>(PRIMARY_SOCKET_KIND, null, 10_000),
     prefixes: ['/api', '/console'],
   });
   await server.listen(splitListen(config.VREG_LISTEN));
+  // After the public listener: a worker's first listen is the address its primary reports.
+  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
 
   stopping.serving(async () => {
     readiness.markStopping();
@@ -75,6 +82,7 @@ export async function runEmbeddedWorker(config: EmbeddedConfig, logger: Logger, 
     await gateway.stop();
     failures.stop();
     await store.close();
+    await opsServer?.close();
     await telemetry.shutdown();
   });
 }

@@ -2,7 +2,16 @@ import { MAX_CACHE_ENTRY_ID_LENGTH } from '@vreg/catalog';
 import { splitListen } from '@vreg/contracts';
 import { buildApp as buildGateway, createServer } from '@vreg/gateway';
 import type { Logger } from '@vreg/logging';
-import { catalogCheck, opsRoutes, Readiness, requestTelemetry, startTelemetry, storeCheck, type Telemetry } from '@vreg/telemetry';
+import {
+  catalogCheck,
+  opsRoutes,
+  Readiness,
+  requestTelemetry,
+  startOpsServer,
+  startTelemetry,
+  storeCheck,
+  type Telemetry,
+} from '@vreg/telemetry';
 import type { FastifyInstance } from 'fastify';
 import type { EmbeddedConfig } from './embedded-config.ts';
 import { startEmbeddedCore } from './embedded-core.ts';
@@ -10,6 +19,8 @@ import { startEmbeddedCore } from './embedded-core.ts';
 export interface EmbeddedVreg {
   /** `http://host:port` the server listens on. */
   url: string;
+  /** `http://host:port` of the ops listener (/metrics, /healthz, /readyz) when VREG_OPS_LISTEN is set. */
+  opsUrl?: string;
   server: FastifyInstance;
   adminToken: string;
   /** True when this start generated the admin token (show it once). */
@@ -55,6 +66,8 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const server = createServer(logger, {
     maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
     maxUrlBytes: config.VREG_MAX_URL_BYTES,
+    receiveTimeoutMs: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+    maxConnections: config.VREG_MAX_CONNECTIONS,
     // The admin API is on this server too: its cache entry ids are long route parameters.
     maxParamLength: MAX_CACHE_ENTRY_ID_LENGTH,
     ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
@@ -63,7 +76,10 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const readiness = new Readiness([storeCheck(store), catalogCheck(bus)]);
   await server.register(requestTelemetry, { metrics });
   await server.register(telemetry.fastifyPlugin());
-  await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
+  const ops = { renderMetrics: () => telemetry.renderMetrics(), readiness };
+  // With VREG_OPS_LISTEN, metrics and health leave the public port for a listener of their own.
+  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
+  if (opsServer === undefined) await server.register(opsRoutes, ops);
   await server.register(gateway.routes, { prefix: '/v2' });
   await server.register(catalog.adminApi, { prefix: '/api/v1' });
   await server.register(catalog.console, { prefix: '/console' });
@@ -71,6 +87,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
 
   return {
     url: address,
+    ...(opsServer ? { opsUrl: opsServer.url } : {}),
     server,
     adminToken: keys.admin.value,
     adminTokenGenerated: keys.admin.created,
@@ -80,6 +97,7 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
       await server.close();
       await gateway.stop();
       await core.stop();
+      await opsServer?.close();
       if (!options.telemetry) await telemetry.shutdown();
     },
   };

@@ -35,4 +35,7 @@ if (cluster.isWorker) {
   process.stderr.write(
     `vreg listening on ${vreg.url}${workers > 1 ? ` (${workers} workers)` : ''}  (pull: ${vreg.url.replace(/^https?:\/\//, '')}/virtual_registries/containers/<id>/<image>:<tag>, admin: ${vreg.url}/api/v1)\n`,
   );
+  // With workers, they share the ops listener: its address is the setting's.
+  const opsUrl = 'opsUrl' in vreg ? vreg.opsUrl : config.VREG_OPS_LISTEN && `http://${config.VREG_OPS_LISTEN}`;
+  if (opsUrl) process.stderr.write(`vreg metrics and health on ${opsUrl}  (/metrics, /healthz, /readyz)\n`);
 }

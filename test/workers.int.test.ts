@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCpuHog } from './support/cpu-hog.ts';
 import { startDistributedUnderTest } from './support/distributed-under-test.ts';
 import { startEmbeddedProcessUnderTest } from './support/embedded-under-test.ts';
 import { rawGet, sha256 } from './support/http-get.ts';
@@ -13,26 +14,6 @@ const BIG = { name: 'library/bigimage', tag: 'v1' } as const;
 const MANIFEST_ACCEPT = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
 /** A new connection per request: the cluster hands each to the next worker, so requests spread over both. */
 const NEW_CONNECTION = { connection: 'close' };
-
-/** One busy loop per core, each its own process, ending by itself after `maxMs` (a test that dies leaves nothing spinning). */
-function cpuHog(maxMs: number, processes = 2): { stop(): Promise<void> } {
-  const loop = `const end = Date.now() + ${maxMs}; let x = 0; while (Date.now() < end) x = (x + 1) % 1e9;`;
-  const children: ChildProcess[] = Array.from({ length: processes }, () => spawn(process.execPath, ['-e', loop], { stdio: 'ignore' }));
-  return {
-    stop: async () => {
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              c.once('exit', () => resolve());
-              c.kill('SIGKILL');
-            }),
-        ),
-      );
-    },
-  };
-}
 
 /** The value of one series of a Prometheus exposition (0 when absent). */
 function series(text: string, name: string, labels: Record<string, string>): number {
@@ -66,6 +47,8 @@ describe('embedded mode with worker processes (VREG_WORKERS=2)', () => {
 
   beforeAll(async () => {
     vreg = await startEmbeddedProcessUnderTest({ VREG_WORKERS: '2', VREG_LOG_LEVEL: 'info' });
+    // One worker answers first; the other may still be loading on a busy machine, and cluster sends it nothing until it listens.
+    await bothWorkersListening(() => vreg.process.fullOutput());
     registryId = (await vreg.admin.createRegistry('workers', { visibility: 'public' })).id;
     await vreg.admin.addUpstream(registryId, { name: 'a', url: await upstream.start() });
     const manifest = await rawGet(`${env.upstreamA}/v2/${BIG.name}/manifests/${BIG.tag}`, { accept: MANIFEST_ACCEPT });
@@ -86,7 +69,7 @@ describe('embedded mode with worker processes (VREG_WORKERS=2)', () => {
   });
 
   it('fetches a blob once from the upstream for ten concurrent cold pulls spread over both workers, under a CPU hog', async () => {
-    const hog = cpuHog(60_000);
+    const hog = await startCpuHog(60_000);
     try {
       const results = await Promise.all(Array.from({ length: 10 }, () => rawGet(blobUrl(), NEW_CONNECTION)));
       for (const r of results) {
@@ -178,7 +161,8 @@ describe('distributed gateway with worker processes (VREG_WORKERS=2)', () => {
   let registryId: string;
 
   beforeAll(async () => {
-    vreg = await startDistributedUnderTest({ gateway: { VREG_WORKERS: '2' } });
+    vreg = await startDistributedUnderTest({ gateway: { VREG_WORKERS: '2', VREG_LOG_LEVEL: 'info' } });
+    await bothWorkersListening(() => vreg.services.find((s) => s.name === 'gateway')?.fullOutput() ?? '');
     registryId = (await vreg.admin.createRegistry('gateway-workers', { visibility: 'public' })).id;
     await vreg.admin.addUpstream(registryId, { name: 'a', url: env.upstreamA });
   });
@@ -204,3 +188,8 @@ describe('distributed gateway with worker processes (VREG_WORKERS=2)', () => {
     for (const worker of ['1', '2']) expect(text).toMatch(new RegExp(`vreg_event_loop_delay_seconds\\{worker="${worker}",stat="max"\\} `));
   });
 });
+
+/** Waits for the primary's word that every worker listens (its supervisor logs it once all do). */
+async function bothWorkersListening(output: () => string): Promise<void> {
+  await waitFor('every worker listening', async () => (output().includes('"msg":"workers listening"') ? true : undefined), 120_000, 200);
+}

@@ -4,6 +4,7 @@ export type * from './fill-deps.ts';
 export * from './fill-slots.ts';
 export * from './lease-keys.ts';
 export * from './manifest-fill.ts';
+export * from './manifest-media-type.ts';
 export * from './spool.ts';
 export * from './spool-file.ts';
 export * from './stored-publisher.ts';

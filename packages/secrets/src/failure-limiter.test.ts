@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { FailureLimiter } from './failure-limiter.ts';
 
@@ -26,6 +27,25 @@ describe('FailureLimiter', () => {
     expect(limiter.size).toBe(3);
     now += 2_000;
     for (const key of ['b', 'c', 'd']) expect(limiter.retryAfterSeconds(key)).toBeUndefined();
+    expect(limiter.size).toBe(0);
+  });
+
+  it('stays within maxKeys under 200,000 distinct keys (hashed usernames, as the login limiter counts them)', () => {
+    const limiter = new FailureLimiter({ burst: 10, windowSeconds: 300, maxKeys: 100_000 });
+    for (let i = 0; i < 200_000; i += 1) {
+      const name = `user-${i}-${'x'.repeat(i % 64 === 0 ? 16 * 1024 : 8)}`;
+      limiter.fail(createHash('sha256').update(name).digest('base64url').slice(0, 22));
+    }
+    expect(limiter.size).toBe(100_000);
+  });
+
+  it('forgets a key windowSeconds after its last failure without it being looked up', () => {
+    let now = 1_000_000;
+    const limiter = new FailureLimiter({ burst: 5, windowSeconds: 10, maxKeys: 10, now: () => now });
+    limiter.fail('a');
+    now += 9_000;
+    expect(limiter.size).toBe(1);
+    now += 1_001;
     expect(limiter.size).toBe(0);
   });
 });

@@ -18,6 +18,7 @@ export { GAUGE_MERGES, type GaugeMerge, mergeExpositions, withoutGauges } from '
 export { extractTraceContext, injectTraceContext, traceAnswer, traceDelivery, tracePublish, traceRequest } from './message-tracing.ts';
 export { MeteredFillLease } from './metered-fill-lease.ts';
 export { type OpsRoutesOptions, opsRequestListener, opsRoutes } from './ops-routes.ts';
+export { type OpsServer, startOpsServer } from './ops-server.ts';
 export { PrometheusText } from './prometheus-text.ts';
 export { Readiness, type ReadinessCheck, type ReadinessReport, readinessStatusCode } from './readiness.ts';
 export { catalogCheck, natsCheck, storeCheck } from './readiness-checks.ts';

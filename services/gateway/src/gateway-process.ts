@@ -11,6 +11,7 @@ import {
   Readiness,
   requestTelemetry,
   type ShutdownStep,
+  startOpsServer,
   storeCheck,
   type Telemetry,
   UpstreamFailureBroadcaster,
@@ -63,8 +64,8 @@ export async function startGatewayProcess(
   const upstreams = httpUpstreamRegistryFromEnv(config);
   // Without configured signing keys, one is derived from the secrets key every replica shares.
   const signingKeys = config.VREG_TOKEN_SIGNING_KEYS
-    ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS)
-    : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
+    ? await TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS)
+    : await TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
   const app = buildApp(config, {
     bus,
     store,
@@ -84,13 +85,19 @@ export async function startGatewayProcess(
   const server = createServer(logger, {
     maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
     maxUrlBytes: config.VREG_MAX_URL_BYTES,
+    receiveTimeoutMs: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+    maxConnections: config.VREG_MAX_CONNECTIONS,
     ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
   });
   await server.register(requestTelemetry, { metrics: telemetry.metrics });
   await server.register(telemetry.fastifyPlugin());
-  await server.register(opsRoutes, { renderMetrics: options.renderMetrics ?? (() => telemetry.renderMetrics()), readiness });
+  const ops = { renderMetrics: options.renderMetrics ?? (() => telemetry.renderMetrics()), readiness };
+  // With VREG_OPS_LISTEN, metrics and health leave the public port for a listener of their own (workers share it as they share VREG_LISTEN).
+  if (config.VREG_OPS_LISTEN === undefined) await server.register(opsRoutes, ops);
   await server.register(app.routes, { prefix: '/v2' });
   await server.listen(splitListen(config.VREG_LISTEN));
+  // After the public listener: a worker's first listen is the address its primary reports.
+  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
   void readiness.logReport(logger);
   return {
     readiness,
@@ -100,6 +107,8 @@ export async function startGatewayProcess(
       { name: 'failures', close: () => failures.stop() },
       { name: 'bus', close: () => bus.close() },
       { name: 'store', close: () => store.close() },
+      // Last: /readyz answers 503 to the probes while the rest stops.
+      { name: 'ops', close: async () => opsServer?.close() },
     ],
   };
 }

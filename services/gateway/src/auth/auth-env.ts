@@ -40,9 +40,9 @@ export const GatewayAuthEnv = {
     }, `1 to ${MAX_TOKEN_KEYS} comma-separated 32-byte keys as 64 hex chars or base64`)
     .optional(),
   ...ProxyEnv,
-  /** Failed token requests one client address may make in a row before it gets 429. */
+  /** Failed token requests one client address (IPv6: one /64) may make in a row before it gets 429. */
   VREG_AUTH_FAILURES_PER_ADDRESS: intFrom(1, 100_000).default(20),
-  /** Failed token requests for one username before it gets 429. */
+  /** Failed token requests for one username from one client address before that pair gets 429 (never other addresses). */
   VREG_AUTH_FAILURES_PER_USERNAME: intFrom(1, 100_000).default(10),
   /** Seconds for a throttled address or username to earn back all its attempts. */
   VREG_AUTH_FAILURE_WINDOW_SECONDS: intFrom(1, 86_400).default(300),

@@ -1,4 +1,4 @@
-import { NameInvalidError, UnsupportedError } from '@vreg/contracts';
+import { MediaTypes, NameInvalidError, UnsupportedError } from '@vreg/contracts';
 import { assertRegistryId, type PullTarget, parsePullPath } from '@vreg/oci';
 import { notePull } from '@vreg/telemetry';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
@@ -152,7 +152,8 @@ async function pull(options: V2RoutesOptions, resolved: PullRequestTarget, reque
     reply.header('X-Vreg-Cache', served.cache);
     return reply.redirect(served.redirect, 307);
   }
-  reply.header('Content-Type', served.contentType);
+  // A blob is bytes, whatever its upstream called it: a `text/html` label would have browsers render it on vreg's origin.
+  reply.header('Content-Type', target.kind === 'blob' ? MediaTypes.octetStream : served.contentType);
   reply.header('X-Vreg-Cache', served.cache);
   if (target.kind === 'manifest' && target.referenceKind === 'digest') reply.header('Cache-Control', 'max-age=31536000, immutable');
   if (target.kind === 'blob') reply.header('Accept-Ranges', 'bytes');

@@ -16,7 +16,7 @@ export type CacheResult = (typeof CacheResults)[keyof typeof CacheResults];
 /** A manifest or blob ready to be written to the client. */
 export interface ServedObject {
   digest: string;
-  /** Exactly as the upstream sent it. */
+  /** A manifest's media type (checked to be one when it was filled); for a blob, the upstream's, which is never sent (blobs go out as application/octet-stream). */
   contentType: string;
   /** Bytes; undefined only when an upstream sent no Content-Length. */
   size: number | undefined;
