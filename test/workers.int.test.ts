@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCpuHog } from './support/cpu-hog.ts';
 import { startDistributedUnderTest } from './support/distributed-under-test.ts';
 import { startEmbeddedProcessUnderTest } from './support/embedded-under-test.ts';
 import { rawGet, sha256 } from './support/http-get.ts';
@@ -13,26 +14,6 @@ const BIG = { name: 'library/bigimage', tag: 'v1' } as const;
 const MANIFEST_ACCEPT = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
 /** A new connection per request: the cluster hands each to the next worker, so requests spread over both. */
 const NEW_CONNECTION = { connection: 'close' };
-
-/** One busy loop per core, each its own process, ending by itself after `maxMs` (a test that dies leaves nothing spinning). */
-function cpuHog(maxMs: number, processes = 2): { stop(): Promise<void> } {
-  const loop = `const end = Date.now() + ${maxMs}; let x = 0; while (Date.now() < end) x = (x + 1) % 1e9;`;
-  const children: ChildProcess[] = Array.from({ length: processes }, () => spawn(process.execPath, ['-e', loop], { stdio: 'ignore' }));
-  return {
-    stop: async () => {
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
-              c.once('exit', () => resolve());
-              c.kill('SIGKILL');
-            }),
-        ),
-      );
-    },
-  };
-}
 
 /** The value of one series of a Prometheus exposition (0 when absent). */
 function series(text: string, name: string, labels: Record<string, string>): number {
@@ -88,7 +69,7 @@ describe('embedded mode with worker processes (VREG_WORKERS=2)', () => {
   });
 
   it('fetches a blob once from the upstream for ten concurrent cold pulls spread over both workers, under a CPU hog', async () => {
-    const hog = cpuHog(60_000);
+    const hog = await startCpuHog(60_000);
     try {
       const results = await Promise.all(Array.from({ length: 10 }, () => rawGet(blobUrl(), NEW_CONNECTION)));
       for (const r of results) {

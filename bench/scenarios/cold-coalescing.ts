@@ -1,6 +1,6 @@
+import { startCpuHog } from '../../test/support/cpu-hog.ts';
 import { type BenchContext, BIG_IMAGE, stopAll, timed, warmUp } from '../bench-context.ts';
 import { CountingProxy } from '../counting-proxy.ts';
-import { startCpuHog } from '../cpu-hog.ts';
 import { PullClient } from '../pull-client.ts';
 import type { PullTarget } from '../pull-target.ts';
 import { ratioText } from '../results-table.ts';
@@ -32,7 +32,7 @@ async function stampede(ctx: BenchContext, start: (upstreamUrl: string) => Promi
     const warm = new PullClient(4);
     await warmUp(warm, t).finally(() => warm.close());
     // The hog runs while the pulls do (bounded: it ends by itself after two minutes).
-    const spinning = hog ? startCpuHog(120_000) : undefined;
+    const spinning = hog ? await startCpuHog(120_000) : undefined;
     const { ms, value: results } = await timed(() =>
       Promise.allSettled(
         clients.map((c, i) => c.pullImage(t.bases[i % t.bases.length]!, BIG_IMAGE.name, BIG_IMAGE.tag, { verify: true, parallelBlobs: 3 })),
