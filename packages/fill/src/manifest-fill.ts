@@ -8,7 +8,7 @@ import { publishStored } from './stored-publisher.ts';
 import { firstUpstreamWith } from './upstream-chain.ts';
 import { toUpstreamTarget } from './upstream-target.ts';
 
-/** A manifest fetched from an upstream, verified, stored and announced. */
+/** A manifest fetched from an upstream and verified (and, once {@link storeManifest} is done, stored and announced). */
 export interface FilledManifest {
   bytes: Buffer;
   digest: string;
@@ -19,17 +19,35 @@ export interface FilledManifest {
 }
 
 /**
+ * Fetches a manifest from the first upstream that has it (see
+ * {@link fetchManifest}), stores it and announces it: what the fetcher does,
+ * and anyone who needs the manifest stored before going on.
+ */
+export async function fillManifest(
+  deps: FillDeps,
+  registry: RegistryView,
+  image: string,
+  reference: string,
+  signal?: AbortSignal,
+): Promise<FilledManifest> {
+  const filled = await fetchManifest(deps, registry, image, reference, signal);
+  await storeManifest(deps, registry.id, filled);
+  return filled;
+}
+
+/**
  * Fetches a manifest from the first upstream that has it, byte-exact, in
  * the form the upstream stores it (every current type is asked for, so
  * nothing is converted). A manifest by digest must hash to that digest; a
  * manifest by tag must match the upstream's Docker-Content-Digest when one
  * is sent, and any manifest must be one by its type and JSON
  * (acceptedManifestType). Wrong bytes count as that upstream failing, so the
- * next one is tried, and nothing of them is stored. A Docker schema 1
- * manifest is refused like a missing one: when no upstream has anything
- * else, MANIFEST_UNKNOWN says why.
+ * next one is tried. A Docker schema 1 manifest is refused like a missing
+ * one: when no upstream has anything else, MANIFEST_UNKNOWN says why.
+ * Nothing is stored: the result is verified bytes and the cache entries
+ * {@link storeManifest} records for them.
  */
-export async function fillManifest(
+export async function fetchManifest(
   deps: FillDeps,
   registry: RegistryView,
   image: string,
@@ -65,26 +83,33 @@ export async function fillManifest(
         'upstream manifest fetch failed',
       ),
   );
-
-  await storeBytes(deps, value.digest, value.bytes);
-  const checkedAt = new Date().toISOString();
   const base = {
     upstreamId: upstream.id,
     digest: value.digest,
     contentType: value.contentType,
     size: value.bytes.length,
-    upstreamCheckedAt: checkedAt,
+    upstreamCheckedAt: new Date().toISOString(),
     ...(value.etag ? { upstreamEtag: value.etag } : {}),
   };
   const entries: CacheEntryView[] = [{ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference: value.digest }) }];
   if (!isDigest(reference)) entries.unshift({ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference }) });
-  try {
-    await publishStored(deps.bus, registry.id, entries, new Date());
-  } catch (err) {
-    // The bytes are stored; the fetcher's copy of the request records them later.
-    deps.logger.error({ err: (err as Error).message, digest: value.digest }, 'publishing object.stored failed');
-  }
   return { bytes: value.bytes, digest: value.digest, contentType: value.contentType, upstreamId: upstream.id, entries };
+}
+
+/**
+ * Stores a manifest {@link fetchManifest} verified (unless the store has its
+ * digest already) and announces its entries (object.stored). A failed
+ * announcement is only logged: the bytes are stored, and the fetcher's copy
+ * of the request records them later.
+ * @throws when the store fails
+ */
+export async function storeManifest(deps: FillDeps, registryId: string, filled: FilledManifest): Promise<void> {
+  await storeBytes(deps, filled.digest, filled.bytes);
+  try {
+    await publishStored(deps.bus, registryId, filled.entries, new Date());
+  } catch (err) {
+    deps.logger.error({ err: (err as Error).message, digest: filled.digest }, 'publishing object.stored failed');
+  }
 }
 
 /** The digest the bytes must be served under, or a BLOB_DIGEST_MISMATCH error. */

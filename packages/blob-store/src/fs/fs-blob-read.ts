@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { addAbortSignal, Readable, type Writable } from 'node:stream';
 import type { BlobRead, BlobWriteToOptions } from '../blob-store.ts';
 import { BlobStoreUnavailableError } from '../errors.ts';
+import { writeChunk } from '../write-chunk.ts';
 import { blobReadBuffers, type ReadBufferPool } from './read-buffer-pool.ts';
 
 /**
@@ -145,23 +146,4 @@ function readChunk(fd: number, pool: ReadBufferPool, buffer: Buffer, position: n
     };
     more();
   });
-}
-
-/** Resolves when `destination` took the chunk; rejects when it errors or closes first. */
-function writeChunk(destination: Writable, chunk: Buffer): Promise<void> {
-  if (destination.destroyed) return Promise.reject(prematureClose());
-  return new Promise((resolve, reject) => {
-    // An http.ServerResponse whose socket is gone drops the write without calling back: 'close' says so.
-    const onClose = (): void => reject(prematureClose());
-    destination.once('close', onClose);
-    destination.write(chunk, (err) => {
-      destination.removeListener('close', onClose);
-      if (err) reject(err);
-      else resolve();
-    });
-  });
-}
-
-function prematureClose(): Error {
-  return Object.assign(new Error('the destination closed before the blob was written'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }

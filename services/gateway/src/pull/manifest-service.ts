@@ -8,7 +8,7 @@ import {
   type RegistryView,
   relativePathOf,
 } from '@vreg/contracts';
-import { type FillDeps, type FilledManifest, fillManifest, manifestLeaseKey, readBounded } from '@vreg/fill';
+import { type FillDeps, type FilledManifest, fetchManifest, manifestLeaseKey, readBounded, storeManifest } from '@vreg/fill';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { isDigest } from '@vreg/oci';
@@ -20,7 +20,6 @@ import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { FetchRequester } from './fetch-requester.ts';
 import type { ServedBatcher } from './served-batcher.ts';
 import { CacheResults, type ServedObject } from './served-object.ts';
-import { SingleFlight } from './single-flight.ts';
 import { TagRevalidator } from './tag-revalidator.ts';
 
 export interface ManifestServiceDeps {
@@ -68,7 +67,8 @@ export interface ManifestGetOptions {
  */
 export class ManifestService {
   readonly #deps: ManifestServiceDeps;
-  readonly #fills = new SingleFlight<FilledManifest>();
+  /** Fills running here, by reference, until their manifest is stored. */
+  readonly #fills = new Map<string, Promise<FilledManifest>>();
   readonly #unknown = new LRUCache<string, true>({ max: 10_000 });
   readonly #revalidator: TagRevalidator;
   readonly #bytes: ByteBudgetCache;
@@ -149,33 +149,112 @@ export class ManifestService {
     };
   }
 
+  /**
+   * The verified manifest, from the fill running here or a new one. A fill
+   * answers its clients as soon as the upstream's bytes are verified; it
+   * stores and announces them afterwards, still under its lease, and until
+   * that is done a request for the same reference, or for the digest a tag
+   * resolved to, joins it instead of going upstream again.
+   */
   #fill(registry: RegistryView, image: string, reference: string): Promise<FilledManifest> {
-    const key = `${registry.id}/${image}/${reference}`;
+    const key = fillKey(registry.id, image, reference);
     if (this.#unknown.get(key)) {
       return Promise.reject(
         new ManifestUnknownError('manifest unknown to every upstream of this registry (remembered)', { name: image, reference }),
       );
     }
-    return this.#fills.run(key, async () => {
-      // Manifests are small: fill even without the lease; holding it only tells the fetcher to wait.
-      const lease = await this.#deps.leases.acquire(
-        manifestLeaseKey(registry.id, image, reference),
-        this.#deps.leaseTtlMs,
-        this.#deps.holderId,
-      );
-      try {
-        await this.#deps.fetches.request(registry.id, { kind: 'manifest', image, reference });
-        const filled = await fillManifest(this.#deps.fill, registry, image, reference, AbortSignal.timeout(this.#deps.fillTimeoutMs));
-        for (const e of filled.entries) this.#deps.catalog.remember(registry.id, e);
-        return filled;
-      } catch (err) {
+    const running = this.#fills.get(key);
+    if (running) return running;
+    const verified = settleable<FilledManifest>();
+    // Only the requests that join it observe a failure; none may go unhandled.
+    verified.promise.catch(() => undefined);
+    this.#fills.set(key, verified.promise);
+    const keys = [key];
+    void this.#fillUnderLease(registry, image, reference, {
+      verified: (filled) => {
+        const byDigest = fillKey(registry.id, image, filled.digest);
+        if (!this.#fills.has(byDigest)) {
+          this.#fills.set(byDigest, verified.promise);
+          keys.push(byDigest);
+        }
+        this.#bytes.set(filled.digest, filled.bytes);
+        verified.resolve(filled);
+      },
+      failed: (err) => {
         // A broken deployment asking for a missing tag must not hammer the upstream.
         if (hasCode(err, ErrorCodes.manifestUnknown) && this.#deps.negativeCacheMs > 0)
           this.#unknown.set(key, true, { ttl: this.#deps.negativeCacheMs });
-        throw err;
-      } finally {
-        await lease?.release();
-      }
+        verified.reject(err);
+      },
+    }).finally(() => {
+      for (const k of keys) if (this.#fills.get(k) === verified.promise) this.#fills.delete(k);
     });
+    return verified.promise;
   }
+
+  /**
+   * Under the manifest's lease: the fetch request (published while the
+   * upstream is asked, and out before any client has the bytes, so the
+   * fetcher finishes the job if this process dies), the upstream's verified
+   * bytes (`verified`), then the store and the announcement, which no client
+   * waits for. A store that fails is left to the fetcher.
+   */
+  async #fillUnderLease(
+    registry: RegistryView,
+    image: string,
+    reference: string,
+    outcome: { verified: (filled: FilledManifest) => void; failed: (err: Error) => void },
+  ): Promise<void> {
+    const signal = AbortSignal.timeout(this.#deps.fillTimeoutMs);
+    let lease: Awaited<ReturnType<FillLease['acquire']>>;
+    let filled: FilledManifest;
+    try {
+      // Manifests are small: fill even without the lease; holding it only tells the fetcher to wait.
+      lease = await this.#deps.leases.acquire(manifestLeaseKey(registry.id, image, reference), this.#deps.leaseTtlMs, this.#deps.holderId);
+    } catch (err) {
+      outcome.failed(err as Error);
+      return;
+    }
+    try {
+      // Lease first, then the request: a fetcher that sees the request finds the lease taken and waits.
+      const requested = this.#deps.fetches.request(registry.id, { kind: 'manifest', image, reference });
+      try {
+        filled = await fetchManifest(this.#deps.fill, registry, image, reference, signal);
+      } finally {
+        await requested;
+      }
+    } catch (err) {
+      outcome.failed(err as Error);
+      await lease?.release();
+      return;
+    }
+    outcome.verified(filled);
+    try {
+      await storeManifest(this.#deps.fill, registry.id, filled);
+      for (const e of filled.entries) this.#deps.catalog.remember(registry.id, e);
+    } catch (err) {
+      this.#deps.logger.warn(
+        { registryId: registry.id, digest: filled.digest, code: (err as { code?: string }).code, err: (err as Error).message },
+        'storing a manifest failed: the fetcher fills it',
+      );
+    } finally {
+      await lease?.release();
+    }
+  }
+}
+
+/** Where a fill of `reference` runs: per registry and repository (the upstream vouched for that repository only). */
+function fillKey(registryId: string, image: string, reference: string): string {
+  return `${registryId}/${image}/${reference}`;
+}
+
+/** A promise with its settle functions (Promise.withResolvers, which our TypeScript lib does not declare yet). */
+function settleable<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: Error) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
 }

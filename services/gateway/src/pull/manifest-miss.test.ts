@@ -1,0 +1,100 @@
+import type { BlobWriter } from '@vreg/blob-store';
+import type { RegistryView } from '@vreg/contracts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { gatewayHarness } from '../testing/gateway-harness.ts';
+
+const UP = 'http://upstream.test';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const registries = [
+  { id: '1', name: 'one', visibility: 'public', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: 24 }] },
+] as RegistryView[];
+const base = '/v2/virtual_registries/containers/1/library/x/manifests';
+const MANIFEST = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}');
+
+/** Polls `check` until it holds, for at most 10 s (a loaded machine is slow, never wrong). */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('a manifest miss', () => {
+  let h: Awaited<ReturnType<typeof gatewayHarness>>;
+  afterEach(async () => h?.close());
+
+  it('is answered once the upstream bytes are verified, before the store commits; a request by its digest meanwhile joins the fill', async () => {
+    h = await gatewayHarness(registries);
+    const digest = h.upstream.addManifest(UP, 'library/x', 'latest', MANIFEST, OCI_MANIFEST);
+    // The store's commit waits until the test lets it go.
+    let letCommit!: () => void;
+    const commitAllowed = new Promise<void>((r) => {
+      letCommit = r;
+    });
+    let commitsStarted = 0;
+    const beginWrite = h.store.beginWrite.bind(h.store);
+    h.store.beginWrite = async (d, opts) => {
+      const writer = await beginWrite(d, opts);
+      const commit = writer.commit.bind(writer);
+      return Object.assign(writer, {
+        commit: async (options?: Parameters<BlobWriter['commit']>[0]) => {
+          commitsStarted += 1;
+          await commitAllowed;
+          return commit(options);
+        },
+      });
+    };
+
+    const byTag = await h.server.inject({ method: 'GET', url: `${base}/latest` });
+    expect(byTag.statusCode).toBe(200);
+    expect(byTag.headers['docker-content-digest']).toBe(digest);
+    expect(byTag.rawPayload.equals(MANIFEST)).toBe(true);
+    await eventually(async () => commitsStarted === 1);
+    expect(await h.store.stat(digest)).toBeUndefined();
+
+    const byDigest = await h.server.inject({ method: 'GET', url: `${base}/${digest}` });
+    expect(byDigest.statusCode).toBe(200);
+    expect(byDigest.rawPayload.equals(MANIFEST)).toBe(true);
+    expect(h.upstream.count('GET manifest')).toBe(1);
+
+    letCommit();
+    await eventually(async () => (await h.store.stat(digest)) !== undefined);
+    await eventually(async () => (await h.server.inject({ method: 'GET', url: `${base}/latest` })).headers['x-vreg-cache'] === 'hit');
+    expect(h.upstream.count('GET manifest')).toBe(1);
+  });
+
+  it('whose store fails still gets the verified bytes; the next request fills it again and stores it', async () => {
+    h = await gatewayHarness(registries);
+    const digest = h.upstream.addManifest(UP, 'library/x', 'latest', MANIFEST, OCI_MANIFEST);
+    const beginWrite = h.store.beginWrite.bind(h.store);
+    let failures = 1;
+    h.store.beginWrite = async (d, opts) => {
+      if (failures-- > 0) throw Object.assign(new Error('disk full'), { code: 'BLOB_STORE_UNAVAILABLE' });
+      return beginWrite(d, opts);
+    };
+
+    const first = await h.server.inject({ method: 'GET', url: `${base}/latest` });
+    expect(first.statusCode).toBe(200);
+    expect(first.rawPayload.equals(MANIFEST)).toBe(true);
+    // Once that fill is over (nothing stored, nothing recorded), a request goes upstream again and this time stores it.
+    await eventually(async () => {
+      const res = await h.server.inject({ method: 'GET', url: `${base}/latest` });
+      expect(res.statusCode).toBe(200);
+      expect(res.rawPayload.equals(MANIFEST)).toBe(true);
+      return (await h.store.stat(digest)) !== undefined;
+    });
+    expect(h.upstream.count('GET manifest')).toBe(2);
+  });
+
+  it('that the upstream does not have fails every request that joined it, and is remembered', async () => {
+    h = await gatewayHarness(registries);
+    const [a, b] = await Promise.all([
+      h.server.inject({ method: 'GET', url: `${base}/missing` }),
+      h.server.inject({ method: 'GET', url: `${base}/missing` }),
+    ]);
+    expect([a.statusCode, b.statusCode]).toEqual([404, 404]);
+    expect((await h.server.inject({ method: 'GET', url: `${base}/missing` })).statusCode).toBe(404);
+    expect(h.upstream.count('GET manifest')).toBe(1);
+  });
+});
