@@ -124,6 +124,21 @@ describe('sendBlob', () => {
     }
   });
 
+  it('leaves a body that says it failed before its first byte (a spool reader not ready) to the error handler', async () => {
+    const { url, telemetry } = await serve(() =>
+      Object.assign(Readable.from([bytes]), {
+        ready: async () => {
+          throw new Error('digest mismatch');
+        },
+        writeTo: async () => {
+          throw new Error('never called');
+        },
+      }),
+    );
+    expect((await get(url)).status).toBe(502);
+    await telemetry.shutdown();
+  });
+
   it('sends an empty streamed body whole', async () => {
     const { url, telemetry } = await serve(() => Readable.from([]), 0);
     const res = await fetch(url);

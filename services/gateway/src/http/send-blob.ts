@@ -13,17 +13,21 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * The reply is taken over (`reply.hijack()`), so headers must be set
  * before this is called (onSend hooks do not run; onResponse still does).
  * A body that fails part-way destroys the connection: the client sees a
- * cut, never a clean end of a short blob. A streamed body that fails before
- * its first byte rejects instead, before the reply is taken over.
+ * cut, never a clean end of a short blob. A body that fails before its
+ * first byte (a spool reader's `ready()`, a plain stream's first bytes)
+ * rejects instead, before the reply is taken over.
  */
 export async function sendBlob(request: FastifyRequest, reply: FastifyReply, body: BlobRead | Readable): Promise<void> {
   const res = reply.raw;
   const writeTo = 'writeTo' in body ? body.writeTo?.bind(body) : undefined;
   const stream = writeTo ? undefined : 'pipe' in body ? body : body.body;
-  // Not taken over before the first byte is there: a streamed body (a miss) that fails before
-  // it (an upstream whose bytes miss the digest, sent none, or lied about their length) still
-  // gets an OCI error from the caller's error handler, never a connection cut before a status line.
-  if (stream) await readyToSend(stream);
+  // Not taken over before the first byte is there: a miss whose fill fails before it (an
+  // upstream whose bytes miss the digest, sent none, or too many) still gets an OCI error from
+  // the caller's error handler, never a connection cut before a status line. A spool reader
+  // says when (ready); a plain stream is watched for its first bytes.
+  const ready = 'ready' in body && typeof body.ready === 'function' ? (body.ready as () => Promise<void>) : undefined;
+  if (ready) await ready.call(body);
+  else if (stream) await readyToSend(stream);
   const telemetry = streamedBody(request, reply);
   reply.hijack();
   res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
