@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Writes docs/reliability.md from the records the fault tests left in
-// .vreg-test/results (fault-*.json, one per scenario) and the fuzz tests'
-// fuzz.json ({ cases, failures }), when present. Run at the end of
+// .vreg-test/results (fault-*.json, one per scenario), the fuzz tests'
+// fuzz-*.json and the security tests' security-*.json
+// (test/support/security-record.ts), when present. Run at the end of
 // `npm run test:faults`; the page is generated, never edited by hand.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const resultsDir = resolve(root, '.vreg-test/results');
@@ -45,6 +46,33 @@ const fuzzRows = fuzzSuites.length
     ? [{ name: 'Fuzzing', checked: 'generated inputs tried by the fuzz tests', cases: fuzz.cases, failures: fuzz.failures }]
     : [];
 
+// The security table: every attack class, what the security and fuzz tests tried against it and how it ended.
+const { AttackClasses } = await import(pathToFileURL(resolve(root, 'test/support/attack-classes.ts')).href);
+const securityRecords = existsSync(resultsDir)
+  ? readdirSync(resultsDir)
+      .filter((f) => f.startsWith('security-') && f.endsWith('.json'))
+      .map((f) => readJson(resolve(resultsDir, f)))
+  : [];
+const attacks = [
+  ...securityRecords.map((r) => ({ attack: r.attack, what: r.test, source: r.source, cases: r.cases, pass: r.pass, error: r.error })),
+  ...fuzzSuites
+    .filter((f) => typeof f.attack === 'string')
+    .map((f) => ({
+      attack: f.attack,
+      what: `fuzz: ${f.suite} (seed ${f.seed})`,
+      source: 'fuzz',
+      cases: f.cases,
+      pass: f.pass && Number(f.failures) === 0,
+      error: f.error,
+    })),
+];
+const classes = [...new Set([...Object.values(AttackClasses), ...attacks.map((a) => a.attack)])];
+const securityRows = classes.map((attack) => {
+  const tried = attacks.filter((a) => a.attack === attack).sort((a, b) => a.what.localeCompare(b.what));
+  const failed = tried.filter((a) => !a.pass);
+  return { attack, tried, cases: tried.reduce((n, a) => n + (Number(a.cases) || 0), 0), failed };
+});
+
 const sum = (list, field) => list.reduce((n, r) => n + (Number(r[field]) || 0), 0);
 const passed = records.filter((r) => r.pass);
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -80,5 +108,24 @@ const lines = [
   '',
 ];
 if (records.length === 0) lines.push('No fault records found: run `npm run test:faults`.', '');
+lines.push(
+  '## Security',
+  '',
+  `**Attacks tried: ${sum(securityRows, 'cases')} · failed: ${securityRows.reduce((n, r) => n + r.failed.length, 0)} · classes tried: ${securityRows.filter((r) => r.tried.length > 0).length}/${securityRows.length}**`,
+  '',
+  'Each row is an attack class of the threat model (docs/security.md), with what the security tests and the seeded',
+  'fuzz suites tried against it in their latest run and how it ended: *held* when every attempt was refused or handled',
+  'as the test requires. Cases are the attempts the tests counted (requests, inputs, tokens, secrets searched for).',
+  'Records: `.vreg-test/results/security-*.json` (`test/support/security-record.ts`) and the fuzz records that name an attack.',
+  '',
+  '| Attack class | What was tried | Cases | Outcome |',
+  '| --- | --- | ---: | --- |',
+  ...securityRows.map((r) =>
+    r.tried.length === 0
+      ? `| ${cell(r.attack)} | – | 0 | not run in the latest run |`
+      : `| ${cell(r.attack)} | ${cell(r.tried.map((a) => a.what).join('; '))} | ${r.cases} | ${r.failed.length === 0 ? 'held' : `**failed**: ${cell(r.failed.map((a) => `${a.what}: ${a.error ?? 'failed'}`).join('; ')).slice(0, 400)}`} |`,
+  ),
+  '',
+);
 writeFileSync(out, lines.join('\n'));
 console.log(`wrote ${out}: ${passed.length}/${records.length} scenarios passed`);

@@ -3,6 +3,7 @@ import { MemoryEventBus } from '@vreg/bus';
 import { buildApp as buildCatalog, type CatalogApp, SqliteCatalogStore } from '@vreg/catalog';
 import { Streams } from '@vreg/contracts';
 import { buildApp as buildFetcher } from '@vreg/fetcher';
+import { type FillSlots, LocalFillSlots } from '@vreg/fill';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { type Telemetry, UpstreamFailureBroadcaster } from '@vreg/telemetry';
@@ -18,6 +19,11 @@ export interface EmbeddedCore {
   store: FsBlobStore;
   upstreams: UpstreamRegistry;
   catalog: CatalogApp;
+  /**
+   * The fetcher's bound on blob fills per upstream (VREG_UPSTREAM_MAX_CONCURRENT_FILLS),
+   * for a gateway in this process to share; a worker process's gateway has its own.
+   */
+  fillSlots: FillSlots;
   /** Stops the fetcher, the catalog and the bus, and closes the database: after the gateways stopped. */
   stop(): Promise<void>;
 }
@@ -43,7 +49,8 @@ export async function startEmbeddedCore(config: EmbeddedConfig, logger: Logger, 
     // The same blob store as the gateway and fetcher: GC deletes what no entry references any more.
     { bus, store: catalogStore, secretBox: keys.secrets, logger, adminToken: keys.admin.value, blobs: store },
   );
-  const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets: keys.secrets, logger, metrics });
+  const fillSlots = new LocalFillSlots(config.VREG_UPSTREAM_MAX_CONCURRENT_FILLS);
+  const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets: keys.secrets, logger, metrics, fillSlots });
   // The console's overview lists upstream errors: broadcast on the in-process bus to the catalog, as in distributed mode.
   const failures = new UpstreamFailureBroadcaster({ bus, logger });
   failures.start(metrics);
@@ -57,6 +64,7 @@ export async function startEmbeddedCore(config: EmbeddedConfig, logger: Logger, 
     store,
     upstreams,
     catalog,
+    fillSlots,
     async stop() {
       await fetcher.stop();
       await catalog.stop();

@@ -59,6 +59,8 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
     logger,
     signingKeys: keys.signingKeys,
     metrics,
+    // One bound on the fills per upstream for the process: the gateway's misses and the fetcher's completions share it.
+    fillSlots: core.fillSlots,
   });
 
   const server = createServer(logger, {

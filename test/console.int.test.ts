@@ -486,6 +486,33 @@ describe('web console', () => {
     expect(await textOf(pager)).toContain('Page 2 of 2');
   });
 
+  it('gives an admin token restricted to one registry a console within it: no registry creation, tokens only for it', async () => {
+    const team = await createToken({ name: 'team admin', scopes: ['admin'], registry_ids: [registryId] });
+    const teamPage = await browser.context.newPage();
+    await teamPage.goto(`${vreg.gatewayUrl}/console/`);
+    await signIn(teamPage, team.token);
+    await teamPage.getByText(`team admin · registries ${registryId}`).waitFor();
+    await teamPage.getByRole('link', { name: 'Registries' }).first().click();
+    await teamPage.getByRole('link', { name: 'console-e2e' }).waitFor();
+    expect(await teamPage.getByRole('link', { name: 'not-yours' }).count()).toBe(0);
+    expect(await teamPage.getByRole('button', { name: 'Create registry' }).count()).toBe(0);
+    expect(await textOf(teamPage.getByRole('note'))).toContain('creating a registry needs a token that is not restricted');
+
+    await teamPage.getByRole('link', { name: 'Access tokens' }).click();
+    // Only the tokens within its registry are listed: itself, not the unrestricted ones.
+    await teamPage.getByRole('row').filter({ hasText: 'team admin' }).waitFor();
+    expect(await teamPage.getByRole('row').filter({ hasText: 'console e2e' }).count()).toBe(0);
+    await teamPage.getByLabel('Token name').fill('team ci');
+    const create = teamPage.getByRole('button', { name: 'Create token' });
+    expect(await create.isDisabled()).toBe(true);
+    await teamPage.getByRole('checkbox', { name: `console-e2e (${registryId})` }).check();
+    await create.click();
+    expect(await textOf(teamPage.getByTestId('new-token'))).toMatch(/^vregat_/);
+    const listed = await vreg.admin.call<Array<{ name: string; registry_ids?: string[] }>>('GET', '/access_tokens?per_page=100');
+    expect(listed.body.find((t) => t.name === 'team ci')?.registry_ids).toEqual([registryId]);
+    await teamPage.close();
+  });
+
   it('ran every page without a script error or a Content-Security-Policy violation', () => {
     expect(pageProblems).toEqual([]);
   });

@@ -12,6 +12,8 @@ import { adminContractBreach, adminRequest } from './support/admin-input-arbitra
 import { headers, method, OCI_ERROR_CODES, pullPath } from './support/bad-input-arbitraries.ts';
 import { LOCAL_UPSTREAMS } from './support/embedded-under-test.ts';
 import { runFuzz } from './support/fuzz-record.ts';
+import { auditStore, type HostileRig, hostileBreach, hostileCase, socketRequest, startHostileRig } from './support/hostile-fuzz.ts';
+import { AttackClasses, recordAttacks } from './support/security-record.ts';
 import { testEnv } from './support/test-env.ts';
 
 // Fuzz of a real vreg (embedded mode, its own data directory) over real
@@ -85,6 +87,8 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
       VREG_SPOOL_DIR: join(dataDir, 'spool'),
       VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'silent',
       VREG_PULL_RATE_LIMIT: '0',
+      // Wrong tokens are part of the fuzz: throttled after ten, the rest would all be 429s.
+      VREG_ADMIN_AUTH_FAILURES_PER_ADDRESS: '100000',
       ...LOCAL_UPSTREAMS,
     });
     vreg = await startEmbedded(config, createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-fuzz' }));
@@ -115,7 +119,7 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
             throw new Error(`${where} answered ${res.status} with ${res.body.slice(0, 300)}`);
         }
       }),
-      { seed: 90_003, numRuns: 600 },
+      { seed: 90_003, numRuns: 600, attack: AttackClasses.pathTraversal },
     );
     expect(record).toMatchObject({ cases: 600, failures: 0 });
 
@@ -127,6 +131,11 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
   }, 120_000);
 
   it('never reaches the sentinel by the obvious traversals, raw or encoded', async () => {
+    const tally = recordAttacks(
+      AttackClasses.pathTraversal,
+      'traversals raw and encoded to a file next to the data dir',
+      'test/fuzz.int.test.ts',
+    );
     const climbs = [
       '../sentinel/secret',
       '..%2fsentinel%2fsecret',
@@ -144,6 +153,7 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
         `/api/v1/../../${climb}`,
       ]) {
         const res = await rawRequest(port, requestHead('GET', path, {}));
+        tally.tried();
         expect(res.status, path).toBeGreaterThanOrEqual(400);
         expect(res.status, path).toBeLessThan(500);
         expect(res.body, path).not.toContain(SECRET);
@@ -190,4 +200,30 @@ describe('pull and admin API fuzz over real HTTP (embedded vreg)', () => {
     expect(await listTree(sentinelDir)).toEqual(sentinelBefore);
     expect((await new AdminClient(vreg.url, vreg.adminToken).call('GET', '/registries')).status).toBe(200);
   }, 120_000);
+});
+
+describe('pull API fuzz against a hostile upstream over real sockets (embedded vreg)', () => {
+  let rig: HostileRig;
+  let n = 0;
+  beforeAll(async () => {
+    rig = await startHostileRig();
+  });
+  afterAll(async () => rig?.stop());
+
+  it('never answers 500, hangs or delivers wrong whole answers, and stores nothing wrong, with real clients and connections', async () => {
+    const port = Number(new URL(rig.vreg.url).port);
+    const record = await runFuzz(
+      'pull API, hostile upstream (real HTTP)',
+      'as the inject suite (a hostile upstream: wrong types, huge headers, endless, cut, stalled and wrong bodies, lying lengths and digests, redirects, hostile token challenges, malformed manifests), over real client sockets: a status line always (never a connection dropped before it), no 500, an answer within 20 s, OCI errors body on errors, a whole answer always hashes to what was asked (Content-Length or the last chunk tells whole from cut); afterwards every stored object hashes to its name and every cache entry names a stored object of its size',
+      fc.asyncProperty(hostileCase, async (c) => {
+        const path = rig.pathOf(++n, c);
+        const breach = hostileBreach(c, await socketRequest(port, c.method, path));
+        if (breach !== undefined) throw new Error(`${path}: ${breach}`);
+      }),
+      { seed: 90_006, numRuns: 300, attack: AttackClasses.hostileUpstream },
+    );
+    expect(record).toMatchObject({ cases: 300, failures: 0 });
+    const audit = await auditStore(rig);
+    expect(audit.objects).toBeGreaterThan(10);
+  }, 300_000);
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
 import type { VregUnderTest } from './support/pull-scenarios.ts';
+import { AttackClasses, recordAttacks } from './support/security-record.ts';
 import { testEnv } from './support/test-env.ts';
 
 /** A server on `host` that counts requests and answers with `handler`. */
@@ -29,10 +30,29 @@ describe('SSRF guard on upstream URLs (embedded vreg)', () => {
     for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
   });
 
-  it('refuses a local registry as upstream unless VREG_UPSTREAM_ALLOWED_NETWORKS allows it', async () => {
+  it('refuses a local registry as upstream unless VREG_UPSTREAM_ALLOWED_NETWORKS allows it, however its address is written', async () => {
+    const tally = recordAttacks(AttackClasses.ssrf, 'internal upstream addresses in every form, stored or tested', 'test/ssrf.int.test.ts');
     vreg = await startEmbeddedUnderTest({ VREG_UPSTREAM_ALLOWED_NETWORKS: '' });
     const { id } = await vreg.admin.createRegistry('strict', { visibility: 'public' });
-    for (const url of [env.upstreamA, 'http://169.254.169.254/latest/meta-data', 'http://[::1]:5000', 'http://10.1.2.3']) {
+    for (const url of [
+      env.upstreamA,
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]:5000',
+      'http://10.1.2.3',
+      'http://localhost:5000',
+      'http://2130706433/',
+      'http://0x7f.1/',
+      'http://0177.0.0.1/',
+      'http://127.1/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://[0:0:0:0:0:ffff:7f00:1]/',
+      'http://0.0.0.0/',
+      'http://100.64.0.1/',
+      'http://192.168.1.10:8443/',
+      'http://[fd00::1]/',
+      'http://[fe80::1]/',
+    ]) {
+      tally.tried();
       const res = await vreg.admin.call<{ errors: Array<{ code: string; message: string }> }>('POST', `/registries/${id}/upstreams`, {
         name: 'u',
         url,
@@ -42,10 +62,12 @@ describe('SSRF guard on upstream URLs (embedded vreg)', () => {
       expect(res.body.errors[0]?.message).toContain('VREG_UPSTREAM_ALLOWED_NETWORKS');
     }
     const tested = await vreg.admin.call('POST', '/upstreams/test', { url: env.upstreamA });
+    tally.tried();
     expect(tested.status).toBe(400);
   });
 
   it("does not follow an allowed upstream's redirect to an address outside the allow-list, and pulls from the allowed one", async () => {
+    const tally = recordAttacks(AttackClasses.ssrf, "an allowed upstream's redirect to an internal address", 'test/ssrf.int.test.ts');
     vreg = await startEmbeddedUnderTest(); // allows 127.0.0.1 only
     const internal = await listen('127.0.0.2', (_req, res) =>
       res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end('{"schemaVersion":2}'),
@@ -61,6 +83,7 @@ describe('SSRF guard on upstream URLs (embedded vreg)', () => {
     expect((await vreg.admin.call('POST', `/registries/${id}/upstreams`, { name: 'internal', url: internal.url })).status).toBe(400);
 
     const res = await fetch(`${vreg.gatewayUrl}/v2/virtual_registries/containers/${id}/library/alpine/manifests/latest`);
+    tally.tried(2);
     expect(res.status).toBeGreaterThanOrEqual(500); // the only upstream is unusable: UNAVAILABLE, never the internal answer
     expect(((await res.json()) as { errors: Array<{ code: string }> }).errors[0]?.code).toBe('UNAVAILABLE');
     expect(bouncer.hits()).toBeGreaterThan(0);

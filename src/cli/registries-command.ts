@@ -35,7 +35,9 @@ Pull from it as HOST/virtual_registries/containers/<id>/<image>:<tag>.
 mirror-hosts shows the upstream hosts a registry mirrors, or sets them (the
 whole set; --none for none): pulls at vreg's root path for those hosts
 (containerd's ?ns=<host>; Docker's registry-mirrors for docker.io) go to it.
-A host belongs to one registry. vreg mirror-config prints the runtime side.`;
+A host belongs to one registry. vreg mirror-config prints the runtime side.
+Setting them decides where every node's pulls go: a token restricted to
+registries may show them, not set them.`;
 
 function quota(r: RegistryJson): string {
   return r.max_stored_bytes === undefined || r.max_stored_bytes === null ? 'none' : formatBytes(r.max_stored_bytes);

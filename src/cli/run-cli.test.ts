@@ -92,12 +92,38 @@ describe('the vreg CLI', () => {
     // login wants a token that can administer, not one that only reads.
     expect(await vregWith(`login --url ${url} --token-stdin`, { XDG_CONFIG_HOME: '/nonexistent-vreg-test' }, pull)).toMatchObject({
       code: 1,
-      err: 'vreg: DENIED: access tokens are listed only for tokens with the admin scope',
+      err: 'vreg: this token is read-only (read_virtual_registry): vreg needs the admin token or a token with the admin scope',
     });
     expect(await vreg('registries list', 'wrong-token')).toMatchObject({
       code: 1,
       err: 'vreg: UNAUTHORIZED: the admin token is not valid',
     });
+  });
+
+  it('works within the registries of a restricted admin token, and says why it refuses the rest', async () => {
+    const id = (await vreg('registries create --name team-cli --json')).out;
+    const registryId = JSON.parse(id).id as string;
+    const team = (await vreg(`tokens create --name team --scope admin --registry ${registryId} --expires-in 2d`)).out;
+    const config = await mkdtemp(join(tmpdir(), 'vreg-cli-config-'));
+    expect(await vregWith(`login --url ${url} --token-stdin`, { XDG_CONFIG_HOME: config }, team)).toMatchObject({
+      code: 0,
+      err: `Logged in to ${url} (saved to ${join(config, 'vreg', 'config.json')}). The token is restricted to registries ${registryId}.`,
+    });
+    expect((await vreg(`registries update ${registryId} --description ours`, team)).code).toBe(0);
+    expect(await vreg('registries create --name escape', team)).toMatchObject({
+      code: 1,
+      err: expect.stringContaining(
+        `vreg: DENIED: this access token is restricted to registries ${registryId}: this route concerns every registry`,
+      ),
+    });
+    expect(await vreg('tokens create --name wider --scope admin', team)).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('the new token must be restricted too'),
+    });
+    const ci = await vreg(`tokens create --name ci --registry ${registryId} --expires-in 1d --json`, team);
+    expect(ci.code).toBe(0);
+    expect(JSON.parse(ci.out)).toMatchObject({ registry_ids: [registryId], scopes: ['read_virtual_registry'] });
+    expect((await vreg(`tokens create --name later --registry ${registryId} --expires-in 3d`, team)).err).toContain('cannot expire later');
   });
 
   it('answers usage mistakes with exit code 2 and server refusals with 1', async () => {

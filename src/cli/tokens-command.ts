@@ -12,7 +12,15 @@ export const TOKENS_USAGE = `Usage:
   vreg tokens revoke <id> [--json]
 
 create prints the token once: it is stored only as a hash. Default scope: read_virtual_registry.
-Use it as the password of docker login / skopeo login / podman login (any username).`;
+Use it as the password of docker login / skopeo login / podman login (any username).
+
+--registry restricts a token to those registries, whatever its scopes: a pull
+token pulls only from them, an admin token administers only them (their
+upstreams, cache, policies, jobs and tokens) and is refused everything that
+concerns every registry (creating registries, gc, the overview, quotas,
+mirror hosts).
+Logged in with such a token, tokens create needs --registry with some of its
+registries, and --expires-at/--expires-in no later than its own expiry.`;
 
 const DURATION_RE = /^([1-9][0-9]{0,5})(h|d)$/;
 

@@ -9,7 +9,15 @@ import { segment, traversal } from './bad-input-arbitraries.ts';
  */
 
 /** The codes the admin API answers 4xx with (services/catalog/src/http/admin-error-handler.ts). */
-export const ADMIN_ERROR_CODES = new Set(['VALIDATION_FAILED', 'UNAUTHORIZED', 'DENIED', 'NOT_FOUND', 'NAME_UNKNOWN', 'CONFLICT']);
+export const ADMIN_ERROR_CODES = new Set([
+  'VALIDATION_FAILED',
+  'UNAUTHORIZED',
+  'DENIED',
+  'NOT_FOUND',
+  'NAME_UNKNOWN',
+  'CONFLICT',
+  'TOOMANYREQUESTS',
+]);
 
 const id = fc.oneof(
   fc.constantFrom('1', '2', '0', '-1', '1.5', '1e2', '99999999999999999999999999', '0x1', 'abc', '%31', ' 1', ''),

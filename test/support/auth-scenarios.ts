@@ -5,6 +5,7 @@ import { basic, getFrom, registryToken, SkopeoClient } from './auth-clients.ts';
 import { copyImage, startTestRegistry, type TestRegistry } from './auth-registry.ts';
 import { sha256 } from './http-get.ts';
 import type { VregUnderTest } from './pull-scenarios.ts';
+import { AttackClasses, recordAttacks } from './security-record.ts';
 import { hostOf, readPulledDir, skopeoPull } from './skopeo.ts';
 import { testEnv } from './test-env.ts';
 import { waitFor } from './wait.ts';
@@ -127,9 +128,15 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
     });
 
     it('refuses a token limited to registry 1 on registry 2 with DENIED', async () => {
+      const tally = recordAttacks(
+        AttackClasses.scopeTricks,
+        `a token limited to registry 1 pulls registry 2 (${mode})`,
+        'test/support/auth-scenarios.ts',
+      );
       const alice = await SkopeoClient.create(env.skopeo);
       expect((await alice.login(host, 'alice', onlyRegistry1.token)).ok).toBe(true);
       const refused = await alice.pull(ref(ids.private2, SHARED_IMAGE));
+      tally.tried();
       expect(refused.ok).toBe(false);
       expect(refused.stderr).toMatch(/denied/i);
       const { token } = await registryToken(
@@ -140,6 +147,7 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       const res = await fetch(`${vreg.gatewayUrl}/v2/${repo(ids.private2, SHARED_IMAGE.name)}/manifests/${SHARED_IMAGE.tag}`, {
         headers: { authorization: `Bearer ${token}` },
       });
+      tally.tried();
       expect(res.status).toBe(403);
       expect(((await res.json()) as { errors: Array<{ code: string }> }).errors[0]?.code).toBe('DENIED');
     });
@@ -174,6 +182,11 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
     });
 
     it('refuses every forged or out-of-date registry token with one generic 401, and logs why without the token', async () => {
+      const tally = recordAttacks(
+        AttackClasses.forgedJwts,
+        `registry tokens forged, altered, re-keyed or out of date (${mode})`,
+        'test/support/auth-scenarios.ts',
+      );
       const scope = `repository:${repo(ids.private1, PRIVATE_IMAGE.name)}:pull`;
       const { token } = await registryToken(vreg.gatewayUrl, [scope], basic('alice', onlyRegistry1.token));
       const url = (registryId: string) => `${vreg.gatewayUrl}/v2/${repo(registryId, PRIVATE_IMAGE.name)}/manifests/${PRIVATE_IMAGE.tag}`;
@@ -221,6 +234,7 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
         const res = await fetch(url(name === 'altered claims' ? ids.private2 : ids.private1), {
           headers: { authorization: `Bearer ${bad}` },
         });
+        tally.tried();
         expect(res.status, name).toBe(401);
         expect(res.headers.get('www-authenticate'), name).toContain('error="invalid_token"');
         // One message for every refusal: which check failed would only help the forger.
@@ -228,6 +242,7 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       }
       // Longer than any token vreg issues: refused before anything is decoded (or by the header limit).
       const oversized = await realKey.sign({ ...claims, pad: 'p'.repeat(15_000) });
+      tally.tried();
       expect([401, 431]).toContain((await fetch(url(ids.private1), { headers: { authorization: `Bearer ${oversized}` } })).status);
       const logs = vreg.logs();
       const reasons = new Set(
@@ -293,6 +308,11 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
     });
 
     it('throttles 200 wrong-password attempts from one address while a valid client keeps pulling', async () => {
+      const tally = recordAttacks(
+        AttackClasses.bruteForce,
+        `200 wrong passwords at the token endpoint from one address (${mode})`,
+        'test/support/auth-scenarios.ts',
+      );
       const tokenUrl = `${vreg.gatewayUrl}/v2/token?service=vreg&scope=repository:${repo(ids.private1, PRIVATE_IMAGE.name)}:pull`;
       const attacker = (async () => {
         const statuses: number[] = [];
@@ -300,6 +320,7 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
         for (let i = 0; i < 200; i += 1) {
           const guess = `vregat_${randomBytes(32).toString('base64url')}`;
           const res = await getFrom('127.0.0.2', tokenUrl, { authorization: basic('mallory', guess) });
+          tally.tried();
           statuses.push(res.status);
           if (res.status === 429) retryAfter.push(String(res.headers['retry-after']));
         }
@@ -337,6 +358,11 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
     });
 
     it('keeps upstream passwords and access tokens out of every log line, bus message and API answer', async () => {
+      const tally = recordAttacks(
+        AttackClasses.secretLeaks,
+        `secrets searched in logs, bus messages and API answers (${mode})`,
+        'test/support/auth-scenarios.ts',
+      );
       const upstreams = await vreg.admin.call<Array<Record<string, unknown>>>('GET', `/registries/${ids.private1}/upstreams`);
       expect(upstreams.body[0]).toMatchObject({ username: p.credentials!.username, has_password: true });
       const tokens = await vreg.admin.call('GET', '/access_tokens?per_page=100');
@@ -347,6 +373,7 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       if (vreg.published() !== undefined) expect(published).toContain('vreg.catalog.access_token.verify');
       expect(secrets.length).toBeGreaterThanOrEqual(4);
       for (const secret of secrets) {
+        tally.tried(4);
         expect(JSON.stringify(upstreams.body).includes(secret)).toBe(false);
         expect(JSON.stringify(tokens.body).includes(secret)).toBe(false);
         expect(logs.includes(secret), 'a secret in the logs').toBe(false);

@@ -14,6 +14,7 @@ import fc from 'fast-check';
  *     "cases":   600,                                // inputs tried (fast-check runs)
  *     "failures": 0,                                 // inputs that broke the property (0 or 1: fast-check stops at the first and shrinks it)
  *     "seed":    9001,                               // replay with the same seed
+ *     "attack":  "hostile upstream content",         // optional: the security table's attack class (security-record.ts) it counts for
  *     "pass":    true,
  *     "counterexample": "…",                         // only when it failed: the shrunk input
  *     "error": "…",                                  // only when it failed: what broke
@@ -29,6 +30,8 @@ export interface FuzzRecord {
   cases: number;
   failures: number;
   seed: number;
+  /** The attack class of the security table this suite counts for, when it is one. */
+  attack?: string;
   pass: boolean;
   counterexample?: string;
   /** Why the counterexample broke the property. */
@@ -46,7 +49,7 @@ export async function runFuzz<T>(
   suite: string,
   checked: string,
   property: fc.IAsyncPropertyWithHooks<T> | fc.IAsyncProperty<T>,
-  options: { seed: number; numRuns: number },
+  options: { seed: number; numRuns: number; attack?: string },
 ): Promise<FuzzRecord> {
   const started = Date.now();
   const details = await fc.check(property, { seed: options.seed, numRuns: options.numRuns, endOnFailure: false });
@@ -56,6 +59,7 @@ export async function runFuzz<T>(
     cases: details.numRuns,
     failures: details.failed ? 1 : 0,
     seed: options.seed,
+    ...(options.attack === undefined ? {} : { attack: options.attack }),
     pass: !details.failed,
     ...(details.failed
       ? {

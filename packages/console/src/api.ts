@@ -143,7 +143,10 @@ export interface OverviewPoint {
 export interface Session {
   access: 'admin' | 'read';
   token_name?: string;
+  /** The registries a restricted token reaches (whatever its scope); absent = every registry. */
   registry_ids?: string[];
+  /** When the token expires: tokens it creates must expire no later. */
+  expires_at?: string;
 }
 
 export interface ListPage<T> {

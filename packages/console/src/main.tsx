@@ -72,6 +72,7 @@ function Shell({ signedIn }: { signedIn: SignedIn }) {
         <span className="who">
           {signedIn.session.token_name ?? 'admin token'}
           {signedIn.canWrite ? '' : ' (read-only)'}
+          {signedIn.session.registry_ids ? ` · registries ${signedIn.session.registry_ids.join(', ')}` : ''}
         </span>
         <button type="button" onClick={() => signedIn.signOut()}>
           Sign out

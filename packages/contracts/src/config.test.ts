@@ -92,3 +92,17 @@ describe('VREG_UPSTREAM_ALLOWED_NETWORKS', () => {
     expect(() => parseEnv(UpstreamEnv, { VREG_UPSTREAM_ALLOWED_NETWORKS: longHost })).toThrow(/VREG_UPSTREAM_ALLOWED_NETWORKS/);
   });
 });
+
+describe('the bounds on what an upstream may make a process download', () => {
+  it('caps a blob at 10 GiB and an upstream at 32 running fills by default, and lets an operator raise, lower or lift both', () => {
+    expect(parseEnv(UpstreamEnv, {})).toMatchObject({ VREG_UPSTREAM_MAX_BLOB_BYTES: 10 * 2 ** 30, VREG_UPSTREAM_MAX_CONCURRENT_FILLS: 32 });
+    expect(
+      parseEnv(UpstreamEnv, { VREG_UPSTREAM_MAX_BLOB_BYTES: String(50 * 2 ** 30), VREG_UPSTREAM_MAX_CONCURRENT_FILLS: '4' }),
+    ).toMatchObject({ VREG_UPSTREAM_MAX_BLOB_BYTES: 50 * 2 ** 30, VREG_UPSTREAM_MAX_CONCURRENT_FILLS: 4 });
+    expect(parseEnv(UpstreamEnv, { VREG_UPSTREAM_MAX_BLOB_BYTES: '0', VREG_UPSTREAM_MAX_CONCURRENT_FILLS: '0' })).toMatchObject({
+      VREG_UPSTREAM_MAX_BLOB_BYTES: 0,
+      VREG_UPSTREAM_MAX_CONCURRENT_FILLS: 0,
+    });
+    expect(() => parseEnv(UpstreamEnv, { VREG_UPSTREAM_MAX_CONCURRENT_FILLS: '-1' })).toThrow(/VREG_UPSTREAM_MAX_CONCURRENT_FILLS/);
+  });
+});

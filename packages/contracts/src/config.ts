@@ -154,8 +154,20 @@ export const UpstreamEnv = {
     .string()
     .refine((v) => splitList(v).every(isUpstreamAllowListEntry), 'must be comma-separated CIDRs, IP addresses, host names or *.suffixes')
     .optional(),
-  /** Largest blob fetched from an upstream, unless the upstream sets its own; 0 = no limit. */
-  VREG_UPSTREAM_MAX_BLOB_BYTES: intFrom(0, Number.MAX_SAFE_INTEGER).default(0),
+  /**
+   * Largest blob fetched from an upstream, unless the upstream sets its own
+   * (`max_blob_size_bytes`); 0 = no limit. Default 10 GiB: above the largest
+   * layers of common images (CUDA and ML images ship layers of a few GiB),
+   * so a hostile or broken upstream's endless body stops there.
+   */
+  VREG_UPSTREAM_MAX_BLOB_BYTES: intFrom(0, Number.MAX_SAFE_INTEGER).default(10 * 2 ** 30),
+  /**
+   * Blob fills one process (a gateway, a fetcher, embedded mode) runs at once
+   * against one upstream; past it a miss is 503 UNAVAILABLE with Retry-After
+   * and the fetcher retries later. A fill outlives the client that started it,
+   * so this bounds what abandoned downloads can hold. 0 = no limit.
+   */
+  VREG_UPSTREAM_MAX_CONCURRENT_FILLS: intFrom(0, 100_000).default(32),
 };
 
 /**
@@ -197,6 +209,21 @@ export const HttpEnv = {
   VREG_REQUEST_RECEIVE_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
   /** Connections one server process holds open at most; past it new ones are closed at once. 0 = no cap. */
   VREG_MAX_CONNECTIONS: intFrom(0, 1_000_000).default(10_000),
+};
+
+/** Proxies whose forwarded headers a service believes: the gateway (and the embedded server) and the catalog's admin API. */
+export const ProxyEnv = {
+  /**
+   * Proxies in front of the service (comma-separated addresses or CIDRs,
+   * e.g. `10.0.0.0/8`) whose X-Forwarded-For, -Proto and -Host are believed:
+   * the client address then comes from X-Forwarded-For (per-address
+   * throttling), the realm's scheme and host from the others. Unset: none,
+   * and behind a proxy every client shares the proxy's address.
+   */
+  VREG_TRUST_PROXY: z
+    .string()
+    .regex(/^[0-9A-Fa-f:./]+(\s*,\s*[0-9A-Fa-f:./]+)*$/, 'comma-separated IP addresses or CIDRs')
+    .optional(),
 };
 
 /** Splits a validated `host:port`. */

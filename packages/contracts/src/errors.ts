@@ -26,6 +26,8 @@ export const ErrorCodes = {
   catalogUnavailable: 'CATALOG_UNAVAILABLE',
   fetcherUnavailable: 'FETCHER_UNAVAILABLE',
   fillLeaseUnavailable: 'FILL_LEASE_UNAVAILABLE',
+  /** An upstream already has as many blob fills running in this process as VREG_UPSTREAM_MAX_CONCURRENT_FILLS allows: retry after a while. */
+  upstreamBusy: 'UPSTREAM_BUSY',
   /** An upstream URL's host is, or resolves to, an internal address the SSRF guard refuses. */
   upstreamAddressBlocked: 'UPSTREAM_ADDRESS_BLOCKED',
   /** A consumer's "not yet": another process holds the object's fill lease. */
@@ -119,6 +121,18 @@ export class TooManyRequestsError extends AppError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+/**
+ * Every upstream that could serve a blob already runs as many fills in this
+ * process as allowed (VREG_UPSTREAM_MAX_CONCURRENT_FILLS): a client retries
+ * after `retryAfterSeconds`, a consumer naks with backoff.
+ */
+export class UpstreamBusyError extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number, detail?: unknown) {
+    super(ErrorCodes.upstreamBusy, message, { detail });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
 /** An upstream's blob is larger than that upstream's limit (max_blob_size_bytes, VREG_UPSTREAM_MAX_BLOB_BYTES): refused, nothing stored. */
 export class BlobTooLargeError extends AppError {
   constructor(message: string, detail?: unknown) {
@@ -165,7 +179,7 @@ export class ConfigInvalidError extends AppError {
  * is on it": the message comes back after the usual backoff, logged at debug
  * and not marked as an error on its span, since nothing failed.
  */
-export const RetryLaterCodes = [ErrorCodes.fillInProgress, ErrorCodes.gcInProgress] as const;
+export const RetryLaterCodes = [ErrorCodes.fillInProgress, ErrorCodes.gcInProgress, ErrorCodes.upstreamBusy] as const;
 export type RetryLaterCode = (typeof RetryLaterCodes)[number];
 
 /** Whether `err` is a handler's "not ready yet" (see RetryLaterCodes). */

@@ -8,11 +8,13 @@ import {
   ErrorCodes,
   type RegistryView,
   relativePathOf,
+  UpstreamBusyError,
   type UpstreamView,
 } from '@vreg/contracts';
 import type { UpstreamResponse } from '@vreg/upstream-client';
 import { drained } from './drained.ts';
 import type { FillDeps } from './fill-deps.ts';
+import { BUSY_RETRY_AFTER_SECONDS, type FillSlot, type FillSlots } from './fill-slots.ts';
 import { Spool } from './spool.ts';
 import { SpoolFile } from './spool-file.ts';
 import { publishStored } from './stored-publisher.ts';
@@ -42,6 +44,13 @@ export interface SpooledBlobFill extends BlobFill {
 export interface BlobFillOptions {
   /** The fill's own deadline: it outlives the client that started it. */
   signal?: AbortSignal;
+  /**
+   * Bounds the fills running at once per upstream: a slot is taken before an
+   * upstream is asked and held until the fill ends; an upstream with none
+   * free is skipped, and when no upstream served the blob for that reason,
+   * UPSTREAM_BUSY. Without it, no bound (warm-ups, bounded by their own settings).
+   */
+  slots?: FillSlots;
   /** Told the size of each chunk as it arrives (a warm's progress); must be cheap, never throw. */
   onBytes?: (bytes: number) => void;
 }
@@ -99,16 +108,56 @@ async function begin(
   options: BlobFillOptions,
   spooled: SpooledBlobFillOptions | undefined,
 ): Promise<{ fill: BlobFill; spool: Spool | undefined }> {
+  // The slot of the upstream that answers is held until the fill ends; the others' are given back at once.
+  let slot: FillSlot | undefined;
   const { upstream, value: res } = await firstUpstreamWith<UpstreamResponse>(
     registry.upstreams,
-    (u) => deps.upstreams.getBlob(toUpstreamTarget(u, deps.secrets), image, digest, options.signal ? { signal: options.signal } : {}),
+    async (u) => {
+      const taken = options.slots?.tryAcquire(u.id);
+      if (options.slots && !taken) throw busy(u);
+      try {
+        const answer = await deps.upstreams.getBlob(
+          toUpstreamTarget(u, deps.secrets),
+          image,
+          digest,
+          options.signal ? { signal: options.signal } : {},
+        );
+        if (answer === undefined) taken?.release();
+        else slot = taken;
+        return answer;
+      } catch (err) {
+        taken?.release();
+        throw err;
+      }
+    },
     () => new BlobUnknownError('blob unknown to every upstream of this registry', { digest }),
-    (u, err) =>
-      deps.logger.warn(
-        { upstreamId: u.id, code: (err as { code?: string }).code, err: (err as Error).message },
-        'upstream blob fetch failed',
-      ),
+    (u, err) => {
+      const code = (err as { code?: string }).code;
+      // A full upstream is expected under load (and under a flood): not worth a warning per request.
+      const level = code === ErrorCodes.upstreamBusy ? 'debug' : 'warn';
+      deps.logger[level]({ upstreamId: u.id, code, err: (err as Error).message }, 'upstream blob fetch failed');
+    },
   );
+  try {
+    return await startCopy(deps, registry, image, digest, options, spooled, upstream, res, slot);
+  } catch (err) {
+    slot?.release();
+    throw err;
+  }
+}
+
+/** Past the upstream's answer: checks its size, opens the store (and spool) and starts the copy, whose end gives the slot back. */
+async function startCopy(
+  deps: FillDeps,
+  registry: RegistryView,
+  image: string,
+  digest: string,
+  options: BlobFillOptions,
+  spooled: SpooledBlobFillOptions | undefined,
+  upstream: UpstreamView,
+  res: UpstreamResponse,
+  slot: FillSlot | undefined,
+): Promise<{ fill: BlobFill; spool: Spool | undefined }> {
   const size = res.contentLength;
   const contentType = res.contentType ?? 'application/octet-stream';
   const limit = upstream.maxBlobSizeBytes ?? (deps.maxBlobBytes || undefined);
@@ -158,6 +207,11 @@ async function begin(
     await publishStored(deps.bus, registry.id, [entry], new Date());
     return entry;
   });
+  // However the copy ends, its upstream has room for another fill.
+  done.then(
+    () => slot?.release(),
+    () => slot?.release(),
+  );
   return { fill: { upstream, size, contentType, done }, spool };
 }
 
@@ -247,4 +301,12 @@ function tooLarge(upstream: UpstreamView, digest: string, limitBytes: number, si
 
 function mismatch(message: string, expected: string, actual?: string): AppError {
   return new AppError(ErrorCodes.blobDigestMismatch, message, { detail: { expected, ...(actual ? { actual } : {}) } });
+}
+
+function busy(upstream: UpstreamView): UpstreamBusyError {
+  return new UpstreamBusyError(
+    `upstream ${upstream.name} already runs as many blob downloads as this process allows (VREG_UPSTREAM_MAX_CONCURRENT_FILLS): retry later`,
+    BUSY_RETRY_AFTER_SECONDS,
+    { upstreamId: upstream.id },
+  );
 }

@@ -1,6 +1,7 @@
 export * from './blob-fill.ts';
 export * from './existing-blob.ts';
 export type * from './fill-deps.ts';
+export * from './fill-slots.ts';
 export * from './lease-keys.ts';
 export * from './manifest-fill.ts';
 export * from './manifest-media-type.ts';

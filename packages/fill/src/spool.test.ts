@@ -285,6 +285,42 @@ describe('Spool writeTo', () => {
     expect(file.closed).toBe(true);
   });
 
+  it('is ready once it has a byte to give or the verified end, and rejects when the fill failed first', async () => {
+    const { spool, append } = await spooled();
+    let ready = false;
+    const first = spool.reader();
+    const readied = first.ready().then(() => {
+      ready = true;
+    });
+    // The only chunk so far is the held-back last one: nothing to give yet.
+    await append(Buffer.alloc(1000, 1));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ready).toBe(false);
+    await append(Buffer.alloc(10, 2));
+    await readied;
+    // Readiness takes nothing: the reader still has every byte.
+    spool.verified();
+    expect((await readAll(first)).length).toBe(1010);
+    await spool.release();
+
+    const empty = await spooled();
+    const emptyReader = empty.spool.reader();
+    const emptyReady = emptyReader.ready();
+    empty.spool.verified();
+    await emptyReady;
+    expect((await readAll(emptyReader)).length).toBe(0);
+    await empty.spool.release();
+
+    const failing = await spooled();
+    const failingReader = failing.spool.reader();
+    const refused = failingReader.ready();
+    await failing.append(Buffer.alloc(10));
+    failing.spool.failed(new Error('digest mismatch'));
+    await expect(refused).rejects.toThrow('digest mismatch');
+    failingReader.destroy();
+    await failing.spool.release();
+  });
+
   it('is consumed one way only', async () => {
     const { spool, append } = await spooled();
     const reader = spool.reader();

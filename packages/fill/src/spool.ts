@@ -32,6 +32,13 @@ export type SpoolReader = Readable & {
    * The reader is released in every case.
    */
   writeTo(destination: Writable, options?: BlobWriteToOptions): Promise<void>;
+  /**
+   * Resolves once the reader has a byte to give, or the verified fill's
+   * end; rejects with the fill's error when it failed first. Takes nothing:
+   * the gateway answers with a status line only once there is something
+   * to follow it, and with an OCI error when the fill failed before.
+   */
+  ready(): Promise<void>;
 };
 
 /**
@@ -170,7 +177,14 @@ export class Spool {
         stream.destroy();
       }
     };
-    return Object.assign(stream, { writeTo });
+    const ready = async (): Promise<void> => {
+      for (;;) {
+        if (this.#state === 'failed') throw this.#error ?? new Error('fill failed');
+        if (this.#state === 'verified' || position < Math.min(this.#readable, limit)) return;
+        await new Promise<void>((resolve) => this.#waiting.add(resolve));
+      }
+    };
+    return Object.assign(stream, { writeTo, ready });
   }
 
   /** Drops a reference; the file closes when the fill and every reader are done with it. */

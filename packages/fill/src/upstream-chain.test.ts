@@ -63,6 +63,19 @@ describe('firstUpstreamWith', () => {
     ).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
   });
 
+  it('answers UPSTREAM_BUSY with the shortest wait when an upstream was skipped for want of a fill slot and none had the object', async () => {
+    const p = firstUpstreamWith(
+      [up('1'), up('2'), up('3')],
+      async (u) => {
+        if (u.id === '1') throw fail('UPSTREAM_BUSY', { retryAfterSeconds: 5 });
+        if (u.id === '2') throw fail('UPSTREAM_UNAVAILABLE');
+        return undefined;
+      },
+      notFound,
+    );
+    await expect(p).rejects.toMatchObject({ code: 'UPSTREAM_BUSY', retryAfterSeconds: 5 });
+  });
+
   it('stops at once when its own deadline passes', async () => {
     let asked = 0;
     const p = firstUpstreamWith(

@@ -1,5 +1,6 @@
 import type { AppError } from '@vreg/contracts';
-import { ErrorCodes, TooManyRequestsError, UpstreamUnavailableError, type UpstreamView } from '@vreg/contracts';
+import { ErrorCodes, TooManyRequestsError, UpstreamBusyError, UpstreamUnavailableError, type UpstreamView } from '@vreg/contracts';
+import { BUSY_RETRY_AFTER_SECONDS } from './fill-slots.ts';
 
 /** Why one upstream could not serve an object. */
 export interface UpstreamFailure {
@@ -16,7 +17,8 @@ export interface UpstreamFailure {
  * credentials, as Docker Hub does for unknown names) → `notFound()`; all
  * sent something that is not a manifest → that MANIFEST_INVALID (502: the
  * upstream is wrong, not the client, and retrying will not change it);
- * otherwise rate limiting (with the shortest Retry-After) or unavailability.
+ * otherwise rate limiting (with the shortest Retry-After), an upstream skipped
+ * for want of a fill slot (UPSTREAM_BUSY), or unavailability.
  */
 export async function firstUpstreamWith<T>(
   upstreams: readonly UpstreamView[],
@@ -52,6 +54,14 @@ export async function firstUpstreamWith<T>(
       waits.length ? Math.min(...waits) : undefined,
     );
   }
+  // An upstream we did not ask (its fills were at the limit) may have it: not "unavailable", "retry later".
+  const busy = failures.filter((f) => f.code === ErrorCodes.upstreamBusy);
+  if (busy.length > 0)
+    throw new UpstreamBusyError(
+      'every upstream that might have the object already runs as many downloads as allowed: retry later',
+      Math.min(...busy.map((f) => f.retryAfterSeconds ?? BUSY_RETRY_AFTER_SECONDS)),
+      { upstreams: failures.map((f) => ({ id: f.upstreamId, code: f.code })) },
+    );
   throw new UpstreamUnavailableError('no upstream could serve the object', {
     detail: { upstreams: failures.map((f) => ({ id: f.upstreamId, code: f.code })) },
   });

@@ -43,6 +43,26 @@ describe('requestTelemetry', () => {
     await app.close();
   });
 
+  it('logs a 5xx at error, and at warn when it tells the client when to come back (Retry-After)', async () => {
+    const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: false } });
+    const lines: Array<{ level: number; msg: string; status?: number }> = [];
+    const app = fastify({
+      disableRequestLogging: true,
+      logger: { level: 'info', stream: { write: (line: string) => void lines.push(JSON.parse(line)) } },
+    });
+    await app.register(requestTelemetry, { metrics: telemetry.metrics });
+    app.get('/busy', async (_request, reply) => reply.code(503).header('Retry-After', '5').send({ errors: [] }));
+    app.get('/broken', async (_request, reply) => reply.code(503).send({ errors: [] }));
+    await app.inject({ url: '/busy' });
+    await app.inject({ url: '/broken' });
+    const completed = lines.filter((l) => l.msg === 'request completed').map((l) => [l.status, l.level]);
+    expect(completed).toEqual([
+      [503, 40],
+      [503, 50],
+    ]);
+    await app.close();
+  });
+
   it('does not count a HEAD as a pull', async () => {
     const { app, telemetry } = await appWithPulls();
     app.head('/v2/x', async () => '');

@@ -118,7 +118,9 @@ export const requestTelemetry = fastifyPlugin<RequestTelemetryOptions>(
           : {}),
         ...traceFieldsOf(state.span),
       };
-      if (reply.statusCode >= 500) request.log.error(fields, 'request completed');
+      // A 5xx that tells the client when to come back (a full upstream's 503) is a bound at work, not a failure.
+      if (reply.statusCode >= 500 && reply.getHeader('retry-after') === undefined) request.log.error(fields, 'request completed');
+      else if (reply.statusCode >= 500) request.log.warn(fields, 'request completed');
       else request.log.info(fields, 'request completed');
     });
   },

@@ -1,7 +1,7 @@
 import type { BlobStore } from '@vreg/blob-store';
 import type { EventBus } from '@vreg/bus';
 import type { Logger } from '@vreg/logging';
-import type { SecretBox } from '@vreg/secrets';
+import { FailureLimiter, type SecretBox, tokenWeaknesses } from '@vreg/secrets';
 import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { FastifyPluginAsync } from 'fastify';
 import { BusUpstreamProber } from './adapters/bus/bus-upstream-prober.ts';
@@ -21,6 +21,9 @@ import { createAdminApi } from './http/admin-api.ts';
 import { consoleStatic, defaultConsoleRoot } from './http/console-static.ts';
 import { buildLifecycle } from './lifecycle/build-lifecycle.ts';
 import type { CatalogStore } from './ports/catalog-store.ts';
+
+/** Client addresses whose failed admin authentications are remembered at most (least recently failed forgotten first). */
+const AUTH_FAILURE_ADDRESSES_MAX = 100_000;
 
 /** Adapters chosen by the mode: NATS + MongoDB when distributed, memory bus + SQLite when embedded. */
 export interface CatalogAppDeps {
@@ -59,6 +62,10 @@ export interface CatalogApp {
 export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): CatalogApp {
   const { bus, store, secretBox } = deps;
   const logger = deps.logger.child({ service: 'catalog' });
+  // An operator's own admin token is the key to everything: say so when it looks guessable (never what it is).
+  const weaknesses = tokenWeaknesses(deps.adminToken);
+  if (weaknesses.length > 0)
+    logger.warn({ reasons: weaknesses }, 'VREG_ADMIN_TOKEN looks weak: set 32 or more random characters (openssl rand -hex 32)');
   const lifecycle = buildLifecycle(config, { bus, store, blobs: deps.blobs, logger });
 
   const admin = new CatalogAdmin(lifecycle.store, secretBox);
@@ -94,6 +101,11 @@ export function buildApp(config: CatalogAppConfig, deps: CatalogAppDeps): Catalo
     warmJobs: new WarmJobs({ jobs: store.jobs, registries: store.registries, dispatcher: new BusWarmDispatcher(bus) }),
     upstreamAddressPolicy: UpstreamAddressPolicy.fromList(config.VREG_UPSTREAM_ALLOWED_NETWORKS),
     stats,
+    authFailures: new FailureLimiter({
+      burst: config.VREG_ADMIN_AUTH_FAILURES_PER_ADDRESS,
+      windowSeconds: config.VREG_ADMIN_AUTH_FAILURE_WINDOW_SECONDS,
+      maxKeys: AUTH_FAILURE_ADDRESSES_MAX,
+    }),
     mirrorHosts,
     pullPolicies,
   });

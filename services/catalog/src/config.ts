@@ -1,4 +1,16 @@
-import { HttpEnv, intFrom, LogEnv, MongoEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, splitListen, UpstreamEnv } from '@vreg/contracts';
+import {
+  HttpEnv,
+  intFrom,
+  LogEnv,
+  MongoEnv,
+  NatsEnv,
+  ProxyEnv,
+  parseEnv,
+  S3Env,
+  SecretsEnv,
+  splitListen,
+  UpstreamEnv,
+} from '@vreg/contracts';
 import { TelemetryEnv } from '@vreg/telemetry';
 import { z } from 'zod';
 
@@ -65,6 +77,10 @@ export const CatalogAppEnv = {
   VREG_CATALOG_OBJECTS_CONCURRENCY: intFrom(1, 64).default(4),
   /** Milliseconds between batched writes of access tokens' last-used times. */
   VREG_LAST_USED_FLUSH_MS: intFrom(100, 3_600_000).default(60_000),
+  /** Failed admin API authentications (wrong or malformed bearer tokens) one client address (an IPv6 one by its /64) may make in a row before it gets 429. */
+  VREG_ADMIN_AUTH_FAILURES_PER_ADDRESS: intFrom(1, 100_000).default(10),
+  /** Seconds for a throttled address to earn back all its admin API attempts. */
+  VREG_ADMIN_AUTH_FAILURE_WINDOW_SECONDS: intFrom(1, 86_400).default(300),
   /** Internal networks upstream URLs may point at (SSRF guard of the admin API); the same list as the gateway's and fetcher's. */
   VREG_UPSTREAM_ALLOWED_NETWORKS: UpstreamEnv.VREG_UPSTREAM_ALLOWED_NETWORKS,
 };
@@ -85,6 +101,8 @@ export const CatalogEnv = {
   // The catalog deletes objects (GC), where the references are counted.
   ...S3Env,
   ...HttpEnv,
+  // The admin API counts failed authentications per client address: behind a proxy, the client's.
+  ...ProxyEnv,
   ...TelemetryEnv,
   ...CatalogAppEnv,
   /** host:port of the admin API and /healthz. */

@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: adminFrameworkErrors,
     routerOptions: { maxParamLength: MAX_CACHE_ENTRY_ID_LENGTH },
+    // Failed admin authentications are counted per client address: behind a proxy, the one it forwards.
+    ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
     // A request (headers and body) must arrive in time, as on the gateway; answers are not bounded.
     requestTimeout: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
     http: {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BlobStore } from '@vreg/blob-store';
 import type { EventBus, Subscription } from '@vreg/bus';
 import { Consumers, FetchRequestedSchema, Streams, Subjects, WarmRequestedSchema } from '@vreg/contracts';
+import { type FillSlots, LocalFillSlots } from '@vreg/fill';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { MemoryVerdictStore, SignatureJudge } from '@vreg/policy';
@@ -24,6 +25,8 @@ export interface FetcherDeps {
   logger: Logger;
   /** Where upstream calls and fills are measured (the process's telemetry). Default: nowhere. */
   metrics?: VregMetrics;
+  /** Bounds the blob fills running at once per upstream. Default: this fetcher's own, VREG_UPSTREAM_MAX_CONCURRENT_FILLS; embedded mode shares the gateway's. */
+  fillSlots?: FillSlots;
 }
 
 export interface FetcherApp {
@@ -56,6 +59,8 @@ export function buildApp(config: FetcherFillConfig, deps: FetcherDeps): FetcherA
     holderId,
     leaseTtlMs: config.VREG_FILL_LEASE_TTL_MS,
     fillTimeoutMs: config.VREG_FILL_TIMEOUT_MS,
+    // Completing abandoned fills counts against the same bound: a full upstream makes the request wait (nak with backoff).
+    slots: deps.fillSlots ?? new LocalFillSlots(config.VREG_UPSTREAM_MAX_CONCURRENT_FILLS),
   });
   // Long: a warm renews with working(); the ack wait only matters if the fetcher dies.
   // Then the command comes back after it, and the catalog's VREG_WARM_ABANDON_MS

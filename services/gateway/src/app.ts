@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BlobStore } from '@vreg/blob-store';
 import type { EventBus, Subscription } from '@vreg/bus';
 import { EntriesInvalidatedSchema, Subjects } from '@vreg/contracts';
-import type { FillDeps } from '@vreg/fill';
+import { type FillDeps, type FillSlots, LocalFillSlots } from '@vreg/fill';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { MemoryVerdictStore, SignatureJudge, type VerdictStore } from '@vreg/policy';
@@ -40,6 +40,12 @@ export interface GatewayDeps {
   metrics?: VregMetrics;
   /** Signature verdicts shared by every gateway (NATS KV when distributed). Default: this process's memory. */
   verdicts?: VerdictStore;
+  /**
+   * Bounds the blob fills running at once per upstream. Default: this
+   * gateway's own, VREG_UPSTREAM_MAX_CONCURRENT_FILLS each; embedded mode
+   * shares one with its fetcher, so the process as a whole keeps the limit.
+   */
+  fillSlots?: FillSlots;
 }
 
 export interface GatewayApp {
@@ -108,6 +114,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     spoolDir: config.VREG_SPOOL_DIR,
     waitPollMs: config.VREG_FILL_WAIT_POLL_MS,
     redirectTtlSeconds: config.VREG_BLOB_REDIRECT_TTL_SECONDS,
+    fillSlots: deps.fillSlots ?? new LocalFillSlots(config.VREG_UPSTREAM_MAX_CONCURRENT_FILLS),
   });
   const access = buildAccessControl(config, { bus: deps.bus, catalog, mirrors, signingKeys: deps.signingKeys, sealer: deps.secrets });
   const listings = new ListingService({ fill, manifests });

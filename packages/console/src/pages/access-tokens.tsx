@@ -1,13 +1,26 @@
 import { type FormEvent, useState } from 'react';
-import type { AccessToken } from '../api.ts';
+import type { AccessToken, Registry } from '../api.ts';
 import { Pager } from '../components/pager.tsx';
 import { ConfirmButton, CopyButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
 import { formatTime } from '../format.ts';
 import { useSession } from '../session.ts';
 
-/** Access tokens: create (the secret is shown once), list, revoke. */
+/** The end of the chosen day, or the session's own expiry when that comes first (a token may not outlive the one creating it). */
+export function expiryOf(day: string, ceiling: string | undefined): string {
+  const endOfDay = new Date(`${day}T23:59:59Z`);
+  return ceiling !== undefined && new Date(ceiling).getTime() < endOfDay.getTime() ? ceiling : endOfDay.toISOString();
+}
+
+/** Access tokens: create (the secret is shown once), list, revoke. A restricted session sees and creates only tokens within its registries. */
 export function AccessTokensPage() {
-  const { api } = useSession();
+  const { api, session } = useSession();
+  const restrictedTo = session.registry_ids;
+  const ceiling = session.expires_at;
+  const { data: mine } = useLoad(
+    () => (restrictedTo === undefined ? Promise.resolve(undefined) : api.list<Registry>('/registries?per_page=100')),
+    [api, restrictedTo],
+  );
+  const [chosen, setChosen] = useState<string[]>([]);
   const [page, setPage] = useState(1);
   const { data: listed, error, reload } = useLoad(() => api.list<AccessToken>(`/access_tokens?page=${page}&per_page=50`), [api, page]);
   const data = listed?.items;
@@ -23,16 +36,19 @@ export function AccessTokensPage() {
     event.preventDefault();
     setCreated(undefined);
     const scopes = [...(read ? ['read_virtual_registry'] : []), ...(admin ? ['admin'] : [])];
-    const ids = registries
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
+    const ids =
+      restrictedTo === undefined
+        ? registries
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : chosen;
     const made = await create.run(() =>
       api.call<AccessToken & { token: string }>('POST', '/access_tokens', {
         name,
         scopes,
         ...(ids.length ? { registry_ids: ids } : {}),
-        ...(expires ? { expires_at: new Date(`${expires}T23:59:59Z`).toISOString() } : {}),
+        ...(expires ? { expires_at: expiryOf(expires, ceiling) } : {}),
       }),
     );
     if (made) {
@@ -108,15 +124,41 @@ export function AccessTokensPage() {
             <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} /> admin (this console and the admin API)
           </label>
         </fieldset>
+        {restrictedTo === undefined ? (
+          <label>
+            Restrict to registry ids (comma separated, empty for all)
+            <input value={registries} onChange={(e) => setRegistries(e.target.value)} />
+          </label>
+        ) : (
+          <fieldset>
+            <legend>Registries (at least one)</legend>
+            <p className="muted">
+              This token reaches registries {restrictedTo.join(', ')}: the tokens it creates are restricted to some of them
+              {ceiling ? ` and expire no later than ${formatTime(ceiling)}` : ''}.
+            </p>
+            {restrictedTo.map((id) => (
+              <label className="check" key={id}>
+                <input
+                  type="checkbox"
+                  checked={chosen.includes(id)}
+                  onChange={(e) => setChosen(e.target.checked ? [...chosen, id] : chosen.filter((c) => c !== id))}
+                />{' '}
+                {mine?.items.find((r) => r.id === id)?.name ?? `registry ${id}`} ({id})
+              </label>
+            ))}
+          </fieldset>
+        )}
         <label>
-          Restrict to registry ids (comma separated, empty for all)
-          <input value={registries} onChange={(e) => setRegistries(e.target.value)} />
+          {ceiling ? 'Expires on' : 'Expires on (optional)'}
+          <input
+            type="date"
+            value={expires}
+            onChange={(e) => setExpires(e.target.value)}
+            required={ceiling !== undefined}
+            {...(ceiling ? { max: ceiling.slice(0, 10) } : {})}
+          />
         </label>
-        <label>
-          Expires on (optional)
-          <input type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
-        </label>
-        <button type="submit" disabled={create.busy || (!read && !admin)}>
+        <button type="submit" disabled={create.busy || (!read && !admin) || (restrictedTo !== undefined && chosen.length === 0)}>
           Create token
         </button>
         <ErrorMessage error={create.error} />

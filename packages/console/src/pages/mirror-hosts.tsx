@@ -24,7 +24,9 @@ function hostsToml(host: string, origin: string): string {
  * the API's 409, shown as it is. The containerd files for the hosts follow.
  */
 export function MirrorHostsSection({ registryId }: { registryId: string }) {
-  const { api, canWrite } = useSession();
+  const { api, canWrite: writer, session } = useSession();
+  // Which registry mirrors a host decides where every node's pulls go: a token restricted to registries may not set it (the API answers 403).
+  const canWrite = writer && session.registry_ids === undefined;
   const { data, error, reload } = useLoad(() => api.get<RegistryMirrorHosts>(`/registries/${registryId}/mirror_hosts`), [api, registryId]);
   const [text, setText] = useState('');
   const [saved, setSaved] = useState(false);
@@ -55,6 +57,11 @@ export function MirrorHostsSection({ registryId }: { registryId: string }) {
       <ErrorMessage error={error} />
       {data && !canWrite ? (
         <p aria-label="Mirrored hosts">{data.hosts.length === 0 ? 'This registry mirrors no host.' : data.hosts.join(', ')}</p>
+      ) : null}
+      {data && writer && !canWrite ? (
+        <p className="notice" role="note">
+          Mirror hosts decide where every node's pulls go: only a token that is not restricted to registries sets them.
+        </p>
       ) : null}
       {data && canWrite ? (
         // Only once loaded: the loaded list would overwrite what was typed before it arrived.

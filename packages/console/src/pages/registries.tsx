@@ -8,7 +8,9 @@ import { useSession } from '../session.ts';
 
 /** Every virtual registry, and a form to create one. */
 export function RegistriesPage() {
-  const { api, canWrite } = useSession();
+  const { api, canWrite, session } = useSession();
+  // Creating a registry concerns every registry: a token restricted to some may not (the API answers 403).
+  const restrictedTo = session.registry_ids;
   const [page, setPage] = useState(1);
   const { data: listed, error, loading } = useLoad(() => api.list<Registry>(`/registries?page=${page}&per_page=50`), [api, page]);
   const data = listed?.items;
@@ -58,7 +60,13 @@ export function RegistriesPage() {
         <p role="status">Loading…</p>
       ) : null}
       <Pager label="Registries" listed={listed} onPage={setPage} />
-      {canWrite ? (
+      {canWrite && restrictedTo !== undefined ? (
+        <p className="notice" role="note">
+          This token is restricted to registries {restrictedTo.join(', ')}: it administers those, and creating a registry needs a token that
+          is not restricted.
+        </p>
+      ) : null}
+      {canWrite && restrictedTo === undefined ? (
         <form onSubmit={(e) => void submit(e)} aria-labelledby="create-registry" className="card">
           <h2 id="create-registry">Create a registry</h2>
           <RegistryFields

@@ -44,6 +44,16 @@ export interface NewAccessToken {
   expiresAt?: Date;
 }
 
+/** Which access tokens a list returns. */
+export interface AccessTokenFilter {
+  /**
+   * Only tokens restricted to some of these registries (a non-empty
+   * `registryIds` that is a subset of it): what a token restricted to them
+   * may see. Unrestricted tokens never match. Absent = every token.
+   */
+  within?: readonly string[];
+}
+
 /** Whether a token works at `now`. */
 export type AccessTokenState = 'active' | 'revoked' | 'expired';
 
@@ -51,6 +61,51 @@ export function accessTokenState(token: Pick<AccessToken, 'revokedAt' | 'expires
   if (token.revokedAt !== undefined) return 'revoked';
   if (token.expiresAt !== undefined && token.expiresAt.getTime() <= now.getTime()) return 'expired';
   return 'active';
+}
+
+/**
+ * An access token asking for a new one (the bootstrap admin token has no
+ * such bounds). What it holds bounds what it may grant.
+ */
+export interface TokenGrantor {
+  readonly scopes: readonly AccessTokenScope[];
+  /** Absent = every registry. */
+  readonly registryIds?: readonly string[];
+  /** Absent = never expires. */
+  readonly expiresAt?: Date;
+}
+
+/**
+ * Why `grantor` may not create a token with these scopes, registries and
+ * expiry, or undefined when it may. A token never grants more than it holds:
+ * - only the `admin` scope creates tokens, and it covers both scopes (an
+ *   administrator of a registry can make it public anyway, so granting pulls
+ *   of it is within its reach);
+ * - a token restricted to registries creates only tokens restricted to some
+ *   of them;
+ * - a token that expires creates only tokens that expire no later, so a
+ *   short-lived credential cannot mint a permanent one.
+ */
+export function grantBeyondReach(
+  grantor: TokenGrantor,
+  requested: { registryIds?: readonly string[]; expiresAt?: Date },
+): string | undefined {
+  if (!grantor.scopes.includes('admin')) return 'only a token with the admin scope creates access tokens';
+  if (grantor.registryIds !== undefined) {
+    const mine = grantor.registryIds;
+    if (requested.registryIds === undefined || requested.registryIds.length === 0)
+      return `this token is restricted to registries ${mine.join(', ')}: the new token must be restricted too (registry_ids, some of ${mine.join(', ')})`;
+    const outside = requested.registryIds.filter((id) => !mine.includes(id));
+    if (outside.length > 0)
+      return `this token is restricted to registries ${mine.join(', ')}: it cannot grant registries ${outside.join(', ')}`;
+  }
+  if (grantor.expiresAt !== undefined) {
+    const limit = grantor.expiresAt.toISOString();
+    if (requested.expiresAt === undefined) return `this token expires at ${limit}: the new token must expire too, no later (expires_at)`;
+    if (requested.expiresAt.getTime() > grantor.expiresAt.getTime())
+      return `this token expires at ${limit}: the new token cannot expire later`;
+  }
+  return undefined;
 }
 
 /** True when the token may read registry `registryId` (its scope and its registry restriction allow it). */

@@ -1,9 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { ACCESS_TOKEN_PREFIX, type AccessTokenScope, NotFoundError, UnauthorizedError, ValidationError } from '@vreg/contracts';
+import {
+  ACCESS_TOKEN_PREFIX,
+  type AccessTokenScope,
+  DeniedError,
+  NotFoundError,
+  UnauthorizedError,
+  ValidationError,
+} from '@vreg/contracts';
 import { hashToken, safeEqual } from '@vreg/secrets';
 import type { AccessTokenRepository } from '../ports/access-token-repository.ts';
 import type { RegistryRepository } from '../ports/registry-repository.ts';
-import { ACCESS_TOKEN_VISIBLE_PREFIX, type AccessToken, accessTokenState } from './access-token.ts';
+import {
+  ACCESS_TOKEN_VISIBLE_PREFIX,
+  type AccessToken,
+  type AccessTokenFilter,
+  accessTokenState,
+  grantBeyondReach,
+  type TokenGrantor,
+} from './access-token.ts';
 import type { Page, PageRequest } from './page.ts';
 
 /** Random bytes behind a token: 256 bits, base64url-encoded after the prefix. */
@@ -54,8 +68,18 @@ export class AccessTokens {
     this.#now = deps.now ?? (() => new Date());
   }
 
-  /** @throws ValidationError for a past expiry, no scope, duplicate or unknown registries. */
-  async create(input: AccessTokenInput): Promise<CreatedAccessToken> {
+  /**
+   * Creates a token. `grantor` is the access token asking (absent for the
+   * bootstrap admin token): the new one may not reach further than it
+   * (`grantBeyondReach`).
+   * @throws ValidationError for a past expiry, no scope, duplicate or unknown registries.
+   * @throws DeniedError when the grantor may not grant that much.
+   */
+  async create(input: AccessTokenInput, grantor?: TokenGrantor): Promise<CreatedAccessToken> {
+    if (grantor !== undefined) {
+      const beyond = grantBeyondReach(grantor, input);
+      if (beyond !== undefined) throw new DeniedError(beyond);
+    }
     const scopes = [...new Set(input.scopes)];
     if (scopes.length === 0) throw new ValidationError('an access token needs at least one scope', { field: 'scopes' });
     if (input.expiresAt !== undefined && input.expiresAt.getTime() <= this.#now().getTime()) {
@@ -84,8 +108,9 @@ export class AccessTokens {
     return { token, secret };
   }
 
-  list(page: PageRequest): Promise<Page<AccessToken>> {
-    return this.#tokens.list(page);
+  /** One page of the tokens `filter` matches (filtered in the query). */
+  list(page: PageRequest, filter: AccessTokenFilter = {}): Promise<Page<AccessToken>> {
+    return this.#tokens.list(page, filter);
   }
 
   /** @throws NotFoundError */

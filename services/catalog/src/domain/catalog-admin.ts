@@ -2,7 +2,7 @@ import { NotFoundError, ValidationError } from '@vreg/contracts';
 import type { CatalogStore } from '../ports/catalog-store.ts';
 import type { CacheEntry, CacheEntryListQuery } from './cache-entry.ts';
 import type { Page, PageRequest } from './page.ts';
-import type { NewRegistry, Registry, RegistryPatch } from './registry.ts';
+import type { NewRegistry, Registry, RegistryFilter, RegistryPatch } from './registry.ts';
 import {
   DEFAULT_CACHE_VALIDITY_HOURS,
   defaultLibraryPrefix,
@@ -105,8 +105,9 @@ export class CatalogAdmin {
     return found(await this.#store.registries.get(id), () => registryNotFound(id));
   }
 
-  listRegistries(page: PageRequest): Promise<Page<Registry>> {
-    return this.#store.registries.list(page);
+  /** One page of the registries `filter` matches (filtered in the query, so the total counts only those). */
+  listRegistries(page: PageRequest, filter: RegistryFilter = {}): Promise<Page<Registry>> {
+    return this.#store.registries.list(page, filter);
   }
 
   /** @throws NotFoundError, ConflictError */

@@ -67,6 +67,8 @@ export interface JobPatch {
 export interface JobFilter {
   kind?: JobKind;
   registryId?: string;
+  /** Only jobs of one of these registries (a restricted token's reach): store-wide jobs (GC) never match. An empty list matches none. */
+  registryIds?: readonly string[];
   state?: JobState;
 }
 

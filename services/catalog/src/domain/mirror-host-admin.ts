@@ -44,9 +44,14 @@ export class MirrorHostAdmin {
     return this.#store.mirrorHosts.replaceForRegistry(registryId, [...normalised].sort());
   }
 
-  /** Every mirrored host and its registry, sorted by host. */
-  list(): Promise<MirrorHost[]> {
-    return this.#store.mirrorHosts.listAll();
+  /**
+   * Every mirrored host and its registry, sorted by host; with `registryIds`
+   * (a restricted token's reach) only those registries' hosts, read by registry.
+   */
+  async list(filter: { registryIds?: readonly string[] } = {}): Promise<MirrorHost[]> {
+    if (filter.registryIds === undefined) return this.#store.mirrorHosts.listAll();
+    const per = await Promise.all(filter.registryIds.map((id) => this.#store.mirrorHosts.listByRegistry(id)));
+    return per.flat().sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
   }
 
   /** The registry mirroring `host` (any spelling), or undefined. */

@@ -47,3 +47,9 @@ export interface RegistryPatch {
   /** null removes the quota. */
   maxStoredBytes?: number | null;
 }
+
+/** Which registries a list returns. */
+export interface RegistryFilter {
+  /** Only these ids (a restricted token's reach); absent = every registry. An empty list matches none. */
+  ids?: readonly string[];
+}

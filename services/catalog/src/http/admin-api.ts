@@ -1,6 +1,8 @@
+import type { FailureLimiter } from '@vreg/secrets';
 import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AccessTokens } from '../domain/access-tokens.ts';
+import { parseCacheEntryId } from '../domain/cache-entry-id.ts';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import type { MirrorHostAdmin } from '../domain/mirror-host-admin.ts';
 import type { OverviewStats } from '../domain/overview-stats.ts';
@@ -11,7 +13,7 @@ import type { GcRunner } from '../gc/gc-runner.ts';
 import type { LifecycleServices } from '../lifecycle/lifecycle-services.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
 import { accessTokenRoutes } from './access-token-routes.ts';
-import { adminAuth, adminPrincipalOf, visibleRegistryIds } from './admin-auth.ts';
+import { adminAuth } from './admin-auth.ts';
 import { adminErrorHandler, adminNotFoundHandler } from './admin-error-handler.ts';
 import { cleanupPolicyRoutes } from './cleanup-policy-routes.ts';
 import { gcRoutes } from './gc-routes.ts';
@@ -22,6 +24,7 @@ import { pullPolicyRoutes } from './pull-policy-routes.ts';
 import { purgeRoutes } from './purge-routes.ts';
 import { registryCacheEntryRoutes } from './registry-cache-entry-routes.ts';
 import { registryRoutes } from './registry-routes.ts';
+import { type AdminRouteConfig, type RegistryLocator, RouteReaches } from './route-reach.ts';
 import { sessionRoutes } from './session-routes.ts';
 import { statsRoutes } from './stats-routes.ts';
 import { upstreamRoutes } from './upstream-routes.ts';
@@ -50,16 +53,12 @@ export interface AdminApiOptions {
   warmJobs?: WarmJobs;
   /** The console's overview numbers; without it `/stats/overview` is not served. */
   stats?: OverviewStats;
+  /** Failed authentications per client address (429 past its budget); without it nothing is throttled. */
+  authFailures?: FailureLimiter;
   /** Mirror routing (`/registries/:id/mirror_hosts`, `/mirror_hosts`); without it those routes are not served. */
   mirrorHosts?: MirrorHostAdmin;
   /** Pull policies and their refusals; without it those routes are not served. */
   pullPolicies?: PullPolicies;
-}
-
-/** What the admin routes may carry in `config`. */
-interface AdminRouteConfig {
-  summary?: string;
-  public?: boolean;
 }
 
 /**
@@ -92,6 +91,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
           url: route.url,
           ...(config.summary === undefined ? {} : { summary: config.summary }),
           public: config.public === true,
+          ...(config.reach === undefined ? {} : { reach: config.reach }),
           schema: (route.schema ?? {}) as DocumentedRoute['schema'],
         });
       }
@@ -102,25 +102,10 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
       secured.addHook(
         'onRequest',
         adminAuth(options.adminToken, options.accessTokens, {
-          upstreamRegistryOf: (id) =>
-            options.admin.getUpstream(id).then(
-              (u) => u.registryId,
-              () => undefined,
-            ),
+          locator: registryLocator(options),
+          ...(options.authFailures === undefined ? {} : { failures: options.authFailures }),
         }),
       );
-      // A restricted read-only token lists only its registries.
-      secured.addHook('preSerialization', async (request, _reply, payload: unknown) => {
-        const visible = visibleRegistryIds(adminPrincipalOf(request));
-        if (
-          visible === undefined ||
-          request.method !== 'GET' ||
-          !request.routeOptions.url?.endsWith('/registries') ||
-          !Array.isArray(payload)
-        )
-          return payload;
-        return payload.filter((r: { id?: unknown }) => typeof r.id === 'string' && visible.includes(r.id));
-      });
       secured.addHook('preHandler', upstreamUrlGuard(options.upstreamAddressPolicy ?? new UpstreamAddressPolicy()));
       // Each group is its own plugin, registered after the hooks above so that it inherits them.
       const { admin, lifecycle } = options;
@@ -145,8 +130,38 @@ export function createAdminApi(options: AdminApiOptions): FastifyPluginAsync {
 
     let document: Record<string, unknown> | undefined;
     app.get('/openapi.json', {
-      config: { summary: 'This document', public: true } satisfies AdminRouteConfig,
+      config: { summary: 'This document', public: true, reach: RouteReaches.caller } satisfies AdminRouteConfig,
       handler: async () => (document ??= buildOpenApiDocument(routes)),
     });
+  };
+}
+
+/** Where upstreams, cache entries, jobs and access tokens belong, for the reach of restricted tokens. */
+function registryLocator(options: AdminApiOptions): RegistryLocator {
+  const upstreamRegistry = (id: string) =>
+    options.admin.getUpstream(id).then(
+      (u) => [u.registryId],
+      () => undefined,
+    );
+  return {
+    async registriesOf(reach, id) {
+      switch (reach) {
+        case RouteReaches.upstream:
+          return upstreamRegistry(id);
+        case RouteReaches.cacheEntry: {
+          const key = parseCacheEntryId(id);
+          return key === undefined ? undefined : upstreamRegistry(key.upstreamId);
+        }
+        case RouteReaches.job: {
+          const job = await options.jobs.get(id);
+          return job?.registryId == null ? undefined : [job.registryId];
+        }
+        case RouteReaches.accessToken:
+          return options.accessTokens.get(id).then(
+            (t) => t.registryIds,
+            () => undefined,
+          );
+      }
+    },
   };
 }

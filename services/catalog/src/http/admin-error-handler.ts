@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode, ErrorCodes, hasCode } from '@vreg/contracts';
+import { AppError, type ErrorCode, ErrorCodes, hasCode, type TooManyRequestsError } from '@vreg/contracts';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** HTTP status of each code the admin API answers with; anything else is a 500. */
@@ -9,6 +9,7 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.notFound]: 404,
   [ErrorCodes.nameUnknown]: 404,
   [ErrorCodes.conflict]: 409,
+  [ErrorCodes.tooManyRequests]: 429,
   [ErrorCodes.fetcherUnavailable]: 503,
   [ErrorCodes.fillLeaseUnavailable]: 503,
 };
@@ -52,7 +53,8 @@ const DATABASE_UNREACHABLE = /^Mongo(ServerSelection|Network|NetworkTimeout|NotC
 
 /**
  * The admin API's one error handler: `{ errors: [{ code, message, detail }] }`
- * with 400 VALIDATION_FAILED, 401 UNAUTHORIZED, 404 NOT_FOUND, 409 CONFLICT,
+ * with 400 VALIDATION_FAILED, 401 UNAUTHORIZED, 403 DENIED, 404 NOT_FOUND, 409 CONFLICT,
+ * 429 TOOMANYREQUESTS (with Retry-After),
  * 503 FETCHER_UNAVAILABLE, 503 CATALOG_UNAVAILABLE (the database is unreachable), and 500 INTERNAL (whose message never leaks the cause). 5xx logged at
  * error, 4xx at info.
  */
@@ -61,6 +63,8 @@ export async function adminErrorHandler(error: FastifyError | Error, request: Fa
   if (answer.status >= 500) request.log.error({ err: error }, 'admin request failed');
   else request.log.info({ code: answer.code, status: answer.status }, 'admin request refused');
   if (answer.status === 401) reply.header('www-authenticate', `Bearer realm="${ADMIN_REALM}"`);
+  const retryAfter = (error as Partial<TooManyRequestsError>).retryAfterSeconds;
+  if (answer.status === 429 && retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   await reply.status(answer.status).send({ errors: [{ code: answer.code, message: answer.message, detail: answer.detail }] });
 }
 

@@ -11,6 +11,7 @@ import type { CleanupPolicies } from '../lifecycle/cleanup-policies.ts';
 import { errorResponses, IdParams, NoContent, PageQuery } from './api-schemas.ts';
 import { JobJson, toJobJson } from './job-routes.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 const timestamp = z.string().meta({ description: 'ISO-8601 UTC' });
@@ -89,13 +90,14 @@ function toRunJson(r: CleanupRun): z.input<typeof CleanupRunJson> {
 /** `/registries/:id/cleanup_policy` (GET, PUT, DELETE, POST .../run) and `/registries/:id/cleanup_runs`. */
 export const cleanupPolicyRoutes: AdminRoutes<{ cleanup: CleanupPolicies }> = async (app, { cleanup }) => {
   app.get('/registries/:id/cleanup_policy', {
-    config: { summary: 'Get the cleanup policy of a virtual registry (404 when it has none)' },
+    config: { reach: RouteReaches.registry, summary: 'Get the cleanup policy of a virtual registry (404 when it has none)' },
     schema: { params: IdParams, response: { 200: CleanupPolicyJson, ...errorResponses(401, 403, 404) } },
     handler: async (request) => toPolicyJson(await cleanup.get(request.params.id)),
   });
 
   app.put('/registries/:id/cleanup_policy', {
     config: {
+      reach: RouteReaches.registry,
       summary:
         'Create or replace the cleanup policy of a virtual registry (next run a cadence from now when new, re-enabled or the cadence changes)',
     },
@@ -107,7 +109,7 @@ export const cleanupPolicyRoutes: AdminRoutes<{ cleanup: CleanupPolicies }> = as
   });
 
   app.delete('/registries/:id/cleanup_policy', {
-    config: { summary: 'Delete the cleanup policy of a virtual registry (its runs stay listed)' },
+    config: { reach: RouteReaches.registry, summary: 'Delete the cleanup policy of a virtual registry (its runs stay listed)' },
     schema: { params: IdParams, response: { 204: NoContent, ...errorResponses(401, 403, 404) } },
     handler: async (request, reply) => {
       await cleanup.delete(request.params.id);
@@ -116,13 +118,16 @@ export const cleanupPolicyRoutes: AdminRoutes<{ cleanup: CleanupPolicies }> = as
   });
 
   app.post('/registries/:id/cleanup_policy/run', {
-    config: { summary: 'Run the cleanup policy now: 202 with the cleanup job' },
+    config: { reach: RouteReaches.registry, summary: 'Run the cleanup policy now: 202 with the cleanup job' },
     schema: { params: IdParams, response: { 202: JobJson, ...errorResponses(401, 403, 404) } },
     handler: async (request, reply) => reply.status(202).send(toJobJson(await cleanup.runNow(request.params.id))),
   });
 
   app.get('/registries/:id/cleanup_runs', {
-    config: { summary: 'List the cleanup runs of a virtual registry, newest first (pagination headers as for registries)' },
+    config: {
+      reach: RouteReaches.registry,
+      summary: 'List the cleanup runs of a virtual registry, newest first (pagination headers as for registries)',
+    },
     schema: { params: IdParams, querystring: PageQuery, response: { 200: z.array(CleanupRunJson), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       const page = pageRequestOf(request.query);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { GcRunner } from '../gc/gc-runner.ts';
 import { errorResponses } from './api-schemas.ts';
 import { JobJson, toJobJson } from './job-routes.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 export const GcBody = z.strictObject({
@@ -20,6 +21,7 @@ export const GcBody = z.strictObject({
 export const gcRoutes: AdminRoutes<{ gc: GcRunner }> = async (app, { gc }) => {
   app.post('/gc', {
     config: {
+      reach: RouteReaches.global,
       summary:
         'Garbage-collect stored objects no live cache entry references (after VREG_GC_GRACE_MS); 202 with a gc job, dry_run reports without deleting',
     },

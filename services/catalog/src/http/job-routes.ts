@@ -2,8 +2,10 @@ import { NotFoundError } from '@vreg/contracts';
 import { z } from 'zod';
 import { type Job, JobKinds, JobStates } from '../domain/job.ts';
 import type { JobRepository } from '../ports/job-repository.ts';
+import { adminPrincipalOf, visibleRegistryIds } from './admin-auth.ts';
 import { errorResponses, IdParams, PageQuery } from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 const timestamp = z.string().meta({ description: 'ISO-8601 UTC' });
@@ -57,7 +59,7 @@ const JobListQuery = PageQuery.extend({
 /** `GET /jobs/:id` and `GET /jobs`. */
 export const jobRoutes: AdminRoutes<{ jobs: JobRepository }> = async (app, { jobs }) => {
   app.get('/jobs/:id', {
-    config: { summary: 'Get a job (purge, cleanup, gc, warm): state, progress, result, errors' },
+    config: { reach: RouteReaches.job, summary: 'Get a job (purge, cleanup, gc, warm): state, progress, result, errors' },
     schema: { params: IdParams, response: { 200: JobJson, ...errorResponses(401, 404) } },
     handler: async (request) => {
       const job = await jobs.get(request.params.id);
@@ -67,13 +69,22 @@ export const jobRoutes: AdminRoutes<{ jobs: JobRepository }> = async (app, { job
   });
 
   app.get('/jobs', {
-    config: { summary: 'List jobs, newest first, optionally of one kind or registry (pagination headers as for registries)' },
+    config: {
+      reach: RouteReaches.filtered,
+      summary: 'List jobs, newest first, optionally of one kind or registry (pagination headers as for registries)',
+    },
     schema: { querystring: JobListQuery, response: { 200: z.array(JobJson), ...errorResponses(400, 401) } },
     handler: async (request, reply) => {
       const page = pageRequestOf(request.query);
       const { kind, registry_id } = request.query;
+      const visible = visibleRegistryIds(adminPrincipalOf(request));
       const result = await jobs.list(
-        { ...(kind === undefined ? {} : { kind }), ...(registry_id === undefined ? {} : { registryId: registry_id }) },
+        {
+          ...(kind === undefined ? {} : { kind }),
+          ...(registry_id === undefined ? {} : { registryId: registry_id }),
+          // A restricted token sees its registries' jobs only, counted in the query; never GC's store-wide ones.
+          ...(visible === undefined ? {} : { registryIds: visible }),
+        },
         page,
       );
       setPaginationHeaders(reply, page, result.total);

@@ -2,7 +2,9 @@ import { MIRROR_HOSTS_MAX } from '@vreg/contracts';
 import { z } from 'zod';
 import type { MirrorHost } from '../domain/mirror-host.ts';
 import type { MirrorHostAdmin } from '../domain/mirror-host-admin.ts';
+import { adminPrincipalOf, visibleRegistryIds } from './admin-auth.ts';
 import { errorResponses, IdParams } from './api-schemas.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 const host = z.string().min(1).max(260);
@@ -37,13 +39,20 @@ function toHostsJson(registryId: string, hosts: readonly MirrorHost[]): z.input<
  */
 export const mirrorHostRoutes: AdminRoutes<{ mirrors: MirrorHostAdmin }> = async (app, { mirrors }) => {
   app.get('/registries/:id/mirror_hosts', {
-    config: { summary: 'The upstream hosts a virtual registry mirrors (pulls at the root path naming them go to it)' },
+    config: {
+      reach: RouteReaches.registry,
+      summary: 'The upstream hosts a virtual registry mirrors (pulls at the root path naming them go to it)',
+    },
     schema: { params: IdParams, response: { 200: RegistryMirrorHostsJson, ...errorResponses(401, 403, 404) } },
     handler: async (request) => toHostsJson(request.params.id, await mirrors.hostsOf(request.params.id)),
   });
 
+  // Which registry mirrors a host decides where every node's root-path pulls go: no restricted token may claim one.
   app.put('/registries/:id/mirror_hosts', {
-    config: { summary: 'Set the upstream hosts a virtual registry mirrors (the whole set; 409 when another registry mirrors one)' },
+    config: {
+      reach: RouteReaches.global,
+      summary: 'Set the upstream hosts a virtual registry mirrors (the whole set; 409 when another registry mirrors one)',
+    },
     schema: {
       params: IdParams,
       body: MirrorHostsBody,
@@ -53,8 +62,18 @@ export const mirrorHostRoutes: AdminRoutes<{ mirrors: MirrorHostAdmin }> = async
   });
 
   app.get('/mirror_hosts', {
-    config: { summary: 'Every mirrored upstream host and the virtual registry mirroring it, sorted by host' },
+    config: {
+      reach: RouteReaches.filtered,
+      summary: 'Every mirrored upstream host and the virtual registry mirroring it, sorted by host',
+    },
     schema: { response: { 200: z.array(MirrorHostJson), ...errorResponses(401, 403) } },
-    handler: async () => (await mirrors.list()).map((m) => ({ host: m.host, registry_id: m.registryId })),
+    handler: async (request) => {
+      // A restricted token sees its registries' hosts only, read registry by registry.
+      const visible = visibleRegistryIds(adminPrincipalOf(request));
+      return (await mirrors.list(visible === undefined ? {} : { registryIds: visible })).map((m) => ({
+        host: m.host,
+        registry_id: m.registryId,
+      }));
+    },
   });
 };

@@ -1,6 +1,7 @@
 import { type ZodType, z } from 'zod';
 import { ErrorBody, NoContent, PageQuery } from './api-schemas.ts';
 import { PaginationHeaders } from './pagination.ts';
+import type { RouteReach } from './route-reach.ts';
 
 /** A route as `onRoute` saw it: the document is generated from the very schemas that validate. */
 export interface DocumentedRoute {
@@ -10,6 +11,8 @@ export interface DocumentedRoute {
   summary?: string;
   /** True for routes that need no admin token. */
   public: boolean;
+  /** How the route relates to registries (`x-vreg-reach`); see route-reach.ts. */
+  reach?: RouteReach;
   schema: { params?: ZodType; querystring?: ZodType; body?: ZodType; response?: Record<string, ZodType> };
 }
 
@@ -63,6 +66,7 @@ function operation(route: DocumentedRoute): JsonSchema {
   return {
     ...(route.summary === undefined ? {} : { summary: route.summary }),
     ...(route.public ? { security: [] } : {}),
+    ...(route.reach === undefined ? {} : { 'x-vreg-reach': route.reach }),
     parameters: [...parameters(route.schema.params, 'path'), ...parameters(route.schema.querystring, 'query')],
     ...(route.schema.body === undefined
       ? {}
@@ -90,7 +94,10 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[]): JsonSc
         'Virtual registries, their ordered upstreams and cache entries. JSON fields are snake_case. ' +
         'Lists are paginated with ?page=&per_page= (default 20, at most 100); the body is the array of the page and ' +
         'X-Total, X-Total-Pages, X-Page, X-Per-Page, X-Next-Page, X-Prev-Page headers tell where it sits. ' +
-        'Errors are { errors: [{ code, message, detail }] }.',
+        'Errors are { errors: [{ code, message, detail }] }. ' +
+        'An access token restricted to registries (registry_ids) reaches only those, whatever its scope; each operation says how it relates to registries in x-vreg-reach: ' +
+        "caller (about the caller alone), global (every registry: refused to restricted tokens), filtered (a list narrowed to the caller's registries), " +
+        'registry, upstream, cache_entry, job or access_token (the :id names one; the registries it belongs to decide).',
     },
     components: {
       securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token (VREG_ADMIN_TOKEN)' } },

@@ -21,6 +21,7 @@ import type { PolicyDenial, StoredPullPolicy } from '../domain/pull-policy.ts';
 import { adminPrincipalOf, visibleRegistryIds } from './admin-auth.ts';
 import { errorResponses, IdParams, NoContent, PageQuery } from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 const timestamp = z.string().meta({ description: 'ISO-8601 UTC' });
@@ -219,13 +220,17 @@ export function toDenialJson(d: PolicyDenial): z.input<typeof PolicyDenialJson> 
 /** `/registries/:id/pull_policy` (GET, PUT, DELETE), `/registries/:id/policy_denials` and `/policy_denials`. */
 export const pullPolicyRoutes: AdminRoutes<{ policies: PullPolicies }> = async (app, { policies }) => {
   app.get('/registries/:id/pull_policy', {
-    config: { summary: 'Get the pull policy of a virtual registry: rules and signature verification (404 when it has none)' },
+    config: {
+      reach: RouteReaches.registry,
+      summary: 'Get the pull policy of a virtual registry: rules and signature verification (404 when it has none)',
+    },
     schema: { params: IdParams, response: { 200: PullPolicyJson, ...errorResponses(401, 403, 404) } },
     handler: async (request) => toPullPolicyJson(await policies.get(request.params.id)),
   });
 
   app.put('/registries/:id/pull_policy', {
     config: {
+      reach: RouteReaches.registry,
       summary:
         'Create or replace the pull policy of a virtual registry; every gateway applies it at once. 400 lists every problem (an Ed25519 or unreadable key, a pattern that cannot match, audit/enforce without a key)',
     },
@@ -234,7 +239,10 @@ export const pullPolicyRoutes: AdminRoutes<{ policies: PullPolicies }> = async (
   });
 
   app.delete('/registries/:id/pull_policy', {
-    config: { summary: 'Delete the pull policy of a virtual registry: every pull is allowed again, no signature is checked' },
+    config: {
+      reach: RouteReaches.registry,
+      summary: 'Delete the pull policy of a virtual registry: every pull is allowed again, no signature is checked',
+    },
     schema: { params: IdParams, response: { 204: NoContent, ...errorResponses(401, 403, 404) } },
     handler: async (request, reply) => {
       await policies.delete(request.params.id);
@@ -243,7 +251,10 @@ export const pullPolicyRoutes: AdminRoutes<{ policies: PullPolicies }> = async (
   });
 
   app.get('/registries/:id/policy_denials', {
-    config: { summary: 'List the pulls the policy of a virtual registry refused (or would have, in audit mode), newest first' },
+    config: {
+      reach: RouteReaches.registry,
+      summary: 'List the pulls the policy of a virtual registry refused (or would have, in audit mode), newest first',
+    },
     schema: {
       params: IdParams,
       querystring: PageQuery,
@@ -258,11 +269,14 @@ export const pullPolicyRoutes: AdminRoutes<{ policies: PullPolicies }> = async (
   });
 
   app.get('/policy_denials', {
-    config: { summary: "List the pulls refused by any registry's policy (or that would have been, in audit mode), newest first" },
+    config: {
+      reach: RouteReaches.filtered,
+      summary: "List the pulls refused by any registry's policy (or that would have been, in audit mode), newest first",
+    },
     schema: { querystring: DenialsQuery, response: { 200: z.array(PolicyDenialJson), ...errorResponses(400, 401, 403) } },
     handler: async (request, reply) => {
       const page = pageRequestOf(request.query);
-      // A read-only token restricted to some registries sees only theirs: filtered in the query, not after.
+      // A token restricted to some registries sees only theirs: filtered in the query, not after.
       const visible = visibleRegistryIds(adminPrincipalOf(request));
       const wanted = request.query.registry_id === undefined ? undefined : [request.query.registry_id];
       const registryIds = visible === undefined ? wanted : (wanted ?? visible).filter((id) => visible.includes(id));

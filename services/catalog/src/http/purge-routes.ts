@@ -4,6 +4,7 @@ import { MAX_CACHE_ENTRY_ID_LENGTH } from '../domain/cache-entry-id.ts';
 import type { PurgeJobs } from '../lifecycle/purge-jobs.ts';
 import { errorResponses, IdParams } from './api-schemas.ts';
 import { JobJson, toJobJson } from './job-routes.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 const PurgeQuery = z
@@ -24,7 +25,10 @@ const EntryIdParams = z.object({
 /** `DELETE /registries/:id/cache`, `/upstreams/:id/cache`, `/cache_entries/:id`: 202 with the purge job. */
 export const purgeRoutes: AdminRoutes<{ purge: PurgeJobs }> = async (app, { purge }) => {
   app.delete('/registries/:id/cache', {
-    config: { summary: 'Purge the cache of a virtual registry, or of one image (?image=) or tag (?image=&tag=): 202 with the purge job' },
+    config: {
+      reach: RouteReaches.registry,
+      summary: 'Purge the cache of a virtual registry, or of one image (?image=) or tag (?image=&tag=): 202 with the purge job',
+    },
     schema: { params: IdParams, querystring: PurgeQuery, response: { 202: JobJson, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       const { image, tag } = request.query;
@@ -37,13 +41,13 @@ export const purgeRoutes: AdminRoutes<{ purge: PurgeJobs }> = async (app, { purg
   });
 
   app.delete('/upstreams/:id/cache', {
-    config: { summary: 'Purge the cache entries of one upstream: 202 with the purge job' },
+    config: { reach: RouteReaches.upstream, summary: 'Purge the cache entries of one upstream: 202 with the purge job' },
     schema: { params: IdParams, response: { 202: JobJson, ...errorResponses(401, 403, 404) } },
     handler: async (request, reply) => reply.status(202).send(toJobJson(await purge.purgeUpstream(request.params.id))),
   });
 
   app.delete('/cache_entries/:id', {
-    config: { summary: 'Purge one cache entry: 202 with the purge job' },
+    config: { reach: RouteReaches.cacheEntry, summary: 'Purge one cache entry: 202 with the purge job' },
     schema: { params: EntryIdParams, response: { 202: JobJson, ...errorResponses(401, 403, 404) } },
     handler: async (request, reply) => reply.status(202).send(toJobJson(await purge.purgeEntry(request.params.id))),
   });

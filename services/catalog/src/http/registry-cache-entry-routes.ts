@@ -4,6 +4,7 @@ import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import { CacheEntryJson, errorResponses, IdParams, PageQuery } from './api-schemas.ts';
 import { pageRequestOf, setPaginationHeaders } from './pagination.ts';
 import { toCacheEntryJson } from './presenters.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 const RegistryCacheEntriesQuery = PageQuery.extend({
@@ -14,7 +15,10 @@ const RegistryCacheEntriesQuery = PageQuery.extend({
 /** `GET /registries/:id/cache_entries`. */
 export const registryCacheEntryRoutes: AdminRoutes<{ admin: CatalogAdmin }> = async (app, { admin }) => {
   app.get('/registries/:id/cache_entries', {
-    config: { summary: 'List the cache entries of a virtual registry across its upstreams: search by image, sort, paginate' },
+    config: {
+      reach: RouteReaches.registry,
+      summary: 'List the cache entries of a virtual registry across its upstreams: search by image, sort, paginate',
+    },
     schema: {
       params: IdParams,
       querystring: RegistryCacheEntriesQuery,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { CatalogAdmin } from '../domain/catalog-admin.ts';
 import { type OverviewStats, OverviewWindows } from '../domain/overview-stats.ts';
 import { errorResponses } from './api-schemas.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 /** Registries scanned to name the upstreams behind an error label (the console's scale, not a fleet's). */
@@ -57,6 +58,7 @@ export const OverviewJson = z.object({
 export const statsRoutes: AdminRoutes<{ stats: OverviewStats; admin: CatalogAdmin }> = async (app, { stats, admin }) => {
   app.get('/stats/overview', {
     config: {
+      reach: RouteReaches.global,
       summary:
         'Traffic of the last hour or day as this catalog process counted it: hits, misses, hit ratio, bytes from cache and from upstreams, the same over time, top images, upstream errors the gateways and fetchers broadcast',
     },

@@ -2,6 +2,7 @@ import { type UpstreamTestReply, UpstreamTestResultSchema } from '@vreg/contract
 import { z } from 'zod';
 import type { UpstreamTests } from '../domain/upstream-tests.ts';
 import { errorResponses, IdParams, password, upstreamUrl, username } from './api-schemas.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 export const UpstreamTestBody = z.strictObject({
@@ -48,6 +49,7 @@ function toUpstreamTestJson(reply: UpstreamTestReply): z.input<typeof UpstreamTe
 export const upstreamTestRoutes: AdminRoutes<{ tests: UpstreamTests }> = async (app, { tests }) => {
   app.post('/upstreams/:id/test', {
     config: {
+      reach: RouteReaches.upstream,
       summary:
         'Test a stored upstream with its stored credentials: reachability, authentication and latency (GET /v2/, made by the fetcher)',
     },
@@ -56,7 +58,10 @@ export const upstreamTestRoutes: AdminRoutes<{ tests: UpstreamTests }> = async (
   });
 
   app.post('/upstreams/test', {
-    config: { summary: 'Test an upstream before adding it (url and optional username and password); nothing is stored' },
+    config: {
+      reach: RouteReaches.caller,
+      summary: 'Test an upstream before adding it (url and optional username and password); nothing is stored',
+    },
     schema: { body: UpstreamTestBody, response: { 200: UpstreamTestJson, ...errorResponses(400, 401, 503) } },
     handler: async (request) => {
       const { url, username: user, password: secret } = request.body;

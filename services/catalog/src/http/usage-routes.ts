@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RegistryUsageReader } from '../lifecycle/registry-usage.ts';
 import { errorResponses, IdParams } from './api-schemas.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 export const RegistryUsageJson = z.object({
@@ -14,7 +15,7 @@ export const RegistryUsageJson = z.object({
 /** `GET /registries/:id/usage`. */
 export const usageRoutes: AdminRoutes<{ usage: RegistryUsageReader }> = async (app, { usage }) => {
   app.get('/registries/:id/usage', {
-    config: { summary: 'Storage used by a virtual registry, in total and per upstream, and its quota' },
+    config: { reach: RouteReaches.registry, summary: 'Storage used by a virtual registry, in total and per upstream, and its quota' },
     schema: { params: IdParams, response: { 200: RegistryUsageJson, ...errorResponses(401, 403, 404) } },
     handler: async (request) => {
       const u = await usage.read(request.params.id);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { WarmJobs } from '../domain/warm-jobs.ts';
 import { errorResponses, IdParams } from './api-schemas.ts';
 import { JobJson, toJobJson } from './job-routes.ts';
+import { RouteReaches } from './route-reach.ts';
 import type { AdminRoutes } from './zod-type-provider.ts';
 
 const isDigestReference = (value: string): boolean => {
@@ -38,6 +39,7 @@ export const WarmBody = z.strictObject({
 export const warmRoutes: AdminRoutes<{ warm: WarmJobs }> = async (app, { warm }) => {
   app.post('/registries/:id/warm', {
     config: {
+      reach: RouteReaches.registry,
       summary:
         'Warm up an image: the fetcher stores its index (or manifest), the chosen platform manifests and their blobs as a pull would; 202 with a warm job',
     },

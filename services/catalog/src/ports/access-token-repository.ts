@@ -1,4 +1,4 @@
-import type { AccessToken, NewAccessToken } from '../domain/access-token.ts';
+import type { AccessToken, AccessTokenFilter, NewAccessToken } from '../domain/access-token.ts';
 import type { Page, PageRequest } from '../domain/page.ts';
 
 /** Stores access tokens by id, findable by the sha256 of the secret (unique). */
@@ -15,8 +15,8 @@ export interface AccessTokenRepository {
   /** The token whose secret hashes to `tokenDigest` (sha256 hex), revoked or not, or undefined. */
   findByDigest(tokenDigest: string): Promise<AccessToken | undefined>;
 
-  /** One page of tokens ordered by id, and their total count. */
-  list(page: PageRequest): Promise<Page<AccessToken>>;
+  /** One page of the tokens `filter` matches, ordered by id, and their total count (filtered in the query, before paging). */
+  list(page: PageRequest, filter?: AccessTokenFilter): Promise<Page<AccessToken>>;
 
   /**
    * Sets `revokedAt` (and `updatedAt`) unless already revoked, keeping the

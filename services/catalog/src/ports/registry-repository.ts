@@ -1,5 +1,5 @@
 import type { Page, PageRequest } from '../domain/page.ts';
-import type { NewRegistry, Registry, RegistryPatch } from '../domain/registry.ts';
+import type { NewRegistry, Registry, RegistryFilter, RegistryPatch } from '../domain/registry.ts';
 
 /** Stores virtual registries. Deleting one does not touch its upstreams: `CatalogAdmin` cascades. */
 export interface RegistryRepository {
@@ -12,8 +12,12 @@ export interface RegistryRepository {
   /** The registry with this id, or undefined (also for ids that are not positive integers). */
   get(id: string): Promise<Registry | undefined>;
 
-  /** One page of registries ordered by id, and their total count. */
-  list(page: PageRequest): Promise<Page<Registry>>;
+  /**
+   * One page of the registries matching `filter`, ordered by id, and their
+   * total count. The filter is applied in the query, before paging, so the
+   * total and the pages count only what it matches.
+   */
+  list(page: PageRequest, filter?: RegistryFilter): Promise<Page<Registry>>;
 
   /**
    * Applies the patch and bumps `updatedAt`; undefined when there is no such registry.

@@ -4,6 +4,7 @@ import { type Delivery, MemoryEventBus } from '@vreg/bus';
 import {
   type CacheEntryView,
   type FetchRequested,
+  isRetryLater,
   NameUnknownError,
   type ObjectStored,
   ObjectStoredSchema,
@@ -11,6 +12,7 @@ import {
   Streams,
   Subjects,
 } from '@vreg/contracts';
+import { LocalFillSlots } from '@vreg/fill';
 import { MemoryFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
@@ -46,6 +48,7 @@ async function setup() {
   const upstream = new FakeUpstreamRegistry();
   const store = new MemoryBlobStore();
   const leases = new MemoryFillLease();
+  const slots = new LocalFillSlots(1);
   const handler = fetchRequestedHandler({
     fill: { store, upstreams: upstream, bus, secrets: new SecretBox(randomBytes(32)), logger, manifestMaxBytes: 1 << 20 },
     catalog,
@@ -53,8 +56,9 @@ async function setup() {
     holderId: 'fetcher-test',
     leaseTtlMs: 5000,
     fillTimeoutMs: 10_000,
+    slots,
   });
-  return { bus, stored, entries, upstream, store, leases, handler };
+  return { bus, stored, entries, upstream, store, leases, slots, handler };
 }
 
 const delivery = (data: FetchRequested): Delivery<FetchRequested> => ({
@@ -103,6 +107,23 @@ describe('the fetch.requested handler', () => {
     await s.leases.acquire(`blob/${digest}`, 5000, 'gateway-1');
     await expect(s.handler(delivery(request('blob', 'library/x', digest)))).rejects.toBeInstanceOf(FillInProgressError);
     expect(s.upstream.calls).toEqual([]);
+  });
+
+  it("backs off without asking the upstream while its fills are at this process's limit, then fills once one ended", async () => {
+    const s = await setup();
+    const blob = randomBytes(1000);
+    const digest = s.upstream.addBlob(UP, 'library/x', blob);
+    const running = s.slots.tryAcquire('10');
+    const refused = await s.handler(delivery(request('blob', 'library/x', digest))).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: 'UPSTREAM_BUSY' });
+    // A "not yet": the bus naks it with backoff and logs it at debug, not as a failure.
+    expect(isRetryLater(refused)).toBe(true);
+    expect(s.upstream.calls).toEqual([]);
+    expect(await s.leases.holderOf(`blob/${digest}`)).toBeUndefined();
+    running?.release();
+    await s.handler(delivery(request('blob', 'library/x', digest)));
+    expect(await s.store.stat(digest)).toEqual({ size: blob.length });
+    expect(s.slots.running('10')).toBe(0);
   });
 
   it('fills a manifest by tag, recording the tag and the digest', async () => {

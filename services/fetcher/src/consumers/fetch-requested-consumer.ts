@@ -1,6 +1,6 @@
 import { type Delivery, PermanentFailure, RetryLater } from '@vreg/bus';
 import { ErrorCodes, type FetchRequested, hasCode, relativePathOf } from '@vreg/contracts';
-import { blobLeaseKey, type FillDeps, fillManifest, manifestLeaseKey, recordExistingBlob, startBlobFill } from '@vreg/fill';
+import { blobLeaseKey, type FillDeps, type FillSlots, fillManifest, manifestLeaseKey, recordExistingBlob, startBlobFill } from '@vreg/fill';
 import { type FillLease, keepRenewed } from '@vreg/fill-lease';
 import type { CatalogLookup } from '../ports/catalog-lookup.ts';
 
@@ -11,6 +11,8 @@ export interface FetchRequestedHandlerDeps {
   holderId: string;
   leaseTtlMs: number;
   fillTimeoutMs: number;
+  /** Bounds this process's blob fills per upstream: a fill past it is UPSTREAM_BUSY, a "not yet" the bus naks with backoff. */
+  slots: FillSlots;
 }
 
 /** Thrown while another process holds the fill lease: the message is retried later (nak with backoff). */
@@ -58,7 +60,7 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
         } else {
           const stored = await deps.fill.store.stat(object.reference);
           if (stored) await recordExistingBlob(deps.fill, registry, object.image, object.reference, stored.size, signal);
-          else await (await startBlobFill(deps.fill, registry, object.image, object.reference, { signal })).done;
+          else await (await startBlobFill(deps.fill, registry, object.image, object.reference, { signal, slots: deps.slots })).done;
         }
         log.info({ registryId, relativePath, deliveryCount: delivery.deliveryCount }, 'fetcher filled an object');
       } finally {

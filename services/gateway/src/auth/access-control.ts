@@ -1,5 +1,6 @@
 import type { EventBus } from '@vreg/bus';
 import { ErrorCodes, hasCode } from '@vreg/contracts';
+import { FailureLimiter } from '@vreg/secrets';
 import type { FastifyPluginAsync } from 'fastify';
 import { BusAccessTokenVerifier, type TokenSealer } from '../adapters/bus/bus-access-token-verifier.ts';
 import type { GatewayPullConfig } from '../config.ts';
@@ -7,7 +8,6 @@ import { tokenRoutes } from '../http/token-routes.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { MirrorDirectory } from '../ports/mirror-directory.ts';
 import { AccessTokenLogin } from './access-token-login.ts';
-import { FailureLimiter } from './failure-limiter.ts';
 import type { VisibilityLookup } from './grant-policy.ts';
 import { PullGuard } from './pull-guard.ts';
 import { RegistryTokens } from './registry-tokens.ts';

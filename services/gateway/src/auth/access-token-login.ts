@@ -1,8 +1,8 @@
 import { ErrorCodes, hasCode, TooManyRequestsError, UnauthorizedError } from '@vreg/contracts';
+import type { FailureLimiter } from '@vreg/secrets';
 import type { FastifyRequest } from 'fastify';
 import { loginFailureKeys } from '../domain/login-failure-keys.ts';
 import type { AccessTokenVerifier } from '../ports/access-token-verifier.ts';
-import type { FailureLimiter } from './failure-limiter.ts';
 import type { Principal } from './grant-policy.ts';
 
 /** Credentials as a client sent them: a username (any) and an access token. */

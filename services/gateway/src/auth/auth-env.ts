@@ -1,4 +1,4 @@
-import { intFrom, parseKey, splitList } from '@vreg/contracts';
+import { intFrom, ProxyEnv, parseKey, splitList } from '@vreg/contracts';
 import { z } from 'zod';
 import { MAX_TOKEN_KEYS } from './token-key-ring.ts';
 
@@ -39,17 +39,7 @@ export const GatewayAuthEnv = {
       return parts.length >= 1 && parts.length <= MAX_TOKEN_KEYS && parts.every((p) => parseKey(p) !== undefined);
     }, `1 to ${MAX_TOKEN_KEYS} comma-separated 32-byte keys as 64 hex chars or base64`)
     .optional(),
-  /**
-   * Proxies in front of the gateway (comma-separated addresses or CIDRs,
-   * e.g. `10.0.0.0/8`) whose X-Forwarded-For, -Proto and -Host are believed:
-   * the client address then comes from X-Forwarded-For (per-address
-   * throttling), the realm's scheme and host from the others. Unset: none,
-   * and behind a proxy every client shares the proxy's address.
-   */
-  VREG_TRUST_PROXY: z
-    .string()
-    .regex(/^[0-9A-Fa-f:./]+(\s*,\s*[0-9A-Fa-f:./]+)*$/, 'comma-separated IP addresses or CIDRs')
-    .optional(),
+  ...ProxyEnv,
   /** Failed token requests one client address (IPv6: one /64) may make in a row before it gets 429. */
   VREG_AUTH_FAILURES_PER_ADDRESS: intFrom(1, 100_000).default(20),
   /** Failed token requests for one username from one client address before that pair gets 429 (never other addresses). */

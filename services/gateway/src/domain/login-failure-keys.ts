@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { rateLimitKey } from './rate-limit-key.ts';
+import { rateLimitKey } from '@vreg/secrets';
 
 /**
  * The keys a failed login is counted under.

@@ -13,7 +13,9 @@ const FASTIFY_CLIENT_CODES: Readonly<Record<number, string>> = {
 
 /**
  * The one place errors become responses on `/v2`: `{ errors: [{ code,
- * message, detail }] }`. 5xx logged at error, 4xx at info. Fastify's own
+ * message, detail }] }`. 5xx logged at error (at warn when it carries a
+ * Retry-After), 4xx at info. Any error with `retryAfterSeconds` (a 429
+ * rate limit, a 503 full upstream) sends `Retry-After`. Fastify's own
  * client errors keep their status with an OCI code.
  */
 export function ociErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
@@ -30,15 +32,17 @@ export function ociErrorHandler(err: FastifyError, request: FastifyRequest, repl
     fastifyStatus !== undefined
       ? { status: fastifyStatus, body: { errors: [{ code: FASTIFY_CLIENT_CODES[fastifyStatus] ?? 'UNSUPPORTED', message: err.message }] } }
       : toOciError(err);
-  if (mapped.status >= 500) request.log.error({ err }, 'request failed');
+  const retryAfterSeconds = 'retryAfterSeconds' in mapped ? mapped.retryAfterSeconds : undefined;
+  // A 503 that says when to come back (an upstream at its fill limit) is a bound doing its job, not a failure.
+  if (mapped.status >= 500 && retryAfterSeconds === undefined) request.log.error({ err }, 'request failed');
+  else if (mapped.status >= 500) request.log.warn({ code: mapped.body.errors[0]?.code, err: err.message }, 'request refused: retry later');
   else request.log.info({ code: mapped.body.errors[0]?.code }, 'request refused');
   if (reply.sent || reply.raw.headersSent) {
     // Bytes already went out (a fill failed mid-stream): the only honest signal left is a cut connection.
     reply.raw.destroy();
     return;
   }
-  if ('retryAfterSeconds' in mapped && mapped.retryAfterSeconds !== undefined)
-    reply.header('Retry-After', String(Math.ceil(mapped.retryAfterSeconds)));
+  if (retryAfterSeconds !== undefined) reply.header('Retry-After', String(Math.ceil(retryAfterSeconds)));
   const size = (err as { detail?: { size?: unknown } }).detail?.size;
   if (mapped.status === 416 && typeof size === 'number') reply.header('Content-Range', `bytes */${size}`);
   reply.removeHeader('Docker-Content-Digest');

@@ -1,3 +1,4 @@
+import { UpstreamBusyError } from '@vreg/contracts';
 import { FillLeaseUnavailableError } from '@vreg/fill-lease';
 import { describe, expect, it } from 'vitest';
 import { toOciError } from './oci-errors.ts';
@@ -9,6 +10,12 @@ describe('toOciError', () => {
     );
     expect(answer.status).toBe(503);
     expect(answer.body.errors).toEqual([{ code: 'UNAVAILABLE', message: 'cannot acquire the fill lease on blob/sha256:ab' }]);
+  });
+
+  it('answers 503 UNAVAILABLE with its Retry-After when an upstream is at its fill limit', () => {
+    const answer = toOciError(new UpstreamBusyError('upstream hub already runs as many blob downloads as allowed', 5));
+    expect(answer).toMatchObject({ status: 503, retryAfterSeconds: 5 });
+    expect(answer.body.errors[0]?.code).toBe('UNAVAILABLE');
   });
 
   it('keeps the internals of unknown errors out of the answer', () => {

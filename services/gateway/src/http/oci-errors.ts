@@ -24,6 +24,8 @@ export const ociErrorTable: Readonly<Record<ErrorCode, { ociCode: string; status
   [ErrorCodes.catalogUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
   [ErrorCodes.fetcherUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
   [ErrorCodes.fillLeaseUnavailable]: { ociCode: 'UNAVAILABLE', status: 503 },
+  // Past the per-upstream bound on running fills: come back after Retry-After.
+  [ErrorCodes.upstreamBusy]: { ociCode: 'UNAVAILABLE', status: 503 },
   // An upstream configured at an internal address: the registry's setup is wrong, not the request.
   [ErrorCodes.upstreamAddressBlocked]: { ociCode: 'UNAVAILABLE', status: 502 },
   // The consumers' "not yet" and "never": they never reach a client; if one did, the client may retry the first.

@@ -1,6 +1,6 @@
 import { TooManyRequestsError } from '@vreg/contracts';
+import { rateLimitKey } from '@vreg/secrets';
 import type { FastifyRequest } from 'fastify';
-import { rateLimitKey } from '../domain/rate-limit-key.ts';
 import type { RequestRateLimiter } from '../domain/request-rate-limiter.ts';
 
 /**

@@ -51,12 +51,16 @@ describe('sendBlob', () => {
     await app?.close();
   });
 
-  async function serve(body: () => BlobRead | Readable) {
+  async function serve(body: () => BlobRead | Readable, length = bytes.length) {
     const telemetry = startTelemetry({ serviceName: 'test', config: { VREG_OTEL: false } });
     app = fastify();
+    // As the OCI error handler does for an error thrown before the reply was taken over.
+    app.setErrorHandler((err, _request, reply) =>
+      reply.code(502).send({ errors: [{ code: 'UNAVAILABLE', message: (err as Error).message }] }),
+    );
     await app.register(requestTelemetry, { metrics: telemetry.metrics });
     app.get('/v2/virtual_registries/containers/:registryId/*', async (request, reply) => {
-      reply.header('Content-Length', String(bytes.length));
+      reply.header('Content-Length', String(length));
       reply.header('X-Vreg-Cache', 'hit');
       await sendBlob(request, reply, body());
       return reply;
@@ -93,6 +97,53 @@ describe('sendBlob', () => {
     expect(got.status).toBe(200);
     expect(got.received).toBeLessThan(bytes.length);
     expect(got.complete).toBe(false);
+    await telemetry.shutdown();
+  });
+
+  it('leaves a streamed body that fails before its first byte to the error handler: a status line, never a bare cut', async () => {
+    for (const failing of [
+      () =>
+        new Readable({
+          read() {
+            setTimeout(() => this.destroy(new Error('digest mismatch')), 20);
+          },
+        }),
+      () =>
+        new Readable({
+          read() {
+            this.destroy(new Error('digest mismatch'));
+          },
+        }),
+    ]) {
+      const { url, telemetry } = await serve(failing);
+      const got = await get(url);
+      expect(got.status).toBe(502);
+      await app?.close();
+      app = undefined;
+      await telemetry.shutdown();
+    }
+  });
+
+  it('leaves a body that says it failed before its first byte (a spool reader not ready) to the error handler', async () => {
+    const { url, telemetry } = await serve(() =>
+      Object.assign(Readable.from([bytes]), {
+        ready: async () => {
+          throw new Error('digest mismatch');
+        },
+        writeTo: async () => {
+          throw new Error('never called');
+        },
+      }),
+    );
+    expect((await get(url)).status).toBe(502);
+    await telemetry.shutdown();
+  });
+
+  it('sends an empty streamed body whole', async () => {
+    const { url, telemetry } = await serve(() => Readable.from([]), 0);
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect((await res.arrayBuffer()).byteLength).toBe(0);
     await telemetry.shutdown();
   });
 

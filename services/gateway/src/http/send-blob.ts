@@ -13,16 +13,27 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * The reply is taken over (`reply.hijack()`), so headers must be set
  * before this is called (onSend hooks do not run; onResponse still does).
  * A body that fails part-way destroys the connection: the client sees a
- * cut, never a clean end of a short blob.
+ * cut, never a clean end of a short blob. A body that fails before its
+ * first byte (a spool reader's `ready()`, a plain stream's first bytes)
+ * rejects instead, before the reply is taken over.
  */
 export async function sendBlob(request: FastifyRequest, reply: FastifyReply, body: BlobRead | Readable): Promise<void> {
   const res = reply.raw;
+  const writeTo = 'writeTo' in body ? body.writeTo?.bind(body) : undefined;
+  const stream = writeTo ? undefined : 'pipe' in body ? body : body.body;
+  // Not taken over before the first byte is there: a miss whose fill fails before it (an
+  // upstream whose bytes miss the digest, sent none, or too many) still gets an OCI error from
+  // the caller's error handler, never a connection cut before a status line. A spool reader
+  // says when (ready); a plain stream is watched for its first bytes.
+  const ready = 'ready' in body && typeof body.ready === 'function' ? (body.ready as () => Promise<void>) : undefined;
+  if (ready) await ready.call(body);
+  else if (stream) await readyToSend(stream);
   const telemetry = streamedBody(request, reply);
   reply.hijack();
   res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
-  if ('writeTo' in body && typeof body.writeTo === 'function') {
+  if (writeTo) {
     try {
-      await body.writeTo(res, { onWritten: (n) => telemetry.written(n) });
+      await writeTo(res, { onWritten: (n) => telemetry.written(n) });
     } catch (err) {
       telemetry.ending();
       fail(request, res, err);
@@ -32,7 +43,7 @@ export async function sendBlob(request: FastifyRequest, reply: FastifyReply, bod
     res.end();
     return;
   }
-  const stream = 'pipe' in body ? body : body.body;
+  if (!stream) return;
   stream.on('data', (chunk: Buffer) => telemetry.written(chunk.length));
   // Before the pipeline ends the response: the request's span closes with it.
   stream.once('end', () => telemetry.ending());
@@ -44,6 +55,31 @@ export async function sendBlob(request: FastifyRequest, reply: FastifyReply, bod
       }
       resolve();
     });
+  });
+}
+
+/**
+ * Resolves once `stream` has bytes to read or has ended, taking none; rejects
+ * with its error when it fails first. A quiet error listener stays on, so an
+ * error between this and the pipeline is the pipeline's, not an uncaught one.
+ */
+function readyToSend(stream: Readable): Promise<void> {
+  stream.on('error', () => undefined);
+  if (stream.errored) return Promise.reject(stream.errored);
+  if (stream.readableLength > 0 || stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error | null): void => {
+      // Removed before the pipeline starts, so the stream flows again once piped.
+      stream.off('readable', onReady);
+      stream.off('close', onReady);
+      stream.off('error', settle);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onReady = (): void => settle(stream.errored);
+    stream.on('readable', onReady);
+    stream.on('close', onReady);
+    stream.on('error', settle);
   });
 }
 

@@ -1,6 +1,6 @@
 import type { BlobStore } from '@vreg/blob-store';
 import { BlobUnknownError, type CacheEntryView, type RegistryView, relativePathOf } from '@vreg/contracts';
-import { blobLeaseKey, type FillDeps, firstUpstreamWith, recordExistingBlob, toUpstreamTarget } from '@vreg/fill';
+import { blobLeaseKey, type FillDeps, type FillSlots, firstUpstreamWith, recordExistingBlob, toUpstreamTarget } from '@vreg/fill';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
 import { type RequestedRange, satisfyRange } from '../domain/byte-range.ts';
@@ -29,6 +29,8 @@ export interface BlobServiceDeps {
   waitPollMs: number;
   /** Seconds a presigned redirect for a blob hit stays valid; 0 serves hits through the gateway. */
   redirectTtlSeconds: number;
+  /** Bounds this process's blob fills per upstream (a miss past it is UPSTREAM_BUSY, 503 with Retry-After). */
+  fillSlots: FillSlots;
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { RegistryView } from '@vreg/contracts';
-import { blobLeaseKey, type Spool, startSpooledBlobFill } from '@vreg/fill';
+import { type RegistryView, UpstreamBusyError } from '@vreg/contracts';
+import { BUSY_RETRY_AFTER_SECONDS, blobLeaseKey, type Spool, startSpooledBlobFill } from '@vreg/fill';
 import { keepRenewed } from '@vreg/fill-lease';
 import { type RequestedRange, satisfyRange } from '../domain/byte-range.ts';
 import type { BlobServiceDeps } from './blob-service.ts';
@@ -82,6 +82,17 @@ export class InFlightBlobs {
         void lease.release();
         return 'stored';
       }
+      // Refused only when this process would download (a blob stored, or filled by another
+      // process, costs no upstream download here), and before the fetch request: a flood of
+      // abandoned downloads must not leave fills queued for the fetcher either. Nothing awaits
+      // between this check and the fill taking its slot (unless a full upstream is skipped
+      // first), so a concurrent miss rarely takes it; if one does, this miss is refused the
+      // same way and the fetcher completes its request later.
+      if (!registry.upstreams.some((u) => deps.fillSlots.hasRoom(u.id)))
+        throw new UpstreamBusyError(
+          'every upstream of this registry already runs as many downloads as this process allows (VREG_UPSTREAM_MAX_CONCURRENT_FILLS): retry later',
+          BUSY_RETRY_AFTER_SECONDS,
+        );
       stopRenewing = keepRenewed(lease, deps.leaseTtlMs, {
         onLost: (reason) => deps.logger.warn({ key: lease.key, reason }, 'fill lease lost while filling'),
         onFailed: (err) => deps.logger.warn({ key: lease.key, err: err.message }, 'fill lease renewal failed: retrying'),
@@ -96,6 +107,7 @@ export class InFlightBlobs {
         spoolDir: deps.spoolDir,
         signal: AbortSignal.timeout(deps.fillTimeoutMs),
         endAfter: requested,
+        slots: deps.fillSlots,
       });
       const { spool } = fill;
       const stop = stopRenewing;

@@ -1,5 +1,5 @@
 import { ConflictError } from '@vreg/contracts';
-import type { AccessToken, NewAccessToken } from '../../domain/access-token.ts';
+import type { AccessToken, AccessTokenFilter, NewAccessToken } from '../../domain/access-token.ts';
 import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 
@@ -36,8 +36,15 @@ export class MemoryAccessTokenRepository implements AccessTokenRepository {
     return undefined;
   }
 
-  async list(page: PageRequest): Promise<Page<AccessToken>> {
-    const all = [...this.#rows.values()].sort((a, b) => Number(a.id) - Number(b.id));
+  async list(page: PageRequest, filter: AccessTokenFilter = {}): Promise<Page<AccessToken>> {
+    const within = filter.within;
+    const all = [...this.#rows.values()]
+      .filter(
+        (t) =>
+          within === undefined ||
+          (t.registryIds !== undefined && t.registryIds.length > 0 && t.registryIds.every((id) => within.includes(id))),
+      )
+      .sort((a, b) => Number(a.id) - Number(b.id));
     const start = pageOffset(page);
     return { items: all.slice(start, start + page.perPage), total: all.length };
   }

@@ -15,7 +15,13 @@ import {
   type UpstreamLiveUsage,
 } from '../../domain/cache-entry.ts';
 import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
-import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
+import {
+  DEFAULT_REGISTRY_VISIBILITY,
+  type NewRegistry,
+  type Registry,
+  type RegistryFilter,
+  type RegistryPatch,
+} from '../../domain/registry.ts';
 import type { NewUpstream, Upstream, UpstreamPatch } from '../../domain/upstream.ts';
 import { planUpstreamOrder, sortByPosition } from '../../domain/upstream-order.ts';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
@@ -65,8 +71,11 @@ class MemoryRegistryRepository implements RegistryRepository {
     return this.#rows.get(id);
   }
 
-  async list(page: PageRequest): Promise<Page<Registry>> {
-    const all = [...this.#rows.values()].sort((a, b) => Number(a.id) - Number(b.id));
+  async list(page: PageRequest, filter: RegistryFilter = {}): Promise<Page<Registry>> {
+    const wanted = filter.ids === undefined ? undefined : new Set(filter.ids);
+    const all = [...this.#rows.values()]
+      .filter((r) => wanted === undefined || wanted.has(r.id))
+      .sort((a, b) => Number(a.id) - Number(b.id));
     const start = pageOffset(page);
     return { items: all.slice(start, start + page.perPage), total: all.length };
   }

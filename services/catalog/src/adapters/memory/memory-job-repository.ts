@@ -23,6 +23,7 @@ export class MemoryJobRepository implements JobRepository {
         (j) =>
           (filter.kind === undefined || j.kind === filter.kind) &&
           (filter.registryId === undefined || j.registryId === filter.registryId) &&
+          (filter.registryIds === undefined || (j.registryId !== null && filter.registryIds.includes(j.registryId))) &&
           (filter.state === undefined || j.state === filter.state),
       )
       .sort((a, b) => Number(b.id) - Number(a.id));

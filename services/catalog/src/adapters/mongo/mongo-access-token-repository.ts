@@ -1,6 +1,6 @@
 import { type AccessTokenScope, ConflictError } from '@vreg/contracts';
-import type { Collection, Db } from 'mongodb';
-import type { AccessToken, NewAccessToken } from '../../domain/access-token.ts';
+import type { Collection, Db, Filter } from 'mongodb';
+import type { AccessToken, AccessTokenFilter, NewAccessToken } from '../../domain/access-token.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
@@ -88,10 +88,16 @@ export class MongoAccessTokenRepository implements AccessTokenRepository {
     return doc === null ? undefined : toAccessToken(doc);
   }
 
-  async list(page: PageRequest): Promise<Page<AccessToken>> {
+  async list(page: PageRequest, filter: AccessTokenFilter = {}): Promise<Page<AccessToken>> {
+    let query: Filter<AccessTokenDocument> = {};
+    if (filter.within !== undefined) {
+      const within = filter.within.map(parseNumericId).filter((n): n is number => n !== undefined);
+      // Restricted (a first element exists) and no listed registry outside `within`.
+      query = { 'registry_ids.0': { $exists: true }, $nor: [{ registry_ids: { $elemMatch: { $nin: within } } }] };
+    }
     const [docs, total] = await Promise.all([
-      this.#tokens.find({}, NO_ID).sort({ id: 1 }).skip(pageOffset(page)).limit(page.perPage).toArray(),
-      this.#tokens.countDocuments({}),
+      this.#tokens.find(query, NO_ID).sort({ id: 1 }).skip(pageOffset(page)).limit(page.perPage).toArray(),
+      this.#tokens.countDocuments(query),
     ]);
     return { items: docs.map(toAccessToken), total };
   }

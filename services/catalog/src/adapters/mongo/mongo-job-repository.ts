@@ -132,6 +132,11 @@ export class MongoJobRepository implements JobRepository {
       if (n === undefined) return { items: [], total: 0 };
       query.registry_id = n;
     }
+    if (filter.registryIds !== undefined) {
+      const ids = filter.registryIds.map(parseNumericId).filter((id): id is number => id !== undefined);
+      // With registryId too, both must hold: $and keeps the one-registry condition.
+      query.$and = [{ registry_id: { $in: ids } }];
+    }
     const [docs, total] = await Promise.all([
       this.#jobs.find(query, NO_ID).sort({ id: -1 }).skip(pageOffset(page)).limit(page.perPage).toArray(),
       this.#jobs.countDocuments(query),

@@ -1,8 +1,14 @@
 import { ConflictError } from '@vreg/contracts';
-import type { Collection, Db, UpdateFilter } from 'mongodb';
+import type { Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
-import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
+import {
+  DEFAULT_REGISTRY_VISIBILITY,
+  type NewRegistry,
+  type Registry,
+  type RegistryFilter,
+  type RegistryPatch,
+} from '../../domain/registry.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import { Collections, isDuplicateKey, type RegistryDocument, toRegistry } from './mongo-documents.ts';
 import type { MongoIdAllocator } from './mongo-id-allocator.ts';
@@ -52,10 +58,12 @@ export class MongoRegistryRepository implements RegistryRepository {
     return doc === null ? undefined : toRegistry(doc);
   }
 
-  async list(page: PageRequest): Promise<Page<Registry>> {
+  async list(page: PageRequest, filter: RegistryFilter = {}): Promise<Page<Registry>> {
+    const query: Filter<RegistryDocument> =
+      filter.ids === undefined ? {} : { id: { $in: filter.ids.map(parseNumericId).filter((n): n is number => n !== undefined) } };
     const [docs, total] = await Promise.all([
-      this.#registries.find({}, NO_ID).sort({ id: 1 }).skip(pageOffset(page)).limit(page.perPage).toArray(),
-      this.#registries.countDocuments({}),
+      this.#registries.find(query, NO_ID).sort({ id: 1 }).skip(pageOffset(page)).limit(page.perPage).toArray(),
+      this.#registries.countDocuments(query),
     ]);
     return { items: docs.map(toRegistry), total };
   }

@@ -1,6 +1,6 @@
 import { type AccessTokenScope, ConflictError } from '@vreg/contracts';
 import type Database from 'better-sqlite3';
-import type { AccessToken, NewAccessToken } from '../../domain/access-token.ts';
+import type { AccessToken, AccessTokenFilter, NewAccessToken } from '../../domain/access-token.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
@@ -83,11 +83,23 @@ export class SqliteAccessTokenRepository implements AccessTokenRepository {
     return row === undefined ? undefined : toAccessToken(row);
   }
 
-  async list(page: PageRequest): Promise<Page<AccessToken>> {
+  async list(page: PageRequest, filter: AccessTokenFilter = {}): Promise<Page<AccessToken>> {
+    // Restricted to a non-empty subset of `within`: no listed registry outside it.
+    const where =
+      filter.within === undefined
+        ? ''
+        : `WHERE registry_ids IS NOT NULL AND json_array_length(registry_ids) > 0
+             AND NOT EXISTS (SELECT 1 FROM json_each(access_tokens.registry_ids) AS r WHERE r.value NOT IN (SELECT value FROM json_each(?)))`;
+    const args =
+      filter.within === undefined ? [] : [JSON.stringify(filter.within.map(parseNumericId).filter((n): n is number => n !== undefined))];
     const rows = this.#db
-      .prepare<[number, number], AccessTokenRow>('SELECT * FROM access_tokens ORDER BY id LIMIT ? OFFSET ?')
-      .all(page.perPage, pageOffset(page));
-    const { total } = this.#db.prepare<[], { total: number }>('SELECT count(*) AS total FROM access_tokens').get() as { total: number };
+      .prepare<unknown[], AccessTokenRow>(`SELECT * FROM access_tokens ${where} ORDER BY id LIMIT ? OFFSET ?`)
+      .all(...args, page.perPage, pageOffset(page));
+    const { total } = this.#db
+      .prepare<unknown[], { total: number }>(`SELECT count(*) AS total FROM access_tokens ${where}`)
+      .get(...args) as {
+      total: number;
+    };
     return { items: rows.map(toAccessToken), total };
   }
 

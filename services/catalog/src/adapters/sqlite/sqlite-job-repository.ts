@@ -123,6 +123,11 @@ export class SqliteJobRepository implements JobRepository {
       where.push('registry_id = ?');
       args.push(n);
     }
+    if (filter.registryIds !== undefined) {
+      // One bound JSON array whatever the number of ids; NULL (store-wide jobs) is never IN it.
+      where.push('registry_id IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(filter.registryIds.map(parseNumericId).filter((id): id is number => id !== undefined)));
+    }
     const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
     const rows = this.#db
       .prepare<unknown[], JobRow>(`SELECT * FROM jobs ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`)

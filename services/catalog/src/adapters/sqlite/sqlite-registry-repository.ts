@@ -3,7 +3,13 @@ import { ConflictError } from '@vreg/contracts';
 import type Database from 'better-sqlite3';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
-import { DEFAULT_REGISTRY_VISIBILITY, type NewRegistry, type Registry, type RegistryPatch } from '../../domain/registry.ts';
+import {
+  DEFAULT_REGISTRY_VISIBILITY,
+  type NewRegistry,
+  type Registry,
+  type RegistryFilter,
+  type RegistryPatch,
+} from '../../domain/registry.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import { fromSqlTime, isUniqueViolation, toSqlTime } from './sqlite-schema.ts';
 
@@ -70,11 +76,17 @@ export class SqliteRegistryRepository implements RegistryRepository {
     return row === undefined ? undefined : toRegistry(row);
   }
 
-  async list(page: PageRequest): Promise<Page<Registry>> {
+  async list(page: PageRequest, filter: RegistryFilter = {}): Promise<Page<Registry>> {
+    // One bound JSON array whatever the number of ids; ids that are not numbers match nothing.
+    const ids = filter.ids?.map(parseNumericId).filter((n): n is number => n !== undefined);
+    const where = ids === undefined ? '' : 'WHERE id IN (SELECT value FROM json_each(?))';
+    const args = ids === undefined ? [] : [JSON.stringify(ids)];
     const rows = this.#db
-      .prepare<[number, number], RegistryRow>('SELECT * FROM registries ORDER BY id LIMIT ? OFFSET ?')
-      .all(page.perPage, pageOffset(page));
-    const { total } = this.#db.prepare<[], { total: number }>('SELECT count(*) AS total FROM registries').get() as { total: number };
+      .prepare<unknown[], RegistryRow>(`SELECT * FROM registries ${where} ORDER BY id LIMIT ? OFFSET ?`)
+      .all(...args, page.perPage, pageOffset(page));
+    const { total } = this.#db.prepare<unknown[], { total: number }>(`SELECT count(*) AS total FROM registries ${where}`).get(...args) as {
+      total: number;
+    };
     return { items: rows.map(toRegistry), total };
   }
 

@@ -60,6 +60,25 @@ export function describeAccessTokenRepository(store: () => CatalogStore): void {
       expect(page.items.map((t) => t.id)).toEqual(ids.slice(2, 4));
     });
 
+    it('lists only tokens restricted to a subset of the registries a filter names, counting after the filter', async () => {
+      const make = async (registryIds?: string[]) =>
+        (await store().accessTokens.create({ ...input(), ...(registryIds === undefined ? {} : { registryIds }) })).id;
+      await make();
+      const one = await make(['1']);
+      const oneTwo = await make(['1', '2']);
+      await make(['1', '3']);
+      await make(['3']);
+      const two = await make(['2']);
+      const within = { within: ['1', '2', 'junk'] };
+      const first = await store().accessTokens.list({ page: 1, perPage: 2 }, within);
+      expect(first.total).toBe(3);
+      expect(first.items.map((t) => t.id)).toEqual([one, oneTwo]);
+      expect((await store().accessTokens.list({ page: 2, perPage: 2 }, within)).items.map((t) => t.id)).toEqual([two]);
+      expect((await store().accessTokens.list({ page: 1, perPage: 10 }, { within: ['2'] })).items.map((t) => t.id)).toEqual([two]);
+      expect(await store().accessTokens.list({ page: 1, perPage: 10 }, { within: [] })).toEqual({ items: [], total: 0 });
+      expect((await store().accessTokens.list({ page: 1, perPage: 10 })).total).toBe(6);
+    });
+
     it('revokes a token once, keeping the first revocation time', async () => {
       const created = await store().accessTokens.create(input());
       const first = new Date('2030-01-01T00:00:00.000Z');

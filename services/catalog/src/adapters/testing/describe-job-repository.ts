@@ -113,6 +113,23 @@ export function describeJobRepository(store: () => CatalogStore): void {
       expect((await store().jobs.list({ registryId: 'x' }, { page: 1, perPage: 10 })).total).toBe(0);
     });
 
+    it('lists only the jobs of the registries a filter names, never store-wide ones, counting after the filter', async () => {
+      const seven: string[] = [];
+      for (let i = 0; i < 3; i += 1) seven.push((await store().jobs.create({ kind: 'purge', registryId: '7', params: {} })).id);
+      await store().jobs.create({ kind: 'gc', registryId: null, params: {} });
+      const eight = (await store().jobs.create({ kind: 'cleanup', registryId: '8', params: {} })).id;
+      await store().jobs.create({ kind: 'purge', registryId: '9', params: {} });
+      const reach = { registryIds: ['7', '8', 'junk'] };
+      const first = await store().jobs.list(reach, { page: 1, perPage: 3 });
+      expect(first.total).toBe(4);
+      expect(first.items.map((j) => j.id)).toEqual([eight, seven[2], seven[1]]);
+      expect((await store().jobs.list(reach, { page: 2, perPage: 3 })).items.map((j) => j.id)).toEqual([seven[0]]);
+      expect((await store().jobs.list({ ...reach, registryId: '8' }, { page: 1, perPage: 10 })).items.map((j) => j.id)).toEqual([eight]);
+      expect((await store().jobs.list({ ...reach, registryId: '9' }, { page: 1, perPage: 10 })).total).toBe(0);
+      expect((await store().jobs.list({ ...reach, kind: 'gc' }, { page: 1, perPage: 10 })).total).toBe(0);
+      expect(await store().jobs.list({ registryIds: [] }, { page: 1, perPage: 10 })).toEqual({ items: [], total: 0 });
+    });
+
     it('claims the oldest queued job of a kind once, moving it to running', async () => {
       const first = await store().jobs.create({ kind: 'purge', registryId: '1', params: {} });
       await store().jobs.create({ kind: 'cleanup', registryId: '1', params: {} });

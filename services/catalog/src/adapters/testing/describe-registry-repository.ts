@@ -47,6 +47,22 @@ export function describeRegistryRepository(store: () => CatalogStore): void {
       expect((await store().registries.list({ page: 4, perPage: 5 })).items).toEqual([]);
     });
 
+    it('lists only the registries a filter names, paging and counting after the filter', async () => {
+      const ids: string[] = [];
+      for (let i = 1; i <= 9; i += 1) ids.push((await store().registries.create({ name: `f-${i}` })).id);
+      const wanted = [ids[1], ids[4], ids[5], ids[8]] as string[];
+      const first = await store().registries.list({ page: 1, perPage: 3 }, { ids: wanted });
+      const second = await store().registries.list({ page: 2, perPage: 3 }, { ids: wanted });
+      expect(first.total).toBe(4);
+      expect(first.items.map((r) => r.id)).toEqual(wanted.slice(0, 3));
+      expect(second).toMatchObject({ total: 4 });
+      expect(second.items.map((r) => r.id)).toEqual(wanted.slice(3));
+      // Unknown and malformed ids match nothing; an empty list matches no registry at all.
+      expect((await store().registries.list({ page: 1, perPage: 10 }, { ids: [ids[0] as string, '999', 'abc', '0'] })).total).toBe(1);
+      expect(await store().registries.list({ page: 1, perPage: 10 }, { ids: [] })).toEqual({ items: [], total: 0 });
+      expect((await store().registries.list({ page: 1, perPage: 10 }, {})).total).toBe(9);
+    });
+
     it('renames a registry, removes its description with null and bumps updatedAt', async () => {
       const created = await store().registries.create({ name: 'old', description: 'text' });
       await tick();

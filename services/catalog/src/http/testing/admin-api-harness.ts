@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MemoryEventBus } from '@vreg/bus';
 import { createLogger } from '@vreg/logging';
-import { SecretBox } from '@vreg/secrets';
+import { type FailureLimiter, SecretBox } from '@vreg/secrets';
 import { UpstreamAddressPolicy } from '@vreg/upstream-client';
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { BusUpstreamProber } from '../../adapters/bus/bus-upstream-prober.ts';
@@ -44,9 +44,10 @@ export interface AdminApiHarness {
 /**
  * @param options.upstreamAllowedNetworks the SSRF allow-list; default `['127.0.0.1']`, as every test
  *   harness sets it, so tests may point upstreams at local servers
+ * @param options.authFailures the throttle of failed authentications; default none
  */
 export async function startAdminApiHarness(
-  options: { upstreamTestTimeoutMs?: number; upstreamAllowedNetworks?: string[] } = {},
+  options: { upstreamTestTimeoutMs?: number; upstreamAllowedNetworks?: string[]; authFailures?: FailureLimiter } = {},
 ): Promise<AdminApiHarness> {
   const store = new MemoryCatalogStore();
   const box = new SecretBox(randomBytes(32));
@@ -84,6 +85,7 @@ export async function startAdminApiHarness(
       mirrorHosts: new MirrorHostAdmin(store),
       pullPolicies,
       upstreamAddressPolicy: new UpstreamAddressPolicy(options.upstreamAllowedNetworks ?? ['127.0.0.1']),
+      ...(options.authFailures === undefined ? {} : { authFailures: options.authFailures }),
     }),
     { prefix: '/api/v1' },
   );
