@@ -95,6 +95,18 @@ describe('embedded mode with worker processes (VREG_WORKERS=2)', () => {
     const range = await rawGet(blobUrl(), { ...NEW_CONNECTION, range: 'bytes=1000-1999' });
     expect(range.status).toBe(206);
     expect(range.body.equals(whole.subarray(1000, 2000))).toBe(true);
+    // A worker counts and logs a request when its response has finished, which the client may see first: wait for all nine.
+    const hitsIn = (text: string) =>
+      series(text, 'vreg_cache_results_total', { result: 'hit', registry: registryId, kind: 'blob' }) - hitsBefore;
+    const after = await waitFor(
+      'the nine hits counted',
+      async () => {
+        const text = await metrics();
+        return hitsIn(text) >= 9 ? text : undefined;
+      },
+      30_000,
+    );
+    expect(hitsIn(after)).toBe(9);
     // Each worker logs the requests it served: both served some.
     const servedBy = new Set(
       vreg.process
@@ -104,8 +116,6 @@ describe('embedded mode with worker processes (VREG_WORKERS=2)', () => {
         .map((l) => (JSON.parse(l) as { pid: number }).pid),
     );
     expect(servedBy.size).toBe(2);
-    const after = await metrics();
-    expect(series(after, 'vreg_cache_results_total', { result: 'hit', registry: registryId, kind: 'blob' }) - hitsBefore).toBe(9);
     for (const worker of ['primary', '1', '2'])
       expect(after).toMatch(new RegExp(`vreg_event_loop_delay_seconds\\{worker="${worker}",stat="max"\\} `));
   });
