@@ -76,6 +76,15 @@ describe('console: pull policy', () => {
     await key.getByLabel('Key name').fill('release');
     await key.getByLabel(/Public key/).fill(pem('ec'));
     await key.getByRole('button', { name: 'Add key' }).click();
+    // The reload a save starts can answer after the next edit on a busy machine: hold it until then, and the edit must survive it.
+    let releaseReload = (): void => undefined;
+    const reloadHeld = new Promise<void>((resolve) => {
+      releaseReload = resolve;
+    });
+    await page.route('**/pull_policy', async (route) => {
+      if (route.request().method() === 'GET') await reloadHeld;
+      await route.continue();
+    });
     await page.getByRole('button', { name: 'Save policy' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     const stored = await vreg.admin.call<{ rules: unknown[]; signatures: { mode: string; keys: Array<{ name: string }> } }>(
@@ -97,8 +106,16 @@ describe('console: pull policy', () => {
     await trust.getByLabel(/Signer/).fill('*@example.test');
     await trust.getByLabel('OIDC issuer').fill(keyless.identity.issuer);
     await trust.getByRole('button', { name: 'Trust this signer' }).click();
-    await page.getByRole('button', { name: 'Save policy' }).click();
     await page.getByText(`by *@example.test (${keyless.identity.issuer})`).waitFor();
+    const reloaded = page.waitForResponse((r) => r.url().endsWith('/pull_policy') && r.request().method() === 'GET');
+    releaseReload();
+    await reloaded;
+    await page.unroute('**/pull_policy');
+    await page.getByText(/^Last changed/).waitFor();
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    // The draft shows the signer before it is saved: "Saved" is what says the PUT was answered.
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    expect(await textOf(page.getByText(`by *@example.test (${keyless.identity.issuer})`))).toBeTruthy();
     const withKeyless = await vreg.admin.call<{ signatures: { keyless: { identities: unknown[] } | null } }>(
       'GET',
       `/registries/${registryId}/pull_policy`,
