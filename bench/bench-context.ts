@@ -14,6 +14,12 @@ export const WARM_UP_IMAGES = [
   { name: 'team/app/api', tag: '1.0' },
 ] as const;
 
+/** Per target label: cached-blob throughput (MB/s) and manifest p99 (ms), both at 50 connections (wrk). */
+export interface ChartData {
+  throughput: Array<{ target: string; mbps: number }>;
+  manifestP99: Array<{ target: string; ms: number }>;
+}
+
 /** What every scenario gets from bench/run.ts. */
 export interface BenchContext {
   /** Upstream A of the test env. */
@@ -28,7 +34,10 @@ export interface BenchContext {
   /** Directory for `--cpu-prof` output of vreg processes, when profiling. */
   cpuProfDir: string | undefined;
   log(message: string): void;
-  startVreg(upstreamUrl: string): Promise<PullTarget>;
+  /** Figures the chart of docs/benchmarks.md is drawn from, filled by the scenarios that measure them. */
+  chart: ChartData;
+  /** Embedded vreg; `workers` sets VREG_WORKERS (default: vreg's own default, or VREG_BENCH_WORKERS). */
+  startVreg(upstreamUrl: string, options?: { workers?: number | 'auto' }): Promise<PullTarget>;
   startVregDistributed(upstreamUrl: string, gateways: number): Promise<PullTarget>;
   startDistribution(upstreamUrl: string): Promise<PullTarget>;
 }
@@ -48,20 +57,28 @@ export function targetStarters(
   const tracked = async (start: Promise<PullTarget>): Promise<PullTarget> => {
     const target = await start;
     log(`  started ${target.label} for "${scenario()}" (pid ${target.pids.join(', ')})`);
-    const stop = target.stop;
+    const { stop, restart } = target;
     const wrapped: PullTarget = {
       ...target,
       stop: async () => {
         live.delete(wrapped);
         await stop();
       },
+      ...(restart
+        ? {
+            restart: async () => {
+              live.delete(wrapped);
+              return tracked(restart());
+            },
+          }
+        : {}),
     };
     live.add(wrapped);
     return wrapped;
   };
   const prof = cpuProfDir ? { cpuProfDir } : {};
   return {
-    startVreg: (upstreamUrl) => tracked(startEmbeddedVreg({ upstreamUrl, ...prof })),
+    startVreg: (upstreamUrl, options) => tracked(startEmbeddedVreg({ upstreamUrl, ...prof, ...options })),
     startVregDistributed: (upstreamUrl, gateways) => tracked(startDistributedVreg({ upstreamUrl, gateways, ...prof })),
     startDistribution: (upstreamUrl) => tracked(startReferenceRegistry(upstreamUrl)),
   };

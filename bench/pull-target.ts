@@ -12,9 +12,13 @@ export interface PullTarget {
    * Clients are spread over them round-robin.
    */
   bases: string[];
-  /** Pids whose memory the bench may sample (the serving processes). */
+  /** Pids of every process of the target (CPU time is summed over them). */
   pids: number[];
+  /** The processes that serve requests, whose memory is the figure (a vreg primary's workers); default `pids`. */
+  servingPids?: number[];
   stop(): Promise<void>;
+  /** Stops the process(es) and starts new ones on the same data (embedded vreg): a warm cache, a process that has served nothing. */
+  restart?(): Promise<PullTarget>;
 }
 
 /** The upstream registry itself, for direct pulls; stopping it does nothing (the test env owns it). */

@@ -95,3 +95,18 @@ export async function waitForIdle(pids: number[], maxMs = 10_000, windowMs = 250
 export function totalCpuMs(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
 }
+
+/**
+ * Time the main thread of each process spent runnable but waiting for a CPU
+ * (the second field of /proc/<pid>/schedstat), summed over `pids`, ms: on a
+ * loaded machine, the stalls no code of the process caused.
+ */
+export function runQueueWaitMs(pids: number[]): number {
+  return pids.reduce((sum, pid) => {
+    try {
+      return sum + Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+    } catch {
+      return sum;
+    }
+  }, 0);
+}

@@ -1,29 +1,51 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AdminClient } from '../test/support/admin-client.ts';
 import { freePort, startDistributedUnderTest } from '../test/support/distributed-under-test.ts';
+import { workerPids } from '../test/support/process-tree.ts';
 import { outputTail, type PullTarget, waitForOk } from './pull-target.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
+
+/** The image's NODE_OPTIONS (Dockerfile), so the bundle runs here as it runs there. */
+function imageNodeOptions(): string {
+  const match = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  if (!match) throw new Error('the Dockerfile sets no NODE_OPTIONS="..."');
+  return match[1]!;
+}
 
 export interface VregTargetOptions {
   /** Where vreg's one upstream lives (upstream A, or a counting proxy in front of it). */
   upstreamUrl: string;
   /** When set, the vreg process(es) run with `--cpu-prof` and write profiles here on exit. */
   cpuProfDir?: string;
+  /** VREG_WORKERS of embedded vreg; default VREG_BENCH_WORKERS, else vreg's own default (auto). */
+  workers?: number | 'auto';
+}
+
+/** An embedded vreg's state on disk, enough to start it again on the same data. */
+interface EmbeddedData {
+  dataDir: string;
+  adminToken: string;
 }
 
 /**
  * vreg embedded mode as its own process, the way `npm start` runs it, with a
  * fresh data directory (a cold cache), one public registry and one upstream.
+ * `restart()` stops it and starts a new process on the same data (a warm
+ * cache in a process that has served nothing yet).
  */
 export async function startEmbeddedVreg(options: VregTargetOptions): Promise<PullTarget> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'vreg-bench-'));
+  const data = { dataDir: await mkdtemp(join(tmpdir(), 'vreg-bench-')), adminToken: `bench-${randomBytes(16).toString('hex')}` };
+  return spawnEmbedded(options, data, undefined);
+}
+
+async function spawnEmbedded(options: VregTargetOptions, data: EmbeddedData, registryId: string | undefined): Promise<PullTarget> {
   const port = await freePort();
-  const adminToken = `bench-${randomBytes(16).toString('hex')}`;
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   // VREG_BENCH_BUNDLE=<dir of `npm run build` output> runs the bundled JavaScript instead of the TypeScript through tsx.
   const entry = process.env.VREG_BENCH_BUNDLE
@@ -34,14 +56,17 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
+      // The bundle as the image runs it; through tsx as `npm start` runs it (scripts/start.sh bounds the young generation the same way).
+      NODE_OPTIONS: process.env.VREG_BENCH_BUNDLE ? imageNodeOptions() : '--max-semi-space-size=8',
       VREG_LISTEN: `127.0.0.1:${port}`,
-      VREG_DATA_DIR: dataDir,
-      VREG_SPOOL_DIR: join(dataDir, 'spool'),
-      VREG_ADMIN_TOKEN: adminToken,
+      VREG_DATA_DIR: data.dataDir,
+      VREG_SPOOL_DIR: join(data.dataDir, 'spool'),
+      VREG_ADMIN_TOKEN: data.adminToken,
       VREG_LOG_LEVEL: process.env.VREG_BENCH_LOG_LEVEL ?? 'warn',
       // The bench's upstreams listen on 127.0.0.1 (SSRF guard), and its clients pull far past the per-address rate limit.
       VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
       VREG_PULL_RATE_LIMIT: '0',
+      ...workersEnv(options.workers),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -49,18 +74,29 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
   child.stdout.on('data', out.keep);
   child.stderr.on('data', out.keep);
   const url = `http://127.0.0.1:${port}`;
+  const stopProcess = (): Promise<void> => stopChild(child);
   const stop = async (): Promise<void> => {
-    await stopChild(child);
-    await rm(dataDir, { recursive: true, force: true });
+    await stopProcess();
+    await rm(data.dataDir, { recursive: true, force: true });
   };
   try {
-    await waitForOk('vreg (embedded)', `${url}/healthz`, 60_000, () => (child.exitCode === null ? undefined : out.text()));
-    const registryId = await createPublicRegistry(new AdminClient(url, adminToken), options.upstreamUrl);
+    await waitForOk('vreg (embedded)', `${url}/readyz`, 60_000, () => (child.exitCode === null ? undefined : out.text()));
+    // Printed once every worker listens (with workers, the first answers before the others).
+    const deadline = Date.now() + 60_000;
+    while (!out.text().includes('vreg listening on') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const id = registryId ?? (await createPublicRegistry(new AdminClient(url, data.adminToken), options.upstreamUrl));
+    // With workers, they serve: their pids (children of the primary) are measured with it.
+    const workers = workerPids(child.pid!);
     return {
-      label: process.env.VREG_BENCH_BUNDLE ? 'vreg embedded (bundle)' : 'vreg embedded',
-      bases: [`${url}/v2/virtual_registries/containers/${registryId}`],
-      pids: [child.pid!],
+      label: `${process.env.VREG_BENCH_BUNDLE ? 'vreg embedded (bundle)' : 'vreg embedded'}${workers.length ? ` ×${workers.length} workers` : ''}`,
+      bases: [`${url}/v2/virtual_registries/containers/${id}`],
+      pids: [child.pid!, ...workers],
+      servingPids: workers.length ? workers : [child.pid!],
       stop,
+      restart: async () => {
+        await stopProcess();
+        return spawnEmbedded(options, data, id);
+      },
     };
   } catch (err) {
     await stop();
@@ -89,6 +125,12 @@ export async function startDistributedVreg(options: VregTargetOptions & { gatewa
     await vreg.stop();
     throw err;
   }
+}
+
+/** VREG_WORKERS for a vreg process: the option, else VREG_BENCH_WORKERS, else none (vreg's default). */
+function workersEnv(workers: number | 'auto' | undefined): Record<string, string> {
+  const value = workers ?? process.env.VREG_BENCH_WORKERS;
+  return value === undefined ? {} : { VREG_WORKERS: String(value) };
 }
 
 /** A public registry (anonymous pulls) with one upstream; resolves its id. */

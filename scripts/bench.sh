@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What `npm run bench` runs: dependencies, the test-env servers (installed,
-# started, seeded: upstream registries A and B, NATS, FerretDB, moto), then
-# bench/run.ts, which starts vreg and the reference registry itself and
-# prints one table (also written to bench/results/latest.md); then the
-# servers are stopped again, if this script started them.
+# started, seeded: upstream registries A and B, NATS, FerretDB, moto), vreg's
+# bundle (`npm run build`, what the image runs), then bench/run.ts, which
+# starts vreg and the reference registry itself and prints one table (also
+# written to bench/results/latest.md and, with its chart, docs/benchmarks.md);
+# then the servers are stopped again, if this script started them.
 #
 # The bench runs on its own copy of the test env (.vreg-test/bench-env): the
 # integration tests stop and restart upstream A for their outage cases, which
@@ -14,7 +15,8 @@
 #                              .vreg-test/env shares the tests' servers)
 #   VREG_TEST_KEEP_ENV=1       leave the servers running afterwards
 #                              (VREG_TEST_ENV_DIR=<dir> scripts/test-env/stop.sh stops them)
-# and the knobs bench/run.ts lists (VREG_BENCH_ONLY, _ROUNDS, _CLIENTS, _HUGE_MB, _CPU_PROF).
+#   VREG_BENCH_TSX=1           run vreg's TypeScript through tsx (as `npm start` does) instead of the bundle
+# and the knobs bench/run.ts lists (VREG_BENCH_ONLY, _ROUNDS, _CLIENTS, _HUGE_MB, _CPU_PROF, _WORKERS).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -62,5 +64,11 @@ phase start bash scripts/test-env/start.sh
 phase seed node scripts/test-env/seed.mjs
 
 vreg_use_test_env
+
+# The bundle the image runs (node dist/vreg.mjs embedded): its processes' memory is what a deployment sees.
+if [[ "${VREG_BENCH_TSX:-}" != 1 && -z "${VREG_BENCH_BUNDLE:-}" ]]; then
+  export VREG_BENCH_BUNDLE="$PWD/.vreg-test/bench-dist"
+  phase build node deploy/build.mjs --outdir "$VREG_BENCH_BUNDLE"
+fi
 
 phase bench node --import tsx bench/run.ts

@@ -3,6 +3,7 @@ import { HttpEnv, LogEnv, parseEnv, SecretsEnv } from '@vreg/contracts';
 import { FetcherFillEnv } from '@vreg/fetcher';
 import { GatewayPullEnv } from '@vreg/gateway';
 import { TelemetryEnv } from '@vreg/telemetry';
+import { WorkersEnv } from '@vreg/workers';
 import { z } from 'zod';
 
 /** Embedded mode: every service in one process, state under one data directory. */
@@ -13,6 +14,7 @@ export const EmbeddedEnv = {
   ...FetcherFillEnv,
   ...GatewayPullEnv,
   ...CatalogAppEnv,
+  ...WorkersEnv,
   /** Blobs, the catalog database and generated keys live here. */
   VREG_DATA_DIR: z.string().min(1).default('./data'),
   /** Admin API token; generated at first start (and printed once) when unset. */

@@ -1,32 +1,26 @@
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { FsBlobStore } from '@vreg/blob-store';
-import { MemoryEventBus } from '@vreg/bus';
-import { buildApp as buildCatalog, MAX_CACHE_ENTRY_ID_LENGTH, SqliteCatalogStore } from '@vreg/catalog';
-import { Streams, splitListen } from '@vreg/contracts';
-import { buildApp as buildFetcher } from '@vreg/fetcher';
-import { MemoryFillLease } from '@vreg/fill-lease';
-import { buildApp as buildGateway, createServer, TokenKeyRing } from '@vreg/gateway';
+import { MAX_CACHE_ENTRY_ID_LENGTH } from '@vreg/catalog';
+import { splitListen } from '@vreg/contracts';
+import { buildApp as buildGateway, createServer } from '@vreg/gateway';
 import type { Logger } from '@vreg/logging';
-import { secretBoxFromEnv } from '@vreg/secrets';
 import {
   catalogCheck,
   opsRoutes,
   Readiness,
   requestTelemetry,
+  startOpsServer,
   startTelemetry,
   storeCheck,
   type Telemetry,
-  UpstreamFailureBroadcaster,
 } from '@vreg/telemetry';
-import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
 import type { FastifyInstance } from 'fastify';
 import type { EmbeddedConfig } from './embedded-config.ts';
-import { newAdminToken, newSecretKey, newTokenSigningKey, readOrCreateKeyFile } from './local-keys.ts';
+import { startEmbeddedCore } from './embedded-core.ts';
 
 export interface EmbeddedVreg {
   /** `http://host:port` the server listens on. */
   url: string;
+  /** `http://host:port` of the ops listener (/metrics, /healthz, /readyz) when VREG_OPS_LISTEN is set. */
+  opsUrl?: string;
   server: FastifyInstance;
   adminToken: string;
   /** True when this start generated the admin token (show it once). */
@@ -54,42 +48,24 @@ export interface EmbeddedOptions {
 export async function startEmbedded(config: EmbeddedConfig, logger: Logger, options: EmbeddedOptions = {}): Promise<EmbeddedVreg> {
   const telemetry = options.telemetry ?? startTelemetry({ serviceName: 'vreg', config: { VREG_OTEL: false } });
   const metrics = telemetry.metrics;
-  const dataDir = resolve(config.VREG_DATA_DIR);
-  await mkdir(dataDir, { recursive: true });
-  const admin = config.VREG_ADMIN_TOKEN
-    ? { value: config.VREG_ADMIN_TOKEN, created: false }
-    : await readOrCreateKeyFile(dataDir, 'admin-token', newAdminToken);
-  const secretKey = config.VREG_SECRET_KEY
-    ? { value: config.VREG_SECRET_KEY }
-    : await readOrCreateKeyFile(dataDir, 'secret.key', newSecretKey);
-  const secrets = secretBoxFromEnv({ VREG_SECRET_KEY: secretKey.value, VREG_SECRET_KEY_PREVIOUS: config.VREG_SECRET_KEY_PREVIOUS });
-  const signingKeys = TokenKeyRing.parse(
-    config.VREG_TOKEN_SIGNING_KEYS ?? (await readOrCreateKeyFile(dataDir, 'token-signing.key', newTokenSigningKey)).value,
-  );
-
-  const bus = new MemoryEventBus({ logger, metrics });
-  await bus.ensureStreams(Object.values(Streams));
-  const leases = new MemoryFillLease();
-  const store = new FsBlobStore({ root: dataDir });
-  const catalogStore = SqliteCatalogStore.open({ dataDir });
-  const upstreams = httpUpstreamRegistryFromEnv(config);
-
-  const catalog = buildCatalog(
-    config,
-    // The same blob store as the gateway and fetcher: GC deletes what no entry references any more.
-    { bus, store: catalogStore, secretBox: secrets, logger, adminToken: admin.value, blobs: store },
-  );
-  const fetcher = buildFetcher(config, { bus, store, leases, upstreams, secrets, logger, metrics });
-  const gateway = buildGateway(config, { bus, store, leases, upstreams, secrets, logger, signingKeys, metrics });
-  // The console's overview lists upstream errors: broadcast on the in-process bus to the catalog, as in distributed mode.
-  const failures = new UpstreamFailureBroadcaster({ bus, logger });
-  failures.start(metrics);
-  await catalog.start();
-  await fetcher.start();
+  const core = await startEmbeddedCore(config, logger, telemetry);
+  const { bus, leases, store, upstreams, catalog, keys } = core;
+  const gateway = buildGateway(config, {
+    bus,
+    store,
+    leases,
+    upstreams,
+    secrets: keys.secrets,
+    logger,
+    signingKeys: keys.signingKeys,
+    metrics,
+  });
 
   const server = createServer(logger, {
     maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
     maxUrlBytes: config.VREG_MAX_URL_BYTES,
+    receiveTimeoutMs: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+    maxConnections: config.VREG_MAX_CONNECTIONS,
     // The admin API is on this server too: its cache entry ids are long route parameters.
     maxParamLength: MAX_CACHE_ENTRY_ID_LENGTH,
     ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
@@ -98,7 +74,10 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
   const readiness = new Readiness([storeCheck(store), catalogCheck(bus)]);
   await server.register(requestTelemetry, { metrics });
   await server.register(telemetry.fastifyPlugin());
-  await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
+  const ops = { renderMetrics: () => telemetry.renderMetrics(), readiness };
+  // With VREG_OPS_LISTEN, metrics and health leave the public port for a listener of their own.
+  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
+  if (opsServer === undefined) await server.register(opsRoutes, ops);
   await server.register(gateway.routes, { prefix: '/v2' });
   await server.register(catalog.adminApi, { prefix: '/api/v1' });
   await server.register(catalog.console, { prefix: '/console' });
@@ -106,19 +85,17 @@ export async function startEmbedded(config: EmbeddedConfig, logger: Logger, opti
 
   return {
     url: address,
+    ...(opsServer ? { opsUrl: opsServer.url } : {}),
     server,
-    adminToken: admin.value,
-    adminTokenGenerated: admin.created,
+    adminToken: keys.admin.value,
+    adminTokenGenerated: keys.admin.created,
     readiness,
     async stop() {
       readiness.markStopping();
       await server.close();
       await gateway.stop();
-      await fetcher.stop();
-      await catalog.stop();
-      failures.stop();
-      await bus.close();
-      await catalogStore.close();
+      await core.stop();
+      await opsServer?.close();
       if (!options.telemetry) await telemetry.shutdown();
     },
   };

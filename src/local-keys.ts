@@ -14,7 +14,7 @@ export async function readOrCreateKeyFile(dataDir: string, name: string, make: (
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const value = make();
   // 'wx': never overwrite a key another process created meanwhile.
   await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' });

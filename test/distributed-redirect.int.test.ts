@@ -32,6 +32,8 @@ describe('presigned redirects for blob hits (distributed mode)', () => {
       });
       expect(res.status).toBe(307);
       expect(res.headers.get('docker-content-digest')).toBe(digest);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
       const location = res.headers.get('location')!;
       expect(location.startsWith(env.s3.endpoint)).toBe(true);
       expect(sha256(Buffer.from(await (await fetch(location)).arrayBuffer()))).toBe(digest);

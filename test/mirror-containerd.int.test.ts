@@ -1,33 +1,15 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Containerd, startContainerd } from './support/containerd.ts';
+import { type Containerd, mirrorConfigHostsDir, startContainerd } from './support/containerd.ts';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
 import { blobGets, expectedDigests, type MirrorSetup, objectRequests, PRIVATE_IMAGE, setUpMirrors } from './support/mirror-setup.ts';
 import type { VregUnderTest } from './support/pull-scenarios.ts';
 import { testEnv } from './support/test-env.ts';
 
-/**
- * Where containerd goes when no mirror answers: a closed local port. The
- * files `vreg mirror-config` prints name the real registries there
- * (registry-1.docker.io, https://ghcr.io); a test must neither wait on the
- * internet nor pass because the real registry answered.
- */
-const NOWHERE = 'http://127.0.0.1:9';
-
 /** The files `vreg mirror-config containerd` wrote, with the fallback servers pointed nowhere. */
-async function hostsDir(setup: MirrorSetup, args: readonly string[], stdin?: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'vreg-certs-d-'));
-  const written = await setup.cli(['mirror-config', 'containerd', ...args, '--output-dir', dir], stdin);
-  for (const line of written.split('\n')) {
-    const file = line.replace(/^wrote /, '');
-    const toml = await readFile(file, 'utf8');
-    const local = toml.includes('server = ') ? toml.replace(/^server = ".*"$/m, `server = "${NOWHERE}"`) : `server = "${NOWHERE}"\n${toml}`;
-    await writeFile(file, local);
-  }
-  return dir;
-}
+const hostsDir = (setup: MirrorSetup, args: readonly string[], stdin?: string): Promise<string> =>
+  mirrorConfigHostsDir(setup.cli, args, stdin === undefined ? {} : { stdin });
 
 /**
  * containerd 1.6 (Debian's package, a daemon of this file's own) pulling
@@ -142,6 +124,17 @@ describe('containerd pulls through vreg as its registry mirror', () => {
       );
       // vreg holds the image since the pull above: nothing goes upstream, the header alone opens the registry.
       await pullTwice(ref, { hostsDir: withHeader }, expected(), setup.privateUpstream, true);
+    });
+
+    it('pulls with vreg as the only host (--no-fallback), the token a header of the server itself', async () => {
+      const only = await hostsDir(setup, ['--no-fallback', '--pull-token-stdin'], `${setup.pullToken}\n`);
+      dirs.push(only);
+      await rm(join(only, 'ghcr.io'), { recursive: true });
+      const toml = await readFile(join(only, '_default/hosts.toml'), 'utf8');
+      expect(toml).toContain(`server = "${vreg.gatewayUrl}"`);
+      expect(toml).toMatch(/^\[header\]\n {2}Authorization = "Basic [A-Za-z0-9+/=]+"$/m);
+      expect(toml).not.toContain('[host.');
+      await pullTwice(ref, { hostsDir: only }, expected(), setup.privateUpstream, true);
     });
   });
 });

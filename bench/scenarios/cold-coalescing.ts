@@ -1,3 +1,4 @@
+import { startCpuHog } from '../../test/support/cpu-hog.ts';
 import { type BenchContext, BIG_IMAGE, stopAll, timed, warmUp } from '../bench-context.ts';
 import { CountingProxy } from '../counting-proxy.ts';
 import { PullClient } from '../pull-client.ts';
@@ -21,7 +22,7 @@ interface ColdStampede {
  * blobs at a time like docker, hashing every byte. A counting proxy between
  * the registry and upstream A counts the upstream GETs of each blob.
  */
-async function stampede(ctx: BenchContext, start: (upstreamUrl: string) => Promise<PullTarget>): Promise<ColdStampede> {
+async function stampede(ctx: BenchContext, start: (upstreamUrl: string) => Promise<PullTarget>, hog: boolean): Promise<ColdStampede> {
   const proxy = new CountingProxy(ctx.upstreamUrl);
   let target: PullTarget | undefined;
   const clients = Array.from({ length: ctx.clients }, () => new PullClient(3));
@@ -30,11 +31,13 @@ async function stampede(ctx: BenchContext, start: (upstreamUrl: string) => Promi
     const t = target;
     const warm = new PullClient(4);
     await warmUp(warm, t).finally(() => warm.close());
+    // The hog runs while the pulls do (bounded: it ends by itself after two minutes).
+    const spinning = hog ? await startCpuHog(120_000) : undefined;
     const { ms, value: results } = await timed(() =>
       Promise.allSettled(
         clients.map((c, i) => c.pullImage(t.bases[i % t.bases.length]!, BIG_IMAGE.name, BIG_IMAGE.tag, { verify: true, parallelBlobs: 3 })),
       ),
-    );
+    ).finally(() => spinning?.stop());
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     return {
       label: t.label,
@@ -63,14 +66,19 @@ const exactlyOnce = (s: ColdStampede): number | undefined =>
 
 /**
  * Row 1: upstream GETs per blob and time to the last byte for `clients`
- * concurrent cold pulls, through vreg with one gateway (embedded), vreg
- * with two gateway processes (distributed, clients alternating between
- * them) and distribution.
+ * concurrent cold pulls, through vreg embedded (its worker processes share
+ * one lease table), vreg with two gateway processes (distributed, clients
+ * alternating between them, a CPU hog spinning on every core meanwhile)
+ * and distribution.
  */
 export async function coldCoalescing(ctx: BenchContext): Promise<void> {
-  const attempt = async (what: string, start: (upstreamUrl: string) => Promise<PullTarget>): Promise<ColdStampede | undefined> => {
+  const attempt = async (
+    what: string,
+    start: (upstreamUrl: string) => Promise<PullTarget>,
+    hog = false,
+  ): Promise<ColdStampede | undefined> => {
     try {
-      const result = await stampede(ctx, start);
+      const result = await stampede(ctx, start, hog);
       ctx.log(`  ${what}: ${JSON.stringify(result)}`);
       return result;
     } catch (err) {
@@ -78,15 +86,16 @@ export async function coldCoalescing(ctx: BenchContext): Promise<void> {
       return undefined;
     }
   };
-  const one = await attempt('vreg, one gateway', ctx.startVreg);
-  const two = await attempt('vreg, two gateways', (u) => ctx.startVregDistributed(u, 2));
+  const one = await attempt('vreg embedded', (u) => ctx.startVreg(u));
+  // Two gateways under a CPU hog: the fill lease must elect one filler even when every process is starved.
+  const two = await attempt('vreg, two gateways, CPU hog', (u) => ctx.startVregDistributed(u, 2), true);
   const reference = await attempt('distribution', ctx.startDistribution);
 
   const n = ctx.clients;
   const worst = (s: ColdStampede | undefined): number => (s ? Math.max(...s.getsPerBlob) : Number.NaN);
   for (const [label, s] of [
-    ['one gateway (embedded)', one],
-    ['two gateways (distributed)', two],
+    ['embedded', one],
+    ['two gateways (distributed), CPU hog on every core', two],
   ] as const) {
     ctx.table.add({
       scenario: `${n} concurrent cold pulls: upstream GETs per blob, vreg ${label}`,
@@ -99,8 +108,8 @@ export async function coldCoalescing(ctx: BenchContext): Promise<void> {
     });
   }
   for (const [label, s] of [
-    ['one gateway', one],
-    ['two gateways', two],
+    ['embedded', one],
+    ['two gateways, CPU hog', two],
   ] as const) {
     ctx.table.add({
       scenario: `${n} concurrent cold pulls: time to the last byte, vreg ${label}`,

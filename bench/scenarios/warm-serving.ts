@@ -119,15 +119,15 @@ export async function warmServing(ctx: BenchContext): Promise<void> {
       ctx.table.note(
         `warm throughput, ${clients} clients: CPU per GB served (median): vreg ${median(cpu.vreg).toFixed(2)} s, distribution ${median(cpu.distribution).toFixed(2)} s; MB/s per run: vreg ${runs.vreg.map((x) => x.toFixed(0)).join('/')}, distribution ${runs.distribution.map((x) => x.toFixed(0)).join('/')}.`,
       );
-      const main = clients === ctx.clients;
       ctx.table.add({
         scenario: `warm throughput, ${clients} concurrent client${clients === 1 ? '' : 's'} (median of ${ctx.rounds}); direct from upstream, one run: ${up.toFixed(0)} MB/s`,
         vreg: `${v.toFixed(0)} MB/s`,
         distribution: `${d.toFixed(0)} MB/s`,
         ratio: `${ratioText(v, d, 'vreg/distribution')}; ${ratioText(v, up, 'vreg/direct')}`,
-        target: main ? '≥ 1.2 × distribution' : '—',
+        // The target is the wrk row's: this client (one node event loop) caps what it can measure.
+        target: '—',
         measured: v / d,
-        goal: main ? { kind: 'atLeast', value: 1.2 } : { kind: 'none' },
+        goal: { kind: 'none' },
       });
     }
 
@@ -149,9 +149,10 @@ export async function warmServing(ctx: BenchContext): Promise<void> {
         vreg: cell(v),
         distribution: cell(d),
         ratio: ratioText(v.p99Ms, d.p99Ms, 'p99 vreg/distribution'),
-        target: 'p99 ≤ 2 ms',
+        // Informational beside the floor; the latency target is the wrk row's (50 connections, closed loop).
+        target: '—',
         measured: v.errors ? undefined : v.p99Ms,
-        goal: { kind: 'atMost', value: 2 },
+        goal: { kind: 'none' },
       });
       for (const [who, r] of [
         ['vreg', v],

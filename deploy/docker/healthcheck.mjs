@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Docker HEALTHCHECK without curl: GET /healthz on the port this container's
-// service listens on; exit 0 on 200, 1 otherwise. Kubernetes uses its own
-// httpGet probes instead.
+// service serves it on (VREG_OPS_LISTEN when set, else its own port); exit 0
+// on 200, 1 otherwise. Kubernetes uses its own httpGet probes instead.
 import { readFileSync } from 'node:fs';
 
 const DEFAULT_PORTS = { gateway: 5000, fetcher: 5003, catalog: 5002, embedded: 5000 };
@@ -16,7 +16,7 @@ function service() {
   }
 }
 
-const listen = process.env.VREG_LISTEN || `0.0.0.0:${DEFAULT_PORTS[service()]}`;
+const listen = process.env.VREG_OPS_LISTEN || process.env.VREG_LISTEN || `0.0.0.0:${DEFAULT_PORTS[service()]}`;
 const i = listen.lastIndexOf(':');
 const bound = listen.slice(0, i).replace(/^\[|\]$/g, '');
 const host = bound === '0.0.0.0' || bound === '::' || bound === '' ? '127.0.0.1' : bound;

@@ -2,7 +2,7 @@
 # Install or build everything the integration tests run against, skipping what
 # is already there. Idempotent; a second run only checks versions.
 #
-#   apt:  docker-registry (CNCF distribution v2), skopeo, podman, containerd, busybox-static, chromium
+#   apt:  docker-registry (CNCF distribution v2), skopeo, podman, containerd, busybox-static, chromium, wrk
 #   deb:  docker.io's dockerd, extracted into $VREG_TEST_CACHE/docker.io (not installed)
 #   go:   nats-server v2.15.2, ferretdb v1.24.2, crane, oras, cosign v2.6.1 (built into $VREG_TEST_CACHE/bin), the OCI
 #         conformance suite (build-conformance.sh)
@@ -64,6 +64,8 @@ check_apt() {
 
 check_apt docker-registry docker-registry
 check_apt skopeo skopeo
+# The bench's load generator for hits and manifests (a C client, so the client is not what caps the figures).
+check_apt wrk wrk
 # A third real client: podman pulls (it cannot run containers in this sandbox, so tests only pull).
 check_apt podman podman
 # Container runtimes pulling through vreg as their mirror: a containerd daemon of each test's own (ctr pulls), and

@@ -155,6 +155,66 @@ describe('vreg registries mirror-hosts and vreg mirror-config', () => {
     }
   });
 
+  it('makes vreg the only host with --no-fallback, at the root and on one registry’s own path, so a refusal stays one', async () => {
+    const root = await vreg('mirror-config containerd --url https://vreg.example.com --no-fallback --json');
+    expect(root.code, root.err).toBe(0);
+    const files = (JSON.parse(root.out) as { files: Array<{ path: string; content: string }> }).files;
+    expect(files.map((f) => f.path)).toEqual(['docker.io/hosts.toml', 'ghcr.io/hosts.toml', '_default/hosts.toml']);
+    expect(files[0]?.content).toBe(
+      [
+        `# docker.io through vreg (registry ${hub}) only: no fallback to https://registry-1.docker.io, so a pull vreg refuses stays refused.`,
+        'server = "https://vreg.example.com"',
+        'capabilities = ["pull", "resolve"]',
+        '# A private registry needs an access token that can read it (vreg tokens create --scope read_virtual_registry),',
+        '# sent as the password of a Basic header; print this file with --pull-token-stdin to fill it in:',
+        '# [header]',
+        '#   Authorization = "Basic <base64 of vreg:<access token>>"',
+        '',
+        '# No other host: vreg, the server, is the only one containerd asks.',
+        '[host]',
+        '',
+      ].join('\n'),
+    );
+    expect(files[2]?.content).toBe(
+      [
+        '# Every other host: vreg only (containerd sends ?ns=<host>), no fallback to the host itself: a host none',
+        "# of vreg's registries mirrors answers 404 and its pulls fail. containerd >= 1.6.17 / 1.7.",
+        'server = "https://vreg.example.com"',
+        'capabilities = ["pull", "resolve"]',
+        '# A private registry needs an access token that can read it (vreg tokens create --scope read_virtual_registry),',
+        '# sent as the password of a Basic header; print this file with --pull-token-stdin to fill it in:',
+        '# [header]',
+        '#   Authorization = "Basic <base64 of vreg:<access token>>"',
+        '',
+        '# No other host: vreg, the server, is the only one containerd asks.',
+        '[host]',
+        '',
+      ].join('\n'),
+    );
+    // An empty host table (containerd 1.6 rejects a file without one, then pulls from the upstream): no other host.
+    for (const f of files) expect(f.content, f.path).not.toContain('[host.');
+    const own = await vreg(
+      `mirror-config containerd --registry ${github} --url http://10.0.0.5:5000 --no-fallback --pull-token-stdin`,
+      'vregat_abc\n',
+    );
+    expect(own.code, own.err).toBe(0);
+    expect(own.out).toBe(
+      [
+        '# /etc/containerd/certs.d/ghcr.io/hosts.toml',
+        `# ghcr.io through vreg (registry ${github}) only: no fallback to https://ghcr.io, so a pull vreg refuses stays refused.`,
+        `server = "http://10.0.0.5:5000/v2/virtual_registries/containers/${github}"`,
+        'capabilities = ["pull", "resolve"]',
+        'override_path = true',
+        '[header]',
+        `  Authorization = "Basic ${Buffer.from('vreg:vregat_abc').toString('base64')}"`,
+        '',
+        '# No other host: vreg, the server, is the only one containerd asks.',
+        '[host]',
+      ].join('\n'),
+    );
+    expect(await vreg('mirror-config podman --no-fallback')).toMatchObject({ code: 2, err: expect.stringContaining('--no-fallback') });
+  });
+
   it('prints Docker’s registry-mirrors for the docker.io mirror, and says why when the registry mirrors no docker.io', async () => {
     expect(await vreg('mirror-config docker --url https://vreg.example.com')).toMatchObject({
       code: 0,

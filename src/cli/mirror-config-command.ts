@@ -14,7 +14,7 @@ import {
 } from './mirror-config.ts';
 
 export const MIRROR_CONFIG_USAGE = `Usage:
-  vreg mirror-config containerd [--registry <id>] [--url <gateway url>] [--pull-token-stdin] [--output-dir <dir>] [--json]
+  vreg mirror-config containerd [--registry <id>] [--url <gateway url>] [--no-fallback] [--pull-token-stdin] [--output-dir <dir>] [--json]
   vreg mirror-config docker [--registry <id>] [--url <gateway url>] [--json]
   vreg mirror-config podman [--registry <id>] [--url <gateway url>] [--json]
 
@@ -25,6 +25,9 @@ containerd  a hosts.toml per mirrored host and a _default one, for
             ${CONTAINERD_CERTS_DIR} (config_path): vreg's root path, where containerd's
             ?ns=<host> picks the registry. With --registry, that registry's hosts
             only, on its own path (override_path) and without _default.
+            containerd falls back to the host itself after any error from vreg,
+            a pull policy's 403 included; --no-fallback makes vreg the only host
+            (enforce a pull policy with it; pulls then fail while vreg is down).
             --output-dir writes the files there instead of printing them.
             --pull-token-stdin reads an access token (read_virtual_registry) and puts
             it in every file as a Basic Authorization header, for private registries.
@@ -78,6 +81,7 @@ export async function mirrorConfigCommand(args: string[], api: AdminApiClient, i
       registry: { type: 'string' },
       url: { type: 'string' },
       'pull-token-stdin': { type: 'boolean', default: false },
+      'no-fallback': { type: 'boolean', default: false },
       'output-dir': { type: 'string' },
     },
     { min: 1, max: 1, what: `a runtime: ${RUNTIMES.join(', ')}` },
@@ -85,8 +89,11 @@ export async function mirrorConfigCommand(args: string[], api: AdminApiClient, i
   const runtime = positionals[0] as Runtime;
   if (!RUNTIMES.includes(runtime))
     throw new UsageError(`mirror-config: unknown runtime ${JSON.stringify(runtime)}; one of ${RUNTIMES.join(', ')}`);
-  if (runtime !== 'containerd' && (values['output-dir'] !== undefined || values['pull-token-stdin'] === true))
-    throw new UsageError('--output-dir and --pull-token-stdin are for containerd');
+  if (
+    runtime !== 'containerd' &&
+    (values['output-dir'] !== undefined || values['pull-token-stdin'] === true || values['no-fallback'] === true)
+  )
+    throw new UsageError('--output-dir, --pull-token-stdin and --no-fallback are for containerd');
   const registryId = values.registry === undefined ? undefined : idArg(values.registry, '--registry');
   const url = urlArg(values.url ?? (await api.serverUrl()));
   const hosts = await mirroredHosts(api, registryId);
@@ -118,6 +125,7 @@ export async function mirrorConfigCommand(args: string[], api: AdminApiClient, i
   if (pullToken === '') throw new UsageError('--pull-token-stdin read no token');
   const files = containerdHostsFiles(url, hosts, {
     mode: registryId === undefined ? 'root' : 'registry',
+    fallback: values['no-fallback'] !== true,
     ...(pullToken ? { pullToken } : {}),
   });
   const outputDir = values['output-dir'];

@@ -21,22 +21,31 @@ function upstreamServer(host: string): string {
   return host === DOCKER_HUB ? 'https://registry-1.docker.io' : `https://${host}`;
 }
 
+/**
+ * An empty host table: containerd 1.6 rejects a hosts.toml without one
+ * ("invalid `host` tree") and then pulls from the upstream itself, the very
+ * fallback a file without other hosts is meant to shut.
+ */
+const NO_OTHER_HOST = ['', '# No other host: vreg, the server, is the only one containerd asks.', '[host]'];
+
 /** The gateway URL as runtimes need it: scheme, host and port, no path or trailing slash. */
 export function gatewayBase(url: URL): string {
   return `${url.protocol}//${url.host}`;
 }
 
-function basicHeader(pullToken: string | undefined, hostKey: string): string[] {
+/** A Basic Authorization header for `table` (`host."<url>"`, or `` for the file's own `server`), or how to add one. */
+function basicHeader(pullToken: string | undefined, table: string, indent: string): string[] {
+  const name = table === '' ? 'header' : `${table}.header`;
   if (pullToken === undefined) {
     return [
-      '  # A private registry needs an access token that can read it (vreg tokens create --scope read_virtual_registry),',
-      '  # sent as the password of a Basic header; print this file with --pull-token-stdin to fill it in:',
-      `  # [host."${hostKey}".header]`,
-      '  #   Authorization = "Basic <base64 of vreg:<access token>>"',
+      `${indent}# A private registry needs an access token that can read it (vreg tokens create --scope read_virtual_registry),`,
+      `${indent}# sent as the password of a Basic header; print this file with --pull-token-stdin to fill it in:`,
+      `${indent}# [${name}]`,
+      `${indent}#   Authorization = "Basic <base64 of vreg:<access token>>"`,
     ];
   }
   const basic = Buffer.from(`vreg:${pullToken}`).toString('base64');
-  return [`  [host."${hostKey}".header]`, `    Authorization = "Basic ${basic}"`];
+  return [`${indent}[${name}]`, `${indent}  Authorization = "Basic ${basic}"`];
 }
 
 /**
@@ -54,44 +63,94 @@ function basicHeader(pullToken: string | undefined, hostKey: string): string[] {
  * `override_path`, for its own hosts only. No `_default` then: a prefixed
  * path serves whatever its upstreams hold under a name, whichever host the
  * image reference named.
+ *
+ * containerd tries the next host after any error status, a 403 included,
+ * and the `server` last: a pull vreg's policy refuses is then fetched from
+ * the upstream itself. With `fallback: false` vreg is each file's `server`
+ * and there is no other host, so a refusal stays one (and a pull fails
+ * while vreg is down, and for a host no registry mirrors).
  */
 export function containerdHostsFiles(
   url: URL,
   hosts: readonly MirroredHost[],
-  options: { mode: 'root' | 'registry'; pullToken?: string },
+  options: { mode: 'root' | 'registry'; pullToken?: string; fallback?: boolean },
 ): ConfigFile[] {
   const base = gatewayBase(url);
+  const fallback = options.fallback ?? true;
   const files: ConfigFile[] = [];
   for (const { host, registryId } of hosts) {
-    const hostKey = options.mode === 'root' ? base : `${base}/v2/virtual_registries/containers/${registryId}`;
+    const vreg = options.mode === 'root' ? base : `${base}/v2/virtual_registries/containers/${registryId}`;
+    const endpoint = { url: vreg, overridePath: options.mode === 'registry', pullToken: options.pullToken };
+    const upstream = upstreamServer(host);
     files.push({
       path: `${host}/hosts.toml`,
-      content: [
-        `# ${host} through vreg (registry ${registryId}), then ${upstreamServer(host)} when vreg cannot serve a pull.`,
-        `server = "${upstreamServer(host)}"`,
-        '',
-        `[host."${hostKey}"]`,
-        '  capabilities = ["pull", "resolve"]',
-        ...(options.mode === 'registry' ? ['  override_path = true'] : []),
-        ...basicHeader(options.pullToken, hostKey),
-        '',
-      ].join('\n'),
+      content: fallback
+        ? vregThenServer(
+            [`# ${host} through vreg (registry ${registryId}), then ${upstream} when vreg cannot serve a pull.`],
+            upstream,
+            endpoint,
+          )
+        : vregOnly(
+            [`# ${host} through vreg (registry ${registryId}) only: no fallback to ${upstream}, so a pull vreg refuses stays refused.`],
+            endpoint,
+          ),
     });
   }
   if (options.mode === 'root') {
+    const endpoint = { url: base, overridePath: false, pullToken: options.pullToken };
     files.push({
       path: '_default/hosts.toml',
-      content: [
-        '# Every other host: vreg first (containerd sends ?ns=<host>; vreg answers 404 for a host none of its',
-        '# registries mirrors), then the host itself. containerd >= 1.6.17 / 1.7.',
-        `[host."${base}"]`,
-        '  capabilities = ["pull", "resolve"]',
-        ...basicHeader(options.pullToken, base),
-        '',
-      ].join('\n'),
+      content: fallback
+        ? vregThenServer(
+            [
+              '# Every other host: vreg first (containerd sends ?ns=<host>; vreg answers 404 for a host none of its',
+              '# registries mirrors), then the host itself. containerd >= 1.6.17 / 1.7.',
+            ],
+            undefined,
+            endpoint,
+          )
+        : vregOnly(
+            [
+              '# Every other host: vreg only (containerd sends ?ns=<host>), no fallback to the host itself: a host none',
+              "# of vreg's registries mirrors answers 404 and its pulls fail. containerd >= 1.6.17 / 1.7.",
+            ],
+            endpoint,
+          ),
     });
   }
   return files;
+}
+
+interface VregEndpoint {
+  url: string;
+  overridePath: boolean;
+  pullToken: string | undefined;
+}
+
+/** vreg as a `[host]`, then `server` (the host itself when absent, as for `_default`). */
+function vregThenServer(comment: string[], server: string | undefined, vreg: VregEndpoint): string {
+  return [
+    ...comment,
+    ...(server === undefined ? [] : [`server = "${server}"`, '']),
+    `[host."${vreg.url}"]`,
+    '  capabilities = ["pull", "resolve"]',
+    ...(vreg.overridePath ? ['  override_path = true'] : []),
+    ...basicHeader(vreg.pullToken, `host."${vreg.url}"`, '  '),
+    '',
+  ].join('\n');
+}
+
+/** vreg as the `server` and no other host. */
+function vregOnly(comment: string[], vreg: VregEndpoint): string {
+  return [
+    ...comment,
+    `server = "${vreg.url}"`,
+    'capabilities = ["pull", "resolve"]',
+    ...(vreg.overridePath ? ['override_path = true'] : []),
+    ...basicHeader(vreg.pullToken, '', ''),
+    ...NO_OTHER_HOST,
+    '',
+  ].join('\n');
 }
 
 /**

@@ -46,6 +46,7 @@ const DASHBOARD_METRICS = [
   'vreg_upstream_errors_total',
   'vreg_fills_in_flight',
   'vreg_consumer_pending',
+  'vreg_event_loop_delay_seconds',
 ];
 
 let composeConfig: string;

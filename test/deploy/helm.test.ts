@@ -130,11 +130,14 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
       if ((sc.capabilities?.add ?? []).length) problems.push(`${at}: adds capabilities`);
       if ((sc.seccompProfile ?? pod.securityContext?.seccompProfile)?.type !== 'RuntimeDefault')
         problems.push(`${at}: seccomp profile is not RuntimeDefault`);
+      const { env, problems: envRefs } = containerEnv(objs, c, existingSecret);
+      // Health and metrics live on the ops listener when there is one (VREG_OPS_LISTEN), else on the http port.
+      const opsPortName = env.VREG_OPS_LISTEN ? 'ops' : 'http';
       for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
         const get = c[probe]?.httpGet;
         if (!get) problems.push(`${at}: no ${probe}`);
-        else if (get.port !== 'http' || !String(get.path).startsWith('/'))
-          problems.push(`${at}: ${probe} is not an HTTP GET on the http port`);
+        else if (get.port !== opsPortName || !String(get.path).startsWith('/'))
+          problems.push(`${at}: ${probe} is not an HTTP GET on the ${opsPortName} port`);
       }
       if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) problems.push(`${at}: no cpu and memory requests`);
       if (!c.resources?.limits?.memory) problems.push(`${at}: no memory limit`);
@@ -142,9 +145,13 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
       const tmpVolume = (pod.volumes ?? []).find((v: any) => v.name === tmp?.name);
       if (!tmpVolume?.emptyDir) problems.push(`${at}: /tmp is not an emptyDir`);
       const port = (c.ports ?? []).find((p: any) => p.name === 'http');
-      if (!port) problems.push(`${at}: no port named http`);
-
-      const { env, problems: envRefs } = containerEnv(objs, c, existingSecret);
+      const opsPort = (c.ports ?? []).find((p: any) => p.name === 'ops');
+      // The fetcher has no HTTP surface but its ops listener: with one, it listens nowhere else.
+      const opsOnly = component === 'fetcher' && env.VREG_OPS_LISTEN !== undefined;
+      if (!port && !opsOnly) problems.push(`${at}: no port named http`);
+      if (port && opsOnly) problems.push(`${at}: a port named http nothing listens on`);
+      if (env.VREG_OPS_LISTEN !== undefined && env.VREG_OPS_LISTEN !== `0.0.0.0:${opsPort?.containerPort}`)
+        problems.push(`${at}: VREG_OPS_LISTEN ${env.VREG_OPS_LISTEN} is not 0.0.0.0 on a port named ops`);
       problems.push(...envRefs.map((p) => `${at}: ${p}`));
       // The root filesystem is read-only: every directory a service writes must be a volume.
       for (const key of ['VREG_SPOOL_DIR', 'VREG_DATA_DIR']) {
@@ -161,8 +168,10 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
       const services = ofKind(objs, 'Service').filter((s) => matches(s.spec?.selector ?? { none: 'x' }, podLabels));
       if (services.length !== 1) problems.push(`${at}: ${services.length} Services select its pods`);
       for (const s of services) {
-        if (!(s.spec?.ports ?? []).some((p: any) => p.name === 'http' && p.targetPort === 'http'))
-          problems.push(`Service ${s.metadata.name}: no http port to the container's http port`);
+        for (const name of [port ? 'http' : undefined, opsPort ? 'ops' : undefined].filter((n) => n !== undefined)) {
+          if (!(s.spec?.ports ?? []).some((p: any) => p.name === name && p.targetPort === name))
+            problems.push(`Service ${s.metadata.name}: no ${name} port to the container's ${name} port`);
+        }
       }
     }
   }
@@ -191,7 +200,20 @@ function invariantProblems(objs: Obj[], existingSecret: Record<string, string> =
     if (!deployments.some((d) => matches(pdb.spec?.selector?.matchLabels ?? { none: 'x' }, d.spec?.template?.metadata?.labels)))
       problems.push(`PodDisruptionBudget ${pdb.metadata.name}: selects no pods`);
   }
+  const catalogPods: Record<string, string> =
+    deployments.find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'catalog')?.spec?.template?.metadata?.labels ?? {};
   for (const ing of ofKind(objs, 'Ingress')) {
+    if (ing.metadata.name.endsWith('-console')) {
+      // The console's own hosts: people, never pulls, so never what an upstream sent on the console's origin.
+      for (const rule of ing.spec?.rules ?? []) {
+        for (const p of rule.http?.paths ?? []) {
+          const svc = named(objs, 'Service', p.backend?.service?.name);
+          if (p.path === '/v2' || !svc || !matches(svc.spec?.selector ?? { none: 'x' }, catalogPods))
+            problems.push(`Ingress ${ing.metadata.name}: ${rule.host}${p.path} is not the catalog's console or admin API`);
+        }
+      }
+      continue;
+    }
     for (const rule of ing.spec?.rules ?? []) {
       const v2 = (rule.http?.paths ?? []).find((p: any) => p.path === '/v2');
       const svc = v2 && named(objs, 'Service', v2.backend?.service?.name);
@@ -469,6 +491,16 @@ describe('the Helm chart', () => {
       expect(deploymentOf(objs, 'gateway').spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
     });
 
+    it('caps its open connections with gateway.maxConnections (VREG_MAX_CONNECTIONS), 10,000 unless set', async () => {
+      const env = async (args: string[]) => {
+        const objs = await render(args);
+        return containerEnv(objs, containerOf(objs, 'gateway'), {}).env;
+      };
+      expect((await env([])).VREG_MAX_CONNECTIONS).toBe('10000');
+      expect((await env(['--set', 'gateway.maxConnections=2500'])).VREG_MAX_CONNECTIONS).toBe('2500');
+      expect(await renderError(['--set', 'gateway.maxConnections=-1'])).toMatch(/maxConnections/);
+    });
+
     it('spools fills to their own volume, an emptyDir or a per-pod ephemeral claim', async () => {
       const spoolOf = (objs: Obj[]): any => deploymentOf(objs, 'gateway').spec.template.spec.volumes.find((v: any) => v.name === 'spool');
       const defaults = await render();
@@ -524,6 +556,36 @@ describe('the Helm chart', () => {
       ]);
     });
 
+    it('serves the console and the admin API on consoleHosts only, with no pulls there and none of them on the pull hosts', async () => {
+      const objs = await render([
+        '--set',
+        'ingress.enabled=true',
+        '--set',
+        'ingress.consoleHosts[0]=console.example.com',
+        '--set',
+        'networkPolicy.enabled=true',
+      ]);
+      expect(invariantProblems(objs)).toEqual([]);
+      const pulls = named(objs, 'Ingress', 'vreg');
+      expect(pulls?.spec.rules.map((r: any) => [r.host, r.http.paths.map((p: any) => p.path)])).toEqual([
+        ['registry.example.com', ['/v2']],
+      ]);
+      const console = named(objs, 'Ingress', 'vreg-console');
+      expect(console?.spec.rules.map((r: any) => [r.host, r.http.paths.map((p: any) => [p.path, p.backend.service.name])])).toEqual([
+        [
+          'console.example.com',
+          [
+            ['/console', 'vreg-catalog'],
+            ['/api', 'vreg-catalog'],
+          ],
+        ],
+      ]);
+      expect(console?.spec.tls).toEqual([{ hosts: ['console.example.com'], secretName: 'vreg-console-tls' }]);
+      const catalogPolicy = named(objs, 'NetworkPolicy', 'vreg-catalog');
+      expect(catalogPolicy?.spec.ingress.some((r: any) => JSON.stringify(r.from).includes('ingress-nginx'))).toBe(true);
+      expect(ofKind(await render(['--set', 'ingress.enabled=true']), 'Ingress').map((i) => i.metadata.name)).toEqual(['vreg']);
+    });
+
     it("takes another controller's annotations instead of nginx's", async () => {
       const ing = named(
         await render([
@@ -556,9 +618,40 @@ describe('the Helm chart', () => {
       ]);
       const sm = named(objs, 'ServiceMonitor', 'vreg');
       expect(sm?.metadata.labels?.release).toBe('kps');
-      expect(sm?.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
+      expect(sm?.spec.endpoints).toEqual([expect.objectContaining({ port: 'ops', path: '/metrics' })]);
       const selected = ofKind(objs, 'Service').filter((s) => matches(sm?.spec.selector.matchLabels, s.metadata.labels));
       expect(selected.map((s) => s.metadata.name).sort()).toEqual(['vreg-catalog', 'vreg-fetcher', 'vreg-gateway']);
+      for (const svc of selected)
+        expect(svc.spec.ports, svc.metadata.name).toContainEqual(expect.objectContaining({ name: 'ops', port: 9464 }));
+    });
+
+    it('serves metrics and health on an ops port of their own (VREG_OPS_LISTEN), never on the public ports, and as before with opsPort 0', async () => {
+      const objs = await render(['--set', 'networkPolicy.enabled=true']);
+      for (const component of ['gateway', 'catalog', 'fetcher']) {
+        const c = containerOf(objs, component);
+        expect(containerEnv(objs, c, {}).env.VREG_OPS_LISTEN, component).toBe('0.0.0.0:9464');
+        expect(c.ports.find((p: any) => p.name === 'ops')?.containerPort, component).toBe(9464);
+        for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe'])
+          expect(c[probe].httpGet.port, `${component} ${probe}`).toBe('ops');
+      }
+      // The fetcher has nothing else to serve.
+      expect(containerOf(objs, 'fetcher').ports.map((p: any) => p.name)).toEqual(['ops']);
+      // Prometheus and helm test reach the ops port only; the ingress controller the public one only.
+      const gatewayPolicy = named(objs, 'NetworkPolicy', 'vreg-gateway');
+      const portsFrom = (peer: string) =>
+        gatewayPolicy?.spec.ingress
+          .filter((r: any) => JSON.stringify(r.from).includes(peer))
+          .flatMap((r: any) => r.ports.map((p: any) => p.port));
+      expect(portsFrom('monitoring')).toEqual(['ops']);
+      expect(portsFrom('helm-test')).toEqual(['ops']);
+      expect(portsFrom('ingress-nginx')).toEqual(['http']);
+      const before = await render(['--set', 'metrics.opsPort=0']);
+      expect(invariantProblems(before)).toEqual([]);
+      for (const component of ['gateway', 'catalog', 'fetcher']) {
+        const c = containerOf(before, component);
+        expect(containerEnv(before, c, {}).env.VREG_OPS_LISTEN, component).toBeUndefined();
+        expect(c.readinessProbe.httpGet.port).toBe('http');
+      }
     });
 
     it('ships the Grafana dashboard as a ConfigMap for the sidecar, the same JSON as compose provisions', async () => {
@@ -658,6 +751,12 @@ describe('the Helm chart', () => {
     const pods = ofKind(await render(), 'Pod');
     expect(pods.map((p) => p.metadata.annotations?.['helm.sh/hook'])).toEqual(['test', 'test', 'test']);
     expect(pods.map((p) => p.spec.containers[0].env[0].value).sort()).toEqual([
+      'vreg-catalog:9464',
+      'vreg-fetcher:9464',
+      'vreg-gateway:9464',
+    ]);
+    const onPublicPorts = ofKind(await render(['--set', 'metrics.opsPort=0']), 'Pod');
+    expect(onPublicPorts.map((p) => p.spec.containers[0].env[0].value).sort()).toEqual([
       'vreg-catalog:5002',
       'vreg-fetcher:5003',
       'vreg-gateway:5000',

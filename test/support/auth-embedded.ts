@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +16,12 @@ import { digestsOnDisk, LOCAL_UPSTREAMS } from './embedded-under-test.ts';
 export async function startEmbeddedWithLogs(extraEnv: Record<string, string> = {}): Promise<AuthVregUnderTest & { dataDir: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'vreg-auth-embedded-'));
   const lines: string[] = [];
+  const signingSeed = randomBytes(32).toString('hex');
   const config = loadEmbeddedConfig({
     VREG_LISTEN: '127.0.0.1:0',
     VREG_DATA_DIR: dataDir,
     VREG_LOG_LEVEL: 'trace',
+    VREG_TOKEN_SIGNING_KEYS: signingSeed,
     ...LOCAL_UPSTREAMS,
     ...extraEnv,
   });
@@ -29,6 +32,7 @@ export async function startEmbeddedWithLogs(extraEnv: Record<string, string> = {
     gatewayUrl: vreg.url,
     admin: new AdminClient(vreg.url, vreg.adminToken),
     storedDigests: () => digestsOnDisk(dataDir),
+    signingSeed,
     logs: () => lines.join(''),
     published: () => undefined,
     async stop() {

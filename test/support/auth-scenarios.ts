@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
 import { TokenKeyRing } from '@vreg/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, getFrom, registryToken, SkopeoClient } from './auth-clients.ts';
@@ -15,6 +15,8 @@ export interface AuthVregUnderTest extends VregUnderTest {
   logs(): string;
   /** Everything that crossed the message bus so far; undefined where the bus is in process and cannot be tapped. */
   published(): string | undefined;
+  /** The Ed25519 seed (hex) the gateways sign registry tokens with, to forge tokens a real key signed. */
+  signingSeed: string;
 }
 
 const PRIVATE_IMAGE = { name: 'team/app/api', tag: '1.0' };
@@ -174,27 +176,72 @@ export function describeAccessControl(mode: string, start: () => Promise<AuthVre
       for (const [file, bytes] of direct.get(SHARED_IMAGE.name)!) expect(sha256(files.get(file)!), file).toBe(sha256(bytes));
     });
 
-    it('refuses a registry token signed with an unknown key or with altered claims', async () => {
+    it('refuses every forged or out-of-date registry token with one generic 401, and logs why without the token', async () => {
       const scope = `repository:${repo(ids.private1, PRIVATE_IMAGE.name)}:pull`;
       const { token } = await registryToken(vreg.gatewayUrl, [scope], basic('alice', onlyRegistry1.token));
       const url = (registryId: string) => `${vreg.gatewayUrl}/v2/${repo(registryId, PRIVATE_IMAGE.name)}/manifests/${PRIVATE_IMAGE.tag}`;
       expect((await fetch(url(ids.private1), { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
 
+      const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
       const [header, payload, signature] = token!.split('.') as [string, string, string];
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { access: Array<{ name: string }>; exp: number };
-      claims.access[0]!.name = repo(ids.private2, PRIVATE_IMAGE.name);
-      const altered = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
-      const stranger = TokenKeyRing.fromSeeds([randomBytes(32)]).sign(claims);
-      const reKeyed = `${header}.${stranger.split('.')[1]}.${stranger.split('.')[2]}`;
-      for (const [name, bad] of [
-        ['altered claims', altered],
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown> & {
+        access: Array<{ name: string }>;
+        exp: number;
+      };
+      const kid = (JSON.parse(Buffer.from(header, 'base64url').toString()) as { kid: string }).kid;
+      const widened = { ...claims, access: [{ ...claims.access[0], name: repo(ids.private2, PRIVATE_IMAGE.name) }] };
+      const realKey = await TokenKeyRing.parse(vreg.signingSeed);
+      const realPrivate = createPrivateKey({
+        key: Buffer.from(vreg.signingSeed, 'hex'),
+        format: 'raw-private',
+        asymmetricKeyType: 'ed25519',
+      });
+      const signedByRealKey = (h: Record<string, unknown>, p: Record<string, unknown>) => {
+        const input = `${b64(h)}.${b64(p)}`;
+        return `${input}.${sign(null, Buffer.from(input), realPrivate).toString('base64url')}`;
+      };
+      const publicPem = createPublicKey(realPrivate).export({ format: 'pem', type: 'spki' });
+      const hsInput = `${b64({ alg: 'HS256', kid, typ: 'JWT' })}.${b64(widened)}`;
+      const strangerRing = await TokenKeyRing.fromSeeds([randomBytes(32)]);
+      const stranger = await strangerRing.sign(widened);
+      const strangerKid = strangerRing.signingKid;
+      const now = Math.floor(Date.now() / 1000);
+      const forged: Array<[string, string]> = [
+        ['altered claims', `${header}.${b64(widened)}.${signature}`],
         ['unknown key', stranger],
-        ['unknown key under a known kid', reKeyed],
-      ] as const) {
-        const res = await fetch(url(ids.private2), { headers: { authorization: `Bearer ${bad}` } });
+        ['unknown key under a known kid', `${header}.${stranger.split('.')[1]}.${stranger.split('.')[2]}`],
+        ['alg none', `${b64({ alg: 'none', kid, typ: 'JWT' })}.${b64(widened)}.`],
+        ['HS256 keyed with the public key', `${hsInput}.${createHmac('sha256', publicPem).update(hsInput).digest('base64url')}`],
+        ['swapped kid', signedByRealKey({ alg: 'EdDSA', kid: strangerKid, typ: 'JWT' }, claims)],
+        ['expired', await realKey.sign({ ...claims, iat: now - 600, nbf: now - 600, exp: now - 1 })],
+        ['not yet valid', await realKey.sign({ ...claims, iat: now + 600, nbf: now + 600, exp: now + 900 })],
+        ['another audience', await realKey.sign({ ...claims, aud: 'another-service' })],
+        ['another issuer', await realKey.sign({ ...claims, iss: 'mallory' })],
+        ['a crit header', signedByRealKey({ alg: 'EdDSA', kid, typ: 'JWT', crit: ['vreg'], vreg: 1 }, claims)],
+        ['a header that is not JSON', `${Buffer.from('{"alg":"EdDSA",').toString('base64url')}.${payload}.${signature}`],
+      ];
+      for (const [name, bad] of forged) {
+        const res = await fetch(url(name === 'altered claims' ? ids.private2 : ids.private1), {
+          headers: { authorization: `Bearer ${bad}` },
+        });
         expect(res.status, name).toBe(401);
         expect(res.headers.get('www-authenticate'), name).toContain('error="invalid_token"');
+        // One message for every refusal: which check failed would only help the forger.
+        expect(await res.json(), name).toEqual({ errors: [{ code: 'UNAUTHORIZED', message: 'the registry token is not valid' }] });
       }
+      // Longer than any token vreg issues: refused before anything is decoded (or by the header limit).
+      const oversized = await realKey.sign({ ...claims, pad: 'p'.repeat(15_000) });
+      expect([401, 431]).toContain((await fetch(url(ids.private1), { headers: { authorization: `Bearer ${oversized}` } })).status);
+      const logs = vreg.logs();
+      const reasons = new Set(
+        logs
+          .split('\n')
+          .filter((line) => line.includes('registry token refused'))
+          .map((line) => (JSON.parse(line.slice(line.indexOf('{'))) as { reason?: string }).reason),
+      );
+      for (const reason of ['bad signature', 'unknown kid', 'unsupported alg', 'expired', 'not yet valid', 'audience', 'issuer'])
+        expect(reasons, reason).toContain(reason);
+      for (const [name, bad] of forged) expect(logs.includes(bad), `the ${name} token in the logs`).toBe(false);
     });
 
     it('serves what registry 1 cached to a public registry only when its own upstream has it, also for a digest both ask for', async () => {

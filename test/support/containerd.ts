@@ -1,8 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { VregCli } from './mirror-setup.ts';
 import { waitFor } from './wait.ts';
 
 const run = promisify(execFile);
@@ -36,6 +38,8 @@ export interface CtrPullOptions {
   user?: string;
   /** `linux/arm64`; default the machine's own. */
   platform?: string;
+  /** `--print-chainid`: ctr prints `image chain ID: sha256:…`, the snapshot {@link Containerd.readUnpacked} reads. */
+  printChainId?: boolean;
 }
 
 /** A containerd daemon of a test's own: own root, state, socket and config; stopped by its pid. */
@@ -58,6 +62,13 @@ export interface Containerd {
   content(namespace: string, digest: string): Promise<Buffer>;
   /** Every blob in the namespace's content store re-hashes to its own digest; returns how many were checked. */
   verifyContent(namespace: string): Promise<number>;
+  /**
+   * Reads `path` from the unpacked root filesystem of the committed snapshot
+   * `chainId` (what the pull unpacked), through a read-only view it removes
+   * again. Nothing is mounted: the view's mounts name the snapshotter's own
+   * directories, and the file is read from the topmost layer that holds it.
+   */
+  readUnpacked(namespace: string, chainId: string, path: string): Promise<Buffer>;
   /** Removes every image of every namespace and waits until the garbage collector emptied the content store. */
   clear(): Promise<void>;
   /** The last lines of the daemon's log, for failure messages. */
@@ -72,6 +83,41 @@ export async function writeHostsDir(dir: string, files: Readonly<Record<string, 
   for (const [host, toml] of Object.entries(files)) {
     await mkdir(join(dir, host), { recursive: true });
     await writeFile(join(dir, host, 'hosts.toml'), toml);
+  }
+  return dir;
+}
+
+/**
+ * Where containerd goes when no mirror answers: a closed local port. The
+ * files `vreg mirror-config` prints name the real registries there
+ * (registry-1.docker.io, https://ghcr.io); a test must neither wait on the
+ * internet nor pass because the real registry answered.
+ */
+const NOWHERE = 'http://127.0.0.1:9';
+
+/**
+ * The files `vreg mirror-config containerd <args>` writes, in a new
+ * temporary directory (the caller removes it). Where a file falls back to
+ * the upstream host (its `server`, after the `[host]` that is vreg), the
+ * fallback is pointed at `fallback` instead, nowhere by default; a file
+ * whose `server` is vreg itself (`--no-fallback`) is left as written.
+ */
+export async function mirrorConfigHostsDir(
+  cli: VregCli,
+  args: readonly string[],
+  options: { stdin?: string; fallback?: string } = {},
+): Promise<string> {
+  const fallback = options.fallback ?? NOWHERE;
+  const dir = await mkdtemp(join(tmpdir(), 'vreg-certs-d-'));
+  const written = await cli(['mirror-config', 'containerd', ...args, '--output-dir', dir], options.stdin);
+  for (const line of written.split('\n')) {
+    const file = line.replace(/^wrote /, '');
+    const toml = await readFile(file, 'utf8');
+    if (!toml.includes('[host."')) continue;
+    const local = toml.includes('server = ')
+      ? toml.replace(/^server = ".*"$/m, `server = "${fallback}"`)
+      : `server = "${fallback}"\n${toml}`;
+    await writeFile(file, local);
   }
   return dir;
 }
@@ -183,8 +229,31 @@ export async function startContainerd(options: { bin?: string; ctrBin?: string }
         o.hostsDir,
         ...(o.user === undefined ? [] : ['--user', o.user]),
         ...(o.platform === undefined ? [] : ['--platform', o.platform]),
+        ...(o.printChainId ? ['--print-chainid'] : []),
         ref,
       ]);
+    },
+    async readUnpacked(namespace, chainId, path) {
+      const key = `vreg-read-${randomBytes(6).toString('hex')}`;
+      // The view and its mounts in one call: a view is no garbage-collection root, so a collection may remove it at any time.
+      const printed = await ctr(['--namespace', namespace, 'snapshots', 'view', '--mounts', key, chainId]);
+      try {
+        const mounts = JSON.parse(printed) as Array<{ Type: string; Source: string; Options: string[] | null }>;
+        // overlayfs: a bind mount of the one layer, or an overlay whose lowerdir lists the layers topmost first.
+        const dirs = mounts.flatMap((m) =>
+          m.Type === 'bind' ? [m.Source] : (m.Options ?? []).filter((o) => o.startsWith('lowerdir=')).flatMap((o) => o.slice(9).split(':')),
+        );
+        if (dirs.length === 0) throw new Error(`no directory in the mounts of ${chainId}: ${printed}`);
+        for (const d of dirs) {
+          const bytes = await readFile(join(d, path)).catch(() => undefined);
+          if (bytes !== undefined) return bytes;
+        }
+        throw new Error(`${path} is in no layer of ${chainId} (${dirs.join(', ')})`);
+      } finally {
+        await ctr(['--namespace', namespace, 'snapshots', 'rm', key]).catch((err: Error) => {
+          if (!/not found/.test(err.message)) throw err;
+        });
+      }
     },
     contentDigests,
     content,

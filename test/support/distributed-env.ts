@@ -34,5 +34,7 @@ export function distributedEnv(
     VREG_S3_FORCE_PATH_STYLE: 'true',
     // The test upstreams listen on loopback, which vreg refuses unless allowed (SSRF guard).
     VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
+    // One process per gateway (the tests count gateways, and upstream GETs across them); worker mode is tested on its own.
+    VREG_WORKERS: '1',
   };
 }

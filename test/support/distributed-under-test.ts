@@ -28,13 +28,31 @@ export interface ServiceProcess {
   output: () => string;
   /** Everything the process wrote, for tests that check what was logged. */
   fullOutput: () => string;
+  /** Base URL of its ops listener (/metrics, /healthz, /readyz) when started with `ops`. */
+  opsUrl?: string;
 }
 
-export async function startService(name: 'gateway' | 'fetcher' | 'catalog', env: Record<string, string>): Promise<ServiceProcess> {
+/**
+ * A service process started the way `npm run start:<service>` starts it (`embedded`: the way `npm start` does).
+ * `ops`: give the process a listener of its own for metrics and health (VREG_OPS_LISTEN on a free port).
+ */
+export async function startService(
+  name: 'gateway' | 'fetcher' | 'catalog' | 'embedded',
+  env: Record<string, string>,
+  options: { ops?: boolean } = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, `services/${name}/src/main.ts`)], {
+  const opsPort = options.ops ? await freePort() : undefined;
+  const entry = name === 'embedded' ? 'src/main.ts' : `services/${name}/src/main.ts`;
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, entry)], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, VREG_LISTEN: `127.0.0.1:${port}` },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      ...env,
+      VREG_LISTEN: `127.0.0.1:${port}`,
+      ...(opsPort === undefined ? {} : { VREG_OPS_LISTEN: `127.0.0.1:${opsPort}` }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -46,17 +64,25 @@ export async function startService(name: 'gateway' | 'fetcher' | 'catalog', env:
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
+  const opsUrl = opsPort === undefined ? undefined : `http://127.0.0.1:${opsPort}`;
   await waitFor(
     `${name} to answer /healthz (output: ${output.slice(-2000)})`,
     async () => {
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${output.slice(-3000)}`);
-      const res = await fetch(`${url}/healthz`).catch(() => undefined);
+      const res = await fetch(`${opsUrl ?? url}/healthz`).catch(() => undefined);
       return res?.ok ? true : undefined;
     },
     60_000,
     200,
   );
-  return { name, url, child, output: () => output, fullOutput: () => Buffer.concat(everything).toString('utf8') };
+  return {
+    name,
+    url,
+    child,
+    output: () => output,
+    fullOutput: () => Buffer.concat(everything).toString('utf8'),
+    ...(opsUrl === undefined ? {} : { opsUrl }),
+  };
 }
 
 export async function stopService(service: ServiceProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -75,7 +101,7 @@ export async function stopService(service: ServiceProcess, signal: NodeJS.Signal
  */
 export async function startDistributedUnderTest(
   extraEnv: Partial<Record<'gateway' | 'fetcher' | 'catalog', Record<string, string>>> = {},
-  options: { gateways?: number } = {},
+  options: { gateways?: number; ops?: boolean } = {},
 ): Promise<VregUnderTest & { services: ServiceProcess[]; env: Record<string, string>; gatewayUrls: string[] }> {
   const t = testEnv();
   const id = randomBytes(4).toString('hex');
@@ -91,9 +117,10 @@ export async function startDistributedUnderTest(
   const adminToken = env.VREG_ADMIN_TOKEN!;
   const services: ServiceProcess[] = [];
   try {
-    services.push(await startService('catalog', { ...env, ...extraEnv.catalog }));
-    services.push(await startService('fetcher', { ...env, ...extraEnv.fetcher }));
-    for (let i = 0; i < (options.gateways ?? 1); i++) services.push(await startService('gateway', { ...env, ...extraEnv.gateway }));
+    const ops = { ops: options.ops ?? false };
+    services.push(await startService('catalog', { ...env, ...extraEnv.catalog }, ops));
+    services.push(await startService('fetcher', { ...env, ...extraEnv.fetcher }, ops));
+    for (let i = 0; i < (options.gateways ?? 1); i++) services.push(await startService('gateway', { ...env, ...extraEnv.gateway }, ops));
   } catch (err) {
     for (const s of services) await stopService(s);
     throw err;

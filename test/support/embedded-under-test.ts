@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { createLogger } from '@vreg/logging';
 import { startEmbedded } from '../../src/embedded.ts';
 import { loadEmbeddedConfig } from '../../src/embedded-config.ts';
 import { AdminClient } from './admin-client.ts';
+import { type ServiceProcess, startService, stopService } from './distributed-under-test.ts';
 import type { VregUnderTest } from './pull-scenarios.ts';
 
 /** The test upstreams listen on 127.0.0.1, which vreg refuses unless allowed (SSRF guard). */
@@ -40,6 +42,36 @@ export async function startEmbeddedUnderTest(extraEnv: Record<string, string> = 
     storedDigests: () => digestsOnDisk(dataDir),
     async stop() {
       await vreg.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * vreg in embedded mode as its own process, the way `npm start` runs it
+ * (`src/main.ts`), with a fresh data directory: for what only a real
+ * process shows (worker processes with VREG_WORKERS, signals, exit codes).
+ */
+export async function startEmbeddedProcessUnderTest(
+  extraEnv: Record<string, string> = {},
+): Promise<VregUnderTest & { dataDir: string; process: ServiceProcess }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'vreg-embedded-'));
+  const adminToken = `admin-${randomBytes(16).toString('hex')}`;
+  const service = await startService('embedded', {
+    VREG_DATA_DIR: dataDir,
+    VREG_ADMIN_TOKEN: adminToken,
+    VREG_LOG_LEVEL: process.env.VREG_TEST_LOG_LEVEL ?? 'warn',
+    ...LOCAL_UPSTREAMS,
+    ...extraEnv,
+  });
+  return {
+    dataDir,
+    process: service,
+    gatewayUrl: service.url,
+    admin: new AdminClient(service.url, adminToken),
+    storedDigests: () => digestsOnDisk(dataDir),
+    async stop() {
+      await stopService(service);
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -24,9 +24,26 @@ export interface MirrorSetup {
   hub: ThrottledProxy;
   privateUpstream: ThrottledProxy;
   pullToken: string;
-  /** `vreg <args>` in process against this vreg's admin API; the exit code and stdout, or a thrown error with stderr. */
-  cli(args: readonly string[], stdin?: string): Promise<string>;
+  /** `vreg <args>` in process against this vreg's admin API. */
+  cli: VregCli;
   stop(): Promise<void>;
+}
+
+/** `vreg <args>` in process against this vreg's admin API: resolves stdout, or throws with the exit code and stderr. */
+export type VregCli = (args: readonly string[], stdin?: string) => Promise<string>;
+
+/** The CLI bound to a vreg under test, with its admin token and no user config file. */
+export function vregCli(vreg: VregUnderTest): VregCli {
+  return async (args, stdin) => {
+    const io = captureIo(stdin === undefined ? {} : { stdin });
+    const code = await runCli(
+      args,
+      { VREG_URL: vreg.gatewayUrl, VREG_TOKEN: vreg.admin.token, XDG_CONFIG_HOME: '/nonexistent-vreg-test' },
+      io,
+    );
+    if (code !== 0) throw new Error(`vreg ${args.join(' ')} exited ${code}: ${io.stderr.join('\n')}`);
+    return io.stdout.join('\n');
+  };
 }
 
 export async function setUpMirrors(vreg: VregUnderTest, env: TestEnv): Promise<MirrorSetup> {
@@ -44,16 +61,7 @@ export async function setUpMirrors(vreg: VregUnderTest, env: TestEnv): Promise<M
   await vreg.admin.addUpstream(hubId, { name: 'registry-a', url: await hub.start() });
   const privateId = (await vreg.admin.createRegistry('private', { visibility: 'private' })).id;
   await vreg.admin.addUpstream(privateId, { name: 'private', url: await privateUpstream.start(), ...credentials });
-  const cli = async (args: readonly string[], stdin?: string): Promise<string> => {
-    const io = captureIo(stdin === undefined ? {} : { stdin });
-    const code = await runCli(
-      args,
-      { VREG_URL: vreg.gatewayUrl, VREG_TOKEN: vreg.admin.token, XDG_CONFIG_HOME: '/nonexistent-vreg-test' },
-      io,
-    );
-    if (code !== 0) throw new Error(`vreg ${args.join(' ')} exited ${code}: ${io.stderr.join('\n')}`);
-    return io.stdout.join('\n');
-  };
+  const cli = vregCli(vreg);
   await cli(['registries', 'mirror-hosts', hubId, 'docker.io']);
   await cli(['registries', 'mirror-hosts', privateId, 'ghcr.io']);
   const created = await vreg.admin.call<{ token: string }>('POST', '/access_tokens', {

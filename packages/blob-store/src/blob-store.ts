@@ -6,15 +6,36 @@ export interface BlobStat {
   size: number;
 }
 
-/** An open read of a stored blob (or of a range of it). */
+/** Options of {@link BlobRead.writeTo}. */
+export interface BlobWriteToOptions {
+  /** Stops the write between chunks (it rejects with the reason). */
+  signal?: AbortSignal;
+  /** Called with each chunk's length once the destination took it (bytes served, for metrics). */
+  onWritten?: (bytes: number) => void;
+}
+
+/**
+ * An open read of a stored blob (or of a range of it). Consume it once:
+ * through `body`, or through `writeTo` where the backend offers it.
+ */
 export interface BlobRead {
   /**
    * The bytes, streamed. The caller must consume or `destroy()` it: an
    * abandoned body may hold a file handle or a connection until GC.
    */
-  body: Readable;
+  readonly body: Readable;
   /** Length in bytes of `body` (the range's length for a range read). */
-  size: number;
+  readonly size: number;
+  /**
+   * Writes every byte to `destination` (an HTTP response) without ending
+   * it, reusing the backend's read buffers once `destination` has taken
+   * each chunk, so serving allocates nothing per chunk. Resolves once the
+   * last byte was taken. Rejects when a read fails, when the destination
+   * errors or closes first, or when `signal` aborts; the read is released
+   * in every case. Absent when the backend only streams.
+   * @throws BlobStoreUnavailableError when the stored bytes cannot be read (or end early).
+   */
+  writeTo?(destination: Writable, options?: BlobWriteToOptions): Promise<void>;
 }
 
 /** A byte range like HTTP's `Range: bytes=start-end`. */

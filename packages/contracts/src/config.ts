@@ -188,6 +188,15 @@ export const HttpEnv = {
   VREG_MAX_HEADER_BYTES: intFrom(4096, 1 << 20).default(16 * 1024),
   /** Longest request URL (path and query) the pull API (and embedded mode's admin API) accepts; past it, 414. */
   VREG_MAX_URL_BYTES: intFrom(512, 1 << 20).default(4 * 1024),
+  /**
+   * How long a request may take to arrive, headers and body, ms; past it the
+   * connection gets 408 and is closed (a client trickling a body or headers
+   * holds nothing for longer). Answers are not bounded by it: a blob download
+   * takes as long as it takes.
+   */
+  VREG_REQUEST_RECEIVE_TIMEOUT_MS: intFrom(1000, 3_600_000).default(60_000),
+  /** Connections one server process holds open at most; past it new ones are closed at once. 0 = no cap. */
+  VREG_MAX_CONNECTIONS: intFrom(0, 1_000_000).default(10_000),
 };
 
 /** Splits a validated `host:port`. */

@@ -16,3 +16,22 @@ export const ManifestAccept: readonly string[] = [
   MediaTypes.dockerManifestList,
   MediaTypes.dockerManifest,
 ];
+
+/**
+ * The manifest and index types vreg stores and serves (Docker schema 1 too,
+ * signed or not). Anything else an upstream labels a manifest is refused:
+ * vreg's origin never serves a type a browser would render.
+ */
+const MANIFEST_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  MediaTypes.ociIndex,
+  MediaTypes.ociManifest,
+  MediaTypes.dockerManifestList,
+  MediaTypes.dockerManifest,
+  MediaTypes.dockerManifestV1Signed,
+  'application/vnd.docker.distribution.manifest.v1+json',
+]);
+
+/** Whether `type` (no parameters, lower case) is an OCI or Docker manifest or index media type. */
+export function isManifestMediaType(type: string): boolean {
+  return MANIFEST_MEDIA_TYPES.has(type);
+}

@@ -3,6 +3,7 @@ export * from './existing-blob.ts';
 export type * from './fill-deps.ts';
 export * from './lease-keys.ts';
 export * from './manifest-fill.ts';
+export * from './manifest-media-type.ts';
 export * from './spool.ts';
 export * from './spool-file.ts';
 export * from './stored-publisher.ts';

@@ -3,6 +3,7 @@ import { AppError, type CacheEntryView, ErrorCodes, ManifestUnknownError, type R
 import { digestWithAlgorithmOf, isDigest, parseDigest, sha256Digest } from '@vreg/oci';
 import { isSchema1Manifest } from '@vreg/upstream-client';
 import type { FillDeps } from './fill-deps.ts';
+import { acceptedManifestType } from './manifest-media-type.ts';
 import { publishStored } from './stored-publisher.ts';
 import { firstUpstreamWith } from './upstream-chain.ts';
 import { toUpstreamTarget } from './upstream-target.ts';
@@ -22,9 +23,11 @@ export interface FilledManifest {
  * the form the upstream stores it (every current type is asked for, so
  * nothing is converted). A manifest by digest must hash to that digest; a
  * manifest by tag must match the upstream's Docker-Content-Digest when one
- * is sent. Wrong bytes count as that upstream failing, so the next one is
- * tried. A Docker schema 1 manifest is refused like a missing one: when no
- * upstream has anything else, MANIFEST_UNKNOWN says why.
+ * is sent, and any manifest must be one by its type and JSON
+ * (acceptedManifestType). Wrong bytes count as that upstream failing, so the
+ * next one is tried, and nothing of them is stored. A Docker schema 1
+ * manifest is refused like a missing one: when no upstream has anything
+ * else, MANIFEST_UNKNOWN says why.
  */
 export async function fillManifest(
   deps: FillDeps,
@@ -45,8 +48,9 @@ export async function fillManifest(
         schema1 = true;
         return undefined;
       }
+      const contentType = acceptedManifestType(res.contentType, bytes);
       const digest = verifiedManifestDigest(reference, bytes, res.dockerContentDigest);
-      return { bytes, digest, contentType: res.contentType ?? 'application/octet-stream', etag: res.etag };
+      return { bytes, digest, contentType, etag: res.etag };
     },
     () =>
       new ManifestUnknownError(

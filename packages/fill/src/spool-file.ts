@@ -36,7 +36,7 @@ export class SpoolFile implements WrittenBytes {
 
   /** Creates the file in `dir`. */
   static async create(dir: string): Promise<SpoolFile> {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, `spool-${randomUUID()}`);
     const file = await open(path, 'w+', 0o600);
     await unlink(path).catch(async (err: unknown) => {

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import type { WrittenBytes } from '@vreg/blob-store';
+import { type Readable, Writable } from 'node:stream';
+import { ReadBufferPool, type WrittenBytes } from '@vreg/blob-store';
 import { describe, expect, it, vi } from 'vitest';
 import { Spool } from './spool.ts';
 import { SpoolFile } from './spool-file.ts';
@@ -201,6 +201,100 @@ describe('Spool ranges', () => {
     const range = { start: 1_000_003, end: 8 * MIB + 17 };
     expect((await readAll(spool.reader(range))).equals(data.subarray(range.start, range.end + 1))).toBe(true);
     expect(file.reads).toBeGreaterThan(0);
+    await spool.release();
+  });
+});
+
+/** A response-like destination that copies what it is given (pooled buffers are reused) and takes each write after a turn of the loop, or never once `stall()` is called. */
+function slowDestination(onWrite: () => void = () => undefined): Writable & { bytes: () => Buffer } {
+  const got: Buffer[] = [];
+  const dest = new Writable({
+    highWaterMark: 0,
+    write(chunk: Buffer, _encoding, callback) {
+      got.push(Buffer.from(chunk));
+      onWrite();
+      setImmediate(callback);
+    },
+  });
+  return Object.assign(dest, { bytes: () => Buffer.concat(got) });
+}
+
+describe('Spool writeTo', () => {
+  it('writes a slow destination every byte, reading back from the file into one pooled buffer at a time', async () => {
+    const data = randomBytes(12 * MIB);
+    const file = countingFile(data);
+    const pool = new ReadBufferPool(256 * 1024, { maxFree: 4, maxOutForSpares: 4 });
+    const spool = new Spool(file, pool);
+    let mostOut = 0;
+    const dest = slowDestination(() => (mostOut = Math.max(mostOut, pool.out)));
+    const reader = spool.reader();
+    for (const chunk of chunked(data, 64 * 1024)) {
+      spool.push(chunk);
+      spool.persisted(spool.written);
+    }
+    spool.verified();
+    let written = 0;
+    await reader.writeTo(dest, { onWritten: (n) => (written += n) });
+    expect(dest.bytes().equals(data)).toBe(true);
+    expect(written).toBe(data.length);
+    expect(file.reads).toBeGreaterThan(0);
+    expect(mostOut).toBe(1);
+    expect(pool.out).toBe(0);
+    expect(pool.idle).toBe(1);
+    await spool.release();
+    expect(file.closed).toBe(true);
+  });
+
+  it('follows the fill as it grows and ends only once it is verified, for a range too', async () => {
+    const { spool, append } = await spooled();
+    const data = randomBytes(300_000);
+    const whole = slowDestination();
+    const part = slowDestination();
+    let ended = false;
+    const writing = Promise.all([spool.reader().writeTo(whole), spool.reader({ start: 10, end: 199_999 }).writeTo(part)]).then(
+      () => (ended = true),
+    );
+    await append(data.subarray(0, 100_000));
+    await append(data.subarray(100_000, 250_000));
+    await append(data.subarray(250_000));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ended).toBe(false);
+    spool.verified();
+    await writing;
+    expect(whole.bytes().equals(data)).toBe(true);
+    expect(part.bytes().equals(data.subarray(10, 200_000))).toBe(true);
+    await spool.release();
+  });
+
+  it('rejects when the fill fails, so the response is cut instead of ended', async () => {
+    const { spool, append } = await spooled();
+    const writing = spool.reader().writeTo(slowDestination());
+    await append(Buffer.alloc(5000));
+    spool.failed(new Error('digest mismatch'));
+    await expect(writing).rejects.toThrow('digest mismatch');
+    await spool.release();
+  });
+
+  it('rejects and lets go of the fill when the destination closes while it waits for bytes', async () => {
+    const file = countingFile(Buffer.alloc(0));
+    const spool = new Spool(file);
+    const dest = slowDestination();
+    const writing = spool.reader().writeTo(dest);
+    await new Promise((r) => setImmediate(r));
+    dest.destroy();
+    await expect(writing).rejects.toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    await spool.release();
+    expect(file.closed).toBe(true);
+  });
+
+  it('is consumed one way only', async () => {
+    const { spool, append } = await spooled();
+    const reader = spool.reader();
+    const reading = readAll(reader);
+    await append(Buffer.alloc(10));
+    await expect(reader.writeTo(slowDestination())).rejects.toThrow('consumed once');
+    spool.verified();
+    await reading;
     await spool.release();
   });
 });

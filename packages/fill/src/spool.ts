@@ -1,13 +1,38 @@
-import { Readable } from 'node:stream';
-import type { WrittenBytes } from '@vreg/blob-store';
+import { Readable, type Writable } from 'node:stream';
+import {
+  type BlobWriteToOptions,
+  blobReadBuffers,
+  prematureClose,
+  type ReadBufferPool,
+  type WrittenBytes,
+  writeChunk,
+} from '@vreg/blob-store';
 
 // Memory per fill: the newest 4 MiB stay in memory, shared by every reader that keeps up (their
 // chunks are references, never copies); a reader further behind reads 256 KiB at a time from the
 // file the bytes were written to once, and reads no further ahead than its client takes (a stream
 // high-water mark of 0). Bound: 4 MiB + the writes queued for disk (1 MiB, the same chunks) + about
 // 2 x 256 KiB per slow reader (one read, one in its response's buffer): 50 slow readers, 30 MiB.
+// A reader written by `writeTo` (the gateway's send path) reads into the stored-blob read pool's
+// buffers and hands each back once its response took it: a fresh 256 KiB buffer per read made 50
+// slow readers churn ~100 MB of buffers waiting for the GC, and malloc kept the RSS after them.
 const WINDOW_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK = 256 * 1024;
+
+/**
+ * A reader of the spool: a stream, or written straight to a destination
+ * (`writeTo`, as a stored blob's read is). Consume it one way only.
+ */
+export type SpoolReader = Readable & {
+  /**
+   * Writes the bytes to `destination` without ending it, with reads from
+   * the file into pooled buffers that go back once `destination` took them.
+   * Resolves once the verified fill's last byte was taken; rejects when the
+   * fill fails, when `destination` errors or closes first, or on `signal`.
+   * The reader is released in every case.
+   */
+  writeTo(destination: Writable, options?: BlobWriteToOptions): Promise<void>;
+};
 
 /**
  * A fill's bytes as they arrive, read by any number of clients, each at its
@@ -33,8 +58,11 @@ export class Spool {
   #refs = 1;
 
   /** A spool over `file`, the local file the fill's bytes are written to; it is closed with the spool. The creator holds the first reference. */
-  constructor(file: WrittenBytes) {
+  readonly #readBuffers: ReadBufferPool;
+
+  constructor(file: WrittenBytes, readBuffers: ReadBufferPool = blobReadBuffers) {
     this.#file = file;
+    this.#readBuffers = readBuffers;
   }
 
   /** Bytes taken so far. */
@@ -89,10 +117,11 @@ export class Spool {
    * the fill as it grows. It ends only once the whole fill is verified, even
    * for a range that was complete earlier. Takes a reference.
    */
-  reader(range?: { start: number; end: number }): Readable {
+  reader(range?: { start: number; end: number }): SpoolReader {
     this.#refs += 1;
     let position = range?.start ?? 0;
     const limit = range === undefined ? Infinity : range.end + 1;
+    let consumed: 'read' | 'writeTo' | undefined;
     let feeding = false;
     let wanted = false;
     let released = false;
@@ -121,6 +150,7 @@ export class Spool {
       // No read-ahead: what the client does not take yet stays in the window or the file.
       highWaterMark: 0,
       read: () => {
+        consumed ??= 'read';
         if (feeding) wanted = true;
         else feed();
       },
@@ -130,7 +160,17 @@ export class Spool {
       },
     });
     stream.once('end', release);
-    return stream;
+    const writeTo = async (destination: Writable, options: BlobWriteToOptions = {}): Promise<void> => {
+      if (consumed !== undefined) throw new Error(`a spool reader is consumed once; writeTo came after ${consumed}`);
+      consumed = 'writeTo';
+      try {
+        await this.#writeTo(destination, position, limit, options);
+      } finally {
+        // Never read: destroying it releases the reference.
+        stream.destroy();
+      }
+    };
+    return Object.assign(stream, { writeTo });
   }
 
   /** Drops a reference; the file closes when the fill and every reader are done with it. */
@@ -177,6 +217,73 @@ export class Spool {
       }
       return position;
     }
+  }
+
+  /**
+   * `writeTo`'s loop: from memory, one window piece at a time (a reference,
+   * no copy); below the window, 256 KiB reads into a pooled buffer, each
+   * written and taken before the next read, so a slow client holds one.
+   */
+  async #writeTo(destination: Writable, start: number, limit: number, options: BlobWriteToOptions): Promise<void> {
+    let position = start;
+    for (;;) {
+      if (destination.destroyed) throw prematureClose();
+      options.signal?.throwIfAborted();
+      if (this.#state === 'failed') throw this.#error ?? new Error('fill failed');
+      const end = Math.min(this.#readable, limit);
+      if (position >= end) {
+        // A range that is all in ends only with the verified fill too: its bytes could still prove wrong.
+        if (this.#state === 'verified') return;
+        await this.#more(destination);
+        continue;
+      }
+      const windowStart = this.#starts[0] ?? this.#written;
+      let piece: Buffer;
+      let pooled: Buffer | undefined;
+      if (position < windowStart) {
+        // Below the window every byte is in the file.
+        pooled = this.#readBuffers.take();
+        const read = await this.#file
+          .read(pooled.subarray(0, Math.min(pooled.length, windowStart - position, end - position)), position)
+          .catch((err: unknown) => {
+            this.#readBuffers.give(pooled as Buffer);
+            throw err;
+          });
+        if (read === 0) {
+          this.#readBuffers.give(pooled);
+          throw new Error(`spool file ends at ${position} bytes, ${end} expected`);
+        }
+        piece = pooled.subarray(0, read);
+      } else {
+        const i = this.#chunkAt(position);
+        const chunk = this.#chunks[i] as Buffer;
+        const chunkStart = this.#starts[i] as number;
+        piece = chunk.subarray(position - chunkStart, Math.min(chunk.length, end - chunkStart));
+      }
+      try {
+        await writeChunk(destination, piece);
+      } catch (err) {
+        // The socket may still hold the bytes: the buffer is left to the GC.
+        if (pooled) this.#readBuffers.forget();
+        throw err;
+      }
+      if (pooled) this.#readBuffers.give(pooled);
+      position += piece.length;
+      options.onWritten?.(piece.length);
+    }
+  }
+
+  /** Resolves at the next push, verification or failure, or when `destination` closes. */
+  #more(destination: Writable): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        destination.removeListener('close', done);
+        this.#waiting.delete(done);
+        resolve();
+      };
+      destination.once('close', done);
+      this.#waiting.add(done);
+    });
   }
 
   /** Bytes a reader may have now. */

@@ -76,4 +76,27 @@ describe('firstUpstreamWith', () => {
     await expect(p).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(asked).toBe(1);
   });
+
+  it('answers the MANIFEST_INVALID of the first upstream when every one sent something that is not a manifest', async () => {
+    const err = await firstUpstreamWith(
+      [up('1'), up('2')],
+      async (u) => {
+        throw fail('MANIFEST_INVALID', { message: `not a manifest from ${u.id}` });
+      },
+      notFound,
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'MANIFEST_INVALID', message: 'not a manifest from 1' });
+  });
+
+  it('answers unavailability when one upstream sent no manifest and another is down', async () => {
+    await expect(
+      firstUpstreamWith(
+        [up('1'), up('2')],
+        async (u) => {
+          throw fail(u.id === '1' ? 'MANIFEST_INVALID' : 'UPSTREAM_UNAVAILABLE');
+        },
+        notFound,
+      ),
+    ).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+  });
 });

@@ -1,35 +1,7 @@
 import { type Logger, type LoggerOptions, pino } from 'pino';
+import { censorSecrets } from './censor-secrets.ts';
 
 export type { Logger } from 'pino';
-
-/**
- * Paths pino blanks in every log line: credentials never reach the logs,
- * whatever object a caller passes.
- */
-export const redactPaths: readonly string[] = [
-  'password',
-  '*.password',
-  'passwordSealed',
-  '*.passwordSealed',
-  'token',
-  '*.token',
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
-  'req.headers.authorization',
-  'req.headers["proxy-authorization"]',
-  'access_token',
-  '*.access_token',
-  'refresh_token',
-  '*.refresh_token',
-  'sealedToken',
-  '*.sealedToken',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  'secretAccessKey',
-  '*.secretAccessKey',
-];
 
 /**
  * The root logger of a process; components take `logger.child({ component })`.
@@ -39,8 +11,15 @@ export function createLogger(options: { level: string; name: string; destination
   const opts: LoggerOptions = {
     name: options.name,
     level: options.level,
-    redact: { paths: [...redactPaths], censor: '[redacted]' },
+    // Credentials never reach the logs, whatever object a caller passes.
+    formatters: { log: censorSecrets, bindings: censorSecrets },
     ...(options.mixin ? { mixin: options.mixin } : {}),
   };
-  return options.destination ? pino(opts, options.destination) : pino(opts);
+  const root = options.destination ? pino(opts, options.destination) : pino(opts);
+  // A child's bindings skip the root's bindings formatter; children inherit `child` from their parent, so this covers every generation.
+  const parentChild = Object.getPrototypeOf(root).child as Logger['child'];
+  root.child = function censoredChild(this: Logger, bindings, childOptions) {
+    return parentChild.call(this, censorSecrets(bindings), childOptions);
+  } as Logger['child'];
+  return root;
 }

@@ -1,1 +1,2 @@
+export { censorSecrets, REDACTED, SECRET_KEYS } from './censor-secrets.ts';
 export * from './create-logger.ts';

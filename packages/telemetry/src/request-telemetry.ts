@@ -52,6 +52,7 @@ interface RequestState {
   span: Span | undefined;
   bytes: number;
   coalesced: boolean;
+  metrics: VregMetrics;
 }
 
 const states = new WeakMap<FastifyRequest, RequestState>();
@@ -70,27 +71,13 @@ export const requestTelemetry = fastifyPlugin<RequestTelemetryOptions>(
     const { metrics } = options;
 
     app.addHook('onRequest', async (request) => {
-      states.set(request, { startedAt: process.hrtime.bigint(), span: trace.getActiveSpan(), bytes: 0, coalesced: false });
+      states.set(request, { startedAt: process.hrtime.bigint(), span: trace.getActiveSpan(), bytes: 0, coalesced: false, metrics });
     });
 
     app.addHook('onSend', async (request, reply, payload) => {
       const state = states.get(request);
       if (!state) return payload;
-      const pull = describePull(request, reply);
-      if (pull && state.span) {
-        state.span.setAttributes({
-          'vreg.registry.id': pull.registry,
-          ...(pull.mirrorHost === undefined ? {} : { 'vreg.mirror.host': pull.mirrorHost }),
-          'vreg.image': pull.image,
-          'vreg.reference': pull.reference,
-          ...(pull.kind === 'blob' || pull.reference.includes(':') ? { 'vreg.digest': pull.reference } : {}),
-          ...(pull.cache ? { 'vreg.cache.result': pull.cache } : {}),
-        });
-      }
-      if (pull?.cache === 'coalesced') {
-        state.coalesced = true;
-        metrics.coalescedWaiter(1);
-      }
+      describeBody(request, reply, state);
       if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
         state.bytes = Buffer.byteLength(payload);
         state.span?.setAttribute('vreg.bytes', state.bytes);
@@ -137,6 +124,54 @@ export const requestTelemetry = fastifyPlugin<RequestTelemetryOptions>(
   },
   { name: 'vreg-request-telemetry', fastify: '5.x' },
 );
+
+/**
+ * For a route that writes its body to `reply.raw` itself after
+ * `reply.hijack()` (blob answers, so no stream stage sits between the read
+ * and the socket): records what the onSend hook records for other answers
+ * (span attributes, the coalesced-waiter gauge) and returns what the route
+ * calls with each chunk it wrote, and once before it ends the response
+ * (the span is still open then). The request's metrics and log line come
+ * from onResponse as usual, when the response finishes.
+ */
+export function streamedBody(request: FastifyRequest, reply: FastifyReply): StreamedBody {
+  const state = states.get(request);
+  if (!state) return { written: () => undefined, ending: () => undefined };
+  describeBody(request, reply, state);
+  return {
+    written: (bytes) => {
+      state.bytes += bytes;
+    },
+    ending: () => state.span?.setAttribute('vreg.bytes', state.bytes),
+  };
+}
+
+/** What a route writing its own body reports; see {@link streamedBody}. */
+export interface StreamedBody {
+  /** `bytes` more were handed to the connection. */
+  written(bytes: number): void;
+  /** The last byte was written (or the body failed): before the response ends. */
+  ending(): void;
+}
+
+/** Span attributes and the coalesced-waiter gauge, once the answer's headers are known. */
+function describeBody(request: FastifyRequest, reply: FastifyReply, state: RequestState): void {
+  const pull = describePull(request, reply);
+  if (pull && state.span) {
+    state.span.setAttributes({
+      'vreg.registry.id': pull.registry,
+      ...(pull.mirrorHost === undefined ? {} : { 'vreg.mirror.host': pull.mirrorHost }),
+      'vreg.image': pull.image,
+      'vreg.reference': pull.reference,
+      ...(pull.kind === 'blob' || pull.reference.includes(':') ? { 'vreg.digest': pull.reference } : {}),
+      ...(pull.cache ? { 'vreg.cache.result': pull.cache } : {}),
+    });
+  }
+  if (pull?.cache === 'coalesced') {
+    state.coalesced = true;
+    state.metrics.coalescedWaiter(1);
+  }
+}
 
 /** The route template, with the pull wildcard spelled out by object kind; `unmatched` for 404s of no route. */
 function routeOf(request: FastifyRequest): string {

@@ -13,6 +13,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { FastifyPluginAsync } from 'fastify';
+import { EventLoopDelay } from './event-loop-delay.ts';
 import { PrometheusText } from './prometheus-text.ts';
 import { type TelemetryConfig, tracesExported } from './telemetry-env.ts';
 import { OPS_PATHS, withoutQuery } from './url-redaction.ts';
@@ -27,6 +28,12 @@ export interface StartTelemetryOptions {
    * in-memory exporter). Giving any turns tracing on.
    */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Labels of this process among several serving one address (a worker's
+   * `worker: "<slot>"`, the primary's `worker: "primary"`), on the metrics
+   * that describe one process (the event loop's delay). Default: none.
+   */
+  processLabels?: Record<string, string>;
 }
 
 /** What a process's telemetry offers its wiring. */
@@ -67,6 +74,7 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
   const prometheus = new PrometheusText();
   const meterProvider = new MeterProvider({ resource, readers: [prometheus.reader] });
   const metrics = new VregMetrics(meterProvider.getMeter('vreg'));
+  const loopDelay = new EventLoopDelay(meterProvider.getMeter('vreg'), options.processLabels);
 
   const tracing = options.spanProcessors !== undefined || tracesExported(options.config);
   let tracerProvider: NodeTracerProvider | undefined;
@@ -121,6 +129,7 @@ export function startTelemetry(options: StartTelemetryOptions): Telemetry {
     fastifyPlugin: () => (fastifyOtel ? (fastifyOtel.plugin() as unknown as FastifyPluginAsync) : noopPlugin),
     async shutdown() {
       unregister?.();
+      loopDelay.stop();
       await Promise.allSettled([tracerProvider?.shutdown(), meterProvider.shutdown()]);
       if (tracerProvider) trace.disable();
     },

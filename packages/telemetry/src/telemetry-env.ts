@@ -6,7 +6,8 @@ import { z } from 'zod';
  * when an endpoint is configured (the standard `OTEL_*` variables, as compose
  * and the Helm chart set them) or `VREG_OTEL=1`; `VREG_OTEL=0` or
  * `OTEL_SDK_DISABLED=true` turns them off. So embedded mode, which sets
- * neither, sends nothing. Metrics are always served on `/metrics`.
+ * neither, sends nothing. Metrics are always served on `/metrics`: on the
+ * process's own port, or on VREG_OPS_LISTEN with the health endpoints.
  *
  * The OTLP exporter reads the rest of its standard variables itself
  * (`OTEL_EXPORTER_OTLP_HEADERS`, `..._TIMEOUT`, `OTEL_TRACES_SAMPLER`...).
@@ -24,6 +25,18 @@ export const TelemetryEnv = {
   OTEL_SDK_DISABLED: bool.optional(),
   /** Service name of the spans and of `target_info`; defaults to the process name (`vreg-gateway`...). */
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  /**
+   * `host:port` of a listener of its own for `/metrics`, `/healthz` and
+   * `/readyz` (e.g. `0.0.0.0:9464`, or `127.0.0.1:9464` for the node only).
+   * When set, the three leave the public port (404 there): metrics name
+   * upstream hosts and count per registry, and readiness names buckets and
+   * servers. Point Kubernetes probes and Prometheus at it. Unset: served on
+   * the process's own port, as before.
+   */
+  VREG_OPS_LISTEN: z
+    .string()
+    .regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:]+):\d{1,5}$/, 'must be host:port')
+    .optional(),
 };
 
 export type TelemetryConfig = Readonly<{

@@ -5,7 +5,16 @@ import { NatsEventBus } from '@vreg/bus';
 import { ErrorCodes, hasCode, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
-import { closeOnSignals, logTraceFields, natsCheck, opsRoutes, Readiness, requestTelemetry, storeCheck } from '@vreg/telemetry';
+import {
+  closeOnSignals,
+  logTraceFields,
+  natsCheck,
+  opsRoutes,
+  Readiness,
+  requestTelemetry,
+  startOpsServer,
+  storeCheck,
+} from '@vreg/telemetry';
 import Fastify, { LogController } from 'fastify';
 import { MongoCatalogStore } from './adapters/mongo/mongo-catalog-store.ts';
 import { buildApp } from './app.ts';
@@ -54,11 +63,22 @@ async function main(): Promise<void> {
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: adminFrameworkErrors,
     routerOptions: { maxParamLength: MAX_CACHE_ENTRY_ID_LENGTH },
+    // A request (headers and body) must arrive in time, as on the gateway; answers are not bounded.
+    requestTimeout: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+    http: {
+      requestTimeout: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+      headersTimeout: config.VREG_REQUEST_RECEIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(config.VREG_REQUEST_RECEIVE_TIMEOUT_MS / 10))),
+    },
   });
+  if (config.VREG_MAX_CONNECTIONS > 0) server.server.maxConnections = config.VREG_MAX_CONNECTIONS;
   adminRootHandlers(server);
   await server.register(requestTelemetry, { metrics: telemetry.metrics });
   await server.register(telemetry.fastifyPlugin());
-  await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
+  const ops = { renderMetrics: () => telemetry.renderMetrics(), readiness };
+  // With VREG_OPS_LISTEN, metrics and health leave the admin API's port for a listener of their own.
+  const opsServer = config.VREG_OPS_LISTEN === undefined ? undefined : await startOpsServer(config.VREG_OPS_LISTEN, ops);
+  if (opsServer === undefined) await server.register(opsRoutes, ops);
   await server.register(app.adminApi, { prefix: '/api/v1' });
   await server.register(app.console, { prefix: '/console' });
   await app.start();
@@ -74,6 +94,7 @@ async function main(): Promise<void> {
       { name: 'bus', close: () => bus.close() },
       { name: 'store', close: () => store.close() },
       { name: 'blobs', close: () => blobs.close?.() },
+      { name: 'ops', close: async () => opsServer?.close() },
       { name: 'telemetry', close: () => telemetry.shutdown() },
     ],
   });

@@ -1,9 +1,8 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
 import { config, telemetry } from './main-telemetry.ts';
-import { createServer } from 'node:http';
 import { openS3BlobStoreFromEnv } from '@vreg/blob-store';
 import { NatsEventBus } from '@vreg/bus';
-import { Streams, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
+import { Streams, splitList, streamLimitsOf } from '@vreg/contracts';
 import { NatsKvFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { secretBoxFromEnv } from '@vreg/secrets';
@@ -12,8 +11,8 @@ import {
   closeOnSignals,
   logTraceFields,
   natsCheck,
-  opsRequestListener,
   Readiness,
+  startOpsServer,
   storeCheck,
   UpstreamFailureBroadcaster,
 } from '@vreg/telemetry';
@@ -46,9 +45,10 @@ await app.start();
 
 // /healthz, /readyz and /metrics; the fetcher has no other HTTP surface. It needs all three dependencies for every fill.
 const readiness = new Readiness([natsCheck(bus.connection), storeCheck(store), catalogCheck(bus)]);
-const health = createServer(opsRequestListener({ renderMetrics: () => telemetry.renderMetrics(), readiness }));
-health.listen(splitListen(config.VREG_LISTEN).port, splitListen(config.VREG_LISTEN).host);
-logger.info({ listen: config.VREG_LISTEN }, 'fetcher started');
+// Its only listener: VREG_OPS_LISTEN when set (the same as the other services'), else VREG_LISTEN.
+const listen = config.VREG_OPS_LISTEN ?? config.VREG_LISTEN;
+const health = await startOpsServer(listen, { renderMetrics: () => telemetry.renderMetrics(), readiness });
+logger.info({ listen }, 'fetcher started');
 void readiness.logReport(logger);
 
 closeOnSignals({
@@ -57,7 +57,7 @@ closeOnSignals({
   // The fills in flight may take minutes: the pod's terminationGracePeriodSeconds bounds the stop, not a deadline of ours.
   timeoutMs: 0,
   steps: [
-    { name: 'health', close: () => new Promise<void>((resolve) => health.close(() => resolve())) },
+    { name: 'health', close: () => health.close() },
     { name: 'app', close: () => app.stop() },
     { name: 'failures', close: () => failures.stop() },
     { name: 'bus', close: () => bus.close() },

@@ -2,6 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpEnv, intFrom, LogEnv, NatsEnv, parseEnv, S3Env, SecretsEnv, UpstreamEnv } from '@vreg/contracts';
 import { TelemetryEnv } from '@vreg/telemetry';
+import { WorkersEnv } from '@vreg/workers';
 import { z } from 'zod';
 import { GatewayAuthEnv } from './auth/auth-env.ts';
 import { GatewayPolicyEnv } from './policy/policy-env.ts';
@@ -31,6 +32,7 @@ export const GatewayPullEnv = {
   /**
    * Blob hits answer 307 to a presigned store URL valid this many seconds, so
    * bytes bypass the gateways (S3 only; the embedded disk store has none). 0 = off.
+   * One URL per blob is handed out until half its validity is gone.
    */
   VREG_BLOB_REDIRECT_TTL_SECONDS: intFrom(0, 7 * 24 * 3600).default(0),
   /** Manifest bytes kept in memory by digest (hits then never touch the store); 0 = off. */
@@ -50,7 +52,7 @@ export const GatewayPullEnv = {
 export type GatewayPullConfig = Readonly<z.infer<z.ZodObject<typeof GatewayPullEnv>>>;
 
 /** The distributed gateway process: pull settings plus NATS, S3 and its listen address. */
-export const GatewayEnv = { ...LogEnv, ...NatsEnv, ...S3Env, ...SecretsEnv, ...HttpEnv, ...TelemetryEnv, ...GatewayPullEnv };
+export const GatewayEnv = { ...LogEnv, ...NatsEnv, ...S3Env, ...SecretsEnv, ...HttpEnv, ...TelemetryEnv, ...WorkersEnv, ...GatewayPullEnv };
 export type GatewayConfig = Readonly<z.infer<z.ZodObject<typeof GatewayEnv>>>;
 
 /** Validates every setting at once; throws CONFIG_INVALID listing each problem. */

@@ -1,90 +1,60 @@
 // biome-ignore-all assist/source/organizeImports: telemetry must start before the modules it instruments load, and ES modules evaluate in import order.
-import { config, telemetry } from './main-telemetry.ts';
-import { openS3BlobStoreFromEnv } from '@vreg/blob-store';
-import { NatsEventBus } from '@vreg/bus';
-import { decodeKey, Streams, splitList, splitListen, streamLimitsOf } from '@vreg/contracts';
-import { NatsKvFillLease } from '@vreg/fill-lease';
+import { config, telemetry, workers } from './main-telemetry.ts';
+import cluster from 'node:cluster';
 import { createLogger } from '@vreg/logging';
-import { secretBoxFromEnv } from '@vreg/secrets';
-import {
-  catalogCheck,
-  closeOnSignals,
-  logTraceFields,
-  natsCheck,
-  opsRoutes,
-  Readiness,
-  requestTelemetry,
-  storeCheck,
-  UpstreamFailureBroadcaster,
-} from '@vreg/telemetry';
-import { httpUpstreamRegistryFromEnv } from '@vreg/upstream-client';
-import { NatsKvVerdictStore } from './adapters/nats/nats-kv-verdict-store.ts';
-import { buildApp } from './app.ts';
-import { TokenKeyRing } from './auth/token-key-ring.ts';
-import { createServer } from './http/create-server.ts';
+import { closeInOrder, closeOnSignals, logTraceFields } from '@vreg/telemetry';
+import { connectToPrimary, MetricsGatherer, stopWhenAsked, WorkerKinds, WorkerSupervisor } from '@vreg/workers';
 
-// Distributed mode: one gateway process. Signals and listen only.
+// Distributed mode: one gateway process, or a primary and VREG_WORKERS gateway workers on one address. Signals and listen only.
+// The primary of workers supervises only: it never loads the NATS, S3 or gateway modules.
 const logger = createLogger({ level: config.VREG_LOG_LEVEL, name: 'vreg-gateway', mixin: logTraceFields });
-const bus = await NatsEventBus.connect({
-  servers: splitList(config.VREG_NATS_URL),
-  namespace: config.VREG_NAMESPACE,
-  replicas: config.VREG_NATS_REPLICAS,
-  streamLimits: streamLimitsOf(config),
-  logger,
-  metrics: telemetry.metrics,
-});
-await bus.ensureStreams(Object.values(Streams));
-const leases = await NatsKvFillLease.create(bus.connection, {
-  namespace: config.VREG_NAMESPACE,
-  replicas: config.VREG_NATS_REPLICAS,
-  ttlMs: config.VREG_FILL_LEASE_TTL_MS,
-});
-// Signature verdicts are shared: an index verified by one replica vouches for its platform manifests on all.
-const verdicts = await NatsKvVerdictStore.create(bus.connection, { namespace: config.VREG_NAMESPACE, replicas: config.VREG_NATS_REPLICAS });
-const store = await openS3BlobStoreFromEnv(config);
-const upstreams = httpUpstreamRegistryFromEnv(config);
-// Without configured signing keys, one is derived from the secrets key every replica shares.
-const signingKeys = config.VREG_TOKEN_SIGNING_KEYS
-  ? TokenKeyRing.parse(config.VREG_TOKEN_SIGNING_KEYS)
-  : TokenKeyRing.deriveFrom(decodeKey(config.VREG_SECRET_KEY));
-const app = buildApp(config, {
-  bus,
-  store,
-  leases,
-  upstreams,
-  secrets: secretBoxFromEnv(config),
-  logger,
-  signingKeys,
-  metrics: telemetry.metrics,
-  verdicts,
-});
-// The console's overview lists upstream errors: the catalog hears of this process's over the bus (throttled).
-const failures = new UpstreamFailureBroadcaster({ bus, logger });
-failures.start(telemetry.metrics);
-// Hits are served from the store even while NATS or the catalog is down: only the store decides readiness.
-const readiness = new Readiness([storeCheck(store), natsCheck(bus.connection, false), catalogCheck(bus, false)]);
-const server = createServer(logger, {
-  maxHeaderBytes: config.VREG_MAX_HEADER_BYTES,
-  maxUrlBytes: config.VREG_MAX_URL_BYTES,
-  ...(config.VREG_TRUST_PROXY === undefined ? {} : { trustProxy: config.VREG_TRUST_PROXY }),
-});
-await server.register(requestTelemetry, { metrics: telemetry.metrics });
-await server.register(telemetry.fastifyPlugin());
-await server.register(opsRoutes, { renderMetrics: () => telemetry.renderMetrics(), readiness });
-await server.register(app.routes, { prefix: '/v2' });
-await server.listen(splitListen(config.VREG_LISTEN));
-void readiness.logReport(logger);
-
-closeOnSignals({
-  logger,
-  readiness,
-  // The pulls in flight may take minutes: the pod's terminationGracePeriodSeconds bounds the stop, not a deadline of ours.
-  timeoutMs: 0,
-  steps: [
-    { name: 'server', close: () => server.close() },
-    { name: 'app', close: () => app.stop() },
-    { name: 'failures', close: () => failures.stop() },
-    { name: 'bus', close: () => bus.close() },
-    { name: 'telemetry', close: () => telemetry.shutdown() },
-  ],
-});
+if (cluster.isWorker) {
+  // A worker stops on its primary's word, not on signals.
+  const { link } = connectToPrimary();
+  const stopping = stopWhenAsked(link, logger);
+  link.handle(WorkerKinds.renderMetrics, () => telemetry.renderMetrics());
+  const { startGatewayProcess } = await import('./gateway-process.ts');
+  const gateway = await startGatewayProcess(config, telemetry, logger, {
+    renderMetrics: () => link.request<string>(WorkerKinds.gatherMetrics, null, 15_000),
+  });
+  stopping.serving(async () => {
+    gateway.readiness.markStopping();
+    await closeInOrder(logger, [...gateway.steps, { name: 'telemetry', close: () => telemetry.shutdown() }]);
+  });
+} else if (workers > 1) {
+  // The primary only supervises: the workers connect to NATS and S3 and serve.
+  const supervisor: WorkerSupervisor = new WorkerSupervisor({
+    count: workers,
+    logger,
+    attach: (link, slot) => {
+      link.handle(WorkerKinds.gatherMetrics, () => metrics.gather());
+      return async () => metrics.retire(slot);
+    },
+  });
+  const metrics = new MetricsGatherer(
+    () => telemetry.renderMetrics(),
+    () => supervisor.links(),
+  );
+  const starting = supervisor.start();
+  // Taken from the first moment: one worker may answer (and be told to stop) while the others still start.
+  closeOnSignals({
+    logger,
+    // The pulls in flight may take minutes: the pod's terminationGracePeriodSeconds bounds the stop, not a deadline of ours.
+    timeoutMs: 0,
+    steps: [
+      { name: 'workers', close: () => starting.finally(() => supervisor.stop()) },
+      { name: 'telemetry', close: () => telemetry.shutdown() },
+    ],
+  });
+  await starting;
+} else {
+  const { startGatewayProcess } = await import('./gateway-process.ts');
+  const gateway = await startGatewayProcess(config, telemetry, logger);
+  closeOnSignals({
+    logger,
+    readiness: gateway.readiness,
+    // The pulls in flight may take minutes: the pod's terminationGracePeriodSeconds bounds the stop, not a deadline of ours.
+    timeoutMs: 0,
+    steps: [...gateway.steps, { name: 'telemetry', close: () => telemetry.shutdown() }],
+  });
+}

@@ -91,6 +91,22 @@ Plain settings of one component, as a YAML map for its ConfigMap: only the
 variables that component's config schema reads, plus the component's `env`.
 (dict "root" $ "component" "gateway")
 */}}
+{{/*
+The container port name /metrics, /healthz and /readyz are served on: "ops" (the
+listener of VREG_OPS_LISTEN, metrics.opsPort) or, with metrics.opsPort 0, "http".
+*/}}
+{{- define "vreg.opsPortName" -}}
+{{- if gt (int .Values.metrics.opsPort) 0 }}ops{{ else }}http{{ end -}}
+{{- end -}}
+
+{{/*
+Whether a component has a public port of its own: the fetcher has no other HTTP
+surface than its ops listener.
+*/}}
+{{- define "vreg.hasHttpPort" -}}
+{{- if or (ne .component "fetcher") (eq (int .root.Values.metrics.opsPort) 0) }}true{{ end -}}
+{{- end -}}
+
 {{- define "vreg.componentConfig" -}}
 {{- $v := .root.Values -}}
 {{- $c := index $v .component -}}
@@ -125,8 +141,13 @@ variables that component's config schema reads, plus the component's `env`.
 {{- if eq .component "catalog" -}}
 {{- $_ := set $cfg "VREG_MONGO_DB" $v.mongodb.database -}}
 {{- end -}}
+{{- if gt (int $v.metrics.opsPort) 0 -}}
+{{- $_ := set $cfg "VREG_OPS_LISTEN" (printf "0.0.0.0:%v" $v.metrics.opsPort) -}}
+{{- end -}}
 {{- if eq .component "gateway" -}}
 {{- $_ := set $cfg "VREG_SPOOL_DIR" "/spool" -}}
+{{- $_ := set $cfg "VREG_WORKERS" (toString (default 1 $c.workers)) -}}
+{{- $_ := set $cfg "VREG_MAX_CONNECTIONS" (toString (int64 $c.maxConnections)) -}}
 {{- end -}}
 {{- range $key, $value := $c.env -}}
 {{- $_ := set $cfg $key (toString $value) -}}

@@ -29,8 +29,9 @@ export class FsBlobSink implements BlobSink {
    */
   static async create(tmpPath: string, finalPath: string): Promise<FsBlobSink> {
     try {
-      await mkdir(dirname(tmpPath), { recursive: true });
-      return new FsBlobSink(await open(tmpPath, 'wx', 0o644), tmpPath, finalPath);
+      // Owner only: cached content is nobody else's business on the machine (files 0600, directories 0700).
+      await mkdir(dirname(tmpPath), { recursive: true, mode: 0o700 });
+      return new FsBlobSink(await open(tmpPath, 'wx', 0o600), tmpPath, finalPath);
     } catch (err) {
       throw new BlobStoreUnavailableError(`cannot create temp file for blob write`, err);
     }
@@ -106,7 +107,7 @@ export class FsBlobSink implements BlobSink {
       await this.#handle.sync();
       await this.#close();
       const dir = dirname(this.#finalPath);
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       if (await exists(this.#finalPath)) {
         await unlink(this.#tmpPath);
         return;

@@ -11,6 +11,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LRUCache } from 'lru-cache';
 import { blobKey } from '../blob-key.ts';
 import type { BlobRead, BlobStat, BlobStore, BlobWriter, ByteRange } from '../blob-store.ts';
 import { BlobRangeInvalidError, BlobStoreUnavailableError } from '../errors.ts';
@@ -20,6 +21,14 @@ import { S3BlobSink } from './s3-blob-sink.ts';
 import { isS3NotFound, s3Call, s3ErrorName, s3Status } from './s3-call.ts';
 
 const MIB = 1024 * 1024;
+/**
+ * Connections to S3 per store. The SDK's default (50) queues the 51st
+ * concurrent GetObject: 50 clients streaming hits plus the fills' part
+ * uploads would wait on each other.
+ */
+const MAX_SOCKETS = 256;
+/** Presigned URLs remembered; past it the least recently used is signed again when next asked for. */
+const PRESIGNED_KEPT = 10_000;
 // S3's limits for every part but the last.
 const MIN_PART_SIZE = 5 * MIB;
 const MAX_PART_SIZE = 5 * 1024 * MIB;
@@ -61,6 +70,9 @@ export class S3BlobStore implements BlobStore {
   readonly #region: string;
   readonly #prefix: string;
   readonly #partSizeBytes: number;
+  /** digest|expiry → a presigned URL, until half its validity is gone. */
+  // On the wall clock, as the signatures' own validity is.
+  readonly #presigned = new LRUCache<string, string>({ max: PRESIGNED_KEPT, ttlResolution: 0, perf: { now: () => Date.now() } });
   /** This instance's own readiness object, so replicas probing at once never delete each other's. */
   readonly #probeKey: string;
 
@@ -92,6 +104,10 @@ export class S3BlobStore implements BlobStore {
         // the digest ourselves anyway.
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
+        requestHandler: {
+          httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+          httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+        },
       });
   }
 
@@ -196,15 +212,22 @@ export class S3BlobStore implements BlobStore {
   }
 
   /**
-   * A presigned GET URL for the blob, valid `expiresInSeconds`: blob hits can
-   * be redirected so the bytes bypass the gateway. Signing is local (no S3
-   * request); the caller knows from its catalog that the object exists.
+   * A presigned GET URL for the blob, valid at least `expiresInSeconds / 2`
+   * more seconds: blob hits can be redirected so the bytes bypass the
+   * gateway. Signing is local (no S3 request) but costs ~350 µs of CPU, so a
+   * URL is handed out again until half its validity is gone (the same URL
+   * for every client meanwhile, which caches downstream also like). The
+   * caller knows from its catalog that the object exists.
    * @throws InvalidDigestError
    */
   async presignGet(digest: string, expiresInSeconds: number): Promise<string | undefined> {
-    return getSignedUrl(this.#client, new GetObjectCommand({ Bucket: this.bucket, Key: this.key(digest) }), {
-      expiresIn: expiresInSeconds,
-    });
+    const key = this.key(digest);
+    const memo = `${key}|${expiresInSeconds}`;
+    const known = this.#presigned.get(memo);
+    if (known !== undefined) return known;
+    const url = await getSignedUrl(this.#client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+    this.#presigned.set(memo, url, { ttl: (expiresInSeconds * 1000) / 2 });
+    return url;
   }
 
   /** Starts a verified write (single PUT or multipart). @throws InvalidDigestError */

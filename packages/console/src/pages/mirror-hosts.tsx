@@ -85,7 +85,8 @@ export function MirrorHostsSection({ registryId }: { registryId: string }) {
         <div className="card">
           <p>
             containerd (config_path = "/etc/containerd/certs.d"); <code>vreg mirror-config containerd</code> prints these for every
-            registry, with a _default file:
+            registry, with a _default file. These fall back to the upstream host when vreg refuses or is down; where a pull policy must
+            hold, <code>vreg mirror-config containerd --no-fallback</code> makes vreg the only source:
           </p>
           <pre aria-label="containerd hosts.toml">{files}</pre>
           <CopyButton text={files} label="Copy hosts.toml files" />

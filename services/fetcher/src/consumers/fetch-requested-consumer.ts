@@ -21,8 +21,14 @@ export class FillInProgressError extends RetryLater {
 }
 
 /** Upstream answers that no retry will change: the object does not exist anywhere. */
-// A blob past its upstream's size limit will not fit on a retry either.
-const GONE = new Set<string>([ErrorCodes.manifestUnknown, ErrorCodes.blobUnknown, ErrorCodes.nameUnknown, ErrorCodes.blobTooLarge]);
+// A blob past its upstream's size limit will not fit on a retry either, nor will what every upstream sent as a manifest become one.
+const GONE = new Set<string>([
+  ErrorCodes.manifestUnknown,
+  ErrorCodes.blobUnknown,
+  ErrorCodes.nameUnknown,
+  ErrorCodes.blobTooLarge,
+  ErrorCodes.manifestInvalid,
+]);
 
 /**
  * Makes sure a requested object ends up stored and recorded. Usually the

@@ -1,5 +1,13 @@
 import { type CacheEntryView, ManifestUnknownError, type RegistryView, relativePathOf } from '@vreg/contracts';
-import { type FillDeps, fillManifest, firstUpstreamWith, publishStored, readBounded, toUpstreamTarget } from '@vreg/fill';
+import {
+  acceptedManifestType,
+  type FillDeps,
+  fillManifest,
+  firstUpstreamWith,
+  publishStored,
+  readBounded,
+  toUpstreamTarget,
+} from '@vreg/fill';
 import { digestWithAlgorithmOf, isDigest, parseDigest } from '@vreg/oci';
 import type { CatalogLookup } from '../ports/catalog-lookup.ts';
 import type { ObjectOutcome } from './warm-progress.ts';
@@ -76,10 +84,17 @@ async function recordStoredManifest(
   if (digest === undefined || head.contentType === undefined || !isCheckable(digest)) return undefined;
   const bytes = await storedBytes(deps, digest);
   if (bytes === undefined) return undefined;
+  let contentType: string;
+  try {
+    // The HEAD's type is the upstream's word only: the stored bytes must be a manifest of a manifest's type, as a fill checks.
+    contentType = acceptedManifestType(head.contentType, bytes);
+  } catch {
+    return undefined; // the GET that follows refuses it, saying why
+  }
   const base = {
     upstreamId: upstream.id,
     digest,
-    contentType: head.contentType,
+    contentType,
     size: bytes.length,
     upstreamCheckedAt: new Date().toISOString(),
     ...(head.etag ? { upstreamEtag: head.etag } : {}),
@@ -87,7 +102,7 @@ async function recordStoredManifest(
   const entries: CacheEntryView[] = [{ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference: digest }) }];
   if (!isDigest(reference)) entries.unshift({ ...base, relativePath: relativePathOf({ kind: 'manifest', image, reference }) });
   await publishStored(deps.bus, registry.id, entries, new Date());
-  return { bytes, digest, contentType: head.contentType, paths: entries.map((e) => e.relativePath), outcome: 'cached' };
+  return { bytes, digest, contentType, paths: entries.map((e) => e.relativePath), outcome: 'cached' };
 }
 
 /** The stored bytes of a manifest, verified against its digest; undefined when absent or wrong. */

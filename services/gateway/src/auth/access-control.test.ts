@@ -245,14 +245,15 @@ describe('access control on /v2', () => {
     expect(elsewhere.statusCode).toBe(200);
   });
 
-  it('throttles a username attacked from many addresses, not the other users', async () => {
+  it('lets no one lock a user out: failures under a name from other addresses never throttle the real user', async () => {
     for (let i = 0; i < 12; i += 1) {
-      await h.server.inject({
+      const res = await h.server.inject({
         method: 'GET',
         url: '/v2/token',
         remoteAddress: `10.1.0.${i}`,
         headers: { authorization: basic('Alice', `vregat_guess${i}`) },
       });
+      expect(res.statusCode).toBe(401);
     }
     const alice = await h.server.inject({
       method: 'GET',
@@ -260,14 +261,39 @@ describe('access control on /v2', () => {
       remoteAddress: '10.2.0.1',
       headers: { authorization: basic('alice', 'vregat_all') },
     });
-    expect(alice.statusCode).toBe(429);
-    const bob = await h.server.inject({
+    expect(alice.statusCode).toBe(200);
+  });
+
+  it('throttles one address failing under one name at the per-username burst, before its address allowance is spent', async () => {
+    const from = (username: string, secret: string) =>
+      h.server.inject({ method: 'GET', url: '/v2/token', remoteAddress: '10.3.0.1', headers: { authorization: basic(username, secret) } });
+    for (let i = 0; i < 10; i += 1) expect((await from('ci', `vregat_revoked${i}`)).statusCode).toBe(401);
+    expect((await from('ci', 'vregat_revoked')).statusCode).toBe(429);
+    // The rest of that network (an office behind one NAT) still has attempts left under other names.
+    expect((await from('bob', 'vregat_all')).statusCode).toBe(200);
+  });
+
+  it('counts every address of an IPv6 /64 as one client, whatever usernames it rotates through', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i += 1) {
+      const res = await h.server.inject({
+        method: 'GET',
+        url: '/v2/token',
+        remoteAddress: `2001:db8:7:7::${(i + 1).toString(16)}`,
+        headers: { authorization: basic(`user${i}`, `vregat_guess${i}`) },
+      });
+      statuses.push(res.statusCode);
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(20).every((s) => s === 429)).toBe(true);
+    // Another /64 is another client.
+    const other = await h.server.inject({
       method: 'GET',
       url: '/v2/token',
-      remoteAddress: '10.2.0.1',
+      remoteAddress: '2001:db8:7:8::1',
       headers: { authorization: basic('bob', 'vregat_all') },
     });
-    expect(bob.statusCode).toBe(200);
+    expect(other.statusCode).toBe(200);
   });
 
   it('answers 503 when the catalog cannot verify, without counting it as a failure', async () => {

@@ -1,5 +1,6 @@
 import { ErrorCodes, hasCode, TooManyRequestsError, UnauthorizedError } from '@vreg/contracts';
 import type { FastifyRequest } from 'fastify';
+import { loginFailureKeys } from '../domain/login-failure-keys.ts';
 import type { AccessTokenVerifier } from '../ports/access-token-verifier.ts';
 import type { FailureLimiter } from './failure-limiter.ts';
 import type { Principal } from './grant-policy.ts';
@@ -32,8 +33,8 @@ export function basicCredentials(request: FastifyRequest): Credentials | undefin
 /**
  * Checks an access token presented as a password (the token endpoint's
  * Basic or OAuth2 form, a pull's own Basic header), throttling repeated
- * failures per client address and per username before the catalog is even
- * asked. Successes cost nothing; a catalog that cannot tell is not a failure.
+ * failures per client address (IPv6: per /64) and per username and client
+ * network (loginFailureKeys) before the catalog is even asked. Successes cost nothing; a catalog that cannot tell is not a failure.
  */
 export class AccessTokenLogin {
   readonly #deps: { verifier: AccessTokenVerifier; addressFailures: FailureLimiter; usernameFailures: FailureLimiter };
@@ -47,9 +48,7 @@ export class AccessTokenLogin {
    *   CATALOG_UNAVAILABLE when nobody could tell
    */
   async authenticate(request: FastifyRequest, credentials: Credentials): Promise<Principal> {
-    const addressKey = request.ip;
-    // An empty username (refresh-token grants) is nobody's name: throttling it would lock everyone out.
-    const usernameKey = credentials.username === '' ? undefined : credentials.username.toLowerCase();
+    const { address: addressKey, username: usernameKey } = loginFailureKeys(request.ip, credentials.username);
     const wait = Math.max(
       this.#deps.addressFailures.retryAfterSeconds(addressKey) ?? 0,
       usernameKey === undefined ? 0 : (this.#deps.usernameFailures.retryAfterSeconds(usernameKey) ?? 0),
@@ -70,6 +69,6 @@ export class AccessTokenLogin {
 
   /** Counts a malformed credential header like a wrong password: garbage is a cheap way to probe too. */
   malformed(request: FastifyRequest): void {
-    this.#deps.addressFailures.fail(request.ip);
+    this.#deps.addressFailures.fail(loginFailureKeys(request.ip, '').address);
   }
 }

@@ -50,9 +50,9 @@ export const GatewayAuthEnv = {
     .string()
     .regex(/^[0-9A-Fa-f:./]+(\s*,\s*[0-9A-Fa-f:./]+)*$/, 'comma-separated IP addresses or CIDRs')
     .optional(),
-  /** Failed token requests one client address may make in a row before it gets 429. */
+  /** Failed token requests one client address (IPv6: one /64) may make in a row before it gets 429. */
   VREG_AUTH_FAILURES_PER_ADDRESS: intFrom(1, 100_000).default(20),
-  /** Failed token requests for one username before it gets 429. */
+  /** Failed token requests for one username from one client address before that pair gets 429 (never other addresses). */
   VREG_AUTH_FAILURES_PER_USERNAME: intFrom(1, 100_000).default(10),
   /** Seconds for a throttled address or username to earn back all its attempts. */
   VREG_AUTH_FAILURE_WINDOW_SECONDS: intFrom(1, 86_400).default(300),

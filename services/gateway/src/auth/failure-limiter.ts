@@ -6,7 +6,7 @@ export interface FailureLimiterOptions {
   burst: number;
   /** Seconds for a full bucket to refill: one failure is forgiven every `windowSeconds / burst`. */
   windowSeconds: number;
-  /** Keys remembered at most; the least recently failed are forgotten first. */
+  /** Keys remembered at most; the least recently failed are forgotten first. Keys should be short (hashed) to bound memory. */
   maxKeys: number;
   now?: () => number;
 }
@@ -30,7 +30,13 @@ export class FailureLimiter {
 
   constructor(options: FailureLimiterOptions) {
     this.#options = { now: Date.now, ...options };
-    this.#buckets = new LRUCache({ max: options.maxKeys });
+    // A bucket full again (windowSeconds after its last failure) means nothing: it expires then, whether looked up or not.
+    this.#buckets = new LRUCache({
+      max: options.maxKeys,
+      ttl: options.windowSeconds * 1000,
+      ttlResolution: 0,
+      perf: { now: this.#options.now },
+    });
     this.#refillPerMs = options.burst / (options.windowSeconds * 1000);
   }
 
@@ -51,6 +57,7 @@ export class FailureLimiter {
 
   /** Number of keys remembered (for tests and metrics). */
   get size(): number {
+    this.#buckets.purgeStale();
     return this.#buckets.size;
   }
 

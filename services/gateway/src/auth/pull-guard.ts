@@ -6,6 +6,7 @@ import { type BearerChallenge, bearerChallenge } from './challenge.ts';
 import { type Principal, PULL, tokenCanRead } from './grant-policy.ts';
 import { ANONYMOUS_SUBJECT, grants, type RegistryTokenClaims, type RegistryTokens } from './registry-tokens.ts';
 import { repositoryName } from './repository-scope.ts';
+import { RegistryTokenRefusedError } from './token-refused-error.ts';
 
 /** Path of the token endpoint under the gateway's external URL. */
 export const TOKEN_PATH = '/v2/token';
@@ -59,7 +60,7 @@ export class PullGuard {
     }
     const presented = bearerTokenOf(request);
     if (presented === undefined) this.#refuse(request, reply, {}, 'authentication required');
-    this.#verify(request, reply, presented, undefined);
+    await this.#verify(request, reply, presented, undefined);
   };
 
   /**
@@ -87,7 +88,7 @@ export class PullGuard {
       throw new DeniedError('requested access to the resource is denied', { repository: name });
     }
     const presented = bearerTokenOf(request);
-    const claims = presented === undefined ? undefined : this.#verify(request, reply, presented, scope);
+    const claims = presented === undefined ? undefined : await this.#verify(request, reply, presented, scope);
     if (visibility === 'public') return;
     if (claims === undefined) this.#refuse(request, reply, { scope }, 'authentication required');
     if (grants(claims, name, PULL)) return;
@@ -117,10 +118,12 @@ export class PullGuard {
     }
   }
 
-  #verify(request: FastifyRequest, reply: FastifyReply, presented: string, scope: string | undefined): RegistryTokenClaims {
+  async #verify(request: FastifyRequest, reply: FastifyReply, presented: string, scope: string | undefined): Promise<RegistryTokenClaims> {
     try {
-      return this.#deps.tokens.verify(presented);
+      return await this.#deps.tokens.verify(presented);
     } catch (err) {
+      // The client learns only that the token is not valid; which check failed is for the operator (never the token itself).
+      if (err instanceof RegistryTokenRefusedError) request.log.info({ reason: err.reason }, 'registry token refused');
       reply.header(
         'WWW-Authenticate',
         bearerChallenge({ ...this.#realm(request), ...(scope === undefined ? {} : { scope }), error: 'invalid_token' }),

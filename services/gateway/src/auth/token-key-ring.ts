@@ -1,12 +1,28 @@
-import { createHash, createPrivateKey, createPublicKey, hkdfSync, type KeyObject, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, hkdfSync, type KeyObject, randomBytes } from 'node:crypto';
 import { parseKey, splitList } from '@vreg/contracts';
-import { signJws, verifyJws } from './jws.ts';
+import {
+  calculateJwkThumbprint,
+  errors,
+  type JWK,
+  type JWTClaimVerificationOptions,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import { RegistryTokenRefusedError } from './token-refused-error.ts';
 
 /** Most keys verified at once: the signing key and the one being rotated out (or in). */
 export const MAX_TOKEN_KEYS = 2;
 
-// PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410): a fixed 16-byte prefix.
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+/** The one algorithm vreg signs with and accepts: EdDSA over Ed25519 (RFC 8037). */
+const ALG = 'EdDSA';
+
+/**
+ * Longest token looked at, in characters: a grant of many repositories stays
+ * far below, and nothing longer is decoded at all.
+ */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 interface RingKey {
   kid: string;
@@ -19,19 +35,28 @@ export function newTokenSigningSeed(): string {
   return randomBytes(32).toString('hex');
 }
 
-/** RFC 7638 thumbprint of an Ed25519 public key: base64url(sha256('{"crv":"Ed25519","kty":"OKP","x":"..."}')). */
-function thumbprint(publicKey: KeyObject): string {
-  const jwk = publicKey.export({ format: 'jwk' });
-  return createHash('sha256')
-    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x }))
-    .digest('base64url');
+/** A key from its 32-byte seed; its kid is the public key's JWK thumbprint (RFC 7638), the same wherever it is loaded. */
+async function keyOf(seed: Buffer): Promise<RingKey> {
+  if (seed.length !== 32) throw new Error('an Ed25519 seed is 32 bytes');
+  const privateKey = createPrivateKey({ key: seed, format: 'raw-private', asymmetricKeyType: 'ed25519' });
+  const publicKey = createPublicKey(privateKey);
+  return { kid: await calculateJwkThumbprint(publicKey.export({ format: 'jwk' }) as JWK), privateKey, publicKey };
 }
 
-function keyOf(seed: Buffer): RingKey {
-  if (seed.length !== 32) throw new Error('an Ed25519 seed is 32 bytes');
-  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-  const publicKey = createPublicKey(privateKey);
-  return { kid: thumbprint(publicKey), privateKey, publicKey };
+/** Why jose refused a token, in the words the gateway logs. */
+function reasonOf(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === 'iss') return 'issuer';
+    if (err.claim === 'aud') return 'audience';
+    if (err.claim === 'nbf') return 'not yet valid';
+    return `claim ${err.claim}: ${err.reason}`;
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'unsupported alg';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'unknown kid';
+  if (err instanceof errors.JOSEError) return `${err.code}: ${err.message}`;
+  return 'unreadable';
 }
 
 /**
@@ -39,8 +64,10 @@ function keyOf(seed: Buffer): RingKey {
  * keys rotate without refusing live tokens (add the new key second on every
  * replica, then move it first, then drop the old one after a token lifetime).
  * Every replica holding the same keys verifies any replica's tokens with no
- * database round trip. The `kid` of a key is its JWK thumbprint, so it is
- * the same everywhere without being configured.
+ * database round trip. Signing and verifying are jose's (SignJWT,
+ * jwtVerify): only EdDSA is allowed, so `none`, HMAC with the public key as
+ * the secret and the other algorithm confusions are refused before any key
+ * is chosen; the key is chosen by the header's kid alone.
  */
 export class TokenKeyRing {
   readonly #keys: readonly RingKey[];
@@ -51,15 +78,15 @@ export class TokenKeyRing {
   }
 
   /** From raw 32-byte Ed25519 seeds, signing key first. */
-  static fromSeeds(seeds: readonly Buffer[]): TokenKeyRing {
-    return new TokenKeyRing(seeds.map(keyOf));
+  static async fromSeeds(seeds: readonly Buffer[]): Promise<TokenKeyRing> {
+    return new TokenKeyRing(await Promise.all(seeds.map(keyOf)));
   }
 
   /**
    * From `VREG_TOKEN_SIGNING_KEYS`: comma-separated seeds (64 hex chars or base64).
    * @throws Error naming the first bad entry.
    */
-  static parse(value: string): TokenKeyRing {
+  static async parse(value: string): Promise<TokenKeyRing> {
     return TokenKeyRing.fromSeeds(
       splitList(value).map((p, i) => {
         const seed = parseKey(p);
@@ -74,7 +101,7 @@ export class TokenKeyRing {
    * purpose label), for installs that configure no signing keys: every
    * replica shares the secrets key, so they share this key too.
    */
-  static deriveFrom(secretKey: Buffer): TokenKeyRing {
+  static deriveFrom(secretKey: Buffer): Promise<TokenKeyRing> {
     const seed = Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), 'vreg registry token signing key v1', 32));
     return TokenKeyRing.fromSeeds([seed]);
   }
@@ -89,14 +116,33 @@ export class TokenKeyRing {
     return this.#keys.map((k) => k.kid);
   }
 
-  /** A compact JWS of `payload` signed with the first key. */
-  sign(payload: object): string {
+  /** A compact JWS (`typ: JWT`) of `payload` signed with the first key. */
+  sign(payload: JWTPayload): Promise<string> {
     const key = this.#keys[0] as RingKey;
-    return signJws(payload, key.kid, key.privateKey);
+    return new SignJWT(payload).setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
   }
 
-  /** The payload of a token one of the ring's keys signed. @throws JwsError */
-  verify(token: string): Record<string, unknown> {
-    return verifyJws(token, (kid) => this.#keys.find((k) => k.kid === kid)?.publicKey);
+  /**
+   * The payload of a token one of the ring's keys signed, checked by jose
+   * against `claims` (issuer, audience, times at `currentDate` with
+   * `clockTolerance`, required claims). A `crit` header is refused (vreg
+   * understands no extension), as is any token longer than MAX_TOKEN_LENGTH.
+   * @throws RegistryTokenRefusedError naming the failed check in `reason`
+   */
+  async verify(token: string, claims: JWTClaimVerificationOptions = {}): Promise<JWTPayload> {
+    if (token.length > MAX_TOKEN_LENGTH) throw new RegistryTokenRefusedError('token too long');
+    try {
+      const { payload } = await jwtVerify(token, (header) => this.#keyFor(header), { ...claims, algorithms: [ALG], typ: 'JWT' });
+      return payload;
+    } catch (err) {
+      throw new RegistryTokenRefusedError(reasonOf(err));
+    }
+  }
+
+  /** The verification key the header's kid names; a key is never guessed from anything else. */
+  #keyFor(header: JWTHeaderParameters): KeyObject {
+    const key = this.#keys.find((k) => k.kid === header.kid);
+    if (key === undefined) throw new errors.JWKSNoMatchingKey();
+    return key.publicKey;
   }
 }

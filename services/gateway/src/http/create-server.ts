@@ -3,8 +3,12 @@ import { ErrorCodes } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 
-/** Size limits of the front door; both configurable (VREG_MAX_HEADER_BYTES, VREG_MAX_URL_BYTES). */
+/** Limits of the front door, each configurable (VREG_MAX_HEADER_BYTES, VREG_MAX_URL_BYTES, VREG_REQUEST_RECEIVE_TIMEOUT_MS, VREG_MAX_CONNECTIONS). */
 export interface ServerLimits {
+  /** How long a request's headers and body may take to arrive, ms; past it, 408 and the connection closed. Default 60 s. */
+  receiveTimeoutMs?: number;
+  /** Open connections at most; past it a new one is closed at once. 0 = no cap. Default 10,000. */
+  maxConnections?: number;
   /** Request line plus headers, in bytes; past it, 431. Default 16 KiB. */
   maxHeaderBytes?: number;
   /** Request target (path and query), in bytes; past it, 414. Default 4 KiB. */
@@ -13,19 +17,39 @@ export interface ServerLimits {
   maxParamLength?: number;
 }
 
+/**
+ * On every answer under `/v2` (pulls, errors, challenges, the token
+ * endpoint, redirects, HEAD): vreg's origin serves what upstreams sent, and
+ * the console lives on the same origin, so nothing there may be sniffed
+ * into a type a browser runs, or run at all if it were.
+ */
+export const V2_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; sandbox",
+};
+
+const isV2Path = (url: string): boolean => url === '/v2' || url.startsWith('/v2/') || url.startsWith('/v2?');
+
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_MAX_URL_BYTES = 4 * 1024;
+export const DEFAULT_RECEIVE_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 /**
- * The HTTP server settings every vreg front door shares: long-lived streams
- * (no request timeout, a blob may take minutes), bounded URLs, headers and
- * bodies (pulls carry none), and 503 while closing. Requests refused before
+ * The HTTP server settings every vreg front door shares: a request must
+ * arrive within `receiveTimeoutMs` (headers and body: Node's requestTimeout
+ * and headersTimeout, which stop counting once the request is in, so an
+ * answer, a blob that takes minutes, is never cut by them; no idle timeout
+ * on the socket either, for the same reason), at most `maxConnections` open
+ * connections, bounded URLs, headers and bodies (pulls carry none), and 503
+ * while closing. Requests refused before
  * any route sees them (a malformed percent-encoding, an overlong URL or
  * header block) get the `{ errors: [{ code, message }] }` body of the API
  * they aimed at, never fastify's own shape.
  */
-export function createServer(logger: Logger, options: { trustProxy?: string } & ServerLimits = {}): FastifyInstance {
+export function createServer(logger: Logger, options: { trustProxy?: string | true } & ServerLimits = {}): FastifyInstance {
   const maxUrlBytes = options.maxUrlBytes ?? DEFAULT_MAX_URL_BYTES;
+  const receiveTimeoutMs = options.receiveTimeoutMs ?? DEFAULT_RECEIVE_TIMEOUT_MS;
   const server = fastify({
     loggerInstance: logger,
     // Only listed proxies may set the client address (X-Forwarded-For, per-address
@@ -35,14 +59,26 @@ export function createServer(logger: Logger, options: { trustProxy?: string } & 
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1 << 20,
     return503OnClosing: true,
-    requestTimeout: 0,
+    requestTimeout: receiveTimeoutMs,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
-    http: { maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES },
+    http: {
+      maxHeaderSize: options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+      requestTimeout: receiveTimeoutMs,
+      headersTimeout: receiveTimeoutMs,
+      // Node looks for late requests this often (its default, 30 s, would let a 1 s bound run to 31 s).
+      connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(receiveTimeoutMs / 10))),
+    },
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: options.maxParamLength ?? 256 },
     frameworkErrors: refuseBeforeRouting,
     clientErrorHandler: refuseUnparsable,
   }) as unknown as FastifyInstance;
+  capConnections(server, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+  // First of all hooks, so that every later answer, refusals included, carries them (a blob reply taken over by the route too).
+  server.addHook('onRequest', (request, reply, done) => {
+    if (isV2Path(request.raw.url ?? '')) reply.headers(V2_SECURITY_HEADERS);
+    done();
+  });
   // Before routing work and auth: the URL's length alone decides.
   server.addHook('onRequest', async (request, reply) => {
     const length = Buffer.byteLength(request.raw.url ?? '');
@@ -67,6 +103,27 @@ export function createServer(logger: Logger, options: { trustProxy?: string } & 
   return server;
 }
 
+/**
+ * Past `max` open connections Node closes each new one as soon as it is
+ * accepted (net.Server.maxConnections): a flood of idle or trickling
+ * connections cannot take every file descriptor and buffer of the process.
+ * Logged at warn, at most once a minute, with how many were closed.
+ */
+function capConnections(server: FastifyInstance, max: number): void {
+  if (max <= 0) return;
+  server.server.maxConnections = max;
+  let dropped = 0;
+  let loggedAt = 0;
+  server.server.on('drop', () => {
+    dropped += 1;
+    const now = Date.now();
+    if (now - loggedAt < 60_000) return;
+    loggedAt = now;
+    server.log.warn({ maxConnections: max, dropped }, 'connection cap reached: new connections closed');
+    dropped = 0;
+  });
+}
+
 /** fastify's errors raised before a route is found: FST_ERR_BAD_URL (400), FST_ERR_MAX_PARAM_LENGTH (414). */
 function refuseBeforeRouting(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
@@ -88,6 +145,7 @@ function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: numbe
     : { code: status === 404 ? 'NAME_UNKNOWN' : status === 414 || status === 400 ? 'NAME_INVALID' : 'UNSUPPORTED', message };
   return reply
     .code(status)
+    .headers(V2_SECURITY_HEADERS)
     .type('application/json; charset=utf-8')
     .send({ errors: [error] });
 }
@@ -97,6 +155,10 @@ function sendRefusal(request: FastifyRequest, reply: FastifyReply, status: numbe
  * malformed request line): no URL to choose a shape by, so one plain body
  * in the shared `{ errors: [...] }` form.
  */
+const securityHeaderLines = Object.entries(V2_SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+
 function refuseUnparsable(this: FastifyInstance, err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, code, message] =
@@ -113,6 +175,6 @@ function refuseUnparsable(this: FastifyInstance, err: NodeJS.ErrnoException & { 
   const body = JSON.stringify({ errors: [{ code, message }] });
   const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n${securityHeaderLines}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

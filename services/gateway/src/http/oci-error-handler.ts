@@ -22,7 +22,8 @@ export function ociErrorHandler(err: FastifyError, request: FastifyRequest, repl
     err.statusCode >= 400 &&
     err.statusCode < 500 &&
     typeof (err as { code?: unknown }).code === 'string' &&
-    err.code.startsWith('FST_')
+    // fastify's own, and a body cut off by a client that left (or was timed out) before sending it all.
+    (err.code.startsWith('FST_') || err.code === 'ECONNRESET')
       ? err.statusCode
       : undefined;
   const mapped =

@@ -32,8 +32,10 @@ const asList = (value: unknown): string[] =>
  * The answer is a short-lived JWT granting `pull` on each requested
  * repository the caller may read; the rest is dropped from the grant, not an
  * error. Wrong credentials are 401; after too many of them from one address
- * or for one username, 429 TOOMANYREQUESTS with Retry-After, before the
- * credentials are even checked. Successful requests never count.
+ * (IPv6: one /64), or for one username from one address, 429
+ * TOOMANYREQUESTS with Retry-After, before the credentials are even
+ * checked. Successful requests never count, and no one can throttle a
+ * username for clients at another address.
  */
 export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, options) => {
   app.setErrorHandler(ociErrorHandler);
@@ -55,7 +57,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, o
     const principal: Principal = credentials === undefined ? { kind: 'anonymous' } : await options.login.authenticate(request, credentials);
     const access = await grantAccess(principal, parseScopes(scopeValues), options.lookups);
     const subject = principal.kind === 'anonymous' ? ANONYMOUS_SUBJECT : `access-token:${principal.token.tokenId}`;
-    const issued = options.tokens.issue(subject, access);
+    const issued = await options.tokens.issue(subject, access);
     request.log.info(
       {
         subject,

@@ -136,4 +136,43 @@ describe('the pull API', () => {
       expect(res.json().errors[0].code).toBe('UNSUPPORTED');
     }
   });
+
+  it('never serves a manifest entry recorded under a type no manifest has (by an older vreg): fetches it again, checked', async () => {
+    h = await gatewayHarness(registries);
+    const html = Buffer.from('<html><script>alert(document.domain)</script></html>');
+    const writer = await h.store.beginWrite(sha(html));
+    writer.stream.end(html);
+    await writer.commit();
+    h.entries.set('10|team/app/web/manifests/1.0', {
+      upstreamId: '10',
+      relativePath: 'team/app/web/manifests/1.0',
+      digest: sha(html),
+      contentType: 'text/html',
+      size: html.length,
+      upstreamCheckedAt: new Date().toISOString(),
+    });
+    const manifest = Buffer.from(`{"schemaVersion":2,"mediaType":"${OCI_MANIFEST}"}`);
+    h.upstream.addManifest(UP, 'team/app/web', '1.0', manifest, OCI_MANIFEST);
+    const res = await h.server.inject({ method: 'GET', url: '/v2/virtual_registries/containers/1/team/app/web/manifests/1.0' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe(OCI_MANIFEST);
+    expect(res.rawPayload.equals(manifest)).toBe(true);
+    expect(h.upstream.count('GET manifest')).toBe(1);
+  });
+
+  it('serves blobs as application/octet-stream whatever the upstream called them, on a miss, a hit and a HEAD', async () => {
+    h = await gatewayHarness(registries);
+    const html = Buffer.from('<html><script>alert(document.domain)</script></html>');
+    const digest = h.upstream.addBlob(UP, 'library/x', html);
+    h.upstream.blobs.get(`${UP}|library/x|${digest}`)!.contentType = 'text/html';
+    const url = `/v2/virtual_registries/containers/1/library/x/blobs/${digest}`;
+    for (const method of ['HEAD', 'GET', 'GET', 'HEAD'] as const) {
+      const res = await h.server.inject({ method, url });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/octet-stream');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; sandbox");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import { NameInvalidError, UnsupportedError } from '@vreg/contracts';
+import { MediaTypes, NameInvalidError, UnsupportedError } from '@vreg/contracts';
 import { assertRegistryId, type PullTarget, parsePullPath } from '@vreg/oci';
 import { notePull } from '@vreg/telemetry';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
@@ -14,6 +14,7 @@ import type { ManifestService } from '../pull/manifest-service.ts';
 import { replyListing } from './listing-reply.ts';
 import { mirrorRoutes } from './mirror-routes.ts';
 import { ociErrorHandler } from './oci-error-handler.ts';
+import { sendBlob } from './send-blob.ts';
 
 export interface V2RoutesOptions {
   catalog: CatalogClient;
@@ -151,7 +152,8 @@ async function pull(options: V2RoutesOptions, resolved: PullRequestTarget, reque
     reply.header('X-Vreg-Cache', served.cache);
     return reply.redirect(served.redirect, 307);
   }
-  reply.header('Content-Type', served.contentType);
+  // A blob is bytes, whatever its upstream called it: a `text/html` label would have browsers render it on vreg's origin.
+  reply.header('Content-Type', target.kind === 'blob' ? MediaTypes.octetStream : served.contentType);
   reply.header('X-Vreg-Cache', served.cache);
   if (target.kind === 'manifest' && target.referenceKind === 'digest') reply.header('Cache-Control', 'max-age=31536000, immutable');
   if (target.kind === 'blob') reply.header('Accept-Ranges', 'bytes');
@@ -160,5 +162,10 @@ async function pull(options: V2RoutesOptions, resolved: PullRequestTarget, reque
     reply.code(206);
     reply.header('Content-Range', `bytes ${served.range.start}-${served.range.end}/${served.range.size ?? '*'}`);
   }
-  return reply.send(withBody ? served.body : undefined);
+  if (!withBody) return reply.send();
+  // Blob bytes go straight to the connection; manifests (a buffer) the usual way.
+  const body = served.read ?? served.body;
+  if (body === undefined || Buffer.isBuffer(body)) return reply.send(body);
+  await sendBlob(request, reply, body);
+  return reply;
 }

@@ -7,6 +7,7 @@ import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { BlobService } from '../pull/blob-service.ts';
 import type { ListingService } from '../pull/listing-service.ts';
 import type { ManifestService } from '../pull/manifest-service.ts';
+import { bodyOf } from '../pull/served-object.ts';
 
 export interface GatewaySignatureSourceDeps {
   manifests: ManifestService;
@@ -91,7 +92,7 @@ export class GatewaySignatureSource implements SignatureSource {
 
   async blob(image: string, digest: string, maxBytes: number): Promise<Buffer> {
     const served = await this.#deps.blobs.get(this.#registry, image, digest, undefined, AbortSignal.timeout(this.#deps.timeoutMs));
-    if (served.redirect === undefined) return bytesOf(served.body, maxBytes);
+    if (served.redirect === undefined) return bytesOf(bodyOf(served), maxBytes);
     // A hit sent as a presigned redirect: the registry's entry authorizes it, read the bytes from the store ourselves.
     const read = await this.#deps.store.get(digest);
     if (read === undefined) throw new AppError(ErrorCodes.blobUnknown, `signature blob ${digest} vanished from the store`);

@@ -139,7 +139,7 @@ export class BlobService {
       ...(range ? { range: { start: range.start, end: range.end } } : {}),
     });
     if (!read) return undefined;
-    return { digest, contentType, size: read.size, body: read.body, cache: CacheResults.hit, ...(range ? { range } : {}) };
+    return { digest, contentType, size: read.size, read, cache: CacheResults.hit, ...(range ? { range } : {}) };
   }
 
   /**

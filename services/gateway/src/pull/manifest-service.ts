@@ -1,5 +1,13 @@
 import type { BlobStore } from '@vreg/blob-store';
-import { type CacheEntryView, ErrorCodes, hasCode, ManifestUnknownError, type RegistryView, relativePathOf } from '@vreg/contracts';
+import {
+  type CacheEntryView,
+  ErrorCodes,
+  hasCode,
+  isManifestMediaType,
+  ManifestUnknownError,
+  type RegistryView,
+  relativePathOf,
+} from '@vreg/contracts';
 import { type FillDeps, type FilledManifest, fillManifest, manifestLeaseKey, readBounded } from '@vreg/fill';
 import type { FillLease } from '@vreg/fill-lease';
 import type { Logger } from '@vreg/logging';
@@ -75,7 +83,9 @@ export class ManifestService {
   async get(registry: RegistryView, image: string, reference: string, options: ManifestGetOptions): Promise<ServedObject> {
     const { withBody, signal } = options;
     const relativePath = relativePathOf({ kind: 'manifest', image, reference });
-    const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
+    const found = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
+    // An entry an older vreg recorded under a type no manifest has is never served as is: fetched again, and checked.
+    const entry = found && isManifestMediaType(found.contentType) ? found : undefined;
     if (entry) {
       const upstream = registry.upstreams.find((u) => u.id === entry.upstreamId);
       let cache: ServedObject['cache'] = CacheResults.hit;

@@ -91,7 +91,7 @@ export async function gatewayHarness(
   const upstream = new FakeUpstreamRegistry();
   const store = new MemoryBlobStore();
   const secrets = new SecretBox(randomBytes(32));
-  const signingKeys = TokenKeyRing.fromSeeds([randomBytes(32)]);
+  const signingKeys = await TokenKeyRing.fromSeeds([randomBytes(32)]);
   const app = buildApp(loadGatewayPullConfig({ VREG_SERVED_FLUSH_MS: '100000', ...env }), {
     bus,
     store,

@@ -1,4 +1,4 @@
-import { type Db, MongoClient } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
 import type { CacheEntryRepository } from '../../ports/cache-entry-repository.ts';
 import type { CatalogStore } from '../../ports/catalog-store.ts';
@@ -67,6 +67,9 @@ export class MongoCatalogStore implements CatalogStore {
 
   /** Connects, creates the indexes (idempotent) and returns the store. */
   static async connect(options: MongoCatalogStoreOptions): Promise<MongoCatalogStore> {
+    // Loaded here, not with the module: embedded mode bundles this adapter but never connects it,
+    // and the driver costs an idle process ~20 MB (bson allocates its 17 MB serialization buffer on load).
+    const { MongoClient } = await import('mongodb');
     const client = new MongoClient(options.url, {
       appName: 'vreg-catalog',
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 10_000,

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AccessTokenRepository } from '../../ports/access-token-repository.ts';
@@ -68,8 +68,9 @@ export class SqliteCatalogStore implements CatalogStore {
 
   /** Opens (creating when missing) the database file and migrates it to the current schema. */
   static open(options: SqliteCatalogStoreOptions): SqliteCatalogStore {
-    mkdirSync(options.dataDir, { recursive: true });
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const path = join(options.dataDir, options.fileName ?? 'catalog.sqlite');
+    ownerOnly(path);
     const db = new Database(path);
     try {
       db.pragma('journal_mode = WAL');
@@ -87,5 +88,22 @@ export class SqliteCatalogStore implements CatalogStore {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+}
+
+/**
+ * The database file, created 0600 before SQLite opens it (SQLite would make
+ * it 0644), and made so if an older vreg left it readable: SQLite gives the
+ * -wal and -shm files it creates the database file's mode, and those an
+ * older vreg left are tightened here too.
+ */
+function ownerOnly(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
 }
