@@ -76,6 +76,15 @@ describe('console: pull policy', () => {
     await key.getByLabel('Key name').fill('release');
     await key.getByLabel(/Public key/).fill(pem('ec'));
     await key.getByRole('button', { name: 'Add key' }).click();
+    // The reload a save starts can answer after the next edit on a busy machine: hold it until then, and the edit must survive it.
+    let releaseReload = (): void => undefined;
+    const reloadHeld = new Promise<void>((resolve) => {
+      releaseReload = resolve;
+    });
+    await page.route('**/pull_policy', async (route) => {
+      if (route.request().method() === 'GET') await reloadHeld;
+      await route.continue();
+    });
     await page.getByRole('button', { name: 'Save policy' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     const stored = await vreg.admin.call<{ rules: unknown[]; signatures: { mode: string; keys: Array<{ name: string }> } }>(
@@ -97,8 +106,16 @@ describe('console: pull policy', () => {
     await trust.getByLabel(/Signer/).fill('*@example.test');
     await trust.getByLabel('OIDC issuer').fill(keyless.identity.issuer);
     await trust.getByRole('button', { name: 'Trust this signer' }).click();
-    await page.getByRole('button', { name: 'Save policy' }).click();
     await page.getByText(`by *@example.test (${keyless.identity.issuer})`).waitFor();
+    const reloaded = page.waitForResponse((r) => r.url().endsWith('/pull_policy') && r.request().method() === 'GET');
+    releaseReload();
+    await reloaded;
+    await page.unroute('**/pull_policy');
+    await page.getByText(/^Last changed/).waitFor();
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    // The draft shows the signer before it is saved: "Saved" is what says the PUT was answered.
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    expect(await textOf(page.getByText(`by *@example.test (${keyless.identity.issuer})`))).toBeTruthy();
     const withKeyless = await vreg.admin.call<{ signatures: { keyless: { identities: unknown[] } | null } }>(
       'GET',
       `/registries/${registryId}/pull_policy`,
@@ -113,19 +130,18 @@ describe('console: pull policy', () => {
       403,
     );
     await page.getByRole('link', { name: 'Refused pulls' }).click();
-    await page.getByRole('heading', { name: 'Refused pulls' }).waitFor();
+    // The page's own title: the registry page left behind has a "Refused pulls" section heading too.
+    await page.getByRole('heading', { name: 'Refused pulls', level: 1 }).waitFor();
+    const refused = page.getByRole('table', { name: 'Refused pulls' });
     const table = await eventually(
       async () => {
         await page.getByRole('button', { name: 'Refresh' }).click();
-        return (
-          (await page
-            .getByRole('table', { name: 'Refused pulls' })
-            .textContent()
-            .catch(() => '')) ?? ''
-        );
+        // No table until the first refusal is recorded: read it only when it is there, never wait for it before refreshing again.
+        return (await refused.count()) === 0 ? '' : ((await refused.textContent()) ?? '');
       },
       (text) => text.includes('secret/app') && text.includes('library/busybox'),
       'refused pulls listed',
+      30_000,
     );
     expect(table).toContain('rule 1 “no-secrets”');
     expect(table).toContain('rule 2');

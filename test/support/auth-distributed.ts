@@ -3,6 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { AuthVregUnderTest } from './auth-scenarios.ts';
 import { type ServiceProcess, startDistributedUnderTest, startService, stopService } from './distributed-under-test.ts';
 import { testEnv } from './test-env.ts';
+import { waitFor } from './wait.ts';
 
 /** Distributed vreg with extra handles for access-control tests. */
 export interface TappedDistributedVreg extends AuthVregUnderTest {
@@ -11,6 +12,8 @@ export interface TappedDistributedVreg extends AuthVregUnderTest {
   signingSeed: string;
   /** Starts one more gateway with extra settings (another key ring); stopped with the rest. */
   startGateway(env: Record<string, string>): Promise<ServiceProcess>;
+  /** Resolves once `published()` holds every message NATS routed before the call (whatever the machine's load). */
+  tapCaughtUp(): Promise<void>;
 }
 
 /**
@@ -50,6 +53,16 @@ export async function startDistributedWithTap(options: { gateways?: number } = {
     signingSeed,
     logs: () => [...vreg.services, ...extra].map((s) => s.fullOutput()).join('\n'),
     published: () => seen.join(''),
+    async tapCaughtUp() {
+      // NATS answers the tap's flush after the messages it routed to the tap before it; then the loop above records them.
+      await nc.flush();
+      await waitFor(
+        'the NATS tap to record what it received',
+        async () => (seen.length >= sub.getReceived() ? true : undefined),
+        10_000,
+        10,
+      );
+    },
     async startGateway(env) {
       const gateway = await startService('gateway', { ...vreg.env, ...trace, ...env });
       extra.push(gateway);

@@ -17,7 +17,9 @@ function Routes() {
   const registry = /^\/registries\/([^/]+)(?:\/(upstreams|entries|cleanup|policy|mirror))?\/?$/.exec(path);
   if (registry)
     return (
+      // Keyed by registry: going to another registry starts its forms afresh, never with this one's unsaved edits.
       <RegistryPage
+        key={registry[1]}
         id={decodeURIComponent(registry[1] as string)}
         tab={(registry[2] as 'upstreams' | 'entries' | 'cleanup' | 'policy' | 'mirror' | undefined) ?? 'upstreams'}
       />

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { ReadBufferPool, type WrittenBytes } from '@vreg/blob-store';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Spool } from './spool.ts';
 import { SpoolFile } from './spool-file.ts';
 
@@ -74,6 +74,8 @@ describe('Spool', () => {
     reader.on('data', (c: Buffer) => got.push(c));
     await append(Buffer.alloc(1000, 1));
     await append(Buffer.alloc(10, 2));
+    // The reader gets the first chunk however slowly the machine runs it, and still not the last a while later.
+    await vi.waitFor(() => expect(Buffer.concat(got).length).toBe(1000), { timeout: 10_000, interval: 5 });
     await new Promise((r) => setTimeout(r, 30));
     expect(Buffer.concat(got).length).toBe(1000);
     spool.verified();

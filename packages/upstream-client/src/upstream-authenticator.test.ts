@@ -98,10 +98,11 @@ describe('bearer challenge', () => {
 
   it('fetches a new token once the cached one is about to expire', async () => {
     playBearer((_req, res) => void res.writeHead(200).end());
-    auth.handle((_req, res) => sendJson(res, 200, { token: TOKEN, expires_in: 1 })); // cached for 0.75 s
+    // Cached for 3 s: long enough that a busy machine still makes the second request inside it.
+    auth.handle((_req, res) => sendJson(res, 200, { token: TOKEN, expires_in: 4 }));
     await client.headManifest({ url: registry.url }, 'team/app', 'v1');
     await client.headManifest({ url: registry.url }, 'team/app', 'v1');
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await new Promise((resolve) => setTimeout(resolve, 3100));
     await client.headManifest({ url: registry.url }, 'team/app', 'v1');
     expect(auth.requests).toHaveLength(2);
   });

@@ -1,7 +1,7 @@
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { MemoryEventBus } from './memory-event-bus.ts';
 
@@ -28,10 +28,11 @@ describe('MemoryEventBus trace context', () => {
     await context.with(trace.setSpan(context.active(), root), () => bus.publish('a.b', { n: 1 }));
     root.end();
     await handled;
-    await new Promise((r) => setTimeout(r, 20));
-    const spans = exporter.getFinishedSpans();
-    const send = spans.find((s) => s.name === 'send a.b' && s.kind === SpanKind.PRODUCER);
-    const process = spans.find((s) => s.name === 'process a.b' && s.kind === SpanKind.CONSUMER);
+    // The consumer span ends after the handler returns: waited for, not slept on.
+    const finished = (name: string, kind: SpanKind) => exporter.getFinishedSpans().find((s) => s.name === name && s.kind === kind);
+    await vi.waitFor(() => expect(finished('process a.b', SpanKind.CONSUMER)).toBeDefined(), { timeout: 10_000, interval: 5 });
+    const send = finished('send a.b', SpanKind.PRODUCER);
+    const process = finished('process a.b', SpanKind.CONSUMER);
     expect(send?.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
     expect(process?.parentSpanContext?.spanId).toBe(send?.spanContext().spanId);
     expect(handlerTrace).toBe(root.spanContext().traceId);

@@ -1,6 +1,7 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import type { RegistryMirrorHosts } from '../api.ts';
 import { CopyButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
+import { useDraft } from '../components/use-draft.ts';
 import { useSession } from '../session.ts';
 
 /** `docker.io, ghcr.io` or `docker.io ghcr.io` → the hosts, in order, without blanks. */
@@ -10,6 +11,8 @@ function hostsOf(text: string): string[] {
     .map((h) => h.trim())
     .filter((h) => h !== '');
 }
+
+const hostsText = (stored: RegistryMirrorHosts | undefined): string => stored?.hosts.join(' ') ?? '';
 
 /** containerd's hosts.toml for one mirrored host, on this vreg's root path (as `vreg mirror-config containerd` prints it). */
 function hostsToml(host: string, origin: string): string {
@@ -28,20 +31,20 @@ export function MirrorHostsSection({ registryId }: { registryId: string }) {
   // Which registry mirrors a host decides where every node's pulls go: a token restricted to registries may not set it (the API answers 403).
   const canWrite = writer && session.registry_ids === undefined;
   const { data, error, reload } = useLoad(() => api.get<RegistryMirrorHosts>(`/registries/${registryId}/mirror_hosts`), [api, registryId]);
-  const [text, setText] = useState('');
+  // The reload after a save must not overwrite what was typed before it answers.
+  const { draft: text, edit: setText, sending } = useDraft(data, hostsText);
   const [saved, setSaved] = useState(false);
   const save = useAction();
-  useEffect(() => {
-    if (data) setText(data.hosts.join(' '));
-  }, [data]);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setSaved(false);
-    const done = await save.run(() =>
+    const accept = sending();
+    const stored = await save.run(() =>
       api.call<RegistryMirrorHosts>('PUT', `/registries/${registryId}/mirror_hosts`, { hosts: hostsOf(text) }),
     );
-    if (done) {
-      setSaved(true);
+    if (stored) {
+      // The stored list as the API normalised it (registry-1.docker.io is docker.io), shown with "Saved".
+      setSaved(accept(stored));
       await reload();
     }
   };

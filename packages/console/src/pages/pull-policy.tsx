@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError, type KeylessTrust, type PolicyRule, type PullPolicy, type SignatureMode } from '../api.ts';
 import { ConfirmButton, ErrorMessage, useAction, useLoad } from '../components/status.tsx';
+import { useDraft } from '../components/use-draft.ts';
 import { formatTime } from '../format.ts';
 import { useSession } from '../session.ts';
 import { PolicyDenialsTable } from './policy-denials.tsx';
@@ -60,23 +61,25 @@ export function PullPolicySection({ registryId }: { registryId: string }) {
       throw err;
     }
   }, [api, registryId]);
-  const [draft, setDraft] = useState<Draft>(structuredClone(EMPTY));
+  // The reload after a save must not take back an edit made before it answers.
+  const { draft, edit: change, sending } = useDraft(data, draftOf);
   const [saved, setSaved] = useState(false);
   const save = useAction();
-  useEffect(() => setDraft(draftOf(data)), [data]);
-  const edit = (change: (d: Draft) => void) => {
+  const edit = (apply: (d: Draft) => void) => {
     setSaved(false);
-    setDraft((current) => {
+    change((current) => {
       const next = structuredClone(current);
-      change(next);
+      apply(next);
       return next;
     });
   };
   const submit = async () => {
     setSaved(false);
-    const done = await save.run(() => api.call<PullPolicy>('PUT', `/registries/${registryId}/pull_policy`, draft));
-    if (done) {
-      setSaved(true);
+    const accept = sending();
+    const stored = await save.run(() => api.call<PullPolicy>('PUT', `/registries/${registryId}/pull_policy`, draft));
+    if (stored) {
+      // "Saved" only when the page shows what was stored: not when it was edited meanwhile.
+      setSaved(accept(stored));
       await reload();
     }
   };
@@ -188,8 +191,9 @@ export function PullPolicySection({ registryId }: { registryId: string }) {
         )}
       </p>
 
-      {canWrite ? <PolicyEditor draft={draft} edit={edit} /> : null}
-      {canWrite ? (
+      {/* Editable once loaded: an edit to the empty draft would otherwise be saved over the stored policy. */}
+      {canWrite && data !== undefined ? <PolicyEditor draft={draft} edit={edit} /> : null}
+      {canWrite && data !== undefined ? (
         <div className="actions">
           <button type="button" disabled={save.busy} onClick={() => void submit()}>
             Save policy
@@ -200,7 +204,9 @@ export function PullPolicySection({ registryId }: { registryId: string }) {
               confirmLabel="Delete the pull policy (every pull allowed)"
               onConfirm={() =>
                 void save.run(async () => {
+                  const accept = sending();
                   await api.call('DELETE', `/registries/${registryId}/pull_policy`);
+                  accept(null);
                   await reload();
                 })
               }

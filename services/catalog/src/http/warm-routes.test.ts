@@ -2,7 +2,7 @@ import { MemoryEventBus } from '@vreg/bus';
 import { Streams, Subjects, type WarmRequested, WarmRequestedSchema } from '@vreg/contracts';
 import { createLogger } from '@vreg/logging';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BusWarmDispatcher } from '../adapters/bus/bus-warm-dispatcher.ts';
 import { MemoryCatalogStore } from '../adapters/memory/memory-catalog-store.ts';
 import { WarmJobs } from '../domain/warm-jobs.ts';
@@ -73,10 +73,14 @@ describe('POST /registries/:id/warm', () => {
       progress: { objects_done: 0, objects_total: null, bytes_done: 0, bytes_total: null },
       errors: [],
     });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(commands).toEqual([
-      expect.objectContaining({ jobId: job.id, registryId, image: 'library/multiarch', tag: 'latest', platforms: ['linux/arm64/v8'] }),
-    ]);
+    // The command reaches the test's consumer asynchronously.
+    await vi.waitFor(
+      () =>
+        expect(commands).toEqual([
+          expect.objectContaining({ jobId: job.id, registryId, image: 'library/multiarch', tag: 'latest', platforms: ['linux/arm64/v8'] }),
+        ]),
+      { timeout: 10_000, interval: 5 },
+    );
     expect((await server.inject({ method: 'GET', url: `/api/v1/jobs/${job.id}` })).json().kind).toBe('warm');
   });
 

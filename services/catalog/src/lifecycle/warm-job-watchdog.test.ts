@@ -163,7 +163,7 @@ describe('the abandoned-warm watchdog', () => {
     const watchdog = new WarmJobWatchdog({ jobs, logger, settings: { abandonMs: 200, queuedAbandonMs: 1000 } });
     watchdog.start();
     try {
-      const deadline = Date.now() + 3000;
+      const deadline = Date.now() + 10_000;
       while ((await jobs.get(job.id))?.state === 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect((await jobs.get(job.id))?.errors).toEqual(['abandoned: no progress report from any fetcher for 0.2 s; run the warm again']);
     } finally {

@@ -17,12 +17,15 @@ import { MemoryFillLease } from '@vreg/fill-lease';
 import { createLogger } from '@vreg/logging';
 import { SecretBox } from '@vreg/secrets';
 import { FakeUpstreamRegistry } from '@vreg/upstream-client/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CatalogLookup } from '../ports/catalog-lookup.ts';
 import { FillInProgressError, fetchRequestedHandler } from './fetch-requested-consumer.ts';
 
 const UP = 'http://upstream.test';
 const registry: RegistryView = { id: '1', name: 'r', upstreams: [{ id: '10', name: 'a', url: UP, position: 0, cacheValidityHours: 24 }] };
+
+/** How long an event may take to reach the test's consumer on a busy machine. */
+const WAIT = { timeout: 10_000, interval: 5 };
 
 async function setup() {
   const logger = createLogger({ level: 'silent', name: 'test' });
@@ -82,8 +85,8 @@ describe('the fetch.requested handler', () => {
     const digest = s.upstream.addBlob(UP, 'library/x', blob);
     await s.handler(delivery(request('blob', 'library/x', digest)));
     expect(await s.store.stat(digest)).toEqual({ size: blob.length });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(s.stored.map((e) => e.relativePath)).toEqual([`library/x/blobs/${digest}`]);
+    // object.stored reaches the test's consumer asynchronously.
+    await vi.waitFor(() => expect(s.stored.map((e) => e.relativePath)).toEqual([`library/x/blobs/${digest}`]), WAIT);
   });
 
   it('only checks when the object is already recorded', async () => {
@@ -136,8 +139,11 @@ describe('the fetch.requested handler', () => {
       'application/vnd.oci.image.manifest.v1+json',
     );
     await s.handler(delivery(request('manifest', 'library/x', 'latest')));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(s.stored.map((e) => e.relativePath).sort()).toEqual(['library/x/manifests/latest', `library/x/manifests/${digest}`].sort());
+    await vi.waitFor(
+      () =>
+        expect(s.stored.map((e) => e.relativePath).sort()).toEqual(['library/x/manifests/latest', `library/x/manifests/${digest}`].sort()),
+      WAIT,
+    );
   });
 
   it('drops a request for an object no upstream has, and for a deleted registry', async () => {

@@ -39,7 +39,7 @@ describe('pulls at the root path (mirror routing)', () => {
     expect(first.statusCode, first.body).toBe(200);
     expect(first.rawPayload.equals(manifest)).toBe(true);
     expect(first.headers).toMatchObject({ 'docker-content-digest': digest, 'content-type': OCI_MANIFEST, 'x-vreg-cache': 'miss' });
-    await new Promise((r) => setTimeout(r, 20));
+    await h.recorded('org/app/manifests/1.0');
     const prefixed = await h.server.inject({ method: 'GET', url: '/v2/virtual_registries/containers/2/org/app/manifests/1.0' });
     expect(prefixed.headers['x-vreg-cache']).toBe('hit');
     const again = await h.server.inject({ method: 'HEAD', url: `/v2/org/app/manifests/${digest}?ns=ghcr.io` });
@@ -57,7 +57,7 @@ describe('pulls at the root path (mirror routing)', () => {
     const first = await h.server.inject({ method: 'GET', url: '/v2/library/alpine/manifests/latest' });
     expect(first.statusCode, first.body).toBe(200);
     expect(first.rawPayload.equals(manifest)).toBe(true);
-    await new Promise((r) => setTimeout(r, 20));
+    await h.recorded('library/alpine/manifests/latest');
     const short = await h.server.inject({ method: 'GET', url: '/v2/alpine/manifests/latest' });
     expect(short.headers['x-vreg-cache']).toBe('hit');
     const hubNs = await h.server.inject({ method: 'GET', url: '/v2/alpine/manifests/latest?ns=docker.io' });

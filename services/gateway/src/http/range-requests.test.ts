@@ -12,28 +12,33 @@ describe('range requests on blobs', () => {
   let h: Awaited<ReturnType<typeof gatewayHarness>>;
   afterEach(async () => h?.close());
 
-  async function setup(): Promise<{ url: string; blob: Buffer }> {
+  async function setup(): Promise<{ url: string; blob: Buffer; stored: () => Promise<void> }> {
     h = await gatewayHarness(registries);
     const blob = randomBytes(500_000);
     const digest = h.upstream.addBlob(UP, 'library/x', blob);
-    return { url: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}`, blob };
+    // The fill outlives the ranged response: it is done once the blob is recorded.
+    return {
+      url: `/v2/virtual_registries/containers/1/library/x/blobs/${digest}`,
+      blob,
+      stored: () => h.recorded(`library/x/blobs/${digest}`),
+    };
   }
 
   it('answers 206 with the exact bytes on a miss, filling the whole blob once', async () => {
-    const { url, blob } = await setup();
+    const { url, blob, stored } = await setup();
     const res = await h.server.inject({ method: 'GET', url, headers: { range: 'bytes=100-199' } });
     expect(res.statusCode).toBe(206);
     expect(res.headers['content-range']).toBe(`bytes 100-199/${blob.length}`);
     expect(res.headers['content-length']).toBe('100');
     expect(res.rawPayload.equals(blob.subarray(100, 200))).toBe(true);
-    await new Promise((r) => setTimeout(r, 50));
+    await stored();
     expect(await h.store.stat(res.headers['docker-content-digest'] as string)).toEqual({ size: blob.length });
   });
 
   it('answers 206 with the exact bytes on a hit, for bounded, open and suffix ranges', async () => {
-    const { url, blob } = await setup();
+    const { url, blob, stored } = await setup();
     await h.server.inject({ method: 'GET', url });
-    await new Promise((r) => setTimeout(r, 50));
+    await stored();
     for (const [header, from, to] of [
       ['bytes=0-0', 0, 1],
       ['bytes=499990-', 499_990, 500_000],
@@ -50,9 +55,9 @@ describe('range requests on blobs', () => {
   });
 
   it('answers 416 RANGE_INVALID with the size for ranges outside the blob or malformed', async () => {
-    const { url, blob } = await setup();
+    const { url, blob, stored } = await setup();
     await h.server.inject({ method: 'GET', url });
-    await new Promise((r) => setTimeout(r, 50));
+    await stored();
     const outside = await h.server.inject({ method: 'GET', url, headers: { range: `bytes=${blob.length}-` } });
     expect(outside.statusCode).toBe(416);
     expect(outside.json().errors[0].code).toBe('RANGE_INVALID');

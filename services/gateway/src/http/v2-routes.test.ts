@@ -34,7 +34,7 @@ describe('the pull API', () => {
     expect(first.headers['content-type']).toBe(OCI_MANIFEST);
     expect(first.headers['content-length']).toBe(String(manifest.length));
     expect(first.headers['x-vreg-cache']).toBe('miss');
-    await new Promise((r) => setTimeout(r, 20));
+    await h.recorded('team/app/api/manifests/1.0');
     const second = await h.server.inject({ method: 'GET', url });
     expect(second.headers['x-vreg-cache']).toBe('hit');
     expect(second.rawPayload.equals(manifest)).toBe(true);
@@ -53,7 +53,8 @@ describe('the pull API', () => {
     expect(first.statusCode).toBe(200);
     expect(sha(first.rawPayload)).toBe(digest);
     expect(first.headers['content-length']).toBe(String(blob.length));
-    await new Promise((r) => setTimeout(r, 50));
+    // The fill commits after the client got the last byte: the next pull is a hit once the blob is recorded.
+    await h.recorded(`library/x/blobs/${digest}`);
     const second = await h.server.inject({ method: 'GET', url });
     expect(second.headers['x-vreg-cache']).toBe('hit');
     expect(sha(second.rawPayload)).toBe(digest);

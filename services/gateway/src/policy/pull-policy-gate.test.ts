@@ -106,7 +106,7 @@ describe('the pull policy at the gateway', () => {
       const first = await h.server.inject({ method: 'GET', url: pull('fixtures/app/manifests/v1') });
       expect(first.statusCode).toBe(200);
       expect(sha(first.rawPayload)).toBe(f.digest);
-      await new Promise((r) => setTimeout(r, 50));
+      await h.recorded('fixtures/app/manifests/v1');
       const before = h.upstream.count('');
       const second = await h.server.inject({ method: 'GET', url: pull('fixtures/app/manifests/v1') });
       expect(second.statusCode).toBe(200);

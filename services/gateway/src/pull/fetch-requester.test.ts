@@ -23,7 +23,7 @@ describe('FetchRequester', () => {
         received.push(data);
       },
     );
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 10_000;
     while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     // Later retries stop after the first success: the request lands once.
     await new Promise((r) => setTimeout(r, 200));

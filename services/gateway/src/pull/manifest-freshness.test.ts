@@ -14,7 +14,8 @@ const registry = (hours: number): RegistryView[] => [
   } as RegistryView,
 ];
 const url = '/v2/virtual_registries/containers/1/library/x/manifests/latest';
-const settle = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Past the 0.72 s validity window of `registry(0.0002)`: a slow machine only waits longer. */
+const pastValidity = (): Promise<void> => new Promise((r) => setTimeout(r, 900));
 
 describe('tag freshness and upstream trouble', () => {
   let h: Awaited<ReturnType<typeof gatewayHarness>>;
@@ -24,7 +25,7 @@ describe('tag freshness and upstream trouble', () => {
     h = await gatewayHarness(registry(24));
     h.upstream.addManifest(UP, 'library/x', 'latest', Buffer.from('{"schemaVersion":2,"v":1}'), OCI_INDEX);
     await h.server.inject({ method: 'GET', url });
-    await settle();
+    await h.recorded('library/x/manifests/latest');
     h.upstream.calls.length = 0;
     for (let i = 0; i < 3; i++) expect((await h.server.inject({ method: 'GET', url })).headers['x-vreg-cache']).toBe('hit');
     expect(h.upstream.calls).toEqual([]);
@@ -34,12 +35,12 @@ describe('tag freshness and upstream trouble', () => {
     h = await gatewayHarness(registry(0.0002)); // 0.72 s
     h.upstream.addManifest(UP, 'library/x', 'latest', Buffer.from('{"schemaVersion":2,"v":1}'), OCI_INDEX);
     await h.server.inject({ method: 'GET', url });
-    await settle(900);
+    await pastValidity();
     h.upstream.calls.length = 0;
     const same = await h.server.inject({ method: 'GET', url });
     expect(same.headers['x-vreg-cache']).toBe('hit');
     expect(h.upstream.calls).toEqual(['HEAD manifest library/x:latest']);
-    await settle(900);
+    await pastValidity();
     const moved = Buffer.from('{"schemaVersion":2,"v":2}');
     const newDigest = h.upstream.addManifest(UP, 'library/x', 'latest', moved, OCI_INDEX);
     const res = await h.server.inject({ method: 'GET', url });
@@ -52,7 +53,7 @@ describe('tag freshness and upstream trouble', () => {
     const bytes = Buffer.from('{"schemaVersion":2,"v":1}');
     h.upstream.addManifest(UP, 'library/x', 'latest', bytes, OCI_INDEX);
     await h.server.inject({ method: 'GET', url });
-    await settle(900);
+    await pastValidity();
     h.upstream.failWith = Object.assign(new Error('rate limited'), { code: 'UPSTREAM_RATE_LIMITED', retryAfterSeconds: 60 });
     const res = await h.server.inject({ method: 'GET', url });
     expect(res.statusCode).toBe(200);
@@ -91,7 +92,7 @@ describe('manifest negotiation', () => {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.headers).toMatchObject({ 'content-type': DOCKER_V2, 'docker-content-digest': digest, 'x-vreg-cache': cache });
       expect(res.rawPayload.equals(bytes)).toBe(true);
-      await settle();
+      await h.recorded(`library/x/manifests/${digest}`);
     }
     expect(h.upstream.count('GET manifest')).toBe(1);
   });
@@ -103,7 +104,7 @@ describe('manifest negotiation', () => {
     const narrow = await h.server.inject({ method: 'GET', url, headers: { accept: OCI_ONLY } });
     expect(narrow.statusCode, narrow.body).toBe(200);
     expect(narrow.headers).toMatchObject({ 'content-type': DOCKER_V2, 'docker-content-digest': digest });
-    await settle();
+    await h.recorded('library/x/manifests/latest');
     for (const accept of [DOCKER_V2, OCI_INDEX, OCI_ONLY, '*/*']) {
       const res = await h.server.inject({ method: 'HEAD', url, headers: { accept } });
       expect(res.statusCode).toBe(200);
@@ -116,7 +117,7 @@ describe('manifest negotiation', () => {
     h = await gatewayHarness(registry(0.0002)); // 0.72 s
     h.upstream.addManifest(UP, 'library/x', 'latest', Buffer.from('{"schemaVersion":2,"v":2}'), DOCKER_V2);
     await h.server.inject({ method: 'GET', url, headers: { accept: OCI_ONLY } });
-    await settle(900);
+    await pastValidity();
     h.upstream.calls.length = 0;
     const res = await h.server.inject({ method: 'GET', url, headers: { accept: OCI_ONLY } });
     expect(res.headers['x-vreg-cache']).toBe('hit');

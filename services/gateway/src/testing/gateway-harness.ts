@@ -45,6 +45,12 @@ export async function gatewayHarness(
   bus: MemoryEventBus;
   secrets: SecretBox;
   signingKeys: TokenKeyRing;
+  /**
+   * Resolves once the stand-in catalog has recorded `relativePath` (through
+   * any upstream), at most `timeoutMs` later. A blob fill commits after its
+   * client got the last byte: only then is the next pull a hit.
+   */
+  recorded(relativePath: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }> {
   const logger = createLogger({ level: 'silent', name: 'test' });
@@ -107,6 +113,13 @@ export async function gatewayHarness(
     bus,
     secrets,
     signingKeys,
+    async recorded(relativePath, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (![...entries.values()].some((e) => e.relativePath === relativePath)) {
+        if (Date.now() > deadline) throw new Error(`${relativePath} not recorded after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
     async close() {
       await server.close();
       await app.stop();
