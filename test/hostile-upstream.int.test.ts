@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
 import type { VregUnderTest } from './support/pull-scenarios.ts';
+import { AttackClasses, recordAttacks } from './support/security-record.ts';
 import { waitFor } from './support/wait.ts';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -68,6 +69,12 @@ describe('a hostile upstream answering text/html (embedded vreg)', () => {
   });
 
   it('serves an HTML blob as application/octet-stream with nosniff and a sandboxing CSP, cold and cached, GET and HEAD', async () => {
+    // Four answers carrying the upstream's HTML: HEAD and GET, cold and cached.
+    recordAttacks(
+      AttackClasses.hostileUpstream,
+      'serves an HTML blob as application/octet-stream with nosniff and a sandboxing CSP, cold and cached, GET and HEAD',
+      'test/hostile-upstream.int.test.ts',
+    ).tried(4);
     const url = `${base}/blobs/${sha256(BLOB_HTML)}`;
     const head = await fetch(url, { method: 'HEAD' });
     expect(head.status).toBe(200);
@@ -94,12 +101,18 @@ describe('a hostile upstream answering text/html (embedded vreg)', () => {
   });
 
   it('refuses HTML manifests (by tag, by digest, JSON labelled text/html) with 502 MANIFEST_INVALID and stores none of them', async () => {
+    const tally = recordAttacks(
+      AttackClasses.hostileUpstream,
+      'refuses HTML manifests (by tag, by digest, JSON labelled text/html) with 502 MANIFEST_INVALID and stores none of them',
+      'test/hostile-upstream.int.test.ts',
+    );
     const paths = ['manifests/latest', `manifests/${sha256(MANIFEST_HTML)}`, 'manifests/json'];
     for (const path of paths) {
       for (let attempt = 1; attempt <= 2; attempt += 1) {
         for (const method of ['GET', 'HEAD']) {
           const asked = upstream.count(`/v2/evil/app/${path}`);
           const res = await fetch(`${base}/${path}`, { method });
+          tally.tried();
           const what = `${method} ${path}, attempt ${attempt}`;
           // Never stored, never remembered: every request asks the upstream again.
           expect(upstream.count(`/v2/evil/app/${path}`), what).toBeGreaterThan(asked);
@@ -122,6 +135,11 @@ describe('a hostile upstream answering text/html (embedded vreg)', () => {
   });
 
   it('hardens every other /v2 answer too: the version check, a challenge, the token endpoint, 404s and refusals', async () => {
+    const tally = recordAttacks(
+      AttackClasses.hostileUpstream,
+      'hardens every other /v2 answer too: the version check, a challenge, the token endpoint, 404s and refusals',
+      'test/hostile-upstream.int.test.ts',
+    );
     const { id: privateId } = await vreg.admin.createRegistry('hostile-private', { visibility: 'private' });
     const cases: Array<[string, string, RequestInit?]> = [
       ['version check', `${vreg.gatewayUrl}/v2/`],
@@ -135,6 +153,7 @@ describe('a hostile upstream answering text/html (embedded vreg)', () => {
     ];
     for (const [what, url, init] of cases) {
       const res = await fetch(url, init);
+      tally.tried();
       expect(res.status, what).toBeGreaterThanOrEqual(200);
       expectHardened(res, what);
     }

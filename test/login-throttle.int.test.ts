@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, getFrom } from './support/auth-clients.ts';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
 import type { VregUnderTest } from './support/pull-scenarios.ts';
+import { AttackClasses, recordAttacks } from './support/security-record.ts';
 
 /**
  * The token endpoint's failure throttling over real HTTP, from two loopback
@@ -31,6 +32,12 @@ describe('login failure throttling (embedded vreg)', () => {
   const guess = () => `vregat_${randomBytes(32).toString('base64url')}`;
 
   it('does not lock the real victim out after ten wrong attempts as victim from another address', async () => {
+    // Eleven guesses as someone else's name.
+    recordAttacks(
+      AttackClasses.bruteForce,
+      'does not lock the real victim out after ten wrong attempts as victim from another address',
+      'test/login-throttle.int.test.ts',
+    ).tried(11);
     for (let i = 0; i < 10; i += 1)
       expect((await getFrom('127.0.0.2', tokenUrl, { authorization: basic('victim', guess()) })).status).toBe(401);
     // The attacker's own network is slowed on that name...
@@ -44,6 +51,11 @@ describe('login failure throttling (embedded vreg)', () => {
   });
 
   it('still throttles a brute force that rotates usernames and addresses within one IPv6 /64', async () => {
+    recordAttacks(
+      AttackClasses.bruteForce,
+      'still throttles a brute force that rotates usernames and addresses within one IPv6 /64',
+      'test/login-throttle.int.test.ts',
+    ).tried(30);
     const statuses: number[] = [];
     for (let i = 0; i < 30; i += 1) {
       const res = await getFrom('127.0.0.1', tokenUrl, {

@@ -10,6 +10,7 @@ import { type ServiceProcess, startDistributedUnderTest } from './support/distri
 import { LOCAL_UPSTREAMS } from './support/embedded-under-test.ts';
 import { firstLayer, IMAGE, parseMetrics } from './support/observability.ts';
 import type { VregUnderTest } from './support/pull-scenarios.ts';
+import { AttackClasses, recordAttacks } from './support/security-record.ts';
 import { testEnv } from './support/test-env.ts';
 
 const status = async (url: string): Promise<number> => (await fetch(url)).status;
@@ -65,6 +66,12 @@ describe('metrics and health on an ops listener of their own (VREG_OPS_LISTEN)',
     });
 
     it('moves /metrics, /healthz and /readyz off the public port, which keeps serving pulls and the admin API', async () => {
+      // The three ops paths asked on the public port.
+      recordAttacks(
+        AttackClasses.infoLeaks,
+        'moves /metrics, /healthz and /readyz off the public port, which keeps serving pulls and the admin API',
+        'test/ops-listener.int.test.ts',
+      ).tried(3);
       expect(vreg.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const registryId = await pullOnce(vreg.url, new AdminClient(vreg.url, vreg.adminToken), env.upstreamA);
       await expectNothingOpsOn(vreg.url);
@@ -84,6 +91,12 @@ describe('metrics and health on an ops listener of their own (VREG_OPS_LISTEN)',
     afterAll(async () => vreg?.stop());
 
     it('serves them on each process’s ops listener only: the gateway’s and the catalog’s public ports have none, the fetcher listens nowhere else', async () => {
+      // The three ops paths on the gateway's and the catalog's public ports, /healthz on the fetcher's.
+      recordAttacks(
+        AttackClasses.infoLeaks,
+        'serves them on each process’s ops listener only: the gateway’s and the catalog’s public ports have none, the fetcher listens nowhere else',
+        'test/ops-listener.int.test.ts',
+      ).tried(7);
       await pullOnce(vreg.gatewayUrl, vreg.admin, env.upstreamA);
       for (const service of vreg.services) {
         expect(service.opsUrl, service.name).toBeDefined();

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
 import { rawGet } from './support/http-get.ts';
 import type { VregUnderTest } from './support/pull-scenarios.ts';
+import { AttackClasses, recordAttacks } from './support/security-record.ts';
 
 const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -89,6 +90,11 @@ describe('slow clients and many connections (embedded vreg)', () => {
   const BOUND_MS = 3_000;
 
   it('closes a token request whose declared 10,000-byte body trickles in a byte at a time, after the receive bound', async () => {
+    recordAttacks(
+      AttackClasses.slowBodies,
+      'closes a token request whose declared 10,000-byte body trickles in a byte at a time, after the receive bound',
+      'test/slow-clients.int.test.ts',
+    ).tried(1);
     vreg = await startEmbeddedUnderTest({ VREG_REQUEST_RECEIVE_TIMEOUT_MS: String(BOUND_MS) });
     const c = await open(vreg.gatewayUrl);
     const started = Date.now();
@@ -105,6 +111,11 @@ describe('slow clients and many connections (embedded vreg)', () => {
   });
 
   it('closes a request whose headers trickle in, after the same bound', async () => {
+    recordAttacks(
+      AttackClasses.slowBodies,
+      'closes a request whose headers trickle in, after the same bound',
+      'test/slow-clients.int.test.ts',
+    ).tried(1);
     vreg = await startEmbeddedUnderTest({ VREG_REQUEST_RECEIVE_TIMEOUT_MS: String(BOUND_MS) });
     const c = await open(vreg.gatewayUrl);
     const started = Date.now();
@@ -132,6 +143,11 @@ describe('slow clients and many connections (embedded vreg)', () => {
   });
 
   it('closes connections past VREG_MAX_CONNECTIONS at once, and takes new ones when one leaves', async () => {
+    recordAttacks(
+      AttackClasses.slowBodies,
+      'closes connections past VREG_MAX_CONNECTIONS at once, and takes new ones when one leaves',
+      'test/slow-clients.int.test.ts',
+    ).tried(1);
     vreg = await startEmbeddedUnderTest({ VREG_MAX_CONNECTIONS: '4' });
     const url = vreg.gatewayUrl;
     const held: RawConnection[] = [];
