@@ -135,6 +135,8 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
     routes,
     stop: async () => {
       await invalidations?.stop();
+      // Manifests answered before the stores behind them finished: stored and announced before the bus closes.
+      await manifests.drain();
       await served.stop();
       await policy.recorder.stop();
     },

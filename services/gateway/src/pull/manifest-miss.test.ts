@@ -64,6 +64,43 @@ describe('a manifest miss', () => {
     expect(h.upstream.count('GET manifest')).toBe(1);
   });
 
+  it('is stored before the gateway stops: stopping waits for the store behind a miss already answered', async () => {
+    h = await gatewayHarness(registries);
+    const digest = h.upstream.addManifest(UP, 'library/x', 'latest', MANIFEST, OCI_MANIFEST);
+    let letCommit!: () => void;
+    const commitAllowed = new Promise<void>((r) => {
+      letCommit = r;
+    });
+    let commitsStarted = 0;
+    const beginWrite = h.store.beginWrite.bind(h.store);
+    h.store.beginWrite = async (d, opts) => {
+      const writer = await beginWrite(d, opts);
+      const commit = writer.commit.bind(writer);
+      return Object.assign(writer, {
+        commit: async (options?: Parameters<BlobWriter['commit']>[0]) => {
+          commitsStarted += 1;
+          await commitAllowed;
+          return commit(options);
+        },
+      });
+    };
+    expect((await h.server.inject({ method: 'GET', url: `${base}/latest` })).statusCode).toBe(200);
+    await eventually(async () => commitsStarted === 1);
+
+    const harness = h;
+    h = undefined as unknown as typeof h;
+    let closed = false;
+    const closing = harness.close().then(() => {
+      closed = true;
+    });
+    // A negative check: a slow machine only makes the stop later still.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(false);
+    letCommit();
+    await closing;
+    expect(await harness.store.stat(digest)).toBeDefined();
+  });
+
   it('whose store fails still gets the verified bytes; the next request fills it again and stores it', async () => {
     h = await gatewayHarness(registries);
     const digest = h.upstream.addManifest(UP, 'library/x', 'latest', MANIFEST, OCI_MANIFEST);

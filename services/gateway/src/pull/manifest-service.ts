@@ -69,6 +69,8 @@ export class ManifestService {
   readonly #deps: ManifestServiceDeps;
   /** Fills running here, by reference, until their manifest is stored. */
   readonly #fills = new Map<string, Promise<FilledManifest>>();
+  /** Every fill's whole run, its store and announcement included: what stopping waits for. */
+  readonly #running = new Set<Promise<void>>();
   readonly #unknown = new LRUCache<string, true>({ max: 10_000 });
   readonly #revalidator: TagRevalidator;
   readonly #bytes: ByteBudgetCache;
@@ -170,7 +172,7 @@ export class ManifestService {
     verified.promise.catch(() => undefined);
     this.#fills.set(key, verified.promise);
     const keys = [key];
-    void this.#fillUnderLease(registry, image, reference, {
+    const run = this.#fillUnderLease(registry, image, reference, {
       verified: (filled) => {
         const byDigest = fillKey(registry.id, image, filled.digest);
         if (!this.#fills.has(byDigest)) {
@@ -188,8 +190,19 @@ export class ManifestService {
       },
     }).finally(() => {
       for (const k of keys) if (this.#fills.get(k) === verified.promise) this.#fills.delete(k);
+      this.#running.delete(run);
     });
+    this.#running.add(run);
     return verified.promise;
+  }
+
+  /**
+   * Waits for the fills running here to store and announce what their
+   * clients already got: a manifest answered just before a stop is still
+   * recorded. Each is bounded by the fill timeout; manifests are small.
+   */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#running]);
   }
 
   /**

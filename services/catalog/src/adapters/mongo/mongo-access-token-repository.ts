@@ -1,5 +1,5 @@
 import { type AccessTokenScope, ConflictError } from '@vreg/contracts';
-import type { Collection, Db, Filter } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import type { AccessToken, AccessTokenFilter, NewAccessToken } from '../../domain/access-token.ts';
 import { parseNumericId } from '../../domain/numeric-id.ts';
 import { type Page, type PageRequest, pageOffset } from '../../domain/page.ts';
@@ -89,17 +89,30 @@ export class MongoAccessTokenRepository implements AccessTokenRepository {
   }
 
   async list(page: PageRequest, filter: AccessTokenFilter = {}): Promise<Page<AccessToken>> {
-    let query: Filter<AccessTokenDocument> = {};
-    if (filter.within !== undefined) {
-      const within = filter.within.map(parseNumericId).filter((n): n is number => n !== undefined);
-      // Restricted (a first element exists) and no listed registry outside `within`.
-      query = { 'registry_ids.0': { $exists: true }, $nor: [{ registry_ids: { $elemMatch: { $nin: within } } }] };
-    }
+    if (filter.within !== undefined) return this.#listWithin(page, filter.within);
     const [docs, total] = await Promise.all([
-      this.#tokens.find(query, NO_ID).sort({ id: 1 }).skip(pageOffset(page)).limit(page.perPage).toArray(),
-      this.#tokens.countDocuments(query),
+      this.#tokens.find({}, NO_ID).sort({ id: 1 }).skip(pageOffset(page)).limit(page.perPage).toArray(),
+      this.#tokens.countDocuments({}),
     ]);
     return { items: docs.map(toAccessToken), total };
+  }
+
+  /**
+   * Tokens restricted to registries all among `within`. Filtered here, not
+   * in the query: "no element outside a set" needs $nor over $elemMatch,
+   * which FerretDB (the MongoDB-wire server we support) does not evaluate as
+   * MongoDB does. Restricted tokens are an administrator's few, so reading
+   * them all is cheap.
+   */
+  async #listWithin(page: PageRequest, within: readonly string[]): Promise<Page<AccessToken>> {
+    const allowed = new Set(within.map(parseNumericId).filter((n): n is number => n !== undefined));
+    const restricted = await this.#tokens
+      .find({ registry_ids: { $exists: true } }, NO_ID)
+      .sort({ id: 1 })
+      .toArray();
+    const matching = restricted.filter((d) => (d.registry_ids?.length ?? 0) > 0 && (d.registry_ids ?? []).every((r) => allowed.has(r)));
+    const start = pageOffset(page);
+    return { items: matching.slice(start, start + page.perPage).map(toAccessToken), total: matching.length };
   }
 
   async revoke(id: string, at: Date): Promise<AccessToken | undefined> {
