@@ -69,8 +69,11 @@ export class MongoCatalogStore implements CatalogStore {
   static async connect(options: MongoCatalogStoreOptions): Promise<MongoCatalogStore> {
     // Loaded here, not with the module: embedded mode bundles this adapter but never connects it,
     // and the driver costs an idle process ~20 MB (bson allocates its 17 MB serialization buffer on load).
-    const { MongoClient } = await import('mongodb');
-    const client = new MongoClient(options.url, {
+    type Driver = { MongoClient: typeof MongoClient };
+    const driver = (await import('mongodb')) as unknown as Driver & { default?: Driver };
+    // Bundled (deploy/build.mjs), the CommonJS driver's exports come under `default`; under tsx, as named exports.
+    const Client = driver.default?.MongoClient ?? driver.MongoClient;
+    const client = new Client(options.url, {
       appName: 'vreg-catalog',
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 10_000,
     });
