@@ -3,6 +3,7 @@ import type { EventBus } from '@vreg/bus';
 import { type PolicyDenied, Subjects } from '@vreg/contracts';
 import type { Logger } from '@vreg/logging';
 import type { VregMetrics } from '@vreg/telemetry';
+import { CountedBatch } from '../adapters/bus/counted-batch.ts';
 
 /** A refusal as the gate sees it; the recorder adds the id, count and time. */
 export type Denial = Omit<PolicyDenied, 'eventId' | 'count' | 'at'>;
@@ -22,21 +23,23 @@ export interface DenialRecorderOptions {
  * with their count, so a refused image cannot flood the bus or the catalog.
  */
 export class DenialRecorder {
-  readonly #bus: EventBus;
   readonly #log: Logger;
   readonly #metrics: VregMetrics;
-  readonly #options: DenialRecorderOptions;
-  #pending = new Map<string, PolicyDenied>();
-  #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> = Promise.resolve();
+  readonly #batch: CountedBatch<PolicyDenied>;
 
   constructor(bus: EventBus, logger: Logger, metrics: VregMetrics, options: DenialRecorderOptions) {
-    this.#bus = bus;
     this.#log = logger;
     this.#metrics = metrics;
-    this.#options = options;
-    this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs);
-    this.#timer.unref();
+    this.#batch = new CountedBatch<PolicyDenied>({
+      ...options,
+      what: 'policy.denied',
+      logger,
+      publish: (event) => bus.publish(Subjects.policyDenied, event, { msgId: event.eventId }),
+      // The first refusal's id and time stand for the batch; later ones add to its count.
+      merge: (into, from) => {
+        into.count += from.count;
+      },
+    });
   }
 
   record(denial: Denial, at = new Date()): void {
@@ -63,39 +66,16 @@ export class DenialRecorder {
       denial.rule?.index,
       denial.client,
     ]);
-    const current = this.#pending.get(key);
-    if (current !== undefined) {
-      current.count += 1;
-      return;
-    }
     // A rule listing many long tag patterns makes a long message: the event's schema keeps 1000 characters.
-    this.#pending.set(key, { ...denial, message: denial.message.slice(0, 1000), eventId: randomUUID(), count: 1, at: at.toISOString() });
-    if (this.#pending.size >= this.#options.maxKeys) void this.flush();
+    this.#batch.record(key, { ...denial, message: denial.message.slice(0, 1000), eventId: randomUUID(), count: 1, at: at.toISOString() });
   }
 
   /** Publishes what was gathered; what fails to publish is kept for the next flush. */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(() => this.#flushOnce());
-    return this.#flushing;
+    return this.#batch.flush();
   }
 
-  async #flushOnce(): Promise<void> {
-    if (this.#pending.size === 0) return;
-    const batch = this.#pending;
-    this.#pending = new Map();
-    for (const [key, event] of batch) {
-      try {
-        await this.#bus.publish(Subjects.policyDenied, event, { msgId: event.eventId });
-      } catch (err) {
-        this.#log.warn({ err: (err as Error).message }, 'publishing policy.denied failed; keeping the record');
-        if (!this.#pending.has(key) && this.#pending.size < this.#options.maxKeys) this.#pending.set(key, event);
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  stop(): Promise<void> {
+    return this.#batch.stop();
   }
 }
