@@ -20,6 +20,28 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
   }
 }
 
+/** Makes the store's commits wait until `release()`; `started()` counts the commits begun. */
+function holdCommits(h: { store: Awaited<ReturnType<typeof gatewayHarness>>['store'] }): { started: () => number; release: () => void } {
+  let release!: () => void;
+  const allowed = new Promise<void>((r) => {
+    release = r;
+  });
+  let started = 0;
+  const beginWrite = h.store.beginWrite.bind(h.store);
+  h.store.beginWrite = async (d, opts) => {
+    const writer = await beginWrite(d, opts);
+    const commit = writer.commit.bind(writer);
+    return Object.assign(writer, {
+      commit: async (options?: Parameters<BlobWriter['commit']>[0]) => {
+        started += 1;
+        await allowed;
+        return commit(options);
+      },
+    });
+  };
+  return { started: () => started, release };
+}
+
 describe('a manifest miss', () => {
   let h: Awaited<ReturnType<typeof gatewayHarness>>;
   afterEach(async () => h?.close());
@@ -28,29 +50,13 @@ describe('a manifest miss', () => {
     h = await gatewayHarness(registries);
     const digest = h.upstream.addManifest(UP, 'library/x', 'latest', MANIFEST, OCI_MANIFEST);
     // The store's commit waits until the test lets it go.
-    let letCommit!: () => void;
-    const commitAllowed = new Promise<void>((r) => {
-      letCommit = r;
-    });
-    let commitsStarted = 0;
-    const beginWrite = h.store.beginWrite.bind(h.store);
-    h.store.beginWrite = async (d, opts) => {
-      const writer = await beginWrite(d, opts);
-      const commit = writer.commit.bind(writer);
-      return Object.assign(writer, {
-        commit: async (options?: Parameters<BlobWriter['commit']>[0]) => {
-          commitsStarted += 1;
-          await commitAllowed;
-          return commit(options);
-        },
-      });
-    };
+    const commits = holdCommits(h);
 
     const byTag = await h.server.inject({ method: 'GET', url: `${base}/latest` });
     expect(byTag.statusCode).toBe(200);
     expect(byTag.headers['docker-content-digest']).toBe(digest);
     expect(byTag.rawPayload.equals(MANIFEST)).toBe(true);
-    await eventually(async () => commitsStarted === 1);
+    await eventually(async () => commits.started() === 1);
     expect(await h.store.stat(digest)).toBeUndefined();
 
     const byDigest = await h.server.inject({ method: 'GET', url: `${base}/${digest}` });
@@ -58,7 +64,7 @@ describe('a manifest miss', () => {
     expect(byDigest.rawPayload.equals(MANIFEST)).toBe(true);
     expect(h.upstream.count('GET manifest')).toBe(1);
 
-    letCommit();
+    commits.release();
     await eventually(async () => (await h.store.stat(digest)) !== undefined);
     await eventually(async () => (await h.server.inject({ method: 'GET', url: `${base}/latest` })).headers['x-vreg-cache'] === 'hit');
     expect(h.upstream.count('GET manifest')).toBe(1);
@@ -67,25 +73,9 @@ describe('a manifest miss', () => {
   it('is stored before the gateway stops: stopping waits for the store behind a miss already answered', async () => {
     h = await gatewayHarness(registries);
     const digest = h.upstream.addManifest(UP, 'library/x', 'latest', MANIFEST, OCI_MANIFEST);
-    let letCommit!: () => void;
-    const commitAllowed = new Promise<void>((r) => {
-      letCommit = r;
-    });
-    let commitsStarted = 0;
-    const beginWrite = h.store.beginWrite.bind(h.store);
-    h.store.beginWrite = async (d, opts) => {
-      const writer = await beginWrite(d, opts);
-      const commit = writer.commit.bind(writer);
-      return Object.assign(writer, {
-        commit: async (options?: Parameters<BlobWriter['commit']>[0]) => {
-          commitsStarted += 1;
-          await commitAllowed;
-          return commit(options);
-        },
-      });
-    };
+    const commits = holdCommits(h);
     expect((await h.server.inject({ method: 'GET', url: `${base}/latest` })).statusCode).toBe(200);
-    await eventually(async () => commitsStarted === 1);
+    await eventually(async () => commits.started() === 1);
 
     const harness = h;
     h = undefined as unknown as typeof h;
@@ -96,7 +86,7 @@ describe('a manifest miss', () => {
     // A negative check: a slow machine only makes the stop later still.
     await new Promise((r) => setTimeout(r, 100));
     expect(closed).toBe(false);
-    letCommit();
+    commits.release();
     await closing;
     expect(await harness.store.stat(digest)).toBeDefined();
   });
