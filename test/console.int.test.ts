@@ -1,6 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConsole, eventually, isFocused, screenshot, startChromium, textOf } from './support/console-browser.ts';
+import { buildConsole, eventually, isFocused, refresh, screenshot, startChromium, textOf } from './support/console-browser.ts';
 import { startEmbeddedUnderTest } from './support/embedded-under-test.ts';
 import { hostOf, skopeoPull } from './support/skopeo.ts';
 import { testEnv } from './support/test-env.ts';
@@ -255,7 +255,7 @@ describe('web console', () => {
     await page.getByRole('link', { name: 'Overview' }).click();
     const misses = await eventually(
       async () => {
-        await page.getByRole('button', { name: 'Refresh' }).click();
+        await refresh(page);
         return Number(await textOf(page.getByTestId('misses')));
       },
       (n) => n >= 3,
@@ -266,7 +266,7 @@ describe('web console', () => {
     await skopeoPull(env.skopeo, ref);
     const ratio = await eventually(
       async () => {
-        await page.getByRole('button', { name: 'Refresh' }).click();
+        await refresh(page);
         return textOf(page.getByTestId('hit-ratio'));
       },
       (text) => text !== '0.0 %',
@@ -279,7 +279,7 @@ describe('web console', () => {
     // The second pull asked for the objects the first one stored: once its hits are all in, one hit per miss.
     await eventually(
       async () => {
-        await page.getByRole('button', { name: 'Refresh' }).click();
+        await refresh(page);
         return textOf(page.getByTestId('hit-ratio'));
       },
       (text) => text === '50.0 %',
@@ -296,7 +296,7 @@ describe('web console', () => {
     const errors = page.getByRole('table', { name: 'Upstream errors' });
     const errorText = await eventually(
       async () => {
-        await page.getByRole('button', { name: 'Refresh' }).click();
+        await refresh(page);
         return (await errors.count()) === 0 ? '' : ((await errors.textContent()) ?? '');
       },
       (text) => text.includes('127.0.0.1:9'),
@@ -354,7 +354,7 @@ describe('web console', () => {
     // The warmed objects become entries as the catalog consumes their object.stored events.
     await eventually(
       async () => {
-        await page.getByRole('button', { name: 'Refresh' }).click();
+        await refresh(page);
         return textOf(page.getByRole('table', { name: 'Cache entries' }));
       },
       (text) => text.includes('team/app/api/manifests/1.0') && !text.includes('library/busybox'),

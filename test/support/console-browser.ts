@@ -52,6 +52,18 @@ export async function eventually<T>(read: () => Promise<T>, accept: (value: T) =
   }
 }
 
+/**
+ * Clicks the page's Refresh button and waits for the reload it starts to
+ * end (the button is disabled while one runs), so what the test reads next
+ * is the new data and no reload is left to redraw the page under it.
+ */
+export async function refresh(page: Page): Promise<void> {
+  const loaded = page.waitForResponse((res) => res.url().includes('/api/v1/'));
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await loaded;
+  await page.getByRole('button', { name: 'Refresh', disabled: false }).waitFor();
+}
+
 /** The text of a locator once it is visible. */
 export async function textOf(locator: Locator): Promise<string> {
   await locator.waitFor({ state: 'visible' });

@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { type ReactNode, useEffect, useId, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
@@ -50,16 +50,23 @@ export function TimeChart({ title, starts, intervalSeconds, series, kind, axis, 
   const summaryId = useId();
   const plotRef = useRef<HTMLDivElement>(null);
 
+  // The chart is built once per shape (interval, series, kind, axis) and
+  // given new data in place, so a refresh never swaps its canvas: no flicker,
+  // and nothing holding the canvas sees it detached.
+  const data = useMemo(() => chartData(starts, intervalSeconds, series), [starts, intervalSeconds, series]);
+  const latest = useRef({ data, series });
+  latest.current = { data, series };
+  const chartRef = useRef<uPlot | null>(null);
+  const shape = series.map((s) => `${s.label} ${s.color}`).join('\n');
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rebuilt when the series' names or colours change (shape), not their values
   useEffect(() => {
     const el = plotRef.current;
     if (el === null) return undefined;
     const width = () => el.clientWidth || FALLBACK_WIDTH;
-    const chart = new uPlot(
-      chartOptions({ starts, intervalSeconds, series, kind, axis }, width()),
-      chartData(starts, intervalSeconds, series),
-      el,
-    );
+    const chart = new uPlot(chartOptions(intervalSeconds, latest.current.series, kind, axis, width()), latest.current.data, el);
     chart.root.setAttribute('aria-hidden', 'true');
+    chartRef.current = chart;
     let drawnWidth = width();
     const resize = new ResizeObserver(() => {
       if (width() === drawnWidth) return;
@@ -69,9 +76,14 @@ export function TimeChart({ title, starts, intervalSeconds, series, kind, axis, 
     resize.observe(el);
     return () => {
       resize.disconnect();
+      chartRef.current = null;
       chart.destroy();
     };
-  }, [starts, intervalSeconds, series, kind, axis]);
+  }, [intervalSeconds, shape, kind, axis]);
+
+  useEffect(() => {
+    chartRef.current?.setData(data);
+  }, [data]);
 
   return (
     <figure className="chart">
@@ -84,15 +96,24 @@ export function TimeChart({ title, starts, intervalSeconds, series, kind, axis, 
   );
 }
 
+/** The x range: the whole window from the first interval's start to the last one's end (x values are interval middles). */
+function windowOf(middles: ArrayLike<number>, intervalSeconds: number): [number, number] {
+  const half = intervalSeconds / 2;
+  return [(middles[0] ?? half) - half, (middles[middles.length - 1] ?? half) + half];
+}
+
 /** uPlot's columns: x at each interval's middle, so bars sit inside their interval. */
 function chartData(starts: readonly number[], intervalSeconds: number, series: readonly TimeChartSeries[]): uPlot.AlignedData {
   return [starts.map((s) => s + intervalSeconds / 2), ...series.map((s) => [...s.values])];
 }
 
-function chartOptions(chart: Omit<TimeChartProps, 'title' | 'summary'>, width: number): uPlot.Options {
-  const { starts, intervalSeconds, series, kind, axis } = chart;
-  const first = starts[0] ?? 0;
-  const last = (starts[starts.length - 1] ?? first) + intervalSeconds;
+function chartOptions(
+  intervalSeconds: number,
+  series: readonly TimeChartSeries[],
+  kind: TimeChartProps['kind'],
+  axis: TimeChartAxis,
+  width: number,
+): uPlot.Options {
   // Two bar series side by side, each taking 40 % of its interval, at most 24 px wide.
   const bars = (i: number) =>
     uPlot.paths.bars?.({ size: [series.length > 1 ? 0.4 : 0.7, 24], align: series.length > 1 ? (i === 0 ? -1 : 1) : 0 });
@@ -101,7 +122,7 @@ function chartOptions(chart: Omit<TimeChartProps, 'title' | 'summary'>, width: n
     height: HEIGHT,
     // The whole window, even where no interval had traffic.
     scales: {
-      x: { time: true, range: [first, last] },
+      x: { time: true, range: (u) => windowOf(u.data[0], intervalSeconds) },
       y: { range: axis.range ?? ((_u, _min, max) => [0, max > 0 ? max * 1.15 : 1]) },
     },
     series: [
