@@ -25,18 +25,16 @@ interface Bucket {
 export class FailureLimiter {
   readonly #options: Required<FailureLimiterOptions>;
   readonly #refillPerMs: number;
-  /** Bounded: a flood of distinct keys forgets the least recently failed first. */
-  readonly #buckets: LRUCache<string, Bucket>;
+  /**
+   * Bounded: a flood of distinct keys forgets the least recently failed first.
+   * Made at the first failure: lru-cache allocates its arrays for `maxKeys`
+   * up front (~4 MB for 100,000 keys), memory a process that never sees a
+   * wrong password need not hold.
+   */
+  #buckets: LRUCache<string, Bucket> | undefined;
 
   constructor(options: FailureLimiterOptions) {
     this.#options = { now: Date.now, ...options };
-    // A bucket full again (windowSeconds after its last failure) means nothing: it expires then, whether looked up or not.
-    this.#buckets = new LRUCache({
-      max: options.maxKeys,
-      ttl: options.windowSeconds * 1000,
-      ttlResolution: 0,
-      perf: { now: this.#options.now },
-    });
     this.#refillPerMs = options.burst / (options.windowSeconds * 1000);
   }
 
@@ -52,23 +50,34 @@ export class FailureLimiter {
     const bucket = this.#current(key) ?? { tokens: this.#options.burst, updatedMs: this.#options.now() };
     bucket.tokens = Math.max(0, bucket.tokens - 1);
     // set() makes it the most recently failed; a read (peek, below) does not.
+    this.#buckets ??= this.#newBuckets();
     this.#buckets.set(key, bucket);
   }
 
   /** Number of keys remembered (for tests and metrics). */
   get size(): number {
-    this.#buckets.purgeStale();
-    return this.#buckets.size;
+    this.#buckets?.purgeStale();
+    return this.#buckets?.size ?? 0;
+  }
+
+  #newBuckets(): LRUCache<string, Bucket> {
+    // A bucket full again (windowSeconds after its last failure) means nothing: it expires then, whether looked up or not.
+    return new LRUCache({
+      max: this.#options.maxKeys,
+      ttl: this.#options.windowSeconds * 1000,
+      ttlResolution: 0,
+      perf: { now: this.#options.now },
+    });
   }
 
   #current(key: string): Bucket | undefined {
-    const bucket = this.#buckets.peek(key);
+    const bucket = this.#buckets?.peek(key);
     if (bucket === undefined) return undefined;
     const now = this.#options.now();
     bucket.tokens = Math.min(this.#options.burst, bucket.tokens + (now - bucket.updatedMs) * this.#refillPerMs);
     bucket.updatedMs = now;
     if (bucket.tokens >= this.#options.burst) {
-      this.#buckets.delete(key);
+      this.#buckets?.delete(key);
       return undefined;
     }
     return bucket;
