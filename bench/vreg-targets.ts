@@ -1,22 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { imageNodeOptions } from '../test/deploy/bundle.ts';
 import { AdminClient } from '../test/support/admin-client.ts';
 import { freePort, startDistributedUnderTest } from '../test/support/distributed-under-test.ts';
 import { workerPids } from '../test/support/process-tree.ts';
 import { outputTail, type PullTarget, waitForOk } from './pull-target.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-
-/** The image's NODE_OPTIONS (Dockerfile), so the bundle runs here as it runs there. */
-function imageNodeOptions(): string {
-  const match = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
-  if (!match) throw new Error('the Dockerfile sets no NODE_OPTIONS="..."');
-  return match[1]!;
-}
 
 export interface VregTargetOptions {
   /** Where vreg's one upstream lives (upstream A, or a counting proxy in front of it). */
@@ -57,7 +50,7 @@ async function spawnEmbedded(options: VregTargetOptions, data: EmbeddedData, reg
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       // The bundle as the image runs it; through tsx as `npm start` runs it (scripts/start.sh bounds the young generation the same way).
-      NODE_OPTIONS: process.env.VREG_BENCH_BUNDLE ? imageNodeOptions() : '--max-semi-space-size=8',
+      NODE_OPTIONS: process.env.VREG_BENCH_BUNDLE ? imageNodeOptions() : '--max-semi-space-size=8 --expose-gc',
       VREG_LISTEN: `127.0.0.1:${port}`,
       VREG_DATA_DIR: data.dataDir,
       VREG_SPOOL_DIR: join(data.dataDir, 'spool'),

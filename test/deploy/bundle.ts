@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,13 @@ export async function buildBundle(): Promise<{ dir: string; remove: () => Promis
   return { dir, remove: () => rm(parent, { recursive: true, force: true }) };
 }
 
+/** The image's NODE_OPTIONS (the Dockerfile's ENV), so the bundle runs here as it runs there. */
+export function imageNodeOptions(): string {
+  const match = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  if (!match?.[1]) throw new Error('the Dockerfile sets no NODE_OPTIONS="..."');
+  return match[1];
+}
+
 /** One process started the way the image starts it: `node /app/vreg.mjs <command>`. */
 export interface BundleProcess {
   url: string;
@@ -40,7 +48,14 @@ export async function startBundle(dir: string, command: string, env: Record<stri
   const listen = `127.0.0.1:${port}`;
   const child = spawn(process.execPath, [join(dir, 'vreg.mjs'), command], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', ...env, VREG_LISTEN: listen },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'production',
+      NODE_OPTIONS: imageNodeOptions(),
+      ...env,
+      VREG_LISTEN: listen,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

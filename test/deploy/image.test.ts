@@ -73,6 +73,15 @@ describe('the Dockerfile', () => {
     expect(ops(runtime, 'ENV').join(' ')).toMatch(/VREG_DATA_DIR=\/data/);
   });
 
+  it('bounds the young generation and exposes the collector the fills scavenge with', () => {
+    const options = ops(runtime, 'ENV')
+      .join(' ')
+      .match(/NODE_OPTIONS="([^"]*)"/)?.[1]
+      ?.split(' ');
+    expect(options).toContain('--max-semi-space-size=8');
+    expect(options).toContain('--expose-gc');
+  });
+
   it('chooses the process by command, and health-checks with node', () => {
     expect(ops(runtime, 'ENTRYPOINT')).toEqual(['["node", "/app/vreg.mjs"]']);
     expect(ops(runtime, 'CMD')).toEqual(['["embedded"]']);

@@ -20,6 +20,7 @@ import { SpoolFile } from './spool-file.ts';
 import { publishStored } from './stored-publisher.ts';
 import { firstUpstreamWith } from './upstream-chain.ts';
 import { toUpstreamTarget } from './upstream-target.ts';
+import { upstreamBuffers } from './young-garbage.ts';
 
 /** A blob download from an upstream that is under way. */
 export interface BlobFill {
@@ -261,6 +262,7 @@ async function pump(p: Pumped): Promise<number> {
       // Both queue up to their high-water mark, so disk writes overlap the next upstream reads.
       if (!stored || !spooled) await Promise.all([drained(writer.stream, p.signal), spoolFile && drained(spoolFile.stream, p.signal)]);
       p.onBytes?.(buf.length);
+      upstreamBuffers.add(buf.length);
     }
     if (size !== undefined && bytes !== size) throw mismatch('upstream sent fewer bytes than its Content-Length', digest);
     await Promise.all([ended(writer.stream), spoolFile ? ended(spoolFile.stream) : undefined]);
