@@ -7,6 +7,7 @@ import { ReadBufferPool, type WrittenBytes } from '@vreg/blob-store';
 import { describe, expect, it, vi } from 'vitest';
 import { Spool } from './spool.ts';
 import { SpoolFile } from './spool-file.ts';
+import { SpoolSlabs } from './spool-slabs.ts';
 
 const dir = join(tmpdir(), 'vreg-spool-test');
 const MIB = 1024 * 1024;
@@ -264,6 +265,55 @@ describe('Spool writeTo', () => {
     expect(whole.bytes().equals(data)).toBe(true);
     expect(part.bytes().equals(data.subarray(10, 200_000))).toBe(true);
     await spool.release();
+  });
+
+  it('keeps copies in pooled slabs: the caller may reuse a chunk at once, and every slab goes back once the fill is done', async () => {
+    const data = randomBytes(8 * MIB);
+    const slabPool = new ReadBufferPool(64 * 1024, { maxFree: 200, maxOutForSpares: 0 });
+    const spool = new Spool(
+      countingFile(data),
+      new ReadBufferPool(256 * 1024, { maxFree: 4, maxOutForSpares: 4 }),
+      new SpoolSlabs(slabPool),
+    );
+    let mostSlabs = 0;
+    const dest = slowDestination(() => (mostSlabs = Math.max(mostSlabs, slabPool.out)));
+    const writing = spool.reader().writeTo(dest);
+    const scratch = Buffer.alloc(48 * 1024);
+    for (let offset = 0; offset < data.length; offset += scratch.length) {
+      // One buffer for every chunk, as a socket's reads could be: the spool must not keep it.
+      data.copy(scratch, 0, offset);
+      spool.push(scratch.subarray(0, Math.min(scratch.length, data.length - offset)));
+      spool.persisted(spool.written);
+      await new Promise((r) => setImmediate(r));
+    }
+    spool.verified();
+    await writing;
+    expect(dest.bytes().equals(data)).toBe(true);
+    // The 4 MiB window, the slab being filled and the one a write holds: never the whole 8 MiB.
+    expect(mostSlabs).toBeLessThanOrEqual(4 * 16 + 2);
+    await spool.release();
+    expect(slabPool.out).toBe(0);
+    expect(slabPool.idle).toBeGreaterThan(0);
+  });
+
+  it('leaves the slab of a cut client write to the GC, and gives the others back', async () => {
+    const slabPool = new ReadBufferPool(64 * 1024, { maxFree: 200, maxOutForSpares: 0 });
+    const spool = new Spool(countingFile(Buffer.alloc(0)), undefined, new SpoolSlabs(slabPool));
+    const dest = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(new Error('connection reset'));
+      },
+    });
+    dest.on('error', () => undefined);
+    const writing = spool.reader().writeTo(dest);
+    spool.push(Buffer.alloc(200 * 1024, 1));
+    // The last chunk is held back until verified: this one lets the first go to the client.
+    spool.push(Buffer.alloc(1, 2));
+    await expect(writing).rejects.toThrow('connection reset');
+    spool.verified();
+    await spool.release();
+    expect(slabPool.out).toBe(0);
+    expect(slabPool.idle).toBe(3);
   });
 
   it('rejects when the fill fails, so the response is cut instead of ended', async () => {

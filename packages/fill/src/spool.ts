@@ -7,9 +7,10 @@ import {
   type WrittenBytes,
   writeChunk,
 } from '@vreg/blob-store';
+import { type Slab, SpoolSlabs } from './spool-slabs.ts';
 
-// Memory per fill: the newest 4 MiB stay in memory, shared by every reader that keeps up (their
-// chunks are references, never copies); a reader further behind reads 256 KiB at a time from the
+// Memory per fill: the newest 4 MiB stay in memory, copied into pooled slabs (spool-slabs.ts) and
+// shared by every reader that keeps up (their pieces are references to the slabs); a reader further behind reads 256 KiB at a time from the
 // file the bytes were written to once, and reads no further ahead than its client takes (a stream
 // high-water mark of 0). Bound: 4 MiB + the writes queued for disk (1 MiB, the same chunks) + about
 // 2 x 256 KiB per slow reader (one read, one in its response's buffer): 50 slow readers, 30 MiB.
@@ -52,9 +53,11 @@ export type SpoolReader = Readable & {
  */
 export class Spool {
   readonly #file: WrittenBytes;
-  /** The newest chunks, oldest first; `#starts[i]` is the offset of `#chunks[i]`. */
+  /** The newest chunks, oldest first; `#starts[i]` is the offset of `#chunks[i]`, `#slabOf[i]` the slab it is in. */
   #chunks: Buffer[] = [];
   #starts: number[] = [];
+  #slabOf: Slab[] = [];
+  readonly #slabs: SpoolSlabs;
   #windowBytes = 0;
   #written = 0;
   #onDisk = 0;
@@ -67,9 +70,10 @@ export class Spool {
   /** A spool over `file`, the local file the fill's bytes are written to; it is closed with the spool. The creator holds the first reference. */
   readonly #readBuffers: ReadBufferPool;
 
-  constructor(file: WrittenBytes, readBuffers: ReadBufferPool = blobReadBuffers) {
+  constructor(file: WrittenBytes, readBuffers: ReadBufferPool = blobReadBuffers, slabs: SpoolSlabs = new SpoolSlabs()) {
     this.#file = file;
     this.#readBuffers = readBuffers;
+    this.#slabs = slabs;
   }
 
   /** Bytes taken so far. */
@@ -82,13 +86,16 @@ export class Spool {
     return this.#windowBytes;
   }
 
-  /** Takes the next chunk: readers may have it at once, from memory. The spool keeps it (callers must not reuse it). */
+  /** Takes the next chunk: readers may have it at once, from memory. The spool keeps a copy, not `chunk`. */
   push(chunk: Buffer): void {
     if (chunk.length === 0 || this.#state !== 'filling') return;
-    this.#chunks.push(chunk);
-    this.#starts.push(this.#written);
-    this.#windowBytes += chunk.length;
-    this.#written += chunk.length;
+    for (const piece of this.#slabs.copy(chunk)) {
+      this.#chunks.push(piece.bytes);
+      this.#starts.push(this.#written);
+      this.#slabOf.push(piece.slab);
+      this.#windowBytes += piece.bytes.length;
+      this.#written += piece.bytes.length;
+    }
     this.#lastChunk = chunk.length;
     this.#evict();
     this.#wake();
@@ -105,6 +112,7 @@ export class Spool {
   verified(): void {
     if (this.#state !== 'filling') return;
     this.#state = 'verified';
+    this.#slabs.close();
     this.#wake();
   }
 
@@ -113,9 +121,7 @@ export class Spool {
     if (this.#state !== 'filling') return;
     this.#state = 'failed';
     this.#error = err;
-    this.#chunks = [];
-    this.#starts = [];
-    this.#windowBytes = 0;
+    this.#dropWindow();
     this.#wake();
   }
 
@@ -190,7 +196,9 @@ export class Spool {
   /** Drops a reference; the file closes when the fill and every reader are done with it. */
   async release(): Promise<void> {
     this.#refs -= 1;
-    if (this.#refs === 0) await this.#file.close();
+    if (this.#refs > 0) return;
+    this.#dropWindow();
+    await this.#file.close();
   }
 
   /**
@@ -226,6 +234,8 @@ export class Spool {
         const chunk = this.#chunks[i] as Buffer;
         const start = this.#starts[i] as number;
         const piece = chunk.subarray(position - start, Math.min(chunk.length, end - start));
+        // A stream's consumer may keep the piece as long as it likes: its slab goes to the GC, not the pool.
+        (this.#slabOf[i] as Slab).lost = true;
         position += piece.length;
         if (!stream.push(piece)) return position;
       }
@@ -254,6 +264,7 @@ export class Spool {
       const windowStart = this.#starts[0] ?? this.#written;
       let piece: Buffer;
       let pooled: Buffer | undefined;
+      let slab: Slab | undefined;
       if (position < windowStart) {
         // Below the window every byte is in the file.
         pooled = this.#readBuffers.take();
@@ -273,13 +284,22 @@ export class Spool {
         const chunk = this.#chunks[i] as Buffer;
         const chunkStart = this.#starts[i] as number;
         piece = chunk.subarray(position - chunkStart, Math.min(chunk.length, end - chunkStart));
+        // Its slab stays out of the pool until the destination took the piece.
+        slab = this.#slabOf[i] as Slab;
+        slab.pins += 1;
       }
       try {
         await writeChunk(destination, piece);
       } catch (err) {
         // The socket may still hold the bytes: the buffer is left to the GC.
         if (pooled) this.#readBuffers.forget();
+        if (slab) slab.lost = true;
         throw err;
+      } finally {
+        if (slab) {
+          slab.pins -= 1;
+          this.#slabs.settle(slab);
+        }
       }
       if (pooled) this.#readBuffers.give(pooled);
       position += piece.length;
@@ -331,7 +351,25 @@ export class Spool {
     if (drop === 0) return;
     this.#chunks.splice(0, drop);
     this.#starts.splice(0, drop);
+    this.#leave(this.#slabOf.splice(0, drop));
     this.#windowBytes = bytes;
+  }
+
+  /** Empties the window (a failed fill, or the last reference gone). */
+  #dropWindow(): void {
+    const slabs = this.#slabOf;
+    this.#chunks = [];
+    this.#starts = [];
+    this.#slabOf = [];
+    this.#windowBytes = 0;
+    this.#leave(slabs);
+    this.#slabs.close();
+  }
+
+  /** Pieces of these slabs left the window: each slab goes back once nothing else holds it. */
+  #leave(slabs: Slab[]): void {
+    for (const slab of slabs) slab.inWindow -= 1;
+    for (const slab of slabs) this.#slabs.settle(slab);
   }
 
   #wake(): void {
