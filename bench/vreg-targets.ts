@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { imageNodeOptions } from '../test/deploy/bundle.ts';
+import { imageNodeFlags, imageNodeOptions } from '../test/deploy/bundle.ts';
 import { AdminClient } from '../test/support/admin-client.ts';
 import { freePort, startDistributedUnderTest } from '../test/support/distributed-under-test.ts';
 import { workerPids } from '../test/support/process-tree.ts';
@@ -39,7 +39,8 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
 
 async function spawnEmbedded(options: VregTargetOptions, data: EmbeddedData, registryId: string | undefined): Promise<PullTarget> {
   const port = await freePort();
-  const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+  // The image's node flags (scripts/start.sh passes the same), then any profiling.
+  const nodeArgs = [...imageNodeFlags(), ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
   // VREG_BENCH_BUNDLE=<dir of `npm run build` output> runs the bundled JavaScript instead of the TypeScript through tsx.
   const entry = process.env.VREG_BENCH_BUNDLE
     ? [join(resolve(process.env.VREG_BENCH_BUNDLE), 'vreg.mjs'), 'embedded']

@@ -19,5 +19,5 @@ esac
 # The console is served by embedded mode and by the catalog.
 [[ "$entry" == *gateway* || "$entry" == *fetcher* ]] || node scripts/build-console.mjs >&2
 # The young generation as the image bounds it, and V8's collector exposed for the fills'
-# scavenges (Dockerfile, NODE_OPTIONS; packages/fill/src/young-garbage.ts): ~40 MiB less resident memory per process.
-exec node --max-semi-space-size=8 --expose-gc --import tsx "$entry"
+# scavenges, and no pretenuring (Dockerfile, NODE_OPTIONS and ENTRYPOINT say why).
+exec node --max-semi-space-size=8 --expose-gc --no-allocation-site-pretenuring --import tsx "$entry"

@@ -33,6 +33,14 @@ export function imageNodeOptions(): string {
   return match[1];
 }
 
+/** The node flags of the image's ENTRYPOINT (those NODE_OPTIONS may not carry), between `node` and the script. */
+export function imageNodeFlags(): string[] {
+  const match = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  if (!match?.[1]) throw new Error('the Dockerfile has no ENTRYPOINT [...]');
+  const argv = JSON.parse(match[1]) as string[];
+  return argv.slice(1, -1);
+}
+
 /** One process started the way the image starts it: `node /app/vreg.mjs <command>`. */
 export interface BundleProcess {
   url: string;
@@ -46,7 +54,7 @@ export interface BundleProcess {
 export async function startBundle(dir: string, command: string, env: Record<string, string>): Promise<BundleProcess> {
   const port = await freePort();
   const listen = `127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [join(dir, 'vreg.mjs'), command], {
+  const child = spawn(process.execPath, [...imageNodeFlags(), join(dir, 'vreg.mjs'), command], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '',

@@ -83,7 +83,7 @@ describe('the Dockerfile', () => {
   });
 
   it('chooses the process by command, and health-checks with node', () => {
-    expect(ops(runtime, 'ENTRYPOINT')).toEqual(['["node", "/app/vreg.mjs"]']);
+    expect(ops(runtime, 'ENTRYPOINT')).toEqual(['["node", "--no-allocation-site-pretenuring", "/app/vreg.mjs"]']);
     expect(ops(runtime, 'CMD')).toEqual(['["embedded"]']);
     expect(ops(runtime, 'HEALTHCHECK').join()).toMatch(/CMD \["node", "\/app\/healthcheck.mjs"\]$/);
   });
