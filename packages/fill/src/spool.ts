@@ -12,7 +12,7 @@ import { type Slab, SpoolSlabs } from './spool-slabs.ts';
 // Memory per fill: the newest 4 MiB stay in memory, copied into pooled slabs (spool-slabs.ts) and
 // shared by every reader that keeps up (their pieces are references to the slabs); a reader further behind reads 256 KiB at a time from the
 // file the bytes were written to once, and reads no further ahead than its client takes (a stream
-// high-water mark of 0). Bound: 4 MiB + the writes queued for disk (1 MiB, the same chunks) + about
+// high-water mark of 0). Bound: 4 MiB + the writes queued for disk (1 MiB, the upstream's own chunks) + about
 // 2 x 256 KiB per slow reader (one read, one in its response's buffer): 50 slow readers, 30 MiB.
 // A reader written by `writeTo` (the gateway's send path) reads into the stored-blob read pool's
 // buffers and hands each back once its response took it: a fresh 256 KiB buffer per read made 50
@@ -196,7 +196,7 @@ export class Spool {
   /** Drops a reference; the file closes when the fill and every reader are done with it. */
   async release(): Promise<void> {
     this.#refs -= 1;
-    if (this.#refs > 0) return;
+    if (this.#refs !== 0) return;
     this.#dropWindow();
     await this.#file.close();
   }
