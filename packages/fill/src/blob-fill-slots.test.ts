@@ -3,16 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { BlobStoreUnavailableError, MemoryBlobStore } from '@vreg/blob-store';
-import { type EventBus, MemoryEventBus } from '@vreg/bus';
-import { type RegistryView, Streams, UpstreamUnavailableError, type UpstreamView } from '@vreg/contracts';
-import { createLogger } from '@vreg/logging';
-import { SecretBox } from '@vreg/secrets';
+import { BlobStoreUnavailableError } from '@vreg/blob-store';
+import type { EventBus } from '@vreg/bus';
+import { type RegistryView, UpstreamUnavailableError, type UpstreamView } from '@vreg/contracts';
 import type { UpstreamRegistry, UpstreamResponse, UpstreamTarget } from '@vreg/upstream-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type BlobFill, startBlobFill, startSpooledBlobFill } from './blob-fill.ts';
 import type { FillDeps } from './fill-deps.ts';
 import { BUSY_RETRY_AFTER_SECONDS, LocalFillSlots } from './fill-slots.ts';
+import { testFillDeps } from './testing/test-fill-deps.ts';
 
 // A leaked slot would refuse every later miss of its upstream for the life of
 // the process: each way a fill can end must give it back.
@@ -80,21 +79,6 @@ function trickling(): Readable {
   return body;
 }
 
-async function depsFor(upstreams: UpstreamRegistry, extra: Partial<FillDeps> = {}): Promise<FillDeps & { store: MemoryBlobStore }> {
-  const logger = createLogger({ level: 'silent', name: 'test' });
-  const bus = new MemoryEventBus({ logger });
-  await bus.ensureStreams(Object.values(Streams));
-  return {
-    store: new MemoryBlobStore(),
-    upstreams,
-    bus,
-    secrets: new SecretBox(randomBytes(32)),
-    logger,
-    manifestMaxBytes: 1 << 20,
-    ...extra,
-  } as FillDeps & { store: MemoryBlobStore };
-}
-
 describe.each([
   ['a blob fill', false],
   ['a spooled blob fill', true],
@@ -117,7 +101,7 @@ describe.each([
   };
 
   it('holds the slot while the copy runs and gives it back once the blob is stored', async () => {
-    const deps = await depsFor(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: BLOB } }));
+    const deps = await testFillDeps(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: BLOB } }));
     const fill = await start(deps, registry('10'));
     expect(slots.running('10')).toBe(1);
     expect((await fill.done).size).toBe(BLOB.length);
@@ -128,7 +112,7 @@ describe.each([
   it('gives the slot back when the bytes do not match the digest', async () => {
     const wrong = Buffer.from(BLOB);
     wrong[0] = (wrong[0] as number) ^ 1;
-    const deps = await depsFor(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: wrong } }));
+    const deps = await testFillDeps(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: wrong } }));
     const fill = await start(deps, registry('10'));
     await expect(fill.done).rejects.toMatchObject({ code: 'BLOB_DIGEST_MISMATCH' });
     expect(slots.running('10')).toBe(0);
@@ -136,7 +120,7 @@ describe.each([
   });
 
   it('gives the slot back when the upstream sends more bytes than it declared', async () => {
-    const deps = await depsFor(
+    const deps = await testFillDeps(
       fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: Buffer.concat([BLOB, BLOB]), length: BLOB.length } }),
     );
     const fill = await start(deps, registry('10'));
@@ -145,14 +129,14 @@ describe.each([
   });
 
   it('gives the slot back when the upstream breaks the body midway', async () => {
-    const deps = await depsFor(fakeUpstreams({ 'http://u10.test': { kind: 'break-midway' } }));
+    const deps = await testFillDeps(fakeUpstreams({ 'http://u10.test': { kind: 'break-midway' } }));
     const fill = await start(deps, registry('10'));
     await expect(fill.done).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
     expect(slots.running('10')).toBe(0);
   });
 
   it("gives the slot back when the fill's deadline ends a body that never finishes", async () => {
-    const deps = await depsFor(fakeUpstreams({ 'http://u10.test': { kind: 'trickle' } }));
+    const deps = await testFillDeps(fakeUpstreams({ 'http://u10.test': { kind: 'trickle' } }));
     const deadline = new AbortController();
     const fill = await start(deps, registry('10'), deadline.signal);
     expect(slots.running('10')).toBe(1);
@@ -163,13 +147,13 @@ describe.each([
   });
 
   it('gives the slot back when the Content-Length is past the size limit, before storing a byte', async () => {
-    const deps = await depsFor(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: BLOB } }), { maxBlobBytes: 1000 });
+    const deps = await testFillDeps(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: BLOB } }), { maxBlobBytes: 1000 });
     await expect(start(deps, registry('10'))).rejects.toMatchObject({ code: 'BLOB_TOO_LARGE' });
     expect(slots.running('10')).toBe(0);
   });
 
   it('gives the slot back when the bytes seen pass the size limit', async () => {
-    const deps = await depsFor(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: BLOB, length: undefined } }), {
+    const deps = await testFillDeps(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: BLOB, length: undefined } }), {
       maxBlobBytes: 1000,
     });
     const fill = await start(deps, registry('10'));
@@ -179,7 +163,7 @@ describe.each([
   });
 
   it('gives the slot back when the store cannot open the upload', async () => {
-    const deps = await depsFor(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: BLOB } }));
+    const deps = await testFillDeps(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: BLOB } }));
     deps.store.beginWrite = async () => {
       throw new BlobStoreUnavailableError('disk gone');
     };
@@ -188,7 +172,7 @@ describe.each([
   });
 
   it('gives the slot back when the stored blob cannot be announced', async () => {
-    const deps = await depsFor(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: BLOB } }));
+    const deps = await testFillDeps(fakeUpstreams({ 'http://u10.test': { kind: 'serve', bytes: BLOB } }));
     const bus = deps.bus as EventBus;
     bus.publish = async () => {
       throw new Error('bus down');
@@ -204,7 +188,7 @@ describe.each([
       'http://u20.test': { kind: 'unavailable' },
       'http://u30.test': { kind: 'serve', bytes: BLOB },
     });
-    const deps = await depsFor(upstreams);
+    const deps = await testFillDeps(upstreams);
     const fill = await start(deps, registry('10', '20', '30'));
     expect([slots.running('10'), slots.running('20'), slots.running('30')]).toEqual([0, 0, 1]);
     await fill.done;
@@ -212,15 +196,15 @@ describe.each([
   });
 
   it('gives the slot back when every upstream failed', async () => {
-    const deps = await depsFor(fakeUpstreams({ 'http://u10.test': { kind: 'unavailable' } }));
+    const deps = await testFillDeps(fakeUpstreams({ 'http://u10.test': { kind: 'unavailable' } }));
     await expect(start(deps, registry('10'))).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
-    await expect(start(await depsFor(fakeUpstreams({})), registry('10'))).rejects.toMatchObject({ code: 'BLOB_UNKNOWN' });
+    await expect(start(await testFillDeps(fakeUpstreams({})), registry('10'))).rejects.toMatchObject({ code: 'BLOB_UNKNOWN' });
     expect(slots.running('10')).toBe(0);
   });
 
   it('answers UPSTREAM_BUSY with a Retry-After, without asking the upstream, once its slots are taken', async () => {
     const upstreams = fakeUpstreams({ 'http://u10.test': { kind: 'trickle' } });
-    const deps = await depsFor(upstreams);
+    const deps = await testFillDeps(upstreams);
     const deadline = new AbortController();
     const running = [await start(deps, registry('10'), deadline.signal), await start(deps, registry('10'), deadline.signal)];
     expect(upstreams.asked).toHaveLength(2);
@@ -240,7 +224,7 @@ describe.each([
       'http://u10.test': { kind: 'serve', bytes: BLOB },
       'http://u20.test': { kind: 'serve', bytes: BLOB },
     });
-    const deps = await depsFor(upstreams);
+    const deps = await testFillDeps(upstreams);
     const held = [slots.tryAcquire('10'), slots.tryAcquire('10')];
     const fill = await start(deps, registry('10', '20'));
     expect(fill.upstream.id).toBe('20');

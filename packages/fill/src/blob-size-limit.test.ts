@@ -1,14 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { MemoryBlobStore } from '@vreg/blob-store';
-import { MemoryEventBus } from '@vreg/bus';
-import { type RegistryView, Streams } from '@vreg/contracts';
-import { createLogger } from '@vreg/logging';
-import { SecretBox } from '@vreg/secrets';
+import type { MemoryBlobStore } from '@vreg/blob-store';
+import type { RegistryView } from '@vreg/contracts';
 import type { UpstreamRegistry, UpstreamResponse } from '@vreg/upstream-client';
 import { describe, expect, it } from 'vitest';
 import { startBlobFill } from './blob-fill.ts';
 import type { FillDeps } from './fill-deps.ts';
+import { testFillDeps } from './testing/test-fill-deps.ts';
 
 const BLOB = randomBytes(10_000);
 const DIGEST = `sha256:${createHash('sha256').update(BLOB).digest('hex')}`;
@@ -32,19 +30,9 @@ function upstreamServing(withLength: boolean): UpstreamRegistry & { bodies: Read
   } as unknown as UpstreamRegistry & { bodies: Readable[] };
 }
 
-async function deps(upstreams: UpstreamRegistry, maxBlobBytes?: number): Promise<FillDeps & { store: MemoryBlobStore }> {
-  const logger = createLogger({ level: 'silent', name: 'test' });
-  const bus = new MemoryEventBus({ logger });
-  await bus.ensureStreams(Object.values(Streams));
-  return {
-    store: new MemoryBlobStore(),
-    upstreams,
-    bus,
-    secrets: new SecretBox(randomBytes(32)),
-    logger,
-    manifestMaxBytes: 1 << 20,
-    ...(maxBlobBytes === undefined ? {} : { maxBlobBytes }),
-  };
+/** With `maxBlobBytes` when given; otherwise the fill's own default applies. */
+function deps(upstreams: UpstreamRegistry, maxBlobBytes?: number): Promise<FillDeps & { store: MemoryBlobStore }> {
+  return testFillDeps(upstreams, maxBlobBytes === undefined ? {} : { maxBlobBytes });
 }
 
 const registry = (maxBlobSizeBytes?: number): RegistryView => ({

@@ -4,14 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type BlobStore, FsBlobStore, MemoryBlobStore } from '@vreg/blob-store';
-import { MemoryEventBus } from '@vreg/bus';
-import { type RegistryView, Streams } from '@vreg/contracts';
-import { createLogger } from '@vreg/logging';
-import { SecretBox } from '@vreg/secrets';
+import type { RegistryView } from '@vreg/contracts';
 import type { UpstreamRegistry, UpstreamResponse } from '@vreg/upstream-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSpooledBlobFill } from './blob-fill.ts';
-import type { FillDeps } from './fill-deps.ts';
+import { testFillDeps } from './testing/test-fill-deps.ts';
 
 const MIB = 1024 * 1024;
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -44,13 +41,6 @@ function upstream(sent: Buffer, declared: number | undefined, delayMs = 0): Upst
     },
   };
   return fake as unknown as UpstreamRegistry & { gets: number };
-}
-
-async function depsFor(store: BlobStore, upstreams: UpstreamRegistry): Promise<FillDeps> {
-  const logger = createLogger({ level: 'silent', name: 'test' });
-  const bus = new MemoryEventBus({ logger });
-  await bus.ensureStreams(Object.values(Streams));
-  return { store, upstreams, bus, secrets: new SecretBox(randomBytes(32)), logger, manifestMaxBytes: 1 << 20 };
 }
 
 /** Reads a stream to its end; `ended` false when it errored or was cut instead. */
@@ -90,7 +80,9 @@ describe.each([
   it('gives a client the exact bytes and stores them, writing them to one local file', async () => {
     const blob = randomBytes(6 * MIB + 123);
     const digest = sha(blob);
-    const fill = await startSpooledBlobFill(await depsFor(store, upstream(blob, blob.length)), registry, 'library/x', digest, { spoolDir });
+    const fill = await startSpooledBlobFill(await testFillDeps(upstream(blob, blob.length), { store }), registry, 'library/x', digest, {
+      spoolDir,
+    });
     const client = drain(fill.spool.reader());
     expect((await fill.done).size).toBe(blob.length);
     await fill.spool.release();
@@ -106,7 +98,7 @@ describe.each([
   it('lets a fast client and the fill finish while a slow client is paused; the slow one gets every byte later', async () => {
     const blob = randomBytes(12 * MIB);
     const digest = sha(blob);
-    const fill = await startSpooledBlobFill(await depsFor(store, upstream(blob, blob.length, 1)), registry, 'library/x', digest, {
+    const fill = await startSpooledBlobFill(await testFillDeps(upstream(blob, blob.length, 1), { store }), registry, 'library/x', digest, {
       spoolDir,
     });
     const slow = fill.spool.reader();
@@ -125,7 +117,7 @@ describe.each([
   it('keeps filling when a client hangs up mid-blob, and stores the blob', async () => {
     const blob = randomBytes(3 * MIB);
     const digest = sha(blob);
-    const fill = await startSpooledBlobFill(await depsFor(store, upstream(blob, blob.length, 1)), registry, 'library/x', digest, {
+    const fill = await startSpooledBlobFill(await testFillDeps(upstream(blob, blob.length, 1), { store }), registry, 'library/x', digest, {
       spoolDir,
     });
     const client = fill.spool.reader();
@@ -149,7 +141,7 @@ describe.each([
     const blob = randomBytes(MIB);
     const digest = sha(blob);
     const sent = lie(blob);
-    const deps = await depsFor(store, upstream(sent, withLength ? blob.length : undefined));
+    const deps = await testFillDeps(upstream(sent, withLength ? blob.length : undefined), { store });
     const fill = await startSpooledBlobFill(deps, registry, 'library/x', digest, { spoolDir });
     const client = drain(fill.spool.reader());
     await expect(fill.done).rejects.toMatchObject({ code: 'BLOB_DIGEST_MISMATCH' });
@@ -166,7 +158,7 @@ describe.each([
     const digest = sha(blob);
     let publish: () => void = () => undefined;
     const endAfter = new Promise<void>((resolve) => (publish = resolve));
-    const fill = await startSpooledBlobFill(await depsFor(store, upstream(blob, blob.length)), registry, 'library/x', digest, {
+    const fill = await startSpooledBlobFill(await testFillDeps(upstream(blob, blob.length), { store }), registry, 'library/x', digest, {
       spoolDir,
       endAfter,
     });
