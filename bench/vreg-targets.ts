@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { imageNodeFlags, imageNodeOptions } from '../test/deploy/bundle.ts';
+import { imageNode } from '../test/deploy/bundle.ts';
 import { AdminClient } from '../test/support/admin-client.ts';
 import { freePort, startDistributedUnderTest } from '../test/support/distributed-under-test.ts';
 import { workerPids } from '../test/support/process-tree.ts';
@@ -39,8 +39,9 @@ export async function startEmbeddedVreg(options: VregTargetOptions): Promise<Pul
 
 async function spawnEmbedded(options: VregTargetOptions, data: EmbeddedData, registryId: string | undefined): Promise<PullTarget> {
   const port = await freePort();
-  // The image's node flags (scripts/start.sh passes the same), then any profiling.
-  const nodeArgs = [...imageNodeFlags(), ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
+  // Node as the image runs it (scripts/start.sh passes the same flags), then any profiling.
+  const node = imageNode();
+  const nodeArgs = [...node.flags, ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
   // VREG_BENCH_BUNDLE=<dir of `npm run build` output> runs the bundled JavaScript instead of the TypeScript through tsx.
   const entry = process.env.VREG_BENCH_BUNDLE
     ? [join(resolve(process.env.VREG_BENCH_BUNDLE), 'vreg.mjs'), 'embedded']
@@ -50,8 +51,8 @@ async function spawnEmbedded(options: VregTargetOptions, data: EmbeddedData, reg
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      // The bundle as the image runs it; through tsx as `npm start` runs it (scripts/start.sh bounds the young generation the same way).
-      NODE_OPTIONS: process.env.VREG_BENCH_BUNDLE ? imageNodeOptions() : '--max-semi-space-size=8 --expose-gc',
+      // The image's options, for the bundle and for tsx alike (scripts/start.sh passes the same).
+      NODE_OPTIONS: node.options,
       VREG_LISTEN: `127.0.0.1:${port}`,
       VREG_DATA_DIR: data.dataDir,
       VREG_SPOOL_DIR: join(data.dataDir, 'spool'),

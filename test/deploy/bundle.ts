@@ -26,19 +26,17 @@ export async function buildBundle(): Promise<{ dir: string; remove: () => Promis
   return { dir, remove: () => rm(parent, { recursive: true, force: true }) };
 }
 
-/** The image's NODE_OPTIONS (the Dockerfile's ENV), so the bundle runs here as it runs there. */
-export function imageNodeOptions(): string {
-  const match = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
-  if (!match?.[1]) throw new Error('the Dockerfile sets no NODE_OPTIONS="..."');
-  return match[1];
-}
-
-/** The node flags of the image's ENTRYPOINT (those NODE_OPTIONS may not carry), between `node` and the script. */
-export function imageNodeFlags(): string[] {
-  const match = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
-  if (!match?.[1]) throw new Error('the Dockerfile has no ENTRYPOINT [...]');
-  const argv = JSON.parse(match[1]) as string[];
-  return argv.slice(1, -1);
+/**
+ * How the image runs node, read from the Dockerfile: its NODE_OPTIONS (ENV)
+ * and the flags of its ENTRYPOINT between `node` and the script (those
+ * NODE_OPTIONS may not carry), so the bundle runs here as it runs there.
+ */
+export function imageNode(): { options: string; flags: string[] } {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const options = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1];
+  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  if (!options || !entrypoint) throw new Error('the Dockerfile sets no NODE_OPTIONS="..." or has no ENTRYPOINT [...]');
+  return { options, flags: (JSON.parse(entrypoint) as string[]).slice(1, -1) };
 }
 
 /** One process started the way the image starts it: `node /app/vreg.mjs <command>`. */
@@ -54,13 +52,14 @@ export interface BundleProcess {
 export async function startBundle(dir: string, command: string, env: Record<string, string>): Promise<BundleProcess> {
   const port = await freePort();
   const listen = `127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...imageNodeFlags(), join(dir, 'vreg.mjs'), command], {
+  const node = imageNode();
+  const child = spawn(process.execPath, [...node.flags, join(dir, 'vreg.mjs'), command], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       NODE_ENV: 'production',
-      NODE_OPTIONS: imageNodeOptions(),
+      NODE_OPTIONS: node.options,
       ...env,
       VREG_LISTEN: listen,
     },
