@@ -7,8 +7,8 @@ import { loadEmbeddedConfig } from './embedded-config.ts';
 // order, so telemetry starts before the instrumented modules are loaded.
 // Traces stay off unless OTEL_EXPORTER_OTLP_ENDPOINT or VREG_OTEL=1 is set.
 export const config = loadEmbeddedConfig(process.env);
-// Embedded mode's primary runs the catalog and the fetcher: \`auto\` keeps a CPU for it (a 2-CPU machine serves from one process).
-export const workers = workerCount(config.VREG_WORKERS, { keepForPrimary: 1 });
+// `auto` gives every CPU a worker: hits, most of a cache's traffic, never reach the primary (its catalog and fetcher work comes with misses).
+export const workers = workerCount(config.VREG_WORKERS);
 // With workers, every process's metrics are merged on /metrics: per-process series carry which one.
 const processLabels = cluster.isWorker ? { worker: process.env[WORKER_SLOT_ENV] ?? '?' } : workers > 1 ? { worker: 'primary' } : undefined;
 export const telemetry = startTelemetry({ serviceName: 'vreg', config, ...(processLabels ? { processLabels } : {}) });

@@ -11,13 +11,12 @@ describe('worker count', () => {
     for (const bad of ['0', '-1', 'two', '1.5', '65']) expect(schema.safeParse({ VREG_WORKERS: bad }).success, bad).toBe(false);
   });
 
-  it('takes auto as the CPUs this process may use, less those kept for the primary, at most MAX_AUTO_WORKERS, at least 1', () => {
-    expect(workerCount('auto', { cpus: () => 2 })).toBe(2);
-    expect(workerCount('auto', { cpus: () => 2, keepForPrimary: 1 })).toBe(1);
-    expect(workerCount('auto', { cpus: () => 4, keepForPrimary: 1 })).toBe(3);
-    expect(workerCount('auto', { cpus: () => 64 })).toBe(MAX_AUTO_WORKERS);
-    expect(workerCount('auto', { cpus: () => 0 })).toBe(1);
-    expect(workerCount(5, { cpus: () => 2, keepForPrimary: 1 })).toBe(5);
+  it('takes auto as the CPUs this process may use, at most MAX_AUTO_WORKERS, at least 1', () => {
+    expect(workerCount('auto', () => 1)).toBe(1);
+    expect(workerCount('auto', () => 2)).toBe(2);
+    expect(workerCount('auto', () => 64)).toBe(MAX_AUTO_WORKERS);
+    expect(workerCount('auto', () => 0)).toBe(1);
+    expect(workerCount(5, () => 2)).toBe(5);
   });
 
   it('follows a cgroup CPU limit, rounded up, never above the CPUs there are', () => {

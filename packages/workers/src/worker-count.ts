@@ -8,10 +8,8 @@ export const MAX_AUTO_WORKERS = 8;
 /**
  * `VREG_WORKERS`: how many processes serve the pull API. `auto` (the
  * default) is one per CPU this process may use (its affinity and, in a
- * container, its cgroup CPU limit), at most MAX_AUTO_WORKERS, less the CPUs
- * the caller keeps for its primary (embedded mode keeps one: its primary
- * runs the catalog and the fetcher); a number sets it. 1 serves from the
- * process itself, with no worker processes.
+ * container, its cgroup CPU limit), at most MAX_AUTO_WORKERS; a number sets
+ * it. 1 serves from the process itself, with no worker processes.
  */
 export const WorkersEnv = {
   VREG_WORKERS: z
@@ -19,14 +17,10 @@ export const WorkersEnv = {
     .default('auto'),
 };
 
-/**
- * The number of workers a `VREG_WORKERS` value means on this machine.
- * @param keepForPrimary CPUs `auto` leaves to the primary's own work.
- */
-export function workerCount(setting: 'auto' | number, options: { keepForPrimary?: number; cpus?: () => number } = {}): number {
+/** The number of workers a `VREG_WORKERS` value means on this machine. */
+export function workerCount(setting: 'auto' | number, cpus: () => number = usableCpus): number {
   if (setting !== 'auto') return setting;
-  const cpus = (options.cpus ?? usableCpus)() - (options.keepForPrimary ?? 0);
-  return Math.max(1, Math.min(MAX_AUTO_WORKERS, cpus));
+  return Math.max(1, Math.min(MAX_AUTO_WORKERS, cpus()));
 }
 
 /**
