@@ -83,6 +83,24 @@ describe('embedded mode with worker processes (VREG_WORKERS=2)', () => {
     expect(upstream.count('GET', `/blobs/${layer.digest}`)).toBe(1);
   });
 
+  it('asks the upstream once for a tag that ten concurrent first pulls spread over both workers ask for, under a CPU hog', async () => {
+    const url = `${vreg.gatewayUrl}/v2/virtual_registries/containers/${registryId}/${BIG.name}/manifests/${BIG.tag}`;
+    const hog = await startCpuHog(60_000);
+    let results: Awaited<ReturnType<typeof rawGet>>[];
+    try {
+      results = await Promise.all(Array.from({ length: 10 }, () => rawGet(url, { ...NEW_CONNECTION, accept: MANIFEST_ACCEPT })));
+    } finally {
+      await hog.stop();
+    }
+    const digests = new Set(results.map((r) => r.headers['docker-content-digest']));
+    for (const r of results) {
+      expect(r.status).toBe(200);
+      expect(sha256(r.body)).toBe(r.headers['docker-content-digest']);
+    }
+    expect(digests.size).toBe(1);
+    expect(upstream.count('GET', `/manifests/${BIG.tag}`)).toBe(1);
+  });
+
   it('serves hits byte-exact from both workers, ranges too, and /metrics counts every one of them', async () => {
     const before = await metrics();
     const hitsBefore = series(before, 'vreg_cache_results_total', { result: 'hit', registry: registryId, kind: 'blob' });

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { BlobWriter } from '@vreg/blob-store';
-import type { RegistryView } from '@vreg/contracts';
+import { type RegistryView, relativePathOf } from '@vreg/contracts';
+import type { FillLease } from '@vreg/fill-lease';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gatewayHarness } from '../testing/gateway-harness.ts';
 
@@ -122,6 +124,90 @@ describe('a manifest miss', () => {
     ]);
     expect([a.statusCode, b.statusCode]).toEqual([404, 404]);
     expect((await h.server.inject({ method: 'GET', url: `${base}/missing` })).statusCode).toBe(404);
+    expect(h.upstream.count('GET manifest')).toBe(1);
+  });
+});
+
+describe('a manifest miss while another process holds its lease', () => {
+  let h: Awaited<ReturnType<typeof gatewayHarness>> | undefined;
+  afterEach(async () => h?.close());
+
+  /** A lease store in which another process holds every manifest until `letGo()`. */
+  function heldElsewhere(): FillLease & { letGo: () => void } {
+    let holder: string | undefined = 'other-gateway';
+    return { acquire: async () => undefined, holderOf: async () => holder, letGo: () => (holder = undefined) };
+  }
+
+  /** What the other process's fill leaves behind: the bytes in the store, the tag's record in the catalog. */
+  async function recordAsTheOtherProcess(bytes: Buffer, digest: string, upstreamCheckedAt: string): Promise<void> {
+    const writer = await h!.store.beginWrite(digest);
+    writer.stream.end(bytes);
+    await writer.commit();
+    const relativePath = relativePathOf({ kind: 'manifest', image: 'library/x', reference: 'v1' });
+    h!.entries.set(`10|${relativePath}`, {
+      upstreamId: '10',
+      relativePath,
+      digest,
+      contentType: OCI_MANIFEST,
+      size: bytes.length,
+      upstreamCheckedAt,
+    });
+  }
+
+  it('waits for that fill to be recorded and serves it: the upstream is asked once, by the holder, not once per process', async () => {
+    const leases = heldElsewhere();
+    h = await gatewayHarness(registries, {}, { leases });
+    const digest = h.upstream.addManifest(UP, 'library/x', 'v1', MANIFEST, OCI_MANIFEST);
+    const pending = h.server.inject({ method: 'GET', url: `${base}/v1`, headers: { accept: OCI_MANIFEST } });
+    await new Promise((r) => setTimeout(r, 300));
+    await recordAsTheOtherProcess(MANIFEST, digest, new Date().toISOString());
+    const res = await pending;
+    expect(res.statusCode).toBe(200);
+    expect(res.rawPayload.equals(MANIFEST)).toBe(true);
+    expect(res.headers['docker-content-digest']).toBe(digest);
+    expect(h.upstream.count('GET manifest')).toBe(0);
+  });
+
+  it('asks the upstream itself once the holder let go without a record (its fill failed)', async () => {
+    const leases = heldElsewhere();
+    h = await gatewayHarness(registries, {}, { leases });
+    h.upstream.addManifest(UP, 'library/x', 'v1', MANIFEST, OCI_MANIFEST);
+    const pending = h.server.inject({ method: 'GET', url: `${base}/v1`, headers: { accept: OCI_MANIFEST } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.upstream.count('GET manifest')).toBe(0);
+    leases.letGo();
+    const res = await pending;
+    expect(res.statusCode).toBe(200);
+    expect(res.rawPayload.equals(MANIFEST)).toBe(true);
+    expect(h.upstream.count('GET manifest')).toBe(1);
+  });
+
+  it('asks the upstream itself after 3 s when the holder neither records it nor lets go (it died; its lease outlives it)', async () => {
+    h = await gatewayHarness(registries, {}, { leases: heldElsewhere() });
+    h.upstream.addManifest(UP, 'library/x', 'v1', MANIFEST, OCI_MANIFEST);
+    const started = Date.now();
+    const res = await h.server.inject({ method: 'GET', url: `${base}/v1`, headers: { accept: OCI_MANIFEST } });
+    expect(res.statusCode).toBe(200);
+    expect(res.rawPayload.equals(MANIFEST)).toBe(true);
+    expect(h.upstream.count('GET manifest')).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+  });
+
+  it("refilling a tag that moved never takes the record it already had for the other process's answer", async () => {
+    const leases = heldElsewhere();
+    h = await gatewayHarness(registries, {}, { leases });
+    const old = Buffer.from(MANIFEST.toString().replace('"layers":[]', '"layers":[],"annotations":{"v":"old"}'));
+    const oldDigest = `sha256:${createHash('sha256').update(old).digest('hex')}`;
+    // Recorded a day and more ago: past the upstream's 24 h validity, so the tag is revalidated, and it moved.
+    await recordAsTheOtherProcess(old, oldDigest, new Date(Date.now() - 25 * 3_600_000).toISOString());
+    const digest = h.upstream.addManifest(UP, 'library/x', 'v1', MANIFEST, OCI_MANIFEST);
+    const pending = h.server.inject({ method: 'GET', url: `${base}/v1`, headers: { accept: OCI_MANIFEST } });
+    await new Promise((r) => setTimeout(r, 300));
+    leases.letGo();
+    const res = await pending;
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['docker-content-digest']).toBe(digest);
+    expect(res.rawPayload.equals(MANIFEST)).toBe(true);
     expect(h.upstream.count('GET manifest')).toBe(1);
   });
 });

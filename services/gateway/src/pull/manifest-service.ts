@@ -99,7 +99,7 @@ export class ManifestService {
       const served = await this.#fromStore(entry, withBody, cache, signal);
       if (served) return served;
     }
-    return this.#served(await this.#fill(registry, image, reference), withBody, CacheResults.miss);
+    return this.#served(await this.#fill(registry, image, reference, found), withBody, CacheResults.miss);
   }
 
   /** The tag moved upstream: fetch the new manifest, or serve the old one if the upstream fails meanwhile. */
@@ -112,7 +112,7 @@ export class ManifestService {
     signal?: AbortSignal,
   ): Promise<ServedObject> {
     try {
-      return this.#served(await this.#fill(registry, image, reference), withBody, CacheResults.miss);
+      return this.#served(await this.#fill(registry, image, reference, entry), withBody, CacheResults.miss);
     } catch (err) {
       if (hasCode(err, ErrorCodes.manifestUnknown)) throw err;
       const stale = await this.#fromStore(entry, withBody, CacheResults.stale, signal);
@@ -156,9 +156,10 @@ export class ManifestService {
    * answers its clients as soon as the upstream's bytes are verified; it
    * stores and announces them afterwards, still under its lease, and until
    * that is done a request for the same reference, or for the digest a tag
-   * resolved to, joins it instead of going upstream again.
+   * resolved to, joins it instead of going upstream again. `previous` is the
+   * entry already recorded for it, if any: never taken for a new answer.
    */
-  #fill(registry: RegistryView, image: string, reference: string): Promise<FilledManifest> {
+  #fill(registry: RegistryView, image: string, reference: string, previous: CacheEntryView | undefined): Promise<FilledManifest> {
     const key = fillKey(registry.id, image, reference);
     if (this.#unknown.get(key)) {
       return Promise.reject(
@@ -172,7 +173,7 @@ export class ManifestService {
     verified.promise.catch(() => undefined);
     this.#fills.set(key, verified.promise);
     const keys = [key];
-    const run = this.#fillUnderLease(registry, image, reference, {
+    const run = this.#fillUnderLease(registry, image, reference, previous, {
       verified: (filled) => {
         const byDigest = fillKey(registry.id, image, filled.digest);
         if (!this.#fills.has(byDigest)) {
@@ -210,24 +211,33 @@ export class ManifestService {
    * upstream is asked, and out before any client has the bytes, so the
    * fetcher finishes the job if this process dies), the upstream's verified
    * bytes (`verified`), then the store and the announcement, which no client
-   * waits for. A store that fails is left to the fetcher.
+   * waits for. A store that fails is left to the fetcher. When another
+   * process holds the lease, its answer is taken once recorded.
    */
   async #fillUnderLease(
     registry: RegistryView,
     image: string,
     reference: string,
+    previous: CacheEntryView | undefined,
     outcome: { verified: (filled: FilledManifest) => void; failed: (err: Error) => void },
   ): Promise<void> {
     const signal = AbortSignal.timeout(this.#deps.fillTimeoutMs);
     let lease: Awaited<ReturnType<FillLease['acquire']>>;
     let filled: FilledManifest;
     try {
-      // Manifests are small: fill even without the lease; holding it only tells the fetcher to wait.
       lease = await this.#deps.leases.acquire(manifestLeaseKey(registry.id, image, reference), this.#deps.leaseTtlMs, this.#deps.holderId);
+      // Another process is asking the upstream for it: one request, not one per process
+      // (registries count manifest GETs against their rate limits).
+      const theirs = lease ? undefined : await this.#otherProcessFill(registry, image, reference, previous, signal);
+      if (theirs) {
+        outcome.verified(theirs);
+        return;
+      }
     } catch (err) {
       outcome.failed(err as Error);
       return;
     }
+    // Without the lease (its holder let go without a record): fill all the same; manifests are small.
     try {
       // Lease first, then the request: a fetcher that sees the request finds the lease taken and waits.
       const requested = this.#deps.fetches.request(registry.id, { kind: 'manifest', image, reference });
@@ -254,7 +264,77 @@ export class ManifestService {
       await lease?.release();
     }
   }
+
+  /**
+   * The manifest another process is filling, read from the store once the
+   * catalog has its record (a record other than `previous`). Undefined when
+   * the holder let go of the lease and no record came within
+   * OTHER_FILL_GRACE_MS (it failed, or its record is late: this process asks
+   * the upstream itself), when OTHER_FILL_MAX_WAIT_MS passed (a holder that
+   * died keeps its lease until the TTL), or when `signal` fired. A
+   * failure while looking (the catalog, the lease store or the store
+   * unreachable) is also undefined: waiting is a saving, never a new way to fail.
+   */
+  async #otherProcessFill(
+    registry: RegistryView,
+    image: string,
+    reference: string,
+    previous: CacheEntryView | undefined,
+    signal: AbortSignal,
+  ): Promise<FilledManifest | undefined> {
+    try {
+      return await this.#awaitRecord(registry, image, reference, previous, signal);
+    } catch (err) {
+      this.#deps.logger.debug(
+        { registryId: registry.id, image, reference, err: (err as Error).message },
+        'waiting on another process for a manifest failed: asking the upstream',
+      );
+      return undefined;
+    }
+  }
+
+  async #awaitRecord(
+    registry: RegistryView,
+    image: string,
+    reference: string,
+    previous: CacheEntryView | undefined,
+    signal: AbortSignal,
+  ): Promise<FilledManifest | undefined> {
+    const relativePath = relativePathOf({ kind: 'manifest', image, reference });
+    const leaseKey = manifestLeaseKey(registry.id, image, reference);
+    const giveUpAt = Date.now() + OTHER_FILL_MAX_WAIT_MS;
+    let freeSince: number | undefined;
+    while (!signal.aborted && Date.now() < giveUpAt) {
+      await new Promise((r) => setTimeout(r, OTHER_FILL_POLL_MS));
+      const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
+      const recorded =
+        entry !== undefined &&
+        isManifestMediaType(entry.contentType) &&
+        (previous === undefined || entry.digest !== previous.digest || entry.upstreamCheckedAt !== previous.upstreamCheckedAt);
+      if (recorded) {
+        const read = await this.#deps.store.get(entry.digest, { signal });
+        if (read) {
+          const bytes = await readBounded(read.body, this.#deps.fill.manifestMaxBytes);
+          return { bytes, digest: entry.digest, contentType: entry.contentType, upstreamId: entry.upstreamId, entries: [entry] };
+        }
+      }
+      if ((await this.#deps.leases.holderOf(leaseKey)) !== undefined) freeSince = undefined;
+      else if (Date.now() - (freeSince ??= Date.now()) >= OTHER_FILL_GRACE_MS) return undefined;
+    }
+    return undefined;
+  }
 }
+
+/** How often a manifest miss waiting on another process's fill looks for its record, ms: the wait should not be much longer than asking the upstream. */
+const OTHER_FILL_POLL_MS = 25;
+/**
+ * How long after the other process let go of its lease its record may still be on its way to
+ * the catalog (the bus, the catalog's consumer, its database), ms; only a holder that failed
+ * (a tag the upstream does not have, say) makes a waiter wait it out before asking the upstream itself.
+ */
+const OTHER_FILL_GRACE_MS = 1000;
+/** The longest a manifest miss waits on another process, ms: past it, it asks the upstream itself (a slow upstream then gets two requests, as before any waiting). */
+const OTHER_FILL_MAX_WAIT_MS = 3000;
 
 /** Where a fill of `reference` runs: per registry and repository (the upstream vouched for that repository only). */
 function fillKey(registryId: string, image: string, reference: string): string {
