@@ -237,7 +237,7 @@ export class ManifestService {
       outcome.failed(err as Error);
       return;
     }
-    // Without the lease (its holder let go without a record): fill all the same; manifests are small.
+    // Under the lease, or without it once its holder let go without a record or took too long: manifests are small.
     try {
       // Lease first, then the request: a fetcher that sees the request finds the lease taken and waits.
       const requested = this.#deps.fetches.request(registry.id, { kind: 'manifest', image, reference });
