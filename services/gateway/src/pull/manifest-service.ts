@@ -282,44 +282,33 @@ export class ManifestService {
     previous: CacheEntryView | undefined,
     signal: AbortSignal,
   ): Promise<FilledManifest | undefined> {
+    const relativePath = relativePathOf({ kind: 'manifest', image, reference });
+    const leaseKey = manifestLeaseKey(registry.id, image, reference);
+    const giveUpAt = Date.now() + OTHER_FILL_MAX_WAIT_MS;
+    let freeSince: number | undefined;
     try {
-      return await this.#awaitRecord(registry, image, reference, previous, signal);
+      while (!signal.aborted && Date.now() < giveUpAt) {
+        await new Promise((r) => setTimeout(r, OTHER_FILL_POLL_MS));
+        const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
+        const recorded =
+          entry !== undefined &&
+          isManifestMediaType(entry.contentType) &&
+          (previous === undefined || entry.digest !== previous.digest || entry.upstreamCheckedAt !== previous.upstreamCheckedAt);
+        if (recorded) {
+          const read = await this.#deps.store.get(entry.digest, { signal });
+          if (read) {
+            const bytes = await readBounded(read.body, this.#deps.fill.manifestMaxBytes);
+            return { bytes, digest: entry.digest, contentType: entry.contentType, upstreamId: entry.upstreamId, entries: [entry] };
+          }
+        }
+        if ((await this.#deps.leases.holderOf(leaseKey)) !== undefined) freeSince = undefined;
+        else if (Date.now() - (freeSince ??= Date.now()) >= OTHER_FILL_GRACE_MS) return undefined;
+      }
     } catch (err) {
       this.#deps.logger.debug(
         { registryId: registry.id, image, reference, err: (err as Error).message },
         'waiting on another process for a manifest failed: asking the upstream',
       );
-      return undefined;
-    }
-  }
-
-  async #awaitRecord(
-    registry: RegistryView,
-    image: string,
-    reference: string,
-    previous: CacheEntryView | undefined,
-    signal: AbortSignal,
-  ): Promise<FilledManifest | undefined> {
-    const relativePath = relativePathOf({ kind: 'manifest', image, reference });
-    const leaseKey = manifestLeaseKey(registry.id, image, reference);
-    const giveUpAt = Date.now() + OTHER_FILL_MAX_WAIT_MS;
-    let freeSince: number | undefined;
-    while (!signal.aborted && Date.now() < giveUpAt) {
-      await new Promise((r) => setTimeout(r, OTHER_FILL_POLL_MS));
-      const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
-      const recorded =
-        entry !== undefined &&
-        isManifestMediaType(entry.contentType) &&
-        (previous === undefined || entry.digest !== previous.digest || entry.upstreamCheckedAt !== previous.upstreamCheckedAt);
-      if (recorded) {
-        const read = await this.#deps.store.get(entry.digest, { signal });
-        if (read) {
-          const bytes = await readBounded(read.body, this.#deps.fill.manifestMaxBytes);
-          return { bytes, digest: entry.digest, contentType: entry.contentType, upstreamId: entry.upstreamId, entries: [entry] };
-        }
-      }
-      if ((await this.#deps.leases.holderOf(leaseKey)) !== undefined) freeSince = undefined;
-      else if (Date.now() - (freeSince ??= Date.now()) >= OTHER_FILL_GRACE_MS) return undefined;
     }
     return undefined;
   }
