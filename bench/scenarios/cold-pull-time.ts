@@ -3,7 +3,7 @@ import { type BenchContext, BIG_IMAGE, timed, warmUp } from '../bench-context.ts
 import { PullClient } from '../pull-client.ts';
 import { directTarget, type PullTarget } from '../pull-target.ts';
 import { ratioText } from '../results-table.ts';
-import { cpuMs, totalCpuMs } from '../rss-sampler.ts';
+import { totalCpuMs } from '../rss-sampler.ts';
 import { median } from '../stats.ts';
 
 type Key = 'direct' | 'vreg' | 'distribution';
@@ -33,14 +33,15 @@ export async function coldPullTime(ctx: BenchContext): Promise<void> {
   const pull = (target: PullTarget): Promise<number> =>
     client.pullImage(target.bases[0]!, BIG_IMAGE.name, BIG_IMAGE.tag, { verify: true, parallelBlobs: 1 });
   const upstreamPid = upstreamAPid();
+  const upstreamPids = upstreamPid === undefined ? [] : [upstreamPid];
   const timedPull = async (key: Key, target: PullTarget, registryPids: number[]): Promise<void> => {
-    const before = { registry: totalCpuMs(registryPids), client: process.cpuUsage(), upstream: upstreamCpu(upstreamPid) };
+    const before = { registry: totalCpuMs(registryPids), client: process.cpuUsage(), upstream: totalCpuMs(upstreamPids) };
     times[key].push((await timed(() => pull(target))).ms);
     const client = process.cpuUsage(before.client);
     cpus[key].push({
       registry: totalCpuMs(registryPids) - before.registry,
       client: (client.user + client.system) / 1000,
-      upstream: upstreamCpu(upstreamPid) - before.upstream,
+      upstream: totalCpuMs(upstreamPids) - before.upstream,
     });
   };
   try {
@@ -100,8 +101,4 @@ function upstreamAPid(): number | undefined {
   }
   const pid = Number(text?.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function upstreamCpu(pid: number | undefined): number {
-  return pid === undefined ? 0 : (cpuMs(pid) ?? 0);
 }
