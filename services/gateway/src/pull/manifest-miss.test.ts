@@ -132,10 +132,24 @@ describe('a manifest miss while another process holds its lease', () => {
   let h: Awaited<ReturnType<typeof gatewayHarness>> | undefined;
   afterEach(async () => h?.close());
 
-  /** A lease store in which another process holds every manifest until `letGo()`. */
-  function heldElsewhere(): FillLease & { letGo: () => void } {
+  /** A lease store in which another process holds every manifest until `letGo()`; `looks` counts the waiter's looks at the holder. */
+  function heldElsewhere(): FillLease & { letGo: () => void; looks: () => number } {
     let holder: string | undefined = 'other-gateway';
-    return { acquire: async () => undefined, holderOf: async () => holder, letGo: () => (holder = undefined) };
+    let looks = 0;
+    return {
+      acquire: async () => undefined,
+      holderOf: async () => {
+        looks += 1;
+        return holder;
+      },
+      letGo: () => (holder = undefined),
+      looks: () => looks,
+    };
+  }
+
+  /** Until the request is waiting on the holder (it looked twice), however slow the machine. */
+  async function waiting(leases: { looks: () => number }): Promise<void> {
+    await eventually(async () => leases.looks() >= 2);
   }
 
   /** What the other process's fill leaves behind: the bytes in the store, the tag's record in the catalog. */
@@ -159,7 +173,8 @@ describe('a manifest miss while another process holds its lease', () => {
     h = await gatewayHarness(registries, {}, { leases });
     const digest = h.upstream.addManifest(UP, 'library/x', 'v1', MANIFEST, OCI_MANIFEST);
     const pending = h.server.inject({ method: 'GET', url: `${base}/v1`, headers: { accept: OCI_MANIFEST } });
-    await new Promise((r) => setTimeout(r, 300));
+    await waiting(leases);
+    expect(h.upstream.count('GET manifest')).toBe(0);
     await recordAsTheOtherProcess(MANIFEST, digest, new Date().toISOString());
     const res = await pending;
     expect(res.statusCode).toBe(200);
@@ -173,7 +188,7 @@ describe('a manifest miss while another process holds its lease', () => {
     h = await gatewayHarness(registries, {}, { leases });
     h.upstream.addManifest(UP, 'library/x', 'v1', MANIFEST, OCI_MANIFEST);
     const pending = h.server.inject({ method: 'GET', url: `${base}/v1`, headers: { accept: OCI_MANIFEST } });
-    await new Promise((r) => setTimeout(r, 300));
+    await waiting(leases);
     expect(h.upstream.count('GET manifest')).toBe(0);
     leases.letGo();
     const res = await pending;
@@ -202,7 +217,7 @@ describe('a manifest miss while another process holds its lease', () => {
     await recordAsTheOtherProcess(old, oldDigest, new Date(Date.now() - 25 * 3_600_000).toISOString());
     const digest = h.upstream.addManifest(UP, 'library/x', 'v1', MANIFEST, OCI_MANIFEST);
     const pending = h.server.inject({ method: 'GET', url: `${base}/v1`, headers: { accept: OCI_MANIFEST } });
-    await new Promise((r) => setTimeout(r, 300));
+    await waiting(leases);
     leases.letGo();
     const res = await pending;
     expect(res.statusCode).toBe(200);
