@@ -7,6 +7,7 @@ import { type RequestedRange, satisfyRange } from '../domain/byte-range.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { FetchRequester } from './fetch-requester.ts';
 import { InFlightBlobs } from './in-flight-blobs.ts';
+import { awaitOtherFiller } from './other-filler.ts';
 import type { ServedBatcher } from './served-batcher.ts';
 import { CacheResults, type ServedObject } from './served-object.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -147,19 +148,19 @@ export class BlobService {
   /**
    * Until the other filler's commit shows up in the store ('stored'), its
    * lease is gone from the lease store ('free': it gave up or died; the
-   * caller then tries to take over), or `until` passed ('waiting'). A holder
-   * that is only slow keeps renewing and stays the holder: nothing here
-   * decides by the local clock that it is dead. One poll per digest however
-   * many requests wait on it.
+   * caller then tries to take over), or `until` passed ('waiting'). One poll
+   * per digest however many requests wait on it.
    */
   #waitForOtherFiller(digest: string, until: number): Promise<'stored' | 'free' | 'waiting'> {
     return this.#waits.run(digest, async () => {
-      while (Date.now() < until) {
-        await new Promise((r) => setTimeout(r, this.#deps.waitPollMs));
-        if (await this.#deps.store.stat(digest)) return 'stored';
-        if ((await this.#deps.leases.holderOf(blobLeaseKey(digest))) === undefined) return 'free';
-      }
-      return 'waiting';
+      const outcome = await awaitOtherFiller({
+        look: async () => ((await this.#deps.store.stat(digest)) ? ('stored' as const) : undefined),
+        leases: this.#deps.leases,
+        leaseKey: blobLeaseKey(digest),
+        pollMs: this.#deps.waitPollMs,
+        until,
+      });
+      return typeof outcome === 'object' ? outcome.found : outcome;
     });
   }
 }

@@ -18,6 +18,7 @@ import { type ByteBudgetCache, byteBudgetCache } from '../domain/byte-budget-cac
 import { isTagEntryFresh } from '../domain/tag-freshness.ts';
 import type { CatalogClient } from '../ports/catalog-client.ts';
 import type { FetchRequester } from './fetch-requester.ts';
+import { awaitOtherFiller } from './other-filler.ts';
 import type { ServedBatcher } from './served-batcher.ts';
 import { CacheResults, type ServedObject } from './served-object.ts';
 import { TagRevalidator } from './tag-revalidator.ts';
@@ -283,34 +284,35 @@ export class ManifestService {
     signal: AbortSignal,
   ): Promise<FilledManifest | undefined> {
     const relativePath = relativePathOf({ kind: 'manifest', image, reference });
-    const leaseKey = manifestLeaseKey(registry.id, image, reference);
-    const giveUpAt = Date.now() + OTHER_FILL_MAX_WAIT_MS;
-    let freeSince: number | undefined;
     try {
-      while (!signal.aborted && Date.now() < giveUpAt) {
-        await new Promise((r) => setTimeout(r, OTHER_FILL_POLL_MS));
-        const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
-        const recorded =
-          entry !== undefined &&
-          isManifestMediaType(entry.contentType) &&
-          (previous === undefined || entry.digest !== previous.digest || entry.upstreamCheckedAt !== previous.upstreamCheckedAt);
-        if (recorded) {
+      const outcome = await awaitOtherFiller<FilledManifest>({
+        look: async () => {
+          const entry = await this.#deps.catalog.lookupEntry(registry.id, relativePath);
+          const recorded =
+            entry !== undefined &&
+            isManifestMediaType(entry.contentType) &&
+            (previous === undefined || entry.digest !== previous.digest || entry.upstreamCheckedAt !== previous.upstreamCheckedAt);
+          if (!recorded) return undefined;
           const read = await this.#deps.store.get(entry.digest, { signal });
-          if (read) {
-            const bytes = await readBounded(read.body, this.#deps.fill.manifestMaxBytes);
-            return { bytes, digest: entry.digest, contentType: entry.contentType, upstreamId: entry.upstreamId, entries: [entry] };
-          }
-        }
-        if ((await this.#deps.leases.holderOf(leaseKey)) !== undefined) freeSince = undefined;
-        else if (Date.now() - (freeSince ??= Date.now()) >= OTHER_FILL_GRACE_MS) return undefined;
-      }
+          if (!read) return undefined;
+          const bytes = await readBounded(read.body, this.#deps.fill.manifestMaxBytes);
+          return { bytes, digest: entry.digest, contentType: entry.contentType, upstreamId: entry.upstreamId, entries: [entry] };
+        },
+        leases: this.#deps.leases,
+        leaseKey: manifestLeaseKey(registry.id, image, reference),
+        pollMs: OTHER_FILL_POLL_MS,
+        until: Date.now() + OTHER_FILL_MAX_WAIT_MS,
+        graceMs: OTHER_FILL_GRACE_MS,
+        signal,
+      });
+      return typeof outcome === 'object' ? outcome.found : undefined;
     } catch (err) {
       this.#deps.logger.debug(
         { registryId: registry.id, image, reference, err: (err as Error).message },
         'waiting on another process for a manifest failed: asking the upstream',
       );
+      return undefined;
     }
-    return undefined;
   }
 }
 
