@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { startBareProxy } from '../bare-proxy.ts';
 import { type BenchContext, BIG_IMAGE, timed, warmUp } from '../bench-context.ts';
 import { PullClient } from '../pull-client.ts';
 import { directTarget, type PullTarget } from '../pull-target.ts';
@@ -6,7 +7,17 @@ import { ratioText } from '../results-table.ts';
 import { totalCpuMs } from '../rss-sampler.ts';
 import { median } from '../stats.ts';
 
-type Key = 'direct' | 'vreg' | 'distribution';
+type Key = 'direct' | 'vreg' | 'distribution' | 'passThrough' | 'verifying';
+
+/** Each pull's name in the notes, and the name of the process pulled through (none for direct). */
+const PULLS: Record<Key, { label: string; registry?: string }> = {
+  direct: { label: 'direct' },
+  vreg: { label: 'vreg', registry: 'vreg' },
+  distribution: { label: 'distribution', registry: 'distribution' },
+  passThrough: { label: 'bare pass-through proxy', registry: 'proxy' },
+  verifying: { label: 'bare verifying proxy', registry: 'proxy' },
+};
+const KEYS = Object.keys(PULLS) as Key[];
 
 /** CPU time (user + system, ms) each party used during one timed pull: the registry pulled from (none for direct), this client, upstream A. */
 interface PullCpu {
@@ -24,12 +35,15 @@ interface PullCpu {
  * JIT and the client's connections are warm and only the cache is cold.
  * The CPU each party used during the timed pulls goes in the notes: on a
  * 2-core machine their sum over two cores bounds how fast a pull can be.
+ * So does the floor, measured in the same rounds: the pull through a bare
+ * node proxy that only relays the bytes, and through one that also hashes
+ * and writes them before releasing the last (bench/bare-proxy.ts).
  */
 export async function coldPullTime(ctx: BenchContext): Promise<void> {
   const client = new PullClient(4);
   const direct = directTarget(ctx.upstreamUrl);
-  const times: Record<Key, number[]> = { direct: [], vreg: [], distribution: [] };
-  const cpus: Record<Key, PullCpu[]> = { direct: [], vreg: [], distribution: [] };
+  const times = Object.fromEntries(KEYS.map((k) => [k, [] as number[]])) as Record<Key, number[]>;
+  const cpus = Object.fromEntries(KEYS.map((k) => [k, [] as PullCpu[]])) as Record<Key, PullCpu[]>;
   const pull = (target: PullTarget): Promise<number> =>
     client.pullImage(target.bases[0]!, BIG_IMAGE.name, BIG_IMAGE.tag, { verify: true, parallelBlobs: 1 });
   const upstreamPid = upstreamAPid();
@@ -52,6 +66,8 @@ export async function coldPullTime(ctx: BenchContext): Promise<void> {
       for (const [key, start] of [
         ['vreg', ctx.startVreg],
         ['distribution', ctx.startDistribution],
+        ['passThrough', (url: string) => startBareProxy(url, 'pass-through')],
+        ['verifying', (url: string) => startBareProxy(url, 'verifying')],
       ] as const) {
         const target = await start(ctx.upstreamUrl);
         try {
@@ -61,9 +77,7 @@ export async function coldPullTime(ctx: BenchContext): Promise<void> {
           await target.stop();
         }
       }
-      ctx.log(
-        `  round ${round + 1}: direct ${times.direct.at(-1)!.toFixed(0)} ms, vreg ${times.vreg.at(-1)!.toFixed(0)} ms, distribution ${times.distribution.at(-1)!.toFixed(0)} ms`,
-      );
+      ctx.log(`  round ${round + 1}: ${KEYS.map((k) => `${PULLS[k].label} ${times[k].at(-1)!.toFixed(0)} ms`).join(', ')}`);
     }
   } finally {
     client.close();
@@ -81,12 +95,22 @@ export async function coldPullTime(ctx: BenchContext): Promise<void> {
     measured: v / d,
     goal: { kind: 'atMost', value: 1.1 },
   });
+  const everyRound = (key: Key): string => `${times[key].map((t) => t.toFixed(0)).join('/')} ms`;
   ctx.table.note(
-    `cold pull time, every round: direct ${times.direct.map((t) => t.toFixed(0)).join('/')} ms, vreg ${times.vreg.map((t) => t.toFixed(0)).join('/')} ms, distribution ${times.distribution.map((t) => t.toFixed(0)).join('/')} ms.`,
+    `cold pull time, every round: direct ${everyRound('direct')}, vreg ${everyRound('vreg')}, distribution ${everyRound('distribution')}.`,
   );
-  const cpu = (key: Key, part: keyof PullCpu): string => median(cpus[key].map((c) => c[part])).toFixed(0);
+  const p = median(times.passThrough);
+  const f = median(times.verifying);
   ctx.table.note(
-    `cold pull CPU during the timed pull (user + system, median of ${ctx.rounds}, in 10 ms ticks; upstream ${upstreamPid === undefined ? 'not found' : `pid ${upstreamPid}`}): direct: client ${cpu('direct', 'client')} ms, upstream ${cpu('direct', 'upstream')} ms; vreg: vreg ${cpu('vreg', 'registry')} ms, client ${cpu('vreg', 'client')} ms, upstream ${cpu('vreg', 'upstream')} ms; distribution: distribution ${cpu('distribution', 'registry')} ms, client ${cpu('distribution', 'client')} ms, upstream ${cpu('distribution', 'upstream')} ms.`,
+    `cold pull floor on this machine, same rounds (bench/bare-proxy.ts; median of ${ctx.rounds}): through a bare node proxy that only relays the bytes ${p.toFixed(0)} ms (${ratioText(p, d, 'pass-through/direct')}; every round ${everyRound('passThrough')}); through one that also hashes every byte with SHA-256 and writes it to a file before releasing the last ${f.toFixed(0)} ms (${ratioText(f, d, 'verifying/direct')}; every round ${everyRound('verifying')}).`,
+  );
+  const cpu = (key: Key, part: keyof PullCpu): string => `${median(cpus[key].map((c) => c[part])).toFixed(0)} ms`;
+  const cpuOf = (key: Key): string => {
+    const { label, registry } = PULLS[key];
+    return `${label}: ${registry ? `${registry} ${cpu(key, 'registry')}, ` : ''}client ${cpu(key, 'client')}, upstream ${cpu(key, 'upstream')}`;
+  };
+  ctx.table.note(
+    `cold pull CPU during the timed pull (user + system, median of ${ctx.rounds}, in 10 ms ticks; upstream ${upstreamPid === undefined ? 'not found' : `pid ${upstreamPid}`}): ${KEYS.map(cpuOf).join('; ')}.`,
   );
 }
 
