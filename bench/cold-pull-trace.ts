@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { BIG_IMAGE, warmUp } from './bench-context.ts';
 import { imageShape, PullClient } from './pull-client.ts';
 import { directTarget, type PullTarget } from './pull-target.ts';
+import { cpuTimes } from './rss-sampler.ts';
 import { median } from './stats.ts';
 import { startEmbeddedVreg } from './vreg-targets.ts';
 
@@ -70,19 +70,12 @@ async function tracedPull(agent: Agent, base: string): Promise<Timing[]> {
   return timings;
 }
 
-let lastSysMs = 0;
-
-/** User plus system CPU time of `pids` so far, ms (from /proc). */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
-  let sys = 0;
-  for (const pid of pids) {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-    sys += Number(fields[12]);
-  }
-  lastSysMs = sys * 10;
-  return ticks * 10;
+/** CPU time (user + system, and system alone) of each of `pids` so far, ms (from /proc). */
+function cpuOf(pids: number[]): Array<{ total: number; system: number }> {
+  return pids.map((pid) => {
+    const t = cpuTimes(pid) ?? { userMs: 0, systemMs: 0 };
+    return { total: t.userMs + t.systemMs, system: t.systemMs };
+  });
 }
 
 async function main(): Promise<void> {
@@ -94,6 +87,7 @@ async function main(): Promise<void> {
   const direct = directTarget(upstreamUrl);
   const cpus: number[] = [];
   const syss: number[] = [];
+  const perProcess: string[] = [];
   const runs: Record<'direct' | 'vreg', Timing[][]> = { direct: [], vreg: [] };
   await tracedPull(agent, direct.bases[0]!);
   for (let round = 0; round < rounds; round++) {
@@ -104,11 +98,12 @@ async function main(): Promise<void> {
     });
     try {
       await warmUp(client, target);
-      const cpu0 = cpuMs(target.pids);
-      const sys0 = lastSysMs;
+      const before = cpuOf(target.pids);
       await tracedPull(agent, target.bases[0]!.replace(/\/$/, '')).then((t) => runs.vreg.push(t));
-      cpus.push(cpuMs(target.pids) - cpu0);
-      syss.push(lastSysMs - sys0);
+      const used = cpuOf(target.pids).map((c, i) => ({ total: c.total - before[i]!.total, system: c.system - before[i]!.system }));
+      cpus.push(used.reduce((n, c) => n + c.total, 0));
+      syss.push(used.reduce((n, c) => n + c.system, 0));
+      perProcess.push(used.map((c) => c.total).join('+'));
     } finally {
       await target.stop();
     }
@@ -123,7 +118,7 @@ async function main(): Promise<void> {
     return `${t.what.padEnd(11)} direct hdr ${med('direct', 'headers')} first ${med('direct', 'firstByte')} total ${med('direct', 'total')} | vreg hdr ${med('vreg', 'headers')} first ${med('vreg', 'firstByte')} total ${med('vreg', 'total')}`;
   });
   process.stdout.write(
-    `medians of ${rounds} rounds, ms\n${rows.join('\n')}\nvreg CPU during the pull (user+system, ms): ${cpus.map((c) => c.toFixed(0)).join('/')}, of it system ${syss.map((c) => c.toFixed(0)).join('/')}\n`,
+    `medians of ${rounds} rounds, ms\n${rows.join('\n')}\nvreg CPU during the pull (user+system, ms): ${cpus.map((c) => c.toFixed(0)).join('/')}, of it system ${syss.map((c) => c.toFixed(0)).join('/')}; per process (the primary, then each worker): ${perProcess.join(', ')}\n`,
   );
 }
 

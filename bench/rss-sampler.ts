@@ -62,12 +62,18 @@ export class RssSampler {
 
 /** CPU time (user + system) a process has used so far, ms; undefined once it is gone. */
 export function cpuMs(pid: number): number | undefined {
+  const times = cpuTimes(pid);
+  return times && times.userMs + times.systemMs;
+}
+
+/** User and system CPU time a process has used so far, ms; undefined once it is gone. */
+export function cpuTimes(pid: number): { userMs: number; systemMs: number } | undefined {
   try {
     // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th, in clock ticks (100 Hz on Linux).
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
       .replace(/^.*\) /, '')
       .split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return { userMs: Number(fields[11]) * 10, systemMs: Number(fields[12]) * 10 };
   } catch {
     return undefined;
   }
