@@ -12,6 +12,7 @@ import type { PolicyDenialRepository } from '../../ports/policy-denial-repositor
 import type { PullPolicyRepository } from '../../ports/pull-policy-repository.ts';
 import type { RegistryRepository } from '../../ports/registry-repository.ts';
 import type { UpstreamRepository } from '../../ports/upstream-repository.ts';
+import { reuseStatements } from './reused-statements.ts';
 import { SqliteAccessTokenRepository } from './sqlite-access-token-repository.ts';
 import { SqliteCacheEntryRepository } from './sqlite-cache-entry-repository.ts';
 import { SqliteCleanupPolicyRepository } from './sqlite-cleanup-policy-repository.ts';
@@ -79,6 +80,8 @@ export class SqliteCatalogStore implements CatalogStore {
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
       migrateCatalogSchema(db);
+      // After the migration: its DDL changes the schema that compiled statements depend on.
+      reuseStatements(db);
     } catch (err) {
       db.close();
       throw err;
