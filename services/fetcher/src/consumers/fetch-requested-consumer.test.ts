@@ -39,8 +39,10 @@ async function setup() {
     },
   );
   const entries = new Map<string, CacheEntryView>();
+  let registryLookups = 0;
   const catalog: CatalogLookup = {
     async resolveRegistry(id) {
+      registryLookups++;
       if (id !== registry.id) throw new NameUnknownError('registry not found');
       return registry;
     },
@@ -61,7 +63,7 @@ async function setup() {
     fillTimeoutMs: 10_000,
     slots,
   });
-  return { bus, stored, entries, upstream, store, leases, slots, handler };
+  return { bus, stored, entries, upstream, store, leases, slots, handler, registryLookups: () => registryLookups };
 }
 
 const delivery = (data: FetchRequested): Delivery<FetchRequested> => ({
@@ -102,6 +104,8 @@ describe('the fetch.requested handler', () => {
     });
     await s.handler(delivery(request('blob', 'library/x', digest)));
     expect(s.upstream.calls).toEqual([]);
+    // The registry's upstreams are for a fill: a request that ends at the check does not ask for them.
+    expect(s.registryLookups()).toBe(0);
   });
 
   it('backs off while another filler holds the lease', async () => {
@@ -110,6 +114,7 @@ describe('the fetch.requested handler', () => {
     await s.leases.acquire(`blob/${digest}`, 5000, 'gateway-1');
     await expect(s.handler(delivery(request('blob', 'library/x', digest)))).rejects.toBeInstanceOf(FillInProgressError);
     expect(s.upstream.calls).toEqual([]);
+    expect(s.registryLookups()).toBe(0);
   });
 
   it("backs off without asking the upstream while its fills are at this process's limit, then fills once one ended", async () => {

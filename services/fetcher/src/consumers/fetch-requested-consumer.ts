@@ -43,7 +43,6 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
     const { registryId, object } = delivery.data;
     const relativePath = relativePathOf(object);
     try {
-      const registry = await deps.catalog.resolveRegistry(registryId);
       if (await deps.catalog.lookupEntry(registryId, relativePath)) return;
       const key = object.kind === 'blob' ? blobLeaseKey(object.reference) : manifestLeaseKey(registryId, object.image, object.reference);
       const lease = await deps.leases.acquire(key, deps.leaseTtlMs, deps.holderId);
@@ -54,6 +53,8 @@ export function fetchRequestedHandler(deps: FetchRequestedHandlerDeps): (deliver
         onFailed: (err) => log.warn({ key, err: err.message }, 'fill lease renewal failed: retrying'),
       });
       try {
+        // Only a fill needs the upstreams: the usual request, whose gateway holds the lease, got no further.
+        const registry = await deps.catalog.resolveRegistry(registryId);
         const signal = AbortSignal.timeout(deps.fillTimeoutMs);
         if (object.kind === 'manifest') {
           await fillManifest(deps.fill, registry, object.image, object.reference, signal);
