@@ -244,9 +244,12 @@ export class Spool {
   }
 
   /**
-   * `writeTo`'s loop: from memory, one window piece at a time (a reference,
-   * no copy); below the window, 256 KiB reads into a pooled buffer, each
-   * written and taken before the next read, so a slow client holds one.
+   * `writeTo`'s loop: from memory, the readable window pieces from the
+   * position on, up to 256 KiB, as one write (references, no copy: an
+   * upstream chunk that two slabs hold goes out whole, so a client that
+   * keeps up reads once per chunk, not twice); below the window, 256 KiB
+   * reads into a pooled buffer, each written and taken before the next
+   * read, so a slow client holds one.
    */
   async #writeTo(destination: Writable, start: number, limit: number, options: BlobWriteToOptions): Promise<void> {
     let position = start;
@@ -262,9 +265,9 @@ export class Spool {
         continue;
       }
       const windowStart = this.#starts[0] ?? this.#written;
-      let piece: Buffer;
+      let pieces: Buffer[];
       let pooled: Buffer | undefined;
-      let slab: Slab | undefined;
+      const slabs: Slab[] = [];
       if (position < windowStart) {
         // Below the window every byte is in the file.
         pooled = this.#readBuffers.take();
@@ -278,32 +281,39 @@ export class Spool {
           this.#readBuffers.give(pooled);
           throw new Error(`spool file ends at ${position} bytes, ${end} expected`);
         }
-        piece = pooled.subarray(0, read);
+        pieces = [pooled.subarray(0, read)];
       } else {
-        const i = this.#chunkAt(position);
-        const chunk = this.#chunks[i] as Buffer;
-        const chunkStart = this.#starts[i] as number;
-        piece = chunk.subarray(position - chunkStart, Math.min(chunk.length, end - chunkStart));
-        // Its slab stays out of the pool until the destination took the piece.
-        slab = this.#slabOf[i] as Slab;
-        slab.pins += 1;
+        pieces = [];
+        let at = position;
+        for (let i = this.#chunkAt(position); i < this.#chunks.length && at < end && at - position < READ_CHUNK; i++) {
+          const chunk = this.#chunks[i] as Buffer;
+          const chunkStart = this.#starts[i] as number;
+          const piece = chunk.subarray(at - chunkStart, Math.min(chunk.length, end - chunkStart));
+          pieces.push(piece);
+          at += piece.length;
+          // Its slab stays out of the pool until the destination took the piece.
+          const slab = this.#slabOf[i] as Slab;
+          slab.pins += 1;
+          slabs.push(slab);
+        }
       }
       try {
-        await writeChunk(destination, piece);
+        await writeChunk(destination, pieces);
       } catch (err) {
         // The socket may still hold the bytes: the buffer is left to the GC.
         if (pooled) this.#readBuffers.forget();
-        if (slab) slab.lost = true;
+        for (const slab of slabs) slab.lost = true;
         throw err;
       } finally {
-        if (slab) {
+        for (const slab of slabs) {
           slab.pins -= 1;
           this.#slabs.settle(slab);
         }
       }
       if (pooled) this.#readBuffers.give(pooled);
-      position += piece.length;
-      options.onWritten?.(piece.length);
+      const written = pieces.reduce((n, p) => n + p.length, 0);
+      position += written;
+      options.onWritten?.(written);
     }
   }
 
