@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { ImageShape, PullClient } from './pull-client.ts';
+import { ensureHugeImage } from './huge-image.ts';
+import { type ImageShape, PullClient } from './pull-client.ts';
 import type { PullTarget } from './pull-target.ts';
 import { startReferenceRegistry } from './reference-registry.ts';
 import type { ResultsTable } from './results-table.ts';
@@ -119,8 +120,40 @@ export async function stopAll(targets: Array<PullTarget | undefined>): Promise<v
   for (const t of targets) await t?.stop().catch(() => undefined);
 }
 
-/** Pulls the warm-up images once through every base of `target`. */
+/**
+ * Bench-only images, one per process that may serve a target (VREG_WORKERS
+ * is at most 8, distributed vreg has two gateways): a distinct 4 MiB layer
+ * each, so every serving process fills one of its own before a timed pull.
+ */
+const PROCESS_WARM_UP = { name: (i: number) => `bench/warm-up-${i}`, tag: 'v1', count: 8, bytes: 4 * 1024 * 1024 } as const;
+
+/** Pushes the per-process warm-up images into upstream A where they are missing (once; later runs find them). */
+export async function ensureWarmUpImages(upstreamUrl: string): Promise<void> {
+  for (let i = 0; i < PROCESS_WARM_UP.count; i++)
+    await ensureHugeImage(upstreamUrl, PROCESS_WARM_UP.name(i), PROCESS_WARM_UP.tag, PROCESS_WARM_UP.bytes + i);
+}
+
+/**
+ * Warms every process that serves `target`, then `client`'s connections:
+ * each serving process fills a warm-up image of its own over a connection of
+ * its own (node:cluster hands each new connection to the next worker), so
+ * whichever worker a timed pull lands on has its JIT, its upstream
+ * connection and its miss path warm, not only the one the client's
+ * connection happened to reach. Then `client` pulls the small warm-up
+ * images through every base. Needs ensureWarmUpImages first.
+ */
 export async function warmUp(client: PullClient, target: PullTarget): Promise<void> {
+  const perBase = Math.max(1, Math.floor((target.servingPids?.length ?? target.bases.length) / target.bases.length));
+  let next = 0;
+  for (const base of target.bases)
+    for (let i = 0; i < perBase && next < PROCESS_WARM_UP.count; i++) {
+      const fresh = new PullClient(1);
+      try {
+        await fresh.pullImage(base, PROCESS_WARM_UP.name(next++), PROCESS_WARM_UP.tag, { verify: true });
+      } finally {
+        fresh.close();
+      }
+    }
   for (const base of target.bases)
     for (const image of WARM_UP_IMAGES) await client.pullImage(base, image.name, image.tag, { verify: true });
 }

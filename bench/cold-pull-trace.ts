@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { BIG_IMAGE, warmUp } from './bench-context.ts';
+import { BIG_IMAGE, ensureWarmUpImages, warmUp } from './bench-context.ts';
 import { imageShape, PullClient } from './pull-client.ts';
 import { directTarget, type PullTarget } from './pull-target.ts';
 import { cpuTimes } from './rss-sampler.ts';
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const client = new PullClient(4);
   const direct = directTarget(upstreamUrl);
+  await ensureWarmUpImages(upstreamUrl);
   const cpus: number[] = [];
   const syss: number[] = [];
   const perProcess: string[] = [];

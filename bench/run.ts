@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type BenchContext, BIG_IMAGE, bounded, type ChartData, stopAll, targetStarters } from './bench-context.ts';
+import { type BenchContext, BIG_IMAGE, bounded, type ChartData, ensureWarmUpImages, stopAll, targetStarters } from './bench-context.ts';
 import { imageShape, PullClient } from './pull-client.ts';
 import type { PullTarget } from './pull-target.ts';
 import { benchmarksMarkdown, chartSvg } from './report.ts';
@@ -58,6 +58,7 @@ const live = new Set<PullTarget>();
 const table = new ResultsTable();
 const shapeClient = new PullClient(1);
 const manifest = await shapeClient.manifest(`${upstreamUrl}/v2`, BIG_IMAGE.name, BIG_IMAGE.tag);
+await ensureWarmUpImages(upstreamUrl);
 shapeClient.close();
 const wrk = await wrkVersion();
 if (only.has('wrk') && !wrk) {
