@@ -31,8 +31,9 @@ interface PullCpu {
  * blob in turn, every byte hashed) directly from upstream A, and through a
  * freshly started vreg and distribution whose caches are empty. Each round
  * starts new processes; the figure is the median of the rounds. Before the
- * timed pull each fresh process serves two small unrelated images, so its
- * JIT and the client's connections are warm and only the cache is cold.
+ * timed pull every serving process fills a warm-up image of its own and
+ * the client pulls two small unrelated images (warmUp), so JIT and
+ * connections are warm and only the cache is cold.
  * The CPU each party used during the timed pulls goes in the notes: on a
  * 2-core machine their sum over two cores bounds how fast a pull can be.
  * So does the floor, measured in the same rounds: the pull through a bare
