@@ -1,5 +1,5 @@
 import { constants, read } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { WrittenBytes } from '../blob-store.ts';
 import { BlobStoreUnavailableError } from '../errors.ts';
@@ -30,8 +30,8 @@ export class FsBlobSink implements BlobSink {
   static async create(tmpPath: string, finalPath: string): Promise<FsBlobSink> {
     try {
       // Owner only: cached content is nobody else's business on the machine (files 0600, directories 0700).
-      await mkdir(dirname(tmpPath), { recursive: true, mode: 0o700 });
-      return new FsBlobSink(await open(tmpPath, 'wx', 0o600), tmpPath, finalPath);
+      const handle = await inDirectory(tmpPath, () => open(tmpPath, 'wx', 0o600));
+      return new FsBlobSink(handle, tmpPath, finalPath);
     } catch (err) {
       throw new BlobStoreUnavailableError(`cannot create temp file for blob write`, err);
     }
@@ -99,23 +99,18 @@ export class FsBlobSink implements BlobSink {
 
   /**
    * Flushes the temp file to disk and renames it onto the final path. When
-   * the blob already exists (a concurrent writer won), the temp file is
-   * simply removed: same digest, same bytes.
+   * the blob already exists (a concurrent writer won), the rename replaces
+   * it atomically with the same verified bytes; a reader of the old file
+   * goes on reading it.
    * @throws BlobStoreUnavailableError
    */
   async commit(): Promise<void> {
     try {
       await this.#handle.sync();
       await this.#close();
-      const dir = dirname(this.#finalPath);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      if (await exists(this.#finalPath)) {
-        await unlink(this.#tmpPath);
-        return;
-      }
-      await rename(this.#tmpPath, this.#finalPath);
+      await inDirectory(this.#finalPath, () => rename(this.#tmpPath, this.#finalPath));
       // Persist the directory entry too, or a crash could forget the rename.
-      await syncDirectory(dir);
+      await syncDirectory(dirname(this.#finalPath));
     } catch (err) {
       throw new BlobStoreUnavailableError(`cannot commit blob file ${this.#finalPath}`, err);
     }
@@ -134,14 +129,20 @@ export class FsBlobSink implements BlobSink {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/**
+ * `create`, which makes `path`: when it fails for a missing directory, the
+ * directory is made and `create` tried once more. Directories are made once,
+ * not checked on every write: a write's file-system calls are each a
+ * thread-pool round trip, and a cold miss of a small blob is mostly those.
+ */
+async function inDirectory<T>(path: string, create: () => Promise<T>): Promise<T> {
   try {
-    await stat(path);
-    return true;
+    return await create();
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return false;
-    throw err;
+    if (errorCode(err) !== 'ENOENT') throw err;
   }
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  return create();
 }
 
 // Best effort: some file systems refuse fsync on a directory (EINVAL, EISDIR).

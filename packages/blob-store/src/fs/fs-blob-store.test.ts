@@ -47,6 +47,26 @@ describe('FsBlobStore on disk', () => {
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
   });
 
+  it('makes its directories again when they are gone (made once, not checked per write)', async () => {
+    const first = testBlob('first');
+    await writeBlob(store, first);
+    await rm(join(root, 'tmp'), { recursive: true });
+    await rm(join(root, 'blobs'), { recursive: true });
+    const second = testBlob('second');
+    await writeBlob(store, second);
+    expect(await readBlob(store, second.digest)).toEqual(second.bytes);
+  });
+
+  it('replaces a blob committed meanwhile with the same bytes, leaving no temp file', async () => {
+    const blob = testBlob('twice');
+    const late = await store.beginWrite(blob.digest);
+    await pipeline(Readable.from([blob.bytes]), late.stream);
+    await writeBlob(store, blob);
+    await late.commit();
+    expect(await readBlob(store, blob.digest)).toEqual(blob.bytes);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
   it('writes into tmp/ and leaves blobs/ untouched until commit', async () => {
     const blob = testBlob('staged');
     const writer = await store.beginWrite(blob.digest);
