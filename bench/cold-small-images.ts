@@ -14,7 +14,8 @@ import { startEmbeddedVreg } from './vreg-targets.ts';
  *
  *   npx tsx bench/cold-small-images.ts <upstream url> [rounds] [count]
  *
- * VREG_BENCH_BUNDLE and VREG_BENCH_WORKERS choose the vreg, as in the bench.
+ * VREG_BENCH_BUNDLE and VREG_BENCH_WORKERS choose the vreg, as in the bench;
+ * VREG_TRACE_PROF=<dir> has its processes write CPU profiles there.
  */
 async function main(): Promise<void> {
   const upstreamUrl = process.argv[2];
@@ -33,7 +34,10 @@ async function main(): Promise<void> {
   const perObject = (ms: number): string => `${(ms / count / 3).toFixed(2)} ms per object`;
   try {
     for (let round = 0; round < rounds; round++) {
-      const target = await startEmbeddedVreg({ upstreamUrl, ...(process.env.VREG_TRACE_PROF ? { cpuProfDir: process.env.VREG_TRACE_PROF } : {}) });
+      const target = await startEmbeddedVreg({
+        upstreamUrl,
+        ...(process.env.VREG_TRACE_PROF ? { cpuProfDir: process.env.VREG_TRACE_PROF } : {}),
+      });
       try {
         await warmUp(client, target);
         // The warm-up's own commits and records finish before the clock starts.
