@@ -143,6 +143,7 @@ export async function ensureWarmUpImages(upstreamUrl: string): Promise<void> {
  * images through every base. Needs ensureWarmUpImages first.
  */
 export async function warmUp(client: PullClient, target: PullTarget): Promise<void> {
+  // Serving processes behind each base: a primary's workers share one, each distributed gateway has its own.
   const perBase = Math.max(1, Math.floor((target.servingPids?.length ?? target.bases.length) / target.bases.length));
   let next = 0;
   for (const base of target.bases)
