@@ -129,16 +129,21 @@ export class ManifestService {
     signal?: AbortSignal,
   ): Promise<ServedObject | undefined> {
     if (!withBody) return { digest: entry.digest, contentType: entry.contentType, size: entry.size, cache };
-    // Digest-addressed bytes never change: serve them from memory when we have them.
-    let body: Buffer | undefined = this.#bytes.get(entry.digest);
-    if (body === undefined) {
-      const read = await this.#deps.store.get(entry.digest, signal ? { signal } : {});
-      if (read === undefined) return undefined; // recorded but gone from the store: fill again
-      body = await readBounded(read.body, this.#deps.fill.manifestMaxBytes);
-      this.#bytes.set(entry.digest, body);
-    }
+    const body = await this.#storedBytes(entry.digest, signal);
+    if (body === undefined) return undefined; // recorded but gone from the store: fill again
     this.#deps.served.record(entry.upstreamId, entry.relativePath, entry.size);
     return { digest: entry.digest, contentType: entry.contentType, size: body.length, cache, body };
+  }
+
+  /** A stored manifest's bytes, from memory when we have them (digest-addressed bytes never change); undefined when the store lost them. */
+  async #storedBytes(digest: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+    const kept = this.#bytes.get(digest);
+    if (kept !== undefined) return kept;
+    const read = await this.#deps.store.get(digest, signal ? { signal } : {});
+    if (read === undefined) return undefined;
+    const bytes = await readBounded(read.body, this.#deps.fill.manifestMaxBytes);
+    this.#bytes.set(digest, bytes);
+    return bytes;
   }
 
   #served(filled: FilledManifest, withBody: boolean, cache: ServedObject['cache']): ServedObject {
@@ -293,9 +298,8 @@ export class ManifestService {
             isManifestMediaType(entry.contentType) &&
             (previous === undefined || entry.digest !== previous.digest || entry.upstreamCheckedAt !== previous.upstreamCheckedAt);
           if (!recorded) return undefined;
-          const read = await this.#deps.store.get(entry.digest, { signal });
-          if (!read) return undefined;
-          const bytes = await readBounded(read.body, this.#deps.fill.manifestMaxBytes);
+          const bytes = await this.#storedBytes(entry.digest, signal);
+          if (bytes === undefined) return undefined;
           return { bytes, digest: entry.digest, contentType: entry.contentType, upstreamId: entry.upstreamId, entries: [entry] };
         },
         leases: this.#deps.leases,
