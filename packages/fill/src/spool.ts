@@ -266,6 +266,7 @@ export class Spool {
       }
       const windowStart = this.#starts[0] ?? this.#written;
       let pieces: Buffer[];
+      let written: number;
       let pooled: Buffer | undefined;
       const slabs: Slab[] = [];
       if (position < windowStart) {
@@ -282,6 +283,7 @@ export class Spool {
           throw new Error(`spool file ends at ${position} bytes, ${end} expected`);
         }
         pieces = [pooled.subarray(0, read)];
+        written = read;
       } else {
         pieces = [];
         let at = position;
@@ -296,6 +298,7 @@ export class Spool {
           slab.pins += 1;
           slabs.push(slab);
         }
+        written = at - position;
       }
       try {
         await writeChunk(destination, pieces);
@@ -311,7 +314,6 @@ export class Spool {
         }
       }
       if (pooled) this.#readBuffers.give(pooled);
-      const written = pieces.reduce((n, p) => n + p.length, 0);
       position += written;
       options.onWritten?.(written);
     }
