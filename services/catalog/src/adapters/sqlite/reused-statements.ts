@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** Distinct SQL texts kept compiled: the repositories' fixed queries, plus their variants (IN lists, sort orders, filters). */
-export const REUSED_STATEMENTS_MAX = 512;
+const REUSED_STATEMENTS_MAX = 512;
 
 /**
  * Makes `db.prepare` compile each SQL text once and hand out the same
