@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../test/support/distributed-under-test.ts';
-import { outputTail, type PullTarget, waitForOk } from './pull-target.ts';
-import { stopChild } from './vreg-targets.ts';
+import { startNodeProgram } from './node-program.ts';
+import type { PullTarget } from './pull-target.ts';
 
 /** What a bare proxy does with the bytes it relays. */
 export type BareProxyMode = 'pass-through' | 'verifying';
@@ -64,25 +62,21 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
  * distribution, so the floor under its target is shown, not argued.
  */
 export async function startBareProxy(upstreamUrl: string, mode: BareProxyMode): Promise<PullTarget> {
-  const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'vreg-bench-bare-proxy-'));
-  const child = spawn(process.execPath, ['-e', PROGRAM], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), UPSTREAM: upstreamUrl, MODE: mode, DIR: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out = outputTail();
-  child.stdout.on('data', out.keep);
-  child.stderr.on('data', out.keep);
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    await stopChild(child);
-    await rm(dir, { recursive: true, force: true });
+  const removeDir = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  const proxy = await startNodeProgram(`bare ${mode} proxy`, PROGRAM, { UPSTREAM: upstreamUrl, MODE: mode, DIR: dir }).catch(
+    async (err) => {
+      await removeDir();
+      throw err;
+    },
+  );
+  return {
+    label: `bare node ${mode} proxy`,
+    bases: [`${proxy.url}/v2`],
+    pids: [proxy.pid],
+    stop: async () => {
+      await proxy.stop();
+      await removeDir();
+    },
   };
-  try {
-    await waitForOk(`bare ${mode} proxy`, `${url}/v2/`, 10_000, () => (child.exitCode === null ? undefined : out.text()));
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { label: `bare node ${mode} proxy`, bases: [`${url}/v2`], pids: [child.pid!], stop };
 }

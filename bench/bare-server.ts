@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
-import { freePort } from '../test/support/distributed-under-test.ts';
-import { outputTail, type PullTarget, waitForOk } from './pull-target.ts';
-import { stopChild } from './vreg-targets.ts';
+import { startNodeProgram } from './node-program.ts';
+import type { PullTarget } from './pull-target.ts';
 
 /** The child's whole program: answer every GET with the same bytes, keep-alive, nothing else. */
 const PROGRAM = `
@@ -21,26 +19,10 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
  * `<base>/<anything>/manifests/<anything>`.
  */
 export async function startBareServer(manifest: { body: Buffer; digest: string; contentType: string }): Promise<PullTarget> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['-e', PROGRAM], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: String(port),
-      BODY_B64: manifest.body.toString('base64'),
-      CONTENT_TYPE: manifest.contentType,
-      DIGEST: manifest.digest,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = await startNodeProgram('bare node http server', PROGRAM, {
+    BODY_B64: manifest.body.toString('base64'),
+    CONTENT_TYPE: manifest.contentType,
+    DIGEST: manifest.digest,
   });
-  const out = outputTail();
-  child.stdout.on('data', out.keep);
-  child.stderr.on('data', out.keep);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForOk('bare node http server', `${url}/v2/`, 10_000, () => (child.exitCode === null ? undefined : out.text()));
-  } catch (err) {
-    await stopChild(child);
-    throw err;
-  }
-  return { label: 'bare node http', bases: [`${url}/v2`], pids: [child.pid!], stop: () => stopChild(child) };
+  return { label: 'bare node http', bases: [`${server.url}/v2`], pids: [server.pid], stop: server.stop };
 }
