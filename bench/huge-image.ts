@@ -12,6 +12,14 @@ export interface HugeImage {
   layer: { digest: string; size: number };
 }
 
+export interface BenchImage {
+  name: string;
+  tag: string;
+  manifestDigest: string;
+  /** Every layer, in manifest order. */
+  layers: Array<{ digest: string; size: number }>;
+}
+
 /**
  * `size` deterministic pseudo-random bytes (AES-256-CTR over zeros with a
  * fixed key), generated on demand 1 MiB at a time: the bench hashes them
@@ -27,33 +35,50 @@ export function* deterministicBytes(size: number, seed = 'vreg-bench'): Generato
 
 const sha256 = (data: Buffer | string): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
+/** Layer i's bytes: the first layer keeps the original seed, so one-layer images keep their digests. */
+const layerSeed = (i: number): string => (i === 0 ? 'vreg-bench' : `vreg-bench/layer-${i}`);
+
 /**
  * Makes sure upstream `upstreamUrl` has `name:tag`, an OCI image with one
  * `size`-byte layer, pushing it (streamed, monolithic upload) only when the
  * tag is missing or has another size. Bench-only name: the tests never see it.
  */
 export async function ensureHugeImage(upstreamUrl: string, name: string, tag: string, size: number): Promise<HugeImage> {
-  const hash = createHash('sha256');
-  for (const chunk of deterministicBytes(size)) hash.update(chunk);
-  const layer = { digest: `sha256:${hash.digest('hex')}`, size };
+  const image = await ensureBenchImage(upstreamUrl, name, tag, [size]);
+  return { name, tag, manifestDigest: image.manifestDigest, layer: image.layers[0]! };
+}
+
+/**
+ * Makes sure upstream `upstreamUrl` has `name:tag`, an OCI image with a
+ * layer of each of `sizes` (distinct bytes each), pushing only what is
+ * missing (streamed, monolithic uploads) when the tag is missing or differs.
+ * Bench-only names: the tests never see them.
+ */
+export async function ensureBenchImage(upstreamUrl: string, name: string, tag: string, sizes: number[]): Promise<BenchImage> {
+  const layers = sizes.map((size, i) => {
+    const hash = createHash('sha256');
+    for (const chunk of deterministicBytes(size, layerSeed(i))) hash.update(chunk);
+    return { digest: `sha256:${hash.digest('hex')}`, size };
+  });
   const config = Buffer.from(
-    JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] } }),
+    JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) } }),
   );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer.digest, size }],
+      layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: l.digest, size: l.size })),
     }),
   );
-  const image = { name, tag, manifestDigest: sha256(manifest), layer };
+  const image = { name, tag, manifestDigest: sha256(manifest), layers };
   const existing = await send(upstreamUrl, 'HEAD', `/v2/${name}/manifests/${tag}`, {
     accept: 'application/vnd.oci.image.manifest.v1+json',
   });
   if (existing.status === 200 && existing.headers['docker-content-digest'] === image.manifestDigest) return image;
 
-  await uploadBlob(upstreamUrl, name, layer.digest, size, Readable.from(deterministicBytes(size)));
+  for (const [i, layer] of layers.entries())
+    await uploadBlob(upstreamUrl, name, layer.digest, layer.size, Readable.from(deterministicBytes(layer.size, layerSeed(i))));
   await uploadBlob(upstreamUrl, name, sha256(config), config.length, Readable.from([config]));
   const put = await send(
     upstreamUrl,

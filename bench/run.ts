@@ -3,7 +3,7 @@
 // markdown table printed and written to bench/results/latest.md and, with
 // its chart (docs/benchmarks.svg), to docs/benchmarks.md.
 //
-//   VREG_BENCH_ONLY=coalescing,cold,wrk,warm,rss   run only these scenarios
+//   VREG_BENCH_ONLY=coalescing,cold,copy,wrk,warm,rss   run only these scenarios
 //                                              (docs/ is written only by a run of all of them)
 //   VREG_BENCH_ROUNDS=3                        rounds of the cold pull time (median)
 //   VREG_BENCH_CLIENTS=50                      concurrent clients
@@ -23,6 +23,7 @@ import type { PullTarget } from './pull-target.ts';
 import { benchmarksMarkdown, chartSvg } from './report.ts';
 import { ResultsTable } from './results-table.ts';
 import { coldCoalescing } from './scenarios/cold-coalescing.ts';
+import { coldCopyTime } from './scenarios/cold-copy-time.ts';
 import { coldPullTime } from './scenarios/cold-pull-time.ts';
 import { hugeBlobRss } from './scenarios/huge-blob-rss.ts';
 import { warmServing } from './scenarios/warm-serving.ts';
@@ -38,7 +39,7 @@ if (!upstreamUrl) {
   console.error('VREG_TEST_UPSTREAM_URL is not set: run `npm run bench` (scripts/bench.sh starts and seeds the servers)');
   process.exit(2);
 }
-const KEYS = ['coalescing', 'cold', 'wrk', 'warm', 'rss'];
+const KEYS = ['coalescing', 'cold', 'copy', 'wrk', 'warm', 'rss'];
 const only = new Set((process.env.VREG_BENCH_ONLY ?? KEYS.join(',')).split(',').map((s) => s.trim()));
 const unknown = [...only].filter((k) => !KEYS.includes(k));
 if (unknown.length) {
@@ -87,6 +88,7 @@ const scenarios: Array<{ key: string; name: string; limitMs: number; target: str
     run: () => coldCoalescing(ctx),
   },
   { key: 'cold', name: 'cold pull time', limitMs: 90_000, target: '≤ 1.10 × direct', run: () => coldPullTime(ctx) },
+  { key: 'copy', name: 'cold skopeo copy time', limitMs: 150_000, target: '≤ 1.10 × direct', run: () => coldCopyTime(ctx) },
   {
     key: 'wrk',
     name: 'hits and manifests at 50 connections (wrk)',
