@@ -3,8 +3,8 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startBareProxy } from '../bare-proxy.ts';
-import { type BenchContext, timed, warmUp } from '../bench-context.ts';
+import { type BenchContext, timed } from '../bench-context.ts';
+import { coldTimeRow, eachFreshTarget, type FreshTargetKey } from '../cold-rounds.ts';
 import { type BenchImage, ensureBenchImage } from '../huge-image.ts';
 import { PullClient } from '../pull-client.ts';
 import { directTarget, type PullTarget } from '../pull-target.ts';
@@ -18,7 +18,7 @@ const run = promisify(execFile);
 const FOUR_LAYERS = { name: 'bench/four-layers', tag: 'v1', sizes: [0, 1, 2, 3].map((i) => 25 * 1024 * 1024 + i) } as const;
 const COPY_TIMEOUT_MS = 60_000;
 
-type Key = 'direct' | 'vreg' | 'distribution' | 'passThrough' | 'verifying';
+type Key = 'direct' | FreshTargetKey;
 const LABELS: Record<Key, string> = {
   direct: 'direct',
   vreg: 'vreg',
@@ -58,20 +58,7 @@ export async function coldCopyTime(ctx: BenchContext): Promise<void> {
     await copy(skopeo, direct, image);
     for (let round = 0; round < ctx.rounds; round++) {
       await timedCopy('direct', direct);
-      for (const [key, start] of [
-        ['vreg', ctx.startVreg],
-        ['distribution', ctx.startDistribution],
-        ['passThrough', (url: string) => startBareProxy(url, 'pass-through')],
-        ['verifying', (url: string) => startBareProxy(url, 'verifying')],
-      ] as const) {
-        const target = await start(ctx.upstreamUrl);
-        try {
-          await warmUp(client, target);
-          await timedCopy(key, target);
-        } finally {
-          await target.stop();
-        }
-      }
+      await eachFreshTarget(ctx, client, (key, target) => timedCopy(key, target));
       ctx.log(`  round ${round + 1}: ${KEYS.map((k) => `${LABELS[k]} ${times[k].at(-1)!.toFixed(0)} ms`).join(', ')}`);
     }
   } finally {
@@ -83,15 +70,12 @@ export async function coldCopyTime(ctx: BenchContext): Promise<void> {
   const p = median(times.passThrough);
   const f = median(times.verifying);
   const mib = image.layers.length;
-  ctx.table.add({
-    scenario: `cold pull time as issue 14 measured it: \`skopeo copy\` of ${FOUR_LAYERS.name}:${FOUR_LAYERS.tag} (${mib} × 25 MiB) into a dir: layout, ${version}; direct ${d.toFixed(0)} ms (median of ${ctx.rounds})`,
-    vreg: `${v.toFixed(0)} ms`,
-    distribution: `${r.toFixed(0)} ms`,
-    ratio: `${ratioText(v, d, 'vreg/direct')}; ${ratioText(r, d, 'distribution/direct')}`,
-    target: '≤ 1.10 × direct',
-    measured: v / d,
-    goal: { kind: 'atMost', value: 1.1 },
-  });
+  ctx.table.add(
+    coldTimeRow(
+      `cold pull time as issue 14 measured it: \`skopeo copy\` of ${FOUR_LAYERS.name}:${FOUR_LAYERS.tag} (${mib} × 25 MiB) into a dir: layout, ${version}; direct ${d.toFixed(0)} ms (median of ${ctx.rounds})`,
+      { direct: d, vreg: v, distribution: r },
+    ),
+  );
   const everyRound = (key: Key): string => `${times[key].map((t) => t.toFixed(0)).join('/')} ms`;
   ctx.table.note(
     `cold skopeo copy, every round: ${KEYS.map((k) => `${LABELS[k]} ${everyRound(k)}`).join(', ')}. The floor (bench/bare-proxy.ts, median of ${ctx.rounds}): a bare node proxy that only relays ${p.toFixed(0)} ms (${ratioText(p, d, 'pass-through/direct')}), one that also hashes and writes every byte before the last ${f.toFixed(0)} ms (${ratioText(f, d, 'verifying/direct')}). CPU of the process pulled through, during the copy (user + system, median): ${THROUGH.map((k) => `${LABELS[k]} ${median(cpus[k]).toFixed(0)} ms`).join(', ')}.`,

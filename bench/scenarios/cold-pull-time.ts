@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { startBareProxy } from '../bare-proxy.ts';
-import { type BenchContext, BIG_IMAGE, timed, warmUp } from '../bench-context.ts';
+import { type BenchContext, BIG_IMAGE, timed } from '../bench-context.ts';
+import { coldTimeRow, eachFreshTarget, type FreshTargetKey } from '../cold-rounds.ts';
 import { PullClient } from '../pull-client.ts';
 import { directTarget, type PullTarget } from '../pull-target.ts';
 import { ratioText } from '../results-table.ts';
 import { totalCpuMs } from '../rss-sampler.ts';
 import { median } from '../stats.ts';
 
-type Key = 'direct' | 'vreg' | 'distribution' | 'passThrough' | 'verifying';
+type Key = 'direct' | FreshTargetKey;
 
 /** Each pull's name in the notes, and the name of the process pulled through (none for direct). */
 const PULLS: Record<Key, { label: string; registry?: string }> = {
@@ -64,20 +64,7 @@ export async function coldPullTime(ctx: BenchContext): Promise<void> {
     await pull(direct);
     for (let round = 0; round < ctx.rounds; round++) {
       await timedPull('direct', direct, []);
-      for (const [key, start] of [
-        ['vreg', ctx.startVreg],
-        ['distribution', ctx.startDistribution],
-        ['passThrough', (url: string) => startBareProxy(url, 'pass-through')],
-        ['verifying', (url: string) => startBareProxy(url, 'verifying')],
-      ] as const) {
-        const target = await start(ctx.upstreamUrl);
-        try {
-          await warmUp(client, target);
-          await timedPull(key, target, target.pids);
-        } finally {
-          await target.stop();
-        }
-      }
+      await eachFreshTarget(ctx, client, (key, target) => timedPull(key, target, target.pids));
       ctx.log(`  round ${round + 1}: ${KEYS.map((k) => `${PULLS[k].label} ${times[k].at(-1)!.toFixed(0)} ms`).join(', ')}`);
     }
   } finally {
@@ -87,15 +74,12 @@ export async function coldPullTime(ctx: BenchContext): Promise<void> {
   const v = median(times.vreg);
   const r = median(times.distribution);
   const mb = (ctx.bigImage.blobs.reduce((n, b) => n + b.size, 0) / 1e6).toFixed(0);
-  ctx.table.add({
-    scenario: `cold pull time, ${BIG_IMAGE.name}:${BIG_IMAGE.tag} (${mb} MB), 1 client, sequential; direct ${d.toFixed(0)} ms (median of ${ctx.rounds})`,
-    vreg: `${v.toFixed(0)} ms`,
-    distribution: `${r.toFixed(0)} ms`,
-    ratio: `${ratioText(v, d, 'vreg/direct')}; ${ratioText(r, d, 'distribution/direct')}`,
-    target: '≤ 1.10 × direct',
-    measured: v / d,
-    goal: { kind: 'atMost', value: 1.1 },
-  });
+  ctx.table.add(
+    coldTimeRow(
+      `cold pull time, ${BIG_IMAGE.name}:${BIG_IMAGE.tag} (${mb} MB), 1 client, sequential; direct ${d.toFixed(0)} ms (median of ${ctx.rounds})`,
+      { direct: d, vreg: v, distribution: r },
+    ),
+  );
   const everyRound = (key: Key): string => `${times[key].map((t) => t.toFixed(0)).join('/')} ms`;
   ctx.table.note(
     `cold pull time, every round: direct ${everyRound('direct')}, vreg ${everyRound('vreg')}, distribution ${everyRound('distribution')}.`,
