@@ -124,10 +124,10 @@ export async function stopAll(targets: Array<PullTarget | undefined>): Promise<v
  * Bench-only images, one per process that may serve a target (VREG_WORKERS
  * is at most 8, distributed vreg has two gateways): a distinct 16 MiB layer
  * each, so every serving process fills one of its own before a timed pull.
- * 16 MiB (256 chunks of 64 KiB) and not less: after a 4 MiB fill a worker
- * still spent about 100 ms more CPU on a cold 100 MiB copy than after this
- * one (bench/scenarios/cold-copy-time.ts), its per-chunk path not yet
- * optimized by V8, which a process that has served for a while has long done.
+ * 16 MiB (256 chunks of 64 KiB) and not less: after 4 MiB, two workers
+ * still spent about 150 ms more CPU between them on a cold 100 MiB copy
+ * (bench/scenarios/cold-copy-time.ts), their per-chunk path not yet
+ * optimized by V8, as a process that has served for a while has long had it.
  */
 const PROCESS_WARM_UP = { name: (i: number) => `bench/warm-up-${i}`, tag: 'v1', count: 8, bytes: 16 * 1024 * 1024 } as const;
 

@@ -69,10 +69,9 @@ export async function coldCopyTime(ctx: BenchContext): Promise<void> {
   const r = median(times.distribution);
   const p = median(times.passThrough);
   const f = median(times.verifying);
-  const mib = image.layers.length;
   ctx.table.add(
     coldTimeRow(
-      `cold pull time as issue 14 measured it: \`skopeo copy\` of ${FOUR_LAYERS.name}:${FOUR_LAYERS.tag} (${mib} × 25 MiB) into a dir: layout, ${version}; direct ${d.toFixed(0)} ms (median of ${ctx.rounds})`,
+      `cold pull time as issue 14 measured it: \`skopeo copy\` of ${FOUR_LAYERS.name}:${FOUR_LAYERS.tag} (${image.layers.length} × 25 MiB) into a dir: layout, ${version}; direct ${d.toFixed(0)} ms (median of ${ctx.rounds})`,
       { direct: d, vreg: v, distribution: r },
     ),
   );
