@@ -94,6 +94,25 @@ describe('FsBlobRead.writeTo', () => {
     expect(pool.out).toBe(0);
   });
 
+  it('fails the read, not the process, when a read ahead fails while the previous chunk is still being written', async () => {
+    const pool = new ReadBufferPool(1024, { maxFree: 4, maxOutForSpares: 8 });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const read = await readOf(pool);
+      await truncate(path, 1500); // the read ahead of the second chunk comes up short
+      // Takes each chunk only after 50 ms: the read ahead has failed long before.
+      const sink = new Writable({ write: (_chunk: Buffer, _encoding, callback) => void setTimeout(callback, 50) });
+      await expect(read.writeTo(sink)).rejects.toMatchObject({ code: 'BLOB_STORE_UNAVAILABLE' });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+      expect(pool.out).toBe(0);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('is consumed once', async () => {
     const pool = new ReadBufferPool(1024, { maxFree: 4, maxOutForSpares: 8 });
     const read = await readOf(pool);

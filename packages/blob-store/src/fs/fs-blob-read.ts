@@ -90,8 +90,13 @@ async function pump(
   onWritten: ((bytes: number) => void) | undefined,
 ): Promise<void> {
   const end = start + size;
-  const readAt = (position: number, buffer: Buffer): Promise<Chunk> =>
-    readChunk(fd, pool, buffer, position, Math.min(pool.chunkBytes, end - position));
+  const readAt = (position: number, buffer: Buffer): Promise<Chunk> => {
+    const reading = readChunk(fd, pool, buffer, position, Math.min(pool.chunkBytes, end - position));
+    // A read ahead can fail while the previous chunk is still being written: handled here, so the
+    // process sees no unhandled rejection; its error is thrown where it is awaited.
+    reading.catch(() => undefined);
+    return reading;
+  };
   let position = start;
   let next = position < end ? readAt(position, pool.take()) : undefined;
   try {
