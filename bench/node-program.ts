@@ -23,9 +23,7 @@ export async function startNodeProgram(label: string, program: string, env: Reco
     env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const out = outputTail();
-  child.stdout.on('data', out.keep);
-  child.stderr.on('data', out.keep);
+  const out = outputTail(child);
   const url = `http://127.0.0.1:${port}`;
   const stop = (): Promise<void> => stopChild(child);
   try {

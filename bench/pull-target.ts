@@ -1,3 +1,6 @@
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
 /**
  * Something the bench pulls from: the upstream registry itself, the
  * reference (distribution in proxy mode) or vreg in either mode. Every
@@ -40,13 +43,13 @@ export async function waitForOk(what: string, url: string, timeoutMs: number, ex
   throw new Error(`${what} did not answer ${url} within ${timeoutMs} ms`);
 }
 
-/** Keeps the last `limit` characters a child process printed, for error messages. */
-export function outputTail(limit = 8_000): { keep: (chunk: Buffer) => void; text: () => string } {
+/** Keeps the last `limit` characters `child` prints (stdout and stderr), for error messages. */
+export function outputTail(child: ChildProcessByStdio<null, Readable, Readable>, limit = 8_000): { text: () => string } {
   let out = '';
-  return {
-    keep: (chunk) => {
-      out = (out + chunk.toString()).slice(-limit);
-    },
-    text: () => out,
+  const keep = (chunk: Buffer): void => {
+    out = (out + chunk.toString()).slice(-limit);
   };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return { text: () => out };
 }

@@ -46,9 +46,7 @@ export async function startReferenceRegistry(remoteUrl: string): Promise<PullTar
   const configPath = join(dir, 'config.yml');
   await writeFile(configPath, config);
   const child = spawn(registryBinary(), ['serve', configPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = outputTail();
-  child.stdout.on('data', out.keep);
-  child.stderr.on('data', out.keep);
+  const out = outputTail(child);
   const spawnError = new Promise<Error>((r) => child.once('error', r));
   let failed: Error | undefined;
   void spawnError.then((e) => (failed = e));

@@ -65,9 +65,7 @@ async function spawnEmbedded(options: VregTargetOptions, data: EmbeddedData, reg
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const out = outputTail();
-  child.stdout.on('data', out.keep);
-  child.stderr.on('data', out.keep);
+  const out = outputTail(child);
   const url = `http://127.0.0.1:${port}`;
   const stopProcess = (): Promise<void> => stopChild(child);
   const stop = async (): Promise<void> => {
