@@ -1,7 +1,7 @@
 import { ensureWarmUpImages, warmUp } from './bench-context.ts';
 import { ensureHugeImage } from './huge-image.ts';
 import { PullClient } from './pull-client.ts';
-import { cpuMs } from './rss-sampler.ts';
+import { cpuMs, waitForIdle } from './rss-sampler.ts';
 import { startEmbeddedVreg } from './vreg-targets.ts';
 
 /**
@@ -41,11 +41,11 @@ async function main(): Promise<void> {
       try {
         await warmUp(client, target);
         // The warm-up's own commits and records finish before the clock starts.
-        await new Promise((r) => setTimeout(r, 300));
+        await waitForIdle(target.pids, 3_000);
         const before = target.pids.map((pid) => cpuMs(pid) ?? 0);
         const cold = await pullAll(target.bases[0]!);
         // The commits and catalog records that follow the last pull count too.
-        await new Promise((r) => setTimeout(r, 300));
+        await waitForIdle(target.pids, 3_000);
         const cpu = target.pids.map((pid, i) => (cpuMs(pid) ?? 0) - before[i]!);
         const warm = await pullAll(target.bases[0]!);
         const direct = await pullAll(`${upstreamUrl}/v2`);
