@@ -13,19 +13,16 @@ export function writeChunk(destination: Writable, chunk: Buffer | readonly Buffe
     // An http.ServerResponse whose socket is gone drops the write without calling back: 'close' says so.
     const onClose = (): void => reject(prematureClose());
     destination.once('close', onClose);
-    const corked = chunks.length > 1;
-    if (corked) destination.cork();
-    chunks.forEach((c, i) => {
-      // The last write's callback comes once every write before it was taken too.
-      if (i < chunks.length - 1) destination.write(c);
-      else
-        destination.write(c, (err) => {
-          destination.removeListener('close', onClose);
-          if (err) reject(err);
-          else resolve();
-        });
+    const last = chunks.length - 1;
+    if (last > 0) destination.cork();
+    for (let i = 0; i < last; i++) destination.write(chunks[i]);
+    // The last write's callback comes once every write before it was taken too.
+    destination.write(chunks[last], (err) => {
+      destination.removeListener('close', onClose);
+      if (err) reject(err);
+      else resolve();
     });
-    if (corked) destination.uncork();
+    if (last > 0) destination.uncork();
   });
 }
 
