@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { GatewayAuthEnv } from './auth/auth-env.ts';
 import { GatewayPolicyEnv } from './policy/policy-env.ts';
 
+// Not `n << 30`: shifts are 32-bit, and 4 << 30 is 0.
+const GIB = 1024 ** 3;
+
 /** Pull-path settings, the same in embedded and distributed mode. Units in the names. */
 export const GatewayPullEnv = {
   ...UpstreamEnv,
@@ -36,7 +39,7 @@ export const GatewayPullEnv = {
    */
   VREG_BLOB_REDIRECT_TTL_SECONDS: intFrom(0, 7 * 24 * 3600).default(0),
   /** Manifest bytes kept in memory by digest (hits then never touch the store); 0 = off. */
-  VREG_MANIFEST_CACHE_BYTES: intFrom(0, 4 << 30).default(64 << 20),
+  VREG_MANIFEST_CACHE_BYTES: intFrom(0, 4 * GIB).default(64 << 20),
   VREG_TAG_CACHE_MS: intFrom(0, 600_000).default(1_000),
   VREG_REGISTRY_CACHE_MS: intFrom(0, 600_000).default(5_000),
   /**
