@@ -10,6 +10,7 @@ export {
 } from './errors.ts';
 export { FsBlobStore, type FsBlobStoreOptions } from './fs/fs-blob-store.ts';
 export { blobReadBuffers, ReadBufferPool } from './fs/read-buffer-pool.ts';
+export { HotBlobTier, type HotBlobTierOptions } from './hot-tier/hot-blob-tier.ts';
 export { MemoryBlobStore } from './memory/memory-blob-store.ts';
 export { type ResolvedRange, resolveRange } from './resolve-range.ts';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3/s3-blob-store.ts';
