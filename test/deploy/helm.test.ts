@@ -501,6 +501,16 @@ describe('the Helm chart', () => {
       expect(await renderError(['--set', 'gateway.maxConnections=-1'])).toMatch(/maxConnections/);
     });
 
+    it('keeps the most-read blobs in memory with gateway.blobMemoryCacheBytes (VREG_BLOB_MEMORY_CACHE_BYTES), 256 MiB unless set', async () => {
+      const env = async (args: string[]) => {
+        const objs = await render(args);
+        return containerEnv(objs, containerOf(objs, 'gateway'), {}).env;
+      };
+      expect((await env([])).VREG_BLOB_MEMORY_CACHE_BYTES).toBe('268435456');
+      expect((await env(['--set', 'gateway.blobMemoryCacheBytes=0'])).VREG_BLOB_MEMORY_CACHE_BYTES).toBe('0');
+      expect(await renderError(['--set', 'gateway.blobMemoryCacheBytes=-1'])).toMatch(/blobMemoryCacheBytes/);
+    });
+
     it('spools fills to their own volume, an emptyDir or a per-pod ephemeral claim', async () => {
       const spoolOf = (objs: Obj[]): any => deploymentOf(objs, 'gateway').spec.template.spec.volumes.find((v: any) => v.name === 'spool');
       const defaults = await render();

@@ -71,6 +71,7 @@ export class VregMetrics implements BusMetrics {
   readonly #lookupDuration: Histogram;
   readonly #pending: ObservableGauge;
   readonly #policyDenials: Counter;
+  readonly #blobMemoryBytes: ObservableGauge;
   readonly #failureListeners = new Set<UpstreamFailureListener>();
   readonly #pendingReaders = new Map<object, { attributes: Attributes; read: PendingReader }>();
 
@@ -131,6 +132,10 @@ export class VregMetrics implements BusMetrics {
       description: 'Messages in the stream not yet delivered to the consumer (consumer lag)',
     });
     this.#pending.addCallback((result) => this.#observePending(result));
+    this.#blobMemoryBytes = meter.createObservableGauge('vreg_blob_memory_cache_bytes', {
+      description: 'Bytes of the most-read blobs this process holds in memory (VREG_BLOB_MEMORY_CACHE_BYTES)',
+      unit: 'By',
+    });
   }
 
   /** Records nothing: for tests and for code built without telemetry. */
@@ -229,6 +234,11 @@ export class VregMetrics implements BusMetrics {
   /** A refusal by the pull policy; `mode` and `reason` come from bounded sets (contracts' DenialModes, DenialReasons). */
   policyDenial(registry: string, mode: string, reason: string): void {
     this.#policyDenials.add(1, { registry, mode, reason });
+  }
+
+  /** Reports `heldBytes()` as vreg_blob_memory_cache_bytes at each collection. */
+  observeBlobMemoryCache(heldBytes: () => number): void {
+    this.#blobMemoryBytes.addCallback((result) => result.observe(heldBytes()));
   }
 
   observePending(stream: string, consumer: string, read: PendingReader): () => void {

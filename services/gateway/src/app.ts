@@ -21,6 +21,7 @@ import { v2Routes } from './http/v2-routes.ts';
 import { DenialRecorder } from './policy/denial-recorder.ts';
 import { GatewaySignatureSource } from './policy/gateway-signature-source.ts';
 import { PullPolicyGate } from './policy/pull-policy-gate.ts';
+import { blobMemoryCache } from './pull/blob-memory-cache.ts';
 import { BlobService } from './pull/blob-service.ts';
 import { FetchRequester } from './pull/fetch-requester.ts';
 import { ListingService } from './pull/listing-service.ts';
@@ -103,7 +104,7 @@ export function buildApp(config: GatewayPullConfig, deps: GatewayDeps): GatewayA
   const blobs = new BlobService({
     fill,
     catalog,
-    store: deps.store,
+    store: blobMemoryCache(config, deps.store, logger, metrics),
     leases,
     fetches,
     served,

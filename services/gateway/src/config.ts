@@ -40,6 +40,14 @@ export const GatewayPullEnv = {
   VREG_BLOB_REDIRECT_TTL_SECONDS: intFrom(0, 7 * 24 * 3600).default(0),
   /** Manifest bytes kept in memory by digest (hits then never touch the store); 0 = off. */
   VREG_MANIFEST_CACHE_BYTES: intFrom(0, 4 * GIB).default(64 << 20),
+  /**
+   * Bytes of the most-read blobs kept in memory (a blob hit twice gets a copy,
+   * hashed against its digest when loaded; least recently read out first), so
+   * their hits skip the store's read; 0 = off. Per process, like every cache.
+   */
+  VREG_BLOB_MEMORY_CACHE_BYTES: intFrom(0, 64 * GIB).default(256 << 20),
+  /** The largest blob the memory cache holds (bigger ones are always read from the store). */
+  VREG_BLOB_MEMORY_CACHE_MAX_BLOB_BYTES: intFrom(1, 64 * GIB).default(64 << 20),
   VREG_TAG_CACHE_MS: intFrom(0, 600_000).default(1_000),
   VREG_REGISTRY_CACHE_MS: intFrom(0, 600_000).default(5_000),
   /**

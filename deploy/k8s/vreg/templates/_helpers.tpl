@@ -148,6 +148,7 @@ surface than its ops listener.
 {{- $_ := set $cfg "VREG_SPOOL_DIR" "/spool" -}}
 {{- $_ := set $cfg "VREG_WORKERS" (toString (default 1 $c.workers)) -}}
 {{- $_ := set $cfg "VREG_MAX_CONNECTIONS" (toString (int64 $c.maxConnections)) -}}
+{{- $_ := set $cfg "VREG_BLOB_MEMORY_CACHE_BYTES" (toString (int64 $c.blobMemoryCacheBytes)) -}}
 {{- end -}}
 {{- range $key, $value := $c.env -}}
 {{- $_ := set $cfg $key (toString $value) -}}
