@@ -38,7 +38,7 @@ export interface BenchContext {
   /** Figures the chart of docs/benchmarks.md is drawn from, filled by the scenarios that measure them. */
   chart: ChartData;
   /** Embedded vreg; `workers` sets VREG_WORKERS (default: vreg's own default, or VREG_BENCH_WORKERS). */
-  startVreg(upstreamUrl: string, options?: { workers?: number | 'auto' }): Promise<PullTarget>;
+  startVreg(upstreamUrl: string, options?: { workers?: number | 'auto'; env?: Record<string, string> }): Promise<PullTarget>;
   startVregDistributed(upstreamUrl: string, gateways: number): Promise<PullTarget>;
   startDistribution(upstreamUrl: string): Promise<PullTarget>;
 }

@@ -18,6 +18,8 @@ export interface VregTargetOptions {
   cpuProfDir?: string;
   /** VREG_WORKERS of embedded vreg; default VREG_BENCH_WORKERS, else vreg's own default (auto). */
   workers?: number | 'auto';
+  /** Further VREG_* settings, over the bench's own (e.g. a cache turned off, to measure the path under it). */
+  env?: Record<string, string>;
 }
 
 /** An embedded vreg's state on disk, enough to start it again on the same data. */
@@ -62,6 +64,7 @@ async function spawnEmbedded(options: VregTargetOptions, data: EmbeddedData, reg
       VREG_UPSTREAM_ALLOWED_NETWORKS: '127.0.0.1',
       VREG_PULL_RATE_LIMIT: '0',
       ...workersEnv(options.workers),
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
