@@ -47,6 +47,7 @@ const DASHBOARD_METRICS = [
   'vreg_fills_in_flight',
   'vreg_consumer_pending',
   'vreg_event_loop_delay_seconds',
+  'vreg_blob_memory_cache_bytes',
 ];
 
 let composeConfig: string;
