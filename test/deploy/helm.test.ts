@@ -479,6 +479,11 @@ describe('the Helm chart', () => {
   });
 
   describe('the gateway', () => {
+    const gatewayEnv = async (args: string[]) => {
+      const objs = await render(args);
+      return containerEnv(objs, containerOf(objs, 'gateway'), {}).env;
+    };
+
     it('scales with an HPA (2 to 10 on CPU) and keeps one pod through disruptions', async () => {
       const objs = await render();
       const hpa = named(objs, 'HorizontalPodAutoscaler', 'vreg-gateway');
@@ -492,22 +497,14 @@ describe('the Helm chart', () => {
     });
 
     it('caps its open connections with gateway.maxConnections (VREG_MAX_CONNECTIONS), 10,000 unless set', async () => {
-      const env = async (args: string[]) => {
-        const objs = await render(args);
-        return containerEnv(objs, containerOf(objs, 'gateway'), {}).env;
-      };
-      expect((await env([])).VREG_MAX_CONNECTIONS).toBe('10000');
-      expect((await env(['--set', 'gateway.maxConnections=2500'])).VREG_MAX_CONNECTIONS).toBe('2500');
+      expect((await gatewayEnv([])).VREG_MAX_CONNECTIONS).toBe('10000');
+      expect((await gatewayEnv(['--set', 'gateway.maxConnections=2500'])).VREG_MAX_CONNECTIONS).toBe('2500');
       expect(await renderError(['--set', 'gateway.maxConnections=-1'])).toMatch(/maxConnections/);
     });
 
     it('keeps the most-read blobs in memory with gateway.blobMemoryCacheBytes (VREG_BLOB_MEMORY_CACHE_BYTES), 256 MiB unless set', async () => {
-      const env = async (args: string[]) => {
-        const objs = await render(args);
-        return containerEnv(objs, containerOf(objs, 'gateway'), {}).env;
-      };
-      expect((await env([])).VREG_BLOB_MEMORY_CACHE_BYTES).toBe('268435456');
-      expect((await env(['--set', 'gateway.blobMemoryCacheBytes=0'])).VREG_BLOB_MEMORY_CACHE_BYTES).toBe('0');
+      expect((await gatewayEnv([])).VREG_BLOB_MEMORY_CACHE_BYTES).toBe('268435456');
+      expect((await gatewayEnv(['--set', 'gateway.blobMemoryCacheBytes=0'])).VREG_BLOB_MEMORY_CACHE_BYTES).toBe('0');
       expect(await renderError(['--set', 'gateway.blobMemoryCacheBytes=-1'])).toMatch(/blobMemoryCacheBytes/);
     });
 

@@ -1,8 +1,8 @@
 import { read } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { addAbortSignal, Readable, type Writable } from 'node:stream';
-import type { BlobRead, BlobWriteToOptions } from '../blob-store.ts';
+import { Readable, type Writable } from 'node:stream';
 import { BlobStoreUnavailableError } from '../errors.ts';
+import { OnceConsumedRead } from '../once-consumed-read.ts';
 import { writeChunk } from '../write-chunk.ts';
 import { blobReadBuffers, type ReadBufferPool } from './read-buffer-pool.ts';
 
@@ -11,57 +11,39 @@ import { blobReadBuffers, type ReadBufferPool } from './read-buffer-pool.ts';
  * either as the `body` stream or by `writeTo` (pooled buffers, the hit
  * path); the file handle is closed when either finishes or fails.
  */
-export class FsBlobRead implements BlobRead {
+export class FsBlobRead extends OnceConsumedRead {
   readonly size: number;
   readonly #handle: FileHandle;
   readonly #start: number;
-  readonly #signal: AbortSignal | undefined;
   readonly #pool: ReadBufferPool;
-  #body: Readable | undefined;
-  #consumed = false;
 
   constructor(handle: FileHandle, start: number, size: number, signal?: AbortSignal, pool: ReadBufferPool = blobReadBuffers) {
+    super(signal);
     this.#handle = handle;
     this.#start = start;
     this.size = size;
-    this.#signal = signal;
     this.#pool = pool;
   }
 
-  /** The bytes as a stream, opened on first access (so a `writeTo` caller never creates one). */
-  get body(): Readable {
-    if (this.#body) return this.#body;
-    this.#claim('body');
-    let body: Readable;
+  protected openBody(): Readable {
     if (this.size === 0) {
       void this.#handle.close().catch(() => undefined);
-      body = Readable.from([], { objectMode: false });
-    } else {
-      body = this.#handle.createReadStream({
-        start: this.#start,
-        end: this.#start + this.size - 1,
-        autoClose: true,
-        highWaterMark: this.#pool.chunkBytes,
-      });
+      return Readable.from([], { objectMode: false });
     }
-    if (this.#signal) addAbortSignal(this.#signal, body);
-    this.#body = body;
-    return body;
+    return this.#handle.createReadStream({
+      start: this.#start,
+      end: this.#start + this.size - 1,
+      autoClose: true,
+      highWaterMark: this.#pool.chunkBytes,
+    });
   }
 
-  async writeTo(destination: Writable, options: BlobWriteToOptions = {}): Promise<void> {
-    this.#claim('writeTo');
-    const signals = [this.#signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
+  protected async write(destination: Writable, signals: AbortSignal[], onWritten: ((bytes: number) => void) | undefined): Promise<void> {
     try {
-      await pump(this.#handle.fd, this.#start, this.size, destination, this.#pool, signals, options.onWritten);
+      await pump(this.#handle.fd, this.#start, this.size, destination, this.#pool, signals, onWritten);
     } finally {
       await this.#handle.close().catch(() => undefined);
     }
-  }
-
-  #claim(how: string): void {
-    if (this.#consumed) throw new Error(`a blob read is consumed once; ${how} came second`);
-    this.#consumed = true;
   }
 }
 
