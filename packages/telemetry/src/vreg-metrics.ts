@@ -133,7 +133,7 @@ export class VregMetrics implements BusMetrics {
     });
     this.#pending.addCallback((result) => this.#observePending(result));
     this.#blobMemoryBytes = meter.createObservableGauge('vreg_blob_memory_cache_bytes', {
-      description: 'Bytes of the most-read blobs this process holds in memory (VREG_BLOB_MEMORY_CACHE_BYTES)',
+      description: 'Bytes of the most-read blobs held in memory (each serving process up to VREG_BLOB_MEMORY_CACHE_BYTES; summed over worker processes)',
       unit: 'By',
     });
   }
