@@ -133,7 +133,8 @@ export class VregMetrics implements BusMetrics {
     });
     this.#pending.addCallback((result) => this.#observePending(result));
     this.#blobMemoryBytes = meter.createObservableGauge('vreg_blob_memory_cache_bytes', {
-      description: 'Bytes of the most-read blobs held in memory (each serving process up to VREG_BLOB_MEMORY_CACHE_BYTES; summed over worker processes)',
+      description:
+        'Bytes of the most-read blobs held in memory (each serving process up to VREG_BLOB_MEMORY_CACHE_BYTES; summed over worker processes)',
       unit: 'By',
     });
   }
