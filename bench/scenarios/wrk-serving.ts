@@ -133,7 +133,7 @@ export async function wrkServing(ctx: BenchContext): Promise<void> {
 
   const blobFailures = failedRequests(vreg.blob);
   ctx.table.add({
-    scenario: `cached ${layerMb} MB blob, ${ctx.clients} connections, wrk ${SECONDS} s (median of ${ctx.rounds}); direct from upstream ${fmt(mbps(direct), 0)} MB/s; ${other.label} ${fmt(mbps(other), 0)} MB/s; ${MEMORY_CACHE_OFF} ${fmt(mbps(by(MEMORY_CACHE_OFF)), 0)} MB/s (${fmt(mbps(by(MEMORY_CACHE_OFF)) / mbps(by('distribution')))} × distribution)`,
+    scenario: `cached ${layerMb} MB blob, ${ctx.clients} connections, wrk ${SECONDS} s (median of ${ctx.rounds}); direct from upstream ${fmt(mbps(direct), 0)} MB/s; ${other.label} ${fmt(mbps(other), 0)} MB/s; ${MEMORY_CACHE_OFF} ${fmt(mbps(by(MEMORY_CACHE_OFF)), 0)} MB/s (${ratioText(mbps(by(MEMORY_CACHE_OFF)), mbps(by('distribution')), 'memory cache off/distribution')})`,
     vreg: `${fmt(mbps(vreg), 0)} MB/s${blobFailures ? ` (${blobFailures} failed)` : ''}`,
     distribution: `${fmt(mbps(distribution), 0)} MB/s`,
     ratio: ratioText(mbps(vreg), mbps(distribution), 'vreg/distribution'),
